@@ -1,0 +1,236 @@
+//! Who is calling. Every route names its caller in its signature through
+//! these extractors, which reject before the handler runs: `MemberCaller` /
+//! `ActiveMember` for members, `StaffCaller<R>` for staff whose role is in
+//! the set `R`. Tokens are random; only their SHA-256 is stored.
+
+use crate::clock::Clock;
+use crate::entity::{brand, member, session, staff};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+use shared::ErrorCode;
+use shared::dto::Role;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+
+/// Session kinds.
+pub const MEMBER: &str = "member";
+/// Session kinds.
+pub const STAFF: &str = "staff";
+
+/// SHA-256 hex of a secret (tokens, SMS codes).
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Opens a session and returns its bearer token.
+pub async fn open_session(
+    conn: &impl ConnectionTrait,
+    clock: &Clock,
+    hours: u32,
+    kind: &str,
+    subject_id: i64,
+    brand_id: i64,
+) -> Result<String, DbErr> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = clock.now_ms();
+    session::ActiveModel {
+        token_hash: Set(digest(&token)),
+        kind: Set(kind.into()),
+        subject_id: Set(subject_id),
+        brand_id: Set(brand_id),
+        created_at: Set(now),
+        expires_at: Set(now + i64::from(hours) * 3_600_000),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
+/// Ends every open session of one subject at once.
+pub async fn revoke_all(conn: &impl ConnectionTrait, now: i64, kind: &str, subject_id: i64) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Kind.eq(kind))
+        .filter(session::Column::SubjectId.eq(subject_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends one session.
+pub async fn revoke(conn: &impl ConnectionTrait, now: i64, session_id: i64) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The live session behind the request's bearer token, of `kind`.
+async fn live_session(parts: &Parts, state: &AppState, kind: &str) -> AppResult<session::Model> {
+    let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(digest(token)))
+        .filter(session::Column::Kind.eq(kind))
+        .one(&state.db)
+        .await?;
+    let now = state.clock.now_ms();
+    match found {
+        Some(s) if s.revoked_at.is_none() && s.expires_at > now => Ok(s),
+        _ => Err(AppError::unauthenticated()),
+    }
+}
+
+async fn brand_of(state: &AppState, id: i64) -> AppResult<brand::Model> {
+    brand::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)
+}
+
+/// A logged-in member, frozen or not (enough to read one's own profile).
+pub struct MemberCaller {
+    /// The session in use.
+    pub session_id: i64,
+    /// The member.
+    pub member: member::Model,
+    /// Their brand.
+    pub brand: brand::Model,
+}
+
+impl FromRequestParts<AppState> for MemberCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let s = live_session(parts, state, MEMBER).await?;
+        let member = member::Entity::find_by_id(s.subject_id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)?;
+        let brand = brand_of(state, member.brand_id).await?;
+        Ok(MemberCaller { session_id: s.id, member, brand })
+    }
+}
+
+/// A logged-in member who is not frozen: frozen members cannot act.
+pub struct ActiveMember(pub MemberCaller);
+
+impl FromRequestParts<AppState> for ActiveMember {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let caller = MemberCaller::from_request_parts(parts, state).await?;
+        if caller.member.frozen {
+            return Err(AppError::new(axum::http::StatusCode::FORBIDDEN, ErrorCode::MemberFrozen));
+        }
+        Ok(ActiveMember(caller))
+    }
+}
+
+/// A set of roles allowed on a route.
+pub trait RoleSet: Send + Sync + 'static {
+    /// The roles.
+    const ROLES: &'static [Role];
+}
+
+macro_rules! role_set {
+    ($(#[$doc:meta])* $name:ident = [$($role:ident),+]) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl RoleSet for $name {
+            const ROLES: &'static [Role] = &[$(Role::$role),+];
+        }
+    };
+}
+
+role_set!(/// Every staff role.
+    AnyStaff = [HqAdmin, HqFinance, RegionManager, StoreManager, Clerk]);
+role_set!(/// HQ admin only: shaping the chain.
+    HqAdmin = [HqAdmin]);
+role_set!(/// Roles that read across stores: HQ and region managers.
+    ChainReaders = [HqAdmin, HqFinance, RegionManager]);
+
+/// A logged-in, active staff member whose role is in `R`.
+pub struct StaffCaller<R: RoleSet = AnyStaff> {
+    /// The session in use.
+    pub session_id: i64,
+    /// The staff row.
+    pub staff: staff::Model,
+    /// Parsed role.
+    pub role: Role,
+    /// Their brand.
+    pub brand: brand::Model,
+    _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> StaffCaller<R> {
+    /// Whether this caller's scope covers the store.
+    pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
+        match self.role {
+            Role::HqAdmin | Role::HqFinance => true,
+            Role::RegionManager => self.staff.region_id == Some(store_region_id),
+            Role::StoreManager | Role::Clerk => self.staff.store_id == Some(store_id),
+        }
+    }
+}
+
+impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let s = live_session(parts, state, STAFF).await?;
+        let staff = staff::Entity::find_by_id(s.subject_id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)?;
+        if !staff.active {
+            return Err(AppError::unauthenticated());
+        }
+        let role = Role::parse(&staff.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", staff.role)))?;
+        if !R::ROLES.contains(&role) {
+            return Err(AppError::forbidden());
+        }
+        let brand = brand_of(state, staff.brand_id).await?;
+        Ok(StaffCaller { session_id: s.id, staff, role, brand, _roles: PhantomData })
+    }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For`
+/// hop when configured to trust a reverse proxy.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        if state.trust_forwarded_for {
+            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            if let Some(first) = forwarded.and_then(|v| v.split(',').next()).map(str::trim).filter(|v| !v.is_empty()) {
+                return Ok(ClientIp(first.to_string()));
+            }
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// The request's language.
+pub struct RequestLang(pub shared::Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestLang(crate::error::request_lang(&parts.headers)))
+    }
+}

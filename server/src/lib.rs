@@ -1,0 +1,18 @@
+//! The Tongka server: axum + SeaORM on SQLite (default) or PostgreSQL.
+//! See ARCHITECTURE.md at the repository root for the map.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod password;
+pub mod routes;
+pub mod seed;
+pub mod sms;
+pub mod startup;
+pub mod state;

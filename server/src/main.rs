@@ -1,0 +1,5 @@
+//! `tongka`: serve, migrate, seed, create-brand. See `tongka --help`.
+
+fn main() -> std::process::ExitCode {
+    tongka_server::cli::main()
+}

@@ -1,0 +1,64 @@
+//! Reading the audit log (HQ).
+
+use crate::auth::{RoleSet, StaffCaller};
+use crate::clock::rfc3339;
+use crate::entity::{audit_log, staff};
+use crate::error::{AppQuery, AppResult};
+use crate::routes::members_admin::PAGE_SIZE;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use shared::dto::{AuditEntry, Page, Role};
+use std::collections::HashMap;
+
+/// HQ roles read the audit log.
+pub struct HqRoles;
+impl RoleSet for HqRoles {
+    const ROLES: &'static [Role] = &[Role::HqAdmin, Role::HqFinance];
+}
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/hq/audit", get(list))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    after: Option<i64>,
+}
+
+/// HQ: every staff action, newest first.
+async fn list(State(state): State<AppState>, caller: StaffCaller<HqRoles>, AppQuery(query): AppQuery<ListQuery>) -> AppResult<Json<Page<AuditEntry>>> {
+    let mut q = audit_log::Entity::find().filter(audit_log::Column::BrandId.eq(caller.brand.id));
+    if let Some(after) = query.after {
+        q = q.filter(audit_log::Column::Id.lt(after));
+    }
+    let mut rows = q.order_by_desc(audit_log::Column::Id).limit(PAGE_SIZE + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    let names: HashMap<i64, String> = staff::Entity::find()
+        .filter(staff::Column::BrandId.eq(caller.brand.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, format!("{} ({})", s.name, s.account)))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: rfc3339(r.at),
+            actor: r.staff_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "system".into()),
+            action: r.action,
+            target: r.target,
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
+}

@@ -1,0 +1,121 @@
+//! HQ's member list (masked phones, search, keyset paging) and freezing.
+
+use crate::auth::{ChainReaders, HqAdmin, StaffCaller};
+use crate::clock::rfc3339;
+use crate::db::begin_write;
+use crate::entity::{member, store};
+use crate::error::{AppError, AppPath, AppQuery, AppResult};
+use crate::state::AppState;
+use crate::audit;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::Deserialize;
+use serde_json::json;
+use shared::dto::{MemberListItem, Page};
+use shared::validate::mask_phone;
+use std::collections::HashMap;
+
+/// Items per page.
+pub const PAGE_SIZE: u64 = 20;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hq/members", get(list))
+        .route("/hq/members/{id}/freeze", post(freeze))
+        .route("/hq/members/{id}/unfreeze", post(unfreeze))
+}
+
+/// List query: `q` matches name or phone digits; `after` is the cursor.
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    after: Option<i64>,
+}
+
+/// HQ and region managers: members of the brand, newest first.
+async fn list(
+    State(state): State<AppState>,
+    caller: StaffCaller<ChainReaders>,
+    AppQuery(query): AppQuery<ListQuery>,
+) -> AppResult<Json<Page<MemberListItem>>> {
+    let mut q = member::Entity::find().filter(member::Column::BrandId.eq(caller.brand.id));
+    if let Some(term) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let digits: String = term.chars().filter(char::is_ascii_digit).collect();
+        let mut any = Condition::any().add(member::Column::Name.contains(term));
+        if digits.len() >= 4 {
+            any = any.add(member::Column::Phone.contains(&digits));
+        }
+        q = q.filter(any);
+    }
+    if let Some(after) = query.after {
+        q = q.filter(member::Column::Id.lt(after));
+    }
+    let mut rows = q.order_by_desc(member::Column::Id).limit(PAGE_SIZE + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|m| m.id)
+    } else {
+        None
+    };
+    let stores: HashMap<i64, String> = store::Entity::find()
+        .filter(store::Column::BrandId.eq(caller.brand.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|m| MemberListItem {
+            id: m.id,
+            phone_masked: mask_phone(&m.phone),
+            name: m.name,
+            home_store: m.home_store_id.and_then(|id| stores.get(&id).cloned()),
+            registered_at: rfc3339(m.registered_at),
+            frozen: m.frozen,
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
+}
+
+async fn set_frozen(state: AppState, caller: StaffCaller<HqAdmin>, id: i64, frozen: bool) -> AppResult<Json<MemberListItem>> {
+    let tx = begin_write(&state.db).await?;
+    let m = member::Entity::find_by_id(id)
+        .filter(member::Column::BrandId.eq(caller.brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut am = m.into_active_model();
+    am.frozen = Set(frozen);
+    let m = am.update(&tx).await?;
+    let now = state.clock.now_ms();
+    let action = if frozen { "member.freeze" } else { "member.unfreeze" };
+    let target = format!("member #{} {}", m.id, mask_phone(&m.phone));
+    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), action, target, json!({})).await?;
+    let home_store = match m.home_store_id {
+        Some(sid) => store::Entity::find_by_id(sid).one(&tx).await?.map(|s| s.name),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Json(MemberListItem {
+        id: m.id,
+        phone_masked: mask_phone(&m.phone),
+        name: m.name,
+        home_store,
+        registered_at: rfc3339(m.registered_at),
+        frozen: m.frozen,
+    }))
+}
+
+/// HQ admin: freeze a member (they can no longer pay or be written off).
+async fn freeze(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<MemberListItem>> {
+    set_frozen(state, caller, id, true).await
+}
+
+/// HQ admin: unfreeze a member.
+async fn unfreeze(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<MemberListItem>> {
+    set_frozen(state, caller, id, false).await
+}

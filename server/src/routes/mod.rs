@@ -1,0 +1,24 @@
+//! The API, one module per area, each with its own `router()`.
+
+use crate::state::AppState;
+use axum::Router;
+
+pub mod audit;
+pub mod chain;
+pub mod member_auth;
+pub mod members_admin;
+pub mod public;
+pub mod staff_admin;
+pub mod staff_auth;
+
+/// Everything under `/api`.
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .merge(public::router())
+        .merge(member_auth::router())
+        .merge(staff_auth::router())
+        .merge(chain::router())
+        .merge(staff_admin::router())
+        .merge(members_admin::router())
+        .merge(audit::router())
+}

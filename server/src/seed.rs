@@ -1,0 +1,166 @@
+//! Creating brands: the `create-brand` subcommand, the demo brand, and the
+//! per-test brands of the test suites all go through [`create_brand`].
+
+use crate::clock::Clock;
+use crate::db::begin_write;
+use crate::entity::{brand, member, region, staff, store};
+use crate::{audit, password};
+use anyhow::{Context, bail};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use shared::dto::Role;
+use shared::validate;
+
+/// A new brand's identity.
+pub struct NewBrand<'a> {
+    /// URL slug.
+    pub slug: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// IANA time zone.
+    pub time_zone: &'a str,
+    /// First HQ admin's account.
+    pub admin_account: &'a str,
+    /// First HQ admin's password.
+    pub admin_password: &'a str,
+}
+
+/// Creates a brand with its first HQ admin; returns (brand, admin).
+pub async fn create_brand(db: &DatabaseConnection, clock: &Clock, new: NewBrand<'_>) -> anyhow::Result<(brand::Model, staff::Model)> {
+    let slug = validate::slug(new.slug).map_err(|r| anyhow::anyhow!("slug {r}"))?;
+    let account = validate::account(new.admin_account).map_err(|r| anyhow::anyhow!("admin account {r}"))?;
+    let pw = validate::password(new.admin_password).map_err(|r| anyhow::anyhow!("admin password {r}"))?;
+    if new.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        bail!("{} is not an IANA time zone", new.time_zone);
+    }
+    let hash = password::hash(pw).await?;
+    let tx = begin_write(db).await?;
+    let now = clock.now_ms();
+    let b = brand::ActiveModel {
+        slug: Set(slug),
+        name: Set(new.name.trim().to_string()),
+        time_zone: Set(new.time_zone.into()),
+        theme_color: Set("#07C160".into()),
+        logo_url: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await
+    .context("creating the brand (is the slug taken?)")?;
+    let admin = staff::ActiveModel {
+        brand_id: Set(b.id),
+        account: Set(account),
+        name: Set("总部管理员".into()),
+        role: Set(Role::HqAdmin.as_str().into()),
+        region_id: Set(None),
+        store_id: Set(None),
+        password_hash: Set(hash),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(&tx, now, b.id, None, "brand.create", format!("brand {}", b.slug), json!({})).await?;
+    tx.commit().await?;
+    Ok((b, admin))
+}
+
+/// The demo brand's slug.
+pub const DEMO_SLUG: &str = "demo";
+/// Every demo login uses this password.
+pub const DEMO_PASSWORD: &str = "tongka123";
+/// Demo staff: (account, name, role, region index, store index).
+pub const DEMO_STAFF: [(&str, &str, Role, Option<usize>, Option<usize>); 5] = [
+    ("admin", "王总", Role::HqAdmin, None, None),
+    ("finance", "李会计", Role::HqFinance, None, None),
+    ("east", "赵经理", Role::RegionManager, Some(0), None),
+    ("manager", "陈店长", Role::StoreManager, None, Some(0)),
+    ("clerk", "小刘", Role::Clerk, None, Some(0)),
+];
+/// Demo members: (phone, name).
+pub const DEMO_MEMBERS: [(&str, &str); 3] = [("13800000001", "张三"), ("13800000002", "李四"), ("13900000003", "王五")];
+
+/// Seeds the demo brand unless it exists. Returns whether it created it.
+pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result<bool> {
+    if brand::Entity::find().filter(brand::Column::Slug.eq(DEMO_SLUG)).one(db).await?.is_some() {
+        return Ok(false);
+    }
+    let (b, _) = create_brand(
+        db,
+        clock,
+        NewBrand { slug: DEMO_SLUG, name: "通卡茶饮", time_zone: "Asia/Shanghai", admin_account: "admin", admin_password: DEMO_PASSWORD },
+    )
+    .await?;
+    let hash = password::hash(DEMO_PASSWORD.into()).await?;
+    let tx = begin_write(db).await?;
+    let now = clock.now_ms();
+    let mut regions = Vec::new();
+    for name in ["华东区", "华南区"] {
+        let r = region::ActiveModel { brand_id: Set(b.id), name: Set(name.into()), created_at: Set(now), ..Default::default() }
+            .insert(&tx)
+            .await?;
+        regions.push(r);
+    }
+    let mut stores = Vec::new();
+    for (i, (name, region, address, phone)) in [
+        ("南京西路店", 0, "上海市静安区南京西路 1266 号", "021-6288-1001"),
+        ("徐家汇店", 0, "上海市徐汇区漕溪北路 88 号", "021-6488-1002"),
+        ("天河城店", 1, "广州市天河区天河路 208 号", "020-8555-1003"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = store::ActiveModel {
+            brand_id: Set(b.id),
+            region_id: Set(regions[region].id),
+            name: Set(name.into()),
+            address: Set(address.into()),
+            phone: Set(phone.into()),
+            hours: Set("10:00-22:00".into()),
+            is_default: Set(i == 0),
+            active: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        stores.push(s);
+    }
+    for (account, name, role, region, store) in DEMO_STAFF.iter().skip(1) {
+        staff::ActiveModel {
+            brand_id: Set(b.id),
+            account: Set((*account).into()),
+            name: Set((*name).into()),
+            role: Set(role.as_str().into()),
+            region_id: Set(region.map(|i| regions[i].id)),
+            store_id: Set(store.map(|i| stores[i].id)),
+            password_hash: Set(hash.clone()),
+            active: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+    }
+    for (i, (phone, name)) in DEMO_MEMBERS.iter().enumerate() {
+        member::ActiveModel {
+            brand_id: Set(b.id),
+            phone: Set((*phone).into()),
+            name: Set((*name).into()),
+            birthday: Set(None),
+            gender: Set(None),
+            home_store_id: Set(Some(stores[i % stores.len()].id)),
+            registered_at: Set(now),
+            consent_at: Set(now),
+            frozen: Set(false),
+            invited_by: Set(None),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,84 @@
+//! Builds the router (API + both apps' static files) and serves it.
+
+use crate::error::{AppError, localize_errors};
+use crate::routes;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::middleware;
+use std::net::SocketAddr;
+use std::path::Path;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: `/api/*`, `/m/*` (member app), `/biz/*` (merchant
+/// app), `/assets/*` (hashed, precompressed, cached for a year).
+pub fn app(state: AppState, site_dir: &Path) -> Router {
+    let api = routes::api()
+        .fallback(|| async { AppError::not_found() })
+        .layer(middleware::from_fn(localize_errors))
+        .with_state(state);
+
+    let immutable = SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    let no_cache = || SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let assets = ServiceBuilder::new()
+        .layer(immutable)
+        .service(ServeDir::new(site_dir.join("assets")).precompressed_br().precompressed_gzip());
+    let member_index = ServiceBuilder::new().layer(no_cache()).service(ServeFile::new(site_dir.join("member/index.html")));
+    let merchant_index =
+        ServiceBuilder::new().layer(no_cache()).service(ServeFile::new(site_dir.join("merchant/index.html")));
+    let public = ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(site_dir.join("public")));
+
+    Router::new()
+        .nest("/api", api)
+        .nest_service("/assets", assets)
+        .nest_service("/m", member_index)
+        .nest_service("/biz", merchant_index)
+        .fallback_service(public)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+/// Serves until `shutdown` resolves, finishing requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,275 @@
+//! The one JSON error envelope and its catalogue of messages in both languages.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A user-facing language. zh-CN is the default everywhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    /// Simplified Chinese (the default).
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    /// English.
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    /// Picks the language from an `Accept-Language` style value: English only
+    /// when it is asked for first, Chinese otherwise.
+    pub fn from_header(value: &str) -> Lang {
+        let first = value.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        if first.starts_with("en") { Lang::En } else { Lang::Zh }
+    }
+
+    /// The BCP 47 tag sent in `Accept-Language`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Stable machine codes of every error the API returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not valid JSON or does not fit the expected shape.
+    MalformedRequest,
+    /// A field failed validation; params: `field`, `reason`.
+    InvalidField,
+    /// No such route or resource.
+    NotFound,
+    /// The request needs a login.
+    Unauthenticated,
+    /// Logged in, but this role or scope may not do this.
+    Forbidden,
+    /// The SMS code is wrong; params: `remaining` attempts.
+    WrongSmsCode,
+    /// The SMS code has expired or was already used.
+    SmsCodeExpired,
+    /// Too many wrong guesses for this code; a new one is needed.
+    SmsCodeLocked,
+    /// Sending is rate limited; params: `retry_after` seconds.
+    RateLimited,
+    /// Registration needs consent to the privacy terms.
+    ConsentRequired,
+    /// Account or password wrong.
+    WrongCredentials,
+    /// The staff account is deactivated.
+    AccountDeactivated,
+    /// The member account is frozen.
+    MemberFrozen,
+    /// A unique value is already taken; params: `field`.
+    AlreadyExists,
+    /// The default store cannot be closed.
+    DefaultStoreClosed,
+    /// The current password given for a change is wrong.
+    WrongCurrentPassword,
+    /// The brand does not exist.
+    BrandNotFound,
+    /// A conflicting state; params: `reason`.
+    Conflict,
+    /// Something failed on our side; the detail is in the server log.
+    Internal,
+}
+
+/// The JSON error envelope: `{"error": {"code", "message", "params"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    /// The error itself.
+    pub error: ApiError,
+}
+
+/// One error as sent to a client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine code.
+    pub code: ErrorCode,
+    /// Human message in the request's language (a fallback for clients).
+    pub message: String,
+    /// Parameters the message is built from.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+impl ApiError {
+    /// An error with its message rendered in `lang`.
+    pub fn new(code: ErrorCode, params: BTreeMap<String, String>, lang: Lang) -> Self {
+        let message = message(code, &params, lang);
+        ApiError { code, message, params }
+    }
+
+    /// The message for this error in `lang`, from the shared catalogue.
+    pub fn localized(&self, lang: Lang) -> String {
+        message(self.code, &self.params, lang)
+    }
+}
+
+fn param<'a>(params: &'a BTreeMap<String, String>, key: &str) -> &'a str {
+    params.get(key).map(String::as_str).unwrap_or("")
+}
+
+/// The human name of a form field, for error messages.
+pub fn field_name(field: &str, lang: Lang) -> &str {
+    let (zh, en) = match field {
+        "phone" => ("手机号", "phone number"),
+        "code" => ("验证码", "verification code"),
+        "name" => ("名称", "name"),
+        "member_name" => ("姓名", "name"),
+        "birthday" => ("生日", "birthday"),
+        "gender" => ("性别", "gender"),
+        "account" => ("账号", "account"),
+        "password" => ("密码", "password"),
+        "address" => ("地址", "address"),
+        "hours" => ("营业时间", "opening hours"),
+        "region_id" => ("区域", "region"),
+        "store_id" => ("门店", "store"),
+        "role" => ("角色", "role"),
+        "slug" => ("品牌标识", "brand slug"),
+        "time_zone" => ("时区", "time zone"),
+        "theme_color" => ("主题色", "theme colour"),
+        "body" => ("请求内容", "request body"),
+        _ => return field,
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// Why a field is invalid, in words.
+fn reason_text(reason: &str, lang: Lang) -> &str {
+    let (zh, en) = match reason {
+        "required" => ("不能为空", "is required"),
+        "too_long" => ("太长", "is too long"),
+        "too_short" => ("太短", "is too short"),
+        "phone_format" => ("应为 11 位中国大陆手机号", "must be an 11-digit mainland China mobile number"),
+        "code_format" => ("应为 6 位数字", "must be 6 digits"),
+        "account_format" => ("只能用 3–32 位小写字母、数字、下划线或点", "must be 3–32 lowercase letters, digits, _ or ."),
+        "password_weak" => ("至少 8 位，且同时包含字母和数字", "needs at least 8 characters with letters and digits"),
+        "date_format" => ("应为有效日期（年-月-日）", "must be a valid date (YYYY-MM-DD)"),
+        "date_future" => ("不能晚于今天", "cannot be in the future"),
+        "slug_format" => ("只能用 2–32 位小写字母、数字或连字符", "must be 2–32 lowercase letters, digits or hyphens"),
+        "time_zone" => ("不是有效的时区", "is not a valid time zone"),
+        "color_format" => ("应为 #RRGGBB 颜色", "must be a #RRGGBB colour"),
+        "store_phone_format" => ("应为电话号码（数字和连字符）", "must be a phone number (digits and hyphens)"),
+        "unknown" => ("不存在", "does not exist"),
+        "scope" => ("与角色的范围不符", "does not match the role's scope"),
+        "store_closed" => ("门店已关闭", "the store is closed"),
+        _ => (reason, reason),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// Renders the catalogue message of `code` in `lang`.
+pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -> String {
+    use ErrorCode::*;
+    let zh = lang == Lang::Zh;
+    match code {
+        MalformedRequest => {
+            if zh { "请求格式不正确".into() } else { "The request is malformed".into() }
+        }
+        InvalidField => {
+            let field = field_name(param(params, "field"), lang);
+            let reason = reason_text(param(params, "reason"), lang);
+            if zh { format!("{field}{reason}") } else { format!("The {field} {reason}") }
+        }
+        NotFound => if zh { "找不到该内容".into() } else { "Not found".into() },
+        Unauthenticated => if zh { "请先登录".into() } else { "Please log in first".into() },
+        Forbidden => if zh { "无权进行此操作".into() } else { "You are not allowed to do this".into() },
+        WrongSmsCode => {
+            let n = param(params, "remaining");
+            if zh { format!("验证码错误，还可尝试 {n} 次") } else { format!("Wrong code; {n} tries left") }
+        }
+        SmsCodeExpired => {
+            if zh { "验证码已失效，请重新获取".into() } else { "The code has expired; please request a new one".into() }
+        }
+        SmsCodeLocked => {
+            if zh { "验证码错误次数过多，请重新获取".into() } else { "Too many wrong tries; please request a new code".into() }
+        }
+        RateLimited => {
+            let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
+            let wait = human_wait(secs, lang);
+            if zh { format!("发送太频繁，请{wait}后再试") } else { format!("Too many requests; try again in {wait}") }
+        }
+        ConsentRequired => {
+            if zh { "请先阅读并同意隐私政策".into() } else { "Please accept the privacy terms first".into() }
+        }
+        WrongCredentials => if zh { "账号或密码错误".into() } else { "Wrong account or password".into() },
+        AccountDeactivated => if zh { "该账号已停用".into() } else { "This account is deactivated".into() },
+        MemberFrozen => if zh { "会员账户已冻结，请联系门店".into() } else { "This membership is frozen; please contact the store".into() },
+        AlreadyExists => {
+            let field = field_name(param(params, "field"), lang);
+            if zh { format!("该{field}已被使用") } else { format!("This {field} is already taken") }
+        }
+        DefaultStoreClosed => {
+            if zh { "默认门店不能关闭，请先设置其他默认门店".into() } else { "The default store cannot be closed; make another store the default first".into() }
+        }
+        WrongCurrentPassword => if zh { "当前密码错误".into() } else { "The current password is wrong".into() },
+        BrandNotFound => if zh { "品牌不存在".into() } else { "No such brand".into() },
+        Conflict => if zh { "操作冲突，请刷新后重试".into() } else { "Conflicting change; refresh and try again".into() },
+        Internal => if zh { "服务暂时不可用，请稍后重试".into() } else { "Something went wrong; please try again".into() },
+    }
+}
+
+fn human_wait(secs: u64, lang: Lang) -> String {
+    let zh = lang == Lang::Zh;
+    if secs < 60 {
+        if zh { format!(" {secs} 秒") } else { format!("{secs} s") }
+    } else if secs < 3600 {
+        let m = secs.div_ceil(60);
+        if zh { format!(" {m} 分钟") } else { format!("{m} min") }
+    } else {
+        let h = secs.div_ceil(3600);
+        if zh { format!(" {h} 小时") } else { format!("{h} h") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn invalid_field_reads_naturally_in_both_languages() {
+        let p = params(&[("field", "phone"), ("reason", "phone_format")]);
+        assert_eq!(message(ErrorCode::InvalidField, &p, Lang::Zh), "手机号应为 11 位中国大陆手机号");
+        assert_eq!(
+            message(ErrorCode::InvalidField, &p, Lang::En),
+            "The phone number must be an 11-digit mainland China mobile number"
+        );
+    }
+
+    #[test]
+    fn rate_limit_says_when_to_retry() {
+        let p = params(&[("retry_after", "42")]);
+        assert_eq!(message(ErrorCode::RateLimited, &p, Lang::Zh), "发送太频繁，请 42 秒后再试");
+        let p = params(&[("retry_after", "3000")]);
+        assert_eq!(message(ErrorCode::RateLimited, &p, Lang::En), "Too many requests; try again in 50 min");
+    }
+
+    #[test]
+    fn envelope_round_trips_with_snake_case_code() {
+        let e = ErrorEnvelope { error: ApiError::new(ErrorCode::WrongSmsCode, params(&[("remaining", "3")]), Lang::En) };
+        let json = serde_json::to_string(&e).expect("serialises");
+        assert!(json.contains("\"code\":\"wrong_sms_code\""), "{json}");
+        let back: ErrorEnvelope = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn language_from_header() {
+        assert_eq!(Lang::from_header("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(Lang::from_header("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::from_header(""), Lang::Zh);
+    }
+}

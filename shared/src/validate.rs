@@ -1,0 +1,234 @@
+//! Validation rules, one function per kind of input. The apps run them as the
+//! user types; the server runs the same functions and is authoritative.
+//! Each returns the cleaned value or the reason key of the catalogue.
+
+/// A reason key understood by [`crate::error::message`] (`InvalidField`).
+pub type Reason = &'static str;
+
+fn required_trimmed(value: &str, max_chars: usize) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("required");
+    }
+    if v.chars().count() > max_chars {
+        return Err("too_long");
+    }
+    Ok(v.to_string())
+}
+
+/// A mainland China mobile number: 11 digits starting 13–19. Spaces and
+/// hyphens typed for readability, and a leading +86 or 86, are accepted.
+pub fn phone(value: &str) -> Result<String, Reason> {
+    let mut digits: String = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.is_empty() {
+        return Err("required");
+    }
+    if let Some(rest) = digits.strip_prefix("+86") {
+        digits = rest.to_string();
+    } else if digits.len() == 13 && digits.starts_with("86") {
+        digits = digits[2..].to_string();
+    }
+    let b = digits.as_bytes();
+    let ok = b.len() == 11
+        && b.iter().all(u8::is_ascii_digit)
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1]);
+    if ok { Ok(digits) } else { Err("phone_format") }
+}
+
+/// A 6-digit SMS code.
+pub fn sms_code(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("required");
+    }
+    if v.len() == 6 && v.bytes().all(|c| c.is_ascii_digit()) { Ok(v.to_string()) } else { Err("code_format") }
+}
+
+/// A person's display name: 1–20 characters.
+pub fn person_name(value: &str) -> Result<String, Reason> {
+    required_trimmed(value, 20)
+}
+
+/// A region or store name: 1–40 characters.
+pub fn place_name(value: &str) -> Result<String, Reason> {
+    required_trimmed(value, 40)
+}
+
+/// A street address: 1–120 characters.
+pub fn address(value: &str) -> Result<String, Reason> {
+    required_trimmed(value, 120)
+}
+
+/// Opening hours as free text ("09:00-21:00"): 1–60 characters.
+pub fn hours(value: &str) -> Result<String, Reason> {
+    required_trimmed(value, 60)
+}
+
+/// A store's phone: a landline or mobile, digits with optional hyphens, 5–20.
+pub fn store_phone(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("required");
+    }
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let ok = v.chars().all(|c| c.is_ascii_digit() || c == '-') && (5..=20).contains(&digits);
+    if ok { Ok(v.to_string()) } else { Err("store_phone_format") }
+}
+
+/// A staff login account: 3–32 of `a-z 0-9 _ .`, stored lowercase.
+pub fn account(value: &str) -> Result<String, Reason> {
+    let v = value.trim().to_ascii_lowercase();
+    if v.is_empty() {
+        return Err("required");
+    }
+    let ok = (3..=32).contains(&v.len())
+        && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.');
+    if ok { Ok(v) } else { Err("account_format") }
+}
+
+/// A staff password: 8–64 characters with at least one letter and one digit.
+pub fn password(value: &str) -> Result<String, Reason> {
+    if value.is_empty() {
+        return Err("required");
+    }
+    let n = value.chars().count();
+    if n > 64 {
+        return Err("too_long");
+    }
+    let letters = value.chars().any(char::is_alphabetic);
+    let digits = value.chars().any(|c| c.is_ascii_digit());
+    if n >= 8 && letters && digits { Ok(value.to_string()) } else { Err("password_weak") }
+}
+
+/// A brand slug used in URLs: 2–32 of `a-z 0-9 -`, not starting with `-`.
+pub fn slug(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("required");
+    }
+    let ok = (2..=32).contains(&v.len())
+        && !v.starts_with('-')
+        && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+    if ok { Ok(v.to_string()) } else { Err("slug_format") }
+}
+
+/// A `#RRGGBB` colour, stored uppercase.
+pub fn color(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    let ok = v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|c| c.is_ascii_hexdigit());
+    if ok { Ok(v.to_ascii_uppercase()) } else { Err("color_format") }
+}
+
+/// A calendar date `YYYY-MM-DD`, from 1900 up to `today` (also `YYYY-MM-DD`).
+pub fn birthday(value: &str, today: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    let (y, m, d) = parse_date(v).ok_or("date_format")?;
+    if y < 1900 {
+        return Err("date_format");
+    }
+    if let Some(t) = parse_date(today) {
+        if (y, m, d) > t {
+            return Err("date_future");
+        }
+    }
+    Ok(v.to_string())
+}
+
+/// Parses `YYYY-MM-DD` into a valid (year, month, day).
+pub fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i32 = v[0..4].parse().ok()?;
+    let m: u32 = v[5..7].parse().ok()?;
+    let d: u32 = v[8..10].parse().ok()?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&d).then_some((y, m, d))
+}
+
+/// Masks a phone for lists: `13812341234` → `138****1234`.
+pub fn mask_phone(phone: &str) -> String {
+    if phone.len() == 11 && phone.is_ascii() {
+        format!("{}****{}", &phone[..3], &phone[7..])
+    } else {
+        "****".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_accepts_mainland_mobiles_and_rejects_others() {
+        assert_eq!(phone("138 1234 5678"), Ok("13812345678".into()));
+        assert_eq!(phone("+86 13812345678"), Ok("13812345678".into()));
+        assert_eq!(phone("8613812345678"), Ok("13812345678".into()));
+        assert_eq!(phone("12812345678"), Err("phone_format"));
+        assert_eq!(phone("1381234567"), Err("phone_format"));
+        assert_eq!(phone("1381234567a"), Err("phone_format"));
+        assert_eq!(phone(""), Err("required"));
+    }
+
+    #[test]
+    fn code_is_six_digits() {
+        assert_eq!(sms_code(" 012345 "), Ok("012345".into()));
+        assert_eq!(sms_code("12345"), Err("code_format"));
+        assert_eq!(sms_code("12345x"), Err("code_format"));
+    }
+
+    #[test]
+    fn password_needs_letters_and_digits() {
+        assert!(password("abcd1234").is_ok());
+        assert_eq!(password("abcdefgh"), Err("password_weak"));
+        assert_eq!(password("1234567"), Err("password_weak"));
+        assert_eq!(password(&"a1".repeat(40)), Err("too_long"));
+    }
+
+    #[test]
+    fn account_is_lowercased_and_limited() {
+        assert_eq!(account(" HQ.Admin "), Ok("hq.admin".into()));
+        assert_eq!(account("ab"), Err("account_format"));
+        assert_eq!(account("张三"), Err("account_format"));
+    }
+
+    #[test]
+    fn birthday_must_be_real_and_not_future() {
+        assert!(birthday("2000-02-29", "2026-11-22").is_ok());
+        assert_eq!(birthday("2001-02-29", "2026-11-22"), Err("date_format"));
+        assert_eq!(birthday("2027-01-01", "2026-11-22"), Err("date_future"));
+        assert_eq!(birthday("1899-12-31", "2026-11-22"), Err("date_format"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(person_name("  王小明 "), Ok("王小明".into()));
+        assert_eq!(person_name("   "), Err("required"));
+        assert_eq!(person_name(&"长".repeat(21)), Err("too_long"));
+    }
+
+    #[test]
+    fn masks_phone() {
+        assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(mask_phone("x"), "****");
+    }
+
+    #[test]
+    fn slug_colour_and_store_phone() {
+        assert!(slug("demo-tea").is_ok());
+        assert_eq!(slug("Demo"), Err("slug_format"));
+        assert_eq!(color("#07c160"), Ok("#07C160".into()));
+        assert_eq!(color("07c160"), Err("color_format"));
+        assert!(store_phone("021-5555-1234").is_ok());
+        assert_eq!(store_phone("12"), Err("store_phone_format"));
+    }
+}
