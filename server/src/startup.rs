@@ -30,8 +30,10 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     let no_cache = || SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let vary = SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding"));
     let assets = ServiceBuilder::new()
         .layer(immutable)
+        .layer(vary)
         .service(ServeDir::new(site_dir.join("assets")).precompressed_br().precompressed_gzip());
     let member_index = ServiceBuilder::new().layer(no_cache()).service(ServeFile::new(site_dir.join("member/index.html")));
     let merchant_index =

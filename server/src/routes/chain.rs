@@ -2,7 +2,7 @@
 //! store staff see (and partly edit) their own part.
 
 use crate::auth::{AnyStaff, ChainReaders, HqAdmin, RoleSet, StaffCaller};
-use crate::db::begin_write;
+use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as};
 use crate::state::AppState;
@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
 use serde_json::json;
@@ -40,6 +40,14 @@ pub async fn region_in_brand(conn: &impl ConnectionTrait, brand_id: i64, id: i64
 /// A store of the caller's brand, or 404.
 pub async fn store_in_brand(conn: &impl ConnectionTrait, brand_id: i64, id: i64) -> AppResult<store::Model> {
     store::Entity::find_by_id(id).filter(store::Column::BrandId.eq(brand_id)).one(conn).await?.ok_or_else(AppError::not_found)
+}
+
+/// Serialises the writes that decide which store is the default (creating the
+/// first store, moving the default, closing a store) within one brand. Without
+/// it two PostgreSQL transactions can both see "no stores yet" or both unset
+/// the old default, and one fails on the one-default index.
+async fn lock_stores(tx: &DatabaseTransaction, brand_id: i64) -> AppResult<()> {
+    Ok(lock_key(tx, &format!("stores:{brand_id}")).await?)
 }
 
 /// A store the caller's scope covers, or 404 (outside the scope it does not exist for them).
@@ -171,6 +179,7 @@ async fn create_store(
 ) -> AppResult<(StatusCode, Json<StoreView>)> {
     let c = clean_store(&req)?;
     let tx = begin_write(&state.db).await?;
+    lock_stores(&tx, caller.brand.id).await?;
     region_in_brand(&tx, caller.brand.id, req.region_id).await.map_err(|_| AppError::invalid("region_id", "unknown"))?;
     let first = store::Entity::find().filter(store::Column::BrandId.eq(caller.brand.id)).count(&tx).await? == 0;
     let now = state.clock.now_ms();
@@ -209,6 +218,7 @@ async fn update_store(
     }
     let c = clean_store(&req)?;
     let tx = begin_write(&state.db).await?;
+    lock_stores(&tx, caller.brand.id).await?;
     let s = store_in_scope(&tx, &caller, id).await?;
     let structural = s.region_id != req.region_id || s.active != req.active;
     if structural && caller.role != Role::HqAdmin {
@@ -240,6 +250,7 @@ async fn update_store(
 /// HQ admin: make this (open) store the brand's one default store.
 async fn make_default(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<StoreView>> {
     let tx = begin_write(&state.db).await?;
+    lock_stores(&tx, caller.brand.id).await?;
     let s = store_in_brand(&tx, caller.brand.id, id).await?;
     if !s.active {
         return Err(AppError::invalid("store_id", "store_closed"));

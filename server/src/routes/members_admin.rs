@@ -10,6 +10,7 @@ use crate::audit;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -44,9 +45,9 @@ async fn list(
     let mut q = member::Entity::find().filter(member::Column::BrandId.eq(caller.brand.id));
     if let Some(term) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let digits: String = term.chars().filter(char::is_ascii_digit).collect();
-        let mut any = Condition::any().add(member::Column::Name.contains(term));
+        let mut any = Condition::any().add(member::Column::Name.like(containing(term)));
         if digits.len() >= 4 {
-            any = any.add(member::Column::Phone.contains(&digits));
+            any = any.add(member::Column::Phone.like(containing(&digits)));
         }
         q = q.filter(any);
     }
@@ -79,6 +80,13 @@ async fn list(
         })
         .collect();
     Ok(Json(Page { items, next_cursor }))
+}
+
+/// A LIKE pattern matching `term` literally anywhere: `%` and `_` typed
+/// into the search box are characters to find, not wildcards.
+fn containing(term: &str) -> LikeExpr {
+    let escaped = term.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    LikeExpr::new(format!("%{escaped}%")).escape('!')
 }
 
 async fn set_frozen(state: AppState, caller: StaffCaller<HqAdmin>, id: i64, frozen: bool) -> AppResult<Json<MemberListItem>> {

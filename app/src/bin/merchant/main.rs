@@ -1,1 +1,44 @@
-fn main(){}
+//! The merchant app (商家端): staff login, a workbench by role, and the HQ
+//! section (stores, regions, staff, members, audit log). Routes live under
+//! `/biz/{brand}`.
+
+mod pages;
+mod shell;
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+use tongka_app::components::{Toast, ToastHost};
+use tongka_app::i18n::I18n;
+
+fn main() {
+    tongka_app::install_panic_hook();
+    mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    I18n::provide();
+    Toast::provide();
+    view! {
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <ParentRoute path=path!("/biz/:brand") view=shell::BrandShell>
+                    <Route path=path!("") view=pages::home::HomePage/>
+                    <Route path=path!("login") view=pages::login::LoginPage/>
+                    <Route path=path!("stores") view=pages::stores::StoresPage/>
+                    <Route path=path!("stores/new") view=pages::store_edit::StoreNewPage/>
+                    <Route path=path!("stores/:id") view=pages::store_edit::StoreEditPage/>
+                    <Route path=path!("regions") view=pages::regions::RegionsPage/>
+                    <Route path=path!("staff") view=pages::staff::StaffPage/>
+                    <Route path=path!("staff/new") view=pages::staff_edit::StaffNewPage/>
+                    <Route path=path!("staff/:id") view=pages::staff_edit::StaffEditPage/>
+                    <Route path=path!("members") view=pages::members::MembersPage/>
+                    <Route path=path!("audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("me") view=pages::me::MePage/>
+                </ParentRoute>
+            </Routes>
+            <ToastHost/>
+        </Router>
+    }
+}

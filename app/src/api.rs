@@ -1,0 +1,106 @@
+//! The one HTTP client of the apps: it alone knows URLs' shape, sends the
+//! token and language, and turns every failure into a [`Failure`].
+
+use gloo::net::http::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::error::ErrorEnvelope;
+use shared::{ApiError, ErrorCode, Lang};
+
+use crate::i18n::{self, T};
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// The server answered with an error envelope.
+    Api(ApiError),
+    /// No answer (offline, server down) or an unreadable one.
+    Network,
+}
+
+impl Failure {
+    /// The text a person reads, from our catalogue (the server's message is
+    /// the fallback only for codes this build does not know).
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Failure::Api(e) => e.localized(lang),
+            Failure::Network => T::NetworkError.text(lang).to_string(),
+        }
+    }
+
+    /// Whether the session is gone (log in again).
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, Failure::Api(e) if e.code == ErrorCode::Unauthenticated)
+    }
+
+    /// The field a validation error names, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Failure::Api(e) if e.code == ErrorCode::InvalidField => e.params.get("field").map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// Result of an API call.
+pub type ApiResult<T> = Result<T, Failure>;
+
+/// Calls `/api{path}`.
+pub async fn call<T: DeserializeOwned, B: Serialize>(
+    method: Method,
+    path: &str,
+    token: Option<String>,
+    body: Option<&B>,
+) -> ApiResult<T> {
+    let url = format!("/api{path}");
+    let mut req = RequestBuilder::new(&url).method(method).header("Accept-Language", i18n::current().tag());
+    if let Some(token) = token {
+        req = req.header("Authorization", &format!("Bearer {token}"));
+    }
+    let sent = match body {
+        Some(b) => req.json(b).map_err(|_| Failure::Network)?.send().await,
+        None => req.send().await,
+    };
+    let resp = sent.map_err(|_| Failure::Network)?;
+    let text = resp.text().await.map_err(|_| Failure::Network)?;
+    if resp.ok() {
+        let text = if text.trim().is_empty() { "null" } else { text.as_str() };
+        return serde_json::from_str(text).map_err(|_| Failure::Network);
+    }
+    match serde_json::from_str::<ErrorEnvelope>(&text) {
+        Ok(env) => Err(Failure::Api(env.error)),
+        Err(_) => Err(Failure::Network),
+    }
+}
+
+/// GET.
+pub async fn get<T: DeserializeOwned>(path: &str, token: Option<String>) -> ApiResult<T> {
+    call::<T, ()>(Method::GET, path, token, None).await
+}
+
+/// POST with a JSON body.
+pub async fn post<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+    call(Method::POST, path, token, Some(body)).await
+}
+
+/// PUT with a JSON body.
+pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+    call(Method::PUT, path, token, Some(body)).await
+}
+
+/// PATCH with a JSON body.
+pub async fn patch<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+    call(Method::PATCH, path, token, Some(body)).await
+}
+
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,144 @@
+//! Login (and registration on first login) by phone + SMS code.
+
+use crate::shell::{use_brand, use_session};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use shared::ErrorCode;
+use shared::dto::{MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
+use shared::validate;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{Field, FieldState, FormError, use_nav, use_toast};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// 会员登录
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let brand = use_brand();
+    let session = use_session();
+    let lang = use_i18n().0;
+    let toast = use_toast();
+    let nav = use_nav();
+    let expired = use_query_map().read_untracked().get("expired").is_some();
+    let phone = FieldState::new("phone", "", validate::phone);
+    let code = FieldState::new("code", "", validate::sms_code);
+    let consent = RwSignal::new(false);
+    let countdown = RwSignal::new(0u64);
+    let sending = RwSignal::new(false);
+    let logging_in = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let consent_missing = RwSignal::new(false);
+
+    let start_countdown = move |secs: u64| {
+        countdown.set(secs);
+        if let Ok(handle) = set_interval_with_handle(
+            move || countdown.update(|c| *c = c.saturating_sub(1)),
+            std::time::Duration::from_secs(1),
+        ) {
+            Effect::new(move |_| {
+                if countdown.get() == 0 {
+                    handle.clear();
+                }
+            });
+        }
+    };
+
+    let slug = brand.slug;
+    let send_code = move |_| {
+        let Some(p) = phone.checked() else { return };
+        sending.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/brands/{}/member/sms-code", slug.get_value());
+            let result = api::post::<SmsCodeSent, _>(&path, None, &SmsCodeRequest { phone: p }).await;
+            sending.set(false);
+            match result {
+                Ok(sent) => {
+                    toast.show(T::CodeSent.text(lang.get_untracked()).to_string());
+                    start_countdown(sent.resend_after);
+                }
+                Err(f) => {
+                    if let Failure::Api(e) = &f {
+                        if e.code == ErrorCode::RateLimited {
+                            let secs = e.params.get("retry_after").and_then(|s| s.parse().ok()).unwrap_or(60);
+                            start_countdown(secs);
+                        }
+                    }
+                    error.set(Some(f));
+                }
+            }
+        });
+    };
+
+    let home = brand.path("");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (p, c) = (phone.checked(), code.checked());
+        let (Some(p), Some(c)) = (p, c) else { return };
+        if !consent.get_untracked() {
+            consent_missing.set(true);
+            return;
+        }
+        logging_in.set(true);
+        error.set(None);
+        let home = home.clone();
+        leptos::task::spawn_local(async move {
+            let path = format!("/brands/{}/member/login", slug.get_value());
+            let req = MemberLoginRequest { phone: p, code: c, consent: true };
+            let result = api::post::<MemberSession, _>(&path, None, &req).await;
+            logging_in.set(false);
+            match result {
+                Ok(s) => {
+                    session.set(s.token);
+                    nav.replace(&home);
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+
+    let brand_name = move || match brand.info.get() {
+        Some(Ok(b)) => b.name,
+        _ => String::new(),
+    };
+    let send_label = move || {
+        let n = countdown.get();
+        if sending.get() {
+            T::Sending.text(lang.get()).to_string()
+        } else if n > 0 {
+            format!("{n}{}", T::ResendIn.text(lang.get()))
+        } else {
+            T::SendCode.text(lang.get()).to_string()
+        }
+    };
+    view! {
+        <section class="page login-page">
+            <div class="login-brand">
+                <div class="login-logo" aria-hidden="true">{move || brand_name().chars().next().map(String::from).unwrap_or_default()}</div>
+                <h1 class="login-brand-name">{brand_name}</h1>
+                <p class="login-title">{tr(T::MemberLogin)}</p>
+            </div>
+            {expired.then(|| view! { <div class="notice">{tr(T::SessionEnded)}</div> })}
+            <form class="cells" on:submit=submit novalidate=true>
+                <Field label=T::Phone state=phone placeholder=T::PhonePlaceholder input_type="tel" id="phone" inputmode="numeric" maxlength=13 autocomplete="tel"/>
+                <div class="cell-row">
+                    <Field label=T::SmsCode state=code placeholder=T::CodePlaceholder id="code" inputmode="numeric" maxlength=6 autocomplete="one-time-code"/>
+                    <button type="button" id="send-code" class="btn btn-plain btn-small code-btn"
+                        disabled=move || { sending.get() || countdown.get() > 0 }
+                        on:click=send_code>{send_label}</button>
+                </div>
+                <label class="consent">
+                    <input type="checkbox" id="consent" prop:checked=move || consent.get()
+                        on:change=move |ev| { consent.set(event_target_checked(&ev)); consent_missing.set(false); }/>
+                    <span>{tr(T::Consent)}</span>
+                </label>
+                {move || consent_missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::ConsentNeeded)}</p> })}
+                <FormError error=error/>
+                <div class="form-actions">
+                    <button type="submit" id="login" class="btn btn-primary" disabled=move || logging_in.get()>
+                        {move || if logging_in.get() { tr(T::LoggingIn)() } else { tr(T::LoginButton)() }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

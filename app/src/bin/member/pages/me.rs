@@ -1,0 +1,122 @@
+//! "Me": profile editing (name, birthday, gender), language, logout.
+
+use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
+use leptos::prelude::*;
+use shared::dto::{MemberProfile, MemberProfileUpdate};
+use shared::validate;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{Field, FieldState, FormError, LangSwitch, TopBar, loaded, local_time, use_nav, use_toast};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// Today in the browser, `YYYY-MM-DD`.
+fn today() -> String {
+    let d = js_sys::Date::new_0();
+    format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
+}
+
+/// A birthday may be left empty; otherwise a real past date.
+fn birthday_rule(value: &str) -> Result<String, &'static str> {
+    if value.trim().is_empty() { Ok(String::new()) } else { validate::birthday(value, &today()) }
+}
+
+/// 我的
+#[component]
+pub fn MePage() -> impl IntoView {
+    require_login();
+    let session = use_session();
+    let me = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::get::<MemberProfile>("/member/me", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::TabMe)().to_string())/>
+        <section class="page page-tabbed">
+            {loaded(me, move |m: MemberProfile| view! { <ProfileForm profile=m/> }.into_any())}
+            <div class="cells">
+                <LangSwitch/>
+            </div>
+            <LogoutButton/>
+        </section>
+        <TabBar active=Tab::Me/>
+    }
+}
+
+#[component]
+fn ProfileForm(profile: MemberProfile) -> impl IntoView {
+    let session = use_session();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let name = FieldState::new("member_name", &profile.name, validate::person_name);
+    let birthday = FieldState::new("birthday", profile.birthday.as_deref().unwrap_or(""), birthday_rule);
+    let gender = RwSignal::new(profile.gender.clone().unwrap_or_default());
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (n, b) = (name.checked(), birthday.checked());
+        let (Some(n), Some(b)) = (n, b) else { return };
+        saving.set(true);
+        error.set(None);
+        let update = MemberProfileUpdate { name: Some(n), birthday: Some(b), gender: Some(gender.get_untracked()) };
+        leptos::task::spawn_local(async move {
+            let result = api::patch::<MemberProfile, _>("/member/me", session.current(), &update).await;
+            saving.set(false);
+            match result {
+                Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <h2 class="cells-title">{tr(T::Profile)}</h2>
+        <form class="cells" on:submit=submit novalidate=true id="profile-form">
+            <div class="cell">
+                <span class="cell-label">{tr(T::Phone)}</span>
+                <span class="cell-value tabular" id="profile-phone">{profile.phone.clone()}</span>
+            </div>
+            <Field label=T::Name state=name placeholder=T::NamePlaceholder id="name" maxlength=20/>
+            <Field label=T::Birthday state=birthday input_type="date" id="birthday"/>
+            <label class="cell">
+                <span class="cell-label">{tr(T::Gender)}</span>
+                <select class="cell-input" id="gender" prop:value=move || gender.get()
+                    on:change=move |ev| gender.set(event_target_value(&ev))>
+                    <option value="">{tr(T::Unset)}</option>
+                    <option value="male">{tr(T::Male)}</option>
+                    <option value="female">{tr(T::Female)}</option>
+                </select>
+            </label>
+            <div class="cell">
+                <span class="cell-label">{tr(T::MemberSince)}</span>
+                <span class="cell-value tabular">{local_time(&profile.registered_at)}</span>
+            </div>
+            <FormError error=error/>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" id="save-profile" disabled=move || saving.get()>
+                    {move || if saving.get() { tr(T::Saving)() } else { tr(T::Save)() }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn LogoutButton() -> impl IntoView {
+    let session = use_session();
+    let brand = use_brand();
+    let nav = use_nav();
+    let logout = move |_| {
+        let token = session.current();
+        let to = brand.path("/login");
+        leptos::task::spawn_local(async move {
+            // The local session ends even if the server is unreachable.
+            let _ = api::post::<(), _>("/member/logout", token, &()).await;
+            session.clear();
+            nav.replace(&to);
+        });
+    };
+    view! {
+        <div class="form-actions">
+            <button class="btn btn-warn" id="logout" on:click=logout>{tr(T::Logout)}</button>
+        </div>
+    }
+}

@@ -1,0 +1,69 @@
+//! The workbench: who is logged in and what their role may do.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::dto::{Role, StaffSession};
+use tongka_app::components::{TopBar, loaded};
+use tongka_app::i18n::{T, role_text, tr};
+
+/// The menu entries a role sees: (path, label, id).
+fn menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
+    let stores = ("/stores", T::Stores, "menu-stores");
+    let regions = ("/regions", T::Regions, "menu-regions");
+    let staff = ("/staff", T::Staff, "menu-staff");
+    let members = ("/members", T::Members, "menu-members");
+    let audit = ("/audit", T::AuditLog, "menu-audit");
+    match role {
+        Role::HqAdmin => vec![stores, regions, staff, members, audit],
+        Role::HqFinance => vec![stores, staff, members, audit],
+        Role::RegionManager => vec![stores, regions, staff, members],
+        Role::StoreManager => vec![stores, staff],
+        Role::Clerk => vec![stores],
+    }
+}
+
+/// 工作台
+#[component]
+pub fn HomePage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    // Its own fetch, made after login stored the token (the shell's copy may
+    // still hold the answer for the previous token).
+    let me = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { tongka_app::api::get::<StaffSession>("/staff/me", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Workbench)().to_string())/>
+        <section class="page">
+            {loaded(me, move |s: StaffSession| {
+                let role = s.staff.role;
+                let scope = s.staff.scope_name.clone();
+                view! {
+                    <div class="role-card" id="role-card">
+                        <h2>{s.staff.name.clone()}</h2>
+                        <p><span>{tr(T::YourRole)}</span>" · "<span id="role-name">{tr(role_text(role))}</span></p>
+                        <p><span>{tr(T::Scope)}</span>" · "{match scope {
+                            Some(name) => view! { <span>{name}</span> }.into_any(),
+                            None => view! { <span>{tr(T::WholeBrand)}</span> }.into_any(),
+                        }}</p>
+                    </div>
+                    {(role == Role::Clerk || role == Role::StoreManager).then(|| view! {
+                        <div class="notice">{tr(T::ClerkHome)}</div>
+                    })}
+                    <nav class="cells" id="menu">
+                        {menu(role).into_iter().map(|(path, label, id)| view! {
+                            <A href=ctx.path(path) attr:class="cell cell-link" attr:id=id>
+                                <span class="cell-main">{tr(label)}</span>
+                            </A>
+                        }).collect_view()}
+                        <A href=ctx.path("/me") attr:class="cell cell-link" attr:id="menu-me">
+                            <span class="cell-main">{tr(T::Me)}</span>
+                        </A>
+                    </nav>
+                }.into_any()
+            })}
+        </section>
+    }
+}

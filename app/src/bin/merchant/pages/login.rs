@@ -1,0 +1,86 @@
+//! Staff login: account + password, scoped to the brand in the URL.
+
+use crate::shell::use_ctx;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use shared::dto::{BrandPublic, StaffLoginRequest, StaffSession};
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{FormError, LangSwitch};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// 商家登录
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let expired = use_query_map().read_untracked().get("expired").is_some();
+    let account = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let missing = RwSignal::new(false);
+    let brand = LocalResource::new(move || {
+        let slug = ctx.slug.get_value();
+        async move { api::get::<BrandPublic>(&format!("/brands/{slug}"), None).await }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (a, p) = (account.get_untracked(), password.get_untracked());
+        if a.trim().is_empty() || p.is_empty() {
+            missing.set(true);
+            return;
+        }
+        missing.set(false);
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/brands/{}/staff/login", ctx.slug.get_value());
+            let result = api::post::<StaffSession, _>(&path, None, &StaffLoginRequest { account: a, password: p }).await;
+            busy.set(false);
+            match result {
+                Ok(s) => {
+                    ctx.session.set(s.token);
+                    ctx.nav.replace(&ctx.path(""));
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let brand_name = move || match brand.get() {
+        Some(Ok(b)) => b.name,
+        Some(Err(f)) => f.text(lang.get()),
+        None => String::new(),
+    };
+    view! {
+        <section class="page login-page">
+            <div class="login-brand">
+                <div class="login-logo" aria-hidden="true">"商"</div>
+                <h1 class="login-brand-name">{brand_name}</h1>
+                <p class="login-title">{tr(T::MerchantLogin)}</p>
+            </div>
+            {expired.then(|| view! { <div class="notice">{tr(T::SessionEnded)}</div> })}
+            <form class="cells" on:submit=submit novalidate=true>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::Account)}</span>
+                    <input class="cell-input" id="account" autocomplete="username" autocapitalize="off"
+                        placeholder=move || T::AccountPlaceholder.text(lang.get())
+                        prop:value=move || account.get() on:input=move |ev| account.set(event_target_value(&ev))/>
+                </label>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::Password)}</span>
+                    <input class="cell-input" id="password" type="password" autocomplete="current-password"
+                        placeholder=move || T::PasswordPlaceholder.text(lang.get())
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                </label>
+                {move || missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::Required)}</p> })}
+                <FormError error=error/>
+                <div class="form-actions">
+                    <button type="submit" id="login" class="btn btn-primary" disabled=move || busy.get()>
+                        {move || if busy.get() { tr(T::LoggingIn)() } else { tr(T::Login)() }}
+                    </button>
+                </div>
+            </form>
+            <div class="cells"><LangSwitch/></div>
+        </section>
+    }
+}

@@ -1,0 +1,13 @@
+//! One routed page a file.
+
+pub mod audit;
+pub mod home;
+pub mod login;
+pub mod me;
+pub mod members;
+pub mod not_found;
+pub mod regions;
+pub mod staff;
+pub mod staff_edit;
+pub mod store_edit;
+pub mod stores;

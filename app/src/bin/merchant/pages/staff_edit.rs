@@ -1,0 +1,245 @@
+//! Creating a staff account, editing one, resetting its password and
+//! deactivating it.
+
+use crate::shell::{go, require_login, use_ctx};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::dto::{PasswordReset, RegionView, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView, StoreView};
+use shared::validate;
+use tongka_app::api::{self, ApiResult, Failure};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_toast};
+use tongka_app::i18n::{T, role_text, tr, use_i18n};
+
+type Choices = (Vec<RegionView>, Vec<StoreView>);
+
+async fn choices(token: Option<String>) -> ApiResult<Choices> {
+    let stores = api::get::<Vec<StoreView>>("/hq/stores", token.clone()).await?;
+    let regions = api::get::<Vec<RegionView>>("/hq/regions", token).await.unwrap_or_default();
+    Ok((regions, stores))
+}
+
+/// 新增员工
+#[component]
+pub fn StaffNewPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let data = LocalResource::new(move || choices(ctx.session.token.get()));
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::AddStaff)().to_string()) back=true/>
+        <section class="page">
+            {loaded(data, move |(regions, stores): Choices| view! { <StaffForm staff=None regions=regions stores=stores/> }.into_any())}
+        </section>
+    }
+}
+
+/// 编辑员工
+#[component]
+pub fn StaffEditPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let data = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id: i64 = params.read().get("id").and_then(|s| s.parse().ok()).unwrap_or(-1);
+        async move {
+            let all = api::get::<Vec<StaffView>>("/hq/staff", token.clone()).await?;
+            let (regions, stores) = choices(token).await?;
+            let found = all.into_iter().find(|s| s.id == id);
+            ApiResult::Ok((found, regions, stores))
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::EditStaff)().to_string()) back=true/>
+        <section class="page">
+            {loaded(data, move |(staff, regions, stores): (Option<StaffView>, Vec<RegionView>, Vec<StoreView>)| match staff {
+                Some(s) => view! { <StaffForm staff=Some(s.clone()) regions=regions stores=stores/><StaffActions staff=s/> }.into_any(),
+                None => view! { <tongka_app::components::EmptyState text=T::NotFoundPage/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+fn role_choices(me: Option<Role>) -> Vec<Role> {
+    match me {
+        Some(Role::HqAdmin) => Role::ALL.to_vec(),
+        Some(Role::StoreManager) => vec![Role::Clerk],
+        _ => vec![],
+    }
+}
+
+#[component]
+fn StaffForm(staff: Option<StaffView>, regions: Vec<RegionView>, stores: Vec<StoreView>) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let editing = staff.as_ref().map(|s| s.id);
+    let account = FieldState::new("account", staff.as_ref().map(|s| s.account.as_str()).unwrap_or(""), validate::account);
+    let name = FieldState::new("name", staff.as_ref().map(|s| s.name.as_str()).unwrap_or(""), validate::person_name);
+    let password = FieldState::new("password", "", validate::password);
+    let first_role = role_choices(ctx.role()).first().copied().unwrap_or(Role::Clerk);
+    let role = RwSignal::new(staff.as_ref().map(|s| s.role).unwrap_or(first_role));
+    let region = RwSignal::new(staff.as_ref().and_then(|s| s.region_id).map(|i| i.to_string()).unwrap_or_default());
+    let default_store = staff.as_ref().and_then(|s| s.store_id).or_else(|| (stores.len() == 1).then(|| stores[0].id));
+    let store = RwSignal::new(default_store.map(|i| i.to_string()).unwrap_or_default());
+    let scope_missing = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let read_only = move || role_choices(ctx.role()).is_empty();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let r = role.get_untracked();
+        let region_id = region.get_untracked().parse::<i64>().ok();
+        let store_id = store.get_untracked().parse::<i64>().ok();
+        let scope_ok = match r.scope_kind() {
+            ScopeKind::Brand => true,
+            ScopeKind::Region => region_id.is_some(),
+            ScopeKind::Store => store_id.is_some(),
+        };
+        scope_missing.set(!scope_ok);
+        let n = name.checked();
+        let (a, p) = if editing.is_none() { (account.checked(), password.checked()) } else { (Some(String::new()), Some(String::new())) };
+        let (Some(n), Some(a), Some(p), true) = (n, a, p, scope_ok) else { return };
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = match editing {
+                Some(id) => {
+                    let body = StaffUpdate { name: n, role: r, region_id, store_id };
+                    api::put::<StaffView, _>(&format!("/hq/staff/{id}"), ctx.token(), &body).await
+                }
+                None => {
+                    let body = StaffCreate { account: a, name: n, role: r, region_id, store_id, password: p };
+                    api::post::<StaffView, _>("/hq/staff", ctx.token(), &body).await
+                }
+            };
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                    go(ctx, "/staff");
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <form class="cells" on:submit=submit novalidate=true id="staff-form">
+            {if editing.is_none() {
+                view! { <Field label=T::Account state=account id="staff-account" maxlength=32 autocomplete="off"/> }.into_any()
+            } else {
+                view! { <div class="cell"><span class="cell-label">{tr(T::Account)}</span><span class="cell-value">{account.value.get_untracked()}</span></div> }.into_any()
+            }}
+            <Field label=T::StaffName state=name id="staff-name" maxlength=20/>
+            <label class="cell">
+                <span class="cell-label">{tr(T::Role)}</span>
+                <select class="cell-input" id="staff-role" disabled=read_only
+                    prop:value=move || role.get().as_str()
+                    on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r); } }>
+                    {move || {
+                        let mut roles = role_choices(ctx.role());
+                        if !roles.contains(&role.get_untracked()) { roles.insert(0, role.get_untracked()); }
+                        roles.into_iter().map(|r| view! { <option value=r.as_str()>{tr(role_text(r))}</option> }).collect_view()
+                    }}
+                </select>
+            </label>
+            {move || (role.get().scope_kind() == ScopeKind::Region).then(|| {
+                let regions = regions.clone();
+                view! {
+                    <label class="cell">
+                        <span class="cell-label">{tr(T::Region)}</span>
+                        <select class="cell-input" id="staff-region" disabled=read_only prop:value=move || region.get()
+                            on:change=move |ev| region.set(event_target_value(&ev))>
+                            <option value="">{tr(T::ChooseRegion)}</option>
+                            {regions.into_iter().map(|r| view! { <option value=r.id.to_string()>{r.name}</option> }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+            {move || (role.get().scope_kind() == ScopeKind::Store).then(|| {
+                let stores = stores.clone();
+                view! {
+                    <label class="cell">
+                        <span class="cell-label">{tr(T::Stores)}</span>
+                        <select class="cell-input" id="staff-store" disabled=read_only prop:value=move || store.get()
+                            on:change=move |ev| store.set(event_target_value(&ev))>
+                            <option value="">{tr(T::ChooseStore)}</option>
+                            {stores.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+            {move || scope_missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::Required)}</p> })}
+            {editing.is_none().then(|| view! {
+                <Field label=T::InitialPassword state=password id="staff-password" input_type="password" autocomplete="new-password"/>
+            })}
+            <FormError error=error/>
+            {move || (!read_only()).then(|| view! {
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" id="save-staff" disabled=move || busy.get()>
+                        {move || if busy.get() { tr(T::Saving)() } else { tr(T::Save)() }}
+                    </button>
+                </div>
+            })}
+        </form>
+    }
+}
+
+#[component]
+fn StaffActions(staff: StaffView) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let active = RwSignal::new(staff.active);
+    let password = FieldState::new("password", "", validate::password);
+    let error = RwSignal::new(None::<Failure>);
+    let id = staff.id;
+    let can_manage = move || match ctx.role() {
+        Some(Role::HqAdmin) => true,
+        Some(Role::StoreManager) => staff.role == Role::Clerk,
+        _ => false,
+    };
+    let toggle = move |_| {
+        let action = if active.get_untracked() { "deactivate" } else { "activate" };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/{action}"), ctx.token(), &()).await {
+                Ok(s) => {
+                    active.set(s.active);
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let reset = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(p) = password.checked() else { return };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/reset-password"), ctx.token(), &PasswordReset { password: p }).await {
+                Ok(_) => {
+                    password.value.set(String::new());
+                    password.touched.set(false);
+                    toast.show(T::PasswordReset.text(lang.get_untracked()).to_string());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    move || can_manage().then(|| view! {
+        <h2 class="cells-title">{tr(T::ResetPassword)}</h2>
+        <form class="cells" on:submit=reset novalidate=true>
+            <Field label=T::NewPassword state=password id="reset-password" input_type="password" autocomplete="new-password"/>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-default" id="reset-password-btn">{tr(T::ResetPassword)}</button>
+            </div>
+        </form>
+        <FormError error=error/>
+        <div class="form-actions">
+            <button class="btn btn-warn" id="toggle-active" on:click=toggle>
+                {move || if active.get() { tr(T::Deactivate)() } else { tr(T::Activate)() }}
+            </button>
+        </div>
+    })
+}

@@ -1,0 +1,278 @@
+//! Widgets both apps use: top bar, loading / error / empty states, form
+//! fields that validate as you type, toasts.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::validate::Reason;
+
+use crate::api::{ApiResult, Failure};
+use crate::i18n::{T, field_error, tr, use_i18n};
+use crate::session::Session;
+
+/// Client-side navigation that works from anywhere, including async tasks
+/// and callbacks that run outside the component tree (where the router's
+/// context cannot be looked up). Provided once under the router.
+#[derive(Clone, Copy)]
+pub struct Nav(Callback<(String, bool)>);
+
+impl Nav {
+    /// Captures the router's navigate function; call inside `<Router>`.
+    pub fn provide() -> Nav {
+        let navigate = use_navigate();
+        let nav = Nav(Callback::new(move |(to, replace): (String, bool)| {
+            navigate(&to, leptos_router::NavigateOptions { replace, ..Default::default() });
+        }));
+        provide_context(nav);
+        nav
+    }
+
+    /// Goes to `to`, adding a history entry.
+    pub fn push(self, to: &str) {
+        self.0.run((to.to_string(), false));
+    }
+
+    /// Goes to `to`, replacing the current history entry.
+    pub fn replace(self, to: &str) {
+        self.0.run((to.to_string(), true));
+    }
+}
+
+/// The navigation context.
+pub fn use_nav() -> Nav {
+    expect_context::<Nav>()
+}
+
+/// What to do when the server says the session is gone.
+#[derive(Clone, Copy)]
+pub struct AuthGate {
+    /// The app's session.
+    pub session: Session,
+    /// Where the login page is.
+    pub login_path: StoredValue<String>,
+    /// Navigation.
+    pub nav: Nav,
+}
+
+impl AuthGate {
+    /// Forgets the token and goes to the login page.
+    pub fn expire(&self) {
+        self.session.clear();
+        self.nav.replace(&format!("{}?expired=1", self.login_path.get_value()));
+    }
+}
+
+/// The top bar of a page, with a back arrow unless it is a tab root.
+#[component]
+pub fn TopBar(#[prop(into)] title: Signal<String>, #[prop(optional)] back: bool) -> impl IntoView {
+    let back_label = tr(T::Back);
+    view! {
+        <header class="topbar">
+            {back.then(|| view! {
+                <button class="topbar-back" aria-label=back_label on:click=|_| {
+                    let _ = gloo::utils::window().history().and_then(|h| h.back());
+                }>"‹"</button>
+            })}
+            <h1 class="topbar-title">{move || title.get()}</h1>
+        </header>
+    }
+}
+
+/// A spinner with text.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <div class="state state-loading" role="status"><span class="spinner"></span>{tr(T::Loading)}</div> }
+}
+
+/// An empty list.
+#[component]
+pub fn EmptyState(#[prop(optional)] text: Option<T>) -> impl IntoView {
+    let text = tr(text.unwrap_or(T::Empty));
+    view! { <div class="state state-empty">{text}</div> }
+}
+
+/// A failed load, with a retry button.
+#[component]
+pub fn ErrorState(failure: Failure, #[prop(into)] on_retry: Callback<()>) -> impl IntoView {
+    let lang = use_i18n().0;
+    if failure.is_unauthenticated() {
+        if let Some(gate) = use_context::<AuthGate>() {
+            request_animation_frame(move || gate.expire());
+        }
+    }
+    let text = move || failure.text(lang.get());
+    view! {
+        <div class="state state-error" role="alert">
+            <p class="state-error-text">{text}</p>
+            <button class="btn btn-default btn-small" on:click=move |_| on_retry.run(())>{tr(T::Retry)}</button>
+        </div>
+    }
+}
+
+/// Renders a resource: loading, error with retry, or `render(value)`.
+pub fn loaded<V, R>(res: LocalResource<ApiResult<V>>, render: R) -> impl IntoView
+where
+    V: Clone + 'static,
+    R: Fn(V) -> AnyView + Send + Sync + 'static,
+{
+    move || match res.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Ok(v)) => render(v),
+        Some(Err(f)) => view! { <ErrorState failure=f on_retry=move |_| res.refetch()/> }.into_any(),
+    }
+}
+
+/// An inline error banner for a form; hidden when empty.
+#[component]
+pub fn FormError(error: RwSignal<Option<Failure>>) -> impl IntoView {
+    let lang = use_i18n().0;
+    move || {
+        error.get().map(|f| {
+            view! { <div class="form-error" role="alert">{f.text(lang.get())}</div> }
+        })
+    }
+}
+
+/// One input's state: value, whether to show its error, its rule.
+#[derive(Clone, Copy)]
+pub struct FieldState {
+    /// What is typed.
+    pub value: RwSignal<String>,
+    /// Set on first input or on submit; errors show only then.
+    pub touched: RwSignal<bool>,
+    field: &'static str,
+    rule: fn(&str) -> Result<String, Reason>,
+}
+
+impl FieldState {
+    /// A field named `field` (catalogue name) checked by `rule`.
+    pub fn new(field: &'static str, initial: &str, rule: fn(&str) -> Result<String, Reason>) -> FieldState {
+        FieldState { value: RwSignal::new(initial.to_string()), touched: RwSignal::new(false), field, rule }
+    }
+
+    /// The cleaned value, marking the field touched so its error shows.
+    pub fn checked(&self) -> Option<String> {
+        self.touched.set(true);
+        (self.rule)(&self.value.get_untracked()).ok()
+    }
+
+    /// The error text to show now, if any.
+    pub fn error(&self, lang: shared::Lang) -> Option<String> {
+        if !self.touched.get() {
+            return None;
+        }
+        (self.rule)(&self.value.get()).err().map(|reason| field_error(self.field, reason, lang))
+    }
+}
+
+/// A labelled input bound to a [`FieldState`], with its error below.
+#[component]
+pub fn Field(
+    label: T,
+    state: FieldState,
+    #[prop(optional)] placeholder: Option<T>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] id: &'static str,
+    #[prop(optional)] inputmode: &'static str,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(optional)] autocomplete: &'static str,
+) -> impl IntoView {
+    let lang = use_i18n().0;
+    let placeholder = move || placeholder.map(|p| p.text(lang.get())).unwrap_or_default();
+    let error = move || state.error(lang.get());
+    view! {
+        <label class="cell field" class:field-invalid=move || error().is_some()>
+            <span class="cell-label">{tr(label)}</span>
+            <input
+                class="cell-input"
+                id=id
+                name=id
+                type=input_type
+                inputmode=inputmode
+                maxlength=maxlength
+                autocomplete=autocomplete
+                placeholder=placeholder
+                prop:value=move || state.value.get()
+                on:input=move |ev| {
+                    state.value.set(event_target_value(&ev));
+                }
+                on:blur=move |_| {
+                    if !state.value.get_untracked().is_empty() {
+                        state.touched.set(true);
+                    }
+                }
+            />
+        </label>
+        {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+    }
+}
+
+/// A short message that fades after two seconds.
+#[derive(Clone, Copy)]
+pub struct Toast(pub RwSignal<Option<String>>);
+
+impl Toast {
+    /// Provides the toast context; render [`ToastHost`] once at the root.
+    pub fn provide() -> Toast {
+        let t = Toast(RwSignal::new(None));
+        provide_context(t);
+        t
+    }
+
+    /// Shows `text`.
+    pub fn show(self, text: String) {
+        self.0.set(Some(text.clone()));
+        set_timeout(
+            move || {
+                if self.0.get_untracked().as_deref() == Some(text.as_str()) {
+                    self.0.set(None);
+                }
+            },
+            std::time::Duration::from_millis(2000),
+        );
+    }
+}
+
+/// Shows the current toast.
+#[component]
+pub fn ToastHost() -> impl IntoView {
+    let toast = use_context::<Toast>().unwrap_or_else(Toast::provide);
+    move || toast.0.get().map(|t| view! { <div class="toast" role="status">{t}</div> })
+}
+
+/// The toast context.
+pub fn use_toast() -> Toast {
+    use_context::<Toast>().unwrap_or_else(Toast::provide)
+}
+
+/// A button that switches between 中文 and English.
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let i = use_i18n();
+    view! {
+        <button class="cell cell-link" id="lang-switch" on:click=move |_| {
+            let next = if i.0.get_untracked() == shared::Lang::Zh { shared::Lang::En } else { shared::Lang::Zh };
+            i.set(next);
+        }>
+            <span class="cell-label">{tr(T::Language)}</span>
+            <span class="cell-value">{tr(T::SwitchLang)}</span>
+        </button>
+    }
+}
+
+/// A local date-time for display: `2026-11-22T08:00:00Z` → `2026-11-22 16:00`
+/// in the browser's zone (the brand's zone once brands span zones).
+pub fn local_time(rfc3339: &str) -> String {
+    let d = js_date(rfc3339);
+    match d {
+        Some((y, mo, da, h, mi)) => format!("{y:04}-{mo:02}-{da:02} {h:02}:{mi:02}"),
+        None => rfc3339.to_string(),
+    }
+}
+
+fn js_date(rfc3339: &str) -> Option<(u32, u32, u32, u32, u32)> {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if d.get_time().is_nan() {
+        return None;
+    }
+    Some((d.get_full_year(), d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes()))
+}

@@ -1,0 +1,220 @@
+//! The one catalogue of UI text, zh-CN by default with English. Every string a
+//! person reads goes through [`T`]; error codes go through the shared error
+//! catalogue (`shared::error::message`).
+
+use gloo::storage::Storage;
+use leptos::prelude::*;
+pub use shared::Lang;
+
+const LANG_KEY: &str = "tongka.lang";
+
+thread_local! {
+    static CURRENT: std::cell::Cell<Lang> = const { std::cell::Cell::new(Lang::Zh) };
+}
+
+/// The language now in use (for code outside the reactive tree, e.g. the API client).
+pub fn current() -> Lang {
+    CURRENT.with(|c| c.get())
+}
+
+/// The app-wide language signal, provided at the root.
+#[derive(Clone, Copy)]
+pub struct I18n(pub RwSignal<Lang>);
+
+impl I18n {
+    /// Reads the saved choice and provides the context.
+    pub fn provide() -> I18n {
+        let saved = gloo::storage::LocalStorage::raw().get_item(LANG_KEY).ok().flatten();
+        let lang = match saved.as_deref() {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        };
+        CURRENT.with(|c| c.set(lang));
+        let i = I18n(RwSignal::new(lang));
+        provide_context(i);
+        set_document_lang(lang);
+        i
+    }
+
+    /// Switches language and remembers it.
+    pub fn set(self, lang: Lang) {
+        CURRENT.with(|c| c.set(lang));
+        let _ = gloo::storage::LocalStorage::raw().set_item(LANG_KEY, lang.tag());
+        set_document_lang(lang);
+        self.0.set(lang);
+    }
+}
+
+fn set_document_lang(lang: Lang) {
+    if let Some(el) = gloo::utils::document().document_element() {
+        let _ = el.set_attribute("lang", lang.tag());
+    }
+}
+
+/// The context's language signal.
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(I18n::provide)
+}
+
+/// A reactive text: re-renders when the language changes.
+pub fn tr(key: T) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let lang = use_i18n().0;
+    move || key.text(lang.get())
+}
+
+macro_rules! catalogue {
+    ($($key:ident => $zh:literal, $en:literal;)*) => {
+        /// A UI text key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum T { $(#[doc = $en] $key),* }
+
+        impl T {
+            /// The text in `lang`.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((T::$key, Lang::Zh) => $zh, (T::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    Loading => "加载中…", "Loading…";
+    Retry => "重试", "Retry";
+    NetworkError => "网络不可用，请检查网络后重试", "Network unavailable; check your connection and retry";
+    Empty => "暂无内容", "Nothing here yet";
+    LoadMore => "加载更多", "Load more";
+    NoMore => "没有更多了", "No more";
+    Save => "保存", "Save";
+    Saved => "已保存", "Saved";
+    Saving => "保存中…", "Saving…";
+    Cancel => "取消", "Cancel";
+    Back => "返回", "Back";
+    Logout => "退出登录", "Log out";
+    Language => "语言", "Language";
+    SwitchLang => "English", "中文";
+    NotFoundPage => "页面不存在", "Page not found";
+    GoHome => "回到首页", "Go home";
+    ComingSoon => "即将上线", "Coming soon";
+    Required => "必填", "Required";
+    // member app
+    TabHome => "首页", "Home";
+    TabCards => "卡包", "Cards";
+    TabMe => "我的", "Me";
+    MemberLogin => "会员登录", "Member login";
+    Phone => "手机号", "Phone number";
+    PhonePlaceholder => "请输入手机号", "Enter your phone number";
+    SmsCode => "验证码", "Code";
+    CodePlaceholder => "6 位验证码", "6-digit code";
+    SendCode => "获取验证码", "Get code";
+    Sending => "发送中…", "Sending…";
+    ResendIn => "秒后重发", "s to resend";
+    CodeSent => "验证码已发送", "Code sent";
+    Consent => "我已阅读并同意《隐私政策》和《会员协议》", "I have read and agree to the Privacy Policy and Member Terms";
+    ConsentNeeded => "请先阅读并同意隐私政策", "Please accept the privacy terms first";
+    LoginButton => "登录 / 注册", "Log in / Sign up";
+    LoggingIn => "登录中…", "Logging in…";
+    Hello => "你好", "Hello";
+    NewMember => "新会员", "New member";
+    Level => "会员等级", "Level";
+    LevelSoon => "等级权益即将开放", "Levels coming soon";
+    CheckIn => "签到", "Check in";
+    TopUp => "充值", "Top up";
+    Invite => "邀请好友", "Invite";
+    History => "明细", "History";
+    HomeStore => "所属门店", "Home store";
+    CardsSoon => "会员卡、次卡和优惠券将在这里显示", "Your cards and coupons will appear here";
+    Profile => "个人资料", "Profile";
+    Name => "姓名", "Name";
+    NamePlaceholder => "你的称呼", "Your name";
+    Birthday => "生日", "Birthday";
+    Gender => "性别", "Gender";
+    Male => "男", "Male";
+    Female => "女", "Female";
+    Unset => "未设置", "Not set";
+    MemberSince => "注册时间", "Member since";
+    Frozen => "账户已冻结，请联系门店", "Account frozen; please contact a store";
+    // merchant app
+    MerchantLogin => "商家登录", "Merchant login";
+    Account => "账号", "Account";
+    AccountPlaceholder => "请输入账号", "Enter your account";
+    Password => "密码", "Password";
+    PasswordPlaceholder => "请输入密码", "Enter your password";
+    Login => "登录", "Log in";
+    Workbench => "工作台", "Workbench";
+    YourRole => "当前角色", "Your role";
+    Scope => "负责范围", "Scope";
+    WholeBrand => "全品牌", "Whole brand";
+    Stores => "门店", "Stores";
+    Regions => "区域", "Regions";
+    Staff => "员工", "Staff";
+    Members => "会员", "Members";
+    AuditLog => "操作日志", "Audit log";
+    ChangePassword => "修改密码", "Change password";
+    CurrentPassword => "当前密码", "Current password";
+    NewPassword => "新密码", "New password";
+    PasswordChanged => "密码已修改，其他设备已退出", "Password changed; other devices were logged out";
+    AddStore => "新增门店", "Add store";
+    EditStore => "编辑门店", "Edit store";
+    StoreName => "门店名称", "Store name";
+    Region => "所属区域", "Region";
+    ChooseRegion => "请选择区域", "Choose a region";
+    Address => "地址", "Address";
+    StorePhone => "电话", "Phone";
+    Hours => "营业时间", "Opening hours";
+    Open => "营业中", "Open";
+    Closed => "已关闭", "Closed";
+    DefaultStore => "默认门店", "Default store";
+    MakeDefault => "设为默认门店", "Make default store";
+    StoreOpenSwitch => "门店营业", "Store is open";
+    AddRegion => "新增区域", "Add region";
+    RegionName => "区域名称", "Region name";
+    Rename => "重命名", "Rename";
+    StoresCount => "家门店", "stores";
+    AddStaff => "新增员工", "Add staff";
+    EditStaff => "编辑员工", "Edit staff";
+    StaffName => "员工姓名", "Staff name";
+    Role => "角色", "Role";
+    Active => "在职", "Active";
+    Deactivated => "已停用", "Deactivated";
+    Deactivate => "停用账号", "Deactivate";
+    Activate => "启用账号", "Activate";
+    ResetPassword => "重置密码", "Reset password";
+    PasswordReset => "密码已重置，该员工需重新登录", "Password reset; they must log in again";
+    InitialPassword => "初始密码", "Initial password";
+    ChooseStore => "请选择门店", "Choose a store";
+    RoleHqAdmin => "总部管理员", "HQ admin";
+    RoleHqFinance => "总部财务", "HQ finance";
+    RoleRegionManager => "区域经理", "Region manager";
+    RoleStoreManager => "店长", "Store manager";
+    RoleClerk => "店员", "Clerk";
+    SearchMembers => "搜索姓名或手机号", "Search name or phone";
+    Search => "搜索", "Search";
+    Freeze => "冻结", "Freeze";
+    Unfreeze => "解冻", "Unfreeze";
+    FrozenTag => "已冻结", "Frozen";
+    Registered => "注册于", "Joined";
+    NoName => "未填写姓名", "No name";
+    SessionEnded => "登录已失效，请重新登录", "Your session has ended; please log in again";
+    ClerkHome => "收款、核销等门店功能即将上线", "Counter tools (payments, write-offs) are coming soon";
+    Me => "我的", "Me";
+}
+
+/// The display name of a role.
+pub fn role_text(role: shared::dto::Role) -> T {
+    use shared::dto::Role::*;
+    match role {
+        HqAdmin => T::RoleHqAdmin,
+        HqFinance => T::RoleHqFinance,
+        RegionManager => T::RoleRegionManager,
+        StoreManager => T::RoleStoreManager,
+        Clerk => T::RoleClerk,
+    }
+}
+
+/// The message for a validation reason on a field (same text the server sends).
+pub fn field_error(field: &str, reason: &str, lang: Lang) -> String {
+    let params = [("field".to_string(), field.to_string()), ("reason".to_string(), reason.to_string())].into_iter().collect();
+    shared::error::message(shared::ErrorCode::InvalidField, &params, lang)
+}

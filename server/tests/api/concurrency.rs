@@ -1,0 +1,95 @@
+//! What must hold when requests race: one code per phone per minute, one use
+//! per code, one default store per brand. SQLite serialises writers; on
+//! PostgreSQL these are the cases where two transactions really overlap.
+
+use crate::helpers::*;
+use shared::ErrorCode;
+use shared::dto::{MemberListItem, Page, StoreView};
+use tokio::task::JoinSet;
+
+/// Sends what `make` builds `n` times at once; the replies, in no order.
+async fn race<F, Fut>(n: usize, make: F) -> Vec<Reply>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let mut set = JoinSet::new();
+    for i in 0..n {
+        set.spawn(make(i));
+    }
+    let mut replies = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        replies.push(joined.expect("a racing request"));
+    }
+    replies
+}
+
+fn count(replies: &[Reply], status: u16) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
+dual_test!(racing_sends_to_one_phone_send_one_code, |app| async move {
+    let phone = random_phone();
+    let replies = race(5, |_| {
+        let (app, phone) = (app.clone(), phone.clone());
+        async move { app.request_code(&phone).await }
+    })
+    .await;
+    assert_eq!(count(&replies, 200), 1, "{replies:#?}");
+    for refused in replies.iter().filter(|r| r.status != 200) {
+        refused.error(429, ErrorCode::RateLimited);
+    }
+    assert_eq!(app.outbox(&phone).await.len(), 1);
+});
+
+dual_test!(racing_logins_use_a_code_once_and_register_once, |app| async move {
+    let phone = random_phone();
+    let code = app.send_code(&phone).await;
+    let replies = race(5, |_| {
+        let (app, phone, code) = (app.clone(), phone.clone(), code.clone());
+        async move { app.member_login_with(&phone, &code, true).await }
+    })
+    .await;
+    assert_eq!(count(&replies, 200), 1, "{replies:#?}");
+    for refused in replies.iter().filter(|r| r.status != 200) {
+        refused.error(400, ErrorCode::SmsCodeExpired);
+    }
+    let admin = app.login_admin().await;
+    let members: Page<MemberListItem> = app.get("/api/hq/members").token(&admin).send().await.ok();
+    assert_eq!(members.items.len(), 1);
+});
+
+dual_test!(racing_first_stores_leave_exactly_one_default, |app| async move {
+    let admin = app.login_admin().await;
+    let region = app.create_region(&admin, "华东区").await;
+    let replies = race(4, |i| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move { app.post("/api/hq/stores").token(&admin).json(&store_input(&format!("{i}号店"), region.id)).send().await }
+    })
+    .await;
+    for reply in &replies {
+        reply.status(201);
+    }
+    let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
+    assert_eq!(stores.len(), 4);
+    assert_eq!(stores.iter().filter(|s| s.is_default).count(), 1, "{stores:#?}");
+});
+
+dual_test!(racing_make_defaults_leave_exactly_one_default, |app| async move {
+    let admin = app.login_admin().await;
+    let region = app.create_region(&admin, "华东区").await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(app.create_store(&admin, region.id, &format!("{i}号店")).await.id);
+    }
+    let replies = race(3, |i| {
+        let (app, admin, id) = (app.clone(), admin.clone(), ids[i + 1]);
+        async move { app.post(&format!("/api/hq/stores/{id}/make-default")).token(&admin).send().await }
+    })
+    .await;
+    for reply in &replies {
+        reply.status(200);
+    }
+    let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
+    assert_eq!(stores.iter().filter(|s| s.is_default).count(), 1, "{stores:#?}");
+});

@@ -1,0 +1,18 @@
+//! The API test suite: one binary, every test on SQLite and on PostgreSQL.
+//! `helpers.rs` is the harness (`dual_test!`, `spawn_app`, typed requests);
+//! `databases.rs` owns the shared test databases; `http.rs` the replies.
+
+mod databases;
+mod helpers;
+mod http;
+
+mod chain;
+mod concurrency;
+mod errors;
+mod member_login;
+mod members;
+mod profile;
+mod rate_limits;
+mod scope;
+mod staff;
+mod tenancy;

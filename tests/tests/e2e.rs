@@ -1,0 +1,349 @@
+//! End-to-end: the built apps in real headless Chromium (driven through
+//! chromedriver) against the real server on an embedded SQLite file with the
+//! demo brand. Needs `cargo xtask build` first (`cargo xtask test` does it);
+//! a missing build or browser fails the run, it is never skipped.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tongka_server::clock::Clock;
+use tongka_server::config::Limits;
+use tongka_server::entity::notification;
+use tongka_server::sms::OutboxSms;
+use tongka_server::state::AppState;
+
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+    base: String,
+    driver_url: String,
+    db: DatabaseConnection,
+    shots: PathBuf,
+    _driver: DriverProcess,
+}
+
+struct DriverProcess(Child);
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// One server + one chromedriver for the whole file; browser sessions are
+/// per test, and tests take turns (2 cores: one Chromium at a time).
+fn harness() -> &'static Harness {
+    static H: OnceLock<Harness> = OnceLock::new();
+    H.get_or_init(|| {
+        // Two TLS backends are linked (sqlx and the WebDriver client); pick one.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let site = std::env::var("TONGKA_SITE_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target/site"));
+        assert!(
+            site.join("member/index.html").exists() && site.join("merchant/index.html").exists(),
+            "the apps are not built at {}: run `cargo xtask build` (or `cargo xtask test`)",
+            site.display()
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let dir = std::env::temp_dir().join(format!("tongka-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("e2e.db").display());
+        let (base, db) = runtime.block_on(async {
+            let db = tongka_server::db::connect(&url, 8).await.expect("open sqlite");
+            tongka_server::db::migrate(&db).await.expect("migrate");
+            tongka_server::seed::seed_demo(&db, &Clock::System).await.expect("seed demo");
+            let state = AppState {
+                db: db.clone(),
+                clock: Clock::System,
+                limits: Limits::default(),
+                sms: Arc::new(OutboxSms),
+                trust_forwarded_for: false,
+            };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr: SocketAddr = listener.local_addr().expect("addr");
+            let app = tongka_server::startup::app(state, &site);
+            tokio::spawn(tongka_server::startup::serve(listener, app, std::future::pending()));
+            (format!("http://{addr}"), db)
+        });
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not found: install chromium-driver (cargo xtask test does)");
+        let driver_url = format!("http://127.0.0.1:{port}");
+        wait_listening(port);
+        let shots = root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&shots).expect("screenshot dir");
+        Harness { runtime, base, driver_url, db, shots, _driver: DriverProcess(driver) }
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs one browser story; tests take turns.
+fn story<F, Fut>(f: F)
+where
+    F: FnOnce(&'static Harness) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    static TURN: Mutex<()> = Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let h = harness();
+    if let Err(e) = h.runtime.block_on(f(h)) {
+        panic!("{e:#}");
+    }
+}
+
+async fn browser(h: &Harness) -> anyhow::Result<Client> {
+    let profile = std::env::temp_dir().join(format!("tongka-chrome-{}-{}", std::process::id(), free_port()));
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=390,844", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().cloned().unwrap_or_default();
+    Ok(ClientBuilder::rustls()?.capabilities(caps).connect(&h.driver_url).await?)
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn el(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.map_err(|e| anyhow::anyhow!("waiting for {css}: {e}"))
+}
+
+/// Waits until the element's text contains `needle`; returns the text.
+async fn text_contains(c: &Client, css: &str, needle: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return Ok(t);
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let png = c.screenshot().await.unwrap_or_default();
+    let name = format!("failure-{}.png", css.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_"));
+    let _ = std::fs::write(harness().shots.join(&name), png);
+    let page = c.source().await.unwrap_or_default();
+    anyhow::bail!("{css} never showed {needle:?}; last text {last:?} (screenshot {name}); page: {}", &page[..page.len().min(3000)])
+}
+
+async fn absent(c: &Client, css: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(c.find_all(Locator::Css(css)).await?.is_empty(), "{css} should not be shown");
+    Ok(())
+}
+
+async fn fill(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
+    let e = el(c, css).await?;
+    e.clear().await?;
+    e.send_keys(text).await?;
+    Ok(())
+}
+
+async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
+    el(c, css).await?.click().await?;
+    Ok(())
+}
+
+async fn shot(h: &Harness, c: &Client, name: &str) -> anyhow::Result<()> {
+    let png = c.screenshot().await?;
+    std::fs::write(h.shots.join(name), png)?;
+    Ok(())
+}
+
+/// The last SMS code sent to `phone`, read from the notification outbox.
+async fn sms_code(h: &Harness, phone: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let last = notification::Entity::find()
+            .filter(notification::Column::Recipient.eq(phone))
+            .order_by_desc(notification::Column::Id)
+            .one(&h.db)
+            .await?;
+        if let Some(n) = last {
+            let code = n.body.split(|ch: char| !ch.is_ascii_digit()).find(|run| run.len() == 6);
+            return code.map(str::to_string).ok_or_else(|| anyhow::anyhow!("no 6-digit code in {:?}", n.body));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("no SMS was sent to {phone}")
+}
+
+fn unique_phone() -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("137{:08}", (n / 1000) % 100_000_000)
+}
+
+#[test]
+fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
+    story(|h| async move {
+        let c = browser(h).await?;
+        c.goto(&format!("{}/m/demo/login", h.base)).await?;
+        text_contains(&c, ".login-brand-name", "通卡茶饮").await?;
+        let phone = unique_phone();
+        fill(&c, "#phone", &phone).await?;
+        click(&c, "#send-code").await?;
+        text_contains(&c, "#send-code", "秒后重发").await?;
+        let code = sms_code(h, &phone).await?;
+
+        // A wrong code says so, in words.
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        fill(&c, "#code", wrong).await?;
+        click(&c, "#consent").await?;
+        click(&c, "#login").await?;
+        text_contains(&c, ".form-error", "验证码错误，还可尝试 4 次").await?;
+
+        fill(&c, "#code", &code).await?;
+        click(&c, "#login").await?;
+        el(&c, "#member-card").await?;
+        text_contains(&c, "#member-name", &phone[7..]).await?;
+
+        // Edit the profile.
+        click(&c, ".tabbar a[href$='/me']").await?;
+        text_contains(&c, "#profile-phone", &phone).await?;
+        fill(&c, "#name", "林小满").await?;
+        let birthday = el(&c, "#birthday").await?;
+        c.execute(
+            "arguments[0].value = '1995-06-18'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&birthday)?],
+        )
+        .await?;
+        el(&c, "#gender").await?.select_by_value("female").await?;
+        click(&c, "#save-profile").await?;
+        text_contains(&c, ".toast", "已保存").await?;
+
+        // Reload: the server kept it.
+        c.refresh().await?;
+        let name = el(&c, "#name").await?;
+        let deadline = Instant::now() + WAIT;
+        while name.prop("value").await?.as_deref() != Some("林小满") {
+            anyhow::ensure!(Instant::now() < deadline, "name not kept after reload");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(el(&c, "#birthday").await?.prop("value").await?.as_deref(), Some("1995-06-18"));
+        assert_eq!(el(&c, "#gender").await?.prop("value").await?.as_deref(), Some("female"));
+
+        click(&c, ".tabbar a[href='/m/demo']").await?;
+        text_contains(&c, "#member-name", "林小满").await?;
+        shot(h, &c, "member-home-390x844.png").await?;
+
+        // An invalid name is refused as you type and nothing is sent.
+        click(&c, ".tabbar a[href$='/me']").await?;
+        fill(&c, "#name", "  ").await?;
+        click(&c, "#save-profile").await?;
+        text_contains(&c, ".field-error", "姓名不能为空").await?;
+        c.close().await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deactivated() {
+    story(|h| async move {
+        let hq = browser(h).await?;
+        hq.goto(&format!("{}/biz/demo/login", h.base)).await?;
+        fill(&hq, "#account", "admin").await?;
+        fill(&hq, "#password", "wrong-password1").await?;
+        click(&hq, "#login").await?;
+        text_contains(&hq, ".form-error", "账号或密码错误").await?;
+        fill(&hq, "#password", "tongka123").await?;
+        click(&hq, "#login").await?;
+        text_contains(&hq, "#role-name", "总部管理员").await?;
+
+        // A new store.
+        click(&hq, "#menu-stores").await?;
+        text_contains(&hq, "#store-list", "南京西路店").await?;
+        click(&hq, "#add-store").await?;
+        fill(&hq, "#store-name", "陆家嘴店").await?;
+        el(&hq, "#store-region option:nth-child(2)").await?;
+        el(&hq, "#store-region").await?.select_by_label("华东区").await?;
+        fill(&hq, "#store-address", "上海市浦东新区陆家嘴环路 1000 号").await?;
+        fill(&hq, "#store-phone", "12").await?;
+        text_contains(&hq, ".field-error", "电话应为电话号码").await?;
+        fill(&hq, "#store-phone", "021-5888-1004").await?;
+        click(&hq, "#save-store").await?;
+        text_contains(&hq, "#store-list", "陆家嘴店").await?;
+        shot(h, &hq, "hq-store-list-390x844.png").await?;
+
+        // A clerk for it.
+        hq.goto(&format!("{}/biz/demo/staff/new", h.base)).await?;
+        fill(&hq, "#staff-account", "clerk.ljz").await?;
+        fill(&hq, "#staff-name", "小周").await?;
+        el(&hq, "#staff-role").await?.select_by_value("clerk").await?;
+        el(&hq, "#staff-store option:nth-child(2)").await?;
+        el(&hq, "#staff-store").await?.select_by_label("陆家嘴店").await?;
+        fill(&hq, "#staff-password", "Clerk2026a").await?;
+        click(&hq, "#save-staff").await?;
+        text_contains(&hq, "#staff-list", "clerk.ljz").await?;
+
+        // The clerk logs in elsewhere and sees no HQ pages.
+        let clerk = browser(h).await?;
+        clerk.goto(&format!("{}/biz/demo/login", h.base)).await?;
+        fill(&clerk, "#account", "clerk.ljz").await?;
+        fill(&clerk, "#password", "Clerk2026a").await?;
+        click(&clerk, "#login").await?;
+        text_contains(&clerk, "#role-name", "店员").await?;
+        text_contains(&clerk, "#role-card", "陆家嘴店").await?;
+        el(&clerk, "#menu-stores").await?;
+        for hidden in ["#menu-regions", "#menu-staff", "#menu-members", "#menu-audit"] {
+            absent(&clerk, hidden).await?;
+        }
+        clerk.goto(&format!("{}/biz/demo/members", h.base)).await?;
+        text_contains(&clerk, ".state-error", "无权进行此操作").await?;
+
+        // HQ deactivates the clerk; the clerk's open session stops working.
+        text_contains(&hq, "#staff-list", "小周").await?;
+        let rows = hq.find_all(Locator::Css(".staff-row")).await?;
+        let mut target = None;
+        for r in rows {
+            if r.text().await?.contains("clerk.ljz") {
+                target = Some(r);
+            }
+        }
+        target.ok_or_else(|| anyhow::anyhow!("clerk not listed"))?.click().await?;
+        text_contains(&hq, "#toggle-active", "停用账号").await?;
+        click(&hq, "#toggle-active").await?;
+        text_contains(&hq, "#toggle-active", "启用账号").await?;
+
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        text_contains(&clerk, ".notice", "登录已失效，请重新登录").await?;
+        fill(&clerk, "#account", "clerk.ljz").await?;
+        fill(&clerk, "#password", "Clerk2026a").await?;
+        click(&clerk, "#login").await?;
+        text_contains(&clerk, ".form-error", "该账号已停用").await?;
+        clerk.close().await?;
+        hq.close().await?;
+        Ok(())
+    });
+}
