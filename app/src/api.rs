@@ -36,7 +36,9 @@ impl Failure {
     /// The field a validation error names, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Failure::Api(e) if e.code == ErrorCode::InvalidField => e.params.get("field").map(String::as_str),
+            Failure::Api(e) if e.code == ErrorCode::InvalidField => {
+                e.params.get("field").map(String::as_str)
+            }
             _ => None,
         }
     }
@@ -53,7 +55,9 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
     body: Option<&B>,
 ) -> ApiResult<T> {
     let url = format!("/api{path}");
-    let mut req = RequestBuilder::new(&url).method(method).header("Accept-Language", i18n::current().tag());
+    let mut req = RequestBuilder::new(&url)
+        .method(method)
+        .header("Accept-Language", i18n::current().tag());
     if let Some(token) = token {
         req = req.header("Authorization", &format!("Bearer {token}"));
     }
@@ -64,7 +68,11 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
     let resp = sent.map_err(|_| Failure::Network)?;
     let text = resp.text().await.map_err(|_| Failure::Network)?;
     if resp.ok() {
-        let text = if text.trim().is_empty() { "null" } else { text.as_str() };
+        let text = if text.trim().is_empty() {
+            "null"
+        } else {
+            text.as_str()
+        };
         return serde_json::from_str(text).map_err(|_| Failure::Network);
     }
     match serde_json::from_str::<ErrorEnvelope>(&text) {
@@ -79,17 +87,29 @@ pub async fn get<T: DeserializeOwned>(path: &str, token: Option<String>) -> ApiR
 }
 
 /// POST with a JSON body.
-pub async fn post<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+pub async fn post<T: DeserializeOwned, B: Serialize>(
+    path: &str,
+    token: Option<String>,
+    body: &B,
+) -> ApiResult<T> {
     call(Method::POST, path, token, Some(body)).await
 }
 
 /// PUT with a JSON body.
-pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+pub async fn put<T: DeserializeOwned, B: Serialize>(
+    path: &str,
+    token: Option<String>,
+    body: &B,
+) -> ApiResult<T> {
     call(Method::PUT, path, token, Some(body)).await
 }
 
 /// PATCH with a JSON body.
-pub async fn patch<T: DeserializeOwned, B: Serialize>(path: &str, token: Option<String>, body: &B) -> ApiResult<T> {
+pub async fn patch<T: DeserializeOwned, B: Serialize>(
+    path: &str,
+    token: Option<String>,
+    body: &B,
+) -> ApiResult<T> {
     call(Method::PATCH, path, token, Some(body)).await
 }
 
@@ -98,7 +118,9 @@ pub fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -20,7 +20,13 @@ impl Nav {
     pub fn provide() -> Nav {
         let navigate = use_navigate();
         let nav = Nav(Callback::new(move |(to, replace): (String, bool)| {
-            navigate(&to, leptos_router::NavigateOptions { replace, ..Default::default() });
+            navigate(
+                &to,
+                leptos_router::NavigateOptions {
+                    replace,
+                    ..Default::default()
+                },
+            );
         }));
         provide_context(nav);
         nav
@@ -51,13 +57,38 @@ pub struct AuthGate {
     pub login_path: StoredValue<String>,
     /// Navigation.
     pub nav: Nav,
+    /// Set when the server ended the session, so the login page can say so.
+    pub expired: RwSignal<bool>,
 }
 
 impl AuthGate {
-    /// Forgets the token and goes to the login page.
+    /// A gate for `session` whose login page is at `login_path`.
+    pub fn provide(session: Session, login_path: String, nav: Nav) -> AuthGate {
+        let gate = AuthGate {
+            session,
+            login_path: StoredValue::new(login_path),
+            nav,
+            expired: RwSignal::new(false),
+        };
+        provide_context(gate);
+        gate
+    }
+
+    /// Forgets the token and goes to the login page, which says why.
     pub fn expire(&self) {
+        self.expired.set(true);
         self.session.clear();
-        self.nav.replace(&format!("{}?expired=1", self.login_path.get_value()));
+        self.nav.replace(&self.login_path.get_value());
+    }
+}
+
+/// "Your session has ended" on a login page, when it has.
+#[component]
+pub fn SessionEndedNotice() -> impl IntoView {
+    let gate = use_context::<AuthGate>();
+    move || {
+        gate.filter(|g| g.expired.get())
+            .map(|_| view! { <div class="notice" role="status">{tr(T::SessionEnded)}</div> })
     }
 }
 
@@ -94,10 +125,9 @@ pub fn EmptyState(#[prop(optional)] text: Option<T>) -> impl IntoView {
 #[component]
 pub fn ErrorState(failure: Failure, #[prop(into)] on_retry: Callback<()>) -> impl IntoView {
     let lang = use_i18n().0;
-    if failure.is_unauthenticated() {
-        if let Some(gate) = use_context::<AuthGate>() {
-            request_animation_frame(move || gate.expire());
-        }
+    let gate = use_context::<AuthGate>().filter(|_| failure.is_unauthenticated());
+    if let Some(gate) = gate {
+        request_animation_frame(move || gate.expire());
     }
     let text = move || failure.text(lang.get());
     view! {
@@ -117,7 +147,9 @@ where
     move || match res.get() {
         None => view! { <Loading/> }.into_any(),
         Some(Ok(v)) => render(v),
-        Some(Err(f)) => view! { <ErrorState failure=f on_retry=move |_| res.refetch()/> }.into_any(),
+        Some(Err(f)) => {
+            view! { <ErrorState failure=f on_retry=move |_| res.refetch()/> }.into_any()
+        }
     }
 }
 
@@ -145,8 +177,17 @@ pub struct FieldState {
 
 impl FieldState {
     /// A field named `field` (catalogue name) checked by `rule`.
-    pub fn new(field: &'static str, initial: &str, rule: fn(&str) -> Result<String, Reason>) -> FieldState {
-        FieldState { value: RwSignal::new(initial.to_string()), touched: RwSignal::new(false), field, rule }
+    pub fn new(
+        field: &'static str,
+        initial: &str,
+        rule: fn(&str) -> Result<String, Reason>,
+    ) -> FieldState {
+        FieldState {
+            value: RwSignal::new(initial.to_string()),
+            touched: RwSignal::new(false),
+            field,
+            rule,
+        }
     }
 
     /// The cleaned value, marking the field touched so its error shows.
@@ -160,7 +201,9 @@ impl FieldState {
         if !self.touched.get() {
             return None;
         }
-        (self.rule)(&self.value.get()).err().map(|reason| field_error(self.field, reason, lang))
+        (self.rule)(&self.value.get())
+            .err()
+            .map(|reason| field_error(self.field, reason, lang))
     }
 }
 
@@ -236,7 +279,12 @@ impl Toast {
 #[component]
 pub fn ToastHost() -> impl IntoView {
     let toast = use_context::<Toast>().unwrap_or_else(Toast::provide);
-    move || toast.0.get().map(|t| view! { <div class="toast" role="status">{t}</div> })
+    move || {
+        toast
+            .0
+            .get()
+            .map(|t| view! { <div class="toast" role="status">{t}</div> })
+    }
 }
 
 /// The toast context.
@@ -274,5 +322,11 @@ fn js_date(rfc3339: &str) -> Option<(u32, u32, u32, u32, u32)> {
     if d.get_time().is_nan() {
         return None;
     }
-    Some((d.get_full_year(), d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes()))
+    Some((
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+    ))
 }

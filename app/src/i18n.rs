@@ -24,7 +24,10 @@ pub struct I18n(pub RwSignal<Lang>);
 impl I18n {
     /// Reads the saved choice and provides the context.
     pub fn provide() -> I18n {
-        let saved = gloo::storage::LocalStorage::raw().get_item(LANG_KEY).ok().flatten();
+        let saved = gloo::storage::LocalStorage::raw()
+            .get_item(LANG_KEY)
+            .ok()
+            .flatten();
         let lang = match saved.as_deref() {
             Some("en") => Lang::En,
             _ => Lang::Zh,
@@ -215,6 +218,11 @@ pub fn role_text(role: shared::dto::Role) -> T {
 
 /// The message for a validation reason on a field (same text the server sends).
 pub fn field_error(field: &str, reason: &str, lang: Lang) -> String {
-    let params = [("field".to_string(), field.to_string()), ("reason".to_string(), reason.to_string())].into_iter().collect();
+    let params = [
+        ("field".to_string(), field.to_string()),
+        ("reason".to_string(), reason.to_string()),
+    ]
+    .into_iter()
+    .collect();
     shared::error::message(shared::ErrorCode::InvalidField, &params, lang)
 }

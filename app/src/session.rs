@@ -16,8 +16,14 @@ impl Session {
     /// Loads the saved token of `app` (`member` / `merchant`) for `brand`.
     pub fn load(app: &str, brand: &str) -> Session {
         let key = format!("tongka.{app}.{brand}");
-        let token = gloo::storage::LocalStorage::raw().get_item(&key).ok().flatten();
-        Session { key: StoredValue::new(key), token: RwSignal::new(token) }
+        let token = gloo::storage::LocalStorage::raw()
+            .get_item(&key)
+            .ok()
+            .flatten();
+        Session {
+            key: StoredValue::new(key),
+            token: RwSignal::new(token),
+        }
     }
 
     /// Saves a new token.

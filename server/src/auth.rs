@@ -12,7 +12,9 @@ use axum::http::header;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use sha2::{Digest, Sha256};
 use shared::ErrorCode;
 use shared::dto::Role;
@@ -58,7 +60,12 @@ pub async fn open_session(
 }
 
 /// Ends every open session of one subject at once.
-pub async fn revoke_all(conn: &impl ConnectionTrait, now: i64, kind: &str, subject_id: i64) -> Result<(), DbErr> {
+pub async fn revoke_all(
+    conn: &impl ConnectionTrait,
+    now: i64,
+    kind: &str,
+    subject_id: i64,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Kind.eq(kind))
@@ -82,7 +89,10 @@ pub async fn revoke(conn: &impl ConnectionTrait, now: i64, session_id: i64) -> R
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty())
+    value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// The live session behind the request's bearer token, of `kind`.
@@ -101,7 +111,10 @@ async fn live_session(parts: &Parts, state: &AppState, kind: &str) -> AppResult<
 }
 
 async fn brand_of(state: &AppState, id: i64) -> AppResult<brand::Model> {
-    brand::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)
+    brand::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::unauthenticated)
 }
 
 /// A logged-in member, frozen or not (enough to read one's own profile).
@@ -119,9 +132,16 @@ impl FromRequestParts<AppState> for MemberCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let s = live_session(parts, state, MEMBER).await?;
-        let member = member::Entity::find_by_id(s.subject_id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)?;
+        let member = member::Entity::find_by_id(s.subject_id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
         let brand = brand_of(state, member.brand_id).await?;
-        Ok(MemberCaller { session_id: s.id, member, brand })
+        Ok(MemberCaller {
+            session_id: s.id,
+            member,
+            brand,
+        })
     }
 }
 
@@ -134,7 +154,10 @@ impl FromRequestParts<AppState> for ActiveMember {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let caller = MemberCaller::from_request_parts(parts, state).await?;
         if caller.member.frozen {
-            return Err(AppError::new(axum::http::StatusCode::FORBIDDEN, ErrorCode::MemberFrozen));
+            return Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                ErrorCode::MemberFrozen,
+            ));
         }
         Ok(ActiveMember(caller))
     }
@@ -192,16 +215,26 @@ impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let s = live_session(parts, state, STAFF).await?;
-        let staff = staff::Entity::find_by_id(s.subject_id).one(&state.db).await?.ok_or_else(AppError::unauthenticated)?;
+        let staff = staff::Entity::find_by_id(s.subject_id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
         if !staff.active {
             return Err(AppError::unauthenticated());
         }
-        let role = Role::parse(&staff.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", staff.role)))?;
+        let role = Role::parse(&staff.role)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", staff.role)))?;
         if !R::ROLES.contains(&role) {
             return Err(AppError::forbidden());
         }
         let brand = brand_of(state, staff.brand_id).await?;
-        Ok(StaffCaller { session_id: s.id, staff, role, brand, _roles: PhantomData })
+        Ok(StaffCaller {
+            session_id: s.id,
+            staff,
+            role,
+            brand,
+            _roles: PhantomData,
+        })
     }
 }
 
@@ -214,12 +247,22 @@ impl FromRequestParts<AppState> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         if state.trust_forwarded_for {
-            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-            if let Some(first) = forwarded.and_then(|v| v.split(',').next()).map(str::trim).filter(|v| !v.is_empty()) {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok());
+            if let Some(first) = forwarded
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
                 return Ok(ClientIp(first.to_string()));
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         Ok(ClientIp(peer.unwrap_or_else(|| "unknown".into())))
     }
 }

@@ -15,7 +15,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
         )
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -47,7 +48,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed => {
             let created = seed::seed_demo(&conn, &clock).await?;
-            println!("{}", if created { "demo brand created" } else { "demo brand already exists" });
+            println!(
+                "{}",
+                if created {
+                    "demo brand created"
+                } else {
+                    "demo brand already exists"
+                }
+            );
             Ok(())
         }
         Command::CreateBrand(a) => {
@@ -63,14 +71,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            println!("brand {} created; HQ admin account: {}", b.slug, admin.account);
+            println!(
+                "brand {} created; HQ admin account: {}",
+                b.slug, admin.account
+            );
             Ok(())
         }
         Command::Serve(args) => serve(conn, clock, args).await,
     }
 }
 
-async fn serve(conn: sea_orm::DatabaseConnection, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(
+    conn: sea_orm::DatabaseConnection,
+    clock: Clock,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     if args.seed_demo && seed::seed_demo(&conn, &clock).await? {
         tracing::info!("demo brand seeded");
     }
@@ -95,7 +110,9 @@ async fn serve(conn: sea_orm::DatabaseConnection, clock: Clock, args: ServeArgs)
 fn print_welcome(addr: std::net::SocketAddr, demo: bool) {
     println!();
     println!("  Tongka is running at http://{addr}");
-    println!("  Member app:   http://{addr}/m/{DEMO_SLUG}/   (log in with a phone; the SMS code is printed in this log)");
+    println!(
+        "  Member app:   http://{addr}/m/{DEMO_SLUG}/   (log in with a phone; the SMS code is printed in this log)"
+    );
     println!("  Merchant app: http://{addr}/biz/{DEMO_SLUG}/");
     if demo {
         println!("  Demo staff logins (password {DEMO_PASSWORD}):");

@@ -10,7 +10,12 @@ use std::path::PathBuf;
 #[command(name = "tongka", version)]
 pub struct Cli {
     /// Where the data lives: `sqlite://PATH?mode=rwc` (default) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/tongka.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/tongka.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// What to do.
@@ -73,7 +78,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { sms_per_minute: 1, sms_per_hour: 5, sms_per_day: 10, sms_per_ip_hour: 30, session_hours: 24 * 30 }
+        Limits {
+            sms_per_minute: 1,
+            sms_per_hour: 5,
+            sms_per_day: 10,
+            sms_per_ip_hour: 30,
+            session_hours: 24 * 30,
+        }
     }
 }
 
@@ -113,7 +124,13 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact_url("sqlite://data/t.db"), "sqlite://data/t.db");
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://data/t.db"),
+            "sqlite://data/t.db"
+        );
     }
 }

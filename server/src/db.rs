@@ -4,8 +4,8 @@
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
@@ -18,10 +18,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Opens the database named by `url`: a SQLite file (created on first run,
 /// WAL mode, busy timeout) or PostgreSQL.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+    let path = sqlite_path(url).map(std::path::PathBuf::from);
+    if let Some(dir) = path
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(max_connections)
@@ -35,7 +38,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                 .foreign_keys(true)
                 .create_if_missing(true)
         });
-    let db = Database::connect(opts).await.context("connecting to the database")?;
+    let db = Database::connect(opts)
+        .await
+        .context("connecting to the database")?;
     Ok(db)
 }
 
@@ -45,7 +50,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -84,7 +91,10 @@ pub async fn lock_key(tx: &DatabaseTransaction, key: &str) -> Result<(), DbErr> 
 mod tests {
     #[test]
     fn finds_the_sqlite_file() {
-        assert_eq!(super::sqlite_path("sqlite://data/t.db?mode=rwc").as_deref(), Some("data/t.db"));
+        assert_eq!(
+            super::sqlite_path("sqlite://data/t.db?mode=rwc").as_deref(),
+            Some("data/t.db")
+        );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("postgres://x"), None);
     }

@@ -15,7 +15,11 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub enum AppError {
     /// A client-facing error with a stable code.
-    Api { status: StatusCode, code: ErrorCode, params: BTreeMap<String, String> },
+    Api {
+        status: StatusCode,
+        code: ErrorCode,
+        params: BTreeMap<String, String>,
+    },
     /// Our fault; logged in full, answered with a bare 500.
     Internal(anyhow::Error),
 }
@@ -26,7 +30,11 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// An error with a code and no parameters.
     pub fn new(status: StatusCode, code: ErrorCode) -> Self {
-        AppError::Api { status, code, params: BTreeMap::new() }
+        AppError::Api {
+            status,
+            code,
+            params: BTreeMap::new(),
+        }
     }
 
     /// Adds a parameter.
@@ -39,7 +47,9 @@ impl AppError {
 
     /// A field failed validation (422).
     pub fn invalid(field: &str, reason: &str) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidField).with("field", field).with("reason", reason)
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidField)
+            .with("field", field)
+            .with("reason", reason)
     }
 
     /// No such thing, or not visible to the caller (404).
@@ -128,28 +138,51 @@ struct ErrorParts {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, params) = match self {
-            AppError::Api { status, code, params } => (status, code, params),
+            AppError::Api {
+                status,
+                code,
+                params,
+            } => (status, code, params),
             AppError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, BTreeMap::new())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    BTreeMap::new(),
+                )
             }
         };
         let mut response = render(status, code, params.clone(), Lang::Zh);
-        response.extensions_mut().insert(ErrorParts { code, params });
+        response
+            .extensions_mut()
+            .insert(ErrorParts { code, params });
         response
     }
 }
 
-fn render(status: StatusCode, code: ErrorCode, params: BTreeMap<String, String>, lang: Lang) -> Response {
-    let body = ErrorEnvelope { error: ApiError::new(code, params, lang) };
+fn render(
+    status: StatusCode,
+    code: ErrorCode,
+    params: BTreeMap<String, String>,
+    lang: Lang,
+) -> Response {
+    let body = ErrorEnvelope {
+        error: ApiError::new(code, params, lang),
+    };
     let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// The language a request asked for (`Accept-Language`).
 pub fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
-    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_header).unwrap_or_default()
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_header)
+        .unwrap_or_default()
 }
 
 /// Middleware on the API: renders every error in the request's language, and

@@ -1,9 +1,9 @@
 //! Staff password hashing (argon2id), off the async threads.
 
 use anyhow::Context;
+use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
-use argon2::Argon2;
 
 /// Hashes a password into a PHC string.
 pub async fn hash(password: String) -> anyhow::Result<String> {
@@ -25,8 +25,11 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 pub async fn verify(password: String, phc: Option<String>) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
         let phc = phc.unwrap_or_else(|| DUMMY.to_string());
-        let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        let parsed =
+            PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .context("password verify task")?

@@ -26,10 +26,16 @@ pub struct NewBrand<'a> {
 }
 
 /// Creates a brand with its first HQ admin; returns (brand, admin).
-pub async fn create_brand(db: &DatabaseConnection, clock: &Clock, new: NewBrand<'_>) -> anyhow::Result<(brand::Model, staff::Model)> {
+pub async fn create_brand(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    new: NewBrand<'_>,
+) -> anyhow::Result<(brand::Model, staff::Model)> {
     let slug = validate::slug(new.slug).map_err(|r| anyhow::anyhow!("slug {r}"))?;
-    let account = validate::account(new.admin_account).map_err(|r| anyhow::anyhow!("admin account {r}"))?;
-    let pw = validate::password(new.admin_password).map_err(|r| anyhow::anyhow!("admin password {r}"))?;
+    let account =
+        validate::account(new.admin_account).map_err(|r| anyhow::anyhow!("admin account {r}"))?;
+    let pw = validate::password(new.admin_password)
+        .map_err(|r| anyhow::anyhow!("admin password {r}"))?;
     if new.time_zone.parse::<chrono_tz::Tz>().is_err() {
         bail!("{} is not an IANA time zone", new.time_zone);
     }
@@ -62,7 +68,16 @@ pub async fn create_brand(db: &DatabaseConnection, clock: &Clock, new: NewBrand<
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, now, b.id, None, "brand.create", format!("brand {}", b.slug), json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        b.id,
+        None,
+        "brand.create",
+        format!("brand {}", b.slug),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok((b, admin))
 }
@@ -71,8 +86,17 @@ pub async fn create_brand(db: &DatabaseConnection, clock: &Clock, new: NewBrand<
 pub const DEMO_SLUG: &str = "demo";
 /// Every demo login uses this password.
 pub const DEMO_PASSWORD: &str = "tongka123";
-/// Demo staff: (account, name, role, region index, store index).
-pub const DEMO_STAFF: [(&str, &str, Role, Option<usize>, Option<usize>); 5] = [
+/// A demo login: (account, name, role, region index, store index).
+pub type DemoStaff = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<usize>,
+    Option<usize>,
+);
+
+/// Demo staff, one per role.
+pub const DEMO_STAFF: [DemoStaff; 5] = [
     ("admin", "王总", Role::HqAdmin, None, None),
     ("finance", "李会计", Role::HqFinance, None, None),
     ("east", "赵经理", Role::RegionManager, Some(0), None),
@@ -80,17 +104,32 @@ pub const DEMO_STAFF: [(&str, &str, Role, Option<usize>, Option<usize>); 5] = [
     ("clerk", "小刘", Role::Clerk, None, Some(0)),
 ];
 /// Demo members: (phone, name).
-pub const DEMO_MEMBERS: [(&str, &str); 3] = [("13800000001", "张三"), ("13800000002", "李四"), ("13900000003", "王五")];
+pub const DEMO_MEMBERS: [(&str, &str); 3] = [
+    ("13800000001", "张三"),
+    ("13800000002", "李四"),
+    ("13900000003", "王五"),
+];
 
 /// Seeds the demo brand unless it exists. Returns whether it created it.
 pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result<bool> {
-    if brand::Entity::find().filter(brand::Column::Slug.eq(DEMO_SLUG)).one(db).await?.is_some() {
+    if brand::Entity::find()
+        .filter(brand::Column::Slug.eq(DEMO_SLUG))
+        .one(db)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     let (b, _) = create_brand(
         db,
         clock,
-        NewBrand { slug: DEMO_SLUG, name: "通卡茶饮", time_zone: "Asia/Shanghai", admin_account: "admin", admin_password: DEMO_PASSWORD },
+        NewBrand {
+            slug: DEMO_SLUG,
+            name: "通卡茶饮",
+            time_zone: "Asia/Shanghai",
+            admin_account: "admin",
+            admin_password: DEMO_PASSWORD,
+        },
     )
     .await?;
     let hash = password::hash(DEMO_PASSWORD.into()).await?;
@@ -98,14 +137,24 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
     let now = clock.now_ms();
     let mut regions = Vec::new();
     for name in ["华东区", "华南区"] {
-        let r = region::ActiveModel { brand_id: Set(b.id), name: Set(name.into()), created_at: Set(now), ..Default::default() }
-            .insert(&tx)
-            .await?;
+        let r = region::ActiveModel {
+            brand_id: Set(b.id),
+            name: Set(name.into()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
         regions.push(r);
     }
     let mut stores = Vec::new();
     for (i, (name, region, address, phone)) in [
-        ("南京西路店", 0, "上海市静安区南京西路 1266 号", "021-6288-1001"),
+        (
+            "南京西路店",
+            0,
+            "上海市静安区南京西路 1266 号",
+            "021-6288-1001",
+        ),
         ("徐家汇店", 0, "上海市徐汇区漕溪北路 88 号", "021-6488-1002"),
         ("天河城店", 1, "广州市天河区天河路 208 号", "020-8555-1003"),
     ]

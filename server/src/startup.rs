@@ -29,16 +29,30 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
-    let no_cache = || SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let vary = SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let assets = ServiceBuilder::new()
-        .layer(immutable)
-        .layer(vary)
-        .service(ServeDir::new(site_dir.join("assets")).precompressed_br().precompressed_gzip());
-    let member_index = ServiceBuilder::new().layer(no_cache()).service(ServeFile::new(site_dir.join("member/index.html")));
-    let merchant_index =
-        ServiceBuilder::new().layer(no_cache()).service(ServeFile::new(site_dir.join("merchant/index.html")));
-    let public = ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(site_dir.join("public")));
+    let no_cache = || {
+        SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        )
+    };
+    let vary = SetResponseHeaderLayer::overriding(
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    );
+    let assets = ServiceBuilder::new().layer(immutable).layer(vary).service(
+        ServeDir::new(site_dir.join("assets"))
+            .precompressed_br()
+            .precompressed_gzip(),
+    );
+    let member_index = ServiceBuilder::new()
+        .layer(no_cache())
+        .service(ServeFile::new(site_dir.join("member/index.html")));
+    let merchant_index = ServiceBuilder::new()
+        .layer(no_cache())
+        .service(ServeFile::new(site_dir.join("merchant/index.html")));
+    let public = ServiceBuilder::new()
+        .layer(no_cache())
+        .service(ServeDir::new(site_dir.join("public")));
 
     Router::new()
         .nest("/api", api)
@@ -63,9 +77,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -75,7 +92,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

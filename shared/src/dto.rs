@@ -22,7 +22,13 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the order the UI lists them.
-    pub const ALL: [Role; 5] = [Role::HqAdmin, Role::HqFinance, Role::RegionManager, Role::StoreManager, Role::Clerk];
+    pub const ALL: [Role; 5] = [
+        Role::HqAdmin,
+        Role::HqFinance,
+        Role::RegionManager,
+        Role::StoreManager,
+        Role::Clerk,
+    ];
 
     /// The stored and transmitted name.
     pub fn as_str(self) -> &'static str {

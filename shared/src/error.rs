@@ -19,8 +19,17 @@ impl Lang {
     /// Picks the language from an `Accept-Language` style value: English only
     /// when it is asked for first, Chinese otherwise.
     pub fn from_header(value: &str) -> Lang {
-        let first = value.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
-        if first.starts_with("en") { Lang::En } else { Lang::Zh }
+        let first = value
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if first.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
     }
 
     /// The BCP 47 tag sent in `Accept-Language`.
@@ -99,7 +108,11 @@ impl ApiError {
     /// An error with its message rendered in `lang`.
     pub fn new(code: ErrorCode, params: BTreeMap<String, String>, lang: Lang) -> Self {
         let message = message(code, &params, lang);
-        ApiError { code, message, params }
+        ApiError {
+            code,
+            message,
+            params,
+        }
     }
 
     /// The message for this error in `lang`, from the shared catalogue.
@@ -116,6 +129,7 @@ fn param<'a>(params: &'a BTreeMap<String, String>, key: &str) -> &'a str {
 pub fn field_name(field: &str, lang: Lang) -> &str {
     let (zh, en) = match field {
         "phone" => ("手机号", "phone number"),
+        "store_phone" => ("电话", "phone"),
         "code" => ("验证码", "verification code"),
         "name" => ("名称", "name"),
         "member_name" => ("姓名", "name"),
@@ -146,16 +160,34 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "required" => ("不能为空", "is required"),
         "too_long" => ("太长", "is too long"),
         "too_short" => ("太短", "is too short"),
-        "phone_format" => ("应为 11 位中国大陆手机号", "must be an 11-digit mainland China mobile number"),
+        "phone_format" => (
+            "应为 11 位中国大陆手机号",
+            "must be an 11-digit mainland China mobile number",
+        ),
         "code_format" => ("应为 6 位数字", "must be 6 digits"),
-        "account_format" => ("只能用 3–32 位小写字母、数字、下划线或点", "must be 3–32 lowercase letters, digits, _ or ."),
-        "password_weak" => ("至少 8 位，且同时包含字母和数字", "needs at least 8 characters with letters and digits"),
-        "date_format" => ("应为有效日期（年-月-日）", "must be a valid date (YYYY-MM-DD)"),
+        "account_format" => (
+            "只能用 3–32 位小写字母、数字、下划线或点",
+            "must be 3–32 lowercase letters, digits, _ or .",
+        ),
+        "password_weak" => (
+            "至少 8 位，且同时包含字母和数字",
+            "needs at least 8 characters with letters and digits",
+        ),
+        "date_format" => (
+            "应为有效日期（年-月-日）",
+            "must be a valid date (YYYY-MM-DD)",
+        ),
         "date_future" => ("不能晚于今天", "cannot be in the future"),
-        "slug_format" => ("只能用 2–32 位小写字母、数字或连字符", "must be 2–32 lowercase letters, digits or hyphens"),
+        "slug_format" => (
+            "只能用 2–32 位小写字母、数字或连字符",
+            "must be 2–32 lowercase letters, digits or hyphens",
+        ),
         "time_zone" => ("不是有效的时区", "is not a valid time zone"),
         "color_format" => ("应为 #RRGGBB 颜色", "must be a #RRGGBB colour"),
-        "store_phone_format" => ("应为电话号码（数字和连字符）", "must be a phone number (digits and hyphens)"),
+        "store_phone_format" => (
+            "应为电话号码（数字和连字符）",
+            "must be a phone number (digits and hyphens)",
+        ),
         "unknown" => ("不存在", "does not exist"),
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
@@ -173,61 +205,175 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
     let zh = lang == Lang::Zh;
     match code {
         MalformedRequest => {
-            if zh { "请求格式不正确".into() } else { "The request is malformed".into() }
+            if zh {
+                "请求格式不正确".into()
+            } else {
+                "The request is malformed".into()
+            }
         }
         InvalidField => {
-            let field = field_name(param(params, "field"), lang);
+            // `label` names the field for people when its JSON name is ambiguous
+            // (a store's `phone` is not a mobile number).
+            let key = params
+                .get("label")
+                .map(String::as_str)
+                .unwrap_or_else(|| param(params, "field"));
+            let field = field_name(key, lang);
             let reason = reason_text(param(params, "reason"), lang);
-            if zh { format!("{field}{reason}") } else { format!("The {field} {reason}") }
+            if zh {
+                format!("{field}{reason}")
+            } else {
+                format!("The {field} {reason}")
+            }
         }
-        NotFound => if zh { "找不到该内容".into() } else { "Not found".into() },
-        Unauthenticated => if zh { "请先登录".into() } else { "Please log in first".into() },
-        Forbidden => if zh { "无权进行此操作".into() } else { "You are not allowed to do this".into() },
+        NotFound => {
+            if zh {
+                "找不到该内容".into()
+            } else {
+                "Not found".into()
+            }
+        }
+        Unauthenticated => {
+            if zh {
+                "请先登录".into()
+            } else {
+                "Please log in first".into()
+            }
+        }
+        Forbidden => {
+            if zh {
+                "无权进行此操作".into()
+            } else {
+                "You are not allowed to do this".into()
+            }
+        }
         WrongSmsCode => {
             let n = param(params, "remaining");
-            if zh { format!("验证码错误，还可尝试 {n} 次") } else { format!("Wrong code; {n} tries left") }
+            if zh {
+                format!("验证码错误，还可尝试 {n} 次")
+            } else {
+                format!("Wrong code; {n} tries left")
+            }
         }
         SmsCodeExpired => {
-            if zh { "验证码已失效，请重新获取".into() } else { "The code has expired; please request a new one".into() }
+            if zh {
+                "验证码已失效，请重新获取".into()
+            } else {
+                "The code has expired; please request a new one".into()
+            }
         }
         SmsCodeLocked => {
-            if zh { "验证码错误次数过多，请重新获取".into() } else { "Too many wrong tries; please request a new code".into() }
+            if zh {
+                "验证码错误次数过多，请重新获取".into()
+            } else {
+                "Too many wrong tries; please request a new code".into()
+            }
         }
         RateLimited => {
             let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
             let wait = human_wait(secs, lang);
-            if zh { format!("发送太频繁，请{wait}后再试") } else { format!("Too many requests; try again in {wait}") }
+            if zh {
+                format!("发送太频繁，请{wait}后再试")
+            } else {
+                format!("Too many requests; try again in {wait}")
+            }
         }
         ConsentRequired => {
-            if zh { "请先阅读并同意隐私政策".into() } else { "Please accept the privacy terms first".into() }
+            if zh {
+                "请先阅读并同意隐私政策".into()
+            } else {
+                "Please accept the privacy terms first".into()
+            }
         }
-        WrongCredentials => if zh { "账号或密码错误".into() } else { "Wrong account or password".into() },
-        AccountDeactivated => if zh { "该账号已停用".into() } else { "This account is deactivated".into() },
-        MemberFrozen => if zh { "会员账户已冻结，请联系门店".into() } else { "This membership is frozen; please contact the store".into() },
+        WrongCredentials => {
+            if zh {
+                "账号或密码错误".into()
+            } else {
+                "Wrong account or password".into()
+            }
+        }
+        AccountDeactivated => {
+            if zh {
+                "该账号已停用".into()
+            } else {
+                "This account is deactivated".into()
+            }
+        }
+        MemberFrozen => {
+            if zh {
+                "会员账户已冻结，请联系门店".into()
+            } else {
+                "This membership is frozen; please contact the store".into()
+            }
+        }
         AlreadyExists => {
             let field = field_name(param(params, "field"), lang);
-            if zh { format!("该{field}已被使用") } else { format!("This {field} is already taken") }
+            if zh {
+                format!("该{field}已被使用")
+            } else {
+                format!("This {field} is already taken")
+            }
         }
         DefaultStoreClosed => {
-            if zh { "默认门店不能关闭，请先设置其他默认门店".into() } else { "The default store cannot be closed; make another store the default first".into() }
+            if zh {
+                "默认门店不能关闭，请先设置其他默认门店".into()
+            } else {
+                "The default store cannot be closed; make another store the default first".into()
+            }
         }
-        WrongCurrentPassword => if zh { "当前密码错误".into() } else { "The current password is wrong".into() },
-        BrandNotFound => if zh { "品牌不存在".into() } else { "No such brand".into() },
-        Conflict => if zh { "操作冲突，请刷新后重试".into() } else { "Conflicting change; refresh and try again".into() },
-        Internal => if zh { "服务暂时不可用，请稍后重试".into() } else { "Something went wrong; please try again".into() },
+        WrongCurrentPassword => {
+            if zh {
+                "当前密码错误".into()
+            } else {
+                "The current password is wrong".into()
+            }
+        }
+        BrandNotFound => {
+            if zh {
+                "品牌不存在".into()
+            } else {
+                "No such brand".into()
+            }
+        }
+        Conflict => {
+            if zh {
+                "操作冲突，请刷新后重试".into()
+            } else {
+                "Conflicting change; refresh and try again".into()
+            }
+        }
+        Internal => {
+            if zh {
+                "服务暂时不可用，请稍后重试".into()
+            } else {
+                "Something went wrong; please try again".into()
+            }
+        }
     }
 }
 
 fn human_wait(secs: u64, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     if secs < 60 {
-        if zh { format!(" {secs} 秒") } else { format!("{secs} s") }
+        if zh {
+            format!(" {secs} 秒")
+        } else {
+            format!("{secs} s")
+        }
     } else if secs < 3600 {
         let m = secs.div_ceil(60);
-        if zh { format!(" {m} 分钟") } else { format!("{m} min") }
+        if zh {
+            format!(" {m} 分钟")
+        } else {
+            format!("{m} min")
+        }
     } else {
         let h = secs.div_ceil(3600);
-        if zh { format!(" {h} 小时") } else { format!("{h} h") }
+        if zh {
+            format!(" {h} 小时")
+        } else {
+            format!("{h} h")
+        }
     }
 }
 
@@ -236,13 +382,19 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn invalid_field_reads_naturally_in_both_languages() {
         let p = params(&[("field", "phone"), ("reason", "phone_format")]);
-        assert_eq!(message(ErrorCode::InvalidField, &p, Lang::Zh), "手机号应为 11 位中国大陆手机号");
+        assert_eq!(
+            message(ErrorCode::InvalidField, &p, Lang::Zh),
+            "手机号应为 11 位中国大陆手机号"
+        );
         assert_eq!(
             message(ErrorCode::InvalidField, &p, Lang::En),
             "The phone number must be an 11-digit mainland China mobile number"
@@ -252,14 +404,26 @@ mod tests {
     #[test]
     fn rate_limit_says_when_to_retry() {
         let p = params(&[("retry_after", "42")]);
-        assert_eq!(message(ErrorCode::RateLimited, &p, Lang::Zh), "发送太频繁，请 42 秒后再试");
+        assert_eq!(
+            message(ErrorCode::RateLimited, &p, Lang::Zh),
+            "发送太频繁，请 42 秒后再试"
+        );
         let p = params(&[("retry_after", "3000")]);
-        assert_eq!(message(ErrorCode::RateLimited, &p, Lang::En), "Too many requests; try again in 50 min");
+        assert_eq!(
+            message(ErrorCode::RateLimited, &p, Lang::En),
+            "Too many requests; try again in 50 min"
+        );
     }
 
     #[test]
     fn envelope_round_trips_with_snake_case_code() {
-        let e = ErrorEnvelope { error: ApiError::new(ErrorCode::WrongSmsCode, params(&[("remaining", "3")]), Lang::En) };
+        let e = ErrorEnvelope {
+            error: ApiError::new(
+                ErrorCode::WrongSmsCode,
+                params(&[("remaining", "3")]),
+                Lang::En,
+            ),
+        };
         let json = serde_json::to_string(&e).expect("serialises");
         assert!(json.contains("\"code\":\"wrong_sms_code\""), "{json}");
         let back: ErrorEnvelope = serde_json::from_str(&json).expect("parses");

@@ -42,7 +42,11 @@ pub fn sms_code(value: &str) -> Result<String, Reason> {
     if v.is_empty() {
         return Err("required");
     }
-    if v.len() == 6 && v.bytes().all(|c| c.is_ascii_digit()) { Ok(v.to_string()) } else { Err("code_format") }
+    if v.len() == 6 && v.bytes().all(|c| c.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err("code_format")
+    }
 }
 
 /// A person's display name: 1–20 characters.
@@ -73,7 +77,11 @@ pub fn store_phone(value: &str) -> Result<String, Reason> {
     }
     let digits = v.chars().filter(char::is_ascii_digit).count();
     let ok = v.chars().all(|c| c.is_ascii_digit() || c == '-') && (5..=20).contains(&digits);
-    if ok { Ok(v.to_string()) } else { Err("store_phone_format") }
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("store_phone_format")
+    }
 }
 
 /// A staff login account: 3–32 of `a-z 0-9 _ .`, stored lowercase.
@@ -83,7 +91,8 @@ pub fn account(value: &str) -> Result<String, Reason> {
         return Err("required");
     }
     let ok = (3..=32).contains(&v.len())
-        && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.');
+        && v.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.');
     if ok { Ok(v) } else { Err("account_format") }
 }
 
@@ -98,7 +107,11 @@ pub fn password(value: &str) -> Result<String, Reason> {
     }
     let letters = value.chars().any(char::is_alphabetic);
     let digits = value.chars().any(|c| c.is_ascii_digit());
-    if n >= 8 && letters && digits { Ok(value.to_string()) } else { Err("password_weak") }
+    if n >= 8 && letters && digits {
+        Ok(value.to_string())
+    } else {
+        Err("password_weak")
+    }
 }
 
 /// A brand slug used in URLs: 2–32 of `a-z 0-9 -`, not starting with `-`.
@@ -109,15 +122,24 @@ pub fn slug(value: &str) -> Result<String, Reason> {
     }
     let ok = (2..=32).contains(&v.len())
         && !v.starts_with('-')
-        && v.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
-    if ok { Ok(v.to_string()) } else { Err("slug_format") }
+        && v.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("slug_format")
+    }
 }
 
 /// A `#RRGGBB` colour, stored uppercase.
 pub fn color(value: &str) -> Result<String, Reason> {
     let v = value.trim();
     let ok = v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|c| c.is_ascii_hexdigit());
-    if ok { Ok(v.to_ascii_uppercase()) } else { Err("color_format") }
+    if ok {
+        Ok(v.to_ascii_uppercase())
+    } else {
+        Err("color_format")
+    }
 }
 
 /// A calendar date `YYYY-MM-DD`, from 1900 up to `today` (also `YYYY-MM-DD`).
@@ -127,10 +149,8 @@ pub fn birthday(value: &str, today: &str) -> Result<String, Reason> {
     if y < 1900 {
         return Err("date_format");
     }
-    if let Some(t) = parse_date(today) {
-        if (y, m, d) > t {
-            return Err("date_future");
-        }
+    if parse_date(today).is_some_and(|t| (y, m, d) > t) {
+        return Err("date_future");
     }
     Ok(v.to_string())
 }

@@ -45,21 +45,31 @@ fn harness() -> &'static Harness {
     H.get_or_init(|| {
         // Two TLS backends are linked (sqlx and the WebDriver client); pick one.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let site = std::env::var("TONGKA_SITE_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target/site"));
+        let site = std::env::var("TONGKA_SITE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join("target/site"));
         assert!(
             site.join("member/index.html").exists() && site.join("merchant/index.html").exists(),
             "the apps are not built at {}: run `cargo xtask build` (or `cargo xtask test`)",
             site.display()
         );
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let dir = std::env::temp_dir().join(format!("tongka-e2e-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.join("e2e.db").display());
         let (base, db) = runtime.block_on(async {
-            let db = tongka_server::db::connect(&url, 8).await.expect("open sqlite");
+            let db = tongka_server::db::connect(&url, 8)
+                .await
+                .expect("open sqlite");
             tongka_server::db::migrate(&db).await.expect("migrate");
-            tongka_server::seed::seed_demo(&db, &Clock::System).await.expect("seed demo");
+            tongka_server::seed::seed_demo(&db, &Clock::System)
+                .await
+                .expect("seed demo");
             let state = AppState {
                 db: db.clone(),
                 clock: Clock::System,
@@ -67,10 +77,16 @@ fn harness() -> &'static Harness {
                 sms: Arc::new(OutboxSms),
                 trust_forwarded_for: false,
             };
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
             let addr: SocketAddr = listener.local_addr().expect("addr");
             let app = tongka_server::startup::app(state, &site);
-            tokio::spawn(tongka_server::startup::serve(listener, app, std::future::pending()));
+            tokio::spawn(tongka_server::startup::serve(
+                listener,
+                app,
+                std::future::pending(),
+            ));
             (format!("http://{addr}"), db)
         });
         let port = free_port();
@@ -84,12 +100,22 @@ fn harness() -> &'static Harness {
         wait_listening(port);
         let shots = root().join("target/e2e-screenshots");
         std::fs::create_dir_all(&shots).expect("screenshot dir");
-        Harness { runtime, base, driver_url, db, shots, _driver: DriverProcess(driver) }
+        Harness {
+            runtime,
+            base,
+            driver_url,
+            db,
+            shots,
+            _driver: DriverProcess(driver),
+        }
     })
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 fn wait_listening(port: u16) {
@@ -115,26 +141,39 @@ where
 }
 
 async fn browser(h: &Harness) -> anyhow::Result<Client> {
-    let profile = std::env::temp_dir().join(format!("tongka-chrome-{}-{}", std::process::id(), free_port()));
+    let profile = std::env::temp_dir().join(format!(
+        "tongka-chrome-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=390,844", "--lang=zh-CN",
+                "--disable-dev-shm-usage", "--lang=zh-CN",
                 format!("--user-data-dir={}", profile.display()),
-            ]
+            ],
+            // A phone-sized viewport (390×844 CSS px) whatever the window.
+            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0 } }
         }
     });
     let caps = caps.as_object().cloned().unwrap_or_default();
-    Ok(ClientBuilder::rustls()?.capabilities(caps).connect(&h.driver_url).await?)
+    Ok(ClientBuilder::rustls()?
+        .capabilities(caps)
+        .connect(&h.driver_url)
+        .await?)
 }
 
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn el(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.map_err(|e| anyhow::anyhow!("waiting for {css}: {e}"))
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| anyhow::anyhow!("waiting for {css}: {e}"))
 }
 
 /// Waits until the element's text contains `needle`; returns the text.
@@ -142,25 +181,36 @@ async fn text_contains(c: &Client, css: &str, needle: &str) -> anyhow::Result<St
     let deadline = Instant::now() + WAIT;
     let mut last = String::new();
     while Instant::now() < deadline {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            if let Ok(t) = e.text().await {
-                if t.contains(needle) {
-                    return Ok(t);
-                }
-                last = t;
+        let text = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.ok(),
+            Err(_) => None,
+        };
+        if let Some(t) = text {
+            if t.contains(needle) {
+                return Ok(t);
             }
+            last = t;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let png = c.screenshot().await.unwrap_or_default();
-    let name = format!("failure-{}.png", css.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_"));
+    let name = format!(
+        "failure-{}.png",
+        css.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+    );
     let _ = std::fs::write(harness().shots.join(&name), png);
     let page = c.source().await.unwrap_or_default();
-    anyhow::bail!("{css} never showed {needle:?}; last text {last:?} (screenshot {name}); page: {}", &page[..page.len().min(3000)])
+    anyhow::bail!(
+        "{css} never showed {needle:?}; last text {last:?} (screenshot {name}); page: {}",
+        &page[..page.len().min(3000)]
+    )
 }
 
 async fn absent(c: &Client, css: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(c.find_all(Locator::Css(css)).await?.is_empty(), "{css} should not be shown");
+    anyhow::ensure!(
+        c.find_all(Locator::Css(css)).await?.is_empty(),
+        "{css} should not be shown"
+    );
     Ok(())
 }
 
@@ -192,8 +242,13 @@ async fn sms_code(h: &Harness, phone: &str) -> anyhow::Result<String> {
             .one(&h.db)
             .await?;
         if let Some(n) = last {
-            let code = n.body.split(|ch: char| !ch.is_ascii_digit()).find(|run| run.len() == 6);
-            return code.map(str::to_string).ok_or_else(|| anyhow::anyhow!("no 6-digit code in {:?}", n.body));
+            let code = n
+                .body
+                .split(|ch: char| !ch.is_ascii_digit())
+                .find(|run| run.len() == 6);
+            return code
+                .map(str::to_string)
+                .ok_or_else(|| anyhow::anyhow!("no 6-digit code in {:?}", n.body));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -201,7 +256,10 @@ async fn sms_code(h: &Harness, phone: &str) -> anyhow::Result<String> {
 }
 
 fn unique_phone() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("137{:08}", (n / 1000) % 100_000_000)
 }
 
@@ -251,8 +309,14 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
             anyhow::ensure!(Instant::now() < deadline, "name not kept after reload");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(el(&c, "#birthday").await?.prop("value").await?.as_deref(), Some("1995-06-18"));
-        assert_eq!(el(&c, "#gender").await?.prop("value").await?.as_deref(), Some("female"));
+        assert_eq!(
+            el(&c, "#birthday").await?.prop("value").await?.as_deref(),
+            Some("1995-06-18")
+        );
+        assert_eq!(
+            el(&c, "#gender").await?.prop("value").await?.as_deref(),
+            Some("female")
+        );
 
         click(&c, ".tabbar a[href='/m/demo']").await?;
         text_contains(&c, "#member-name", "林小满").await?;
@@ -287,9 +351,13 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         click(&hq, "#add-store").await?;
         fill(&hq, "#store-name", "陆家嘴店").await?;
         el(&hq, "#store-region option:nth-child(2)").await?;
-        el(&hq, "#store-region").await?.select_by_label("华东区").await?;
+        el(&hq, "#store-region")
+            .await?
+            .select_by_label("华东区")
+            .await?;
         fill(&hq, "#store-address", "上海市浦东新区陆家嘴环路 1000 号").await?;
         fill(&hq, "#store-phone", "12").await?;
+        click(&hq, "#store-hours").await?;
         text_contains(&hq, ".field-error", "电话应为电话号码").await?;
         fill(&hq, "#store-phone", "021-5888-1004").await?;
         click(&hq, "#save-store").await?;
@@ -300,9 +368,15 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         hq.goto(&format!("{}/biz/demo/staff/new", h.base)).await?;
         fill(&hq, "#staff-account", "clerk.ljz").await?;
         fill(&hq, "#staff-name", "小周").await?;
-        el(&hq, "#staff-role").await?.select_by_value("clerk").await?;
+        el(&hq, "#staff-role")
+            .await?
+            .select_by_value("clerk")
+            .await?;
         el(&hq, "#staff-store option:nth-child(2)").await?;
-        el(&hq, "#staff-store").await?.select_by_label("陆家嘴店").await?;
+        el(&hq, "#staff-store")
+            .await?
+            .select_by_label("陆家嘴店")
+            .await?;
         fill(&hq, "#staff-password", "Clerk2026a").await?;
         click(&hq, "#save-staff").await?;
         text_contains(&hq, "#staff-list", "clerk.ljz").await?;
@@ -316,7 +390,12 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         text_contains(&clerk, "#role-name", "店员").await?;
         text_contains(&clerk, "#role-card", "陆家嘴店").await?;
         el(&clerk, "#menu-stores").await?;
-        for hidden in ["#menu-regions", "#menu-staff", "#menu-members", "#menu-audit"] {
+        for hidden in [
+            "#menu-regions",
+            "#menu-staff",
+            "#menu-members",
+            "#menu-audit",
+        ] {
             absent(&clerk, hidden).await?;
         }
         clerk.goto(&format!("{}/biz/demo/members", h.base)).await?;
@@ -331,7 +410,10 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
                 target = Some(r);
             }
         }
-        target.ok_or_else(|| anyhow::anyhow!("clerk not listed"))?.click().await?;
+        target
+            .ok_or_else(|| anyhow::anyhow!("clerk not listed"))?
+            .click()
+            .await?;
         text_contains(&hq, "#toggle-active", "停用账号").await?;
         click(&hq, "#toggle-active").await?;
         text_contains(&hq, "#toggle-active", "启用账号").await?;

@@ -37,13 +37,19 @@ fn main() -> std::process::ExitCode {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Runs a command in the workspace root, failing on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.current_dir(root()).status().with_context(|| format!("starting {shown}"))?;
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
@@ -61,9 +67,18 @@ fn serve(extra: &[String]) -> Result<()> {
     let root = root();
     site::build(&root)?;
     std::fs::create_dir_all(root.join("data"))?;
-    let mut args = vec!["run", "--release", "-p", "tongka-server", "--bin", "tongka", "--", "serve", "--seed-demo"];
+    let mut args = vec![
+        "run",
+        "-p",
+        "tongka-server",
+        "--bin",
+        "tongka",
+        "--",
+        "serve",
+        "--seed-demo",
+    ];
     args.extend(extra.iter().map(String::as_str));
-    println!("starting the server (first build takes a few minutes)…");
+    println!("building and starting the server…");
     run(&mut cargo(&args))
 }
 
@@ -75,7 +90,10 @@ impl Stages {
         let start = Instant::now();
         let r = f();
         let secs = start.elapsed().as_secs_f64();
-        println!("<== {name}: {secs:.1}s{}", if r.is_ok() { "" } else { " (FAILED)" });
+        println!(
+            "<== {name}: {secs:.1}s{}",
+            if r.is_ok() { "" } else { " (FAILED)" }
+        );
         self.0.push((name.to_string(), secs));
         r
     }
@@ -91,19 +109,46 @@ impl Stages {
 fn test() -> Result<()> {
     let mut stages = Stages(Vec::new());
     let result = (|| {
-        stages.time("tools (chromium, chromedriver, wasm-opt)", || tools::ensure_test_tools(&root()))?;
-        stages.time("rustfmt --check", || run(&mut cargo(&["fmt", "--all", "--check"])))?;
+        stages.time("tools (chromium, chromedriver, wasm-opt)", || {
+            tools::ensure_test_tools(&root())
+        })?;
+        stages.time("rustfmt --check", || {
+            run(&mut cargo(&["fmt", "--all", "--check"]))
+        })?;
         stages.time("shared: wasm32 check and dependency guard", shared_guard)?;
         stages.time("clippy (native)", || {
-            run(&mut cargo(&["clippy", "--workspace", "--exclude", "tongka-app", "--all-targets", "--", "-D", "warnings"]))
+            run(&mut cargo(&[
+                "clippy",
+                "--workspace",
+                "--exclude",
+                "tongka-app",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
         })?;
         stages.time("clippy (apps, wasm32)", || {
-            run(&mut cargo(&["clippy", "-p", "tongka-app", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+            run(&mut cargo(&[
+                "clippy",
+                "-p",
+                "tongka-app",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ]))
         })?;
         stages.time("build apps", || site::build(&root()).map(|_| ()))?;
-        stages.time("tests (unit, API on SQLite + PostgreSQL, end-to-end)", || {
-            run(&mut cargo(&["test", "--workspace", "--exclude", "tongka-app"]).env("TONGKA_SITE_DIR", root().join("target/site")))
-        })
+        stages.time(
+            "tests (unit, API on SQLite + PostgreSQL, end-to-end)",
+            || {
+                let mut cmd = cargo(&["test", "--workspace", "--exclude", "tongka-app"]);
+                cmd.env("TONGKA_SITE_DIR", root().join("target/site"));
+                run(&mut cmd)
+            },
+        )
     })();
     stages.report();
     result
@@ -111,17 +156,40 @@ fn test() -> Result<()> {
 
 /// `shared` must build for wasm32 and must not pull in the server stack.
 fn shared_guard() -> Result<()> {
-    run(&mut cargo(&["check", "-p", "tongka-shared", "--target", "wasm32-unknown-unknown"]))?;
-    let out = cargo(&["tree", "-p", "tongka-shared", "-e", "normal", "--prefix", "none"])
-        .current_dir(root())
-        .output()
-        .context("cargo tree")?;
+    run(&mut cargo(&[
+        "check",
+        "-p",
+        "tongka-shared",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let out = cargo(&[
+        "tree",
+        "-p",
+        "tongka-shared",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ])
+    .current_dir(root())
+    .output()
+    .context("cargo tree")?;
     let tree = String::from_utf8_lossy(&out.stdout);
     for banned in ["tokio ", "axum ", "sea-orm ", "sqlx ", "hyper "] {
         if tree.lines().any(|l| l.starts_with(banned)) {
-            bail!("shared depends on {}: it must stay free of the server stack", banned.trim());
+            bail!(
+                "shared depends on {}: it must stay free of the server stack",
+                banned.trim()
+            );
         }
     }
-    println!("shared: wasm32 ok; depends on: {}", tree.lines().map(|l| l.split(' ').next().unwrap_or("")).collect::<Vec<_>>().join(", "));
+    println!(
+        "shared: wasm32 ok; depends on: {}",
+        tree.lines()
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
 }

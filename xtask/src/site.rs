@@ -44,10 +44,17 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
     let assets = site.join("assets");
     std::fs::create_dir_all(&assets)?;
     let wasm_opt = tools::wasm_opt(root);
-    let css = hashed_copy(&std::fs::read(root.join("style/app.css"))?, &assets, "app", "css")?;
+    let css = hashed_copy(
+        &std::fs::read(root.join("style/app.css"))?,
+        &assets,
+        "app",
+        "css",
+    )?;
     let mut sizes = Vec::new();
     for (name, title) in APPS {
-        let input = root.join(format!("target/wasm32-unknown-unknown/wasm-release/{name}.wasm"));
+        let input = root.join(format!(
+            "target/wasm32-unknown-unknown/wasm-release/{name}.wasm"
+        ));
         let out = root.join(format!("target/bindgen/{name}"));
         if out.exists() {
             std::fs::remove_dir_all(&out)?;
@@ -72,8 +79,18 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
             ]);
             run(&mut cmd)?;
         }
-        let wasm = hashed_copy(&std::fs::read(&wasm_path)?, &assets, &format!("{name}_bg"), "wasm")?;
-        let js = hashed_copy(&std::fs::read(out.join(format!("{name}.js")))?, &assets, name, "js")?;
+        let wasm = hashed_copy(
+            &std::fs::read(&wasm_path)?,
+            &assets,
+            &format!("{name}_bg"),
+            "wasm",
+        )?;
+        let js = hashed_copy(
+            &std::fs::read(out.join(format!("{name}.js")))?,
+            &assets,
+            name,
+            "js",
+        )?;
         let snippets = out.join("snippets");
         if snippets.exists() {
             copy_dir(&snippets, &assets.join("snippets"))?;
@@ -81,7 +98,11 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         let html = index_html(title, &css, &js, &wasm);
         std::fs::create_dir_all(site.join(name))?;
         std::fs::write(site.join(name).join("index.html"), html)?;
-        let size = |f: &str| std::fs::metadata(assets.join(f)).map(|m| m.len()).unwrap_or(0);
+        let size = |f: &str| {
+            std::fs::metadata(assets.join(f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
         sizes.push(AppSize {
             name,
             wasm: size(&wasm),
@@ -140,7 +161,11 @@ fn hashed_copy(bytes: &[u8], dir: &Path, stem: &str, ext: &str) -> Result<String
 fn precompress(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut br = Vec::new();
     {
-        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
         let mut input = bytes;
         brotli::BrotliCompress(&mut input, &mut br, &params)?;
     }

@@ -22,13 +22,19 @@ pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
     if ok && bin.exists() {
         Some(bin)
     } else {
-        println!("warning: npm is missing or failed; skipping wasm-opt (the apps work, only larger)");
+        println!(
+            "warning: npm is missing or failed; skipping wasm-opt (the apps work, only larger)"
+        );
         None
     }
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Chromium and chromedriver for the end-to-end tests, and wasm-opt.
@@ -42,7 +48,9 @@ pub fn ensure_test_tools(root: &Path) -> Result<()> {
             ])
             .status()?;
         if !status.success() || !have("chromedriver") {
-            bail!("could not install chromium/chromedriver; install them (apt-get install chromium chromium-driver) and retry");
+            bail!(
+                "could not install chromium/chromedriver; install them (apt-get install chromium chromium-driver) and retry"
+            );
         }
     }
     wasm_opt(root);

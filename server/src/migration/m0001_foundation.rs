@@ -17,7 +17,11 @@ fn n(name: &'static str) -> Alias {
 }
 
 fn table(name: &'static str) -> TableCreateStatement {
-    Table::create().table(n(name)).if_not_exists().col(big_pk_auto(n("id"))).take()
+    Table::create()
+        .table(n(name))
+        .if_not_exists()
+        .col(big_pk_auto(n("id")))
+        .take()
 }
 
 fn index(name: &'static str, on: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -51,7 +55,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("regions_brand_name", "regions", &["brand_id", "name"]).unique().take()).await?;
+        m.create_index(
+            index("regions_brand_name", "regions", &["brand_id", "name"])
+                .unique()
+                .take(),
+        )
+        .await?;
         m.create_table(
             table("stores")
                 .col(big_integer(n("brand_id")))
@@ -66,8 +75,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("stores_brand_name", "stores", &["brand_id", "name"]).unique().take()).await?;
-        m.create_index(index("stores_region", "stores", &["region_id"])).await?;
+        m.create_index(
+            index("stores_brand_name", "stores", &["brand_id", "name"])
+                .unique()
+                .take(),
+        )
+        .await?;
+        m.create_index(index("stores_region", "stores", &["region_id"]))
+            .await?;
         // Exactly one default store per brand: at most one by this partial
         // index, at least one because the default can only be moved, never unset.
         m.get_connection()
@@ -89,7 +104,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("staff_brand_account", "staff", &["brand_id", "account"]).unique().take()).await?;
+        m.create_index(
+            index("staff_brand_account", "staff", &["brand_id", "account"])
+                .unique()
+                .take(),
+        )
+        .await?;
         m.create_table(
             table("members")
                 .col(big_integer(n("brand_id")))
@@ -105,7 +125,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("members_brand_phone", "members", &["brand_id", "phone"]).unique().take()).await?;
+        m.create_index(
+            index("members_brand_phone", "members", &["brand_id", "phone"])
+                .unique()
+                .take(),
+        )
+        .await?;
         m.create_table(
             table("sessions")
                 .col(string_uniq(n("token_hash")))
@@ -118,7 +143,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sessions_subject", "sessions", &["kind", "subject_id"])).await?;
+        m.create_index(index(
+            "sessions_subject",
+            "sessions",
+            &["kind", "subject_id"],
+        ))
+        .await?;
         m.create_table(
             table("sms_codes")
                 .col(big_integer(n("brand_id")))
@@ -131,7 +161,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sms_codes_brand_phone", "sms_codes", &["brand_id", "phone"])).await?;
+        m.create_index(index(
+            "sms_codes_brand_phone",
+            "sms_codes",
+            &["brand_id", "phone"],
+        ))
+        .await?;
         m.create_table(
             table("sms_sends")
                 .col(string(n("phone")))
@@ -140,8 +175,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sms_sends_phone", "sms_sends", &["phone", "sent_at"])).await?;
-        m.create_index(index("sms_sends_ip", "sms_sends", &["client_ip", "sent_at"])).await?;
+        m.create_index(index("sms_sends_phone", "sms_sends", &["phone", "sent_at"]))
+            .await?;
+        m.create_index(index(
+            "sms_sends_ip",
+            "sms_sends",
+            &["client_ip", "sent_at"],
+        ))
+        .await?;
         m.create_table(
             table("notifications")
                 .col(big_integer_null(n("brand_id")))
@@ -152,7 +193,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("notifications_recipient", "notifications", &["recipient"])).await?;
+        m.create_index(index(
+            "notifications_recipient",
+            "notifications",
+            &["recipient"],
+        ))
+        .await?;
         m.create_table(
             table("audit_log")
                 .col(big_integer(n("brand_id")))
@@ -164,7 +210,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("audit_log_brand", "audit_log", &["brand_id", "id"])).await?;
+        m.create_index(index("audit_log_brand", "audit_log", &["brand_id", "id"]))
+            .await?;
         Ok(())
     }
 }

@@ -31,12 +31,20 @@ struct ListQuery {
 }
 
 /// HQ: every staff action, newest first.
-async fn list(State(state): State<AppState>, caller: StaffCaller<HqRoles>, AppQuery(query): AppQuery<ListQuery>) -> AppResult<Json<Page<AuditEntry>>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqRoles>,
+    AppQuery(query): AppQuery<ListQuery>,
+) -> AppResult<Json<Page<AuditEntry>>> {
     let mut q = audit_log::Entity::find().filter(audit_log::Column::BrandId.eq(caller.brand.id));
     if let Some(after) = query.after {
         q = q.filter(audit_log::Column::Id.lt(after));
     }
-    let mut rows = q.order_by_desc(audit_log::Column::Id).limit(PAGE_SIZE + 1).all(&state.db).await?;
+    let mut rows = q
+        .order_by_desc(audit_log::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
     let next_cursor = if rows.len() as u64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|r| r.id)
@@ -55,7 +63,10 @@ async fn list(State(state): State<AppState>, caller: StaffCaller<HqRoles>, AppQu
         .map(|r| AuditEntry {
             id: r.id,
             at: rfc3339(r.at),
-            actor: r.staff_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "system".into()),
+            actor: r
+                .staff_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| "system".into()),
             action: r.action,
             target: r.target,
         })

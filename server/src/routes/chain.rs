@@ -1,20 +1,20 @@
 //! The chain's structure: regions and stores. HQ admin shapes it; region and
 //! store staff see (and partly edit) their own part.
 
+use crate::audit;
 use crate::auth::{AnyStaff, ChainReaders, HqAdmin, RoleSet, StaffCaller};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as};
 use crate::state::AppState;
-use crate::audit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use shared::ErrorCode;
@@ -33,13 +33,29 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A region of the caller's brand, or 404.
-pub async fn region_in_brand(conn: &impl ConnectionTrait, brand_id: i64, id: i64) -> AppResult<region::Model> {
-    region::Entity::find_by_id(id).filter(region::Column::BrandId.eq(brand_id)).one(conn).await?.ok_or_else(AppError::not_found)
+pub async fn region_in_brand(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    id: i64,
+) -> AppResult<region::Model> {
+    region::Entity::find_by_id(id)
+        .filter(region::Column::BrandId.eq(brand_id))
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// A store of the caller's brand, or 404.
-pub async fn store_in_brand(conn: &impl ConnectionTrait, brand_id: i64, id: i64) -> AppResult<store::Model> {
-    store::Entity::find_by_id(id).filter(store::Column::BrandId.eq(brand_id)).one(conn).await?.ok_or_else(AppError::not_found)
+pub async fn store_in_brand(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    id: i64,
+) -> AppResult<store::Model> {
+    store::Entity::find_by_id(id)
+        .filter(store::Column::BrandId.eq(brand_id))
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// Serialises the writes that decide which store is the default (creating the
@@ -51,13 +67,24 @@ async fn lock_stores(tx: &DatabaseTransaction, brand_id: i64) -> AppResult<()> {
 }
 
 /// A store the caller's scope covers, or 404 (outside the scope it does not exist for them).
-async fn store_in_scope<R: RoleSet>(conn: &impl ConnectionTrait, caller: &StaffCaller<R>, id: i64) -> AppResult<store::Model> {
+async fn store_in_scope<R: RoleSet>(
+    conn: &impl ConnectionTrait,
+    caller: &StaffCaller<R>,
+    id: i64,
+) -> AppResult<store::Model> {
     let s = store_in_brand(conn, caller.brand.id, id).await?;
-    if caller.covers_store(s.id, s.region_id) { Ok(s) } else { Err(AppError::not_found()) }
+    if caller.covers_store(s.id, s.region_id) {
+        Ok(s)
+    } else {
+        Err(AppError::not_found())
+    }
 }
 
 /// HQ and region managers: regions (a region manager sees only theirs).
-async fn list_regions(State(state): State<AppState>, caller: StaffCaller<ChainReaders>) -> AppResult<Json<Vec<RegionView>>> {
+async fn list_regions(
+    State(state): State<AppState>,
+    caller: StaffCaller<ChainReaders>,
+) -> AppResult<Json<Vec<RegionView>>> {
     let mut q = region::Entity::find().filter(region::Column::BrandId.eq(caller.brand.id));
     if caller.role == Role::RegionManager {
         q = q.filter(region::Column::Id.eq(caller.staff.region_id.unwrap_or(-1)));
@@ -65,8 +92,15 @@ async fn list_regions(State(state): State<AppState>, caller: StaffCaller<ChainRe
     let regions = q.order_by_asc(region::Column::Id).all(&state.db).await?;
     let mut out = Vec::with_capacity(regions.len());
     for r in regions {
-        let store_count = store::Entity::find().filter(store::Column::RegionId.eq(r.id)).count(&state.db).await?;
-        out.push(RegionView { id: r.id, name: r.name, store_count: store_count as i64 });
+        let store_count = store::Entity::find()
+            .filter(store::Column::RegionId.eq(r.id))
+            .count(&state.db)
+            .await?;
+        out.push(RegionView {
+            id: r.id,
+            name: r.name,
+            store_count: store_count as i64,
+        });
     }
     Ok(Json(out))
 }
@@ -80,14 +114,35 @@ async fn create_region(
     let name = check("name", validate::place_name(&req.name))?;
     let tx = begin_write(&state.db).await?;
     let now = state.clock.now_ms();
-    let r = region::ActiveModel { brand_id: Set(caller.brand.id), name: Set(name), created_at: Set(now), ..Default::default() }
-        .insert(&tx)
-        .await
-        .map_err(unique_as("name"))?;
+    let r = region::ActiveModel {
+        brand_id: Set(caller.brand.id),
+        name: Set(name),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await
+    .map_err(unique_as("name"))?;
     let target = format!("region #{} {}", r.id, r.name);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "region.create", target, json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "region.create",
+        target,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(RegionView { id: r.id, name: r.name, store_count: 0 })))
+    Ok((
+        StatusCode::CREATED,
+        Json(RegionView {
+            id: r.id,
+            name: r.name,
+            store_count: 0,
+        }),
+    ))
 }
 
 /// HQ admin: rename a region.
@@ -106,13 +161,33 @@ async fn rename_region(
     let r = m.update(&tx).await.map_err(unique_as("name"))?;
     let now = state.clock.now_ms();
     let target = format!("region #{} {}", r.id, r.name);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "region.rename", target, json!({ "from": old })).await?;
-    let store_count = store::Entity::find().filter(store::Column::RegionId.eq(r.id)).count(&tx).await? as i64;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "region.rename",
+        target,
+        json!({ "from": old }),
+    )
+    .await?;
+    let store_count = store::Entity::find()
+        .filter(store::Column::RegionId.eq(r.id))
+        .count(&tx)
+        .await? as i64;
     tx.commit().await?;
-    Ok(Json(RegionView { id: r.id, name: r.name, store_count }))
+    Ok(Json(RegionView {
+        id: r.id,
+        name: r.name,
+        store_count,
+    }))
 }
 
-async fn store_views(conn: &impl ConnectionTrait, brand_id: i64, stores: Vec<store::Model>) -> AppResult<Vec<StoreView>> {
+async fn store_views(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    stores: Vec<store::Model>,
+) -> AppResult<Vec<StoreView>> {
     let names: HashMap<i64, String> = region::Entity::find()
         .filter(region::Column::BrandId.eq(brand_id))
         .all(conn)
@@ -137,19 +212,30 @@ async fn store_views(conn: &impl ConnectionTrait, brand_id: i64, stores: Vec<sto
 }
 
 /// Any staff: the stores their scope covers.
-async fn list_stores(State(state): State<AppState>, caller: StaffCaller<AnyStaff>) -> AppResult<Json<Vec<StoreView>>> {
+async fn list_stores(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+) -> AppResult<Json<Vec<StoreView>>> {
     let mut q = store::Entity::find().filter(store::Column::BrandId.eq(caller.brand.id));
     q = match caller.role {
         Role::HqAdmin | Role::HqFinance => q,
-        Role::RegionManager => q.filter(store::Column::RegionId.eq(caller.staff.region_id.unwrap_or(-1))),
-        Role::StoreManager | Role::Clerk => q.filter(store::Column::Id.eq(caller.staff.store_id.unwrap_or(-1))),
+        Role::RegionManager => {
+            q.filter(store::Column::RegionId.eq(caller.staff.region_id.unwrap_or(-1)))
+        }
+        Role::StoreManager | Role::Clerk => {
+            q.filter(store::Column::Id.eq(caller.staff.store_id.unwrap_or(-1)))
+        }
     };
     let stores = q.order_by_asc(store::Column::Id).all(&state.db).await?;
     Ok(Json(store_views(&state.db, caller.brand.id, stores).await?))
 }
 
 /// Any staff: one store in their scope.
-async fn get_store(State(state): State<AppState>, caller: StaffCaller<AnyStaff>, AppPath(id): AppPath<i64>) -> AppResult<Json<StoreView>> {
+async fn get_store(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StoreView>> {
     let s = store_in_scope(&state.db, &caller, id).await?;
     let mut views = store_views(&state.db, caller.brand.id, vec![s]).await?;
     views.pop().map(Json).ok_or_else(AppError::not_found)
@@ -166,7 +252,8 @@ fn clean_store(req: &StoreInput) -> AppResult<CleanStore> {
     Ok(CleanStore {
         name: check("name", validate::place_name(&req.name))?,
         address: check("address", validate::address(&req.address))?,
-        phone: check("phone", validate::store_phone(&req.phone))?,
+        phone: validate::store_phone(&req.phone)
+            .map_err(|reason| AppError::invalid("phone", reason).with("label", "store_phone"))?,
         hours: check("hours", validate::hours(&req.hours))?,
     })
 }
@@ -180,8 +267,14 @@ async fn create_store(
     let c = clean_store(&req)?;
     let tx = begin_write(&state.db).await?;
     lock_stores(&tx, caller.brand.id).await?;
-    region_in_brand(&tx, caller.brand.id, req.region_id).await.map_err(|_| AppError::invalid("region_id", "unknown"))?;
-    let first = store::Entity::find().filter(store::Column::BrandId.eq(caller.brand.id)).count(&tx).await? == 0;
+    region_in_brand(&tx, caller.brand.id, req.region_id)
+        .await
+        .map_err(|_| AppError::invalid("region_id", "unknown"))?;
+    let first = store::Entity::find()
+        .filter(store::Column::BrandId.eq(caller.brand.id))
+        .count(&tx)
+        .await?
+        == 0;
     let now = state.clock.now_ms();
     let s = store::ActiveModel {
         brand_id: Set(caller.brand.id),
@@ -199,8 +292,20 @@ async fn create_store(
     .await
     .map_err(unique_as("name"))?;
     let target = format!("store #{} {}", s.id, s.name);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "store.create", target, json!({})).await?;
-    let view = store_views(&tx, caller.brand.id, vec![s]).await?.pop().ok_or_else(AppError::not_found)?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "store.create",
+        target,
+        json!({}),
+    )
+    .await?;
+    let view = store_views(&tx, caller.brand.id, vec![s])
+        .await?
+        .pop()
+        .ok_or_else(AppError::not_found)?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -225,10 +330,15 @@ async fn update_store(
         return Err(AppError::forbidden());
     }
     if s.region_id != req.region_id {
-        region_in_brand(&tx, caller.brand.id, req.region_id).await.map_err(|_| AppError::invalid("region_id", "unknown"))?;
+        region_in_brand(&tx, caller.brand.id, req.region_id)
+            .await
+            .map_err(|_| AppError::invalid("region_id", "unknown"))?;
     }
     if s.is_default && !req.active {
-        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::DefaultStoreClosed));
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::DefaultStoreClosed,
+        ));
     }
     let mut m = s.into_active_model();
     m.name = Set(c.name);
@@ -241,14 +351,30 @@ async fn update_store(
     let now = state.clock.now_ms();
     let target = format!("store #{} {}", s.id, s.name);
     let detail = json!({ "active": s.active, "region_id": s.region_id });
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "store.update", target, detail).await?;
-    let view = store_views(&tx, caller.brand.id, vec![s]).await?.pop().ok_or_else(AppError::not_found)?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "store.update",
+        target,
+        detail,
+    )
+    .await?;
+    let view = store_views(&tx, caller.brand.id, vec![s])
+        .await?
+        .pop()
+        .ok_or_else(AppError::not_found)?;
     tx.commit().await?;
     Ok(Json(view))
 }
 
 /// HQ admin: make this (open) store the brand's one default store.
-async fn make_default(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<StoreView>> {
+async fn make_default(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StoreView>> {
     let tx = begin_write(&state.db).await?;
     lock_stores(&tx, caller.brand.id).await?;
     let s = store_in_brand(&tx, caller.brand.id, id).await?;
@@ -268,8 +394,20 @@ async fn make_default(State(state): State<AppState>, caller: StaffCaller<HqAdmin
     let s = m.update(&tx).await?;
     let now = state.clock.now_ms();
     let target = format!("store #{} {}", s.id, s.name);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "store.make_default", target, json!({})).await?;
-    let view = store_views(&tx, caller.brand.id, vec![s]).await?.pop().ok_or_else(AppError::not_found)?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "store.make_default",
+        target,
+        json!({}),
+    )
+    .await?;
+    let view = store_views(&tx, caller.brand.id, vec![s])
+        .await?
+        .pop()
+        .ok_or_else(AppError::not_found)?;
     tx.commit().await?;
     Ok(Json(view))
 }

@@ -16,11 +16,14 @@ use axum::{Json, Router};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
-use shared::dto::{MemberLoginRequest, MemberProfile, MemberProfileUpdate, MemberSession, SmsCodeRequest, SmsCodeSent};
+use shared::dto::{
+    MemberLoginRequest, MemberProfile, MemberProfileUpdate, MemberSession, SmsCodeRequest,
+    SmsCodeSent,
+};
 use shared::validate;
 use subtle::ConstantTimeEq;
 
@@ -85,13 +88,34 @@ async fn send_code(
     let now = state.clock.now_ms();
     let l = &state.limits;
     let mut wait = 0;
-    for (limit, window) in [(l.sms_per_minute, 60_000), (l.sms_per_hour, 3_600_000), (l.sms_per_day, 86_400_000)] {
-        wait = Ord::max(wait, wait_for(&tx, sms_send::Column::Phone, &phone, now, limit, window).await?);
+    for (limit, window) in [
+        (l.sms_per_minute, 60_000),
+        (l.sms_per_hour, 3_600_000),
+        (l.sms_per_day, 86_400_000),
+    ] {
+        wait = Ord::max(
+            wait,
+            wait_for(&tx, sms_send::Column::Phone, &phone, now, limit, window).await?,
+        );
     }
-    wait = Ord::max(wait, wait_for(&tx, sms_send::Column::ClientIp, &ip, now, l.sms_per_ip_hour, 3_600_000).await?);
+    wait = Ord::max(
+        wait,
+        wait_for(
+            &tx,
+            sms_send::Column::ClientIp,
+            &ip,
+            now,
+            l.sms_per_ip_hour,
+            3_600_000,
+        )
+        .await?,
+    );
     if wait > 0 {
         let secs = (wait + 999) / 1000;
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).with("retry_after", secs));
+        return Err(
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
+                .with("retry_after", secs),
+        );
     }
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     // A new code replaces any earlier one still open.
@@ -115,13 +139,35 @@ async fn send_code(
     }
     .insert(&tx)
     .await?;
-    sms_send::ActiveModel { phone: Set(phone.clone()), client_ip: Set(ip), sent_at: Set(now), ..Default::default() }
-        .insert(&tx)
+    sms_send::ActiveModel {
+        phone: Set(phone.clone()),
+        client_ip: Set(ip),
+        sent_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    let body = format!(
+        "【{}】您的登录验证码是 {code}，5 分钟内有效。请勿告诉他人。",
+        brand.name
+    );
+    state
+        .sms
+        .send(
+            &tx,
+            Sms {
+                brand_id: brand.id,
+                phone,
+                body,
+                at: now,
+            },
+        )
         .await?;
-    let body = format!("【{}】您的登录验证码是 {code}，5 分钟内有效。请勿告诉他人。", brand.name);
-    state.sms.send(&tx, Sms { brand_id: brand.id, phone, body, at: now }).await?;
     tx.commit().await?;
-    Ok(Json(SmsCodeSent { resend_after: 60, expires_in: (CODE_TTL_MS / 1000) as u64 }))
+    Ok(Json(SmsCodeSent {
+        resend_after: 60,
+        expires_in: (CODE_TTL_MS / 1000) as u64,
+    }))
 }
 
 /// Public: log in with phone + code; registers the member on first login
@@ -145,24 +191,39 @@ async fn login(
         .one(&tx)
         .await?;
     let Some(sent) = open.filter(|c| c.expires_at > now) else {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, ErrorCode::SmsCodeExpired));
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::SmsCodeExpired,
+        ));
     };
     if sent.failed_attempts >= MAX_ATTEMPTS {
-        return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::SmsCodeLocked));
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::SmsCodeLocked,
+        ));
     }
     let expected = code_digest(brand.id, &phone, &code);
     if !bool::from(expected.as_bytes().ct_eq(sent.code_hash.as_bytes())) {
         sms_code::Entity::update_many()
-            .col_expr(sms_code::Column::FailedAttempts, Expr::col(sms_code::Column::FailedAttempts).add(1))
+            .col_expr(
+                sms_code::Column::FailedAttempts,
+                Expr::col(sms_code::Column::FailedAttempts).add(1),
+            )
             .filter(sms_code::Column::Id.eq(sent.id))
             .exec(&tx)
             .await?;
         tx.commit().await?;
         let remaining = MAX_ATTEMPTS - sent.failed_attempts - 1;
         if remaining <= 0 {
-            return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::SmsCodeLocked));
+            return Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::SmsCodeLocked,
+            ));
         }
-        return Err(AppError::new(StatusCode::BAD_REQUEST, ErrorCode::WrongSmsCode).with("remaining", remaining));
+        return Err(
+            AppError::new(StatusCode::BAD_REQUEST, ErrorCode::WrongSmsCode)
+                .with("remaining", remaining),
+        );
     }
     let existing = member::Entity::find()
         .filter(member::Column::BrandId.eq(brand.id))
@@ -171,7 +232,10 @@ async fn login(
         .await?;
     // Registration needs consent; the code stays usable until it is given.
     if existing.is_none() && !req.consent {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ConsentRequired));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ConsentRequired,
+        ));
     }
     let used = sms_code::Entity::update_many()
         .col_expr(sms_code::Column::UsedAt, Expr::value(now))
@@ -180,7 +244,10 @@ async fn login(
         .exec(&tx)
         .await?;
     if used.rows_affected != 1 {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, ErrorCode::SmsCodeExpired));
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::SmsCodeExpired,
+        ));
     }
     let registered = existing.is_none();
     let member = match existing {
@@ -208,15 +275,30 @@ async fn login(
             .await?
         }
     };
-    let token = auth::open_session(&tx, &state.clock, state.limits.session_hours, auth::MEMBER, member.id, brand.id).await?;
+    let token = auth::open_session(
+        &tx,
+        &state.clock,
+        state.limits.session_hours,
+        auth::MEMBER,
+        member.id,
+        brand.id,
+    )
+    .await?;
     let profile = profile(&tx, member).await?;
     tx.commit().await?;
-    Ok(Json(MemberSession { token, registered, member: profile }))
+    Ok(Json(MemberSession {
+        token,
+        registered,
+        member: profile,
+    }))
 }
 
 async fn profile(conn: &impl ConnectionTrait, m: member::Model) -> AppResult<MemberProfile> {
     let home_store = match m.home_store_id {
-        Some(id) => store::Entity::find_by_id(id).one(conn).await?.map(|s| s.name),
+        Some(id) => store::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|s| s.name),
         None => None,
     };
     Ok(MemberProfile {
@@ -243,8 +325,17 @@ async fn update_me(
     ActiveMember(caller): ActiveMember,
     AppJson(req): AppJson<MemberProfileUpdate>,
 ) -> AppResult<Json<MemberProfile>> {
-    let tz: chrono_tz::Tz = caller.brand.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let today = state.clock.now().with_timezone(&tz).format("%Y-%m-%d").to_string();
+    let tz: chrono_tz::Tz = caller
+        .brand
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string();
     let mut m = caller.member.clone().into_active_model();
     if let Some(name) = &req.name {
         m.name = Set(check("member_name", validate::person_name(name))?);

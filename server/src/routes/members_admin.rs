@@ -1,17 +1,20 @@
 //! HQ's member list (masked phones, search, keyset paging) and freezing.
 
+use crate::audit;
 use crate::auth::{ChainReaders, HqAdmin, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::begin_write;
 use crate::entity::{member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::state::AppState;
-use crate::audit;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::sea_query::LikeExpr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use serde::Deserialize;
 use serde_json::json;
 use shared::dto::{MemberListItem, Page};
@@ -54,7 +57,11 @@ async fn list(
     if let Some(after) = query.after {
         q = q.filter(member::Column::Id.lt(after));
     }
-    let mut rows = q.order_by_desc(member::Column::Id).limit(PAGE_SIZE + 1).all(&state.db).await?;
+    let mut rows = q
+        .order_by_desc(member::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
     let next_cursor = if rows.len() as u64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|m| m.id)
@@ -85,11 +92,19 @@ async fn list(
 /// A LIKE pattern matching `term` literally anywhere: `%` and `_` typed
 /// into the search box are characters to find, not wildcards.
 fn containing(term: &str) -> LikeExpr {
-    let escaped = term.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    let escaped = term
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_");
     LikeExpr::new(format!("%{escaped}%")).escape('!')
 }
 
-async fn set_frozen(state: AppState, caller: StaffCaller<HqAdmin>, id: i64, frozen: bool) -> AppResult<Json<MemberListItem>> {
+async fn set_frozen(
+    state: AppState,
+    caller: StaffCaller<HqAdmin>,
+    id: i64,
+    frozen: bool,
+) -> AppResult<Json<MemberListItem>> {
     let tx = begin_write(&state.db).await?;
     let m = member::Entity::find_by_id(id)
         .filter(member::Column::BrandId.eq(caller.brand.id))
@@ -100,11 +115,27 @@ async fn set_frozen(state: AppState, caller: StaffCaller<HqAdmin>, id: i64, froz
     am.frozen = Set(frozen);
     let m = am.update(&tx).await?;
     let now = state.clock.now_ms();
-    let action = if frozen { "member.freeze" } else { "member.unfreeze" };
+    let action = if frozen {
+        "member.freeze"
+    } else {
+        "member.unfreeze"
+    };
     let target = format!("member #{} {}", m.id, mask_phone(&m.phone));
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), action, target, json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        action,
+        target,
+        json!({}),
+    )
+    .await?;
     let home_store = match m.home_store_id {
-        Some(sid) => store::Entity::find_by_id(sid).one(&tx).await?.map(|s| s.name),
+        Some(sid) => store::Entity::find_by_id(sid)
+            .one(&tx)
+            .await?
+            .map(|s| s.name),
         None => None,
     };
     tx.commit().await?;
@@ -119,11 +150,19 @@ async fn set_frozen(state: AppState, caller: StaffCaller<HqAdmin>, id: i64, froz
 }
 
 /// HQ admin: freeze a member (they can no longer pay or be written off).
-async fn freeze(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<MemberListItem>> {
+async fn freeze(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<MemberListItem>> {
     set_frozen(state, caller, id, true).await
 }
 
 /// HQ admin: unfreeze a member.
-async fn unfreeze(State(state): State<AppState>, caller: StaffCaller<HqAdmin>, AppPath(id): AppPath<i64>) -> AppResult<Json<MemberListItem>> {
+async fn unfreeze(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<MemberListItem>> {
     set_frozen(state, caller, id, false).await
 }

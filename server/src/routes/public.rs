@@ -12,17 +12,24 @@ use shared::dto::{BrandPublic, Health};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health)).route("/brands/{slug}", get(brand_public))
+    Router::new()
+        .route("/health", get(health))
+        .route("/brands/{slug}", get(brand_public))
 }
 
 /// Public: `ok` when the database answers.
 async fn health(State(state): State<AppState>) -> AppResult<Json<Health>> {
     state.db.execute_unprepared("SELECT 1").await?;
-    Ok(Json(Health { status: "ok".into() }))
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
 }
 
 /// Public: the brand a login screen belongs to.
-async fn brand_public(State(state): State<AppState>, AppPath(slug): AppPath<String>) -> AppResult<Json<BrandPublic>> {
+async fn brand_public(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+) -> AppResult<Json<BrandPublic>> {
     Ok(Json(to_public(&find_brand(&state, &slug).await?)))
 }
 

@@ -13,7 +13,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
 use serde_json::json;
 use shared::dto::{PasswordReset, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView};
 use shared::validate;
@@ -32,19 +35,28 @@ pub fn router() -> Router<AppState> {
 fn may_manage(caller: &StaffCaller<AnyStaff>, role: Role, store_id: Option<i64>) -> bool {
     match caller.role {
         Role::HqAdmin => true,
-        Role::StoreManager => role == Role::Clerk && store_id.is_some() && store_id == caller.staff.store_id,
+        Role::StoreManager => {
+            role == Role::Clerk && store_id.is_some() && store_id == caller.staff.store_id
+        }
         _ => false,
     }
 }
 
 /// Whether the caller may see this account.
-async fn may_see(conn: &impl ConnectionTrait, caller: &StaffCaller<AnyStaff>, s: &staff::Model) -> AppResult<bool> {
+async fn may_see(
+    conn: &impl ConnectionTrait,
+    caller: &StaffCaller<AnyStaff>,
+    s: &staff::Model,
+) -> AppResult<bool> {
     Ok(match caller.role {
         Role::HqAdmin | Role::HqFinance => true,
         Role::RegionManager => {
             let region = caller.staff.region_id;
             match s.store_id {
-                Some(id) => store::Entity::find_by_id(id).one(conn).await?.is_some_and(|st| Some(st.region_id) == region),
+                Some(id) => store::Entity::find_by_id(id)
+                    .one(conn)
+                    .await?
+                    .is_some_and(|st| Some(st.region_id) == region),
                 None => s.region_id.is_some() && s.region_id == region,
             }
         }
@@ -65,19 +77,26 @@ async fn clean_scope(
         ScopeKind::Brand => Ok((None, None)),
         ScopeKind::Region => {
             let id = region_id.ok_or_else(|| AppError::invalid("region_id", "required"))?;
-            region_in_brand(conn, brand_id, id).await.map_err(|_| AppError::invalid("region_id", "unknown"))?;
+            region_in_brand(conn, brand_id, id)
+                .await
+                .map_err(|_| AppError::invalid("region_id", "unknown"))?;
             Ok((Some(id), None))
         }
         ScopeKind::Store => {
             let id = store_id.ok_or_else(|| AppError::invalid("store_id", "required"))?;
-            store_in_brand(conn, brand_id, id).await.map_err(|_| AppError::invalid("store_id", "unknown"))?;
+            store_in_brand(conn, brand_id, id)
+                .await
+                .map_err(|_| AppError::invalid("store_id", "unknown"))?;
             Ok((None, Some(id)))
         }
     }
 }
 
 /// Staff that may read staff: the accounts they may see.
-async fn list(State(state): State<AppState>, caller: StaffCaller<AnyStaff>) -> AppResult<Json<Vec<StaffView>>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+) -> AppResult<Json<Vec<StaffView>>> {
     if caller.role == Role::Clerk {
         return Err(AppError::forbidden());
     }
@@ -96,7 +115,11 @@ async fn list(State(state): State<AppState>, caller: StaffCaller<AnyStaff>) -> A
 }
 
 /// The account with this id, if the caller may manage it; 404 if not even visible.
-async fn managed(conn: &impl ConnectionTrait, caller: &StaffCaller<AnyStaff>, id: i64) -> AppResult<staff::Model> {
+async fn managed(
+    conn: &impl ConnectionTrait,
+    caller: &StaffCaller<AnyStaff>,
+    id: i64,
+) -> AppResult<staff::Model> {
     let s = staff::Entity::find_by_id(id)
         .filter(staff::Column::BrandId.eq(caller.brand.id))
         .one(conn)
@@ -126,7 +149,8 @@ async fn create(
     }
     let hash = password::hash(pw).await?;
     let tx = begin_write(&state.db).await?;
-    let (region_id, store_id) = clean_scope(&tx, caller.brand.id, req.role, req.region_id, req.store_id).await?;
+    let (region_id, store_id) =
+        clean_scope(&tx, caller.brand.id, req.role, req.region_id, req.store_id).await?;
     let now = state.clock.now_ms();
     let s = staff::ActiveModel {
         brand_id: Set(caller.brand.id),
@@ -144,7 +168,16 @@ async fn create(
     .await
     .map_err(unique_as("account"))?;
     let target = format!("staff #{} {}", s.id, s.account);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "staff.create", target, json!({ "role": s.role })).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "staff.create",
+        target,
+        json!({ "role": s.role }),
+    )
+    .await?;
     let v = view(&tx, s).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(v)))
@@ -163,8 +196,10 @@ async fn update(
     }
     let tx = begin_write(&state.db).await?;
     let s = managed(&tx, &caller, id).await?;
-    let (region_id, store_id) = clean_scope(&tx, caller.brand.id, req.role, req.region_id, req.store_id).await?;
-    let scope_changed = s.role != req.role.as_str() || s.region_id != region_id || s.store_id != store_id;
+    let (region_id, store_id) =
+        clean_scope(&tx, caller.brand.id, req.role, req.region_id, req.store_id).await?;
+    let scope_changed =
+        s.role != req.role.as_str() || s.region_id != region_id || s.store_id != store_id;
     let mut m = s.into_active_model();
     m.name = Set(name);
     m.role = Set(req.role.as_str().into());
@@ -177,7 +212,16 @@ async fn update(
         auth::revoke_all(&tx, now, auth::STAFF, s.id).await?;
     }
     let target = format!("staff #{} {}", s.id, s.account);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "staff.update", target, json!({ "role": s.role })).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "staff.update",
+        target,
+        json!({ "role": s.role }),
+    )
+    .await?;
     let v = view(&tx, s).await?;
     tx.commit().await?;
     Ok(Json(v))
@@ -201,13 +245,27 @@ async fn reset_password(
     let now = state.clock.now_ms();
     auth::revoke_all(&tx, now, auth::STAFF, s.id).await?;
     let target = format!("staff #{} {}", s.id, s.account);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), "staff.reset_password", target, json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "staff.reset_password",
+        target,
+        json!({}),
+    )
+    .await?;
     let v = view(&tx, s).await?;
     tx.commit().await?;
     Ok(Json(v))
 }
 
-async fn set_active(state: AppState, caller: StaffCaller<AnyStaff>, id: i64, active: bool) -> AppResult<Json<StaffView>> {
+async fn set_active(
+    state: AppState,
+    caller: StaffCaller<AnyStaff>,
+    id: i64,
+    active: bool,
+) -> AppResult<Json<StaffView>> {
     let tx = begin_write(&state.db).await?;
     let s = managed(&tx, &caller, id).await?;
     let mut m = s.into_active_model();
@@ -217,20 +275,41 @@ async fn set_active(state: AppState, caller: StaffCaller<AnyStaff>, id: i64, act
     if !active {
         auth::revoke_all(&tx, now, auth::STAFF, s.id).await?;
     }
-    let action = if active { "staff.activate" } else { "staff.deactivate" };
+    let action = if active {
+        "staff.activate"
+    } else {
+        "staff.deactivate"
+    };
     let target = format!("staff #{} {}", s.id, s.account);
-    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), action, target, json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        action,
+        target,
+        json!({}),
+    )
+    .await?;
     let v = view(&tx, s).await?;
     tx.commit().await?;
     Ok(Json(v))
 }
 
 /// Deactivate: the account's open sessions stop working at once.
-async fn deactivate(State(state): State<AppState>, caller: StaffCaller<AnyStaff>, AppPath(id): AppPath<i64>) -> AppResult<Json<StaffView>> {
+async fn deactivate(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StaffView>> {
     set_active(state, caller, id, false).await
 }
 
 /// Reactivate an account.
-async fn activate(State(state): State<AppState>, caller: StaffCaller<AnyStaff>, AppPath(id): AppPath<i64>) -> AppResult<Json<StaffView>> {
+async fn activate(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StaffView>> {
     set_active(state, caller, id, true).await
 }

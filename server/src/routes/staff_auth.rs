@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use serde_json::json;
 use shared::ErrorCode;
 use shared::dto::{PasswordChange, Role, StaffLoginRequest, StaffSession, StaffView};
@@ -30,8 +32,14 @@ pub fn router() -> Router<AppState> {
 /// A staff row as the API shows it, with its scope's name.
 pub async fn view(conn: &impl ConnectionTrait, s: staff::Model) -> AppResult<StaffView> {
     let scope_name = match (s.region_id, s.store_id) {
-        (_, Some(id)) => store::Entity::find_by_id(id).one(conn).await?.map(|x| x.name),
-        (Some(id), None) => region::Entity::find_by_id(id).one(conn).await?.map(|x| x.name),
+        (_, Some(id)) => store::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|x| x.name),
+        (Some(id), None) => region::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|x| x.name),
         (None, None) => None,
     };
     Ok(StaffView {
@@ -60,26 +68,58 @@ async fn login(
         .filter(staff::Column::Account.eq(&account))
         .one(&state.db)
         .await?;
-    let ok = password::verify(req.password, found.as_ref().map(|s| s.password_hash.clone())).await?;
+    let ok = password::verify(
+        req.password,
+        found.as_ref().map(|s| s.password_hash.clone()),
+    )
+    .await?;
     let Some(staff) = found.filter(|_| ok) else {
         return Err(wrong());
     };
     if !staff.active {
-        return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::AccountDeactivated));
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AccountDeactivated,
+        ));
     }
     let tx = begin_write(&state.db).await?;
-    let token = auth::open_session(&tx, &state.clock, state.limits.session_hours, auth::STAFF, staff.id, brand.id).await?;
+    let token = auth::open_session(
+        &tx,
+        &state.clock,
+        state.limits.session_hours,
+        auth::STAFF,
+        staff.id,
+        brand.id,
+    )
+    .await?;
     let now = state.clock.now_ms();
-    audit::record(&tx, now, brand.id, Some(staff.id), "staff.login", format!("staff #{}", staff.id), json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        brand.id,
+        Some(staff.id),
+        "staff.login",
+        format!("staff #{}", staff.id),
+        json!({}),
+    )
+    .await?;
     let staff = view(&tx, staff).await?;
     tx.commit().await?;
-    Ok(Json(StaffSession { token, staff, brand: to_public(&brand) }))
+    Ok(Json(StaffSession {
+        token,
+        staff,
+        brand: to_public(&brand),
+    }))
 }
 
 /// Any staff: who am I.
 async fn me(State(state): State<AppState>, caller: StaffCaller) -> AppResult<Json<StaffSession>> {
     let brand = to_public(&caller.brand);
-    Ok(Json(StaffSession { token: String::new(), staff: view(&state.db, caller.staff).await?, brand }))
+    Ok(Json(StaffSession {
+        token: String::new(),
+        staff: view(&state.db, caller.staff).await?,
+        brand,
+    }))
 }
 
 /// Any staff: end this session.
@@ -97,7 +137,10 @@ async fn change_password(
 ) -> AppResult<Json<StaffSession>> {
     let new = check("password", validate::password(&req.new))?;
     if !password::verify(req.current, Some(caller.staff.password_hash.clone())).await? {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongCurrentPassword));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WrongCurrentPassword,
+        ));
     }
     let hash = password::hash(new).await?;
     let tx = begin_write(&state.db).await?;
@@ -106,10 +149,31 @@ async fn change_password(
     m.password_hash = Set(hash);
     let updated = m.update(&tx).await?;
     auth::revoke_all(&tx, now, auth::STAFF, updated.id).await?;
-    let token = auth::open_session(&tx, &state.clock, state.limits.session_hours, auth::STAFF, updated.id, updated.brand_id).await?;
+    let token = auth::open_session(
+        &tx,
+        &state.clock,
+        state.limits.session_hours,
+        auth::STAFF,
+        updated.id,
+        updated.brand_id,
+    )
+    .await?;
     let target = format!("staff #{}", updated.id);
-    audit::record(&tx, now, updated.brand_id, Some(updated.id), "staff.password_change", target, json!({})).await?;
+    audit::record(
+        &tx,
+        now,
+        updated.brand_id,
+        Some(updated.id),
+        "staff.password_change",
+        target,
+        json!({}),
+    )
+    .await?;
     let staff = view(&tx, updated).await?;
     tx.commit().await?;
-    Ok(Json(StaffSession { token, staff, brand: to_public(&caller.brand) }))
+    Ok(Json(StaffSession {
+        token,
+        staff,
+        brand: to_public(&caller.brand),
+    }))
 }

@@ -42,54 +42,87 @@ dual_test!(racing_sends_to_one_phone_send_one_code, |app| async move {
     assert_eq!(app.outbox(&phone).await.len(), 1);
 });
 
-dual_test!(racing_logins_use_a_code_once_and_register_once, |app| async move {
-    let phone = random_phone();
-    let code = app.send_code(&phone).await;
-    let replies = race(5, |_| {
-        let (app, phone, code) = (app.clone(), phone.clone(), code.clone());
-        async move { app.member_login_with(&phone, &code, true).await }
-    })
-    .await;
-    assert_eq!(count(&replies, 200), 1, "{replies:#?}");
-    for refused in replies.iter().filter(|r| r.status != 200) {
-        refused.error(400, ErrorCode::SmsCodeExpired);
+dual_test!(
+    racing_logins_use_a_code_once_and_register_once,
+    |app| async move {
+        let phone = random_phone();
+        let code = app.send_code(&phone).await;
+        let replies = race(5, |_| {
+            let (app, phone, code) = (app.clone(), phone.clone(), code.clone());
+            async move { app.member_login_with(&phone, &code, true).await }
+        })
+        .await;
+        assert_eq!(count(&replies, 200), 1, "{replies:#?}");
+        for refused in replies.iter().filter(|r| r.status != 200) {
+            refused.error(400, ErrorCode::SmsCodeExpired);
+        }
+        let admin = app.login_admin().await;
+        let members: Page<MemberListItem> =
+            app.get("/api/hq/members").token(&admin).send().await.ok();
+        assert_eq!(members.items.len(), 1);
     }
-    let admin = app.login_admin().await;
-    let members: Page<MemberListItem> = app.get("/api/hq/members").token(&admin).send().await.ok();
-    assert_eq!(members.items.len(), 1);
-});
+);
 
-dual_test!(racing_first_stores_leave_exactly_one_default, |app| async move {
-    let admin = app.login_admin().await;
-    let region = app.create_region(&admin, "华东区").await;
-    let replies = race(4, |i| {
-        let (app, admin) = (app.clone(), admin.clone());
-        async move { app.post("/api/hq/stores").token(&admin).json(&store_input(&format!("{i}号店"), region.id)).send().await }
-    })
-    .await;
-    for reply in &replies {
-        reply.status(201);
+dual_test!(
+    racing_first_stores_leave_exactly_one_default,
+    |app| async move {
+        let admin = app.login_admin().await;
+        let region = app.create_region(&admin, "华东区").await;
+        let replies = race(4, |i| {
+            let (app, admin) = (app.clone(), admin.clone());
+            async move {
+                app.post("/api/hq/stores")
+                    .token(&admin)
+                    .json(&store_input(&format!("{i}号店"), region.id))
+                    .send()
+                    .await
+            }
+        })
+        .await;
+        for reply in &replies {
+            reply.status(201);
+        }
+        let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
+        assert_eq!(stores.len(), 4);
+        assert_eq!(
+            stores.iter().filter(|s| s.is_default).count(),
+            1,
+            "{stores:#?}"
+        );
     }
-    let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
-    assert_eq!(stores.len(), 4);
-    assert_eq!(stores.iter().filter(|s| s.is_default).count(), 1, "{stores:#?}");
-});
+);
 
-dual_test!(racing_make_defaults_leave_exactly_one_default, |app| async move {
-    let admin = app.login_admin().await;
-    let region = app.create_region(&admin, "华东区").await;
-    let mut ids = Vec::new();
-    for i in 0..4 {
-        ids.push(app.create_store(&admin, region.id, &format!("{i}号店")).await.id);
+dual_test!(
+    racing_make_defaults_leave_exactly_one_default,
+    |app| async move {
+        let admin = app.login_admin().await;
+        let region = app.create_region(&admin, "华东区").await;
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            ids.push(
+                app.create_store(&admin, region.id, &format!("{i}号店"))
+                    .await
+                    .id,
+            );
+        }
+        let replies = race(3, |i| {
+            let (app, admin, id) = (app.clone(), admin.clone(), ids[i + 1]);
+            async move {
+                app.post(&format!("/api/hq/stores/{id}/make-default"))
+                    .token(&admin)
+                    .send()
+                    .await
+            }
+        })
+        .await;
+        for reply in &replies {
+            reply.status(200);
+        }
+        let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
+        assert_eq!(
+            stores.iter().filter(|s| s.is_default).count(),
+            1,
+            "{stores:#?}"
+        );
     }
-    let replies = race(3, |i| {
-        let (app, admin, id) = (app.clone(), admin.clone(), ids[i + 1]);
-        async move { app.post(&format!("/api/hq/stores/{id}/make-default")).token(&admin).send().await }
-    })
-    .await;
-    for reply in &replies {
-        reply.status(200);
-    }
-    let stores: Vec<StoreView> = app.get("/api/hq/stores").token(&admin).send().await.ok();
-    assert_eq!(stores.iter().filter(|s| s.is_default).count(), 1, "{stores:#?}");
-});
+);

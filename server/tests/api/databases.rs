@@ -21,7 +21,10 @@ fn pid_is_alive(pid: u32) -> bool {
 /// Registers `handler` to run when the process exits, after libtest's last
 /// test: the only moment when nothing uses the shared databases any more.
 fn at_exit(handler: extern "C" fn()) {
-    #[expect(unsafe_code, reason = "libc::atexit is the one hook after libtest's last test; the handler never unwinds")]
+    #[expect(
+        unsafe_code,
+        reason = "libc::atexit is the one hook after libtest's last test; the handler never unwinds"
+    )]
     let rc = unsafe { libc::atexit(handler) };
     assert_eq!(rc, 0, "registering an exit handler");
 }
@@ -37,7 +40,9 @@ async fn sqlite() -> &'static DatabaseConnection {
         if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let pid = name.strip_prefix("tongka-api-").and_then(|p| p.parse::<u32>().ok());
+                let pid = name
+                    .strip_prefix("tongka-api-")
+                    .and_then(|p| p.parse::<u32>().ok());
                 if pid.is_some_and(|p| !pid_is_alive(p)) {
                     let _ = std::fs::remove_dir_all(entry.path());
                 }
@@ -48,8 +53,12 @@ async fn sqlite() -> &'static DatabaseConnection {
         std::fs::create_dir_all(&dir).expect("creating the SQLite test directory");
         at_exit(remove_sqlite_dir);
         let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-        let db = tongka_server::db::connect(&url, 8).await.expect("opening the SQLite test database");
-        tongka_server::db::migrate(&db).await.expect("migrating the SQLite test database");
+        let db = tongka_server::db::connect(&url, 8)
+            .await
+            .expect("opening the SQLite test database");
+        tongka_server::db::migrate(&db)
+            .await
+            .expect("migrating the SQLite test database");
         db
     })
     .await
@@ -70,7 +79,8 @@ extern "C" fn drop_pg_database() {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("TEST_DATABASE_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `url` with its database name replaced by `name`.
@@ -99,7 +109,10 @@ async fn create_pg_database() -> Result<DatabaseConnection, String> {
         )
     };
     let mut opts = ConnectOptions::new(admin_url.clone());
-    opts.max_connections(1).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
+    opts.max_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
     let admin = Database::connect(opts).await.map_err(|e| unreachable(&e))?;
 
     // Databases of earlier runs whose process is gone.
@@ -111,26 +124,42 @@ async fn create_pg_database() -> Result<DatabaseConnection, String> {
         .await
         .map_err(|e| unreachable(&e))?;
     for row in rows {
-        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
-        let pid = name.strip_prefix("tongka_api_").and_then(|p| p.parse::<u32>().ok());
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let pid = name
+            .strip_prefix("tongka_api_")
+            .and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|p| !pid_is_alive(p)) {
-            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
         }
     }
 
     let name = format!("tongka_api_{}", std::process::id());
     let create = async {
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
     };
-    create.await.map_err(|e| format!("creating the PostgreSQL test database {name}: {e}"))?;
+    create
+        .await
+        .map_err(|e| format!("creating the PostgreSQL test database {name}: {e}"))?;
     let _ = PG_DROP.set((admin_url.clone(), name.clone()));
     at_exit(drop_pg_database);
     let _ = admin.close().await;
 
     let url = with_database(&admin_url, &name);
-    let db = tongka_server::db::connect(&url, 10).await.map_err(|e| format!("connecting to {name}: {e:#}"))?;
-    tongka_server::db::migrate(&db).await.map_err(|e| format!("migrating {name}: {e:#}"))?;
+    let db = tongka_server::db::connect(&url, 10)
+        .await
+        .map_err(|e| format!("connecting to {name}: {e:#}"))?;
+    tongka_server::db::migrate(&db)
+        .await
+        .map_err(|e| format!("migrating {name}: {e:#}"))?;
     Ok(db)
 }
 
@@ -154,7 +183,16 @@ pub async fn database(backend: Backend) -> DatabaseConnection {
 
 #[test]
 fn replaces_the_database_name() {
-    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
-    assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
-    assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
 }

@@ -10,16 +10,18 @@
 
 use chrono::{TimeZone, Utc};
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
-use shared::dto::{
-    MemberLoginRequest, MemberSession, RegionInput, RegionView, Role, SmsCodeRequest, StaffCreate, StaffLoginRequest,
-    StaffSession, StaffView, StoreInput, StoreView,
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use shared::dto::{
+    MemberLoginRequest, MemberSession, RegionInput, RegionView, Role, SmsCodeRequest, StaffCreate,
+    StaffLoginRequest, StaffSession, StaffView, StoreInput, StoreView,
+};
+use std::collections::HashSet;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use tokio::runtime::Runtime;
 use tongka_server::clock::Clock;
@@ -29,8 +31,8 @@ use tongka_server::seed::{NewBrand, create_brand};
 use tongka_server::sms::OutboxSms;
 use tongka_server::state::AppState;
 
-pub use crate::http::{Reply, Req};
 use crate::databases::{database, process_dir};
+pub use crate::http::{Reply, Req};
 
 /// The first HQ admin of every test brand.
 pub const ADMIN_ACCOUNT: &str = "admin";
@@ -41,7 +43,9 @@ pub const STAFF_PASSWORD: &str = "Staff1234";
 
 /// Where every test's clock starts: a Monday, 09:00 in Shanghai.
 pub fn start_instant() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).single().expect("a valid instant")
+    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0)
+        .single()
+        .expect("a valid instant")
 }
 
 /// Runs each test on both backends: `dual_test!(name, |app| async move { .. })`
@@ -69,12 +73,20 @@ macro_rules! dual_test {
 
             #[test]
             fn sqlite() {
-                $crate::helpers::run_test($crate::helpers::Backend::Sqlite, Some($limits), |$app| $body);
+                $crate::helpers::run_test(
+                    $crate::helpers::Backend::Sqlite,
+                    Some($limits),
+                    |$app| $body,
+                );
             }
 
             #[test]
             fn postgres() {
-                $crate::helpers::run_test($crate::helpers::Backend::Postgres, Some($limits), |$app| $body);
+                $crate::helpers::run_test(
+                    $crate::helpers::Backend::Postgres,
+                    Some($limits),
+                    |$app| $body,
+                );
             }
         }
     };
@@ -143,7 +155,9 @@ pub struct TestApp {
 /// A random lowercase hex string of `n` characters.
 pub fn random_hex(n: usize) -> String {
     let mut rng = rand::rng();
-    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+    (0..n)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// A random mainland mobile number, never the same twice in a process. Rate
@@ -152,7 +166,9 @@ pub fn random_hex(n: usize) -> String {
 /// phone or share one by chance.
 pub fn random_phone() -> String {
     static ISSUED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-    let mut issued = ISSUED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut issued = ISSUED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let issued = issued.get_or_insert_with(HashSet::new);
     loop {
         let phone = format!("139{:08}", rand::rng().random_range(0..100_000_000u32));
@@ -171,7 +187,11 @@ pub fn client_with_own_address() -> reqwest::Client {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let [_, _, hi, lo] = n.to_be_bytes();
     let ip = IpAddr::V4(Ipv4Addr::new(127, 77, hi, lo));
-    reqwest::Client::builder().local_address(ip).no_proxy().build().expect("building the HTTP client")
+    reqwest::Client::builder()
+        .local_address(ip)
+        .no_proxy()
+        .build()
+        .expect("building the HTTP client")
 }
 
 /// An app with the default limits.
@@ -185,12 +205,24 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
     let clock = Clock::manual(start_instant());
     let slug = format!("t-{}", random_hex(12));
     let brand_id = new_brand(&db, &clock, &slug).await;
-    let state = AppState { db: db.clone(), clock: clock.clone(), limits, sms: std::sync::Arc::new(OutboxSms), trust_forwarded_for: false };
+    let state = AppState {
+        db: db.clone(),
+        clock: clock.clone(),
+        limits,
+        sms: std::sync::Arc::new(OutboxSms),
+        trust_forwarded_for: false,
+    };
     let site_dir = process_dir().join("no-site");
     let router = tongka_server::startup::app(state, &site_dir);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a port");
     let port = listener.local_addr().expect("the bound address").port();
-    runtime().spawn(tongka_server::startup::serve(listener, router, std::future::pending()));
+    runtime().spawn(tongka_server::startup::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     TestApp {
         backend,
         address: format!("http://127.0.0.1:{port}"),
@@ -210,7 +242,9 @@ async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i64 {
         admin_account: ADMIN_ACCOUNT,
         admin_password: ADMIN_PASSWORD,
     };
-    let (brand, _) = create_brand(db, clock, new).await.expect("creating the test brand");
+    let (brand, _) = create_brand(db, clock, new)
+        .await
+        .expect("creating the test brand");
     brand.id
 }
 
@@ -218,7 +252,12 @@ impl TestApp {
     /// A request to `path` (which starts with `/api/…`).
     pub fn request(&self, method: reqwest::Method, path: &str) -> Req {
         let what = format!("[{:?}] {method} {path}", self.backend);
-        Req { what, builder: self.client.request(method, format!("{}{path}", self.address)) }
+        Req {
+            what,
+            builder: self
+                .client
+                .request(method, format!("{}{path}", self.address)),
+        }
     }
 
     /// `GET path`.
@@ -251,7 +290,11 @@ impl TestApp {
     pub async fn other_brand(&self) -> TestApp {
         let slug = format!("t-{}", random_hex(12));
         let brand_id = new_brand(&self.db, &self.clock, &slug).await;
-        TestApp { slug, brand_id, ..self.clone() }
+        TestApp {
+            slug,
+            brand_id,
+            ..self.clone()
+        }
     }
 
     /// Moves the server's clock forward.
@@ -268,7 +311,12 @@ impl TestApp {
 
     /// Asks for a login code for `phone`.
     pub async fn request_code(&self, phone: &str) -> Reply {
-        self.post(&self.brand_path("member/sms-code")).json(&SmsCodeRequest { phone: phone.into() }).send().await
+        self.post(&self.brand_path("member/sms-code"))
+            .json(&SmsCodeRequest {
+                phone: phone.into(),
+            })
+            .send()
+            .await
     }
 
     /// Every SMS this brand sent to `phone`, oldest first.
@@ -294,7 +342,11 @@ impl TestApp {
 
     /// The code in the latest SMS to `phone`.
     pub async fn latest_code(&self, phone: &str) -> String {
-        let sms = self.outbox(phone).await.pop().unwrap_or_else(|| panic!("no SMS was sent to {phone}"));
+        let sms = self
+            .outbox(phone)
+            .await
+            .pop()
+            .unwrap_or_else(|| panic!("no SMS was sent to {phone}"));
         code_in(&sms.body).unwrap_or_else(|| panic!("no 6-digit code in {:?}", sms.body))
     }
 
@@ -306,8 +358,15 @@ impl TestApp {
 
     /// Logs in with `phone` and `code`.
     pub async fn member_login_with(&self, phone: &str, code: &str, consent: bool) -> Reply {
-        let body = MemberLoginRequest { phone: phone.into(), code: code.into(), consent };
-        self.post(&self.brand_path("member/login")).json(&body).send().await
+        let body = MemberLoginRequest {
+            phone: phone.into(),
+            code: code.into(),
+            consent,
+        };
+        self.post(&self.brand_path("member/login"))
+            .json(&body)
+            .send()
+            .await
     }
 
     /// Requests a code and logs in with consent (registering if need be).
@@ -346,13 +405,22 @@ impl TestApp {
 
     /// Tries a staff login.
     pub async fn staff_login(&self, account: &str, password: &str) -> Reply {
-        let body = StaffLoginRequest { account: account.into(), password: password.into() };
-        self.post(&self.brand_path("staff/login")).json(&body).send().await
+        let body = StaffLoginRequest {
+            account: account.into(),
+            password: password.into(),
+        };
+        self.post(&self.brand_path("staff/login"))
+            .json(&body)
+            .send()
+            .await
     }
 
     /// A staff member's bearer token.
     pub async fn staff_token(&self, account: &str, password: &str) -> String {
-        self.staff_login(account, password).await.ok::<StaffSession>().token
+        self.staff_login(account, password)
+            .await
+            .ok::<StaffSession>()
+            .token
     }
 
     /// The HQ admin's bearer token.
@@ -362,22 +430,49 @@ impl TestApp {
 
     /// Creates a region as `token`.
     pub async fn create_region(&self, token: &str, name: &str) -> RegionView {
-        self.post("/api/hq/regions").token(token).json(&RegionInput { name: name.into() }).send().await.ok()
+        self.post("/api/hq/regions")
+            .token(token)
+            .json(&RegionInput { name: name.into() })
+            .send()
+            .await
+            .ok()
     }
 
     /// Creates an open store as `token`.
     pub async fn create_store(&self, token: &str, region_id: i64, name: &str) -> StoreView {
-        self.post("/api/hq/stores").token(token).json(&store_input(name, region_id)).send().await.ok()
+        self.post("/api/hq/stores")
+            .token(token)
+            .json(&store_input(name, region_id))
+            .send()
+            .await
+            .ok()
     }
 
     /// Creates a staff account (password [`STAFF_PASSWORD`]) as `token`.
-    pub async fn create_staff(&self, token: &str, account: &str, role: Role, region_id: Option<i64>, store_id: Option<i64>) -> StaffView {
-        self.post("/api/hq/staff").token(token).json(&staff_create(account, role, region_id, store_id)).send().await.ok()
+    pub async fn create_staff(
+        &self,
+        token: &str,
+        account: &str,
+        role: Role,
+        region_id: Option<i64>,
+        store_id: Option<i64>,
+    ) -> StaffView {
+        self.post("/api/hq/staff")
+            .token(token)
+            .json(&staff_create(account, role, region_id, store_id))
+            .send()
+            .await
+            .ok()
     }
 }
 
 /// The body that creates `account` with [`STAFF_PASSWORD`].
-pub fn staff_create(account: &str, role: Role, region_id: Option<i64>, store_id: Option<i64>) -> StaffCreate {
+pub fn staff_create(
+    account: &str,
+    role: Role,
+    region_id: Option<i64>,
+    store_id: Option<i64>,
+) -> StaffCreate {
     StaffCreate {
         account: account.into(),
         name: format!("员工{account}"),

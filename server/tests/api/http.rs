@@ -15,28 +15,44 @@ pub struct Req {
 impl Req {
     /// Sends `Authorization: Bearer <token>`.
     pub fn token(self, token: &str) -> Self {
-        Req { builder: self.builder.bearer_auth(token), ..self }
+        Req {
+            builder: self.builder.bearer_auth(token),
+            ..self
+        }
     }
 
     /// Sends `Accept-Language`.
     pub fn lang(self, lang: &str) -> Self {
-        Req { builder: self.builder.header(reqwest::header::ACCEPT_LANGUAGE, lang), ..self }
+        Req {
+            builder: self.builder.header(reqwest::header::ACCEPT_LANGUAGE, lang),
+            ..self
+        }
     }
 
     /// A JSON body.
     pub fn json(self, body: &impl Serialize) -> Self {
-        Req { builder: self.builder.json(body), ..self }
+        Req {
+            builder: self.builder.json(body),
+            ..self
+        }
     }
 
     /// A body sent verbatim as `application/json`, well-formed or not.
     pub fn raw_json(self, body: &str) -> Self {
-        let builder = self.builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
+        let builder = self
+            .builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
         Req { builder, ..self }
     }
 
     /// Sends it; the status and body are kept for the assertions.
     pub async fn send(self) -> Reply {
-        let response = self.builder.send().await.unwrap_or_else(|e| panic!("{}: {e}", self.what));
+        let response = self
+            .builder
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.what));
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -44,8 +60,16 @@ impl Req {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = response.text().await.unwrap_or_else(|e| panic!("{}: reading the body: {e}", self.what));
-        Reply { what: self.what, status, content_type, body }
+        let body = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{}: reading the body: {e}", self.what));
+        Reply {
+            what: self.what,
+            status,
+            content_type,
+            body,
+        }
     }
 }
 
@@ -66,14 +90,25 @@ impl Reply {
     /// Asserts a 2xx and parses the body.
     #[track_caller]
     pub fn ok<T: DeserializeOwned>(&self) -> T {
-        assert!((200..300).contains(&self.status), "{} answered {}: {}", self.what, self.status, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected body ({e}): {}", self.what, self.body))
+        assert!(
+            (200..300).contains(&self.status),
+            "{} answered {}: {}",
+            self.what,
+            self.status,
+            self.body
+        );
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: unexpected body ({e}): {}", self.what, self.body))
     }
 
     /// Asserts this exact status.
     #[track_caller]
     pub fn status(&self, status: u16) -> &Self {
-        assert_eq!(self.status, status, "{} answered {}: {}", self.what, self.status, self.body);
+        assert_eq!(
+            self.status, status,
+            "{} answered {}: {}",
+            self.what, self.status, self.body
+        );
         self
     }
 
@@ -88,8 +123,12 @@ impl Reply {
             self.content_type,
             self.body
         );
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("{} ({}): not an error envelope ({e}): {}", self.what, self.status, self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} ({}): not an error envelope ({e}): {}",
+                self.what, self.status, self.body
+            )
+        })
     }
 
     /// Asserts the status and the error code; returns the error.
@@ -105,7 +144,13 @@ impl Reply {
     #[track_caller]
     pub fn invalid(&self, field: &str) -> ApiError {
         let error = self.error(422, ErrorCode::InvalidField);
-        assert_eq!(error.params.get("field").map(String::as_str), Some(field), "{}: {}", self.what, self.body);
+        assert_eq!(
+            error.params.get("field").map(String::as_str),
+            Some(field),
+            "{}: {}",
+            self.what,
+            self.body
+        );
         error
     }
 }

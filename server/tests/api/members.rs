@@ -6,60 +6,96 @@ use shared::dto::{AuditEntry, MemberListItem, Page, Role};
 use std::collections::HashSet;
 
 async fn list(app: &TestApp, token: &str, query: &str) -> Page<MemberListItem> {
-    app.get(&format!("/api/hq/members{query}")).token(token).send().await.ok()
+    app.get(&format!("/api/hq/members{query}"))
+        .token(token)
+        .send()
+        .await
+        .ok()
 }
 
 fn masked(phone: &str) -> String {
     format!("{}****{}", &phone[..3], &phone[7..])
 }
 
-dual_test!(the_list_masks_phones_and_finds_by_name_or_digits, |app| async move {
-    let admin = app.login_admin().await;
-    let phones: Vec<String> = (0..3).map(|_| random_phone()).collect();
-    let names = ["张三", "李四", "王五"];
-    let mut ids = Vec::new();
-    for (phone, name) in phones.iter().zip(names) {
-        ids.push(app.insert_member(phone, name).await.id);
-    }
+dual_test!(
+    the_list_masks_phones_and_finds_by_name_or_digits,
+    |app| async move {
+        let admin = app.login_admin().await;
+        let phones: Vec<String> = (0..3).map(|_| random_phone()).collect();
+        let names = ["张三", "李四", "王五"];
+        let mut ids = Vec::new();
+        for (phone, name) in phones.iter().zip(names) {
+            ids.push(app.insert_member(phone, name).await.id);
+        }
 
-    let reply = app.get("/api/hq/members").token(&admin).send().await;
-    let all: Page<MemberListItem> = reply.ok();
-    assert_eq!(all.items.len(), 3);
-    assert_eq!(all.next_cursor, None);
-    for (item, (phone, name)) in all.items.iter().rev().zip(phones.iter().zip(names)) {
-        assert_eq!(item.phone_masked, masked(phone));
-        assert_eq!(item.name, name);
-    }
-    for phone in &phones {
-        assert!(!reply.body.contains(phone.as_str()), "a full phone leaked: {}", reply.body);
-    }
+        let reply = app.get("/api/hq/members").token(&admin).send().await;
+        let all: Page<MemberListItem> = reply.ok();
+        assert_eq!(all.items.len(), 3);
+        assert_eq!(all.next_cursor, None);
+        for (item, (phone, name)) in all.items.iter().rev().zip(phones.iter().zip(names)) {
+            assert_eq!(item.phone_masked, masked(phone));
+            assert_eq!(item.name, name);
+        }
+        for phone in &phones {
+            assert!(
+                !reply.body.contains(phone.as_str()),
+                "a full phone leaked: {}",
+                reply.body
+            );
+        }
 
-    let by_name = list(&app, &admin, "?q=%E6%9D%8E").await; // 李
-    assert_eq!(by_name.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
-    let digits = &phones[2][3..];
-    let by_digits = list(&app, &admin, &format!("?q={digits}")).await;
-    assert_eq!(by_digits.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[2]]);
-    let spaced = format!("{}%20{}", &phones[0][..3], &phones[0][3..]);
-    let typed = list(&app, &admin, &format!("?q={spaced}")).await;
-    assert_eq!(typed.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0]], "digits typed with a space still match");
-    assert!(list(&app, &admin, "?q=%E8%B5%B5").await.items.is_empty(), "赵 matches nobody");
+        let by_name = list(&app, &admin, "?q=%E6%9D%8E").await; // 李
+        assert_eq!(
+            by_name.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![ids[1]]
+        );
+        let digits = &phones[2][3..];
+        let by_digits = list(&app, &admin, &format!("?q={digits}")).await;
+        assert_eq!(
+            by_digits.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![ids[2]]
+        );
+        let spaced = format!("{}%20{}", &phones[0][..3], &phones[0][3..]);
+        let typed = list(&app, &admin, &format!("?q={spaced}")).await;
+        assert_eq!(
+            typed.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![ids[0]],
+            "digits typed with a space still match"
+        );
+        assert!(
+            list(&app, &admin, "?q=%E8%B5%B5").await.items.is_empty(),
+            "赵 matches nobody"
+        );
 
-    // Wildcards are searched for literally, not as patterns.
-    for wildcard in ["%25", "_", "%25_"] {
-        let found = list(&app, &admin, &format!("?q={wildcard}")).await;
-        assert!(found.items.is_empty(), "{wildcard} matched {:?}", found.items);
+        // Wildcards are searched for literally, not as patterns.
+        for wildcard in ["%25", "_", "%25_"] {
+            let found = list(&app, &admin, &format!("?q={wildcard}")).await;
+            assert!(
+                found.items.is_empty(),
+                "{wildcard} matched {:?}",
+                found.items
+            );
+        }
+        let percent = app.insert_member(&random_phone(), "五折%会员").await;
+        let found = list(&app, &admin, "?q=%25").await;
+        assert_eq!(
+            found.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![percent.id],
+            "a literal % is found"
+        );
+        assert!(list(&app, &admin, "?q=!").await.items.is_empty());
     }
-    let percent = app.insert_member(&random_phone(), "五折%会员").await;
-    let found = list(&app, &admin, "?q=%25").await;
-    assert_eq!(found.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![percent.id], "a literal % is found");
-    assert!(list(&app, &admin, "?q=!").await.items.is_empty());
-});
+);
 
 dual_test!(paging_returns_every_member_exactly_once, |app| async move {
     let admin = app.login_admin().await;
     let mut inserted = HashSet::new();
     for i in 0..45 {
-        inserted.insert(app.insert_member(&random_phone(), &format!("会员{i}")).await.id);
+        inserted.insert(
+            app.insert_member(&random_phone(), &format!("会员{i}"))
+                .await
+                .id,
+        );
     }
 
     let mut seen = Vec::new();
@@ -77,50 +113,109 @@ dual_test!(paging_returns_every_member_exactly_once, |app| async move {
     }
     assert_eq!(pages, vec![20, 20, 5]);
     assert_eq!(seen.len(), 45);
-    assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), inserted, "every member, once");
+    assert_eq!(
+        seen.iter().copied().collect::<HashSet<_>>(),
+        inserted,
+        "every member, once"
+    );
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
 
     // Paging a search.
     let page = list(&app, &admin, "?q=%E4%BC%9A%E5%91%98").await; // 会员
     assert_eq!(page.items.len(), 20);
     let cursor = page.next_cursor.expect("a second page");
-    let rest = list(&app, &admin, &format!("?q=%E4%BC%9A%E5%91%98&after={cursor}")).await;
+    let rest = list(
+        &app,
+        &admin,
+        &format!("?q=%E4%BC%9A%E5%91%98&after={cursor}"),
+    )
+    .await;
     assert_eq!(rest.items.len(), 20);
 });
 
-dual_test!(freezing_and_unfreezing_are_audited_with_the_actor, |app| async move {
-    let admin = app.login_admin().await;
-    let phone = random_phone();
-    let member = app.insert_member(&phone, "张三").await;
+dual_test!(
+    freezing_and_unfreezing_are_audited_with_the_actor,
+    |app| async move {
+        let admin = app.login_admin().await;
+        let phone = random_phone();
+        let member = app.insert_member(&phone, "张三").await;
 
-    let frozen: MemberListItem = app.post(&format!("/api/hq/members/{}/freeze", member.id)).token(&admin).send().await.ok();
-    assert!(frozen.frozen);
-    assert!(list(&app, &admin, "").await.items[0].frozen, "the list shows the member frozen");
-    let thawed: MemberListItem = app.post(&format!("/api/hq/members/{}/unfreeze", member.id)).token(&admin).send().await.ok();
-    assert!(!thawed.frozen);
-    app.post("/api/hq/members/999999999/freeze").token(&admin).send().await.error(404, ErrorCode::NotFound);
+        let frozen: MemberListItem = app
+            .post(&format!("/api/hq/members/{}/freeze", member.id))
+            .token(&admin)
+            .send()
+            .await
+            .ok();
+        assert!(frozen.frozen);
+        assert!(
+            list(&app, &admin, "").await.items[0].frozen,
+            "the list shows the member frozen"
+        );
+        let thawed: MemberListItem = app
+            .post(&format!("/api/hq/members/{}/unfreeze", member.id))
+            .token(&admin)
+            .send()
+            .await
+            .ok();
+        assert!(!thawed.frozen);
+        app.post("/api/hq/members/999999999/freeze")
+            .token(&admin)
+            .send()
+            .await
+            .error(404, ErrorCode::NotFound);
 
-    let audit: Page<AuditEntry> = app.get("/api/hq/audit").token(&admin).send().await.ok();
-    let target = format!("member #{} {}", member.id, masked(&phone));
-    let actions: Vec<(&str, &str, &str)> =
-        audit.items.iter().take(2).map(|e| (e.action.as_str(), e.actor.as_str(), e.target.as_str())).collect();
-    assert_eq!(
-        actions,
-        vec![("member.unfreeze", "总部管理员 (admin)", target.as_str()), ("member.freeze", "总部管理员 (admin)", target.as_str())],
-        "newest first, with who did it"
-    );
-    assert!(audit.items.iter().all(|e| !e.target.contains(&phone)), "the audit log masks phones");
+        let audit: Page<AuditEntry> = app.get("/api/hq/audit").token(&admin).send().await.ok();
+        let target = format!("member #{} {}", member.id, masked(&phone));
+        let actions: Vec<(&str, &str, &str)> = audit
+            .items
+            .iter()
+            .take(2)
+            .map(|e| (e.action.as_str(), e.actor.as_str(), e.target.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("member.unfreeze", "总部管理员 (admin)", target.as_str()),
+                ("member.freeze", "总部管理员 (admin)", target.as_str())
+            ],
+            "newest first, with who did it"
+        );
+        assert!(
+            audit.items.iter().all(|e| !e.target.contains(&phone)),
+            "the audit log masks phones"
+        );
 
-    // HQ finance reads the log but cannot freeze; a region manager can do neither.
-    let region = app.create_region(&admin, "华东区").await;
-    app.create_staff(&admin, "finance", Role::HqFinance, None, None).await;
-    app.create_staff(&admin, "east.boss", Role::RegionManager, Some(region.id), None).await;
-    let finance = app.staff_token("finance", STAFF_PASSWORD).await;
-    let boss = app.staff_token("east.boss", STAFF_PASSWORD).await;
-    let read: Page<AuditEntry> = app.get("/api/hq/audit").token(&finance).send().await.ok();
-    assert!(read.items.iter().any(|e| e.action == "member.freeze"));
-    app.post(&format!("/api/hq/members/{}/freeze", member.id)).token(&finance).send().await.error(403, ErrorCode::Forbidden);
-    app.post(&format!("/api/hq/members/{}/freeze", member.id)).token(&boss).send().await.error(403, ErrorCode::Forbidden);
-    app.get("/api/hq/audit").token(&boss).send().await.error(403, ErrorCode::Forbidden);
-    assert!(!list(&app, &admin, "").await.items[0].frozen);
-});
+        // HQ finance reads the log but cannot freeze; a region manager can do neither.
+        let region = app.create_region(&admin, "华东区").await;
+        app.create_staff(&admin, "finance", Role::HqFinance, None, None)
+            .await;
+        app.create_staff(
+            &admin,
+            "east.boss",
+            Role::RegionManager,
+            Some(region.id),
+            None,
+        )
+        .await;
+        let finance = app.staff_token("finance", STAFF_PASSWORD).await;
+        let boss = app.staff_token("east.boss", STAFF_PASSWORD).await;
+        let read: Page<AuditEntry> = app.get("/api/hq/audit").token(&finance).send().await.ok();
+        assert!(read.items.iter().any(|e| e.action == "member.freeze"));
+        app.post(&format!("/api/hq/members/{}/freeze", member.id))
+            .token(&finance)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        app.post(&format!("/api/hq/members/{}/freeze", member.id))
+            .token(&boss)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        app.get("/api/hq/audit")
+            .token(&boss)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        assert!(!list(&app, &admin, "").await.items[0].frozen);
+    }
+);

@@ -49,10 +49,13 @@ pub fn BrandShell() -> impl IntoView {
             async move { api::get::<BrandPublic>(&format!("/brands/{slug}"), None).await }
         })
     };
-    let brand = Brand { slug: StoredValue::new(slug.clone()), info };
+    let brand = Brand {
+        slug: StoredValue::new(slug.clone()),
+        info,
+    };
     let nav = Nav::provide();
     provide_context(session);
-    provide_context(AuthGate { session, login_path: StoredValue::new(format!("/m/{slug}/login")), nav });
+    AuthGate::provide(session, format!("/m/{slug}/login"), nav);
     provide_context(brand.clone());
     Effect::new(move |_| {
         if let Some(Ok(b)) = info.get() {

@@ -66,9 +66,14 @@ pub fn BrandShell() -> impl IntoView {
         }
     });
     let nav = Nav::provide();
-    let ctx = Ctx { slug: StoredValue::new(slug.clone()), session, me, nav };
+    let ctx = Ctx {
+        slug: StoredValue::new(slug.clone()),
+        session,
+        me,
+        nav,
+    };
     provide_context(ctx);
-    provide_context(AuthGate { session, login_path: StoredValue::new(format!("/biz/{slug}/login")), nav });
+    AuthGate::provide(session, format!("/biz/{slug}/login"), nav);
     view! { <div class="app app-wide"><leptos_router::components::Outlet/></div> }
 }
 

@@ -2,12 +2,13 @@
 
 use crate::shell::{use_brand, use_session};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use shared::ErrorCode;
 use shared::dto::{MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, use_nav, use_toast};
+use tongka_app::components::{
+    AuthGate, Field, FieldState, FormError, SessionEndedNotice, use_nav, use_toast,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 会员登录
@@ -18,7 +19,7 @@ pub fn LoginPage() -> impl IntoView {
     let lang = use_i18n().0;
     let toast = use_toast();
     let nav = use_nav();
-    let expired = use_query_map().read_untracked().get("expired").is_some();
+    let gate = expect_context::<AuthGate>();
     let phone = FieldState::new("phone", "", validate::phone);
     let code = FieldState::new("code", "", validate::sms_code);
     let consent = RwSignal::new(false);
@@ -49,7 +50,8 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/brands/{}/member/sms-code", slug.get_value());
-            let result = api::post::<SmsCodeSent, _>(&path, None, &SmsCodeRequest { phone: p }).await;
+            let result =
+                api::post::<SmsCodeSent, _>(&path, None, &SmsCodeRequest { phone: p }).await;
             sending.set(false);
             match result {
                 Ok(sent) => {
@@ -57,11 +59,15 @@ pub fn LoginPage() -> impl IntoView {
                     start_countdown(sent.resend_after);
                 }
                 Err(f) => {
-                    if let Failure::Api(e) = &f {
-                        if e.code == ErrorCode::RateLimited {
-                            let secs = e.params.get("retry_after").and_then(|s| s.parse().ok()).unwrap_or(60);
-                            start_countdown(secs);
+                    // A refusal says when to try again: count down to it.
+                    let retry_after = match &f {
+                        Failure::Api(e) if e.code == ErrorCode::RateLimited => {
+                            e.params.get("retry_after")
                         }
+                        _ => None,
+                    };
+                    if let Some(secs) = retry_after {
+                        start_countdown(secs.parse().unwrap_or(60));
                     }
                     error.set(Some(f));
                 }
@@ -83,12 +89,17 @@ pub fn LoginPage() -> impl IntoView {
         let home = home.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/brands/{}/member/login", slug.get_value());
-            let req = MemberLoginRequest { phone: p, code: c, consent: true };
+            let req = MemberLoginRequest {
+                phone: p,
+                code: c,
+                consent: true,
+            };
             let result = api::post::<MemberSession, _>(&path, None, &req).await;
             logging_in.set(false);
             match result {
                 Ok(s) => {
                     session.set(s.token);
+                    gate.expired.set(false);
                     nav.replace(&home);
                 }
                 Err(f) => error.set(Some(f)),
@@ -117,7 +128,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="login-brand-name">{brand_name}</h1>
                 <p class="login-title">{tr(T::MemberLogin)}</p>
             </div>
-            {expired.then(|| view! { <div class="notice">{tr(T::SessionEnded)}</div> })}
+            <SessionEndedNotice/>
             <form class="cells" on:submit=submit novalidate=true>
                 <Field label=T::Phone state=phone placeholder=T::PhonePlaceholder input_type="tel" id="phone" inputmode="numeric" maxlength=13 autocomplete="tel"/>
                 <div class="cell-row">

@@ -5,18 +5,29 @@ use leptos::prelude::*;
 use shared::dto::{MemberProfile, MemberProfileUpdate};
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, LangSwitch, TopBar, loaded, local_time, use_nav, use_toast};
+use tongka_app::components::{
+    Field, FieldState, FormError, LangSwitch, TopBar, loaded, local_time, use_nav, use_toast,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// Today in the browser, `YYYY-MM-DD`.
 fn today() -> String {
     let d = js_sys::Date::new_0();
-    format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
 }
 
 /// A birthday may be left empty; otherwise a real past date.
 fn birthday_rule(value: &str) -> Result<String, &'static str> {
-    if value.trim().is_empty() { Ok(String::new()) } else { validate::birthday(value, &today()) }
+    if value.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        validate::birthday(value, &today())
+    }
 }
 
 /// 我的
@@ -47,7 +58,11 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
     let toast = use_toast();
     let lang = use_i18n().0;
     let name = FieldState::new("member_name", &profile.name, validate::person_name);
-    let birthday = FieldState::new("birthday", profile.birthday.as_deref().unwrap_or(""), birthday_rule);
+    let birthday = FieldState::new(
+        "birthday",
+        profile.birthday.as_deref().unwrap_or(""),
+        birthday_rule,
+    );
     let gender = RwSignal::new(profile.gender.clone().unwrap_or_default());
     let saving = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
@@ -57,9 +72,14 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
         let (Some(n), Some(b)) = (n, b) else { return };
         saving.set(true);
         error.set(None);
-        let update = MemberProfileUpdate { name: Some(n), birthday: Some(b), gender: Some(gender.get_untracked()) };
+        let update = MemberProfileUpdate {
+            name: Some(n),
+            birthday: Some(b),
+            gender: Some(gender.get_untracked()),
+        };
         leptos::task::spawn_local(async move {
-            let result = api::patch::<MemberProfile, _>("/member/me", session.current(), &update).await;
+            let result =
+                api::patch::<MemberProfile, _>("/member/me", session.current(), &update).await;
             saving.set(false);
             match result {
                 Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),

@@ -2,10 +2,9 @@
 
 use crate::shell::use_ctx;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use shared::dto::{BrandPublic, StaffLoginRequest, StaffSession};
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{FormError, LangSwitch};
+use tongka_app::components::{AuthGate, FormError, LangSwitch, SessionEndedNotice};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 商家登录
@@ -13,7 +12,7 @@ use tongka_app::i18n::{T, tr, use_i18n};
 pub fn LoginPage() -> impl IntoView {
     let ctx = use_ctx();
     let lang = use_i18n().0;
-    let expired = use_query_map().read_untracked().get("expired").is_some();
+    let gate = expect_context::<AuthGate>();
     let account = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -35,11 +34,20 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/brands/{}/staff/login", ctx.slug.get_value());
-            let result = api::post::<StaffSession, _>(&path, None, &StaffLoginRequest { account: a, password: p }).await;
+            let result = api::post::<StaffSession, _>(
+                &path,
+                None,
+                &StaffLoginRequest {
+                    account: a,
+                    password: p,
+                },
+            )
+            .await;
             busy.set(false);
             match result {
                 Ok(s) => {
                     ctx.session.set(s.token);
+                    gate.expired.set(false);
                     ctx.nav.replace(&ctx.path(""));
                 }
                 Err(f) => error.set(Some(f)),
@@ -58,7 +66,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="login-brand-name">{brand_name}</h1>
                 <p class="login-title">{tr(T::MerchantLogin)}</p>
             </div>
-            {expired.then(|| view! { <div class="notice">{tr(T::SessionEnded)}</div> })}
+            <SessionEndedNotice/>
             <form class="cells" on:submit=submit novalidate=true>
                 <label class="cell">
                     <span class="cell-label">{tr(T::Account)}</span>

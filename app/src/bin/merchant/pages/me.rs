@@ -24,7 +24,10 @@ pub fn MePage() -> impl IntoView {
         let Some(n) = new.checked() else { return };
         busy.set(true);
         error.set(None);
-        let body = PasswordChange { current: current.get_untracked(), new: n };
+        let body = PasswordChange {
+            current: current.get_untracked(),
+            new: n,
+        };
         leptos::task::spawn_local(async move {
             let result = api::post::<StaffSession, _>("/staff/password", ctx.token(), &body).await;
             busy.set(false);

@@ -54,7 +54,13 @@ pub fn MembersPage() -> impl IntoView {
         act_error.set(None);
         leptos::task::spawn_local(async move {
             let action = if freeze { "freeze" } else { "unfreeze" };
-            match api::post::<MemberListItem, _>(&format!("/hq/members/{id}/{action}"), ctx.token(), &()).await {
+            match api::post::<MemberListItem, _>(
+                &format!("/hq/members/{id}/{action}"),
+                ctx.token(),
+                &(),
+            )
+            .await
+            {
                 Ok(m) => items.update(|v| {
                     if let Some(x) = v.iter_mut().find(|x| x.id == m.id) {
                         *x = m;

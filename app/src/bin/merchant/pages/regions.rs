@@ -31,7 +31,10 @@ pub fn RegionsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let body = RegionInput { name: n };
             let result = match editing.get_untracked() {
-                Some(id) => api::put::<RegionView, _>(&format!("/hq/regions/{id}"), ctx.token(), &body).await,
+                Some(id) => {
+                    api::put::<RegionView, _>(&format!("/hq/regions/{id}"), ctx.token(), &body)
+                        .await
+                }
                 None => api::post::<RegionView, _>("/hq/regions", ctx.token(), &body).await,
             };
             busy.set(false);

@@ -4,7 +4,9 @@
 use crate::shell::{go, require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use shared::dto::{PasswordReset, RegionView, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView, StoreView};
+use shared::dto::{
+    PasswordReset, RegionView, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView, StoreView,
+};
 use shared::validate;
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_toast};
@@ -14,7 +16,9 @@ type Choices = (Vec<RegionView>, Vec<StoreView>);
 
 async fn choices(token: Option<String>) -> ApiResult<Choices> {
     let stores = api::get::<Vec<StoreView>>("/hq/stores", token.clone()).await?;
-    let regions = api::get::<Vec<RegionView>>("/hq/regions", token).await.unwrap_or_default();
+    let regions = api::get::<Vec<RegionView>>("/hq/regions", token)
+        .await
+        .unwrap_or_default();
     Ok((regions, stores))
 }
 
@@ -40,7 +44,11 @@ pub fn StaffEditPage() -> impl IntoView {
     let params = use_params_map();
     let data = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        let id: i64 = params.read().get("id").and_then(|s| s.parse().ok()).unwrap_or(-1);
+        let id: i64 = params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(-1);
         async move {
             let all = api::get::<Vec<StaffView>>("/hq/staff", token.clone()).await?;
             let (regions, stores) = choices(token).await?;
@@ -68,18 +76,42 @@ fn role_choices(me: Option<Role>) -> Vec<Role> {
 }
 
 #[component]
-fn StaffForm(staff: Option<StaffView>, regions: Vec<RegionView>, stores: Vec<StoreView>) -> impl IntoView {
+fn StaffForm(
+    staff: Option<StaffView>,
+    regions: Vec<RegionView>,
+    stores: Vec<StoreView>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let toast = use_toast();
     let lang = use_i18n().0;
     let editing = staff.as_ref().map(|s| s.id);
-    let account = FieldState::new("account", staff.as_ref().map(|s| s.account.as_str()).unwrap_or(""), validate::account);
-    let name = FieldState::new("name", staff.as_ref().map(|s| s.name.as_str()).unwrap_or(""), validate::person_name);
+    let account = FieldState::new(
+        "account",
+        staff.as_ref().map(|s| s.account.as_str()).unwrap_or(""),
+        validate::account,
+    );
+    let name = FieldState::new(
+        "name",
+        staff.as_ref().map(|s| s.name.as_str()).unwrap_or(""),
+        validate::person_name,
+    );
     let password = FieldState::new("password", "", validate::password);
-    let first_role = role_choices(ctx.role()).first().copied().unwrap_or(Role::Clerk);
+    let first_role = role_choices(ctx.role())
+        .first()
+        .copied()
+        .unwrap_or(Role::Clerk);
     let role = RwSignal::new(staff.as_ref().map(|s| s.role).unwrap_or(first_role));
-    let region = RwSignal::new(staff.as_ref().and_then(|s| s.region_id).map(|i| i.to_string()).unwrap_or_default());
-    let default_store = staff.as_ref().and_then(|s| s.store_id).or_else(|| (stores.len() == 1).then(|| stores[0].id));
+    let region = RwSignal::new(
+        staff
+            .as_ref()
+            .and_then(|s| s.region_id)
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+    );
+    let default_store = staff
+        .as_ref()
+        .and_then(|s| s.store_id)
+        .or_else(|| (stores.len() == 1).then(|| stores[0].id));
     let store = RwSignal::new(default_store.map(|i| i.to_string()).unwrap_or_default());
     let scope_missing = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -98,18 +130,36 @@ fn StaffForm(staff: Option<StaffView>, regions: Vec<RegionView>, stores: Vec<Sto
         };
         scope_missing.set(!scope_ok);
         let n = name.checked();
-        let (a, p) = if editing.is_none() { (account.checked(), password.checked()) } else { (Some(String::new()), Some(String::new())) };
-        let (Some(n), Some(a), Some(p), true) = (n, a, p, scope_ok) else { return };
+        let (a, p) = if editing.is_none() {
+            (account.checked(), password.checked())
+        } else {
+            (Some(String::new()), Some(String::new()))
+        };
+        let (Some(n), Some(a), Some(p), true) = (n, a, p, scope_ok) else {
+            return;
+        };
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
             let result = match editing {
                 Some(id) => {
-                    let body = StaffUpdate { name: n, role: r, region_id, store_id };
+                    let body = StaffUpdate {
+                        name: n,
+                        role: r,
+                        region_id,
+                        store_id,
+                    };
                     api::put::<StaffView, _>(&format!("/hq/staff/{id}"), ctx.token(), &body).await
                 }
                 None => {
-                    let body = StaffCreate { account: a, name: n, role: r, region_id, store_id, password: p };
+                    let body = StaffCreate {
+                        account: a,
+                        name: n,
+                        role: r,
+                        region_id,
+                        store_id,
+                        password: p,
+                    };
                     api::post::<StaffView, _>("/hq/staff", ctx.token(), &body).await
                 }
             };
@@ -200,10 +250,16 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         _ => false,
     };
     let toggle = move |_| {
-        let action = if active.get_untracked() { "deactivate" } else { "activate" };
+        let action = if active.get_untracked() {
+            "deactivate"
+        } else {
+            "activate"
+        };
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/{action}"), ctx.token(), &()).await {
+            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/{action}"), ctx.token(), &())
+                .await
+            {
                 Ok(s) => {
                     active.set(s.active);
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
@@ -217,7 +273,13 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         let Some(p) = password.checked() else { return };
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/reset-password"), ctx.token(), &PasswordReset { password: p }).await {
+            match api::post::<StaffView, _>(
+                &format!("/hq/staff/{id}/reset-password"),
+                ctx.token(),
+                &PasswordReset { password: p },
+            )
+            .await
+            {
                 Ok(_) => {
                     password.value.set(String::new());
                     password.touched.set(false);
@@ -227,7 +289,8 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
             }
         });
     };
-    move || can_manage().then(|| view! {
+    move || {
+        can_manage().then(|| view! {
         <h2 class="cells-title">{tr(T::ResetPassword)}</h2>
         <form class="cells" on:submit=reset novalidate=true>
             <Field label=T::NewPassword state=password id="reset-password" input_type="password" autocomplete="new-password"/>
@@ -242,4 +305,5 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
             </button>
         </div>
     })
+    }
 }

@@ -41,7 +41,11 @@ pub fn StoreEditPage() -> impl IntoView {
             // Store staff cannot list regions; they see the store's own.
             let regions = match api::get::<Vec<RegionView>>("/hq/regions", token).await {
                 Ok(r) => r,
-                Err(_) => vec![RegionView { id: store.region_id, name: store.region_name.clone(), store_count: 1 }],
+                Err(_) => vec![RegionView {
+                    id: store.region_id,
+                    name: store.region_name.clone(),
+                    store_count: 1,
+                }],
             };
             ApiResult::Ok((store, regions))
         }
@@ -65,9 +69,19 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
     let get = |f: fn(&StoreView) -> &str| s.as_ref().map(f).unwrap_or("").to_string();
     let name = FieldState::new("name", &get(|s| &s.name), validate::place_name);
     let address = FieldState::new("address", &get(|s| &s.address), validate::address);
-    let phone = FieldState::new("phone", &get(|s| &s.phone), validate::store_phone);
-    let hours = FieldState::new("hours", &s.as_ref().map(|s| s.hours.clone()).unwrap_or_else(|| "10:00-22:00".into()), validate::hours);
-    let region = RwSignal::new(s.as_ref().map(|s| s.region_id.to_string()).unwrap_or_default());
+    let phone = FieldState::new("store_phone", &get(|s| &s.phone), validate::store_phone);
+    let hours = FieldState::new(
+        "hours",
+        &s.as_ref()
+            .map(|s| s.hours.clone())
+            .unwrap_or_else(|| "10:00-22:00".into()),
+        validate::hours,
+    );
+    let region = RwSignal::new(
+        s.as_ref()
+            .map(|s| s.region_id.to_string())
+            .unwrap_or_default(),
+    );
     let active = RwSignal::new(s.as_ref().map(|s| s.active).unwrap_or(true));
     let region_missing = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -78,16 +92,34 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let fields = (name.checked(), address.checked(), phone.checked(), hours.checked());
+        let fields = (
+            name.checked(),
+            address.checked(),
+            phone.checked(),
+            hours.checked(),
+        );
         let region_id = region.get_untracked().parse::<i64>().ok();
         region_missing.set(region_id.is_none());
-        let ((Some(name), Some(address), Some(phone), Some(hours)), Some(region_id)) = (fields, region_id) else { return };
-        let input = StoreInput { name, region_id, address, phone, hours, active: active.get_untracked() };
+        let ((Some(name), Some(address), Some(phone), Some(hours)), Some(region_id)) =
+            (fields, region_id)
+        else {
+            return;
+        };
+        let input = StoreInput {
+            name,
+            region_id,
+            address,
+            phone,
+            hours,
+            active: active.get_untracked(),
+        };
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
             let result = match id {
-                Some(id) => api::put::<StoreView, _>(&format!("/hq/stores/{id}"), ctx.token(), &input).await,
+                Some(id) => {
+                    api::put::<StoreView, _>(&format!("/hq/stores/{id}"), ctx.token(), &input).await
+                }
                 None => api::post::<StoreView, _>("/hq/stores", ctx.token(), &input).await,
             };
             busy.set(false);
@@ -103,7 +135,13 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
     let make_default = move |_| {
         let Some(id) = id else { return };
         leptos::task::spawn_local(async move {
-            match api::post::<StoreView, _>(&format!("/hq/stores/{id}/make-default"), ctx.token(), &()).await {
+            match api::post::<StoreView, _>(
+                &format!("/hq/stores/{id}/make-default"),
+                ctx.token(),
+                &(),
+            )
+            .await
+            {
                 Ok(_) => {
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
                     go(ctx, "/stores");
