@@ -114,7 +114,13 @@ catalogue! {
     Sending => "发送中…", "Sending…";
     ResendIn => "秒后重发", "s to resend";
     CodeSent => "验证码已发送", "Code sent";
-    Consent => "我已阅读并同意《隐私政策》和《会员协议》", "I have read and agree to the Privacy Policy and Member Terms";
+    Consent => "我已阅读并同意", "I have read and agree to the";
+    PrivacyLink => "《隐私政策与会员协议》", "Privacy Policy and Member Terms";
+    PrivacyTitle => "隐私政策与会员协议", "Privacy Policy and Member Terms";
+    PrivacyCollect => "我们收集什么：手机号（用于登录和身份识别）、你填写的姓名、生日和性别，以及你在本品牌各门店的会员记录。", "What we collect: your phone number (to log you in and identify you), the name, birthday and gender you enter, and your membership records at this brand's stores.";
+    PrivacyUse => "我们如何使用：仅用于提供会员服务（登录、会员权益、消费记录），不会出售你的个人信息。", "How we use it: only to provide membership services (login, benefits, records). We never sell your personal data.";
+    PrivacyShare => "谁能看到：本品牌总部和门店员工可在管理后台看到你的会员信息，手机号以掩码显示（如 138****1234）。", "Who sees it: this brand's HQ and store staff see your membership in their back office, with your phone masked (e.g. 138****1234).";
+    PrivacyRights => "你的权利：你可以随时在“我的”页面修改资料；如需注销会员，请联系门店（余额需先退还或为零）。", "Your rights: edit your profile any time under Me; to close your membership, contact a store (any balance must be refunded or zero first).";
     ConsentNeeded => "请先阅读并同意隐私政策", "Please accept the privacy terms first";
     LoginButton => "登录 / 注册", "Log in / Sign up";
     LoggingIn => "登录中…", "Logging in…";

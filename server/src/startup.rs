@@ -55,6 +55,8 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         .service(ServeDir::new(site_dir.join("public")));
 
     Router::new()
+        // `/api/` (trailing slash) is not inside the nest; answer it the same way.
+        .route("/api/", axum::routing::any(|| async { AppError::not_found() }))
         .nest("/api", api)
         .nest_service("/assets", assets)
         .nest_service("/m", member_index)

@@ -214,6 +214,16 @@ async fn absent(c: &Client, css: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits until nothing matches `css` (a toast fading, say).
+async fn gone(c: &Client, css: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while !c.find_all(Locator::Css(css)).await?.is_empty() {
+        anyhow::ensure!(Instant::now() < deadline, "{css} never went away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 async fn fill(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
     let e = el(c, css).await?;
     e.clear().await?;
@@ -320,6 +330,7 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
 
         click(&c, ".tabbar a[href='/m/demo']").await?;
         text_contains(&c, "#member-name", "林小满").await?;
+        gone(&c, ".toast").await?;
         shot(h, &c, "member-home-390x844.png").await?;
 
         // An invalid name is refused as you type and nothing is sent.
@@ -362,6 +373,7 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         fill(&hq, "#store-phone", "021-5888-1004").await?;
         click(&hq, "#save-store").await?;
         text_contains(&hq, "#store-list", "陆家嘴店").await?;
+        gone(&hq, ".toast").await?;
         shot(h, &hq, "hq-store-list-390x844.png").await?;
 
         // A clerk for it.

@@ -13,11 +13,11 @@ use axum::{Json, Router};
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
-use shared::dto::{MemberListItem, Page};
+use shared::dto::{MemberListItem, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
@@ -46,6 +46,16 @@ async fn list(
     AppQuery(query): AppQuery<ListQuery>,
 ) -> AppResult<Json<Page<MemberListItem>>> {
     let mut q = member::Entity::find().filter(member::Column::BrandId.eq(caller.brand.id));
+    // A region manager sees the members whose home store is in their region.
+    if caller.role == Role::RegionManager {
+        let region_id = caller.staff.region_id.unwrap_or(-1);
+        let in_region = store::Entity::find()
+            .select_only()
+            .column(store::Column::Id)
+            .filter(store::Column::BrandId.eq(caller.brand.id))
+            .filter(store::Column::RegionId.eq(region_id));
+        q = q.filter(member::Column::HomeStoreId.in_subquery(in_region.into_query()));
+    }
     if let Some(term) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let digits: String = term.chars().filter(char::is_ascii_digit).collect();
         let mut any = Condition::any().add(member::Column::Name.like(containing(term)));

@@ -58,6 +58,7 @@ dual_test!(
         let admin = app.login_admin().await;
         let cases: Vec<(Req, u16, ErrorCode)> = vec![
             (app.get("/api/no-such-thing"), 404, ErrorCode::NotFound),
+            (app.get("/api/"), 404, ErrorCode::NotFound),
             (app.get("/api"), 404, ErrorCode::NotFound),
             (app.get("/api/member/me/"), 404, ErrorCode::NotFound),
             (app.post("/api/health"), 405, ErrorCode::NotFound),

@@ -2,8 +2,10 @@
 //! server checks it on every request.
 
 use crate::helpers::*;
+use sea_orm::{ActiveModelTrait, Set};
 use shared::ErrorCode;
 use shared::dto::{MemberListItem, Page, RegionView, Role, StaffView, StoreInput, StoreView};
+use tongka_server::entity::member;
 
 /// Two regions: east with two stores, south with one.
 struct Chain {
@@ -105,11 +107,28 @@ dual_test!(a_region_manager_sees_their_region_only, |app| async move {
         .send()
         .await
         .error(403, ErrorCode::Forbidden);
-    app.get("/api/hq/members")
-        .token(&token)
-        .send()
-        .await
-        .ok::<Page<MemberListItem>>();
+
+    // Members: those whose home store is in the region, not the whole brand.
+    let east_member = app.insert_member(&random_phone(), "东区会员").await;
+    let south_member = app.insert_member(&random_phone(), "南区会员").await;
+    let homeless = app.insert_member(&random_phone(), "无门店会员").await;
+    for (m, store) in [
+        (&east_member, c.east_one.id),
+        (&south_member, c.south_one.id),
+    ] {
+        let mut am: member::ActiveModel = m.clone().into();
+        am.home_store_id = Set(Some(store));
+        am.update(&app.db).await.expect("setting the home store");
+    }
+    let page: Page<MemberListItem> = app.get("/api/hq/members").token(&token).send().await.ok();
+    let seen: Vec<i64> = page.items.iter().map(|m| m.id).collect();
+    assert_eq!(
+        seen,
+        vec![east_member.id],
+        "only the east member, not {south_member:?} or {homeless:?}"
+    );
+    let all: Page<MemberListItem> = app.get("/api/hq/members").token(&c.admin).send().await.ok();
+    assert_eq!(all.items.len(), 3, "HQ sees every member");
 });
 
 dual_test!(a_store_manager_manages_their_own_store, |app| async move {

@@ -27,6 +27,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("login") view=pages::login::LoginPage/>
                     <Route path=path!("cards") view=pages::cards::CardsPage/>
                     <Route path=path!("me") view=pages::me::MePage/>
+                    <Route path=path!("privacy") view=pages::privacy::PrivacyPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

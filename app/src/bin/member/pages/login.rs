@@ -2,6 +2,7 @@
 
 use crate::shell::{use_brand, use_session};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use shared::ErrorCode;
 use shared::dto::{MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
 use shared::validate;
@@ -140,7 +141,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label class="consent">
                     <input type="checkbox" id="consent" prop:checked=move || consent.get()
                         on:change=move |ev| { consent.set(event_target_checked(&ev)); consent_missing.set(false); }/>
-                    <span>{tr(T::Consent)}</span>
+                    <span>{tr(T::Consent)}" "<A href=brand.path("/privacy") attr:class="link" attr:id="privacy-link">{tr(T::PrivacyLink)}</A></span>
                 </label>
                 {move || consent_missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::ConsentNeeded)}</p> })}
                 <FormError error=error/>

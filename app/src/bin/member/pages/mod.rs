@@ -5,3 +5,4 @@ pub mod home;
 pub mod login;
 pub mod me;
 pub mod not_found;
+pub mod privacy;
