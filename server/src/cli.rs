@@ -77,6 +77,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Reconcile => {
+            let report = crate::ledger::reconcile(&conn).await?;
+            println!(
+                "checked {} entries and {} accounts",
+                report.entries, report.accounts
+            );
+            for p in &report.problems {
+                println!("DRIFT: {p}");
+            }
+            if report.is_clean() {
+                println!("no drift");
+                Ok(())
+            } else {
+                anyhow::bail!("{} problems found", report.problems.len())
+            }
+        }
         Command::Serve(args) => serve(conn, clock, args).await,
     }
 }

@@ -34,6 +34,8 @@ pub enum Command {
     Seed,
     /// Create a brand with its first HQ admin.
     CreateBrand(CreateBrandArgs),
+    /// Recompute every balance from the ledger; exit non-zero on any drift.
+    Reconcile,
 }
 
 /// `serve` options.

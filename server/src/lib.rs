@@ -9,6 +9,8 @@ pub mod config;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod idempotency;
+pub mod ledger;
 pub mod migration;
 pub mod password;
 pub mod routes;

@@ -1,6 +1,7 @@
 //! Request and response bodies of the API. Instants travel as RFC 3339
 //! strings in UTC plus, where a person reads them, the brand's local time.
 
+use crate::money::{Fen, Quote};
 use serde::{Deserialize, Serialize};
 
 /// A staff role. Scope: HQ roles see the whole brand, a region manager one
@@ -351,4 +352,128 @@ pub struct AuditEntry {
 pub struct Health {
     /// `ok` when the database answers.
     pub status: String,
+}
+
+/// A member's stored value: principal (paid in) and bonus (given by plans).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BalanceView {
+    /// Paid-in money, refundable.
+    pub principal: Fen,
+    /// Promotional money, clawed back on a top-up refund.
+    pub bonus: Fen,
+    /// principal + bonus.
+    pub total: Fen,
+    /// The brand's cap on a member's balance.
+    pub max_balance: Fen,
+}
+
+/// How a counter top-up was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopUpMethod {
+    /// Cash at the counter.
+    Cash,
+    /// Bank card at the store's own terminal.
+    Card,
+}
+
+/// Staff top up a member at the counter (counts toward the staff's store).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CounterTopUp {
+    /// The member's phone.
+    pub member_phone: String,
+    /// Amount in fen (> 0).
+    pub amount: Fen,
+    /// How it was paid.
+    pub method: TopUpMethod,
+}
+
+/// A completed top-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpReceipt {
+    /// Journal entry id.
+    pub entry_id: i64,
+    /// Member id.
+    pub member_id: i64,
+    /// Masked phone.
+    pub member_phone_masked: String,
+    /// Amount credited to principal.
+    pub amount: Fen,
+    /// The member's total balance after it.
+    pub balance_after: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A member pays a store from stored value.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentRequest {
+    /// Store id (from its pay code).
+    pub store_id: i64,
+    /// The bill in fen, before deductions.
+    pub amount: Fen,
+}
+
+/// A completed payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentReceipt {
+    /// Payment id.
+    pub payment_id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// The bill and what the member paid after deductions.
+    pub quote: Quote,
+    /// Taken from principal.
+    pub principal: Fen,
+    /// Taken from bonus.
+    pub bonus: Fen,
+    /// The member's total balance after it.
+    pub balance_after: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Refund part or all of a payment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefundRequest {
+    /// Amount in fen (> 0, ≤ what is left to refund).
+    pub amount: Fen,
+}
+
+/// A completed refund.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundReceipt {
+    /// Journal entry id of the refund.
+    pub entry_id: i64,
+    /// The payment refunded.
+    pub payment_id: i64,
+    /// This refund.
+    pub amount: Fen,
+    /// Back to principal.
+    pub principal: Fen,
+    /// Back to bonus.
+    pub bonus: Fen,
+    /// All refunds of the payment so far.
+    pub refunded_total: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One movement of a member's money.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// Journal entry id (the paging cursor).
+    pub id: i64,
+    /// `topup`, `payment` or `refund`.
+    pub kind: String,
+    /// The store involved.
+    pub store_name: Option<String>,
+    /// Signed from the member's side: + in, − out.
+    pub amount: Fen,
+    /// Total balance after this movement.
+    pub balance_after: Fen,
+    /// When (RFC 3339, UTC).
+    pub at: String,
 }

@@ -81,6 +81,24 @@ pub enum ErrorCode {
     BrandNotFound,
     /// A conflicting state; params: `reason`.
     Conflict,
+    /// Not enough stored value; params: `balance`.
+    InsufficientBalance,
+    /// The top-up would pass the brand's balance cap; params: `max`, `room`.
+    BalanceLimit,
+    /// Above the brand's per-payment maximum; params: `max`.
+    AmountTooLarge,
+    /// A value-moving request needs an `Idempotency-Key` header.
+    IdempotencyKeyMissing,
+    /// The key was used with a different request.
+    IdempotencyKeyReused,
+    /// The first request with this key is still running; retry shortly.
+    RequestInProgress,
+    /// The store is closed.
+    StoreClosed,
+    /// More than is left to refund; params: `refundable`.
+    RefundTooLarge,
+    /// The refund would overdraw the store wallet; HQ must do it; params: `available`.
+    WalletShortfall,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -146,6 +164,8 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "time_zone" => ("时区", "time zone"),
         "theme_color" => ("主题色", "theme colour"),
         "body" => ("请求内容", "request body"),
+        "amount" => ("金额", "amount"),
+        "member_phone" => ("会员手机号", "member's phone"),
         _ => return field,
     };
     match lang {
@@ -189,6 +209,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a phone number (digits and hyphens)",
         ),
         "unknown" => ("不存在", "does not exist"),
+        "amount_format" => ("应为金额，如 12.50", "must be an amount like 12.50"),
+        "amount_fraction" => ("最多两位小数（分）", "can have at most two decimals (fen)"),
+        "amount_positive" => ("必须大于 0", "must be more than zero"),
+        "amount_too_large" => ("过大", "is too large"),
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
         _ => (reason, reason),
@@ -342,6 +366,74 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "Conflicting change; refresh and try again".into()
             }
         }
+        InsufficientBalance => {
+            let b = yuan(param(params, "balance"));
+            if zh {
+                format!("余额不足（当前余额 {b}）")
+            } else {
+                format!("Insufficient balance (balance {b})")
+            }
+        }
+        BalanceLimit => {
+            let (max, room) = (yuan(param(params, "max")), yuan(param(params, "room")));
+            if zh {
+                format!("超过储值上限 {max}，最多还可充值 {room}")
+            } else {
+                format!("Above the balance cap of {max}; at most {room} more")
+            }
+        }
+        AmountTooLarge => {
+            let max = yuan(param(params, "max"));
+            if zh {
+                format!("单笔金额不能超过 {max}")
+            } else {
+                format!("A single payment cannot exceed {max}")
+            }
+        }
+        IdempotencyKeyMissing => {
+            if zh {
+                "缺少请求编号（Idempotency-Key）".into()
+            } else {
+                "Missing Idempotency-Key header".into()
+            }
+        }
+        IdempotencyKeyReused => {
+            if zh {
+                "该请求编号已用于另一笔不同的请求".into()
+            } else {
+                "This Idempotency-Key was used for a different request".into()
+            }
+        }
+        RequestInProgress => {
+            if zh {
+                "相同的请求正在处理中，请稍后重试".into()
+            } else {
+                "The same request is still being processed; retry shortly".into()
+            }
+        }
+        StoreClosed => {
+            if zh {
+                "该门店已关闭，暂不能收款".into()
+            } else {
+                "This store is closed".into()
+            }
+        }
+        RefundTooLarge => {
+            let r = yuan(param(params, "refundable"));
+            if zh {
+                format!("退款金额超过可退金额 {r}")
+            } else {
+                format!("More than the refundable {r}")
+            }
+        }
+        WalletShortfall => {
+            let a = yuan(param(params, "available"));
+            if zh {
+                format!("门店钱包余额不足（可用 {a}），需总部处理")
+            } else {
+                format!("The store wallet cannot cover this (available {a}); HQ must do it")
+            }
+        }
         Internal => {
             if zh {
                 "服务暂时不可用，请稍后重试".into()
@@ -350,6 +442,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
             }
         }
     }
+}
+
+/// A fen amount parameter as yuan text.
+fn yuan(fen: &str) -> String {
+    fen.parse::<i64>()
+        .map(|f| crate::money::Fen(f).to_string())
+        .unwrap_or_default()
 }
 
 fn human_wait(secs: u64, lang: Lang) -> String {

@@ -7,6 +7,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod money;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, Lang};

@@ -2,10 +2,15 @@
 //! `shared` types before anything is serialised. Instants are i64 Unix
 //! milliseconds (UTC) so SQLite and PostgreSQL compare them the same way.
 
+pub mod account;
 pub mod audit_log;
 pub mod brand;
+pub mod idempotency_key;
+pub mod journal_entry;
+pub mod journal_line;
 pub mod member;
 pub mod notification;
+pub mod payment;
 pub mod region;
 pub mod session;
 pub mod sms_code;

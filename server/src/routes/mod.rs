@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod member_auth;
 pub mod members_admin;
+pub mod money;
 pub mod public;
 pub mod staff_admin;
 pub mod staff_auth;
@@ -21,4 +22,5 @@ pub fn api() -> Router<AppState> {
         .merge(staff_admin::router())
         .merge(members_admin::router())
         .merge(audit::router())
+        .merge(money::router())
 }

@@ -1,0 +1,420 @@
+//! The ledger: the one place value moves. Every movement is a journal entry
+//! whose lines sum to zero, committed in the caller's transaction together
+//! with the balances it changes.
+//!
+//! Member accounts keep a balance, changed by guarded statements under the
+//! member's lock (debits never go below zero). Store wallets and the brand's
+//! own accounts are append-only: a credit is just a line, so many members
+//! paying one store never wait on one row; their balance is the sum of lines.
+
+use crate::db::lock_key;
+use crate::entity::{account, journal_entry, journal_line};
+use anyhow::Context;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+};
+use shared::money::Fen;
+
+/// The kinds of account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// What a member paid in (owner: member).
+    MemberPrincipal,
+    /// Promotional value a member holds (owner: member).
+    MemberBonus,
+    /// What HQ owes a store (owner: store). Append-only.
+    StoreWallet,
+    /// Money taken at a store's counter for top-ups (owner: store). Append-only.
+    CounterClearing,
+}
+
+impl Kind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::MemberPrincipal => "member_principal",
+            Kind::MemberBonus => "member_bonus",
+            Kind::StoreWallet => "store_wallet",
+            Kind::CounterClearing => "counter_clearing",
+        }
+    }
+
+    /// Whether the account keeps a balance (changed under a lock) or is
+    /// append-only (its balance is the sum of its lines).
+    pub fn keeps_balance(self) -> bool {
+        matches!(self, Kind::MemberPrincipal | Kind::MemberBonus)
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::MemberPrincipal,
+            Kind::MemberBonus,
+            Kind::StoreWallet,
+            Kind::CounterClearing,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// The id of an account, creating it on first use.
+pub async fn account_id(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    kind: Kind,
+    owner_id: i64,
+    now: i64,
+) -> Result<i64, DbErr> {
+    let am = account::ActiveModel {
+        brand_id: Set(brand_id),
+        kind: Set(kind.as_str().into()),
+        owner_id: Set(owner_id),
+        balance: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    account::Entity::insert(am)
+        .on_conflict(
+            OnConflict::columns([
+                account::Column::BrandId,
+                account::Column::Kind,
+                account::Column::OwnerId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    let found = account::Entity::find()
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::Kind.eq(kind.as_str()))
+        .filter(account::Column::OwnerId.eq(owner_id))
+        .one(tx)
+        .await?;
+    found
+        .map(|a| a.id)
+        .ok_or_else(|| DbErr::RecordNotFound(format!("account {} {owner_id}", kind.as_str())))
+}
+
+/// A member's two accounts and their balances, read under the member's lock
+/// so the caller may debit them.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberFunds {
+    /// Principal account id.
+    pub principal_id: i64,
+    /// Bonus account id.
+    pub bonus_id: i64,
+    /// Principal balance.
+    pub principal: Fen,
+    /// Bonus balance.
+    pub bonus: Fen,
+}
+
+impl MemberFunds {
+    /// principal + bonus.
+    pub fn total(&self) -> Fen {
+        Fen(self.principal.0 + self.bonus.0)
+    }
+}
+
+/// Locks the member's money until the transaction ends and reads it.
+pub async fn lock_member(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    member_id: i64,
+    now: i64,
+) -> Result<MemberFunds, DbErr> {
+    lock_key(tx, &format!("member-money:{member_id}")).await?;
+    let principal_id = account_id(tx, brand_id, Kind::MemberPrincipal, member_id, now).await?;
+    let bonus_id = account_id(tx, brand_id, Kind::MemberBonus, member_id, now).await?;
+    let balance = |id| async move {
+        account::Entity::find_by_id(id)
+            .one(tx)
+            .await
+            .map(|a| Fen(a.map(|a| a.balance).unwrap_or(0)))
+    };
+    Ok(MemberFunds {
+        principal_id,
+        bonus_id,
+        principal: balance(principal_id).await?,
+        bonus: balance(bonus_id).await?,
+    })
+}
+
+/// A member's balances without locking (for display).
+pub async fn member_balance(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+) -> Result<(Fen, Fen), DbErr> {
+    let rows = account::Entity::find()
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::OwnerId.eq(member_id))
+        .filter(
+            account::Column::Kind
+                .is_in([Kind::MemberPrincipal.as_str(), Kind::MemberBonus.as_str()]),
+        )
+        .all(conn)
+        .await?;
+    let of = |k: Kind| {
+        Fen(rows
+            .iter()
+            .filter(|a| a.kind == k.as_str())
+            .map(|a| a.balance)
+            .sum())
+    };
+    Ok((of(Kind::MemberPrincipal), of(Kind::MemberBonus)))
+}
+
+/// The balance of an append-only account: the sum of its lines.
+pub async fn summed_balance(conn: &impl ConnectionTrait, account_id: i64) -> Result<Fen, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Sum {
+        total: Option<i64>,
+    }
+    let sum = journal_line::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::col(journal_line::Column::Amount)
+                .sum()
+                .cast_as("BIGINT"),
+            "total",
+        )
+        .filter(journal_line::Column::AccountId.eq(account_id))
+        .into_model::<Sum>()
+        .one(conn)
+        .await?;
+    Ok(Fen(sum.and_then(|s| s.total).unwrap_or(0)))
+}
+
+/// One line: `amount` added to `account` (negative takes away).
+#[derive(Clone, Copy, Debug)]
+pub struct Line {
+    /// Account id.
+    pub account: i64,
+    /// Whether that account keeps a balance (see [`Kind::keeps_balance`]).
+    pub keeps_balance: bool,
+    /// Signed amount.
+    pub amount: Fen,
+}
+
+/// A journal entry to post.
+pub struct Entry<'a> {
+    /// Brand.
+    pub brand_id: i64,
+    /// `topup`, `payment`, `refund`, …
+    pub kind: &'a str,
+    /// The operation's own id; (brand, kind, op_ref) is unique.
+    pub op_ref: String,
+    /// The store it happened at.
+    pub store_id: Option<i64>,
+    /// The member whose money moved.
+    pub member_id: Option<i64>,
+    /// The member's total change (+ in, − out), for their history.
+    pub member_delta: Fen,
+    /// The member's total after it.
+    pub member_balance_after: Option<Fen>,
+    /// Who did it: `member:ID` or `staff:ID`.
+    pub actor: String,
+    /// Business date in the brand's time zone.
+    pub business_date: String,
+    /// When (Unix ms).
+    pub at: i64,
+    /// The lines; they must sum to zero.
+    pub lines: Vec<Line>,
+}
+
+/// Why a posting was refused.
+#[derive(Debug)]
+pub enum PostError {
+    /// A debit would take a balance below zero (the guard fired).
+    Overdrawn,
+    /// The database failed.
+    Db(DbErr),
+}
+
+impl From<DbErr> for PostError {
+    fn from(e: DbErr) -> Self {
+        PostError::Db(e)
+    }
+}
+
+/// Posts an entry: checks it balances, writes it and its lines, and applies
+/// balance changes with guarded statements. Returns the entry id.
+pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, PostError> {
+    let sum = entry
+        .lines
+        .iter()
+        .try_fold(0i64, |acc, l| acc.checked_add(l.amount.0));
+    if sum != Some(0) {
+        return Err(PostError::Db(DbErr::Custom(format!(
+            "unbalanced {} entry: {sum:?}",
+            entry.kind
+        ))));
+    }
+    for line in entry
+        .lines
+        .iter()
+        .filter(|l| l.keeps_balance && l.amount.0 != 0)
+    {
+        let mut update = account::Entity::update_many()
+            .col_expr(
+                account::Column::Balance,
+                Expr::col(account::Column::Balance).add(line.amount.0),
+            )
+            .filter(account::Column::Id.eq(line.account));
+        if line.amount.0 < 0 {
+            // Debits are guarded: never below zero.
+            update = update.filter(account::Column::Balance.gte(-line.amount.0));
+        }
+        if update.exec(tx).await?.rows_affected != 1 {
+            return Err(PostError::Overdrawn);
+        }
+    }
+    let saved = journal_entry::ActiveModel {
+        brand_id: Set(entry.brand_id),
+        kind: Set(entry.kind.into()),
+        op_ref: Set(entry.op_ref),
+        store_id: Set(entry.store_id),
+        member_id: Set(entry.member_id),
+        member_delta: Set(entry.member_delta.0),
+        member_balance_after: Set(entry.member_balance_after.map(|f| f.0)),
+        actor: Set(entry.actor),
+        business_date: Set(entry.business_date),
+        created_at: Set(entry.at),
+        reverses_id: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    let lines: Vec<journal_line::ActiveModel> = entry
+        .lines
+        .iter()
+        .filter(|l| l.amount.0 != 0)
+        .map(|l| journal_line::ActiveModel {
+            entry_id: Set(saved.id),
+            account_id: Set(l.account),
+            amount: Set(l.amount.0),
+            ..Default::default()
+        })
+        .collect();
+    if !lines.is_empty() {
+        journal_line::Entity::insert_many(lines)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    Ok(saved.id)
+}
+
+/// The business date (`YYYY-MM-DD`) of an instant in a brand's time zone.
+pub fn business_date(time_zone: &str, at_ms: i64) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    crate::clock::to_utc(at_ms)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// What a reconciliation found.
+#[derive(Debug, Default)]
+pub struct Reconciliation {
+    /// Entries checked.
+    pub entries: u64,
+    /// Accounts checked.
+    pub accounts: u64,
+    /// Every drift found, in words.
+    pub problems: Vec<String>,
+}
+
+impl Reconciliation {
+    /// No drift.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Recomputes every balance from the entries: each entry sums to zero, each
+/// kept balance equals the sum of its lines, no member balance is negative.
+pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation> {
+    #[derive(FromQueryResult)]
+    struct Group {
+        id: i64,
+        total: Option<i64>,
+    }
+    let mut report = Reconciliation::default();
+    let unbalanced: Vec<Group> = journal_line::Entity::find()
+        .select_only()
+        .column_as(journal_line::Column::EntryId, "id")
+        .column_as(
+            Expr::col(journal_line::Column::Amount)
+                .sum()
+                .cast_as("BIGINT"),
+            "total",
+        )
+        .group_by(journal_line::Column::EntryId)
+        .into_model::<Group>()
+        .all(db)
+        .await
+        .context("summing entries")?;
+    report.entries = unbalanced.len() as u64;
+    for g in unbalanced.iter().filter(|g| g.total.unwrap_or(0) != 0) {
+        report.problems.push(format!(
+            "entry {} does not balance: lines sum to {}",
+            g.id,
+            g.total.unwrap_or(0)
+        ));
+    }
+    let sums: std::collections::HashMap<i64, i64> = journal_line::Entity::find()
+        .select_only()
+        .column_as(journal_line::Column::AccountId, "id")
+        .column_as(
+            Expr::col(journal_line::Column::Amount)
+                .sum()
+                .cast_as("BIGINT"),
+            "total",
+        )
+        .group_by(journal_line::Column::AccountId)
+        .into_model::<Group>()
+        .all(db)
+        .await
+        .context("summing accounts")?
+        .into_iter()
+        .map(|g| (g.id, g.total.unwrap_or(0)))
+        .collect();
+    for a in account::Entity::find()
+        .all(db)
+        .await
+        .context("reading accounts")?
+    {
+        report.accounts += 1;
+        let lines = sums.get(&a.id).copied().unwrap_or(0);
+        let Some(kind) = Kind::parse(&a.kind) else {
+            report
+                .problems
+                .push(format!("account {} has unknown kind {}", a.id, a.kind));
+            continue;
+        };
+        if kind.keeps_balance() {
+            if a.balance != lines {
+                report.problems.push(format!(
+                    "account {} ({}) holds {} but its lines sum to {lines}",
+                    a.id, a.kind, a.balance
+                ));
+            }
+            if a.balance < 0 {
+                report.problems.push(format!(
+                    "account {} ({}) is negative: {}",
+                    a.id, a.kind, a.balance
+                ));
+            }
+        } else if a.balance != 0 {
+            report.problems.push(format!(
+                "append-only account {} ({}) has a stored balance {}",
+                a.id, a.kind, a.balance
+            ));
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,481 @@
+//! Stored value: counter top-ups, paying a store, refunds, balance and
+//! history. Every movement goes through `ledger::post` inside
+//! `idempotency::run`.
+
+use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
+use crate::clock::rfc3339;
+use crate::db::lock_key;
+use crate::entity::{journal_entry, member, payment, store};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger::{self, Entry, Kind, Line, PostError};
+use crate::routes::chain::store_in_brand;
+use crate::routes::members_admin::PAGE_SIZE;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use shared::ErrorCode;
+use shared::dto::{
+    BalanceView, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest, RefundReceipt,
+    RefundRequest, Role, TopUpReceipt,
+};
+use shared::money::{Bp, Fen, quote, split_refund};
+use shared::validate::{self, mask_phone};
+use std::collections::HashMap;
+
+/// The most a member may hold (¥5,000, the usual cap on a registered prepaid card).
+pub const MAX_BALANCE: Fen = Fen(500_000);
+/// The most one payment may be.
+pub const MAX_PAYMENT: Fen = Fen(500_000);
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/member/balance", get(balance))
+        .route("/member/payments", post(pay))
+        .route("/member/history", get(history))
+        .route("/staff/topups", post(counter_topup))
+        .route("/staff/payments/{id}/refunds", post(refund))
+}
+
+fn positive(amount: Fen) -> AppResult<Fen> {
+    if amount.is_positive() {
+        Ok(amount)
+    } else {
+        Err(AppError::invalid("amount", "amount_positive"))
+    }
+}
+
+fn unprocessable(code: ErrorCode) -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+}
+
+fn posted(r: Result<i64, PostError>) -> AppResult<i64> {
+    match r {
+        Ok(id) => Ok(id),
+        // The guard behind the locked read: should never fire, but if it does
+        // the member simply does not have the money.
+        Err(PostError::Overdrawn) => {
+            Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", 0))
+        }
+        Err(PostError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Member: their stored value.
+async fn balance(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<Json<BalanceView>> {
+    let (principal, bonus) =
+        ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
+    Ok(Json(BalanceView {
+        principal,
+        bonus,
+        total: Fen(principal.0 + bonus.0),
+        max_balance: MAX_BALANCE,
+    }))
+}
+
+/// Member (not frozen): pay a store of their brand from stored value,
+/// principal first, then bonus.
+async fn pay(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+    key: IdemKey,
+    AppJson(req): AppJson<PaymentRequest>,
+) -> AppResult<Response> {
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("member:{}", caller.member.id),
+        route: "payment",
+    };
+    let brand = caller.brand.clone();
+    let member_id = caller.member.id;
+    idempotency::run(&state.db, scope, key, &req, now, move |tx, _| {
+        Box::pin(async move {
+            let amount = positive(req.amount)?;
+            if amount > MAX_PAYMENT {
+                return Err(unprocessable(ErrorCode::AmountTooLarge).with("max", MAX_PAYMENT.0));
+            }
+            let shop = store_in_brand(tx, brand.id, req.store_id).await?;
+            if !shop.active {
+                return Err(unprocessable(ErrorCode::StoreClosed));
+            }
+            let q = quote(amount, Bp::FULL);
+            let funds = ledger::lock_member(tx, brand.id, member_id, now).await?;
+            if funds.total() < q.payable {
+                return Err(
+                    unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0)
+                );
+            }
+            let from_principal = Fen(funds.principal.0.min(q.payable.0));
+            let from_bonus = Fen(q.payable.0 - from_principal.0);
+            let p = payment::ActiveModel {
+                brand_id: Set(brand.id),
+                store_id: Set(shop.id),
+                member_id: Set(member_id),
+                original: Set(q.original.0),
+                amount: Set(q.payable.0),
+                principal: Set(from_principal.0),
+                bonus: Set(from_bonus.0),
+                refunded_principal: Set(0),
+                refunded_bonus: Set(0),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+            let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, shop.id, now).await?;
+            let after = Fen(funds.total().0 - q.payable.0);
+            posted(
+                ledger::post(
+                    tx,
+                    Entry {
+                        brand_id: brand.id,
+                        kind: "payment",
+                        op_ref: p.id.to_string(),
+                        store_id: Some(shop.id),
+                        member_id: Some(member_id),
+                        member_delta: Fen(-q.payable.0),
+                        member_balance_after: Some(after),
+                        actor: format!("member:{member_id}"),
+                        business_date: ledger::business_date(&brand.time_zone, now),
+                        at: now,
+                        lines: vec![
+                            Line {
+                                account: funds.principal_id,
+                                keeps_balance: true,
+                                amount: Fen(-from_principal.0),
+                            },
+                            Line {
+                                account: funds.bonus_id,
+                                keeps_balance: true,
+                                amount: Fen(-from_bonus.0),
+                            },
+                            Line {
+                                account: wallet,
+                                keeps_balance: false,
+                                amount: q.payable,
+                            },
+                        ],
+                    },
+                )
+                .await,
+            )?;
+            Ok(PaymentReceipt {
+                payment_id: p.id,
+                store_id: shop.id,
+                store_name: shop.name,
+                quote: q,
+                principal: from_principal,
+                bonus: from_bonus,
+                balance_after: after,
+                at: rfc3339(now),
+            })
+        })
+    })
+    .await
+}
+
+/// Clerk or store manager: top a member up at the counter (cash or card
+/// taken by the store); counts toward that store.
+async fn counter_topup(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    key: IdemKey,
+    AppJson(req): AppJson<CounterTopUp>,
+) -> AppResult<Response> {
+    let store_id = match (caller.role, caller.staff.store_id) {
+        (Role::Clerk | Role::StoreManager, Some(id)) => id,
+        _ => return Err(AppError::forbidden()),
+    };
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("staff:{}", caller.staff.id),
+        route: "topup",
+    };
+    let brand = caller.brand.clone();
+    let staff_id = caller.staff.id;
+    let body = req.clone();
+    idempotency::run(&state.db, scope, key, &body, now, move |tx, op_id| {
+        Box::pin(async move {
+            let phone = validate::phone(&req.member_phone)
+                .map_err(|r| AppError::invalid("member_phone", r))?;
+            let amount = positive(req.amount)?;
+            let shop = store_in_brand(tx, brand.id, store_id).await?;
+            if !shop.active {
+                return Err(unprocessable(ErrorCode::StoreClosed));
+            }
+            let m = member::Entity::find()
+                .filter(member::Column::BrandId.eq(brand.id))
+                .filter(member::Column::Phone.eq(&phone))
+                .one(tx)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            if m.frozen {
+                return Err(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::MemberFrozen,
+                ));
+            }
+            let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
+            let after = funds
+                .total()
+                .checked_add(amount)
+                .filter(|a| *a <= MAX_BALANCE);
+            let Some(after) = after else {
+                let room = Fen((MAX_BALANCE.0 - funds.total().0).max(0));
+                return Err(unprocessable(ErrorCode::BalanceLimit)
+                    .with("max", MAX_BALANCE.0)
+                    .with("room", room.0));
+            };
+            let clearing =
+                ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;
+            let entry_id = posted(
+                ledger::post(
+                    tx,
+                    Entry {
+                        brand_id: brand.id,
+                        kind: "topup",
+                        op_ref: format!("counter:{op_id}"),
+                        store_id: Some(shop.id),
+                        member_id: Some(m.id),
+                        member_delta: amount,
+                        member_balance_after: Some(after),
+                        actor: format!("staff:{staff_id}"),
+                        business_date: ledger::business_date(&brand.time_zone, now),
+                        at: now,
+                        lines: vec![
+                            Line {
+                                account: clearing,
+                                keeps_balance: false,
+                                amount: Fen(-amount.0),
+                            },
+                            Line {
+                                account: funds.principal_id,
+                                keeps_balance: true,
+                                amount,
+                            },
+                        ],
+                    },
+                )
+                .await,
+            )?;
+            Ok(TopUpReceipt {
+                entry_id,
+                member_id: m.id,
+                member_phone_masked: mask_phone(&m.phone),
+                amount,
+                balance_after: after,
+                at: rfc3339(now),
+            })
+        })
+    })
+    .await
+}
+
+/// The payment's store manager, HQ admin or HQ finance: refund part or all
+/// of a payment, split over principal and bonus by largest remainder.
+async fn refund(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(payment_id): AppPath<i64>,
+    key: IdemKey,
+    AppJson(req): AppJson<RefundRequest>,
+) -> AppResult<Response> {
+    if !matches!(
+        caller.role,
+        Role::StoreManager | Role::HqAdmin | Role::HqFinance
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("staff:{}", caller.staff.id),
+        route: "refund",
+    };
+    let brand = caller.brand.clone();
+    let (role, staff_id, own_store) = (caller.role, caller.staff.id, caller.staff.store_id);
+    idempotency::run(
+        &state.db,
+        scope,
+        key,
+        &(payment_id, &req),
+        now,
+        move |tx, _| {
+            Box::pin(async move {
+                let amount = positive(req.amount)?;
+                lock_key(tx, &format!("payment:{payment_id}")).await?;
+                let p = payment::Entity::find_by_id(payment_id)
+                    .filter(payment::Column::BrandId.eq(brand.id))
+                    .one(tx)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                if role == Role::StoreManager && own_store != Some(p.store_id) {
+                    return Err(AppError::not_found());
+                }
+                let refundable = Fen(p.amount - p.refunded_principal - p.refunded_bonus);
+                if amount > refundable {
+                    return Err(
+                        unprocessable(ErrorCode::RefundTooLarge).with("refundable", refundable.0)
+                    );
+                }
+                let parts = [Fen(p.principal), Fen(p.bonus)];
+                let done = [Fen(p.refunded_principal), Fen(p.refunded_bonus)];
+                let share = split_refund(&parts, &done, amount).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "refund split failed for payment {payment_id}"
+                    ))
+                })?;
+                let (to_principal, to_bonus) = (share[0], share[1]);
+                let wallet =
+                    ledger::account_id(tx, brand.id, Kind::StoreWallet, p.store_id, now).await?;
+                lock_key(tx, &format!("wallet:{}", p.store_id)).await?;
+                let available = ledger::summed_balance(tx, wallet).await?;
+                if role == Role::StoreManager && available < amount {
+                    return Err(
+                        AppError::new(StatusCode::CONFLICT, ErrorCode::WalletShortfall)
+                            .with("available", available.0),
+                    );
+                }
+                let moved = payment::Entity::update_many()
+                    .col_expr(
+                        payment::Column::RefundedPrincipal,
+                        Expr::value(p.refunded_principal + to_principal.0),
+                    )
+                    .col_expr(
+                        payment::Column::RefundedBonus,
+                        Expr::value(p.refunded_bonus + to_bonus.0),
+                    )
+                    .filter(payment::Column::Id.eq(p.id))
+                    .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
+                    .filter(payment::Column::RefundedBonus.eq(p.refunded_bonus))
+                    .exec(tx)
+                    .await?;
+                if moved.rows_affected != 1 {
+                    return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
+                }
+                let funds = ledger::lock_member(tx, brand.id, p.member_id, now).await?;
+                let after = Fen(funds.total().0 + amount.0);
+                let refunded_total = Fen(p.refunded_principal + p.refunded_bonus + amount.0);
+                let entry_id = posted(
+                    ledger::post(
+                        tx,
+                        Entry {
+                            brand_id: brand.id,
+                            kind: "refund",
+                            op_ref: format!("{}:{}", p.id, refunded_total.0),
+                            store_id: Some(p.store_id),
+                            member_id: Some(p.member_id),
+                            member_delta: amount,
+                            member_balance_after: Some(after),
+                            actor: format!("staff:{staff_id}"),
+                            business_date: ledger::business_date(&brand.time_zone, now),
+                            at: now,
+                            lines: vec![
+                                Line {
+                                    account: wallet,
+                                    keeps_balance: false,
+                                    amount: Fen(-amount.0),
+                                },
+                                Line {
+                                    account: funds.principal_id,
+                                    keeps_balance: true,
+                                    amount: to_principal,
+                                },
+                                Line {
+                                    account: funds.bonus_id,
+                                    keeps_balance: true,
+                                    amount: to_bonus,
+                                },
+                            ],
+                        },
+                    )
+                    .await,
+                )?;
+                Ok(RefundReceipt {
+                    entry_id,
+                    payment_id: p.id,
+                    amount,
+                    principal: to_principal,
+                    bonus: to_bonus,
+                    refunded_total,
+                    at: rfc3339(now),
+                })
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    after: Option<i64>,
+    kind: Option<String>,
+}
+
+/// Member: every movement of their money, newest first.
+async fn history(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppQuery(query): AppQuery<HistoryQuery>,
+) -> AppResult<Json<Page<HistoryItem>>> {
+    let kinds: Vec<&str> = match query.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k @ ("topup" | "payment" | "refund")) => vec![k],
+        Some(_) => return Err(AppError::invalid("kind", "unknown")),
+        None => vec!["topup", "payment", "refund"],
+    };
+    let mut q = journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(caller.brand.id))
+        .filter(journal_entry::Column::MemberId.eq(caller.member.id))
+        .filter(journal_entry::Column::Kind.is_in(kinds));
+    if let Some(after) = query.after {
+        q = q.filter(journal_entry::Column::Id.lt(after));
+    }
+    let mut rows = q
+        .order_by_desc(journal_entry::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    let names = store_names(&state, caller.brand.id).await?;
+    let items = rows
+        .into_iter()
+        .map(|e| HistoryItem {
+            id: e.id,
+            store_name: e.store_id.and_then(|id| names.get(&id).cloned()),
+            kind: e.kind,
+            amount: Fen(e.member_delta),
+            balance_after: Fen(e.member_balance_after.unwrap_or(0)),
+            at: rfc3339(e.created_at),
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
+}
+
+async fn store_names(state: &AppState, brand_id: i64) -> AppResult<HashMap<i64, String>> {
+    Ok(store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
