@@ -54,10 +54,24 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
     token: Option<String>,
     body: Option<&B>,
 ) -> ApiResult<T> {
+    call_with_key(method, path, token, None, body).await
+}
+
+/// Calls `/api{path}` with an `Idempotency-Key` (value-moving routes).
+pub async fn call_with_key<T: DeserializeOwned, B: Serialize>(
+    method: Method,
+    path: &str,
+    token: Option<String>,
+    key: Option<&str>,
+    body: Option<&B>,
+) -> ApiResult<T> {
     let url = format!("/api{path}");
     let mut req = RequestBuilder::new(&url)
         .method(method)
         .header("Accept-Language", i18n::current().tag());
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
     if let Some(token) = token {
         req = req.header("Authorization", &format!("Bearer {token}"));
     }
@@ -93,6 +107,24 @@ pub async fn post<T: DeserializeOwned, B: Serialize>(
     body: &B,
 ) -> ApiResult<T> {
     call(Method::POST, path, token, Some(body)).await
+}
+
+/// POST that moves value: the same `key` on a retry makes it happen once.
+pub async fn post_once<T: DeserializeOwned, B: Serialize>(
+    path: &str,
+    token: Option<String>,
+    key: &str,
+    body: &B,
+) -> ApiResult<T> {
+    call_with_key(Method::POST, path, token, Some(key), Some(body)).await
+}
+
+/// A fresh idempotency key for one intended operation (keep it across retries).
+pub fn new_key() -> String {
+    let now = js_sys::Date::now() as u64;
+    let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    format!("{now:x}-{a:08x}{b:08x}")
 }
 
 /// PUT with a JSON body.

@@ -330,3 +330,13 @@ fn js_date(rfc3339: &str) -> Option<(u32, u32, u32, u32, u32)> {
         d.get_minutes(),
     ))
 }
+
+/// The rule for a yuan amount typed by a person: returns the fen as text.
+pub fn yuan_rule(value: &str) -> Result<String, Reason> {
+    let fen = shared::money::Fen::parse_yuan(value)?;
+    if fen.is_positive() {
+        Ok(fen.0.to_string())
+    } else {
+        Err("amount_positive")
+    }
+}

@@ -206,8 +206,42 @@ catalogue! {
     Registered => "注册于", "Joined";
     NoName => "未填写姓名", "No name";
     SessionEnded => "登录已失效，请重新登录", "Your session has ended; please log in again";
-    ClerkHome => "收款、核销等门店功能即将上线", "Counter tools (payments, write-offs) are coming soon";
+    ClerkHome => "扫码核销即将上线", "Scan-to-redeem is coming soon";
     Me => "我的", "Me";
+    // money
+    Balance => "储值余额", "Balance";
+    Principal => "本金", "Principal";
+    Bonus => "赠送", "Bonus";
+    HistoryAll => "全部", "All";
+    KindTopup => "充值", "Top-up";
+    KindPayment => "消费", "Payment";
+    KindRefund => "退款", "Refund";
+    BalanceAfter => "余额", "Balance";
+    PayTitle => "付款", "Pay";
+    PayTo => "付款给", "Pay to";
+    Amount => "金额", "Amount";
+    AmountPlaceholder => "请输入金额（元）", "Amount in yuan";
+    Payable => "应付", "To pay";
+    Discount => "优惠", "Discount";
+    PayButton => "确认付款", "Pay now";
+    Paying => "付款中…", "Paying…";
+    PaySuccess => "付款成功", "Payment successful";
+    StoreClosedNotice => "该门店已关闭，暂不能收款", "This store is closed";
+    Done => "完成", "Done";
+    PayCode => "收款码", "Pay code";
+    PayCodeHint => "请顾客用手机扫码付款", "Ask the customer to scan this with their phone";
+    Print => "打印", "Print";
+    CounterTopUp => "会员充值", "Top up a member";
+    MemberPhone => "会员手机号", "Member's phone";
+    Method => "收款方式", "Paid by";
+    Cash => "现金", "Cash";
+    Card => "银行卡", "Card";
+    TopUpDone => "充值成功", "Top-up done";
+    Payments => "收款记录", "Payments";
+    Refunded => "已退", "Refunded";
+    RefundAction => "退款", "Refund";
+    RefundAmount => "退款金额（元）", "Refund amount (yuan)";
+    RefundDone => "退款成功", "Refund done";
 }
 
 /// The display name of a role.

@@ -477,3 +477,46 @@ pub struct HistoryItem {
     /// When (RFC 3339, UTC).
     pub at: String,
 }
+
+/// A store as a member sees it when paying there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StorePublic {
+    /// Store id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Open stores take payments.
+    pub active: bool,
+}
+
+/// A store's pay code: the link a member's phone opens, and its QR as SVG.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayCode {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// The link inside the member app, e.g. `https://host/m/demo/pay/3`.
+    pub url: String,
+    /// The QR code of `url`, as an SVG document.
+    pub svg: String,
+}
+
+/// A payment in a store's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentListItem {
+    /// Payment id.
+    pub id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Masked member phone.
+    pub member_phone_masked: String,
+    /// What the member paid.
+    pub amount: Fen,
+    /// Refunded so far.
+    pub refunded: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}

@@ -441,3 +441,109 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         Ok(())
     });
 }
+
+/// Logs a member in through the app; returns the phone.
+async fn member_login(h: &Harness, c: &Client) -> anyhow::Result<String> {
+    c.goto(&format!("{}/m/demo/login", h.base)).await?;
+    let phone = unique_phone();
+    fill(c, "#phone", &phone).await?;
+    click(c, "#send-code").await?;
+    let code = sms_code(h, &phone).await?;
+    fill(c, "#code", &code).await?;
+    click(c, "#consent").await?;
+    click(c, "#login").await?;
+    el(c, "#member-card").await?;
+    Ok(phone)
+}
+
+async fn staff_login(h: &Harness, c: &Client, account: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{}/biz/demo/login", h.base)).await?;
+    fill(c, "#account", account).await?;
+    fill(c, "#password", "tongka123").await?;
+    click(c, "#login").await?;
+    el(c, "#role-card").await?;
+    Ok(())
+}
+
+#[test]
+fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        text_contains(&member, "#balance", "¥0.00").await?;
+
+        // The clerk tops the member up at the counter.
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        click(&clerk, "#menu-topup").await?;
+        fill(&clerk, "#topup-phone", &phone).await?;
+        fill(&clerk, "#topup-amount", "100.005").await?;
+        click(&clerk, "#topup-submit").await?;
+        text_contains(&clerk, ".field-error", "最多两位小数").await?;
+        fill(&clerk, "#topup-amount", "100").await?;
+        click(&clerk, "#topup-submit").await?;
+        text_contains(&clerk, "#topup-receipt", "¥100.00").await?;
+
+        // The store's pay code is a real QR of the member-app link.
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&clerk, "#menu-pay-code").await?;
+        let url = text_contains(&clerk, "#pay-code-url", "/m/demo/pay/").await?;
+        let qr = el(&clerk, ".paycode-qr").await?.screenshot().await?;
+        let qr_file = h.shots.join("store-pay-code-qr.png");
+        std::fs::write(&qr_file, qr)?;
+        let decoded = Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(&qr_file)
+            .output()?;
+        assert_eq!(
+            String::from_utf8_lossy(&decoded.stdout).trim(),
+            url.trim(),
+            "zbarimg reads the pay link"
+        );
+        shot(h, &clerk, "merchant-pay-code-390x844.png").await?;
+
+        // The member opens the link and pays ¥30.50.
+        member.goto(url.trim()).await?;
+        text_contains(&member, "#pay-store-name", "南京西路店").await?;
+        fill(&member, "#pay-amount", "30.5").await?;
+        text_contains(&member, "#payable", "¥30.50").await?;
+        shot(h, &member, "member-pay-390x844.png").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥30.50").await?;
+        text_contains(&member, "#pay-receipt", "¥69.50").await?;
+
+        // The manager refunds ¥10 of it.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-payments").await?;
+        text_contains(&manager, "#payment-list", "¥30.50").await?;
+        click(&manager, ".payment-row .refund-btn").await?;
+        fill(&manager, "#refund-amount", "40").await?;
+        click(&manager, "#refund-submit").await?;
+        text_contains(&manager, ".form-error", "退款金额超过可退金额 ¥30.50").await?;
+        fill(&manager, "#refund-amount", "10").await?;
+        click(&manager, "#refund-submit").await?;
+        text_contains(&manager, "#payment-list", "已退 ¥10.00").await?;
+
+        // The member's history shows both, with the balance after each.
+        member.goto(&format!("{}/m/demo/history", h.base)).await?;
+        let list = text_contains(&member, "#history-list", "+¥10.00").await?;
+        assert!(
+            list.contains("-¥30.50") && list.contains("+¥100.00"),
+            "history: {list}"
+        );
+        assert!(
+            list.contains("余额 ¥79.50"),
+            "balance after the refund: {list}"
+        );
+        gone(&member, ".toast").await?;
+        shot(h, &member, "member-history-390x844.png").await?;
+
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [member, clerk, manager] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}

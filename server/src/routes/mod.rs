@@ -8,6 +8,7 @@ pub mod chain;
 pub mod member_auth;
 pub mod members_admin;
 pub mod money;
+pub mod pay_code;
 pub mod public;
 pub mod staff_admin;
 pub mod staff_auth;
@@ -23,4 +24,5 @@ pub fn api() -> Router<AppState> {
         .merge(members_admin::router())
         .merge(audit::router())
         .merge(money::router())
+        .merge(pay_code::router())
 }

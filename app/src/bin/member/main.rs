@@ -28,6 +28,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("cards") view=pages::cards::CardsPage/>
                     <Route path=path!("me") view=pages::me::MePage/>
                     <Route path=path!("privacy") view=pages::privacy::PrivacyPage/>
+                    <Route path=path!("history") view=pages::history::HistoryPage/>
+                    <Route path=path!("pay/:store") view=pages::pay::PayPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

@@ -36,6 +36,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("members") view=pages::members::MembersPage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("me") view=pages::me::MePage/>
+                    <Route path=path!("stores/:id/pay-code") view=pages::pay_code::PayCodePage/>
+                    <Route path=path!("topup") view=pages::topup::TopUpPage/>
+                    <Route path=path!("payments") view=pages::payments::PaymentsPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

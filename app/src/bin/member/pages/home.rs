@@ -3,7 +3,8 @@
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
-use shared::dto::MemberProfile;
+use leptos_router::components::A;
+use shared::dto::{BalanceView, MemberProfile};
 use shared::validate::mask_phone;
 use tongka_app::api;
 use tongka_app::components::{TopBar, loaded};
@@ -15,9 +16,14 @@ pub fn HomePage() -> impl IntoView {
     require_login();
     let brand = use_brand();
     let session = use_session();
+    let brand_for_card = brand.clone();
     let me = LocalResource::new(move || {
         let token = session.token.get();
         async move { api::get::<MemberProfile>("/member/me", token).await }
+    });
+    let balance = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::get::<BalanceView>("/member/balance", token).await }
     });
     let title = Signal::derive(move || match brand.info.get() {
         Some(Ok(b)) => b.name,
@@ -39,9 +45,20 @@ pub fn HomePage() -> impl IntoView {
                             <p class="member-card-store"><span>{tr(T::HomeStore)}</span>" · "{s}</p>
                         })}
                     </div>
+                    <A href=brand_for_card.path("/history") attr:class="balance-card" attr:id="balance-card">
+                        <span class="balance-label">{tr(T::Balance)}</span>
+                        <span class="balance-value tabular" id="balance">
+                            {move || match balance.get() {
+                                Some(Ok(b)) => b.total.to_string(),
+                                Some(Err(_)) => "—".to_string(),
+                                None => "…".to_string(),
+                            }}
+                        </span>
+                        <span class="balance-link">{tr(T::History)}</span>
+                    </A>
                     {m.frozen.then(|| view! { <div class="notice notice-warn">{tr(T::Frozen)}</div> })}
                     <div class="grid">
-                        {[(T::CheckIn, "✓"), (T::TopUp, "¥"), (T::Invite, "✉"), (T::History, "☰")].into_iter().map(|(label, icon)| view! {
+                        {[(T::CheckIn, "✓"), (T::TopUp, "¥"), (T::Invite, "✉")].into_iter().map(|(label, icon)| view! {
                             <div class="grid-item grid-item-soon" aria-disabled="true">
                                 <span class="grid-icon" aria-hidden="true">{icon}</span>
                                 <span class="grid-label">{tr(label)}</span>

@@ -1,8 +1,10 @@
 //! One routed page a file.
 
 pub mod cards;
+pub mod history;
 pub mod home;
 pub mod login;
 pub mod me;
 pub mod not_found;
+pub mod pay;
 pub mod privacy;

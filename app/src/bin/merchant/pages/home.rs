@@ -8,7 +8,32 @@ use tongka_app::components::{TopBar, loaded};
 use tongka_app::i18n::{T, role_text, tr};
 
 /// The menu entries a role sees: (path, label, id).
-fn menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
+fn menu(role: Role, store: Option<i64>) -> Vec<(String, T, &'static str)> {
+    let counter: Vec<(String, T, &'static str)> = match store {
+        Some(id) => vec![
+            (
+                format!("/stores/{id}/pay-code"),
+                T::PayCode,
+                "menu-pay-code",
+            ),
+            ("/topup".into(), T::CounterTopUp, "menu-topup"),
+        ],
+        None => vec![],
+    };
+    let payments = ("/payments".to_string(), T::Payments, "menu-payments");
+    counter
+        .into_iter()
+        .chain(std::iter::once(payments))
+        .chain(
+            chain_menu(role)
+                .into_iter()
+                .map(|(p, t, id)| (p.to_string(), t, id)),
+        )
+        .collect()
+}
+
+/// The chain-management entries a role sees.
+fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let stores = ("/stores", T::Stores, "menu-stores");
     let regions = ("/regions", T::Regions, "menu-regions");
     let staff = ("/staff", T::Staff, "menu-staff");
@@ -53,8 +78,8 @@ pub fn HomePage() -> impl IntoView {
                         <div class="notice">{tr(T::ClerkHome)}</div>
                     })}
                     <nav class="cells" id="menu">
-                        {menu(role).into_iter().map(|(path, label, id)| view! {
-                            <A href=ctx.path(path) attr:class="cell cell-link" attr:id=id>
+                        {menu(role, s.staff.store_id).into_iter().map(|(path, label, id)| view! {
+                            <A href=ctx.path(&path) attr:class="cell cell-link" attr:id=id>
                                 <span class="cell-main">{tr(label)}</span>
                             </A>
                         }).collect_view()}

@@ -3,6 +3,7 @@
 
 use crate::shell::{go, require_login, use_ctx};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::dto::{RegionView, Role, StoreInput, StoreView};
 use shared::validate;
@@ -178,6 +179,9 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
                 <button type="submit" class="btn btn-primary" id="save-store" disabled=move || busy.get()>
                     {move || if busy.get() { tr(T::Saving)() } else { tr(T::Save)() }}
                 </button>
+                {id.map(|id| view! {
+                    <A href=ctx.path(&format!("/stores/{id}/pay-code")) attr:class="btn btn-default" attr:id="store-pay-code">{tr(T::PayCode)}</A>
+                })}
                 {move || (hq() && id.is_some() && !is_default).then(|| view! {
                     <button type="button" class="btn btn-default" id="make-default" on:click=make_default>{tr(T::MakeDefault)}</button>
                 })}

@@ -1,0 +1,131 @@
+//! Paying a store from its pay code: the member sees the store, enters the
+//! amount, sees the price by the shared rule, and pays from stored value.
+
+use crate::shell::{require_login, use_brand, use_session};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::dto::{BalanceView, PaymentReceipt, PaymentRequest, StorePublic};
+use shared::money::{Bp, Fen, quote};
+use tongka_app::api::{self, ApiResult, Failure};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_nav, yuan_rule};
+use tongka_app::i18n::{T, tr};
+
+/// 付款
+#[component]
+pub fn PayPage() -> impl IntoView {
+    require_login();
+    let session = use_session();
+    let params = use_params_map();
+    let data = LocalResource::new(move || {
+        let token = session.token.get();
+        let id = params.read().get("store").unwrap_or_default();
+        async move {
+            let store =
+                api::get::<StorePublic>(&format!("/member/stores/{id}"), token.clone()).await?;
+            let balance = api::get::<BalanceView>("/member/balance", token).await?;
+            ApiResult::Ok((store, balance))
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::PayTitle)().to_string()) back=true/>
+        <section class="page">
+            {loaded(data, move |(store, balance): (StorePublic, BalanceView)| view! { <PayForm store=store balance=balance/> }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
+    let session = use_session();
+    let brand = use_brand();
+    let nav = use_nav();
+    let amount = FieldState::new("amount", "", yuan_rule);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let receipt = RwSignal::new(None::<PaymentReceipt>);
+    // One key per intended payment: a retry after a network error reuses it.
+    let key = RwSignal::new(api::new_key());
+    Effect::new(move |_| {
+        amount.value.track();
+        key.set(api::new_key());
+    });
+    let preview = move || {
+        Fen::parse_yuan(&amount.value.get())
+            .ok()
+            .filter(|f| f.is_positive())
+            .map(|f| quote(f, Bp::FULL))
+    };
+    let store_id = store.id;
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let k = key.get_untracked();
+        leptos::task::spawn_local(async move {
+            let req = PaymentRequest {
+                store_id,
+                amount: Fen(fen),
+            };
+            let result = api::post_once::<PaymentReceipt, _>(
+                "/member/payments",
+                session.current(),
+                &k,
+                &req,
+            )
+            .await;
+            busy.set(false);
+            match result {
+                Ok(r) => receipt.set(Some(r)),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let home = brand.path("");
+    view! {
+        {move || match receipt.get() {
+            Some(r) => {
+                let home = home.clone();
+                view! {
+                    <div class="receipt" id="pay-receipt">
+                        <div class="receipt-icon" aria-hidden="true">"✓"</div>
+                        <p class="receipt-title">{tr(T::PaySuccess)}</p>
+                        <p class="receipt-amount tabular" id="paid-amount">{r.quote.payable.to_string()}</p>
+                        <p class="cell-desc">{r.store_name.clone()}</p>
+                        <p class="cell-desc tabular">{tr(T::Balance)}" "{r.balance_after.to_string()}</p>
+                        <div class="form-actions">
+                            <button class="btn btn-primary" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
+                        </div>
+                    </div>
+                }.into_any()
+            }
+            None => view! {
+                <div class="pay-store">
+                    <p class="cell-desc">{tr(T::PayTo)}</p>
+                    <h2 id="pay-store-name">{store.name.clone()}</h2>
+                    <p class="cell-desc">{store.address.clone()}</p>
+                </div>
+                {(!store.active).then(|| view! { <div class="notice notice-warn">{tr(T::StoreClosedNotice)}</div> })}
+                <form class="cells" on:submit=submit novalidate=true id="pay-form">
+                    <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="pay-amount" inputmode="decimal"/>
+                    <div class="cell">
+                        <span class="cell-label">{tr(T::Payable)}</span>
+                        <span class="cell-value tabular payable" id="payable">{move || preview().map(|q| q.payable.to_string()).unwrap_or_default()}</span>
+                    </div>
+                    <div class="cell">
+                        <span class="cell-label">{tr(T::Balance)}</span>
+                        <span class="cell-value tabular">{balance.total.to_string()}</span>
+                    </div>
+                    <FormError error=error/>
+                    <div class="form-actions">
+                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active>
+                            {move || if busy.get() { tr(T::Paying)() } else { tr(T::PayButton)() }}
+                        </button>
+                    </div>
+                </form>
+            }.into_any(),
+        }}
+    }
+}

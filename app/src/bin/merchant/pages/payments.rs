@@ -1,0 +1,158 @@
+//! 收款记录: payments at the stores in the caller's scope; managers and HQ
+//! refund part or all of one.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{Page, PaymentListItem, RefundReceipt, RefundRequest, Role};
+use shared::money::Fen;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    EmptyState, ErrorState, Field, FieldState, Loading, TopBar, local_time, use_toast, yuan_rule,
+};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// 收款记录
+#[component]
+pub fn PaymentsPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let items = RwSignal::new(Vec::<PaymentListItem>::new());
+    let cursor = RwSignal::new(None::<i64>);
+    let loading = RwSignal::new(false);
+    let loaded_once = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let refunding = RwSignal::new(None::<i64>);
+    let load = move |more: bool| {
+        let after = if more { cursor.get_untracked() } else { None };
+        loading.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let path = match after {
+                Some(a) => format!("/staff/payments?after={a}"),
+                None => "/staff/payments".to_string(),
+            };
+            let result = api::get::<Page<PaymentListItem>>(&path, ctx.token()).await;
+            loading.set(false);
+            loaded_once.set(true);
+            match result {
+                Ok(page) => {
+                    if more {
+                        items.update(|v| v.extend(page.items));
+                    } else {
+                        items.set(page.items);
+                    }
+                    cursor.set(page.next_cursor);
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    load(false);
+    let can_refund = move || {
+        matches!(
+            ctx.role(),
+            Some(Role::StoreManager | Role::HqAdmin | Role::HqFinance)
+        )
+    };
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Payments)().to_string()) back=true/>
+        <section class="page">
+            {move || {
+                let list = items.get();
+                if list.is_empty() && loaded_once.get() && !loading.get() && error.get().is_none() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <div class="cells" id="payment-list">
+                        {list.into_iter().map(|p| {
+                            let id = p.id;
+                            let left = Fen(p.amount.0 - p.refunded.0);
+                            view! {
+                                <div class="cell payment-row" data-payment=id.to_string()>
+                                    <span class="cell-main">
+                                        <span class="cell-title tabular">{p.amount.to_string()}
+                                            {(p.refunded.0 > 0).then(|| view! { <span class="tag tag-grey">{tr(T::Refunded)}" "{p.refunded.to_string()}</span> })}
+                                        </span>
+                                        <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
+                                        <span class="cell-desc tabular">{local_time(&p.at)}</span>
+                                    </span>
+                                    {move || (can_refund() && left.is_positive()).then(|| view! {
+                                        <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
+                                    })}
+                                </div>
+                                {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); load(false); }/> })}
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            {move || {
+                if loading.get() {
+                    view! { <Loading/> }.into_any()
+                } else if let Some(f) = error.get() {
+                    let more = cursor.get_untracked().is_some();
+                    view! { <ErrorState failure=f on_retry=move |_| load(more)/> }.into_any()
+                } else if cursor.get().is_some() {
+                    view! {
+                        <div class="form-actions">
+                            <button class="btn btn-default" id="load-more" on:click=move |_| load(true)>{tr(T::LoadMore)}</button>
+                        </div>
+                    }.into_any()
+                } else {
+                    ().into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let amount = FieldState::new("amount", "", yuan_rule);
+    let error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let key = RwSignal::new(api::new_key());
+    Effect::new(move |_| {
+        amount.value.track();
+        key.set(api::new_key());
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let k = key.get_untracked();
+        leptos::task::spawn_local(async move {
+            let path = format!("/staff/payments/{payment_id}/refunds");
+            let result = api::post_once::<RefundReceipt, _>(
+                &path,
+                ctx.token(),
+                &k,
+                &RefundRequest { amount: Fen(fen) },
+            )
+            .await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    toast.show(T::RefundDone.text(lang.get_untracked()).to_string());
+                    on_done.run(());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <form class="refund-form" on:submit=submit novalidate=true>
+            <Field label=T::RefundAmount state=amount id="refund-amount" inputmode="decimal"/>
+            {move || error.get().map(|f| view! { <div class="form-error" role="alert">{f.text(lang.get())}</div> })}
+            <div class="form-actions">
+                <button type="submit" class="btn btn-warn" id="refund-submit" disabled=move || busy.get()>{tr(T::RefundAction)}</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,89 @@
+//! Counter top-up (会员充值): the clerk takes cash or card and credits the
+//! member's stored value; counts toward this store.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{CounterTopUp, TopUpMethod, TopUpReceipt};
+use shared::money::Fen;
+use shared::validate;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, use_toast, yuan_rule};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// 会员充值
+#[component]
+pub fn TopUpPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let phone = FieldState::new("member_phone", "", validate::phone);
+    let amount = FieldState::new("amount", "", yuan_rule);
+    let method = RwSignal::new(TopUpMethod::Cash);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let done = RwSignal::new(None::<TopUpReceipt>);
+    let key = RwSignal::new(api::new_key());
+    Effect::new(move |_| {
+        phone.value.track();
+        amount.value.track();
+        method.track();
+        key.set(api::new_key());
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (p, a) = (
+            phone.checked(),
+            amount.checked().and_then(|v| v.parse::<i64>().ok()),
+        );
+        let (Some(p), Some(a)) = (p, a) else { return };
+        busy.set(true);
+        error.set(None);
+        let k = key.get_untracked();
+        let body = CounterTopUp {
+            member_phone: p,
+            amount: Fen(a),
+            method: method.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            let result =
+                api::post_once::<TopUpReceipt, _>("/staff/topups", ctx.token(), &k, &body).await;
+            busy.set(false);
+            match result {
+                Ok(r) => {
+                    toast.show(T::TopUpDone.text(lang.get_untracked()).to_string());
+                    done.set(Some(r));
+                    amount.value.set(String::new());
+                    amount.touched.set(false);
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::CounterTopUp)().to_string()) back=true/>
+        <section class="page">
+            {move || done.get().map(|r| view! {
+                <div class="notice" id="topup-receipt">
+                    {tr(T::TopUpDone)}" · "{r.member_phone_masked.clone()}" +"{r.amount.to_string()}" · "{tr(T::Balance)}" "{r.balance_after.to_string()}
+                </div>
+            })}
+            <form class="cells" on:submit=submit novalidate=true id="topup-form">
+                <Field label=T::MemberPhone state=phone id="topup-phone" input_type="tel" inputmode="numeric" maxlength=13/>
+                <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="topup-amount" inputmode="decimal"/>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::Method)}</span>
+                    <select class="cell-input" id="topup-method"
+                        on:change=move |ev| method.set(if event_target_value(&ev) == "card" { TopUpMethod::Card } else { TopUpMethod::Cash })>
+                        <option value="cash">{tr(T::Cash)}</option>
+                        <option value="card">{tr(T::Card)}</option>
+                    </select>
+                </label>
+                <FormError error=error/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" id="topup-submit" disabled=move || busy.get()>{tr(T::CounterTopUp)}</button>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,147 @@
+//! Store pay codes (收款码) and the store's payment list: what the counter
+//! shows and what a member's phone opens.
+
+use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
+use crate::clock::rfc3339;
+use crate::entity::{member, payment, store};
+use crate::error::{AppError, AppPath, AppQuery, AppResult};
+use crate::routes::chain::store_in_brand;
+use crate::routes::members_admin::PAGE_SIZE;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use qrcode::QrCode;
+use qrcode::render::svg;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use shared::dto::{Page, PayCode, PaymentListItem, StorePublic};
+use shared::money::Fen;
+use shared::validate::mask_phone;
+use std::collections::HashMap;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/member/stores/{id}", get(store_for_member))
+        .route("/staff/stores/{id}/pay-code", get(pay_code))
+        .route("/staff/payments", get(payments))
+}
+
+/// Member: the store behind a pay code, if it is of their brand.
+async fn store_for_member(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StorePublic>> {
+    let s = store_in_brand(&state.db, caller.brand.id, id).await?;
+    Ok(Json(StorePublic {
+        id: s.id,
+        name: s.name,
+        address: s.address,
+        active: s.active,
+    }))
+}
+
+/// The public origin the member app is reached at, from the request.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get("host"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+/// Staff: the pay code of a store in their scope.
+async fn pay_code(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+    headers: HeaderMap,
+) -> AppResult<Json<PayCode>> {
+    let s = store_in_brand(&state.db, caller.brand.id, id).await?;
+    if !caller.covers_store(s.id, s.region_id) {
+        return Err(AppError::not_found());
+    }
+    let url = format!("{}/m/{}/pay/{}", origin(&headers), caller.brand.slug, s.id);
+    let code =
+        QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(anyhow::anyhow!("QR: {e}")))?;
+    let svg = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    Ok(Json(PayCode {
+        store_id: s.id,
+        store_name: s.name,
+        url,
+        svg,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PaymentsQuery {
+    after: Option<i64>,
+}
+
+/// Staff: payments at the stores their scope covers, newest first.
+async fn payments(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppQuery(query): AppQuery<PaymentsQuery>,
+) -> AppResult<Json<Page<PaymentListItem>>> {
+    let stores: HashMap<i64, store::Model> = store::Entity::find()
+        .filter(store::Column::BrandId.eq(caller.brand.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| caller.covers_store(s.id, s.region_id))
+        .map(|s| (s.id, s))
+        .collect();
+    let mut q = payment::Entity::find()
+        .filter(payment::Column::BrandId.eq(caller.brand.id))
+        .filter(payment::Column::StoreId.is_in(stores.keys().copied().collect::<Vec<_>>()));
+    if let Some(after) = query.after {
+        q = q.filter(payment::Column::Id.lt(after));
+    }
+    let mut rows = q
+        .order_by_desc(payment::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|p| p.id)
+    } else {
+        None
+    };
+    let member_ids: Vec<i64> = rows.iter().map(|p| p.member_id).collect();
+    let phones: HashMap<i64, String> = member::Entity::find()
+        .filter(member::Column::Id.is_in(member_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, mask_phone(&m.phone)))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|p| PaymentListItem {
+            id: p.id,
+            store_name: stores
+                .get(&p.store_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            member_phone_masked: phones.get(&p.member_id).cloned().unwrap_or_default(),
+            amount: Fen(p.amount),
+            refunded: Fen(p.refunded_principal + p.refunded_bonus),
+            at: rfc3339(p.created_at),
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
+}
