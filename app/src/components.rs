@@ -340,3 +340,23 @@ pub fn yuan_rule(value: &str) -> Result<String, Reason> {
         Err("amount_positive")
     }
 }
+
+/// Waits `ms` milliseconds without blocking the page.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = gloo::utils::window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Says `text` aloud with the browser's speech synthesis (zh-CN voice).
+pub fn speak(text: &str) {
+    let Ok(utterance) = web_sys::SpeechSynthesisUtterance::new_with_text(text) else {
+        return;
+    };
+    utterance.set_lang("zh-CN");
+    if let Ok(synth) = gloo::utils::window().speech_synthesis() {
+        synth.speak(&utterance);
+    }
+}

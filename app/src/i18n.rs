@@ -242,6 +242,12 @@ catalogue! {
     RefundAction => "退款", "Refund";
     RefundAmount => "退款金额（元）", "Refund amount (yuan)";
     RefundDone => "退款成功", "Refund done";
+    TodayReceipts => "今日收款", "Today's receipts";
+    ReceiptsCount => "笔", "payments";
+    LiveReceipts => "实时到账", "Live receipts";
+    Received => "收款到账", "Received";
+    SpeakReceipts => "语音播报", "Announce aloud";
+    WaitingReceipts => "等待顾客付款…", "Waiting for payments…";
 }
 
 /// The display name of a role.

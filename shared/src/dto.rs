@@ -520,3 +520,16 @@ pub struct PaymentListItem {
     /// When (RFC 3339).
     pub at: String,
 }
+
+/// New receipts for a store's open screens (long-poll feed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptFeed {
+    /// Payments after the cursor, oldest first.
+    pub items: Vec<PaymentListItem>,
+    /// Pass as `after` next time.
+    pub last_id: i64,
+    /// Today's payments in the caller's scope (brand's local day), net of refunds.
+    pub today_total: Fen,
+    /// How many payments today.
+    pub today_count: i64,
+}

@@ -165,6 +165,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "theme_color" => ("主题色", "theme colour"),
         "body" => ("请求内容", "request body"),
         "amount" => ("金额", "amount"),
+        "idempotency_key" => ("请求编号", "Idempotency-Key"),
         "member_phone" => ("会员手机号", "member's phone"),
         _ => return field,
     };
@@ -209,6 +210,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a phone number (digits and hyphens)",
         ),
         "unknown" => ("不存在", "does not exist"),
+        "idempotency_key_format" => (
+            "应为 1–128 个可见 ASCII 字符",
+            "must be 1–128 visible ASCII characters",
+        ),
         "amount_format" => ("应为金额，如 12.50", "must be an amount like 12.50"),
         "amount_fraction" => ("最多两位小数（分）", "can have at most two decimals (fen)"),
         "amount_positive" => ("必须大于 0", "must be more than zero"),

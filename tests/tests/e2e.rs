@@ -502,6 +502,11 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         );
         shot(h, &clerk, "merchant-pay-code-390x844.png").await?;
 
+        // The clerk's workbench stays open, waiting for receipts.
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        text_contains(&clerk, "#today-total", "笔").await?;
+        text_contains(&clerk, "#live-receipts", "等待顾客付款").await?;
+
         // The member opens the link and pays ¥30.50.
         member.goto(url.trim()).await?;
         text_contains(&member, "#pay-store-name", "南京西路店").await?;
@@ -511,6 +516,11 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         click(&member, "#pay-submit").await?;
         text_contains(&member, "#paid-amount", "¥30.50").await?;
         text_contains(&member, "#pay-receipt", "¥69.50").await?;
+
+        // …and shows it at once, without a reload.
+        text_contains(&clerk, "#live-list", "收款到账 ¥30.50").await?;
+        text_contains(&clerk, "#today-total", "¥").await?;
+        shot(h, &clerk, "merchant-live-receipt-390x844.png").await?;
 
         // The manager refunds ¥10 of it.
         let manager = browser(h).await?;

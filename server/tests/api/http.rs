@@ -29,6 +29,14 @@ impl Req {
         }
     }
 
+    /// Sends any header, e.g. `Idempotency-Key`.
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Req {
+            builder: self.builder.header(name, value),
+            ..self
+        }
+    }
+
     /// A JSON body.
     pub fn json(self, body: &impl Serialize) -> Self {
         Req {

@@ -11,6 +11,8 @@ mod concurrency;
 mod errors;
 mod member_login;
 mod members;
+mod money;
+mod money_concurrency;
 mod profile;
 mod rate_limits;
 mod scope;

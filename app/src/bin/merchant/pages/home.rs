@@ -74,6 +74,7 @@ pub fn HomePage() -> impl IntoView {
                             None => view! { <span>{tr(T::WholeBrand)}</span> }.into_any(),
                         }}</p>
                     </div>
+                    <crate::pages::live::LiveReceipts/>
                     {(role == Role::Clerk || role == Role::StoreManager).then(|| view! {
                         <div class="notice">{tr(T::ClerkHome)}</div>
                     })}

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod home;
+pub mod live;
 pub mod login;
 pub mod me;
 pub mod members;
