@@ -37,13 +37,18 @@ impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
             .and_then(|v| v.to_str().ok())
             .map(str::trim);
         match value {
-            Some(k) if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
-                Ok(IdemKey(k.to_string()))
-            }
-            _ => Err(AppError::new(
+            None | Some("") => Err(AppError::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::IdempotencyKeyMissing,
             )),
+            Some(k) if k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(IdemKey(k.to_string()))
+            }
+            Some(_) => Err(
+                AppError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidField)
+                    .with("field", "idempotency_key")
+                    .with("reason", "idempotency_key_format"),
+            ),
         }
     }
 }

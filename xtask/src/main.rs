@@ -21,8 +21,9 @@ fn main() -> std::process::ExitCode {
         Some("build") => site::build(&root()).map(|_| ()),
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask build | serve [server flags] | test");
+            eprintln!("usage: cargo xtask build | serve [server flags] | test | bench");
             return std::process::ExitCode::from(2);
         }
     };
@@ -80,6 +81,23 @@ fn serve(extra: &[String]) -> Result<()> {
     args.extend(extra.iter().map(String::as_str));
     println!("building and starting the server…");
     run(&mut cargo(&args))
+}
+
+/// The payment benchmark (see `server/examples/bench.rs`); not part of CI.
+fn bench() -> Result<()> {
+    run(&mut cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "tongka-server",
+        "--bin",
+        "tongka",
+        "--example",
+        "bench",
+    ]))?;
+    run(&mut Command::new(
+        root().join("target/release/examples/bench"),
+    ))
 }
 
 struct Stages(Vec<(String, f64)>);

@@ -650,6 +650,19 @@ dual_test!(
         assert_eq!(error.message, "Missing Idempotency-Key header");
         assert_eq!(snapshot(&app, &member.token).await, before);
 
+        // A key that is there but unusable says so, rather than "missing".
+        let error = app
+            .post(payments)
+            .token(&member.token)
+            .header("Idempotency-Key", &"k".repeat(129))
+            .json(&body(shop.one.id, 100))
+            .lang("en")
+            .send()
+            .await
+            .error(400, ErrorCode::InvalidField);
+        assert_eq!(error.message, "The Idempotency-Key must be 1–128 visible ASCII characters");
+        assert_eq!(snapshot(&app, &member.token).await, before);
+
         // Frozen: no payment; thawed: the same request goes through.
         app.post(&format!("/api/hq/members/{}/freeze", member.id))
             .token(&shop.admin)
