@@ -29,6 +29,10 @@ pub enum Kind {
     StoreWallet,
     /// Money taken at a store's counter for top-ups (owner: store). Append-only.
     CounterClearing,
+    /// What bonuses cost the brand (owner 0). Append-only.
+    PromotionExpense,
+    /// The part of bonus-paid amounts the brand keeps (owner 0). Append-only.
+    BonusIncome,
 }
 
 impl Kind {
@@ -39,6 +43,8 @@ impl Kind {
             Kind::MemberBonus => "member_bonus",
             Kind::StoreWallet => "store_wallet",
             Kind::CounterClearing => "counter_clearing",
+            Kind::PromotionExpense => "promotion_expense",
+            Kind::BonusIncome => "bonus_income",
         }
     }
 
@@ -54,6 +60,8 @@ impl Kind {
             Kind::MemberBonus,
             Kind::StoreWallet,
             Kind::CounterClearing,
+            Kind::PromotionExpense,
+            Kind::BonusIncome,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -386,6 +386,9 @@ pub struct CounterTopUp {
     pub amount: Fen,
     /// How it was paid.
     pub method: TopUpMethod,
+    /// A top-up plan; then `amount` must be the plan's price.
+    #[serde(default)]
+    pub plan_id: Option<i64>,
 }
 
 /// A completed top-up.
@@ -399,6 +402,9 @@ pub struct TopUpReceipt {
     pub member_phone_masked: String,
     /// Amount credited to principal.
     pub amount: Fen,
+    /// Bonus credited by the plan.
+    #[serde(default)]
+    pub bonus: Fen,
     /// The member's total balance after it.
     pub balance_after: Fen,
     /// When (RFC 3339).
@@ -532,4 +538,39 @@ pub struct ReceiptFeed {
     pub today_total: Fen,
     /// How many payments today.
     pub today_count: i64,
+}
+
+/// HQ's money settings for the brand.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoneySettings {
+    /// The most a member may hold (default ¥5,000).
+    pub max_balance: Fen,
+    /// The most one payment may be.
+    pub max_payment: Fen,
+    /// Share of a bonus-paid amount the store is credited (10000 = 100 %).
+    pub bonus_settle_bp: u32,
+    /// Whether top-ups of any amount are allowed besides the plans.
+    pub allow_custom_topup: bool,
+}
+
+/// A top-up plan: pay `pay`, get `bonus` on top.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpPlan {
+    /// Plan id.
+    pub id: i64,
+    /// What the member pays.
+    pub pay: Fen,
+    /// What they get on top.
+    pub bonus: Fen,
+    /// Offered now.
+    pub active: bool,
+}
+
+/// Create a top-up plan.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TopUpPlanInput {
+    /// What the member pays (> 0).
+    pub pay: Fen,
+    /// What they get on top (≥ 0).
+    pub bonus: Fen,
 }

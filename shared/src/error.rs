@@ -166,6 +166,12 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "body" => ("请求内容", "request body"),
         "amount" => ("金额", "amount"),
         "idempotency_key" => ("请求编号", "Idempotency-Key"),
+        "plan_id" => ("充值方案", "top-up plan"),
+        "pay" => ("充值金额", "price"),
+        "bonus" => ("赠送金额", "bonus"),
+        "max_balance" => ("储值上限", "balance cap"),
+        "max_payment" => ("单笔上限", "payment maximum"),
+        "bonus_settle_bp" => ("赠送金结算比例", "bonus settlement rate"),
         "member_phone" => ("会员手机号", "member's phone"),
         _ => return field,
     };
@@ -210,6 +216,15 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a phone number (digits and hyphens)",
         ),
         "unknown" => ("不存在", "does not exist"),
+        "rate_range" => ("应在 0%–100% 之间", "must be between 0% and 100%"),
+        "bonus_range" => (
+            "不能为负，也不能超过充值金额",
+            "cannot be negative or more than the price",
+        ),
+        "plan_amount" => (
+            "与所选充值方案的金额不符",
+            "does not match the chosen plan's price",
+        ),
         "idempotency_key_format" => (
             "应为 1–128 个可见 ASCII 字符",
             "must be 1–128 visible ASCII characters",

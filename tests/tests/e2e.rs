@@ -557,3 +557,48 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         Ok(())
     });
 }
+
+#[test]
+fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-money").await?;
+        el(&hq, "#money-settings").await?;
+        fill(&hq, "#plan-pay", "200").await?;
+        fill(&hq, "#plan-bonus", "300").await?;
+        click(&hq, "#add-plan").await?;
+        text_contains(
+            &hq,
+            ".field-error, .form-error",
+            "赠送金额不能为负，也不能超过充值金额",
+        )
+        .await?;
+        fill(&hq, "#plan-bonus", "20").await?;
+        click(&hq, "#add-plan").await?;
+        text_contains(&hq, "#plan-list", "充 ¥200.00 · 送 ¥20.00").await?;
+
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        click(&clerk, "#menu-topup").await?;
+        fill(&clerk, "#topup-phone", &phone).await?;
+        el(&clerk, "#topup-plan option:nth-child(2)").await?;
+        el(&clerk, "#topup-plan")
+            .await?
+            .select_by_label("充 ¥200.00 · 送 ¥20.00")
+            .await?;
+        absent(&clerk, "#topup-amount").await?;
+        click(&clerk, "#topup-submit").await?;
+        text_contains(&clerk, "#topup-receipt", "¥220.00").await?;
+
+        member.refresh().await?;
+        text_contains(&member, "#balance", "¥220.00").await?;
+        for c in [member, hq, clerk] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}

@@ -15,6 +15,7 @@ pub struct Model {
     pub bonus: i64,
     pub refunded_principal: i64,
     pub refunded_bonus: i64,
+    pub bonus_settled: i64,
     pub created_at: i64,
 }
 

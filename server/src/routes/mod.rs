@@ -8,6 +8,7 @@ pub mod chain;
 pub mod member_auth;
 pub mod members_admin;
 pub mod money;
+pub mod money_settings;
 pub mod pay_code;
 pub mod public;
 pub mod staff_admin;
@@ -24,5 +25,6 @@ pub fn api() -> Router<AppState> {
         .merge(members_admin::router())
         .merge(audit::router())
         .merge(money::router())
+        .merge(money_settings::router())
         .merge(pay_code::router())
 }

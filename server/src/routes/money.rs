@@ -5,12 +5,13 @@
 use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{journal_entry, member, payment, store};
+use crate::entity::{journal_entry, member, payment, store, topup_plan};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
 use crate::routes::chain::store_in_brand;
 use crate::routes::members_admin::PAGE_SIZE;
+use crate::routes::money_settings::settings;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,11 +31,6 @@ use shared::dto::{
 use shared::money::{Bp, Fen, quote, split_refund};
 use shared::validate::{self, mask_phone};
 use std::collections::HashMap;
-
-/// The most a member may hold (¥5,000, the usual cap on a registered prepaid card).
-pub const MAX_BALANCE: Fen = Fen(500_000);
-/// The most one payment may be.
-pub const MAX_PAYMENT: Fen = Fen(500_000);
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -77,11 +73,12 @@ async fn balance(
 ) -> AppResult<Json<BalanceView>> {
     let (principal, bonus) =
         ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
+    let max_balance = settings(&state.db, caller.brand.id).await?.max_balance;
     Ok(Json(BalanceView {
         principal,
         bonus,
         total: Fen(principal.0 + bonus.0),
-        max_balance: MAX_BALANCE,
+        max_balance,
     }))
 }
 
@@ -104,8 +101,11 @@ async fn pay(
     idempotency::run(&state.db, scope, key, &req, now, move |tx, _| {
         Box::pin(async move {
             let amount = positive(req.amount)?;
-            if amount > MAX_PAYMENT {
-                return Err(unprocessable(ErrorCode::AmountTooLarge).with("max", MAX_PAYMENT.0));
+            let rules = settings(tx, brand.id).await?;
+            if amount > rules.max_payment {
+                return Err(
+                    unprocessable(ErrorCode::AmountTooLarge).with("max", rules.max_payment.0)
+                );
             }
             let shop = store_in_brand(tx, brand.id, req.store_id).await?;
             if !shop.active {
@@ -120,6 +120,9 @@ async fn pay(
             }
             let from_principal = Fen(funds.principal.0.min(q.payable.0));
             let from_bonus = Fen(q.payable.0 - from_principal.0);
+            // The store is credited the bonus part at HQ's settlement rate;
+            // the brand keeps the rest.
+            let settled = Bp(rules.bonus_settle_bp).of(from_bonus);
             let p = payment::ActiveModel {
                 brand_id: Set(brand.id),
                 store_id: Set(shop.id),
@@ -130,12 +133,14 @@ async fn pay(
                 bonus: Set(from_bonus.0),
                 refunded_principal: Set(0),
                 refunded_bonus: Set(0),
+                bonus_settled: Set(settled.0),
                 created_at: Set(now),
                 ..Default::default()
             }
             .insert(tx)
             .await?;
             let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, shop.id, now).await?;
+            let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
             let after = Fen(funds.total().0 - q.payable.0);
             posted(
                 ledger::post(
@@ -165,7 +170,12 @@ async fn pay(
                             Line {
                                 account: wallet,
                                 keeps_balance: false,
-                                amount: q.payable,
+                                amount: Fen(from_principal.0 + settled.0),
+                            },
+                            Line {
+                                account: income,
+                                keeps_balance: false,
+                                amount: Fen(from_bonus.0 - settled.0),
                             },
                         ],
                     },
@@ -213,6 +223,25 @@ async fn counter_topup(
             let phone = validate::phone(&req.member_phone)
                 .map_err(|r| AppError::invalid("member_phone", r))?;
             let amount = positive(req.amount)?;
+            let rules = settings(tx, brand.id).await?;
+            // A plan fixes the price and adds its bonus; without one the
+            // amount is custom, if HQ allows that.
+            let bonus = match req.plan_id {
+                Some(id) => {
+                    let plan = topup_plan::Entity::find_by_id(id)
+                        .filter(topup_plan::Column::BrandId.eq(brand.id))
+                        .filter(topup_plan::Column::Active.eq(true))
+                        .one(tx)
+                        .await?
+                        .ok_or_else(|| AppError::invalid("plan_id", "unknown"))?;
+                    if plan.pay_amount != amount.0 {
+                        return Err(AppError::invalid("amount", "plan_amount"));
+                    }
+                    Fen(plan.bonus_amount)
+                }
+                None if rules.allow_custom_topup => Fen::ZERO,
+                None => return Err(AppError::invalid("plan_id", "required")),
+            };
             let shop = store_in_brand(tx, brand.id, store_id).await?;
             if !shop.active {
                 return Err(unprocessable(ErrorCode::StoreClosed));
@@ -230,16 +259,19 @@ async fn counter_topup(
                 ));
             }
             let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
+            let max = rules.max_balance;
             let after = funds
                 .total()
                 .checked_add(amount)
-                .filter(|a| *a <= MAX_BALANCE);
+                .and_then(|a| a.checked_add(bonus))
+                .filter(|a| *a <= max);
             let Some(after) = after else {
-                let room = Fen((MAX_BALANCE.0 - funds.total().0).max(0));
+                let room = Fen((max.0 - funds.total().0).max(0));
                 return Err(unprocessable(ErrorCode::BalanceLimit)
-                    .with("max", MAX_BALANCE.0)
+                    .with("max", max.0)
                     .with("room", room.0));
             };
+            let expense = ledger::account_id(tx, brand.id, Kind::PromotionExpense, 0, now).await?;
             let clearing =
                 ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;
             let entry_id = posted(
@@ -251,7 +283,7 @@ async fn counter_topup(
                         op_ref: format!("counter:{op_id}"),
                         store_id: Some(shop.id),
                         member_id: Some(m.id),
-                        member_delta: amount,
+                        member_delta: Fen(amount.0 + bonus.0),
                         member_balance_after: Some(after),
                         actor: format!("staff:{staff_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
@@ -267,6 +299,16 @@ async fn counter_topup(
                                 keeps_balance: true,
                                 amount,
                             },
+                            Line {
+                                account: expense,
+                                keeps_balance: false,
+                                amount: Fen(-bonus.0),
+                            },
+                            Line {
+                                account: funds.bonus_id,
+                                keeps_balance: true,
+                                amount: bonus,
+                            },
                         ],
                     },
                 )
@@ -277,6 +319,7 @@ async fn counter_topup(
                 member_id: m.id,
                 member_phone_masked: mask_phone(&m.phone),
                 amount,
+                bonus,
                 balance_after: after,
                 at: rfc3339(now),
             })
@@ -340,11 +383,26 @@ async fn refund(
                     ))
                 })?;
                 let (to_principal, to_bonus) = (share[0], share[1]);
+                // The store gives back what it was credited: the principal
+                // part, and of the bonus part its settled share, cumulatively
+                // so that a full refund takes back exactly `bonus_settled`.
+                let settled_share = |refunded_bonus: i64| {
+                    if p.bonus == 0 {
+                        0
+                    } else {
+                        p.bonus_settled * refunded_bonus / p.bonus
+                    }
+                };
+                let from_store_bonus =
+                    settled_share(p.refunded_bonus + to_bonus.0) - settled_share(p.refunded_bonus);
+                let from_store = Fen(to_principal.0 + from_store_bonus);
+                let from_income = Fen(to_bonus.0 - from_store_bonus);
                 let wallet =
                     ledger::account_id(tx, brand.id, Kind::StoreWallet, p.store_id, now).await?;
+                let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
                 lock_key(tx, &format!("wallet:{}", p.store_id)).await?;
                 let available = ledger::summed_balance(tx, wallet).await?;
-                if role == Role::StoreManager && available < amount {
+                if role == Role::StoreManager && available < from_store {
                     return Err(
                         AppError::new(StatusCode::CONFLICT, ErrorCode::WalletShortfall)
                             .with("available", available.0),
@@ -388,7 +446,12 @@ async fn refund(
                                 Line {
                                     account: wallet,
                                     keeps_balance: false,
-                                    amount: Fen(-amount.0),
+                                    amount: Fen(-from_store.0),
+                                },
+                                Line {
+                                    account: income,
+                                    keeps_balance: false,
+                                    amount: Fen(-from_income.0),
                                 },
                                 Line {
                                     account: funds.principal_id,

@@ -13,6 +13,7 @@ mod member_login;
 mod members;
 mod money;
 mod money_concurrency;
+mod money_plans;
 mod profile;
 mod rate_limits;
 mod scope;

@@ -93,6 +93,7 @@ pub fn topup_body(phone: &str, amount: i64) -> CounterTopUp {
         member_phone: phone.into(),
         amount: Fen(amount),
         method: TopUpMethod::Cash,
+        plan_id: None,
     }
 }
 
@@ -660,7 +661,10 @@ dual_test!(
             .send()
             .await
             .error(400, ErrorCode::InvalidField);
-        assert_eq!(error.message, "The Idempotency-Key must be 1–128 visible ASCII characters");
+        assert_eq!(
+            error.message,
+            "The Idempotency-Key must be 1–128 visible ASCII characters"
+        );
         assert_eq!(snapshot(&app, &member.token).await, before);
 
         // Frozen: no payment; thawed: the same request goes through.

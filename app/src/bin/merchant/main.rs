@@ -39,6 +39,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("stores/:id/pay-code") view=pages::pay_code::PayCodePage/>
                     <Route path=path!("topup") view=pages::topup::TopUpPage/>
                     <Route path=path!("payments") view=pages::payments::PaymentsPage/>
+                    <Route path=path!("money") view=pages::money::MoneyPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

@@ -39,9 +39,10 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let staff = ("/staff", T::Staff, "menu-staff");
     let members = ("/members", T::Members, "menu-members");
     let audit = ("/audit", T::AuditLog, "menu-audit");
+    let money = ("/money", T::MoneySettingsTitle, "menu-money");
     match role {
-        Role::HqAdmin => vec![stores, regions, staff, members, audit],
-        Role::HqFinance => vec![stores, staff, members, audit],
+        Role::HqAdmin => vec![stores, regions, staff, members, money, audit],
+        Role::HqFinance => vec![stores, staff, members, money, audit],
         Role::RegionManager => vec![stores, regions, staff, members],
         Role::StoreManager => vec![stores, staff],
         Role::Clerk => vec![stores],

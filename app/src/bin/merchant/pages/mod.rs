@@ -6,6 +6,7 @@ pub mod live;
 pub mod login;
 pub mod me;
 pub mod members;
+pub mod money;
 pub mod not_found;
 pub mod pay_code;
 pub mod payments;

@@ -3,7 +3,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{CounterTopUp, TopUpMethod, TopUpReceipt};
+use shared::dto::{CounterTopUp, TopUpMethod, TopUpPlan, TopUpReceipt};
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
@@ -20,6 +20,12 @@ pub fn TopUpPage() -> impl IntoView {
     let phone = FieldState::new("member_phone", "", validate::phone);
     let amount = FieldState::new("amount", "", yuan_rule);
     let method = RwSignal::new(TopUpMethod::Cash);
+    // The chosen plan, or none for a custom amount.
+    let plan = RwSignal::new(None::<TopUpPlan>);
+    let plans = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<Vec<TopUpPlan>>("/hq/topup-plans", token).await }
+    });
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let done = RwSignal::new(None::<TopUpReceipt>);
@@ -28,13 +34,18 @@ pub fn TopUpPage() -> impl IntoView {
         phone.value.track();
         amount.value.track();
         method.track();
+        plan.track();
         key.set(api::new_key());
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let chosen = plan.get_untracked();
         let (p, a) = (
             phone.checked(),
-            amount.checked().and_then(|v| v.parse::<i64>().ok()),
+            match &chosen {
+                Some(plan) => Some(plan.pay.0),
+                None => amount.checked().and_then(|v| v.parse::<i64>().ok()),
+            },
         );
         let (Some(p), Some(a)) = (p, a) else { return };
         busy.set(true);
@@ -44,6 +55,7 @@ pub fn TopUpPage() -> impl IntoView {
             member_phone: p,
             amount: Fen(a),
             method: method.get_untracked(),
+            plan_id: chosen.as_ref().map(|p| p.id),
         };
         leptos::task::spawn_local(async move {
             let result =
@@ -70,7 +82,26 @@ pub fn TopUpPage() -> impl IntoView {
             })}
             <form class="cells" on:submit=submit novalidate=true id="topup-form">
                 <Field label=T::MemberPhone state=phone id="topup-phone" input_type="tel" inputmode="numeric" maxlength=13/>
-                <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="topup-amount" inputmode="decimal"/>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::Plans)}</span>
+                    <select class="cell-input" id="topup-plan"
+                        on:change=move |ev| {
+                            let id = event_target_value(&ev).parse::<i64>().ok();
+                            let all = match plans.get() { Some(Ok(list)) => list, _ => Vec::new() };
+                            plan.set(id.and_then(|id| all.into_iter().find(|p| p.id == id)));
+                        }>
+                        <option value="">{tr(T::CustomAmount)}</option>
+                        {move || match plans.get() {
+                            Some(Ok(list)) => list.into_iter().filter(|p| p.active).map(|p| view! {
+                                <option value=p.id.to_string()>{format!("{} {} · {} {}", T::PayGet.text(lang.get()), p.pay, T::Get.text(lang.get()), p.bonus)}</option>
+                            }).collect_view().into_any(),
+                            _ => ().into_any(),
+                        }}
+                    </select>
+                </label>
+                {move || plan.get().is_none().then(|| view! {
+                    <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="topup-amount" inputmode="decimal"/>
+                })}
                 <label class="cell">
                     <span class="cell-label">{tr(T::Method)}</span>
                     <select class="cell-input" id="topup-method"

@@ -1,0 +1,180 @@
+//! 储值设置: HQ's money settings and top-up plans.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{MoneySettings, Role, TopUpPlan, TopUpPlanInput};
+use shared::money::Fen;
+use shared::validate::Reason;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    EmptyState, Field, FieldState, FormError, TopBar, loaded, use_toast, yuan_rule,
+};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+fn percent_rule(value: &str) -> Result<String, Reason> {
+    match value.trim().parse::<u32>() {
+        Ok(p) if p <= 100 => Ok((p * 100).to_string()),
+        _ => Err("rate_range"),
+    }
+}
+
+fn bonus_rule(value: &str) -> Result<String, Reason> {
+    if value.trim().is_empty() || value.trim() == "0" {
+        return Ok("0".into());
+    }
+    yuan_rule(value)
+}
+
+fn yuan_text(f: Fen) -> String {
+    format!("{}.{:02}", f.0 / 100, f.0 % 100)
+}
+
+/// 储值设置
+#[component]
+pub fn MoneyPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let settings = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<MoneySettings>("/hq/money-settings", token).await }
+    });
+    let plans = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<Vec<TopUpPlan>>("/hq/topup-plans", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::MoneySettingsTitle)().to_string()) back=true/>
+        <section class="page">
+            {loaded(settings, move |s: MoneySettings| view! { <SettingsForm settings=s/> }.into_any())}
+            <h2 class="cells-title">{tr(T::Plans)}</h2>
+            {loaded(plans, move |list: Vec<TopUpPlan>| view! { <PlanList plans=list on_change=move || plans.refetch()/> }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn SettingsForm(settings: MoneySettings) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let max_balance = FieldState::new("max_balance", &yuan_text(settings.max_balance), yuan_rule);
+    let max_payment = FieldState::new("max_payment", &yuan_text(settings.max_payment), yuan_rule);
+    let settle = FieldState::new(
+        "bonus_settle_bp",
+        &(settings.bonus_settle_bp / 100).to_string(),
+        percent_rule,
+    );
+    let custom = RwSignal::new(settings.allow_custom_topup);
+    let error = RwSignal::new(None::<Failure>);
+    let admin = move || ctx.role() == Some(Role::HqAdmin);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let values = (
+            max_balance.checked(),
+            max_payment.checked(),
+            settle.checked(),
+        );
+        let (Some(b), Some(p), Some(r)) = values else {
+            return;
+        };
+        let body = MoneySettings {
+            max_balance: Fen(b.parse().unwrap_or(0)),
+            max_payment: Fen(p.parse().unwrap_or(0)),
+            bonus_settle_bp: r.parse().unwrap_or(10_000),
+            allow_custom_topup: custom.get_untracked(),
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::put::<MoneySettings, _>("/hq/money-settings", ctx.token(), &body).await {
+                Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <form class="cells" on:submit=submit novalidate=true id="money-settings">
+            <Field label=T::MaxBalance state=max_balance id="max-balance" inputmode="decimal"/>
+            <Field label=T::MaxPayment state=max_payment id="max-payment" inputmode="decimal"/>
+            <Field label=T::BonusSettle state=settle id="bonus-settle" inputmode="numeric"/>
+            <label class="cell">
+                <span class="cell-label">{tr(T::AllowCustom)}</span>
+                <input type="checkbox" id="allow-custom" prop:checked=move || custom.get()
+                    on:change=move |ev| custom.set(event_target_checked(&ev))/>
+            </label>
+            <FormError error=error/>
+            {move || admin().then(|| view! {
+                <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>
+            })}
+        </form>
+    }
+}
+
+#[component]
+fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let pay = FieldState::new("pay", "", yuan_rule);
+    let bonus = FieldState::new("bonus", "0", bonus_rule);
+    let error = RwSignal::new(None::<Failure>);
+    let admin = move || ctx.role() == Some(Role::HqAdmin);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(p), Some(b)) = (pay.checked(), bonus.checked()) else {
+            return;
+        };
+        let body = TopUpPlanInput {
+            pay: Fen(p.parse().unwrap_or(0)),
+            bonus: Fen(b.parse().unwrap_or(0)),
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::post::<TopUpPlan, _>("/hq/topup-plans", ctx.token(), &body).await {
+                Ok(_) => on_change.run(()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let withdraw = move |id: i64| {
+        leptos::task::spawn_local(async move {
+            match api::post::<TopUpPlan, _>(
+                &format!("/hq/topup-plans/{id}/deactivate"),
+                ctx.token(),
+                &(),
+            )
+            .await
+            {
+                Ok(_) => on_change.run(()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let empty = plans.is_empty();
+    view! {
+        {empty.then(|| view! { <EmptyState/> })}
+        <div class="cells" id="plan-list">
+            {plans.into_iter().map(|p| {
+                let id = p.id;
+                view! {
+                    <div class="cell plan-row">
+                        <span class="cell-main tabular">
+                            {move || format!("{} {} · {} {}", T::PayGet.text(lang.get()), p.pay, T::Get.text(lang.get()), p.bonus)}
+                            {(!p.active).then(|| view! { <span class="tag tag-grey">{tr(T::Withdrawn)}</span> })}
+                        </span>
+                        {move || (admin() && p.active).then(|| view! {
+                            <button class="btn btn-plain btn-small" on:click=move |_| withdraw(id)>{tr(T::Withdraw)}</button>
+                        })}
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+        <FormError error=error/>
+        {move || admin().then(|| view! {
+            <h2 class="cells-title">{tr(T::AddPlan)}</h2>
+            <form class="cells" on:submit=add novalidate=true id="plan-form">
+                <Field label=T::PlanPay state=pay id="plan-pay" inputmode="decimal"/>
+                <Field label=T::PlanBonus state=bonus id="plan-bonus" inputmode="decimal"/>
+                <div class="form-actions"><button type="submit" class="btn btn-default" id="add-plan">{tr(T::AddPlan)}</button></div>
+            </form>
+        })}
+    }
+}

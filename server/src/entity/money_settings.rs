@@ -1,0 +1,19 @@
+//! A brand's money settings, set by HQ.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "money_settings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub brand_id: i64,
+    pub max_balance: i64,
+    pub max_payment: i64,
+    pub bonus_settle_bp: i32,
+    pub allow_custom_topup: bool,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

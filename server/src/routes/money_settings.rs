@@ -1,0 +1,231 @@
+//! HQ's money settings (balance cap, payment maximum, bonus settlement,
+//! custom top-ups) and top-up plans (pay X get Y).
+
+use crate::audit;
+use crate::auth::{AnyStaff, HqAdmin, MemberCaller, StaffCaller};
+use crate::db::begin_write;
+use crate::entity::{money_settings, topup_plan};
+use crate::error::{AppError, AppJson, AppPath, AppResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+use shared::dto::{MoneySettings, TopUpPlan, TopUpPlanInput};
+use shared::money::Fen;
+
+/// The cap on any configured amount: ¥1,000,000.
+const CEILING: Fen = Fen(100_000_000);
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hq/money-settings", get(read).put(write))
+        .route("/hq/topup-plans", get(list_plans).post(create_plan))
+        .route("/hq/topup-plans/{id}/deactivate", post(deactivate_plan))
+        .route("/member/topup-plans", get(member_plans))
+}
+
+/// The brand's settings, or the defaults (¥5,000 cap and maximum, bonus
+/// settled to the store at 100 %, custom top-ups allowed).
+pub async fn settings(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<MoneySettings> {
+    let row = money_settings::Entity::find_by_id(brand_id)
+        .one(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => MoneySettings {
+            max_balance: Fen(r.max_balance),
+            max_payment: Fen(r.max_payment),
+            bonus_settle_bp: u32::try_from(r.bonus_settle_bp).unwrap_or(10_000),
+            allow_custom_topup: r.allow_custom_topup,
+        },
+        None => MoneySettings {
+            max_balance: Fen(500_000),
+            max_payment: Fen(500_000),
+            bonus_settle_bp: 10_000,
+            allow_custom_topup: true,
+        },
+    })
+}
+
+/// Any staff: the brand's money settings.
+async fn read(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+) -> AppResult<Json<MoneySettings>> {
+    Ok(Json(settings(&state.db, caller.brand.id).await?))
+}
+
+fn in_range(field: &str, amount: Fen) -> AppResult<()> {
+    if !amount.is_positive() {
+        return Err(AppError::invalid(field, "amount_positive"));
+    }
+    if amount > CEILING {
+        return Err(AppError::invalid(field, "amount_too_large"));
+    }
+    Ok(())
+}
+
+/// HQ admin: change the settings.
+async fn write(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppJson(req): AppJson<MoneySettings>,
+) -> AppResult<Json<MoneySettings>> {
+    in_range("max_balance", req.max_balance)?;
+    in_range("max_payment", req.max_payment)?;
+    if req.bonus_settle_bp > 10_000 {
+        return Err(AppError::invalid("bonus_settle_bp", "rate_range"));
+    }
+    let tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let row = money_settings::ActiveModel {
+        brand_id: Set(caller.brand.id),
+        max_balance: Set(req.max_balance.0),
+        max_payment: Set(req.max_payment.0),
+        bonus_settle_bp: Set(req.bonus_settle_bp as i32),
+        allow_custom_topup: Set(req.allow_custom_topup),
+        updated_at: Set(now),
+    };
+    money_settings::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(money_settings::Column::BrandId)
+                .update_columns([
+                    money_settings::Column::MaxBalance,
+                    money_settings::Column::MaxPayment,
+                    money_settings::Column::BonusSettleBp,
+                    money_settings::Column::AllowCustomTopup,
+                    money_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&tx)
+        .await?;
+    let detail = serde_json::to_value(&req).unwrap_or_default();
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "money.settings",
+        "money settings".into(),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(req))
+}
+
+fn view(p: topup_plan::Model) -> TopUpPlan {
+    TopUpPlan {
+        id: p.id,
+        pay: Fen(p.pay_amount),
+        bonus: Fen(p.bonus_amount),
+        active: p.active,
+    }
+}
+
+/// Any staff: every plan of the brand (the counter offers the active ones).
+async fn list_plans(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+) -> AppResult<Json<Vec<TopUpPlan>>> {
+    let plans = topup_plan::Entity::find()
+        .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
+        .order_by_asc(topup_plan::Column::PayAmount)
+        .all(&state.db)
+        .await?;
+    Ok(Json(plans.into_iter().map(view).collect()))
+}
+
+/// Member: the active plans of their brand.
+async fn member_plans(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<Json<Vec<TopUpPlan>>> {
+    let plans = topup_plan::Entity::find()
+        .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
+        .filter(topup_plan::Column::Active.eq(true))
+        .order_by_asc(topup_plan::Column::PayAmount)
+        .all(&state.db)
+        .await?;
+    Ok(Json(plans.into_iter().map(view).collect()))
+}
+
+/// HQ admin: add a plan.
+async fn create_plan(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppJson(req): AppJson<TopUpPlanInput>,
+) -> AppResult<(StatusCode, Json<TopUpPlan>)> {
+    in_range("pay", req.pay)?;
+    if req.bonus.0 < 0 || req.bonus > req.pay {
+        return Err(AppError::invalid("bonus", "bonus_range"));
+    }
+    let tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let p = topup_plan::ActiveModel {
+        brand_id: Set(caller.brand.id),
+        pay_amount: Set(req.pay.0),
+        bonus_amount: Set(req.bonus.0),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    let target = format!(
+        "plan #{} pay {} get {}",
+        p.id,
+        Fen(p.pay_amount),
+        Fen(p.bonus_amount)
+    );
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "topup_plan.create",
+        target,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(p))))
+}
+
+/// HQ admin: stop offering a plan (kept for the record).
+async fn deactivate_plan(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<TopUpPlan>> {
+    let tx = begin_write(&state.db).await?;
+    let p = topup_plan::Entity::find_by_id(id)
+        .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut am = p.into_active_model();
+    am.active = Set(false);
+    let p = am.update(&tx).await?;
+    let now = state.clock.now_ms();
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "topup_plan.deactivate",
+        format!("plan #{}", p.id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(view(p)))
+}

@@ -1,0 +1,263 @@
+//! HQ's money settings and top-up plans: a plan's bonus lands in the bonus
+//! account, is spent after principal, settles to the store at HQ's rate, and
+//! comes back in proportion on a refund; settings bound every movement.
+
+use crate::helpers::*;
+use crate::money::*;
+use shared::ErrorCode;
+use shared::dto::{
+    CounterTopUp, MoneySettings, TopUpMethod, TopUpPlan, TopUpPlanInput, TopUpReceipt,
+};
+use shared::money::Fen;
+use tongka_server::ledger::{self, Kind};
+
+async fn plan(app: &TestApp, admin: &str, pay: i64, bonus: i64) -> TopUpPlan {
+    app.post("/api/hq/topup-plans")
+        .token(admin)
+        .json(&TopUpPlanInput {
+            pay: Fen(pay),
+            bonus: Fen(bonus),
+        })
+        .send()
+        .await
+        .ok()
+}
+
+async fn plan_topup(
+    app: &TestApp,
+    staff: &str,
+    phone: &str,
+    amount: i64,
+    plan_id: Option<i64>,
+) -> Reply {
+    let body = CounterTopUp {
+        member_phone: phone.into(),
+        amount: Fen(amount),
+        method: TopUpMethod::Card,
+        plan_id,
+    };
+    app.post("/api/staff/topups")
+        .token(staff)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&body)
+        .send()
+        .await
+}
+
+async fn set(app: &TestApp, token: &str, settings: &MoneySettings) -> Reply {
+    app.put("/api/hq/money-settings")
+        .token(token)
+        .json(settings)
+        .send()
+        .await
+}
+
+async fn wallet(app: &TestApp, store_id: i64) -> i64 {
+    let tx = tongka_server::db::begin_write(&app.db).await.expect("tx");
+    let id = ledger::account_id(&tx, app.brand_id, Kind::StoreWallet, store_id, 0)
+        .await
+        .expect("wallet account");
+    let sum = ledger::summed_balance(&tx, id).await.expect("wallet sum");
+    tx.commit().await.expect("commit");
+    sum.0
+}
+
+dual_test!(
+    a_plans_bonus_is_spent_after_principal_and_refunded_in_proportion,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let defaults: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(defaults.max_balance, Fen(CAP));
+        assert_eq!(defaults.bonus_settle_bp, 10_000);
+        set(
+            &app,
+            &shop.admin,
+            &MoneySettings {
+                bonus_settle_bp: 8_000,
+                ..defaults.clone()
+            },
+        )
+        .await
+        .ok::<MoneySettings>();
+        let p = plan(&app, &shop.admin, 10_000, 1_000).await;
+
+        // A plan fixes the price.
+        plan_topup(&app, &shop.clerk, &member.phone, 9_999, Some(p.id))
+            .await
+            .invalid("amount");
+        plan_topup(&app, &shop.clerk, &member.phone, 10_000, Some(p.id + 999))
+            .await
+            .invalid("plan_id");
+        let receipt: TopUpReceipt =
+            plan_topup(&app, &shop.clerk, &member.phone, 10_000, Some(p.id))
+                .await
+                .ok();
+        assert_eq!(
+            (receipt.amount, receipt.bonus, receipt.balance_after),
+            (Fen(10_000), Fen(1_000), Fen(11_000))
+        );
+        let b = balance(&app, &member.token).await;
+        assert_eq!((b.principal, b.bonus), (Fen(10_000), Fen(1_000)));
+
+        // Principal first, then bonus; the store gets the bonus part at 80 %.
+        let before = wallet(&app, shop.one.id).await;
+        let paid = pay_ok(&app, &member.token, shop.one.id, 10_500).await;
+        assert_eq!((paid.principal, paid.bonus), (Fen(10_000), Fen(500)));
+        assert_eq!(wallet(&app, shop.one.id).await - before, 10_000 + 400);
+
+        // Refunds come back in proportion and the store returns exactly what it got.
+        let first = refund_ok(&app, &shop.admin, paid.payment_id, 5_250).await;
+        assert_eq!((first.principal, first.bonus), (Fen(5_000), Fen(250)));
+        let rest = refund_ok(&app, &shop.admin, paid.payment_id, 5_250).await;
+        assert_eq!((rest.principal, rest.bonus), (Fen(5_000), Fen(250)));
+        assert_eq!(wallet(&app, shop.one.id).await, before);
+        let b = balance(&app, &member.token).await;
+        assert_eq!((b.principal, b.bonus), (Fen(10_000), Fen(1_000)));
+
+        // The history shows the top-up with its bonus.
+        let history = full_history(&app, &member.token, Some("topup")).await;
+        assert_eq!(history[0].amount, Fen(11_000));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    settings_bound_top_ups_and_payments_and_only_hq_admin_sets_them,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let defaults: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        let tight = MoneySettings {
+            max_balance: Fen(20_000),
+            max_payment: Fen(5_000),
+            ..defaults.clone()
+        };
+        set(&app, &shop.clerk, &tight)
+            .await
+            .error(403, ErrorCode::Forbidden);
+        set(&app, &shop.finance, &tight)
+            .await
+            .error(403, ErrorCode::Forbidden);
+        set(
+            &app,
+            &shop.admin,
+            &MoneySettings {
+                bonus_settle_bp: 10_001,
+                ..tight.clone()
+            },
+        )
+        .await
+        .invalid("bonus_settle_bp");
+        set(
+            &app,
+            &shop.admin,
+            &MoneySettings {
+                max_balance: Fen(0),
+                ..tight.clone()
+            },
+        )
+        .await
+        .invalid("max_balance");
+        set(&app, &shop.admin, &tight).await.ok::<MoneySettings>();
+        assert_eq!(balance(&app, &member.token).await.max_balance, Fen(20_000));
+
+        let refused = topup(&app, &shop.clerk, &member.phone, 20_001).await;
+        let error = refused.error(422, ErrorCode::BalanceLimit);
+        assert_eq!(error.params.get("max").map(String::as_str), Some("20000"));
+        topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
+        pay(&app, &member.token, shop.one.id, 5_001)
+            .await
+            .error(422, ErrorCode::AmountTooLarge);
+        pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+
+        // With custom amounts off, only plans can be sold.
+        set(
+            &app,
+            &shop.admin,
+            &MoneySettings {
+                allow_custom_topup: false,
+                ..tight.clone()
+            },
+        )
+        .await
+        .ok::<MoneySettings>();
+        topup(&app, &shop.clerk, &member.phone, 100)
+            .await
+            .invalid("plan_id");
+        let p = plan(&app, &shop.admin, 1_000, 0).await;
+        plan_topup(&app, &shop.clerk, &member.phone, 1_000, Some(p.id))
+            .await
+            .ok::<TopUpReceipt>();
+        assert_eq!(total(&app, &member.token).await, 16_000);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(plans_are_validated_and_can_be_withdrawn, |app| async move {
+    let shop = shop(&app).await;
+    let member = new_member(&app).await;
+    app.post("/api/hq/topup-plans")
+        .token(&shop.admin)
+        .json(&TopUpPlanInput {
+            pay: Fen(1_000),
+            bonus: Fen(1_001),
+        })
+        .send()
+        .await
+        .invalid("bonus");
+    app.post("/api/hq/topup-plans")
+        .token(&shop.admin)
+        .json(&TopUpPlanInput {
+            pay: Fen(0),
+            bonus: Fen(0),
+        })
+        .send()
+        .await
+        .invalid("pay");
+    app.post("/api/hq/topup-plans")
+        .token(&shop.manager)
+        .json(&TopUpPlanInput {
+            pay: Fen(1_000),
+            bonus: Fen(100),
+        })
+        .send()
+        .await
+        .error(403, ErrorCode::Forbidden);
+    let p = plan(&app, &shop.admin, 1_000, 100).await;
+    let offered: Vec<TopUpPlan> = app
+        .get("/api/member/topup-plans")
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    assert_eq!(offered, vec![p.clone()]);
+    let withdrawn: TopUpPlan = app
+        .post(&format!("/api/hq/topup-plans/{}/deactivate", p.id))
+        .token(&shop.admin)
+        .send()
+        .await
+        .ok();
+    assert!(!withdrawn.active);
+    let offered: Vec<TopUpPlan> = app
+        .get("/api/member/topup-plans")
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    assert!(offered.is_empty());
+    plan_topup(&app, &shop.clerk, &member.phone, 1_000, Some(p.id))
+        .await
+        .invalid("plan_id");
+    assert_eq!(total(&app, &member.token).await, 0);
+});
