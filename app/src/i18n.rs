@@ -216,6 +216,7 @@ catalogue! {
     KindTopup => "充值", "Top-up";
     KindPayment => "消费", "Payment";
     KindRefund => "退款", "Refund";
+    KindClose => "退卡", "Stored value closed";
     BalanceAfter => "余额", "Balance";
     PayTitle => "付款", "Pay";
     PayTo => "付款给", "Pay to";

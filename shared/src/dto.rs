@@ -574,3 +574,25 @@ pub struct TopUpPlanInput {
     /// What they get on top (≥ 0).
     pub bonus: Fen,
 }
+
+/// Close a member's stored value (退卡): principal paid back at the store's
+/// counter, unspent bonus clawed back.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CloseStoredValue {
+    /// Where the principal is paid back; a store manager's own store if absent.
+    #[serde(default)]
+    pub store_id: Option<i64>,
+}
+
+/// A closed stored value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredValueClosed {
+    /// Journal entry id.
+    pub entry_id: i64,
+    /// Principal paid back to the member.
+    pub principal_refunded: Fen,
+    /// Unspent bonus taken back.
+    pub bonus_clawed_back: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}

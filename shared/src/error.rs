@@ -99,6 +99,8 @@ pub enum ErrorCode {
     RefundTooLarge,
     /// The refund would overdraw the store wallet; HQ must do it; params: `available`.
     WalletShortfall,
+    /// There is no stored value to refund.
+    NothingToRefund,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -452,6 +454,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("门店钱包余额不足（可用 {a}），需总部处理")
             } else {
                 format!("The store wallet cannot cover this (available {a}); HQ must do it")
+            }
+        }
+        NothingToRefund => {
+            if zh {
+                "没有可退的储值余额".into()
+            } else {
+                "There is no stored value to refund".into()
             }
         }
         Internal => {

@@ -2,6 +2,7 @@
 //! history. Every movement goes through `ledger::post` inside
 //! `idempotency::run`.
 
+use crate::audit;
 use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
@@ -25,8 +26,8 @@ use sea_orm::{
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    BalanceView, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest, RefundReceipt,
-    RefundRequest, Role, TopUpReceipt,
+    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest,
+    RefundReceipt, RefundRequest, Role, StoredValueClosed, TopUpReceipt,
 };
 use shared::money::{Bp, Fen, quote, split_refund};
 use shared::validate::{self, mask_phone};
@@ -40,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/member/history", get(history))
         .route("/staff/topups", post(counter_topup))
         .route("/staff/payments/{id}/refunds", post(refund))
+        .route(
+            "/staff/members/{id}/close-stored-value",
+            post(close_stored_value),
+        )
 }
 
 fn positive(amount: Fen) -> AppResult<Fen> {
@@ -483,6 +488,92 @@ async fn refund(
     .await
 }
 
+/// Store manager (their store) or HQ (naming the store): close a member's
+/// stored value (退卡). The principal goes back the way counter top-ups came
+/// (cash at that store); the unspent bonus is clawed back.
+async fn close_stored_value(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(member_id): AppPath<i64>,
+    key: IdemKey,
+    AppJson(req): AppJson<CloseStoredValue>,
+) -> AppResult<Response> {
+    let store_id = match (caller.role, caller.staff.store_id, req.store_id) {
+        (Role::StoreManager, Some(own), None) => own,
+        (Role::StoreManager, Some(own), Some(asked)) if asked == own => own,
+        (Role::HqAdmin | Role::HqFinance, _, Some(asked)) => asked,
+        (Role::HqAdmin | Role::HqFinance, _, None) => {
+            return Err(AppError::invalid("store_id", "required"));
+        }
+        _ => return Err(AppError::forbidden()),
+    };
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("staff:{}", caller.staff.id),
+        route: "close",
+    };
+    let brand = caller.brand.clone();
+    let staff_id = caller.staff.id;
+    idempotency::run(&state.db, scope, key, &(member_id, &req), now, move |tx, op_id| {
+        Box::pin(async move {
+            let shop = store_in_brand(tx, brand.id, store_id).await.map_err(|_| AppError::invalid("store_id", "unknown"))?;
+            let m = member::Entity::find_by_id(member_id)
+                .filter(member::Column::BrandId.eq(brand.id))
+                .one(tx)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
+            if !funds.total().is_positive() {
+                return Err(unprocessable(ErrorCode::NothingToRefund));
+            }
+            let clearing = ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;
+            let expense = ledger::account_id(tx, brand.id, Kind::PromotionExpense, 0, now).await?;
+            let entry_id = posted(
+                ledger::post(
+                    tx,
+                    Entry {
+                        brand_id: brand.id,
+                        kind: "close",
+                        op_ref: format!("close:{op_id}"),
+                        store_id: Some(shop.id),
+                        member_id: Some(m.id),
+                        member_delta: Fen(-funds.total().0),
+                        member_balance_after: Some(Fen::ZERO),
+                        actor: format!("staff:{staff_id}"),
+                        business_date: ledger::business_date(&brand.time_zone, now),
+                        at: now,
+                        lines: vec![
+                            Line { account: funds.principal_id, keeps_balance: true, amount: Fen(-funds.principal.0) },
+                            Line { account: clearing, keeps_balance: false, amount: funds.principal },
+                            Line { account: funds.bonus_id, keeps_balance: true, amount: Fen(-funds.bonus.0) },
+                            Line { account: expense, keeps_balance: false, amount: funds.bonus },
+                        ],
+                    },
+                )
+                .await,
+            )?;
+            audit::record(
+                tx,
+                now,
+                brand.id,
+                Some(staff_id),
+                "member.close_stored_value",
+                format!("member #{} {}", m.id, mask_phone(&m.phone)),
+                serde_json::json!({ "principal": funds.principal.0, "bonus": funds.bonus.0, "store_id": shop.id }),
+            )
+            .await?;
+            Ok(StoredValueClosed {
+                entry_id,
+                principal_refunded: funds.principal,
+                bonus_clawed_back: funds.bonus,
+                at: rfc3339(now),
+            })
+        })
+    })
+    .await
+}
+
 #[derive(Deserialize)]
 struct HistoryQuery {
     after: Option<i64>,
@@ -496,9 +587,9 @@ async fn history(
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> AppResult<Json<Page<HistoryItem>>> {
     let kinds: Vec<&str> = match query.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k @ ("topup" | "payment" | "refund")) => vec![k],
+        Some(k @ ("topup" | "payment" | "refund" | "close")) => vec![k],
         Some(_) => return Err(AppError::invalid("kind", "unknown")),
-        None => vec!["topup", "payment", "refund"],
+        None => vec!["topup", "payment", "refund", "close"],
     };
     let mut q = journal_entry::Entity::find()
         .filter(journal_entry::Column::BrandId.eq(caller.brand.id))

@@ -261,3 +261,62 @@ dual_test!(plans_are_validated_and_can_be_withdrawn, |app| async move {
         .invalid("plan_id");
     assert_eq!(total(&app, &member.token).await, 0);
 });
+
+dual_test!(
+    closing_stored_value_pays_back_principal_and_claws_back_bonus,
+    |app| async move {
+        use shared::dto::{CloseStoredValue, StoredValueClosed};
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let p = plan(&app, &shop.admin, 10_000, 1_000).await;
+        plan_topup(&app, &shop.clerk, &member.phone, 10_000, Some(p.id))
+            .await
+            .ok::<TopUpReceipt>();
+        pay_ok(&app, &member.token, shop.one.id, 3_000).await;
+
+        let path = format!("/api/staff/members/{}/close-stored-value", member.id);
+        let close = |token: &str, key: &str, body: CloseStoredValue| {
+            app.post(&path)
+                .token(token)
+                .header(IDEMPOTENCY_KEY, key)
+                .json(&body)
+                .send()
+        };
+        close(&shop.clerk, &new_key(), CloseStoredValue::default())
+            .await
+            .error(403, ErrorCode::Forbidden);
+        close(&shop.admin, &new_key(), CloseStoredValue::default())
+            .await
+            .invalid("store_id");
+        assert_eq!(
+            total(&app, &member.token).await,
+            8_000,
+            "refused attempts change nothing"
+        );
+
+        let key = new_key();
+        let reply = close(&shop.manager, &key, CloseStoredValue::default()).await;
+        reply.status(201);
+        let closed: StoredValueClosed = reply.ok();
+        assert_eq!(
+            (closed.principal_refunded, closed.bonus_clawed_back),
+            (Fen(7_000), Fen(1_000))
+        );
+        let b = balance(&app, &member.token).await;
+        assert_eq!((b.principal, b.bonus), (Fen(0), Fen(0)));
+        let again: StoredValueClosed = close(&shop.manager, &key, CloseStoredValue::default())
+            .await
+            .ok();
+        assert_eq!(again, closed, "the same key replays the first answer");
+        let error = close(&shop.manager, &new_key(), CloseStoredValue::default()).await;
+        error.error(422, ErrorCode::NothingToRefund);
+
+        let history = full_history(&app, &member.token, None).await;
+        assert_eq!(history[0].kind, "close");
+        assert_eq!(
+            (history[0].amount, history[0].balance_after),
+            (Fen(-8_000), Fen(0))
+        );
+        assert_reconciled(&app).await;
+    }
+);

@@ -11,6 +11,7 @@ fn kind_text(kind: &str) -> T {
     match kind {
         "topup" => T::KindTopup,
         "refund" => T::KindRefund,
+        "close" => T::KindClose,
         _ => T::KindPayment,
     }
 }
