@@ -360,3 +360,113 @@ pub fn speak(text: &str) {
         synth.speak(&utterance);
     }
 }
+
+/// A keyset-paged list: the items loaded so far, the next cursor, and the
+/// loading / error state. Pages render [`Pager::is_empty`], the items, and
+/// [`PagerFooter`].
+pub struct Pager<T: Send + Sync + 'static> {
+    /// The items loaded so far, in server order.
+    pub items: RwSignal<Vec<T>>,
+    cursor: RwSignal<Option<i64>>,
+    loading: RwSignal<bool>,
+    loaded_once: RwSignal<bool>,
+    error: RwSignal<Option<Failure>>,
+    path: StoredValue<Box<dyn Fn(Option<i64>) -> String + Send + Sync>>,
+    token: StoredValue<Box<dyn Fn() -> Option<String> + Send + Sync>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Pager<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Pager<T> {}
+
+impl<T> Pager<T>
+where
+    T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    /// A pager reading `path(after)` with the token `token()`; loads page one.
+    pub fn new(
+        path: impl Fn(Option<i64>) -> String + Send + Sync + 'static,
+        token: impl Fn() -> Option<String> + Send + Sync + 'static,
+    ) -> Pager<T> {
+        let pager = Pager {
+            items: RwSignal::new(Vec::new()),
+            cursor: RwSignal::new(None),
+            loading: RwSignal::new(false),
+            loaded_once: RwSignal::new(false),
+            error: RwSignal::new(None),
+            path: StoredValue::new(Box::new(path)),
+            token: StoredValue::new(Box::new(token)),
+        };
+        pager.load(false);
+        pager
+    }
+
+    /// Loads the next page (`more`) or starts again from the first.
+    pub fn load(self, more: bool) {
+        let after = if more {
+            self.cursor.get_untracked()
+        } else {
+            None
+        };
+        let path = self.path.with_value(|p| p(after));
+        let token = self.token.with_value(|t| t());
+        self.loading.set(true);
+        self.error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = crate::api::get::<shared::dto::Page<T>>(&path, token).await;
+            self.loading.set(false);
+            self.loaded_once.set(true);
+            match result {
+                Ok(page) => {
+                    if more {
+                        self.items.update(|v| v.extend(page.items));
+                    } else {
+                        self.items.set(page.items);
+                    }
+                    self.cursor.set(page.next_cursor);
+                }
+                Err(f) => self.error.set(Some(f)),
+            }
+        });
+    }
+
+    /// Loaded, nothing there, nothing wrong: show the empty state.
+    pub fn is_empty(self) -> bool {
+        self.items.with(Vec::is_empty)
+            && self.loaded_once.get()
+            && !self.loading.get()
+            && self.error.get().is_none()
+    }
+}
+
+/// Under a paged list: loading, the error with a retry, "load more", or
+/// (with `show_end`) "no more".
+#[component]
+pub fn PagerFooter<I>(pager: Pager<I>, #[prop(optional)] show_end: bool) -> impl IntoView
+where
+    I: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    move || {
+        if pager.loading.get() {
+            view! { <Loading/> }.into_any()
+        } else if let Some(f) = pager.error.get() {
+            let more = pager.cursor.get_untracked().is_some();
+            view! { <ErrorState failure=f on_retry=move |_| pager.load(more)/> }.into_any()
+        } else if pager.cursor.get().is_some() {
+            view! {
+                <div class="form-actions">
+                    <button class="btn btn-default" id="load-more" on:click=move |_| pager.load(true)>{tr(T::LoadMore)}</button>
+                </div>
+            }
+            .into_any()
+        } else if show_end && !pager.items.with(Vec::is_empty) {
+            view! { <p class="state">{tr(T::NoMore)}</p> }.into_any()
+        } else {
+            ().into_any()
+        }
+    }
+}

@@ -76,6 +76,10 @@ pub async fn account_id(
     owner_id: i64,
     now: i64,
 ) -> Result<i64, DbErr> {
+    // Nearly always the account exists: one read, and the insert only once.
+    if let Some(id) = find_account(tx, brand_id, kind, owner_id).await? {
+        return Ok(id);
+    }
     let am = account::ActiveModel {
         brand_id: Set(brand_id),
         kind: Set(kind.as_str().into()),
@@ -84,6 +88,7 @@ pub async fn account_id(
         created_at: Set(now),
         ..Default::default()
     };
+    // A concurrent first use may insert it too: the unique index keeps one.
     account::Entity::insert(am)
         .on_conflict(
             OnConflict::columns([
@@ -96,15 +101,24 @@ pub async fn account_id(
         )
         .exec_without_returning(tx)
         .await?;
+    find_account(tx, brand_id, kind, owner_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("account {} {owner_id}", kind.as_str())))
+}
+
+async fn find_account(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    kind: Kind,
+    owner_id: i64,
+) -> Result<Option<i64>, DbErr> {
     let found = account::Entity::find()
         .filter(account::Column::BrandId.eq(brand_id))
         .filter(account::Column::Kind.eq(kind.as_str()))
         .filter(account::Column::OwnerId.eq(owner_id))
         .one(tx)
         .await?;
-    found
-        .map(|a| a.id)
-        .ok_or_else(|| DbErr::RecordNotFound(format!("account {} {owner_id}", kind.as_str())))
+    Ok(found.map(|a| a.id))
 }
 
 /// A member's two accounts and their balances, read under the member's lock

@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod ledger;
 pub mod migration;
+pub mod paging;
 pub mod password;
 pub mod routes;
 pub mod seed;

@@ -1,6 +1,7 @@
 //! Brands, regions, stores, staff, members, sessions, SMS codes and sends,
 //! the notification outbox and the audit log.
 
+use super::{index, n, table};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -10,27 +11,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0001_foundation"
     }
-}
-
-fn n(name: &'static str) -> Alias {
-    Alias::new(name)
-}
-
-fn table(name: &'static str) -> TableCreateStatement {
-    Table::create()
-        .table(n(name))
-        .if_not_exists()
-        .col(big_pk_auto(n("id")))
-        .take()
-}
-
-fn index(name: &'static str, on: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(n(on)).if_not_exists();
-    for c in cols {
-        i.col(n(c));
-    }
-    i.take()
 }
 
 #[async_trait::async_trait]

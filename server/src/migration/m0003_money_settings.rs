@@ -1,5 +1,6 @@
 //! HQ's money settings per brand and its top-up plans (pay X get Y).
 
+use super::n;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -9,10 +10,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m0003_money_settings"
     }
-}
-
-fn n(name: &'static str) -> Alias {
-    Alias::new(name)
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,7 @@
 //! Schema migrations, run at start (`serve`) and by the `migrate` subcommand.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::big_pk_auto;
 
 mod m0001_foundation;
 mod m0002_ledger;
@@ -18,4 +19,28 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_money_settings::Migration),
         ]
     }
+}
+
+/// A name in the schema.
+fn n(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
+/// A table with a `BIGINT` auto-increment `id` primary key.
+fn table(name: &'static str) -> TableCreateStatement {
+    Table::create()
+        .table(n(name))
+        .if_not_exists()
+        .col(big_pk_auto(n("id")))
+        .take()
+}
+
+/// An index named `name` on `on (cols…)`.
+fn index(name: &'static str, on: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(n(on)).if_not_exists();
+    for c in cols {
+        i.col(n(c));
+    }
+    i.take()
 }

@@ -4,7 +4,7 @@ use crate::auth::{RoleSet, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::{audit_log, staff};
 use crate::error::{AppQuery, AppResult};
-use crate::routes::members_admin::PAGE_SIZE;
+use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -40,17 +40,12 @@ async fn list(
     if let Some(after) = query.after {
         q = q.filter(audit_log::Column::Id.lt(after));
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(audit_log::Column::Id)
         .limit(PAGE_SIZE + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let (rows, next_cursor) = split_page(rows, |r| r.id);
     let names: HashMap<i64, String> = staff::Entity::find()
         .filter(staff::Column::BrandId.eq(caller.brand.id))
         .all(&state.db)

@@ -6,6 +6,7 @@ use crate::clock::rfc3339;
 use crate::db::begin_write;
 use crate::entity::{member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
+use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -20,9 +21,6 @@ use serde_json::json;
 use shared::dto::{MemberListItem, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
-
-/// Items per page.
-pub const PAGE_SIZE: u64 = 20;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -67,17 +65,12 @@ async fn list(
     if let Some(after) = query.after {
         q = q.filter(member::Column::Id.lt(after));
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(member::Column::Id)
         .limit(PAGE_SIZE + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|m| m.id)
-    } else {
-        None
-    };
+    let (rows, next_cursor) = split_page(rows, |r| r.id);
     let stores: HashMap<i64, String> = store::Entity::find()
         .filter(store::Column::BrandId.eq(caller.brand.id))
         .all(&state.db)

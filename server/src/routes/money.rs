@@ -10,8 +10,8 @@ use crate::entity::{journal_entry, member, payment, store, topup_plan};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
+use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
-use crate::routes::members_admin::PAGE_SIZE;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
 use axum::extract::State;
@@ -598,17 +598,12 @@ async fn history(
     if let Some(after) = query.after {
         q = q.filter(journal_entry::Column::Id.lt(after));
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(journal_entry::Column::Id)
         .limit(PAGE_SIZE + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let (rows, next_cursor) = split_page(rows, |r| r.id);
     let names = store_names(&state, caller.brand.id).await?;
     let items = rows
         .into_iter()

@@ -5,8 +5,8 @@ use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::{member, payment, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
+use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
-use crate::routes::members_admin::PAGE_SIZE;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -97,53 +97,20 @@ async fn payments(
     caller: StaffCaller<AnyStaff>,
     AppQuery(query): AppQuery<PaymentsQuery>,
 ) -> AppResult<Json<Page<PaymentListItem>>> {
-    let stores: HashMap<i64, store::Model> = store::Entity::find()
-        .filter(store::Column::BrandId.eq(caller.brand.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|s| caller.covers_store(s.id, s.region_id))
-        .map(|s| (s.id, s))
-        .collect();
+    let stores = scope_stores(&state, &caller).await?;
     let mut q = payment::Entity::find()
         .filter(payment::Column::BrandId.eq(caller.brand.id))
         .filter(payment::Column::StoreId.is_in(stores.keys().copied().collect::<Vec<_>>()));
     if let Some(after) = query.after {
         q = q.filter(payment::Column::Id.lt(after));
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(payment::Column::Id)
         .limit(PAGE_SIZE + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|p| p.id)
-    } else {
-        None
-    };
-    let member_ids: Vec<i64> = rows.iter().map(|p| p.member_id).collect();
-    let phones: HashMap<i64, String> = member::Entity::find()
-        .filter(member::Column::Id.is_in(member_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, mask_phone(&m.phone)))
-        .collect();
-    let items = rows
-        .into_iter()
-        .map(|p| PaymentListItem {
-            id: p.id,
-            store_name: stores
-                .get(&p.store_id)
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
-            member_phone_masked: phones.get(&p.member_id).cloned().unwrap_or_default(),
-            amount: Fen(p.amount),
-            refunded: Fen(p.refunded_principal + p.refunded_bonus),
-            at: rfc3339(p.created_at),
-        })
-        .collect();
+    let (rows, next_cursor) = split_page(rows, |r| r.id);
+    let items = list_items(&state, &stores, rows).await?;
     Ok(Json(Page { items, next_cursor }))
 }
 
@@ -236,6 +203,21 @@ async fn wait_receipts(
         .iter()
         .map(|p| p.amount - p.refunded_principal - p.refunded_bonus)
         .sum());
+    let items = list_items(&state, &stores, rows).await?;
+    Ok(Json(ReceiptFeed {
+        items,
+        last_id,
+        today_total,
+        today_count: today.len() as i64,
+    }))
+}
+
+/// Payments as the merchant app lists them: store name and masked phone.
+async fn list_items(
+    state: &AppState,
+    stores: &HashMap<i64, store::Model>,
+    rows: Vec<payment::Model>,
+) -> AppResult<Vec<PaymentListItem>> {
     let phones: HashMap<i64, String> = member::Entity::find()
         .filter(member::Column::Id.is_in(rows.iter().map(|p| p.member_id).collect::<Vec<_>>()))
         .all(&state.db)
@@ -243,7 +225,7 @@ async fn wait_receipts(
         .into_iter()
         .map(|m| (m.id, mask_phone(&m.phone)))
         .collect();
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|p| PaymentListItem {
             id: p.id,
@@ -256,11 +238,5 @@ async fn wait_receipts(
             refunded: Fen(p.refunded_principal + p.refunded_bonus),
             at: rfc3339(p.created_at),
         })
-        .collect();
-    Ok(Json(ReceiptFeed {
-        items,
-        last_id,
-        today_total,
-        today_count: today.len() as i64,
-    }))
+        .collect())
 }

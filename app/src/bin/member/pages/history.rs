@@ -2,9 +2,8 @@
 
 use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
-use shared::dto::{HistoryItem, Page};
-use tongka_app::api::{self, Failure};
-use tongka_app::components::{EmptyState, ErrorState, Loading, TopBar, local_time};
+use shared::dto::HistoryItem;
+use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
 fn kind_text(kind: &str) -> T {
@@ -22,42 +21,20 @@ pub fn HistoryPage() -> impl IntoView {
     require_login();
     let session = use_session();
     let kind = RwSignal::new(String::new());
-    let items = RwSignal::new(Vec::<HistoryItem>::new());
-    let cursor = RwSignal::new(None::<i64>);
-    let loading = RwSignal::new(false);
-    let loaded_once = RwSignal::new(false);
-    let error = RwSignal::new(None::<Failure>);
-    let load = move |more: bool| {
-        let after = if more { cursor.get_untracked() } else { None };
-        let k = kind.get_untracked();
-        loading.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let mut path = format!("/member/history?kind={k}");
+    let pager = Pager::<HistoryItem>::new(
+        move |after| {
+            let mut path = format!("/member/history?kind={}", kind.get_untracked());
             if let Some(a) = after {
                 path.push_str(&format!("&after={a}"));
             }
-            let result = api::get::<Page<HistoryItem>>(&path, session.current()).await;
-            loading.set(false);
-            loaded_once.set(true);
-            match result {
-                Ok(page) => {
-                    if more {
-                        items.update(|v| v.extend(page.items));
-                    } else {
-                        items.set(page.items);
-                    }
-                    cursor.set(page.next_cursor);
-                }
-                Err(f) => error.set(Some(f)),
-            }
-        });
-    };
-    load(false);
+            path
+        },
+        move || session.current(),
+    );
     let tab = move |value: &'static str, label: T| {
         view! {
             <button class="seg" class:seg-active=move || kind.get() == value
-                on:click=move |_| { kind.set(value.to_string()); cursor.set(None); load(false); }>
+                on:click=move |_| { kind.set(value.to_string()); pager.load(false); }>
                 {tr(label)}
             </button>
         }
@@ -72,8 +49,8 @@ pub fn HistoryPage() -> impl IntoView {
                 {tab("refund", T::KindRefund)}
             </div>
             {move || {
-                let list = items.get();
-                if list.is_empty() && loaded_once.get() && !loading.get() && error.get().is_none() {
+                let list = pager.items.get();
+                if pager.is_empty() {
                     return view! { <EmptyState/> }.into_any();
                 }
                 view! {
@@ -97,22 +74,7 @@ pub fn HistoryPage() -> impl IntoView {
                     </div>
                 }.into_any()
             }}
-            {move || {
-                if loading.get() {
-                    view! { <Loading/> }.into_any()
-                } else if let Some(f) = error.get() {
-                    let more = cursor.get_untracked().is_some();
-                    view! { <ErrorState failure=f on_retry=move |_| load(more)/> }.into_any()
-                } else if cursor.get().is_some() {
-                    view! {
-                        <div class="form-actions">
-                            <button class="btn btn-default" id="load-more" on:click=move |_| load(true)>{tr(T::LoadMore)}</button>
-                        </div>
-                    }.into_any()
-                } else {
-                    ().into_any()
-                }
-            }}
+            <PagerFooter pager=pager/>
         </section>
     }
 }

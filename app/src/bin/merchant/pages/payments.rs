@@ -3,11 +3,11 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{Page, PaymentListItem, RefundReceipt, RefundRequest, Role};
+use shared::dto::{PaymentListItem, RefundReceipt, RefundRequest, Role};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, ErrorState, Field, FieldState, Loading, TopBar, local_time, use_toast, yuan_rule,
+    EmptyState, Field, FieldState, Pager, PagerFooter, TopBar, local_time, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -16,38 +16,14 @@ use tongka_app::i18n::{T, tr, use_i18n};
 pub fn PaymentsPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
-    let items = RwSignal::new(Vec::<PaymentListItem>::new());
-    let cursor = RwSignal::new(None::<i64>);
-    let loading = RwSignal::new(false);
-    let loaded_once = RwSignal::new(false);
-    let error = RwSignal::new(None::<Failure>);
+    let pager = Pager::<PaymentListItem>::new(
+        |after| match after {
+            Some(a) => format!("/staff/payments?after={a}"),
+            None => "/staff/payments".to_string(),
+        },
+        move || ctx.token(),
+    );
     let refunding = RwSignal::new(None::<i64>);
-    let load = move |more: bool| {
-        let after = if more { cursor.get_untracked() } else { None };
-        loading.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let path = match after {
-                Some(a) => format!("/staff/payments?after={a}"),
-                None => "/staff/payments".to_string(),
-            };
-            let result = api::get::<Page<PaymentListItem>>(&path, ctx.token()).await;
-            loading.set(false);
-            loaded_once.set(true);
-            match result {
-                Ok(page) => {
-                    if more {
-                        items.update(|v| v.extend(page.items));
-                    } else {
-                        items.set(page.items);
-                    }
-                    cursor.set(page.next_cursor);
-                }
-                Err(f) => error.set(Some(f)),
-            }
-        });
-    };
-    load(false);
     let can_refund = move || {
         matches!(
             ctx.role(),
@@ -58,8 +34,8 @@ pub fn PaymentsPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || tr(T::Payments)().to_string()) back=true/>
         <section class="page">
             {move || {
-                let list = items.get();
-                if list.is_empty() && loaded_once.get() && !loading.get() && error.get().is_none() {
+                let list = pager.items.get();
+                if pager.is_empty() {
                     return view! { <EmptyState/> }.into_any();
                 }
                 view! {
@@ -80,28 +56,13 @@ pub fn PaymentsPage() -> impl IntoView {
                                         <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
                                     })}
                                 </div>
-                                {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); load(false); }/> })}
+                                {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); pager.load(false); }/> })}
                             }
                         }).collect_view()}
                     </div>
                 }.into_any()
             }}
-            {move || {
-                if loading.get() {
-                    view! { <Loading/> }.into_any()
-                } else if let Some(f) = error.get() {
-                    let more = cursor.get_untracked().is_some();
-                    view! { <ErrorState failure=f on_retry=move |_| load(more)/> }.into_any()
-                } else if cursor.get().is_some() {
-                    view! {
-                        <div class="form-actions">
-                            <button class="btn btn-default" id="load-more" on:click=move |_| load(true)>{tr(T::LoadMore)}</button>
-                        </div>
-                    }.into_any()
-                } else {
-                    ().into_any()
-                }
-            }}
+            <PagerFooter pager=pager/>
         </section>
     }
 }
