@@ -3,12 +3,10 @@
 use crate::clock::Clock;
 use crate::config::{Cli, Command, ServeArgs, redact_url};
 use crate::seed::{self, DEMO_MEMBERS, DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, NewBrand};
-use crate::sms::OutboxSms;
 use crate::state::AppState;
 use crate::{db, startup};
 use clap::Parser;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -108,19 +106,52 @@ async fn serve(
     if !args.site_dir.join("member/index.html").exists() {
         tracing::warn!(site_dir = %args.site_dir.display(), "apps not built; run `cargo xtask build` (the API still works)");
     }
-    let state = AppState {
-        db: conn,
-        clock,
-        limits: args.limits.clone(),
-        sms: Arc::new(OutboxSms),
-        trust_forwarded_for: args.trust_forwarded_for,
-    };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", loopback_if_unspecified(addr)));
+    let public_url = public_url.trim_end_matches('/').to_string();
+    let mut state = AppState::new(
+        conn,
+        clock,
+        args.limits.clone(),
+        &public_url,
+        args.gateway_url.as_deref(),
+        args.gateway_key.as_bytes(),
+    )?;
+    state.trust_forwarded_for = args.trust_forwarded_for;
+    if state.sandbox.is_some() {
+        tracing::warn!(
+            "payments go through the built-in SANDBOX gateway (no real money); set TONGKA_GATEWAY_URL for a real one"
+        );
+    }
     print_welcome(addr, args.seed_demo);
+    // Lost callbacks, expired orders and queued refunds are settled by
+    // querying the gateway every few seconds.
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::topup_orders::sweep(&sweeper).await {
+                tracing::warn!("gateway sweep failed: {e:?}");
+            }
+        }
+    });
     let app = startup::app(state, &args.site_dir);
     startup::serve(listener, app, startup::shutdown_signal()).await?;
     Ok(())
+}
+
+/// `0.0.0.0:p` → `127.0.0.1:p` (a URL needs a host to reach).
+fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
 }
 
 fn print_welcome(addr: std::net::SocketAddr, demo: bool) {

@@ -53,6 +53,21 @@ pub struct ServeArgs {
     /// Trust the first address of `X-Forwarded-For` (behind a reverse proxy only).
     #[arg(long, env = "TONGKA_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// How browsers and the payment gateway reach this server, e.g.
+    /// `https://pay.example.com`; by default `http://` + the listen address.
+    #[arg(long, env = "TONGKA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The payment gateway's API base. Unset: the built-in sandbox gateway
+    /// at `<public url>/sandbox/gateway` (no real money).
+    #[arg(long, env = "TONGKA_GATEWAY_URL")]
+    pub gateway_url: Option<String>,
+    /// The key requests and callbacks are signed with.
+    #[arg(
+        long,
+        env = "TONGKA_GATEWAY_KEY",
+        default_value = "sandbox-key-not-a-secret"
+    )]
+    pub gateway_key: String,
     #[command(flatten)]
     pub limits: Limits,
 }

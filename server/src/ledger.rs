@@ -33,6 +33,9 @@ pub enum Kind {
     PromotionExpense,
     /// The part of bonus-paid amounts the brand keeps (owner 0). Append-only.
     BonusIncome,
+    /// Money taken or paid back through the payment gateway (owner 0).
+    /// Append-only.
+    GatewayClearing,
 }
 
 impl Kind {
@@ -45,6 +48,7 @@ impl Kind {
             Kind::CounterClearing => "counter_clearing",
             Kind::PromotionExpense => "promotion_expense",
             Kind::BonusIncome => "bonus_income",
+            Kind::GatewayClearing => "gateway_clearing",
         }
     }
 
@@ -62,6 +66,7 @@ impl Kind {
             Kind::CounterClearing,
             Kind::PromotionExpense,
             Kind::BonusIncome,
+            Kind::GatewayClearing,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -221,6 +226,26 @@ pub struct Line {
     pub keeps_balance: bool,
     /// Signed amount.
     pub amount: Fen,
+}
+
+impl Line {
+    /// A line on an account that keeps a balance (a member's).
+    pub fn kept(account: i64, amount: Fen) -> Line {
+        Line {
+            account,
+            keeps_balance: true,
+            amount,
+        }
+    }
+
+    /// A line on an append-only account (a store's, the brand's).
+    pub fn append(account: i64, amount: Fen) -> Line {
+        Line {
+            account,
+            keeps_balance: false,
+            amount,
+        }
+    }
 }
 
 /// A journal entry to post.

@@ -20,6 +20,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: `/api/*`, `/m/*` (member app), `/biz/*` (merchant
 /// app), `/assets/*` (hashed, precompressed, cached for a year).
 pub fn app(state: AppState, site_dir: &Path) -> Router {
+    let sandbox = state.sandbox.clone();
     let api = routes::api()
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(localize_errors))
@@ -54,7 +55,11 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         .layer(no_cache())
         .service(ServeDir::new(site_dir.join("public")));
 
-    Router::new()
+    let mut router = Router::new();
+    if let Some(sandbox) = sandbox {
+        router = router.nest("/sandbox/gateway", crate::gateway::sandbox::router(sandbox));
+    }
+    router
         // `/api/` (trailing slash) is not inside the nest; answer it the same way.
         .route("/api/", axum::routing::any(|| async { AppError::not_found() }))
         .nest("/api", api)

@@ -365,6 +365,12 @@ pub struct BalanceView {
     pub total: Fen,
     /// The brand's cap on a member's balance.
     pub max_balance: Fen,
+    /// Whether the member has set a payment PIN.
+    #[serde(default)]
+    pub pin_set: bool,
+    /// Payments above this need the PIN.
+    #[serde(default)]
+    pub pin_above: Fen,
 }
 
 /// How a counter top-up was taken.
@@ -418,6 +424,10 @@ pub struct PaymentRequest {
     pub store_id: i64,
     /// The bill in fen, before deductions.
     pub amount: Fen,
+    /// The member's 6-digit payment PIN, needed above the brand's PIN-free
+    /// limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
 }
 
 /// A completed payment.
@@ -439,6 +449,9 @@ pub struct PaymentReceipt {
     pub balance_after: Fen,
     /// When (RFC 3339).
     pub at: String,
+    /// The brand's channel link to offer now, if HQ set one.
+    #[serde(default)]
+    pub channel_url: Option<String>,
 }
 
 /// Refund part or all of a payment.
@@ -551,6 +564,30 @@ pub struct MoneySettings {
     pub bonus_settle_bp: u32,
     /// Whether top-ups of any amount are allowed besides the plans.
     pub allow_custom_topup: bool,
+    /// Stored-value payments above this need the member's payment PIN.
+    #[serde(default = "default_pin_above")]
+    pub pin_above: Fen,
+    /// The brand's channel (视频号) link offered after paying, if any.
+    #[serde(default)]
+    pub channel_url: Option<String>,
+}
+
+fn default_pin_above() -> Fen {
+    Fen(200_00)
+}
+
+impl Default for MoneySettings {
+    /// What a new brand starts with.
+    fn default() -> Self {
+        MoneySettings {
+            max_balance: Fen(5_000_00),
+            max_payment: Fen(5_000_00),
+            bonus_settle_bp: 10_000,
+            allow_custom_topup: true,
+            pin_above: default_pin_above(),
+            channel_url: None,
+        }
+    }
 }
 
 /// A top-up plan: pay `pay`, get `bonus` on top.
@@ -595,4 +632,62 @@ pub struct StoredValueClosed {
     pub bonus_clawed_back: Fen,
     /// When (RFC 3339).
     pub at: String,
+}
+
+/// Member: start a top-up through the payment gateway.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TopUpOrderRequest {
+    /// What the member pays (a plan's price, or any amount if HQ allows).
+    pub amount: Fen,
+    /// The plan, if one was picked.
+    #[serde(default)]
+    pub plan_id: Option<i64>,
+}
+
+/// Where a gateway order stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Waiting for the member to pay at the checkout.
+    Created,
+    /// Paid and credited.
+    Paid,
+    /// The last attempt failed; the member may try again.
+    Failed,
+    /// Closed unpaid (given up or expired).
+    Closed,
+    /// Paid, but sent back through the gateway (it would have passed the
+    /// balance cap).
+    Refunded,
+}
+
+/// A gateway top-up order as the member sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpOrderView {
+    /// Order id.
+    pub id: i64,
+    /// Our order number, as the gateway shows it.
+    pub order_no: String,
+    /// What the member pays.
+    pub amount: Fen,
+    /// The plan's bonus credited with it.
+    pub bonus: Fen,
+    /// Where it stands.
+    pub state: OrderState,
+    /// The gateway's hosted checkout (while it can still be paid).
+    pub checkout_url: Option<String>,
+    /// The member's balance after the credit (once paid).
+    pub balance_after: Option<Fen>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// Member: set or change the payment PIN (the current one when changing).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetPin {
+    /// The new 6-digit PIN.
+    pub pin: String,
+    /// The current PIN, when one is set.
+    #[serde(default)]
+    pub current: Option<String>,
 }

@@ -101,6 +101,18 @@ pub enum ErrorCode {
     WalletShortfall,
     /// There is no stored value to refund.
     NothingToRefund,
+    /// The payment gateway did not answer; nothing was charged.
+    GatewayUnavailable,
+    /// The gateway order is closed and can no longer be paid.
+    OrderClosed,
+    /// This payment needs the member's payment PIN; params: `above`.
+    PinRequired,
+    /// The payment PIN is wrong; params: `remaining` attempts.
+    WrongPin,
+    /// Too many wrong PINs; params: `retry_after` seconds.
+    PinLocked,
+    /// The member has not set a payment PIN yet; params: `above`.
+    PinNotSet,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -175,6 +187,10 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "max_payment" => ("单笔上限", "payment maximum"),
         "bonus_settle_bp" => ("赠送金结算比例", "bonus settlement rate"),
         "member_phone" => ("会员手机号", "member's phone"),
+        "pin" => ("支付密码", "payment PIN"),
+        "current" => ("当前支付密码", "current PIN"),
+        "pin_above" => ("免密额度", "PIN-free limit"),
+        "channel_url" => ("视频号链接", "channel link"),
         _ => return field,
     };
     match lang {
@@ -234,6 +250,15 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "amount_format" => ("应为金额，如 12.50", "must be an amount like 12.50"),
         "amount_fraction" => ("最多两位小数（分）", "can have at most two decimals (fen)"),
         "amount_positive" => ("必须大于 0", "must be more than zero"),
+        "pin_format" => ("应为 6 位数字", "must be 6 digits"),
+        "pin_weak" => (
+            "太简单（不能是相同或连续的数字）",
+            "is too easy to guess (no repeated or sequential digits)",
+        ),
+        "url_format" => (
+            "应为 https:// 开头的链接",
+            "must be a link starting with https://",
+        ),
         "amount_too_large" => ("过大", "is too large"),
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
@@ -461,6 +486,53 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "没有可退的储值余额".into()
             } else {
                 "There is no stored value to refund".into()
+            }
+        }
+        GatewayUnavailable => {
+            if zh {
+                "支付通道暂时不可用，未扣款，请稍后再试".into()
+            } else {
+                "The payment channel is unavailable; nothing was charged. Try again later".into()
+            }
+        }
+        OrderClosed => {
+            if zh {
+                "该订单已关闭，请重新下单".into()
+            } else {
+                "This order is closed; please start again".into()
+            }
+        }
+        PinRequired => {
+            let a = yuan(param(params, "above"));
+            if zh {
+                format!("超过 {a} 的付款需要输入支付密码")
+            } else {
+                format!("Payments above {a} need your payment PIN")
+            }
+        }
+        WrongPin => {
+            let r = param(params, "remaining");
+            if zh {
+                format!("支付密码错误，还可尝试 {r} 次")
+            } else {
+                format!("Wrong payment PIN; {r} attempts left")
+            }
+        }
+        PinLocked => {
+            let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
+            let wait = human_wait(secs, lang);
+            if zh {
+                format!("支付密码错误次数过多，请{wait}后再试")
+            } else {
+                format!("Too many wrong PINs; try again in {wait}")
+            }
+        }
+        PinNotSet => {
+            let a = yuan(param(params, "above"));
+            if zh {
+                format!("超过 {a} 的付款需要支付密码，请先在“我的”中设置")
+            } else {
+                format!("Payments above {a} need a payment PIN; set one under Me first")
             }
         }
         Internal => {

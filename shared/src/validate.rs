@@ -50,6 +50,39 @@ pub fn sms_code(value: &str) -> Result<String, Reason> {
 }
 
 /// A person's display name: 1–20 characters.
+/// A 6-digit payment PIN, not trivially guessable (all one digit, or a
+/// straight run like 123456 / 654321).
+pub fn pin(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("required");
+    }
+    let d = v.as_bytes();
+    if d.len() != 6 || !d.iter().all(u8::is_ascii_digit) {
+        return Err("pin_format");
+    }
+    let steps: Vec<i16> = d
+        .windows(2)
+        .map(|w| i16::from(w[1]) - i16::from(w[0]))
+        .collect();
+    if steps.iter().all(|s| *s == steps[0]) && steps[0].abs() <= 1 {
+        return Err("pin_weak");
+    }
+    Ok(v.to_string())
+}
+
+/// A channel link: `https://…`, at most 300 characters.
+pub fn https_url(value: &str) -> Result<String, Reason> {
+    let v = value.trim();
+    if v.len() > 300 {
+        return Err("too_long");
+    }
+    match v.strip_prefix("https://") {
+        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => Ok(v.to_string()),
+        _ => Err("url_format"),
+    }
+}
+
 pub fn person_name(value: &str) -> Result<String, Reason> {
     required_trimmed(value, 20)
 }
@@ -197,6 +230,25 @@ mod tests {
         assert_eq!(phone("1381234567"), Err("phone_format"));
         assert_eq!(phone("1381234567a"), Err("phone_format"));
         assert_eq!(phone(""), Err("required"));
+    }
+
+    #[test]
+    fn pins_are_six_digits_and_not_trivial() {
+        assert_eq!(pin(" 258014 "), Ok("258014".into()));
+        assert_eq!(pin("25801"), Err("pin_format"));
+        assert_eq!(pin("25801a"), Err("pin_format"));
+        assert_eq!(pin(""), Err("required"));
+        for weak in ["111111", "123456", "654321", "012345"] {
+            assert_eq!(pin(weak), Err("pin_weak"), "{weak}");
+        }
+        assert_eq!(pin("135791"), Ok("135791".into()));
+    }
+
+    #[test]
+    fn channel_links_are_https() {
+        assert!(https_url("https://channels.weixin.qq.com/x").is_ok());
+        assert_eq!(https_url("http://x.cn"), Err("url_format"));
+        assert_eq!(https_url("https://"), Err("url_format"));
     }
 
     #[test]

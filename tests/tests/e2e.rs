@@ -70,17 +70,19 @@ fn harness() -> &'static Harness {
             tongka_server::seed::seed_demo(&db, &Clock::System)
                 .await
                 .expect("seed demo");
-            let state = AppState {
-                db: db.clone(),
-                clock: Clock::System,
-                limits: Limits::default(),
-                sms: Arc::new(OutboxSms),
-                trust_forwarded_for: false,
-            };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
             let addr: SocketAddr = listener.local_addr().expect("addr");
+            let state = AppState::new(
+                db.clone(),
+                Clock::System,
+                Limits::default(),
+                &format!("http://{addr}"),
+                None,
+                b"e2e-gateway-key",
+            )
+            .expect("app state");
             let app = tongka_server::startup::app(state, &site);
             tokio::spawn(tongka_server::startup::serve(
                 listener,

@@ -10,6 +10,8 @@ pub struct Model {
     pub max_payment: i64,
     pub bonus_settle_bp: i32,
     pub allow_custom_topup: bool,
+    pub pin_above: i64,
+    pub channel_url: Option<String>,
     pub updated_at: i64,
 }
 

@@ -6,6 +6,7 @@ use sea_orm_migration::schema::big_pk_auto;
 mod m0001_foundation;
 mod m0002_ledger;
 mod m0003_money_settings;
+mod m0004_gateway;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_ledger::Migration),
             Box::new(m0003_money_settings::Migration),
+            Box::new(m0004_gateway::Migration),
         ]
     }
 }

@@ -10,7 +10,9 @@ pub mod members_admin;
 pub mod money;
 pub mod money_settings;
 pub mod pay_code;
+pub mod pin;
 pub mod public;
+pub mod self_topup;
 pub mod staff_admin;
 pub mod staff_auth;
 
@@ -27,4 +29,6 @@ pub fn api() -> Router<AppState> {
         .merge(money::router())
         .merge(money_settings::router())
         .merge(pay_code::router())
+        .merge(self_topup::router())
+        .merge(pin::router())
 }

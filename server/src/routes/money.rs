@@ -78,12 +78,14 @@ async fn balance(
 ) -> AppResult<Json<BalanceView>> {
     let (principal, bonus) =
         ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
-    let max_balance = settings(&state.db, caller.brand.id).await?.max_balance;
+    let rules = settings(&state.db, caller.brand.id).await?;
     Ok(Json(BalanceView {
         principal,
         bonus,
         total: Fen(principal.0 + bonus.0),
-        max_balance,
+        max_balance: rules.max_balance,
+        pin_set: super::pin::is_set(&state.db, caller.member.id).await?,
+        pin_above: rules.pin_above,
     }))
 }
 
@@ -103,6 +105,23 @@ async fn pay(
     };
     let brand = caller.brand.clone();
     let member_id = caller.member.id;
+    // Above HQ's PIN-free limit the PIN is checked first, in its own
+    // transaction, so wrong guesses count even though the payment is then
+    // refused. It is asked for only when the payment could go through
+    // (a valid amount the member can cover); the payment itself refuses any
+    // PIN-less payment above the limit.
+    let rules = settings(&state.db, brand.id).await?;
+    let mut pin_ok = false;
+    let payable = quote(req.amount, Bp::FULL).payable;
+    if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
+        let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
+        if principal.0 + bonus.0 >= payable.0 {
+            super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
+            pin_ok = true;
+        }
+    }
+    // The PIN is not part of the request's identity (nor stored).
+    let req = PaymentRequest { pin: None, ..req };
     idempotency::run(&state.db, scope, key, &req, now, move |tx, _| {
         Box::pin(async move {
             let amount = positive(req.amount)?;
@@ -122,6 +141,9 @@ async fn pay(
                 return Err(
                     unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0)
                 );
+            }
+            if q.payable > rules.pin_above && !pin_ok {
+                return Err(unprocessable(ErrorCode::PinRequired).with("above", rules.pin_above.0));
             }
             let from_principal = Fen(funds.principal.0.min(q.payable.0));
             let from_bonus = Fen(q.payable.0 - from_principal.0);
@@ -196,6 +218,7 @@ async fn pay(
                 bonus: from_bonus,
                 balance_after: after,
                 at: rfc3339(now),
+                channel_url: rules.channel_url,
             })
         })
     })

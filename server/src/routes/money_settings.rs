@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The brand's settings, or the defaults (¥5,000 cap and maximum, bonus
-/// settled to the store at 100 %, custom top-ups allowed).
+/// settled to the store at 100 %, custom top-ups allowed, PIN above ¥200).
 pub async fn settings(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<MoneySettings> {
     let row = money_settings::Entity::find_by_id(brand_id)
         .one(conn)
@@ -44,13 +44,10 @@ pub async fn settings(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<M
             max_payment: Fen(r.max_payment),
             bonus_settle_bp: u32::try_from(r.bonus_settle_bp).unwrap_or(10_000),
             allow_custom_topup: r.allow_custom_topup,
+            pin_above: Fen(r.pin_above),
+            channel_url: r.channel_url,
         },
-        None => MoneySettings {
-            max_balance: Fen(500_000),
-            max_payment: Fen(500_000),
-            bonus_settle_bp: 10_000,
-            allow_custom_topup: true,
-        },
+        None => MoneySettings::default(),
     })
 }
 
@@ -83,6 +80,19 @@ async fn write(
     if req.bonus_settle_bp > 10_000 {
         return Err(AppError::invalid("bonus_settle_bp", "rate_range"));
     }
+    if req.pin_above.0 < 0 {
+        return Err(AppError::invalid("pin_above", "amount_format"));
+    }
+    if req.pin_above > CEILING {
+        return Err(AppError::invalid("pin_above", "amount_too_large"));
+    }
+    let channel_url = match req.channel_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => Some(
+            shared::validate::https_url(url).map_err(|r| AppError::invalid("channel_url", r))?,
+        ),
+    };
+    let req = MoneySettings { channel_url, ..req };
     let tx = begin_write(&state.db).await?;
     let now = state.clock.now_ms();
     let row = money_settings::ActiveModel {
@@ -91,6 +101,8 @@ async fn write(
         max_payment: Set(req.max_payment.0),
         bonus_settle_bp: Set(req.bonus_settle_bp as i32),
         allow_custom_topup: Set(req.allow_custom_topup),
+        pin_above: Set(req.pin_above.0),
+        channel_url: Set(req.channel_url.clone()),
         updated_at: Set(now),
     };
     money_settings::Entity::insert(row)
@@ -101,6 +113,8 @@ async fn write(
                     money_settings::Column::MaxPayment,
                     money_settings::Column::BonusSettleBp,
                     money_settings::Column::AllowCustomTopup,
+                    money_settings::Column::PinAbove,
+                    money_settings::Column::ChannelUrl,
                     money_settings::Column::UpdatedAt,
                 ])
                 .to_owned(),

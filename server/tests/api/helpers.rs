@@ -28,7 +28,6 @@ use tongka_server::clock::Clock;
 use tongka_server::config::Limits;
 use tongka_server::entity::{member, notification};
 use tongka_server::seed::{NewBrand, create_brand};
-use tongka_server::sms::OutboxSms;
 use tongka_server::state::AppState;
 
 use crate::databases::{database, process_dir};
@@ -150,6 +149,8 @@ pub struct TestApp {
     pub slug: String,
     /// Its id.
     pub brand_id: i64,
+    /// The server's state (its gateway, for sweeps).
+    pub state: AppState,
 }
 
 /// A random lowercase hex string of `n` characters.
@@ -205,19 +206,21 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
     let clock = Clock::manual(start_instant());
     let slug = format!("t-{}", random_hex(12));
     let brand_id = new_brand(&db, &clock, &slug).await;
-    let state = AppState {
-        db: db.clone(),
-        clock: clock.clone(),
-        limits,
-        sms: std::sync::Arc::new(OutboxSms),
-        trust_forwarded_for: false,
-    };
-    let site_dir = process_dir().join("no-site");
-    let router = tongka_server::startup::app(state, &site_dir);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a port");
     let port = listener.local_addr().expect("the bound address").port();
+    let state = AppState::new(
+        db.clone(),
+        clock.clone(),
+        limits,
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        GATEWAY_KEY.as_bytes(),
+    )
+    .expect("building the app state");
+    let site_dir = process_dir().join("no-site");
+    let router = tongka_server::startup::app(state.clone(), &site_dir);
     runtime().spawn(tongka_server::startup::serve(
         listener,
         router,
@@ -231,8 +234,12 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
         db,
         slug,
         brand_id,
+        state,
     }
 }
+
+/// The sandbox gateway's signing key in tests.
+pub const GATEWAY_KEY: &str = "test-gateway-key";
 
 async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i64 {
     let new = NewBrand {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use shared::ErrorCode;
 use shared::dto::{
     BalanceView, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest, RefundReceipt,
-    RefundRequest, Role, StoreView, TopUpMethod, TopUpReceipt,
+    RefundRequest, Role, SetPin, StoreView, TopUpMethod, TopUpReceipt,
 };
 use shared::money::{Fen, Quote};
 use std::collections::BTreeMap;
@@ -87,6 +87,22 @@ pub async fn new_member(app: &TestApp) -> Member {
     }
 }
 
+/// The payment PIN test members set when they pay above the PIN-free limit.
+pub const TEST_PIN: &str = "258014";
+
+/// Sets the member's payment PIN to [`TEST_PIN`].
+pub async fn set_pin(app: &TestApp, member: &Member) {
+    app.put("/api/member/pin")
+        .token(&member.token)
+        .json(&SetPin {
+            pin: TEST_PIN.into(),
+            current: None,
+        })
+        .send()
+        .await
+        .status(204);
+}
+
 /// A cash top-up body.
 pub fn topup_body(phone: &str, amount: i64) -> CounterTopUp {
     CounterTopUp {
@@ -139,6 +155,7 @@ pub async fn pay_with_key(
         .json(&PaymentRequest {
             store_id,
             amount: Fen(amount),
+            pin: Some(TEST_PIN.into()),
         })
         .send()
         .await
@@ -298,6 +315,8 @@ dual_test!(
                 bonus: Fen(0),
                 total: Fen(0),
                 max_balance: Fen(CAP),
+                pin_set: false,
+                pin_above: Fen(20_000),
             },
             "a new member has nothing yet"
         );
@@ -318,6 +337,8 @@ dual_test!(
                 bonus: Fen(0),
                 total: Fen(10_000),
                 max_balance: Fen(CAP),
+                pin_set: false,
+                pin_above: Fen(20_000),
             }
         );
 
@@ -522,6 +543,7 @@ dual_test!(
         let body = |store_id: i64, amount: i64| PaymentRequest {
             store_id,
             amount: Fen(amount),
+            pin: None,
         };
         let cases: Vec<(&str, Req, u16, ErrorCode, &str)> = vec![
             (
@@ -872,7 +894,9 @@ dual_test!(
             .await
             .error(422, ErrorCode::BalanceLimit);
         assert_eq!(error.params, params(&[("max", "500000"), ("room", "0")]));
-        // A payment of exactly the per-payment maximum goes through.
+        // A payment of exactly the per-payment maximum goes through (with
+        // the PIN, as it is above the PIN-free limit).
+        set_pin(&app, &member).await;
         let paid = pay_ok(&app, &member.token, shop.two.id, CAP).await;
         assert_eq!(paid.balance_after, Fen(0));
         assert_eq!(total(&app, &member.token).await, 0);
@@ -1242,6 +1266,9 @@ struct Paid {
 async fn run_model(app: TestApp, seed: u64) {
     let shop = shop(&app).await;
     let members = [new_member(&app).await, new_member(&app).await];
+    for m in &members {
+        set_pin(&app, m).await;
+    }
     let stores = [shop.one.id, shop.two.id];
     let managers = [shop.manager.clone(), shop.manager_two.clone()];
     let counter = [

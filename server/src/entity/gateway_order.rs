@@ -1,0 +1,33 @@
+//! An order we sent to the payment gateway (a member's self top-up).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "gateway_orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub brand_id: i64,
+    pub member_id: i64,
+    pub purpose: String,
+    pub order_no: String,
+    pub amount: i64,
+    pub bonus: i64,
+    pub plan_id: Option<i64>,
+    pub state: String,
+    pub txn_id: Option<String>,
+    pub checkout_url: Option<String>,
+    pub idem_key: String,
+    pub body_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub paid_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub last_query_at: Option<i64>,
+    pub late: bool,
+    pub refunded: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,279 @@
+//! Member self top-up through the payment gateway, and the gateway's
+//! callback. The order logic lives in `topup_orders`.
+
+use crate::auth::{ActiveMember, MemberCaller, digest};
+use crate::entity::{gateway_order, topup_plan};
+use crate::error::{AppError, AppJson, AppPath, AppResult};
+use crate::gateway::CreateOrder;
+use crate::idempotency::IdemKey;
+use crate::ledger;
+use crate::routes::money_settings::settings;
+use crate::state::AppState;
+use crate::topup_orders::{self, ORDER_TTL_MS, is_open, state as order_state, view};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use shared::ErrorCode;
+use shared::dto::{TopUpOrderRequest, TopUpOrderView};
+use shared::money::Fen;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/member/topups", post(start))
+        .route("/member/topups/{id}", get(status))
+        .route("/member/topups/{id}/close", post(give_up))
+        .route("/gateway/notify", post(notify))
+}
+
+/// A member's order, or 404.
+async fn own_order(
+    state: &AppState,
+    caller: &MemberCaller,
+    id: i64,
+) -> AppResult<gateway_order::Model> {
+    gateway_order::Entity::find_by_id(id)
+        .filter(gateway_order::Column::BrandId.eq(caller.brand.id))
+        .filter(gateway_order::Column::MemberId.eq(caller.member.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// Member (not frozen): start a top-up; answers the order with its hosted
+/// checkout. Idempotent on the `Idempotency-Key`: the same key and body give
+/// the same order (and create it at the gateway if that failed before).
+async fn start(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+    key: IdemKey,
+    AppJson(req): AppJson<TopUpOrderRequest>,
+) -> AppResult<Response> {
+    let hash = digest(&serde_json::to_string(&req).map_err(anyhow::Error::from)?);
+    let by_key = || {
+        gateway_order::Entity::find()
+            .filter(gateway_order::Column::BrandId.eq(caller.brand.id))
+            .filter(gateway_order::Column::MemberId.eq(caller.member.id))
+            .filter(gateway_order::Column::IdemKey.eq(&key.0))
+    };
+    let order = match by_key().one(&state.db).await? {
+        Some(o) => o,
+        None => {
+            let (amount, bonus, plan_id) = validate(&state, &caller, &req).await?;
+            let now = state.clock.now_ms();
+            let order_no = format!(
+                "TK{}{}",
+                crate::clock::to_utc(now).format("%Y%m%d"),
+                &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+            );
+            gateway_order::Entity::insert(gateway_order::ActiveModel {
+                brand_id: Set(caller.brand.id),
+                member_id: Set(caller.member.id),
+                purpose: Set("topup".into()),
+                order_no: Set(order_no),
+                amount: Set(amount.0),
+                bonus: Set(bonus.0),
+                plan_id: Set(plan_id),
+                state: Set(order_state::CREATED.into()),
+                txn_id: Set(None),
+                checkout_url: Set(None),
+                idem_key: Set(key.0.clone()),
+                body_hash: Set(hash.clone()),
+                created_at: Set(now),
+                expires_at: Set(now + ORDER_TTL_MS),
+                paid_at: Set(None),
+                closed_at: Set(None),
+                last_query_at: Set(None),
+                late: Set(false),
+                refunded: Set(0),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    gateway_order::Column::BrandId,
+                    gateway_order::Column::MemberId,
+                    gateway_order::Column::IdemKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&state.db)
+            .await?;
+            by_key()
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("top-up order vanished")))?
+        }
+    };
+    if order.body_hash != hash {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyKeyReused,
+        ));
+    }
+    let order = ensure_checkout(&state, &caller, order).await?;
+    Ok((StatusCode::CREATED, Json(view(&state.db, &order).await?)).into_response())
+}
+
+/// Amount, bonus and plan of a valid request.
+async fn validate(
+    state: &AppState,
+    caller: &MemberCaller,
+    req: &TopUpOrderRequest,
+) -> AppResult<(Fen, Fen, Option<i64>)> {
+    if !req.amount.is_positive() {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
+    let rules = settings(&state.db, caller.brand.id).await?;
+    let bonus = match req.plan_id {
+        Some(id) => {
+            let plan = topup_plan::Entity::find_by_id(id)
+                .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
+                .filter(topup_plan::Column::Active.eq(true))
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::invalid("plan_id", "unknown"))?;
+            if plan.pay_amount != req.amount.0 {
+                return Err(AppError::invalid("amount", "plan_amount"));
+            }
+            Fen(plan.bonus_amount)
+        }
+        None if rules.allow_custom_topup => Fen::ZERO,
+        None => return Err(AppError::invalid("plan_id", "required")),
+    };
+    let (principal, held_bonus) =
+        ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
+    let total = Fen(principal.0 + held_bonus.0);
+    let fits = total
+        .checked_add(req.amount)
+        .and_then(|a| a.checked_add(bonus))
+        .is_some_and(|a| a <= rules.max_balance);
+    if !fits {
+        let room = Fen((rules.max_balance.0 - total.0).max(0));
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BalanceLimit)
+                .with("max", rules.max_balance.0)
+                .with("room", room.0),
+        );
+    }
+    Ok((req.amount, bonus, req.plan_id))
+}
+
+/// Creates the order at the gateway if that has not happened yet.
+async fn ensure_checkout(
+    state: &AppState,
+    caller: &MemberCaller,
+    order: gateway_order::Model,
+) -> AppResult<gateway_order::Model> {
+    if order.checkout_url.is_some() || !is_open(&order) {
+        return Ok(order);
+    }
+    let base = &state.public_url;
+    let create = CreateOrder {
+        merchant_id: state.gateway.merchant_id(order.brand_id),
+        order_no: order.order_no.clone(),
+        amount: order.amount,
+        description: format!("{} 会员充值", caller.brand.name),
+        notify_url: format!("{base}/api/gateway/notify"),
+        return_url: format!("{base}/m/{}/topup/{}", caller.brand.slug, order.id),
+        expires_at: order.expires_at,
+    };
+    let created = state.gateway.create(&create).await.map_err(|e| {
+        tracing::warn!(order = %order.order_no, "gateway create failed: {e}");
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::GatewayUnavailable,
+        )
+    })?;
+    gateway_order::Entity::update_many()
+        .col_expr(
+            gateway_order::Column::CheckoutUrl,
+            Expr::value(created.checkout_url.clone()),
+        )
+        .filter(gateway_order::Column::Id.eq(order.id))
+        .exec(&state.db)
+        .await?;
+    Ok(gateway_order::Model {
+        checkout_url: Some(created.checkout_url),
+        ..order
+    })
+}
+
+/// Member: where their order stands. While it is open and no callback has
+/// come, this asks the gateway (at most every 3 s), so a lost callback does
+/// not leave the member waiting.
+async fn status(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<TopUpOrderView>> {
+    let mut order = own_order(&state, &caller, id).await?;
+    let now = state.clock.now_ms();
+    let quiet = order.last_query_at.is_none_or(|t| now - t >= 3_000);
+    if is_open(&order) && order.checkout_url.is_some() && now - order.created_at >= 2_000 && quiet {
+        topup_orders::refresh(&state, &order).await?;
+        order = own_order(&state, &caller, id).await?;
+    }
+    Ok(Json(view(&state.db, &order).await?))
+}
+
+/// Member: give up an unpaid order (closed at the gateway first; if it was
+/// paid meanwhile, it is credited instead).
+async fn give_up(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<TopUpOrderView>> {
+    let order = own_order(&state, &caller, id).await?;
+    if is_open(&order) {
+        topup_orders::close(&state, &order).await?;
+    }
+    let order = own_order(&state, &caller, id).await?;
+    Ok(Json(view(&state.db, &order).await?))
+}
+
+fn gateway_answer(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+/// The gateway's signed callback. Checked for signature (constant time),
+/// timestamp and nonce, then for amount, order and merchant against our
+/// record; applying it is idempotent, so duplicates and retries are safe.
+async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let now = state.clock.now_ms();
+    let (n, nonce) = match state.gateway.verify_callback(&headers, &body, now) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("gateway callback refused: {e:?}");
+            return gateway_answer(StatusCode::UNAUTHORIZED, "FAIL", "signature check failed");
+        }
+    };
+    match topup_orders::fresh_nonce(&state, &nonce).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("gateway callback replayed (nonce seen before)");
+            return gateway_answer(StatusCode::CONFLICT, "FAIL", "nonce already used");
+        }
+        Err(e) => {
+            tracing::error!("gateway callback: {e:?}");
+            return gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "FAIL", "try again");
+        }
+    }
+    match topup_orders::apply(&state, &n.trade).await {
+        Ok(()) => gateway_answer(StatusCode::OK, "SUCCESS", "OK"),
+        Err(AppError::Api { status, code, .. }) => {
+            tracing::warn!(order = %n.trade.order_no, ?code, "gateway callback not applied");
+            gateway_answer(status, "FAIL", "order not found or does not match")
+        }
+        Err(e) => {
+            tracing::error!(order = %n.trade.order_no, "gateway callback failed: {e:?}");
+            gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "FAIL", "try again")
+        }
+    }
+}

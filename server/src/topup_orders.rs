@@ -1,0 +1,431 @@
+//! Self top-up through the payment gateway: our side of each order.
+//!
+//! An order is `created` when the member starts it and goes to the gateway's
+//! hosted checkout. What the gateway says, by a signed callback or by our
+//! query, is applied by [`apply`]: a success credits the member exactly once
+//! (the order row is locked and moves only forward; the journal entry is
+//! unique on the order number), a failure never undoes a success, and a
+//! success that arrives after we closed the order still credits and is
+//! flagged `late`. A payment that would take the member past the brand's
+//! balance cap is refunded through the gateway instead of credited.
+//!
+//! Callbacks get lost, so [`sweep`] (run every few seconds by `serve`, and
+//! by tests) queries orders left open, closes expired ones at the gateway
+//! first (never just marking them unpaid), and sends queued refunds.
+
+use crate::db::{begin_write, lock_key};
+use crate::entity::{brand, gateway_nonce, gateway_order, gateway_refund, journal_entry};
+use crate::error::{AppError, AppResult};
+use crate::gateway::{GatewayError, RefundOrder, Trade, TradeState};
+use crate::ledger::{self, Entry, Kind, Line, PostError};
+use crate::routes::money_settings::settings;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use shared::ErrorCode;
+use shared::dto::{OrderState, TopUpOrderView};
+use shared::money::Fen;
+
+/// How long a checkout stays payable.
+pub const ORDER_TTL_MS: i64 = 15 * 60 * 1000;
+/// Orders older than this with no news are queried by the sweep.
+pub const QUERY_AFTER_MS: i64 = 60 * 1000;
+
+/// Stored order states.
+pub mod state {
+    /// At the checkout.
+    pub const CREATED: &str = "created";
+    /// Paid and credited.
+    pub const PAID: &str = "paid";
+    /// Last attempt failed.
+    pub const FAILED: &str = "failed";
+    /// Closed unpaid.
+    pub const CLOSED: &str = "closed";
+    /// Paid, but sent back (it would have passed the balance cap).
+    pub const REFUNDED: &str = "refunded";
+}
+
+/// Whether the order may still be paid at the checkout.
+pub fn is_open(o: &gateway_order::Model) -> bool {
+    o.state == state::CREATED || o.state == state::FAILED
+}
+
+/// The member's view of an order.
+pub async fn view(
+    conn: &impl ConnectionTrait,
+    o: &gateway_order::Model,
+) -> AppResult<TopUpOrderView> {
+    let balance_after = if o.state == state::PAID {
+        journal_entry::Entity::find()
+            .filter(journal_entry::Column::BrandId.eq(o.brand_id))
+            .filter(journal_entry::Column::Kind.eq("topup"))
+            .filter(journal_entry::Column::OpRef.eq(op_ref(o)))
+            .one(conn)
+            .await?
+            .and_then(|e| e.member_balance_after)
+            .map(Fen)
+    } else {
+        None
+    };
+    let state = match o.state.as_str() {
+        state::PAID => OrderState::Paid,
+        state::FAILED => OrderState::Failed,
+        state::CLOSED => OrderState::Closed,
+        state::REFUNDED => OrderState::Refunded,
+        _ => OrderState::Created,
+    };
+    Ok(TopUpOrderView {
+        id: o.id,
+        order_no: o.order_no.clone(),
+        amount: Fen(o.amount),
+        bonus: Fen(o.bonus),
+        state,
+        checkout_url: if is_open(o) {
+            o.checkout_url.clone()
+        } else {
+            None
+        },
+        balance_after,
+        created_at: crate::clock::rfc3339(o.created_at),
+    })
+}
+
+fn op_ref(o: &gateway_order::Model) -> String {
+    format!("gateway:{}", o.order_no)
+}
+
+/// Applies what the gateway says about a trade to our order.
+pub async fn apply(app: &AppState, trade: &Trade) -> AppResult<()> {
+    let order = gateway_order::Entity::find()
+        .filter(gateway_order::Column::OrderNo.eq(&trade.order_no))
+        .one(&app.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if trade.merchant_id != app.gateway.merchant_id(order.brand_id) || trade.amount != order.amount
+    {
+        tracing::error!(order = %order.order_no, ?trade, "gateway trade does not match our order");
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict).with("reason", "mismatch")
+        );
+    }
+    match trade.state {
+        TradeState::Success => credit(app, order.id, trade).await,
+        TradeState::Payerror => {
+            move_state(app, order.id, &[state::CREATED], state::FAILED).await?;
+            Ok(())
+        }
+        TradeState::Closed => {
+            move_state(
+                app,
+                order.id,
+                &[state::CREATED, state::FAILED],
+                state::CLOSED,
+            )
+            .await?;
+            Ok(())
+        }
+        TradeState::Notpay => Ok(()),
+    }
+}
+
+/// Moves an order between states with a compare-and-set.
+async fn move_state(app: &AppState, id: i64, from: &[&str], to: &str) -> AppResult<bool> {
+    let mut u = gateway_order::Entity::update_many()
+        .col_expr(gateway_order::Column::State, Expr::value(to))
+        .filter(gateway_order::Column::Id.eq(id))
+        .filter(gateway_order::Column::State.is_in(from.iter().copied()));
+    if to == state::CLOSED {
+        u = u.col_expr(
+            gateway_order::Column::ClosedAt,
+            Expr::value(app.clock.now_ms()),
+        );
+    }
+    Ok(u.exec(&app.db).await?.rows_affected == 1)
+}
+
+async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
+    let now = app.clock.now_ms();
+    let tx = begin_write(&app.db).await?;
+    lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
+    let o = gateway_order::Entity::find_by_id(order_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if o.state == state::PAID || o.state == state::REFUNDED {
+        // A duplicate or reordered callback, or a query after the callback.
+        return Ok(());
+    }
+    let late = o.state == state::CLOSED;
+    if late {
+        tracing::warn!(order = %o.order_no, "payment arrived after the order was closed; crediting it and flagging it");
+    }
+    let b = brand::Entity::find_by_id(o.brand_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let rules = settings(&tx, o.brand_id).await?;
+    let funds = ledger::lock_member(&tx, o.brand_id, o.member_id, now).await?;
+    let after = funds
+        .total()
+        .checked_add(Fen(o.amount))
+        .and_then(|a| a.checked_add(Fen(o.bonus)))
+        .filter(|a| *a <= rules.max_balance);
+    let mark = |to: &'static str| {
+        gateway_order::Entity::update_many()
+            .col_expr(gateway_order::Column::State, Expr::value(to))
+            .col_expr(
+                gateway_order::Column::TxnId,
+                Expr::value(trade.txn_id.clone()),
+            )
+            .col_expr(
+                gateway_order::Column::PaidAt,
+                Expr::value(trade.paid_at.unwrap_or(now)),
+            )
+            .col_expr(gateway_order::Column::Late, Expr::value(late))
+            .filter(gateway_order::Column::Id.eq(o.id))
+    };
+    let Some(after) = after else {
+        // Paid, but crediting it would pass the cap (another top-up landed
+        // meanwhile): send it all back the way it came.
+        tracing::warn!(order = %o.order_no, "top-up would pass the balance cap; refunding it through the gateway");
+        mark(state::REFUNDED).exec(&tx).await?;
+        queue_refund(&tx, &o, o.amount, "over_cap", now).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    mark(state::PAID).exec(&tx).await?;
+    let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
+    let expense = ledger::account_id(&tx, o.brand_id, Kind::PromotionExpense, 0, now).await?;
+    let posted = ledger::post(
+        &tx,
+        Entry {
+            brand_id: o.brand_id,
+            kind: "topup",
+            op_ref: op_ref(&o),
+            store_id: None,
+            member_id: Some(o.member_id),
+            member_delta: Fen(o.amount + o.bonus),
+            member_balance_after: Some(after),
+            actor: format!("member:{}", o.member_id),
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines: vec![
+                Line::append(clearing, Fen(-o.amount)),
+                Line::kept(funds.principal_id, Fen(o.amount)),
+                Line::append(expense, Fen(-o.bonus)),
+                Line::kept(funds.bonus_id, Fen(o.bonus)),
+            ],
+        },
+    )
+    .await;
+    match posted {
+        Ok(_) => {}
+        Err(PostError::Overdrawn) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "a top-up credit was refused by a debit guard"
+            )));
+        }
+        Err(PostError::Db(e)) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Queues a refund through the gateway, sent after commit by [`send_refunds`].
+pub async fn queue_refund(
+    tx: &impl ConnectionTrait,
+    o: &gateway_order::Model,
+    amount: i64,
+    reason: &str,
+    now: i64,
+) -> AppResult<()> {
+    gateway_order::Entity::update_many()
+        .col_expr(
+            gateway_order::Column::Refunded,
+            Expr::col(gateway_order::Column::Refunded).add(amount),
+        )
+        .filter(gateway_order::Column::Id.eq(o.id))
+        .exec(tx)
+        .await?;
+    gateway_refund::ActiveModel {
+        brand_id: Set(o.brand_id),
+        order_id: Set(o.id),
+        refund_no: Set(format!("R{}-{}", o.order_no, o.refunded + amount)),
+        amount: Set(amount),
+        state: Set("pending".into()),
+        reason: Set(reason.into()),
+        attempts: Set(0),
+        created_at: Set(now),
+        done_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// Asks the gateway where an open order stands and applies the answer.
+pub async fn refresh(app: &AppState, o: &gateway_order::Model) -> AppResult<()> {
+    gateway_order::Entity::update_many()
+        .col_expr(
+            gateway_order::Column::LastQueryAt,
+            Expr::value(app.clock.now_ms()),
+        )
+        .filter(gateway_order::Column::Id.eq(o.id))
+        .exec(&app.db)
+        .await?;
+    let merchant = app.gateway.merchant_id(o.brand_id);
+    match app.gateway.query(&merchant, &o.order_no).await {
+        Ok(trade) => apply(app, &trade).await,
+        Err(GatewayError::Refused { code, .. }) if code == "ORDER_NOT_FOUND" => {
+            // It never reached the gateway: once expired, it is closed.
+            if app.clock.now_ms() > o.expires_at {
+                move_state(app, o.id, &[state::CREATED, state::FAILED], state::CLOSED).await?;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(order = %o.order_no, "gateway query failed: {e}");
+            Ok(())
+        }
+    }
+}
+
+/// Closes an open order at the gateway first, then here. If the gateway says
+/// it was paid meanwhile, it is credited instead.
+pub async fn close(app: &AppState, o: &gateway_order::Model) -> AppResult<()> {
+    let merchant = app.gateway.merchant_id(o.brand_id);
+    match app.gateway.close(&merchant, &o.order_no).await {
+        Ok(trade) => apply(app, &trade).await,
+        Err(GatewayError::Refused { code, .. }) if code == "ORDER_NOT_FOUND" => {
+            move_state(app, o.id, &[state::CREATED, state::FAILED], state::CLOSED).await?;
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(order = %o.order_no, "gateway close failed: {e}");
+            Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::GatewayUnavailable,
+            ))
+        }
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Open orders queried.
+    pub queried: usize,
+    /// Expired orders closed (or found paid) at the gateway.
+    pub closed: usize,
+    /// Refunds the gateway confirmed.
+    pub refunds_sent: usize,
+}
+
+/// Resolves orders whose callback never came and sends queued refunds.
+/// Safe to run on several replicas at once: every step is idempotent.
+pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
+    let now = app.clock.now_ms();
+    let mut report = Sweep::default();
+    let open = gateway_order::Entity::find()
+        .filter(gateway_order::Column::State.is_in([state::CREATED, state::FAILED]))
+        .filter(gateway_order::Column::CreatedAt.lte(now - QUERY_AFTER_MS))
+        .order_by_asc(gateway_order::Column::Id)
+        .limit(200)
+        .all(&app.db)
+        .await?;
+    for o in open {
+        if now > o.expires_at {
+            if close(app, &o).await.is_ok() {
+                report.closed += 1;
+            }
+        } else {
+            refresh(app, &o).await?;
+            report.queried += 1;
+        }
+    }
+    report.refunds_sent = send_refunds(app).await?;
+    gateway_nonce::Entity::delete_many()
+        .filter(gateway_nonce::Column::CreatedAt.lt(now - 2 * crate::gateway::MAX_SKEW_MS))
+        .exec(&app.db)
+        .await?;
+    Ok(report)
+}
+
+/// Sends pending gateway refunds; each refund number is refunded once by the
+/// gateway however often it is sent.
+pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
+    let pending = gateway_refund::Entity::find()
+        .filter(gateway_refund::Column::State.eq("pending"))
+        .order_by_asc(gateway_refund::Column::Id)
+        .limit(200)
+        .all(&app.db)
+        .await?;
+    let mut sent = 0;
+    for r in pending {
+        let Some(o) = gateway_order::Entity::find_by_id(r.order_id)
+            .one(&app.db)
+            .await?
+        else {
+            continue;
+        };
+        let req = RefundOrder {
+            merchant_id: app.gateway.merchant_id(o.brand_id),
+            order_no: o.order_no.clone(),
+            refund_no: r.refund_no.clone(),
+            amount: r.amount,
+        };
+        let outcome = match app.gateway.refund(&req).await {
+            Ok(_) => Some("succeeded"),
+            Err(GatewayError::Refused { code, message }) => {
+                tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund; flagged for HQ");
+                Some("failed")
+            }
+            Err(GatewayError::Unreachable(e)) => {
+                tracing::warn!(refund = %r.refund_no, "gateway refund not confirmed: {e}; will retry");
+                None
+            }
+        };
+        let mut u = gateway_refund::Entity::update_many()
+            .col_expr(
+                gateway_refund::Column::Attempts,
+                Expr::col(gateway_refund::Column::Attempts).add(1),
+            )
+            .filter(gateway_refund::Column::Id.eq(r.id))
+            .filter(gateway_refund::Column::State.eq("pending"));
+        if let Some(done) = outcome {
+            u = u
+                .col_expr(gateway_refund::Column::State, Expr::value(done))
+                .col_expr(
+                    gateway_refund::Column::DoneAt,
+                    Expr::value(app.clock.now_ms()),
+                );
+            if done == "succeeded" {
+                sent += 1;
+            }
+        }
+        u.exec(&app.db).await?;
+    }
+    Ok(sent)
+}
+
+/// Records a callback's nonce; false if it was seen before (a replay).
+pub async fn fresh_nonce(app: &AppState, nonce: &str) -> AppResult<bool> {
+    let inserted = gateway_nonce::Entity::insert(gateway_nonce::ActiveModel {
+        nonce: Set(nonce.into()),
+        created_at: Set(app.clock.now_ms()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(gateway_nonce::Column::Nonce)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&app.db)
+    .await?;
+    Ok(inserted == 1)
+}
