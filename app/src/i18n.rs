@@ -263,6 +263,35 @@ catalogue! {
     Received => "收款到账", "Received";
     SpeakReceipts => "语音播报", "Announce aloud";
     WaitingReceipts => "等待顾客付款…", "Waiting for payments…";
+    TopUpChoose => "选择充值金额", "Choose an amount";
+    RoomLeft => "最多还可充值", "You can add up to";
+    GoPay => "去支付", "Continue to payment";
+    Starting => "正在创建订单…", "Creating the order…";
+    SandboxHint => "当前为沙箱支付环境，不会产生真实扣款", "Payments here go through a sandbox: no real money moves";
+    OrderWaiting => "正在确认支付结果…", "Confirming your payment…";
+    OrderFailed => "支付失败，可重新支付", "The payment failed; you may try again";
+    OrderClosed => "订单已关闭，未扣款", "Order closed; nothing was charged";
+    OrderRefunded => "超出储值上限，款项已原路退回", "Above the balance cap; the payment was sent back";
+    OrderNo => "订单号", "Order";
+    ContinuePay => "继续支付", "Continue to pay";
+    CancelOrder => "取消订单", "Cancel order";
+    TopUpAgain => "再充一笔", "Top up again";
+    OnlineTopUp => "在线充值", "Online top-up";
+    PinTitle => "支付密码", "Payment PIN";
+    PinIsSet => "已设置", "Set";
+    PinNotSetYet => "未设置", "Not set";
+    SetPin => "设置支付密码", "Set payment PIN";
+    ChangePin => "修改支付密码", "Change payment PIN";
+    NewPin => "新支付密码", "New PIN";
+    CurrentPin => "当前支付密码", "Current PIN";
+    PinPlaceholder => "6 位数字", "6 digits";
+    PinSaved => "支付密码已保存", "Payment PIN saved";
+    PinFreeUpTo => "免密支付额度", "PIN-free up to";
+    PinForPayment => "支付密码", "Payment PIN";
+    ChannelLink => "去看看品牌视频号", "Visit our channel";
+    PinAbove => "免密支付额度（元）", "PIN-free limit (yuan)";
+    ChannelUrl => "视频号链接", "Channel link";
+    ChannelUrlPlaceholder => "https://…（可不填）", "https://… (optional)";
 }
 
 /// The display name of a role.

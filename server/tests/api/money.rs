@@ -291,7 +291,7 @@ pub fn masked(phone: &str) -> String {
     format!("{}****{}", &phone[..3], &phone[7..])
 }
 
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -499,7 +499,7 @@ dual_test!(
 // 2. Refused requests say why, in the member's language, and change nothing.
 
 /// What a member sees of their money: the balance and the whole history.
-async fn snapshot(app: &TestApp, member: &str) -> (BalanceView, Vec<HistoryItem>) {
+pub async fn snapshot(app: &TestApp, member: &str) -> (BalanceView, Vec<HistoryItem>) {
     (
         balance(app, member).await,
         full_history(app, member, None).await,

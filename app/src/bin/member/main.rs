@@ -30,6 +30,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("privacy") view=pages::privacy::PrivacyPage/>
                     <Route path=path!("history") view=pages::history::HistoryPage/>
                     <Route path=path!("pay/:store") view=pages::pay::PayPage/>
+                    <Route path=path!("topup") view=pages::topup::TopUpPage/>
+                    <Route path=path!("topup/:order") view=pages::topup::TopUpOrderPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

@@ -61,7 +61,7 @@ pub fn HistoryPage() -> impl IntoView {
                             view! {
                                 <div class="cell history-row">
                                     <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(&h.kind))}" · "{h.store_name.clone().unwrap_or_default()}</span>
+                                        <span class="cell-title">{tr(kind_text(&h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
                                         <span class="cell-desc tabular">{local_time(&h.at)}</span>
                                     </span>
                                     <span class="history-amounts">

@@ -58,7 +58,11 @@ pub fn HomePage() -> impl IntoView {
                     </A>
                     {m.frozen.then(|| view! { <div class="notice notice-warn">{tr(T::Frozen)}</div> })}
                     <div class="grid">
-                        {[(T::CheckIn, "✓"), (T::TopUp, "¥"), (T::Invite, "✉")].into_iter().map(|(label, icon)| view! {
+                        <A href=brand_for_card.path("/topup") attr:class="grid-item" attr:id="open-topup">
+                            <span class="grid-icon" aria-hidden="true">"¥"</span>
+                            <span class="grid-label">{tr(T::TopUp)}</span>
+                        </A>
+                        {[(T::CheckIn, "✓"), (T::Invite, "✉")].into_iter().map(|(label, icon)| view! {
                             <div class="grid-item grid-item-soon" aria-disabled="true">
                                 <span class="grid-icon" aria-hidden="true">{icon}</span>
                                 <span class="grid-label">{tr(label)}</span>

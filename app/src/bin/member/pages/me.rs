@@ -2,7 +2,8 @@
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
-use shared::dto::{MemberProfile, MemberProfileUpdate};
+use shared::dto::{BalanceView, MemberProfile, MemberProfileUpdate, SetPin};
+use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
@@ -39,10 +40,15 @@ pub fn MePage() -> impl IntoView {
         let token = session.token.get();
         async move { api::get::<MemberProfile>("/member/me", token).await }
     });
+    let balance = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::get::<BalanceView>("/member/balance", token).await }
+    });
     view! {
         <TopBar title=Signal::derive(move || tr(T::TabMe)().to_string())/>
         <section class="page page-tabbed">
             {loaded(me, move |m: MemberProfile| view! { <ProfileForm profile=m/> }.into_any())}
+            {loaded(balance, move |b: BalanceView| view! { <PinForm pin_set=b.pin_set pin_above=b.pin_above/> }.into_any())}
             <div class="cells">
                 <LangSwitch/>
             </div>
@@ -116,6 +122,83 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The payment PIN: set it, or change it with the current one.
+#[component]
+fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
+    let session = use_session();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let is_set = RwSignal::new(pin_set);
+    let open = RwSignal::new(false);
+    let pin = FieldState::new("pin", "", validate::pin);
+    let current = FieldState::new("current", "", validate::sms_code);
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let cur = if is_set.get_untracked() {
+            match current.checked() {
+                Some(c) => Some(c),
+                None => return,
+            }
+        } else {
+            None
+        };
+        let Some(p) = pin.checked() else { return };
+        saving.set(true);
+        error.set(None);
+        let body = SetPin { pin: p, current: cur };
+        leptos::task::spawn_local(async move {
+            let result = api::put::<(), _>("/member/pin", session.current(), &body).await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    toast.show(T::PinSaved.text(lang.get_untracked()).to_string());
+                    is_set.set(true);
+                    open.set(false);
+                    for f in [pin, current] {
+                        f.value.set(String::new());
+                        f.touched.set(false);
+                    }
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <h2 class="cells-title">{tr(T::PinTitle)}</h2>
+        <div class="cells" id="pin-section">
+            <div class="cell">
+                <span class="cell-label">{tr(T::PinTitle)}</span>
+                <span class="cell-value" id="pin-state">{move || if is_set.get() { tr(T::PinIsSet)() } else { tr(T::PinNotSetYet)() }}</span>
+            </div>
+            <div class="cell">
+                <span class="cell-label">{tr(T::PinFreeUpTo)}</span>
+                <span class="cell-value tabular">{pin_above.to_string()}</span>
+            </div>
+            {move || (!open.get()).then(|| view! {
+                <button class="cell cell-link" id="open-pin-form" on:click=move |_| open.set(true)>
+                    {move || if is_set.get() { tr(T::ChangePin)() } else { tr(T::SetPin)() }}
+                </button>
+            })}
+        </div>
+        {move || open.get().then(|| view! {
+            <form class="cells" on:submit=submit novalidate=true id="pin-form">
+                {move || is_set.get().then(|| view! {
+                    <Field label=T::CurrentPin state=current input_type="password" id="pin-current" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                })}
+                <Field label=T::NewPin state=pin input_type="password" id="pin-new" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                <FormError error=error/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" id="save-pin" disabled=move || saving.get()>
+                        {move || if saving.get() { tr(T::Saving)() } else { tr(T::Save)() }}
+                    </button>
+                </div>
+            </form>
+        })}
     }
 }
 

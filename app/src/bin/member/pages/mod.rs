@@ -8,3 +8,4 @@ pub mod me;
 pub mod not_found;
 pub mod pay;
 pub mod privacy;
+pub mod topup;

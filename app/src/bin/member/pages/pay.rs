@@ -10,6 +10,11 @@ use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_nav, yuan_rule};
 use tongka_app::i18n::{T, tr};
 
+/// Any 6 digits here; the server says if the PIN is wrong.
+fn pin_rule(value: &str) -> Result<String, &'static str> {
+    shared::validate::sms_code(value).map_err(|r| if r == "code_format" { "pin_format" } else { r })
+}
+
 /// 付款
 #[component]
 pub fn PayPage() -> impl IntoView {
@@ -40,6 +45,7 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
     let brand = use_brand();
     let nav = use_nav();
     let amount = FieldState::new("amount", "", yuan_rule);
+    let pin = FieldState::new("pin", "", pin_rule);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let receipt = RwSignal::new(None::<PaymentReceipt>);
@@ -56,10 +62,21 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
             .map(|f| quote(f, Bp::FULL))
     };
     let store_id = store.id;
+    let pin_above = balance.pin_above;
+    let needs_pin = move || preview().is_some_and(|q| q.payable > pin_above);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
+        };
+        let needs_pin = quote(Fen(fen), Bp::FULL).payable > pin_above;
+        let pin_value = if needs_pin {
+            match pin.checked() {
+                Some(p) => Some(p),
+                None => return,
+            }
+        } else {
+            None
         };
         busy.set(true);
         error.set(None);
@@ -68,6 +85,7 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
             let req = PaymentRequest {
                 store_id,
                 amount: Fen(fen),
+                pin: pin_value,
             };
             let result = api::post_once::<PaymentReceipt, _>(
                 "/member/payments",
@@ -96,6 +114,9 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
                         <p class="cell-desc">{r.store_name.clone()}</p>
                         <p class="cell-desc tabular">{tr(T::Balance)}" "{r.balance_after.to_string()}</p>
                         <div class="form-actions">
+                            {r.channel_url.clone().map(|url| view! {
+                                <a class="btn" id="channel-link" href=url target="_blank" rel="noopener">{tr(T::ChannelLink)}</a>
+                            })}
                             <button class="btn btn-primary" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
                         </div>
                     </div>
@@ -118,6 +139,9 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
                         <span class="cell-label">{tr(T::Balance)}</span>
                         <span class="cell-value tabular">{balance.total.to_string()}</span>
                     </div>
+                    {move || needs_pin().then(|| view! {
+                        <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                    })}
                     <FormError error=error/>
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active>

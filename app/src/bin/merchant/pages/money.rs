@@ -25,6 +25,13 @@ fn bonus_rule(value: &str) -> Result<String, Reason> {
     yuan_rule(value)
 }
 
+fn channel_rule(value: &str) -> Result<String, Reason> {
+    if value.trim().is_empty() {
+        return Ok(String::new());
+    }
+    shared::validate::https_url(value)
+}
+
 fn yuan_text(f: Fen) -> String {
     format!("{}.{:02}", f.0 / 100, f.0 % 100)
 }
@@ -65,6 +72,12 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         percent_rule,
     );
     let custom = RwSignal::new(settings.allow_custom_topup);
+    let pin_above = FieldState::new("pin_above", &yuan_text(settings.pin_above), bonus_rule);
+    let channel = FieldState::new(
+        "channel_url",
+        settings.channel_url.as_deref().unwrap_or(""),
+        channel_rule,
+    );
     let error = RwSignal::new(None::<Failure>);
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -73,8 +86,10 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             max_balance.checked(),
             max_payment.checked(),
             settle.checked(),
+            pin_above.checked(),
+            channel.checked(),
         );
-        let (Some(b), Some(p), Some(r)) = values else {
+        let (Some(b), Some(p), Some(r), Some(pin), Some(url)) = values else {
             return;
         };
         let body = MoneySettings {
@@ -82,6 +97,8 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             max_payment: Fen(p.parse().unwrap_or(0)),
             bonus_settle_bp: r.parse().unwrap_or(10_000),
             allow_custom_topup: custom.get_untracked(),
+            pin_above: Fen(pin.parse().unwrap_or(0)),
+            channel_url: (!url.is_empty()).then_some(url),
         };
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -101,6 +118,8 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
                 <input type="checkbox" id="allow-custom" prop:checked=move || custom.get()
                     on:change=move |ev| custom.set(event_target_checked(&ev))/>
             </label>
+            <Field label=T::PinAbove state=pin_above id="pin-above" inputmode="decimal"/>
+            <Field label=T::ChannelUrl state=channel id="channel-url" input_type="url" placeholder=T::ChannelUrlPlaceholder/>
             <FormError error=error/>
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>

@@ -1,0 +1,238 @@
+//! Self top-up (充值): pick a plan or an amount, pay at the gateway's hosted
+//! checkout, come back to the order page, which shows the new balance as
+//! soon as the gateway's callback lands (or our query finds the payment).
+
+use crate::shell::{require_login, use_brand, use_session};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::dto::{BalanceView, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan};
+use shared::money::Fen;
+use tongka_app::api::{self, ApiResult, Failure};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, sleep, use_nav, yuan_rule};
+use tongka_app::i18n::{T, tr};
+
+/// 充值
+#[component]
+pub fn TopUpPage() -> impl IntoView {
+    require_login();
+    let session = use_session();
+    let data = LocalResource::new(move || {
+        let token = session.token.get();
+        async move {
+            let balance = api::get::<BalanceView>("/member/balance", token.clone()).await?;
+            let plans = api::get::<Vec<TopUpPlan>>("/member/topup-plans", token).await?;
+            ApiResult::Ok((balance, plans))
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::TopUp)().to_string()) back=true/>
+        <section class="page">
+            {loaded(data, move |(balance, plans): (BalanceView, Vec<TopUpPlan>)| view! { <TopUpForm balance=balance plans=plans/> }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
+    let session = use_session();
+    let amount = FieldState::new("amount", "", yuan_rule);
+    // The chosen plan; none means a custom amount.
+    let plan = RwSignal::new(plans.first().cloned());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let key = RwSignal::new(api::new_key());
+    Effect::new(move |_| {
+        amount.value.track();
+        plan.track();
+        key.set(api::new_key());
+    });
+    let room = Fen((balance.max_balance.0 - balance.total.0).max(0));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = plan.get_untracked();
+        let fen = match &chosen {
+            Some(p) => Some(p.pay.0),
+            None => amount.checked().and_then(|v| v.parse::<i64>().ok()),
+        };
+        let Some(fen) = fen else { return };
+        busy.set(true);
+        error.set(None);
+        let k = key.get_untracked();
+        let body = TopUpOrderRequest {
+            amount: Fen(fen),
+            plan_id: chosen.map(|p| p.id),
+        };
+        leptos::task::spawn_local(async move {
+            let result =
+                api::post_once::<TopUpOrderView, _>("/member/topups", session.current(), &k, &body).await;
+            match result {
+                Ok(order) => match order.checkout_url {
+                    // Off to the gateway's checkout; it sends the member back
+                    // to this order's page.
+                    Some(url) => {
+                        let _ = gloo::utils::window().location().set_href(&url);
+                    }
+                    None => busy.set(false),
+                },
+                Err(f) => {
+                    busy.set(false);
+                    error.set(Some(f));
+                }
+            }
+        });
+    };
+    let plan_buttons = plans
+        .into_iter()
+        .map(|p| {
+            let id = p.id;
+            let label_pay = p.pay.to_string();
+            let bonus = p.bonus;
+            let chosen = p.clone();
+            view! {
+                <button type="button" class="plan-option" id=format!("plan-{id}")
+                    class:plan-selected=move || plan.get().is_some_and(|c| c.id == id)
+                    on:click=move |_| plan.set(Some(chosen.clone()))>
+                    <span class="plan-pay tabular">{label_pay}</span>
+                    {bonus.is_positive().then(|| view! { <span class="plan-bonus">{tr(T::Get)}" "{bonus.to_string()}</span> })}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="cells">
+            <div class="cell">
+                <span class="cell-label">{tr(T::Balance)}</span>
+                <span class="cell-value tabular" id="topup-balance">{balance.total.to_string()}</span>
+            </div>
+            <div class="cell">
+                <span class="cell-label">{tr(T::RoomLeft)}</span>
+                <span class="cell-value tabular">{room.to_string()}</span>
+            </div>
+        </div>
+        <form on:submit=submit novalidate=true id="self-topup-form">
+            <h2 class="cells-title">{tr(T::TopUpChoose)}</h2>
+            <div class="plan-grid">
+                {plan_buttons}
+                <button type="button" class="plan-option" id="plan-custom"
+                    class:plan-selected=move || plan.get().is_none()
+                    on:click=move |_| plan.set(None)>
+                    <span class="plan-pay">{tr(T::CustomAmount)}</span>
+                </button>
+            </div>
+            {move || plan.get().is_none().then(|| view! {
+                <div class="cells">
+                    <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="self-topup-amount" inputmode="decimal"/>
+                </div>
+            })}
+            <FormError error=error/>
+            <p class="cell-desc sandbox-hint">{tr(T::SandboxHint)}</p>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" id="self-topup-submit" disabled=move || busy.get()>
+                    {move || if busy.get() { tr(T::Starting)() } else { tr(T::GoPay)() }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The order page the checkout returns to.
+#[component]
+pub fn TopUpOrderPage() -> impl IntoView {
+    require_login();
+    let session = use_session();
+    let params = use_params_map();
+    let order = RwSignal::new(None::<ApiResult<TopUpOrderView>>);
+    let alive = RwSignal::new(true);
+    on_cleanup(move || alive.set(false));
+    // Poll while the order is open: the callback usually lands within a
+    // second; the server queries the gateway itself if it does not.
+    leptos::task::spawn_local(async move {
+        let id = params.get_untracked().get("order").unwrap_or_default();
+        let mut wait = 700;
+        for _ in 0..120 {
+            if !alive.get_untracked() {
+                return;
+            }
+            let got = api::get::<TopUpOrderView>(&format!("/member/topups/{id}"), session.current()).await;
+            let open = matches!(&got, Ok(o) if matches!(o.state, OrderState::Created | OrderState::Failed));
+            let network = matches!(&got, Err(Failure::Network));
+            if alive.get_untracked() {
+                order.set(Some(got));
+            }
+            if !open && !network {
+                return;
+            }
+            sleep(wait).await;
+            wait = (wait + 300).min(3_000);
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::TopUp)().to_string()) back=true/>
+        <section class="page">
+            {move || match order.get() {
+                None => view! { <tongka_app::components::Loading/> }.into_any(),
+                Some(Err(f)) => view! { <div class="form-error" role="alert">{move || f.text(tongka_app::i18n::current())}</div> }.into_any(),
+                Some(Ok(o)) => view! { <OrderStatus order=o/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
+    let brand = use_brand();
+    let session = use_session();
+    let nav = use_nav();
+    let closing = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let (icon, title, class) = match order.state {
+        OrderState::Paid => ("✓", T::TopUpDone, "receipt-icon"),
+        OrderState::Created => ("…", T::OrderWaiting, "receipt-icon receipt-wait"),
+        OrderState::Failed => ("!", T::OrderFailed, "receipt-icon receipt-warn"),
+        OrderState::Closed => ("×", T::OrderClosed, "receipt-icon receipt-warn"),
+        OrderState::Refunded => ("↩", T::OrderRefunded, "receipt-icon receipt-warn"),
+    };
+    let id = order.id;
+    let give_up = move |_| {
+        closing.set(true);
+        leptos::task::spawn_local(async move {
+            let r = api::post::<TopUpOrderView, _>(&format!("/member/topups/{id}/close"), session.current(), &()).await;
+            closing.set(false);
+            match r {
+                // Reload the page's state by navigating to it again.
+                Ok(_) => {
+                    let _ = gloo::utils::window().location().reload();
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let (home, again) = (brand.path(""), brand.path("/topup"));
+    let open = matches!(order.state, OrderState::Created | OrderState::Failed);
+    view! {
+        <div class="receipt" id="topup-order" data-state=format!("{:?}", order.state).to_lowercase()>
+            <div class=class aria-hidden="true">{icon}</div>
+            <p class="receipt-title" id="topup-order-title">{tr(title)}</p>
+            <p class="receipt-amount tabular">{order.amount.to_string()}</p>
+            {order.bonus.is_positive().then(|| view! { <p class="cell-desc">{tr(T::Get)}" "{order.bonus.to_string()}</p> })}
+            {order.balance_after.map(|b| view! {
+                <p class="cell-desc tabular" id="topup-balance-after">{tr(T::Balance)}" "{b.to_string()}</p>
+            })}
+            <p class="cell-desc">{tr(T::OrderNo)}" "{order.order_no.clone()}</p>
+            <FormError error=error/>
+            <div class="form-actions">
+                {order.checkout_url.clone().filter(|_| open).map(|url| view! {
+                    <a class="btn btn-primary" id="topup-continue" href=url>{tr(T::ContinuePay)}</a>
+                })}
+                {open.then(|| view! {
+                    <button class="btn" id="topup-cancel" disabled=move || closing.get() on:click=give_up>{tr(T::CancelOrder)}</button>
+                })}
+                {(!open).then(|| {
+                    let again = again.clone();
+                    view! { <button class="btn" on:click=move |_| nav.push(&again)>{tr(T::TopUpAgain)}</button> }
+                })}
+                <button class="btn btn-primary" id="topup-done" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
+            </div>
+        </div>
+    }
+}
