@@ -264,6 +264,24 @@ catalogue! {
     SpeakReceipts => "语音播报", "Announce aloud";
     WaitingReceipts => "等待顾客付款…", "Waiting for payments…";
     TopUpChoose => "选择充值金额", "Choose an amount";
+    PayCodeUsedNotice => "该收款码已使用或已过期，请让店员重新出示", "This pay code was used already or has expired; ask the clerk for a new one";
+    OneOffCode => "固定金额收款码", "One-off code for an amount";
+    MakeCode => "生成收款码", "Make the code";
+    OneOffWaiting => "等待顾客扫码付款…", "Waiting for the customer to pay…";
+    OneOffPaid => "已收款", "Paid";
+    OneOffExpired => "已过期，请重新生成", "Expired; make a new one";
+    StaticCode => "门店收款码（顾客输入金额）", "Store code (the customer enters the amount)";
+    CloseCard => "退卡", "Close stored value";
+    Member => "会员", "Member";
+    LookUp => "查询", "Look up";
+    ViaGateway => "原路退回（在线充值）", "Back through the gateway (online top-ups)";
+    CashBack => "门店现金退还", "Cash back at the counter";
+    BonusClawback => "收回赠送金额", "Bonus taken back";
+    ConfirmClose => "确认退卡", "Confirm closing";
+    CloseWarning => "退卡后会员储值余额清零，此操作不可撤销", "The member's stored value goes to zero; this cannot be undone";
+    CardClosed => "已退卡", "Closed";
+    PayBackAt => "退款门店", "Pay back at";
+
     RoomLeft => "最多还可充值", "You can add up to";
     GoPay => "去支付", "Continue to payment";
     Starting => "正在创建订单…", "Creating the order…";

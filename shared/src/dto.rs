@@ -428,6 +428,9 @@ pub struct PaymentRequest {
     /// limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
+    /// The one-off pay code being paid, if the member scanned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_request: Option<String>,
 }
 
 /// A completed payment.
@@ -628,6 +631,13 @@ pub struct StoredValueClosed {
     pub entry_id: i64,
     /// Principal paid back to the member.
     pub principal_refunded: Fen,
+    /// Of it, sent back through the payment gateway (to the card or wallet
+    /// that paid the online top-ups).
+    #[serde(default)]
+    pub via_gateway: Fen,
+    /// Of it, paid back in cash at the store's counter.
+    #[serde(default)]
+    pub cash: Fen,
     /// Unspent bonus taken back.
     pub bonus_clawed_back: Fen,
     /// When (RFC 3339).
@@ -690,4 +700,75 @@ pub struct SetPin {
     /// The current PIN, when one is set.
     #[serde(default)]
     pub current: Option<String>,
+}
+
+/// Staff: a member's stored value, looked up by phone (before 退卡).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberMoney {
+    /// Member id.
+    pub member_id: i64,
+    /// Masked phone.
+    pub phone_masked: String,
+    /// Name, if given.
+    pub name: String,
+    /// Frozen members cannot pay.
+    pub frozen: bool,
+    /// Principal (refundable).
+    pub principal: Fen,
+    /// Bonus (clawed back on 退卡).
+    pub bonus: Fen,
+    /// How much of the principal 退卡 would send back through the gateway;
+    /// the rest is paid in cash at the counter.
+    pub via_gateway: Fen,
+}
+
+/// Staff: a one-off pay code for a fixed amount at their store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PayRequestInput {
+    /// The amount the member will pay (before deductions).
+    pub amount: Fen,
+}
+
+/// Where a one-off pay code stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayRequestState {
+    /// Waiting to be paid.
+    Open,
+    /// Paid (it cannot be paid again).
+    Paid,
+    /// Not paid in time.
+    Expired,
+}
+
+/// A one-off pay code as the counter shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayRequestView {
+    /// Id.
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// The fixed amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: PayRequestState,
+    /// The payment, once paid.
+    pub payment_id: Option<i64>,
+    /// The member-app link it carries.
+    pub url: String,
+    /// Its QR as SVG.
+    pub svg: String,
+    /// Until when it can be paid (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A one-off pay code as the member's phone sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayRequestPublic {
+    /// Store id.
+    pub store_id: i64,
+    /// The fixed amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: PayRequestState,
 }

@@ -101,6 +101,8 @@ pub enum ErrorCode {
     WalletShortfall,
     /// There is no stored value to refund.
     NothingToRefund,
+    /// The one-off pay code was paid already or has expired.
+    PayCodeUsed,
     /// The payment gateway did not answer; nothing was charged.
     GatewayUnavailable,
     /// The gateway order is closed and can no longer be paid.
@@ -188,6 +190,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "bonus_settle_bp" => ("赠送金结算比例", "bonus settlement rate"),
         "member_phone" => ("会员手机号", "member's phone"),
         "pin" => ("支付密码", "payment PIN"),
+        "pay_request" => ("收款码", "pay code"),
         "current" => ("当前支付密码", "current PIN"),
         "pin_above" => ("免密额度", "PIN-free limit"),
         "channel_url" => ("视频号链接", "channel link"),
@@ -251,6 +254,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "amount_fraction" => ("最多两位小数（分）", "can have at most two decimals (fen)"),
         "amount_positive" => ("必须大于 0", "must be more than zero"),
         "pin_format" => ("应为 6 位数字", "must be 6 digits"),
+        "pay_code_amount" => ("与收款码金额不符", "does not match the pay code's amount"),
         "pin_weak" => (
             "太简单（不能是相同或连续的数字）",
             "is too easy to guess (no repeated or sequential digits)",
@@ -486,6 +490,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "没有可退的储值余额".into()
             } else {
                 "There is no stored value to refund".into()
+            }
+        }
+        PayCodeUsed => {
+            if zh {
+                "该收款码已使用或已过期，请让店员重新出示".into()
+            } else {
+                "This pay code was used already or has expired; ask the clerk for a new one".into()
             }
         }
         GatewayUnavailable => {

@@ -471,20 +471,29 @@ async fn staff_login(h: &Harness, c: &Client, account: &str) -> anyhow::Result<(
 fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
     story(|h| async move {
         let member = browser(h).await?;
-        let phone = member_login(h, &member).await?;
+        member_login(h, &member).await?;
         text_contains(&member, "#balance", "¥0.00").await?;
 
-        // The clerk tops the member up at the counter.
+        // The member tops up ¥100 in the app, through the sandbox checkout.
+        click(&member, "#open-topup").await?;
+        click(&member, "#plan-custom").await?;
+        fill(&member, "#self-topup-amount", "100.005").await?;
+        click(&member, "#self-topup-submit").await?;
+        text_contains(&member, ".field-error", "最多两位小数").await?;
+        fill(&member, "#self-topup-amount", "100").await?;
+        shot(h, &member, "member-topup-390x844.png").await?;
+        click(&member, "#self-topup-submit").await?;
+        text_contains(&member, "#amount", "¥100.00").await?;
+        text_contains(&member, ".bar", "沙箱支付").await?;
+        shot(h, &member, "sandbox-checkout-390x844.png").await?;
+        click(&member, "#sandbox-pay").await?;
+        // Back in the app: the balance is there as soon as the callback lands.
+        text_contains(&member, "#topup-order-title", "充值成功").await?;
+        text_contains(&member, "#topup-balance-after", "¥100.00").await?;
+        shot(h, &member, "member-topup-done-390x844.png").await?;
+
         let clerk = browser(h).await?;
         staff_login(h, &clerk, "clerk").await?;
-        click(&clerk, "#menu-topup").await?;
-        fill(&clerk, "#topup-phone", &phone).await?;
-        fill(&clerk, "#topup-amount", "100.005").await?;
-        click(&clerk, "#topup-submit").await?;
-        text_contains(&clerk, ".field-error", "最多两位小数").await?;
-        fill(&clerk, "#topup-amount", "100").await?;
-        click(&clerk, "#topup-submit").await?;
-        text_contains(&clerk, "#topup-receipt", "¥100.00").await?;
 
         // The store's pay code is a real QR of the member-app link.
         clerk.goto(&format!("{}/biz/demo", h.base)).await?;
@@ -541,7 +550,7 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         member.goto(&format!("{}/m/demo/history", h.base)).await?;
         let list = text_contains(&member, "#history-list", "+¥10.00").await?;
         assert!(
-            list.contains("-¥30.50") && list.contains("+¥100.00"),
+            list.contains("-¥30.50") && list.contains("+¥100.00") && list.contains("在线充值"),
             "history: {list}"
         );
         assert!(

@@ -15,6 +15,7 @@ pub mod member;
 pub mod member_pin;
 pub mod money_settings;
 pub mod notification;
+pub mod pay_request;
 pub mod payment;
 pub mod region;
 pub mod sandbox_refund;

@@ -166,6 +166,24 @@ impl MigrationTrait for Migration {
             .take(),
         )
         .await?;
+        // One-off pay codes carrying a fixed amount (paid at most once).
+        m.create_table(
+            table("pay_requests")
+                .col(big_integer(n("brand_id")))
+                .col(big_integer(n("store_id")))
+                .col(string(n("token")))
+                .col(big_integer(n("amount")))
+                // open | paid
+                .col(string(n("state")))
+                .col(big_integer_null(n("payment_id")))
+                .col(big_integer(n("created_by")))
+                .col(big_integer(n("created_at")))
+                .col(big_integer(n("expires_at")))
+                .take(),
+        )
+        .await?;
+        m.create_index(index("pay_requests_token", "pay_requests", &["token"]).unique().take())
+            .await?;
         m.create_table(
             Table::create()
                 .table(n("member_pins"))

@@ -6,7 +6,8 @@ use crate::audit;
 use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{journal_entry, member, payment, store, topup_plan};
+use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store, topup_plan};
+use crate::topup_orders;
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
@@ -26,7 +27,7 @@ use sea_orm::{
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest,
+    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PayRequestState, PaymentReceipt, PaymentRequest,
     RefundReceipt, RefundRequest, Role, StoredValueClosed, TopUpReceipt,
 };
 use shared::money::{Bp, Fen, quote, split_refund};
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
             "/staff/members/{id}/close-stored-value",
             post(close_stored_value),
         )
+        .route("/staff/member-money", get(member_money))
 }
 
 fn positive(amount: Fen) -> AppResult<Fen> {
@@ -122,7 +124,8 @@ async fn pay(
     }
     // The PIN is not part of the request's identity (nor stored).
     let req = PaymentRequest { pin: None, ..req };
-    idempotency::run(&state.db, scope, key, &req, now, move |tx, _| {
+    let body = req.clone();
+    idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
         Box::pin(async move {
             let amount = positive(req.amount)?;
             let rules = settings(tx, brand.id).await?;
@@ -135,6 +138,26 @@ async fn pay(
             if !shop.active {
                 return Err(unprocessable(ErrorCode::StoreClosed));
             }
+            // A one-off pay code fixes the store and amount and is paid once.
+            let one_off = match &req.pay_request {
+                Some(token) => {
+                    lock_key(tx, &format!("pay-request:{token}")).await?;
+                    let r = pay_request::Entity::find()
+                        .filter(pay_request::Column::BrandId.eq(brand.id))
+                        .filter(pay_request::Column::Token.eq(token))
+                        .one(tx)
+                        .await?
+                        .ok_or_else(|| AppError::invalid("pay_request", "unknown"))?;
+                    if super::pay_code::pay_request_state(&r, now) != PayRequestState::Open {
+                        return Err(unprocessable(ErrorCode::PayCodeUsed));
+                    }
+                    if r.store_id != shop.id || r.amount != amount.0 {
+                        return Err(AppError::invalid("amount", "pay_code_amount"));
+                    }
+                    Some(r.id)
+                }
+                None => None,
+            };
             let q = quote(amount, Bp::FULL);
             let funds = ledger::lock_member(tx, brand.id, member_id, now).await?;
             if funds.total() < q.payable {
@@ -166,6 +189,18 @@ async fn pay(
             }
             .insert(tx)
             .await?;
+            if let Some(id) = one_off {
+                let used = pay_request::Entity::update_many()
+                    .col_expr(pay_request::Column::State, Expr::value("paid"))
+                    .col_expr(pay_request::Column::PaymentId, Expr::value(p.id))
+                    .filter(pay_request::Column::Id.eq(id))
+                    .filter(pay_request::Column::State.eq("open"))
+                    .exec(tx)
+                    .await?;
+                if used.rows_affected != 1 {
+                    return Err(unprocessable(ErrorCode::PayCodeUsed));
+                }
+            }
             let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, shop.id, now).await?;
             let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
             let after = Fen(funds.total().0 - q.payable.0);
@@ -538,7 +573,8 @@ async fn close_stored_value(
     };
     let brand = caller.brand.clone();
     let staff_id = caller.staff.id;
-    idempotency::run(&state.db, scope, key, &(member_id, &req), now, move |tx, op_id| {
+    let sender = state.clone();
+    let answer = idempotency::run(&state.db, scope, key, &(member_id, &req), now, move |tx, op_id| {
         Box::pin(async move {
             let shop = store_in_brand(tx, brand.id, store_id).await.map_err(|_| AppError::invalid("store_id", "unknown"))?;
             let m = member::Entity::find_by_id(member_id)
@@ -550,6 +586,17 @@ async fn close_stored_value(
             if !funds.total().is_positive() {
                 return Err(unprocessable(ErrorCode::NothingToRefund));
             }
+            // Principal goes back the way it came: online top-ups through
+            // the gateway (newest first), the rest in cash at the counter.
+            let mut left = funds.principal.0;
+            let mut via_gateway = 0;
+            for (order, share) in gateway_shares(tx, brand.id, m.id, left).await? {
+                topup_orders::queue_refund(tx, &order, share, "close", now).await?;
+                via_gateway += share;
+                left -= share;
+            }
+            let cash = Fen(left);
+            let gateway = ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
             let clearing = ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;
             let expense = ledger::account_id(tx, brand.id, Kind::PromotionExpense, 0, now).await?;
             let entry_id = posted(
@@ -567,8 +614,9 @@ async fn close_stored_value(
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line { account: funds.principal_id, keeps_balance: true, amount: Fen(-funds.principal.0) },
-                            Line { account: clearing, keeps_balance: false, amount: funds.principal },
+                            Line::kept(funds.principal_id, Fen(-funds.principal.0)),
+                            Line::append(gateway, Fen(via_gateway)),
+                            Line::append(clearing, cash),
                             Line { account: funds.bonus_id, keeps_balance: true, amount: Fen(-funds.bonus.0) },
                             Line { account: expense, keeps_balance: false, amount: funds.bonus },
                         ],
@@ -583,18 +631,93 @@ async fn close_stored_value(
                 Some(staff_id),
                 "member.close_stored_value",
                 format!("member #{} {}", m.id, mask_phone(&m.phone)),
-                serde_json::json!({ "principal": funds.principal.0, "bonus": funds.bonus.0, "store_id": shop.id }),
+                serde_json::json!({ "principal": funds.principal.0, "via_gateway": via_gateway, "cash": cash.0, "bonus": funds.bonus.0, "store_id": shop.id }),
             )
             .await?;
             Ok(StoredValueClosed {
                 entry_id,
                 principal_refunded: funds.principal,
+                via_gateway: Fen(via_gateway),
+                cash,
                 bonus_clawed_back: funds.bonus,
                 at: rfc3339(now),
             })
         })
     })
-    .await
+    .await;
+    // Send the gateway refunds now rather than at the next sweep.
+    tokio::spawn(async move {
+        if let Err(e) = topup_orders::send_refunds(&sender).await {
+            tracing::warn!("sending gateway refunds: {e:?}");
+        }
+    });
+    answer
+}
+
+/// How `principal` would go back through the gateway: the member's paid
+/// online top-ups, newest first, each up to what is left to refund of it.
+async fn gateway_shares(
+    conn: &impl sea_orm::ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+    principal: i64,
+) -> AppResult<Vec<(gateway_order::Model, i64)>> {
+    let orders = gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(brand_id))
+        .filter(gateway_order::Column::MemberId.eq(member_id))
+        .filter(gateway_order::Column::State.eq(topup_orders::state::PAID))
+        .order_by_desc(gateway_order::Column::Id)
+        .all(conn)
+        .await?;
+    let mut left = principal;
+    let mut shares = Vec::new();
+    for o in orders {
+        let share = (o.amount - o.refunded).min(left);
+        if share > 0 {
+            left -= share;
+            shares.push((o, share));
+        }
+    }
+    Ok(shares)
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    phone: String,
+}
+
+/// Store manager or HQ: a member's stored value by phone, and how 退卡 would
+/// pay it back.
+async fn member_money(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppQuery(q): AppQuery<PhoneQuery>,
+) -> AppResult<Json<MemberMoney>> {
+    if !matches!(caller.role, Role::StoreManager | Role::HqAdmin | Role::HqFinance) {
+        return Err(AppError::forbidden());
+    }
+    let phone = validate::phone(&q.phone).map_err(|r| AppError::invalid("member_phone", r))?;
+    let m = member::Entity::find()
+        .filter(member::Column::BrandId.eq(caller.brand.id))
+        .filter(member::Column::Phone.eq(&phone))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (principal, bonus) = ledger::member_balance(&state.db, caller.brand.id, m.id).await?;
+    let via_gateway = gateway_shares(&state.db, caller.brand.id, m.id, principal.0)
+        .await?
+        .iter()
+        .map(|(_, s)| s)
+        .sum();
+    Ok(Json(MemberMoney {
+        member_id: m.id,
+        phone_masked: mask_phone(&m.phone),
+        name: m.name,
+        frozen: m.frozen,
+        principal,
+        bonus,
+        via_gateway: Fen(via_gateway),
+    }))
 }
 
 #[derive(Deserialize)]

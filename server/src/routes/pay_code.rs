@@ -3,8 +3,13 @@
 
 use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
-use crate::entity::{member, payment, store};
-use crate::error::{AppError, AppPath, AppQuery, AppResult};
+use crate::entity::{member, pay_request, payment, store};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::routes::money_settings::settings;
+use axum::http::StatusCode;
+use sea_orm::{ActiveModelTrait, Set};
+use shared::ErrorCode;
+use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView, Role};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
 use crate::state::AppState;
@@ -28,6 +33,131 @@ pub fn router() -> Router<AppState> {
         .route("/staff/stores/{id}/pay-code", get(pay_code))
         .route("/staff/payments", get(payments))
         .route("/staff/receipts/wait", get(wait_receipts))
+        .route("/staff/pay-requests", axum::routing::post(create_pay_request))
+        .route("/staff/pay-requests/{id}", get(staff_pay_request))
+        .route("/member/pay-requests/{token}", get(member_pay_request))
+}
+
+/// How long a one-off pay code can be paid.
+pub const PAY_REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+
+fn qr_svg(url: &str) -> AppResult<String> {
+    let code =
+        QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(anyhow::anyhow!("QR: {e}")))?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+/// Where a one-off code stands at `now`.
+pub fn pay_request_state(r: &pay_request::Model, now: i64) -> PayRequestState {
+    match r.state.as_str() {
+        "paid" => PayRequestState::Paid,
+        _ if now > r.expires_at => PayRequestState::Expired,
+        _ => PayRequestState::Open,
+    }
+}
+
+fn pay_request_view(
+    r: pay_request::Model,
+    origin: &str,
+    slug: &str,
+    now: i64,
+) -> AppResult<PayRequestView> {
+    let url = format!("{origin}/m/{slug}/pay/{}?r={}", r.store_id, r.token);
+    Ok(PayRequestView {
+        id: r.id,
+        store_id: r.store_id,
+        amount: Fen(r.amount),
+        state: pay_request_state(&r, now),
+        payment_id: r.payment_id,
+        svg: qr_svg(&url)?,
+        url,
+        expires_at: rfc3339(r.expires_at),
+    })
+}
+
+/// Clerk or store manager: a one-off pay code for a fixed amount at their
+/// store, payable once within ten minutes.
+async fn create_pay_request(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<PayRequestInput>,
+) -> AppResult<(StatusCode, Json<PayRequestView>)> {
+    let store_id = match (caller.role, caller.staff.store_id) {
+        (Role::Clerk | Role::StoreManager, Some(id)) => id,
+        _ => return Err(AppError::forbidden()),
+    };
+    if !req.amount.is_positive() {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
+    let rules = settings(&state.db, caller.brand.id).await?;
+    if req.amount > rules.max_payment {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AmountTooLarge)
+            .with("max", rules.max_payment.0));
+    }
+    let shop = store_in_brand(&state.db, caller.brand.id, store_id).await?;
+    if !shop.active {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::StoreClosed));
+    }
+    let now = state.clock.now_ms();
+    let saved = pay_request::ActiveModel {
+        brand_id: Set(caller.brand.id),
+        store_id: Set(store_id),
+        token: Set(uuid::Uuid::new_v4().simple().to_string()),
+        amount: Set(req.amount.0),
+        state: Set("open".into()),
+        payment_id: Set(None),
+        created_by: Set(caller.staff.id),
+        created_at: Set(now),
+        expires_at: Set(now + PAY_REQUEST_TTL_MS),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let view = pay_request_view(saved, &origin(&headers), &caller.brand.slug, now)?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Staff of that store: a one-off code (the counter polls it until paid).
+async fn staff_pay_request(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+    headers: HeaderMap,
+) -> AppResult<Json<PayRequestView>> {
+    let r = pay_request::Entity::find_by_id(id)
+        .filter(pay_request::Column::BrandId.eq(caller.brand.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if caller.staff.store_id.is_some_and(|s| s != r.store_id) {
+        return Err(AppError::not_found());
+    }
+    let now = state.clock.now_ms();
+    Ok(Json(pay_request_view(r, &origin(&headers), &caller.brand.slug, now)?))
+}
+
+/// Member: the one-off code they scanned.
+async fn member_pay_request(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppPath(token): AppPath<String>,
+) -> AppResult<Json<PayRequestPublic>> {
+    let r = pay_request::Entity::find()
+        .filter(pay_request::Column::BrandId.eq(caller.brand.id))
+        .filter(pay_request::Column::Token.eq(&token))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(Json(PayRequestPublic {
+        store_id: r.store_id,
+        amount: Fen(r.amount),
+        state: pay_request_state(&r, state.clock.now_ms()),
+    }))
 }
 
 /// Member: the store behind a pay code, if it is of their brand.
@@ -71,13 +201,7 @@ async fn pay_code(
         return Err(AppError::not_found());
     }
     let url = format!("{}/m/{}/pay/{}", origin(&headers), caller.brand.slug, s.id);
-    let code =
-        QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(anyhow::anyhow!("QR: {e}")))?;
-    let svg = code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build();
+    let svg = qr_svg(&url)?;
     Ok(Json(PayCode {
         store_id: s.id,
         store_name: s.name,

@@ -156,6 +156,7 @@ pub async fn pay_with_key(
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),
+            pay_request: None,
         })
         .send()
         .await
@@ -544,6 +545,7 @@ dual_test!(
             store_id,
             amount: Fen(amount),
             pin: None,
+            pay_request: None,
         };
         let cases: Vec<(&str, Req, u16, ErrorCode, &str)> = vec![
             (

@@ -40,6 +40,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("topup") view=pages::topup::TopUpPage/>
                     <Route path=path!("payments") view=pages::payments::PaymentsPage/>
                     <Route path=path!("money") view=pages::money::MoneyPage/>
+                    <Route path=path!("close-card") view=pages::close_card::CloseCardPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

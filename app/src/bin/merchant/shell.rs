@@ -39,6 +39,14 @@ impl Ctx {
             _ => None,
         }
     }
+
+    /// The store the staff member works at (clerks and store managers).
+    pub fn store_id(&self) -> Option<i64> {
+        match self.me.get() {
+            Some(Ok(s)) => s.staff.store_id,
+            _ => None,
+        }
+    }
 }
 
 /// The merchant context.

@@ -3,8 +3,10 @@
 
 use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use shared::dto::{BalanceView, PaymentReceipt, PaymentRequest, StorePublic};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use shared::dto::{
+    BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
+};
 use shared::money::{Bp, Fen, quote};
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_nav, yuan_rule};
@@ -21,30 +23,50 @@ pub fn PayPage() -> impl IntoView {
     require_login();
     let session = use_session();
     let params = use_params_map();
+    let query = use_query_map();
     let data = LocalResource::new(move || {
         let token = session.token.get();
         let id = params.read().get("store").unwrap_or_default();
+        let one_off = query.read().get("r").filter(|r| !r.is_empty());
         async move {
             let store =
                 api::get::<StorePublic>(&format!("/member/stores/{id}"), token.clone()).await?;
-            let balance = api::get::<BalanceView>("/member/balance", token).await?;
-            ApiResult::Ok((store, balance))
+            let balance = api::get::<BalanceView>("/member/balance", token.clone()).await?;
+            let fixed = match one_off {
+                Some(r) => Some((
+                    r.clone(),
+                    api::get::<PayRequestPublic>(&format!("/member/pay-requests/{}", api::encode(&r)), token).await?,
+                )),
+                None => None,
+            };
+            ApiResult::Ok((store, balance, fixed))
         }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::PayTitle)().to_string()) back=true/>
         <section class="page">
-            {loaded(data, move |(store, balance): (StorePublic, BalanceView)| view! { <PayForm store=store balance=balance/> }.into_any())}
+            {loaded(data, move |(store, balance, fixed): (StorePublic, BalanceView, Option<(String, PayRequestPublic)>)| view! { <PayForm store=store balance=balance fixed=fixed/> }.into_any())}
         </section>
     }
 }
 
 #[component]
-fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
+fn PayForm(
+    store: StorePublic,
+    balance: BalanceView,
+    fixed: Option<(String, PayRequestPublic)>,
+) -> impl IntoView {
     let session = use_session();
     let brand = use_brand();
     let nav = use_nav();
-    let amount = FieldState::new("amount", "", yuan_rule);
+    let initial = fixed
+        .as_ref()
+        .map(|(_, r)| format!("{}.{:02}", r.amount.0 / 100, r.amount.0 % 100))
+        .unwrap_or_default();
+    let amount = FieldState::new("amount", &initial, yuan_rule);
+    let one_off = StoredValue::new(fixed.as_ref().map(|(token, _)| token.clone()));
+    let fixed_state = fixed.as_ref().map(|(_, r)| r.state);
+    let usable = fixed_state.is_none_or(|s| s == PayRequestState::Open);
     let pin = FieldState::new("pin", "", pin_rule);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
@@ -81,11 +103,13 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
         busy.set(true);
         error.set(None);
         let k = key.get_untracked();
+        let one = one_off.get_value();
         leptos::task::spawn_local(async move {
             let req = PaymentRequest {
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,
+                pay_request: one,
             };
             let result = api::post_once::<PaymentReceipt, _>(
                 "/member/payments",
@@ -130,7 +154,18 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
                 </div>
                 {(!store.active).then(|| view! { <div class="notice notice-warn">{tr(T::StoreClosedNotice)}</div> })}
                 <form class="cells" on:submit=submit novalidate=true id="pay-form">
-                    <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="pay-amount" inputmode="decimal"/>
+                    {match fixed_state {
+                        None => view! {
+                            <Field label=T::Amount state=amount placeholder=T::AmountPlaceholder id="pay-amount" inputmode="decimal"/>
+                        }.into_any(),
+                        Some(_) => view! {
+                            <div class="cell">
+                                <span class="cell-label">{tr(T::Amount)}</span>
+                                <span class="cell-value tabular" id="pay-fixed-amount">{move || Fen::parse_yuan(&amount.value.get()).map(|f| f.to_string()).unwrap_or_default()}</span>
+                            </div>
+                        }.into_any(),
+                    }}
+                    {(!usable).then(|| view! { <div class="notice notice-warn" id="pay-code-used">{tr(T::PayCodeUsedNotice)}</div> })}
                     <div class="cell">
                         <span class="cell-label">{tr(T::Payable)}</span>
                         <span class="cell-value tabular payable" id="payable">{move || preview().map(|q| q.payable.to_string()).unwrap_or_default()}</span>
@@ -144,7 +179,7 @@ fn PayForm(store: StorePublic, balance: BalanceView) -> impl IntoView {
                     })}
                     <FormError error=error/>
                     <div class="form-actions">
-                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active>
+                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable>
                             {move || if busy.get() { tr(T::Paying)() } else { tr(T::PayButton)() }}
                         </button>
                     </div>

@@ -40,11 +40,12 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let members = ("/members", T::Members, "menu-members");
     let audit = ("/audit", T::AuditLog, "menu-audit");
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
+    let close = ("/close-card", T::CloseCard, "menu-close-card");
     match role {
-        Role::HqAdmin => vec![stores, regions, staff, members, money, audit],
-        Role::HqFinance => vec![stores, staff, members, money, audit],
+        Role::HqAdmin => vec![stores, regions, staff, members, money, close, audit],
+        Role::HqFinance => vec![stores, staff, members, money, close, audit],
         Role::RegionManager => vec![stores, regions, staff, members],
-        Role::StoreManager => vec![stores, staff],
+        Role::StoreManager => vec![close, stores, staff],
         Role::Clerk => vec![stores],
     }
 }

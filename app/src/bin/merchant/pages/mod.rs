@@ -1,6 +1,7 @@
 //! One routed page a file.
 
 pub mod audit;
+pub mod close_card;
 pub mod home;
 pub mod live;
 pub mod login;

@@ -1,0 +1,168 @@
+//! 退卡: a store manager (or HQ, naming the store) closes a member's stored
+//! value. The page looks the member up by phone, shows what goes back and
+//! how (online top-ups through the gateway, the rest in cash at the
+//! counter, bonus taken back), and closes it only after a confirmation.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{CloseStoredValue, MemberMoney, Role, StoreView, StoredValueClosed};
+use shared::money::Fen;
+use shared::validate;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, use_toast};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// 退卡
+#[component]
+pub fn CloseCardPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let phone = FieldState::new("member_phone", "", validate::phone);
+    let found = RwSignal::new(None::<MemberMoney>);
+    let done = RwSignal::new(None::<StoredValueClosed>);
+    let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let store = RwSignal::new(None::<i64>);
+    let key = RwSignal::new(api::new_key());
+    let is_hq = move || matches!(ctx.role(), Some(Role::HqAdmin | Role::HqFinance));
+    let stores = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let hq = is_hq();
+        async move {
+            if hq {
+                api::get::<Vec<StoreView>>("/hq/stores", token).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        }
+    });
+    let look_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(p) = phone.checked() else { return };
+        busy.set(true);
+        error.set(None);
+        found.set(None);
+        done.set(None);
+        confirming.set(false);
+        leptos::task::spawn_local(async move {
+            let r = api::get::<MemberMoney>(
+                &format!("/staff/member-money?phone={}", api::encode(&p)),
+                ctx.token(),
+            )
+            .await;
+            busy.set(false);
+            match r {
+                Ok(m) => {
+                    key.set(api::new_key());
+                    found.set(Some(m));
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let close = move |_| {
+        let Some(m) = found.get_untracked() else { return };
+        busy.set(true);
+        error.set(None);
+        let body = CloseStoredValue {
+            store_id: if is_hq() { store.get_untracked() } else { None },
+        };
+        let k = key.get_untracked();
+        leptos::task::spawn_local(async move {
+            let r = api::post_once::<StoredValueClosed, _>(
+                &format!("/staff/members/{}/close-stored-value", m.member_id),
+                ctx.token(),
+                &k,
+                &body,
+            )
+            .await;
+            busy.set(false);
+            confirming.set(false);
+            match r {
+                Ok(c) => {
+                    toast.show(T::CardClosed.text(lang.get_untracked()).to_string());
+                    found.set(None);
+                    done.set(Some(c));
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::CloseCard)().to_string()) back=true/>
+        <section class="page">
+            <form class="cells" on:submit=look_up novalidate=true id="close-lookup">
+                <Field label=T::MemberPhone state=phone id="close-phone" input_type="tel" inputmode="numeric" maxlength=13/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" id="close-lookup-submit" disabled=move || busy.get()>{tr(T::LookUp)}</button>
+                </div>
+            </form>
+            <FormError error=error/>
+            {move || done.get().map(|c| view! {
+                <div class="receipt" id="close-receipt">
+                    <div class="receipt-icon" aria-hidden="true">"✓"</div>
+                    <p class="receipt-title">{tr(T::CardClosed)}</p>
+                    <p class="receipt-amount tabular">{c.principal_refunded.to_string()}</p>
+                    <p class="cell-desc tabular">{tr(T::ViaGateway)}" "{c.via_gateway.to_string()}</p>
+                    <p class="cell-desc tabular">{tr(T::CashBack)}" "{c.cash.to_string()}</p>
+                    <p class="cell-desc tabular">{tr(T::BonusClawback)}" "{c.bonus_clawed_back.to_string()}</p>
+                </div>
+            })}
+            {move || found.get().map(|m| {
+                let cash = Fen(m.principal.0 - m.via_gateway.0);
+                view! {
+                    <div class="cells" id="close-member">
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::Member)}</span>
+                            <span class="cell-value">{m.name.clone()}" "{m.phone_masked.clone()}</span>
+                        </div>
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::Principal)}</span>
+                            <span class="cell-value tabular" id="close-principal">{m.principal.to_string()}</span>
+                        </div>
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::ViaGateway)}</span>
+                            <span class="cell-value tabular" id="close-via-gateway">{m.via_gateway.to_string()}</span>
+                        </div>
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::CashBack)}</span>
+                            <span class="cell-value tabular" id="close-cash">{cash.to_string()}</span>
+                        </div>
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::BonusClawback)}</span>
+                            <span class="cell-value tabular">{m.bonus.to_string()}</span>
+                        </div>
+                        {move || is_hq().then(|| view! {
+                            <label class="cell">
+                                <span class="cell-label">{tr(T::PayBackAt)}</span>
+                                <select class="cell-input" id="close-store"
+                                    on:change=move |ev| store.set(event_target_value(&ev).parse().ok())>
+                                    <option value="">"—"</option>
+                                    {move || stores.get().unwrap_or_default().into_iter().filter(|s| s.active).map(|s| view! {
+                                        <option value=s.id.to_string()>{s.name}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        })}
+                    </div>
+                    <div class="form-actions">
+                        {move || if confirming.get() {
+                            view! {
+                                <p class="notice notice-warn">{tr(T::CloseWarning)}</p>
+                                <button class="btn btn-warn" id="close-confirm" disabled=move || busy.get() on:click=close>{tr(T::ConfirmClose)}</button>
+                                <button class="btn" on:click=move |_| confirming.set(false)>{tr(T::Cancel)}</button>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button class="btn btn-warn" id="close-start" on:click=move |_| confirming.set(true)>{tr(T::CloseCard)}</button>
+                            }.into_any()
+                        }}
+                    </div>
+                }
+            })}
+        </section>
+    }
+}
