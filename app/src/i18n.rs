@@ -264,6 +264,15 @@ catalogue! {
     SpeakReceipts => "语音播报", "Announce aloud";
     WaitingReceipts => "等待顾客付款…", "Waiting for payments…";
     TopUpChoose => "选择充值金额", "Choose an amount";
+    ShortfallOnline => "余额不足，差额在线支付：", "Balance short; paid online:";
+    PaySplit => "储值 + 在线支付", "Pay with balance + online";
+    SplitPaid => "付款成功", "Payment successful";
+    SplitWaiting => "正在确认付款结果…", "Confirming your payment…";
+    SplitClosed => "付款未完成，储值已退回", "Payment not completed; your balance is back";
+    SplitRefunded => "付款超时，在线支付部分已原路退回", "Payment timed out; the online part was sent back";
+    StoredValuePart => "储值支付", "From balance";
+    OnlinePart => "在线支付", "Online";
+    KindRelease => "付款未完成退回", "Payment not completed, returned";
     PayCodeUsedNotice => "该收款码已使用或已过期，请让店员重新出示", "This pay code was used already or has expired; ask the clerk for a new one";
     OneOffCode => "固定金额收款码", "One-off code for an amount";
     MakeCode => "生成收款码", "Make the code";

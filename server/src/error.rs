@@ -127,6 +127,11 @@ impl From<QueryRejection> for AppError {
     }
 }
 
+/// Marks a response whose error body is not ours to rewrite (answers to
+/// another system, e.g. the payment gateway's callback).
+#[derive(Clone, Copy, Debug)]
+pub struct RawBody;
+
 /// The parts a response carries so that [`localize_errors`] can render the
 /// message in the request's language.
 #[derive(Clone, Debug)]
@@ -192,6 +197,9 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
     let lang = request_lang(request.headers());
     let response = next.run(request).await;
     let status = response.status();
+    if response.extensions().get::<RawBody>().is_some() {
+        return response;
+    }
     if let Some(parts) = response.extensions().get::<ErrorParts>().cloned() {
         if lang == Lang::Zh {
             return response;

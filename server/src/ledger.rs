@@ -36,6 +36,9 @@ pub enum Kind {
     /// Money taken or paid back through the payment gateway (owner 0).
     /// Append-only.
     GatewayClearing,
+    /// A member's stored value held while a split payment's gateway leg
+    /// runs (owner: member).
+    MemberHold,
 }
 
 impl Kind {
@@ -49,13 +52,17 @@ impl Kind {
             Kind::PromotionExpense => "promotion_expense",
             Kind::BonusIncome => "bonus_income",
             Kind::GatewayClearing => "gateway_clearing",
+            Kind::MemberHold => "member_hold",
         }
     }
 
     /// Whether the account keeps a balance (changed under a lock) or is
     /// append-only (its balance is the sum of its lines).
     pub fn keeps_balance(self) -> bool {
-        matches!(self, Kind::MemberPrincipal | Kind::MemberBonus)
+        matches!(
+            self,
+            Kind::MemberPrincipal | Kind::MemberBonus | Kind::MemberHold
+        )
     }
 
     fn parse(s: &str) -> Option<Kind> {
@@ -67,6 +74,7 @@ impl Kind {
             Kind::PromotionExpense,
             Kind::BonusIncome,
             Kind::GatewayClearing,
+            Kind::MemberHold,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

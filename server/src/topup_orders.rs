@@ -14,7 +14,7 @@
 //! first (never just marking them unpaid), and sends queued refunds.
 
 use crate::db::{begin_write, lock_key};
-use crate::entity::{brand, gateway_nonce, gateway_order, gateway_refund, journal_entry};
+use crate::entity::{brand, gateway_nonce, gateway_order, gateway_refund, journal_entry, payment};
 use crate::error::{AppError, AppResult};
 use crate::gateway::{GatewayError, RefundOrder, Trade, TradeState};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
@@ -59,7 +59,7 @@ pub async fn view(
     conn: &impl ConnectionTrait,
     o: &gateway_order::Model,
 ) -> AppResult<TopUpOrderView> {
-    let balance_after = if o.state == state::PAID {
+    let balance_after = if o.state == state::PAID && o.purpose != PAYMENT {
         journal_entry::Entity::find()
             .filter(journal_entry::Column::BrandId.eq(o.brand_id))
             .filter(journal_entry::Column::Kind.eq("topup"))
@@ -78,7 +78,24 @@ pub async fn view(
         state::REFUNDED => OrderState::Refunded,
         _ => OrderState::Created,
     };
+    let store_name = match o.store_id {
+        Some(id) => crate::entity::store::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|s| s.name),
+        None => None,
+    };
+    let channel_url = if o.purpose == PAYMENT && o.state == state::PAID {
+        settings(conn, o.brand_id).await?.channel_url
+    } else {
+        None
+    };
     Ok(TopUpOrderView {
+        purpose: o.purpose.clone(),
+        store_name,
+        stored_value: Fen(o.sv_principal + o.sv_bonus),
+        payment_id: o.payment_id,
+        channel_url,
         id: o.id,
         order_no: o.order_no.clone(),
         amount: Fen(o.amount),
@@ -118,17 +135,79 @@ pub async fn apply(app: &AppState, trade: &Trade) -> AppResult<()> {
             move_state(app, order.id, &[state::CREATED], state::FAILED).await?;
             Ok(())
         }
-        TradeState::Closed => {
-            move_state(
-                app,
-                order.id,
-                &[state::CREATED, state::FAILED],
-                state::CLOSED,
-            )
-            .await?;
-            Ok(())
-        }
+        TradeState::Closed => close_here(app, order.id).await,
         TradeState::Notpay => Ok(()),
+    }
+}
+
+/// Marks an open order closed; a split payment's held stored value goes
+/// back to the member in the same transaction.
+pub async fn close_here(app: &AppState, order_id: i64) -> AppResult<()> {
+    let now = app.clock.now_ms();
+    let tx = begin_write(&app.db).await?;
+    lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
+    let o = gateway_order::Entity::find_by_id(order_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !is_open(&o) {
+        return Ok(());
+    }
+    gateway_order::Entity::update_many()
+        .col_expr(gateway_order::Column::State, Expr::value(state::CLOSED))
+        .col_expr(gateway_order::Column::ClosedAt, Expr::value(now))
+        .filter(gateway_order::Column::Id.eq(o.id))
+        .exec(&tx)
+        .await?;
+    let held = o.sv_principal + o.sv_bonus;
+    if o.purpose == PAYMENT && held > 0 {
+        let b = brand_of(&tx, o.brand_id).await?;
+        let funds = ledger::lock_member(&tx, o.brand_id, o.member_id, now).await?;
+        let hold = ledger::account_id(&tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
+        post_or_fail(
+            &tx,
+            Entry {
+                brand_id: o.brand_id,
+                kind: "release",
+                op_ref: o.order_no.clone(),
+                store_id: o.store_id,
+                member_id: Some(o.member_id),
+                member_delta: Fen(held),
+                member_balance_after: Some(Fen(funds.total().0 + held)),
+                actor: format!("member:{}", o.member_id),
+                business_date: ledger::business_date(&b.time_zone, now),
+                at: now,
+                lines: vec![
+                    Line::kept(hold, Fen(-held)),
+                    Line::kept(funds.principal_id, Fen(o.sv_principal)),
+                    Line::kept(funds.bonus_id, Fen(o.sv_bonus)),
+                ],
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The purpose of a split payment's gateway order.
+pub const PAYMENT: &str = "payment";
+
+async fn brand_of(conn: &impl ConnectionTrait, id: i64) -> AppResult<brand::Model> {
+    brand::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// Posts an entry whose debits were checked under the member's lock.
+pub async fn post_or_fail(tx: &sea_orm::DatabaseTransaction, entry: Entry<'_>) -> AppResult<i64> {
+    match ledger::post(tx, entry).await {
+        Ok(id) => Ok(id),
+        Err(PostError::Overdrawn) => Err(AppError::Internal(anyhow::anyhow!(
+            "a debit guard fired on a checked posting"
+        ))),
+        Err(PostError::Db(e)) => Err(e.into()),
     }
 }
 
@@ -160,13 +239,13 @@ async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
         return Ok(());
     }
     let late = o.state == state::CLOSED;
+    if o.purpose == PAYMENT {
+        return settle_payment(app, tx, o, trade, late).await;
+    }
     if late {
         tracing::warn!(order = %o.order_no, "payment arrived after the order was closed; crediting it and flagging it");
     }
-    let b = brand::Entity::find_by_id(o.brand_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let b = brand_of(&tx, o.brand_id).await?;
     let rules = settings(&tx, o.brand_id).await?;
     let funds = ledger::lock_member(&tx, o.brand_id, o.member_id, now).await?;
     let after = funds
@@ -200,7 +279,7 @@ async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
     mark(state::PAID).exec(&tx).await?;
     let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
     let expense = ledger::account_id(&tx, o.brand_id, Kind::PromotionExpense, 0, now).await?;
-    let posted = ledger::post(
+    post_or_fail(
         &tx,
         Entry {
             brand_id: o.brand_id,
@@ -221,16 +300,100 @@ async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
             ],
         },
     )
-    .await;
-    match posted {
-        Ok(_) => {}
-        Err(PostError::Overdrawn) => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "a top-up credit was refused by a debit guard"
-            )));
-        }
-        Err(PostError::Db(e)) => return Err(e.into()),
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The gateway leg of a split payment succeeded: both legs post and the
+/// payment appears at the store. If we had closed the order (the held value
+/// went back to the member), the gateway money is refunded instead and the
+/// order flagged.
+async fn settle_payment(
+    app: &AppState,
+    tx: sea_orm::DatabaseTransaction,
+    o: gateway_order::Model,
+    trade: &Trade,
+    late: bool,
+) -> AppResult<()> {
+    let now = app.clock.now_ms();
+    let mark = |to: &'static str, payment_id: Option<i64>| {
+        gateway_order::Entity::update_many()
+            .col_expr(gateway_order::Column::State, Expr::value(to))
+            .col_expr(
+                gateway_order::Column::TxnId,
+                Expr::value(trade.txn_id.clone()),
+            )
+            .col_expr(
+                gateway_order::Column::PaidAt,
+                Expr::value(trade.paid_at.unwrap_or(now)),
+            )
+            .col_expr(gateway_order::Column::Late, Expr::value(late))
+            .col_expr(gateway_order::Column::PaymentId, Expr::value(payment_id))
+            .filter(gateway_order::Column::Id.eq(o.id))
+    };
+    if late {
+        tracing::warn!(order = %o.order_no, "split payment paid after we closed it; refunding the gateway part and flagging it");
+        mark(state::REFUNDED, None).exec(&tx).await?;
+        queue_refund(&tx, &o, o.amount, "late_payment", now).await?;
+        tx.commit().await?;
+        return Ok(());
     }
+    let store_id = o.store_id.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("payment order {} has no store", o.order_no))
+    })?;
+    let b = brand_of(&tx, o.brand_id).await?;
+    let rules = settings(&tx, o.brand_id).await?;
+    let settled = shared::money::Bp(rules.bonus_settle_bp).of(Fen(o.sv_bonus));
+    let held = o.sv_principal + o.sv_bonus;
+    let p = payment::ActiveModel {
+        brand_id: Set(o.brand_id),
+        store_id: Set(store_id),
+        member_id: Set(o.member_id),
+        original: Set(o.original),
+        amount: Set(held + o.amount),
+        principal: Set(o.sv_principal),
+        bonus: Set(o.sv_bonus),
+        refunded_principal: Set(0),
+        refunded_bonus: Set(0),
+        bonus_settled: Set(settled.0),
+        gateway: Set(o.amount),
+        refunded_gateway: Set(0),
+        gateway_order_id: Set(Some(o.id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    mark(state::PAID, Some(p.id)).exec(&tx).await?;
+    let hold = ledger::account_id(&tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
+    let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
+    let wallet = ledger::account_id(&tx, o.brand_id, Kind::StoreWallet, store_id, now).await?;
+    let income = ledger::account_id(&tx, o.brand_id, Kind::BonusIncome, 0, now).await?;
+    // The member's balance already went down when the value was held.
+    lock_key(&tx, &format!("member-money:{}", o.member_id)).await?;
+    post_or_fail(
+        &tx,
+        Entry {
+            brand_id: o.brand_id,
+            kind: "payment",
+            op_ref: p.id.to_string(),
+            store_id: Some(store_id),
+            member_id: None,
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor: format!("member:{}", o.member_id),
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines: vec![
+                Line::kept(hold, Fen(-held)),
+                Line::append(clearing, Fen(-o.amount)),
+                Line::append(wallet, Fen(o.sv_principal + settled.0 + o.amount)),
+                Line::append(income, Fen(o.sv_bonus - settled.0)),
+            ],
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -284,7 +447,7 @@ pub async fn refresh(app: &AppState, o: &gateway_order::Model) -> AppResult<()> 
         Err(GatewayError::Refused { code, .. }) if code == "ORDER_NOT_FOUND" => {
             // It never reached the gateway: once expired, it is closed.
             if app.clock.now_ms() > o.expires_at {
-                move_state(app, o.id, &[state::CREATED, state::FAILED], state::CLOSED).await?;
+                close_here(app, o.id).await?;
             }
             Ok(())
         }
@@ -302,8 +465,7 @@ pub async fn close(app: &AppState, o: &gateway_order::Model) -> AppResult<()> {
     match app.gateway.close(&merchant, &o.order_no).await {
         Ok(trade) => apply(app, &trade).await,
         Err(GatewayError::Refused { code, .. }) if code == "ORDER_NOT_FOUND" => {
-            move_state(app, o.id, &[state::CREATED, state::FAILED], state::CLOSED).await?;
-            Ok(())
+            close_here(app, o.id).await
         }
         Err(e) => {
             tracing::warn!(order = %o.order_no, "gateway close failed: {e}");

@@ -477,6 +477,9 @@ pub struct RefundReceipt {
     pub principal: Fen,
     /// Back to bonus.
     pub bonus: Fen,
+    /// Back through the payment gateway (the part paid online).
+    #[serde(default)]
+    pub gateway: Fen,
     /// All refunds of the payment so far.
     pub refunded_total: Fen,
     /// When (RFC 3339).
@@ -690,6 +693,21 @@ pub struct TopUpOrderView {
     pub balance_after: Option<Fen>,
     /// When it was created (RFC 3339).
     pub created_at: String,
+    /// `topup`, or `payment` for the gateway leg of a split payment.
+    #[serde(default)]
+    pub purpose: String,
+    /// The store paid (split payments).
+    #[serde(default)]
+    pub store_name: Option<String>,
+    /// The stored value held for it (split payments).
+    #[serde(default)]
+    pub stored_value: Fen,
+    /// The payment, once settled (split payments).
+    #[serde(default)]
+    pub payment_id: Option<i64>,
+    /// The brand's channel link, once a payment is settled.
+    #[serde(default)]
+    pub channel_url: Option<String>,
 }
 
 /// Member: set or change the payment PIN (the current one when changing).

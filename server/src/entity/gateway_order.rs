@@ -25,6 +25,11 @@ pub struct Model {
     pub last_query_at: Option<i64>,
     pub late: bool,
     pub refunded: i64,
+    pub store_id: Option<i64>,
+    pub original: i64,
+    pub sv_principal: i64,
+    pub sv_bonus: i64,
+    pub payment_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

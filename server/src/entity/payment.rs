@@ -16,6 +16,9 @@ pub struct Model {
     pub refunded_principal: i64,
     pub refunded_bonus: i64,
     pub bonus_settled: i64,
+    pub gateway: i64,
+    pub refunded_gateway: i64,
+    pub gateway_order_id: Option<i64>,
     pub created_at: i64,
 }
 

@@ -182,8 +182,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("pay_requests_token", "pay_requests", &["token"]).unique().take())
-            .await?;
+        m.create_index(
+            index("pay_requests_token", "pay_requests", &["token"])
+                .unique()
+                .take(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(n("member_pins"))
@@ -196,6 +200,54 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        // Split payments: the stored-value part held while the gateway leg
+        // runs lives on the order; the payment row is written when it settles.
+        for col in [
+            ColumnDef::new(n("store_id")).big_integer().null().take(),
+            ColumnDef::new(n("original"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .take(),
+            ColumnDef::new(n("sv_principal"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .take(),
+            ColumnDef::new(n("sv_bonus"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .take(),
+            ColumnDef::new(n("payment_id")).big_integer().null().take(),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(n("gateway_orders"))
+                    .add_column(col)
+                    .take(),
+            )
+            .await?;
+        }
+        for col in [
+            ColumnDef::new(n("gateway"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .take(),
+            ColumnDef::new(n("refunded_gateway"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .take(),
+            ColumnDef::new(n("gateway_order_id"))
+                .big_integer()
+                .null()
+                .take(),
+        ] {
+            m.alter_table(Table::alter().table(n("payments")).add_column(col).take())
+                .await?;
+        }
         for col in [
             ColumnDef::new(n("pin_above"))
                 .big_integer()

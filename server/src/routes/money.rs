@@ -6,8 +6,9 @@ use crate::audit;
 use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store, topup_plan};
-use crate::topup_orders;
+use crate::entity::{
+    gateway_order, journal_entry, member, pay_request, payment, store, topup_plan,
+};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
@@ -15,6 +16,7 @@ use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
+use crate::topup_orders;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -27,8 +29,9 @@ use sea_orm::{
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PayRequestState, PaymentReceipt, PaymentRequest,
-    RefundReceipt, RefundRequest, Role, StoredValueClosed, TopUpReceipt,
+    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PayRequestState,
+    PaymentReceipt, PaymentRequest, RefundReceipt, RefundRequest, Role, StoredValueClosed,
+    TopUpReceipt,
 };
 use shared::money::{Bp, Fen, quote, split_refund};
 use shared::validate::{self, mask_phone};
@@ -184,6 +187,9 @@ async fn pay(
                 refunded_principal: Set(0),
                 refunded_bonus: Set(0),
                 bonus_settled: Set(settled.0),
+                gateway: Set(0),
+                refunded_gateway: Set(0),
+                gateway_order_id: Set(None),
                 created_at: Set(now),
                 ..Default::default()
             }
@@ -432,20 +438,27 @@ async fn refund(
                 if role == Role::StoreManager && own_store != Some(p.store_id) {
                     return Err(AppError::not_found());
                 }
-                let refundable = Fen(p.amount - p.refunded_principal - p.refunded_bonus);
+                let refundable =
+                    Fen(p.amount - p.refunded_principal - p.refunded_bonus - p.refunded_gateway);
                 if amount > refundable {
                     return Err(
                         unprocessable(ErrorCode::RefundTooLarge).with("refundable", refundable.0)
                     );
                 }
-                let parts = [Fen(p.principal), Fen(p.bonus)];
-                let done = [Fen(p.refunded_principal), Fen(p.refunded_bonus)];
+                // Principal and bonus back to stored value, the gateway part
+                // back the way it came.
+                let parts = [Fen(p.principal), Fen(p.bonus), Fen(p.gateway)];
+                let done = [
+                    Fen(p.refunded_principal),
+                    Fen(p.refunded_bonus),
+                    Fen(p.refunded_gateway),
+                ];
                 let share = split_refund(&parts, &done, amount).ok_or_else(|| {
                     AppError::Internal(anyhow::anyhow!(
                         "refund split failed for payment {payment_id}"
                     ))
                 })?;
-                let (to_principal, to_bonus) = (share[0], share[1]);
+                let (to_principal, to_bonus, to_gateway) = (share[0], share[1], share[2]);
                 // The store gives back what it was credited: the principal
                 // part, and of the bonus part its settled share, cumulatively
                 // so that a full refund takes back exactly `bonus_settled`.
@@ -458,7 +471,7 @@ async fn refund(
                 };
                 let from_store_bonus =
                     settled_share(p.refunded_bonus + to_bonus.0) - settled_share(p.refunded_bonus);
-                let from_store = Fen(to_principal.0 + from_store_bonus);
+                let from_store = Fen(to_principal.0 + from_store_bonus + to_gateway.0);
                 let from_income = Fen(to_bonus.0 - from_store_bonus);
                 let wallet =
                     ledger::account_id(tx, brand.id, Kind::StoreWallet, p.store_id, now).await?;
@@ -480,7 +493,12 @@ async fn refund(
                         payment::Column::RefundedBonus,
                         Expr::value(p.refunded_bonus + to_bonus.0),
                     )
+                    .col_expr(
+                        payment::Column::RefundedGateway,
+                        Expr::value(p.refunded_gateway + to_gateway.0),
+                    )
                     .filter(payment::Column::Id.eq(p.id))
+                    .filter(payment::Column::RefundedGateway.eq(p.refunded_gateway))
                     .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
                     .filter(payment::Column::RefundedBonus.eq(p.refunded_bonus))
                     .exec(tx)
@@ -489,8 +507,28 @@ async fn refund(
                     return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
                 }
                 let funds = ledger::lock_member(tx, brand.id, p.member_id, now).await?;
-                let after = Fen(funds.total().0 + amount.0);
-                let refunded_total = Fen(p.refunded_principal + p.refunded_bonus + amount.0);
+                let back_to_member = Fen(to_principal.0 + to_bonus.0);
+                let after = Fen(funds.total().0 + back_to_member.0);
+                let refunded_total =
+                    Fen(p.refunded_principal + p.refunded_bonus + p.refunded_gateway + amount.0);
+                let gateway =
+                    ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
+                if to_gateway.is_positive() {
+                    let order_id = p.gateway_order_id.ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!(
+                            "payment {} has a gateway part but no order",
+                            p.id
+                        ))
+                    })?;
+                    let order = gateway_order::Entity::find_by_id(order_id)
+                        .one(tx)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::Internal(anyhow::anyhow!("gateway order {order_id} missing"))
+                        })?;
+                    topup_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now)
+                        .await?;
+                }
                 let entry_id = posted(
                     ledger::post(
                         tx,
@@ -500,7 +538,7 @@ async fn refund(
                             op_ref: format!("{}:{}", p.id, refunded_total.0),
                             store_id: Some(p.store_id),
                             member_id: Some(p.member_id),
-                            member_delta: amount,
+                            member_delta: back_to_member,
                             member_balance_after: Some(after),
                             actor: format!("staff:{staff_id}"),
                             business_date: ledger::business_date(&brand.time_zone, now),
@@ -526,6 +564,7 @@ async fn refund(
                                     keeps_balance: true,
                                     amount: to_bonus,
                                 },
+                                Line::append(gateway, to_gateway),
                             ],
                         },
                     )
@@ -536,6 +575,7 @@ async fn refund(
                     payment_id: p.id,
                     amount,
                     principal: to_principal,
+                    gateway: to_gateway,
                     bonus: to_bonus,
                     refunded_total,
                     at: rfc3339(now),
@@ -693,7 +733,10 @@ async fn member_money(
     caller: StaffCaller<AnyStaff>,
     AppQuery(q): AppQuery<PhoneQuery>,
 ) -> AppResult<Json<MemberMoney>> {
-    if !matches!(caller.role, Role::StoreManager | Role::HqAdmin | Role::HqFinance) {
+    if !matches!(
+        caller.role,
+        Role::StoreManager | Role::HqAdmin | Role::HqFinance
+    ) {
         return Err(AppError::forbidden());
     }
     let phone = validate::phone(&q.phone).map_err(|r| AppError::invalid("member_phone", r))?;
@@ -733,9 +776,11 @@ async fn history(
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> AppResult<Json<Page<HistoryItem>>> {
     let kinds: Vec<&str> = match query.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k @ ("topup" | "payment" | "refund" | "close")) => vec![k],
+        Some("payment") => vec!["payment", "hold"],
+        Some("refund") => vec!["refund", "release"],
+        Some(k @ ("topup" | "close")) => vec![k],
         Some(_) => return Err(AppError::invalid("kind", "unknown")),
-        None => vec!["topup", "payment", "refund", "close"],
+        None => vec!["topup", "payment", "refund", "close", "hold", "release"],
     };
     let mut q = journal_entry::Entity::find()
         .filter(journal_entry::Column::BrandId.eq(caller.brand.id))

@@ -5,23 +5,23 @@ use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::{member, pay_request, payment, store};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
-use crate::routes::money_settings::settings;
-use axum::http::StatusCode;
-use sea_orm::{ActiveModelTrait, Set};
-use shared::ErrorCode;
-use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView, Role};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
+use crate::routes::money_settings::settings;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use qrcode::QrCode;
 use qrcode::render::svg;
+use sea_orm::{ActiveModelTrait, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
+use shared::ErrorCode;
 use shared::dto::{Page, PayCode, PaymentListItem, ReceiptFeed, StorePublic};
+use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView, Role};
 use shared::money::Fen;
 use shared::validate::mask_phone;
 use std::collections::HashMap;
@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/stores/{id}/pay-code", get(pay_code))
         .route("/staff/payments", get(payments))
         .route("/staff/receipts/wait", get(wait_receipts))
-        .route("/staff/pay-requests", axum::routing::post(create_pay_request))
+        .route(
+            "/staff/pay-requests",
+            axum::routing::post(create_pay_request),
+        )
         .route("/staff/pay-requests/{id}", get(staff_pay_request))
         .route("/member/pay-requests/{token}", get(member_pay_request))
 }
@@ -96,12 +99,17 @@ async fn create_pay_request(
     }
     let rules = settings(&state.db, caller.brand.id).await?;
     if req.amount > rules.max_payment {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AmountTooLarge)
-            .with("max", rules.max_payment.0));
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AmountTooLarge)
+                .with("max", rules.max_payment.0),
+        );
     }
     let shop = store_in_brand(&state.db, caller.brand.id, store_id).await?;
     if !shop.active {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::StoreClosed));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::StoreClosed,
+        ));
     }
     let now = state.clock.now_ms();
     let saved = pay_request::ActiveModel {
@@ -138,7 +146,12 @@ async fn staff_pay_request(
         return Err(AppError::not_found());
     }
     let now = state.clock.now_ms();
-    Ok(Json(pay_request_view(r, &origin(&headers), &caller.brand.slug, now)?))
+    Ok(Json(pay_request_view(
+        r,
+        &origin(&headers),
+        &caller.brand.slug,
+        now,
+    )?))
 }
 
 /// Member: the one-off code they scanned.
@@ -325,7 +338,7 @@ async fn wait_receipts(
         .await?;
     let today_total = Fen(today
         .iter()
-        .map(|p| p.amount - p.refunded_principal - p.refunded_bonus)
+        .map(|p| p.amount - p.refunded_principal - p.refunded_bonus - p.refunded_gateway)
         .sum());
     let items = list_items(&state, &stores, rows).await?;
     Ok(Json(ReceiptFeed {
@@ -359,7 +372,7 @@ async fn list_items(
                 .unwrap_or_default(),
             member_phone_masked: phones.get(&p.member_id).cloned().unwrap_or_default(),
             amount: Fen(p.amount),
-            refunded: Fen(p.refunded_principal + p.refunded_bonus),
+            refunded: Fen(p.refunded_principal + p.refunded_bonus + p.refunded_gateway),
             at: rfc3339(p.created_at),
         })
         .collect())

@@ -2,11 +2,13 @@
 //! callback. The order logic lives in `topup_orders`.
 
 use crate::auth::{ActiveMember, MemberCaller, digest};
+use crate::db::begin_write;
 use crate::entity::{gateway_order, topup_plan};
 use crate::error::{AppError, AppJson, AppPath, AppResult};
 use crate::gateway::CreateOrder;
 use crate::idempotency::IdemKey;
-use crate::ledger;
+use crate::ledger::{self, Entry, Kind, Line};
+use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
 use crate::topup_orders::{self, ORDER_TTL_MS, is_open, state as order_state, view};
@@ -20,8 +22,8 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{TopUpOrderRequest, TopUpOrderView};
-use shared::money::Fen;
+use shared::dto::{PaymentRequest, TopUpOrderRequest, TopUpOrderView};
+use shared::money::{Bp, Fen, quote};
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/member/topups", post(start))
         .route("/member/topups/{id}", get(status))
         .route("/member/topups/{id}/close", post(give_up))
+        .route("/member/split-payments", post(start_split))
         .route("/gateway/notify", post(notify))
 }
 
@@ -67,11 +70,7 @@ async fn start(
         None => {
             let (amount, bonus, plan_id) = validate(&state, &caller, &req).await?;
             let now = state.clock.now_ms();
-            let order_no = format!(
-                "TK{}{}",
-                crate::clock::to_utc(now).format("%Y%m%d"),
-                &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
-            );
+            let order_no = new_order_no(now);
             gateway_order::Entity::insert(gateway_order::ActiveModel {
                 brand_id: Set(caller.brand.id),
                 member_id: Set(caller.member.id),
@@ -179,7 +178,11 @@ async fn ensure_checkout(
         merchant_id: state.gateway.merchant_id(order.brand_id),
         order_no: order.order_no.clone(),
         amount: order.amount,
-        description: format!("{} 会员充值", caller.brand.name),
+        description: if order.purpose == topup_orders::PAYMENT {
+            format!("{} 门店消费", caller.brand.name)
+        } else {
+            format!("{} 会员充值", caller.brand.name)
+        },
         notify_url: format!("{base}/api/gateway/notify"),
         return_url: format!("{base}/m/{}/topup/{}", caller.brand.slug, order.id),
         expires_at: order.expires_at,
@@ -238,8 +241,11 @@ async fn give_up(
     Ok(Json(view(&state.db, &order).await?))
 }
 
+/// The gateway's own answer format: `{"code": "SUCCESS" | "FAIL", …}`.
 fn gateway_answer(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "code": code, "message": message }))).into_response()
+    let mut r = (status, Json(json!({ "code": code, "message": message }))).into_response();
+    r.extensions_mut().insert(crate::error::RawBody);
+    r
 }
 
 /// The gateway's signed callback. Checked for signature (constant time),
@@ -276,4 +282,167 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
             gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "FAIL", "try again")
         }
     }
+}
+
+/// Member (not frozen): pay a store when stored value does not cover the
+/// bill. The stored value is held at once; the rest goes to the gateway's
+/// checkout. When the gateway says paid, both legs post and the store sees
+/// the receipt; if the order fails or expires, the hold is released.
+/// Idempotent on the `Idempotency-Key` like a top-up.
+async fn start_split(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+    key: IdemKey,
+    AppJson(req): AppJson<PaymentRequest>,
+) -> AppResult<Response> {
+    let identity = PaymentRequest {
+        pin: None,
+        ..req.clone()
+    };
+    let hash = digest(&serde_json::to_string(&identity).map_err(anyhow::Error::from)?);
+    let (brand_id, member_id) = (caller.brand.id, caller.member.id);
+    let now = state.clock.now_ms();
+    let rules = settings(&state.db, brand_id).await?;
+    if !req.amount.is_positive() {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
+    if req.amount > rules.max_payment {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AmountTooLarge)
+                .with("max", rules.max_payment.0),
+        );
+    }
+    if req.pay_request.is_some() {
+        // One-off codes are paid from stored value only, for now.
+        return Err(AppError::invalid("pay_request", "unknown"));
+    }
+    let q = quote(req.amount, Bp::FULL);
+    let by_key = || {
+        gateway_order::Entity::find()
+            .filter(gateway_order::Column::BrandId.eq(brand_id))
+            .filter(gateway_order::Column::MemberId.eq(member_id))
+            .filter(gateway_order::Column::IdemKey.eq(&key.0))
+    };
+    let existing = by_key().one(&state.db).await?;
+    let order = match existing {
+        Some(o) => o,
+        None => {
+            // The PIN guards the stored-value part, as for any payment.
+            let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
+            let sv = Fen((principal.0 + bonus.0).min(q.payable.0));
+            let pin_ok = sv > rules.pin_above;
+            if pin_ok {
+                super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
+            }
+            let tx = begin_write(&state.db).await?;
+            let shop = store_in_brand(&tx, brand_id, req.store_id).await?;
+            if !shop.active {
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::StoreClosed,
+                ));
+            }
+            let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
+            if funds.total() >= q.payable {
+                // Nothing for the gateway to do: pay from stored value.
+                return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+                    .with("reason", "balance_covers"));
+            }
+            if funds.total() > rules.pin_above && !pin_ok {
+                // The balance grew past the PIN-free limit since the check.
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::PinRequired,
+                )
+                .with("above", rules.pin_above.0));
+            }
+            let held = funds.total();
+            let (from_principal, from_bonus) = (funds.principal, funds.bonus);
+            let order_no = new_order_no(now);
+            let inserted = gateway_order::Entity::insert(gateway_order::ActiveModel {
+                brand_id: Set(brand_id),
+                member_id: Set(member_id),
+                purpose: Set(topup_orders::PAYMENT.into()),
+                order_no: Set(order_no.clone()),
+                amount: Set(q.payable.0 - held.0),
+                bonus: Set(0),
+                plan_id: Set(None),
+                state: Set(order_state::CREATED.into()),
+                txn_id: Set(None),
+                checkout_url: Set(None),
+                idem_key: Set(key.0.clone()),
+                body_hash: Set(hash.clone()),
+                created_at: Set(now),
+                expires_at: Set(now + ORDER_TTL_MS),
+                paid_at: Set(None),
+                closed_at: Set(None),
+                last_query_at: Set(None),
+                late: Set(false),
+                refunded: Set(0),
+                store_id: Set(Some(shop.id)),
+                original: Set(q.original.0),
+                sv_principal: Set(from_principal.0),
+                sv_bonus: Set(from_bonus.0),
+                payment_id: Set(None),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    gateway_order::Column::BrandId,
+                    gateway_order::Column::MemberId,
+                    gateway_order::Column::IdemKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&tx)
+            .await?;
+            if inserted == 1 && held.is_positive() {
+                let hold =
+                    ledger::account_id(&tx, brand_id, Kind::MemberHold, member_id, now).await?;
+                topup_orders::post_or_fail(
+                    &tx,
+                    Entry {
+                        brand_id,
+                        kind: "hold",
+                        op_ref: order_no,
+                        store_id: Some(shop.id),
+                        member_id: Some(member_id),
+                        member_delta: Fen(-held.0),
+                        member_balance_after: Some(Fen::ZERO),
+                        actor: format!("member:{member_id}"),
+                        business_date: ledger::business_date(&caller.brand.time_zone, now),
+                        at: now,
+                        lines: vec![
+                            Line::kept(funds.principal_id, Fen(-from_principal.0)),
+                            Line::kept(funds.bonus_id, Fen(-from_bonus.0)),
+                            Line::kept(hold, held),
+                        ],
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            by_key()
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payment order vanished")))?
+        }
+    };
+    if order.body_hash != hash {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyKeyReused,
+        ));
+    }
+    let order = ensure_checkout(&state, &caller, order).await?;
+    Ok((StatusCode::CREATED, Json(view(&state.db, &order).await?)).into_response())
+}
+
+fn new_order_no(now: i64) -> String {
+    format!(
+        "TK{}{}",
+        crate::clock::to_utc(now).format("%Y%m%d"),
+        &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+    )
 }

@@ -336,7 +336,10 @@ dual_test!(a_member_tops_up_online_with_a_plan, |app| async move {
     assert_eq!(press(&checkout, "pay").await, checkout);
     let stored = row(&app, started.id).await;
     assert!(stored.txn_id.is_some() && !stored.late, "{stored:?}");
-    assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Success);
+    assert_eq!(
+        inspect(&app, &started).await.trade.state,
+        TradeState::Success
+    );
     assert_credited(&app, &member, &[11_000]).await;
     assert_reconciled(&app).await;
 });
@@ -521,7 +524,10 @@ dual_test!(
         let closed = order(&app, &member, started.id).await;
         assert_eq!(closed.state, OrderState::Closed);
         assert_eq!(closed.checkout_url, None);
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
         let page = checkout_page(&checkout).await;
         assert!(page.contains("This order is closed"), "{page}");
         assert!(!page.contains("sandbox-pay"), "{page}");
@@ -532,7 +538,10 @@ dual_test!(
             order(&app, &member, started.id).await.state,
             OrderState::Closed
         );
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
         assert_credited(&app, &member, &[]).await;
 
         // But a payment that crossed the close at the gateway is taken...
@@ -567,13 +576,19 @@ dual_test!(
         assert_eq!(closed.state, OrderState::Closed);
         assert_eq!(closed.checkout_url, None);
         assert_eq!(closed.balance_after, None);
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
 
         // Paying in the still-open checkout tab does nothing.
         assert_eq!(press(&checkout, "pay").await, checkout);
         let page = checkout_page(&checkout).await;
         assert!(page.contains("This order is closed"), "{page}");
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
         app.advance_secs(5);
         assert_eq!(
             order(&app, &member, started.id).await.state,
@@ -597,7 +612,12 @@ dual_test!(
 fn callback(app: &TestApp, o: &TopUpOrderView, state: TradeState, amount: i64) -> String {
     let paid = state == TradeState::Success;
     let n = Notification {
-        event: if paid { "TRADE.SUCCESS" } else { "TRADE.FAILED" }.into(),
+        event: if paid {
+            "TRADE.SUCCESS"
+        } else {
+            "TRADE.FAILED"
+        }
+        .into(),
         trade: Trade {
             merchant_id: merchant(app),
             order_no: o.order_no.clone(),
@@ -625,9 +645,15 @@ async fn notify(app: &TestApp, key: &[u8], ts: i64, nonce: &str, body: &str) -> 
 
 /// Whether the server acknowledged a callback the gateway's way: 200 with
 /// `{"code": "SUCCESS"}` (anything else makes the gateway retry).
+/// Whether our answer tells the gateway the callback was taken. Refusals
+/// answer in the gateway's own format (`"code": "FAIL"`) so a real gateway
+/// reads them and retries.
 fn acknowledged(reply: &Reply) -> bool {
     let v: serde_json::Value = serde_json::from_str(&reply.body)
         .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", reply.what, reply.body));
+    if reply.status != 200 {
+        assert_eq!(v["code"], "FAIL", "{}: {}", reply.what, reply.body);
+    }
     reply.status == 200 && v["code"] == "SUCCESS"
 }
 
@@ -748,9 +774,8 @@ dual_test!(
         let settled = wait_for("both orders to settle", || async {
             let a = order(&app, &member, one.id).await;
             let b = order(&app, &member, two.id).await;
-            let done = |o: &TopUpOrderView| {
-                matches!(o.state, OrderState::Paid | OrderState::Refunded)
-            };
+            let done =
+                |o: &TopUpOrderView| matches!(o.state, OrderState::Paid | OrderState::Refunded);
             (done(&a) && done(&b)).then_some((a, b))
         })
         .await;
@@ -896,7 +921,9 @@ dual_test!(
             let error = reply.error(status, code);
             assert_eq!(error.message, message, "{what}");
             let expected = match what {
-                "zero" | "negative" => params(&[("field", "amount"), ("reason", "amount_positive")]),
+                "zero" | "negative" => {
+                    params(&[("field", "amount"), ("reason", "amount_positive")])
+                }
                 "a price that is not the plan's" => {
                     params(&[("field", "amount"), ("reason", "plan_amount")])
                 }
@@ -906,7 +933,10 @@ dual_test!(
                 _ => params(&[("max", "500000"), ("room", "490000")]),
             };
             assert_eq!(error.params, expected, "{what}");
-            assert!(rows_of(&app, &member).await.is_empty(), "{what} wrote an order");
+            assert!(
+                rows_of(&app, &member).await.is_empty(),
+                "{what} wrote an order"
+            );
             assert_eq!(snapshot(&app, &member.token).await, before, "{what}");
         }
 
@@ -915,7 +945,10 @@ dual_test!(
         let error = start_with_key(&app, &member, &new_key(), 3_000, None)
             .await
             .invalid("plan_id");
-        assert_eq!(error.params.get("reason").map(String::as_str), Some("required"));
+        assert_eq!(
+            error.params.get("reason").map(String::as_str),
+            Some("required")
+        );
         change_settings(&app, &shop.admin, |s| s.allow_custom_topup = true).await;
 
         // A frozen member cannot start one.

@@ -196,7 +196,10 @@ dual_test!(
                 .await
                 .error(422, ErrorCode::PinRequired);
             assert_eq!(error.params, params(&[("above", "20000")]), "{pin:?}");
-            assert_eq!(error.message, "Payments above ¥200.00 need your payment PIN");
+            assert_eq!(
+                error.message,
+                "Payments above ¥200.00 need your payment PIN"
+            );
         }
 
         // Four wrong PINs count down...
@@ -204,7 +207,10 @@ dual_test!(
             let error = pay_with_pin(&app, &member, store, 30_000, Some(WRONG_PIN))
                 .await
                 .error(422, ErrorCode::WrongPin);
-            assert_eq!(error.params, params(&[("remaining", &remaining.to_string())]));
+            assert_eq!(
+                error.params,
+                params(&[("remaining", &remaining.to_string())])
+            );
             assert_eq!(
                 error.message,
                 format!("Wrong payment PIN; {remaining} attempts left")
@@ -283,7 +289,10 @@ dual_test!(
             .error(422, ErrorCode::PinNotSet);
         // ...until HQ raises the limit to ¥500.
         let defaults = settings(&app, &shop.admin).await;
-        assert_eq!((defaults.pin_above, defaults.channel_url.clone()), (Fen(20_000), None));
+        assert_eq!(
+            (defaults.pin_above, defaults.channel_url.clone()),
+            (Fen(20_000), None)
+        );
         let raised = MoneySettings {
             pin_above: Fen(50_000),
             ..defaults.clone()
@@ -306,7 +315,9 @@ dual_test!(
             Some("amount_format")
         );
         assert_eq!(
-            put_settings(&app, &shop.admin, &raised).await.ok::<MoneySettings>(),
+            put_settings(&app, &shop.admin, &raised)
+                .await
+                .ok::<MoneySettings>(),
             raised
         );
         assert_eq!(balance(&app, &member.token).await.pin_above, Fen(50_000));
@@ -343,8 +354,7 @@ dual_test!(
                 "{bad}"
             );
             assert_eq!(
-                error.message,
-                "The channel link must be a link starting with https://",
+                error.message, "The channel link must be a link starting with https://",
                 "{bad}"
             );
         }
@@ -363,7 +373,10 @@ dual_test!(
         .await
         .ok();
         assert_eq!(with_link.channel_url.as_deref(), Some(link));
-        assert_eq!(settings(&app, &shop.clerk).await.channel_url.as_deref(), Some(link));
+        assert_eq!(
+            settings(&app, &shop.clerk).await.channel_url.as_deref(),
+            Some(link)
+        );
         let receipt = paid(&app, &member, store, 1_000, None).await;
         assert_eq!(receipt.channel_url.as_deref(), Some(link));
         // Cleared (blank), and it is gone again.

@@ -11,6 +11,7 @@ fn kind_text(kind: &str) -> T {
         "topup" => T::KindTopup,
         "refund" => T::KindRefund,
         "close" => T::KindClose,
+        "release" => T::KindRelease,
         _ => T::KindPayment,
     }
 }

@@ -150,7 +150,10 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
         let Some(p) = pin.checked() else { return };
         saving.set(true);
         error.set(None);
-        let body = SetPin { pin: p, current: cur };
+        let body = SetPin {
+            pin: p,
+            current: cur,
+        };
         leptos::task::spawn_local(async move {
             let result = api::put::<(), _>("/member/pin", session.current(), &body).await;
             saving.set(false);

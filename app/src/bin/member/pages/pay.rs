@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::dto::{
     BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
+    TopUpOrderView,
 };
 use shared::money::{Bp, Fen, quote};
 use tongka_app::api::{self, ApiResult, Failure};
@@ -35,7 +36,11 @@ pub fn PayPage() -> impl IntoView {
             let fixed = match one_off {
                 Some(r) => Some((
                     r.clone(),
-                    api::get::<PayRequestPublic>(&format!("/member/pay-requests/{}", api::encode(&r)), token).await?,
+                    api::get::<PayRequestPublic>(
+                        &format!("/member/pay-requests/{}", api::encode(&r)),
+                        token,
+                    )
+                    .await?,
                 )),
                 None => None,
             };
@@ -85,13 +90,25 @@ fn PayForm(
     };
     let store_id = store.id;
     let pin_above = balance.pin_above;
-    let needs_pin = move || preview().is_some_and(|q| q.payable > pin_above);
+    let total = balance.total;
+    // The PIN guards what is taken from stored value.
+    let stored_part = move |payable: Fen| Fen(payable.0.min(total.0));
+    let needs_pin = move || preview().is_some_and(|q| stored_part(q.payable) > pin_above);
+    // Short of stored value: the rest is paid online (not for one-off codes).
+    let split_ok = one_off.with_value(|o| o.is_none());
+    let shortfall = move || {
+        preview()
+            .map(|q| Fen(q.payable.0 - total.0))
+            .filter(|s| s.is_positive() && split_ok)
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };
-        let needs_pin = quote(Fen(fen), Bp::FULL).payable > pin_above;
+        let payable = quote(Fen(fen), Bp::FULL).payable;
+        let needs_pin = stored_part(payable) > pin_above;
+        let split = split_ok && payable > total;
         let pin_value = if needs_pin {
             match pin.checked() {
                 Some(p) => Some(p),
@@ -111,6 +128,31 @@ fn PayForm(
                 pin: pin_value,
                 pay_request: one,
             };
+            if split {
+                let started = api::post_once::<TopUpOrderView, _>(
+                    "/member/split-payments",
+                    session.current(),
+                    &k,
+                    &req,
+                )
+                .await;
+                match started {
+                    // The online part at the gateway's checkout; it returns
+                    // to the order page.
+                    Ok(TopUpOrderView {
+                        checkout_url: Some(url),
+                        ..
+                    }) => {
+                        let _ = gloo::utils::window().location().set_href(&url);
+                    }
+                    Ok(_) => busy.set(false),
+                    Err(f) => {
+                        busy.set(false);
+                        error.set(Some(f));
+                    }
+                }
+                return;
+            }
             let result = api::post_once::<PaymentReceipt, _>(
                 "/member/payments",
                 session.current(),
@@ -174,13 +216,16 @@ fn PayForm(
                         <span class="cell-label">{tr(T::Balance)}</span>
                         <span class="cell-value tabular">{balance.total.to_string()}</span>
                     </div>
+                    {move || shortfall().map(|s| view! {
+                        <div class="notice" id="pay-shortfall">{tr(T::ShortfallOnline)}" "{s.to_string()}</div>
+                    })}
                     {move || needs_pin().then(|| view! {
                         <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
                     })}
                     <FormError error=error/>
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable>
-                            {move || if busy.get() { tr(T::Paying)() } else { tr(T::PayButton)() }}
+                            {move || if busy.get() { tr(T::Paying)() } else if shortfall().is_some() { tr(T::PaySplit)() } else { tr(T::PayButton)() }}
                         </button>
                     </div>
                 </form>

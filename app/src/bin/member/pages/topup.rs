@@ -8,7 +8,9 @@ use leptos_router::hooks::use_params_map;
 use shared::dto::{BalanceView, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan};
 use shared::money::Fen;
 use tongka_app::api::{self, ApiResult, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, sleep, use_nav, yuan_rule};
+use tongka_app::components::{
+    Field, FieldState, FormError, TopBar, loaded, sleep, use_nav, yuan_rule,
+};
 use tongka_app::i18n::{T, tr};
 
 /// 充值
@@ -64,7 +66,8 @@ fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let result =
-                api::post_once::<TopUpOrderView, _>("/member/topups", session.current(), &k, &body).await;
+                api::post_once::<TopUpOrderView, _>("/member/topups", session.current(), &k, &body)
+                    .await;
             match result {
                 Ok(order) => match order.checkout_url {
                     // Off to the gateway's checkout; it sends the member back
@@ -153,7 +156,9 @@ pub fn TopUpOrderPage() -> impl IntoView {
             if !alive.get_untracked() {
                 return;
             }
-            let got = api::get::<TopUpOrderView>(&format!("/member/topups/{id}"), session.current()).await;
+            let got =
+                api::get::<TopUpOrderView>(&format!("/member/topups/{id}"), session.current())
+                    .await;
             let open = matches!(&got, Ok(o) if matches!(o.state, OrderState::Created | OrderState::Failed));
             let network = matches!(&got, Err(Failure::Network));
             if alive.get_untracked() {
@@ -185,18 +190,28 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
     let nav = use_nav();
     let closing = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
-    let (icon, title, class) = match order.state {
-        OrderState::Paid => ("✓", T::TopUpDone, "receipt-icon"),
-        OrderState::Created => ("…", T::OrderWaiting, "receipt-icon receipt-wait"),
-        OrderState::Failed => ("!", T::OrderFailed, "receipt-icon receipt-warn"),
-        OrderState::Closed => ("×", T::OrderClosed, "receipt-icon receipt-warn"),
-        OrderState::Refunded => ("↩", T::OrderRefunded, "receipt-icon receipt-warn"),
+    let payment = order.purpose == "payment";
+    let (icon, title, class) = match (order.state, payment) {
+        (OrderState::Paid, false) => ("✓", T::TopUpDone, "receipt-icon"),
+        (OrderState::Paid, true) => ("✓", T::SplitPaid, "receipt-icon"),
+        (OrderState::Created, false) => ("…", T::OrderWaiting, "receipt-icon receipt-wait"),
+        (OrderState::Created, true) => ("…", T::SplitWaiting, "receipt-icon receipt-wait"),
+        (OrderState::Failed, _) => ("!", T::OrderFailed, "receipt-icon receipt-warn"),
+        (OrderState::Closed, false) => ("×", T::OrderClosed, "receipt-icon receipt-warn"),
+        (OrderState::Closed, true) => ("×", T::SplitClosed, "receipt-icon receipt-warn"),
+        (OrderState::Refunded, false) => ("↩", T::OrderRefunded, "receipt-icon receipt-warn"),
+        (OrderState::Refunded, true) => ("↩", T::SplitRefunded, "receipt-icon receipt-warn"),
     };
     let id = order.id;
     let give_up = move |_| {
         closing.set(true);
         leptos::task::spawn_local(async move {
-            let r = api::post::<TopUpOrderView, _>(&format!("/member/topups/{id}/close"), session.current(), &()).await;
+            let r = api::post::<TopUpOrderView, _>(
+                &format!("/member/topups/{id}/close"),
+                session.current(),
+                &(),
+            )
+            .await;
             closing.set(false);
             match r {
                 // Reload the page's state by navigating to it again.
@@ -213,7 +228,11 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
         <div class="receipt" id="topup-order" data-state=format!("{:?}", order.state).to_lowercase()>
             <div class=class aria-hidden="true">{icon}</div>
             <p class="receipt-title" id="topup-order-title">{tr(title)}</p>
-            <p class="receipt-amount tabular">{order.amount.to_string()}</p>
+            {order.store_name.clone().map(|s| view! { <p class="cell-desc" id="order-store">{s}</p> })}
+            <p class="receipt-amount tabular" id="order-total">{Fen(order.amount.0 + order.stored_value.0).to_string()}</p>
+            {payment.then(|| view! {
+                <p class="cell-desc tabular">{tr(T::StoredValuePart)}" "{order.stored_value.to_string()}" · "{tr(T::OnlinePart)}" "{order.amount.to_string()}</p>
+            })}
             {order.bonus.is_positive().then(|| view! { <p class="cell-desc">{tr(T::Get)}" "{order.bonus.to_string()}</p> })}
             {order.balance_after.map(|b| view! {
                 <p class="cell-desc tabular" id="topup-balance-after">{tr(T::Balance)}" "{b.to_string()}</p>
@@ -221,13 +240,16 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
             <p class="cell-desc">{tr(T::OrderNo)}" "{order.order_no.clone()}</p>
             <FormError error=error/>
             <div class="form-actions">
+                {order.channel_url.clone().map(|url| view! {
+                    <a class="btn" id="channel-link" href=url target="_blank" rel="noopener">{tr(T::ChannelLink)}</a>
+                })}
                 {order.checkout_url.clone().filter(|_| open).map(|url| view! {
                     <a class="btn btn-primary" id="topup-continue" href=url>{tr(T::ContinuePay)}</a>
                 })}
                 {open.then(|| view! {
                     <button class="btn" id="topup-cancel" disabled=move || closing.get() on:click=give_up>{tr(T::CancelOrder)}</button>
                 })}
-                {(!open).then(|| {
+                {(!open && !payment).then(|| {
                     let again = again.clone();
                     view! { <button class="btn" on:click=move |_| nav.push(&again)>{tr(T::TopUpAgain)}</button> }
                 })}

@@ -33,7 +33,9 @@ pub fn CloseCardPage() -> impl IntoView {
         let hq = is_hq();
         async move {
             if hq {
-                api::get::<Vec<StoreView>>("/hq/stores", token).await.unwrap_or_default()
+                api::get::<Vec<StoreView>>("/hq/stores", token)
+                    .await
+                    .unwrap_or_default()
             } else {
                 Vec::new()
             }
@@ -64,7 +66,9 @@ pub fn CloseCardPage() -> impl IntoView {
         });
     };
     let close = move |_| {
-        let Some(m) = found.get_untracked() else { return };
+        let Some(m) = found.get_untracked() else {
+            return;
+        };
         busy.set(true);
         error.set(None);
         let body = CloseStoredValue {

@@ -68,7 +68,8 @@ fn OneOffCode() -> impl IntoView {
         error.set(None);
         let body = PayRequestInput { amount: Fen(fen) };
         leptos::task::spawn_local(async move {
-            let made = api::post::<PayRequestView, _>("/staff/pay-requests", ctx.token(), &body).await;
+            let made =
+                api::post::<PayRequestView, _>("/staff/pay-requests", ctx.token(), &body).await;
             busy.set(false);
             let r = match made {
                 Ok(r) => r,
@@ -86,7 +87,10 @@ fn OneOffCode() -> impl IntoView {
                 if !alive.get_untracked() || generation.get_untracked() != mine {
                     return;
                 }
-                if let Ok(now) = api::get::<PayRequestView>(&format!("/staff/pay-requests/{id}"), ctx.token()).await {
+                if let Ok(now) =
+                    api::get::<PayRequestView>(&format!("/staff/pay-requests/{id}"), ctx.token())
+                        .await
+                {
                     let done = now.state != PayRequestState::Open;
                     code.set(Some(now));
                     if done {
