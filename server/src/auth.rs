@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use rand::RngCore;
+use sea_orm::{JoinType, QuerySelect};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -132,11 +133,20 @@ impl FromRequestParts<AppState> for MemberCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let s = live_session(parts, state, MEMBER).await?;
-        let member = member::Entity::find_by_id(s.subject_id)
+        // The member and their brand in one query (every member request).
+        let (member, brand) = member::Entity::find_by_id(s.subject_id)
+            .select_also(brand::Entity)
+            .join(
+                JoinType::InnerJoin,
+                member::Entity::belongs_to(brand::Entity)
+                    .from(member::Column::BrandId)
+                    .to(brand::Column::Id)
+                    .into(),
+            )
             .one(&state.db)
             .await?
+            .and_then(|(m, b)| b.map(|b| (m, b)))
             .ok_or_else(AppError::unauthenticated)?;
-        let brand = brand_of(state, member.brand_id).await?;
         Ok(MemberCaller {
             session_id: s.id,
             member,

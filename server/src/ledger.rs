@@ -119,6 +119,59 @@ pub async fn account_id(
         .ok_or_else(|| DbErr::RecordNotFound(format!("account {} {owner_id}", kind.as_str())))
 }
 
+/// The ids of several accounts of a brand at once, in the order asked,
+/// creating any that do not exist yet. One read when they all exist (the
+/// usual case on the payment path).
+pub async fn account_ids(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    wanted: &[(Kind, i64)],
+    now: i64,
+) -> Result<Vec<i64>, DbErr> {
+    let found = accounts_of(tx, brand_id, wanted).await?;
+    let pick = |rows: &[account::Model], (kind, owner): (Kind, i64)| {
+        rows.iter()
+            .find(|a| a.kind == kind.as_str() && a.owner_id == owner)
+            .map(|a| a.id)
+    };
+    if let Some(ids) = wanted
+        .iter()
+        .map(|w| pick(&found, *w))
+        .collect::<Option<Vec<i64>>>()
+    {
+        return Ok(ids);
+    }
+    let mut ids = Vec::with_capacity(wanted.len());
+    for (kind, owner) in wanted {
+        ids.push(match pick(&found, (*kind, *owner)) {
+            Some(id) => id,
+            None => account_id(tx, brand_id, *kind, *owner, now).await?,
+        });
+    }
+    Ok(ids)
+}
+
+/// The accounts among `wanted` that exist, with their balances.
+async fn accounts_of(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    wanted: &[(Kind, i64)],
+) -> Result<Vec<account::Model>, DbErr> {
+    let mut any = sea_orm::Condition::any();
+    for (kind, owner) in wanted {
+        any = any.add(
+            sea_orm::Condition::all()
+                .add(account::Column::Kind.eq(kind.as_str()))
+                .add(account::Column::OwnerId.eq(*owner)),
+        );
+    }
+    account::Entity::find()
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(any)
+        .all(tx)
+        .await
+}
+
 async fn find_account(
     tx: &DatabaseTransaction,
     brand_id: i64,
@@ -163,19 +216,29 @@ pub async fn lock_member(
     now: i64,
 ) -> Result<MemberFunds, DbErr> {
     lock_key(tx, &format!("member-money:{member_id}")).await?;
-    let principal_id = account_id(tx, brand_id, Kind::MemberPrincipal, member_id, now).await?;
-    let bonus_id = account_id(tx, brand_id, Kind::MemberBonus, member_id, now).await?;
-    let balance = |id| async move {
-        account::Entity::find_by_id(id)
-            .one(tx)
-            .await
-            .map(|a| Fen(a.map(|a| a.balance).unwrap_or(0)))
+    let wanted = [
+        (Kind::MemberPrincipal, member_id),
+        (Kind::MemberBonus, member_id),
+    ];
+    // Both accounts and their balances in one read; created on first use.
+    let mut rows = accounts_of(tx, brand_id, &wanted).await?;
+    if rows.len() < wanted.len() {
+        account_ids(tx, brand_id, &wanted, now).await?;
+        rows = accounts_of(tx, brand_id, &wanted).await?;
+    }
+    let of = |kind: Kind| {
+        rows.iter()
+            .find(|a| a.kind == kind.as_str())
+            .map(|a| (a.id, Fen(a.balance)))
+            .ok_or_else(|| DbErr::RecordNotFound(format!("account {}", kind.as_str())))
     };
+    let (principal_id, principal) = of(Kind::MemberPrincipal)?;
+    let (bonus_id, bonus) = of(Kind::MemberBonus)?;
     Ok(MemberFunds {
         principal_id,
         bonus_id,
-        principal: balance(principal_id).await?,
-        bonus: balance(bonus_id).await?,
+        principal,
+        bonus,
     })
 }
 

@@ -131,7 +131,7 @@ async fn pay(
     idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
         Box::pin(async move {
             let amount = positive(req.amount)?;
-            let rules = settings(tx, brand.id).await?;
+            // Read just before the transaction (one statement fewer inside it).
             if amount > rules.max_payment {
                 return Err(
                     unprocessable(ErrorCode::AmountTooLarge).with("max", rules.max_payment.0)
@@ -207,8 +207,14 @@ async fn pay(
                     return Err(unprocessable(ErrorCode::PayCodeUsed));
                 }
             }
-            let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, shop.id, now).await?;
-            let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
+            let ids = ledger::account_ids(
+                tx,
+                brand.id,
+                &[(Kind::StoreWallet, shop.id), (Kind::BonusIncome, 0)],
+                now,
+            )
+            .await?;
+            let (wallet, income) = (ids[0], ids[1]);
             let after = Fen(funds.total().0 - q.payable.0);
             posted(
                 ledger::post(
@@ -706,6 +712,9 @@ async fn gateway_shares(
         .filter(gateway_order::Column::BrandId.eq(brand_id))
         .filter(gateway_order::Column::MemberId.eq(member_id))
         .filter(gateway_order::Column::State.eq(topup_orders::state::PAID))
+        // Only top-ups became stored value; a split payment's online part
+        // paid the store.
+        .filter(gateway_order::Column::Purpose.eq("topup"))
         .order_by_desc(gateway_order::Column::Id)
         .all(conn)
         .await?;
