@@ -613,3 +613,92 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
         Ok(())
     });
 }
+
+/// The clerk tops a member up at the counter (cash).
+async fn counter_topup(clerk: &Client, phone: &str, yuan: &str) -> anyhow::Result<()> {
+    click(clerk, "#menu-topup").await?;
+    fill(clerk, "#topup-phone", phone).await?;
+    fill(clerk, "#topup-amount", yuan).await?;
+    click(clerk, "#topup-submit").await?;
+    text_contains(clerk, "#topup-receipt", "充值成功").await?;
+    Ok(())
+}
+
+#[test]
+fn a_clerk_shows_a_one_off_code_and_sees_it_paid() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "50").await?;
+
+        // The clerk makes a code for ¥12.34 and keeps the screen open.
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&clerk, "#menu-pay-code").await?;
+        fill(&clerk, "#one-off-amount", "0").await?;
+        click(&clerk, "#one-off-submit").await?;
+        text_contains(&clerk, ".field-error", "必须大于 0").await?;
+        fill(&clerk, "#one-off-amount", "12.34").await?;
+        click(&clerk, "#one-off-submit").await?;
+        let url = text_contains(&clerk, "#one-off-url", "?r=").await?;
+        text_contains(&clerk, "#one-off-state", "等待顾客扫码付款").await?;
+        shot(h, &clerk, "merchant-one-off-code-390x844.png").await?;
+
+        // The member's phone opens it: the amount is fixed.
+        member.goto(url.trim()).await?;
+        text_contains(&member, "#pay-fixed-amount", "¥12.34").await?;
+        absent(&member, "#pay-amount").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥12.34").await?;
+
+        // The counter sees it paid without a reload; the code cannot be paid again.
+        text_contains(&clerk, "#one-off-state", "已收款").await?;
+        member.goto(url.trim()).await?;
+        text_contains(&member, "#pay-code-used", "已使用或已过期").await?;
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [member, clerk] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_member_short_of_balance_pays_the_rest_online() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "10").await?;
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&clerk, "#menu-pay-code").await?;
+        let url = text_contains(&clerk, "#pay-code-url", "/m/demo/pay/").await?;
+
+        // A ¥25 bill with ¥10 stored: ¥15 goes online.
+        member.goto(url.trim()).await?;
+        fill(&member, "#pay-amount", "25").await?;
+        text_contains(&member, "#pay-shortfall", "¥15.00").await?;
+        text_contains(&member, "#pay-submit", "储值 + 在线支付").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#amount", "¥15.00").await?;
+        click(&member, "#sandbox-pay").await?;
+        text_contains(&member, "#topup-order-title", "付款成功").await?;
+        text_contains(&member, "#order-total", "¥25.00").await?;
+        text_contains(&member, "#topup-order", "储值支付 ¥10.00").await?;
+        shot(h, &member, "member-split-paid-390x844.png").await?;
+
+        // The history shows the ¥10 taken from stored value.
+        member.goto(&format!("{}/m/demo/history", h.base)).await?;
+        let list = text_contains(&member, "#history-list", "-¥10.00").await?;
+        assert!(list.contains("余额 ¥0.00"), "history: {list}");
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [member, clerk] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}

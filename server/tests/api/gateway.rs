@@ -32,10 +32,12 @@ use tongka_server::topup_orders::sweep;
 /// background sweeper does), and all tests of a backend share one database.
 /// A sweep 16 minutes ahead would close the open orders of gateway tests
 /// running alongside, so that test runs alone; the others share the lock.
-static SWEEPS: RwLock<()> = RwLock::const_new(());
+/// Every test with gateway orders (here, in `split_payments.rs` and in
+/// `close_card.rs`) follows this.
+pub static SWEEPS: RwLock<()> = RwLock::const_new(());
 
 /// `POST /api/member/topups` with `key`.
-async fn start_with_key(
+pub async fn start_with_key(
     app: &TestApp,
     member: &Member,
     key: &str,
@@ -54,7 +56,7 @@ async fn start_with_key(
 }
 
 /// Starts a top-up that must be accepted (201), with a fresh key.
-async fn start_ok(
+pub async fn start_ok(
     app: &TestApp,
     member: &Member,
     amount: i64,
@@ -66,7 +68,7 @@ async fn start_ok(
 }
 
 /// What the member's app shows for an order (`GET /api/member/topups/{id}`).
-async fn order(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
+pub async fn order(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
     app.get(&format!("/api/member/topups/{id}"))
         .token(&member.token)
         .send()
@@ -75,7 +77,7 @@ async fn order(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
 }
 
 /// The member gives up (`POST /api/member/topups/{id}/close`).
-async fn give_up(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
+pub async fn give_up(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
     app.post(&format!("/api/member/topups/{id}/close"))
         .token(&member.token)
         .send()
@@ -84,7 +86,7 @@ async fn give_up(app: &TestApp, member: &Member, id: i64) -> TopUpOrderView {
 }
 
 /// An HQ top-up plan: pay `pay`, get `bonus` on top.
-async fn plan(app: &TestApp, admin: &str, pay: i64, bonus: i64) -> TopUpPlan {
+pub async fn plan(app: &TestApp, admin: &str, pay: i64, bonus: i64) -> TopUpPlan {
     let reply = app
         .post("/api/hq/topup-plans")
         .token(admin)
@@ -99,7 +101,11 @@ async fn plan(app: &TestApp, admin: &str, pay: i64, bonus: i64) -> TopUpPlan {
 }
 
 /// HQ admin changes the brand's money settings.
-async fn change_settings(app: &TestApp, admin: &str, change: impl FnOnce(&mut MoneySettings)) {
+pub async fn change_settings(
+    app: &TestApp,
+    admin: &str,
+    change: impl FnOnce(&mut MoneySettings),
+) {
     let mut settings: MoneySettings = app
         .get("/api/hq/money-settings")
         .token(admin)
@@ -117,7 +123,7 @@ async fn change_settings(app: &TestApp, admin: &str, change: impl FnOnce(&mut Mo
 
 /// Polls `probe` (every 50 ms, for up to 10 s of real time) until it gives
 /// something; callbacks arrive in real time.
-async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -133,7 +139,7 @@ where
 }
 
 /// Waits until the member's app shows the order in `state`.
-async fn wait_for_state(
+pub async fn wait_for_state(
     app: &TestApp,
     member: &Member,
     id: i64,
@@ -146,23 +152,34 @@ async fn wait_for_state(
     .await
 }
 
+/// An online top-up of `amount` the member starts and pays at the checkout;
+/// answers the order once the callback has credited it.
+pub async fn top_up_online(app: &TestApp, member: &Member, amount: i64) -> TopUpOrderView {
+    let started = start_ok(app, member, amount, None).await;
+    assert_eq!(
+        press(&checkout_of(&started), "pay").await,
+        back_to_app(app, &started)
+    );
+    wait_for_state(app, member, started.id, OrderState::Paid).await
+}
+
 // ---------------------------------------------------------------------------
 // The payer's side: the sandbox's hosted checkout.
 
 /// The hosted checkout of an order that can still be paid.
-fn checkout_of(o: &TopUpOrderView) -> String {
+pub fn checkout_of(o: &TopUpOrderView) -> String {
     o.checkout_url
         .clone()
         .unwrap_or_else(|| panic!("order {} offers no checkout: {o:?}", o.id))
 }
 
 /// Where the checkout sends the payer back to: the order in the member app.
-fn back_to_app(app: &TestApp, o: &TopUpOrderView) -> String {
+pub fn back_to_app(app: &TestApp, o: &TopUpOrderView) -> String {
     format!("{}/m/{}/topup/{}", app.address, app.slug, o.id)
 }
 
 /// The checkout page as the payer's browser shows it.
-async fn checkout_page(url: &str) -> String {
+pub async fn checkout_page(url: &str) -> String {
     let resp = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -178,7 +195,7 @@ async fn checkout_page(url: &str) -> String {
 /// Presses a checkout button (`pay`, `fail`, `cancel`); answers where the
 /// browser is sent next (the member app, or back to the checkout when the
 /// press did nothing).
-async fn press(url: &str, button: &str) -> String {
+pub async fn press(url: &str, button: &str) -> String {
     let resp = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -197,12 +214,12 @@ async fn press(url: &str, button: &str) -> String {
 }
 
 /// Our merchant number at the gateway for this brand.
-fn merchant(app: &TestApp) -> String {
+pub fn merchant(app: &TestApp) -> String {
     app.state.gateway.merchant_id(app.brand_id)
 }
 
 /// Makes this app's sandbox misbehave.
-async fn switches(app: &TestApp, s: Switches) {
+pub async fn switches(app: &TestApp, s: Switches) {
     let now: Switches = app
         .put("/sandbox/gateway/switches")
         .json(&s)
@@ -214,13 +231,13 @@ async fn switches(app: &TestApp, s: Switches) {
 
 /// The sandbox's record of a trade.
 #[derive(Debug, Deserialize)]
-struct Inspected {
-    trade: Trade,
-    notify_attempts: i32,
-    notify_acks: i32,
+pub struct Inspected {
+    pub trade: Trade,
+    pub notify_attempts: i32,
+    pub notify_acks: i32,
 }
 
-async fn inspect(app: &TestApp, o: &TopUpOrderView) -> Inspected {
+pub async fn inspect(app: &TestApp, o: &TopUpOrderView) -> Inspected {
     app.get(&format!(
         "/sandbox/gateway/inspect/{}/{}",
         merchant(app),
@@ -232,7 +249,7 @@ async fn inspect(app: &TestApp, o: &TopUpOrderView) -> Inspected {
 }
 
 /// Waits until the sandbox has had `acks` callbacks acknowledged.
-async fn wait_for_acks(app: &TestApp, o: &TopUpOrderView, acks: i32) -> Inspected {
+pub async fn wait_for_acks(app: &TestApp, o: &TopUpOrderView, acks: i32) -> Inspected {
     wait_for(&format!("{acks} acknowledged callbacks"), || async {
         let seen = inspect(app, o).await;
         (seen.notify_acks >= acks).then_some(seen)
@@ -240,11 +257,29 @@ async fn wait_for_acks(app: &TestApp, o: &TopUpOrderView, acks: i32) -> Inspecte
     .await
 }
 
+/// Waits until the sandbox has refunded `refunded` fen of the order's trade
+/// in all (refunds are sent in the background or by a sweep); never more.
+pub async fn wait_for_refunded(app: &TestApp, o: &TopUpOrderView, refunded: i64) -> Inspected {
+    wait_for(
+        &format!("the trade of order {} to be refunded {refunded}", o.id),
+        || async {
+            let seen = inspect(app, o).await;
+            assert!(
+                seen.trade.refunded <= refunded,
+                "order {} was refunded more than {refunded}: {seen:?}",
+                o.id
+            );
+            (seen.trade.refunded == refunded).then_some(seen)
+        },
+    )
+    .await
+}
+
 // ---------------------------------------------------------------------------
 // Our books.
 
 /// The member's gateway orders as stored, oldest first.
-async fn rows_of(app: &TestApp, member: &Member) -> Vec<gateway_order::Model> {
+pub async fn rows_of(app: &TestApp, member: &Member) -> Vec<gateway_order::Model> {
     gateway_order::Entity::find()
         .filter(gateway_order::Column::MemberId.eq(member.id))
         .order_by_asc(gateway_order::Column::Id)
@@ -253,7 +288,7 @@ async fn rows_of(app: &TestApp, member: &Member) -> Vec<gateway_order::Model> {
         .expect("reading the gateway orders")
 }
 
-async fn row(app: &TestApp, id: i64) -> gateway_order::Model {
+pub async fn row(app: &TestApp, id: i64) -> gateway_order::Model {
     gateway_order::Entity::find_by_id(id)
         .one(&app.db)
         .await
@@ -263,7 +298,7 @@ async fn row(app: &TestApp, id: i64) -> gateway_order::Model {
 
 /// Asserts the member holds exactly `topups` (each amount + bonus, oldest
 /// first) and nothing else.
-async fn assert_credited(app: &TestApp, member: &Member, topups: &[i64]) {
+pub async fn assert_credited(app: &TestApp, member: &Member, topups: &[i64]) {
     let history = full_history(app, &member.token, None).await;
     let amounts: Vec<i64> = history.iter().rev().map(|h| h.amount.0).collect();
     assert_eq!(amounts, topups, "the member's history: {history:#?}");

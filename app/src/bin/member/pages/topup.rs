@@ -171,8 +171,13 @@ pub fn TopUpOrderPage() -> impl IntoView {
             wait = (wait + 300).min(3_000);
         }
     });
+    // A split payment's order reads as a payment, not a top-up.
+    let title = Signal::derive(move || {
+        let payment = matches!(order.get(), Some(Ok(o)) if o.purpose == "payment");
+        tr(if payment { T::PayTitle } else { T::TopUp })().to_string()
+    });
     view! {
-        <TopBar title=Signal::derive(move || tr(T::TopUp)().to_string()) back=true/>
+        <TopBar title=title back=true/>
         <section class="page">
             {move || match order.get() {
                 None => view! { <tongka_app::components::Loading/> }.into_any(),
