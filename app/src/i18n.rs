@@ -264,6 +264,7 @@ catalogue! {
     SpeakReceipts => "语音播报", "Announce aloud";
     WaitingReceipts => "等待顾客付款…", "Waiting for payments…";
     TopUpChoose => "选择充值金额", "Choose an amount";
+    Today => "今日", "Today";
     ShortfallOnline => "余额不足，差额在线支付：", "Balance short; paid online:";
     PaySplit => "储值 + 在线支付", "Pay with balance + online";
     SplitPaid => "付款成功", "Payment successful";

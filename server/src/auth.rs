@@ -11,11 +11,11 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use rand::RngCore;
-use sea_orm::{JoinType, QuerySelect};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
+use sea_orm::{JoinType, QuerySelect};
 use sha2::{Digest, Sha256};
 use shared::ErrorCode;
 use shared::dto::Role;

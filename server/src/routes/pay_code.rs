@@ -226,6 +226,21 @@ async fn pay_code(
 #[derive(Deserialize)]
 struct PaymentsQuery {
     after: Option<i64>,
+    /// Only today's (in the brand's time zone).
+    #[serde(default)]
+    today: bool,
+}
+
+/// Local midnight today in the brand's time zone, as Unix ms.
+fn today_start(state: &AppState, time_zone: &str) -> i64 {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let local = state.clock.now().with_timezone(&tz);
+    local
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|m| m.and_local_timezone(tz).earliest())
+        .map(|m| m.timestamp_millis())
+        .unwrap_or(0)
 }
 
 /// Staff: payments at the stores their scope covers, newest first.
@@ -240,6 +255,9 @@ async fn payments(
         .filter(payment::Column::StoreId.is_in(stores.keys().copied().collect::<Vec<_>>()));
     if let Some(after) = query.after {
         q = q.filter(payment::Column::Id.lt(after));
+    }
+    if query.today {
+        q = q.filter(payment::Column::CreatedAt.gte(today_start(&state, &caller.brand.time_zone)));
     }
     let rows = q
         .order_by_desc(payment::Column::Id)
@@ -320,18 +338,7 @@ async fn wait_receipts(
                 .unwrap_or(0),
         },
     };
-    // Today in the brand's time zone.
-    let tz: chrono_tz::Tz = caller
-        .brand
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
-    let local = state.clock.now().with_timezone(&tz);
-    let midnight = local
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|m| m.and_local_timezone(tz).earliest());
-    let start = midnight.map(|m| m.timestamp_millis()).unwrap_or(0);
+    let start = today_start(&state, &caller.brand.time_zone);
     let today = scoped()
         .filter(payment::Column::CreatedAt.gte(start))
         .all(&state.db)

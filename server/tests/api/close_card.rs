@@ -30,25 +30,30 @@ async fn look_up(app: &TestApp, staff: &str, phone: &str) -> Reply {
 
 /// `POST /api/staff/members/{id}/close-stored-value` with `key`.
 async fn close_card(app: &TestApp, staff: &str, member_id: i64, key: &str) -> Reply {
-    app.post(&format!("/api/staff/members/{member_id}/close-stored-value"))
-        .token(staff)
-        .header(IDEMPOTENCY_KEY, key)
-        .lang("en")
-        .json(&CloseStoredValue::default())
-        .send()
-        .await
+    app.post(&format!(
+        "/api/staff/members/{member_id}/close-stored-value"
+    ))
+    .token(staff)
+    .header(IDEMPOTENCY_KEY, key)
+    .lang("en")
+    .json(&CloseStoredValue::default())
+    .send()
+    .await
 }
 
 /// Waits until the gateway refunds of an order are all confirmed; answers
 /// them, oldest first.
 async fn confirmed_refunds(app: &TestApp, o: &TopUpOrderView) -> Vec<gateway_refund::Model> {
-    wait_for(&format!("the refunds of order {} to be confirmed", o.id), || async {
-        let refunds = gateway_refunds(app, o.id).await;
-        refunds
-            .iter()
-            .all(|r| r.state == "succeeded")
-            .then_some(refunds)
-    })
+    wait_for(
+        &format!("the refunds of order {} to be confirmed", o.id),
+        || async {
+            let refunds = gateway_refunds(app, o.id).await;
+            refunds
+                .iter()
+                .all(|r| r.state == "succeeded")
+                .then_some(refunds)
+        },
+    )
     .await
 }
 
@@ -78,7 +83,9 @@ dual_test!(
         };
         for staff in [&shop.manager, &shop.admin, &shop.finance] {
             assert_eq!(
-                look_up(&app, staff, &member.phone).await.ok::<MemberMoney>(),
+                look_up(&app, staff, &member.phone)
+                    .await
+                    .ok::<MemberMoney>(),
                 expected
             );
         }
@@ -131,7 +138,10 @@ dual_test!(
         assert_eq!(seen.trade.amount, 10_000);
         let refunds = confirmed_refunds(&app, &online).await;
         assert_eq!(refunds.len(), 1, "{refunds:?}");
-        assert_eq!((refunds[0].amount, refunds[0].reason.as_str()), (10_000, "close"));
+        assert_eq!(
+            (refunds[0].amount, refunds[0].reason.as_str()),
+            (10_000, "close")
+        );
         assert_eq!(row(&app, online.id).await.refunded, 10_000);
         // A sweep sends nothing twice.
         sweep(&app.state).await.expect("sweeping");

@@ -101,11 +101,7 @@ pub async fn plan(app: &TestApp, admin: &str, pay: i64, bonus: i64) -> TopUpPlan
 }
 
 /// HQ admin changes the brand's money settings.
-pub async fn change_settings(
-    app: &TestApp,
-    admin: &str,
-    change: impl FnOnce(&mut MoneySettings),
-) {
+pub async fn change_settings(app: &TestApp, admin: &str, change: impl FnOnce(&mut MoneySettings)) {
     let mut settings: MoneySettings = app
         .get("/api/hq/money-settings")
         .token(admin)

@@ -118,7 +118,9 @@ dual_test!(a_one_off_code_is_paid_once, |app| async move {
     );
     // The counter polls it: still open.
     assert_eq!(
-        counter_view(&app, &shop.clerk, code.id).await.ok::<PayRequestView>(),
+        counter_view(&app, &shop.clerk, code.id)
+            .await
+            .ok::<PayRequestView>(),
         code
     );
     // The store manager sees it too; the other store does not.
@@ -176,7 +178,9 @@ dual_test!(a_one_off_code_is_paid_once, |app| async move {
     assert_eq!(snapshot(&app, &member.token).await, before);
     assert!(store_payments(&app, &shop.manager).await.is_empty());
     assert_eq!(
-        counter_view(&app, &shop.clerk, code.id).await.ok::<PayRequestView>(),
+        counter_view(&app, &shop.clerk, code.id)
+            .await
+            .ok::<PayRequestView>(),
         code
     );
 
@@ -198,7 +202,10 @@ dual_test!(a_one_off_code_is_paid_once, |app| async move {
     );
     let listed = store_payments(&app, &shop.manager).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!((listed[0].id, listed[0].amount), (receipt.payment_id, Fen(3_650)));
+    assert_eq!(
+        (listed[0].id, listed[0].amount),
+        (receipt.payment_id, Fen(3_650))
+    );
 
     // A retry of the same request (same key) is the same payment...
     let retry = pay_code(&app, &member, shop.one.id, 3_650, &token, &key).await;
@@ -342,54 +349,58 @@ dual_test!(an_expired_one_off_code_cannot_be_paid, |app| async move {
 // ---------------------------------------------------------------------------
 // 3. A crowd at the counter.
 
-dual_test!(ten_members_racing_for_one_code_pay_it_once, |app| async move {
-    let shop = shop(&app).await;
-    let mut members = Vec::new();
-    for _ in 0..10 {
-        let member = new_member(&app).await;
-        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
-        members.push(member);
-    }
-    let code = code_ok(&app, &shop.clerk, 2_000).await;
-    let token = Arc::new(token_of(&code));
-
-    // All ten scan the same QR and press pay at once.
-    let mut set = JoinSet::new();
-    for (i, member) in members.iter().cloned().enumerate() {
-        let (app, token, store_id) = (app.clone(), token.clone(), shop.one.id);
-        set.spawn(async move {
-            let reply = pay_code(&app, &member, store_id, 2_000, &token, &new_key()).await;
-            (i, reply)
-        });
-    }
-    let mut replies = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        replies.push(joined.expect("a racing payment"));
-    }
-    let winners: Vec<&(usize, Reply)> = replies.iter().filter(|(_, r)| r.status == 201).collect();
-    assert_eq!(winners.len(), 1, "{replies:#?}");
-    for (_, reply) in &replies {
-        if reply.status != 201 {
-            reply.error(422, ErrorCode::PayCodeUsed);
+dual_test!(
+    ten_members_racing_for_one_code_pay_it_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut members = Vec::new();
+        for _ in 0..10 {
+            let member = new_member(&app).await;
+            topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+            members.push(member);
         }
-    }
-    let (winner, reply) = winners[0];
-    let receipt: PaymentReceipt = reply.ok();
+        let code = code_ok(&app, &shop.clerk, 2_000).await;
+        let token = Arc::new(token_of(&code));
 
-    // One payment, by the winner; everyone else keeps their ¥50.
-    let listed = store_payments(&app, &shop.manager).await;
-    assert_eq!(listed.len(), 1, "{listed:#?}");
-    assert_eq!(listed[0].id, receipt.payment_id);
-    assert_eq!(
-        listed[0].member_phone_masked,
-        masked(&members[*winner].phone)
-    );
-    for (i, member) in members.iter().enumerate() {
-        let expected = if i == *winner { 3_000 } else { 5_000 };
-        assert_eq!(total(&app, &member.token).await, expected, "member {i}");
+        // All ten scan the same QR and press pay at once.
+        let mut set = JoinSet::new();
+        for (i, member) in members.iter().cloned().enumerate() {
+            let (app, token, store_id) = (app.clone(), token.clone(), shop.one.id);
+            set.spawn(async move {
+                let reply = pay_code(&app, &member, store_id, 2_000, &token, &new_key()).await;
+                (i, reply)
+            });
+        }
+        let mut replies = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            replies.push(joined.expect("a racing payment"));
+        }
+        let winners: Vec<&(usize, Reply)> =
+            replies.iter().filter(|(_, r)| r.status == 201).collect();
+        assert_eq!(winners.len(), 1, "{replies:#?}");
+        for (_, reply) in &replies {
+            if reply.status != 201 {
+                reply.error(422, ErrorCode::PayCodeUsed);
+            }
+        }
+        let (winner, reply) = winners[0];
+        let receipt: PaymentReceipt = reply.ok();
+
+        // One payment, by the winner; everyone else keeps their ¥50.
+        let listed = store_payments(&app, &shop.manager).await;
+        assert_eq!(listed.len(), 1, "{listed:#?}");
+        assert_eq!(listed[0].id, receipt.payment_id);
+        assert_eq!(
+            listed[0].member_phone_masked,
+            masked(&members[*winner].phone)
+        );
+        for (i, member) in members.iter().enumerate() {
+            let expected = if i == *winner { 3_000 } else { 5_000 };
+            assert_eq!(total(&app, &member.token).await, expected, "member {i}");
+        }
+        let paid: PayRequestView = counter_view(&app, &shop.clerk, code.id).await.ok();
+        assert_eq!(paid.state, PayRequestState::Paid);
+        assert_eq!(paid.payment_id, Some(receipt.payment_id));
+        assert_reconciled(&app).await;
     }
-    let paid: PayRequestView = counter_view(&app, &shop.clerk, code.id).await.ok();
-    assert_eq!(paid.state, PayRequestState::Paid);
-    assert_eq!(paid.payment_id, Some(receipt.payment_id));
-    assert_reconciled(&app).await;
-});
+);

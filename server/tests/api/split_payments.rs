@@ -195,7 +195,11 @@ dual_test!(
         let started = split_ok(&app, &member, shop.one.id, 8_000).await;
         assert_eq!(started.purpose, "payment");
         assert_eq!(started.store_name.as_deref(), Some(shop.one.name.as_str()));
-        assert_eq!(started.stored_value, Fen(5_500), "the whole balance is held");
+        assert_eq!(
+            started.stored_value,
+            Fen(5_500),
+            "the whole balance is held"
+        );
         assert_eq!(started.amount, Fen(2_500), "the rest is paid online");
         assert_eq!(started.bonus, Fen(0));
         assert_eq!(started.state, OrderState::Created);
@@ -240,12 +244,11 @@ dual_test!(
         // The member pays ¥25 at the checkout and is sent back to the app.
         assert_eq!(press(&checkout, "pay").await, back_to_app(&app, &started));
         let paid = wait_for_state(&app, &member, started.id, OrderState::Paid).await;
-        let payment_id = paid.payment_id.expect("a settled split payment names its payment");
+        let payment_id = paid
+            .payment_id
+            .expect("a settled split payment names its payment");
         assert_eq!(paid.checkout_url, None, "a paid order is not offered again");
-        assert_eq!(
-            (paid.stored_value, paid.amount),
-            (Fen(5_500), Fen(2_500))
-        );
+        assert_eq!((paid.stored_value, paid.amount), (Fen(5_500), Fen(2_500)));
         assert_eq!(paid.balance_after, None);
         wait_for_acks(&app, &started, 1).await;
 
@@ -274,7 +277,10 @@ dual_test!(
         assert_eq!(full_history(&app, &member.token, None).await, history);
         assert_eq!(funds(&app, &member).await, (0, 0));
         let trade = inspect(&app, &started).await.trade;
-        assert_eq!((trade.state, trade.amount, trade.refunded), (TradeState::Success, 2_500, 0));
+        assert_eq!(
+            (trade.state, trade.amount, trade.refunded),
+            (TradeState::Success, 2_500, 0)
+        );
         // Asking again changes nothing.
         assert_eq!(order(&app, &member, started.id).await, paid);
         assert_eq!(store_payments(&app, &shop.manager).await, listed);
@@ -410,8 +416,15 @@ dual_test!(
                 _ => params(&[]),
             };
             assert_eq!(error.params, expected, "{what}");
-            assert!(rows_of(&app, &member).await.is_empty(), "{what} wrote an order");
-            assert_eq!(snapshot(&app, &member.token).await, before, "{what} held money");
+            assert!(
+                rows_of(&app, &member).await.is_empty(),
+                "{what} wrote an order"
+            );
+            assert_eq!(
+                snapshot(&app, &member.token).await,
+                before,
+                "{what} held money"
+            );
         }
 
         // No key, no order.
@@ -454,7 +467,10 @@ dual_test!(
 
         // Thawed, the same bill goes through; then they give up.
         let started = split_ok(&app, &member, shop.one.id, 15_000).await;
-        assert_eq!((started.stored_value, started.amount), (Fen(10_000), Fen(5_000)));
+        assert_eq!(
+            (started.stored_value, started.amount),
+            (Fen(10_000), Fen(5_000))
+        );
         give_up(&app, &member, started.id).await;
         assert_eq!(funds(&app, &member).await, (10_000, 0));
         assert_reconciled(&app).await;
@@ -504,9 +520,14 @@ dual_test!(
         // Set, but not given.
         let error = attempt(None).await.error(422, ErrorCode::PinRequired);
         assert_eq!(error.params, params(&[("above", "20000")]));
-        assert_eq!(error.message, "Payments above ¥200.00 need your payment PIN");
+        assert_eq!(
+            error.message,
+            "Payments above ¥200.00 need your payment PIN"
+        );
         // A wrong one.
-        let error = attempt(Some("135792")).await.error(422, ErrorCode::WrongPin);
+        let error = attempt(Some("135792"))
+            .await
+            .error(422, ErrorCode::WrongPin);
         assert_eq!(error.params, params(&[("remaining", "4")]));
         assert_eq!(error.message, "Wrong payment PIN; 4 attempts left");
         assert!(rows_of(&app, &member).await.is_empty());
@@ -516,7 +537,10 @@ dual_test!(
         let reply = attempt(Some(TEST_PIN)).await;
         reply.status(201);
         let started: TopUpOrderView = reply.ok();
-        assert_eq!((started.stored_value, started.amount), (Fen(30_000), Fen(10_000)));
+        assert_eq!(
+            (started.stored_value, started.amount),
+            (Fen(30_000), Fen(10_000))
+        );
         assert_eq!(funds(&app, &member).await, (0, 0));
 
         // With ¥150 on the card the stored-value part is within the limit:
@@ -643,13 +667,19 @@ dual_test!(
         let releases = full_history(&app, &member.token, Some("refund")).await;
         assert_eq!(releases.len(), 1);
         assert_eq!(releases[0].kind, "release");
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
 
         // Paying in the still-open checkout tab does nothing.
         assert_eq!(press(&checkout, "pay").await, checkout);
         let page = checkout_page(&checkout).await;
         assert!(page.contains("This order is closed"), "{page}");
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
         assert_eq!(order(&app, &member, started.id).await, closed);
         // Giving up twice gives nothing back twice.
         assert_eq!(give_up(&app, &member, started.id).await, closed);
@@ -673,7 +703,10 @@ dual_test!(
         let member = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &member.phone, 3_333).await;
         let started = split_ok(&app, &member, shop.one.id, 9_999).await;
-        assert_eq!((started.stored_value, started.amount), (Fen(3_333), Fen(6_666)));
+        assert_eq!(
+            (started.stored_value, started.amount),
+            (Fen(3_333), Fen(6_666))
+        );
         let checkout = checkout_of(&started);
 
         // The member walks away; a quarter of an hour later the sweep
@@ -685,7 +718,10 @@ dual_test!(
         let closed = order(&app, &member, started.id).await;
         assert_eq!(closed.state, OrderState::Closed);
         assert_eq!(closed.checkout_url, None);
-        assert_eq!(inspect(&app, &started).await.trade.state, TradeState::Closed);
+        assert_eq!(
+            inspect(&app, &started).await.trade.state,
+            TradeState::Closed
+        );
         assert_eq!(funds(&app, &member).await, (3_333, 0));
         let history = full_history(&app, &member.token, None).await;
         assert_eq!(
@@ -720,7 +756,10 @@ dual_test!(
         let member = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &member.phone, 2_000).await;
         let started = split_ok(&app, &member, shop.one.id, 7_000).await;
-        assert_eq!((started.stored_value, started.amount), (Fen(2_000), Fen(5_000)));
+        assert_eq!(
+            (started.stored_value, started.amount),
+            (Fen(2_000), Fen(5_000))
+        );
         let checkout = checkout_of(&started);
 
         // The member gives up; the ¥20 held is back at once.
@@ -757,7 +796,11 @@ dual_test!(
         let refunds = gateway_refunds(&app, started.id).await;
         assert_eq!(refunds.len(), 1, "{refunds:?}");
         assert_eq!(
-            (refunds[0].amount, refunds[0].reason.as_str(), refunds[0].state.as_str()),
+            (
+                refunds[0].amount,
+                refunds[0].reason.as_str(),
+                refunds[0].state.as_str()
+            ),
             (5_000, "late_payment", "succeeded")
         );
         assert_eq!(row(&app, started.id).await.refunded, 5_000);
@@ -824,7 +867,9 @@ dual_test!(
             .token(&shop.manager)
             .header(IDEMPOTENCY_KEY, &new_key())
             .lang("en")
-            .json(&shared::dto::RefundRequest { amount: Fen(12_001) })
+            .json(&shared::dto::RefundRequest {
+                amount: Fen(12_001),
+            })
             .send()
             .await
             .error(422, ErrorCode::RefundTooLarge);
@@ -851,7 +896,11 @@ dual_test!(
         }
         // The fen right after ¥30 goes to principal (largest remainder).
         assert_eq!(
-            (receipts[1].principal, receipts[1].bonus, receipts[1].gateway),
+            (
+                receipts[1].principal,
+                receipts[1].bonus,
+                receipts[1].gateway
+            ),
             (Fen(1), Fen(0), Fen(0))
         );
         let left = 15_000 - refunded.iter().sum::<i64>();
@@ -881,10 +930,7 @@ dual_test!(
             .map(|r| r.gateway.0)
             .filter(|g| *g > 0)
             .collect();
-        assert_eq!(
-            refunds.iter().map(|r| r.amount).collect::<Vec<_>>(),
-            online
-        );
+        assert_eq!(refunds.iter().map(|r| r.amount).collect::<Vec<_>>(), online);
         assert!(
             refunds
                 .iter()
@@ -915,7 +961,10 @@ dual_test!(
         // The store's list shows the payment refunded in full.
         let listed = store_payments(&app, &shop.manager).await;
         assert_eq!(listed.len(), 1);
-        assert_eq!((listed[0].amount, listed[0].refunded), (Fen(15_000), Fen(15_000)));
+        assert_eq!(
+            (listed[0].amount, listed[0].refunded),
+            (Fen(15_000), Fen(15_000))
+        );
         assert_reconciled(&app).await;
     }
 );

@@ -16,13 +16,22 @@ use tongka_app::i18n::{T, tr, use_i18n};
 pub fn PaymentsPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
+    // Opens on today's receipts and refunds; "all" pages back through time.
+    let today = RwSignal::new(true);
     let pager = Pager::<PaymentListItem>::new(
-        |after| match after {
-            Some(a) => format!("/staff/payments?after={a}"),
-            None => "/staff/payments".to_string(),
+        move |after| {
+            let mut path = format!("/staff/payments?today={}", today.get_untracked());
+            if let Some(a) = after {
+                path.push_str(&format!("&after={a}"));
+            }
+            path
         },
         move || ctx.token(),
     );
+    let show = move |t: bool| {
+        today.set(t);
+        pager.load(false);
+    };
     let refunding = RwSignal::new(None::<i64>);
     let can_refund = move || {
         matches!(
@@ -33,6 +42,10 @@ pub fn PaymentsPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::Payments)().to_string()) back=true/>
         <section class="page">
+            <div class="segments" role="tablist">
+                <button class="seg" id="payments-all" class:seg-active=move || !today.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
+                <button class="seg" id="payments-today" class:seg-active=move || today.get() on:click=move |_| show(true)>{tr(T::Today)}</button>
+            </div>
             {move || {
                 let list = pager.items.get();
                 if pager.is_empty() {
