@@ -579,15 +579,15 @@ pub struct MoneySettings {
 }
 
 fn default_pin_above() -> Fen {
-    Fen(200_00)
+    Fen(20_000)
 }
 
 impl Default for MoneySettings {
     /// What a new brand starts with.
     fn default() -> Self {
         MoneySettings {
-            max_balance: Fen(5_000_00),
-            max_payment: Fen(5_000_00),
+            max_balance: Fen(500_000),
+            max_payment: Fen(500_000),
             bonus_settle_bp: 10_000,
             allow_custom_topup: true,
             pin_above: default_pin_above(),

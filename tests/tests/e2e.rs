@@ -8,12 +8,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tongka_server::clock::Clock;
 use tongka_server::config::Limits;
 use tongka_server::entity::notification;
-use tongka_server::sms::OutboxSms;
 use tongka_server::state::AppState;
 
 struct Harness {

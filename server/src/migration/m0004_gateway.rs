@@ -252,7 +252,7 @@ impl MigrationTrait for Migration {
             ColumnDef::new(n("pin_above"))
                 .big_integer()
                 .not_null()
-                .default(200_00)
+                .default(20_000)
                 .take(),
             ColumnDef::new(n("channel_url")).string().null().take(),
         ] {

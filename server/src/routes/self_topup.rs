@@ -187,13 +187,22 @@ async fn ensure_checkout(
         return_url: format!("{base}/m/{}/topup/{}", caller.brand.slug, order.id),
         expires_at: order.expires_at,
     };
-    let created = state.gateway.create(&create).await.map_err(|e| {
-        tracing::warn!(order = %order.order_no, "gateway create failed: {e}");
-        AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::GatewayUnavailable,
-        )
-    })?;
+    let created = match state.gateway.create(&create).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(order = %order.order_no, "gateway create failed: {e}");
+            if order.purpose == topup_orders::PAYMENT {
+                // The member never reached a checkout: give the held stored
+                // value back now rather than at expiry. (Should the gateway
+                // have taken the order after all, a late payment is refunded.)
+                topup_orders::close_here(state, order.id).await?;
+            }
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::GatewayUnavailable,
+            ));
+        }
+    };
     gateway_order::Entity::update_many()
         .col_expr(
             gateway_order::Column::CheckoutUrl,

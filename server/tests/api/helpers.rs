@@ -304,6 +304,42 @@ impl TestApp {
         }
     }
 
+    /// A second server (replica) on the same database, brand and clock,
+    /// listening on its own port: what a load balancer in front of two
+    /// replicas looks like to the apps.
+    pub async fn second_replica(&self) -> TestApp {
+        self.replica_with_gateway(None).await
+    }
+
+    /// A replica whose payment gateway is at `gateway_url` (`None`: its own
+    /// sandbox), e.g. an address where nothing listens: the gateway is down.
+    pub async fn replica_with_gateway(&self, gateway_url: Option<&str>) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a port");
+        let port = listener.local_addr().expect("the bound address").port();
+        let state = AppState::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.state.limits.clone(),
+            &format!("http://127.0.0.1:{port}"),
+            gateway_url,
+            GATEWAY_KEY.as_bytes(),
+        )
+        .expect("building the replica's state");
+        let router = tongka_server::startup::app(state.clone(), &process_dir().join("no-site"));
+        runtime().spawn(tongka_server::startup::serve(
+            listener,
+            router,
+            std::future::pending(),
+        ));
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            state,
+            ..self.clone()
+        }
+    }
+
     /// Moves the server's clock forward.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);

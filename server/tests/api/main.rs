@@ -20,6 +20,7 @@ mod one_off_codes;
 mod pin;
 mod profile;
 mod rate_limits;
+mod replicas;
 mod scope;
 mod split_payments;
 mod staff;

@@ -968,3 +968,63 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// ---------------------------------------------------------------------------
+// The gateway is down.
+
+dual_test!(
+    when_the_gateway_is_down_nothing_is_charged_and_the_hold_comes_back,
+    |app| async move {
+        let _sweeps = SWEEPS.read().await;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        // A replica whose gateway does not answer (nothing listens there).
+        let down = app
+            .replica_with_gateway(Some("http://127.0.0.1:9/gw"))
+            .await;
+
+        // A top-up cannot start: clear words, nothing credited.
+        let reply = down
+            .post("/api/member/topups")
+            .token(&member.token)
+            .header(IDEMPOTENCY_KEY, &new_key())
+            .header("Accept-Language", "en")
+            .json(&shared::dto::TopUpOrderRequest {
+                amount: Fen(10_000),
+                plan_id: None,
+            })
+            .send()
+            .await;
+        let error = reply.error(503, ErrorCode::GatewayUnavailable);
+        assert_eq!(
+            error.message,
+            "The payment channel is unavailable; nothing was charged. Try again later"
+        );
+
+        // A split payment cannot reach the checkout: the ¥50 held for it
+        // comes straight back, and the history says so.
+        let key = new_key();
+        split_with_key(&down, &member, &key, shop.one.id, 8_000, None)
+            .await
+            .error(503, ErrorCode::GatewayUnavailable);
+        assert_eq!(balance(&app, &member.token).await.total, Fen(5_000));
+        let history = full_history(&app, &member.token, None).await;
+        let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+        assert_eq!(kinds, ["release", "hold", "topup"], "{history:?}");
+        assert_eq!(
+            (history[0].amount, history[1].amount),
+            (Fen(5_000), Fen(-5_000))
+        );
+        // The same key again finds that order closed: no second hold.
+        let again: TopUpOrderView = split_with_key(&app, &member, &key, shop.one.id, 8_000, None)
+            .await
+            .ok();
+        assert_eq!(
+            (again.state, again.checkout_url),
+            (OrderState::Closed, None)
+        );
+        assert_eq!(balance(&app, &member.token).await.total, Fen(5_000));
+        assert_reconciled(&app).await;
+    }
+);

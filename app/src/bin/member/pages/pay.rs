@@ -145,9 +145,23 @@ fn PayForm(
                     }) => {
                         let _ = gloo::utils::window().location().set_href(&url);
                     }
-                    Ok(_) => busy.set(false),
+                    // Closed already (the gateway was down): start afresh.
+                    Ok(_) => {
+                        busy.set(false);
+                        key.set(api::new_key());
+                        error.set(Some(Failure::Api(shared::ApiError::new(
+                            shared::ErrorCode::OrderClosed,
+                            Default::default(),
+                            tongka_app::i18n::current(),
+                        ))));
+                    }
                     Err(f) => {
                         busy.set(false);
+                        if matches!(&f, Failure::Api(e) if e.code == shared::ErrorCode::GatewayUnavailable)
+                        {
+                            // That order was closed and its hold released.
+                            key.set(api::new_key());
+                        }
                         error.set(Some(f));
                     }
                 }
