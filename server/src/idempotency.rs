@@ -15,8 +15,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use shared::ErrorCode;
@@ -60,7 +59,7 @@ struct StoredError {
     params: BTreeMap<String, String>,
 }
 
-/// The operation: runs inside a savepoint of the transaction holding the
+/// The operation: runs inside the transaction holding the
 /// key; gets the key record's id (a unique id for the operation).
 pub type Op<'c, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 'c>>;
 
@@ -75,6 +74,11 @@ pub struct Scope {
 }
 
 /// Runs `op` at most once per key; answers 201 with its result as JSON.
+///
+/// The claim and the operation share one transaction (no savepoint on the
+/// way that succeeds): a success is stored with them and committed once. A
+/// business refusal (4xx) rolls both back and is then recorded under the key
+/// in a transaction of its own, so the refusal is replayed too.
 pub async fn run<T, B, F>(
     db: &DatabaseConnection,
     scope: Scope,
@@ -93,19 +97,84 @@ where
             .map_err(anyhow::Error::from)?;
     let hash = digest(&canonical);
     let tx = begin_write(db).await?;
-    let claim = idempotency_key::ActiveModel {
+    // On PostgreSQL a duplicate waits here until the first commits.
+    let id = match claim(&tx, &scope, &key, &hash, now).await? {
+        Claim::Ours(id) => id,
+        Claim::Taken(record) => {
+            drop(tx);
+            return replay(*record, &hash);
+        }
+    };
+    match op(&tx, id).await {
+        Ok(value) => {
+            let json = serde_json::to_value(&value).map_err(anyhow::Error::from)?;
+            store(&tx, id, StatusCode::CREATED, json.to_string()).await?;
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(json)).into_response())
+        }
+        Err(AppError::Api {
+            status,
+            code,
+            params,
+        }) if status.is_client_error() => {
+            // Nothing of the operation stays; the refusal is kept under the key.
+            tx.rollback().await?;
+            let stored = serde_json::to_string(&StoredError {
+                code,
+                params: params.clone(),
+            })
+            .map_err(anyhow::Error::from)?;
+            let tx = begin_write(db).await?;
+            match claim(&tx, &scope, &key, &hash, now).await? {
+                Claim::Ours(id) => {
+                    store(&tx, id, status, stored).await?;
+                    tx.commit().await?;
+                    Err(AppError::Api {
+                        status,
+                        code,
+                        params,
+                    })
+                }
+                // A duplicate got in between and finished: its answer stands.
+                Claim::Taken(record) => {
+                    drop(tx);
+                    replay(*record, &hash)
+                }
+            }
+        }
+        // 5xx: nothing is kept, the key stays free for a retry.
+        Err(e) => Err(e),
+    }
+}
+
+enum Claim {
+    /// The key is ours now (the record's id).
+    Ours(i64),
+    /// Someone claimed it first.
+    Taken(Box<idempotency_key::Model>),
+}
+
+/// Claims the key in `tx`: one `INSERT … ON CONFLICT DO NOTHING RETURNING`,
+/// and a read only when it was taken.
+async fn claim(
+    tx: &DatabaseTransaction,
+    scope: &Scope,
+    key: &IdemKey,
+    hash: &str,
+    now: i64,
+) -> AppResult<Claim> {
+    let row = idempotency_key::ActiveModel {
         brand_id: Set(scope.brand_id),
         caller: Set(scope.caller.clone()),
         route: Set(scope.route.into()),
         key: Set(key.0.clone()),
-        body_hash: Set(hash.clone()),
+        body_hash: Set(hash.to_string()),
         status: Set(None),
         response: Set(None),
         created_at: Set(now),
         ..Default::default()
     };
-    // On PostgreSQL a duplicate waits here until the first commits.
-    let inserted = idempotency_key::Entity::insert(claim)
+    let inserted = idempotency_key::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([
                 idempotency_key::Column::BrandId,
@@ -116,50 +185,24 @@ where
             .do_nothing()
             .to_owned(),
         )
-        .exec_without_returning(&tx)
-        .await?;
-    let record = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::BrandId.eq(scope.brand_id))
-        .filter(idempotency_key::Column::Caller.eq(&scope.caller))
-        .filter(idempotency_key::Column::Route.eq(scope.route))
-        .filter(idempotency_key::Column::Key.eq(&key.0))
-        .one(&tx)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotency record vanished")))?;
-    if inserted == 0 {
-        drop(tx);
-        return replay(record, &hash);
-    }
-    let savepoint = tx.begin().await?;
-    match op(&savepoint, record.id).await {
-        Ok(value) => {
-            savepoint.commit().await?;
-            let json = serde_json::to_value(&value).map_err(anyhow::Error::from)?;
-            store(&tx, record.id, StatusCode::CREATED, json.to_string()).await?;
-            tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(json)).into_response())
+        .exec(tx)
+        .await;
+    match inserted {
+        Ok(r) => Ok(Claim::Ours(r.last_insert_id)),
+        Err(DbErr::RecordNotInserted) => {
+            let record = idempotency_key::Entity::find()
+                .filter(idempotency_key::Column::BrandId.eq(scope.brand_id))
+                .filter(idempotency_key::Column::Caller.eq(&scope.caller))
+                .filter(idempotency_key::Column::Route.eq(scope.route))
+                .filter(idempotency_key::Column::Key.eq(&key.0))
+                .one(tx)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("idempotency record vanished"))
+                })?;
+            Ok(Claim::Taken(Box::new(record)))
         }
-        Err(AppError::Api {
-            status,
-            code,
-            params,
-        }) if status.is_client_error() => {
-            savepoint.rollback().await?;
-            let stored = serde_json::to_string(&StoredError {
-                code,
-                params: params.clone(),
-            })
-            .map_err(anyhow::Error::from)?;
-            store(&tx, record.id, status, stored).await?;
-            tx.commit().await?;
-            Err(AppError::Api {
-                status,
-                code,
-                params,
-            })
-        }
-        // 5xx: nothing is kept, the key stays free for a retry.
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
