@@ -14,7 +14,7 @@ use sea_orm::TransactionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::money::Fen;
 
@@ -151,12 +151,8 @@ pub async fn account_ids(
     Ok(ids)
 }
 
-/// The accounts among `wanted` that exist, with their balances.
-async fn accounts_of(
-    tx: &DatabaseTransaction,
-    brand_id: i64,
-    wanted: &[(Kind, i64)],
-) -> Result<Vec<account::Model>, DbErr> {
+/// A brand's accounts among `wanted`.
+fn accounts_query(brand_id: i64, wanted: &[(Kind, i64)]) -> sea_orm::Select<account::Entity> {
     let mut any = sea_orm::Condition::any();
     for (kind, owner) in wanted {
         any = any.add(
@@ -168,6 +164,29 @@ async fn accounts_of(
     account::Entity::find()
         .filter(account::Column::BrandId.eq(brand_id))
         .filter(any)
+}
+
+/// The accounts among `wanted` that exist, with their balances.
+async fn accounts_of(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    wanted: &[(Kind, i64)],
+) -> Result<Vec<account::Model>, DbErr> {
+    accounts_query(brand_id, wanted).all(tx).await
+}
+
+/// [`accounts_of`], locking the rows on PostgreSQL.
+async fn locked_accounts_of(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    wanted: &[(Kind, i64)],
+) -> Result<Vec<account::Model>, DbErr> {
+    if tx.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return accounts_of(tx, brand_id, wanted).await;
+    }
+    accounts_query(brand_id, wanted)
+        .order_by_asc(account::Column::Id)
+        .lock_exclusive()
         .all(tx)
         .await
 }
@@ -215,16 +234,18 @@ pub async fn lock_member(
     member_id: i64,
     now: i64,
 ) -> Result<MemberFunds, DbErr> {
-    lock_key(tx, &format!("member-money:{member_id}")).await?;
     let wanted = [
         (Kind::MemberPrincipal, member_id),
         (Kind::MemberBonus, member_id),
     ];
-    // Both accounts and their balances in one read; created on first use.
-    let mut rows = accounts_of(tx, brand_id, &wanted).await?;
+    // Both accounts and their balances in one read, locked (on PostgreSQL
+    // `FOR UPDATE`; SQLite's write transaction already excludes others).
+    let mut rows = locked_accounts_of(tx, brand_id, &wanted).await?;
     if rows.len() < wanted.len() {
+        // First use: create them under a lock on the member, then lock them.
+        lock_key(tx, &format!("member-money:{member_id}")).await?;
         account_ids(tx, brand_id, &wanted, now).await?;
-        rows = accounts_of(tx, brand_id, &wanted).await?;
+        rows = locked_accounts_of(tx, brand_id, &wanted).await?;
     }
     let of = |kind: Kind| {
         rows.iter()
@@ -373,6 +394,9 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
             entry.kind
         ))));
     }
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        return post_pg(tx, entry).await;
+    }
     for line in entry
         .lines
         .iter()
@@ -425,6 +449,96 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
             .await?;
     }
     Ok(saved.id)
+}
+
+/// [`post`] on PostgreSQL in two statements: every kept balance changes in
+/// one guarded `UPDATE … FROM (VALUES …)` (each debit only if it stays ≥ 0;
+/// all rows or the entry is refused), then the entry and its lines in one
+/// `INSERT` with a data-modifying CTE. Same effect as the portable path.
+async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, PostError> {
+    use sea_orm::{Statement, Value};
+    let kept: Vec<&Line> = entry
+        .lines
+        .iter()
+        .filter(|l| l.keeps_balance && l.amount.0 != 0)
+        .collect();
+    let mut ids: Vec<i64> = kept.iter().map(|l| l.account).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() != kept.len() {
+        return Err(PostError::Db(DbErr::Custom(format!(
+            "{} entry names an account twice",
+            entry.kind
+        ))));
+    }
+    if !kept.is_empty() {
+        let mut values = Vec::new();
+        let mut rows = Vec::new();
+        for (i, l) in kept.iter().enumerate() {
+            rows.push(format!("(${}::bigint, ${}::bigint)", 2 * i + 1, 2 * i + 2));
+            values.push(Value::from(l.account));
+            values.push(Value::from(l.amount.0));
+        }
+        let sql = format!(
+            "UPDATE accounts AS a SET balance = a.balance + v.d FROM (VALUES {}) AS v(id, d) \
+             WHERE a.id = v.id AND a.balance + v.d >= 0",
+            rows.join(", ")
+        );
+        let done = tx
+            .execute_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await?;
+        if done.rows_affected() != kept.len() as u64 {
+            return Err(PostError::Overdrawn);
+        }
+    }
+    let lines: Vec<&Line> = entry.lines.iter().filter(|l| l.amount.0 != 0).collect();
+    let mut values: Vec<Value> = vec![
+        entry.brand_id.into(),
+        entry.kind.into(),
+        entry.op_ref.into(),
+        entry.store_id.into(),
+        entry.member_id.into(),
+        entry.member_delta.0.into(),
+        entry.member_balance_after.map(|f| f.0).into(),
+        entry.actor.into(),
+        entry.business_date.into(),
+        entry.at.into(),
+    ];
+    let mut rows = Vec::new();
+    for l in &lines {
+        let n = values.len();
+        rows.push(format!("(${}::bigint, ${}::bigint)", n + 1, n + 2));
+        values.push(l.account.into());
+        values.push(l.amount.0.into());
+    }
+    let insert_lines = if rows.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", l AS (INSERT INTO journal_lines (entry_id, account_id, amount) \
+             SELECT e.id, v.a, v.m FROM e, (VALUES {}) AS v(a, m))",
+            rows.join(", ")
+        )
+    };
+    let sql = format!(
+        "WITH e AS (INSERT INTO journal_entries (brand_id, kind, op_ref, store_id, member_id, \
+         member_delta, member_balance_after, actor, business_date, created_at, reverses_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) RETURNING id){insert_lines} \
+         SELECT id FROM e"
+    );
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or_else(|| PostError::Db(DbErr::RecordNotInserted))?;
+    Ok(row.try_get::<i64>("", "id")?)
 }
 
 /// The business date (`YYYY-MM-DD`) of an instant in a brand's time zone.

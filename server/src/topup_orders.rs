@@ -370,8 +370,8 @@ async fn settle_payment(
     let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(&tx, o.brand_id, Kind::StoreWallet, store_id, now).await?;
     let income = ledger::account_id(&tx, o.brand_id, Kind::BonusIncome, 0, now).await?;
-    // The member's balance already went down when the value was held.
-    lock_key(&tx, &format!("member-money:{}", o.member_id)).await?;
+    // The member's balance already went down when the value was held; the
+    // hold's debit is guarded like any other.
     post_or_fail(
         &tx,
         Entry {
