@@ -2,7 +2,9 @@
 //! by (brand, caller, route), recorded in the same transaction as the
 //! movement, with a hash of the canonical body. Same key + same body → the
 //! first response again (business 4xx included, 5xx never stored); same key +
-//! other body → 409; a duplicate still running → 409 "in progress".
+//! other body → 409; a duplicate still running waits for the first and gets
+//! its response (a record left by an older version without its response
+//! answers 409 "in progress").
 
 use crate::auth::digest;
 use crate::db::begin_write;
@@ -13,9 +15,9 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use shared::ErrorCode;
@@ -59,8 +61,8 @@ struct StoredError {
     params: BTreeMap<String, String>,
 }
 
-/// The operation: runs inside the transaction holding the
-/// key; gets the key record's id (a unique id for the operation).
+/// The operation: runs inside the transaction that records the key; gets a
+/// fresh unique id for the operation.
 pub type Op<'c, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 'c>>;
 
 /// Where the request comes from.
@@ -75,10 +77,14 @@ pub struct Scope {
 
 /// Runs `op` at most once per key; answers 201 with its result as JSON.
 ///
-/// The claim and the operation share one transaction (no savepoint on the
-/// way that succeeds): a success is stored with them and committed once. A
-/// business refusal (4xx) rolls both back and is then recorded under the key
-/// in a transaction of its own, so the refusal is replayed too.
+/// The operation runs first and the key is recorded with its answer at the
+/// end of the same transaction, in one `INSERT … ON CONFLICT DO NOTHING`. If
+/// the key was recorded meanwhile (a retry or a duplicate; on PostgreSQL the
+/// insert waits for a duplicate still running), everything the operation
+/// wrote is rolled back and the recorded answer is replayed. A business
+/// refusal (4xx) rolls the operation back and is recorded under the key in a
+/// transaction of its own, so the refusal is replayed too; a 5xx records
+/// nothing and leaves the key free.
 pub async fn run<T, B, F>(
     db: &DatabaseConnection,
     scope: Scope,
@@ -90,34 +96,38 @@ pub async fn run<T, B, F>(
 where
     T: Serialize + Send,
     B: Serialize,
-    F: for<'c> FnOnce(&'c DatabaseTransaction, i64) -> Op<'c, T> + Send,
+    F: for<'c> FnOnce(&'c DatabaseTransaction, String) -> Op<'c, T> + Send,
 {
     let canonical =
         serde_json::to_string(&serde_json::to_value(body).map_err(anyhow::Error::from)?)
             .map_err(anyhow::Error::from)?;
     let hash = digest(&canonical);
-    let tx = begin_write(db).await?;
-    // On PostgreSQL a duplicate waits here until the first commits.
-    let id = match claim(&tx, &scope, &key, &hash, now).await? {
-        Claim::Ours(id) => id,
-        Claim::Taken(record) => {
-            drop(tx);
-            return replay(*record, &hash);
-        }
+    let record = Record {
+        scope: &scope,
+        key: &key,
+        hash: &hash,
+        now,
     };
-    match op(&tx, id).await {
+    let tx = begin_write(db).await?;
+    let op_id = uuid::Uuid::new_v4().simple().to_string();
+    match op(&tx, op_id).await {
         Ok(value) => {
             let json = serde_json::to_value(&value).map_err(anyhow::Error::from)?;
-            store(&tx, id, StatusCode::CREATED, json.to_string()).await?;
-            tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(json)).into_response())
+            if record
+                .insert(&tx, StatusCode::CREATED, json.to_string())
+                .await?
+            {
+                tx.commit().await?;
+                return Ok((StatusCode::CREATED, Json(json)).into_response());
+            }
+            tx.rollback().await?;
+            record.replay(db).await
         }
         Err(AppError::Api {
             status,
             code,
             params,
         }) if status.is_client_error() => {
-            // Nothing of the operation stays; the refusal is kept under the key.
             tx.rollback().await?;
             let stored = serde_json::to_string(&StoredError {
                 code,
@@ -125,103 +135,77 @@ where
             })
             .map_err(anyhow::Error::from)?;
             let tx = begin_write(db).await?;
-            match claim(&tx, &scope, &key, &hash, now).await? {
-                Claim::Ours(id) => {
-                    store(&tx, id, status, stored).await?;
-                    tx.commit().await?;
-                    Err(AppError::Api {
-                        status,
-                        code,
-                        params,
-                    })
-                }
-                // A duplicate got in between and finished: its answer stands.
-                Claim::Taken(record) => {
-                    drop(tx);
-                    replay(*record, &hash)
-                }
+            if record.insert(&tx, status, stored).await? {
+                tx.commit().await?;
+                return Err(AppError::Api {
+                    status,
+                    code,
+                    params,
+                });
             }
+            tx.rollback().await?;
+            record.replay(db).await
         }
         // 5xx: nothing is kept, the key stays free for a retry.
         Err(e) => Err(e),
     }
 }
 
-enum Claim {
-    /// The key is ours now (the record's id).
-    Ours(i64),
-    /// Someone claimed it first.
-    Taken(Box<idempotency_key::Model>),
-}
-
-/// Claims the key in `tx`: one `INSERT … ON CONFLICT DO NOTHING RETURNING`,
-/// and a read only when it was taken.
-async fn claim(
-    tx: &DatabaseTransaction,
-    scope: &Scope,
-    key: &IdemKey,
-    hash: &str,
+/// The key record of one request.
+struct Record<'a> {
+    scope: &'a Scope,
+    key: &'a IdemKey,
+    hash: &'a str,
     now: i64,
-) -> AppResult<Claim> {
-    let row = idempotency_key::ActiveModel {
-        brand_id: Set(scope.brand_id),
-        caller: Set(scope.caller.clone()),
-        route: Set(scope.route.into()),
-        key: Set(key.0.clone()),
-        body_hash: Set(hash.to_string()),
-        status: Set(None),
-        response: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    let inserted = idempotency_key::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                idempotency_key::Column::BrandId,
-                idempotency_key::Column::Caller,
-                idempotency_key::Column::Route,
-                idempotency_key::Column::Key,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec(tx)
-        .await;
-    match inserted {
-        Ok(r) => Ok(Claim::Ours(r.last_insert_id)),
-        Err(DbErr::RecordNotInserted) => {
-            let record = idempotency_key::Entity::find()
-                .filter(idempotency_key::Column::BrandId.eq(scope.brand_id))
-                .filter(idempotency_key::Column::Caller.eq(&scope.caller))
-                .filter(idempotency_key::Column::Route.eq(scope.route))
-                .filter(idempotency_key::Column::Key.eq(&key.0))
-                .one(tx)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("idempotency record vanished"))
-                })?;
-            Ok(Claim::Taken(Box::new(record)))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
-async fn store(
-    tx: &DatabaseTransaction,
-    id: i64,
-    status: StatusCode,
-    response: String,
-) -> AppResult<()> {
-    idempotency_key::Entity::update_many()
-        .col_expr(
-            idempotency_key::Column::Status,
-            Expr::value(i32::from(status.as_u16())),
-        )
-        .col_expr(idempotency_key::Column::Response, Expr::value(response))
-        .filter(idempotency_key::Column::Id.eq(id))
-        .exec(tx)
-        .await?;
-    Ok(())
+impl Record<'_> {
+    /// Records the key with its answer; false if it was recorded already.
+    async fn insert(
+        &self,
+        tx: &DatabaseTransaction,
+        status: StatusCode,
+        response: String,
+    ) -> AppResult<bool> {
+        let row = idempotency_key::ActiveModel {
+            brand_id: Set(self.scope.brand_id),
+            caller: Set(self.scope.caller.clone()),
+            route: Set(self.scope.route.into()),
+            key: Set(self.key.0.clone()),
+            body_hash: Set(self.hash.to_string()),
+            status: Set(Some(i32::from(status.as_u16()))),
+            response: Set(Some(response)),
+            created_at: Set(self.now),
+            ..Default::default()
+        };
+        let inserted = idempotency_key::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    idempotency_key::Column::BrandId,
+                    idempotency_key::Column::Caller,
+                    idempotency_key::Column::Route,
+                    idempotency_key::Column::Key,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(tx)
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    /// The recorded answer again (or 409 if the body differs).
+    async fn replay(&self, db: &DatabaseConnection) -> AppResult<Response> {
+        let record = idempotency_key::Entity::find()
+            .filter(idempotency_key::Column::BrandId.eq(self.scope.brand_id))
+            .filter(idempotency_key::Column::Caller.eq(&self.scope.caller))
+            .filter(idempotency_key::Column::Route.eq(self.scope.route))
+            .filter(idempotency_key::Column::Key.eq(&self.key.0))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotency record vanished")))?;
+        replay(record, self.hash)
+    }
 }
 
 fn replay(record: idempotency_key::Model, hash: &str) -> AppResult<Response> {
