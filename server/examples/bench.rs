@@ -22,8 +22,11 @@ use tongka_server::seed::{NewBrand, create_brand};
 
 const STORES: usize = 50;
 const MEMBERS: usize = 1_000;
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const PG_BENCH: &str = "postgres://postgres@127.0.0.1:5432/tongka_bench";
+// Both our server and pgbench talk to PostgreSQL over loopback without TLS
+// (`sslmode=disable` here, `PGSSLMODE=disable` for pgbench and psql), so the
+// comparison is like for like and neither pays for encryption on one host.
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+const PG_BENCH: &str = "postgres://postgres@127.0.0.1:5432/tongka_bench?sslmode=disable";
 
 struct Seeded {
     tokens: Vec<String>,
@@ -312,6 +315,7 @@ fn pgbench(scale: u32, clients: usize, secs: u64) -> anyhow::Result<f64> {
     let db = "tongka_pgbench";
     let psql = |sql: &str| {
         Command::new("psql")
+            .env("PGSSLMODE", "disable")
             .args([
                 "-h",
                 "127.0.0.1",
@@ -327,6 +331,7 @@ fn pgbench(scale: u32, clients: usize, secs: u64) -> anyhow::Result<f64> {
     psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
     psql(&format!("CREATE DATABASE {db}"))?;
     let init = Command::new("pgbench")
+        .env("PGSSLMODE", "disable")
         .args([
             "-h",
             "127.0.0.1",
@@ -345,6 +350,7 @@ fn pgbench(scale: u32, clients: usize, secs: u64) -> anyhow::Result<f64> {
         String::from_utf8_lossy(&init.stderr)
     );
     let out = Command::new("pgbench")
+        .env("PGSSLMODE", "disable")
         .args([
             "-h",
             "127.0.0.1",
