@@ -253,20 +253,7 @@ async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
         .checked_add(Fen(o.amount))
         .and_then(|a| a.checked_add(Fen(o.bonus)))
         .filter(|a| *a <= rules.max_balance);
-    let mark = |to: &'static str| {
-        gateway_order::Entity::update_many()
-            .col_expr(gateway_order::Column::State, Expr::value(to))
-            .col_expr(
-                gateway_order::Column::TxnId,
-                Expr::value(trade.txn_id.clone()),
-            )
-            .col_expr(
-                gateway_order::Column::PaidAt,
-                Expr::value(trade.paid_at.unwrap_or(now)),
-            )
-            .col_expr(gateway_order::Column::Late, Expr::value(late))
-            .filter(gateway_order::Column::Id.eq(o.id))
-    };
+    let mark = |to: &'static str| mark_paid(o.id, to, trade, now, late);
     let Some(after) = after else {
         // Paid, but crediting it would pass the cap (another top-up landed
         // meanwhile): send it all back the way it came.
@@ -305,6 +292,29 @@ async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
     Ok(())
 }
 
+/// The update that records a gateway success on an order (moving it `to`
+/// paid, or refunded when it cannot be credited).
+fn mark_paid(
+    id: i64,
+    to: &'static str,
+    trade: &Trade,
+    now: i64,
+    late: bool,
+) -> sea_orm::UpdateMany<gateway_order::Entity> {
+    gateway_order::Entity::update_many()
+        .col_expr(gateway_order::Column::State, Expr::value(to))
+        .col_expr(
+            gateway_order::Column::TxnId,
+            Expr::value(trade.txn_id.clone()),
+        )
+        .col_expr(
+            gateway_order::Column::PaidAt,
+            Expr::value(trade.paid_at.unwrap_or(now)),
+        )
+        .col_expr(gateway_order::Column::Late, Expr::value(late))
+        .filter(gateway_order::Column::Id.eq(id))
+}
+
 /// The gateway leg of a split payment succeeded: both legs post and the
 /// payment appears at the store. If we had closed the order (the held value
 /// went back to the member), the gateway money is refunded instead and the
@@ -318,19 +328,8 @@ async fn settle_payment(
 ) -> AppResult<()> {
     let now = app.clock.now_ms();
     let mark = |to: &'static str, payment_id: Option<i64>| {
-        gateway_order::Entity::update_many()
-            .col_expr(gateway_order::Column::State, Expr::value(to))
-            .col_expr(
-                gateway_order::Column::TxnId,
-                Expr::value(trade.txn_id.clone()),
-            )
-            .col_expr(
-                gateway_order::Column::PaidAt,
-                Expr::value(trade.paid_at.unwrap_or(now)),
-            )
-            .col_expr(gateway_order::Column::Late, Expr::value(late))
+        mark_paid(o.id, to, trade, now, late)
             .col_expr(gateway_order::Column::PaymentId, Expr::value(payment_id))
-            .filter(gateway_order::Column::Id.eq(o.id))
     };
     if late {
         tracing::warn!(order = %o.order_no, "split payment paid after we closed it; refunding the gateway part and flagging it");

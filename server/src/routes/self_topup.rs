@@ -71,38 +71,21 @@ async fn start(
             let (amount, bonus, plan_id) = validate(&state, &caller, &req).await?;
             let now = state.clock.now_ms();
             let order_no = new_order_no(now);
-            gateway_order::Entity::insert(gateway_order::ActiveModel {
-                brand_id: Set(caller.brand.id),
-                member_id: Set(caller.member.id),
-                purpose: Set("topup".into()),
-                order_no: Set(order_no),
-                amount: Set(amount.0),
-                bonus: Set(bonus.0),
-                plan_id: Set(plan_id),
-                state: Set(order_state::CREATED.into()),
-                txn_id: Set(None),
-                checkout_url: Set(None),
-                idem_key: Set(key.0.clone()),
-                body_hash: Set(hash.clone()),
-                created_at: Set(now),
-                expires_at: Set(now + ORDER_TTL_MS),
-                paid_at: Set(None),
-                closed_at: Set(None),
-                last_query_at: Set(None),
-                late: Set(false),
-                refunded: Set(0),
-                ..Default::default()
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    gateway_order::Column::BrandId,
-                    gateway_order::Column::MemberId,
-                    gateway_order::Column::IdemKey,
-                ])
-                .do_nothing()
-                .to_owned(),
+            insert_order(
+                &state.db,
+                gateway_order::ActiveModel {
+                    brand_id: Set(caller.brand.id),
+                    member_id: Set(caller.member.id),
+                    purpose: Set("topup".into()),
+                    order_no: Set(order_no),
+                    amount: Set(amount.0),
+                    bonus: Set(bonus.0),
+                    plan_id: Set(plan_id),
+                    idem_key: Set(key.0.clone()),
+                    body_hash: Set(hash.clone()),
+                    ..new_order(now)
+                },
             )
-            .exec_without_returning(&state.db)
             .await?;
             by_key()
                 .one(&state.db)
@@ -368,43 +351,23 @@ async fn start_split(
             let held = funds.total();
             let (from_principal, from_bonus) = (funds.principal, funds.bonus);
             let order_no = new_order_no(now);
-            let inserted = gateway_order::Entity::insert(gateway_order::ActiveModel {
-                brand_id: Set(brand_id),
-                member_id: Set(member_id),
-                purpose: Set(topup_orders::PAYMENT.into()),
-                order_no: Set(order_no.clone()),
-                amount: Set(q.payable.0 - held.0),
-                bonus: Set(0),
-                plan_id: Set(None),
-                state: Set(order_state::CREATED.into()),
-                txn_id: Set(None),
-                checkout_url: Set(None),
-                idem_key: Set(key.0.clone()),
-                body_hash: Set(hash.clone()),
-                created_at: Set(now),
-                expires_at: Set(now + ORDER_TTL_MS),
-                paid_at: Set(None),
-                closed_at: Set(None),
-                last_query_at: Set(None),
-                late: Set(false),
-                refunded: Set(0),
-                store_id: Set(Some(shop.id)),
-                original: Set(q.original.0),
-                sv_principal: Set(from_principal.0),
-                sv_bonus: Set(from_bonus.0),
-                payment_id: Set(None),
-                ..Default::default()
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    gateway_order::Column::BrandId,
-                    gateway_order::Column::MemberId,
-                    gateway_order::Column::IdemKey,
-                ])
-                .do_nothing()
-                .to_owned(),
+            let inserted = insert_order(
+                &tx,
+                gateway_order::ActiveModel {
+                    brand_id: Set(brand_id),
+                    member_id: Set(member_id),
+                    purpose: Set(topup_orders::PAYMENT.into()),
+                    order_no: Set(order_no.clone()),
+                    amount: Set(q.payable.0 - held.0),
+                    idem_key: Set(key.0.clone()),
+                    body_hash: Set(hash.clone()),
+                    store_id: Set(Some(shop.id)),
+                    original: Set(q.original.0),
+                    sv_principal: Set(from_principal.0),
+                    sv_bonus: Set(from_bonus.0),
+                    ..new_order(now)
+                },
             )
-            .exec_without_returning(&tx)
             .await?;
             if inserted == 1 && held.is_positive() {
                 let hold =
@@ -446,6 +409,51 @@ async fn start_split(
     }
     let order = ensure_checkout(&state, &caller, order).await?;
     Ok((StatusCode::CREATED, Json(view(&state.db, &order).await?)).into_response())
+}
+
+/// A fresh order's defaults: created now, expiring after [`ORDER_TTL_MS`],
+/// nothing paid, refunded or held.
+fn new_order(now: i64) -> gateway_order::ActiveModel {
+    gateway_order::ActiveModel {
+        bonus: Set(0),
+        plan_id: Set(None),
+        state: Set(order_state::CREATED.into()),
+        txn_id: Set(None),
+        checkout_url: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + ORDER_TTL_MS),
+        paid_at: Set(None),
+        closed_at: Set(None),
+        last_query_at: Set(None),
+        late: Set(false),
+        refunded: Set(0),
+        store_id: Set(None),
+        original: Set(0),
+        sv_principal: Set(0),
+        sv_bonus: Set(0),
+        payment_id: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Inserts an order unless the member already has one under its
+/// idempotency key; 1 if inserted.
+async fn insert_order(
+    conn: &impl sea_orm::ConnectionTrait,
+    order: gateway_order::ActiveModel,
+) -> AppResult<u64> {
+    Ok(gateway_order::Entity::insert(order)
+        .on_conflict(
+            OnConflict::columns([
+                gateway_order::Column::BrandId,
+                gateway_order::Column::MemberId,
+                gateway_order::Column::IdemKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?)
 }
 
 fn new_order_no(now: i64) -> String {
