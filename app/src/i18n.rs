@@ -282,6 +282,12 @@ catalogue! {
     OneOffExpired => "已过期，请重新生成", "Expired; make a new one";
     StaticCode => "门店收款码（顾客输入金额）", "Store code (the customer enters the amount)";
     CloseCard => "退卡", "Close stored value";
+    GatewayFlags => "支付异常", "Payment exceptions";
+    GatewayFlagsHint => "在线支付中需要总部核对的订单：关单后到账、超出上限退回、网关拒绝退款", "Online orders HQ should check: paid after closing, sent back over the cap, refunds the gateway refused";
+    FlagRefundFailed => "网关拒绝退款，需人工处理", "Refund refused by the gateway: settle by hand";
+    FlagLatePayment => "关单后到账，已原路退回", "Paid after closing: sent back";
+    FlagLateTopUp => "关单后到账，已入账", "Paid after closing: credited";
+    FlagOverCap => "超出储值上限，已原路退回", "Over the balance cap: sent back";
     Member => "会员", "Member";
     LookUp => "查询", "Look up";
     ViaGateway => "原路退回（在线充值）", "Back through the gateway (online top-ups)";

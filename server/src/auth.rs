@@ -193,6 +193,8 @@ role_set!(/// Every staff role.
     AnyStaff = [HqAdmin, HqFinance, RegionManager, StoreManager, Clerk]);
 role_set!(/// HQ admin only: shaping the chain.
     HqAdmin = [HqAdmin]);
+role_set!(/// HQ admin and HQ finance: the brand's money.
+    HqMoney = [HqAdmin, HqFinance]);
 role_set!(/// Roles that read across stores: HQ and region managers.
     ChainReaders = [HqAdmin, HqFinance, RegionManager]);
 

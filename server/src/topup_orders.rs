@@ -54,6 +54,17 @@ pub fn is_open(o: &gateway_order::Model) -> bool {
     o.state == state::CREATED || o.state == state::FAILED
 }
 
+/// Where an order stands, as the apps name it.
+pub fn state_of(o: &gateway_order::Model) -> OrderState {
+    match o.state.as_str() {
+        state::PAID => OrderState::Paid,
+        state::FAILED => OrderState::Failed,
+        state::CLOSED => OrderState::Closed,
+        state::REFUNDED => OrderState::Refunded,
+        _ => OrderState::Created,
+    }
+}
+
 /// The member's view of an order.
 pub async fn view(
     conn: &impl ConnectionTrait,
@@ -71,13 +82,7 @@ pub async fn view(
     } else {
         None
     };
-    let state = match o.state.as_str() {
-        state::PAID => OrderState::Paid,
-        state::FAILED => OrderState::Failed,
-        state::CLOSED => OrderState::Closed,
-        state::REFUNDED => OrderState::Refunded,
-        _ => OrderState::Created,
-    };
+    let state = state_of(o);
     let store_name = match o.store_id {
         Some(id) => crate::entity::store::Entity::find_by_id(id)
             .one(conn)

@@ -790,3 +790,29 @@ pub struct PayRequestPublic {
     /// Where it stands.
     pub state: PayRequestState,
 }
+
+/// A gateway order HQ should look at: paid after we closed it, refunded
+/// because it could not be credited, or with a refund the gateway refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlaggedOrder {
+    /// Order id (the paging cursor).
+    pub id: i64,
+    /// Our order number.
+    pub order_no: String,
+    /// `topup` or `payment`.
+    pub purpose: String,
+    /// The member (masked phone).
+    pub member_phone_masked: String,
+    /// The online amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: OrderState,
+    /// Paid after we had closed it.
+    pub late: bool,
+    /// Refunds the gateway refused (HQ must settle them by hand).
+    pub failed_refunds: Fen,
+    /// What was sent back through the gateway.
+    pub refunded: Fen,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}

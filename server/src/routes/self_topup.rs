@@ -1,13 +1,14 @@
 //! Member self top-up through the payment gateway, and the gateway's
 //! callback. The order logic lives in `topup_orders`.
 
-use crate::auth::{ActiveMember, MemberCaller, digest};
+use crate::auth::{ActiveMember, HqMoney, MemberCaller, StaffCaller, digest};
 use crate::db::begin_write;
-use crate::entity::{gateway_order, topup_plan};
-use crate::error::{AppError, AppJson, AppPath, AppResult};
+use crate::entity::{gateway_order, gateway_refund, member, topup_plan};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::gateway::CreateOrder;
 use crate::idempotency::IdemKey;
 use crate::ledger::{self, Entry, Kind, Line};
+use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
@@ -22,8 +23,9 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{PaymentRequest, TopUpOrderRequest, TopUpOrderView};
+use shared::dto::{FlaggedOrder, Page, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::{Bp, Fen, quote};
+use shared::validate::mask_phone;
 
 /// Routes.
 pub fn router() -> Router<AppState> {
@@ -32,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/member/topups/{id}", get(status))
         .route("/member/topups/{id}/close", post(give_up))
         .route("/member/split-payments", post(start_split))
+        .route("/hq/gateway-flags", get(flagged))
         .route("/gateway/notify", post(notify))
 }
 
@@ -462,4 +465,71 @@ fn new_order_no(now: i64) -> String {
         crate::clock::to_utc(now).format("%Y%m%d"),
         &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
     )
+}
+
+#[derive(serde::Deserialize)]
+struct FlagQuery {
+    after: Option<i64>,
+}
+
+/// HQ admin or finance: gateway orders that need a look: paid after we
+/// closed them, refunded because they could not be credited, or with a
+/// refund the gateway refused. Newest first, keyset-paged.
+async fn flagged(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqMoney>,
+    AppQuery(q): AppQuery<FlagQuery>,
+) -> AppResult<Json<Page<FlaggedOrder>>> {
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
+    let failed: Vec<gateway_refund::Model> = gateway_refund::Entity::find()
+        .filter(gateway_refund::Column::BrandId.eq(caller.brand.id))
+        .filter(gateway_refund::Column::State.eq("failed"))
+        .all(&state.db)
+        .await?;
+    let failed_ids: Vec<i64> = failed.iter().map(|r| r.order_id).collect();
+    let mut find = gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(caller.brand.id))
+        .filter(
+            Condition::any()
+                .add(gateway_order::Column::Late.eq(true))
+                .add(gateway_order::Column::State.eq(order_state::REFUNDED))
+                .add(gateway_order::Column::Id.is_in(failed_ids)),
+        );
+    if let Some(after) = q.after {
+        find = find.filter(gateway_order::Column::Id.lt(after));
+    }
+    let rows = find
+        .order_by_desc(gateway_order::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
+    let (rows, next_cursor) = split_page(rows, |o| o.id);
+    let phones: std::collections::HashMap<i64, String> = member::Entity::find()
+        .filter(member::Column::Id.is_in(rows.iter().map(|o| o.member_id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, mask_phone(&m.phone)))
+        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for o in rows {
+        let failed_refunds = failed
+            .iter()
+            .filter(|r| r.order_id == o.id)
+            .map(|r| r.amount)
+            .sum();
+        items.push(FlaggedOrder {
+            id: o.id,
+            member_phone_masked: phones.get(&o.member_id).cloned().unwrap_or_default(),
+            purpose: o.purpose.clone(),
+            amount: Fen(o.amount),
+            state: topup_orders::state_of(&o),
+            late: o.late,
+            failed_refunds: Fen(failed_refunds),
+            refunded: Fen(o.refunded),
+            created_at: crate::clock::rfc3339(o.created_at),
+            order_no: o.order_no,
+        });
+    }
+    Ok(Json(Page { items, next_cursor }))
 }

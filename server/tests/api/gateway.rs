@@ -14,7 +14,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    MoneySettings, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan, TopUpPlanInput,
+    FlaggedOrder, MoneySettings, OrderState, Page, TopUpOrderRequest, TopUpOrderView, TopUpPlan,
+    TopUpPlanInput,
 };
 use shared::money::Fen;
 use std::future::Future;
@@ -841,6 +842,32 @@ dual_test!(
         // Sweeping again refunds nothing more.
         sweep(&app.state).await.expect("sweeping");
         assert_eq!(inspect(&app, &refunded).await.trade.refunded, 20_000);
+
+        // HQ sees the order flagged (finance too); a store manager may not look.
+        for who in [&shop.admin, &shop.finance] {
+            let flags: Page<FlaggedOrder> = app
+                .get("/api/hq/gateway-flags")
+                .token(who)
+                .send()
+                .await
+                .ok();
+            assert_eq!(flags.items.len(), 1, "{flags:?}");
+            let f = &flags.items[0];
+            assert_eq!(
+                (f.id, f.state, f.late),
+                (refunded.id, OrderState::Refunded, false)
+            );
+            assert_eq!(
+                (f.amount, f.refunded, f.failed_refunds),
+                (Fen(20_000), Fen(20_000), Fen(0))
+            );
+            assert_eq!(f.member_phone_masked, masked(&member.phone));
+        }
+        app.get("/api/hq/gateway-flags")
+            .token(&shop.manager)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
         assert_eq!(
             order(&app, &member, refunded.id).await.state,
             OrderState::Refunded

@@ -41,6 +41,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("payments") view=pages::payments::PaymentsPage/>
                     <Route path=path!("money") view=pages::money::MoneyPage/>
                     <Route path=path!("close-card") view=pages::close_card::CloseCardPage/>
+                    <Route path=path!("gateway-flags") view=pages::gateway_flags::GatewayFlagsPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

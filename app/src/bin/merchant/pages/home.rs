@@ -41,9 +41,10 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let audit = ("/audit", T::AuditLog, "menu-audit");
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
+    let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
     match role {
-        Role::HqAdmin => vec![stores, regions, staff, members, money, close, audit],
-        Role::HqFinance => vec![stores, staff, members, money, close, audit],
+        Role::HqAdmin => vec![stores, regions, staff, members, money, close, flags, audit],
+        Role::HqFinance => vec![stores, staff, members, money, close, flags, audit],
         Role::RegionManager => vec![stores, regions, staff, members],
         Role::StoreManager => vec![close, stores, staff],
         Role::Clerk => vec![stores],

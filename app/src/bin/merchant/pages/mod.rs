@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod close_card;
+pub mod gateway_flags;
 pub mod home;
 pub mod live;
 pub mod login;
