@@ -41,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/member/pay-requests/{token}", get(member_pay_request))
 }
 
+/// How far back the live feed repeats receipts (see `wait_receipts`).
+const LOOKBACK_MS: i64 = 10_000;
+
 /// How long a one-off pay code can be paid.
 pub const PAY_REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 
@@ -326,8 +329,27 @@ async fn wait_receipts(
         }
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     };
-    let last_id = match rows.last() {
-        Some(p) => p.id,
+    let newest = rows.last().map(|p| p.id);
+    // On PostgreSQL ids are taken at insert but become visible at commit, so
+    // a payment can appear with an id below one already delivered. The last
+    // few seconds' receipts are sent again each time; screens skip the ones
+    // they have shown.
+    let rows = match query.after {
+        Some(after) => {
+            let mut late = scoped()
+                .filter(payment::Column::Id.lte(after))
+                .filter(payment::Column::CreatedAt.gte(state.clock.now_ms() - LOOKBACK_MS))
+                .order_by_asc(payment::Column::Id)
+                .limit(50)
+                .all(&state.db)
+                .await?;
+            late.extend(rows);
+            late
+        }
+        None => rows,
+    };
+    let last_id = match newest {
+        Some(id) => id,
         None => match query.after {
             Some(a) => a,
             None => scoped()

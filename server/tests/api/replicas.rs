@@ -55,3 +55,76 @@ dual_test!(
         assert_eq!((feed.today_total, feed.today_count), (Fen(1_234), 1));
     }
 );
+
+/// PostgreSQL hands out ids at insert and shows rows at commit, so a payment
+/// can become visible after a newer one was already delivered. The screen
+/// still gets it (the feed repeats the last seconds' receipts and the app
+/// skips those it showed). SQLite commits one writer at a time, so this can
+/// only happen on PostgreSQL.
+#[test]
+fn a_receipt_committed_after_a_newer_one_still_reaches_the_screen() {
+    run_test(Backend::Postgres, None, |app| async move {
+        use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+        use tongka_server::entity::payment;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        let wait = |after: i64| {
+            let (app, token) = (app.clone(), shop.clerk.clone());
+            async move {
+                let feed: ReceiptFeed = app
+                    .get(&format!("/api/staff/receipts/wait?after={after}&timeout=1"))
+                    .token(&token)
+                    .send()
+                    .await
+                    .ok();
+                feed
+            }
+        };
+        let start: ReceiptFeed = app
+            .get("/api/staff/receipts/wait")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+
+        // A payment row whose transaction is slow to commit takes its id
+        // now (only the row matters here: the feed reads payments)…
+        let slow = app.db.begin().await.expect("a transaction");
+        let slow_id = payment::ActiveModel {
+            brand_id: Set(app.brand_id),
+            store_id: Set(shop.one.id),
+            member_id: Set(member.id),
+            original: Set(500),
+            amount: Set(500),
+            principal: Set(500),
+            bonus: Set(0),
+            refunded_principal: Set(0),
+            refunded_bonus: Set(0),
+            bonus_settled: Set(0),
+            gateway: Set(0),
+            refunded_gateway: Set(0),
+            gateway_order_id: Set(None),
+            created_at: Set(app.clock.now_ms()),
+            ..Default::default()
+        }
+        .insert(&slow)
+        .await
+        .expect("inserting the slow payment")
+        .id;
+        // …while a later payment commits first and reaches the screen.
+        let paid = pay_ok(&app, &member.token, shop.one.id, 1_000).await;
+        assert!(paid.payment_id > slow_id);
+        let first = wait(start.last_id).await;
+        let ids: Vec<i64> = first.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids, [paid.payment_id]);
+
+        // The slow one commits: the next answer carries it although its id
+        // is below the last one delivered.
+        slow.commit().await.expect("committing the slow payment");
+        let second = wait(first.last_id).await;
+        let ids: Vec<i64> = second.items.iter().map(|i| i.id).collect();
+        assert!(ids.contains(&slow_id), "{ids:?}");
+        assert_eq!(second.last_id, paid.payment_id);
+    });
+}

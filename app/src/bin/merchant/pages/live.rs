@@ -37,6 +37,10 @@ pub fn LiveReceipts() -> impl IntoView {
     }
     leptos::task::spawn_local(async move {
         let mut after: Option<i64> = None;
+        // Receipts up to where the feed stood when the screen opened are old;
+        // the feed repeats the last seconds' receipts, so skip those shown.
+        let mut floor: Option<i64> = None;
+        let mut shown: std::collections::VecDeque<i64> = std::collections::VecDeque::new();
         while alive.load(Ordering::SeqCst) {
             let path = match after {
                 Some(a) => format!("/staff/receipts/wait?after={a}"),
@@ -47,14 +51,26 @@ pub fn LiveReceipts() -> impl IntoView {
                     if !alive.load(Ordering::SeqCst) {
                         break;
                     }
-                    if after.is_some() {
-                        for item in feed.items.iter() {
+                    if let Some(floor) = floor {
+                        let fresh: Vec<_> = feed
+                            .items
+                            .iter()
+                            .filter(|i| i.id > floor && !shown.contains(&i.id))
+                            .cloned()
+                            .collect();
+                        for item in &fresh {
+                            shown.push_back(item.id);
+                            if shown.len() > 200 {
+                                shown.pop_front();
+                            }
+                        }
+                        for item in fresh.iter() {
                             if speak_on.get_untracked() {
                                 let yuan = item.amount.to_string().replace('¥', "");
                                 speak(&format!("收款到账 {yuan} 元"));
                             }
                         }
-                        let mut new = feed.items.clone();
+                        let mut new = fresh;
                         new.reverse();
                         recent.update(|v| {
                             new.append(v);
@@ -63,6 +79,7 @@ pub fn LiveReceipts() -> impl IntoView {
                         });
                     }
                     after = Some(feed.last_id);
+                    floor.get_or_insert(feed.last_id);
                     total.set(Some((feed.today_total, feed.today_count)));
                 }
                 Err(f) if f.is_unauthenticated() => break,
