@@ -137,7 +137,13 @@ pub async fn apply(app: &AppState, trade: &Trade) -> AppResult<()> {
     match trade.state {
         TradeState::Success => credit(app, order.id, trade).await,
         TradeState::Payerror => {
-            move_state(app, order.id, &[state::CREATED], state::FAILED).await?;
+            // Only an order still waiting turns failed; paid stays paid.
+            gateway_order::Entity::update_many()
+                .col_expr(gateway_order::Column::State, Expr::value(state::FAILED))
+                .filter(gateway_order::Column::Id.eq(order.id))
+                .filter(gateway_order::Column::State.eq(state::CREATED))
+                .exec(&app.db)
+                .await?;
             Ok(())
         }
         TradeState::Closed => close_here(app, order.id).await,
@@ -214,21 +220,6 @@ pub async fn post_or_fail(tx: &sea_orm::DatabaseTransaction, entry: Entry<'_>) -
         ))),
         Err(PostError::Db(e)) => Err(e.into()),
     }
-}
-
-/// Moves an order between states with a compare-and-set.
-async fn move_state(app: &AppState, id: i64, from: &[&str], to: &str) -> AppResult<bool> {
-    let mut u = gateway_order::Entity::update_many()
-        .col_expr(gateway_order::Column::State, Expr::value(to))
-        .filter(gateway_order::Column::Id.eq(id))
-        .filter(gateway_order::Column::State.is_in(from.iter().copied()));
-    if to == state::CLOSED {
-        u = u.col_expr(
-            gateway_order::Column::ClosedAt,
-            Expr::value(app.clock.now_ms()),
-        );
-    }
-    Ok(u.exec(&app.db).await?.rows_affected == 1)
 }
 
 async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {

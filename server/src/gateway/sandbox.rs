@@ -183,6 +183,23 @@ async fn find(
         .await
 }
 
+/// A trade, or the gateway's answer when there is none (or the store failed).
+async fn trade_or_refusal(
+    db: &DatabaseConnection,
+    mch: &str,
+    no: &str,
+) -> Result<sandbox_trade::Model, Response> {
+    match find(db, mch, no).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(refuse(
+            StatusCode::NOT_FOUND,
+            "ORDER_NOT_FOUND",
+            "no such order",
+        )),
+        Err(e) => Err(db_error(e)),
+    }
+}
+
 async fn create(
     State(sb): Sb,
     method: Method,
@@ -268,10 +285,9 @@ async fn query(
     if let Some(r) = authentic(&sb, &headers, &method, &uri, b"") {
         return r;
     }
-    match find(&sb.db, &mch, &no).await {
-        Ok(Some(t)) => Json(trade_of(&t)).into_response(),
-        Ok(None) => refuse(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "no such order"),
-        Err(e) => db_error(e),
+    match trade_or_refusal(&sb.db, &mch, &no).await {
+        Ok(t) => Json(trade_of(&t)).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -305,10 +321,9 @@ async fn close(
     if let Some(r) = authentic(&sb, &headers, &method, &uri, b"") {
         return r;
     }
-    let t = match find(&sb.db, &mch, &no).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "no such order"),
-        Err(e) => return db_error(e),
+    let t = match trade_or_refusal(&sb.db, &mch, &no).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     if let Err(e) = transition(
         &sb.db,
@@ -322,10 +337,9 @@ async fn close(
         return db_error(e);
     }
     // Closed now, or paid already (then the answer says SUCCESS).
-    match find(&sb.db, &mch, &no).await {
-        Ok(Some(t)) => Json(trade_of(&t)).into_response(),
-        Ok(None) => refuse(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "no such order"),
-        Err(e) => db_error(e),
+    match trade_or_refusal(&sb.db, &mch, &no).await {
+        Ok(t) => Json(trade_of(&t)).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -525,10 +539,9 @@ async fn checkout_action(
     State(sb): Sb,
     Path((mch, no, action)): Path<(String, String, String)>,
 ) -> Response {
-    let t = match find(&sb.db, &mch, &no).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "no such order"),
-        Err(e) => return db_error(e),
+    let t = match trade_or_refusal(&sb.db, &mch, &no).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let now = sb.clock.now_ms();
     let switches = sb.switches();
@@ -673,14 +686,13 @@ struct Inspected {
 }
 
 async fn inspect(State(sb): Sb, Path((mch, no)): Path<(String, String)>) -> Response {
-    match find(&sb.db, &mch, &no).await {
-        Ok(Some(t)) => Json(Inspected {
+    match trade_or_refusal(&sb.db, &mch, &no).await {
+        Ok(t) => Json(Inspected {
             trade: trade_of(&t),
             notify_attempts: t.notify_attempts,
             notify_acks: t.notify_acks,
         })
         .into_response(),
-        Ok(None) => refuse(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "no such order"),
-        Err(e) => db_error(e),
+        Err(r) => r,
     }
 }

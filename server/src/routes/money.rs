@@ -6,15 +6,13 @@ use crate::audit;
 use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{
-    gateway_order, journal_entry, member, pay_request, payment, store, topup_plan,
-};
+use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::settings;
+use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
 use crate::topup_orders;
 use axum::extract::State;
@@ -301,22 +299,7 @@ async fn counter_topup(
             let rules = settings(tx, brand.id).await?;
             // A plan fixes the price and adds its bonus; without one the
             // amount is custom, if HQ allows that.
-            let bonus = match req.plan_id {
-                Some(id) => {
-                    let plan = topup_plan::Entity::find_by_id(id)
-                        .filter(topup_plan::Column::BrandId.eq(brand.id))
-                        .filter(topup_plan::Column::Active.eq(true))
-                        .one(tx)
-                        .await?
-                        .ok_or_else(|| AppError::invalid("plan_id", "unknown"))?;
-                    if plan.pay_amount != amount.0 {
-                        return Err(AppError::invalid("amount", "plan_amount"));
-                    }
-                    Fen(plan.bonus_amount)
-                }
-                None if rules.allow_custom_topup => Fen::ZERO,
-                None => return Err(AppError::invalid("plan_id", "required")),
-            };
+            let bonus = plan_bonus(tx, brand.id, req.plan_id, amount, &rules).await?;
             let shop = store_in_brand(tx, brand.id, store_id).await?;
             if !shop.active {
                 return Err(unprocessable(ErrorCode::StoreClosed));
@@ -334,18 +317,7 @@ async fn counter_topup(
                 ));
             }
             let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
-            let max = rules.max_balance;
-            let after = funds
-                .total()
-                .checked_add(amount)
-                .and_then(|a| a.checked_add(bonus))
-                .filter(|a| *a <= max);
-            let Some(after) = after else {
-                let room = Fen((max.0 - funds.total().0).max(0));
-                return Err(unprocessable(ErrorCode::BalanceLimit)
-                    .with("max", max.0)
-                    .with("room", room.0));
-            };
+            let after = within_cap(funds.total(), amount, bonus, &rules)?;
             let expense = ledger::account_id(tx, brand.id, Kind::PromotionExpense, 0, now).await?;
             let clearing =
                 ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;

@@ -243,3 +243,48 @@ async fn deactivate_plan(
     tx.commit().await?;
     Ok(Json(view(p)))
 }
+
+/// The bonus a top-up of `amount` gets: the plan's (whose price must be
+/// `amount`), or none for a custom amount if HQ allows those.
+pub async fn plan_bonus(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    plan_id: Option<i64>,
+    amount: Fen,
+    rules: &MoneySettings,
+) -> AppResult<Fen> {
+    match plan_id {
+        Some(id) => {
+            let plan = topup_plan::Entity::find_by_id(id)
+                .filter(topup_plan::Column::BrandId.eq(brand_id))
+                .filter(topup_plan::Column::Active.eq(true))
+                .one(conn)
+                .await?
+                .ok_or_else(|| AppError::invalid("plan_id", "unknown"))?;
+            if plan.pay_amount != amount.0 {
+                return Err(AppError::invalid("amount", "plan_amount"));
+            }
+            Ok(Fen(plan.bonus_amount))
+        }
+        None if rules.allow_custom_topup => Ok(Fen::ZERO),
+        None => Err(AppError::invalid("plan_id", "required")),
+    }
+}
+
+/// The member's total after adding `amount` and `bonus` to `total`, or the
+/// balance-cap refusal saying how much more fits.
+pub fn within_cap(total: Fen, amount: Fen, bonus: Fen, rules: &MoneySettings) -> AppResult<Fen> {
+    let max = rules.max_balance;
+    total
+        .checked_add(amount)
+        .and_then(|a| a.checked_add(bonus))
+        .filter(|a| *a <= max)
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                shared::ErrorCode::BalanceLimit,
+            )
+            .with("max", max.0)
+            .with("room", (max.0 - total.0).max(0))
+        })
+}

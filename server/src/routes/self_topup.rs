@@ -3,14 +3,14 @@
 
 use crate::auth::{ActiveMember, HqMoney, MemberCaller, StaffCaller, digest};
 use crate::db::begin_write;
-use crate::entity::{gateway_order, gateway_refund, member, topup_plan};
+use crate::entity::{gateway_order, gateway_refund, member};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::gateway::CreateOrder;
 use crate::idempotency::IdemKey;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::settings;
+use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
 use crate::topup_orders::{self, ORDER_TTL_MS, is_open, state as order_state, view};
 use axum::body::Bytes;
@@ -62,12 +62,7 @@ async fn start(
     AppJson(req): AppJson<TopUpOrderRequest>,
 ) -> AppResult<Response> {
     let hash = digest(&serde_json::to_string(&req).map_err(anyhow::Error::from)?);
-    let by_key = || {
-        gateway_order::Entity::find()
-            .filter(gateway_order::Column::BrandId.eq(caller.brand.id))
-            .filter(gateway_order::Column::MemberId.eq(caller.member.id))
-            .filter(gateway_order::Column::IdemKey.eq(&key.0))
-    };
+    let by_key = || order_by_key(&caller, &key);
     let order = match by_key().one(&state.db).await? {
         Some(o) => o,
         None => {
@@ -116,37 +111,10 @@ async fn validate(
         return Err(AppError::invalid("amount", "amount_positive"));
     }
     let rules = settings(&state.db, caller.brand.id).await?;
-    let bonus = match req.plan_id {
-        Some(id) => {
-            let plan = topup_plan::Entity::find_by_id(id)
-                .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
-                .filter(topup_plan::Column::Active.eq(true))
-                .one(&state.db)
-                .await?
-                .ok_or_else(|| AppError::invalid("plan_id", "unknown"))?;
-            if plan.pay_amount != req.amount.0 {
-                return Err(AppError::invalid("amount", "plan_amount"));
-            }
-            Fen(plan.bonus_amount)
-        }
-        None if rules.allow_custom_topup => Fen::ZERO,
-        None => return Err(AppError::invalid("plan_id", "required")),
-    };
+    let bonus = plan_bonus(&state.db, caller.brand.id, req.plan_id, req.amount, &rules).await?;
     let (principal, held_bonus) =
         ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
-    let total = Fen(principal.0 + held_bonus.0);
-    let fits = total
-        .checked_add(req.amount)
-        .and_then(|a| a.checked_add(bonus))
-        .is_some_and(|a| a <= rules.max_balance);
-    if !fits {
-        let room = Fen((rules.max_balance.0 - total.0).max(0));
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BalanceLimit)
-                .with("max", rules.max_balance.0)
-                .with("room", room.0),
-        );
-    }
+    within_cap(Fen(principal.0 + held_bonus.0), req.amount, bonus, &rules)?;
     Ok((req.amount, bonus, req.plan_id))
 }
 
@@ -312,12 +280,7 @@ async fn start_split(
         return Err(AppError::invalid("pay_request", "unknown"));
     }
     let q = quote(req.amount, Bp::FULL);
-    let by_key = || {
-        gateway_order::Entity::find()
-            .filter(gateway_order::Column::BrandId.eq(brand_id))
-            .filter(gateway_order::Column::MemberId.eq(member_id))
-            .filter(gateway_order::Column::IdemKey.eq(&key.0))
-    };
+    let by_key = || order_by_key(&caller, &key);
     let existing = by_key().one(&state.db).await?;
     let order = match existing {
         Some(o) => o,
@@ -412,6 +375,14 @@ async fn start_split(
     }
     let order = ensure_checkout(&state, &caller, order).await?;
     Ok((StatusCode::CREATED, Json(view(&state.db, &order).await?)).into_response())
+}
+
+/// The member's order under an idempotency key (one at most).
+fn order_by_key(caller: &MemberCaller, key: &IdemKey) -> sea_orm::Select<gateway_order::Entity> {
+    gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(caller.brand.id))
+        .filter(gateway_order::Column::MemberId.eq(caller.member.id))
+        .filter(gateway_order::Column::IdemKey.eq(&key.0))
 }
 
 /// A fresh order's defaults: created now, expiring after [`ORDER_TTL_MS`],
