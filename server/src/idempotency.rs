@@ -98,10 +98,7 @@ where
     B: Serialize,
     F: for<'c> FnOnce(&'c DatabaseTransaction, String) -> Op<'c, T> + Send,
 {
-    let canonical =
-        serde_json::to_string(&serde_json::to_value(body).map_err(anyhow::Error::from)?)
-            .map_err(anyhow::Error::from)?;
-    let hash = digest(&canonical);
+    let hash = body_hash(body)?;
     let record = Record {
         scope: &scope,
         key: &key,
@@ -149,6 +146,14 @@ where
         // 5xx: nothing is kept, the key stays free for a retry.
         Err(e) => Err(e),
     }
+}
+
+/// The hash of a request body's canonical JSON, as recorded with its key.
+pub fn body_hash<B: Serialize>(body: &B) -> AppResult<String> {
+    let canonical =
+        serde_json::to_string(&serde_json::to_value(body).map_err(anyhow::Error::from)?)
+            .map_err(anyhow::Error::from)?;
+    Ok(digest(&canonical))
 }
 
 /// The key record of one request.

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod migration;
 pub mod paging;
 pub mod password;
+pub mod pay_batch;
 pub mod routes;
 pub mod seed;
 pub mod sms;

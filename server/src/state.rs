@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Limits;
 use crate::gateway::sandbox::Sandbox;
 use crate::gateway::{Gateway, HttpGateway};
+use crate::pay_batch::PayBatcher;
 use crate::sms::SmsSender;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub sandbox: Option<Arc<Sandbox>>,
     /// How browsers and the gateway reach this server (`http://host:port`).
     pub public_url: String,
+    /// Payments booked many per transaction (PostgreSQL only).
+    pub pay_batch: Option<PayBatcher>,
 }
 
 impl AppState {
@@ -53,7 +56,10 @@ impl AppState {
             }
         };
         let gateway = HttpGateway::new(&gateway_url, gateway_key, clock.clone())?;
+        let pay_batch = (db.get_database_backend() == sea_orm::DbBackend::Postgres)
+            .then(|| PayBatcher::new(db.get_postgres_connection_pool().clone()));
         Ok(AppState {
+            pay_batch,
             db,
             clock,
             limits,

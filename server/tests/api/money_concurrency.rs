@@ -5,10 +5,11 @@
 use crate::helpers::*;
 use crate::money::*;
 use shared::ErrorCode;
-use shared::dto::{PaymentReceipt, RefundReceipt, TopUpReceipt};
+use shared::dto::{PaymentReceipt, RefundReceipt, StoreView, TopUpReceipt};
 use shared::money::Fen;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -479,3 +480,130 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// ---------------------------------------------------------------------------
+// On PostgreSQL payments arriving together are booked in one transaction
+// (`pay_batch`). A batch of every kind: some members with money for only
+// part of what they fire, a retried key, a closed store, a payment above
+// the PIN-free limit without a PIN. What the batch cannot book it hands
+// back to the ordinary path, so each caller gets exactly the answer they
+// would get alone.
+
+#[test]
+fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
+    run_test(Backend::Postgres, None, |app| async move {
+        let shop = shop(&app).await;
+        let short = new_member(&app).await;
+        let rich = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &short.phone, 3_000).await;
+        topup_ok(&app, &shop.clerk, &rich.phone, 100_000).await;
+        let mut closed_form = store_input("静安寺店", shop.region_id);
+        let closed: StoreView = app
+            .post("/api/hq/stores")
+            .token(&shop.admin)
+            .json(&closed_form)
+            .send()
+            .await
+            .ok();
+        closed_form.active = false;
+        app.put(&format!("/api/hq/stores/{}", closed.id))
+            .token(&shop.admin)
+            .json(&closed_form)
+            .send()
+            .await
+            .status(200);
+
+        // A store's wallet account opens with its first payment, which the
+        // batch leaves to the ordinary path.
+        pay_ok(&app, &rich.token, shop.one.id, 100).await;
+        pay_ok(&app, &rich.token, shop.two.id, 100).await;
+        let batcher = app.state.pay_batch.clone().expect("PostgreSQL batches");
+        let retried = new_key();
+        // (who, store, amount, key)
+        let mut plan: Vec<(String, i64, i64, String)> = Vec::new();
+        for _ in 0..5 {
+            plan.push((short.token.clone(), shop.one.id, 1_000, new_key()));
+        }
+        for i in 0..6 {
+            plan.push((rich.token.clone(), shop.two.id, 500 + i, new_key()));
+        }
+        plan.push((rich.token.clone(), shop.one.id, 700, retried.clone()));
+        plan.push((rich.token.clone(), shop.one.id, 700, retried.clone()));
+        plan.push((rich.token.clone(), closed.id, 100, new_key()));
+        let n = plan.len() as u64;
+        // Above the ¥200 PIN-free limit and no PIN set: refused before it
+        // is queued.
+        plan.push((rich.token.clone(), shop.one.id, 30_000, new_key()));
+
+        let hold = batcher.hold().await;
+        let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
+        let mut set = JoinSet::new();
+        for (i, (token, store, amount, key)) in plan.iter().cloned().enumerate() {
+            let app = app.clone();
+            set.spawn(async move { (i, pay_with_key(&app, &token, store, amount, &key).await) });
+        }
+        while batcher.stats.queued.load(Ordering::Relaxed) < queued_before + n {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let batches_before = batcher.stats.batches.load(Ordering::Relaxed);
+        drop(hold);
+        let mut replies: Vec<Option<Reply>> = (0..plan.len()).map(|_| None).collect();
+        while let Some(joined) = set.join_next().await {
+            let (i, reply) = joined.expect("a payment");
+            replies[i] = Some(reply);
+        }
+        let replies: Vec<Reply> = replies.into_iter().map(Option::unwrap).collect();
+
+        // One batch booked everything it could: 3 of the short member's,
+        // the rich member's 6 and the first of the retried key.
+        assert_eq!(
+            batcher.stats.batches.load(Ordering::Relaxed) - batches_before,
+            1
+        );
+        assert_eq!(batcher.stats.largest.load(Ordering::Relaxed), 10);
+
+        // The short member: three paid, each seeing the one before; two
+        // refused as if alone.
+        let mut after = Vec::new();
+        for reply in &replies[0..5] {
+            if reply.status == 201 {
+                after.push(reply.ok::<PaymentReceipt>().balance_after.0);
+            } else {
+                reply.error(422, ErrorCode::InsufficientBalance);
+            }
+        }
+        after.sort_unstable();
+        assert_eq!(after, vec![0, 1_000, 2_000]);
+        // The rich member: six at shop two and the retried key once, each
+        // seeing the one before, in whatever order they queued.
+        let mut paid: Vec<(i64, i64)> = Vec::new();
+        for (i, reply) in replies[5..11].iter().enumerate() {
+            let receipt: PaymentReceipt = reply.ok();
+            assert_eq!(receipt.store_name, "徐家汇店");
+            paid.push((receipt.balance_after.0, 500 + i as i64));
+        }
+        let first: PaymentReceipt = replies[11].ok();
+        let again: PaymentReceipt = replies[12].ok();
+        assert_eq!(first.payment_id, again.payment_id, "one key, one payment");
+        assert_eq!(first.balance_after, again.balance_after);
+        paid.push((first.balance_after.0, 700));
+        paid.sort_unstable_by(|a, b| b.cmp(a));
+        let mut before = 100_000 - 200;
+        for (after, amount) in &paid {
+            assert_eq!(after + amount, before, "{paid:?}");
+            before = *after;
+        }
+        let balance = before;
+        replies[13].error(422, ErrorCode::StoreClosed);
+        replies[14].error(422, ErrorCode::PinNotSet);
+
+        assert_eq!(total(&app, &short.token).await, 0);
+        assert_eq!(total(&app, &rich.token).await, balance);
+        let paid = full_history(&app, &rich.token, Some("payment")).await;
+        assert_eq!(paid.len(), 2 + 7);
+        // A retry after the batch gets the batch's answer.
+        let retry = pay_with_key(&app, &rich.token, shop.one.id, 700, &retried).await;
+        assert_eq!(retry.ok::<PaymentReceipt>().payment_id, first.payment_id);
+        assert_reconciled(&app).await;
+    });
+}

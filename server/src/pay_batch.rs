@@ -1,0 +1,499 @@
+//! Paying a store on PostgreSQL, many payments per transaction (group
+//! commit).
+//!
+//! Payments arriving together are queued and a few workers each take what
+//! is waiting (up to [`MAX_BATCH`]) and post it in one transaction: the
+//! members' accounts locked in id order in one `SELECT … FOR UPDATE`, then
+//! one statement that inserts the payments, changes the balances under the
+//! same guard as [`crate::ledger::post`], writes the journal entries and
+//! their lines, and records every idempotency key with its answer. A caller
+//! answers only after that commit, so every receipt is as durable as one
+//! posted alone; with one payment waiting the batch is just that payment.
+//!
+//! The batch never refuses anyone. A payment it cannot simply book (an
+//! unknown or closed store, too little money, a PIN missing, an account not
+//! yet opened, a key seen twice) is handed back and runs the ordinary path
+//! in `routes::money`, which gives the refusal and records it; if the batch
+//! fails as a whole (a key recorded meanwhile, a database error) every
+//! payment in it is handed back. The two paths write the same rows.
+
+use crate::clock::rfc3339;
+use crate::ledger::{Kind, business_date};
+use shared::dto::{MoneySettings, PaymentReceipt};
+use shared::money::{Bp, Fen, quote};
+use sqlx::{PgPool, Row};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Mutex, OwnedRwLockWriteGuard, RwLock, mpsc, oneshot};
+
+/// The most payments posted in one transaction.
+pub const MAX_BATCH: usize = 64;
+/// Workers posting batches at once.
+const WORKERS: usize = 4;
+
+/// One payment to book.
+pub struct PayJob {
+    /// Brand.
+    pub brand_id: i64,
+    /// The brand's time zone (for the business date).
+    pub time_zone: String,
+    /// Who pays.
+    pub member_id: i64,
+    /// Where.
+    pub store_id: i64,
+    /// The bill in fen.
+    pub amount: Fen,
+    /// The brand's money settings, read for this request.
+    pub rules: MoneySettings,
+    /// Whether the member's PIN was checked for this request.
+    pub pin_ok: bool,
+    /// The request's idempotency key and body hash.
+    pub key: String,
+    /// Hash of the canonical body.
+    pub body_hash: String,
+    /// When (Unix ms).
+    pub now: i64,
+}
+
+impl PayJob {
+    fn caller(&self) -> String {
+        format!("member:{}", self.member_id)
+    }
+}
+
+struct Queued {
+    job: PayJob,
+    reply: oneshot::Sender<Option<PaymentReceipt>>,
+}
+
+/// Counts, for tests and logs.
+#[derive(Default)]
+pub struct BatchStats {
+    /// Payments queued.
+    pub queued: AtomicU64,
+    /// Payments booked by batches.
+    pub booked: AtomicU64,
+    /// Batches committed.
+    pub batches: AtomicU64,
+    /// The largest batch committed.
+    pub largest: AtomicU64,
+    /// Payments handed back to the ordinary path.
+    pub handed_back: AtomicU64,
+}
+
+/// The queue of payments waiting to be booked (PostgreSQL only).
+#[derive(Clone)]
+pub struct PayBatcher {
+    pool: PgPool,
+    queue: Arc<OnceLock<mpsc::Sender<Queued>>>,
+    gate: Arc<RwLock<()>>,
+    /// What the batches did so far.
+    pub stats: Arc<BatchStats>,
+}
+
+impl PayBatcher {
+    /// A batcher posting through `pool`; its workers start with the first
+    /// payment.
+    pub fn new(pool: PgPool) -> PayBatcher {
+        PayBatcher {
+            pool,
+            queue: Arc::new(OnceLock::new()),
+            gate: Arc::new(RwLock::new(())),
+            stats: Arc::new(BatchStats::default()),
+        }
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Queued> {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Queued>(4 * MAX_BATCH);
+            let rx = Arc::new(Mutex::new(rx));
+            for _ in 0..WORKERS {
+                tokio::spawn(worker(
+                    self.pool.clone(),
+                    rx.clone(),
+                    self.gate.clone(),
+                    self.stats.clone(),
+                ));
+            }
+            tx
+        })
+    }
+
+    /// Books `job`: its receipt once committed, or `None` when the ordinary
+    /// path must take it (nothing of it was written).
+    pub async fn pay(&self, job: PayJob) -> Option<PaymentReceipt> {
+        let (reply, answer) = oneshot::channel();
+        self.sender().send(Queued { job, reply }).await.ok()?;
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        answer.await.ok().flatten()
+    }
+
+    /// Keeps the workers from taking payments until the guard is dropped,
+    /// so a test can queue a batch of its choosing.
+    pub async fn hold(&self) -> OwnedRwLockWriteGuard<()> {
+        self.gate.clone().write_owned().await
+    }
+}
+
+async fn worker(
+    pool: PgPool,
+    rx: Arc<Mutex<mpsc::Receiver<Queued>>>,
+    gate: Arc<RwLock<()>>,
+    stats: Arc<BatchStats>,
+) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(q) => batch.push(q),
+                None => return,
+            }
+            drop(gate.read().await);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(q) => batch.push(q),
+                    Err(_) => break,
+                }
+            }
+        }
+        run(&pool, batch, &stats).await;
+    }
+}
+
+async fn run(pool: &PgPool, batch: Vec<Queued>, stats: &BatchStats) {
+    // One payment per key in a batch: a duplicate goes the ordinary way and
+    // waits there for the first.
+    // It is handed back once the batch is over.
+    let mut keys = HashSet::new();
+    let (mut jobs, mut replies, mut twice) = (Vec::new(), Vec::new(), Vec::new());
+    for q in batch {
+        if keys.insert((q.job.brand_id, q.job.member_id, q.job.key.clone())) {
+            jobs.push(q.job);
+            replies.push(q.reply);
+        } else {
+            twice.push(q.reply);
+        }
+    }
+    let receipts = match book(pool, &jobs).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, payments = jobs.len(), "payment batch handed back");
+            vec![None; jobs.len()]
+        }
+    };
+    let booked = receipts.iter().filter(|r| r.is_some()).count() as u64;
+    if booked > 0 {
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.booked.fetch_add(booked, Ordering::Relaxed);
+        stats.largest.fetch_max(booked, Ordering::Relaxed);
+    }
+    stats.handed_back.fetch_add(
+        (jobs.len() + twice.len()) as u64 - booked,
+        Ordering::Relaxed,
+    );
+    for (reply, receipt) in replies.into_iter().zip(receipts) {
+        let _ = reply.send(receipt);
+    }
+    for reply in twice {
+        let _ = reply.send(None);
+    }
+}
+
+/// A store as the batch needs it, with its wallet and the brand's bonus
+/// income account.
+struct Shop {
+    brand_id: i64,
+    name: String,
+    active: bool,
+    wallet: Option<i64>,
+    income: Option<i64>,
+}
+
+/// A member's two accounts under the batch's lock, as the batch spends them.
+struct Funds {
+    principal_id: i64,
+    bonus_id: i64,
+    principal: i64,
+    bonus: i64,
+}
+
+/// A member's principal and bonus accounts as locked: (id, balance) each.
+type LockedPair = (Option<(i64, i64)>, Option<(i64, i64)>);
+
+/// The columns of the one writing statement, one array per column.
+#[derive(Default)]
+struct Rows {
+    // payments and journal entries
+    pay_id: Vec<i64>,
+    brand: Vec<i64>,
+    store: Vec<i64>,
+    member: Vec<i64>,
+    original: Vec<i64>,
+    amount: Vec<i64>,
+    principal: Vec<i64>,
+    bonus: Vec<i64>,
+    settled: Vec<i64>,
+    at: Vec<i64>,
+    after: Vec<i64>,
+    date: Vec<String>,
+    // journal lines
+    line_ref: Vec<String>,
+    line_account: Vec<i64>,
+    line_amount: Vec<i64>,
+    // idempotency keys
+    caller: Vec<String>,
+    key: Vec<String>,
+    hash: Vec<String>,
+    answer: Vec<String>,
+}
+
+const READ: &str = "\
+SELECT s.id, s.brand_id, s.name, s.active, w.id AS wallet, i.id AS income, \
+  (SELECT array_agg(nextval(pg_get_serial_sequence('payments', 'id'))) \
+     FROM generate_series(1, $2::int)) AS ids \
+FROM stores s \
+LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = 'store_wallet' AND w.owner_id = s.id \
+LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = 'bonus_income' AND i.owner_id = 0 \
+WHERE s.id = ANY($1)";
+
+const LOCK: &str = "\
+SELECT id, brand_id, kind, owner_id, balance FROM accounts \
+WHERE brand_id = ANY($1) AND kind IN ('member_principal', 'member_bonus') AND owner_id = ANY($2) \
+ORDER BY id FOR UPDATE";
+
+const WRITE: &str = "\
+WITH p AS (\
+  INSERT INTO payments (id, brand_id, store_id, member_id, original, amount, principal, bonus, \
+    refunded_principal, refunded_bonus, bonus_settled, gateway, refunded_gateway, \
+    gateway_order_id, created_at) \
+  SELECT t.id, t.brand, t.store, t.member, t.original, t.amount, t.principal, t.bonus, 0, 0, \
+    t.settled, 0, 0, NULL, t.at \
+  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], \
+    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
+    AS t(id, brand, store, member, original, amount, principal, bonus, settled, at) \
+  RETURNING 1), \
+u AS (\
+  UPDATE accounts a SET balance = a.balance + v.d \
+  FROM unnest($11::bigint[], $12::bigint[]) AS v(id, d) \
+  WHERE a.id = v.id AND a.balance + v.d >= 0 RETURNING 1), \
+e AS (\
+  INSERT INTO journal_entries (brand_id, kind, op_ref, store_id, member_id, member_delta, \
+    member_balance_after, actor, business_date, created_at, reverses_id) \
+  SELECT t.brand, 'payment', t.id::text, t.store, t.member, -t.amount, t.after, \
+    'member:' || t.member, t.date, t.at, NULL \
+  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $6::bigint[], \
+    $13::bigint[], $14::text[], $10::bigint[]) \
+    AS t(id, brand, store, member, amount, after, date, at) \
+  RETURNING id, op_ref), \
+l AS (\
+  INSERT INTO journal_lines (entry_id, account_id, amount) \
+  SELECT e.id, v.a, v.m FROM unnest($15::text[], $16::bigint[], $17::bigint[]) AS v(r, a, m) \
+  JOIN e ON e.op_ref = v.r RETURNING 1), \
+k AS (\
+  INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
+    created_at) \
+  SELECT t.brand, t.caller, 'payment', t.key, t.hash, 201, t.answer, t.at \
+  FROM unnest($2::bigint[], $18::text[], $19::text[], $20::text[], $21::text[], $10::bigint[]) \
+    AS t(brand, caller, key, hash, answer, at) \
+  ON CONFLICT (brand_id, caller, route, key) DO NOTHING RETURNING 1) \
+SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM u) AS updated, \
+  (SELECT count(*) FROM l) AS lines, (SELECT count(*) FROM k) AS keys";
+
+/// Books what it can of `jobs` in one transaction: a receipt for each
+/// payment booked, `None` for each handed back.
+async fn book(pool: &PgPool, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<PaymentReceipt>>> {
+    let mut store_ids: Vec<i64> = jobs.iter().map(|j| j.store_id).collect();
+    store_ids.sort_unstable();
+    store_ids.dedup();
+    let read = sqlx::query(READ)
+        .bind(&store_ids)
+        .bind(i32::try_from(jobs.len())?)
+        .fetch_all(pool)
+        .await?;
+    let mut shops = HashMap::new();
+    let mut ids = Vec::new();
+    for row in &read {
+        shops.insert(
+            row.try_get::<i64, _>("id")?,
+            Shop {
+                brand_id: row.try_get("brand_id")?,
+                name: row.try_get("name")?,
+                active: row.try_get("active")?,
+                wallet: row.try_get("wallet")?,
+                income: row.try_get("income")?,
+            },
+        );
+        ids = row.try_get::<Vec<i64>, _>("ids")?;
+    }
+    let usable = |j: &PayJob| {
+        shops.get(&j.store_id).is_some_and(|s| {
+            s.brand_id == j.brand_id && s.active && s.wallet.is_some() && s.income.is_some()
+        }) && j.amount.is_positive()
+            && j.amount <= j.rules.max_payment
+    };
+    if ids.len() < jobs.len() || !jobs.iter().any(usable) {
+        return Ok(vec![None; jobs.len()]);
+    }
+
+    let mut tx = pool.begin().await?;
+    let mut brands: Vec<i64> = jobs.iter().map(|j| j.brand_id).collect();
+    brands.sort_unstable();
+    brands.dedup();
+    let members: Vec<i64> = jobs.iter().map(|j| j.member_id).collect();
+    let locked = sqlx::query(LOCK)
+        .bind(&brands)
+        .bind(&members)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut funds: HashMap<(i64, i64), Funds> = HashMap::new();
+    let mut pending: HashMap<(i64, i64), LockedPair> = HashMap::new();
+    for row in &locked {
+        let (id, brand, kind, owner, balance): (i64, i64, String, i64, i64) = (
+            row.try_get("id")?,
+            row.try_get("brand_id")?,
+            row.try_get("kind")?,
+            row.try_get("owner_id")?,
+            row.try_get("balance")?,
+        );
+        let slot = pending.entry((brand, owner)).or_default();
+        if kind == Kind::MemberPrincipal.as_str() {
+            slot.0 = Some((id, balance));
+        } else {
+            slot.1 = Some((id, balance));
+        }
+    }
+    for (who, slot) in pending {
+        if let (Some((principal_id, principal)), Some((bonus_id, bonus))) = slot {
+            funds.insert(
+                who,
+                Funds {
+                    principal_id,
+                    bonus_id,
+                    principal,
+                    bonus,
+                },
+            );
+        }
+    }
+
+    let mut rows = Rows::default();
+    let mut deltas: HashMap<i64, i64> = HashMap::new();
+    let mut receipts = Vec::with_capacity(jobs.len());
+    let mut next_id = ids.into_iter();
+    for job in jobs {
+        let receipt = (|| {
+            if !usable(job) {
+                return None;
+            }
+            let shop = shops.get(&job.store_id)?;
+            let (wallet, income) = (shop.wallet?, shop.income?);
+            let f = funds.get_mut(&(job.brand_id, job.member_id))?;
+            let q = quote(job.amount, Bp::FULL);
+            let total = f.principal + f.bonus;
+            if total < q.payable.0 || (q.payable > job.rules.pin_above && !job.pin_ok) {
+                return None;
+            }
+            let from_principal = f.principal.min(q.payable.0);
+            let from_bonus = q.payable.0 - from_principal;
+            let settled = Bp(job.rules.bonus_settle_bp).of(Fen(from_bonus)).0;
+            let after = total - q.payable.0;
+            let (original, payable) = (q.original.0, q.payable.0);
+            let id = next_id.next()?;
+            let receipt = PaymentReceipt {
+                payment_id: id,
+                store_id: job.store_id,
+                store_name: shop.name.clone(),
+                quote: q,
+                principal: Fen(from_principal),
+                bonus: Fen(from_bonus),
+                balance_after: Fen(after),
+                at: rfc3339(job.now),
+                channel_url: job.rules.channel_url.clone(),
+            };
+            // The same answer the ordinary path records.
+            let answer = serde_json::to_value(&receipt).ok()?.to_string();
+            // Nothing below can fail: the payment is booked from here on.
+            f.principal -= from_principal;
+            f.bonus -= from_bonus;
+            let op_ref = id.to_string();
+            for (account, amount) in [
+                (f.principal_id, -from_principal),
+                (f.bonus_id, -from_bonus),
+                (wallet, from_principal + settled),
+                (income, from_bonus - settled),
+            ] {
+                if amount != 0 {
+                    rows.line_ref.push(op_ref.clone());
+                    rows.line_account.push(account);
+                    rows.line_amount.push(amount);
+                }
+            }
+            *deltas.entry(f.principal_id).or_default() -= from_principal;
+            *deltas.entry(f.bonus_id).or_default() -= from_bonus;
+            rows.pay_id.push(id);
+            rows.brand.push(job.brand_id);
+            rows.store.push(job.store_id);
+            rows.member.push(job.member_id);
+            rows.original.push(original);
+            rows.amount.push(payable);
+            rows.principal.push(from_principal);
+            rows.bonus.push(from_bonus);
+            rows.settled.push(settled);
+            rows.at.push(job.now);
+            rows.after.push(after);
+            rows.date.push(business_date(&job.time_zone, job.now));
+            rows.caller.push(job.caller());
+            rows.key.push(job.key.clone());
+            rows.hash.push(job.body_hash.clone());
+            rows.answer.push(answer);
+            Some(receipt)
+        })();
+        receipts.push(receipt);
+    }
+    if rows.pay_id.is_empty() {
+        tx.rollback().await?;
+        return Ok(receipts.into_iter().map(|_| None).collect());
+    }
+    let (kept, kept_delta): (Vec<i64>, Vec<i64>) = deltas.into_iter().filter(|d| d.1 != 0).unzip();
+    let done = sqlx::query(WRITE)
+        .bind(&rows.pay_id)
+        .bind(&rows.brand)
+        .bind(&rows.store)
+        .bind(&rows.member)
+        .bind(&rows.original)
+        .bind(&rows.amount)
+        .bind(&rows.principal)
+        .bind(&rows.bonus)
+        .bind(&rows.settled)
+        .bind(&rows.at)
+        .bind(&kept)
+        .bind(&kept_delta)
+        .bind(&rows.after)
+        .bind(&rows.date)
+        .bind(&rows.line_ref)
+        .bind(&rows.line_account)
+        .bind(&rows.line_amount)
+        .bind(&rows.caller)
+        .bind(&rows.key)
+        .bind(&rows.hash)
+        .bind(&rows.answer)
+        .fetch_one(&mut *tx)
+        .await?;
+    let n = rows.pay_id.len() as i64;
+    let counts: (i64, i64, i64, i64) = (
+        done.try_get("payments")?,
+        done.try_get("updated")?,
+        done.try_get("lines")?,
+        done.try_get("keys")?,
+    );
+    if counts != (n, kept.len() as i64, rows.line_ref.len() as i64, n) {
+        // A key recorded meanwhile (a retry of a finished payment) or a
+        // guard that fired: nothing of the batch stays.
+        tx.rollback().await?;
+        anyhow::bail!("batch wrote {counts:?} for {n} payments");
+    }
+    tx.commit().await?;
+    Ok(receipts)
+}
