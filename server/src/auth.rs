@@ -15,7 +15,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
-use sea_orm::{JoinType, QuerySelect};
+use sea_orm::{FromQueryResult, JoinType, QuerySelect, QueryTrait};
 use sha2::{Digest, Sha256};
 use shared::ErrorCode;
 use shared::dto::Role;
@@ -132,9 +132,11 @@ impl FromRequestParts<AppState> for MemberCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let s = live_session(parts, state, MEMBER).await?;
-        // The member and their brand in one query (every member request).
-        let (member, brand) = member::Entity::find_by_id(s.subject_id)
+        let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
+        let now = state.clock.now_ms();
+        // The live session, its member and their brand in one query (every
+        // member request).
+        let query = member::Entity::find()
             .select_also(brand::Entity)
             .join(
                 JoinType::InnerJoin,
@@ -143,14 +145,27 @@ impl FromRequestParts<AppState> for MemberCaller {
                     .to(brand::Column::Id)
                     .into(),
             )
-            .one(&state.db)
+            .join(
+                JoinType::InnerJoin,
+                member::Entity::belongs_to(session::Entity)
+                    .from(member::Column::Id)
+                    .to(session::Column::SubjectId)
+                    .into(),
+            )
+            .filter(session::Column::TokenHash.eq(digest(token)))
+            .filter(session::Column::Kind.eq(MEMBER))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .column_as(session::Column::Id, "session_id");
+        let row = state
+            .db
+            .query_one(&query.into_query())
             .await?
-            .and_then(|(m, b)| b.map(|b| (m, b)))
             .ok_or_else(AppError::unauthenticated)?;
         Ok(MemberCaller {
-            session_id: s.id,
-            member,
-            brand,
+            session_id: row.try_get("", "session_id")?,
+            member: member::Model::from_query_result(&row, "A_")?,
+            brand: brand::Model::from_query_result(&row, "B_")?,
         })
     }
 }

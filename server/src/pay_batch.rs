@@ -11,7 +11,7 @@
 //! posted alone; with one payment waiting the batch is just that payment.
 //!
 //! The batch never refuses anyone. A payment it cannot simply book (an
-//! unknown or closed store, too little money, a PIN missing, an account not
+//! unknown or closed store, too little money, a PIN to check, an account not
 //! yet opened, a key seen twice) is handed back and runs the ordinary path
 //! in `routes::money`, which gives the refusal and records it; if the batch
 //! fails as a whole (a key recorded meanwhile, a database error) every
@@ -44,10 +44,6 @@ pub struct PayJob {
     pub store_id: i64,
     /// The bill in fen.
     pub amount: Fen,
-    /// The brand's money settings, read for this request.
-    pub rules: MoneySettings,
-    /// Whether the member's PIN was checked for this request.
-    pub pin_ok: bool,
     /// The request's idempotency key and body hash.
     pub key: String,
     /// Hash of the canonical body.
@@ -209,6 +205,7 @@ struct Shop {
     active: bool,
     wallet: Option<i64>,
     income: Option<i64>,
+    rules: MoneySettings,
 }
 
 /// A member's two accounts under the batch's lock, as the batch spends them.
@@ -249,19 +246,30 @@ struct Rows {
     answer: Vec<String>,
 }
 
+/// The members' accounts, locked in id order, and the stores with their
+/// wallets, the brand's bonus income account and money settings, and fresh
+/// payment ids: one statement, the first of the transaction.
 const READ: &str = "\
-SELECT s.id, s.brand_id, s.name, s.active, w.id AS wallet, i.id AS income, \
+WITH locked AS (\
+  SELECT id, brand_id, kind, owner_id, balance FROM accounts \
+  WHERE brand_id = ANY($1) AND kind IN ('member_principal', 'member_bonus') \
+    AND owner_id = ANY($2) \
+  ORDER BY id FOR UPDATE) \
+SELECT 'account' AS what, id, brand_id, kind AS name, owner_id, balance, \
+  NULL::boolean AS active, NULL::bigint AS wallet, NULL::bigint AS income, \
+  NULL::bigint[] AS ids, NULL::bigint AS max_payment, NULL::bigint AS pin_above, \
+  NULL::int AS settle_bp, NULL::text AS channel_url \
+FROM locked \
+UNION ALL \
+SELECT 'store', s.id, s.brand_id, s.name, NULL, NULL, s.active, w.id, i.id, \
   (SELECT array_agg(nextval(pg_get_serial_sequence('payments', 'id'))) \
-     FROM generate_series(1, $2::int)) AS ids \
+     FROM generate_series(1, $4::int)), \
+  m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url \
 FROM stores s \
 LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = 'store_wallet' AND w.owner_id = s.id \
 LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = 'bonus_income' AND i.owner_id = 0 \
-WHERE s.id = ANY($1)";
-
-const LOCK: &str = "\
-SELECT id, brand_id, kind, owner_id, balance FROM accounts \
-WHERE brand_id = ANY($1) AND kind IN ('member_principal', 'member_bonus') AND owner_id = ANY($2) \
-ORDER BY id FOR UPDATE";
+LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
+WHERE s.id = ANY($3)";
 
 const WRITE: &str = "\
 WITH p AS (\
@@ -307,63 +315,59 @@ async fn book(pool: &PgPool, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<Payme
     let mut store_ids: Vec<i64> = jobs.iter().map(|j| j.store_id).collect();
     store_ids.sort_unstable();
     store_ids.dedup();
-    let read = sqlx::query(READ)
-        .bind(&store_ids)
-        .bind(i32::try_from(jobs.len())?)
-        .fetch_all(pool)
-        .await?;
-    let mut shops = HashMap::new();
-    let mut ids = Vec::new();
-    for row in &read {
-        shops.insert(
-            row.try_get::<i64, _>("id")?,
-            Shop {
-                brand_id: row.try_get("brand_id")?,
-                name: row.try_get("name")?,
-                active: row.try_get("active")?,
-                wallet: row.try_get("wallet")?,
-                income: row.try_get("income")?,
-            },
-        );
-        ids = row.try_get::<Vec<i64>, _>("ids")?;
-    }
-    let usable = |j: &PayJob| {
-        shops.get(&j.store_id).is_some_and(|s| {
-            s.brand_id == j.brand_id && s.active && s.wallet.is_some() && s.income.is_some()
-        }) && j.amount.is_positive()
-            && j.amount <= j.rules.max_payment
-    };
-    if ids.len() < jobs.len() || !jobs.iter().any(usable) {
-        return Ok(vec![None; jobs.len()]);
-    }
-
-    let mut tx = pool.begin().await?;
     let mut brands: Vec<i64> = jobs.iter().map(|j| j.brand_id).collect();
     brands.sort_unstable();
     brands.dedup();
     let members: Vec<i64> = jobs.iter().map(|j| j.member_id).collect();
-    let locked = sqlx::query(LOCK)
+    let mut tx = pool.begin().await?;
+    let read = sqlx::query(READ)
         .bind(&brands)
         .bind(&members)
+        .bind(&store_ids)
+        .bind(i32::try_from(jobs.len())?)
         .fetch_all(&mut *tx)
         .await?;
-    let mut funds: HashMap<(i64, i64), Funds> = HashMap::new();
+    let mut shops = HashMap::new();
+    let mut ids = Vec::new();
     let mut pending: HashMap<(i64, i64), LockedPair> = HashMap::new();
-    for row in &locked {
-        let (id, brand, kind, owner, balance): (i64, i64, String, i64, i64) = (
+    for row in &read {
+        let (what, id, brand_id, name): (String, i64, i64, String) = (
+            row.try_get("what")?,
             row.try_get("id")?,
             row.try_get("brand_id")?,
-            row.try_get("kind")?,
-            row.try_get("owner_id")?,
-            row.try_get("balance")?,
+            row.try_get("name")?,
         );
-        let slot = pending.entry((brand, owner)).or_default();
-        if kind == Kind::MemberPrincipal.as_str() {
-            slot.0 = Some((id, balance));
-        } else {
-            slot.1 = Some((id, balance));
+        if what == "account" {
+            let (owner, balance): (i64, i64) = (row.try_get("owner_id")?, row.try_get("balance")?);
+            let slot = pending.entry((brand_id, owner)).or_default();
+            if name == Kind::MemberPrincipal.as_str() {
+                slot.0 = Some((id, balance));
+            } else {
+                slot.1 = Some((id, balance));
+            }
+            continue;
         }
+        let mut rules = MoneySettings::default();
+        if let Some(max) = row.try_get::<Option<i64>, _>("max_payment")? {
+            rules.max_payment = Fen(max);
+            rules.pin_above = Fen(row.try_get("pin_above")?);
+            rules.bonus_settle_bp = u32::try_from(row.try_get::<i32, _>("settle_bp")?)?;
+            rules.channel_url = row.try_get("channel_url")?;
+        }
+        shops.insert(
+            id,
+            Shop {
+                brand_id,
+                name,
+                active: row.try_get("active")?,
+                wallet: row.try_get("wallet")?,
+                income: row.try_get("income")?,
+                rules,
+            },
+        );
+        ids = row.try_get::<Vec<i64>, _>("ids")?;
     }
+    let mut funds: HashMap<(i64, i64), Funds> = HashMap::new();
     for (who, slot) in pending {
         if let (Some((principal_id, principal)), Some((bonus_id, bonus))) = slot {
             funds.insert(
@@ -377,6 +381,10 @@ async fn book(pool: &PgPool, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<Payme
             );
         }
     }
+    if ids.len() < jobs.len() {
+        tx.rollback().await?;
+        return Ok(vec![None; jobs.len()]);
+    }
 
     let mut rows = Rows::default();
     let mut deltas: HashMap<i64, i64> = HashMap::new();
@@ -384,20 +392,28 @@ async fn book(pool: &PgPool, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<Payme
     let mut next_id = ids.into_iter();
     for job in jobs {
         let receipt = (|| {
-            if !usable(job) {
+            // The store must be this brand's and open, its wallet opened
+            // by an earlier payment, the amount within HQ's limit and below
+            // the PIN-free limit (the ordinary path checks PINs).
+            let shop = shops.get(&job.store_id)?;
+            let rules = &shop.rules;
+            if shop.brand_id != job.brand_id
+                || !shop.active
+                || !job.amount.is_positive()
+                || job.amount > rules.max_payment
+            {
                 return None;
             }
-            let shop = shops.get(&job.store_id)?;
             let (wallet, income) = (shop.wallet?, shop.income?);
             let f = funds.get_mut(&(job.brand_id, job.member_id))?;
             let q = quote(job.amount, Bp::FULL);
             let total = f.principal + f.bonus;
-            if total < q.payable.0 || (q.payable > job.rules.pin_above && !job.pin_ok) {
+            if total < q.payable.0 || q.payable > rules.pin_above {
                 return None;
             }
             let from_principal = f.principal.min(q.payable.0);
             let from_bonus = q.payable.0 - from_principal;
-            let settled = Bp(job.rules.bonus_settle_bp).of(Fen(from_bonus)).0;
+            let settled = Bp(rules.bonus_settle_bp).of(Fen(from_bonus)).0;
             let after = total - q.payable.0;
             let (original, payable) = (q.original.0, q.payable.0);
             let id = next_id.next()?;
@@ -410,7 +426,7 @@ async fn book(pool: &PgPool, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<Payme
                 bonus: Fen(from_bonus),
                 balance_after: Fen(after),
                 at: rfc3339(job.now),
-                channel_url: job.rules.channel_url.clone(),
+                channel_url: rules.channel_url.clone(),
             };
             // The same answer the ordinary path records.
             let answer = serde_json::to_value(&receipt).ok()?.to_string();

@@ -109,6 +109,33 @@ async fn pay(
     };
     let brand = caller.brand.clone();
     let member_id = caller.member.id;
+    // On PostgreSQL an ordinary payment is booked together with the others
+    // arriving at the same time (`pay_batch`); whatever the batch hands back
+    // (a refusal to give, a PIN to check, a one-off code, a key seen before)
+    // goes the ordinary way below. The PIN is not part of the request's
+    // identity (nor stored).
+    if let Some(batch) = &state.pay_batch
+        && req.pay_request.is_none()
+        && req.amount.is_positive()
+    {
+        let job = PayJob {
+            brand_id: brand.id,
+            time_zone: brand.time_zone.clone(),
+            member_id,
+            store_id: req.store_id,
+            amount: req.amount,
+            key: key.0.clone(),
+            body_hash: idempotency::body_hash(&PaymentRequest {
+                pin: None,
+                ..req.clone()
+            })?,
+            now,
+        };
+        if let Some(receipt) = batch.pay(job).await {
+            let json = serde_json::to_value(&receipt).map_err(anyhow::Error::from)?;
+            return Ok((StatusCode::CREATED, Json(json)).into_response());
+        }
+    }
     // Above HQ's PIN-free limit the PIN is checked first, in its own
     // transaction, so wrong guesses count even though the payment is then
     // refused. It is asked for only when the payment could go through
@@ -126,31 +153,6 @@ async fn pay(
     }
     // The PIN is not part of the request's identity (nor stored).
     let req = PaymentRequest { pin: None, ..req };
-    // On PostgreSQL an ordinary payment is booked together with the others
-    // arriving at the same time (`pay_batch`); whatever the batch hands back
-    // (a refusal to give, a one-off code, a key seen before) goes on below.
-    if let Some(batch) = &state.pay_batch
-        && req.pay_request.is_none()
-        && req.amount.is_positive()
-        && req.amount <= rules.max_payment
-    {
-        let job = PayJob {
-            brand_id: brand.id,
-            time_zone: brand.time_zone.clone(),
-            member_id,
-            store_id: req.store_id,
-            amount: req.amount,
-            rules: rules.clone(),
-            pin_ok,
-            key: key.0.clone(),
-            body_hash: idempotency::body_hash(&req)?,
-            now,
-        };
-        if let Some(receipt) = batch.pay(job).await {
-            let json = serde_json::to_value(&receipt).map_err(anyhow::Error::from)?;
-            return Ok((StatusCode::CREATED, Json(json)).into_response());
-        }
-    }
     let body = req.clone();
     idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
         Box::pin(async move {
