@@ -393,10 +393,13 @@ async fn main() -> anyhow::Result<()> {
         sqlite_dir.join("bench.db").display()
     );
     let mut drift = Vec::new();
-    for (name, url) in [
-        ("postgres", PG_BENCH.to_string()),
-        ("sqlite", sqlite_url.clone()),
-    ] {
+    // BENCH_QUICK=1: PostgreSQL at 16 clients only, no pgbench (for tuning).
+    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
+    let mut targets = vec![("postgres", PG_BENCH.to_string())];
+    if !quick {
+        targets.push(("sqlite", sqlite_url.clone()));
+    }
+    for (name, url) in targets {
         if name == "postgres" {
             let admin = Database::connect(PG_ADMIN).await?;
             admin
@@ -427,7 +430,7 @@ async fn main() -> anyhow::Result<()> {
             &format!("{name}-warm"),
         )
         .await;
-        for clients in [16, 64] {
+        for clients in if quick { vec![16] } else { vec![16, 64] } {
             for (shape, label) in [
                 (Shape::ManyStores, "many stores"),
                 (Shape::OneStore, "one store"),
@@ -468,7 +471,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_dir_all(&sqlite_dir);
     let mut pg = Vec::new();
-    for (scale, clients) in [(10, 16), (10, 64), (1, 16), (1, 64)] {
+    let runs = if quick {
+        vec![]
+    } else {
+        vec![(10, 16), (10, 64), (1, 16), (1, 64)]
+    };
+    for (scale, clients) in runs {
         let tps = pgbench(scale, clients, secs)?;
         println!("[pgbench] scale {scale:>2}, {clients:>2} clients: {tps:>7.0} tps");
         pg.push((scale, clients, tps));

@@ -133,6 +133,13 @@ impl FromRequestParts<AppState> for MemberCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
+        MemberCaller::by_token(state, token).await
+    }
+}
+
+impl MemberCaller {
+    /// The member behind a bearer token, with their live session and brand.
+    pub async fn by_token(state: &AppState, token: &str) -> AppResult<MemberCaller> {
         let now = state.clock.now_ms();
         // The live session, its member and their brand in one query (every
         // member request).
@@ -168,6 +175,31 @@ impl FromRequestParts<AppState> for MemberCaller {
             brand: brand::Model::from_query_result(&row, "B_")?,
         })
     }
+
+    /// Refuses a frozen member: frozen members cannot act.
+    pub fn active(self) -> AppResult<MemberCaller> {
+        if self.member.frozen {
+            return Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                ErrorCode::MemberFrozen,
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// The bearer token of a request that must come from a member, not yet
+/// looked up (401 when there is none). For routes that look the member up
+/// themselves (the batched payment).
+pub struct MemberToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for MemberToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> AppResult<Self> {
+        let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
+        Ok(MemberToken(token.to_string()))
+    }
 }
 
 /// A logged-in member who is not frozen: frozen members cannot act.
@@ -178,13 +210,7 @@ impl FromRequestParts<AppState> for ActiveMember {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         let caller = MemberCaller::from_request_parts(parts, state).await?;
-        if caller.member.frozen {
-            return Err(AppError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                ErrorCode::MemberFrozen,
-            ));
-        }
-        Ok(ActiveMember(caller))
+        Ok(ActiveMember(caller.active()?))
     }
 }
 

@@ -3,7 +3,7 @@
 //! `idempotency::run`.
 
 use crate::audit;
-use crate::auth::{ActiveMember, AnyStaff, MemberCaller, StaffCaller};
+use crate::auth::{AnyStaff, MemberCaller, MemberToken, StaffCaller, digest};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store};
@@ -97,31 +97,23 @@ async fn balance(
 /// principal first, then bonus.
 async fn pay(
     State(state): State<AppState>,
-    ActiveMember(caller): ActiveMember,
+    token: MemberToken,
     key: IdemKey,
     AppJson(req): AppJson<PaymentRequest>,
 ) -> AppResult<Response> {
     let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: caller.brand.id,
-        caller: format!("member:{}", caller.member.id),
-        route: "payment",
-    };
-    let brand = caller.brand.clone();
-    let member_id = caller.member.id;
     // On PostgreSQL an ordinary payment is booked together with the others
-    // arriving at the same time (`pay_batch`); whatever the batch hands back
-    // (a refusal to give, a PIN to check, a one-off code, a key seen before)
-    // goes the ordinary way below. The PIN is not part of the request's
-    // identity (nor stored).
+    // arriving at the same time (`pay_batch`), which also looks the member
+    // up; whatever the batch hands back (a refusal to give, a PIN to check,
+    // a one-off code, a key seen before, a session to refuse) goes the
+    // ordinary way below. The PIN is not part of the request's identity (nor
+    // stored).
     if let Some(batch) = &state.pay_batch
         && req.pay_request.is_none()
         && req.amount.is_positive()
     {
         let job = PayJob {
-            brand_id: brand.id,
-            time_zone: brand.time_zone.clone(),
-            member_id,
+            token_hash: digest(&token.0),
             store_id: req.store_id,
             amount: req.amount,
             key: key.0.clone(),
@@ -136,6 +128,14 @@ async fn pay(
             return Ok((StatusCode::CREATED, Json(json)).into_response());
         }
     }
+    let caller = MemberCaller::by_token(&state, &token.0).await?.active()?;
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("member:{}", caller.member.id),
+        route: "payment",
+    };
+    let brand = caller.brand.clone();
+    let member_id = caller.member.id;
     // Above HQ's PIN-free limit the PIN is checked first, in its own
     // transaction, so wrong guesses count even though the payment is then
     // refused. It is asked for only when the payment could go through

@@ -487,7 +487,7 @@ dual_test!(
 // part of what they fire, a retried key, a closed store, a payment above
 // the PIN-free limit without a PIN. What the batch cannot book it hands
 // back to the ordinary path, so each caller gets exactly the answer they
-// would get alone.
+// would get alone (a frozen member and a stale token included).
 
 #[test]
 fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
@@ -517,6 +517,13 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
         // batch leaves to the ordinary path.
         pay_ok(&app, &rich.token, shop.one.id, 100).await;
         pay_ok(&app, &rich.token, shop.two.id, 100).await;
+        let frozen = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &frozen.phone, 1_000).await;
+        app.post(&format!("/api/hq/members/{}/freeze", frozen.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
         let batcher = app.state.pay_batch.clone().expect("PostgreSQL batches");
         let retried = new_key();
         // (who, store, amount, key)
@@ -530,10 +537,12 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
         plan.push((rich.token.clone(), shop.one.id, 700, retried.clone()));
         plan.push((rich.token.clone(), shop.one.id, 700, retried.clone()));
         plan.push((rich.token.clone(), closed.id, 100, new_key()));
-        let n = plan.len() as u64;
-        // Above the ¥200 PIN-free limit and no PIN set: refused before it
-        // is queued.
+        // Above the ¥200 PIN-free limit and no PIN set.
         plan.push((rich.token.clone(), shop.one.id, 30_000, new_key()));
+        // A frozen member, and a token that is no session.
+        plan.push((frozen.token.clone(), shop.one.id, 100, new_key()));
+        plan.push(("not-a-session".to_string(), shop.one.id, 100, new_key()));
+        let n = plan.len() as u64;
 
         let hold = batcher.hold().await;
         let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
@@ -596,6 +605,9 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
         let balance = before;
         replies[13].error(422, ErrorCode::StoreClosed);
         replies[14].error(422, ErrorCode::PinNotSet);
+        replies[15].error(403, ErrorCode::MemberFrozen);
+        replies[16].error(401, ErrorCode::Unauthenticated);
+        assert_eq!(total(&app, &frozen.token).await, 1_000);
 
         assert_eq!(total(&app, &short.token).await, 0);
         assert_eq!(total(&app, &rich.token).await, balance);
