@@ -297,6 +297,19 @@ catalogue! {
     CloseWarning => "退卡后会员储值余额清零，此操作不可撤销", "The member's stored value goes to zero; this cannot be undone";
     CardClosed => "已退卡", "Closed";
     PayBackAt => "退款门店", "Pay back at";
+    Wallet => "钱包", "Wallet";
+    WalletAvailable => "可提现", "Available";
+    WalletFrozen => "提现中冻结", "Frozen for withdrawals";
+    WalletEntries => "收支明细", "Movements";
+    WalletHint => "门店收款记入钱包，即总部应付门店的金额", "What members pay here accrues in the wallet: what HQ owes this store";
+    BrandMoney => "资金概览", "Money overview";
+    StoreWallets => "门店钱包", "Store wallets";
+    OwedToMembers => "会员储值余额（应付会员）", "Stored value owed to members";
+    OwedPrincipal => "本金", "Principal";
+    OwedBonus => "赠送", "Bonus";
+    OwedHeld => "组合支付中", "Held in split payments";
+    PromotionExpense => "赠送支出", "Cost of bonuses";
+    WalletsTotal => "门店钱包合计", "All store wallets";
 
     RoomLeft => "最多还可充值", "You can add up to";
     GoPay => "去支付", "Continue to payment";

@@ -27,6 +27,9 @@ pub enum Kind {
     MemberBonus,
     /// What HQ owes a store (owner: store). Append-only.
     StoreWallet,
+    /// What a store's withdrawals in progress hold (owner: store).
+    /// Append-only.
+    StoreFrozen,
     /// Money taken at a store's counter for top-ups (owner: store). Append-only.
     CounterClearing,
     /// What bonuses cost the brand (owner 0). Append-only.
@@ -48,6 +51,7 @@ impl Kind {
             Kind::MemberPrincipal => "member_principal",
             Kind::MemberBonus => "member_bonus",
             Kind::StoreWallet => "store_wallet",
+            Kind::StoreFrozen => "store_frozen",
             Kind::CounterClearing => "counter_clearing",
             Kind::PromotionExpense => "promotion_expense",
             Kind::BonusIncome => "bonus_income",
@@ -70,6 +74,7 @@ impl Kind {
             Kind::MemberPrincipal,
             Kind::MemberBonus,
             Kind::StoreWallet,
+            Kind::StoreFrozen,
             Kind::CounterClearing,
             Kind::PromotionExpense,
             Kind::BonusIncome,

@@ -816,3 +816,55 @@ pub struct FlaggedOrder {
     /// When it was created (RFC 3339).
     pub created_at: String,
 }
+
+/// A store's wallet: what HQ owes the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalletView {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// What the store may withdraw.
+    pub available: Fen,
+    /// What withdrawals in progress hold.
+    pub frozen: Fen,
+}
+
+/// One movement of a store's wallet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalletEntry {
+    /// Line id (the page cursor).
+    pub id: i64,
+    /// The operation: `payment`, `refund`, …
+    pub kind: String,
+    /// The operation's own id (payment id, …).
+    pub op_ref: String,
+    /// Signed amount (+ in, − out).
+    pub amount: Fen,
+    /// The member behind it, masked, if any.
+    pub member_phone_masked: Option<String>,
+    /// Business date in the brand's time zone.
+    pub business_date: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// HQ's view of the chain's money: every store's wallet, what the brand owes
+/// its members, and what bonuses cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrandMoney {
+    /// Every store's wallet, by store name.
+    pub wallets: Vec<WalletView>,
+    /// Sum of the wallets' available amounts.
+    pub wallets_available: Fen,
+    /// Sum of the wallets' frozen amounts.
+    pub wallets_frozen: Fen,
+    /// Stored value owed to members: what they paid in.
+    pub liability_principal: Fen,
+    /// Stored value owed to members: bonuses.
+    pub liability_bonus: Fen,
+    /// Stored value held for split payments in progress.
+    pub liability_held: Fen,
+    /// What bonuses granted (net of claw-backs) cost the brand.
+    pub promotion_expense: Fen,
+}

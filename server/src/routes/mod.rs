@@ -15,6 +15,7 @@ pub mod public;
 pub mod self_topup;
 pub mod staff_admin;
 pub mod staff_auth;
+pub mod wallet;
 
 /// Everything under `/api`.
 pub fn api() -> Router<AppState> {
@@ -31,4 +32,5 @@ pub fn api() -> Router<AppState> {
         .merge(pay_code::router())
         .merge(self_topup::router())
         .merge(pin::router())
+        .merge(wallet::router())
 }

@@ -25,3 +25,4 @@ mod scope;
 mod split_payments;
 mod staff;
 mod tenancy;
+mod wallet;

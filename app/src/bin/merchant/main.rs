@@ -42,6 +42,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("money") view=pages::money::MoneyPage/>
                     <Route path=path!("close-card") view=pages::close_card::CloseCardPage/>
                     <Route path=path!("gateway-flags") view=pages::gateway_flags::GatewayFlagsPage/>
+                    <Route path=path!("stores/:id/wallet") view=pages::wallet::WalletPage/>
+                    <Route path=path!("brand-money") view=pages::wallet::BrandMoneyPage/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

@@ -20,9 +20,17 @@ fn menu(role: Role, store: Option<i64>) -> Vec<(String, T, &'static str)> {
         ],
         None => vec![],
     };
+    // The store manager's own wallet; HQ reaches every wallet from 资金概览.
+    let wallet = match (role, store) {
+        (Role::StoreManager, Some(id)) => {
+            vec![(format!("/stores/{id}/wallet"), T::Wallet, "menu-wallet")]
+        }
+        _ => vec![],
+    };
     let payments = ("/payments".to_string(), T::Payments, "menu-payments");
     counter
         .into_iter()
+        .chain(wallet)
         .chain(std::iter::once(payments))
         .chain(
             chain_menu(role)
@@ -42,9 +50,12 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
+    let overview = ("/brand-money", T::BrandMoney, "menu-brand-money");
     match role {
-        Role::HqAdmin => vec![stores, regions, staff, members, money, close, flags, audit],
-        Role::HqFinance => vec![stores, staff, members, money, close, flags, audit],
+        Role::HqAdmin => vec![
+            overview, stores, regions, staff, members, money, close, flags, audit,
+        ],
+        Role::HqFinance => vec![overview, stores, staff, members, money, close, flags, audit],
         Role::RegionManager => vec![stores, regions, staff, members],
         Role::StoreManager => vec![close, stores, staff],
         Role::Clerk => vec![stores],

@@ -18,3 +18,4 @@ pub mod staff_edit;
 pub mod store_edit;
 pub mod stores;
 pub mod topup;
+pub mod wallet;

@@ -1,0 +1,150 @@
+//! 钱包: a store's wallet (available, frozen, every movement) for its
+//! manager, its region manager and HQ; 资金概览: HQ's view of every wallet,
+//! what the brand owes its members and what bonuses cost.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use shared::dto::{BrandMoney, WalletEntry, WalletView};
+use tongka_app::api;
+use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, loaded, local_time};
+use tongka_app::i18n::{T, tr};
+
+fn kind_text(kind: &str) -> T {
+    match kind {
+        "refund" => T::KindRefund,
+        _ => T::KindPayment,
+    }
+}
+
+/// 钱包
+#[component]
+pub fn WalletPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let store_id = move || params.read().get("id").unwrap_or_default();
+    let wallet = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id = store_id();
+        async move { api::get::<WalletView>(&format!("/staff/stores/{id}/wallet"), token).await }
+    });
+    let pager = Pager::<WalletEntry>::new(
+        move |after| {
+            let mut path = format!("/staff/stores/{}/wallet/entries", store_id());
+            if let Some(a) = after {
+                path.push_str(&format!("?after={a}"));
+            }
+            path
+        },
+        move || ctx.token(),
+    );
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Wallet)().to_string()) back=true/>
+        <section class="page">
+            {loaded(wallet, move |w: WalletView| view! {
+                <div class="wallet-card" id="wallet-card">
+                    <h2>{w.store_name.clone()}</h2>
+                    <div class="wallet-figures">
+                        <div>
+                            <span class="wallet-label">{tr(T::WalletAvailable)}</span>
+                            <span class="wallet-amount tabular" id="wallet-available">{w.available.to_string()}</span>
+                        </div>
+                        <div>
+                            <span class="wallet-label">{tr(T::WalletFrozen)}</span>
+                            <span class="wallet-amount wallet-amount-minor tabular" id="wallet-frozen">{w.frozen.to_string()}</span>
+                        </div>
+                    </div>
+                    <p class="wallet-hint">{tr(T::WalletHint)}</p>
+                </div>
+            }.into_any())}
+            <h2 class="cells-title">{tr(T::WalletEntries)}</h2>
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <div class="cells" id="wallet-entries">
+                        {pager.items.get().into_iter().map(|e| {
+                            let sign = if e.amount.is_positive() { "+" } else { "" };
+                            view! {
+                                <div class="cell wallet-entry" data-kind=e.kind.clone()>
+                                    <span class="cell-main">
+                                        <span class="cell-title">{tr(kind_text(&e.kind))}
+                                            {e.member_phone_masked.clone().map(|p| view! { <span class="cell-desc">" · "{p}</span> })}
+                                        </span>
+                                        <span class="cell-desc tabular">{local_time(&e.at)}</span>
+                                    </span>
+                                    <span class="cell-value tabular" class:amount-out=!e.amount.is_positive()>{sign}{e.amount.to_string()}</span>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}
+
+/// 资金概览 (HQ admin and finance)
+#[component]
+pub fn BrandMoneyPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let money = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<BrandMoney>("/hq/money", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::BrandMoney)().to_string()) back=true/>
+        <section class="page">
+            {loaded(money, move |m: BrandMoney| {
+                let owed = m.liability_principal.0 + m.liability_bonus.0 + m.liability_held.0;
+                view! {
+                    <div class="cells" id="brand-money">
+                        <div class="cell">
+                            <span class="cell-main">{tr(T::OwedToMembers)}</span>
+                            <span class="cell-value tabular" id="owed-total">{shared::money::Fen(owed).to_string()}</span>
+                        </div>
+                        <div class="cell cell-sub">
+                            <span class="cell-main">{tr(T::OwedPrincipal)}</span>
+                            <span class="cell-value tabular" id="owed-principal">{m.liability_principal.to_string()}</span>
+                        </div>
+                        <div class="cell cell-sub">
+                            <span class="cell-main">{tr(T::OwedBonus)}</span>
+                            <span class="cell-value tabular" id="owed-bonus">{m.liability_bonus.to_string()}</span>
+                        </div>
+                        {(m.liability_held.0 != 0).then(|| view! {
+                            <div class="cell cell-sub">
+                                <span class="cell-main">{tr(T::OwedHeld)}</span>
+                                <span class="cell-value tabular">{m.liability_held.to_string()}</span>
+                            </div>
+                        })}
+                        <div class="cell">
+                            <span class="cell-main">{tr(T::PromotionExpense)}</span>
+                            <span class="cell-value tabular" id="promotion-expense">{m.promotion_expense.to_string()}</span>
+                        </div>
+                        <div class="cell">
+                            <span class="cell-main">{tr(T::WalletsTotal)}</span>
+                            <span class="cell-value tabular" id="wallets-total">{m.wallets_available.to_string()}</span>
+                        </div>
+                    </div>
+                    <h2 class="cells-title">{tr(T::StoreWallets)}</h2>
+                    <nav class="cells" id="store-wallets">
+                        {m.wallets.into_iter().map(|w| view! {
+                            <A href=ctx.path(&format!("/stores/{}/wallet", w.store_id)) attr:class="cell cell-link store-wallet" attr:data-store=w.store_id.to_string()>
+                                <span class="cell-main">
+                                    <span class="cell-title">{w.store_name.clone()}</span>
+                                    {(w.frozen.0 != 0).then(|| view! { <span class="cell-desc">{tr(T::WalletFrozen)}" "{w.frozen.to_string()}</span> })}
+                                </span>
+                                <span class="cell-value tabular">{w.available.to_string()}</span>
+                            </A>
+                        }).collect_view()}
+                    </nav>
+                }.into_any()
+            })}
+        </section>
+    }
+}
