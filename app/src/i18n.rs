@@ -298,6 +298,7 @@ catalogue! {
     CardClosed => "已退卡", "Closed";
     PayBackAt => "退款门店", "Pay back at";
     Wallet => "钱包", "Wallet";
+    KindReceipt => "收款", "Payment received";
     WalletAvailable => "可提现", "Available";
     WalletFrozen => "提现中冻结", "Frozen for withdrawals";
     WalletEntries => "收支明细", "Movements";

@@ -14,7 +14,7 @@ use tongka_app::i18n::{T, tr};
 fn kind_text(kind: &str) -> T {
     match kind {
         "refund" => T::KindRefund,
-        _ => T::KindPayment,
+        _ => T::KindReceipt,
     }
 }
 
@@ -71,10 +71,11 @@ pub fn WalletPage() -> impl IntoView {
                             view! {
                                 <div class="cell wallet-entry" data-kind=e.kind.clone()>
                                     <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(&e.kind))}
-                                            {e.member_phone_masked.clone().map(|p| view! { <span class="cell-desc">" · "{p}</span> })}
+                                        <span class="cell-title">{tr(kind_text(&e.kind))}</span>
+                                        <span class="cell-desc tabular">
+                                            {e.member_phone_masked.clone().map(|p| format!("{p} · "))}
+                                            {local_time(&e.at)}
                                         </span>
-                                        <span class="cell-desc tabular">{local_time(&e.at)}</span>
                                     </span>
                                     <span class="cell-value tabular" class:amount-out=!e.amount.is_positive()>{sign}{e.amount.to_string()}</span>
                                 </div>
