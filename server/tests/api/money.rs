@@ -68,6 +68,42 @@ pub async fn shop(app: &TestApp) -> Shop {
     }
 }
 
+/// A store of `shop`'s region that HQ opened and then closed (not the
+/// default store).
+pub async fn closed_store(app: &TestApp, shop: &Shop) -> StoreView {
+    let mut form = store_input("静安寺店", shop.region_id);
+    let opened: StoreView = app
+        .post("/api/hq/stores")
+        .token(&shop.admin)
+        .json(&form)
+        .send()
+        .await
+        .ok();
+    form.active = false;
+    let closed: StoreView = app
+        .put(&format!("/api/hq/stores/{}", opened.id))
+        .token(&shop.admin)
+        .json(&form)
+        .send()
+        .await
+        .ok();
+    assert!(!closed.active);
+    closed
+}
+
+/// A region manager of `region_id` in `shop`'s brand, logged in.
+pub async fn region_manager(app: &TestApp, shop: &Shop, account: &str, region_id: i64) -> String {
+    app.create_staff(
+        &shop.admin,
+        account,
+        Role::RegionManager,
+        Some(region_id),
+        None,
+    )
+    .await;
+    app.staff_token(account, STAFF_PASSWORD).await
+}
+
 /// A member who has logged in: phone, id, token.
 #[derive(Clone)]
 pub struct Member {
@@ -516,23 +552,7 @@ dual_test!(
         let before = snapshot(&app, &member.token).await;
 
         // A closed store (not the default) and a store of another brand.
-        let mut closed_form = store_input("静安寺店", shop.region_id);
-        let closed: StoreView = app
-            .post("/api/hq/stores")
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .ok();
-        closed_form.active = false;
-        let closed: StoreView = app
-            .put(&format!("/api/hq/stores/{}", closed.id))
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .ok();
-        assert!(!closed.active);
+        let closed = closed_store(&app, &shop).await;
         let other = app.other_brand().await;
         let other_admin = other.login_admin().await;
         let other_region = other.create_region(&other_admin, "华南区").await;
@@ -1073,15 +1093,7 @@ dual_test!(
 
 dual_test!(only_the_right_people_move_money, |app| async move {
     let shop = shop(&app).await;
-    app.create_staff(
-        &shop.admin,
-        "east.boss",
-        Role::RegionManager,
-        Some(shop.region_id),
-        None,
-    )
-    .await;
-    let region_boss = app.staff_token("east.boss", STAFF_PASSWORD).await;
+    let region_boss = region_manager(&app, &shop, "east.boss", shop.region_id).await;
     let member = new_member(&app).await;
     topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
 

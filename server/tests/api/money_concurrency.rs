@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use crate::money::*;
 use shared::ErrorCode;
-use shared::dto::{PaymentReceipt, RefundReceipt, StoreView, TopUpReceipt};
+use shared::dto::{PaymentReceipt, RefundReceipt, TopUpReceipt};
 use shared::money::Fen;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -497,21 +497,7 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
         let rich = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &short.phone, 3_000).await;
         topup_ok(&app, &shop.clerk, &rich.phone, 100_000).await;
-        let mut closed_form = store_input("静安寺店", shop.region_id);
-        let closed: StoreView = app
-            .post("/api/hq/stores")
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .ok();
-        closed_form.active = false;
-        app.put(&format!("/api/hq/stores/{}", closed.id))
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .status(200);
+        let closed = closed_store(&app, &shop).await;
 
         // A store's wallet account opens with its first payment, which the
         // batch leaves to the ordinary path.

@@ -301,23 +301,7 @@ dual_test!(
         let before = snapshot(&app, &member.token).await;
 
         // A closed store and another brand's store.
-        let mut closed_form = store_input("静安寺店", shop.region_id);
-        let closed: StoreView = app
-            .post("/api/hq/stores")
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .ok();
-        closed_form.active = false;
-        let closed: StoreView = app
-            .put(&format!("/api/hq/stores/{}", closed.id))
-            .token(&shop.admin)
-            .json(&closed_form)
-            .send()
-            .await
-            .ok();
-        assert!(!closed.active);
+        let closed = closed_store(&app, &shop).await;
         let other = app.other_brand().await;
         let other_admin = other.login_admin().await;
         let other_region = other.create_region(&other_admin, "华南区").await;

@@ -7,8 +7,7 @@ use crate::helpers::*;
 use crate::money::*;
 use shared::ErrorCode;
 use shared::dto::{
-    BrandMoney, CounterTopUp, Page, Role, TopUpMethod, TopUpPlan, TopUpPlanInput, WalletEntry,
-    WalletView,
+    BrandMoney, CounterTopUp, Page, TopUpMethod, TopUpPlan, TopUpPlanInput, WalletEntry, WalletView,
 };
 use shared::money::Fen;
 
@@ -102,25 +101,9 @@ dual_test!(
     only_the_store_its_region_and_hq_read_a_wallet,
     |app| async move {
         let shop = shop(&app).await;
-        app.create_staff(
-            &shop.admin,
-            "east.boss",
-            Role::RegionManager,
-            Some(shop.region_id),
-            None,
-        )
-        .await;
-        let region_boss = app.staff_token("east.boss", STAFF_PASSWORD).await;
+        let region_boss = region_manager(&app, &shop, "east.boss", shop.region_id).await;
         let west = app.create_region(&shop.admin, "华南区").await;
-        app.create_staff(
-            &shop.admin,
-            "west.boss",
-            Role::RegionManager,
-            Some(west.id),
-            None,
-        )
-        .await;
-        let west_boss = app.staff_token("west.boss", STAFF_PASSWORD).await;
+        let west_boss = region_manager(&app, &shop, "west.boss", west.id).await;
         let member = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
         pay_ok(&app, &member.token, shop.one.id, 1_000).await;
