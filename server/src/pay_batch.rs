@@ -56,7 +56,7 @@ pub struct PayJob {
 
 struct Queued {
     job: PayJob,
-    reply: oneshot::Sender<Option<PaymentReceipt>>,
+    reply: oneshot::Sender<Option<String>>,
 }
 
 /// Counts, for tests and logs.
@@ -112,9 +112,10 @@ impl PayBatcher {
         })
     }
 
-    /// Books `job`: its receipt once committed, or `None` when the ordinary
-    /// path must take it (nothing of it was written).
-    pub async fn pay(&self, job: PayJob) -> Option<PaymentReceipt> {
+    /// Books `job`: its receipt as JSON (the answer recorded under its key)
+    /// once committed, or `None` when the ordinary path must take it
+    /// (nothing of it was written).
+    pub async fn pay(&self, job: PayJob) -> Option<String> {
         let (reply, answer) = oneshot::channel();
         self.sender().send(Queued { job, reply }).await.ok()?;
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
@@ -347,12 +348,9 @@ k AS (\
 SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM u) AS updated, \
   (SELECT count(*) FROM l) AS lines, (SELECT count(*) FROM k) AS keys";
 
-/// Books what it can of `jobs` in one transaction: a receipt for each
-/// payment booked, `None` for each handed back.
-async fn book(
-    conn: &mut PgConnection,
-    jobs: &[PayJob],
-) -> anyhow::Result<Vec<Option<PaymentReceipt>>> {
+/// Books what it can of `jobs` in one transaction: the receipt as JSON for
+/// each payment booked, `None` for each handed back.
+async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<String>>> {
     let mut store_ids: Vec<i64> = jobs.iter().map(|j| j.store_id).collect();
     store_ids.sort_unstable();
     store_ids.dedup();
@@ -526,8 +524,8 @@ async fn book(
             rows.caller.push(format!("member:{}", who.member_id));
             rows.key.push(job.key.clone());
             rows.hash.push(job.body_hash.clone());
-            rows.answer.push(answer);
-            Some(receipt)
+            rows.answer.push(answer.clone());
+            Some(answer)
         })();
         receipts.push(receipt);
     }

@@ -123,9 +123,10 @@ async fn pay(
             })?,
             now,
         };
+        // The receipt is sent as recorded, not serialised again.
         if let Some(receipt) = batch.pay(job).await {
-            let json = serde_json::to_value(&receipt).map_err(anyhow::Error::from)?;
-            return Ok((StatusCode::CREATED, Json(json)).into_response());
+            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+            return Ok((StatusCode::CREATED, json, receipt).into_response());
         }
     }
     let caller = MemberCaller::by_token(&state, &token.0).await?.active()?;
