@@ -201,15 +201,39 @@ impl Record<'_> {
 
     /// The recorded answer again (or 409 if the body differs).
     async fn replay(&self, db: &DatabaseConnection) -> AppResult<Response> {
-        let record = idempotency_key::Entity::find()
-            .filter(idempotency_key::Column::BrandId.eq(self.scope.brand_id))
-            .filter(idempotency_key::Column::Caller.eq(&self.scope.caller))
-            .filter(idempotency_key::Column::Route.eq(self.scope.route))
-            .filter(idempotency_key::Column::Key.eq(&self.key.0))
-            .one(db)
+        let record = find(db, self.scope, self.key)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotency record vanished")))?;
         replay(record, self.hash)
+    }
+}
+
+async fn find(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    key: &IdemKey,
+) -> AppResult<Option<idempotency_key::Model>> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::BrandId.eq(scope.brand_id))
+        .filter(idempotency_key::Column::Caller.eq(&scope.caller))
+        .filter(idempotency_key::Column::Route.eq(scope.route))
+        .filter(idempotency_key::Column::Key.eq(&key.0))
+        .one(db)
+        .await?)
+}
+
+/// The answer already recorded under `key`, replayed as [`run`] would, or
+/// `None`: for a check that must not stand between a retry and its first
+/// answer (the payment PIN).
+pub async fn recorded<B: Serialize>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    key: &IdemKey,
+    body: &B,
+) -> AppResult<Option<Response>> {
+    match find(db, scope, key).await? {
+        Some(record) => replay(record, &body_hash(body)?).map(Some),
+        None => Ok(None),
     }
 }
 

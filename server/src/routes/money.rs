@@ -148,6 +148,15 @@ async fn pay(
     if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
         let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
         if principal.0 + bonus.0 >= payable.0 {
+            // A retry of a payment that went through gets its receipt, even
+            // with the PIN locked since.
+            let body = PaymentRequest {
+                pin: None,
+                ..req.clone()
+            };
+            if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
+                return Ok(answer);
+            }
             super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
             pin_ok = true;
         }

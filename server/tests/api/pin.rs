@@ -414,3 +414,40 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// A retry of a PIN payment that went through gets its receipt again, even
+// when the PIN has been locked since (the idempotency contract: same key,
+// same body, the first answer).
+dual_test!(
+    a_retried_pin_payment_gets_its_receipt_even_with_the_pin_locked,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        set_pin(&app, &member).await;
+        let key = new_key();
+        let request = PaymentRequest {
+            store_id: shop.one.id,
+            amount: Fen(30_000),
+            pin: Some(TEST_PIN.into()),
+            pay_request: None,
+        };
+        let send = || {
+            app.post("/api/member/payments")
+                .token(&member.token)
+                .header(IDEMPOTENCY_KEY, &key)
+                .json(&request)
+                .send()
+        };
+        let first: PaymentReceipt = send().await.ok();
+        for _ in 0..5 {
+            pay_with_pin(&app, &member, shop.one.id, 30_000, Some(WRONG_PIN)).await;
+        }
+        pay_with_pin(&app, &member, shop.one.id, 30_000, Some(TEST_PIN))
+            .await
+            .error(429, ErrorCode::PinLocked);
+        let again: PaymentReceipt = send().await.ok();
+        assert_eq!(again.payment_id, first.payment_id);
+        assert_eq!(total(&app, &member.token).await, 70_000);
+    }
+);
