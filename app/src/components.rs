@@ -369,7 +369,8 @@ pub struct Pager<T: Send + Sync + 'static> {
     pub items: RwSignal<Vec<T>>,
     cursor: RwSignal<Option<i64>>,
     loading: RwSignal<bool>,
-    loaded_once: RwSignal<bool>,
+    /// Whether the first page has arrived (or failed).
+    pub loaded_once: RwSignal<bool>,
     error: RwSignal<Option<Failure>>,
     path: StoredValue<Box<dyn Fn(Option<i64>) -> String + Send + Sync>>,
     token: StoredValue<Box<dyn Fn() -> Option<String> + Send + Sync>>,

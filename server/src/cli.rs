@@ -122,6 +122,10 @@ async fn serve(
         args.gateway_key.as_bytes(),
     )?;
     state.trust_forwarded_for = args.trust_forwarded_for;
+    state.cipher = data_cipher(&args)?;
+    tracing::warn!(
+        "withdrawals are paid through the built-in SANDBOX payout channel (no real money)"
+    );
     if state.sandbox.is_some() {
         tracing::warn!(
             "payments go through the built-in SANDBOX gateway (no real money); set TONGKA_GATEWAY_URL for a real one"
@@ -138,11 +142,41 @@ async fn serve(
             if let Err(e) = crate::topup_orders::sweep(&sweeper).await {
                 tracing::warn!("gateway sweep failed: {e:?}");
             }
+            if let Err(e) = crate::withdrawals::sweep(&sweeper, None).await {
+                tracing::warn!("payout sweep failed: {e:?}");
+            }
         }
     });
     let app = startup::app(state, &args.site_dir);
     startup::serve(listener, app, startup::shutdown_signal()).await?;
     Ok(())
+}
+
+/// The cipher for payee account numbers: `TONGKA_DATA_KEY`, or a random key
+/// kept in a file of its own (created with owner-only permissions).
+fn data_cipher(args: &ServeArgs) -> anyhow::Result<crate::secrets::Cipher> {
+    use anyhow::Context;
+    if let Some(key) = args.data_key.as_deref().filter(|k| !k.is_empty()) {
+        return Ok(crate::secrets::Cipher::from_secret(key.as_bytes()));
+    }
+    let path = &args.data_key_file;
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        std::io::Write::write_all(&mut opts.open(path)?, hex::encode(key).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        tracing::info!(path = %path.display(), "created a data key; keep it with backups, apart from the database");
+    }
+    let key = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the data key {}", path.display()))?;
+    Ok(crate::secrets::Cipher::from_secret(key.trim().as_bytes()))
 }
 
 /// `0.0.0.0:p` → `127.0.0.1:p` (a URL needs a host to reach).

@@ -68,6 +68,14 @@ pub struct ServeArgs {
         default_value = "sandbox-key-not-a-secret"
     )]
     pub gateway_key: String,
+    /// The key payee account numbers are encrypted with (any secret string;
+    /// every replica needs the same one). Unset: a random key kept in
+    /// `--data-key-file`, created on first start.
+    #[arg(long, env = "TONGKA_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
+    /// Where the generated data key is kept when `TONGKA_DATA_KEY` is unset.
+    #[arg(long, env = "TONGKA_DATA_KEY_FILE", default_value = "data/data.key")]
+    pub data_key_file: PathBuf,
     #[command(flatten)]
     pub limits: Limits,
 }

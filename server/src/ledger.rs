@@ -42,6 +42,10 @@ pub enum Kind {
     /// A member's stored value held while a split payment's gateway leg
     /// runs (owner: member).
     MemberHold,
+    /// Money paid out to stores' bank accounts (owner 0). Append-only.
+    PayoutClearing,
+    /// HQ's withdrawal fees (owner 0). Append-only.
+    FeeIncome,
 }
 
 impl Kind {
@@ -57,6 +61,8 @@ impl Kind {
             Kind::BonusIncome => "bonus_income",
             Kind::GatewayClearing => "gateway_clearing",
             Kind::MemberHold => "member_hold",
+            Kind::PayoutClearing => "payout_clearing",
+            Kind::FeeIncome => "fee_income",
         }
     }
 
@@ -80,6 +86,8 @@ impl Kind {
             Kind::BonusIncome,
             Kind::GatewayClearing,
             Kind::MemberHold,
+            Kind::PayoutClearing,
+            Kind::FeeIncome,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::db::begin_write;
-use crate::entity::{brand, member, region, staff, store};
+use crate::entity::{brand, member, money_settings, region, staff, store};
 use crate::{audit, password};
 use anyhow::{Context, bail};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -210,6 +210,23 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         .insert(&tx)
         .await?;
     }
+    // HQ's withdrawal terms, so the demo shows a fee: at least ¥100, ¥2 each.
+    let rules = shared::dto::MoneySettings::default();
+    money_settings::ActiveModel {
+        brand_id: Set(b.id),
+        max_balance: Set(rules.max_balance.0),
+        max_payment: Set(rules.max_payment.0),
+        bonus_settle_bp: Set(rules.bonus_settle_bp as i32),
+        allow_custom_topup: Set(rules.allow_custom_topup),
+        pin_above: Set(rules.pin_above.0),
+        channel_url: Set(None),
+        withdraw_min: Set(rules.withdraw_min.0),
+        withdraw_fee_fixed: Set(200),
+        withdraw_fee_bp: Set(0),
+        updated_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

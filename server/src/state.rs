@@ -6,9 +6,13 @@ use crate::config::Limits;
 use crate::gateway::sandbox::Sandbox;
 use crate::gateway::{Gateway, HttpGateway};
 use crate::pay_batch::PayBatcher;
+use crate::payout::Payout;
+use crate::payout::sandbox::SandboxPayout;
+use crate::secrets::Cipher;
 use crate::sms::SmsSender;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Shared by all handlers.
 #[derive(Clone)]
@@ -31,6 +35,16 @@ pub struct AppState {
     pub public_url: String,
     /// Payments booked many per transaction (PostgreSQL only).
     pub pay_batch: Option<PayBatcher>,
+    /// Where withdrawals are paid out.
+    pub payout: Arc<dyn Payout>,
+    /// The built-in sandbox payout channel, served under `/sandbox/payout`
+    /// when in use (always, until a real channel's adapter exists).
+    pub payout_sandbox: Option<Arc<SandboxPayout>>,
+    /// While set, approved payouts stay in the outbox unsent (a test's way
+    /// to stop the server between approval and sending).
+    pub payouts_paused: Arc<AtomicBool>,
+    /// Seals payee account numbers.
+    pub cipher: Cipher,
 }
 
 impl AppState {
@@ -58,7 +72,13 @@ impl AppState {
         let gateway = HttpGateway::new(&gateway_url, gateway_key, clock.clone())?;
         let pay_batch = (db.get_database_backend() == sea_orm::DbBackend::Postgres)
             .then(|| PayBatcher::new(db.get_postgres_connection_pool().clone()));
+        let payout_sandbox = Arc::new(SandboxPayout::new(db.clone(), clock.clone()));
         Ok(AppState {
+            payout: payout_sandbox.clone(),
+            payout_sandbox: Some(payout_sandbox),
+            payouts_paused: Arc::new(AtomicBool::new(false)),
+            // Replaced by `serve` with the configured data key.
+            cipher: Cipher::from_secret(gateway_key),
             pay_batch,
             db,
             clock,

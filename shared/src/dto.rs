@@ -576,6 +576,19 @@ pub struct MoneySettings {
     /// The brand's channel (视频号) link offered after paying, if any.
     #[serde(default)]
     pub channel_url: Option<String>,
+    /// The smallest withdrawal a store may ask for.
+    #[serde(default = "default_withdraw_min")]
+    pub withdraw_min: Fen,
+    /// HQ's fixed fee per withdrawal.
+    #[serde(default)]
+    pub withdraw_fee_fixed: Fen,
+    /// HQ's fee rate on withdrawals (10000 = 100 %).
+    #[serde(default)]
+    pub withdraw_fee_bp: u32,
+}
+
+fn default_withdraw_min() -> Fen {
+    Fen(10_000)
 }
 
 fn default_pin_above() -> Fen {
@@ -592,6 +605,9 @@ impl Default for MoneySettings {
             allow_custom_topup: true,
             pin_above: default_pin_above(),
             channel_url: None,
+            withdraw_min: default_withdraw_min(),
+            withdraw_fee_fixed: Fen(0),
+            withdraw_fee_bp: 0,
         }
     }
 }
@@ -867,4 +883,215 @@ pub struct BrandMoney {
     pub liability_held: Fen,
     /// What bonuses granted (net of claw-backs) cost the brand.
     pub promotion_expense: Fen,
+}
+
+/// A store's payee account (where its withdrawals are paid), as shown: the
+/// number is masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayeeView {
+    /// Id.
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Account holder (户名).
+    pub account_name: String,
+    /// Bank and branch (开户行).
+    pub bank_name: String,
+    /// The number, masked: `**** 2233`.
+    pub account_no_masked: String,
+    /// `pending`, `approved`, `rejected` or `superseded`.
+    pub state: String,
+    /// Who asked for it.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
+
+/// A store's payee details: a change takes effect once HQ finance approves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayeeInput {
+    /// Account holder.
+    pub account_name: String,
+    /// Bank and branch.
+    pub bank_name: String,
+    /// Account number (digits; spaces allowed).
+    pub account_no: String,
+}
+
+/// What a store manager needs before asking for a withdrawal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalTerms {
+    /// The store's wallet now.
+    pub wallet: WalletView,
+    /// The smallest withdrawal HQ allows.
+    pub min: Fen,
+    /// HQ's fixed fee per withdrawal.
+    pub fee_fixed: Fen,
+    /// HQ's fee rate (10000 = 100 %).
+    pub fee_bp: u32,
+    /// The approved payee account, if any: withdrawals go there only.
+    pub payee: Option<PayeeView>,
+    /// A change waiting for HQ finance, if any.
+    pub pending_payee: Option<PayeeView>,
+}
+
+/// Ask for a withdrawal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalInput {
+    /// How much leaves the wallet (the fee included).
+    pub amount: Fen,
+}
+
+/// Where a withdrawal stands (DESIGN.md "Payment gateway and payout").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalState {
+    /// Asked for; the amount is frozen.
+    Requested,
+    /// HQ finance approved; the payout is queued.
+    Approved,
+    /// Sent to the payout channel.
+    Submitted,
+    /// The channel paid it.
+    Paid,
+    /// The channel refused it; the amount is back in the wallet.
+    Failed,
+    /// The channel's answer is unknown; stays frozen until a query settles it.
+    Unknown,
+    /// Withdrawn by the requester before approval.
+    Cancelled,
+    /// Rejected by HQ finance; the amount is back in the wallet.
+    Rejected,
+}
+
+impl WithdrawalState {
+    /// Every state.
+    pub const ALL: [WithdrawalState; 8] = [
+        WithdrawalState::Requested,
+        WithdrawalState::Approved,
+        WithdrawalState::Submitted,
+        WithdrawalState::Paid,
+        WithdrawalState::Failed,
+        WithdrawalState::Unknown,
+        WithdrawalState::Cancelled,
+        WithdrawalState::Rejected,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawalState::Requested => "requested",
+            WithdrawalState::Approved => "approved",
+            WithdrawalState::Submitted => "submitted",
+            WithdrawalState::Paid => "paid",
+            WithdrawalState::Failed => "failed",
+            WithdrawalState::Unknown => "unknown",
+            WithdrawalState::Cancelled => "cancelled",
+            WithdrawalState::Rejected => "rejected",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<WithdrawalState> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// Whether the amount is still frozen in this state.
+    pub fn holds_money(self) -> bool {
+        matches!(
+            self,
+            WithdrawalState::Requested
+                | WithdrawalState::Approved
+                | WithdrawalState::Submitted
+                | WithdrawalState::Unknown
+        )
+    }
+}
+
+/// A withdrawal, as listed and shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalView {
+    /// Id (the page cursor).
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Region id.
+    pub region_id: i64,
+    /// What leaves the wallet.
+    pub amount: Fen,
+    /// HQ's fee.
+    pub fee: Fen,
+    /// What the store receives.
+    pub payout: Fen,
+    /// Where it stands.
+    pub state: WithdrawalState,
+    /// The payee account it goes to (masked).
+    pub payee: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// Who approved, rejected or cancelled it.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+    /// Why it was rejected, or why the payout failed.
+    pub reason: Option<String>,
+    /// The current payout attempt's id at the channel.
+    pub payout_no: Option<String>,
+    /// How many payout attempts so far.
+    pub attempts: i32,
+    /// When the channel paid it (RFC 3339).
+    pub paid_at: Option<String>,
+    /// Whether the caller may approve, reject or retry it now.
+    pub can_decide: bool,
+    /// Whether the caller may cancel it now.
+    pub can_cancel: bool,
+}
+
+/// Reject a withdrawal or a payee change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectInput {
+    /// Why (shown to the store).
+    pub reason: String,
+}
+
+/// A message in a staff member's in-app message centre.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffMessage {
+    /// Id (the page cursor).
+    pub id: i64,
+    /// `withdrawal` or `payee`.
+    pub topic: String,
+    /// The withdrawal or payee change it is about.
+    pub subject_id: i64,
+    /// The new state (`approved`, `paid`, `rejected`, …).
+    pub state: String,
+    /// The amount, for withdrawals.
+    pub amount: Option<Fen>,
+    /// The store id.
+    pub store_id: i64,
+    /// The store.
+    pub store_name: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Read already.
+    pub read: bool,
+}
+
+/// How many messages in the message centre are unread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffInbox {
+    /// Unread in all.
+    pub unread: i64,
 }

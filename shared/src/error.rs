@@ -115,6 +115,21 @@ pub enum ErrorCode {
     PinLocked,
     /// The member has not set a payment PIN yet; params: `above`.
     PinNotSet,
+    /// Below HQ's minimum withdrawal; params: `min`.
+    WithdrawalBelowMinimum,
+    /// More than the wallet's available amount; params: `available`.
+    WithdrawalAboveAvailable,
+    /// The fee would take the whole amount; params: `fee`.
+    WithdrawalFeeTooHigh,
+    /// The store has no approved payee account yet.
+    PayeeMissing,
+    /// A payee change is already waiting for HQ finance.
+    PayeeChangePending,
+    /// The withdrawal or payee change is no longer in a state that allows
+    /// this; params: `state`.
+    StateChanged,
+    /// Nobody approves their own request.
+    OwnRequest,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -194,7 +209,35 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "current" => ("当前支付密码", "current PIN"),
         "pin_above" => ("免密额度", "PIN-free limit"),
         "channel_url" => ("视频号链接", "channel link"),
+        "account_name" => ("户名", "account holder"),
+        "bank_name" => ("开户行", "bank"),
+        "account_no" => ("银行账号", "account number"),
+        "withdraw_min" => ("最低提现金额", "minimum withdrawal"),
+        "withdraw_fee_fixed" => ("每笔提现手续费", "fee per withdrawal"),
+        "withdraw_fee_bp" => ("提现手续费率", "withdrawal fee rate"),
+        "reason" => ("原因", "reason"),
         _ => return field,
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// A withdrawal's or payee change's state, in words.
+pub fn withdrawal_state_name(state: &str, lang: Lang) -> &str {
+    let (zh, en) = match state {
+        "requested" => ("待审核", "waiting for approval"),
+        "pending" => ("待审核", "waiting for approval"),
+        "approved" => ("已批准", "approved"),
+        "submitted" => ("打款中", "being paid"),
+        "paid" => ("已到账", "paid"),
+        "failed" => ("打款失败", "payout failed"),
+        "unknown" => ("打款结果待确认", "payout being confirmed"),
+        "cancelled" => ("已撤回", "cancelled"),
+        "rejected" => ("已驳回", "rejected"),
+        "superseded" => ("已被替换", "replaced"),
+        _ => return state,
     };
     match lang {
         Lang::Zh => zh,
@@ -255,6 +298,9 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "amount_positive" => ("必须大于 0", "must be more than zero"),
         "pin_format" => ("应为 6 位数字", "must be 6 digits"),
         "pay_code_amount" => ("与收款码金额不符", "does not match the pay code's amount"),
+        "fee_below_min" => ("应低于最低提现金额", "must be below the minimum withdrawal"),
+        "fee_rate_range" => ("应在 0%–10% 之间", "must be between 0% and 10%"),
+        "account_no_format" => ("应为 8–32 位数字", "must be 8–32 digits"),
         "pin_weak" => (
             "太简单（不能是相同或连续的数字）",
             "is too easy to guess (no repeated or sequential digits)",
@@ -475,6 +521,59 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("退款金额超过可退金额 {r}")
             } else {
                 format!("More than the refundable {r}")
+            }
+        }
+        WithdrawalBelowMinimum => {
+            let m = yuan(param(params, "min"));
+            if zh {
+                format!("提现金额不能低于 {m}")
+            } else {
+                format!("A withdrawal must be at least {m}")
+            }
+        }
+        WithdrawalAboveAvailable => {
+            let a = yuan(param(params, "available"));
+            if zh {
+                format!("提现金额超过可提现余额 {a}")
+            } else {
+                format!("More than the available {a}")
+            }
+        }
+        WithdrawalFeeTooHigh => {
+            let f = yuan(param(params, "fee"));
+            if zh {
+                format!("提现金额需大于手续费 {f}")
+            } else {
+                format!("The amount must be more than the fee of {f}")
+            }
+        }
+        PayeeMissing => {
+            if zh {
+                "门店还没有经总部审核通过的收款账户，请先设置".into()
+            } else {
+                "This store has no approved payee account yet; set one first".into()
+            }
+        }
+        PayeeChangePending => {
+            if zh {
+                "已有一项收款账户变更在等待总部审核".into()
+            } else {
+                "A payee account change is already waiting for HQ".into()
+            }
+        }
+        StateChanged => {
+            let st = withdrawal_state_name(param(params, "state"), lang);
+            if zh {
+                format!("该申请当前为「{st}」，不能再执行此操作，请刷新")
+            } else {
+                format!("This request is now {st}; refresh to see it")
+            }
+        }
+        OwnRequest => {
+            if zh {
+                "不能审批自己提交的申请".into()
+            } else {
+                "You cannot decide on your own request".into()
             }
         }
         WalletShortfall => {

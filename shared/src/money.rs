@@ -85,6 +85,12 @@ impl Bp {
     }
 }
 
+/// HQ's fee on a withdrawal of `amount`: a fixed part plus a rate, rounded
+/// half up to the fen. The store receives `amount − fee`.
+pub fn withdrawal_fee(amount: Fen, fixed: Fen, rate: Bp) -> Fen {
+    Fen(fixed.0.saturating_add(rate.of(amount).0))
+}
+
 /// What a bill comes to after deductions, in the fixed order: member
 /// discount → coupon → points → stored value → gateway. Coupons and points
 /// join later as further fields; the rule stays in this one function.
@@ -168,6 +174,16 @@ pub fn split_refund(parts: &[Fen], already: &[Fen], amount: Fen) -> Option<Vec<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn withdrawal_fee_is_fixed_plus_rate_rounded_half_up() {
+        assert_eq!(withdrawal_fee(Fen(10_000), Fen(200), Bp(0)), Fen(200));
+        // 0.6 % of ¥123.45 = 74.07 fen → 74.
+        assert_eq!(withdrawal_fee(Fen(12_345), Fen(0), Bp(60)), Fen(74));
+        // 0.5 % of 100 fen = 0.5 fen → 1.
+        assert_eq!(withdrawal_fee(Fen(100), Fen(0), Bp(50)), Fen(1));
+        assert_eq!(withdrawal_fee(Fen(100), Fen(0), Bp(0)), Fen(0));
+    }
 
     #[test]
     fn parses_yuan_and_refuses_fractions_of_a_fen() {

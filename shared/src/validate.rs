@@ -208,6 +208,41 @@ pub fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
     (1..=days).contains(&d).then_some((y, m, d))
 }
 
+/// A bank account number: 8–32 digits; spaces typed for readability are
+/// dropped.
+pub fn bank_account_no(value: &str) -> Result<String, Reason> {
+    let v: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if v.is_empty() {
+        return Err("required");
+    }
+    if !(8..=32).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("account_no_format");
+    }
+    Ok(v)
+}
+
+/// An account holder's name (a person or a company): 2–60 characters.
+pub fn account_holder(value: &str) -> Result<String, Reason> {
+    let v = required_trimmed(value, 60)?;
+    if v.chars().count() < 2 {
+        return Err("too_short");
+    }
+    Ok(v)
+}
+
+/// A bank (and branch) name: up to 60 characters.
+pub fn bank_name(value: &str) -> Result<String, Reason> {
+    required_trimmed(value, 60)
+}
+
+/// Masks a bank account number: `6222020200112233` → `**** 2233`.
+pub fn mask_account_no(last4: &str) -> String {
+    format!("**** {last4}")
+}
+
 /// Masks a phone for lists: `13812341234` → `138****1234`.
 pub fn mask_phone(phone: &str) -> String {
     if phone.len() == 11 && phone.is_ascii() {
@@ -230,6 +265,22 @@ mod tests {
         assert_eq!(phone("1381234567"), Err("phone_format"));
         assert_eq!(phone("1381234567a"), Err("phone_format"));
         assert_eq!(phone(""), Err("required"));
+    }
+
+    #[test]
+    fn bank_account_numbers_are_8_to_32_digits() {
+        assert_eq!(
+            bank_account_no(" 6222 0202 0011 2233 "),
+            Ok("6222020200112233".into())
+        );
+        assert_eq!(bank_account_no("1234567"), Err("account_no_format"));
+        assert_eq!(
+            bank_account_no("62220202001122a3"),
+            Err("account_no_format")
+        );
+        assert_eq!(bank_account_no(""), Err("required"));
+        assert_eq!(account_holder("王"), Err("too_short"));
+        assert_eq!(mask_account_no("2233"), "**** 2233");
     }
 
     #[test]

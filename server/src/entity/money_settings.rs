@@ -12,6 +12,9 @@ pub struct Model {
     pub allow_custom_topup: bool,
     pub pin_above: i64,
     pub channel_url: Option<String>,
+    pub withdraw_min: i64,
+    pub withdraw_fee_fixed: i64,
+    pub withdraw_fee_bp: i64,
     pub updated_at: i64,
 }
 

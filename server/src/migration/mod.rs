@@ -7,6 +7,7 @@ mod m0001_foundation;
 mod m0002_ledger;
 mod m0003_money_settings;
 mod m0004_gateway;
+mod m0005_withdrawals;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_ledger::Migration),
             Box::new(m0003_money_settings::Migration),
             Box::new(m0004_gateway::Migration),
+            Box::new(m0005_withdrawals::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ pub mod self_topup;
 pub mod staff_admin;
 pub mod staff_auth;
 pub mod wallet;
+pub mod withdrawals;
 
 /// Everything under `/api`.
 pub fn api() -> Router<AppState> {
@@ -33,4 +34,5 @@ pub fn api() -> Router<AppState> {
         .merge(self_topup::router())
         .merge(pin::router())
         .merge(wallet::router())
+        .merge(withdrawals::router())
 }

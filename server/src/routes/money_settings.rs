@@ -46,6 +46,9 @@ pub async fn settings(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<M
             allow_custom_topup: r.allow_custom_topup,
             pin_above: Fen(r.pin_above),
             channel_url: r.channel_url,
+            withdraw_min: Fen(r.withdraw_min),
+            withdraw_fee_fixed: Fen(r.withdraw_fee_fixed),
+            withdraw_fee_bp: u32::try_from(r.withdraw_fee_bp).unwrap_or(0),
         },
         None => MoneySettings::default(),
     })
@@ -86,6 +89,20 @@ async fn write(
     if req.pin_above > CEILING {
         return Err(AppError::invalid("pin_above", "amount_too_large"));
     }
+    in_range("withdraw_min", req.withdraw_min)?;
+    if req.withdraw_min > CEILING {
+        return Err(AppError::invalid("withdraw_min", "amount_too_large"));
+    }
+    if req.withdraw_fee_fixed.0 < 0 {
+        return Err(AppError::invalid("withdraw_fee_fixed", "amount_format"));
+    }
+    if req.withdraw_fee_fixed >= req.withdraw_min {
+        // Every allowed withdrawal must leave something after the fee.
+        return Err(AppError::invalid("withdraw_fee_fixed", "fee_below_min"));
+    }
+    if req.withdraw_fee_bp > 1_000 {
+        return Err(AppError::invalid("withdraw_fee_bp", "fee_rate_range"));
+    }
     let channel_url = match req.channel_url.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(url) => Some(
@@ -103,6 +120,9 @@ async fn write(
         allow_custom_topup: Set(req.allow_custom_topup),
         pin_above: Set(req.pin_above.0),
         channel_url: Set(req.channel_url.clone()),
+        withdraw_min: Set(req.withdraw_min.0),
+        withdraw_fee_fixed: Set(req.withdraw_fee_fixed.0),
+        withdraw_fee_bp: Set(i64::from(req.withdraw_fee_bp)),
         updated_at: Set(now),
     };
     money_settings::Entity::insert(row)
@@ -115,6 +135,9 @@ async fn write(
                     money_settings::Column::AllowCustomTopup,
                     money_settings::Column::PinAbove,
                     money_settings::Column::ChannelUrl,
+                    money_settings::Column::WithdrawMin,
+                    money_settings::Column::WithdrawFeeFixed,
+                    money_settings::Column::WithdrawFeeBp,
                     money_settings::Column::UpdatedAt,
                 ])
                 .to_owned(),

@@ -29,13 +29,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/stores/{id}/wallet", get(wallet))
         .route("/staff/stores/{id}/wallet/entries", get(entries))
+        .route("/staff/wallets", get(scope_wallets))
         .route("/hq/money", get(brand_money))
 }
 
 /// The store whose wallet the caller may read: its manager, the region
 /// manager of its region, HQ admin and finance. A clerk reads no wallet;
 /// a store outside the caller's scope does not exist for them.
-async fn readable_store(
+pub(crate) async fn readable_store(
     state: &AppState,
     caller: &StaffCaller<AnyStaff>,
     store_id: i64,
@@ -132,6 +133,36 @@ async fn wallets(
         .collect())
 }
 
+/// One store's wallet.
+pub(crate) async fn wallet_of(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    shop: store::Model,
+) -> AppResult<WalletView> {
+    let mut views = wallets(conn, brand_id, &[shop]).await?;
+    views.pop().ok_or_else(AppError::not_found)
+}
+
+/// The wallets of every store in the caller's scope (HQ: all; a region
+/// manager: their region's; a store manager: their own), by store name.
+async fn scope_wallets(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+) -> AppResult<Json<Vec<WalletView>>> {
+    if caller.role == Role::Clerk {
+        return Err(AppError::forbidden());
+    }
+    let shops: Vec<store::Model> = store::Entity::find()
+        .filter(store::Column::BrandId.eq(caller.brand.id))
+        .order_by_asc(store::Column::Name)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| caller.covers_store(s.id, s.region_id))
+        .collect();
+    Ok(Json(wallets(&state.db, caller.brand.id, &shops).await?))
+}
+
 /// A store's wallet.
 async fn wallet(
     State(state): State<AppState>,
@@ -139,8 +170,7 @@ async fn wallet(
     AppPath(store_id): AppPath<i64>,
 ) -> AppResult<Json<WalletView>> {
     let shop = readable_store(&state, &caller, store_id).await?;
-    let mut views = wallets(&state.db, caller.brand.id, &[shop]).await?;
-    views.pop().map(Json).ok_or_else(AppError::not_found)
+    Ok(Json(wallet_of(&state.db, caller.brand.id, shop).await?))
 }
 
 #[derive(Deserialize)]

@@ -26,3 +26,4 @@ mod split_payments;
 mod staff;
 mod tenancy;
 mod wallet;
+mod withdrawals;

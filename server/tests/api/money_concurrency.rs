@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 /// Sends what `make` builds `n` times at once, at most `limit` in flight;
 /// the replies in the order of `i`.
-async fn race_bounded<F, Fut>(n: usize, limit: usize, make: F) -> Vec<Reply>
+pub async fn race_bounded<F, Fut>(n: usize, limit: usize, make: F) -> Vec<Reply>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Reply> + Send + 'static,
@@ -42,7 +42,7 @@ where
 }
 
 /// All `n` at once.
-async fn race<F, Fut>(n: usize, make: F) -> Vec<Reply>
+pub async fn race<F, Fut>(n: usize, make: F) -> Vec<Reply>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Reply> + Send + 'static,
@@ -50,7 +50,7 @@ where
     race_bounded(n, n, make).await
 }
 
-fn count(replies: &[Reply], status: u16) -> usize {
+pub fn count(replies: &[Reply], status: u16) -> usize {
     replies.iter().filter(|r| r.status == status).count()
 }
 

@@ -3,7 +3,7 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::dto::{Role, StaffSession};
+use shared::dto::{Role, StaffInbox, StaffSession};
 use tongka_app::components::{TopBar, loaded};
 use tongka_app::i18n::{T, role_text, tr};
 
@@ -51,14 +51,59 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
     let overview = ("/brand-money", T::BrandMoney, "menu-brand-money");
+    let queue = (
+        "/withdrawals?state=requested",
+        T::CashoutQueue,
+        "menu-withdrawal-queue",
+    );
+    let withdrawals = ("/withdrawals", T::CashoutRecords, "menu-withdrawals");
+    let payees = ("/payee-changes", T::PayeeChanges, "menu-payee-changes");
+    let wallets = ("/wallets", T::StoreWallets, "menu-wallets");
+    let messages = ("/messages", T::Messages, "menu-messages");
     match role {
         Role::HqAdmin => vec![
-            overview, stores, regions, staff, members, money, close, flags, audit,
+            overview,
+            withdrawals,
+            payees,
+            stores,
+            regions,
+            staff,
+            members,
+            money,
+            close,
+            flags,
+            audit,
         ],
-        Role::HqFinance => vec![overview, stores, staff, members, money, close, flags, audit],
-        Role::RegionManager => vec![stores, regions, staff, members],
-        Role::StoreManager => vec![close, stores, staff],
+        Role::HqFinance => vec![
+            queue, payees, overview, stores, staff, members, money, close, flags, audit,
+        ],
+        Role::RegionManager => vec![
+            wallets,
+            withdrawals,
+            payees,
+            stores,
+            regions,
+            staff,
+            members,
+        ],
+        Role::StoreManager => vec![withdrawals, messages, close, stores, staff],
         Role::Clerk => vec![stores],
+    }
+}
+
+/// How many messages wait unread, if any.
+#[component]
+fn UnreadBadge() -> impl IntoView {
+    let ctx = use_ctx();
+    let count = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { tongka_app::api::get::<StaffInbox>("/staff/messages/unread", token).await }
+    });
+    move || match count.get() {
+        Some(Ok(i)) if i.unread > 0 => Some(view! {
+            <span class="badge" id="unread-count">{i.unread}</span>
+        }),
+        _ => None,
     }
 }
 
@@ -96,6 +141,7 @@ pub fn HomePage() -> impl IntoView {
                         {menu(role, s.staff.store_id).into_iter().map(|(path, label, id)| view! {
                             <A href=ctx.path(&path) attr:class="cell cell-link" attr:id=id>
                                 <span class="cell-main">{tr(label)}</span>
+                                {(id == "menu-messages").then(|| view! { <UnreadBadge/> })}
                             </A>
                         }).collect_view()}
                         <A href=ctx.path("/me") attr:class="cell cell-link" attr:id="menu-me">

@@ -19,3 +19,4 @@ pub mod store_edit;
 pub mod stores;
 pub mod topup;
 pub mod wallet;
+pub mod withdrawals;

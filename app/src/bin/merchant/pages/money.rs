@@ -25,6 +25,17 @@ fn bonus_rule(value: &str) -> Result<String, Reason> {
     yuan_rule(value)
 }
 
+/// A percentage with up to two decimals (`0.6` → 60 basis points), 0–10 %.
+fn fee_rate_rule(value: &str) -> Result<String, Reason> {
+    if value.trim().is_empty() {
+        return Ok("0".into());
+    }
+    match Fen::parse_yuan(value) {
+        Ok(bp) if (0..=1_000).contains(&bp.0) => Ok(bp.0.to_string()),
+        _ => Err("fee_rate_range"),
+    }
+}
+
 fn channel_rule(value: &str) -> Result<String, Reason> {
     if value.trim().is_empty() {
         return Ok(String::new());
@@ -78,6 +89,18 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         settings.channel_url.as_deref().unwrap_or(""),
         channel_rule,
     );
+    let withdraw_min =
+        FieldState::new("withdraw_min", &yuan_text(settings.withdraw_min), yuan_rule);
+    let fee_fixed = FieldState::new(
+        "withdraw_fee_fixed",
+        &yuan_text(settings.withdraw_fee_fixed),
+        bonus_rule,
+    );
+    let fee_rate = FieldState::new(
+        "withdraw_fee_bp",
+        &yuan_text(Fen(i64::from(settings.withdraw_fee_bp))),
+        fee_rate_rule,
+    );
     let error = RwSignal::new(None::<Failure>);
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -89,7 +112,15 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             pin_above.checked(),
             channel.checked(),
         );
+        let withdraw = (
+            withdraw_min.checked(),
+            fee_fixed.checked(),
+            fee_rate.checked(),
+        );
         let (Some(b), Some(p), Some(r), Some(pin), Some(url)) = values else {
+            return;
+        };
+        let (Some(min), Some(fixed), Some(rate)) = withdraw else {
             return;
         };
         let body = MoneySettings {
@@ -99,6 +130,9 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             allow_custom_topup: custom.get_untracked(),
             pin_above: Fen(pin.parse().unwrap_or(0)),
             channel_url: (!url.is_empty()).then_some(url),
+            withdraw_min: Fen(min.parse().unwrap_or(0)),
+            withdraw_fee_fixed: Fen(fixed.parse().unwrap_or(0)),
+            withdraw_fee_bp: rate.parse().unwrap_or(0),
         };
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -120,6 +154,9 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             </label>
             <Field label=T::PinAbove state=pin_above id="pin-above" inputmode="decimal"/>
             <Field label=T::ChannelUrl state=channel id="channel-url" input_type="url" placeholder=T::ChannelUrlPlaceholder/>
+            <Field label=T::WithdrawMin state=withdraw_min id="withdraw-min" inputmode="decimal"/>
+            <Field label=T::WithdrawFeeFixed state=fee_fixed id="withdraw-fee-fixed" inputmode="decimal"/>
+            <Field label=T::WithdrawFeeRate state=fee_rate id="withdraw-fee-rate" inputmode="decimal"/>
             <FormError error=error/>
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>

@@ -6,7 +6,7 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::dto::{BrandMoney, WalletEntry, WalletView};
+use shared::dto::{BrandMoney, Role, WalletEntry, WalletView};
 use tongka_app::api;
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, loaded, local_time};
 use tongka_app::i18n::{T, tr};
@@ -14,6 +14,8 @@ use tongka_app::i18n::{T, tr};
 fn kind_text(kind: &str) -> T {
     match kind {
         "refund" => T::KindRefund,
+        "withdrawal" => T::KindWithdrawal,
+        "withdrawal_release" => T::KindWithdrawalRelease,
         _ => T::KindReceipt,
     }
 }
@@ -58,6 +60,7 @@ pub fn WalletPage() -> impl IntoView {
                     </div>
                     <p class="wallet-hint">{tr(T::WalletHint)}</p>
                 </div>
+                <WalletActions store_id=w.store_id/>
             }.into_any())}
             <h2 class="cells-title">{tr(T::WalletEntries)}</h2>
             {move || {
@@ -86,6 +89,29 @@ pub fn WalletPage() -> impl IntoView {
             }}
             <PagerFooter pager=pager/>
         </section>
+    }
+}
+
+/// Under the wallet: withdraw and payee account for the store's manager,
+/// the store's withdrawals for everyone who reads the wallet.
+#[component]
+fn WalletActions(store_id: i64) -> impl IntoView {
+    let ctx = use_ctx();
+    let own = move || ctx.role() == Some(Role::StoreManager) && ctx.store_id() == Some(store_id);
+    view! {
+        <nav class="cells" id="wallet-actions">
+            {move || own().then(|| view! {
+                <A href=ctx.path(&format!("/stores/{store_id}/withdraw")) attr:class="cell cell-link" attr:id="wallet-withdraw">
+                    <span class="cell-main">{tr(T::Cashout)}</span>
+                </A>
+            })}
+            <A href=ctx.path(&format!("/stores/{store_id}/payee")) attr:class="cell cell-link" attr:id="wallet-payee">
+                <span class="cell-main">{tr(T::PayeeAccount)}</span>
+            </A>
+            <A href=ctx.path(&format!("/withdrawals?store={store_id}")) attr:class="cell cell-link" attr:id="wallet-withdrawals">
+                <span class="cell-main">{tr(T::CashoutRecords)}</span>
+            </A>
+        </nav>
     }
 }
 

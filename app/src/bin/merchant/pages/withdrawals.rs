@@ -1,0 +1,703 @@
+//! 提现: the store manager's withdrawal form and payee account, the list of
+//! withdrawals (HQ finance's approval queue, with filters), one withdrawal
+//! with the actions the caller may take, payee changes for HQ finance,
+//! every wallet in the caller's scope, and the message centre.
+
+use crate::shell::{go, require_login, use_ctx};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use shared::Lang;
+use shared::dto::{
+    PayeeInput, PayeeView, RejectInput, Role, StaffMessage, WalletView, WithdrawalInput,
+    WithdrawalState, WithdrawalTerms, WithdrawalView,
+};
+use shared::error::withdrawal_state_name;
+use shared::money::{Bp, Fen, withdrawal_fee};
+use shared::validate::{self, Reason};
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+    use_toast, yuan_rule,
+};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+/// The state as a tag: green when paid, red when it went wrong.
+fn state_tag(state: &str, lang: Lang) -> impl IntoView + use<> {
+    let class = match state {
+        "paid" | "approved" => "tag tag-green",
+        "failed" | "rejected" | "unknown" => "tag tag-red",
+        _ => "tag tag-grey",
+    };
+    let text = withdrawal_state_name(state, lang).to_string();
+    view! { <span class=class data-state=state.to_string()>{text}</span> }
+}
+
+fn rate_text(bp: u32) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+fn account_name_rule(v: &str) -> Result<String, Reason> {
+    validate::account_holder(v)
+}
+
+fn bank_name_rule(v: &str) -> Result<String, Reason> {
+    validate::bank_name(v)
+}
+
+fn account_no_rule(v: &str) -> Result<String, Reason> {
+    validate::bank_account_no(v)
+}
+
+/// 提现 (the store manager)
+#[component]
+pub fn WithdrawPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let store_id = move || params.read().get("id").unwrap_or_default();
+    let terms = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id = store_id();
+        async move {
+            api::get::<WithdrawalTerms>(&format!("/staff/stores/{id}/withdrawal-terms"), token)
+                .await
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Cashout)().to_string()) back=true/>
+        <section class="page">
+            {loaded(terms, move |t: WithdrawalTerms| view! { <WithdrawForm terms=t/> }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let store_id = terms.wallet.store_id;
+    let amount = FieldState::new("amount", "", yuan_rule);
+    let error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    // One key per intended withdrawal: a retry of the same amount reuses it.
+    let key = StoredValue::new((String::new(), api::new_key()));
+    let (fixed, bp, available) = (terms.fee_fixed, terms.fee_bp, terms.wallet.available);
+    let preview = move || {
+        let fen: i64 = yuan_rule(&amount.value.get()).ok()?.parse().ok()?;
+        let fee = withdrawal_fee(Fen(fen), fixed, Bp(bp));
+        Some((fee, Fen(fen - fee.0)))
+    };
+    let Some(payee) = terms.payee.clone() else {
+        return view! {
+            <div class="notice" id="no-payee">{tr(T::CashoutNoPayee)}</div>
+            <div class="form-actions">
+                <A href=ctx.path(&format!("/stores/{store_id}/payee")) attr:class="btn btn-primary" attr:id="set-payee">{tr(T::PayeeAccount)}</A>
+            </div>
+        }
+        .into_any();
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(fen) = amount.checked() else {
+            return;
+        };
+        let fen: i64 = fen.parse().unwrap_or(0);
+        let k =
+            key.with_value(|(for_amount, k)| (for_amount == &fen.to_string()).then(|| k.clone()));
+        let k = k.unwrap_or_else(|| {
+            let fresh = api::new_key();
+            key.set_value((fen.to_string(), fresh.clone()));
+            fresh
+        });
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let body = WithdrawalInput { amount: Fen(fen) };
+            let result = api::post_once::<i64, _>(
+                &format!("/staff/stores/{store_id}/withdrawals"),
+                ctx.token(),
+                &k,
+                &body,
+            )
+            .await;
+            busy.set(false);
+            match result {
+                Ok(id) => {
+                    toast.show(T::CashoutSent.text(lang.get_untracked()).to_string());
+                    go(ctx, &format!("/withdrawals/{id}"));
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <div class="wallet-card">
+            <span class="wallet-label">{tr(T::WalletAvailable)}</span>
+            <span class="wallet-amount tabular" id="withdraw-available">{available.to_string()}</span>
+        </div>
+        <form class="cells" on:submit=submit novalidate=true id="withdraw-form">
+            <div class="cell">
+                <span class="cell-label">{tr(T::CashoutTo)}</span>
+                <span class="cell-main" id="withdraw-payee">
+                    <span class="cell-title">{payee.account_name.clone()}</span>
+                    <span class="cell-desc">{payee.bank_name.clone()}" "{payee.account_no_masked.clone()}</span>
+                </span>
+            </div>
+            <Field label=T::CashoutAmount state=amount id="withdraw-amount" inputmode="decimal"/>
+            <div class="cell cell-sub">
+                <span class="cell-main">
+                    <button type="button" class="btn btn-plain btn-small" id="withdraw-all"
+                        on:click=move |_| amount.value.set(format!("{}.{:02}", available.0 / 100, available.0 % 100))>
+                        {tr(T::CashoutAll)}
+                    </button>
+                </span>
+                <span class="cell-desc">{tr(T::CashoutMin)}" "{terms.min.to_string()}" · "{tr(T::CashoutFeeRule)}" "{terms.fee_fixed.to_string()}" + "{rate_text(bp)}</span>
+            </div>
+            <div class="cell">
+                <span class="cell-main">{tr(T::CashoutFee)}</span>
+                <span class="cell-value tabular" id="withdraw-fee">{move || preview().map(|(f, _)| f.to_string()).unwrap_or_else(|| "—".into())}</span>
+            </div>
+            <div class="cell">
+                <span class="cell-main">{tr(T::CashoutReceive)}</span>
+                <span class="cell-value tabular" id="withdraw-receive">{move || preview().map(|(_, r)| r.to_string()).unwrap_or_else(|| "—".into())}</span>
+            </div>
+            <FormError error=error/>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" id="withdraw-submit" disabled=move || busy.get()>{tr(T::CashoutSubmit)}</button>
+            </div>
+        </form>
+    }
+    .into_any()
+}
+
+/// 收款账户 (the store manager; others read)
+#[component]
+pub fn PayeePage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let store_id = move || params.read().get("id").unwrap_or_default();
+    let terms = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id = store_id();
+        async move {
+            api::get::<WithdrawalTerms>(&format!("/staff/stores/{id}/withdrawal-terms"), token)
+                .await
+        }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::PayeeAccount)().to_string()) back=true/>
+        <section class="page">
+            <p class="notice">{tr(T::PayeeHint)}</p>
+            {loaded(terms, move |t: WithdrawalTerms| {
+                let store = t.wallet.store_id;
+                view! {
+                    <h2 class="cells-title">{tr(T::PayeeCurrent)}</h2>
+                    {match t.payee {
+                        Some(p) => view! { <PayeeCard payee=p/> }.into_any(),
+                        None => view! { <EmptyState/> }.into_any(),
+                    }}
+                    {t.pending_payee.map(|p| view! {
+                        <h2 class="cells-title">{tr(T::PayeePending)}</h2>
+                        <PayeeCard payee=p/>
+                    })}
+                    {move || (ctx.role() == Some(Role::StoreManager)).then(|| view! {
+                        <PayeeForm store_id=store on_done=move || terms.refetch()/>
+                    })}
+                }
+                .into_any()
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn PayeeCard(payee: PayeeView) -> impl IntoView {
+    let lang = use_i18n().0;
+    let state = payee.state.clone();
+    view! {
+        <div class="cells payee-card" data-payee=payee.id.to_string()>
+            <div class="cell">
+                <span class="cell-main">
+                    <span class="cell-title">{payee.account_name.clone()}{move || state_tag(&state, lang.get())}</span>
+                    <span class="cell-desc">{payee.bank_name.clone()}" "{payee.account_no_masked.clone()}</span>
+                    <span class="cell-desc">{tr(T::RequestedBy)}" "{payee.requested_by.clone()}" · "{local_time(&payee.requested_at)}</span>
+                    {payee.reason.clone().map(|r| view! { <span class="cell-desc">{tr(T::Reason)}" "{r}</span> })}
+                </span>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn PayeeForm(store_id: i64, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let name = FieldState::new("account_name", "", account_name_rule);
+    let bank = FieldState::new("bank_name", "", bank_name_rule);
+    let number = FieldState::new("account_no", "", account_no_rule);
+    let error = RwSignal::new(None::<Failure>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(n), Some(b), Some(no)) = (name.checked(), bank.checked(), number.checked())
+        else {
+            return;
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let body = PayeeInput {
+                account_name: n,
+                bank_name: b,
+                account_no: no,
+            };
+            match api::post::<PayeeView, _>(
+                &format!("/staff/stores/{store_id}/payee"),
+                ctx.token(),
+                &body,
+            )
+            .await
+            {
+                Ok(_) => {
+                    toast.show(T::PayeeSubmitted.text(lang.get_untracked()).to_string());
+                    on_done.run(());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <h2 class="cells-title">{tr(T::PayeeNew)}</h2>
+        <form class="cells" on:submit=submit novalidate=true id="payee-form">
+            <Field label=T::AccountName state=name id="payee-name"/>
+            <Field label=T::BankName state=bank id="payee-bank"/>
+            <Field label=T::AccountNo state=number id="payee-number" inputmode="numeric" autocomplete="off"/>
+            <FormError error=error/>
+            <div class="form-actions"><button type="submit" class="btn btn-primary" id="payee-submit">{tr(T::PayeeSubmit)}</button></div>
+        </form>
+    }
+}
+
+/// 提现记录 / 提现审核: withdrawals in the caller's scope, filtered.
+#[component]
+pub fn WithdrawalsPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let query = use_query_map();
+    let state = RwSignal::new(query.read_untracked().get("state").unwrap_or_default());
+    let store = RwSignal::new(query.read_untracked().get("store").unwrap_or_default());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let stores = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
+    });
+    let pager = Pager::<WithdrawalView>::new(
+        move |after| {
+            let mut q = vec![];
+            for (name, value) in [
+                ("state", state.get_untracked()),
+                ("store_id", store.get_untracked()),
+                ("from", from.get_untracked()),
+                ("to", to.get_untracked()),
+            ] {
+                if !value.is_empty() {
+                    q.push(format!("{name}={}", api::encode(&value)));
+                }
+            }
+            if let Some(a) = after {
+                q.push(format!("after={a}"));
+            }
+            format!("/staff/withdrawals?{}", q.join("&"))
+        },
+        move || ctx.token(),
+    );
+    let refilter = move |signal: RwSignal<String>, value: String| {
+        signal.set(value);
+        pager.load(false);
+    };
+    let title = move || {
+        if ctx.role() == Some(Role::HqFinance) {
+            tr(T::CashoutQueue)()
+        } else {
+            tr(T::CashoutRecords)()
+        }
+    };
+    view! {
+        <TopBar title=Signal::derive(move || title().to_string()) back=true/>
+        <section class="page">
+            <div class="cells filters" id="withdrawal-filters">
+                <label class="cell">
+                    <span class="cell-label">{tr(T::StateAll)}</span>
+                    <select class="cell-input" id="filter-state" prop:value=move || state.get()
+                        on:change=move |ev| refilter(state, event_target_value(&ev))>
+                        <option value="">{tr(T::StateAll)}</option>
+                        {WithdrawalState::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str()>{move || withdrawal_state_name(s.as_str(), lang.get()).to_string()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                {move || (ctx.role() != Some(Role::StoreManager)).then(|| view! {
+                    <label class="cell">
+                        <span class="cell-label">{tr(T::AllStores)}</span>
+                        <select class="cell-input" id="filter-store" prop:value=move || store.get()
+                            on:change=move |ev| refilter(store, event_target_value(&ev))>
+                            <option value="">{tr(T::AllStores)}</option>
+                            {move || stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|w| view! {
+                                <option value=w.store_id.to_string()>{w.store_name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                <label class="cell">
+                    <span class="cell-label">{tr(T::DateFrom)}</span>
+                    <input class="cell-input" type="date" id="filter-from" prop:value=move || from.get()
+                        on:change=move |ev| refilter(from, event_target_value(&ev))/>
+                </label>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::DateTo)}</span>
+                    <input class="cell-input" type="date" id="filter-to" prop:value=move || to.get()
+                        on:change=move |ev| refilter(to, event_target_value(&ev))/>
+                </label>
+            </div>
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <nav class="cells" id="withdrawal-list">
+                        {pager.items.get().into_iter().map(|w| {
+                            let st = w.state.as_str();
+                            view! {
+                                <A href=ctx.path(&format!("/withdrawals/{}", w.id)) attr:class="cell cell-link withdrawal-row" attr:data-withdrawal=w.id.to_string()>
+                                    <span class="cell-main">
+                                        <span class="cell-title">{w.store_name.clone()}{move || state_tag(st, lang.get())}</span>
+                                        <span class="cell-desc">{w.requested_by.clone()}" · "{local_time(&w.requested_at)}</span>
+                                    </span>
+                                    <span class="cell-value tabular">{w.amount.to_string()}</span>
+                                </A>
+                            }
+                        }).collect_view()}
+                    </nav>
+                }
+                .into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}
+
+/// One withdrawal and what the caller may do with it.
+#[component]
+pub fn WithdrawalPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let item = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id = id();
+        async move { api::get::<WithdrawalView>(&format!("/staff/withdrawals/{id}"), token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Cashout)().to_string()) back=true/>
+        <section class="page">
+            {loaded(item, move |w: WithdrawalView| view! { <WithdrawalDetail w=w on_change=move || item.refetch()/> }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let error = RwSignal::new(None::<Failure>);
+    let rejecting = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let id = w.id;
+    let act = move |action: &'static str| {
+        let path = match action {
+            "cancel" => format!("/staff/withdrawals/{id}/cancel"),
+            _ => format!("/hq/withdrawals/{id}/{action}"),
+        };
+        let body = RejectInput {
+            reason: reason.get_untracked(),
+        };
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = api::post::<WithdrawalView, _>(&path, ctx.token(), &body).await;
+            busy.set(false);
+            match result {
+                Ok(_) => on_change.run(()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let st = w.state.as_str();
+    let row = |label: T, value: String, id: &'static str| {
+        view! {
+            <div class="cell">
+                <span class="cell-main">{tr(label)}</span>
+                <span class="cell-value tabular" id=id>{value}</span>
+            </div>
+        }
+    };
+    let decide = w.can_decide;
+    let failed = w.state == WithdrawalState::Failed;
+    view! {
+        <div class="wallet-card" id="withdrawal-card" data-state=st>
+            <h2>{w.store_name.clone()}{move || state_tag(st, lang.get())}</h2>
+            <span class="wallet-amount tabular" id="withdrawal-amount">{w.amount.to_string()}</span>
+        </div>
+        <div class="cells" id="withdrawal-detail">
+            {row(T::CashoutFee, w.fee.to_string(), "withdrawal-fee")}
+            {row(T::CashoutReceive, w.payout.to_string(), "withdrawal-payout")}
+            {row(T::CashoutTo, w.payee.clone(), "withdrawal-payee")}
+            {row(T::RequestedBy, format!("{} · {}", w.requested_by, local_time(&w.requested_at)), "withdrawal-requested")}
+            {w.decided_by.clone().map(|d| row(T::DecidedBy, format!("{d} · {}", w.decided_at.as_deref().map(local_time).unwrap_or_default()), "withdrawal-decided"))}
+            {w.reason.clone().map(|r| row(T::Reason, r, "withdrawal-reason"))}
+            {w.payout_no.clone().map(|n| row(T::PayoutNo, n, "withdrawal-payout-no"))}
+            {w.paid_at.clone().map(|p| row(T::PaidAt, local_time(&p), "withdrawal-paid-at"))}
+        </div>
+        <FormError error=error/>
+        {move || rejecting.get().then(|| view! {
+            <div class="cells">
+                <label class="cell field">
+                    <span class="cell-label">{tr(T::RejectReason)}</span>
+                    <input class="cell-input" id="reject-reason" maxlength=200 prop:value=move || reason.get()
+                        on:input=move |ev| reason.set(event_target_value(&ev))/>
+                </label>
+            </div>
+        })}
+        <div class="form-actions">
+            {(decide && !failed).then(|| view! {
+                <button class="btn btn-primary" id="approve" disabled=move || busy.get() on:click=move |_| act("approve")>{tr(T::Approve)}</button>
+                <button class="btn btn-default" id="reject" disabled=move || busy.get() on:click=move |_| {
+                    if rejecting.get_untracked() { act("reject") } else { rejecting.set(true) }
+                }>{tr(T::Reject)}</button>
+            })}
+            {(decide && failed).then(|| view! {
+                <button class="btn btn-primary" id="retry" disabled=move || busy.get() on:click=move |_| act("retry")>{tr(T::RetryPayout)}</button>
+            })}
+            {w.can_cancel.then(|| view! {
+                <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| act("cancel")>{tr(T::CancelRequest)}</button>
+            })}
+        </div>
+    }
+}
+
+/// 收款账户审核 (HQ; the region manager reads their region's)
+#[component]
+pub fn PayeeChangesPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let pending_only = RwSignal::new(true);
+    let pager = Pager::<PayeeView>::new(
+        move |after| {
+            let mut path = format!(
+                "/hq/payee-changes?state={}",
+                if pending_only.get_untracked() {
+                    "pending"
+                } else {
+                    ""
+                }
+            );
+            if let Some(a) = after {
+                path.push_str(&format!("&after={a}"));
+            }
+            path
+        },
+        move || ctx.token(),
+    );
+    let show = move |p: bool| {
+        pending_only.set(p);
+        pager.load(false);
+    };
+    let error = RwSignal::new(None::<Failure>);
+    // The change being rejected and why.
+    let rejecting = RwSignal::new(None::<i64>);
+    let reason = RwSignal::new(String::new());
+    let decide = move |id: i64, approve: bool| {
+        if !approve && rejecting.get_untracked() != Some(id) {
+            rejecting.set(Some(id));
+            return;
+        }
+        let path = if approve {
+            format!("/hq/payee-changes/{id}/approve")
+        } else {
+            format!("/hq/payee-changes/{id}/reject")
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let body = RejectInput {
+                reason: reason.get_untracked(),
+            };
+            match api::post::<PayeeView, _>(&path, ctx.token(), &body).await {
+                Ok(_) => {
+                    rejecting.set(None);
+                    reason.set(String::new());
+                    pager.load(false);
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let finance = move || ctx.role() == Some(Role::HqFinance);
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::PayeeChanges)().to_string()) back=true/>
+        <section class="page">
+            <div class="segments" role="tablist">
+                <button class="seg" id="payee-pending" class:seg-active=move || pending_only.get() on:click=move |_| show(true)>{tr(T::PayeePending)}</button>
+                <button class="seg" id="payee-all" class:seg-active=move || !pending_only.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
+            </div>
+            <FormError error=error/>
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <div id="payee-list">
+                        {pager.items.get().into_iter().map(|p| {
+                            let id = p.id;
+                            let open = p.state == "pending";
+                            view! {
+                                <div class="payee-change">
+                                    <div class="cells"><div class="cell"><span class="cell-main"><span class="cell-title">{p.store_name.clone()}</span></span></div></div>
+                                    <PayeeCard payee=p/>
+                                    {move || (finance() && open && rejecting.get() == Some(id)).then(|| view! {
+                                        <div class="cells">
+                                            <label class="cell field">
+                                                <span class="cell-label">{tr(T::RejectReason)}</span>
+                                                <input class="cell-input payee-reason" maxlength=200 prop:value=move || reason.get()
+                                                    on:input=move |ev| reason.set(event_target_value(&ev))/>
+                                            </label>
+                                        </div>
+                                    })}
+                                    {move || (finance() && open).then(|| view! {
+                                        <div class="form-actions">
+                                            <button class="btn btn-primary btn-small payee-approve" on:click=move |_| decide(id, true)>{tr(T::Approve)}</button>
+                                            <button class="btn btn-default btn-small payee-reject" on:click=move |_| decide(id, false)>{tr(T::Reject)}</button>
+                                        </div>
+                                    })}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }
+                .into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}
+
+/// 门店钱包: every wallet in the caller's scope (the region manager's entry).
+#[component]
+pub fn WalletsPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let wallets = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::StoreWallets)().to_string()) back=true/>
+        <section class="page">
+            {loaded(wallets, move |list: Vec<WalletView>| {
+                if list.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <nav class="cells" id="scope-wallets">
+                        {list.into_iter().map(|w| view! {
+                            <A href=ctx.path(&format!("/stores/{}/wallet", w.store_id)) attr:class="cell cell-link store-wallet" attr:data-store=w.store_id.to_string()>
+                                <span class="cell-main">
+                                    <span class="cell-title">{w.store_name.clone()}</span>
+                                    {(w.frozen.0 != 0).then(|| view! { <span class="cell-desc">{tr(T::WalletFrozen)}" "{w.frozen.to_string()}</span> })}
+                                </span>
+                                <span class="cell-value tabular">{w.available.to_string()}</span>
+                            </A>
+                        }).collect_view()}
+                    </nav>
+                }
+                .into_any()
+            })}
+        </section>
+    }
+}
+
+fn message_text(m: &StaffMessage, lang: Lang) -> String {
+    let state = withdrawal_state_name(&m.state, lang);
+    let topic = if m.topic == "payee" {
+        T::MsgPayee
+    } else {
+        T::MsgWithdrawal
+    };
+    let amount = m.amount.map(|a| format!(" {a}")).unwrap_or_default();
+    format!("{} · {}{amount} · {state}", m.store_name, topic.text(lang))
+}
+
+/// 消息: the caller's messages, paged; opening the page marks them read
+/// (they still show as new this time).
+#[component]
+pub fn MessagesPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let pager = Pager::<StaffMessage>::new(
+        move |after| match after {
+            Some(a) => format!("/staff/messages?after={a}"),
+            None => "/staff/messages".to_string(),
+        },
+        move || ctx.token(),
+    );
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !pager.loaded_once.get() {
+            return done.unwrap_or(false);
+        }
+        if pager.items.with(|v| v.iter().any(|m| !m.read)) {
+            leptos::task::spawn_local(async move {
+                // Best effort: if it fails they stay unread for next time.
+                let _ = api::post::<(), _>("/staff/messages/read", ctx.token(), &()).await;
+            });
+        }
+        true
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Messages)().to_string()) back=true/>
+        <section class="page">
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <nav class="cells" id="message-list">
+                        {pager.items.get().into_iter().map(|m| {
+                            let href = if m.topic == "payee" {
+                                ctx.path(&format!("/stores/{}/payee", m.store_id))
+                            } else {
+                                ctx.path(&format!("/withdrawals/{}", m.subject_id))
+                            };
+                            let text = message_text(&m, lang.get());
+                            view! {
+                                <A href=href attr:class="cell cell-link message-row" attr:data-state=m.state.clone()>
+                                    <span class="cell-main">
+                                        <span class="cell-title" class:message-unread=!m.read>{text}</span>
+                                        <span class="cell-desc">{local_time(&m.at)}</span>
+                                    </span>
+                                </A>
+                            }
+                        }).collect_view()}
+                    </nav>
+                }
+                .into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}

@@ -1,0 +1,568 @@
+//! Withdrawals (提现): a store's money leaving its wallet for its bank
+//! account (DESIGN.md "Wallet and withdrawal", "Payment gateway and payout").
+//!
+//! - Asking freezes the amount at once: wallet → `store_frozen`, under the
+//!   store's wallet lock (the same lock refunds take), never more than
+//!   available. Cancel and reject give it back.
+//! - Approval writes a payout attempt to the outbox (`payout_attempts`) in the
+//!   same transaction; [`send_pending`] sends it afterwards under its stable
+//!   number. A crash between the two leaves the attempt pending, and the next
+//!   send (any replica, any restart) sends the same number, which the channel
+//!   pays at most once.
+//! - A payout whose answer is unknown stays frozen; [`check_open`] queries
+//!   the channel until it says paid or failed. Paid moves the frozen amount
+//!   to `payout_clearing` (less HQ's fee, to `fee_income`); failed gives it
+//!   back to the wallet, and HQ finance may retry as a new attempt.
+//! - Every transition is a compare-and-set on the state, audited, and the
+//!   store's managers get an in-app message.
+
+use crate::audit;
+use crate::db::{begin_write, lock_key};
+use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
+use crate::error::{AppError, AppResult};
+use crate::ledger::{self, Entry, Kind, Line};
+use crate::payout::{PayoutOrder, PayoutStatus, Submitted};
+use crate::state::AppState;
+use crate::topup_orders::post_or_fail;
+use axum::http::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use shared::ErrorCode;
+use shared::dto::{Role, WithdrawalState};
+use shared::money::Fen;
+use std::sync::atomic::Ordering;
+
+/// Payout attempt states.
+pub mod attempt {
+    /// In the outbox, not (known to be) sent yet.
+    pub const PENDING: &str = "pending";
+    /// The channel accepted it.
+    pub const SUBMITTED: &str = "submitted";
+    /// Sent, but the channel did not answer.
+    pub const UNKNOWN: &str = "unknown";
+    /// Paid.
+    pub const PAID: &str = "paid";
+    /// Failed for good.
+    pub const FAILED: &str = "failed";
+    /// Not settled yet.
+    pub const OPEN: [&str; 3] = [PENDING, SUBMITTED, UNKNOWN];
+}
+
+/// The payout number of a withdrawal's `n`th attempt: stable, unique.
+pub fn payout_no(brand_id: i64, withdrawal_id: i64, n: i32) -> String {
+    format!("TK{brand_id}W{withdrawal_id}A{n}")
+}
+
+/// The store's approved payee account, if any.
+pub async fn current_payee(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    store_id: i64,
+) -> AppResult<Option<payee_account::Model>> {
+    Ok(payee_account::Entity::find()
+        .filter(payee_account::Column::BrandId.eq(brand_id))
+        .filter(payee_account::Column::StoreId.eq(store_id))
+        .filter(payee_account::Column::State.eq("approved"))
+        .order_by_desc(payee_account::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Freezes `amount` of the store's wallet if it is available (under the
+/// store's wallet lock).
+#[allow(clippy::too_many_arguments)]
+pub async fn freeze(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    store_id: i64,
+    amount: Fen,
+    op_ref: String,
+    actor: String,
+    now: i64,
+) -> AppResult<()> {
+    lock_key(tx, &format!("wallet:{store_id}")).await?;
+    let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, store_id, now).await?;
+    let available = ledger::summed_balance(tx, wallet).await?;
+    if amount > available {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WithdrawalAboveAvailable,
+        )
+        .with("available", available.0));
+    }
+    move_frozen(
+        tx,
+        brand,
+        store_id,
+        amount,
+        "withdrawal",
+        op_ref,
+        actor,
+        now,
+    )
+    .await
+}
+
+/// Gives a frozen amount back to the store's wallet.
+pub async fn release(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    store_id: i64,
+    amount: Fen,
+    op_ref: String,
+    actor: String,
+    now: i64,
+) -> AppResult<()> {
+    move_frozen(
+        tx,
+        brand,
+        store_id,
+        Fen(-amount.0),
+        "withdrawal_release",
+        op_ref,
+        actor,
+        now,
+    )
+    .await
+}
+
+/// wallet −amount, frozen +amount (a negative amount moves it back).
+#[allow(clippy::too_many_arguments)]
+async fn move_frozen(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    store_id: i64,
+    amount: Fen,
+    kind: &str,
+    op_ref: String,
+    actor: String,
+    now: i64,
+) -> AppResult<()> {
+    let ids = ledger::account_ids(
+        tx,
+        brand.id,
+        &[(Kind::StoreWallet, store_id), (Kind::StoreFrozen, store_id)],
+        now,
+    )
+    .await?;
+    post_or_fail(
+        tx,
+        Entry {
+            brand_id: brand.id,
+            kind,
+            op_ref,
+            store_id: Some(store_id),
+            member_id: None,
+            member_delta: Fen(0),
+            member_balance_after: None,
+            actor,
+            business_date: ledger::business_date(&brand.time_zone, now),
+            at: now,
+            lines: vec![
+                Line::append(ids[0], Fen(-amount.0)),
+                Line::append(ids[1], amount),
+            ],
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// An in-app message to every active manager of the store.
+#[allow(clippy::too_many_arguments)]
+pub async fn notify_store(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    store_id: i64,
+    topic: &str,
+    subject_id: i64,
+    state: &str,
+    amount: Option<Fen>,
+    now: i64,
+) -> AppResult<()> {
+    let managers = staff::Entity::find()
+        .filter(staff::Column::BrandId.eq(brand_id))
+        .filter(staff::Column::StoreId.eq(store_id))
+        .filter(staff::Column::Role.eq(Role::StoreManager.as_str()))
+        .filter(staff::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    for m in managers {
+        staff_message::ActiveModel {
+            brand_id: Set(brand_id),
+            staff_id: Set(m.id),
+            topic: Set(topic.into()),
+            subject_id: Set(subject_id),
+            state: Set(state.into()),
+            amount: Set(amount.map(|a| a.0)),
+            store_id: Set(store_id),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The refusal when a request is no longer in a state that allows an action.
+pub fn state_changed(state: &str) -> AppError {
+    AppError::new(StatusCode::CONFLICT, ErrorCode::StateChanged).with("state", state)
+}
+
+/// Moves a withdrawal from one of `from` to `to` with `set` applied;
+/// false if it was no longer in any of `from` (someone else moved it).
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    from: &[WithdrawalState],
+    to: WithdrawalState,
+    now: i64,
+    set: impl FnOnce(sea_orm::UpdateMany<withdrawal::Entity>) -> sea_orm::UpdateMany<withdrawal::Entity>,
+) -> AppResult<bool> {
+    let update = withdrawal::Entity::update_many()
+        .col_expr(withdrawal::Column::State, Expr::value(to.as_str()))
+        .col_expr(withdrawal::Column::UpdatedAt, Expr::value(now))
+        .filter(withdrawal::Column::Id.eq(id))
+        .filter(withdrawal::Column::State.is_in(from.iter().map(|s| s.as_str())));
+    Ok(set(update).exec(conn).await?.rows_affected == 1)
+}
+
+/// Queues attempt `n` of a withdrawal in the outbox (in the caller's
+/// transaction), to the store's approved payee account.
+pub async fn queue_attempt(
+    tx: &DatabaseTransaction,
+    w: &withdrawal::Model,
+    n: i32,
+    payee_id: i64,
+    now: i64,
+) -> AppResult<String> {
+    let no = payout_no(w.brand_id, w.id, n);
+    payout_attempt::ActiveModel {
+        brand_id: Set(w.brand_id),
+        withdrawal_id: Set(w.id),
+        payout_no: Set(no.clone()),
+        amount: Set(w.amount - w.fee),
+        payee_id: Set(payee_id),
+        state: Set(attempt::PENDING.into()),
+        created_at: Set(now),
+        sent_at: Set(None),
+        settled_at: Set(None),
+        failure: Set(None),
+        tries: Set(0),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(no)
+}
+
+/// Sends every payout waiting in the outbox. Safe on several replicas at
+/// once and after a crash: a number is paid at most once by the channel.
+pub async fn send_pending(app: &AppState, brand: Option<i64>) -> AppResult<usize> {
+    if app.payouts_paused.load(Ordering::SeqCst) {
+        return Ok(0);
+    }
+    let mut pending =
+        payout_attempt::Entity::find().filter(payout_attempt::Column::State.eq(attempt::PENDING));
+    if let Some(b) = brand {
+        pending = pending.filter(payout_attempt::Column::BrandId.eq(b));
+    }
+    let pending = pending
+        .order_by_asc(payout_attempt::Column::Id)
+        .limit(100)
+        .all(&app.db)
+        .await?;
+    let mut sent = 0;
+    for a in pending {
+        send_one(app, &a).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
+    let payee = payee_account::Entity::find_by_id(a.payee_id)
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payee {} missing", a.payee_id)))?;
+    let order = PayoutOrder {
+        payout_no: a.payout_no.clone(),
+        amount: a.amount,
+        account_name: payee.account_name.clone(),
+        bank_name: payee.bank_name.clone(),
+        account_no: app.cipher.open(&payee.account_no_enc)?,
+    };
+    let now = app.clock.now_ms();
+    let answer = app.payout.submit(&order).await;
+    let tried = |u: sea_orm::UpdateMany<payout_attempt::Entity>| {
+        u.col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
+            .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
+            .filter(payout_attempt::Column::Id.eq(a.id))
+            .filter(payout_attempt::Column::State.eq(a.state.clone()))
+    };
+    match answer {
+        Ok(Submitted::Accepted) => {
+            let tx = begin_write(&app.db).await?;
+            let moved = tried(payout_attempt::Entity::update_many())
+                .col_expr(
+                    payout_attempt::Column::State,
+                    Expr::value(attempt::SUBMITTED),
+                )
+                .exec(&tx)
+                .await?;
+            if moved.rows_affected == 1 {
+                transition(
+                    &tx,
+                    a.withdrawal_id,
+                    &[WithdrawalState::Approved, WithdrawalState::Unknown],
+                    WithdrawalState::Submitted,
+                    now,
+                    |u| u,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            // A channel that pays at once says so on the first query.
+            check_one(app, a.id).await
+        }
+        Ok(Submitted::Refused(why)) => settle(app, a.id, Err(why)).await,
+        Err(e) => {
+            tracing::warn!(payout = %a.payout_no, "payout not confirmed: {}; stays frozen until a query settles it", e.0);
+            let tx = begin_write(&app.db).await?;
+            let moved = tried(payout_attempt::Entity::update_many())
+                .col_expr(payout_attempt::Column::State, Expr::value(attempt::UNKNOWN))
+                .exec(&tx)
+                .await?;
+            if moved.rows_affected == 1 {
+                transition(
+                    &tx,
+                    a.withdrawal_id,
+                    &[WithdrawalState::Approved, WithdrawalState::Submitted],
+                    WithdrawalState::Unknown,
+                    now,
+                    |u| u,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Queries the channel about every payout sent and not settled; settles
+/// those it has an answer for, and sends again those it never received.
+pub async fn check_open(app: &AppState, brand: Option<i64>) -> AppResult<usize> {
+    let mut open = payout_attempt::Entity::find()
+        .filter(payout_attempt::Column::State.is_in([attempt::SUBMITTED, attempt::UNKNOWN]));
+    if let Some(b) = brand {
+        open = open.filter(payout_attempt::Column::BrandId.eq(b));
+    }
+    let open = open
+        .order_by_asc(payout_attempt::Column::Id)
+        .limit(200)
+        .all(&app.db)
+        .await?;
+    let n = open.len();
+    for a in open {
+        check_one(app, a.id).await?;
+    }
+    Ok(n)
+}
+
+async fn check_one(app: &AppState, attempt_id: i64) -> AppResult<()> {
+    let Some(a) = payout_attempt::Entity::find_by_id(attempt_id)
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if !attempt::OPEN.contains(&a.state.as_str()) {
+        return Ok(());
+    }
+    match app.payout.query(&a.payout_no).await {
+        Ok(PayoutStatus::Paid) => settle(app, a.id, Ok(())).await,
+        Ok(PayoutStatus::Failed(why)) => settle(app, a.id, Err(why)).await,
+        Ok(PayoutStatus::Processing) => Ok(()),
+        // It never arrived: send the same number again.
+        Ok(PayoutStatus::NotFound) => {
+            if app.payouts_paused.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            Box::pin(send_one(app, &a)).await
+        }
+        Err(e) => {
+            tracing::warn!(payout = %a.payout_no, "payout query failed: {}", e.0);
+            Ok(())
+        }
+    }
+}
+
+/// Settles an attempt: paid (`Ok`) or failed (`Err(why)`), with its ledger
+/// entry, audit and message, once.
+async fn settle(app: &AppState, attempt_id: i64, outcome: Result<(), String>) -> AppResult<()> {
+    let now = app.clock.now_ms();
+    let tx = begin_write(&app.db).await?;
+    let a = payout_attempt::Entity::find_by_id(attempt_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (state, failure) = match &outcome {
+        Ok(()) => (attempt::PAID, None),
+        Err(why) => (attempt::FAILED, Some(why.clone())),
+    };
+    let moved = payout_attempt::Entity::update_many()
+        .col_expr(payout_attempt::Column::State, Expr::value(state))
+        .col_expr(payout_attempt::Column::SettledAt, Expr::value(now))
+        .col_expr(
+            payout_attempt::Column::Failure,
+            Expr::value(failure.clone()),
+        )
+        .filter(payout_attempt::Column::Id.eq(a.id))
+        .filter(payout_attempt::Column::State.is_in(attempt::OPEN))
+        .exec(&tx)
+        .await?;
+    if moved.rows_affected != 1 {
+        // Settled meanwhile (another replica, a second query).
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let w = withdrawal::Entity::find_by_id(a.withdrawal_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let brand = brand::Entity::find_by_id(w.brand_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let to = if outcome.is_ok() {
+        WithdrawalState::Paid
+    } else {
+        WithdrawalState::Failed
+    };
+    let moved = transition(
+        &tx,
+        w.id,
+        &[
+            WithdrawalState::Approved,
+            WithdrawalState::Submitted,
+            WithdrawalState::Unknown,
+        ],
+        to,
+        now,
+        |u| {
+            let u = u.filter(withdrawal::Column::PayoutNo.eq(a.payout_no.clone()));
+            if outcome.is_ok() {
+                u.col_expr(withdrawal::Column::PaidAt, Expr::value(now))
+            } else {
+                u.col_expr(withdrawal::Column::Reason, Expr::value(failure.clone()))
+            }
+        },
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "withdrawal {} not open for payout {}",
+            w.id,
+            a.payout_no
+        )));
+    }
+    let amount = Fen(w.amount);
+    if outcome.is_ok() {
+        let ids = ledger::account_ids(
+            &tx,
+            brand.id,
+            &[
+                (Kind::StoreFrozen, w.store_id),
+                (Kind::PayoutClearing, 0),
+                (Kind::FeeIncome, 0),
+            ],
+            now,
+        )
+        .await?;
+        post_or_fail(
+            &tx,
+            Entry {
+                brand_id: brand.id,
+                kind: "payout",
+                op_ref: a.payout_no.clone(),
+                store_id: Some(w.store_id),
+                member_id: None,
+                member_delta: Fen(0),
+                member_balance_after: None,
+                actor: "system:payout".into(),
+                business_date: ledger::business_date(&brand.time_zone, now),
+                at: now,
+                lines: vec![
+                    Line::append(ids[0], Fen(-w.amount)),
+                    Line::append(ids[1], Fen(w.amount - w.fee)),
+                    Line::append(ids[2], Fen(w.fee)),
+                ],
+            },
+        )
+        .await?;
+    } else {
+        release(
+            &tx,
+            &brand,
+            w.store_id,
+            amount,
+            format!("{}:failed", a.payout_no),
+            "system:payout".into(),
+            now,
+        )
+        .await?;
+    }
+    audit::record(
+        &tx,
+        now,
+        brand.id,
+        None,
+        if outcome.is_ok() {
+            "withdrawal.paid"
+        } else {
+            "withdrawal.failed"
+        },
+        format!("withdrawal {}", w.id),
+        serde_json::json!({"payout_no": a.payout_no, "amount": w.amount, "failure": failure}),
+    )
+    .await?;
+    notify_store(
+        &tx,
+        brand.id,
+        w.store_id,
+        "withdrawal",
+        w.id,
+        to.as_str(),
+        Some(amount),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends the outbox and then queries what is open (of one brand, or of
+/// all): what `serve` runs every few seconds and what an approval starts at
+/// once. Returns (sent, queried).
+pub async fn sweep(app: &AppState, brand: Option<i64>) -> AppResult<(usize, usize)> {
+    let sent = send_pending(app, brand).await?;
+    let checked = check_open(app, brand).await?;
+    Ok((sent, checked))
+}
+
+/// Starts a sweep of the brand in the background (after an approval or
+/// retry commits).
+pub fn kick(app: &AppState, brand: i64) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = sweep(&app, Some(brand)).await {
+            tracing::warn!("payout sweep failed: {e:?}");
+        }
+    });
+}
