@@ -158,3 +158,44 @@ pub fn encode(value: &str) -> String {
     }
     out
 }
+
+/// Downloads a file the API serves (a CSV export) with the token, and hands
+/// it to the browser as `filename`.
+pub async fn download(path: &str, token: Option<String>, filename: &str) -> ApiResult<()> {
+    use wasm_bindgen::JsCast;
+    let url = format!("/api{path}");
+    let mut req = RequestBuilder::new(&url)
+        .method(Method::GET)
+        .header("Accept-Language", i18n::current().tag());
+    if let Some(token) = token {
+        req = req.header("Authorization", &format!("Bearer {token}"));
+    }
+    let resp = req.send().await.map_err(|_| Failure::Network)?;
+    if !resp.ok() {
+        let text = resp.text().await.map_err(|_| Failure::Network)?;
+        return match serde_json::from_str::<ErrorEnvelope>(&text) {
+            Ok(env) => Err(Failure::Api(env.error)),
+            Err(_) => Err(Failure::Network),
+        };
+    }
+    let bytes = resp.binary().await.map_err(|_| Failure::Network)?;
+    let parts = js_sys::Array::new();
+    parts.push(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|_| Failure::Network)?;
+    let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| Failure::Network)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or(Failure::Network)?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| Failure::Network)?
+        .unchecked_into();
+    a.set_href(&href);
+    a.set_download(filename);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&href);
+    Ok(())
+}

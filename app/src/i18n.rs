@@ -358,6 +358,20 @@ catalogue! {
     WithdrawMin => "最低提现金额", "Minimum withdrawal";
     WithdrawFeeFixed => "每笔提现手续费", "Fee per withdrawal";
     WithdrawFeeRate => "提现手续费率（%）", "Withdrawal fee rate (%)";
+    Statement => "日结", "Daily statement";
+    StatementOpening => "期初余额", "Opening";
+    StatementClosing => "期末余额", "Closing";
+    StatementPrincipal => "储值本金收款", "Stored value principal";
+    StatementBonus => "赠送金结算", "Bonus share";
+    StatementOnline => "在线支付", "Paid online";
+    StatementRefunds => "退款", "Refunds";
+    StatementWithdrawals => "提现", "Withdrawals";
+    StatementOther => "其他", "Other";
+    StatementTopups => "柜台充值（不计入钱包）", "Counter top-ups (not in the wallet)";
+    StatementCount => "笔收款", "payments";
+    ExportStatement => "导出日结 CSV", "Export statement (CSV)";
+    ExportEntries => "导出收支明细 CSV", "Export movements (CSV)";
+    Query => "查询", "Show";
 
     RoomLeft => "最多还可充值", "You can add up to";
     GoPay => "去支付", "Continue to payment";

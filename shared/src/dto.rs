@@ -1095,3 +1095,48 @@ pub struct StaffInbox {
     /// Unread in all.
     pub unread: i64,
 }
+
+/// One day of a store's statement (日结), in the brand's time zone. The
+/// wallet moves by principal + bonus + gateway + refunds + withdrawals +
+/// other; counter top-ups are cash the store took for HQ and are shown
+/// beside, not in, the wallet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The wallet at the start of the day.
+    pub opening: Fen,
+    /// Payments: the stored-value principal members paid.
+    pub principal: Fen,
+    /// Payments: the store's share of the bonus members paid with.
+    pub bonus: Fen,
+    /// Payments: what members paid online (the gateway part).
+    pub gateway: Fen,
+    /// How many payments.
+    pub payments: i64,
+    /// Refunds (negative).
+    pub refunds: Fen,
+    /// Withdrawals frozen, less those given back (negative or zero).
+    pub withdrawals: Fen,
+    /// Anything else that moved the wallet.
+    pub other: Fen,
+    /// The wallet at the end of the day.
+    pub closing: Fen,
+    /// Counter top-ups taken at this store (not part of the wallet).
+    pub counter_topups: Fen,
+}
+
+/// A store's statement over a range of days.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Every day of the range, oldest first.
+    pub days: Vec<StatementDay>,
+}

@@ -216,6 +216,9 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "withdraw_fee_fixed" => ("每笔提现手续费", "fee per withdrawal"),
         "withdraw_fee_bp" => ("提现手续费率", "withdrawal fee rate"),
         "reason" => ("原因", "reason"),
+        "from" => ("开始日期", "start date"),
+        "to" => ("结束日期", "end date"),
+        "state" => ("状态", "state"),
         _ => return field,
     };
     match lang {
@@ -300,6 +303,8 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "pay_code_amount" => ("与收款码金额不符", "does not match the pay code's amount"),
         "fee_below_min" => ("应低于最低提现金额", "must be below the minimum withdrawal"),
         "fee_rate_range" => ("应在 0%–10% 之间", "must be between 0% and 10%"),
+        "date_order" => ("不能晚于结束日期", "cannot be after the end date"),
+        "range_too_long" => ("范围最长 92 天", "can span at most 92 days"),
         "account_no_format" => ("应为 8–32 位数字", "must be 8–32 digits"),
         "pin_weak" => (
             "太简单（不能是相同或连续的数字）",

@@ -15,6 +15,7 @@ pub mod public;
 pub mod self_topup;
 pub mod staff_admin;
 pub mod staff_auth;
+pub mod statement;
 pub mod wallet;
 pub mod withdrawals;
 
@@ -34,5 +35,6 @@ pub fn api() -> Router<AppState> {
         .merge(self_topup::router())
         .merge(pin::router())
         .merge(wallet::router())
+        .merge(statement::router())
         .merge(withdrawals::router())
 }

@@ -24,6 +24,7 @@ mod replicas;
 mod scope;
 mod split_payments;
 mod staff;
+mod statement;
 mod tenancy;
 mod wallet;
 mod withdrawals;

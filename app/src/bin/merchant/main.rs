@@ -44,6 +44,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("gateway-flags") view=pages::gateway_flags::GatewayFlagsPage/>
                     <Route path=path!("stores/:id/wallet") view=pages::wallet::WalletPage/>
                     <Route path=path!("brand-money") view=pages::wallet::BrandMoneyPage/>
+                    <Route path=path!("stores/:id/statement") view=pages::wallet::StatementPage/>
                     <Route path=path!("stores/:id/withdraw") view=pages::withdrawals::WithdrawPage/>
                     <Route path=path!("stores/:id/payee") view=pages::withdrawals::PayeePage/>
                     <Route path=path!("withdrawals") view=pages::withdrawals::WithdrawalsPage/>

@@ -6,9 +6,11 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::dto::{BrandMoney, Role, WalletEntry, WalletView};
+use shared::dto::{BrandMoney, Role, Statement, WalletEntry, WalletView};
 use tongka_app::api;
-use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, loaded, local_time};
+use tongka_app::components::{
+    EmptyState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+};
 use tongka_app::i18n::{T, tr};
 
 fn kind_text(kind: &str) -> T {
@@ -108,6 +110,9 @@ fn WalletActions(store_id: i64) -> impl IntoView {
             <A href=ctx.path(&format!("/stores/{store_id}/payee")) attr:class="cell cell-link" attr:id="wallet-payee">
                 <span class="cell-main">{tr(T::PayeeAccount)}</span>
             </A>
+            <A href=ctx.path(&format!("/stores/{store_id}/statement")) attr:class="cell cell-link" attr:id="wallet-statement">
+                <span class="cell-main">{tr(T::Statement)}</span>
+            </A>
             <A href=ctx.path(&format!("/withdrawals?store={store_id}")) attr:class="cell cell-link" attr:id="wallet-withdrawals">
                 <span class="cell-main">{tr(T::CashoutRecords)}</span>
             </A>
@@ -173,5 +178,123 @@ pub fn BrandMoneyPage() -> impl IntoView {
                 }.into_any()
             })}
         </section>
+    }
+}
+
+/// 日结: a store's daily statement over a range, and its CSV exports.
+#[component]
+pub fn StatementPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let store_id = move || params.read().get("id").unwrap_or_default();
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    // The range shown: changes only when 查询 is pressed.
+    let shown = RwSignal::new((String::new(), String::new()));
+    let query = move || {
+        let (f, t) = shown.get();
+        let mut q = Vec::new();
+        if !f.is_empty() {
+            q.push(format!("from={f}"));
+        }
+        if !t.is_empty() {
+            q.push(format!("to={t}"));
+        }
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        }
+    };
+    let statement = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let path = format!("/staff/stores/{}/statement{}", store_id(), query());
+        async move { api::get::<Statement>(&path, token).await }
+    });
+    let error = RwSignal::new(None::<api::Failure>);
+    let export = move |what: &'static str| {
+        let path = format!("/staff/stores/{}/{what}{}", store_id(), query());
+        let name = format!(
+            "{}-{}.csv",
+            if what == "statement.csv" {
+                "statement"
+            } else {
+                "wallet"
+            },
+            store_id()
+        );
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            if let Err(f) = api::download(&path, ctx.token(), &name).await {
+                error.set(Some(f));
+            }
+        });
+    };
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::Statement)().to_string()) back=true/>
+        <section class="page">
+            <div class="cells filters" id="statement-range">
+                <label class="cell">
+                    <span class="cell-label">{tr(T::DateFrom)}</span>
+                    <input class="cell-input" type="date" id="statement-from" prop:value=move || from.get()
+                        on:change=move |ev| from.set(event_target_value(&ev))/>
+                </label>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::DateTo)}</span>
+                    <input class="cell-input" type="date" id="statement-to" prop:value=move || to.get()
+                        on:change=move |ev| to.set(event_target_value(&ev))/>
+                </label>
+                <div class="form-actions">
+                    <button class="btn btn-default" id="statement-show"
+                        on:click=move |_| shown.set((from.get_untracked(), to.get_untracked()))>{tr(T::Query)}</button>
+                </div>
+            </div>
+            <FormError error=error/>
+            {loaded(statement, move |s: Statement| {
+                let days = s.days.into_iter().rev().collect::<Vec<_>>();
+                view! {
+                    <div id="statement-days">
+                        {days.into_iter().map(|d| {
+                            let quiet = d.opening == d.closing && d.payments == 0 && d.counter_topups.0 == 0;
+                            view! {
+                                <h2 class="cells-title">{d.date.clone()}</h2>
+                                <div class="cells statement-day" data-date=d.date.clone()>
+                                    <StatementRow label=T::StatementOpening amount=d.opening/>
+                                    {(!quiet).then(|| view! {
+                                        <StatementRow label=T::StatementPrincipal amount=d.principal/>
+                                        <StatementRow label=T::StatementBonus amount=d.bonus/>
+                                        <StatementRow label=T::StatementOnline amount=d.gateway/>
+                                        <div class="cell cell-sub">
+                                            <span class="cell-main tabular">{d.payments}" "{tr(T::StatementCount)}</span>
+                                        </div>
+                                        <StatementRow label=T::StatementRefunds amount=d.refunds/>
+                                        <StatementRow label=T::StatementWithdrawals amount=d.withdrawals/>
+                                        {(d.other.0 != 0).then(|| view! { <StatementRow label=T::StatementOther amount=d.other/> })}
+                                    })}
+                                    <StatementRow label=T::StatementClosing amount=d.closing/>
+                                    {(d.counter_topups.0 != 0).then(|| view! { <StatementRow label=T::StatementTopups amount=d.counter_topups/> })}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }
+                .into_any()
+            })}
+            <div class="form-actions">
+                <button class="btn btn-default" id="export-statement" on:click=move |_| export("statement.csv")>{tr(T::ExportStatement)}</button>
+                <button class="btn btn-default" id="export-entries" on:click=move |_| export("wallet/entries.csv")>{tr(T::ExportEntries)}</button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn StatementRow(label: T, amount: shared::money::Fen) -> impl IntoView {
+    view! {
+        <div class="cell">
+            <span class="cell-main">{tr(label)}</span>
+            <span class="cell-value tabular" class:amount-out=amount.0 < 0>{amount.to_string()}</span>
+        </div>
     }
 }
