@@ -358,6 +358,9 @@ catalogue! {
     WithdrawMin => "最低提现金额", "Minimum withdrawal";
     WithdrawFeeFixed => "每笔提现手续费", "Fee per withdrawal";
     WithdrawFeeRate => "提现手续费率（%）", "Withdrawal fee rate (%)";
+    FilterState => "状态", "State";
+    FilterStore => "门店", "Store";
+    PayoutAmount => "打款金额", "Paid out";
     Statement => "日结", "Daily statement";
     StatementOpening => "期初余额", "Opening";
     StatementClosing => "期末余额", "Closing";

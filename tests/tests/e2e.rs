@@ -713,3 +713,140 @@ fn a_member_short_of_balance_pays_the_rest_online() {
         Ok(())
     });
 }
+
+/// Reloads the page until the element's text contains `needle` (what the
+/// server finishes in the background, such as a payout).
+async fn refresh_until(c: &Client, css: &str, needle: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        c.refresh().await?;
+        let text = match c
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(needle) {
+            return Ok(text);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{css} never showed {needle:?}; last {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[test]
+fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
+    story(|h| async move {
+        use tongka_server::entity::store;
+        let shop = store::Entity::find()
+            .filter(store::Column::Name.eq("南京西路店"))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+
+        // Members pay at the store: ¥150 and ¥60.
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "300").await?;
+        for amount in ["150", "60"] {
+            member
+                .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
+                .await?;
+            fill(&member, "#pay-amount", amount).await?;
+            click(&member, "#pay-submit").await?;
+            text_contains(&member, "#paid-amount", &format!("¥{amount}.00")).await?;
+        }
+
+        // The manager sees the wallet and sets the payee account.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-wallet").await?;
+        text_contains(&manager, "#wallet-entries", "+¥60.00").await?;
+        click(&manager, "#wallet-withdraw").await?;
+        text_contains(&manager, "#no-payee", "收款账户").await?;
+        click(&manager, "#set-payee").await?;
+        fill(&manager, "#payee-name", "上海通卡茶饮有限公司").await?;
+        fill(&manager, "#payee-bank", "招商银行上海南京西路支行").await?;
+        fill(&manager, "#payee-number", "6222 02").await?;
+        click(&manager, "#payee-submit").await?;
+        text_contains(&manager, ".field-error", "应为 8–32 位数字").await?;
+        fill(&manager, "#payee-number", "6222 0202 0011 2233").await?;
+        click(&manager, "#payee-submit").await?;
+        text_contains(&manager, ".payee-card", "待审核").await?;
+        text_contains(&manager, ".payee-card", "**** 2233").await?;
+        shot(h, &manager, "merchant-payee-pending-390x844.png").await?;
+
+        // HQ finance approves the account.
+        let finance = browser(h).await?;
+        staff_login(h, &finance, "finance").await?;
+        click(&finance, "#menu-payee-changes").await?;
+        text_contains(&finance, "#payee-list", "南京西路店").await?;
+        click(&finance, ".payee-approve").await?;
+        text_contains(&finance, ".page", "暂无内容").await?;
+
+        // The manager asks for ¥100: the fee (¥2) and what arrives are shown first.
+        manager
+            .goto(&format!("{}/biz/demo/stores/{}/withdraw", h.base, shop.id))
+            .await?;
+        text_contains(&manager, "#withdraw-payee", "**** 2233").await?;
+        fill(&manager, "#withdraw-amount", "99999").await?;
+        click(&manager, "#withdraw-submit").await?;
+        text_contains(&manager, ".form-error", "超过可提现余额").await?;
+        fill(&manager, "#withdraw-amount", "100").await?;
+        text_contains(&manager, "#withdraw-fee", "¥2.00").await?;
+        text_contains(&manager, "#withdraw-receive", "¥98.00").await?;
+        shot(h, &manager, "merchant-withdraw-390x844.png").await?;
+        click(&manager, "#withdraw-submit").await?;
+        text_contains(&manager, "#withdrawal-card", "待审核").await?;
+        text_contains(&manager, "#withdrawal-amount", "¥100.00").await?;
+        el(&manager, "#cancel-withdrawal").await?;
+        absent(&manager, "#approve").await?;
+
+        // HQ finance approves it from the queue; the sandbox pays.
+        finance.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&finance, "#menu-withdrawal-queue").await?;
+        text_contains(&finance, "#withdrawal-list", "¥100.00").await?;
+        shot(h, &finance, "merchant-withdrawal-queue-390x844.png").await?;
+        click(&finance, ".withdrawal-row").await?;
+        click(&finance, "#approve").await?;
+        refresh_until(&finance, "#withdrawal-card", "已到账").await?;
+        text_contains(&finance, "#withdrawal-payout-no", "TK").await?;
+        shot(h, &finance, "merchant-withdrawal-paid-390x844.png").await?;
+
+        // The manager is told, and sees it paid, out of the wallet and in
+        // today's statement.
+        manager.goto(&format!("{}/biz/demo", h.base)).await?;
+        text_contains(&manager, "#unread-count", "").await?;
+        click(&manager, "#menu-messages").await?;
+        let messages = text_contains(&manager, "#message-list", "已到账").await?;
+        assert!(
+            messages.contains("已批准") && messages.contains("¥100.00"),
+            "{messages}"
+        );
+        shot(h, &manager, "merchant-messages-390x844.png").await?;
+        manager
+            .goto(&format!("{}/biz/demo/stores/{}/wallet", h.base, shop.id))
+            .await?;
+        text_contains(&manager, "#wallet-frozen", "¥0.00").await?;
+        text_contains(&manager, "#wallet-entries", "提现冻结").await?;
+        click(&manager, "#wallet-statement").await?;
+        let today = text_contains(&manager, "#statement-days .statement-day", "-¥100.00").await?;
+        assert!(today.contains("储值本金收款"), "{today}");
+        shot(h, &manager, "merchant-statement-390x844.png").await?;
+
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [member, clerk, manager, finance] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}

@@ -84,6 +84,11 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
     // One key per intended withdrawal: a retry of the same amount reuses it.
     let key = StoredValue::new((String::new(), api::new_key()));
     let (fixed, bp, available) = (terms.fee_fixed, terms.fee_bp, terms.wallet.available);
+    // A new amount clears the last refusal.
+    Effect::new(move |_| {
+        amount.value.track();
+        error.set(None);
+    });
     let preview = move || {
         let fen: i64 = yuan_rule(&amount.value.get()).ok()?.parse().ok()?;
         let fee = withdrawal_fee(Fen(fen), fixed, Bp(bp));
@@ -331,7 +336,7 @@ pub fn WithdrawalsPage() -> impl IntoView {
         <section class="page">
             <div class="cells filters" id="withdrawal-filters">
                 <label class="cell">
-                    <span class="cell-label">{tr(T::StateAll)}</span>
+                    <span class="cell-label">{tr(T::FilterState)}</span>
                     <select class="cell-input" id="filter-state" prop:value=move || state.get()
                         on:change=move |ev| refilter(state, event_target_value(&ev))>
                         <option value="">{tr(T::StateAll)}</option>
@@ -342,7 +347,7 @@ pub fn WithdrawalsPage() -> impl IntoView {
                 </label>
                 {move || (ctx.role() != Some(Role::StoreManager)).then(|| view! {
                     <label class="cell">
-                        <span class="cell-label">{tr(T::AllStores)}</span>
+                        <span class="cell-label">{tr(T::FilterStore)}</span>
                         <select class="cell-input" id="filter-store" prop:value=move || store.get()
                             on:change=move |ev| refilter(store, event_target_value(&ev))>
                             <option value="">{tr(T::AllStores)}</option>
@@ -456,7 +461,7 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
         </div>
         <div class="cells" id="withdrawal-detail">
             {row(T::CashoutFee, w.fee.to_string(), "withdrawal-fee")}
-            {row(T::CashoutReceive, w.payout.to_string(), "withdrawal-payout")}
+            {row(T::PayoutAmount, w.payout.to_string(), "withdrawal-payout")}
             {row(T::CashoutTo, w.payee.clone(), "withdrawal-payee")}
             {row(T::RequestedBy, format!("{} · {}", w.requested_by, local_time(&w.requested_at)), "withdrawal-requested")}
             {w.decided_by.clone().map(|d| row(T::DecidedBy, format!("{d} · {}", w.decided_at.as_deref().map(local_time).unwrap_or_default()), "withdrawal-decided"))}
