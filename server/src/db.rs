@@ -77,6 +77,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
+/// A read-only transaction in which several reads see one snapshot
+/// (PostgreSQL: repeatable read; SQLite in WAL mode: one read transaction
+/// sees one snapshot), so money moving meanwhile cannot make them disagree.
+pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(sea_orm::IsolationLevel::RepeatableRead),
+                Some(sea_orm::AccessMode::ReadOnly),
+            )
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
 /// On PostgreSQL, serialises writers on `key` until the transaction ends
 /// (SQLite's `BEGIN IMMEDIATE` already serialises every writer).
 pub async fn lock_key(tx: &DatabaseTransaction, key: &str) -> Result<(), DbErr> {

@@ -10,7 +10,6 @@
 use crate::db::lock_key;
 use crate::entity::{account, journal_entry, journal_line};
 use anyhow::Context;
-use sea_orm::TransactionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -593,16 +592,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
     // One snapshot for all three reads, so money moving meanwhile cannot
     // look like drift (PostgreSQL: repeatable read; SQLite WAL: one read
     // transaction sees one snapshot).
-    let db = &match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            db.begin_with_config(
-                Some(sea_orm::IsolationLevel::RepeatableRead),
-                Some(sea_orm::AccessMode::ReadOnly),
-            )
-            .await?
-        }
-        _ => db.begin().await?,
-    };
+    let db = &crate::db::snapshot(db).await?;
     let unbalanced: Vec<Group> = journal_line::Entity::find()
         .select_only()
         .column_as(journal_line::Column::EntryId, "id")

@@ -279,8 +279,12 @@ pub async fn send_pending(app: &AppState, brand: Option<i64>) -> AppResult<usize
         .await?;
     let mut sent = 0;
     for a in pending {
-        send_one(app, &a).await?;
-        sent += 1;
+        // One attempt that cannot be sent (a payee row unreadable with this
+        // key, say) must not hold up the others: log it and go on.
+        match send_one(app, &a).await {
+            Ok(()) => sent += 1,
+            Err(e) => tracing::error!(payout = %a.payout_no, "payout not sent: {e:?}"),
+        }
     }
     Ok(sent)
 }
@@ -297,6 +301,14 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
         bank_name: payee.bank_name.clone(),
         account_no: app.cipher.open(&payee.account_no_enc)?,
     };
+    // The sealed number must be the one HQ approved (its last four digits
+    // are kept in clear): a value copied from another row is refused.
+    if !order.account_no.ends_with(&payee.account_no_last4) {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "payee {} number does not match its approved digits",
+            payee.id
+        )));
+    }
     let now = app.clock.now_ms();
     let answer = app.payout.submit(&order).await;
     let tried = |u: sea_orm::UpdateMany<payout_attempt::Entity>| {
@@ -328,31 +340,50 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
             }
             tx.commit().await?;
             // A channel that pays at once says so on the first query.
-            check_one(app, a.id).await
+            check_one(app, a.id, false).await
         }
-        Ok(Submitted::Refused(why)) => settle(app, a.id, Err(why)).await,
+        // A first submission refused: nothing was paid, the money goes back.
+        Ok(Submitted::Refused(why)) if a.tries == 0 && a.state == attempt::PENDING => {
+            settle(app, a.id, Err(why)).await
+        }
+        // A number sent before and now refused may be a channel's "duplicate
+        // number" answer while the first one pays: only a query decides.
+        Ok(Submitted::Refused(why)) => {
+            tracing::warn!(payout = %a.payout_no, %why, "resent payout refused; its status query decides");
+            mark_unknown(app, a, now).await
+        }
         Err(e) => {
             tracing::warn!(payout = %a.payout_no, "payout not confirmed: {}; stays frozen until a query settles it", e.0);
-            let tx = begin_write(&app.db).await?;
-            let moved = tried(payout_attempt::Entity::update_many())
-                .col_expr(payout_attempt::Column::State, Expr::value(attempt::UNKNOWN))
-                .exec(&tx)
-                .await?;
-            if moved.rows_affected == 1 {
-                transition(
-                    &tx,
-                    a.withdrawal_id,
-                    &[WithdrawalState::Approved, WithdrawalState::Submitted],
-                    WithdrawalState::Unknown,
-                    now,
-                    |u| u,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
+            mark_unknown(app, a, now).await
         }
     }
+}
+
+/// Sent, outcome unknown: the attempt waits for a status query; the money
+/// stays frozen.
+async fn mark_unknown(app: &AppState, a: &payout_attempt::Model, now: i64) -> AppResult<()> {
+    let tx = begin_write(&app.db).await?;
+    let moved = payout_attempt::Entity::update_many()
+        .col_expr(payout_attempt::Column::State, Expr::value(attempt::UNKNOWN))
+        .col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
+        .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
+        .filter(payout_attempt::Column::Id.eq(a.id))
+        .filter(payout_attempt::Column::State.eq(a.state.clone()))
+        .exec(&tx)
+        .await?;
+    if moved.rows_affected == 1 {
+        transition(
+            &tx,
+            a.withdrawal_id,
+            &[WithdrawalState::Approved, WithdrawalState::Submitted],
+            WithdrawalState::Unknown,
+            now,
+            |u| u,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Queries the channel about every payout sent and not settled; settles
@@ -370,12 +401,21 @@ pub async fn check_open(app: &AppState, brand: Option<i64>) -> AppResult<usize> 
         .await?;
     let n = open.len();
     for a in open {
-        check_one(app, a.id).await?;
+        if let Err(e) = check_one(app, a.id, true).await {
+            tracing::error!(payout = %a.payout_no, "payout check failed: {e:?}");
+        }
     }
     Ok(n)
 }
 
-async fn check_one(app: &AppState, attempt_id: i64) -> AppResult<()> {
+/// How long after sending a "never received" answer is believed (a
+/// channel's query may lag behind its submission).
+pub const RESEND_AFTER_MS: i64 = 60_000;
+
+/// Asks the channel about one attempt and acts on the answer; resends a
+/// number the channel never received only when `may_resend` and it was sent
+/// long enough ago.
+async fn check_one(app: &AppState, attempt_id: i64, may_resend: bool) -> AppResult<()> {
     let Some(a) = payout_attempt::Entity::find_by_id(attempt_id)
         .one(&app.db)
         .await?
@@ -391,7 +431,10 @@ async fn check_one(app: &AppState, attempt_id: i64) -> AppResult<()> {
         Ok(PayoutStatus::Processing) => Ok(()),
         // It never arrived: send the same number again.
         Ok(PayoutStatus::NotFound) => {
-            if app.payouts_paused.load(Ordering::SeqCst) {
+            let sent_long_ago = a
+                .sent_at
+                .is_none_or(|at| app.clock.now_ms() - at >= RESEND_AFTER_MS);
+            if !may_resend || !sent_long_ago || app.payouts_paused.load(Ordering::SeqCst) {
                 return Ok(());
             }
             Box::pin(send_one(app, &a)).await
@@ -551,9 +594,10 @@ async fn settle(app: &AppState, attempt_id: i64, outcome: Result<(), String>) ->
 /// all): what `serve` runs every few seconds and what an approval starts at
 /// once. Returns (sent, queried).
 pub async fn sweep(app: &AppState, brand: Option<i64>) -> AppResult<(usize, usize)> {
-    let sent = send_pending(app, brand).await?;
-    let checked = check_open(app, brand).await?;
-    Ok((sent, checked))
+    // Each half runs whatever the other met.
+    let sent = send_pending(app, brand).await;
+    let checked = check_open(app, brand).await;
+    Ok((sent?, checked?))
 }
 
 /// Starts a sweep of the brand in the background (after an approval or

@@ -58,6 +58,9 @@ pub struct Unreachable(pub String);
 #[async_trait]
 pub trait Payout: Send + Sync {
     /// Submits a payout; submitting the same number again never pays twice.
+    /// An adapter answers a number the channel already knows with
+    /// `Accepted` (or its outcome), never `Refused`; even so, a refusal of
+    /// a number sent before is only believed after a status query.
     async fn submit(&self, order: &PayoutOrder) -> Result<Submitted, Unreachable>;
     /// Where a payout number stands.
     async fn query(&self, payout_no: &str) -> Result<PayoutStatus, Unreachable>;

@@ -56,15 +56,24 @@ fn range(q: &RangeQuery, time_zone: &str, now: i64) -> AppResult<(NaiveDate, Nai
     let parse = |field: &str, v: &Option<String>| -> AppResult<Option<NaiveDate>> {
         match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| AppError::invalid(field, "date_format")),
+            // Four-digit years only (chrono alone would take `-262144-01-01`).
+            Some(v) if shared::validate::parse_date(v).is_some() => {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| AppError::invalid(field, "date_format"))
+            }
+            Some(_) => Err(AppError::invalid(field, "date_format")),
         }
     };
     let today = NaiveDate::parse_from_str(&ledger::business_date(time_zone, now), "%Y-%m-%d")
         .map_err(anyhow::Error::from)?;
     let to = parse("to", &q.to)?.unwrap_or(today);
-    let from = parse("from", &q.from)?.unwrap_or(to - chrono::Duration::days(6));
+    let from = match parse("from", &q.from)? {
+        Some(f) => f,
+        None => to
+            .checked_sub_signed(chrono::Duration::days(6))
+            .ok_or_else(|| AppError::invalid("to", "date_format"))?,
+    };
     if from > to {
         return Err(AppError::invalid("from", "date_order"));
     }
@@ -102,7 +111,7 @@ async fn account_of(
 /// Sums of an account's lines by business date (and entry kind), within
 /// the range.
 async fn sums_by_day(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     account_id: i64,
     kind: Option<&str>,
     from: &str,
@@ -135,7 +144,7 @@ async fn sums_by_day(
 
 /// Payments by day: (principal, bonus share, gateway, count).
 async fn payments_by_day(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     brand_id: i64,
     store_id: i64,
     from: &str,
@@ -178,6 +187,9 @@ pub async fn statement(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Statement> {
+    // Every read from one snapshot: a payment committing meanwhile cannot
+    // show up in one sum and not another.
+    let db = &crate::db::snapshot(db).await?;
     let (f, t) = (from.to_string(), to.to_string());
     let wallet = account_of(db, brand_id, Kind::StoreWallet, shop.id).await?;
     let counter = account_of(db, brand_id, Kind::CounterClearing, shop.id).await?;
@@ -443,12 +455,22 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
         ));
     };
     let member_ids: Vec<i64> = parsed.iter().filter_map(|r| r.4).collect();
-    let phones: HashMap<i64, String> = member::Entity::find()
+    let phones = match member::Entity::find()
         .filter(member::Column::BrandId.eq(c.brand_id))
         .filter(member::Column::Id.is_in(member_ids))
         .all(&c.db)
         .await
-        .unwrap_or_default()
+    {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!("statement export failed: {e}");
+            return Some((
+                Err(std::io::Error::other("export failed")),
+                Cursor { wallet: None, ..c },
+            ));
+        }
+    };
+    let phones: HashMap<i64, String> = phones
         .into_iter()
         .map(|m| (m.id, mask_phone(&m.phone)))
         .collect();

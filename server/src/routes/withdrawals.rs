@@ -450,7 +450,9 @@ async fn decide_payee(
         return Err(state_changed(&now_state));
     }
     if rejection.is_none() {
-        // The old account stops being used the moment the new one is approved.
+        // The old account takes no new payouts from now on (an attempt
+        // already in the outbox keeps its account: its number may have
+        // reached the channel).
         payee_account::Entity::update_many()
             .col_expr(payee_account::Column::State, Expr::value("superseded"))
             .filter(payee_account::Column::BrandId.eq(brand_id))
@@ -750,15 +752,17 @@ async fn decide(
     let actor = format!("staff:{}", caller.staff.id);
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
-    // Retry needs the payee now approved, and the next attempt number.
+    // Approve and retry pay the account approved now (read under the lock a
+    // payee approval takes, so it cannot be superseded meanwhile).
     let payee = match decision {
-        Decision::Approve | Decision::Retry => Some(
+        Decision::Approve | Decision::Retry => Some({
+            lock_key(&tx, &format!("payee:{}", w.store_id)).await?;
             current_payee(&tx, brand.id, w.store_id)
                 .await?
                 .ok_or_else(|| {
                     AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PayeeMissing)
-                })?,
-        ),
+                })?
+        }),
         _ => None,
     };
     let n = w.attempts + 1;

@@ -202,6 +202,9 @@ dual_test!(
         statement(&app, &shop.manager, shop.one.id, "?from=2026-02-30")
             .await
             .invalid("from");
+        statement(&app, &shop.manager, shop.one.id, "?to=-262144-01-01")
+            .await
+            .invalid("to");
 
         // The CSV: a BOM, the header in the caller's language, one row a day.
         let (status, ct, cd, bytes) = download(

@@ -933,3 +933,72 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_payout_that_cannot_be_sent_holds_up_no_other_and_stays_frozen,
+    |app| async move {
+        let shop = earning_shop(&app, 20_000).await;
+        // Store two earns and gets its own approved account.
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk_two, &member.phone, 20_000).await;
+        pay_ok(&app, &member.token, shop.two.id, 20_000).await;
+        let two: PayeeView = payee(&app, &shop.manager_two, shop.two.id, "6222020200114455")
+            .await
+            .ok();
+        app.post(&format!("/api/hq/payee-changes/{}/approve", two.id))
+            .token(&shop.finance)
+            .send()
+            .await
+            .status(200);
+        // Someone with database access copies store two's sealed number onto
+        // store one's approved account: it no longer matches what HQ approved.
+        let rows = payee_account::Entity::find()
+            .filter(payee_account::Column::State.eq("approved"))
+            .filter(payee_account::Column::StoreId.is_in([shop.one.id, shop.two.id]))
+            .all(&app.db)
+            .await
+            .expect("payees");
+        let of = |store: i64| {
+            rows.iter()
+                .find(|p| p.store_id == store)
+                .expect("a payee")
+                .clone()
+        };
+        let mut one = of(shop.one.id);
+        one.account_no_enc = of(shop.two.id).account_no_enc;
+        use sea_orm::{ActiveModelTrait, IntoActiveModel};
+        let mut am = one.clone().into_active_model();
+        am.account_no_enc = sea_orm::Set(one.account_no_enc.clone());
+        am.update(&app.db).await.expect("tampering");
+
+        let a = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
+        let b = ask_ok(&app, &shop.manager_two, shop.two.id, 10_000).await;
+        app.state
+            .payouts_paused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        act(&app, &shop.finance, a, "approve").await.status(200);
+        act(&app, &shop.finance, b, "approve").await.status(200);
+        app.state
+            .payouts_paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        sweep(&app).await;
+        // Store one's payout is never sent to the wrong account; store two's
+        // goes out regardless.
+        assert_eq!(
+            withdrawal(&app, &shop.manager_two, b).await.state,
+            WithdrawalState::Paid
+        );
+        let stuck = withdrawal(&app, &shop.manager, a).await;
+        assert_eq!(stuck.state, WithdrawalState::Approved);
+        let no = stuck.payout_no.expect("a number");
+        assert!(at_channel(&app, &no).await.is_none(), "nothing sent");
+        let w = wallet(&app, &shop.manager, shop.one.id).await;
+        assert_eq!(
+            (w.available, w.frozen),
+            (Fen(10_000), Fen(10_000)),
+            "stays frozen"
+        );
+        assert_reconciled(&app).await;
+    }
+);
