@@ -360,6 +360,8 @@ catalogue! {
     WithdrawFeeRate => "提现手续费率（%）", "Withdrawal fee rate (%)";
     FilterState => "状态", "State";
     FilterStore => "门店", "Store";
+    FilterRegion => "区域", "Region";
+    AllRegions => "全部区域", "All regions";
     PayoutAmount => "打款金额", "Paid out";
     Statement => "日结", "Daily statement";
     StatementOpening => "期初余额", "Opening";

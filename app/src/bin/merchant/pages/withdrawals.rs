@@ -9,8 +9,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::Lang;
 use shared::dto::{
-    PayeeInput, PayeeView, RejectInput, Role, StaffMessage, WalletView, WithdrawalInput,
-    WithdrawalState, WithdrawalTerms, WithdrawalView,
+    PayeeInput, PayeeView, RegionView, RejectInput, Role, StaffMessage, WalletView,
+    WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::error::withdrawal_state_name;
 use shared::money::{Bp, Fen, withdrawal_fee};
@@ -294,6 +294,19 @@ pub fn WithdrawalsPage() -> impl IntoView {
     let query = use_query_map();
     let state = RwSignal::new(query.read_untracked().get("state").unwrap_or_default());
     let store = RwSignal::new(query.read_untracked().get("store").unwrap_or_default());
+    let region = RwSignal::new(String::new());
+    let hq = move || matches!(ctx.role(), Some(Role::HqAdmin | Role::HqFinance));
+    let regions = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let wanted = hq();
+        async move {
+            if wanted {
+                api::get::<Vec<RegionView>>("/hq/regions", token).await
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    });
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let stores = LocalResource::new(move || {
@@ -306,6 +319,7 @@ pub fn WithdrawalsPage() -> impl IntoView {
             for (name, value) in [
                 ("state", state.get_untracked()),
                 ("store_id", store.get_untracked()),
+                ("region_id", region.get_untracked()),
                 ("from", from.get_untracked()),
                 ("to", to.get_untracked()),
             ] {
@@ -353,6 +367,18 @@ pub fn WithdrawalsPage() -> impl IntoView {
                             <option value="">{tr(T::AllStores)}</option>
                             {move || stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|w| view! {
                                 <option value=w.store_id.to_string()>{w.store_name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                {move || hq().then(|| view! {
+                    <label class="cell">
+                        <span class="cell-label">{tr(T::FilterRegion)}</span>
+                        <select class="cell-input" id="filter-region" prop:value=move || region.get()
+                            on:change=move |ev| refilter(region, event_target_value(&ev))>
+                            <option value="">{tr(T::AllRegions)}</option>
+                            {move || regions.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| view! {
+                                <option value=r.id.to_string()>{r.name}</option>
                             }).collect_view()}
                         </select>
                     </label>
