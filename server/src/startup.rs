@@ -21,7 +21,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// app), `/assets/*` (hashed, precompressed, cached for a year).
 pub fn app(state: AppState, site_dir: &Path) -> Router {
     let sandbox = state.sandbox.clone();
-    let payout_sandbox = state.payout_sandbox.clone();
     let api = routes::api()
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(localize_errors))
@@ -59,9 +58,6 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
     let mut router = Router::new();
     if let Some(sandbox) = sandbox {
         router = router.nest("/sandbox/gateway", crate::gateway::sandbox::router(sandbox));
-    }
-    if let Some(sandbox) = payout_sandbox {
-        router = router.nest("/sandbox/payout", crate::payout::sandbox::router(sandbox));
     }
     router
         // `/api/` (trailing slash) is not inside the nest; answer it the same way.

@@ -9,20 +9,17 @@
 //!   channel has it and pays it [`HANG_MS`] later, which only a query finds;
 //! - `hang_fail`: the same, but it fails in the end.
 //!
-//! Switch it with `POST /sandbox/payout/mode {"mode": "hang"}` (served only
-//! while the sandbox is in use) or [`SandboxPayout::set_mode`] in tests.
+//! HQ admin switches it with `POST /api/hq/sandbox/payout-mode
+//! {"mode": "hang"}`; tests call [`SandboxPayout::set_mode`].
 
 use super::{Payout, PayoutOrder, PayoutStatus, Submitted, Unreachable};
 use crate::clock::Clock;
 use crate::entity::sandbox_payout;
 use async_trait::async_trait;
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// How long a hung payout takes to settle at the channel: a day and a half.
 pub const HANG_MS: i64 = 36 * 3600 * 1000;
@@ -189,29 +186,4 @@ impl Payout for SandboxPayout {
             _ => PayoutStatus::Processing,
         })
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct ModeBody {
-    mode: Mode,
-}
-
-async fn get_mode(State(s): State<Arc<SandboxPayout>>) -> Json<ModeBody> {
-    Json(ModeBody { mode: s.mode() })
-}
-
-async fn set_mode(
-    State(s): State<Arc<SandboxPayout>>,
-    Json(body): Json<ModeBody>,
-) -> Json<ModeBody> {
-    s.set_mode(body.mode);
-    tracing::warn!(mode = ?body.mode, "sandbox payout mode changed");
-    Json(ModeBody { mode: s.mode() })
-}
-
-/// `/sandbox/payout/mode`: read and switch the sandbox's behaviour.
-pub fn router(sandbox: Arc<SandboxPayout>) -> Router {
-    Router::new()
-        .route("/mode", get(get_mode).post(set_mode))
-        .with_state(sandbox)
 }

@@ -11,7 +11,7 @@
 //! - a clerk: nothing; a store outside the caller's scope does not exist.
 
 use crate::audit;
-use crate::auth::{AnyStaff, StaffCaller};
+use crate::auth::{AnyStaff, HqAdmin, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{payee_account, staff, staff_message, store, withdrawal};
@@ -19,6 +19,7 @@ use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::payout::sandbox::{Mode, SandboxPayout};
 use crate::routes::money_settings::settings;
 use crate::routes::wallet::{readable_store, wallet_of};
 use crate::state::AppState;
@@ -61,6 +62,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/messages", get(inbox))
         .route("/staff/messages/unread", get(unread))
         .route("/staff/messages/read", post(read_all))
+        .route(
+            "/hq/sandbox/payout-mode",
+            get(sandbox_mode).post(set_sandbox_mode),
+        )
 }
 
 // ---------------------------------------------------------------------------
@@ -976,4 +981,51 @@ async fn read_all(
         .exec(&state.db)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------
+// The sandbox payout channel's switch (HQ admin; only while it is in use).
+
+#[derive(serde::Serialize, Deserialize)]
+struct SandboxMode {
+    mode: Mode,
+}
+
+fn sandbox_of(state: &AppState) -> AppResult<&SandboxPayout> {
+    state
+        .payout_sandbox
+        .as_deref()
+        .ok_or_else(AppError::not_found)
+}
+
+async fn sandbox_mode(
+    State(state): State<AppState>,
+    _caller: StaffCaller<HqAdmin>,
+) -> AppResult<Json<SandboxMode>> {
+    Ok(Json(SandboxMode {
+        mode: sandbox_of(&state)?.mode(),
+    }))
+}
+
+async fn set_sandbox_mode(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppJson(req): AppJson<SandboxMode>,
+) -> AppResult<Json<SandboxMode>> {
+    let sandbox = sandbox_of(&state)?;
+    sandbox.set_mode(req.mode);
+    tracing::warn!(mode = ?req.mode, staff = caller.staff.id, "sandbox payout mode changed");
+    audit::record(
+        &state.db,
+        state.clock.now_ms(),
+        caller.brand.id,
+        Some(caller.staff.id),
+        "sandbox.payout_mode",
+        "sandbox payout".into(),
+        serde_json::json!({"mode": req.mode}),
+    )
+    .await?;
+    Ok(Json(SandboxMode {
+        mode: sandbox.mode(),
+    }))
 }

@@ -650,7 +650,22 @@ dual_test!(
     |app| async move {
         let shop = earning_shop(&app, 30_000).await;
         let id = ask_ok(&app, &shop.manager, shop.one.id, 30_000).await;
-        sandbox(&app).set_mode(Mode::Fail);
+        // HQ admin switches the sandbox channel (audited); nobody else can.
+        app.post("/api/hq/sandbox/payout-mode")
+            .token(&shop.finance)
+            .json(&serde_json::json!({"mode": "fail"}))
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        let switched: serde_json::Value = app
+            .post("/api/hq/sandbox/payout-mode")
+            .token(&shop.admin)
+            .json(&serde_json::json!({"mode": "fail"}))
+            .send()
+            .await
+            .ok();
+        assert_eq!(switched["mode"], "fail");
+        assert_eq!(sandbox(&app).mode(), Mode::Fail);
         act(&app, &shop.finance, id, "approve").await.status(200);
         sweep(&app).await;
         let failed = withdrawal(&app, &shop.manager, id).await;
