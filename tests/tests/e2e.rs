@@ -732,10 +732,15 @@ async fn refresh_until(c: &Client, css: &str, needle: &str) -> anyhow::Result<St
         if text.contains(needle) {
             return Ok(text);
         }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "{css} never showed {needle:?}; last {text:?}"
-        );
+        if Instant::now() >= deadline {
+            let png = c.screenshot().await.unwrap_or_default();
+            let _ = std::fs::write(harness().shots.join("failure-refresh-until.png"), png);
+            let page = c.source().await.unwrap_or_default();
+            anyhow::bail!(
+                "{css} never showed {needle:?}; last {text:?} (screenshot failure-refresh-until.png); page: {}",
+                &page[..page.len().min(3000)]
+            );
+        }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -817,6 +822,9 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         shot(h, &finance, "merchant-withdrawal-queue-390x844.png").await?;
         click(&finance, ".withdrawal-row").await?;
         click(&finance, "#approve").await?;
+        // The answer is in (the actions are gone) before any reload, which
+        // would cancel a request still on its way.
+        gone(&finance, "#approve").await?;
         refresh_until(&finance, "#withdrawal-card", "已到账").await?;
         text_contains(&finance, "#withdrawal-payout-no", "TK").await?;
         shot(h, &finance, "merchant-withdrawal-paid-390x844.png").await?;
