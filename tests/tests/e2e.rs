@@ -787,6 +787,8 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         click(&manager, "#payee-submit").await?;
         text_contains(&manager, ".payee-card", "待审核").await?;
         text_contains(&manager, ".payee-card", "**** 2233").await?;
+        absent(&manager, "#payee-form").await?;
+        gone(&manager, ".toast").await?;
         shot(h, &manager, "merchant-payee-pending-390x844.png").await?;
 
         // HQ finance approves the account.

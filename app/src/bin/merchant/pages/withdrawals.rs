@@ -198,6 +198,8 @@ pub fn PayeePage() -> impl IntoView {
             <p class="notice">{tr(T::PayeeHint)}</p>
             {loaded(terms, move |t: WithdrawalTerms| {
                 let store = t.wallet.store_id;
+                // One change at a time: the form returns once HQ has decided.
+                let waiting = t.pending_payee.is_some();
                 view! {
                     <h2 class="cells-title">{tr(T::PayeeCurrent)}</h2>
                     {match t.payee {
@@ -208,7 +210,7 @@ pub fn PayeePage() -> impl IntoView {
                         <h2 class="cells-title">{tr(T::PayeePending)}</h2>
                         <PayeeCard payee=p/>
                     })}
-                    {move || (ctx.role() == Some(Role::StoreManager)).then(|| view! {
+                    {move || (ctx.role() == Some(Role::StoreManager) && !waiting).then(|| view! {
                         <PayeeForm store_id=store on_done=move || terms.refetch()/>
                     })}
                 }
