@@ -20,6 +20,7 @@ use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::payout::sandbox::{Mode, SandboxPayout};
+use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::routes::wallet::{readable_store, wallet_of};
 use crate::state::AppState;
@@ -229,10 +230,28 @@ async fn visible_withdrawal(
         .one(&state.db)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if !caller.covers_store(w.store_id, w.region_id) {
+    // Scope by where the store is now (a store may move region).
+    let shop = store_in_brand(&state.db, caller.brand.id, w.store_id).await?;
+    if !caller.covers_store(shop.id, shop.region_id) {
         return Err(AppError::not_found());
     }
     Ok(w)
+}
+
+/// The ids of a region's stores now.
+async fn stores_of_region(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    region_id: i64,
+) -> AppResult<Vec<i64>> {
+    Ok(store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .filter(store::Column::RegionId.eq(region_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
 }
 
 /// HQ finance acts on withdrawals and payee changes; others who may see
@@ -375,14 +394,7 @@ async fn payee_changes(
         Role::HqAdmin | Role::HqFinance => {}
         Role::RegionManager => {
             let region = caller.staff.region_id.unwrap_or(-1);
-            let ids: Vec<i64> = store::Entity::find()
-                .filter(store::Column::BrandId.eq(brand_id))
-                .filter(store::Column::RegionId.eq(region))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|s| s.id)
-                .collect();
+            let ids = stores_of_region(&state.db, brand_id, region).await?;
             q = q.filter(payee_account::Column::StoreId.is_in(ids));
         }
         Role::StoreManager | Role::Clerk => return Err(AppError::forbidden()),
@@ -655,7 +667,9 @@ async fn list(
     match caller.role {
         Role::HqAdmin | Role::HqFinance => {}
         Role::RegionManager => {
-            q = q.filter(withdrawal::Column::RegionId.eq(caller.staff.region_id.unwrap_or(-1)));
+            let region = caller.staff.region_id.unwrap_or(-1);
+            let ids = stores_of_region(&state.db, brand_id, region).await?;
+            q = q.filter(withdrawal::Column::StoreId.is_in(ids));
         }
         Role::StoreManager => {
             q = q.filter(withdrawal::Column::StoreId.eq(caller.staff.store_id.unwrap_or(-1)));
@@ -666,7 +680,8 @@ async fn list(
         q = q.filter(withdrawal::Column::StoreId.eq(s));
     }
     if let Some(r) = query.region_id {
-        q = q.filter(withdrawal::Column::RegionId.eq(r));
+        let ids = stores_of_region(&state.db, brand_id, r).await?;
+        q = q.filter(withdrawal::Column::StoreId.is_in(ids));
     }
     if let Some(s) = query.state.as_deref().filter(|s| !s.is_empty()) {
         let parsed =

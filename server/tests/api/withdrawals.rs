@@ -1017,3 +1017,56 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_withdrawal_follows_its_store_into_another_region,
+    |app| async move {
+        let shop = earning_shop(&app, 20_000).await;
+        let east = region_manager(&app, &shop, "east.boss", shop.region_id).await;
+        let west_region = app.create_region(&shop.admin, "华南区").await;
+        let west = region_manager(&app, &shop, "west.boss", west_region.id).await;
+        let id = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
+        let sees = |token: String| {
+            let app = app.clone();
+            async move {
+                let one = app
+                    .get(&format!("/api/staff/withdrawals/{id}"))
+                    .token(&token)
+                    .send()
+                    .await
+                    .status;
+                let list: Page<WithdrawalView> = app
+                    .get("/api/staff/withdrawals")
+                    .token(&token)
+                    .send()
+                    .await
+                    .ok();
+                (one, list.items.iter().any(|w| w.id == id))
+            }
+        };
+        assert_eq!(sees(east.clone()).await, (200, true));
+        assert_eq!(sees(west.clone()).await, (404, false));
+        // HQ moves the store to the other region: its requests go with it.
+        app.put(&format!("/api/hq/stores/{}", shop.one.id))
+            .token(&shop.admin)
+            .json(&store_input("南京西路店", west_region.id))
+            .send()
+            .await
+            .status(200);
+        assert_eq!(sees(east).await, (404, false));
+        assert_eq!(sees(west).await, (200, true));
+        let by_region: Page<WithdrawalView> = app
+            .get(&format!(
+                "/api/staff/withdrawals?region_id={}",
+                west_region.id
+            ))
+            .token(&shop.finance)
+            .send()
+            .await
+            .ok();
+        assert_eq!(
+            by_region.items.iter().map(|w| w.id).collect::<Vec<_>>(),
+            [id]
+        );
+    }
+);
