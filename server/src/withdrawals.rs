@@ -311,34 +311,17 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
     }
     let now = app.clock.now_ms();
     let answer = app.payout.submit(&order).await;
-    let tried = |u: sea_orm::UpdateMany<payout_attempt::Entity>| {
-        u.col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
-            .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
-            .filter(payout_attempt::Column::Id.eq(a.id))
-            .filter(payout_attempt::Column::State.eq(a.state.clone()))
-    };
     match answer {
         Ok(Submitted::Accepted) => {
-            let tx = begin_write(&app.db).await?;
-            let moved = tried(payout_attempt::Entity::update_many())
-                .col_expr(
-                    payout_attempt::Column::State,
-                    Expr::value(attempt::SUBMITTED),
-                )
-                .exec(&tx)
-                .await?;
-            if moved.rows_affected == 1 {
-                transition(
-                    &tx,
-                    a.withdrawal_id,
-                    &[WithdrawalState::Approved, WithdrawalState::Unknown],
-                    WithdrawalState::Submitted,
-                    now,
-                    |u| u,
-                )
-                .await?;
-            }
-            tx.commit().await?;
+            mark_sent(
+                app,
+                a,
+                now,
+                attempt::SUBMITTED,
+                &[WithdrawalState::Approved, WithdrawalState::Unknown],
+                WithdrawalState::Submitted,
+            )
+            .await?;
             // A channel that pays at once says so on the first query.
             check_one(app, a.id, false).await
         }
@@ -362,9 +345,30 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
 /// Sent, outcome unknown: the attempt waits for a status query; the money
 /// stays frozen.
 async fn mark_unknown(app: &AppState, a: &payout_attempt::Model, now: i64) -> AppResult<()> {
+    mark_sent(
+        app,
+        a,
+        now,
+        attempt::UNKNOWN,
+        &[WithdrawalState::Approved, WithdrawalState::Submitted],
+        WithdrawalState::Unknown,
+    )
+    .await
+}
+
+/// Records a send: the attempt (if still as read) moves to `state` with its
+/// try counted, and its withdrawal from one of `from` to `to`, together.
+async fn mark_sent(
+    app: &AppState,
+    a: &payout_attempt::Model,
+    now: i64,
+    state: &str,
+    from: &[WithdrawalState],
+    to: WithdrawalState,
+) -> AppResult<()> {
     let tx = begin_write(&app.db).await?;
     let moved = payout_attempt::Entity::update_many()
-        .col_expr(payout_attempt::Column::State, Expr::value(attempt::UNKNOWN))
+        .col_expr(payout_attempt::Column::State, Expr::value(state))
         .col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
         .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
         .filter(payout_attempt::Column::Id.eq(a.id))
@@ -372,15 +376,7 @@ async fn mark_unknown(app: &AppState, a: &payout_attempt::Model, now: i64) -> Ap
         .exec(&tx)
         .await?;
     if moved.rows_affected == 1 {
-        transition(
-            &tx,
-            a.withdrawal_id,
-            &[WithdrawalState::Approved, WithdrawalState::Submitted],
-            WithdrawalState::Unknown,
-            now,
-            |u| u,
-        )
-        .await?;
+        transition(&tx, a.withdrawal_id, from, to, now, |u| u).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -170,6 +170,22 @@ pub async fn earning_shop(app: &TestApp, earned: i64) -> Shop {
     shop
 }
 
+/// Store two of `shop` earns `amount` and gets its own approved account.
+async fn store_two_earns(app: &TestApp, shop: &Shop, amount: i64) {
+    let member = new_member(app).await;
+    set_pin(app, &member).await;
+    topup_ok(app, &shop.clerk_two, &member.phone, amount).await;
+    pay_ok(app, &member.token, shop.two.id, amount).await;
+    let asked: PayeeView = payee(app, &shop.manager_two, shop.two.id, "6222020200114455")
+        .await
+        .ok();
+    app.post(&format!("/api/hq/payee-changes/{}/approve", asked.id))
+        .token(&shop.finance)
+        .send()
+        .await
+        .status(200);
+}
+
 async fn inbox(app: &TestApp, token: &str) -> Page<StaffMessage> {
     app.get("/api/staff/messages")
         .token(token)
@@ -436,19 +452,7 @@ dual_test!(
     the_queue_filters_by_store_region_state_and_date_and_pages,
     |app| async move {
         let shop = earning_shop(&app, 300_000).await;
-        // Store two earns and gets a payee too.
-        let member = new_member(&app).await;
-        set_pin(&app, &member).await;
-        topup_ok(&app, &shop.clerk_two, &member.phone, 50_000).await;
-        pay_ok(&app, &member.token, shop.two.id, 50_000).await;
-        let asked: PayeeView = payee(&app, &shop.manager_two, shop.two.id, "6222020200114455")
-            .await
-            .ok();
-        app.post(&format!("/api/hq/payee-changes/{}/approve", asked.id))
-            .token(&shop.finance)
-            .send()
-            .await
-            .status(200);
+        store_two_earns(&app, &shop, 50_000).await;
         let mut one = Vec::new();
         for _ in 0..22 {
             one.push(ask_ok(&app, &shop.manager, shop.one.id, 1_000).await);
@@ -953,19 +957,7 @@ dual_test!(
     a_payout_that_cannot_be_sent_holds_up_no_other_and_stays_frozen,
     |app| async move {
         let shop = earning_shop(&app, 20_000).await;
-        // Store two earns and gets its own approved account.
-        let member = new_member(&app).await;
-        set_pin(&app, &member).await;
-        topup_ok(&app, &shop.clerk_two, &member.phone, 20_000).await;
-        pay_ok(&app, &member.token, shop.two.id, 20_000).await;
-        let two: PayeeView = payee(&app, &shop.manager_two, shop.two.id, "6222020200114455")
-            .await
-            .ok();
-        app.post(&format!("/api/hq/payee-changes/{}/approve", two.id))
-            .token(&shop.finance)
-            .send()
-            .await
-            .status(200);
+        store_two_earns(&app, &shop, 20_000).await;
         // Someone with database access copies store two's sealed number onto
         // store one's approved account: it no longer matches what HQ approved.
         let rows = payee_account::Entity::find()

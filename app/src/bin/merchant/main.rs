@@ -50,7 +50,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("withdrawals") view=pages::withdrawals::WithdrawalsPage/>
                     <Route path=path!("withdrawals/:id") view=pages::withdrawals::WithdrawalPage/>
                     <Route path=path!("payee-changes") view=pages::withdrawals::PayeeChangesPage/>
-                    <Route path=path!("wallets") view=pages::withdrawals::WalletsPage/>
+                    <Route path=path!("wallets") view=pages::wallet::WalletsPage/>
                     <Route path=path!("messages") view=pages::withdrawals::MessagesPage/>
                 </ParentRoute>
             </Routes>

@@ -164,17 +164,7 @@ pub fn BrandMoneyPage() -> impl IntoView {
                         </div>
                     </div>
                     <h2 class="cells-title">{tr(T::StoreWallets)}</h2>
-                    <nav class="cells" id="store-wallets">
-                        {m.wallets.into_iter().map(|w| view! {
-                            <A href=ctx.path(&format!("/stores/{}/wallet", w.store_id)) attr:class="cell cell-link store-wallet" attr:data-store=w.store_id.to_string()>
-                                <span class="cell-main">
-                                    <span class="cell-title">{w.store_name.clone()}</span>
-                                    {(w.frozen.0 != 0).then(|| view! { <span class="cell-desc">{tr(T::WalletFrozen)}" "{w.frozen.to_string()}</span> })}
-                                </span>
-                                <span class="cell-value tabular">{w.available.to_string()}</span>
-                            </A>
-                        }).collect_view()}
-                    </nav>
+                    <WalletList wallets=m.wallets id="store-wallets"/>
                 }.into_any()
             })}
         </section>
@@ -296,5 +286,45 @@ fn StatementRow(label: T, amount: shared::money::Fen) -> impl IntoView {
             <span class="cell-main">{tr(label)}</span>
             <span class="cell-value tabular" class:amount-out=amount.0 < 0>{amount.to_string()}</span>
         </div>
+    }
+}
+
+/// Store wallets, each linking to its wallet page.
+#[component]
+fn WalletList(wallets: Vec<WalletView>, id: &'static str) -> impl IntoView {
+    let ctx = use_ctx();
+    if wallets.is_empty() {
+        return view! { <EmptyState/> }.into_any();
+    }
+    view! {
+        <nav class="cells" id=id>
+            {wallets.into_iter().map(|w| view! {
+                <A href=ctx.path(&format!("/stores/{}/wallet", w.store_id)) attr:class="cell cell-link store-wallet" attr:data-store=w.store_id.to_string()>
+                    <span class="cell-main">
+                        <span class="cell-title">{w.store_name.clone()}</span>
+                        {(w.frozen.0 != 0).then(|| view! { <span class="cell-desc">{tr(T::WalletFrozen)}" "{w.frozen.to_string()}</span> })}
+                    </span>
+                    <span class="cell-value tabular">{w.available.to_string()}</span>
+                </A>
+            }).collect_view()}
+        </nav>
+    }
+    .into_any()
+}
+
+/// 门店钱包: every wallet in the caller's scope (the region manager's entry).
+#[component]
+pub fn WalletsPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let wallets = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::StoreWallets)().to_string()) back=true/>
+        <section class="page">
+            {loaded(wallets, move |list: Vec<WalletView>| view! { <WalletList wallets=list id="scope-wallets"/> }.into_any())}
+        </section>
     }
 }

@@ -629,41 +629,6 @@ pub fn PayeeChangesPage() -> impl IntoView {
     }
 }
 
-/// 门店钱包: every wallet in the caller's scope (the region manager's entry).
-#[component]
-pub fn WalletsPage() -> impl IntoView {
-    require_login();
-    let ctx = use_ctx();
-    let wallets = LocalResource::new(move || {
-        let token = ctx.session.token.get();
-        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
-    });
-    view! {
-        <TopBar title=Signal::derive(move || tr(T::StoreWallets)().to_string()) back=true/>
-        <section class="page">
-            {loaded(wallets, move |list: Vec<WalletView>| {
-                if list.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
-                view! {
-                    <nav class="cells" id="scope-wallets">
-                        {list.into_iter().map(|w| view! {
-                            <A href=ctx.path(&format!("/stores/{}/wallet", w.store_id)) attr:class="cell cell-link store-wallet" attr:data-store=w.store_id.to_string()>
-                                <span class="cell-main">
-                                    <span class="cell-title">{w.store_name.clone()}</span>
-                                    {(w.frozen.0 != 0).then(|| view! { <span class="cell-desc">{tr(T::WalletFrozen)}" "{w.frozen.to_string()}</span> })}
-                                </span>
-                                <span class="cell-value tabular">{w.available.to_string()}</span>
-                            </A>
-                        }).collect_view()}
-                    </nav>
-                }
-                .into_any()
-            })}
-        </section>
-    }
-}
-
 fn message_text(m: &StaffMessage, lang: Lang) -> String {
     let state = withdrawal_state_name(&m.state, lang);
     let topic = if m.topic == "payee" {
