@@ -123,6 +123,12 @@ async fn serve(
     )?;
     state.trust_forwarded_for = args.trust_forwarded_for;
     state.cipher = data_cipher(&args)?;
+    if args.payouts_paused {
+        state
+            .payouts_paused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::warn!("payouts paused: approved withdrawals stay in the outbox unsent");
+    }
     tracing::warn!(
         "withdrawals are paid through the built-in SANDBOX payout channel (no real money)"
     );

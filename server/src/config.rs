@@ -76,6 +76,10 @@ pub struct ServeArgs {
     /// Where the generated data key is kept when `TONGKA_DATA_KEY` is unset.
     #[arg(long, env = "TONGKA_DATA_KEY_FILE", default_value = "data/data.key")]
     pub data_key_file: PathBuf,
+    /// Hold approved payouts in the outbox, unsent (maintenance, or a test
+    /// stopping the server between approval and sending).
+    #[arg(long, env = "TONGKA_PAYOUTS_PAUSED")]
+    pub payouts_paused: bool,
     #[command(flatten)]
     pub limits: Limits,
 }

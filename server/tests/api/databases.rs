@@ -173,6 +173,61 @@ async fn postgres() -> &'static DatabaseConnection {
     }
 }
 
+/// The name of this process's second PostgreSQL database (for a `tongka`
+/// process's own brand), for the exit handler.
+static PG_PROC_DROP: OnceLock<(String, String)> = OnceLock::new();
+
+extern "C" fn drop_pg_proc_database() {
+    if let Some((admin_url, name)) = PG_PROC_DROP.get() {
+        let _ = std::process::Command::new("psql")
+            .args(["-X", "-q", "-d", admin_url, "-c"])
+            .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// A database of its own on `backend`, migrated, for tests that run whole
+/// `tongka` processes (whose background sweeps touch every brand of the
+/// database they open): its URL and a connection.
+pub async fn separate_database(backend: Backend) -> (String, DatabaseConnection) {
+    let url = match backend {
+        Backend::Sqlite => {
+            let _ = database(backend).await;
+            let file = process_dir().join(format!("proc-{}.db", crate::helpers::random_hex(8)));
+            format!("sqlite://{}?mode=rwc", file.display())
+        }
+        Backend::Postgres => {
+            let _ = database(backend).await;
+            let admin_url = pg_admin_url();
+            let name = format!("tongka_proc_{}", std::process::id());
+            let admin = Database::connect(admin_url.clone())
+                .await
+                .expect("connecting to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .expect("dropping an old database");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("creating the database");
+            let _ = admin.close().await;
+            if PG_PROC_DROP.set((admin_url.clone(), name.clone())).is_ok() {
+                at_exit(drop_pg_proc_database);
+            }
+            with_database(&admin_url, &name)
+        }
+    };
+    let db = tongka_server::db::connect(&url, 4)
+        .await
+        .expect("opening the separate database");
+    tongka_server::db::migrate(&db)
+        .await
+        .expect("migrating the separate database");
+    (url, db)
+}
+
 /// The shared database of `backend`, created on first use.
 pub async fn database(backend: Backend) -> DatabaseConnection {
     match backend {

@@ -241,7 +241,7 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
 /// The sandbox gateway's signing key in tests.
 pub const GATEWAY_KEY: &str = "test-gateway-key";
 
-async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i64 {
+pub async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i64 {
     let new = NewBrand {
         slug,
         name: "测试茶饮",

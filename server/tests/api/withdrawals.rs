@@ -1062,3 +1062,115 @@ dual_test!(
         );
     }
 );
+
+/// A `tongka serve` process of its own, killed (SIGKILL) when dropped.
+struct TongkaProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl TongkaProcess {
+    /// Starts `tongka serve` on `database_url`, its payouts held unsent
+    /// when `paused`, and waits until it listens.
+    async fn start(database_url: &str, paused: bool) -> TongkaProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tongka"));
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("TONGKA_DATA_KEY", GATEWAY_KEY)
+            .env("TONGKA_GATEWAY_KEY", GATEWAY_KEY)
+            .env(
+                "TONGKA_SITE_DIR",
+                crate::databases::process_dir().join("no-site"),
+            )
+            .env(
+                "TONGKA_PAYOUTS_PAUSED",
+                if paused { "true" } else { "false" },
+            )
+            .env_remove("TONGKA_SEED_DEMO")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = cmd.spawn().expect("starting tongka serve");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tongka serve did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        TongkaProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for TongkaProcess {
+    fn drop(&mut self) {
+        // SIGKILL: no shutdown, no last sweep.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+dual_test!(
+    a_tongka_process_killed_between_approval_and_sending_pays_once_after_restart,
+    |app| async move {
+        // Its own database: a whole `tongka serve` sweeps every brand it sees.
+        let (url, db) = crate::databases::separate_database(app.backend).await;
+        let slug = format!("p-{}", random_hex(10));
+        let clock = tongka_server::clock::Clock::System;
+        let brand_id = new_brand(&db, &clock, &slug).await;
+        let on = |address: &str| TestApp {
+            address: address.to_string(),
+            db: db.clone(),
+            slug: slug.clone(),
+            brand_id,
+            clock: clock.clone(),
+            ..app.clone()
+        };
+        let first = TongkaProcess::start(&url, true).await;
+        let a = on(&first.url);
+        let shop = earning_shop(&a, 30_000).await;
+        let id = ask_ok(&a, &shop.manager, shop.one.id, 25_000).await;
+        act(&a, &shop.finance, id, "approve").await.status(200);
+        let queued = attempts_of(&a, id).await;
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].state, "pending", "approved, not sent");
+        let no = queued[0].payout_no.clone();
+        assert!(at_channel(&a, &no).await.is_none());
+        // The process dies between approval and sending.
+        drop(first);
+
+        // Restarted, it finds the payout in the outbox and sends it.
+        let second = TongkaProcess::start(&url, false).await;
+        let b = on(&second.url);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let w = withdrawal(&b, &shop.manager, id).await;
+            if w.state == WithdrawalState::Paid {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never paid after the restart: {w:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let rec = at_channel(&b, &no).await.expect("sent");
+        assert_eq!(rec.submits, 1, "sent once");
+        assert_eq!(rec.amount, 25_000);
+        assert_eq!(entries(&b, "payout", &no).await, 1, "paid once");
+        let w = wallet(&b, &shop.manager, shop.one.id).await;
+        assert_eq!((w.available, w.frozen), (Fen(5_000), Fen(0)));
+        assert_reconciled(&b).await;
+        drop(second);
+    }
+);
