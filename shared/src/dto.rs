@@ -1140,3 +1140,12 @@ pub struct Statement {
     /// Every day of the range, oldest first.
     pub days: Vec<StatementDay>,
 }
+
+/// What waits for HQ finance: withdrawals to decide and payee changes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HqPending {
+    /// Withdrawals requested, not yet decided.
+    pub withdrawals: i64,
+    /// Payee account changes waiting.
+    pub payee_changes: i64,
+}

@@ -817,8 +817,10 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         el(&manager, "#cancel-withdrawal").await?;
         absent(&manager, "#approve").await?;
 
-        // HQ finance approves it from the queue; the sandbox pays.
+        // HQ finance approves it from the queue (its workbench counts what
+        // waits); the sandbox pays.
         finance.goto(&format!("{}/biz/demo", h.base)).await?;
+        text_contains(&finance, "#menu-withdrawal-queue .badge", "1").await?;
         click(&finance, "#menu-withdrawal-queue").await?;
         text_contains(&finance, "#withdrawal-list", "¥100.00").await?;
         shot(h, &finance, "merchant-withdrawal-queue-390x844.png").await?;

@@ -11,7 +11,7 @@
 //! - a clerk: nothing; a store outside the caller's scope does not exist.
 
 use crate::audit;
-use crate::auth::{AnyStaff, HqAdmin, StaffCaller};
+use crate::auth::{AnyStaff, HqAdmin, HqMoney, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{payee_account, staff, staff_message, store, withdrawal};
@@ -38,8 +38,8 @@ use sea_orm::{
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox, StaffMessage, WithdrawalInput,
-    WithdrawalState, WithdrawalTerms, WithdrawalView,
+    HqPending, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox, StaffMessage,
+    WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate;
@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/hq/withdrawals/{id}/approve", post(approve))
         .route("/hq/withdrawals/{id}/reject", post(reject))
         .route("/hq/withdrawals/{id}/retry", post(retry))
+        .route("/hq/pending", get(pending))
         .route("/hq/payee-changes", get(payee_changes))
         .route("/hq/payee-changes/{id}/approve", post(approve_payee))
         .route("/hq/payee-changes/{id}/reject", post(reject_payee))
@@ -916,6 +917,28 @@ async fn cancel(
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalView>> {
     decide(&state, &caller, id, Decision::Cancel).await
+}
+
+/// HQ: how many withdrawals and payee changes wait for a decision.
+async fn pending(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqMoney>,
+) -> AppResult<Json<HqPending>> {
+    let brand_id = caller.brand.id;
+    let withdrawals = withdrawal::Entity::find()
+        .filter(withdrawal::Column::BrandId.eq(brand_id))
+        .filter(withdrawal::Column::State.eq(WithdrawalState::Requested.as_str()))
+        .count(&state.db)
+        .await?;
+    let payee_changes = payee_account::Entity::find()
+        .filter(payee_account::Column::BrandId.eq(brand_id))
+        .filter(payee_account::Column::State.eq("pending"))
+        .count(&state.db)
+        .await?;
+    Ok(Json(HqPending {
+        withdrawals: i64::try_from(withdrawals).unwrap_or(i64::MAX),
+        payee_changes: i64::try_from(payee_changes).unwrap_or(i64::MAX),
+    }))
 }
 
 // ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ use crate::money_concurrency::{count, race};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::ErrorCode;
 use shared::dto::{
-    MoneySettings, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox, StaffMessage,
-    WalletView, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
+    HqPending, MoneySettings, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox,
+    StaffMessage, WalletView, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::money::Fen;
 use std::time::Duration;
@@ -391,8 +391,27 @@ dual_test!(
 
 dual_test!(cancel_and_reject_give_the_money_back, |app| async move {
     let shop = earning_shop(&app, 50_000).await;
+    let pending = |token: String| {
+        let app = app.clone();
+        async move {
+            let p: HqPending = app.get("/api/hq/pending").token(&token).send().await.ok();
+            (p.withdrawals, p.payee_changes)
+        }
+    };
+    assert_eq!(pending(shop.finance.clone()).await, (0, 0));
     let cancelled = ask_ok(&app, &shop.manager, shop.one.id, 20_000).await;
     let rejected = ask_ok(&app, &shop.manager, shop.one.id, 20_000).await;
+    payee(&app, &shop.manager, shop.one.id, "6222020200119999")
+        .await
+        .status(201);
+    // HQ sees what waits for it; a store manager is refused the count.
+    assert_eq!(pending(shop.finance.clone()).await, (2, 1));
+    assert_eq!(pending(shop.admin.clone()).await, (2, 1));
+    app.get("/api/hq/pending")
+        .token(&shop.manager)
+        .send()
+        .await
+        .error(403, ErrorCode::Forbidden);
     let w = wallet(&app, &shop.manager, shop.one.id).await;
     assert_eq!((w.available, w.frozen), (Fen(10_000), Fen(40_000)));
     // Only the requester cancels; HQ does not cancel for them.
@@ -415,6 +434,7 @@ dual_test!(cancel_and_reject_give_the_money_back, |app| async move {
     assert_eq!(r.reason.as_deref(), Some("金额与对账单不符"));
     let w = wallet(&app, &shop.manager, shop.one.id).await;
     assert_eq!((w.available, w.frozen), (Fen(50_000), Fen(0)));
+    assert_eq!(pending(shop.finance.clone()).await, (0, 1));
     // Approving either now is refused with its state.
     for (id, state) in [(cancelled, "cancelled"), (rejected, "rejected")] {
         let e = act(&app, &shop.finance, id, "approve")

@@ -3,7 +3,7 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::dto::{Role, StaffInbox, StaffSession};
+use shared::dto::{HqPending, Role, StaffInbox, StaffSession};
 use tongka_app::components::{TopBar, loaded};
 use tongka_app::i18n::{T, role_text, tr};
 
@@ -107,6 +107,24 @@ fn UnreadBadge() -> impl IntoView {
     }
 }
 
+/// What waits for HQ finance under a menu entry, if anything.
+#[component]
+fn PendingBadge(entry: &'static str) -> impl IntoView {
+    let ctx = use_ctx();
+    let pending = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move { tongka_app::api::get::<HqPending>("/hq/pending", token).await }
+    });
+    move || {
+        let n = match pending.get() {
+            Some(Ok(p)) if entry == "menu-payee-changes" => p.payee_changes,
+            Some(Ok(p)) => p.withdrawals,
+            _ => 0,
+        };
+        (n > 0).then(|| view! { <span class="badge" data-pending=entry>{n}</span> })
+    }
+}
+
 /// 工作台
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -142,6 +160,7 @@ pub fn HomePage() -> impl IntoView {
                             <A href=ctx.path(&path) attr:class="cell cell-link" attr:id=id>
                                 <span class="cell-main">{tr(label)}</span>
                                 {(id == "menu-messages").then(|| view! { <UnreadBadge/> })}
+                                {matches!(id, "menu-withdrawal-queue" | "menu-payee-changes").then(|| view! { <PendingBadge entry=id/> })}
                             </A>
                         }).collect_view()}
                         <A href=ctx.path("/me") attr:class="cell cell-link" attr:id="menu-me">
