@@ -84,8 +84,8 @@ pub async fn freeze(
     now: i64,
 ) -> AppResult<()> {
     lock_key(tx, &format!("wallet:{store_id}")).await?;
-    let wallet = ledger::account_id(tx, brand.id, Kind::StoreWallet, store_id, now).await?;
-    let available = ledger::summed_balance(tx, wallet).await?;
+    let accounts = wallet_accounts(tx, brand.id, store_id, now).await?;
+    let available = ledger::summed_balance(tx, accounts[0]).await?;
     if amount > available {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -97,6 +97,7 @@ pub async fn freeze(
         tx,
         brand,
         store_id,
+        accounts,
         amount,
         "withdrawal",
         op_ref,
@@ -116,10 +117,12 @@ pub async fn release(
     actor: String,
     now: i64,
 ) -> AppResult<()> {
+    let accounts = wallet_accounts(tx, brand.id, store_id, now).await?;
     move_frozen(
         tx,
         brand,
         store_id,
+        accounts,
         Fen(-amount.0),
         "withdrawal_release",
         op_ref,
@@ -129,25 +132,37 @@ pub async fn release(
     .await
 }
 
-/// wallet −amount, frozen +amount (a negative amount moves it back).
+/// The store's wallet and frozen account ids, in that order.
+async fn wallet_accounts(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    store_id: i64,
+    now: i64,
+) -> AppResult<[i64; 2]> {
+    let ids = ledger::account_ids(
+        tx,
+        brand_id,
+        &[(Kind::StoreWallet, store_id), (Kind::StoreFrozen, store_id)],
+        now,
+    )
+    .await?;
+    Ok([ids[0], ids[1]])
+}
+
+/// wallet −amount, frozen +amount (a negative amount moves it back), on
+/// the store's `[wallet, frozen]` accounts.
 #[allow(clippy::too_many_arguments)]
 async fn move_frozen(
     tx: &DatabaseTransaction,
     brand: &brand::Model,
     store_id: i64,
+    ids: [i64; 2],
     amount: Fen,
     kind: &str,
     op_ref: String,
     actor: String,
     now: i64,
 ) -> AppResult<()> {
-    let ids = ledger::account_ids(
-        tx,
-        brand.id,
-        &[(Kind::StoreWallet, store_id), (Kind::StoreFrozen, store_id)],
-        now,
-    )
-    .await?;
     post_or_fail(
         tx,
         Entry {

@@ -279,22 +279,23 @@ async fn terms(
     let brand_id = caller.brand.id;
     let rules = settings(&state.db, brand_id).await?;
     let wallet = wallet_of(&state.db, brand_id, shop.clone()).await?;
-    let approved = current_payee(&state.db, brand_id, shop.id).await?;
-    let pending = payee_account::Entity::find()
+    // The approved account and any change waiting, in one read.
+    let rows = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
         .filter(payee_account::Column::StoreId.eq(shop.id))
-        .filter(payee_account::Column::State.eq("pending"))
-        .one(&state.db)
+        .filter(payee_account::Column::State.is_in(["approved", "pending"]))
+        .order_by_desc(payee_account::Column::Id)
+        .all(&state.db)
         .await?;
-    let mut views = payee_views(&state.db, brand_id, approved.into_iter().collect()).await?;
-    let mut pending = payee_views(&state.db, brand_id, pending.into_iter().collect()).await?;
+    let views = payee_views(&state.db, brand_id, rows).await?;
+    let of = |state: &str| views.iter().find(|p| p.state == state).cloned();
     Ok(Json(WithdrawalTerms {
         wallet,
         min: rules.withdraw_min,
         fee_fixed: rules.withdraw_fee_fixed,
         fee_bp: rules.withdraw_fee_bp,
-        payee: views.pop(),
-        pending_payee: pending.pop(),
+        payee: of("approved"),
+        pending_payee: of("pending"),
     }))
 }
 

@@ -49,21 +49,25 @@ fn account_no_rule(v: &str) -> Result<String, Reason> {
     validate::bank_account_no(v)
 }
 
-/// 提现 (the store manager)
-#[component]
-pub fn WithdrawPage() -> impl IntoView {
-    require_login();
+/// The withdrawal terms of the store in the URL (`stores/:id/…`).
+fn store_terms() -> LocalResource<api::ApiResult<WithdrawalTerms>> {
     let ctx = use_ctx();
     let params = use_params_map();
-    let store_id = move || params.read().get("id").unwrap_or_default();
-    let terms = LocalResource::new(move || {
+    LocalResource::new(move || {
         let token = ctx.session.token.get();
-        let id = store_id();
+        let id = params.read().get("id").unwrap_or_default();
         async move {
             api::get::<WithdrawalTerms>(&format!("/staff/stores/{id}/withdrawal-terms"), token)
                 .await
         }
-    });
+    })
+}
+
+/// 提现 (the store manager)
+#[component]
+pub fn WithdrawPage() -> impl IntoView {
+    require_login();
+    let terms = store_terms();
     view! {
         <TopBar title=Signal::derive(move || tr(T::Cashout)().to_string()) back=true/>
         <section class="page">
@@ -182,16 +186,7 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
 pub fn PayeePage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
-    let params = use_params_map();
-    let store_id = move || params.read().get("id").unwrap_or_default();
-    let terms = LocalResource::new(move || {
-        let token = ctx.session.token.get();
-        let id = store_id();
-        async move {
-            api::get::<WithdrawalTerms>(&format!("/staff/stores/{id}/withdrawal-terms"), token)
-                .await
-        }
-    });
+    let terms = store_terms();
     view! {
         <TopBar title=Signal::derive(move || tr(T::PayeeAccount)().to_string()) back=true/>
         <section class="page">
