@@ -1,14 +1,16 @@
 //! The one error type of the server, its JSON envelope and status mapping.
 //! An internal error's detail goes to the log, never to the client.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, SqlErr};
+use serde::de::DeserializeOwned;
 use shared::error::ErrorEnvelope;
-use shared::{ApiError, ErrorCode, Lang};
+use shared::{ApiError, ErrorCode, Lang, validate};
 use std::collections::BTreeMap;
 
 /// Every failure a handler can return.
@@ -101,17 +103,6 @@ impl From<DbErr> for AppError {
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
         AppError::Internal(e)
-    }
-}
-
-impl From<JsonRejection> for AppError {
-    fn from(r: JsonRejection) -> Self {
-        let status = match r {
-            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        AppError::new(status, ErrorCode::MalformedRequest).with("detail", r.body_text())
     }
 }
 
@@ -219,10 +210,127 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
     response
 }
 
-/// `Json` whose rejections use our envelope.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// The largest request body the API reads (image uploads will be the one
+/// exception, with a limit of their own).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON request body, read strictly: a JSON object (nothing else), of at
+/// most [`MAX_BODY_BYTES`], without a field the type does not know (a
+/// misspelt `amout` must not mean "no amount"), and with no control
+/// characters in its text (newlines only in [`validate::MULTI_LINE_FIELDS`]).
+/// Every refusal is our envelope; provider callbacks read their bodies
+/// themselves, leniently, after checking the signature.
 pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::MalformedRequest,
+            )
+            .with("detail", "expected Content-Type: application/json"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                AppError::malformed(r.body_text())
+            }
+        })?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        parse_body(&bytes).map(AppJson)
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+        .with("max_kb", MAX_BODY_BYTES / 1024)
+}
+
+/// Reads a request body by the rules of [`AppJson`].
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::malformed(e.to_string()))?;
+    if !value.is_object() {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MalformedRequest,
+        )
+        .with("detail", "the body must be a JSON object"));
+    }
+    check_text(&value, "")?;
+    let mut unknown: Option<String> = None;
+    let parsed = serde_ignored::deserialize(value, |path| {
+        unknown.get_or_insert_with(|| field_path(&path));
+    });
+    // An unknown field is named even when a known one is then missing: a
+    // misspelt `amout` is the mistake to show, not "amount is missing".
+    match (unknown, parsed) {
+        (Some(field), _) => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::UnknownField,
+        )
+        .with("field", field)),
+        (None, Err(e)) => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MalformedRequest,
+        )
+        .with("detail", e)),
+        (None, Ok(parsed)) => Ok(parsed),
+    }
+}
+
+/// `a.b[2].c` for a path inside the body (what a client would look for).
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Refuses control characters in every string of the body, naming the field
+/// (the innermost object key above the string).
+fn check_text(value: &serde_json::Value, field: &str) -> AppResult<()> {
+    match value {
+        serde_json::Value::String(s) => {
+            let multi_line = validate::MULTI_LINE_FIELDS.contains(&field);
+            check(field, validate::plain_text(s, multi_line))
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(|v| check_text(v, field)),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            check("field", validate::plain_text(k, false))?;
+            check_text(v, k)
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// `Path` whose rejections use our envelope (an unparsable id is a 404).
 #[derive(FromRequestParts)]
@@ -233,3 +341,57 @@ pub struct AppPath<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct AppQuery<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::{AppError, parse_body};
+    use serde::Deserialize;
+    use shared::ErrorCode;
+
+    #[derive(Debug, Deserialize)]
+    struct Decision {
+        reason: Option<String>,
+        name: Option<String>,
+        #[expect(dead_code, reason = "read only to be refused or accepted")]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Inner {
+        #[expect(dead_code, reason = "read only to be refused or accepted")]
+        label: String,
+    }
+
+    fn refusal(body: &str) -> (ErrorCode, Vec<(String, String)>) {
+        match parse_body::<Decision>(body.as_bytes()) {
+            Err(AppError::Api { code, params, .. }) => (code, params.into_iter().collect()),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn multi_line_fields_keep_their_newlines_and_others_refuse_them() {
+        let ok: Decision = parse_body(br#"{"reason": "line one\r\nline two\tend"}"#)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ok.reason.as_deref(), Some("line one\r\nline two\tend"));
+        assert!(ok.name.is_none());
+        let (code, params) = refusal(r#"{"name": "a\nb"}"#);
+        assert_eq!(code, ErrorCode::InvalidField);
+        assert!(params.contains(&("field".into(), "name".into())));
+        let (code, _) = refusal(r#"{"reason": "a\u0000b"}"#);
+        assert_eq!(
+            code,
+            ErrorCode::InvalidField,
+            "NUL even where lines are kept"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let (code, params) = refusal(r#"{"inner": {"label": "x", "colour": 1}}"#);
+        assert_eq!(code, ErrorCode::UnknownField);
+        assert_eq!(params, vec![("field".into(), "inner.colour".into())]);
+        let (code, _) = refusal(r#"[1, 2]"#);
+        assert_eq!(code, ErrorCode::MalformedRequest);
+    }
+}

@@ -24,6 +24,9 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
     let api = routes::api()
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(localize_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::error::MAX_BODY_BYTES,
+        ))
         .with_state(state);
 
     let immutable = SetResponseHeaderLayer::overriding(

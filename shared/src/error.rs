@@ -49,6 +49,10 @@ pub enum ErrorCode {
     MalformedRequest,
     /// A field failed validation; params: `field`, `reason`.
     InvalidField,
+    /// The body has a field the endpoint does not know; params: `field`.
+    UnknownField,
+    /// The body is larger than the API takes; params: `max_kb`.
+    PayloadTooLarge,
     /// No such route or resource.
     NotFound,
     /// The request needs a login.
@@ -317,6 +321,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "amount_too_large" => ("过大", "is too large"),
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
+        "control_chars" => (
+            "含有不允许的控制字符",
+            "contains control characters that are not allowed",
+        ),
         _ => (reason, reason),
     };
     match lang {
@@ -335,6 +343,22 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "请求格式不正确".into()
             } else {
                 "The request is malformed".into()
+            }
+        }
+        UnknownField => {
+            let field = param(params, "field");
+            if zh {
+                format!("请求中有无法识别的字段：{field}")
+            } else {
+                format!("The request has a field this endpoint does not take: {field}")
+            }
+        }
+        PayloadTooLarge => {
+            let kb = param(params, "max_kb");
+            if zh {
+                format!("请求内容过大（最多 {kb} KB）")
+            } else {
+                format!("The request body is too large (at most {kb} KB)")
             }
         }
         InvalidField => {

@@ -5,6 +5,21 @@
 /// A reason key understood by [`crate::error::message`] (`InvalidField`).
 pub type Reason = &'static str;
 
+/// Fields whose text may span lines (a rejection reason, a note). Every
+/// other text field of a request body is one line.
+pub const MULTI_LINE_FIELDS: &[&str] = &["reason", "note", "description"];
+
+/// Text a person typed: no NUL or other control characters (a database
+/// refuses NUL, and none of them belongs in a name or an address); a line
+/// break only where `multi_line` allows it (`\n`, `\r\n` and a tab).
+pub fn plain_text(value: &str, multi_line: bool) -> Result<(), Reason> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("control_chars");
+    }
+    Ok(())
+}
+
 fn required_trimmed(value: &str, max_chars: usize) -> Result<String, Reason> {
     let v = value.trim();
     if v.is_empty() {

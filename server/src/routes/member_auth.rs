@@ -84,7 +84,11 @@ async fn send_code(
     let brand = find_brand(&state, &slug).await?;
     let phone = check("phone", validate::phone(&req.phone))?;
     let tx = begin_write(&state.db).await?;
+    // Both counters are read and the send recorded under their locks, so
+    // sends racing from one address (to many phones) or to one phone (from
+    // many addresses) cannot pass either limit. Always phone, then address.
     lock_key(&tx, &format!("sms:{phone}")).await?;
+    lock_key(&tx, &format!("sms-ip:{ip}")).await?;
     let now = state.clock.now_ms();
     let l = &state.limits;
     let mut wait = 0;

@@ -10,7 +10,6 @@ use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -68,11 +67,11 @@ pub fn pay_request_state(r: &pay_request::Model, now: i64) -> PayRequestState {
 
 fn pay_request_view(
     r: pay_request::Model,
-    origin: &str,
+    public_url: &str,
     slug: &str,
     now: i64,
 ) -> AppResult<PayRequestView> {
-    let url = format!("{origin}/m/{slug}/pay/{}?r={}", r.store_id, r.token);
+    let url = format!("{public_url}/m/{slug}/pay/{}?r={}", r.store_id, r.token);
     Ok(PayRequestView {
         id: r.id,
         store_id: r.store_id,
@@ -90,7 +89,6 @@ fn pay_request_view(
 async fn create_pay_request(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
-    headers: HeaderMap,
     AppJson(req): AppJson<PayRequestInput>,
 ) -> AppResult<(StatusCode, Json<PayRequestView>)> {
     let store_id = match (caller.role, caller.staff.store_id) {
@@ -129,7 +127,7 @@ async fn create_pay_request(
     }
     .insert(&state.db)
     .await?;
-    let view = pay_request_view(saved, &origin(&headers), &caller.brand.slug, now)?;
+    let view = pay_request_view(saved, &state.public_url, &caller.brand.slug, now)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -138,7 +136,6 @@ async fn staff_pay_request(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
     AppPath(id): AppPath<i64>,
-    headers: HeaderMap,
 ) -> AppResult<Json<PayRequestView>> {
     let r = pay_request::Entity::find_by_id(id)
         .filter(pay_request::Column::BrandId.eq(caller.brand.id))
@@ -151,7 +148,7 @@ async fn staff_pay_request(
     let now = state.clock.now_ms();
     Ok(Json(pay_request_view(
         r,
-        &origin(&headers),
+        &state.public_url,
         &caller.brand.slug,
         now,
     )?))
@@ -191,32 +188,17 @@ async fn store_for_member(
     }))
 }
 
-/// The public origin the member app is reached at, from the request.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get("host"))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("http");
-    format!("{proto}://{host}")
-}
-
 /// Staff: the pay code of a store in their scope.
 async fn pay_code(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
     AppPath(id): AppPath<i64>,
-    headers: HeaderMap,
 ) -> AppResult<Json<PayCode>> {
     let s = store_in_brand(&state.db, caller.brand.id, id).await?;
     if !caller.covers_store(s.id, s.region_id) {
         return Err(AppError::not_found());
     }
-    let url = format!("{}/m/{}/pay/{}", origin(&headers), caller.brand.slug, s.id);
+    let url = format!("{}/m/{}/pay/{}", state.public_url, caller.brand.slug, s.id);
     let svg = qr_svg(&url)?;
     Ok(Json(PayCode {
         store_id: s.id,

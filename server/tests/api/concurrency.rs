@@ -126,3 +126,27 @@ dual_test!(
         );
     }
 );
+
+// Issue 10: sixty sends at one instant from one address to sixty phones
+// sent thirty-six on PostgreSQL; the address's counter is read and the send
+// recorded under the address's lock.
+dual_test!(
+    sixty_sends_at_once_from_one_address_send_exactly_thirty,
+    |app| async move {
+        let phones: Vec<String> = (0..60).map(|_| random_phone()).collect();
+        let replies = race(60, |i| {
+            let (app, phone) = (app.clone(), phones[i].clone());
+            async move { app.request_code(&phone).await }
+        })
+        .await;
+        assert_eq!(count(&replies, 200), 30, "{replies:#?}");
+        for refused in replies.iter().filter(|r| r.status != 200) {
+            refused.error(429, ErrorCode::RateLimited);
+        }
+        let mut sent = 0;
+        for phone in &phones {
+            sent += app.outbox(phone).await.len();
+        }
+        assert_eq!(sent, 30, "one code for each send let through");
+    }
+);

@@ -11,6 +11,7 @@ mod close_card;
 mod concurrency;
 mod errors;
 mod gateway;
+mod input;
 mod member_login;
 mod members;
 mod money;

@@ -451,3 +451,71 @@ dual_test!(
         assert_eq!(total(&app, &member.token).await, 70_000);
     }
 );
+
+// Guesses fired together (issue 10): each guess is counted before the slow
+// check, so thirty at once check at most five, and the lock they set holds
+// even for the right PIN.
+dual_test!(
+    thirty_pins_fired_at_once_check_at_most_five,
+    |app| async move {
+        use crate::money_concurrency::{count, race};
+        let shop = shop(&app).await;
+        let store = shop.one.id;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 200_000).await;
+        set_pin(&app, &member).await;
+        let before = snapshot(&app, &member.token).await;
+
+        // Thirty wrong PINs at one instant: five are checked, and of those
+        // at most four are told "wrong" (the fifth sets the lock, and one
+        // checked after the lock was set is told "locked"); every other one
+        // is refused as locked without a check. Before: 24 "wrong".
+        let replies = race(30, |_| {
+            let (app, member) = (app.clone(), member.clone());
+            async move { pay_with_pin(&app, &member, store, 30_000, Some(WRONG_PIN)).await }
+        })
+        .await;
+        let wrong = replies
+            .iter()
+            .filter(|r| r.status == 422)
+            .inspect(|r| {
+                r.error(422, ErrorCode::WrongPin);
+            })
+            .count();
+        assert!(wrong <= 4, "{replies:#?}");
+        assert_eq!(count(&replies, 429), 30 - wrong, "{replies:#?}");
+        for locked in replies.iter().filter(|r| r.status == 429) {
+            locked.error(429, ErrorCode::PinLocked);
+        }
+        // The lock holds for the right PIN until it runs out.
+        pay_with_pin(&app, &member, store, 30_000, Some(TEST_PIN))
+            .await
+            .error(429, ErrorCode::PinLocked);
+        assert_eq!(snapshot(&app, &member.token).await, before);
+        app.advance_secs(30 * 60);
+        paid(&app, &member, store, 30_000, Some(TEST_PIN)).await;
+
+        // Twenty-nine wrong and the right one last, all at once: the right
+        // one pays only if it was among the five checked (and then it opens a
+        // new window of five), so there are at most four "wrong" answers per
+        // window, and every other answer is "locked".
+        let replies = race(30, |i| {
+            let (app, member) = (app.clone(), member.clone());
+            let pin = if i == 29 { TEST_PIN } else { WRONG_PIN };
+            async move { pay_with_pin(&app, &member, store, 30_000, Some(pin)).await }
+        })
+        .await;
+        let paid_now = count(&replies, 201);
+        let wrong = count(&replies, 422);
+        assert!(paid_now <= 1, "{replies:#?}");
+        assert!(wrong <= 4 * (1 + paid_now), "{replies:#?}");
+        assert_eq!(count(&replies, 429), 30 - wrong - paid_now, "{replies:#?}");
+        if paid_now == 0 {
+            // The right PIN, after the lock, waits for it to run out.
+            pay_with_pin(&app, &member, store, 30_000, Some(TEST_PIN))
+                .await
+                .error(429, ErrorCode::PinLocked);
+        }
+        assert_reconciled(&app).await;
+    }
+);
