@@ -203,11 +203,36 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
             StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
             StatusCode::FORBIDDEN => ErrorCode::Forbidden,
             s if s.is_server_error() => ErrorCode::Internal,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
             _ => ErrorCode::MalformedRequest,
         };
-        return render(status, code, BTreeMap::new(), lang);
+        let mut params = BTreeMap::new();
+        if code == ErrorCode::PayloadTooLarge {
+            params.insert("max_kb".to_string(), (MAX_BODY_BYTES / 1024).to_string());
+        }
+        return render(status, code, params, lang);
     }
     response
+}
+
+/// Middleware on the API: a path or query that decodes to a control
+/// character (`%00`, `%0A`, `%7F`…) is refused before any handler reads it
+/// (a NUL would otherwise reach the database, which refuses it with a 500).
+pub async fn refuse_control_chars_in_uri(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let raw = format!("{}?{}", uri.path(), uri.query().unwrap_or(""));
+    let bytes = raw.as_bytes();
+    let control = bytes.windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1].to_ascii_lowercase(), w[2].to_ascii_lowercase()),
+                (b'0' | b'1', b'0'..=b'9' | b'a'..=b'f') | (b'7', b'f')
+            )
+    });
+    if control {
+        return AppError::malformed("control characters in the address").into_response();
+    }
+    next.run(request).await
 }
 
 /// The largest request body the API reads (image uploads will be the one
@@ -319,6 +344,7 @@ fn field_path(path: &serde_ignored::Path<'_>) -> String {
 /// (the innermost object key above the string).
 fn check_text(value: &serde_json::Value, field: &str) -> AppResult<()> {
     match value {
+        serde_json::Value::String(_) if validate::SECRET_FIELDS.contains(&field) => Ok(()),
         serde_json::Value::String(s) => {
             let multi_line = validate::MULTI_LINE_FIELDS.contains(&field);
             check(field, validate::plain_text(s, multi_line))

@@ -10,6 +10,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod gateway;
+pub mod guess_limit;
 pub mod idempotency;
 pub mod ledger;
 pub mod migration;

@@ -23,6 +23,9 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
     let sandbox = state.sandbox.clone();
     let api = routes::api()
         .fallback(|| async { AppError::not_found() })
+        .layer(middleware::from_fn(
+            crate::error::refuse_control_chars_in_uri,
+        ))
         .layer(middleware::from_fn(localize_errors))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::error::MAX_BODY_BYTES,

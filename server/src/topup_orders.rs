@@ -122,6 +122,49 @@ fn op_ref(o: &gateway_order::Model) -> String {
 
 /// Applies what the gateway says about a trade to our order.
 pub async fn apply(app: &AppState, trade: &Trade) -> AppResult<()> {
+    apply_spending(app, trade, None).await
+}
+
+/// [`apply`] for a signed callback: its `nonce` is spent in the transaction
+/// that applies it, so a failure leaves it unspent for the gateway's retry,
+/// and a replay of an applied callback is refused ([`REPLAYED`]).
+pub async fn apply_callback(app: &AppState, trade: &Trade, nonce: &str) -> AppResult<()> {
+    apply_spending(app, trade, Some(nonce)).await
+}
+
+/// The reason of the 409 a replayed callback gets.
+pub const REPLAYED: &str = "replayed";
+
+/// Records a callback's nonce in `tx`; a nonce seen before is a replay.
+async fn spend_nonce(
+    tx: &sea_orm::DatabaseTransaction,
+    nonce: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
+    let Some(nonce) = nonce else {
+        return Ok(());
+    };
+    let inserted = gateway_nonce::Entity::insert(gateway_nonce::ActiveModel {
+        nonce: Set(nonce.into()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(gateway_nonce::Column::Nonce)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    if inserted == 0 {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict).with("reason", REPLAYED)
+        );
+    }
+    Ok(())
+}
+
+async fn apply_spending(app: &AppState, trade: &Trade, nonce: Option<&str>) -> AppResult<()> {
     let order = gateway_order::Entity::find()
         .filter(gateway_order::Column::OrderNo.eq(&trade.order_no))
         .one(&app.db)
@@ -135,33 +178,47 @@ pub async fn apply(app: &AppState, trade: &Trade) -> AppResult<()> {
         );
     }
     match trade.state {
-        TradeState::Success => credit(app, order.id, trade).await,
+        TradeState::Success => credit(app, order.id, trade, nonce).await,
         TradeState::Payerror => {
             // Only an order still waiting turns failed; paid stays paid.
+            let tx = begin_write(&app.db).await?;
+            spend_nonce(&tx, nonce, app.clock.now_ms()).await?;
             gateway_order::Entity::update_many()
                 .col_expr(gateway_order::Column::State, Expr::value(state::FAILED))
                 .filter(gateway_order::Column::Id.eq(order.id))
                 .filter(gateway_order::Column::State.eq(state::CREATED))
-                .exec(&app.db)
+                .exec(&tx)
                 .await?;
+            tx.commit().await?;
             Ok(())
         }
-        TradeState::Closed => close_here(app, order.id).await,
-        TradeState::Notpay => Ok(()),
+        TradeState::Closed => close_spending(app, order.id, nonce).await,
+        TradeState::Notpay => {
+            let tx = begin_write(&app.db).await?;
+            spend_nonce(&tx, nonce, app.clock.now_ms()).await?;
+            tx.commit().await?;
+            Ok(())
+        }
     }
 }
 
 /// Marks an open order closed; a split payment's held stored value goes
 /// back to the member in the same transaction.
 pub async fn close_here(app: &AppState, order_id: i64) -> AppResult<()> {
+    close_spending(app, order_id, None).await
+}
+
+async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> AppResult<()> {
     let now = app.clock.now_ms();
     let tx = begin_write(&app.db).await?;
     lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
+    spend_nonce(&tx, nonce, now).await?;
     let o = gateway_order::Entity::find_by_id(order_id)
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
     if !is_open(&o) {
+        tx.commit().await?;
         return Ok(());
     }
     gateway_order::Entity::update_many()
@@ -222,16 +279,23 @@ pub async fn post_or_fail(tx: &sea_orm::DatabaseTransaction, entry: Entry<'_>) -
     }
 }
 
-async fn credit(app: &AppState, order_id: i64, trade: &Trade) -> AppResult<()> {
+async fn credit(
+    app: &AppState,
+    order_id: i64,
+    trade: &Trade,
+    nonce: Option<&str>,
+) -> AppResult<()> {
     let now = app.clock.now_ms();
     let tx = begin_write(&app.db).await?;
     lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
+    spend_nonce(&tx, nonce, now).await?;
     let o = gateway_order::Entity::find_by_id(order_id)
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
     if o.state == state::PAID || o.state == state::REFUNDED {
         // A duplicate or reordered callback, or a query after the callback.
+        tx.commit().await?;
         return Ok(());
     }
     let late = o.state == state::CLOSED;
@@ -568,21 +632,4 @@ pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
         u.exec(&app.db).await?;
     }
     Ok(sent)
-}
-
-/// Records a callback's nonce; false if it was seen before (a replay).
-pub async fn fresh_nonce(app: &AppState, nonce: &str) -> AppResult<bool> {
-    let inserted = gateway_nonce::Entity::insert(gateway_nonce::ActiveModel {
-        nonce: Set(nonce.into()),
-        created_at: Set(app.clock.now_ms()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::column(gateway_nonce::Column::Nonce)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&app.db)
-    .await?;
-    Ok(inserted == 1)
 }

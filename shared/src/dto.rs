@@ -189,6 +189,10 @@ pub struct StaffView {
     pub scope_name: Option<String>,
     /// Deactivated accounts cannot log in.
     pub active: bool,
+    /// Until when too many wrong passwords keep it locked (RFC 3339), if
+    /// they do; HQ admin can unlock it.
+    #[serde(default)]
+    pub locked_until: Option<String>,
 }
 
 /// A successful staff login.

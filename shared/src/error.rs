@@ -73,6 +73,12 @@ pub enum ErrorCode {
     WrongCredentials,
     /// The staff account is deactivated.
     AccountDeactivated,
+    /// Too many wrong passwords: the account is locked for a while (HQ admin
+    /// can unlock it); params: `retry_after` seconds.
+    AccountLocked,
+    /// Too many wrong attempts from this address; params: `retry_after`
+    /// seconds.
+    TooManyAttempts,
     /// The member account is frozen.
     MemberFrozen,
     /// A unique value is already taken; params: `field`.
@@ -440,6 +446,26 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "账号或密码错误".into()
             } else {
                 "Wrong account or password".into()
+            }
+        }
+        AccountLocked => {
+            let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
+            let wait = human_wait(secs, lang);
+            if zh {
+                format!("密码错误次数过多，账号已暂时锁定，请{wait}后再试或联系总部管理员解锁")
+            } else {
+                format!(
+                    "Too many wrong passwords: the account is locked; try again in {wait} or ask HQ to unlock it"
+                )
+            }
+        }
+        TooManyAttempts => {
+            let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
+            let wait = human_wait(secs, lang);
+            if zh {
+                format!("尝试次数过多，请{wait}后再试")
+            } else {
+                format!("Too many attempts; try again in {wait}")
             }
         }
         AccountDeactivated => {

@@ -9,6 +9,10 @@ pub type Reason = &'static str;
 /// other text field of a request body is one line.
 pub const MULTI_LINE_FIELDS: &[&str] = &["reason", "note", "description"];
 
+/// Fields that hold a secret: only ever hashed, never stored or shown, so
+/// whatever characters a password was set with keep working.
+pub const SECRET_FIELDS: &[&str] = &["password", "current", "new"];
+
 /// Text a person typed: no NUL or other control characters (a database
 /// refuses NUL, and none of them belongs in a name or an address); a line
 /// break only where `multi_line` allows it (`\n`, `\r\n` and a tab).

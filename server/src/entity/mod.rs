@@ -8,6 +8,7 @@ pub mod brand;
 pub mod gateway_nonce;
 pub mod gateway_order;
 pub mod gateway_refund;
+pub mod guess_limit;
 pub mod idempotency_key;
 pub mod journal_entry;
 pub mod journal_line;

@@ -8,6 +8,7 @@ mod m0002_ledger;
 mod m0003_money_settings;
 mod m0004_gateway;
 mod m0005_withdrawals;
+mod m0006_hardening;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_money_settings::Migration),
             Box::new(m0004_gateway::Migration),
             Box::new(m0005_withdrawals::Migration),
+            Box::new(m0006_hardening::Migration),
         ]
     }
 }

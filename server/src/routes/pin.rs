@@ -136,7 +136,14 @@ async fn claim_guess(
         row.failures
     };
     if taken >= MAX_FAILURES {
-        // Five guesses are being checked right now; one of them may lock it.
+        // All five slots are taken and none has set the lock: five guesses
+        // are being checked right now, or some were never settled (a
+        // dropped request). Lock now, so the window always ends in a lock
+        // that runs out.
+        let mut am = row.into_active_model();
+        am.locked_until = Set(Some(now + LOCK_MS));
+        am.update(&tx).await?;
+        tx.commit().await?;
         return Err(locked(LOCK_MS));
     }
     let hash = row.pin_hash.clone();

@@ -223,19 +223,14 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
             return gateway_answer(StatusCode::UNAUTHORIZED, "FAIL", "signature check failed");
         }
     };
-    match topup_orders::fresh_nonce(&state, &nonce).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!("gateway callback replayed (nonce seen before)");
-            return gateway_answer(StatusCode::CONFLICT, "FAIL", "nonce already used");
-        }
-        Err(e) => {
-            tracing::error!("gateway callback: {e:?}");
-            return gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "FAIL", "try again");
-        }
-    }
-    match topup_orders::apply(&state, &n.trade).await {
+    match topup_orders::apply_callback(&state, &n.trade, &nonce).await {
         Ok(()) => gateway_answer(StatusCode::OK, "SUCCESS", "OK"),
+        Err(AppError::Api { params, .. })
+            if params.get("reason").map(String::as_str) == Some(topup_orders::REPLAYED) =>
+        {
+            tracing::warn!("gateway callback replayed (nonce seen before)");
+            gateway_answer(StatusCode::CONFLICT, "FAIL", "nonce already used")
+        }
         Err(AppError::Api { status, code, .. }) => {
             tracing::warn!(order = %n.trade.order_no, ?code, "gateway callback not applied");
             gateway_answer(status, "FAIL", "order not found or does not match")

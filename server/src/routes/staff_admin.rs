@@ -8,7 +8,7 @@ use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as};
 use crate::routes::chain::{region_in_brand, store_in_brand};
 use crate::routes::staff_auth::view;
 use crate::state::AppState;
-use crate::{audit, password};
+use crate::{audit, guess_limit, password};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/hq/staff/{id}/reset-password", post(reset_password))
         .route("/hq/staff/{id}/deactivate", post(deactivate))
         .route("/hq/staff/{id}/activate", post(activate))
+        .route("/hq/staff/{id}/unlock", post(unlock))
 }
 
 /// Whether the caller may manage an account with this role and store.
@@ -108,7 +109,7 @@ async fn list(
     let mut out = Vec::new();
     for s in all {
         if may_see(&state.db, &caller, &s).await? {
-            out.push(view(&state.db, s).await?);
+            out.push(view(&state.db, state.clock.now_ms(), s).await?);
         }
     }
     Ok(Json(out))
@@ -178,7 +179,7 @@ async fn create(
         json!({ "role": s.role }),
     )
     .await?;
-    let v = view(&tx, s).await?;
+    let v = view(&tx, state.clock.now_ms(), s).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -222,7 +223,7 @@ async fn update(
         json!({ "role": s.role }),
     )
     .await?;
-    let v = view(&tx, s).await?;
+    let v = view(&tx, state.clock.now_ms(), s).await?;
     tx.commit().await?;
     Ok(Json(v))
 }
@@ -255,7 +256,7 @@ async fn reset_password(
         json!({}),
     )
     .await?;
-    let v = view(&tx, s).await?;
+    let v = view(&tx, state.clock.now_ms(), s).await?;
     tx.commit().await?;
     Ok(Json(v))
 }
@@ -291,7 +292,7 @@ async fn set_active(
         json!({}),
     )
     .await?;
-    let v = view(&tx, s).await?;
+    let v = view(&tx, state.clock.now_ms(), s).await?;
     tx.commit().await?;
     Ok(Json(v))
 }
@@ -312,4 +313,34 @@ async fn activate(
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<StaffView>> {
     set_active(state, caller, id, true).await
+}
+
+/// HQ admin: lift the lock that wrong passwords put on an account (audited,
+/// with whether it was locked).
+async fn unlock(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<StaffView>> {
+    if caller.role != Role::HqAdmin {
+        return Err(AppError::forbidden());
+    }
+    let tx = begin_write(&state.db).await?;
+    let s = managed(&tx, &caller, id).await?;
+    let now = state.clock.now_ms();
+    let key = guess_limit::staff_account_key(s.brand_id, &s.account);
+    let was_locked = guess_limit::unlock(&tx, &key, now).await?;
+    audit::record(
+        &tx,
+        now,
+        caller.brand.id,
+        Some(caller.staff.id),
+        "staff.unlock",
+        format!("staff #{} {}", s.id, s.account),
+        json!({ "was_locked": was_locked }),
+    )
+    .await?;
+    let v = view(&tx, now, s).await?;
+    tx.commit().await?;
+    Ok(Json(v))
 }

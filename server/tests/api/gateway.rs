@@ -1077,3 +1077,85 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// ---------------------------------------------------------------------------
+// Issue 10: a callback's nonce was spent before the callback was applied, so
+// the gateway's retry after a failure was refused as a replay and the top-up
+// waited for a sweep. It is spent in the transaction that applies it.
+
+/// Makes every update of gateway order `id` fail in the database until
+/// [`heal_order`] (a real fault, scoped to this test's order).
+async fn break_order(app: &TestApp, id: i64) {
+    use sea_orm::ConnectionTrait;
+    let statements = match app.backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER fault_{id} BEFORE UPDATE ON gateway_orders FOR EACH ROW \
+             WHEN NEW.id = {id} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION fault_{id}() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER fault_{id} BEFORE UPDATE ON gateway_orders FOR EACH ROW \
+                 WHEN (NEW.id = {id}) EXECUTE FUNCTION fault_{id}()"
+            ),
+        ],
+    };
+    for sql in statements {
+        app.db
+            .execute_unprepared(&sql)
+            .await
+            .expect("injecting a fault");
+    }
+}
+
+async fn heal_order(app: &TestApp, id: i64) {
+    use sea_orm::ConnectionTrait;
+    let statements = match app.backend {
+        Backend::Sqlite => vec![format!("DROP TRIGGER fault_{id}")],
+        Backend::Postgres => vec![
+            format!("DROP TRIGGER fault_{id} ON gateway_orders"),
+            format!("DROP FUNCTION fault_{id}()"),
+        ],
+    };
+    for sql in statements {
+        app.db
+            .execute_unprepared(&sql)
+            .await
+            .expect("removing the fault");
+    }
+}
+
+dual_test!(
+    a_callback_that_failed_is_taken_when_the_gateway_retries_it,
+    |app| async move {
+        let _sweeps = SWEEPS.read().await;
+        let member = new_member(&app).await;
+        let started = start_ok(&app, &member, 9_900, None).await;
+        let key = GATEWAY_KEY.as_bytes();
+        let now = app.clock.now_ms();
+        let success = callback(&app, &started, TradeState::Success, 9_900);
+        let nonce = tongka_server::gateway::nonce();
+
+        break_order(&app, started.id).await;
+        let reply = notify(&app, key, now, &nonce, &success).await;
+        heal_order(&app, started.id).await;
+        reply.status(500);
+        assert!(!acknowledged(&reply), "{}", reply.body);
+        assert_credited(&app, &member, &[]).await;
+
+        // The gateway sends the very same signed callback again.
+        let retry = notify(&app, key, now, &nonce, &success).await;
+        assert!(acknowledged(&retry), "{}", retry.body);
+        let paid = order(&app, &member, started.id).await;
+        assert_eq!(paid.state, OrderState::Paid);
+        assert_credited(&app, &member, &[9_900]).await;
+        // Now it has been taken, a replay is refused and credits nothing more.
+        let replay = notify(&app, key, now, &nonce, &success).await;
+        replay.status(409);
+        assert_credited(&app, &member, &[9_900]).await;
+        assert_reconciled(&app).await;
+    }
+);

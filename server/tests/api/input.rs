@@ -228,3 +228,71 @@ async fn ten_megabytes_announced(app: &TestApp, path: &str) -> (u16, String) {
         .to_string();
     (status, body)
 }
+
+dual_test!(
+    a_control_character_in_an_address_is_refused_not_a_500,
+    |app| async move {
+        let admin = app.login_admin().await;
+        for path in [
+            "/api/hq/members?q=%00".to_string(),
+            "/api/hq/members?q=a%1Fb".to_string(),
+            format!("/api/brands/{}%00", app.slug),
+        ] {
+            app.get(&path)
+                .token(&admin)
+                .send()
+                .await
+                .error(400, ErrorCode::MalformedRequest);
+        }
+        // Percent-encoded text that is not a control character still works.
+        app.get("/api/hq/members?q=%E5%BC%A0")
+            .token(&admin)
+            .send()
+            .await
+            .status(200);
+    }
+);
+
+// A guess that is never settled (a dropped request) must not hold a slot
+// for ever: a full window with no lock locks, and the lock runs out.
+dual_test!(
+    pin_slots_left_by_dropped_guesses_end_in_a_lock_that_runs_out,
+    |app| async move {
+        use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+        use tongka_server::entity::member_pin;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        set_pin(&app, &member).await;
+        // Five guesses claimed their slots and never came back.
+        let row = member_pin::Entity::find_by_id(member.id)
+            .one(&app.db)
+            .await
+            .expect("reading the PIN")
+            .expect("a PIN row");
+        let mut am = row.into_active_model();
+        am.failures = Set(5);
+        am.update(&app.db).await.expect("leaving five slots taken");
+
+        let store_id = shop.one.id;
+        let pay = |pin: &'static str| {
+            let (app, member) = (app.clone(), member.clone());
+            async move {
+                app.post("/api/member/payments")
+                    .token(&member.token)
+                    .header(IDEMPOTENCY_KEY, &new_key())
+                    .json(&shared::dto::PaymentRequest {
+                        store_id,
+                        amount: shared::money::Fen(30_000),
+                        pin: Some(pin.into()),
+                        pay_request: None,
+                    })
+                    .send()
+                    .await
+            }
+        };
+        pay(TEST_PIN).await.error(429, ErrorCode::PinLocked);
+        app.advance_secs(30 * 60);
+        pay(TEST_PIN).await.status(201);
+    }
+);

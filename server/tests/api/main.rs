@@ -25,6 +25,7 @@ mod replicas;
 mod scope;
 mod split_payments;
 mod staff;
+mod staff_login_limits;
 mod statement;
 mod tenancy;
 mod wallet;
