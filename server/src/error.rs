@@ -85,6 +85,20 @@ pub fn check<T>(field: &str, result: Result<T, &'static str>) -> AppResult<T> {
     result.map_err(|reason| AppError::invalid(field, reason))
 }
 
+/// Turns "not found" into "`field` names nothing" (422) for an id given in a
+/// body; any other error (a database failure) stays what it is, so it is
+/// never answered, or recorded under an idempotency key, as the client's
+/// mistake.
+pub fn unknown_as(field: &'static str) -> impl FnOnce(AppError) -> AppError {
+    move |e| match e {
+        AppError::Api {
+            code: ErrorCode::NotFound,
+            ..
+        } => AppError::invalid(field, "unknown"),
+        other => other,
+    }
+}
+
 /// Maps a unique-constraint violation to `already_exists(field)`; any other
 /// database error stays internal.
 pub fn unique_as(field: &'static str) -> impl FnOnce(DbErr) -> AppError {
@@ -410,6 +424,22 @@ mod tests {
             ErrorCode::InvalidField,
             "NUL even where lines are kept"
         );
+    }
+
+    #[test]
+    fn only_a_missing_row_is_an_unknown_id() {
+        let missing = super::unknown_as("store_id")(AppError::not_found());
+        assert!(matches!(
+            missing,
+            AppError::Api {
+                code: ErrorCode::InvalidField,
+                ..
+            }
+        ));
+        let failed = super::unknown_as("store_id")(AppError::from(sea_orm::DbErr::Custom(
+            "connection reset".into(),
+        )));
+        assert!(matches!(failed, AppError::Internal(_)), "{failed:?}");
     }
 
     #[test]

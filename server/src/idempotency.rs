@@ -124,7 +124,7 @@ where
             status,
             code,
             params,
-        }) if status.is_client_error() => {
+        }) if status.is_client_error() && recordable(code) => {
             tx.rollback().await?;
             let stored = serde_json::to_string(&StoredError {
                 code,
@@ -143,9 +143,26 @@ where
             tx.rollback().await?;
             record.replay(db).await
         }
-        // 5xx: nothing is kept, the key stays free for a retry.
+        // 5xx, or a refusal the same request may outgrow: nothing is kept,
+        // the key stays free for a retry.
         Err(e) => Err(e),
     }
+}
+
+/// Whether a refusal is the operation's answer for good. The PIN answers are
+/// not: the PIN is not part of the request's identity (nor stored), so the
+/// same request with its key comes back with the PIN, or after a lock runs
+/// out, and must then be decided afresh.
+fn recordable(code: ErrorCode) -> bool {
+    !matches!(
+        code,
+        ErrorCode::PinRequired
+            | ErrorCode::PinNotSet
+            | ErrorCode::WrongPin
+            | ErrorCode::PinLocked
+            | ErrorCode::RequestInProgress
+            | ErrorCode::Internal
+    )
 }
 
 /// The hash of a request body's canonical JSON, as recorded with its key.
@@ -262,4 +279,30 @@ fn replay(record: idempotency_key::Model, hash: &str) -> AppResult<Response> {
         code: stored.code,
         params: stored.params,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recordable;
+    use shared::ErrorCode;
+
+    #[test]
+    fn business_refusals_are_kept_and_pin_answers_are_not() {
+        for code in [
+            ErrorCode::InsufficientBalance,
+            ErrorCode::StoreClosed,
+            ErrorCode::AmountTooLarge,
+            ErrorCode::InvalidField,
+        ] {
+            assert!(recordable(code), "{code:?}");
+        }
+        for code in [
+            ErrorCode::PinRequired,
+            ErrorCode::PinNotSet,
+            ErrorCode::WrongPin,
+            ErrorCode::PinLocked,
+        ] {
+            assert!(!recordable(code), "{code:?}");
+        }
+    }
 }

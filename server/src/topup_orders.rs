@@ -545,6 +545,8 @@ pub struct Sweep {
     pub closed: usize,
     /// Refunds the gateway confirmed.
     pub refunds_sent: usize,
+    /// Orders that could not be settled this time (logged; the rest went on).
+    pub failed: usize,
 }
 
 /// Resolves orders whose callback never came and sends queued refunds.
@@ -559,14 +561,22 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
         .limit(200)
         .all(&app.db)
         .await?;
+    // Each order on its own: one that cannot be settled (a trade that does
+    // not match, a database error) is logged and the others go on.
     for o in open {
-        if now > o.expires_at {
-            if close(app, &o).await.is_ok() {
-                report.closed += 1;
-            }
+        let expired = now > o.expires_at;
+        let outcome = if expired {
+            close(app, &o).await
         } else {
-            refresh(app, &o).await?;
-            report.queried += 1;
+            refresh(app, &o).await
+        };
+        match outcome {
+            Ok(()) if expired => report.closed += 1,
+            Ok(()) => report.queried += 1,
+            Err(e) => {
+                tracing::error!(order = %o.order_no, brand = o.brand_id, "sweep could not settle the order: {e:?}");
+                report.failed += 1;
+            }
         }
     }
     report.refunds_sent = send_refunds(app).await?;

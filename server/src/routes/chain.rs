@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{AnyStaff, ChainReaders, HqAdmin, RoleSet, StaffCaller};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
-use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as};
+use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -269,7 +269,7 @@ async fn create_store(
     lock_stores(&tx, caller.brand.id).await?;
     region_in_brand(&tx, caller.brand.id, req.region_id)
         .await
-        .map_err(|_| AppError::invalid("region_id", "unknown"))?;
+        .map_err(unknown_as("region_id"))?;
     let first = store::Entity::find()
         .filter(store::Column::BrandId.eq(caller.brand.id))
         .count(&tx)
@@ -332,7 +332,7 @@ async fn update_store(
     if s.region_id != req.region_id {
         region_in_brand(&tx, caller.brand.id, req.region_id)
             .await
-            .map_err(|_| AppError::invalid("region_id", "unknown"))?;
+            .map_err(unknown_as("region_id"))?;
     }
     if s.is_default && !req.active {
         return Err(AppError::new(

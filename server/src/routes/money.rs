@@ -7,7 +7,7 @@ use crate::auth::{AnyStaff, MemberCaller, MemberToken, StaffCaller, digest};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, unknown_as};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
 use crate::paging::{PAGE_SIZE, split_page};
@@ -632,7 +632,7 @@ async fn close_stored_value(
     let sender = state.clone();
     let answer = idempotency::run(&state.db, scope, key, &(member_id, &req), now, move |tx, op_id| {
         Box::pin(async move {
-            let shop = store_in_brand(tx, brand.id, store_id).await.map_err(|_| AppError::invalid("store_id", "unknown"))?;
+            let shop = store_in_brand(tx, brand.id, store_id).await.map_err(unknown_as("store_id"))?;
             let m = member::Entity::find_by_id(member_id)
                 .filter(member::Column::BrandId.eq(brand.id))
                 .one(tx)

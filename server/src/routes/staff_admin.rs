@@ -4,7 +4,7 @@
 use crate::auth::{self, AnyStaff, StaffCaller};
 use crate::db::begin_write;
 use crate::entity::{staff, store};
-use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as};
+use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
 use crate::routes::chain::{region_in_brand, store_in_brand};
 use crate::routes::staff_auth::view;
 use crate::state::AppState;
@@ -80,14 +80,14 @@ async fn clean_scope(
             let id = region_id.ok_or_else(|| AppError::invalid("region_id", "required"))?;
             region_in_brand(conn, brand_id, id)
                 .await
-                .map_err(|_| AppError::invalid("region_id", "unknown"))?;
+                .map_err(unknown_as("region_id"))?;
             Ok((Some(id), None))
         }
         ScopeKind::Store => {
             let id = store_id.ok_or_else(|| AppError::invalid("store_id", "required"))?;
             store_in_brand(conn, brand_id, id)
                 .await
-                .map_err(|_| AppError::invalid("store_id", "unknown"))?;
+                .map_err(unknown_as("store_id"))?;
             Ok((None, Some(id)))
         }
     }

@@ -1159,3 +1159,51 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 10: one order whose refresh failed stopped the sweep (for every
+// brand) until it expired; now each order is settled on its own.
+dual_test!(
+    an_order_that_cannot_be_settled_holds_up_no_other,
+    |app| async move {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let _sweeps = SWEEPS.read().await;
+        let member = new_member(&app).await;
+        switches(
+            &app,
+            Switches {
+                drop: true,
+                ..Switches::default()
+            },
+        )
+        .await;
+        // Two orders paid at the gateway whose callbacks never come; the
+        // first (swept first) no longer matches its trade.
+        let broken = start_ok(&app, &member, 3_300, None).await;
+        let fine = start_ok(&app, &member, 4_400, None).await;
+        press(&checkout_of(&broken), "pay").await;
+        press(&checkout_of(&fine), "pay").await;
+        let sql = match app.backend {
+            Backend::Sqlite => "UPDATE gateway_orders SET amount = amount + 1 WHERE id = ?",
+            Backend::Postgres => "UPDATE gateway_orders SET amount = amount + 1 WHERE id = $1",
+        };
+        let backend = match app.backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        };
+        app.db
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [broken.id.into()],
+            ))
+            .await
+            .expect("making the first order disagree with its trade");
+
+        app.advance_secs(61);
+        let swept = sweep(&app.state).await.expect("the sweep goes on");
+        assert!(swept.failed >= 1, "{swept:?}");
+        assert_eq!(row(&app, fine.id).await.state, "paid");
+        assert_eq!(row(&app, broken.id).await.state, "created");
+        assert_credited(&app, &member, &[4_400]).await;
+    }
+);
