@@ -325,6 +325,14 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
         )));
     }
     let now = app.clock.now_ms();
+    // Claim this send: the attempt moves on (its try counted) only from the
+    // state and try this sender saw, so of two senders that overlap (the
+    // send after approval and the sweep, or two replicas) one sends and the
+    // other stands back; everything after is a compare-and-set from here.
+    let Some(claimed) = claim_send(app, a, now).await? else {
+        return Ok(());
+    };
+    let a = &claimed;
     let answer = app.payout.submit(&order).await;
     match answer {
         Ok(Submitted::Accepted) => {
@@ -340,9 +348,11 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
             // A channel that pays at once says so on the first query.
             check_one(app, a.id, false).await
         }
-        // A first submission refused: nothing was paid, the money goes back.
-        Ok(Submitted::Refused(why)) if a.tries == 0 && a.state == attempt::PENDING => {
-            settle(app, a.id, Err(why)).await
+        // A first submission refused, and nobody else sent this number:
+        // nothing was paid, the money goes back (if the attempt is still as
+        // this sender left it).
+        Ok(Submitted::Refused(why)) if a.tries == 1 && a.state == attempt::PENDING => {
+            settle_from(app, a.id, Err(why), Some((attempt::PENDING, 1))).await
         }
         // A number sent before and now refused may be a channel's "duplicate
         // number" answer while the first one pays: only a query decides.
@@ -355,6 +365,32 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
             mark_unknown(app, a, now).await
         }
     }
+}
+
+/// Counts a try of `a` if it is still as read; the attempt as claimed, or
+/// `None` if another sender moved it meanwhile.
+async fn claim_send(
+    app: &AppState,
+    a: &payout_attempt::Model,
+    now: i64,
+) -> AppResult<Option<payout_attempt::Model>> {
+    let claimed = payout_attempt::Entity::update_many()
+        .col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
+        .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
+        .filter(payout_attempt::Column::Id.eq(a.id))
+        .filter(payout_attempt::Column::State.eq(a.state.clone()))
+        .filter(payout_attempt::Column::Tries.eq(a.tries))
+        .exec(&app.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        tracing::info!(payout = %a.payout_no, "another sender has this payout");
+        return Ok(None);
+    }
+    Ok(Some(payout_attempt::Model {
+        tries: a.tries + 1,
+        sent_at: Some(now),
+        ..a.clone()
+    }))
 }
 
 /// Sent, outcome unknown: the attempt waits for a status query; the money
@@ -382,12 +418,13 @@ async fn mark_sent(
     to: WithdrawalState,
 ) -> AppResult<()> {
     let tx = begin_write(&app.db).await?;
+    // `a` is the attempt as this sender claimed it (its try counted).
     let moved = payout_attempt::Entity::update_many()
         .col_expr(payout_attempt::Column::State, Expr::value(state))
-        .col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
         .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
         .filter(payout_attempt::Column::Id.eq(a.id))
         .filter(payout_attempt::Column::State.eq(a.state.clone()))
+        .filter(payout_attempt::Column::Tries.eq(a.tries))
         .exec(&tx)
         .await?;
     if moved.rows_affected == 1 {
@@ -460,6 +497,16 @@ async fn check_one(app: &AppState, attempt_id: i64, may_resend: bool) -> AppResu
 /// Settles an attempt: paid (`Ok`) or failed (`Err(why)`), with its ledger
 /// entry, audit and message, once.
 async fn settle(app: &AppState, attempt_id: i64, outcome: Result<(), String>) -> AppResult<()> {
+    settle_from(app, attempt_id, outcome, None).await
+}
+
+/// [`settle`], only from the state and try a sender saw, when given.
+async fn settle_from(
+    app: &AppState,
+    attempt_id: i64,
+    outcome: Result<(), String>,
+    seen: Option<(&str, i32)>,
+) -> AppResult<()> {
     let now = app.clock.now_ms();
     let tx = begin_write(&app.db).await?;
     let a = payout_attempt::Entity::find_by_id(attempt_id)
@@ -478,9 +525,15 @@ async fn settle(app: &AppState, attempt_id: i64, outcome: Result<(), String>) ->
             Expr::value(failure.clone()),
         )
         .filter(payout_attempt::Column::Id.eq(a.id))
-        .filter(payout_attempt::Column::State.is_in(attempt::OPEN))
-        .exec(&tx)
-        .await?;
+        .filter(payout_attempt::Column::State.is_in(attempt::OPEN));
+    let moved = match seen {
+        Some((state, tries)) => moved
+            .filter(payout_attempt::Column::State.eq(state))
+            .filter(payout_attempt::Column::Tries.eq(tries)),
+        None => moved,
+    }
+    .exec(&tx)
+    .await?;
     if moved.rows_affected != 1 {
         // Settled meanwhile (another replica, a second query).
         tx.rollback().await?;

@@ -7,7 +7,7 @@
 use crate::helpers::*;
 use crate::money::*;
 use crate::money_concurrency::{count, race};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use shared::ErrorCode;
 use shared::dto::{
     HqPending, MoneySettings, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox,
@@ -98,6 +98,23 @@ pub async fn sweep(app: &TestApp) {
     tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
         .await
         .expect("the payout sweep");
+    // A send already under way (the one right after an approval) has
+    // claimed its attempt and this sweep stood back: wait for it to record
+    // the channel's answer.
+    for _ in 0..250 {
+        let in_flight = payout_attempt::Entity::find()
+            .filter(payout_attempt::Column::BrandId.eq(app.brand_id))
+            .filter(payout_attempt::Column::State.eq("pending"))
+            .filter(payout_attempt::Column::Tries.gt(0))
+            .all(&app.db)
+            .await
+            .expect("reading the outbox");
+        if in_flight.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("a payout send never recorded its answer");
 }
 
 pub fn sandbox(app: &TestApp) -> &tongka_server::payout::sandbox::SandboxPayout {
@@ -119,6 +136,7 @@ pub async fn at_channel(app: &TestApp, payout_no: &str) -> Option<sandbox_payout
 pub async fn attempts_of(app: &TestApp, withdrawal_id: i64) -> Vec<payout_attempt::Model> {
     payout_attempt::Entity::find()
         .filter(payout_attempt::Column::WithdrawalId.eq(withdrawal_id))
+        .order_by_asc(payout_attempt::Column::Id)
         .all(&app.db)
         .await
         .expect("reading the outbox")
@@ -1192,5 +1210,110 @@ dual_test!(
         assert_eq!((w.available, w.frozen), (Fen(5_000), Fen(0)));
         assert_reconciled(&b).await;
         drop(second);
+    }
+);
+
+/// A payout channel as real ones answer: it pays a number once and refuses
+/// the same number sent again ("duplicate"), and takes its time over the
+/// first submission.
+struct StrictChannel {
+    seen: std::sync::Mutex<std::collections::HashSet<String>>,
+    first_answer_after: Duration,
+}
+
+#[async_trait::async_trait]
+impl tongka_server::payout::Payout for StrictChannel {
+    async fn submit(
+        &self,
+        order: &tongka_server::payout::PayoutOrder,
+    ) -> Result<tongka_server::payout::Submitted, tongka_server::payout::Unreachable> {
+        let first = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(order.payout_no.clone());
+        if first {
+            tokio::time::sleep(self.first_answer_after).await;
+            Ok(tongka_server::payout::Submitted::Accepted)
+        } else {
+            Ok(tongka_server::payout::Submitted::Refused(
+                "duplicate payout number".into(),
+            ))
+        }
+    }
+
+    async fn query(
+        &self,
+        payout_no: &str,
+    ) -> Result<tongka_server::payout::PayoutStatus, tongka_server::payout::Unreachable> {
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(payout_no);
+        Ok(if seen {
+            tongka_server::payout::PayoutStatus::Paid
+        } else {
+            tongka_server::payout::PayoutStatus::NotFound
+        })
+    }
+}
+
+// Issue 10: two senders of one payout overlapping (the send after approval
+// and the sweep, or two replicas) ended it paid at the channel and "failed"
+// here, the money back in the wallet as well. Each sender claims the send
+// from the state it saw, and settles only from there.
+dual_test!(
+    two_senders_overlapping_pay_once_and_the_books_say_paid,
+    |app| async move {
+        let shop = earning_shop(&app, 30_000).await;
+        let id = ask_ok(&app, &shop.manager, shop.one.id, 25_000).await;
+        app.state
+            .payouts_paused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        act(&app, &shop.finance, id, "approve").await.status(200);
+        assert_eq!(attempts_of(&app, id).await[0].state, "pending");
+
+        let channel = std::sync::Arc::new(StrictChannel {
+            seen: Default::default(),
+            first_answer_after: Duration::from_millis(400),
+        });
+        let replica = |app: &TestApp| tongka_server::state::AppState {
+            payout: channel.clone(),
+            payouts_paused: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            ..app.state.clone()
+        };
+        let (one, two) = (replica(&app), replica(&app));
+        let brand = app.brand_id;
+        let first = tokio::spawn(async move {
+            tongka_server::withdrawals::send_pending(&one, Some(brand)).await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let second = tongka_server::withdrawals::send_pending(&two, Some(brand)).await;
+        second.expect("the second sender");
+        first
+            .await
+            .expect("the first sender ran")
+            .expect("the first sender");
+        // Whatever is still open is settled by asking the channel.
+        tongka_server::withdrawals::sweep(&replica(&app), Some(brand))
+            .await
+            .expect("the payout sweep");
+
+        assert_eq!(
+            withdrawal(&app, &shop.manager, id).await.state,
+            WithdrawalState::Paid
+        );
+        let a = attempts_of(&app, id).await;
+        assert_eq!(a.len(), 1);
+        assert_eq!(entries(&app, "payout", &a[0].payout_no).await, 1);
+        let w = wallet(&app, &shop.manager, shop.one.id).await;
+        assert_eq!(w.frozen, Fen(0));
+        assert_eq!(
+            w.available,
+            Fen(5_000),
+            "the money left once and came back never"
+        );
+        assert_reconciled(&app).await;
     }
 );
