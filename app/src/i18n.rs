@@ -382,6 +382,7 @@ catalogue! {
     GoPay => "去支付", "Continue to payment";
     Starting => "正在创建订单…", "Creating the order…";
     SandboxHint => "当前为沙箱支付环境，不会产生真实扣款", "Payments here go through a sandbox: no real money moves";
+    OnlinePaymentOff => "暂未开通在线支付，请到门店柜台充值", "Online payment is not set up yet; top up at a store's counter";
     OrderWaiting => "正在确认支付结果…", "Confirming your payment…";
     OrderFailed => "支付失败，可重新支付", "The payment failed; you may try again";
     OrderClosed => "订单已关闭，未扣款", "Order closed; nothing was charged";

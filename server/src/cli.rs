@@ -1,8 +1,9 @@
 //! The command line: parses flags, sets up logging, runs a subcommand.
 
 use crate::clock::Clock;
-use crate::config::{Cli, Command, ServeArgs, redact_url};
+use crate::config::{Cli, Command, Deployment, ServeArgs, redact_url};
 use crate::seed::{self, DEMO_MEMBERS, DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, NewBrand};
+use crate::sms::WebhookSms;
 use crate::state::AppState;
 use crate::{db, startup};
 use clap::Parser;
@@ -100,6 +101,9 @@ async fn serve(
     clock: Clock,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
+    // Decided before anything starts: a production start that would sign
+    // with a public key or send SMS nowhere is refused here.
+    let deployment = args.deployment()?;
     if args.seed_demo && seed::seed_demo(&conn, &clock).await? {
         tracing::info!("demo brand seeded");
     }
@@ -113,14 +117,34 @@ async fn serve(
         .clone()
         .unwrap_or_else(|| format!("http://{}", loopback_if_unspecified(addr)));
     let public_url = public_url.trim_end_matches('/').to_string();
-    let mut state = AppState::new(
-        conn,
-        clock,
-        args.limits.clone(),
-        &public_url,
-        args.gateway_url.as_deref(),
-        args.gateway_key.as_bytes(),
-    )?;
+    let demo = matches!(deployment, Deployment::Demo { .. });
+    let mut state = match &deployment {
+        Deployment::Demo {
+            gateway_url,
+            gateway_key,
+        } => AppState::new(
+            conn,
+            clock,
+            args.limits.clone(),
+            &public_url,
+            gateway_url.as_deref(),
+            gateway_key.as_bytes(),
+        )?,
+        Deployment::Production {
+            gateway,
+            sms_webhook: (url, secret),
+        } => {
+            let sms = WebhookSms::new(conn.clone(), clock.clone(), url, secret.as_bytes())?;
+            AppState::production(
+                conn,
+                clock,
+                args.limits.clone(),
+                &public_url,
+                gateway.as_ref().map(|(u, k)| (u.as_str(), k.as_bytes())),
+                std::sync::Arc::new(sms),
+            )?
+        }
+    };
     state.trust_forwarded_for = args.trust_forwarded_for;
     state.cipher = data_cipher(&args)?;
     if args.payouts_paused {
@@ -129,15 +153,17 @@ async fn serve(
             .store(true, std::sync::atomic::Ordering::SeqCst);
         tracing::warn!("payouts paused: approved withdrawals stay in the outbox unsent");
     }
-    tracing::warn!(
-        "withdrawals are paid through the built-in SANDBOX payout channel (no real money)"
-    );
-    if state.sandbox.is_some() {
+    if demo {
         tracing::warn!(
-            "payments go through the built-in SANDBOX gateway (no real money); set TONGKA_GATEWAY_URL for a real one"
+            "DEMO MODE: payments, payouts and SMS go through built-in sandboxes (no real money; SMS codes are in this log)"
+        );
+    } else {
+        tracing::info!(
+            online_payments = state.gateway_configured,
+            "production mode: SMS through the webhook, withdrawals paid by HQ finance by hand"
         );
     }
-    print_welcome(addr, args.seed_demo);
+    print_welcome(addr, args.seed_demo, demo);
     // Lost callbacks, expired orders and queued refunds are settled by
     // querying the gateway every few seconds.
     let sweeper = state.clone();
@@ -151,6 +177,8 @@ async fn serve(
             if let Err(e) = crate::withdrawals::sweep(&sweeper, None).await {
                 tracing::warn!("payout sweep failed: {e:?}");
             }
+            // SMS a delivery right after sending could not hand over.
+            sweeper.sms.flush().await;
         }
     });
     let app = startup::app(state, &args.site_dir);
@@ -194,14 +222,19 @@ fn loopback_if_unspecified(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     }
 }
 
-fn print_welcome(addr: std::net::SocketAddr, demo: bool) {
+fn print_welcome(addr: std::net::SocketAddr, seeded: bool, demo: bool) {
     println!();
     println!("  Tongka is running at http://{addr}");
+    if demo {
+        println!(
+            "  DEMO MODE: sandbox payment gateway, sandbox payouts, SMS codes printed in this log (no real money moves)"
+        );
+    }
     println!(
         "  Member app:   http://{addr}/m/{DEMO_SLUG}/   (log in with a phone; the SMS code is printed in this log)"
     );
     println!("  Merchant app: http://{addr}/biz/{DEMO_SLUG}/");
-    if demo {
+    if seeded {
         println!("  Demo staff logins (password {DEMO_PASSWORD}):");
         for (account, name, role, _, _) in DEMO_STAFF {
             println!("    {account:<10} {name}  ({})", role.as_str());

@@ -47,9 +47,15 @@ pub struct ServeArgs {
     /// The built apps (`cargo xtask build` writes `target/site`).
     #[arg(long, env = "TONGKA_SITE_DIR", default_value = "target/site")]
     pub site_dir: PathBuf,
-    /// Seed the demo brand if it does not exist yet.
+    /// Seed the demo brand if it does not exist yet (turns demo mode on).
     #[arg(long, env = "TONGKA_SEED_DEMO")]
     pub seed_demo: bool,
+    /// Demo mode: the built-in sandboxes (payment gateway, payout channel,
+    /// SMS to the log) run and the banner says so. Off by default: then SMS
+    /// go through the webhook below, payouts are made by HQ finance by hand,
+    /// and members pay online only through a configured gateway.
+    #[arg(long, env = "TONGKA_DEMO")]
+    pub demo: bool,
     /// Trust the first address of `X-Forwarded-For` (behind a reverse proxy only).
     #[arg(long, env = "TONGKA_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -61,13 +67,20 @@ pub struct ServeArgs {
     /// at `<public url>/sandbox/gateway` (no real money).
     #[arg(long, env = "TONGKA_GATEWAY_URL")]
     pub gateway_url: Option<String>,
-    /// The key requests and callbacks are signed with.
-    #[arg(
-        long,
-        env = "TONGKA_GATEWAY_KEY",
-        default_value = "sandbox-key-not-a-secret"
-    )]
-    pub gateway_key: String,
+    /// The key requests and callbacks are signed with (a real secret of at
+    /// least 16 characters outside demo mode).
+    #[arg(long, env = "TONGKA_GATEWAY_KEY", hide_env_values = true)]
+    pub gateway_key: Option<String>,
+    /// Outside demo mode: where SMS go. Each message is POSTed there as JSON
+    /// (`phone`, `body`, `id`), signed with HMAC-SHA256 of
+    /// `timestamp \n body` under `--sms-webhook-secret`
+    /// (`X-Tongka-Timestamp`, `X-Tongka-Signature`); a deployment points it
+    /// at a small relay to its SMS provider.
+    #[arg(long, env = "TONGKA_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// The SMS webhook's signing secret (at least 16 characters).
+    #[arg(long, env = "TONGKA_SMS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_webhook_secret: Option<String>,
     /// The key payee account numbers are encrypted with (any secret string;
     /// every replica needs the same one). Unset: a random key kept in
     /// `--data-key-file`, created on first start.
@@ -161,5 +174,150 @@ mod tests {
             super::redact_url("sqlite://data/t.db"),
             "sqlite://data/t.db"
         );
+    }
+}
+
+/// The gateway key the sandbox signs with in demo mode (public: no secret).
+pub const SANDBOX_GATEWAY_KEY: &str = "sandbox-key-not-a-secret";
+
+/// Keys that are public and so no key at all.
+const KNOWN_DEFAULT_KEYS: &[&str] = &[
+    SANDBOX_GATEWAY_KEY,
+    "test-gateway-key",
+    "changeme",
+    "secret",
+];
+
+/// How a `serve` runs, decided from its flags before anything starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deployment {
+    /// Sandboxes on; the gateway is the sandbox unless a URL is given.
+    Demo {
+        /// A real gateway's URL, if one is given even in demo mode.
+        gateway_url: Option<String>,
+        /// The signing key.
+        gateway_key: String,
+    },
+    /// Real money: no sandbox anywhere.
+    Production {
+        /// The gateway, if members may pay online: (URL, key).
+        gateway: Option<(String, String)>,
+        /// SMS webhook: (URL, secret).
+        sms_webhook: (String, String),
+    },
+}
+
+impl ServeArgs {
+    /// Demo mode or production, refusing a production start that would
+    /// sign with a public key, accept callbacks forged with one, or send SMS
+    /// nowhere.
+    pub fn deployment(&self) -> anyhow::Result<Deployment> {
+        let key = self.gateway_key.clone().filter(|k| !k.trim().is_empty());
+        if self.demo || self.seed_demo {
+            return Ok(Deployment::Demo {
+                gateway_url: self.gateway_url.clone(),
+                gateway_key: key.unwrap_or_else(|| SANDBOX_GATEWAY_KEY.into()),
+            });
+        }
+        let gateway = match (&self.gateway_url, key) {
+            (None, _) => None,
+            (Some(_), None) => anyhow::bail!(
+                "TONGKA_GATEWAY_URL is set but TONGKA_GATEWAY_KEY is not: refusing to start (callbacks could not be trusted)"
+            ),
+            (Some(_), Some(k)) if KNOWN_DEFAULT_KEYS.contains(&k.as_str()) || k.len() < 16 => {
+                anyhow::bail!(
+                    "TONGKA_GATEWAY_KEY is a public default or shorter than 16 characters: refusing to start (anyone could forge callbacks)"
+                )
+            }
+            (Some(url), Some(k)) => Some((url.clone(), k)),
+        };
+        let url = self
+            .sms_webhook_url
+            .clone()
+            .filter(|u| !u.trim().is_empty());
+        let secret = self.sms_webhook_secret.clone().filter(|s| s.len() >= 16);
+        let sms_webhook = match (url, secret) {
+            (Some(url), Some(secret)) => (url, secret),
+            _ => anyhow::bail!(
+                "outside demo mode SMS need TONGKA_SMS_WEBHOOK_URL and TONGKA_SMS_WEBHOOK_SECRET (16+ characters); for a try-out run with --demo"
+            ),
+        };
+        Ok(Deployment::Production {
+            gateway,
+            sms_webhook,
+        })
+    }
+}
+
+#[cfg(test)]
+mod deployment_tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let mut all = vec!["tongka"];
+        all.extend_from_slice(extra);
+        Wrap::try_parse_from(all)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .serve
+    }
+
+    const SMS: [&str; 4] = [
+        "--sms-webhook-url",
+        "https://sms.example/send",
+        "--sms-webhook-secret",
+        "0123456789abcdef-secret",
+    ];
+
+    #[test]
+    fn a_gateway_without_a_real_key_refuses_to_start_outside_demo_mode() {
+        let mut no_key = vec!["--gateway-url", "https://pay.example"];
+        no_key.extend_from_slice(&SMS);
+        assert!(args(&no_key).deployment().is_err(), "no key");
+        for key in [SANDBOX_GATEWAY_KEY, "short-key"] {
+            let mut with = no_key.clone();
+            with.extend_from_slice(&["--gateway-key", key]);
+            assert!(args(&with).deployment().is_err(), "{key}");
+        }
+        let mut real = no_key.clone();
+        real.extend_from_slice(&["--gateway-key", "a-real-key-0123456789"]);
+        assert!(matches!(
+            args(&real).deployment(),
+            Ok(Deployment::Production {
+                gateway: Some(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn sms_must_go_somewhere_outside_demo_mode() {
+        assert!(args(&[]).deployment().is_err());
+        assert!(
+            args(&["--sms-webhook-url", "https://sms.example"])
+                .deployment()
+                .is_err()
+        );
+        assert!(matches!(
+            args(&SMS).deployment(),
+            Ok(Deployment::Production { gateway: None, .. })
+        ));
+    }
+
+    #[test]
+    fn demo_mode_is_what_seeding_the_demo_brand_or_the_flag_asks_for() {
+        for flags in [&["--demo"][..], &["--seed-demo"][..]] {
+            assert_eq!(
+                args(flags).deployment().ok(),
+                Some(Deployment::Demo {
+                    gateway_url: None,
+                    gateway_key: SANDBOX_GATEWAY_KEY.into(),
+                })
+            );
+        }
     }
 }

@@ -45,6 +45,8 @@ pub enum Kind {
     PayoutClearing,
     /// HQ's withdrawal fees (owner 0). Append-only.
     FeeIncome,
+    /// Counter cash stores handed in to HQ's bank (owner 0). Append-only.
+    HqBankClearing,
 }
 
 impl Kind {
@@ -62,6 +64,7 @@ impl Kind {
             Kind::MemberHold => "member_hold",
             Kind::PayoutClearing => "payout_clearing",
             Kind::FeeIncome => "fee_income",
+            Kind::HqBankClearing => "hq_bank_clearing",
         }
     }
 
@@ -87,6 +90,7 @@ impl Kind {
             Kind::MemberHold,
             Kind::PayoutClearing,
             Kind::FeeIncome,
+            Kind::HqBankClearing,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -203,8 +207,9 @@ async fn locked_accounts_of(
         .await
 }
 
-async fn find_account(
-    tx: &DatabaseTransaction,
+/// The id of an account, if it was ever used.
+pub async fn find_account(
+    tx: &impl ConnectionTrait,
     brand_id: i64,
     kind: Kind,
     owner_id: i64,
@@ -632,6 +637,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
         .into_iter()
         .map(|g| (g.id, g.total.unwrap_or(0)))
         .collect();
+    let mut frozen = std::collections::HashMap::new();
     for a in account::Entity::find()
         .all(db)
         .await
@@ -664,6 +670,95 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
                 a.id, a.kind, a.balance
             ));
         }
+        if kind == Kind::CounterClearing && lines > 0 {
+            report.problems.push(format!(
+                "store {} handed in {lines} more counter cash than it took",
+                a.owner_id
+            ));
+        }
+        if kind == Kind::StoreFrozen {
+            frozen.insert((a.brand_id, a.owner_id), lines);
+        }
     }
+    cross_checks(db, &mut report, frozen).await?;
     Ok(report)
+}
+
+/// The checks across tables: what the ledger says against the operations'
+/// own rows.
+async fn cross_checks(
+    db: &DatabaseTransaction,
+    report: &mut Reconciliation,
+    frozen: std::collections::HashMap<(i64, i64), i64>,
+) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let rows =
+        |sql: &str| db.query_all_raw(sea_orm::Statement::from_string(backend, sql.to_string()));
+    // Refunds of a payment never exceed it, in total or by channel.
+    for r in rows(
+        "SELECT id, amount, refunded_principal + refunded_bonus + refunded_gateway AS refunded \
+         FROM payments WHERE refunded_principal > principal OR refunded_bonus > bonus \
+         OR refunded_gateway > gateway \
+         OR refunded_principal + refunded_bonus + refunded_gateway > principal + bonus + gateway",
+    )
+    .await
+    .context("checking refunds against payments")?
+    {
+        let (id, amount, refunded): (i64, i64, i64) = (
+            r.try_get("", "id")?,
+            r.try_get("", "amount")?,
+            r.try_get("", "refunded")?,
+        );
+        report
+            .problems
+            .push(format!("payment {id} of {amount} has {refunded} refunded"));
+    }
+    // What a store's frozen account holds is what its open withdrawals ask.
+    let mut open: std::collections::HashMap<(i64, i64), i64> = std::collections::HashMap::new();
+    for r in rows(
+        "SELECT brand_id, store_id, CAST(SUM(amount) AS BIGINT) AS total FROM withdrawals \
+         WHERE state IN ('requested', 'approved', 'submitted', 'unknown') \
+         GROUP BY brand_id, store_id",
+    )
+    .await
+    .context("summing open withdrawals")?
+    {
+        let key = (r.try_get("", "brand_id")?, r.try_get("", "store_id")?);
+        open.insert(key, r.try_get::<Option<i64>>("", "total")?.unwrap_or(0));
+    }
+    let mut stores: Vec<(i64, i64)> = frozen.keys().chain(open.keys()).copied().collect();
+    stores.sort_unstable();
+    stores.dedup();
+    for key in stores {
+        let (held, asked) = (
+            frozen.get(&key).copied().unwrap_or(0),
+            open.get(&key).copied().unwrap_or(0),
+        );
+        if held != asked {
+            report.problems.push(format!(
+                "store {} has {held} frozen but its open withdrawals ask {asked}",
+                key.1
+            ));
+        }
+    }
+    // Gateway refunds of an order (sent or waiting) never exceed it.
+    for r in rows(
+        "SELECT o.id AS id, o.amount AS amount, CAST(SUM(r.amount) AS BIGINT) AS refunded \
+         FROM gateway_refunds r JOIN gateway_orders o ON o.id = r.order_id \
+         WHERE r.state <> 'failed' GROUP BY o.id, o.amount HAVING SUM(r.amount) > o.amount",
+    )
+    .await
+    .context("checking gateway refunds against their orders")?
+    {
+        let (id, amount, refunded): (i64, i64, Option<i64>) = (
+            r.try_get("", "id")?,
+            r.try_get("", "amount")?,
+            r.try_get("", "refunded")?,
+        );
+        report.problems.push(format!(
+            "gateway order {id} of {amount} has {} refunded through the gateway",
+            refunded.unwrap_or(0)
+        ));
+    }
+    Ok(())
 }

@@ -1,8 +1,18 @@
-//! Sending SMS. The real provider is an interface; the built-in sender writes
-//! each message to the log and to the notification outbox, which tests read.
+//! Sending SMS. The real provider is an interface. In demo mode the built-in
+//! sender writes each message to the log and to the notification outbox,
+//! which tests read; outside it, [`WebhookSms`] queues each message in the
+//! same outbox (in the caller's transaction) and delivers it after commit to
+//! a signed webhook that the deployment points at its SMS provider.
 
+use crate::clock::Clock;
 use crate::entity::notification;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set};
+use hmac::{Hmac, Mac};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::time::Duration;
 
 /// One text message to a phone.
 #[derive(Clone, Debug)]
@@ -23,6 +33,10 @@ pub struct Sms {
 pub trait SmsSender: Send + Sync {
     /// Queues or sends one message.
     async fn send(&self, tx: &DatabaseTransaction, sms: Sms) -> Result<(), DbErr>;
+
+    /// Delivers what was queued, after the caller's commit (nothing for a
+    /// sender that delivers in `send`).
+    async fn flush(&self) {}
 }
 
 /// The built-in sender: log + outbox. Named for what it is, not a provider.
@@ -48,4 +62,158 @@ async fn record(conn: &impl ConnectionTrait, sms: &Sms) -> Result<(), DbErr> {
     .insert(conn)
     .await
     .map(|_| ())
+}
+
+/// A message older than this is not worth delivering (a login code lives
+/// five minutes).
+const DELIVER_WITHIN_MS: i64 = 10 * 60_000;
+/// A sender holds a message this long while it delivers it.
+const CLAIM_MS: i64 = 30_000;
+/// Delivery attempts before a message is given up.
+const MAX_TRIES: i32 = 5;
+
+/// SMS through a signed webhook (outside demo mode).
+pub struct WebhookSms {
+    db: DatabaseConnection,
+    clock: Clock,
+    http: reqwest::Client,
+    url: String,
+    secret: Vec<u8>,
+}
+
+/// The signature header: hex HMAC-SHA256 of `timestamp \n body`.
+pub const SIGNATURE_HEADER: &str = "x-tongka-signature";
+/// The timestamp header (Unix ms).
+pub const TIMESTAMP_HEADER: &str = "x-tongka-timestamp";
+
+/// The signature of a webhook body sent at `ts`.
+pub fn webhook_signature(secret: &[u8], ts: i64, body: &[u8]) -> String {
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(ts.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+impl WebhookSms {
+    /// Delivers to `url`, signing with `secret`.
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Clock,
+        url: &str,
+        secret: &[u8],
+    ) -> anyhow::Result<WebhookSms> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(WebhookSms {
+            db,
+            clock,
+            http,
+            url: url.to_string(),
+            secret: secret.to_vec(),
+        })
+    }
+
+    /// Delivers every message waiting (safe on several replicas at once:
+    /// each message is claimed by a compare-and-set before it is sent).
+    /// Returns how many were delivered.
+    pub async fn deliver_pending(&self) -> Result<usize, DbErr> {
+        let now = self.clock.now_ms();
+        let waiting = notification::Entity::find()
+            .filter(notification::Column::Channel.eq("sms"))
+            .filter(notification::Column::SentAt.is_null())
+            .filter(notification::Column::Tries.lt(MAX_TRIES))
+            .filter(notification::Column::CreatedAt.gt(now - DELIVER_WITHIN_MS))
+            .filter(
+                notification::Column::ClaimedUntil
+                    .is_null()
+                    .or(notification::Column::ClaimedUntil.lt(now)),
+            )
+            .order_by_asc(notification::Column::Id)
+            .limit(100)
+            .all(&self.db)
+            .await?;
+        let mut delivered = 0;
+        for n in waiting {
+            let claimed = notification::Entity::update_many()
+                .col_expr(
+                    notification::Column::ClaimedUntil,
+                    Expr::value(now + CLAIM_MS),
+                )
+                .col_expr(
+                    notification::Column::Tries,
+                    Expr::col(notification::Column::Tries).add(1),
+                )
+                .filter(notification::Column::Id.eq(n.id))
+                .filter(notification::Column::SentAt.is_null())
+                .filter(notification::Column::Tries.eq(n.tries))
+                .exec(&self.db)
+                .await?;
+            if claimed.rows_affected != 1 {
+                continue;
+            }
+            match self.post(&n).await {
+                Ok(()) => {
+                    notification::Entity::update_many()
+                        .col_expr(
+                            notification::Column::SentAt,
+                            Expr::value(self.clock.now_ms()),
+                        )
+                        .filter(notification::Column::Id.eq(n.id))
+                        .exec(&self.db)
+                        .await?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    // Tried again once the claim runs out.
+                    tracing::warn!(notification = n.id, "SMS webhook failed: {e}");
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn post(&self, n: &notification::Model) -> Result<(), String> {
+        let body = serde_json::json!({
+            "id": n.id,
+            "brand_id": n.brand_id,
+            "phone": n.recipient,
+            "body": n.body,
+        })
+        .to_string();
+        let ts = self.clock.now_ms();
+        let answer = self
+            .http
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(TIMESTAMP_HEADER, ts.to_string())
+            .header(
+                SIGNATURE_HEADER,
+                webhook_signature(&self.secret, ts, body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if answer.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("webhook answered {}", answer.status()))
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for WebhookSms {
+    async fn send(&self, tx: &DatabaseTransaction, sms: Sms) -> Result<(), DbErr> {
+        record(tx, &sms).await
+    }
+
+    async fn flush(&self) {
+        if let Err(e) = self.deliver_pending().await {
+            tracing::warn!("SMS delivery failed: {e}");
+        }
+    }
 }

@@ -4,9 +4,10 @@
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::gateway::sandbox::Sandbox;
-use crate::gateway::{Gateway, HttpGateway};
+use crate::gateway::{Gateway, HttpGateway, Unconfigured};
 use crate::pay_batch::PayBatcher;
 use crate::payout::Payout;
+use crate::payout::manual::ManualPayout;
 use crate::payout::sandbox::SandboxPayout;
 use crate::secrets::Cipher;
 use crate::sms::SmsSender;
@@ -37,21 +38,28 @@ pub struct AppState {
     pub pay_batch: Option<PayBatcher>,
     /// Where withdrawals are paid out.
     pub payout: Arc<dyn Payout>,
-    /// The built-in sandbox payout channel, served under `/sandbox/payout`
-    /// when in use (always, until a real channel's adapter exists).
+    /// The built-in sandbox payout channel (demo mode only).
     pub payout_sandbox: Option<Arc<SandboxPayout>>,
     /// While set, approved payouts stay in the outbox unsent (a test's way
     /// to stop the server between approval and sending).
     pub payouts_paused: Arc<AtomicBool>,
     /// Seals payee account numbers.
     pub cipher: Cipher,
+    /// Demo mode: the sandboxes (gateway, payout, SMS to the log) are on.
+    pub demo: bool,
+    /// Whether members can pay online at all (a gateway is configured, or
+    /// the sandbox runs in demo mode).
+    pub gateway_configured: bool,
+    /// Payouts are made by HQ finance by hand (the manual channel).
+    pub manual_payouts: bool,
 }
 
 impl AppState {
-    /// A state for a server reached at `public_url`, paying through the
-    /// gateway at `gateway_url`, or through the built-in sandbox gateway
-    /// (served by this server under `/sandbox/gateway`) when that is `None`.
-    /// SMS go to the outbox; `X-Forwarded-For` is not trusted.
+    /// A demo-mode state for a server reached at `public_url`, paying through
+    /// the gateway at `gateway_url`, or through the built-in sandbox gateway
+    /// (served by this server under `/sandbox/gateway`) when that is `None`;
+    /// payouts through the sandbox channel; SMS to the log and the outbox.
+    /// `X-Forwarded-For` is not trusted.
     pub fn new(
         db: DatabaseConnection,
         clock: Clock,
@@ -88,6 +96,48 @@ impl AppState {
             gateway: Arc::new(gateway),
             sandbox,
             public_url,
+            demo: true,
+            gateway_configured: true,
+            manual_payouts: false,
+        })
+    }
+
+    /// A production state (demo mode off): no sandbox anywhere. Members pay
+    /// online through `gateway` (URL and key) if one is configured, and are
+    /// told it is not otherwise; SMS go through `sms` (a provider adapter);
+    /// payouts through the manual channel.
+    pub fn production(
+        db: DatabaseConnection,
+        clock: Clock,
+        limits: Limits,
+        public_url: &str,
+        gateway: Option<(&str, &[u8])>,
+        sms: Arc<dyn SmsSender>,
+    ) -> anyhow::Result<AppState> {
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let (gateway, gateway_configured): (Arc<dyn Gateway>, bool) = match gateway {
+            Some((url, key)) => (Arc::new(HttpGateway::new(url, key, clock.clone())?), true),
+            None => (Arc::new(Unconfigured), false),
+        };
+        let pay_batch = (db.get_database_backend() == sea_orm::DbBackend::Postgres)
+            .then(|| PayBatcher::new(db.get_postgres_connection_pool().clone()));
+        Ok(AppState {
+            payout: Arc::new(ManualPayout),
+            payout_sandbox: None,
+            payouts_paused: Arc::new(AtomicBool::new(false)),
+            cipher: Cipher::from_secret(&[]),
+            pay_batch,
+            db,
+            clock,
+            limits,
+            sms,
+            trust_forwarded_for: false,
+            gateway,
+            sandbox: None,
+            public_url,
+            demo: false,
+            gateway_configured,
+            manual_payouts: true,
         })
     }
 }

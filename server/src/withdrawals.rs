@@ -86,12 +86,17 @@ pub async fn freeze(
     lock_key(tx, &format!("wallet:{store_id}")).await?;
     let accounts = wallet_accounts(tx, brand.id, store_id, now).await?;
     let available = ledger::summed_balance(tx, accounts[0]).await?;
-    if amount > available {
+    // Counter cash the store still holds is HQ's money: it is not withdrawn
+    // on top of the wallet (counter top-ups take the same lock).
+    let cash = cash_to_hand_in(tx, brand.id, store_id).await?;
+    let withdrawable = Fen((available.0 - cash.0).max(0));
+    if amount > withdrawable {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::WithdrawalAboveAvailable,
         )
-        .with("available", available.0));
+        .with("available", withdrawable.0)
+        .with("cash", cash.0));
     }
     move_frozen(
         tx,
@@ -105,6 +110,21 @@ pub async fn freeze(
         now,
     )
     .await
+}
+
+/// Counter cash a store took for top-ups and has not handed in to HQ yet
+/// (what it paid back at the counter for 退卡 is no longer held).
+pub async fn cash_to_hand_in(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    store_id: i64,
+) -> AppResult<Fen> {
+    let Some(id) = ledger::find_account(conn, brand_id, Kind::CounterClearing, store_id).await?
+    else {
+        return Ok(Fen::ZERO);
+    };
+    // Cash taken is a debit of the clearing account.
+    Ok(Fen((-ledger::summed_balance(conn, id).await?.0).max(0)))
 }
 
 /// Gives a frozen amount back to the store's wallet.
@@ -310,6 +330,7 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payee {} missing", a.payee_id)))?;
     let order = PayoutOrder {
+        brand_id: a.brand_id,
         payout_no: a.payout_no.clone(),
         amount: a.amount,
         account_name: payee.account_name.clone(),
@@ -352,7 +373,7 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
         // nothing was paid, the money goes back (if the attempt is still as
         // this sender left it).
         Ok(Submitted::Refused(why)) if a.tries == 1 && a.state == attempt::PENDING => {
-            settle_from(app, a.id, Err(why), Some((attempt::PENDING, 1))).await
+            settle_from(app, a.id, Err(why), Some((attempt::PENDING, 1)), None).await
         }
         // A number sent before and now refused may be a channel's "duplicate
         // number" answer while the first one pays: only a query decides.
@@ -497,7 +518,43 @@ async fn check_one(app: &AppState, attempt_id: i64, may_resend: bool) -> AppResu
 /// Settles an attempt: paid (`Ok`) or failed (`Err(why)`), with its ledger
 /// entry, audit and message, once.
 async fn settle(app: &AppState, attempt_id: i64, outcome: Result<(), String>) -> AppResult<()> {
-    settle_from(app, attempt_id, outcome, None).await
+    settle_from(app, attempt_id, outcome, None, None).await
+}
+
+/// Who paid a payout by hand (the manual channel): HQ finance's staff id and
+/// the bank transfer's reference.
+pub struct ByHand {
+    /// HQ finance.
+    pub staff_id: i64,
+    /// The transfer's reference.
+    pub reference: String,
+}
+
+/// HQ finance: the open payout of withdrawal `withdrawal_id` was paid by
+/// bank transfer under `reference` (the manual channel). Settles it paid
+/// like a channel's answer would, audited under the caller; false if there
+/// was no open payout (settled meanwhile).
+pub async fn mark_paid_by_hand(
+    app: &AppState,
+    brand_id: i64,
+    withdrawal_id: i64,
+    by: ByHand,
+) -> AppResult<bool> {
+    let open = payout_attempt::Entity::find()
+        .filter(payout_attempt::Column::BrandId.eq(brand_id))
+        .filter(payout_attempt::Column::WithdrawalId.eq(withdrawal_id))
+        .filter(payout_attempt::Column::State.is_in(attempt::OPEN))
+        .one(&app.db)
+        .await?;
+    let Some(a) = open else {
+        return Ok(false);
+    };
+    settle_from(app, a.id, Ok(()), None, Some(by)).await?;
+    let settled = payout_attempt::Entity::find_by_id(a.id)
+        .one(&app.db)
+        .await?
+        .is_some_and(|a| a.state == attempt::PAID);
+    Ok(settled)
 }
 
 /// [`settle`], only from the state and try a sender saw, when given.
@@ -506,6 +563,7 @@ async fn settle_from(
     attempt_id: i64,
     outcome: Result<(), String>,
     seen: Option<(&str, i32)>,
+    by_hand: Option<ByHand>,
 ) -> AppResult<()> {
     let now = app.clock.now_ms();
     let tx = begin_write(&app.db).await?;
@@ -523,6 +581,10 @@ async fn settle_from(
         .col_expr(
             payout_attempt::Column::Failure,
             Expr::value(failure.clone()),
+        )
+        .col_expr(
+            payout_attempt::Column::Reference,
+            Expr::value(by_hand.as_ref().map(|b| b.reference.clone())),
         )
         .filter(payout_attempt::Column::Id.eq(a.id))
         .filter(payout_attempt::Column::State.is_in(attempt::OPEN));
@@ -629,14 +691,19 @@ async fn settle_from(
         &tx,
         now,
         brand.id,
-        None,
+        by_hand.as_ref().map(|b| b.staff_id),
         if outcome.is_ok() {
             "withdrawal.paid"
         } else {
             "withdrawal.failed"
         },
         format!("withdrawal {}", w.id),
-        serde_json::json!({"payout_no": a.payout_no, "amount": w.amount, "failure": failure}),
+        serde_json::json!({
+            "payout_no": a.payout_no,
+            "amount": w.amount,
+            "failure": failure,
+            "reference": by_hand.as_ref().map(|b| b.reference.clone()),
+        }),
     )
     .await?;
     notify_store(
@@ -658,6 +725,10 @@ async fn settle_from(
 /// all): what `serve` runs every few seconds and what an approval starts at
 /// once. Returns (sent, queried).
 pub async fn sweep(app: &AppState, brand: Option<i64>) -> AppResult<(usize, usize)> {
+    if app.manual_payouts {
+        // HQ finance pays by hand; nothing is sent or asked about.
+        return Ok((0, 0));
+    }
     // Each half runs whatever the other met.
     let sent = send_pending(app, brand).await;
     let checked = check_open(app, brand).await;

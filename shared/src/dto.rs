@@ -86,6 +86,12 @@ pub struct BrandPublic {
     pub theme_color: String,
     /// Logo URL, if any.
     pub logo_url: Option<String>,
+    /// Whether members can pay online (top up, pay a shortfall).
+    #[serde(default)]
+    pub online_payments: bool,
+    /// Demo mode: online payments go through a sandbox, no real money.
+    #[serde(default)]
+    pub sandbox: bool,
 }
 
 /// Ask for an SMS login code.
@@ -848,6 +854,34 @@ pub struct WalletView {
     pub available: Fen,
     /// What withdrawals in progress hold.
     pub frozen: Fen,
+    /// Counter cash the store took for top-ups and has not handed in to HQ.
+    #[serde(default)]
+    pub cash_to_hand_in: Fen,
+    /// What the store may withdraw now: the wallet less that cash.
+    #[serde(default)]
+    pub withdrawable: Fen,
+}
+
+/// HQ finance records counter cash a store handed in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CashHandInInput {
+    /// How much (at most the cash the store holds).
+    pub amount: Fen,
+    /// The bank deposit's or transfer's reference.
+    pub reference: String,
+}
+
+/// A recorded hand-in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CashHandInReceipt {
+    /// Store id.
+    pub store_id: i64,
+    /// How much was handed in.
+    pub amount: Fen,
+    /// Cash the store still holds afterwards.
+    pub cash_to_hand_in: Fen,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// One movement of a store's wallet.
@@ -1070,6 +1104,13 @@ pub struct RejectInput {
     pub reason: String,
 }
 
+/// HQ finance marks a withdrawal paid by bank transfer (manual payouts).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MarkPaidInput {
+    /// The bank transfer's reference (流水号).
+    pub reference: String,
+}
+
 /// A message in a staff member's in-app message centre.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffMessage {
@@ -1128,6 +1169,12 @@ pub struct StatementDay {
     pub closing: Fen,
     /// Counter top-ups taken at this store (not part of the wallet).
     pub counter_topups: Fen,
+    /// Counter cash handed in to HQ that day.
+    #[serde(default)]
+    pub cash_handed_in: Fen,
+    /// Counter cash the store holds for HQ at the end of the day.
+    #[serde(default)]
+    pub cash_to_hand_in: Fen,
 }
 
 /// A store's statement over a range of days.

@@ -115,6 +115,8 @@ pub enum ErrorCode {
     PayCodeUsed,
     /// The payment gateway did not answer; nothing was charged.
     GatewayUnavailable,
+    /// No payment gateway is configured: members cannot pay online.
+    GatewayNotConfigured,
     /// The gateway order is closed and can no longer be paid.
     OrderClosed,
     /// This payment needs the member's payment PIN; params: `above`.
@@ -229,6 +231,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "from" => ("开始日期", "start date"),
         "to" => ("结束日期", "end date"),
         "state" => ("状态", "state"),
+        "reference" => ("转账流水号", "transfer reference"),
         _ => return field,
     };
     match lang {
@@ -327,6 +330,11 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "amount_too_large" => ("过大", "is too large"),
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
+        "reference_format" => ("不能含空格", "cannot contain spaces"),
+        "above_cash" => (
+            "不能超过门店待上缴的现金",
+            "cannot be more than the cash the store holds",
+        ),
         "control_chars" => (
             "含有不允许的控制字符",
             "contains control characters that are not allowed",
@@ -365,6 +373,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("请求内容过大（最多 {kb} KB）")
             } else {
                 format!("The request body is too large (at most {kb} KB)")
+            }
+        }
+        GatewayNotConfigured => {
+            if zh {
+                "暂未开通在线支付，请到门店柜台充值".into()
+            } else {
+                "Online payment is not set up yet; top up at a store's counter".into()
             }
         }
         InvalidField => {
@@ -588,10 +603,18 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
         }
         WithdrawalAboveAvailable => {
             let a = yuan(param(params, "available"));
-            if zh {
-                format!("提现金额超过可提现余额 {a}")
-            } else {
-                format!("More than the available {a}")
+            let cash: i64 = param(params, "cash").parse().unwrap_or(0);
+            match (zh, cash > 0) {
+                (true, false) => format!("提现金额超过可提现余额 {a}"),
+                (false, false) => format!("More than the available {a}"),
+                (true, true) => format!(
+                    "提现金额超过可提现余额 {a}（门店还有 {} 柜台现金待上缴总部）",
+                    yuan(&cash.to_string())
+                ),
+                (false, true) => format!(
+                    "More than the available {a} (the store still holds {} of counter cash to hand in to HQ)",
+                    yuan(&cash.to_string())
+                ),
             }
         }
         WithdrawalFeeTooHigh => {

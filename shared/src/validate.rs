@@ -111,6 +111,18 @@ pub fn place_name(value: &str) -> Result<String, Reason> {
     required_trimmed(value, 40)
 }
 
+/// A bank transfer's reference (流水号): 4–64 characters, no spaces.
+pub fn transfer_reference(value: &str) -> Result<String, Reason> {
+    let v = required_trimmed(value, 64)?;
+    if v.chars().count() < 4 {
+        return Err("too_short");
+    }
+    if v.chars().any(char::is_whitespace) {
+        return Err("reference_format");
+    }
+    Ok(v)
+}
+
 /// A street address: 1–120 characters.
 pub fn address(value: &str) -> Result<String, Reason> {
     required_trimmed(value, 120)

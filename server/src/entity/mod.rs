@@ -21,6 +21,7 @@ pub mod payee_account;
 pub mod payment;
 pub mod payout_attempt;
 pub mod region;
+pub mod sandbox_mode;
 pub mod sandbox_payout;
 pub mod sandbox_refund;
 pub mod sandbox_trade;

@@ -1,4 +1,5 @@
-//! The notification outbox: every message sent to a person (SMS for now).
+//! The notification outbox: every message sent to a person (SMS for now),
+//! and whether a provider adapter has delivered it.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,6 +12,12 @@ pub struct Model {
     pub recipient: String,
     pub body: String,
     pub created_at: i64,
+    /// When a provider adapter delivered it (never, for the built-in outbox).
+    pub sent_at: Option<i64>,
+    /// A sender holds it until then (so replicas do not send it twice).
+    pub claimed_until: Option<i64>,
+    /// Delivery attempts.
+    pub tries: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct Model {
     pub settled_at: Option<i64>,
     pub failure: Option<String>,
     pub tries: i32,
+    /// The bank transfer's reference, when HQ finance paid it by hand.
+    pub reference: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

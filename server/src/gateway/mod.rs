@@ -384,6 +384,46 @@ impl Gateway for HttpGateway {
     }
 }
 
+/// No gateway at all (outside demo mode, when none is configured): every
+/// call is refused, every callback unsigned. Self top-up and split payments
+/// check [`crate::state::AppState::gateway_configured`] first and answer
+/// "not configured"; this only makes sure nothing slips through.
+pub struct Unconfigured;
+
+fn not_configured() -> GatewayError {
+    GatewayError::Refused {
+        code: "NOT_CONFIGURED".into(),
+        message: "no payment gateway is configured".into(),
+    }
+}
+
+#[async_trait]
+impl Gateway for Unconfigured {
+    fn merchant_id(&self, brand_id: i64) -> String {
+        format!("unconfigured-{brand_id}")
+    }
+    async fn create(&self, _: &CreateOrder) -> Result<Created, GatewayError> {
+        Err(not_configured())
+    }
+    async fn query(&self, _: &str, _: &str) -> Result<Trade, GatewayError> {
+        Err(not_configured())
+    }
+    async fn close(&self, _: &str, _: &str) -> Result<Trade, GatewayError> {
+        Err(not_configured())
+    }
+    async fn refund(&self, _: &RefundOrder) -> Result<RefundDone, GatewayError> {
+        Err(not_configured())
+    }
+    fn verify_callback(
+        &self,
+        _: &HeaderMap,
+        _: &[u8],
+        _: i64,
+    ) -> Result<(Notification, String), SignatureError> {
+        Err(SignatureError::Missing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

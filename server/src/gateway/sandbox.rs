@@ -8,7 +8,8 @@
 //! fail or cancel, and delivers signed callbacks over real HTTP with retries
 //! (immediately, then after 0.3 s, 1 s, 3 s, 10 s, 30 s, 1 min, 5 min).
 //!
-//! Switches (`GET`/`PUT /sandbox/gateway/switches`) make it misbehave the
+//! It runs in demo mode only. Switches (HQ admin, audited:
+//! `GET`/`PUT /api/hq/sandbox/gateway-switches`) make it misbehave the
 //! way real gateways do: `duplicate` (each callback twice), `reorder_hold_ms`
 //! (an order's first callback is held that long, so a later one overtakes
 //! it), `delay_ms`, `drop` (no callbacks at all: only a query finds out),
@@ -113,7 +114,6 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/v1/refunds", post(refund))
         .route("/checkout/{mch}/{no}", get(checkout))
         .route("/checkout/{mch}/{no}/{action}", post(checkout_action))
-        .route("/switches", get(get_switches).put(put_switches))
         .route("/inspect/{mch}/{no}", get(inspect))
         .with_state(sandbox)
 }
@@ -664,16 +664,6 @@ async fn send_with_retries(sb: &Sandbox, n: &Notification, lose_first: u32) {
         }
     }
     tracing::warn!(order = %t.order_no, "sandbox gateway: gave up delivering the callback");
-}
-
-async fn get_switches(State(sb): Sb) -> Json<Switches> {
-    Json(sb.switches())
-}
-
-async fn put_switches(State(sb): Sb, Json(s): Json<Switches>) -> Json<Switches> {
-    tracing::warn!(?s, "sandbox gateway switches changed");
-    sb.set_switches(s);
-    Json(sb.switches())
 }
 
 /// The sandbox's whole record of a trade, for tests and the curious:

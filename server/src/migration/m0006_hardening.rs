@@ -1,5 +1,8 @@
 //! Hardening (issue 10): guessing counters shared by replicas (staff
-//! passwords per account and per client address).
+//! passwords per account and per client address); the notification outbox
+//! delivered by a provider adapter (sent, tries, claimed by a sender); a
+//! payout's bank-transfer reference (the manual channel); the sandbox
+//! payout channel's mode per brand, in the database so replicas agree.
 
 use super::n;
 use sea_orm_migration::prelude::*;
@@ -25,6 +28,42 @@ impl MigrationTrait for Migration {
                 .col(integer(n("lock_level")))
                 .col(big_integer_null(n("locked_until")))
                 .col(big_integer(n("updated_at")))
+                .take(),
+        )
+        .await?;
+        for def in [
+            ColumnDef::new(n("sent_at")).big_integer().null().take(),
+            ColumnDef::new(n("claimed_until"))
+                .big_integer()
+                .null()
+                .take(),
+            ColumnDef::new(n("tries"))
+                .integer()
+                .not_null()
+                .default(0)
+                .take(),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(n("notifications"))
+                    .add_column(def)
+                    .take(),
+            )
+            .await?;
+        }
+        m.alter_table(
+            Table::alter()
+                .table(n("payout_attempts"))
+                .add_column(ColumnDef::new(n("reference")).string().null().take())
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(n("sandbox_modes"))
+                .if_not_exists()
+                .col(big_integer(n("brand_id")).primary_key())
+                .col(string(n("payout_mode")))
                 .take(),
         )
         .await?;

@@ -8,6 +8,7 @@
 //! makes a crash between approval and sending harmless. The built-in
 //! [`sandbox`] behaves that way too and can be told to succeed, fail or hang.
 
+pub mod manual;
 pub mod sandbox;
 
 use async_trait::async_trait;
@@ -15,6 +16,8 @@ use async_trait::async_trait;
 /// One payout to send.
 #[derive(Clone, Debug)]
 pub struct PayoutOrder {
+    /// The brand paying (a channel may keep accounts per brand).
+    pub brand_id: i64,
     /// Our stable number for this attempt; the channel pays it once.
     pub payout_no: String,
     /// Fen.

@@ -9,17 +9,17 @@
 //!   channel has it and pays it [`HANG_MS`] later, which only a query finds;
 //! - `hang_fail`: the same, but it fails in the end.
 //!
-//! HQ admin switches it with `POST /api/hq/sandbox/payout-mode
-//! {"mode": "hang"}`; tests call [`SandboxPayout::set_mode`].
+//! It exists in demo mode only. HQ admin switches it for their brand with
+//! `POST /api/hq/sandbox/payout-mode {"mode": "hang"}` (audited); the mode
+//! is kept in the database, so every replica behaves the same.
 
 use super::{Payout, PayoutOrder, PayoutStatus, Submitted, Unreachable};
 use crate::clock::Clock;
-use crate::entity::sandbox_payout;
+use crate::entity::{sandbox_mode, sandbox_payout};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
 
 /// How long a hung payout takes to settle at the channel: a day and a half.
 pub const HANG_MS: i64 = 36 * 3600 * 1000;
@@ -39,11 +39,32 @@ pub enum Mode {
     HangFail,
 }
 
+impl Mode {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Succeed => "succeed",
+            Mode::Fail => "fail",
+            Mode::Hang => "hang",
+            Mode::HangFail => "hang_fail",
+        }
+    }
+
+    /// From the stored name (`succeed` for anything unknown).
+    pub fn parse(s: &str) -> Mode {
+        match s {
+            "fail" => Mode::Fail,
+            "hang" => Mode::Hang,
+            "hang_fail" => Mode::HangFail,
+            _ => Mode::Succeed,
+        }
+    }
+}
+
 /// The sandbox channel.
 pub struct SandboxPayout {
     db: DatabaseConnection,
     clock: Clock,
-    mode: Mutex<Mode>,
 }
 
 /// Why the sandbox refuses in `fail` mode.
@@ -52,27 +73,33 @@ pub const REFUSAL: &str = "SANDBOX_ACCOUNT_CANNOT_RECEIVE";
 impl SandboxPayout {
     /// A sandbox keeping its book in `db`.
     pub fn new(db: DatabaseConnection, clock: Clock) -> SandboxPayout {
-        SandboxPayout {
-            db,
-            clock,
-            mode: Mutex::new(Mode::default()),
-        }
+        SandboxPayout { db, clock }
     }
 
-    /// How the next submissions are treated.
-    pub fn set_mode(&self, mode: Mode) {
-        *self
-            .mode
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = mode;
+    /// How `brand`'s next submissions are treated (kept in the database, so
+    /// every replica's sandbox agrees).
+    pub async fn set_mode(&self, brand_id: i64, mode: Mode) -> Result<(), sea_orm::DbErr> {
+        sandbox_mode::Entity::insert(sandbox_mode::ActiveModel {
+            brand_id: Set(brand_id),
+            payout_mode: Set(mode.as_str().into()),
+        })
+        .on_conflict(
+            OnConflict::column(sandbox_mode::Column::BrandId)
+                .update_column(sandbox_mode::Column::PayoutMode)
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
     }
 
-    /// The current mode.
-    pub fn mode(&self) -> Mode {
-        *self
-            .mode
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// `brand`'s current mode (`succeed` until HQ admin sets another).
+    pub async fn mode(&self, brand_id: i64) -> Result<Mode, sea_orm::DbErr> {
+        Ok(sandbox_mode::Entity::find_by_id(brand_id)
+            .one(&self.db)
+            .await?
+            .map(|m| Mode::parse(&m.payout_mode))
+            .unwrap_or_default())
     }
 
     /// The sandbox's record of a payout number (tests read what "the bank"
@@ -114,7 +141,7 @@ fn unreachable(e: impl std::fmt::Display) -> Unreachable {
 impl Payout for SandboxPayout {
     async fn submit(&self, order: &PayoutOrder) -> Result<Submitted, Unreachable> {
         let now = self.clock.now_ms();
-        let mode = self.mode();
+        let mode = self.mode(order.brand_id).await.map_err(unreachable)?;
         let (state, outcome, settles_at) = match mode {
             Mode::Succeed => ("success", "success", now),
             Mode::Fail => ("failed", "failed", now),

@@ -168,6 +168,8 @@ async fn send_code(
         )
         .await?;
     tx.commit().await?;
+    let sender = state.sms.clone();
+    tokio::spawn(async move { sender.flush().await });
     Ok(Json(SmsCodeSent {
         resend_after: 60,
         expires_in: (CODE_TTL_MS / 1000) as u64,

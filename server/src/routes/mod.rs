@@ -4,6 +4,7 @@ use crate::state::AppState;
 use axum::Router;
 
 pub mod audit;
+pub mod cash;
 pub mod chain;
 pub mod member_auth;
 pub mod members_admin;
@@ -12,6 +13,7 @@ pub mod money_settings;
 pub mod pay_code;
 pub mod pin;
 pub mod public;
+pub mod sandbox;
 pub mod self_topup;
 pub mod staff_admin;
 pub mod staff_auth;
@@ -37,4 +39,6 @@ pub fn api() -> Router<AppState> {
         .merge(wallet::router())
         .merge(statement::router())
         .merge(withdrawals::router())
+        .merge(sandbox::router())
+        .merge(cash::router())
 }

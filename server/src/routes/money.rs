@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/member-money", get(member_money))
 }
 
-fn positive(amount: Fen) -> AppResult<Fen> {
+pub(crate) fn positive(amount: Fen) -> AppResult<Fen> {
     if amount.is_positive() {
         Ok(amount)
     } else {
@@ -354,6 +354,9 @@ async fn counter_topup(
                     ErrorCode::MemberFrozen,
                 ));
             }
+            // The cash taken counts against what the store may withdraw:
+            // the wallet's lock (before the member's, as refunds take them).
+            lock_key(tx, &format!("wallet:{}", shop.id)).await?;
             let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
             let after = within_cap(funds.total(), amount, bonus, &rules)?;
             let expense = ledger::account_id(tx, brand.id, Kind::PromotionExpense, 0, now).await?;

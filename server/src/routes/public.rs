@@ -30,7 +30,7 @@ async fn brand_public(
     State(state): State<AppState>,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<Json<BrandPublic>> {
-    Ok(Json(to_public(&find_brand(&state, &slug).await?)))
+    Ok(Json(to_public(&state, &find_brand(&state, &slug).await?)))
 }
 
 /// The brand with this slug, or `brand_not_found`.
@@ -43,8 +43,10 @@ pub async fn find_brand(state: &AppState, slug: &str) -> AppResult<brand::Model>
 }
 
 /// A brand as anyone may see it.
-pub fn to_public(b: &brand::Model) -> BrandPublic {
+pub fn to_public(state: &AppState, b: &brand::Model) -> BrandPublic {
     BrandPublic {
+        online_payments: state.gateway_configured,
+        sandbox: state.demo,
         slug: b.slug.clone(),
         name: b.name.clone(),
         time_zone: b.time_zone.clone(),

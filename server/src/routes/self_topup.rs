@@ -52,6 +52,18 @@ async fn own_order(
         .ok_or_else(AppError::not_found)
 }
 
+/// Outside demo mode with no gateway configured, nobody pays online: the
+/// member is told so before anything is written.
+fn not_configured(state: &AppState) -> AppResult<()> {
+    if state.gateway_configured {
+        return Ok(());
+    }
+    Err(AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::GatewayNotConfigured,
+    ))
+}
+
 /// Member (not frozen): start a top-up; answers the order with its hosted
 /// checkout. Idempotent on the `Idempotency-Key`: the same key and body give
 /// the same order (and create it at the gateway if that failed before).
@@ -61,6 +73,7 @@ async fn start(
     key: IdemKey,
     AppJson(req): AppJson<TopUpOrderRequest>,
 ) -> AppResult<Response> {
+    not_configured(&state)?;
     let hash = digest(&serde_json::to_string(&req).map_err(anyhow::Error::from)?);
     let by_key = || order_by_key(&caller, &key);
     let order = match by_key().one(&state.db).await? {
@@ -253,6 +266,7 @@ async fn start_split(
     key: IdemKey,
     AppJson(req): AppJson<PaymentRequest>,
 ) -> AppResult<Response> {
+    not_configured(&state)?;
     let identity = PaymentRequest {
         pin: None,
         ..req.clone()

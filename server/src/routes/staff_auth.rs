@@ -161,7 +161,7 @@ async fn login(
     Ok(Json(StaffSession {
         token,
         staff,
-        brand: to_public(&brand),
+        brand: to_public(&state, &brand),
     }))
 }
 
@@ -177,7 +177,7 @@ fn refused(r: guess_limit::Refused, code: ErrorCode) -> AppError {
 
 /// Any staff: who am I.
 async fn me(State(state): State<AppState>, caller: StaffCaller) -> AppResult<Json<StaffSession>> {
-    let brand = to_public(&caller.brand);
+    let brand = to_public(&state, &caller.brand);
     Ok(Json(StaffSession {
         token: String::new(),
         staff: view(&state.db, state.clock.now_ms(), caller.staff).await?,
@@ -237,6 +237,6 @@ async fn change_password(
     Ok(Json(StaffSession {
         token,
         staff,
-        brand: to_public(&caller.brand),
+        brand: to_public(&state, &caller.brand),
     }))
 }

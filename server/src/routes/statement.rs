@@ -179,6 +179,23 @@ async fn payments_by_day(
     Ok(out)
 }
 
+/// The balance of an append-only account before the business date `day`.
+async fn sum_before(db: &impl ConnectionTrait, account: i64, day: &str) -> AppResult<i64> {
+    let row = db
+        .query_one_raw(sql(
+            db.get_database_backend(),
+            "SELECT CAST(SUM(l.amount) AS BIGINT) AS total \
+             FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+             WHERE l.account_id = $1 AND e.business_date < $2",
+            vec![account.into(), day.to_string().into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<Option<i64>>("", "total")?.unwrap_or(0),
+        None => 0,
+    })
+}
+
 /// The statement of `shop` over `from..=to`.
 pub async fn statement(
     db: &DatabaseConnection,
@@ -196,32 +213,32 @@ pub async fn statement(
     let mut opening = 0i64;
     let mut moves: HashMap<String, HashMap<String, i64>> = HashMap::new();
     if let Some(w) = wallet {
-        let backend = db.get_database_backend();
-        let row = db
-            .query_one_raw(sql(
-                backend,
-                "SELECT CAST(SUM(l.amount) AS BIGINT) AS total \
-                 FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
-                 WHERE l.account_id = $1 AND e.business_date < $2",
-                vec![w.into(), f.clone().into()],
-            ))
-            .await?;
-        opening = match row {
-            Some(r) => r.try_get::<Option<i64>>("", "total")?.unwrap_or(0),
-            None => 0,
-        };
+        opening = sum_before(db, w, &f).await?;
         for (day, kind, total) in sums_by_day(db, w, None, &f, &t).await? {
             *moves.entry(day).or_default().entry(kind).or_default() += total;
         }
     }
     let paid = payments_by_day(db, brand_id, shop.id, &f, &t).await?;
     let mut topups: HashMap<String, i64> = HashMap::new();
+    let mut handed_in: HashMap<String, i64> = HashMap::new();
+    let mut cash_moves: HashMap<String, i64> = HashMap::new();
+    // Cash the store holds for HQ: the counter's clearing account, negated
+    // (cash taken debits it; cash paid back and hand-ins credit it).
+    let mut cash_before = 0i64;
     if let Some(c) = counter {
         for (day, _, total) in sums_by_day(db, c, Some("topup"), &f, &t).await? {
             // Cash taken is a credit to the member, a debit of clearing.
             *topups.entry(day).or_default() -= total;
         }
+        for (day, _, total) in sums_by_day(db, c, Some("cash_handin"), &f, &t).await? {
+            *handed_in.entry(day).or_default() += total;
+        }
+        for (day, _, total) in sums_by_day(db, c, None, &f, &t).await? {
+            *cash_moves.entry(day).or_default() -= total;
+        }
+        cash_before = -sum_before(db, c, &f).await?;
     }
+    let mut cash = cash_before;
     let mut days = Vec::new();
     let mut balance = opening;
     for offset in 0..=(to - from).num_days() {
@@ -247,6 +264,11 @@ pub async fn statement(
             other: Fen(other),
             closing: Fen(balance),
             counter_topups: Fen(topups.get(&key).copied().unwrap_or(0)),
+            cash_handed_in: Fen(handed_in.get(&key).copied().unwrap_or(0)),
+            cash_to_hand_in: {
+                cash += cash_moves.get(&key).copied().unwrap_or(0);
+                Fen(cash)
+            },
         });
     }
     Ok(Statement {
@@ -311,7 +333,7 @@ fn csv_response(
         .into_response()
 }
 
-fn statement_header(lang: Lang) -> [&'static str; 11] {
+fn statement_header(lang: Lang) -> [&'static str; 13] {
     match lang {
         Lang::Zh => [
             "日期",
@@ -325,6 +347,8 @@ fn statement_header(lang: Lang) -> [&'static str; 11] {
             "其他",
             "期末余额",
             "柜台充值（不计入钱包）",
+            "现金上缴",
+            "待上缴现金",
         ],
         Lang::En => [
             "Date",
@@ -338,6 +362,8 @@ fn statement_header(lang: Lang) -> [&'static str; 11] {
             "Other",
             "Closing",
             "Counter top-ups (not in the wallet)",
+            "Cash handed in",
+            "Cash to hand in",
         ],
     }
 }
@@ -366,6 +392,8 @@ async fn statement_csv(
             yuan(d.other),
             yuan(d.closing),
             yuan(d.counter_topups),
+            yuan(d.cash_handed_in),
+            yuan(d.cash_to_hand_in),
         ]))
     });
     let body = futures_util::stream::iter(std::iter::once(Ok(header)).chain(rows));

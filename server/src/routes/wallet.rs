@@ -110,9 +110,14 @@ async fn wallets(
     let owners: Vec<i64> = shops.iter().map(|s| s.id).collect();
     let open = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&owners)).await?;
     let frozen = accounts_by_owner(conn, brand_id, Kind::StoreFrozen, Some(&owners)).await?;
+    let counter = accounts_by_owner(conn, brand_id, Kind::CounterClearing, Some(&owners)).await?;
     let totals = sums(
         conn,
-        open.values().chain(frozen.values()).copied().collect(),
+        open.values()
+            .chain(frozen.values())
+            .chain(counter.values())
+            .copied()
+            .collect(),
     )
     .await?;
     let of = |ids: &HashMap<i64, i64>, store: i64| {
@@ -124,11 +129,18 @@ async fn wallets(
     };
     Ok(shops
         .iter()
-        .map(|s| WalletView {
-            store_id: s.id,
-            store_name: s.name.clone(),
-            available: of(&open, s.id),
-            frozen: of(&frozen, s.id),
+        .map(|s| {
+            let available = of(&open, s.id);
+            // Cash taken is a debit of the counter's clearing account.
+            let cash = Fen(Ord::max(-of(&counter, s.id).0, 0));
+            WalletView {
+                store_id: s.id,
+                store_name: s.name.clone(),
+                available,
+                frozen: of(&frozen, s.id),
+                cash_to_hand_in: cash,
+                withdrawable: Fen(Ord::max(available.0 - cash.0, 0)),
+            }
         })
         .collect())
 }

@@ -11,15 +11,14 @@
 //! - a clerk: nothing; a store outside the caller's scope does not exist.
 
 use crate::audit;
-use crate::auth::{AnyStaff, HqAdmin, HqMoney, StaffCaller};
+use crate::auth::{AnyStaff, HqMoney, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{payee_account, staff, staff_message, store, withdrawal};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
 use crate::paging::{PAGE_SIZE, split_page};
-use crate::payout::sandbox::{Mode, SandboxPayout};
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::routes::wallet::{readable_store, wallet_of};
@@ -38,8 +37,8 @@ use sea_orm::{
 use serde::Deserialize;
 use shared::ErrorCode;
 use shared::dto::{
-    HqPending, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox, StaffMessage,
-    WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
+    HqPending, MarkPaidInput, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox,
+    StaffMessage, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate;
@@ -57,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/hq/withdrawals/{id}/approve", post(approve))
         .route("/hq/withdrawals/{id}/reject", post(reject))
         .route("/hq/withdrawals/{id}/retry", post(retry))
+        .route("/hq/withdrawals/{id}/mark-paid", post(mark_paid))
         .route("/hq/pending", get(pending))
         .route("/hq/payee-changes", get(payee_changes))
         .route("/hq/payee-changes/{id}/approve", post(approve_payee))
@@ -64,10 +64,6 @@ pub fn router() -> Router<AppState> {
         .route("/staff/messages", get(inbox))
         .route("/staff/messages/unread", get(unread))
         .route("/staff/messages/read", post(read_all))
-        .route(
-            "/hq/sandbox/payout-mode",
-            get(sandbox_mode).post(set_sandbox_mode),
-        )
 }
 
 // ---------------------------------------------------------------------------
@@ -912,6 +908,35 @@ async fn retry(
     decide(&state, &caller, id, Decision::Retry).await
 }
 
+/// HQ finance (manual payout channel): the approved withdrawal was paid by
+/// bank transfer; records it paid with the transfer's reference, audited.
+async fn mark_paid(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<MarkPaidInput>,
+) -> AppResult<Json<WithdrawalView>> {
+    finance_only(&caller)?;
+    let reference = check("reference", validate::transfer_reference(&req.reference))?;
+    let w = visible_withdrawal(&state, &caller, id).await?;
+    if !state.manual_payouts {
+        // A payout channel pays and reports; nobody marks it by hand.
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+            .with("reason", "payout_channel"));
+    }
+    let by = wd::ByHand {
+        staff_id: caller.staff.id,
+        reference,
+    };
+    if !wd::mark_paid_by_hand(&state, caller.brand.id, w.id, by).await? {
+        let now_w = visible_withdrawal(&state, &caller, id).await?;
+        if now_w.state != WithdrawalState::Paid.as_str() {
+            return Err(state_changed(&now_w.state));
+        }
+    }
+    Ok(Json(view_of(&state, &caller, id).await?))
+}
+
 async fn cancel(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
@@ -1020,51 +1045,4 @@ async fn read_all(
         .exec(&state.db)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-// ---------------------------------------------------------------------------
-// The sandbox payout channel's switch (HQ admin; only while it is in use).
-
-#[derive(serde::Serialize, Deserialize)]
-struct SandboxMode {
-    mode: Mode,
-}
-
-fn sandbox_of(state: &AppState) -> AppResult<&SandboxPayout> {
-    state
-        .payout_sandbox
-        .as_deref()
-        .ok_or_else(AppError::not_found)
-}
-
-async fn sandbox_mode(
-    State(state): State<AppState>,
-    _caller: StaffCaller<HqAdmin>,
-) -> AppResult<Json<SandboxMode>> {
-    Ok(Json(SandboxMode {
-        mode: sandbox_of(&state)?.mode(),
-    }))
-}
-
-async fn set_sandbox_mode(
-    State(state): State<AppState>,
-    caller: StaffCaller<HqAdmin>,
-    AppJson(req): AppJson<SandboxMode>,
-) -> AppResult<Json<SandboxMode>> {
-    let sandbox = sandbox_of(&state)?;
-    sandbox.set_mode(req.mode);
-    tracing::warn!(mode = ?req.mode, staff = caller.staff.id, "sandbox payout mode changed");
-    audit::record(
-        &state.db,
-        state.clock.now_ms(),
-        caller.brand.id,
-        Some(caller.staff.id),
-        "sandbox.payout_mode",
-        "sandbox payout".into(),
-        serde_json::json!({"mode": req.mode}),
-    )
-    .await?;
-    Ok(Json(SandboxMode {
-        mode: sandbox.mode(),
-    }))
 }

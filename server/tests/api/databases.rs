@@ -175,15 +175,22 @@ async fn postgres() -> &'static DatabaseConnection {
 
 /// The name of this process's second PostgreSQL database (for a `tongka`
 /// process's own brand), for the exit handler.
-static PG_PROC_DROP: OnceLock<(String, String)> = OnceLock::new();
+/// The separate PostgreSQL databases this process made: (admin URL, names).
+static PG_PROC_DROP: std::sync::Mutex<Option<(String, Vec<String>)>> = std::sync::Mutex::new(None);
 
 extern "C" fn drop_pg_proc_database() {
-    if let Some((admin_url, name)) = PG_PROC_DROP.get() {
-        let _ = std::process::Command::new("psql")
-            .args(["-X", "-q", "-d", admin_url, "-c"])
-            .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .stdout(std::process::Stdio::null())
-            .status();
+    let made = PG_PROC_DROP
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    if let Some((admin_url, names)) = made {
+        for name in names {
+            let _ = std::process::Command::new("psql")
+                .args(["-X", "-q", "-d", &admin_url, "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .stdout(std::process::Stdio::null())
+                .status();
+        }
     }
 }
 
@@ -200,7 +207,12 @@ pub async fn separate_database(backend: Backend) -> (String, DatabaseConnection)
         Backend::Postgres => {
             let _ = database(backend).await;
             let admin_url = pg_admin_url();
-            let name = format!("tongka_proc_{}", std::process::id());
+            // One per call (tests using them run side by side).
+            let name = format!(
+                "tongka_proc_{}_{}",
+                std::process::id(),
+                crate::helpers::random_hex(6)
+            );
             let admin = Database::connect(admin_url.clone())
                 .await
                 .expect("connecting to PostgreSQL");
@@ -213,8 +225,14 @@ pub async fn separate_database(backend: Backend) -> (String, DatabaseConnection)
                 .await
                 .expect("creating the database");
             let _ = admin.close().await;
-            if PG_PROC_DROP.set((admin_url.clone(), name.clone())).is_ok() {
-                at_exit(drop_pg_proc_database);
+            {
+                let mut made = PG_PROC_DROP.lock().unwrap_or_else(|e| e.into_inner());
+                if made.is_none() {
+                    at_exit(drop_pg_proc_database);
+                }
+                made.get_or_insert_with(|| (admin_url.clone(), Vec::new()))
+                    .1
+                    .push(name.clone());
             }
             with_database(&admin_url, &name)
         }

@@ -217,8 +217,10 @@ pub fn merchant(app: &TestApp) -> String {
 
 /// Makes this app's sandbox misbehave.
 pub async fn switches(app: &TestApp, s: Switches) {
+    let admin = app.login_admin().await;
     let now: Switches = app
-        .put("/sandbox/gateway/switches")
+        .put("/api/hq/sandbox/gateway-switches")
+        .token(&admin)
         .json(&s)
         .send()
         .await

@@ -200,9 +200,31 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Limits::default()).await
 }
 
-/// An app whose server runs with `limits`.
+/// An app whose server runs with `limits` (in demo mode, as `cargo xtask
+/// serve` does: the sandboxes are on).
 pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
-    let db = database(backend).await;
+    spawn_app_on(backend, |db, clock, public_url| {
+        AppState::new(db, clock, limits, public_url, None, GATEWAY_KEY.as_bytes())
+            .expect("building the app state")
+    })
+    .await
+}
+
+/// An app whose server runs with the state `make` builds from the
+/// database, the clock and its public URL (e.g. outside demo mode).
+pub async fn spawn_app_on(
+    backend: Backend,
+    make: impl FnOnce(DatabaseConnection, Clock, &str) -> AppState,
+) -> TestApp {
+    spawn_app_in(backend, database(backend).await, make).await
+}
+
+/// [`spawn_app_on`] on the database `db` (one of the test's own, say).
+pub async fn spawn_app_in(
+    backend: Backend,
+    db: DatabaseConnection,
+    make: impl FnOnce(DatabaseConnection, Clock, &str) -> AppState,
+) -> TestApp {
     let clock = Clock::manual(start_instant());
     let slug = format!("t-{}", random_hex(12));
     let brand_id = new_brand(&db, &clock, &slug).await;
@@ -210,15 +232,11 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
         .await
         .expect("binding a port");
     let port = listener.local_addr().expect("the bound address").port();
-    let state = AppState::new(
+    let state = make(
         db.clone(),
         clock.clone(),
-        limits,
         &format!("http://127.0.0.1:{port}"),
-        None,
-        GATEWAY_KEY.as_bytes(),
-    )
-    .expect("building the app state");
+    );
     let site_dir = process_dir().join("no-site");
     let router = tongka_server::startup::app(state.clone(), &site_dir);
     runtime().spawn(tongka_server::startup::serve(

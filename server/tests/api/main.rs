@@ -6,6 +6,7 @@ mod databases;
 mod helpers;
 mod http;
 
+mod cash;
 mod chain;
 mod close_card;
 mod concurrency;
@@ -19,6 +20,7 @@ mod money_concurrency;
 mod money_plans;
 mod one_off_codes;
 mod pin;
+mod production;
 mod profile;
 mod rate_limits;
 mod replicas;

@@ -112,6 +112,16 @@ dual_test!(
         let p = pay_ok(&app, &b.token, shop.one.id, 8_000).await;
         pay_ok(&app, &b.token, shop.one.id, 2_000).await;
         refund_ok(&app, &shop.manager, p.payment_id, 3_000).await;
+        // The store hands in ¥500 of its ¥600 counter cash: ¥100 of the
+        // wallet's ¥190 is still the cash it holds.
+        hand_in(&app, &shop.finance, shop.one.id, 50_000)
+            .await
+            .status(201);
+        let held = wallet(&app, &shop.manager, shop.one.id).await;
+        assert_eq!(
+            (held.available, held.cash_to_hand_in, held.withdrawable),
+            (Fen(19_000), Fen(10_000), Fen(9_000))
+        );
         let rejected = ask_ok(&app, &shop.manager, shop.one.id, 5_000).await;
         act(&app, &shop.finance, rejected, "reject")
             .await
@@ -119,6 +129,9 @@ dual_test!(
         // Day two: one more payment and a withdrawal paid out.
         app.advance(Duration::from_secs(86_400));
         pay_ok(&app, &b.token, shop.one.id, 1_000).await;
+        hand_in(&app, &shop.finance, shop.one.id, 10_000)
+            .await
+            .status(201);
         let paid = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
         act(&app, &shop.finance, paid, "approve").await.status(200);
         sweep(&app).await;
@@ -156,6 +169,15 @@ dual_test!(
             "frozen and given back the same day"
         );
         assert_eq!(one.counter_topups, Fen(60_000));
+        assert_eq!(
+            (one.cash_handed_in, one.cash_to_hand_in),
+            (Fen(50_000), Fen(10_000)),
+            "日结 shows the counter cash still to hand in"
+        );
+        assert_eq!(
+            (two.cash_handed_in, two.cash_to_hand_in),
+            (Fen(10_000), Fen(0))
+        );
         assert_eq!(one.closing, Fen(19_000));
         assert_eq!(two.opening, Fen(19_000));
         assert_eq!((two.payments, two.principal), (1, Fen(1_000)));
@@ -281,6 +303,9 @@ dual_test!(
             let m = new_member(&app).await;
             set_pin(&app, &m).await;
             topup_ok(&app, &shop.clerk, &m.phone, 200_000).await;
+            hand_in(&app, &shop.finance, shop.one.id, 200_000)
+                .await
+                .status(201);
             members.push(m);
         }
         let mut rng = Rng::new(0x5eed_2026);
@@ -325,7 +350,10 @@ dual_test!(
                         0 => act(&app, &shop.manager, id, "cancel").await,
                         1 => act(&app, &shop.finance, id, "reject").await,
                         _ => {
-                            sandbox(&app).set_mode(*rng.pick(&modes));
+                            sandbox(&app)
+                                .set_mode(app.brand_id, *rng.pick(&modes))
+                                .await
+                                .expect("setting the sandbox mode");
                             act(&app, &shop.finance, id, "approve").await
                         }
                     };
@@ -345,7 +373,10 @@ dual_test!(
                         .await
                         .ok();
                     if let Some(w) = failed.items.first() {
-                        sandbox(&app).set_mode(*rng.pick(&modes));
+                        sandbox(&app)
+                            .set_mode(app.brand_id, *rng.pick(&modes))
+                            .await
+                            .expect("setting the sandbox mode");
                         let r = act(&app, &shop.finance, w.id, "retry").await;
                         assert!([200, 422].contains(&r.status), "{}", r.body);
                         sweep(&app).await;

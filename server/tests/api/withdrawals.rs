@@ -183,9 +183,28 @@ pub async fn earning_shop(app: &TestApp, earned: i64) -> Shop {
         set_pin(app, &member).await;
         topup_ok(app, &shop.clerk, &member.phone, earned).await;
         pay_ok(app, &member.token, shop.one.id, earned).await;
+        // The store hands the counter cash of that top-up in to HQ, so the
+        // money it earned can be withdrawn.
+        hand_in(app, &shop.finance, shop.one.id, earned)
+            .await
+            .status(201);
     }
     approved_payee(app, &shop).await;
     shop
+}
+
+/// HQ finance records `amount` of counter cash handed in by `store_id`.
+pub async fn hand_in(app: &TestApp, finance: &str, store_id: i64, amount: i64) -> Reply {
+    app.post(&format!("/api/hq/stores/{store_id}/cash-handins"))
+        .token(finance)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .lang("en")
+        .json(&shared::dto::CashHandInInput {
+            amount: Fen(amount),
+            reference: "BANK-DEP-0001".into(),
+        })
+        .send()
+        .await
 }
 
 /// Store two of `shop` earns `amount` and gets its own approved account.
@@ -194,6 +213,9 @@ async fn store_two_earns(app: &TestApp, shop: &Shop, amount: i64) {
     set_pin(app, &member).await;
     topup_ok(app, &shop.clerk_two, &member.phone, amount).await;
     pay_ok(app, &member.token, shop.two.id, amount).await;
+    hand_in(app, &shop.finance, shop.two.id, amount)
+        .await
+        .status(201);
     let asked: PayeeView = payee(app, &shop.manager_two, shop.two.id, "6222020200114455")
         .await
         .ok();
@@ -231,6 +253,10 @@ dual_test!(
         topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
         pay_ok(&app, &member.token, shop.one.id, 30_000).await;
         pay_ok(&app, &member.token, shop.one.id, 12_345).await;
+        // The counter cash of the top-up went to HQ's bank.
+        hand_in(&app, &shop.finance, shop.one.id, 100_000)
+            .await
+            .status(201);
 
         // No payee account yet: nothing can be asked.
         ask(&app, &shop.manager, shop.one.id, 10_000)
@@ -707,7 +733,13 @@ dual_test!(
             .await
             .ok();
         assert_eq!(switched["mode"], "fail");
-        assert_eq!(sandbox(&app).mode(), Mode::Fail);
+        assert_eq!(
+            sandbox(&app)
+                .mode(app.brand_id)
+                .await
+                .expect("the sandbox mode"),
+            Mode::Fail
+        );
         act(&app, &shop.finance, id, "approve").await.status(200);
         sweep(&app).await;
         let failed = withdrawal(&app, &shop.manager, id).await;
@@ -721,7 +753,10 @@ dual_test!(
         );
         assert!(withdrawal(&app, &shop.finance, id).await.can_decide);
         // Retry: a new attempt with its own number, frozen again, paid.
-        sandbox(&app).set_mode(Mode::Succeed);
+        sandbox(&app)
+            .set_mode(app.brand_id, Mode::Succeed)
+            .await
+            .expect("setting the sandbox mode");
         let retried: WithdrawalView = act(&app, &shop.finance, id, "retry").await.ok();
         assert_eq!(retried.attempts, 2);
         sweep(&app).await;
@@ -744,12 +779,18 @@ dual_test!(
         let shop = earning_shop(&app, 60_000).await;
         let paid_later = ask_ok(&app, &shop.manager, shop.one.id, 20_000).await;
         let failed_later = ask_ok(&app, &shop.manager, shop.one.id, 20_000).await;
-        sandbox(&app).set_mode(Mode::Hang);
+        sandbox(&app)
+            .set_mode(app.brand_id, Mode::Hang)
+            .await
+            .expect("setting the sandbox mode");
         act(&app, &shop.finance, paid_later, "approve")
             .await
             .status(200);
         sweep(&app).await;
-        sandbox(&app).set_mode(Mode::HangFail);
+        sandbox(&app)
+            .set_mode(app.brand_id, Mode::HangFail)
+            .await
+            .expect("setting the sandbox mode");
         act(&app, &shop.finance, failed_later, "approve")
             .await
             .status(200);
@@ -835,6 +876,7 @@ dual_test!(
         act(&app, &shop.finance, id2, "approve").await.status(200);
         let a = attempts_of(&app, id2).await.remove(0);
         let order = tongka_server::payout::PayoutOrder {
+            brand_id: app.brand_id,
             payout_no: a.payout_no.clone(),
             amount: a.amount,
             account_name: "上海通卡茶饮有限公司".into(),
@@ -1129,6 +1171,8 @@ impl TongkaProcess {
                 if paused { "true" } else { "false" },
             )
             .env_remove("TONGKA_SEED_DEMO")
+            // The sandbox payout channel runs in demo mode only.
+            .env("TONGKA_DEMO", "true")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let child = cmd.spawn().expect("starting tongka serve");

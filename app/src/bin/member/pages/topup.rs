@@ -26,10 +26,18 @@ pub fn TopUpPage() -> impl IntoView {
             ApiResult::Ok((balance, plans))
         }
     });
+    // Outside demo mode with no gateway configured, nobody pays online:
+    // say so instead of a form that can only be refused.
+    let brand = use_brand();
+    let online = move || !matches!(brand.info.get(), Some(Ok(b)) if !b.online_payments);
     view! {
         <TopBar title=Signal::derive(move || tr(T::TopUp)().to_string()) back=true/>
         <section class="page">
-            {loaded(data, move |(balance, plans): (BalanceView, Vec<TopUpPlan>)| view! { <TopUpForm balance=balance plans=plans/> }.into_any())}
+            {move || if online() {
+                loaded(data, move |(balance, plans): (BalanceView, Vec<TopUpPlan>)| view! { <TopUpForm balance=balance plans=plans/> }.into_any()).into_any()
+            } else {
+                view! { <p class="cell-desc" id="topup-offline">{tr(T::OnlinePaymentOff)}</p> }.into_any()
+            }}
         </section>
     }
 }
@@ -37,6 +45,8 @@ pub fn TopUpPage() -> impl IntoView {
 #[component]
 fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
     let session = use_session();
+    let brand = use_brand();
+    let sandbox = move || matches!(brand.info.get(), Some(Ok(b)) if b.sandbox);
     let amount = FieldState::new("amount", "", yuan_rule);
     // The chosen plan; none means a custom amount.
     let plan = RwSignal::new(plans.first().cloned());
@@ -128,7 +138,7 @@ fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
                 </div>
             })}
             <FormError error=error/>
-            <p class="cell-desc sandbox-hint">{tr(T::SandboxHint)}</p>
+            {move || sandbox().then(|| view! { <p class="cell-desc sandbox-hint">{tr(T::SandboxHint)}</p> })}
             <div class="form-actions">
                 <button type="submit" class="btn btn-primary" id="self-topup-submit" disabled=move || busy.get()>
                     {move || if busy.get() { tr(T::Starting)() } else { tr(T::GoPay)() }}

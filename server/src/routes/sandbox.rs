@@ -1,0 +1,110 @@
+//! The sandboxes' switches (demo mode only; outside it these routes answer
+//! 404 like any other unknown route): HQ admin tells the sandbox payout
+//! channel how to answer their brand's payouts, and the sandbox gateway how
+//! to misbehave. Every change is audited.
+
+use crate::audit;
+use crate::auth::{HqAdmin, StaffCaller};
+use crate::error::{AppError, AppJson, AppResult};
+use crate::gateway::sandbox::{Sandbox, Switches};
+use crate::payout::sandbox::{Mode, SandboxPayout};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/hq/sandbox/payout-mode",
+            get(payout_mode).post(set_payout_mode),
+        )
+        .route(
+            "/hq/sandbox/gateway-switches",
+            get(gateway_switches).put(set_gateway_switches),
+        )
+}
+
+#[derive(Serialize, Deserialize)]
+struct SandboxMode {
+    mode: Mode,
+}
+
+fn payout_sandbox(state: &AppState) -> AppResult<&SandboxPayout> {
+    state
+        .payout_sandbox
+        .as_deref()
+        .filter(|_| state.demo)
+        .ok_or_else(AppError::not_found)
+}
+
+fn gateway_sandbox(state: &AppState) -> AppResult<&Sandbox> {
+    state
+        .sandbox
+        .as_deref()
+        .filter(|_| state.demo)
+        .ok_or_else(AppError::not_found)
+}
+
+async fn payout_mode(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+) -> AppResult<Json<SandboxMode>> {
+    Ok(Json(SandboxMode {
+        mode: payout_sandbox(&state)?.mode(caller.brand.id).await?,
+    }))
+}
+
+async fn set_payout_mode(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppJson(req): AppJson<SandboxMode>,
+) -> AppResult<Json<SandboxMode>> {
+    let sandbox = payout_sandbox(&state)?;
+    sandbox.set_mode(caller.brand.id, req.mode).await?;
+    tracing::warn!(mode = ?req.mode, staff = caller.staff.id, "sandbox payout mode changed");
+    audit::record(
+        &state.db,
+        state.clock.now_ms(),
+        caller.brand.id,
+        Some(caller.staff.id),
+        "sandbox.payout_mode",
+        "sandbox payout".into(),
+        serde_json::json!({"mode": req.mode}),
+    )
+    .await?;
+    Ok(Json(SandboxMode {
+        mode: sandbox.mode(caller.brand.id).await?,
+    }))
+}
+
+async fn gateway_switches(
+    State(state): State<AppState>,
+    _caller: StaffCaller<HqAdmin>,
+) -> AppResult<Json<Switches>> {
+    Ok(Json(gateway_sandbox(&state)?.switches()))
+}
+
+async fn set_gateway_switches(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppJson(req): AppJson<Switches>,
+) -> AppResult<Json<Switches>> {
+    let sandbox = gateway_sandbox(&state)?;
+    let before = sandbox.switches();
+    sandbox.set_switches(req.clone());
+    tracing::warn!(switches = ?req, staff = caller.staff.id, "sandbox gateway switches changed");
+    audit::record(
+        &state.db,
+        state.clock.now_ms(),
+        caller.brand.id,
+        Some(caller.staff.id),
+        "sandbox.gateway_switches",
+        "sandbox gateway".into(),
+        serde_json::json!({"before": before, "after": req}),
+    )
+    .await?;
+    Ok(Json(sandbox.switches()))
+}
