@@ -465,14 +465,26 @@ pub async fn queue_refund(
     reason: &str,
     now: i64,
 ) -> AppResult<()> {
-    gateway_order::Entity::update_many()
+    // Never more back through the gateway than it took.
+    let counted = gateway_order::Entity::update_many()
         .col_expr(
             gateway_order::Column::Refunded,
             Expr::col(gateway_order::Column::Refunded).add(amount),
         )
         .filter(gateway_order::Column::Id.eq(o.id))
+        .filter(
+            Expr::col(gateway_order::Column::Refunded)
+                .add(amount)
+                .lte(Expr::col(gateway_order::Column::Amount)),
+        )
         .exec(tx)
         .await?;
+    if counted.rows_affected != 1 {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::RefundTooLarge)
+                .with("refundable", o.amount - o.refunded),
+        );
+    }
     gateway_refund::ActiveModel {
         brand_id: Set(o.brand_id),
         order_id: Set(o.id),
@@ -590,19 +602,52 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
 /// Sends pending gateway refunds; each refund number is refunded once by the
 /// gateway however often it is sent.
 pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
+    let now = app.clock.now_ms();
     let pending = gateway_refund::Entity::find()
         .filter(gateway_refund::Column::State.eq("pending"))
+        .filter(
+            gateway_refund::Column::NextAttemptAt
+                .is_null()
+                .or(gateway_refund::Column::NextAttemptAt.lte(now)),
+        )
         .order_by_asc(gateway_refund::Column::Id)
         .limit(200)
         .all(&app.db)
         .await?;
     let mut sent = 0;
     for r in pending {
+        // Each refund on its own: one that cannot be sent holds up no other.
+        match send_refund(app, &r).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::error!(refund = %r.refund_no, "refund not sent: {e:?}"),
+        }
+    }
+    Ok(sent)
+}
+
+/// Refusals of one refund before it is given up and handed to HQ finance.
+pub const MAX_REFUND_REFUSALS: i32 = 5;
+
+/// How long after its `n`th refusal a refund is sent again: 1 min, 5 min,
+/// 30 min, 2 h.
+pub fn refund_backoff_ms(n: i32) -> i64 {
+    match n {
+        ..=1 => 60_000,
+        2 => 5 * 60_000,
+        3 => 30 * 60_000,
+        _ => 2 * 3_600_000,
+    }
+}
+
+/// Sends one refund; whether the gateway confirmed it.
+async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<bool> {
+    {
         let Some(o) = gateway_order::Entity::find_by_id(r.order_id)
             .one(&app.db)
             .await?
         else {
-            continue;
+            return Ok(false);
         };
         let req = RefundOrder {
             merchant_id: app.gateway.merchant_id(o.brand_id),
@@ -610,36 +655,52 @@ pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
             refund_no: r.refund_no.clone(),
             amount: r.amount,
         };
-        let outcome = match app.gateway.refund(&req).await {
-            Ok(_) => Some("succeeded"),
+        let now = app.clock.now_ms();
+        let tries = r.attempts + 1;
+        // Every outcome is a compare-and-set from the try this sender saw.
+        let u = gateway_refund::Entity::update_many()
+            .col_expr(gateway_refund::Column::Attempts, Expr::value(tries))
+            .filter(gateway_refund::Column::Id.eq(r.id))
+            .filter(gateway_refund::Column::State.eq("pending"))
+            .filter(gateway_refund::Column::Attempts.eq(r.attempts));
+        let (u, done) = match app.gateway.refund(&req).await {
+            Ok(_) => (
+                u.col_expr(gateway_refund::Column::State, Expr::value("succeeded"))
+                    .col_expr(gateway_refund::Column::DoneAt, Expr::value(now)),
+                true,
+            ),
+            Err(GatewayError::Refused { code, message }) if tries >= MAX_REFUND_REFUSALS => {
+                tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund for good; a task for HQ finance");
+                (
+                    u.col_expr(gateway_refund::Column::State, Expr::value("failed"))
+                        .col_expr(gateway_refund::Column::DoneAt, Expr::value(now))
+                        .col_expr(
+                            gateway_refund::Column::Failure,
+                            Expr::value(format!("{code}: {message}")),
+                        ),
+                    false,
+                )
+            }
             Err(GatewayError::Refused { code, message }) => {
-                tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund; flagged for HQ");
-                Some("failed")
+                tracing::warn!(refund = %r.refund_no, %code, %message, tries, "gateway refused a refund; sent again later");
+                (
+                    u.col_expr(
+                        gateway_refund::Column::NextAttemptAt,
+                        Expr::value(now + refund_backoff_ms(tries)),
+                    )
+                    .col_expr(
+                        gateway_refund::Column::Failure,
+                        Expr::value(format!("{code}: {message}")),
+                    ),
+                    false,
+                )
             }
             Err(GatewayError::Unreachable(e)) => {
                 tracing::warn!(refund = %r.refund_no, "gateway refund not confirmed: {e}; will retry");
-                None
+                (u, false)
             }
         };
-        let mut u = gateway_refund::Entity::update_many()
-            .col_expr(
-                gateway_refund::Column::Attempts,
-                Expr::col(gateway_refund::Column::Attempts).add(1),
-            )
-            .filter(gateway_refund::Column::Id.eq(r.id))
-            .filter(gateway_refund::Column::State.eq("pending"));
-        if let Some(done) = outcome {
-            u = u
-                .col_expr(gateway_refund::Column::State, Expr::value(done))
-                .col_expr(
-                    gateway_refund::Column::DoneAt,
-                    Expr::value(app.clock.now_ms()),
-                );
-            if done == "succeeded" {
-                sent += 1;
-            }
-        }
         u.exec(&app.db).await?;
+        Ok(done)
     }
-    Ok(sent)
 }

@@ -1199,4 +1199,54 @@ pub struct HqPending {
     pub withdrawals: i64,
     /// Payee account changes waiting.
     pub payee_changes: i64,
+    /// Gateway refunds refused for good, waiting for HQ finance.
+    #[serde(default)]
+    pub refund_tasks: i64,
+}
+
+/// How HQ finance settles a gateway refund the gateway refused for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundResolution {
+    /// Back to the member's stored value.
+    StoredValue,
+    /// Paid back outside the system (a bank transfer), with its reference.
+    PaidOutside,
+}
+
+/// Settle a refused refund.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResolveRefundInput {
+    /// Which way the money goes back.
+    pub way: RefundResolution,
+    /// The bank transfer's reference (`paid_outside` only).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A gateway refund the gateway refused for good: a task for HQ finance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundTask {
+    /// Refund id.
+    pub id: i64,
+    /// Our refund number at the gateway.
+    pub refund_no: String,
+    /// The gateway order it refunds.
+    pub order_no: String,
+    /// The member, masked.
+    pub member_phone_masked: String,
+    /// How much.
+    pub amount: Fen,
+    /// Why it was refunded (`close`, `payment_refund`, `over_cap`, `late_payment`).
+    pub reason: String,
+    /// The gateway's last refusal.
+    pub failure: Option<String>,
+    /// Tries made.
+    pub attempts: i32,
+    /// When it was queued (RFC 3339).
+    pub created_at: String,
+    /// How it was settled, once it is.
+    pub resolution: Option<RefundResolution>,
+    /// The transfer's reference, for a refund paid outside.
+    pub resolution_ref: Option<String>,
 }

@@ -16,7 +16,8 @@
 //! `fail_attempts` (the first N delivery attempts of each callback are lost
 //! in transit, so the retries are exercised), `accept_after_close` (the
 //! checkout still takes a payment after the merchant closed the order, as
-//! when a payment and a close cross).
+//! when a payment and a close cross), `refuse_refunds` (every refund is
+//! refused, as for a payer's closed account).
 
 use super::{
     CreateOrder, Created, GatewayErrorBody, NONCE, Notification, RefundDone, RefundOrder,
@@ -54,6 +55,8 @@ pub struct Switches {
     pub fail_attempts: u32,
     /// Take payment at the checkout even after the order was closed.
     pub accept_after_close: bool,
+    /// Refuse every refund (an account the money cannot go back to).
+    pub refuse_refunds: bool,
 }
 
 /// The sandbox service.
@@ -383,6 +386,13 @@ async fn refund(
                     "refund number used for another refund",
                 )
             });
+        }
+        if sb.switches().refuse_refunds {
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                "REFUND_REFUSED",
+                "the payer's account cannot take the refund",
+            ));
         }
         let Some(t) = sandbox_trade::Entity::find()
             .filter(sandbox_trade::Column::MerchantId.eq(&req.merchant_id))

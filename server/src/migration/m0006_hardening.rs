@@ -1,6 +1,8 @@
 //! Hardening (issue 10): guessing counters shared by replicas (staff
 //! passwords per account and per client address); the notification outbox
-//! delivered by a provider adapter (sent, tries, claimed by a sender); a
+//! delivered by a provider adapter (sent, tries, claimed by a sender);
+//! gateway refunds retried with backoff and, once refused for good, resolved
+//! by HQ finance (how, by whom, with what reference); a
 //! payout's bank-transfer reference (the manual channel); the sandbox
 //! payout channel's mode per brand, in the database so replicas agree.
 
@@ -58,6 +60,25 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        for def in [
+            ColumnDef::new(n("next_attempt_at"))
+                .big_integer()
+                .null()
+                .take(),
+            ColumnDef::new(n("failure")).string().null().take(),
+            ColumnDef::new(n("resolution")).string().null().take(),
+            ColumnDef::new(n("resolution_ref")).string().null().take(),
+            ColumnDef::new(n("resolved_by")).big_integer().null().take(),
+            ColumnDef::new(n("resolved_at")).big_integer().null().take(),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(n("gateway_refunds"))
+                    .add_column(def)
+                    .take(),
+            )
+            .await?;
+        }
         m.create_table(
             Table::create()
                 .table(n("sandbox_modes"))

@@ -13,6 +13,7 @@ pub mod money_settings;
 pub mod pay_code;
 pub mod pin;
 pub mod public;
+pub mod refund_tasks;
 pub mod sandbox;
 pub mod self_topup;
 pub mod staff_admin;
@@ -41,4 +42,5 @@ pub fn api() -> Router<AppState> {
         .merge(withdrawals::router())
         .merge(sandbox::router())
         .merge(cash::router())
+        .merge(refund_tasks::router())
 }

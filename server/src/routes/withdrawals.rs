@@ -961,9 +961,16 @@ async fn pending(
         .filter(payee_account::Column::State.eq("pending"))
         .count(&state.db)
         .await?;
+    let refund_tasks = crate::entity::gateway_refund::Entity::find()
+        .filter(crate::entity::gateway_refund::Column::BrandId.eq(brand_id))
+        .filter(crate::entity::gateway_refund::Column::State.eq("failed"))
+        .filter(crate::entity::gateway_refund::Column::Resolution.is_null())
+        .count(&state.db)
+        .await?;
     Ok(Json(HqPending {
         withdrawals: i64::try_from(withdrawals).unwrap_or(i64::MAX),
         payee_changes: i64::try_from(payee_changes).unwrap_or(i64::MAX),
+        refund_tasks: i64::try_from(refund_tasks).unwrap_or(i64::MAX),
     }))
 }
 

@@ -263,3 +263,178 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 10: a refund the gateway refused left the money nowhere (gateway
+// clearing credited, the refund marked failed, never sent again). Now it is
+// sent again with backoff; refused for good, it is a task for HQ finance,
+// who sends the money back to the member's stored value or records it paid
+// outside, each a ledger entry, audited. (A database of its own: the
+// gateway here refuses every refund, and refunds are swept across brands.)
+dual_test!(
+    a_refused_refund_is_retried_then_settled_by_hq_finance,
+    |app| async move {
+        let (_, db) = crate::databases::separate_database(app.backend).await;
+        let app = spawn_app_in(app.backend, db, |db, clock, url| {
+            tongka_server::state::AppState::new(
+                db,
+                clock,
+                tongka_server::config::Limits::default(),
+                url,
+                None,
+                GATEWAY_KEY.as_bytes(),
+            )
+            .expect("a state")
+        })
+        .await;
+        let shop = shop(&app).await;
+        let (one, two) = (new_member(&app).await, new_member(&app).await);
+        let online_one = top_up_online(&app, &one, 10_000).await;
+        let online_two = top_up_online(&app, &two, 4_000).await;
+        switches(
+            &app,
+            tongka_server::gateway::sandbox::Switches {
+                refuse_refunds: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        for m in [&one, &two] {
+            close_card(&app, &shop.manager, m.id, &new_key())
+                .await
+                .status(201);
+        }
+        let refund_of = |order: i64| {
+            let app = app.clone();
+            async move { gateway_refunds(&app, order).await.remove(0) }
+        };
+        // The send right after 退卡 is refused: sent again a minute later.
+        let first = wait_for("the first refusal", || async {
+            let r = refund_of(online_one.id).await;
+            (r.attempts == 1).then_some(r)
+        })
+        .await;
+        assert_eq!(first.state, "pending");
+        assert!(first.failure.is_some_and(|f| f.contains("REFUND_REFUSED")));
+        let send = || tongka_server::topup_orders::send_refunds(&app.state);
+        send().await.expect("sending refunds");
+        assert_eq!(
+            refund_of(online_one.id).await.attempts,
+            1,
+            "not before its time"
+        );
+        // Then after 5 min, 30 min and 2 h: refused five times in all, it is
+        // handed to HQ finance.
+        for (wait, attempts) in [(60, 2), (5 * 60, 3), (30 * 60, 4), (2 * 3600, 5)] {
+            app.advance_secs(wait);
+            send().await.expect("sending refunds");
+            assert_eq!(refund_of(online_one.id).await.attempts, attempts);
+        }
+        assert_eq!(refund_of(online_one.id).await.state, "failed");
+        let pending: shared::dto::HqPending = app
+            .get("/api/hq/pending")
+            .token(&shop.finance)
+            .send()
+            .await
+            .ok();
+        assert_eq!(pending.refund_tasks, 2);
+        let tasks: shared::dto::Page<shared::dto::RefundTask> = app
+            .get("/api/hq/refund-tasks")
+            .token(&shop.finance)
+            .send()
+            .await
+            .ok();
+        assert_eq!(tasks.items.len(), 2);
+        let task_one = tasks
+            .items
+            .iter()
+            .find(|t| t.amount == Fen(10_000))
+            .expect("member one's refund")
+            .clone();
+        let task_two = tasks
+            .items
+            .iter()
+            .find(|t| t.amount == Fen(4_000))
+            .expect("member two's refund")
+            .clone();
+        assert_eq!(task_one.member_phone_masked, masked(&one.phone));
+        assert_eq!(task_one.reason, "close");
+
+        let resolve = |token: String, id: i64, body: serde_json::Value| {
+            let app = app.clone();
+            async move {
+                app.post(&format!("/api/hq/refund-tasks/{id}/resolve"))
+                    .token(&token)
+                    .lang("en")
+                    .json(&body)
+                    .send()
+                    .await
+            }
+        };
+        resolve(
+            shop.manager.clone(),
+            task_one.id,
+            serde_json::json!({"way": "stored_value"}),
+        )
+        .await
+        .error(403, ErrorCode::Forbidden);
+        resolve(
+            shop.finance.clone(),
+            task_two.id,
+            serde_json::json!({"way": "paid_outside"}),
+        )
+        .await
+        .invalid("reference");
+        // One back to the member's balance, the other paid by transfer.
+        let done: shared::dto::RefundTask = resolve(
+            shop.finance.clone(),
+            task_one.id,
+            serde_json::json!({"way": "stored_value"}),
+        )
+        .await
+        .ok();
+        assert_eq!(
+            done.resolution,
+            Some(shared::dto::RefundResolution::StoredValue)
+        );
+        assert_eq!(funds(&app, &one).await, (10_000, 0));
+        resolve(
+            shop.finance.clone(),
+            task_one.id,
+            serde_json::json!({"way": "stored_value"}),
+        )
+        .await
+        .error(409, ErrorCode::StateChanged);
+        let paid: shared::dto::RefundTask = resolve(
+            shop.finance.clone(),
+            task_two.id,
+            serde_json::json!({"way": "paid_outside", "reference": "CMB-TRF-7731"}),
+        )
+        .await
+        .ok();
+        assert_eq!(paid.resolution_ref.as_deref(), Some("CMB-TRF-7731"));
+        assert_eq!(funds(&app, &two).await, (0, 0));
+        let pending: shared::dto::HqPending = app
+            .get("/api/hq/pending")
+            .token(&shop.finance)
+            .send()
+            .await
+            .ok();
+        assert_eq!(pending.refund_tasks, 0);
+        let audit: shared::dto::Page<shared::dto::AuditEntry> = app
+            .get("/api/hq/audit")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(
+            audit
+                .items
+                .iter()
+                .filter(|e| e.action == "gateway_refund.resolve")
+                .count(),
+            2
+        );
+        let _ = online_two;
+        assert_reconciled(&app).await;
+    }
+);
