@@ -48,6 +48,58 @@ pub fn use_nav() -> Nav {
     expect_context::<Nav>()
 }
 
+/// The app's root from the address bar: `/m/{brand}` or `/biz/{brand}`.
+pub fn app_root() -> String {
+    let path = gloo::utils::window()
+        .location()
+        .pathname()
+        .unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).take(2).collect();
+    format!("/{}", segments.join("/"))
+}
+
+/// Where the visitor is now: path and query.
+fn here() -> String {
+    let location = gloo::utils::window().location();
+    format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    )
+}
+
+/// The login page at `login_path`, carrying the way back to where the
+/// visitor is (a pay page with its one-off code, say).
+pub fn login_with_return(login_path: &str) -> String {
+    let here = here();
+    let root = app_root();
+    let worth_returning = !here.starts_with(login_path)
+        && here.trim_end_matches('/') != root
+        && shared::validate::safe_return_path(&here, &root).is_some();
+    if worth_returning {
+        format!("{login_path}?next={}", crate::api::encode(&here))
+    } else {
+        login_path.to_string()
+    }
+}
+
+/// After login: the `?next=` the login page was given, if it is a path
+/// inside this app, else `home` (never another site).
+pub fn return_target(home: &str) -> String {
+    let search = gloo::utils::window()
+        .location()
+        .search()
+        .unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("next="))
+        .and_then(|v| js_sys::decode_uri_component(v).ok())
+        .and_then(|v| v.as_string())
+        .and_then(|next| shared::validate::safe_return_path(&next, &app_root()))
+        .unwrap_or_else(|| home.to_string())
+}
+
 /// What to do when the server says the session is gone.
 #[derive(Clone, Copy)]
 pub struct AuthGate {
@@ -74,11 +126,13 @@ impl AuthGate {
         gate
     }
 
-    /// Forgets the token and goes to the login page, which says why.
+    /// Forgets the token and goes to the login page, which says why and
+    /// brings the visitor back here afterwards.
     pub fn expire(&self) {
         self.expired.set(true);
         self.session.clear();
-        self.nav.replace(&self.login_path.get_value());
+        self.nav
+            .replace(&login_with_return(&self.login_path.get_value()));
     }
 }
 
@@ -92,15 +146,25 @@ pub fn SessionEndedNotice() -> impl IntoView {
     }
 }
 
-/// The top bar of a page, with a back arrow unless it is a tab root.
+/// The top bar of a page, with a back arrow unless it is a tab root. On a
+/// page opened in a fresh tab (what scanning a QR code does) there is
+/// nothing to go back to: the arrow goes to the app's home instead.
 #[component]
 pub fn TopBar(#[prop(into)] title: Signal<String>, #[prop(optional)] back: bool) -> impl IntoView {
     let back_label = tr(T::Back);
+    let nav = use_context::<Nav>();
     view! {
         <header class="topbar">
             {back.then(|| view! {
-                <button class="topbar-back" aria-label=back_label on:click=|_| {
-                    let _ = gloo::utils::window().history().and_then(|h| h.back());
+                <button class="topbar-back" id="topbar-back" aria-label=back_label on:click=move |_| {
+                    let history = gloo::utils::window().history().ok();
+                    let fresh_tab = history.as_ref().and_then(|h| h.length().ok()).unwrap_or(1) <= 1;
+                    match (fresh_tab, nav) {
+                        (true, Some(nav)) => nav.replace(&app_root()),
+                        _ => {
+                            let _ = history.map(|h| h.back());
+                        }
+                    }
                 }>"‹"</button>
             })}
             <h1 class="topbar-title">{move || title.get()}</h1>
@@ -153,10 +217,20 @@ where
     }
 }
 
-/// An inline error banner for a form; hidden when empty.
+/// An inline error banner for a form; hidden when empty. A session the
+/// server ended is not shown as an error: it goes to the login page (which
+/// says so, and comes back here).
 #[component]
 pub fn FormError(error: RwSignal<Option<Failure>>) -> impl IntoView {
     let lang = use_i18n().0;
+    let gate = use_context::<AuthGate>();
+    Effect::new(move |_| {
+        let ended = error.with(|e| e.as_ref().is_some_and(Failure::is_unauthenticated));
+        if let (true, Some(gate)) = (ended, gate) {
+            error.set(None);
+            gate.expire();
+        }
+    });
     move || {
         error.get().map(|f| {
             view! { <div class="form-error" role="alert">{f.text(lang.get())}</div> }

@@ -1095,6 +1095,10 @@ pub struct WithdrawalView {
     pub can_decide: bool,
     /// Whether the caller may cancel it now.
     pub can_cancel: bool,
+    /// Whether the caller (HQ finance, manual payouts) may mark it paid by
+    /// bank transfer now.
+    #[serde(default)]
+    pub can_mark_paid: bool,
 }
 
 /// Reject a withdrawal or a payee change.

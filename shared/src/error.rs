@@ -95,6 +95,9 @@ pub enum ErrorCode {
     InsufficientBalance,
     /// The top-up would pass the brand's balance cap; params: `max`, `room`.
     BalanceLimit,
+    /// A new balance cap below what some members hold needs HQ's
+    /// confirmation; params: `members`, `max`.
+    CapBelowBalances,
     /// Above the brand's per-payment maximum; params: `max`.
     AmountTooLarge,
     /// A value-moving request needs an `Idempotency-Key` header.
@@ -331,6 +334,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "scope" => ("与角色的范围不符", "does not match the role's scope"),
         "store_closed" => ("门店已关闭", "the store is closed"),
         "reference_format" => ("不能含空格", "cannot contain spaces"),
+        "plan_above_cap" => (
+            "加上赠送金额后超过储值上限",
+            "with its bonus is more than the balance cap",
+        ),
         "above_cash" => (
             "不能超过门店待上缴的现金",
             "cannot be more than the cash the store holds",
@@ -373,6 +380,17 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("请求内容过大（最多 {kb} KB）")
             } else {
                 format!("The request body is too large (at most {kb} KB)")
+            }
+        }
+        CapBelowBalances => {
+            let n = param(params, "members");
+            let max = yuan(param(params, "max"));
+            if zh {
+                format!("有 {n} 位会员的余额高于 {max}：他们仍可消费，但不能再充值。确认保存？")
+            } else {
+                format!(
+                    "{n} members hold more than {max}: they can still spend but not top up. Save anyway?"
+                )
             }
         }
         GatewayNotConfigured => {

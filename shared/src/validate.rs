@@ -123,6 +123,23 @@ pub fn transfer_reference(value: &str) -> Result<String, Reason> {
     Ok(v)
 }
 
+/// Where an app may send a visitor after login: `next` only if it is a
+/// path inside the app at `app_root` (`/m/demo`, `/biz/demo`): the root
+/// itself or below it, with no scheme, no host (`//evil`), no backslash and
+/// no control character; anything else is `None` (go home).
+pub fn safe_return_path(next: &str, app_root: &str) -> Option<String> {
+    let inside = next == app_root
+        || next
+            .strip_prefix(app_root)
+            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'));
+    let clean = !next.contains("//")
+        && !next.contains('\\')
+        && !next.contains("/../")
+        && !next.ends_with("/..")
+        && !next.chars().any(char::is_control);
+    (inside && clean && !app_root.is_empty()).then(|| next.to_string())
+}
+
 /// A street address: 1–120 characters.
 pub fn address(value: &str) -> Result<String, Reason> {
     required_trimmed(value, 120)
@@ -280,6 +297,33 @@ pub fn mask_phone(phone: &str) -> String {
         format!("{}****{}", &phone[..3], &phone[7..])
     } else {
         "****".to_string()
+    }
+}
+
+#[cfg(test)]
+mod return_path_tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_paths_inside_the_app_are_returned_to() {
+        for ok in ["/m/demo", "/m/demo/pay/3?r=abc", "/m/demo?x=1", "/m/demo/"] {
+            assert_eq!(safe_return_path(ok, "/m/demo").as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example",
+            "https://evil.example/m/demo",
+            "//evil.example/m/demo",
+            "/m/demo//evil.example",
+            "/m/demonstration",
+            "/m/other/pay/3",
+            "/biz/demo",
+            "/m/demo/../../biz/demo",
+            "/m/demo\\evil",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_return_path(bad, "/m/demo"), None, "{bad}");
+        }
     }
 }
 

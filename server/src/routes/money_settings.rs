@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{AnyStaff, HqAdmin, MemberCaller, StaffCaller};
 use crate::db::begin_write;
 use crate::entity::{money_settings, topup_plan};
-use crate::error::{AppError, AppJson, AppPath, AppResult};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -72,10 +72,46 @@ fn in_range(field: &str, amount: Fen) -> AppResult<()> {
     Ok(())
 }
 
-/// HQ admin: change the settings.
+#[derive(serde::Deserialize)]
+struct WriteQuery {
+    /// HQ saw that this many members hold more than the new cap and saves
+    /// anyway (the count must still be what they saw).
+    confirm_above: Option<u64>,
+}
+
+/// How many of the brand's members hold more stored value than `cap`.
+async fn members_above(conn: &impl ConnectionTrait, brand_id: i64, cap: Fen) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
+                 WHERE brand_id = $1 AND kind IN ('member_principal', 'member_bonus') \
+                 GROUP BY owner_id HAVING SUM(balance) > $2) above"
+            }
+            _ => {
+                "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
+                 WHERE brand_id = ? AND kind IN ('member_principal', 'member_bonus') \
+                 GROUP BY owner_id HAVING SUM(balance) > ?) above"
+            }
+        },
+        [brand_id.into(), cap.0.into()],
+    );
+    let n: i64 = match conn.query_one_raw(stmt).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// HQ admin: change the settings. A cap below what some members already
+/// hold is saved only once HQ confirms it knowing how many (their balances
+/// stay: they can spend but not top up).
 async fn write(
     State(state): State<AppState>,
     caller: StaffCaller<HqAdmin>,
+    AppQuery(query): AppQuery<WriteQuery>,
     AppJson(req): AppJson<MoneySettings>,
 ) -> AppResult<Json<MoneySettings>> {
     in_range("max_balance", req.max_balance)?;
@@ -112,6 +148,17 @@ async fn write(
     let req = MoneySettings { channel_url, ..req };
     let tx = begin_write(&state.db).await?;
     let now = state.clock.now_ms();
+    let before = settings(&tx, caller.brand.id).await?;
+    if req.max_balance < before.max_balance {
+        let above = members_above(&tx, caller.brand.id, req.max_balance).await?;
+        if above > 0 && query.confirm_above != Some(above) {
+            return Err(
+                AppError::new(StatusCode::CONFLICT, shared::ErrorCode::CapBelowBalances)
+                    .with("members", above)
+                    .with("max", req.max_balance.0),
+            );
+        }
+    }
     let row = money_settings::ActiveModel {
         brand_id: Set(caller.brand.id),
         max_balance: Set(req.max_balance.0),
@@ -144,7 +191,10 @@ async fn write(
         )
         .exec_without_returning(&tx)
         .await?;
-    let detail = serde_json::to_value(&req).unwrap_or_default();
+    let detail = json!({
+        "before": serde_json::to_value(&before).unwrap_or_default(),
+        "after": serde_json::to_value(&req).unwrap_or_default(),
+    });
     audit::record(
         &tx,
         now,
@@ -206,6 +256,23 @@ async fn create_plan(
         return Err(AppError::invalid("bonus", "bonus_range"));
     }
     let tx = begin_write(&state.db).await?;
+    // One plan per price, checked under the brand's plan lock so two
+    // identical plans saved at once cannot both land.
+    crate::db::lock_key(&tx, &format!("plans:{}", caller.brand.id)).await?;
+    let rules = settings(&tx, caller.brand.id).await?;
+    if req.pay.0.saturating_add(req.bonus.0) > rules.max_balance.0 {
+        // Nobody could ever buy it: a member's balance may not pass the cap.
+        return Err(AppError::invalid("pay", "plan_above_cap").with("max", rules.max_balance.0));
+    }
+    let same = topup_plan::Entity::find()
+        .filter(topup_plan::Column::BrandId.eq(caller.brand.id))
+        .filter(topup_plan::Column::Active.eq(true))
+        .filter(topup_plan::Column::PayAmount.eq(req.pay.0))
+        .one(&tx)
+        .await?;
+    if same.is_some() {
+        return Err(AppError::already_exists("pay"));
+    }
     let now = state.clock.now_ms();
     let p = topup_plan::ActiveModel {
         brand_id: Set(caller.brand.id),

@@ -138,6 +138,7 @@ async fn payee_views(
 async fn withdrawal_views(
     conn: &impl ConnectionTrait,
     caller: &StaffCaller<AnyStaff>,
+    manual_payouts: bool,
     rows: Vec<withdrawal::Model>,
 ) -> AppResult<Vec<WithdrawalView>> {
     let brand_id = caller.brand.id;
@@ -196,6 +197,14 @@ async fn withdrawal_views(
                     && !mine
                     && matches!(state, WithdrawalState::Requested | WithdrawalState::Failed),
                 can_cancel: mine && state == WithdrawalState::Requested,
+                can_mark_paid: manual_payouts
+                    && caller.role == Role::HqFinance
+                    && matches!(
+                        state,
+                        WithdrawalState::Approved
+                            | WithdrawalState::Submitted
+                            | WithdrawalState::Unknown
+                    ),
             }
         })
         .collect())
@@ -207,7 +216,7 @@ async fn view_of(
     id: i64,
 ) -> AppResult<WithdrawalView> {
     let w = visible_withdrawal(state, caller, id).await?;
-    withdrawal_views(&state.db, caller, vec![w])
+    withdrawal_views(&state.db, caller, state.manual_payouts, vec![w])
         .await?
         .pop()
         .ok_or_else(AppError::not_found)
@@ -701,7 +710,7 @@ async fn list(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = split_page(rows, |w| w.id);
-    let items = withdrawal_views(&state.db, &caller, rows).await?;
+    let items = withdrawal_views(&state.db, &caller, state.manual_payouts, rows).await?;
     Ok(Json(Page { items, next_cursor }))
 }
 

@@ -320,3 +320,125 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 10: a plan no member could ever buy (its price and bonus above the
+// balance cap) and a second plan at the same price (two at once as well)
+// were saved; a cap below what members hold was saved without a word.
+dual_test!(
+    plans_above_the_cap_or_at_a_taken_price_are_refused,
+    |app| async move {
+        use crate::money_concurrency::{count, race};
+        let shop = shop(&app).await;
+        let over = app
+            .post("/api/hq/topup-plans")
+            .token(&shop.admin)
+            .lang("en")
+            .json(&TopUpPlanInput {
+                pay: Fen(480_000),
+                bonus: Fen(30_000),
+            })
+            .send()
+            .await
+            .invalid("pay");
+        assert_eq!(
+            over.message,
+            "The price with its bonus is more than the balance cap"
+        );
+        // Two identical plans saved at once: one lands.
+        let replies = race(5, |_| {
+            let (app, admin) = (app.clone(), shop.admin.clone());
+            async move {
+                app.post("/api/hq/topup-plans")
+                    .token(&admin)
+                    .json(&TopUpPlanInput {
+                        pay: Fen(10_000),
+                        bonus: Fen(1_000),
+                    })
+                    .send()
+                    .await
+            }
+        })
+        .await;
+        assert_eq!(count(&replies, 201), 1, "{replies:#?}");
+        for r in replies.iter().filter(|r| r.status != 201) {
+            r.error(409, ErrorCode::AlreadyExists);
+        }
+        // Withdrawn, its price is free again.
+        let plans: Vec<TopUpPlan> = app
+            .get("/api/hq/topup-plans")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(plans.len(), 1);
+        app.post(&format!("/api/hq/topup-plans/{}/deactivate", plans[0].id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
+        plan(&app, &shop.admin, 10_000, 2_000).await;
+    }
+);
+
+dual_test!(
+    a_cap_below_what_members_hold_is_saved_only_when_confirmed,
+    |app| async move {
+        let shop = shop(&app).await;
+        for amount in [300_000, 250_000, 100_000] {
+            let m = new_member(&app).await;
+            topup_ok(&app, &shop.clerk, &m.phone, amount).await;
+        }
+        let current: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        let lower = MoneySettings {
+            max_balance: Fen(200_000),
+            ..current.clone()
+        };
+        let asked = app
+            .put("/api/hq/money-settings")
+            .token(&shop.admin)
+            .lang("en")
+            .json(&lower)
+            .send()
+            .await
+            .error(409, ErrorCode::CapBelowBalances);
+        assert_eq!(asked.params["members"], "2");
+        assert_eq!(
+            asked.message,
+            "2 members hold more than ¥2000.00: they can still spend but not top up. Save anyway?"
+        );
+        let unchanged: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(unchanged, current, "nothing saved before the confirmation");
+        // Confirming another count (it changed meanwhile) asks again.
+        app.put("/api/hq/money-settings?confirm_above=1")
+            .token(&shop.admin)
+            .json(&lower)
+            .send()
+            .await
+            .error(409, ErrorCode::CapBelowBalances);
+        let saved: MoneySettings = app
+            .put("/api/hq/money-settings?confirm_above=2")
+            .token(&shop.admin)
+            .json(&lower)
+            .send()
+            .await
+            .ok();
+        assert_eq!(saved.max_balance, Fen(200_000));
+        // Their balances stay; they can spend, not top up.
+        let m = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &m.phone, 200_000).await;
+        topup(&app, &shop.clerk, &m.phone, 1)
+            .await
+            .error(422, ErrorCode::BalanceLimit);
+        assert_reconciled(&app).await;
+    }
+);

@@ -75,7 +75,9 @@ pub fn require_login() {
     let nav = use_nav();
     Effect::new(move |_| {
         if session.token.get().is_none() {
-            nav.replace(&brand.path("/login"));
+            nav.replace(&tongka_app::components::login_with_return(
+                &brand.path("/login"),
+            ));
         }
     });
 }

@@ -81,7 +81,16 @@ pub fn BrandShell() -> impl IntoView {
         nav,
     };
     provide_context(ctx);
-    AuthGate::provide(session, format!("/biz/{slug}/login"), nav);
+    let gate = AuthGate::provide(session, format!("/biz/{slug}/login"), nav);
+    // A session the server ended (expired, deactivated, password changed
+    // elsewhere) is caught on every page, whatever the page itself loads.
+    Effect::new(move |_| {
+        if let Some(Err(f)) = me.get() {
+            if f.is_unauthenticated() && session.token.get_untracked().is_some() {
+                gate.expire();
+            }
+        }
+    });
     view! { <div class="app app-wide"><leptos_router::components::Outlet/></div> }
 }
 
@@ -90,7 +99,9 @@ pub fn require_login() {
     let ctx = use_ctx();
     Effect::new(move |_| {
         if ctx.session.token.get().is_none() {
-            ctx.nav.replace(&ctx.path("/login"));
+            ctx.nav.replace(&tongka_app::components::login_with_return(
+                &ctx.path("/login"),
+            ));
         }
     });
 }

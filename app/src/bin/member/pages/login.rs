@@ -79,6 +79,8 @@ pub fn LoginPage() -> impl IntoView {
     let home = brand.path("");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let (p, c) = (phone.checked(), code.checked());
         let (Some(p), Some(c)) = (p, c) else { return };
         if !consent.get_untracked() {
@@ -101,7 +103,7 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(s) => {
                     session.set(s.token);
                     gate.expired.set(false);
-                    nav.replace(&home);
+                    nav.replace(&tongka_app::components::return_target(&home));
                 }
                 Err(f) => error.set(Some(f)),
             }

@@ -74,6 +74,8 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let (n, b) = (name.checked(), birthday.checked());
         let (Some(n), Some(b)) = (n, b) else { return };
         saving.set(true);
@@ -139,6 +141,8 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let cur = if is_set.get_untracked() {
             match current.checked() {
                 Some(c) => Some(c),

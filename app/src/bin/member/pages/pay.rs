@@ -103,6 +103,8 @@ fn PayForm(
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };

@@ -61,6 +61,8 @@ fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
     let room = Fen((balance.max_balance.0 - balance.total.0).max(0));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let chosen = plan.get_untracked();
         let fen = match &chosen {
             Some(p) => Some(p.pay.0),
@@ -157,13 +159,25 @@ pub fn TopUpOrderPage() -> impl IntoView {
     let order = RwSignal::new(None::<ApiResult<TopUpOrderView>>);
     let alive = RwSignal::new(true);
     on_cleanup(move || alive.set(false));
+    // Still open a few seconds after coming back from the checkout: the
+    // gateway has been asked and says not paid (cancelled or left), so the
+    // page says so instead of "confirming" (a late callback still updates it).
+    let settled_unpaid = RwSignal::new(false);
+    set_timeout(
+        move || {
+            let _ = settled_unpaid.try_set(true);
+        },
+        std::time::Duration::from_secs(5),
+    );
     // Poll while the order is open: the callback usually lands within a
     // second; the server queries the gateway itself if it does not.
     leptos::task::spawn_local(async move {
         let id = params.get_untracked().get("order").unwrap_or_default();
         let mut wait = 700;
         for _ in 0..120 {
-            if !alive.get_untracked() {
+            // The page may be gone (and its signals with it) by the time an
+            // answer comes back: never touch a disposed signal.
+            if !alive.try_get_untracked().unwrap_or(false) {
                 return;
             }
             let got =
@@ -171,8 +185,8 @@ pub fn TopUpOrderPage() -> impl IntoView {
                     .await;
             let open = matches!(&got, Ok(o) if matches!(o.state, OrderState::Created | OrderState::Failed));
             let network = matches!(&got, Err(Failure::Network));
-            if alive.get_untracked() {
-                order.set(Some(got));
+            if !alive.try_get_untracked().unwrap_or(false) || order.try_set(Some(got)).is_some() {
+                return;
             }
             if !open && !network {
                 return;
@@ -192,14 +206,14 @@ pub fn TopUpOrderPage() -> impl IntoView {
             {move || match order.get() {
                 None => view! { <tongka_app::components::Loading/> }.into_any(),
                 Some(Err(f)) => view! { <div class="form-error" role="alert">{move || f.text(tongka_app::i18n::current())}</div> }.into_any(),
-                Some(Ok(o)) => view! { <OrderStatus order=o/> }.into_any(),
+                Some(Ok(o)) => view! { <OrderStatus order=o unpaid=settled_unpaid.get()/> }.into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
+fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
     let brand = use_brand();
     let session = use_session();
     let nav = use_nav();
@@ -209,6 +223,9 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
     let (icon, title, class) = match (order.state, payment) {
         (OrderState::Paid, false) => ("✓", T::TopUpDone, "receipt-icon"),
         (OrderState::Paid, true) => ("✓", T::SplitPaid, "receipt-icon"),
+        // The gateway was asked and says not paid (the member cancelled or
+        // left its checkout): say so, not "confirming".
+        (OrderState::Created, _) if unpaid => ("!", T::OrderUnpaid, "receipt-icon receipt-warn"),
         (OrderState::Created, false) => ("…", T::OrderWaiting, "receipt-icon receipt-wait"),
         (OrderState::Created, true) => ("…", T::SplitWaiting, "receipt-icon receipt-wait"),
         (OrderState::Failed, _) => ("!", T::OrderFailed, "receipt-icon receipt-warn"),
@@ -258,8 +275,10 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
                 {order.channel_url.clone().map(|url| view! {
                     <a class="btn" id="channel-link" href=url target="_blank" rel="noopener">{tr(T::ChannelLink)}</a>
                 })}
+                // The checkout is another site's page: leave the app for it
+                // (rel=external keeps the router from trying to route it).
                 {order.checkout_url.clone().filter(|_| open).map(|url| view! {
-                    <a class="btn btn-primary" id="topup-continue" href=url>{tr(T::ContinuePay)}</a>
+                    <a class="btn btn-primary" id="topup-continue" href=url rel="external">{tr(T::ContinuePay)}</a>
                 })}
                 {open.then(|| view! {
                     <button class="btn" id="topup-cancel" disabled=move || closing.get() on:click=give_up>{tr(T::CancelOrder)}</button>
@@ -268,7 +287,8 @@ fn OrderStatus(order: TopUpOrderView) -> impl IntoView {
                     let again = again.clone();
                     view! { <button class="btn" on:click=move |_| nav.push(&again)>{tr(T::TopUpAgain)}</button> }
                 })}
-                <button class="btn btn-primary" id="topup-done" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
+                // One primary action: paying on while the order is open.
+                <button class="btn" class:btn-primary=!open id="topup-done" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
             </div>
         </div>
     }

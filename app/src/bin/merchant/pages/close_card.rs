@@ -43,6 +43,8 @@ pub fn CloseCardPage() -> impl IntoView {
     });
     let look_up = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(p) = phone.checked() else { return };
         busy.set(true);
         error.set(None);

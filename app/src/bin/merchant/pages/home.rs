@@ -50,6 +50,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
+    let refunds = ("/refund-tasks", T::RefundTasks, "menu-refund-tasks");
     let overview = ("/brand-money", T::BrandMoney, "menu-brand-money");
     let queue = (
         "/withdrawals?state=requested",
@@ -72,10 +73,11 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
             money,
             close,
             flags,
+            refunds,
             audit,
         ],
         Role::HqFinance => vec![
-            queue, payees, overview, stores, staff, members, money, close, flags, audit,
+            queue, payees, refunds, overview, stores, staff, members, money, close, flags, audit,
         ],
         Role::RegionManager => vec![
             wallets,
@@ -118,6 +120,7 @@ fn PendingBadge(entry: &'static str) -> impl IntoView {
     move || {
         let n = match pending.get() {
             Some(Ok(p)) if entry == "menu-payee-changes" => p.payee_changes,
+            Some(Ok(p)) if entry == "menu-refund-tasks" => p.refund_tasks,
             Some(Ok(p)) => p.withdrawals,
             _ => 0,
         };
@@ -160,7 +163,7 @@ pub fn HomePage() -> impl IntoView {
                             <A href=ctx.path(&path) attr:class="cell cell-link" attr:id=id>
                                 <span class="cell-main">{tr(label)}</span>
                                 {(id == "menu-messages").then(|| view! { <UnreadBadge/> })}
-                                {matches!(id, "menu-withdrawal-queue" | "menu-payee-changes").then(|| view! { <PendingBadge entry=id/> })}
+                                {matches!(id, "menu-withdrawal-queue" | "menu-payee-changes" | "menu-refund-tasks").then(|| view! { <PendingBadge entry=id/> })}
                             </A>
                         }).collect_view()}
                         <A href=ctx.path("/me") attr:class="cell cell-link" attr:id="menu-me">

@@ -24,6 +24,8 @@ pub fn LoginPage() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let (a, p) = (account.get_untracked(), password.get_untracked());
         if a.trim().is_empty() || p.is_empty() {
             missing.set(true);
@@ -48,7 +50,8 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(s) => {
                     ctx.session.set(s.token);
                     gate.expired.set(false);
-                    ctx.nav.replace(&ctx.path(""));
+                    ctx.nav
+                        .replace(&tongka_app::components::return_target(&ctx.path("")));
                 }
                 Err(f) => error.set(Some(f)),
             }

@@ -12,6 +12,7 @@ pub mod money;
 pub mod not_found;
 pub mod pay_code;
 pub mod payments;
+pub mod refund_tasks;
 pub mod regions;
 pub mod staff;
 pub mod staff_edit;

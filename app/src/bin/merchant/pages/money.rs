@@ -102,9 +102,34 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         fee_rate_rule,
     );
     let error = RwSignal::new(None::<Failure>);
+    let pending = RwSignal::new(None::<(MoneySettings, String, Failure)>);
+    // A cap below what some members hold: the server says how many, and the
+    // settings are saved only once HQ confirms knowing it.
+    let save = move |body: MoneySettings, confirm_above: Option<String>| {
+        leptos::task::spawn_local(async move {
+            let path = match &confirm_above {
+                Some(n) => format!("/hq/money-settings?confirm_above={n}"),
+                None => "/hq/money-settings".to_string(),
+            };
+            match api::put::<MoneySettings, _>(&path, ctx.token(), &body).await {
+                Ok(_) => {
+                    pending.set(None);
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                }
+                Err(Failure::Api(e)) if e.code == shared::ErrorCode::CapBelowBalances => {
+                    let n = e.params.get("members").cloned().unwrap_or_default();
+                    pending.set(Some((body, n, Failure::Api(e))));
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
+        pending.set(None);
         let values = (
             max_balance.checked(),
             max_payment.checked(),
@@ -134,13 +159,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             withdraw_fee_fixed: Fen(fixed.parse().unwrap_or(0)),
             withdraw_fee_bp: rate.parse().unwrap_or(0),
         };
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match api::put::<MoneySettings, _>("/hq/money-settings", ctx.token(), &body).await {
-                Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
-                Err(f) => error.set(Some(f)),
-            }
-        });
+        save(body, None);
     };
     view! {
         <form class="cells" on:submit=submit novalidate=true id="money-settings">
@@ -158,6 +177,17 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             <Field label=T::WithdrawFeeFixed state=fee_fixed id="withdraw-fee-fixed" inputmode="decimal"/>
             <Field label=T::WithdrawFeeRate state=fee_rate id="withdraw-fee-rate" inputmode="decimal"/>
             <FormError error=error/>
+            {move || pending.get().map(|(body, n, why)| view! {
+                <div class="confirm" id="cap-confirm" role="alertdialog">
+                    <p class="confirm-text">{why.text(lang.get())}</p>
+                    <div class="form-actions">
+                        <button type="button" class="btn btn-warn" id="cap-confirm-save"
+                            on:click=move |_| save(body.clone(), Some(n.clone()))>{tr(T::SaveAnyway)}</button>
+                        <button type="button" class="btn" id="cap-confirm-cancel"
+                            on:click=move |_| pending.set(None)>{tr(T::Cancel)}</button>
+                    </div>
+                </div>
+            })}
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>
             })}
@@ -175,6 +205,8 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let (Some(p), Some(b)) = (pay.checked(), bonus.checked()) else {
             return;
         };

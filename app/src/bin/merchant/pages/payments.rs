@@ -95,6 +95,8 @@ fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl Into
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };

@@ -25,6 +25,8 @@ pub fn RegionsPage() -> impl IntoView {
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(n) = name.checked() else { return };
         busy.set(true);
         error.set(None);

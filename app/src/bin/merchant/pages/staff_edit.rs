@@ -9,7 +9,7 @@ use shared::dto::{
 };
 use shared::validate;
 use tongka_app::api::{self, ApiResult, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_toast};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, local_time, use_toast};
 use tongka_app::i18n::{T, role_text, tr, use_i18n};
 
 type Choices = (Vec<RegionView>, Vec<StoreView>);
@@ -120,6 +120,8 @@ fn StaffForm(
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let r = role.get_untracked();
         let region_id = region.get_untracked().parse::<i64>().ok();
         let store_id = store.get_untracked().parse::<i64>().ok();
@@ -244,6 +246,28 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
     let password = FieldState::new("password", "", validate::password);
     let error = RwSignal::new(None::<Failure>);
     let id = staff.id;
+    // Locked by wrong passwords: HQ admin lifts it (after a confirmation).
+    let locked_until = RwSignal::new(staff.locked_until.clone());
+    let confirm_unlock = RwSignal::new(false);
+    let unlock = move |_| {
+        if !confirm_unlock.get_untracked() {
+            confirm_unlock.set(true);
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/unlock"), ctx.token(), &())
+                .await
+            {
+                Ok(s) => {
+                    confirm_unlock.set(false);
+                    locked_until.set(s.locked_until);
+                    toast.show(T::Unlocked.text(lang.get_untracked()).to_string());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
     let can_manage = move || match ctx.role() {
         Some(Role::HqAdmin) => true,
         Some(Role::StoreManager) => staff.role == Role::Clerk,
@@ -270,6 +294,8 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
     };
     let reset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(p) = password.checked() else { return };
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -289,8 +315,19 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
             }
         });
     };
+    let admin = move || ctx.role() == Some(Role::HqAdmin);
     move || {
         can_manage().then(|| view! {
+        {move || locked_until.get().map(|until| view! {
+            <div class="notice" role="status" id="staff-locked">{tr(T::LockedUntil)}" "{local_time(&until)}</div>
+            {admin().then(|| view! {
+                <div class="form-actions">
+                    <button class="btn btn-warn" id="unlock-staff" on:click=unlock>
+                        {move || if confirm_unlock.get() { tr(T::ConfirmUnlock)() } else { tr(T::Unlock)() }}
+                    </button>
+                </div>
+            })}
+        })}
         <h2 class="cells-title">{tr(T::ResetPassword)}</h2>
         <form class="cells" on:submit=reset novalidate=true>
             <Field label=T::NewPassword state=password id="reset-password" input_type="password" autocomplete="new-password"/>

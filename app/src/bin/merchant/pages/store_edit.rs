@@ -93,6 +93,8 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let fields = (
             name.checked(),
             address.checked(),

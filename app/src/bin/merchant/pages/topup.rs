@@ -39,6 +39,8 @@ pub fn TopUpPage() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let chosen = plan.get_untracked();
         let (p, a) = (
             phone.checked(),

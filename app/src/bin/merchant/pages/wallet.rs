@@ -6,12 +6,16 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::dto::{BrandMoney, Role, Statement, WalletEntry, WalletView};
-use tongka_app::api;
-use tongka_app::components::{
-    EmptyState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+use shared::dto::{
+    BrandMoney, CashHandInInput, CashHandInReceipt, Role, Statement, WalletEntry, WalletView,
 };
-use tongka_app::i18n::{T, tr};
+use shared::money::Fen;
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+    use_toast, yuan_rule,
+};
+use tongka_app::i18n::{T, tr, use_i18n};
 
 fn kind_text(kind: &str) -> T {
     match kind {
@@ -60,8 +64,21 @@ pub fn WalletPage() -> impl IntoView {
                             <span class="wallet-amount wallet-amount-minor tabular" id="wallet-frozen">{w.frozen.to_string()}</span>
                         </div>
                     </div>
+                    <div class="wallet-figures">
+                        <div>
+                            <span class="wallet-label">{tr(T::CashToHandIn)}</span>
+                            <span class="wallet-amount wallet-amount-minor tabular" id="wallet-cash">{w.cash_to_hand_in.to_string()}</span>
+                        </div>
+                        <div>
+                            <span class="wallet-label">{tr(T::Withdrawable)}</span>
+                            <span class="wallet-amount wallet-amount-minor tabular" id="wallet-withdrawable">{w.withdrawable.to_string()}</span>
+                        </div>
+                    </div>
                     <p class="wallet-hint">{tr(T::WalletHint)}</p>
                 </div>
+                {(w.cash_to_hand_in.is_positive() && ctx.role() == Some(Role::HqFinance)).then(|| view! {
+                    <HandInForm store_id=w.store_id cash=w.cash_to_hand_in on_done=move |_| wallet.refetch()/>
+                })}
                 <WalletActions store_id=w.store_id/>
             }.into_any())}
             <h2 class="cells-title">{tr(T::WalletEntries)}</h2>
@@ -91,6 +108,82 @@ pub fn WalletPage() -> impl IntoView {
             }}
             <PagerFooter pager=pager/>
         </section>
+    }
+}
+
+/// HQ finance: record counter cash the store handed in (after a
+/// confirmation saying how much and under which reference).
+#[component]
+fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let amount = FieldState::new(
+        "amount",
+        &format!("{}.{:02}", cash.0 / 100, cash.0 % 100),
+        yuan_rule,
+    );
+    let reference = FieldState::new("reference", "", shared::validate::transfer_reference);
+    let error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(None::<(Fen, String)>);
+    let key = StoredValue::new(api::new_key());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let (Some(a), Some(r)) = (amount.checked(), reference.checked()) else {
+            return;
+        };
+        let fen = Fen(a.parse().unwrap_or(0));
+        match confirming.get_untracked() {
+            Some((f, ref rr)) if f == fen && *rr == r => {}
+            _ => {
+                confirming.set(Some((fen, r)));
+                return;
+            }
+        }
+        busy.set(true);
+        let body = CashHandInInput {
+            amount: fen,
+            reference: r,
+        };
+        leptos::task::spawn_local(async move {
+            let path = format!("/hq/stores/{store_id}/cash-handins");
+            let result =
+                api::post_once::<CashHandInReceipt, _>(&path, ctx.token(), &key.get_value(), &body)
+                    .await;
+            busy.set(false);
+            confirming.set(None);
+            match result {
+                Ok(_) => {
+                    key.set_value(api::new_key());
+                    toast.show(T::HandInDone.text(lang.get_untracked()).to_string());
+                    on_done.run(());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <h2 class="cells-title">{tr(T::RecordHandIn)}</h2>
+        <form class="cells" on:submit=submit novalidate=true id="hand-in-form">
+            <Field label=T::HandInAmount state=amount id="hand-in-amount" inputmode="decimal"/>
+            <Field label=T::TransferReference state=reference id="hand-in-reference"/>
+            <FormError error=error/>
+            {move || confirming.get().map(|(f, r)| view! {
+                <div class="confirm" role="alertdialog" id="hand-in-confirm">
+                    <p class="confirm-text">{tr(T::HandInQuestion)}" "{f.to_string()}" · "{r}</p>
+                </div>
+            })}
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" id="hand-in-submit" disabled=move || busy.get()>
+                    {move || if confirming.get().is_some() { tr(T::ConfirmHandIn)() } else { tr(T::RecordHandIn)() }}
+                </button>
+                {move || confirming.get().is_some().then(|| view! {
+                    <button type="button" class="btn" on:click=move |_| confirming.set(None)>{tr(T::Cancel)}</button>
+                })}
+            </div>
+        </form>
     }
 }
 
@@ -246,7 +339,7 @@ pub fn StatementPage() -> impl IntoView {
                 view! {
                     <div id="statement-days">
                         {days.into_iter().map(|d| {
-                            let quiet = d.opening == d.closing && d.payments == 0 && d.counter_topups.0 == 0;
+                            let quiet = d.opening == d.closing && d.payments == 0 && d.counter_topups.0 == 0 && d.cash_handed_in.0 == 0;
                             view! {
                                 <h2 class="cells-title">{d.date.clone()}</h2>
                                 <div class="cells statement-day" data-date=d.date.clone()>
@@ -264,6 +357,8 @@ pub fn StatementPage() -> impl IntoView {
                                     })}
                                     <StatementRow label=T::StatementClosing amount=d.closing/>
                                     {(d.counter_topups.0 != 0).then(|| view! { <StatementRow label=T::StatementTopups amount=d.counter_topups/> })}
+                                    {(d.cash_handed_in.0 != 0).then(|| view! { <StatementRow label=T::StatementHandedIn amount=d.cash_handed_in/> })}
+                                    {(d.cash_to_hand_in.0 != 0).then(|| view! { <StatementRow label=T::CashToHandIn amount=d.cash_to_hand_in/> })}
                                 </div>
                             }
                         }).collect_view()}

@@ -87,7 +87,9 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
     let busy = RwSignal::new(false);
     // One key per intended withdrawal: a retry of the same amount reuses it.
     let key = StoredValue::new((String::new(), api::new_key()));
-    let (fixed, bp, available) = (terms.fee_fixed, terms.fee_bp, terms.wallet.available);
+    // What may be withdrawn: the wallet less counter cash not handed in.
+    let (fixed, bp, available) = (terms.fee_fixed, terms.fee_bp, terms.wallet.withdrawable);
+    let cash = terms.wallet.cash_to_hand_in;
     // A new amount clears the last refusal.
     Effect::new(move |_| {
         amount.value.track();
@@ -109,6 +111,8 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let Some(fen) = amount.checked() else {
             return;
         };
@@ -145,6 +149,9 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
         <div class="wallet-card">
             <span class="wallet-label">{tr(T::WalletAvailable)}</span>
             <span class="wallet-amount tabular" id="withdraw-available">{available.to_string()}</span>
+            {cash.is_positive().then(|| view! {
+                <p class="wallet-hint" id="withdraw-cash-note">{tr(T::CashToHandInNote)}" "{cash.to_string()}</p>
+            })}
         </div>
         <form class="cells" on:submit=submit novalidate=true id="withdraw-form">
             <div class="cell">
@@ -244,6 +251,8 @@ fn PayeeForm(store_id: i64, #[prop(into)] on_done: Callback<()>) -> impl IntoVie
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
         let (Some(n), Some(b), Some(no)) = (name.checked(), bank.checked(), number.checked())
         else {
             return;
@@ -477,6 +486,28 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
     };
     let decide = w.can_decide;
     let failed = w.state == WithdrawalState::Failed;
+    // Manual payouts: HQ finance paid it by bank transfer and says so, with
+    // the transfer's reference, after a confirmation.
+    let reference = RwSignal::new(String::new());
+    let confirming_paid = RwSignal::new(false);
+    let payout_text = w.payout.to_string();
+    let mark_paid = move || {
+        busy.set(true);
+        error.set(None);
+        let body = shared::dto::MarkPaidInput {
+            reference: reference.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            let path = format!("/hq/withdrawals/{id}/mark-paid");
+            let result = api::post::<WithdrawalView, _>(&path, ctx.token(), &body).await;
+            busy.set(false);
+            confirming_paid.set(false);
+            match result {
+                Ok(_) => on_change.run(()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
     view! {
         <div class="wallet-card" id="withdrawal-card" data-state=st>
             <h2>{w.store_name.clone()}{move || state_tag(st, lang.get())}</h2>
@@ -500,6 +531,28 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
                     <input class="cell-input" id="reject-reason" maxlength=200 prop:value=move || reason.get()
                         on:input=move |ev| reason.set(event_target_value(&ev))/>
                 </label>
+            </div>
+        })}
+        {w.can_mark_paid.then(|| view! {
+            <div class="cells" id="mark-paid">
+                <label class="cell field">
+                    <span class="cell-label">{tr(T::TransferReference)}</span>
+                    <input class="cell-input" id="transfer-reference" maxlength=64 prop:value=move || reference.get()
+                        on:input=move |ev| { reference.set(event_target_value(&ev)); confirming_paid.set(false); }/>
+                </label>
+            </div>
+            {move || confirming_paid.get().then(|| view! {
+                <div class="confirm" role="alertdialog" id="mark-paid-confirm">
+                    <p class="confirm-text">{tr(T::MarkPaidQuestion)}" "{payout_text.clone()}" · "{reference.get()}</p>
+                </div>
+            })}
+            <div class="form-actions">
+                <button class="btn btn-primary" id="mark-paid-submit" disabled=move || busy.get() on:click=move |_| {
+                    if confirming_paid.get_untracked() { mark_paid() } else { confirming_paid.set(true) }
+                }>{move || if confirming_paid.get() { tr(T::ConfirmMarkPaid)() } else { tr(T::MarkPaid)() }}</button>
+                {move || confirming_paid.get().then(|| view! {
+                    <button class="btn" on:click=move |_| confirming_paid.set(false)>{tr(T::Cancel)}</button>
+                })}
             </div>
         })}
         <div class="form-actions">

@@ -1,0 +1,129 @@
+//! 退款异常: refunds the payment gateway refused again and again. HQ finance
+//! sends each back to the member's stored value, or pays it by transfer and
+//! records the reference; either way after a confirmation that says what
+//! will happen. HQ admin reads the list.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role};
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    EmptyState, FormError, Pager, PagerFooter, TopBar, local_time, use_toast,
+};
+use tongka_app::i18n::{T, tr, use_i18n};
+
+fn reason_text(reason: &str) -> T {
+    match reason {
+        "close" => T::CloseCard,
+        "payment_refund" => T::KindRefund,
+        "late_payment" => T::FlagLatePayment,
+        _ => T::FlagOverCap,
+    }
+}
+
+/// 退款异常
+#[component]
+pub fn RefundTasksPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let pager = Pager::<RefundTask>::new(
+        |after| match after {
+            Some(a) => format!("/hq/refund-tasks?after={a}"),
+            None => "/hq/refund-tasks".to_string(),
+        },
+        move || ctx.token(),
+    );
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::RefundTasks)().to_string()) back=true/>
+        <section class="page">
+            <p class="cell-desc">{tr(T::RefundTasksHint)}</p>
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <div id="refund-task-list">
+                        {pager.items.get().into_iter().map(|t| view! {
+                            <RefundTaskCard task=t on_done=move |_| pager.load(false)/>
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}
+
+#[component]
+fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    // The way being confirmed, if any.
+    let choosing = RwSignal::new(None::<RefundResolution>);
+    let reference = RwSignal::new(String::new());
+    let id = task.id;
+    let finance = move || ctx.role() == Some(Role::HqFinance);
+    let resolve = move |way: RefundResolution| {
+        if choosing.get_untracked() != Some(way) {
+            error.set(None);
+            choosing.set(Some(way));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let body = ResolveRefundInput {
+            way,
+            reference: (way == RefundResolution::PaidOutside).then(|| reference.get_untracked()),
+        };
+        leptos::task::spawn_local(async move {
+            let path = format!("/hq/refund-tasks/{id}/resolve");
+            let result = api::post::<RefundTask, _>(&path, ctx.token(), &body).await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                    on_done.run(());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let amount = task.amount.to_string();
+    view! {
+        <div class="cells refund-task" data-id=id>
+            <div class="cell">
+                <span class="cell-main">
+                    <span class="cell-title tabular">{amount.clone()}" · "{tr(reason_text(&task.reason))}</span>
+                    <span class="cell-desc">{task.member_phone_masked.clone()}" · "{task.order_no.clone()}</span>
+                    <span class="cell-desc tabular">{local_time(&task.created_at)}" · "{task.failure.clone().unwrap_or_default()}</span>
+                </span>
+            </div>
+            {move || (choosing.get() == Some(RefundResolution::PaidOutside)).then(|| view! {
+                <label class="cell field">
+                    <span class="cell-label">{tr(T::TransferReference)}</span>
+                    <input class="cell-input refund-reference" maxlength=64 prop:value=move || reference.get()
+                        on:input=move |ev| reference.set(event_target_value(&ev))/>
+                </label>
+            })}
+            {move || choosing.get().map(|way| {
+                let what = if way == RefundResolution::StoredValue { T::ToStoredValue } else { T::PaidOutside };
+                view! { <p class="confirm-text">{tr(T::ConfirmResolve)}": "{tr(what)}" "{amount.clone()}</p> }
+            })}
+            <FormError error=error/>
+            {move || finance().then(|| view! {
+                <div class="form-actions">
+                    <button class="btn btn-primary refund-to-balance" disabled=move || busy.get()
+                        on:click=move |_| resolve(RefundResolution::StoredValue)>{tr(T::ToStoredValue)}</button>
+                    <button class="btn refund-paid-outside" disabled=move || busy.get()
+                        on:click=move |_| resolve(RefundResolution::PaidOutside)>{tr(T::PaidOutside)}</button>
+                    {move || choosing.get().is_some().then(|| view! {
+                        <button class="btn" on:click=move |_| choosing.set(None)>{tr(T::Cancel)}</button>
+                    })}
+                </div>
+            })}
+        </div>
+    }
+}
