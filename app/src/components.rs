@@ -58,6 +58,14 @@ pub fn app_root() -> String {
     format!("/{}", segments.join("/"))
 }
 
+/// The page this tab entered the app on (set once, at start).
+static ENTRY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Remembers the page the app started on; call first thing in `main`.
+pub fn remember_entry() {
+    let _ = ENTRY.set(here());
+}
+
 /// Where the visitor is now: path and query.
 fn here() -> String {
     let location = gloo::utils::window().location();
@@ -72,9 +80,12 @@ fn here() -> String {
 /// visitor is (a pay page with its one-off code, say).
 pub fn login_with_return(login_path: &str) -> String {
     let here = here();
+    if here.starts_with(login_path) {
+        // Already on its way to the login page: keep the way back it has.
+        return here;
+    }
     let root = app_root();
-    let worth_returning = !here.starts_with(login_path)
-        && here.trim_end_matches('/') != root
+    let worth_returning = here.trim_end_matches('/') != root
         && shared::validate::safe_return_path(&here, &root).is_some();
     if worth_returning {
         format!("{login_path}?next={}", crate::api::encode(&here))
@@ -146,9 +157,9 @@ pub fn SessionEndedNotice() -> impl IntoView {
     }
 }
 
-/// The top bar of a page, with a back arrow unless it is a tab root. On a
-/// page opened in a fresh tab (what scanning a QR code does) there is
-/// nothing to go back to: the arrow goes to the app's home instead.
+/// The top bar of a page, with a back arrow unless it is a tab root. On the
+/// page the app was entered on (a page opened by scanning a QR code, say)
+/// there is nothing in the app to go back to: the arrow goes home instead.
 #[component]
 pub fn TopBar(#[prop(into)] title: Signal<String>, #[prop(optional)] back: bool) -> impl IntoView {
     let back_label = tr(T::Back);
@@ -157,12 +168,13 @@ pub fn TopBar(#[prop(into)] title: Signal<String>, #[prop(optional)] back: bool)
         <header class="topbar">
             {back.then(|| view! {
                 <button class="topbar-back" id="topbar-back" aria-label=back_label on:click=move |_| {
-                    let history = gloo::utils::window().history().ok();
-                    let fresh_tab = history.as_ref().and_then(|h| h.length().ok()).unwrap_or(1) <= 1;
-                    match (fresh_tab, nav) {
+                    // On the page the app was entered on, "back" would leave
+                    // the app (to a blank tab, or the scanner): go home.
+                    let entry_page = ENTRY.get().is_none_or(|entry| *entry == here());
+                    match (entry_page, nav) {
                         (true, Some(nav)) => nav.replace(&app_root()),
                         _ => {
-                            let _ = history.map(|h| h.back());
+                            let _ = gloo::utils::window().history().map(|h| h.back());
                         }
                     }
                 }>"‹"</button>

@@ -170,11 +170,23 @@ async fn browser(h: &Harness) -> anyhow::Result<Client> {
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn el(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|e| anyhow::anyhow!("waiting for {css}: {e}"))
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(e) => Ok(e),
+        Err(e) => {
+            let png = c.screenshot().await.unwrap_or_default();
+            let name = format!(
+                "failure-el-{}.png",
+                css.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+            );
+            let _ = std::fs::write(harness().shots.join(&name), png);
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            anyhow::bail!("waiting for {css} at {url}: {e} (screenshot {name})")
+        }
+    }
 }
 
 /// Waits until the element's text contains `needle`; returns the text.
@@ -602,6 +614,20 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
         fill(&hq, "#plan-bonus", "20").await?;
         click(&hq, "#add-plan").await?;
         text_contains(&hq, "#plan-list", "充 ¥200.00 · 送 ¥20.00").await?;
+        // A second plan at the same price, and one above the balance cap,
+        // are refused (issue 10).
+        fill(&hq, "#plan-pay", "200").await?;
+        fill(&hq, "#plan-bonus", "30").await?;
+        click(&hq, "#add-plan").await?;
+        text_contains(&hq, ".field-error, .form-error", "已被使用").await?;
+        fill(&hq, "#plan-pay", "4900").await?;
+        fill(&hq, "#plan-bonus", "200").await?;
+        click(&hq, "#add-plan").await?;
+        text_contains(&hq, ".field-error, .form-error", "超过储值上限").await?;
+        let shown = hq
+            .find_all(Locator::Css(".field-error, .form-error"))
+            .await?;
+        anyhow::ensure!(shown.len() == 1, "{} errors at once", shown.len());
 
         let clerk = browser(h).await?;
         staff_login(h, &clerk, "clerk").await?;
@@ -618,6 +644,32 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
 
         member.refresh().await?;
         text_contains(&member, "#balance", "¥220.00").await?;
+
+        // A cap below what members hold is saved only once HQ confirms,
+        // told how many members it touches; then it is put back.
+        hq.refresh().await?;
+        fill(&hq, "#max-balance", "100").await?;
+        click(&hq, "#save-money").await?;
+        let asked = text_contains(&hq, "#cap-confirm", "仍可消费，但不能再充值").await?;
+        assert!(asked.contains("位会员"), "{asked}");
+        shot(h, &hq, "merchant-cap-confirm-390x844.png").await?;
+        click(&hq, "#cap-confirm-save").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        absent(&hq, "#cap-confirm").await?;
+        gone(&hq, ".toast").await?;
+        fill(&hq, "#max-balance", "5000").await?;
+        click(&hq, "#save-money").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        let demo = tongka_server::entity::brand::Entity::find()
+            .filter(tongka_server::entity::brand::Column::Slug.eq("demo"))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo brand"))?;
+        let rules = tongka_server::routes::money_settings::settings(&h.db, demo.id).await;
+        anyhow::ensure!(
+            matches!(&rules, Ok(r) if r.max_balance.0 == 500_000),
+            "the cap is back: {rules:?}"
+        );
         for c in [member, hq, clerk] {
             c.close().await?;
         }
@@ -799,6 +851,19 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         click(&finance, ".payee-approve").await?;
         text_contains(&finance, ".page", "暂无内容").await?;
 
+        // The counter cash the store took is HQ's: until it is handed in,
+        // it cannot be withdrawn. HQ finance records the hand-in (issue 10).
+        finance
+            .goto(&format!("{}/biz/demo/stores/{}/wallet", h.base, shop.id))
+            .await?;
+        text_contains(&finance, "#wallet-cash", "¥").await?;
+        fill(&finance, "#hand-in-reference", "ICBC-DEP-2026").await?;
+        click(&finance, "#hand-in-submit").await?;
+        text_contains(&finance, "#hand-in-confirm", "确认门店已上缴现金").await?;
+        shot(h, &finance, "merchant-hand-in-confirm-390x844.png").await?;
+        click(&finance, "#hand-in-submit").await?;
+        text_contains(&finance, "#wallet-cash", "¥0.00").await?;
+
         // The manager asks for ¥100: the fee (¥2) and what arrives are shown first.
         manager
             .goto(&format!("{}/biz/demo/stores/{}/withdraw", h.base, shop.id))
@@ -859,6 +924,198 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         for c in [member, clerk, manager, finance] {
             c.close().await?;
         }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Issue 10: the main journeys, broken in a real browser before.
+
+/// The path and query the browser is at.
+async fn at(c: &Client) -> anyhow::Result<String> {
+    let url = c.current_url().await?;
+    Ok(format!(
+        "{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default()
+    ))
+}
+
+/// Waits until the browser's path and query start with `prefix`.
+async fn lands_on(c: &Client, prefix: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let here = at(c).await?;
+        if here.starts_with(prefix) {
+            return Ok(here);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "never reached {prefix}; at {here}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Logs in on the member login page the browser is on.
+async fn member_login_here(h: &Harness, c: &Client) -> anyhow::Result<String> {
+    let phone = unique_phone();
+    fill(c, "#phone", &phone).await?;
+    click(c, "#send-code").await?;
+    let code = sms_code(h, &phone).await?;
+    fill(c, "#code", &code).await?;
+    click(c, "#consent").await?;
+    click(c, "#login").await?;
+    Ok(phone)
+}
+
+#[test]
+fn after_login_both_apps_return_to_the_page_asked_for_and_only_inside_themselves() {
+    story(|h| async move {
+        // The clerk shows a one-off code for ¥8.80.
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        click(&clerk, "#menu-pay-code").await?;
+        fill(&clerk, "#one-off-amount", "8.80").await?;
+        click(&clerk, "#one-off-submit").await?;
+        let url = text_contains(&clerk, "#one-off-url", "?r=").await?;
+        let wanted = url.trim().trim_start_matches(&h.base).to_string();
+
+        // A member who is not logged in scans it: login, then back to the
+        // pay page with its code (before: home, the code lost).
+        let member = browser(h).await?;
+        member.goto(url.trim()).await?;
+        let login = lands_on(&member, "/m/demo/login").await?;
+        assert!(login.contains("next="), "{login}");
+        member_login_here(h, &member).await?;
+        let back = lands_on(&member, "/m/demo/pay/").await?;
+        assert_eq!(back, wanted);
+        text_contains(&member, "#pay-fixed-amount", "¥8.80").await?;
+
+        // Another site as the target: home, never there.
+        let other = browser(h).await?;
+        other
+            .goto(&format!(
+                "{}/m/demo/login?next=https%3A%2F%2Fevil.example%2Fm%2Fdemo",
+                h.base
+            ))
+            .await?;
+        member_login_here(h, &other).await?;
+        el(&other, "#member-card").await?;
+        assert_eq!(at(&other).await?, "/m/demo");
+        assert!(other.current_url().await?.as_str().starts_with(&h.base));
+
+        // The merchant app: a deep link, login, back to it.
+        let finance = browser(h).await?;
+        finance
+            .goto(&format!("{}/biz/demo/withdrawals?state=requested", h.base))
+            .await?;
+        lands_on(&finance, "/biz/demo/login?next=").await?;
+        fill(&finance, "#account", "finance").await?;
+        fill(&finance, "#password", "tongka123").await?;
+        click(&finance, "#login").await?;
+        lands_on(&finance, "/biz/demo/withdrawals?state=requested").await?;
+
+        // A page opened in a fresh tab (what a QR scan does): the back arrow
+        // goes to the app's home, not to about:blank.
+        let tab = member.new_window(true).await?;
+        member.switch_to_window(tab.handle).await?;
+        member.goto(url.trim()).await?;
+        text_contains(&member, "#pay-fixed-amount", "¥8.80").await?;
+        click(&member, "#topbar-back").await?;
+        el(&member, "#member-card").await?;
+        assert_eq!(at(&member).await?, "/m/demo");
+        for c in [clerk, member, other, finance] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_failed_or_abandoned_checkout_can_be_paid_on_or_cancelled() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        member_login(h, &member).await?;
+        // A top-up whose payment fails at the checkout.
+        click(&member, "#open-topup").await?;
+        click(&member, "#plan-custom").await?;
+        fill(&member, "#self-topup-amount", "30").await?;
+        click(&member, "#self-topup-submit").await?;
+        click(&member, "#sandbox-fail").await?;
+        text_contains(&member, "#topup-order-title", "支付失败").await?;
+        // 继续支付 leaves the app for the checkout (before: "page not
+        // found" and a panic over a disposed signal).
+        click(&member, "#topup-continue").await?;
+        text_contains(&member, "#amount", "¥30.00").await?;
+        click(&member, "#sandbox-pay").await?;
+        text_contains(&member, "#topup-order-title", "充值成功").await?;
+
+        // Another, abandoned at the checkout: the order says it is not paid
+        // (not "confirming" for a minute), with one primary action.
+        member.goto(&format!("{}/m/demo/topup", h.base)).await?;
+        click(&member, "#plan-custom").await?;
+        fill(&member, "#self-topup-amount", "20").await?;
+        click(&member, "#self-topup-submit").await?;
+        click(&member, "#sandbox-cancel").await?;
+        text_contains(&member, "#topup-order-title", "支付未完成").await?;
+        let primaries = member
+            .find_all(Locator::Css("#topup-order .btn-primary"))
+            .await?;
+        anyhow::ensure!(primaries.len() == 1, "{} primary buttons", primaries.len());
+        shot(h, &member, "member-order-unpaid-390x844.png").await?;
+        click(&member, "#topup-cancel").await?;
+        text_contains(&member, "#topup-order-title", "已关闭").await?;
+        member.close().await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn an_ended_staff_session_goes_to_login_and_back_and_errors_never_pile_up() {
+    story(|h| async move {
+        use sea_orm::sea_query::Expr;
+        use tongka_server::entity::session;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        let end_sessions = || async {
+            session::Entity::update_many()
+                .col_expr(session::Column::ExpiresAt, Expr::value(0))
+                .filter(session::Column::Kind.eq("staff"))
+                .exec(&h.db)
+                .await
+        };
+
+        // An error, then a new attempt with a mistake of its own: one
+        // error on screen, never two.
+        clerk.goto(&format!("{}/biz/demo/topup", h.base)).await?;
+        fill(&clerk, "#topup-phone", &unique_phone()).await?;
+        fill(&clerk, "#topup-amount", "10").await?;
+        click(&clerk, "#topup-submit").await?;
+        el(&clerk, ".form-error").await?;
+        fill(&clerk, "#topup-amount", "0").await?;
+        click(&clerk, "#topup-submit").await?;
+        el(&clerk, ".field-error").await?;
+        absent(&clerk, ".form-error").await?;
+
+        // The session ends while the clerk is at the counter top-up: the
+        // next submit goes to login, which says why, and comes back.
+        end_sessions().await?;
+        fill(&clerk, "#topup-amount", "10").await?;
+        click(&clerk, "#topup-submit").await?;
+        lands_on(&clerk, "/biz/demo/login?next=").await?;
+        text_contains(&clerk, ".notice", "登录已失效").await?;
+        fill(&clerk, "#account", "clerk").await?;
+        fill(&clerk, "#password", "tongka123").await?;
+        click(&clerk, "#login").await?;
+        lands_on(&clerk, "/biz/demo/topup").await?;
+
+        // And on 我的 (which loads nothing of its own).
+        end_sessions().await?;
+        clerk.goto(&format!("{}/biz/demo/me", h.base)).await?;
+        lands_on(&clerk, "/biz/demo/login").await?;
+        text_contains(&clerk, ".notice", "登录已失效").await?;
+        clerk.close().await?;
         Ok(())
     });
 }

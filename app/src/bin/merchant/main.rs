@@ -13,6 +13,7 @@ use tongka_app::i18n::I18n;
 
 fn main() {
     tongka_app::install_panic_hook();
+    tongka_app::components::remember_entry();
     mount_to_body(App);
 }
 

@@ -85,10 +85,11 @@ pub fn BrandShell() -> impl IntoView {
     // A session the server ended (expired, deactivated, password changed
     // elsewhere) is caught on every page, whatever the page itself loads.
     Effect::new(move |_| {
-        if let Some(Err(f)) = me.get() {
-            if f.is_unauthenticated() && session.token.get_untracked().is_some() {
-                gate.expire();
-            }
+        if let Some(Err(f)) = me.get()
+            && f.is_unauthenticated()
+            && session.token.get_untracked().is_some()
+        {
+            gate.expire();
         }
     });
     view! { <div class="app app-wide"><leptos_router::components::Outlet/></div> }
