@@ -438,3 +438,67 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 10: a database error while closing a card (HQ naming the store)
+// was answered "422 unknown store" and recorded under the idempotency key
+// for good, so the retry got the same refusal. Only business refusals are
+// recorded: the error is a 500 and the retry with the same key goes
+// through. (A database of its own: its `stores` table goes away for a
+// moment.)
+dual_test!(
+    a_database_error_is_not_recorded_as_the_answer_for_good,
+    |app| async move {
+        use sea_orm::ConnectionTrait;
+        let (_, db) = crate::databases::separate_database(app.backend).await;
+        let app = spawn_app_in(app.backend, db, |db, clock, url| {
+            tongka_server::state::AppState::new(
+                db,
+                clock,
+                tongka_server::config::Limits::default(),
+                url,
+                None,
+                GATEWAY_KEY.as_bytes(),
+            )
+            .expect("a state")
+        })
+        .await;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        let close = |key: String| {
+            let (app, finance) = (app.clone(), shop.finance.clone());
+            let store_id = shop.one.id;
+            async move {
+                app.post(&format!(
+                    "/api/staff/members/{}/close-stored-value",
+                    member.id
+                ))
+                .token(&finance)
+                .header(IDEMPOTENCY_KEY, &key)
+                .json(&CloseStoredValue {
+                    store_id: Some(store_id),
+                    ..Default::default()
+                })
+                .send()
+                .await
+            }
+        };
+        let key = new_key();
+        app.db
+            .execute_unprepared("ALTER TABLE stores RENAME TO stores_away")
+            .await
+            .expect("taking the stores away");
+        let failed = close(key.clone()).await;
+        app.db
+            .execute_unprepared("ALTER TABLE stores_away RENAME TO stores")
+            .await
+            .expect("putting the stores back");
+        failed.error(500, ErrorCode::Internal);
+        assert_eq!(funds(&app, &member).await, (5_000, 0));
+        // The same request again: it goes through.
+        let closed: StoredValueClosed = close(key).await.ok();
+        assert_eq!(closed.principal_refunded, Fen(5_000));
+        assert_eq!(funds(&app, &member).await, (0, 0));
+        assert_reconciled(&app).await;
+    }
+);

@@ -322,3 +322,107 @@ dual_test!(
             .ok();
     }
 );
+
+/// Runs `tongka serve` with `env` on a database of its own until it either
+/// exits (its status and what it printed) or prints `until` (then it is
+/// killed): (exited, output).
+async fn tongka_serve(backend: Backend, env: &[(&str, &str)], until: &str) -> (bool, String) {
+    use tokio::io::AsyncBufReadExt;
+    let (url, _db) = crate::databases::separate_database(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tongka"));
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("TONGKA_DATA_KEY", GATEWAY_KEY)
+        .env(
+            "TONGKA_SITE_DIR",
+            crate::databases::process_dir().join("no-site"),
+        )
+        .env("RUST_LOG", "warn")
+        .env_remove("TONGKA_SEED_DEMO")
+        .env_remove("TONGKA_DEMO")
+        .env_remove("TONGKA_GATEWAY_URL")
+        .env_remove("TONGKA_GATEWAY_KEY")
+        .env_remove("TONGKA_SMS_WEBHOOK_URL")
+        .env_remove("TONGKA_SMS_WEBHOOK_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("starting tongka serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut errors = tokio::io::BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(l)) => { seen.push_str(&l); seen.push('\n'); }
+                _ => break,
+            },
+            line = errors.next_line() => match line {
+                Ok(Some(l)) => { seen.push_str(&l); seen.push('\n'); }
+                _ => break,
+            },
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+        if seen.contains(until) {
+            let _ = child.kill().await;
+            return (false, seen);
+        }
+    }
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await;
+    while let Ok(Some(l)) = errors.next_line().await {
+        seen.push_str(&l);
+        seen.push('\n');
+    }
+    (matches!(status, Ok(Ok(s)) if !s.success()), seen)
+}
+
+#[test]
+fn a_real_tongka_refuses_to_start_unsafe_and_says_when_it_runs_in_demo_mode() {
+    for backend in backends() {
+        runtime().block_on(async move {
+            // A gateway URL with no key, or with the public sandbox key.
+            for key in [None, Some("sandbox-key-not-a-secret")] {
+                let mut env = vec![
+                    ("TONGKA_GATEWAY_URL", "https://pay.example"),
+                    ("TONGKA_SMS_WEBHOOK_URL", "https://sms.example/send"),
+                    ("TONGKA_SMS_WEBHOOK_SECRET", SMS_SECRET),
+                ];
+                if let Some(k) = key {
+                    env.push(("TONGKA_GATEWAY_KEY", k));
+                }
+                let (refused, said) = tongka_serve(backend, &env, "Tongka is running").await;
+                assert!(refused, "{key:?}: {said}");
+                assert!(said.contains("TONGKA_GATEWAY_KEY"), "{said}");
+            }
+            // No SMS provider outside demo mode.
+            let (refused, said) = tongka_serve(backend, &[], "Tongka is running").await;
+            assert!(refused, "{said}");
+            assert!(said.contains("TONGKA_SMS_WEBHOOK_URL"), "{said}");
+            // Demo mode says so in the banner.
+            let (refused, said) =
+                tongka_serve(backend, &[("TONGKA_DEMO", "true")], "DEMO MODE").await;
+            assert!(!refused && said.contains("DEMO MODE"), "{said}");
+            // A real configuration starts, and says nothing of a demo.
+            let (refused, said) = tongka_serve(
+                backend,
+                &[
+                    ("TONGKA_SMS_WEBHOOK_URL", "https://sms.example/send"),
+                    ("TONGKA_SMS_WEBHOOK_SECRET", SMS_SECRET),
+                ],
+                "Tongka is running",
+            )
+            .await;
+            assert!(!refused && !said.contains("DEMO"), "{said}");
+        });
+    }
+}
