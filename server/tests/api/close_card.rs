@@ -477,7 +477,6 @@ dual_test!(
                 .header(IDEMPOTENCY_KEY, &key)
                 .json(&CloseStoredValue {
                     store_id: Some(store_id),
-                    ..Default::default()
                 })
                 .send()
                 .await
