@@ -519,3 +519,98 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 10: a "PIN required" answer that came from a race (the balance was
+// short when the PIN was considered, and enough once the payment ran) was
+// recorded under the idempotency key for good: the member's retry with the
+// PIN got "PIN required" again, forever. PIN answers are never recorded.
+// The race is made to happen: the test holds the member's accounts while
+// the payment starts, and tops them up before letting go.
+dual_test!(
+    a_pin_answer_from_a_race_is_not_the_payments_answer_for_good,
+    |app| async move {
+        use shared::dto::{PayRequestInput, PayRequestView};
+        use tongka_server::ledger::{self, Entry, Kind, Line};
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        // A one-off code for ¥300 (above the ¥200 PIN-free limit).
+        let code: PayRequestView = app
+            .post("/api/staff/pay-requests")
+            .token(&shop.clerk)
+            .json(&PayRequestInput {
+                amount: Fen(30_000),
+            })
+            .send()
+            .await
+            .ok();
+        let token = code
+            .url
+            .split_once("?r=")
+            .map(|(_, t)| t.to_string())
+            .expect("the code's token");
+        let key = new_key();
+        let pay = |pin: Option<&'static str>| {
+            let (app, member, token, key) =
+                (app.clone(), member.clone(), token.clone(), key.clone());
+            async move {
+                app.post("/api/member/payments")
+                    .token(&member.token)
+                    .header(IDEMPOTENCY_KEY, &key)
+                    .json(&PaymentRequest {
+                        store_id: shop.one.id,
+                        amount: Fen(30_000),
+                        pin: pin.map(Into::into),
+                        pay_request: Some(token),
+                    })
+                    .send()
+                    .await
+            }
+        };
+        // Hold the member's accounts; the payment starts while the balance
+        // is still short (so no PIN is asked for up front)...
+        let now = app.clock.now_ms();
+        let tx = tongka_server::db::begin_write(&app.db)
+            .await
+            .expect("a write transaction");
+        let funds = ledger::lock_member(&tx, app.brand_id, member.id, now)
+            .await
+            .expect("the member's accounts");
+        let first = tokio::spawn(pay(None));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // ...and finds ¥500 once it gets them: PIN required.
+        let clearing =
+            ledger::account_id(&tx, app.brand_id, Kind::CounterClearing, shop.one.id, now)
+                .await
+                .expect("the counter account");
+        ledger::post(
+            &tx,
+            Entry {
+                brand_id: app.brand_id,
+                kind: "topup",
+                op_ref: format!("counter:{}", random_hex(16)),
+                store_id: Some(shop.one.id),
+                member_id: Some(member.id),
+                member_delta: Fen(50_000),
+                member_balance_after: Some(Fen(50_000)),
+                actor: "test".into(),
+                business_date: "2026-03-02".into(),
+                at: now,
+                lines: vec![
+                    Line::append(clearing, Fen(-50_000)),
+                    Line::kept(funds.principal_id, Fen(50_000)),
+                ],
+            },
+        )
+        .await
+        .expect("topping up");
+        tx.commit().await.expect("letting go");
+        let first = first.await.expect("the payment ran");
+        first.error(422, ErrorCode::PinRequired);
+        // The member enters the PIN and sends the same request again: it
+        // pays (before: "PIN required" again, recorded under the key).
+        let receipt: PaymentReceipt = pay(Some(TEST_PIN)).await.ok();
+        assert_eq!(receipt.balance_after, Fen(20_000));
+        assert_reconciled(&app).await;
+    }
+);
