@@ -291,8 +291,8 @@ impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For`
-/// hop when configured to trust a reverse proxy.
+/// The client's address: the socket peer, or the last `X-Forwarded-For`
+/// entry (the one the reverse proxy appended) when configured to trust it.
 pub struct ClientIp(pub String);
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -304,12 +304,15 @@ impl FromRequestParts<AppState> for ClientIp {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok());
-            if let Some(first) = forwarded
-                .and_then(|v| v.split(',').next())
+            // The entry our proxy appended (the last one): everything to
+            // its left was written by the client and may be made up, which
+            // would give a guesser a fresh allowance per request.
+            if let Some(last) = forwarded
+                .and_then(|v| v.rsplit(',').next())
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
             {
-                return Ok(ClientIp(first.to_string()));
+                return Ok(ClientIp(last.to_string()));
             }
         }
         let peer = parts

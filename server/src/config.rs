@@ -56,7 +56,8 @@ pub struct ServeArgs {
     /// and members pay online only through a configured gateway.
     #[arg(long, env = "TONGKA_DEMO")]
     pub demo: bool,
-    /// Trust the first address of `X-Forwarded-For` (behind a reverse proxy only).
+    /// Trust `X-Forwarded-For` (behind a reverse proxy only): the client is
+    /// its last entry, the one the proxy appended.
     #[arg(long, env = "TONGKA_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
     /// How browsers and the payment gateway reach this server, e.g.
@@ -188,6 +189,11 @@ const KNOWN_DEFAULT_KEYS: &[&str] = &[
     "secret",
 ];
 
+/// A key that is a secret: 16+ characters, not a published default.
+fn real_key(key: Option<&str>) -> bool {
+    key.is_some_and(|k| k.len() >= 16 && !KNOWN_DEFAULT_KEYS.contains(&k))
+}
+
 /// How a `serve` runs, decided from its flags before anything starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Deployment {
@@ -214,6 +220,16 @@ impl ServeArgs {
     pub fn deployment(&self) -> anyhow::Result<Deployment> {
         let key = self.gateway_key.clone().filter(|k| !k.trim().is_empty());
         if self.demo || self.seed_demo {
+            if self.sms_webhook_url.is_some() {
+                anyhow::bail!(
+                    "demo mode (--demo or --seed-demo) runs the sandboxes and writes SMS codes to the log; drop it, or drop TONGKA_SMS_WEBHOOK_URL"
+                );
+            }
+            if self.gateway_url.is_some() && !real_key(key.as_deref()) {
+                anyhow::bail!(
+                    "TONGKA_GATEWAY_URL needs a real TONGKA_GATEWAY_KEY (16+ characters, not a published default), even in demo mode"
+                );
+            }
             return Ok(Deployment::Demo {
                 gateway_url: self.gateway_url.clone(),
                 gateway_key: key.unwrap_or_else(|| SANDBOX_GATEWAY_KEY.into()),
@@ -224,7 +240,7 @@ impl ServeArgs {
             (Some(_), None) => anyhow::bail!(
                 "TONGKA_GATEWAY_URL is set but TONGKA_GATEWAY_KEY is not: refusing to start (callbacks could not be trusted)"
             ),
-            (Some(_), Some(k)) if KNOWN_DEFAULT_KEYS.contains(&k.as_str()) || k.len() < 16 => {
+            (Some(_), Some(k)) if !real_key(Some(&k)) => {
                 anyhow::bail!(
                     "TONGKA_GATEWAY_KEY is a public default or shorter than 16 characters: refusing to start (anyone could forge callbacks)"
                 )
@@ -306,6 +322,22 @@ mod deployment_tests {
             args(&SMS).deployment(),
             Ok(Deployment::Production { gateway: None, .. })
         ));
+    }
+
+    #[test]
+    fn demo_mode_keeps_real_settings_safe() {
+        // A real gateway in demo mode still needs a real key.
+        assert!(
+            args(&["--demo", "--gateway-url", "https://pay.example"])
+                .deployment()
+                .is_err()
+        );
+        let mut with_sms = vec!["--seed-demo"];
+        with_sms.extend_from_slice(&SMS);
+        assert!(
+            args(&with_sms).deployment().is_err(),
+            "SMS would go to the log"
+        );
     }
 
     #[test]

@@ -221,8 +221,11 @@ pub async fn locked_until(
         .filter(|u| *u > now))
 }
 
-/// Clears `key` (HQ admin unlocking an account); whether it was locked.
-pub async fn unlock(conn: &impl ConnectionTrait, key: &str, now: i64) -> Result<bool, DbErr> {
+/// Clears `key` (HQ admin unlocking an account), under the key's lock so a
+/// guess being claimed meanwhile cannot write it back; whether it was locked.
+pub async fn unlock(tx: &sea_orm::DatabaseTransaction, key: &str, now: i64) -> Result<bool, DbErr> {
+    lock_key(tx, &format!("guess:{key}")).await?;
+    let conn = tx;
     let was_locked = locked_until(conn, key, now).await?.is_some();
     guess_limit::Entity::delete_by_id(key.to_string())
         .exec(conn)

@@ -670,12 +670,6 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
                 a.id, a.kind, a.balance
             ));
         }
-        if kind == Kind::CounterClearing && lines > 0 {
-            report.problems.push(format!(
-                "store {} handed in {lines} more counter cash than it took",
-                a.owner_id
-            ));
-        }
         if kind == Kind::StoreFrozen {
             frozen.insert((a.brand_id, a.owner_id), lines);
         }
@@ -738,6 +732,29 @@ async fn cross_checks(
             report.problems.push(format!(
                 "store {} has {held} frozen but its open withdrawals ask {asked}",
                 key.1
+            ));
+        }
+    }
+    // Counter cash handed in never exceeds the cash the store took (cash a
+    // store paid back for 退卡 may have been taken at another store).
+    for r in rows(
+        "SELECT a.owner_id AS store, \
+         CAST(SUM(CASE WHEN e.kind = 'cash_handin' THEN l.amount ELSE 0 END) AS BIGINT) AS handed, \
+         CAST(SUM(CASE WHEN e.kind = 'topup' THEN -l.amount ELSE 0 END) AS BIGINT) AS taken \
+         FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+         JOIN accounts a ON a.id = l.account_id \
+         WHERE a.kind = 'counter_clearing' GROUP BY a.owner_id",
+    )
+    .await
+    .context("checking hand-ins against counter cash")?
+    {
+        let store: i64 = r.try_get("", "store")?;
+        let handed = r.try_get::<Option<i64>>("", "handed")?.unwrap_or(0);
+        let taken = r.try_get::<Option<i64>>("", "taken")?.unwrap_or(0);
+        if handed > taken {
+            report.problems.push(format!(
+                "store {store} handed in {} more counter cash than it took",
+                handed - taken
             ));
         }
     }

@@ -137,6 +137,9 @@ impl WebhookSms {
             .await?;
         let mut delivered = 0;
         for n in waiting {
+            // A claim is a compare-and-set on the message as read: unsent,
+            // with the tries read, and not held by another sender now.
+            let now = self.clock.now_ms();
             let claimed = notification::Entity::update_many()
                 .col_expr(
                     notification::Column::ClaimedUntil,
@@ -149,6 +152,11 @@ impl WebhookSms {
                 .filter(notification::Column::Id.eq(n.id))
                 .filter(notification::Column::SentAt.is_null())
                 .filter(notification::Column::Tries.eq(n.tries))
+                .filter(
+                    notification::Column::ClaimedUntil
+                        .is_null()
+                        .or(notification::Column::ClaimedUntil.lt(now)),
+                )
                 .exec(&self.db)
                 .await?;
             if claimed.rows_affected != 1 {
@@ -165,6 +173,12 @@ impl WebhookSms {
                         .exec(&self.db)
                         .await?;
                     delivered += 1;
+                }
+                Err(e) if n.tries + 1 >= MAX_TRIES => {
+                    tracing::error!(
+                        notification = n.id,
+                        "SMS webhook failed {MAX_TRIES} times; given up: {e}"
+                    );
                 }
                 Err(e) => {
                     // Tried again once the claim runs out.

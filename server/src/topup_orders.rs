@@ -626,7 +626,8 @@ pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
     Ok(sent)
 }
 
-/// Refusals of one refund before it is given up and handed to HQ finance.
+/// Refusals of one refund before it is given up and handed to HQ finance
+/// (`attempts` counts the gateway's answers; no answer is not counted).
 pub const MAX_REFUND_REFUSALS: i32 = 5;
 
 /// How long after its `n`th refusal a refund is sent again: 1 min, 5 min,
@@ -696,8 +697,10 @@ async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<boo
                 )
             }
             Err(GatewayError::Unreachable(e)) => {
+                // No answer is not a refusal: sent again at the next sweep,
+                // and not counted against the refusals allowed.
                 tracing::warn!(refund = %r.refund_no, "gateway refund not confirmed: {e}; will retry");
-                (u, false)
+                return Ok(false);
             }
         };
         u.exec(&app.db).await?;

@@ -132,7 +132,10 @@ pub fn safe_return_path(next: &str, app_root: &str) -> Option<String> {
         || next
             .strip_prefix(app_root)
             .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'));
+    // No percent-escapes at all: `%2e%2e` is a `..` once the browser reads
+    // it (our own paths and query values need none).
     let clean = !next.contains("//")
+        && !next.contains('%')
         && !next.contains('\\')
         && !next.contains("/../")
         && !next.ends_with("/..")
@@ -319,6 +322,8 @@ mod return_path_tests {
             "/biz/demo",
             "/m/demo/../../biz/demo",
             "/m/demo\\evil",
+            "/m/demo/%2e%2e/%2e%2e/biz/demo",
+            "/m/demo/%2E%2E/x",
             "javascript:alert(1)",
             "",
         ] {

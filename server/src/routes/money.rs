@@ -641,6 +641,9 @@ async fn close_stored_value(
                 .one(tx)
                 .await?
                 .ok_or_else(AppError::not_found)?;
+            // Cash paid back at the counter changes what the store holds for
+            // HQ: the wallet's lock first, as counter top-ups and refunds.
+            lock_key(tx, &format!("wallet:{}", shop.id)).await?;
             let funds = ledger::lock_member(tx, brand.id, m.id, now).await?;
             if !funds.total().is_positive() {
                 return Err(unprocessable(ErrorCode::NothingToRefund));

@@ -215,3 +215,56 @@ dual_test!(
             .error(429, ErrorCode::AccountLocked);
     }
 );
+
+// Review of issue 10: behind a proxy, the address is the entry the proxy
+// appended (the last of X-Forwarded-For); the client writes everything to
+// its left, and a made-up entry per request must not buy a fresh allowance.
+#[test]
+fn behind_a_proxy_made_up_forwarded_addresses_buy_no_fresh_guesses() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        runtime().block_on(async move {
+            let app = spawn_app_on(backend, |db, clock, url| {
+                let mut state = tongka_server::state::AppState::new(
+                    db,
+                    clock,
+                    tongka_server::config::Limits::default(),
+                    url,
+                    None,
+                    GATEWAY_KEY.as_bytes(),
+                )
+                .expect("a state");
+                state.trust_forwarded_for = true;
+                state
+            })
+            .await;
+            let proxy = format!("10.9.{}.{}", rand_byte(), rand_byte());
+            let login = |i: u32| {
+                let (app, proxy) = (app.clone(), proxy.clone());
+                async move {
+                    app.post(&app.brand_path("staff/login"))
+                        .header("x-forwarded-for", &format!("203.0.113.{i}, {proxy}"))
+                        .json(&serde_json::json!({
+                            "account": format!("guess.{i}"),
+                            "password": "Wrong1234",
+                        }))
+                        .send()
+                        .await
+                }
+            };
+            for i in 0..19 {
+                login(i).await.error(401, ErrorCode::WrongCredentials);
+            }
+            let slowed = login(19).await;
+            assert_eq!(
+                wait_of(&slowed, ErrorCode::TooManyAttempts),
+                10,
+                "{backend:?}"
+            );
+        });
+    }
+}
+
+fn rand_byte() -> u8 {
+    use rand::Rng;
+    rand::rng().random_range(1..=254)
+}

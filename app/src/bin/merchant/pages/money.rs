@@ -120,10 +120,18 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
                     let n = e.params.get("members").cloned().unwrap_or_default();
                     pending.set(Some((body, n, Failure::Api(e))));
                 }
-                Err(f) => error.set(Some(f)),
+                Err(f) => {
+                    pending.set(None);
+                    error.set(Some(f));
+                }
             }
         });
     };
+    // An edit after the question makes the question stale: ask again on save.
+    Effect::new(move |_| {
+        max_balance.value.track();
+        pending.set(None);
+    });
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

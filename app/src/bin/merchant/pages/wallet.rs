@@ -160,7 +160,15 @@ fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> 
                     toast.show(T::HandInDone.text(lang.get_untracked()).to_string());
                     on_done.run(());
                 }
-                Err(f) => error.set(Some(f)),
+                // A refusal is the answer under that key: a corrected
+                // hand-in is a new request. No answer keeps the key, so a
+                // retry cannot record it twice.
+                Err(f) => {
+                    if matches!(f, Failure::Api(_)) {
+                        key.set_value(api::new_key());
+                    }
+                    error.set(Some(f));
+                }
             }
         });
     };
