@@ -1,0 +1,139 @@
+//! Online payment through the gateway: top-up orders, flagged orders and refunds the gateway refused.
+
+use super::*;
+
+/// Member: start a top-up through the payment gateway.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TopUpOrderRequest {
+    /// What the member pays (a plan's price, or any amount if HQ allows).
+    pub amount: Fen,
+    /// The plan, if one was picked.
+    #[serde(default)]
+    pub plan_id: Option<i64>,
+}
+
+/// Where a gateway order stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Waiting for the member to pay at the checkout.
+    Created,
+    /// Paid and credited.
+    Paid,
+    /// The last attempt failed; the member may try again.
+    Failed,
+    /// Closed unpaid (given up or expired).
+    Closed,
+    /// Paid, but sent back through the gateway (it would have passed the
+    /// balance cap).
+    Refunded,
+}
+
+/// A gateway top-up order as the member sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpOrderView {
+    /// Order id.
+    pub id: i64,
+    /// Our order number, as the gateway shows it.
+    pub order_no: String,
+    /// What the member pays.
+    pub amount: Fen,
+    /// The plan's bonus credited with it.
+    pub bonus: Fen,
+    /// Where it stands.
+    pub state: OrderState,
+    /// The gateway's hosted checkout (while it can still be paid).
+    pub checkout_url: Option<String>,
+    /// The member's balance after the credit (once paid).
+    pub balance_after: Option<Fen>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// `topup`, or `payment` for the gateway leg of a split payment.
+    #[serde(default)]
+    pub purpose: String,
+    /// The store paid (split payments).
+    #[serde(default)]
+    pub store_name: Option<String>,
+    /// The stored value held for it (split payments).
+    #[serde(default)]
+    pub stored_value: Fen,
+    /// The payment, once settled (split payments).
+    #[serde(default)]
+    pub payment_id: Option<i64>,
+    /// The brand's channel link, once a payment is settled.
+    #[serde(default)]
+    pub channel_url: Option<String>,
+}
+
+/// A gateway order HQ should look at: paid after we closed it, refunded
+/// because it could not be credited, or with a refund the gateway refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlaggedOrder {
+    /// Order id (the paging cursor).
+    pub id: i64,
+    /// Our order number.
+    pub order_no: String,
+    /// `topup` or `payment`.
+    pub purpose: String,
+    /// The member (masked phone).
+    pub member_phone_masked: String,
+    /// The online amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: OrderState,
+    /// Paid after we had closed it.
+    pub late: bool,
+    /// Refunds the gateway refused (HQ must settle them by hand).
+    pub failed_refunds: Fen,
+    /// What was sent back through the gateway.
+    pub refunded: Fen,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// How HQ finance settles a gateway refund the gateway refused for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundResolution {
+    /// Back to the member's stored value.
+    StoredValue,
+    /// Paid back outside the system (a bank transfer), with its reference.
+    PaidOutside,
+}
+
+/// Settle a refused refund.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResolveRefundInput {
+    /// Which way the money goes back.
+    pub way: RefundResolution,
+    /// The bank transfer's reference (`paid_outside` only).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A gateway refund the gateway refused for good: a task for HQ finance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundTask {
+    /// Refund id.
+    pub id: i64,
+    /// Our refund number at the gateway.
+    pub refund_no: String,
+    /// The gateway order it refunds.
+    pub order_no: String,
+    /// The member, masked.
+    pub member_phone_masked: String,
+    /// How much.
+    pub amount: Fen,
+    /// Why it was refunded (`close`, `payment_refund`, `over_cap`, `late_payment`).
+    pub reason: String,
+    /// The gateway's last refusal.
+    pub failure: Option<String>,
+    /// Tries made.
+    pub attempts: i32,
+    /// When it was queued (RFC 3339).
+    pub created_at: String,
+    /// How it was settled, once it is.
+    pub resolution: Option<RefundResolution>,
+    /// The transfer's reference, for a refund paid outside.
+    pub resolution_ref: Option<String>,
+}

@@ -1,0 +1,18 @@
+//! Request and response bodies of the API, a file per area. Instants
+//! travel as RFC 3339 strings in UTC plus, where a person reads them, the
+//! brand's local time. Everything is re-exported here: `shared::dto::X`.
+
+use crate::money::{Fen, Quote};
+use serde::{Deserialize, Serialize};
+
+mod chain;
+mod gateway;
+mod identity;
+mod stored_value;
+mod wallet;
+
+pub use chain::*;
+pub use gateway::*;
+pub use identity::*;
+pub use stored_value::*;
+pub use wallet::*;

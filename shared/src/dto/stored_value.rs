@@ -1,0 +1,393 @@
+//! Stored value: balances, counter top-ups, payments and refunds, pay codes, money settings and plans, 退卡, the payment PIN.
+
+use super::*;
+
+/// A member's stored value: principal (paid in) and bonus (given by plans).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BalanceView {
+    /// Paid-in money, refundable.
+    pub principal: Fen,
+    /// Promotional money, clawed back on a top-up refund.
+    pub bonus: Fen,
+    /// principal + bonus.
+    pub total: Fen,
+    /// The brand's cap on a member's balance.
+    pub max_balance: Fen,
+    /// Whether the member has set a payment PIN.
+    #[serde(default)]
+    pub pin_set: bool,
+    /// Payments above this need the PIN.
+    #[serde(default)]
+    pub pin_above: Fen,
+}
+
+/// How a counter top-up was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopUpMethod {
+    /// Cash at the counter.
+    Cash,
+    /// Bank card at the store's own terminal.
+    Card,
+}
+
+/// Staff top up a member at the counter (counts toward the staff's store).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CounterTopUp {
+    /// The member's phone.
+    pub member_phone: String,
+    /// Amount in fen (> 0).
+    pub amount: Fen,
+    /// How it was paid.
+    pub method: TopUpMethod,
+    /// A top-up plan; then `amount` must be the plan's price.
+    #[serde(default)]
+    pub plan_id: Option<i64>,
+}
+
+/// A completed top-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpReceipt {
+    /// Journal entry id.
+    pub entry_id: i64,
+    /// Member id.
+    pub member_id: i64,
+    /// Masked phone.
+    pub member_phone_masked: String,
+    /// Amount credited to principal.
+    pub amount: Fen,
+    /// Bonus credited by the plan.
+    #[serde(default)]
+    pub bonus: Fen,
+    /// The member's total balance after it.
+    pub balance_after: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A member pays a store from stored value.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentRequest {
+    /// Store id (from its pay code).
+    pub store_id: i64,
+    /// The bill in fen, before deductions.
+    pub amount: Fen,
+    /// The member's 6-digit payment PIN, needed above the brand's PIN-free
+    /// limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// The one-off pay code being paid, if the member scanned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_request: Option<String>,
+}
+
+/// A completed payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentReceipt {
+    /// Payment id.
+    pub payment_id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// The bill and what the member paid after deductions.
+    pub quote: Quote,
+    /// Taken from principal.
+    pub principal: Fen,
+    /// Taken from bonus.
+    pub bonus: Fen,
+    /// The member's total balance after it.
+    pub balance_after: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The brand's channel link to offer now, if HQ set one.
+    #[serde(default)]
+    pub channel_url: Option<String>,
+}
+
+/// Refund part or all of a payment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefundRequest {
+    /// Amount in fen (> 0, ≤ what is left to refund).
+    pub amount: Fen,
+}
+
+/// A completed refund.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundReceipt {
+    /// Journal entry id of the refund.
+    pub entry_id: i64,
+    /// The payment refunded.
+    pub payment_id: i64,
+    /// This refund.
+    pub amount: Fen,
+    /// Back to principal.
+    pub principal: Fen,
+    /// Back to bonus.
+    pub bonus: Fen,
+    /// Back through the payment gateway (the part paid online).
+    #[serde(default)]
+    pub gateway: Fen,
+    /// All refunds of the payment so far.
+    pub refunded_total: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One movement of a member's money.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// Journal entry id (the paging cursor).
+    pub id: i64,
+    /// `topup`, `payment` or `refund`.
+    pub kind: String,
+    /// The store involved.
+    pub store_name: Option<String>,
+    /// Signed from the member's side: + in, − out.
+    pub amount: Fen,
+    /// Total balance after this movement.
+    pub balance_after: Fen,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+}
+
+/// A store as a member sees it when paying there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StorePublic {
+    /// Store id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Open stores take payments.
+    pub active: bool,
+}
+
+/// A store's pay code: the link a member's phone opens, and its QR as SVG.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayCode {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// The link inside the member app, e.g. `https://host/m/demo/pay/3`.
+    pub url: String,
+    /// The QR code of `url`, as an SVG document.
+    pub svg: String,
+}
+
+/// A payment in a store's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentListItem {
+    /// Payment id.
+    pub id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Masked member phone.
+    pub member_phone_masked: String,
+    /// What the member paid.
+    pub amount: Fen,
+    /// Refunded so far.
+    pub refunded: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// New receipts for a store's open screens (long-poll feed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptFeed {
+    /// Payments after the cursor, oldest first.
+    pub items: Vec<PaymentListItem>,
+    /// Pass as `after` next time.
+    pub last_id: i64,
+    /// Today's payments in the caller's scope (brand's local day), net of refunds.
+    pub today_total: Fen,
+    /// How many payments today.
+    pub today_count: i64,
+}
+
+/// HQ's money settings for the brand.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoneySettings {
+    /// The most a member may hold (default ¥5,000).
+    pub max_balance: Fen,
+    /// The most one payment may be.
+    pub max_payment: Fen,
+    /// Share of a bonus-paid amount the store is credited (10000 = 100 %).
+    pub bonus_settle_bp: u32,
+    /// Whether top-ups of any amount are allowed besides the plans.
+    pub allow_custom_topup: bool,
+    /// Stored-value payments above this need the member's payment PIN.
+    #[serde(default = "default_pin_above")]
+    pub pin_above: Fen,
+    /// The brand's channel (视频号) link offered after paying, if any.
+    #[serde(default)]
+    pub channel_url: Option<String>,
+    /// The smallest withdrawal a store may ask for.
+    #[serde(default = "default_withdraw_min")]
+    pub withdraw_min: Fen,
+    /// HQ's fixed fee per withdrawal.
+    #[serde(default)]
+    pub withdraw_fee_fixed: Fen,
+    /// HQ's fee rate on withdrawals (10000 = 100 %).
+    #[serde(default)]
+    pub withdraw_fee_bp: u32,
+}
+
+fn default_withdraw_min() -> Fen {
+    Fen(10_000)
+}
+
+fn default_pin_above() -> Fen {
+    Fen(20_000)
+}
+
+impl Default for MoneySettings {
+    /// What a new brand starts with.
+    fn default() -> Self {
+        MoneySettings {
+            max_balance: Fen(500_000),
+            max_payment: Fen(500_000),
+            bonus_settle_bp: 10_000,
+            allow_custom_topup: true,
+            pin_above: default_pin_above(),
+            channel_url: None,
+            withdraw_min: default_withdraw_min(),
+            withdraw_fee_fixed: Fen(0),
+            withdraw_fee_bp: 0,
+        }
+    }
+}
+
+/// A top-up plan: pay `pay`, get `bonus` on top.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopUpPlan {
+    /// Plan id.
+    pub id: i64,
+    /// What the member pays.
+    pub pay: Fen,
+    /// What they get on top.
+    pub bonus: Fen,
+    /// Offered now.
+    pub active: bool,
+}
+
+/// Create a top-up plan.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TopUpPlanInput {
+    /// What the member pays (> 0).
+    pub pay: Fen,
+    /// What they get on top (≥ 0).
+    pub bonus: Fen,
+}
+
+/// Close a member's stored value (退卡): principal paid back at the store's
+/// counter, unspent bonus clawed back.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CloseStoredValue {
+    /// Where the principal is paid back; a store manager's own store if absent.
+    #[serde(default)]
+    pub store_id: Option<i64>,
+}
+
+/// A closed stored value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredValueClosed {
+    /// Journal entry id.
+    pub entry_id: i64,
+    /// Principal paid back to the member.
+    pub principal_refunded: Fen,
+    /// Of it, sent back through the payment gateway (to the card or wallet
+    /// that paid the online top-ups).
+    #[serde(default)]
+    pub via_gateway: Fen,
+    /// Of it, paid back in cash at the store's counter.
+    #[serde(default)]
+    pub cash: Fen,
+    /// Unspent bonus taken back.
+    pub bonus_clawed_back: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Member: set or change the payment PIN (the current one when changing).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetPin {
+    /// The new 6-digit PIN.
+    pub pin: String,
+    /// The current PIN, when one is set.
+    #[serde(default)]
+    pub current: Option<String>,
+}
+
+/// Staff: a member's stored value, looked up by phone (before 退卡).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberMoney {
+    /// Member id.
+    pub member_id: i64,
+    /// Masked phone.
+    pub phone_masked: String,
+    /// Name, if given.
+    pub name: String,
+    /// Frozen members cannot pay.
+    pub frozen: bool,
+    /// Principal (refundable).
+    pub principal: Fen,
+    /// Bonus (clawed back on 退卡).
+    pub bonus: Fen,
+    /// How much of the principal 退卡 would send back through the gateway;
+    /// the rest is paid in cash at the counter.
+    pub via_gateway: Fen,
+}
+
+/// Staff: a one-off pay code for a fixed amount at their store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PayRequestInput {
+    /// The amount the member will pay (before deductions).
+    pub amount: Fen,
+}
+
+/// Where a one-off pay code stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayRequestState {
+    /// Waiting to be paid.
+    Open,
+    /// Paid (it cannot be paid again).
+    Paid,
+    /// Not paid in time.
+    Expired,
+}
+
+/// A one-off pay code as the counter shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayRequestView {
+    /// Id.
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// The fixed amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: PayRequestState,
+    /// The payment, once paid.
+    pub payment_id: Option<i64>,
+    /// The member-app link it carries.
+    pub url: String,
+    /// Its QR as SVG.
+    pub svg: String,
+    /// Until when it can be paid (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A one-off pay code as the member's phone sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayRequestPublic {
+    /// Store id.
+    pub store_id: i64,
+    /// The fixed amount.
+    pub amount: Fen,
+    /// Where it stands.
+    pub state: PayRequestState,
+}

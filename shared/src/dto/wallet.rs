@@ -1,0 +1,368 @@
+//! Store wallets, counter cash hand-ins, payee accounts, withdrawals, staff messages, 日结 and what waits for HQ.
+
+use super::*;
+
+/// A store's wallet: what HQ owes the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalletView {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// What the store may withdraw.
+    pub available: Fen,
+    /// What withdrawals in progress hold.
+    pub frozen: Fen,
+    /// Counter cash the store took for top-ups and has not handed in to HQ.
+    #[serde(default)]
+    pub cash_to_hand_in: Fen,
+    /// What the store may withdraw now: the wallet less that cash.
+    #[serde(default)]
+    pub withdrawable: Fen,
+}
+
+/// HQ finance records counter cash a store handed in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CashHandInInput {
+    /// How much (at most the cash the store holds).
+    pub amount: Fen,
+    /// The bank deposit's or transfer's reference.
+    pub reference: String,
+}
+
+/// A recorded hand-in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CashHandInReceipt {
+    /// Store id.
+    pub store_id: i64,
+    /// How much was handed in.
+    pub amount: Fen,
+    /// Cash the store still holds afterwards.
+    pub cash_to_hand_in: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One movement of a store's wallet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalletEntry {
+    /// Line id (the page cursor).
+    pub id: i64,
+    /// The operation: `payment`, `refund`, …
+    pub kind: String,
+    /// The operation's own id (payment id, …).
+    pub op_ref: String,
+    /// Signed amount (+ in, − out).
+    pub amount: Fen,
+    /// The member behind it, masked, if any.
+    pub member_phone_masked: Option<String>,
+    /// Business date in the brand's time zone.
+    pub business_date: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// HQ's view of the chain's money: every store's wallet, what the brand owes
+/// its members, and what bonuses cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrandMoney {
+    /// Every store's wallet, by store name.
+    pub wallets: Vec<WalletView>,
+    /// Sum of the wallets' available amounts.
+    pub wallets_available: Fen,
+    /// Sum of the wallets' frozen amounts.
+    pub wallets_frozen: Fen,
+    /// Stored value owed to members: what they paid in.
+    pub liability_principal: Fen,
+    /// Stored value owed to members: bonuses.
+    pub liability_bonus: Fen,
+    /// Stored value held for split payments in progress.
+    pub liability_held: Fen,
+    /// What bonuses granted (net of claw-backs) cost the brand.
+    pub promotion_expense: Fen,
+}
+
+/// A store's payee account (where its withdrawals are paid), as shown: the
+/// number is masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayeeView {
+    /// Id.
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Account holder (户名).
+    pub account_name: String,
+    /// Bank and branch (开户行).
+    pub bank_name: String,
+    /// The number, masked: `**** 2233`.
+    pub account_no_masked: String,
+    /// `pending`, `approved`, `rejected` or `superseded`.
+    pub state: String,
+    /// Who asked for it.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
+
+/// A store's payee details: a change takes effect once HQ finance approves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayeeInput {
+    /// Account holder.
+    pub account_name: String,
+    /// Bank and branch.
+    pub bank_name: String,
+    /// Account number (digits; spaces allowed).
+    pub account_no: String,
+}
+
+/// What a store manager needs before asking for a withdrawal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalTerms {
+    /// The store's wallet now.
+    pub wallet: WalletView,
+    /// The smallest withdrawal HQ allows.
+    pub min: Fen,
+    /// HQ's fixed fee per withdrawal.
+    pub fee_fixed: Fen,
+    /// HQ's fee rate (10000 = 100 %).
+    pub fee_bp: u32,
+    /// The approved payee account, if any: withdrawals go there only.
+    pub payee: Option<PayeeView>,
+    /// A change waiting for HQ finance, if any.
+    pub pending_payee: Option<PayeeView>,
+}
+
+/// Ask for a withdrawal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalInput {
+    /// How much leaves the wallet (the fee included).
+    pub amount: Fen,
+}
+
+/// Where a withdrawal stands (DESIGN.md "Payment gateway and payout").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalState {
+    /// Asked for; the amount is frozen.
+    Requested,
+    /// HQ finance approved; the payout is queued.
+    Approved,
+    /// Sent to the payout channel.
+    Submitted,
+    /// The channel paid it.
+    Paid,
+    /// The channel refused it; the amount is back in the wallet.
+    Failed,
+    /// The channel's answer is unknown; stays frozen until a query settles it.
+    Unknown,
+    /// Withdrawn by the requester before approval.
+    Cancelled,
+    /// Rejected by HQ finance; the amount is back in the wallet.
+    Rejected,
+}
+
+impl WithdrawalState {
+    /// Every state.
+    pub const ALL: [WithdrawalState; 8] = [
+        WithdrawalState::Requested,
+        WithdrawalState::Approved,
+        WithdrawalState::Submitted,
+        WithdrawalState::Paid,
+        WithdrawalState::Failed,
+        WithdrawalState::Unknown,
+        WithdrawalState::Cancelled,
+        WithdrawalState::Rejected,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawalState::Requested => "requested",
+            WithdrawalState::Approved => "approved",
+            WithdrawalState::Submitted => "submitted",
+            WithdrawalState::Paid => "paid",
+            WithdrawalState::Failed => "failed",
+            WithdrawalState::Unknown => "unknown",
+            WithdrawalState::Cancelled => "cancelled",
+            WithdrawalState::Rejected => "rejected",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<WithdrawalState> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// Whether the amount is still frozen in this state.
+    pub fn holds_money(self) -> bool {
+        matches!(
+            self,
+            WithdrawalState::Requested
+                | WithdrawalState::Approved
+                | WithdrawalState::Submitted
+                | WithdrawalState::Unknown
+        )
+    }
+}
+
+/// A withdrawal, as listed and shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WithdrawalView {
+    /// Id (the page cursor).
+    pub id: i64,
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// Region id.
+    pub region_id: i64,
+    /// What leaves the wallet.
+    pub amount: Fen,
+    /// HQ's fee.
+    pub fee: Fen,
+    /// What the store receives.
+    pub payout: Fen,
+    /// Where it stands.
+    pub state: WithdrawalState,
+    /// The payee account it goes to (masked).
+    pub payee: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// Who approved, rejected or cancelled it.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+    /// Why it was rejected, or why the payout failed.
+    pub reason: Option<String>,
+    /// The current payout attempt's id at the channel.
+    pub payout_no: Option<String>,
+    /// How many payout attempts so far.
+    pub attempts: i32,
+    /// When the channel paid it (RFC 3339).
+    pub paid_at: Option<String>,
+    /// Whether the caller may approve, reject or retry it now.
+    pub can_decide: bool,
+    /// Whether the caller may cancel it now.
+    pub can_cancel: bool,
+    /// Whether the caller (HQ finance, manual payouts) may mark it paid by
+    /// bank transfer now.
+    #[serde(default)]
+    pub can_mark_paid: bool,
+}
+
+/// Reject a withdrawal or a payee change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectInput {
+    /// Why (shown to the store).
+    pub reason: String,
+}
+
+/// HQ finance marks a withdrawal paid by bank transfer (manual payouts).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MarkPaidInput {
+    /// The bank transfer's reference (流水号).
+    pub reference: String,
+}
+
+/// A message in a staff member's in-app message centre.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffMessage {
+    /// Id (the page cursor).
+    pub id: i64,
+    /// `withdrawal` or `payee`.
+    pub topic: String,
+    /// The withdrawal or payee change it is about.
+    pub subject_id: i64,
+    /// The new state (`approved`, `paid`, `rejected`, …).
+    pub state: String,
+    /// The amount, for withdrawals.
+    pub amount: Option<Fen>,
+    /// The store id.
+    pub store_id: i64,
+    /// The store.
+    pub store_name: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Read already.
+    pub read: bool,
+}
+
+/// How many messages in the message centre are unread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffInbox {
+    /// Unread in all.
+    pub unread: i64,
+}
+
+/// One day of a store's statement (日结), in the brand's time zone. The
+/// wallet moves by principal + bonus + gateway + refunds + withdrawals +
+/// other; counter top-ups are cash the store took for HQ and are shown
+/// beside, not in, the wallet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The wallet at the start of the day.
+    pub opening: Fen,
+    /// Payments: the stored-value principal members paid.
+    pub principal: Fen,
+    /// Payments: the store's share of the bonus members paid with.
+    pub bonus: Fen,
+    /// Payments: what members paid online (the gateway part).
+    pub gateway: Fen,
+    /// How many payments.
+    pub payments: i64,
+    /// Refunds (negative).
+    pub refunds: Fen,
+    /// Withdrawals frozen, less those given back (negative or zero).
+    pub withdrawals: Fen,
+    /// Anything else that moved the wallet.
+    pub other: Fen,
+    /// The wallet at the end of the day.
+    pub closing: Fen,
+    /// Counter top-ups taken at this store (not part of the wallet).
+    pub counter_topups: Fen,
+    /// Counter cash handed in to HQ that day.
+    #[serde(default)]
+    pub cash_handed_in: Fen,
+    /// Counter cash the store holds for HQ at the end of the day.
+    #[serde(default)]
+    pub cash_to_hand_in: Fen,
+}
+
+/// A store's statement over a range of days.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Store id.
+    pub store_id: i64,
+    /// Store name.
+    pub store_name: String,
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Every day of the range, oldest first.
+    pub days: Vec<StatementDay>,
+}
+
+/// What waits for HQ finance: withdrawals to decide and payee changes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HqPending {
+    /// Withdrawals requested, not yet decided.
+    pub withdrawals: i64,
+    /// Payee account changes waiting.
+    pub payee_changes: i64,
+    /// Gateway refunds refused for good, waiting for HQ finance.
+    #[serde(default)]
+    pub refund_tasks: i64,
+}
