@@ -110,6 +110,11 @@ pub async fn sweep(app: &TestApp) {
             .await
             .expect("reading the outbox");
         if in_flight.is_empty() {
+            // That send recorded the channel's answer; ask the channel about
+            // what it submitted, as its own follow-up query would.
+            tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
+                .await
+                .expect("the payout sweep");
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
