@@ -103,19 +103,7 @@ dual_test!(
     reconcile_checks_refunds_frozen_money_gateway_refunds_and_counter_cash,
     |app| async move {
         // A database of its own: the rows are broken on purpose.
-        let (_, db) = crate::databases::separate_database(app.backend).await;
-        let app = spawn_app_in(app.backend, db, |db, clock, url| {
-            tongka_server::state::AppState::new(
-                db,
-                clock,
-                tongka_server::config::Limits::default(),
-                url,
-                None,
-                GATEWAY_KEY.as_bytes(),
-            )
-            .expect("a state")
-        })
-        .await;
+        let app = spawn_app_with_own_database(app.backend).await;
         let shop = crate::withdrawals::earning_shop(&app, 30_000).await;
         let w = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
         let member = new_member(&app).await;

@@ -273,19 +273,7 @@ dual_test!(
 dual_test!(
     a_refused_refund_is_retried_then_settled_by_hq_finance,
     |app| async move {
-        let (_, db) = crate::databases::separate_database(app.backend).await;
-        let app = spawn_app_in(app.backend, db, |db, clock, url| {
-            tongka_server::state::AppState::new(
-                db,
-                clock,
-                tongka_server::config::Limits::default(),
-                url,
-                None,
-                GATEWAY_KEY.as_bytes(),
-            )
-            .expect("a state")
-        })
-        .await;
+        let app = spawn_app_with_own_database(app.backend).await;
         let shop = shop(&app).await;
         let (one, two) = (new_member(&app).await, new_member(&app).await);
         let online_one = top_up_online(&app, &one, 10_000).await;
@@ -449,19 +437,7 @@ dual_test!(
     a_database_error_is_not_recorded_as_the_answer_for_good,
     |app| async move {
         use sea_orm::ConnectionTrait;
-        let (_, db) = crate::databases::separate_database(app.backend).await;
-        let app = spawn_app_in(app.backend, db, |db, clock, url| {
-            tongka_server::state::AppState::new(
-                db,
-                clock,
-                tongka_server::config::Limits::default(),
-                url,
-                None,
-                GATEWAY_KEY.as_bytes(),
-            )
-            .expect("a state")
-        })
-        .await;
+        let app = spawn_app_with_own_database(app.backend).await;
         let shop = shop(&app).await;
         let member = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;

@@ -219,6 +219,24 @@ pub async fn spawn_app_on(
     spawn_app_in(backend, database(backend).await, make).await
 }
 
+/// A demo-mode app on a database of its own (for tests that break rows on
+/// purpose, or whose sweeps must not touch other tests' brands).
+pub async fn spawn_app_with_own_database(backend: Backend) -> TestApp {
+    let (_, db) = crate::databases::separate_database(backend).await;
+    spawn_app_in(backend, db, |db, clock, url| {
+        AppState::new(
+            db,
+            clock,
+            Limits::default(),
+            url,
+            None,
+            GATEWAY_KEY.as_bytes(),
+        )
+        .expect("building the app state")
+    })
+    .await
+}
+
 /// [`spawn_app_on`] on the database `db` (one of the test's own, say).
 pub async fn spawn_app_in(
     backend: Backend,
