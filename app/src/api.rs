@@ -1,9 +1,9 @@
-//! The one HTTP client of the apps: it alone knows URLs' shape, sends the
-//! token and language, and turns every failure into a [`Failure`].
+//! The one HTTP client of the apps: every call goes through an endpoint
+//! declared in `shared::api` (no URL string in any page); it sends the token
+//! and language, and turns every failure into a [`Failure`].
 
 use gloo::net::http::{Method, RequestBuilder};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use shared::api::{Csv, Endpoint};
 use shared::error::ErrorEnvelope;
 use shared::{ApiError, ErrorCode, Lang};
 
@@ -47,47 +47,86 @@ impl Failure {
 /// Result of an API call.
 pub type ApiResult<T> = Result<T, Failure>;
 
-/// Calls `/api{path}`.
-pub async fn call<T: DeserializeOwned, B: Serialize>(
-    method: Method,
-    path: &str,
-    token: Option<String>,
-    body: Option<&B>,
-) -> ApiResult<T> {
-    call_with_key(method, path, token, None, body).await
+/// The URL of endpoint `E` with its path parameter and query.
+fn url<E: Endpoint>(path: &E::Path, query: &E::Query) -> String {
+    let mut url = format!("/api{}", E::path(path));
+    if E::INFO.has_query {
+        append_query(&mut url, serde_json::to_value(query).ok());
+    }
+    url
 }
 
-/// Calls `/api{path}` with an `Idempotency-Key` (value-moving routes).
-pub async fn call_with_key<T: DeserializeOwned, B: Serialize>(
-    method: Method,
-    path: &str,
-    token: Option<String>,
-    key: Option<&str>,
-    body: Option<&B>,
-) -> ApiResult<T> {
-    let url = format!("/api{path}");
-    let mut req = RequestBuilder::new(&url)
+/// `?name=value&…` for a query's fields (none left out but absent ones).
+fn append_query(url: &mut String, query: Option<serde_json::Value>) {
+    let Some(serde_json::Value::Object(fields)) = query else {
+        return;
+    };
+    let mut sep = '?';
+    for (name, value) in fields {
+        let value = match value {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        url.push(sep);
+        url.push_str(&name);
+        url.push('=');
+        url.push_str(&encode(&value));
+        sep = '&';
+    }
+}
+
+fn method_of(m: shared::api::Method) -> Method {
+    match m {
+        shared::api::Method::Get => Method::GET,
+        shared::api::Method::Post => Method::POST,
+        shared::api::Method::Put => Method::PUT,
+        shared::api::Method::Patch => Method::PATCH,
+    }
+}
+
+/// A request with the language and, when given, the token.
+fn request(method: Method, url: &str, token: Option<String>) -> RequestBuilder {
+    let mut req = RequestBuilder::new(url)
         .method(method)
         .header("Accept-Language", i18n::current().tag());
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
     if let Some(token) = token {
         req = req.header("Authorization", &format!("Bearer {token}"));
     }
+    req
+}
+
+/// Sends one request; the body of a success, or the failure. Not generic,
+/// so each endpoint adds only its own types' code to the apps.
+async fn exchange(
+    method: Method,
+    url: String,
+    body: Option<String>,
+    token: Option<String>,
+    key: Option<String>,
+) -> ApiResult<String> {
+    let mut req = request(method, &url, token);
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", &key);
+    }
     let sent = match body {
-        Some(b) => req.json(b).map_err(|_| Failure::Network)?.send().await,
+        Some(json) => {
+            req.header("Content-Type", "application/json")
+                .body(json)
+                .map_err(|_| Failure::Network)?
+                .send()
+                .await
+        }
         None => req.send().await,
     };
     let resp = sent.map_err(|_| Failure::Network)?;
     let text = resp.text().await.map_err(|_| Failure::Network)?;
     if resp.ok() {
-        let text = if text.trim().is_empty() {
-            "null"
+        return Ok(if text.trim().is_empty() {
+            "null".to_string()
         } else {
-            text.as_str()
-        };
-        return serde_json::from_str(text).map_err(|_| Failure::Network);
+            text
+        });
     }
     match serde_json::from_str::<ErrorEnvelope>(&text) {
         Ok(env) => Err(Failure::Api(env.error)),
@@ -95,28 +134,66 @@ pub async fn call_with_key<T: DeserializeOwned, B: Serialize>(
     }
 }
 
-/// GET.
-pub async fn get<T: DeserializeOwned>(path: &str, token: Option<String>) -> ApiResult<T> {
-    call::<T, ()>(Method::GET, path, token, None).await
-}
-
-/// POST with a JSON body.
-pub async fn post<T: DeserializeOwned, B: Serialize>(
-    path: &str,
+/// Calls endpoint `E`: the one way the apps talk to the server.
+pub fn call<E: Endpoint>(
+    path: &E::Path,
+    query: &E::Query,
+    body: &E::Body,
     token: Option<String>,
-    body: &B,
-) -> ApiResult<T> {
-    call(Method::POST, path, token, Some(body)).await
+    key: Option<&str>,
+) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
+    let url = url::<E>(path, query);
+    let body = if E::INFO.has_body {
+        serde_json::to_string(body).map_err(|_| Failure::Network)
+    } else {
+        Ok(String::new())
+    };
+    let key = key.map(str::to_string);
+    let method = method_of(E::INFO.method);
+    async move {
+        let body = body?;
+        let body = E::INFO.has_body.then_some(body);
+        let text = exchange(method, url, body, token, key).await?;
+        serde_json::from_str(&text).map_err(|_| Failure::Network)
+    }
 }
 
-/// POST that moves value: the same `key` on a retry makes it happen once.
-pub async fn post_once<T: DeserializeOwned, B: Serialize>(
-    path: &str,
+/// Calls an endpoint that takes no query and no body (reads, and actions
+/// named by their path).
+pub fn fetch<E: Endpoint<Query = (), Body = ()>>(
+    path: &E::Path,
+    token: Option<String>,
+) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
+    call::<E>(path, &(), &(), token, None)
+}
+
+/// Calls an endpoint that takes a query and no body.
+pub fn fetch_q<E: Endpoint<Body = ()>>(
+    path: &E::Path,
+    query: &E::Query,
+    token: Option<String>,
+) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
+    call::<E>(path, query, &(), token, None)
+}
+
+/// Calls an endpoint with a JSON body.
+pub fn send<E: Endpoint<Query = ()>>(
+    path: &E::Path,
+    body: &E::Body,
+    token: Option<String>,
+) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
+    call::<E>(path, &(), body, token, None)
+}
+
+/// Calls an endpoint that moves value: the same `key` on a retry makes it
+/// happen once.
+pub fn send_once<E: Endpoint<Query = ()>>(
+    path: &E::Path,
+    body: &E::Body,
     token: Option<String>,
     key: &str,
-    body: &B,
-) -> ApiResult<T> {
-    call_with_key(Method::POST, path, token, Some(key), Some(body)).await
+) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
+    call::<E>(path, &(), body, token, Some(key))
 }
 
 /// A fresh idempotency key for one intended operation (keep it across retries).
@@ -127,50 +204,21 @@ pub fn new_key() -> String {
     format!("{now:x}-{a:08x}{b:08x}")
 }
 
-/// PUT with a JSON body.
-pub async fn put<T: DeserializeOwned, B: Serialize>(
-    path: &str,
-    token: Option<String>,
-    body: &B,
-) -> ApiResult<T> {
-    call(Method::PUT, path, token, Some(body)).await
-}
-
-/// PATCH with a JSON body.
-pub async fn patch<T: DeserializeOwned, B: Serialize>(
-    path: &str,
-    token: Option<String>,
-    body: &B,
-) -> ApiResult<T> {
-    call(Method::PATCH, path, token, Some(body)).await
-}
-
-/// Percent-encodes a query parameter value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use shared::api::encode;
 
 /// Downloads a file the API serves (a CSV export) with the token, and hands
 /// it to the browser as `filename`.
-pub async fn download(path: &str, token: Option<String>, filename: &str) -> ApiResult<()> {
+pub async fn download<E: Endpoint<Body = (), Response = Csv>>(
+    path: &E::Path,
+    query: &E::Query,
+    token: Option<String>,
+    filename: &str,
+) -> ApiResult<()> {
     use wasm_bindgen::JsCast;
-    let url = format!("/api{path}");
-    let mut req = RequestBuilder::new(&url)
-        .method(Method::GET)
-        .header("Accept-Language", i18n::current().tag());
-    if let Some(token) = token {
-        req = req.header("Authorization", &format!("Bearer {token}"));
-    }
-    let resp = req.send().await.map_err(|_| Failure::Network)?;
+    let resp = request(method_of(E::INFO.method), &url::<E>(path, query), token)
+        .send()
+        .await
+        .map_err(|_| Failure::Network)?;
     if !resp.ok() {
         let text = resp.text().await.map_err(|_| Failure::Network)?;
         return match serde_json::from_str::<ErrorEnvelope>(&text) {

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use shared::api::Endpoint;
+use shared::dto::Page;
 use shared::validate::Reason;
+use std::pin::Pin;
 
 use crate::api::{ApiResult, Failure};
 use crate::i18n::{T, field_error, tr, use_i18n};
@@ -447,6 +450,24 @@ pub fn speak(text: &str) {
     }
 }
 
+/// A record's id from the page's URL, as a path parameter: what is not a
+/// number fails as the server fails such a path (not found), without asking.
+pub fn path_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().map_err(|_| {
+        Failure::Api(shared::ApiError::new(
+            shared::ErrorCode::NotFound,
+            Default::default(),
+            crate::i18n::current(),
+        ))
+    })
+}
+
+/// One page's call, to await.
+type PageCall<T> = Pin<Box<dyn Future<Output = ApiResult<Page<T>>>>>;
+
+/// Reads one page of a list: the cursor and the token in, the call out.
+type PageFetch<T> = dyn Fn(Option<i64>, Option<String>) -> PageCall<T> + Send + Sync;
+
 /// A keyset-paged list: the items loaded so far, the next cursor, and the
 /// loading / error state. Pages render [`Pager::is_empty`], the items, and
 /// [`PagerFooter`].
@@ -458,7 +479,7 @@ pub struct Pager<T: Send + Sync + 'static> {
     /// Whether the first page has arrived (or failed).
     pub loaded_once: RwSignal<bool>,
     error: RwSignal<Option<Failure>>,
-    path: StoredValue<Box<dyn Fn(Option<i64>) -> String + Send + Sync>>,
+    fetch: StoredValue<Box<PageFetch<T>>>,
     token: StoredValue<Box<dyn Fn() -> Option<String> + Send + Sync>>,
 }
 
@@ -474,18 +495,45 @@ impl<T> Pager<T>
 where
     T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    /// A pager reading `path(after)` with the token `token()`; loads page one.
-    pub fn new(
-        path: impl Fn(Option<i64>) -> String + Send + Sync + 'static,
+    /// A pager reading endpoint `E` with the path parameter and query
+    /// `args(after)` and the token `token()`; loads page one.
+    pub fn new<E>(
+        args: impl Fn(Option<i64>) -> (E::Path, E::Query) + Send + Sync + 'static,
         token: impl Fn() -> Option<String> + Send + Sync + 'static,
-    ) -> Pager<T> {
+    ) -> Pager<T>
+    where
+        E: Endpoint<Body = (), Response = Page<T>> + 'static,
+        E::Path: Sized + 'static,
+        E::Query: 'static,
+    {
+        Pager::try_new::<E>(move |after| Ok(args(after)), token)
+    }
+
+    /// [`Pager::new`] where making the arguments may fail (a path parameter
+    /// from the URL): the failure shows as the list's error.
+    pub fn try_new<E>(
+        args: impl Fn(Option<i64>) -> ApiResult<(E::Path, E::Query)> + Send + Sync + 'static,
+        token: impl Fn() -> Option<String> + Send + Sync + 'static,
+    ) -> Pager<T>
+    where
+        E: Endpoint<Body = (), Response = Page<T>> + 'static,
+        E::Path: Sized + 'static,
+        E::Query: 'static,
+    {
+        let fetch: Box<PageFetch<T>> = Box::new(move |after, token| {
+            let args = args(after);
+            Box::pin(async move {
+                let (path, query) = args?;
+                crate::api::fetch_q::<E>(&path, &query, token).await
+            })
+        });
         let pager = Pager {
             items: RwSignal::new(Vec::new()),
             cursor: RwSignal::new(None),
             loading: RwSignal::new(false),
             loaded_once: RwSignal::new(false),
             error: RwSignal::new(None),
-            path: StoredValue::new(Box::new(path)),
+            fetch: StoredValue::new(fetch),
             token: StoredValue::new(Box::new(token)),
         };
         pager.load(false);
@@ -499,12 +547,12 @@ where
         } else {
             None
         };
-        let path = self.path.with_value(|p| p(after));
         let token = self.token.with_value(|t| t());
+        let request = self.fetch.with_value(|f| f(after, token));
         self.loading.set(true);
         self.error.set(None);
         leptos::task::spawn_local(async move {
-            let result = crate::api::get::<shared::dto::Page<T>>(&path, token).await;
+            let result = request.await;
             self.loading.set(false);
             self.loaded_once.set(true);
             match result {

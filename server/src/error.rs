@@ -32,6 +32,12 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// An error with a code and no parameters.
     pub fn new(status: StatusCode, code: ErrorCode) -> Self {
+        // The API's documentation says which statuses a code comes with.
+        debug_assert!(
+            code.statuses().contains(&status.as_u16()),
+            "{code:?} sent with {status}, documented as {:?}",
+            code.statuses()
+        );
         AppError::Api {
             status,
             code,

@@ -21,7 +21,21 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// app), `/assets/*` (hashed, precompressed, cached for a year).
 pub fn app(state: AppState, site_dir: &Path) -> Router {
     let sandbox = state.sandbox.clone();
+    // The API's docs page for integrators: the vendored viewer the build
+    // put in the site, showing `/api/openapi.json`.
+    let docs = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(
+            ServeFile::new(site_dir.join("api-docs/index.html"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     let api = routes::api()
+        .into_router()
+        .route_service("/docs", docs)
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(
             crate::error::refuse_control_chars_in_uri,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 /// A user-facing language. zh-CN is the default everywhere.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum Lang {
     /// Simplified Chinese (the default).
     #[default]
@@ -43,6 +44,7 @@ impl Lang {
 
 /// Stable machine codes of every error the API returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not valid JSON or does not fit the expected shape.
@@ -149,8 +151,50 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// The HTTP statuses the server answers this code with (the first is
+    /// the usual one), for the API's documentation.
+    pub fn statuses(self) -> &'static [u16] {
+        use ErrorCode::*;
+        match self {
+            MalformedRequest => &[400, 415, 422],
+            InvalidField => &[422, 400],
+            IdempotencyKeyMissing | WrongSmsCode | SmsCodeExpired => &[400],
+            Unauthenticated | WrongCredentials => &[401],
+            Forbidden | MemberFrozen | AccountDeactivated | OwnRequest => &[403],
+            NotFound | BrandNotFound => &[404],
+            AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed
+            | IdempotencyKeyReused | RequestInProgress | StateChanged | WalletShortfall
+            | PayeeChangePending => &[409],
+            PayloadTooLarge => &[413],
+            UnknownField
+            | ConsentRequired
+            | WrongCurrentPassword
+            | InsufficientBalance
+            | BalanceLimit
+            | AmountTooLarge
+            | StoreClosed
+            | RefundTooLarge
+            | NothingToRefund
+            | PayCodeUsed
+            | OrderClosed
+            | PinRequired
+            | WrongPin
+            | PinNotSet
+            | WithdrawalBelowMinimum
+            | WithdrawalAboveAvailable
+            | WithdrawalFeeTooHigh
+            | PayeeMissing => &[422],
+            SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked => &[429],
+            Internal => &[500],
+            GatewayUnavailable | GatewayNotConfigured => &[503],
+        }
+    }
+}
+
 /// The JSON error envelope: `{"error": {"code", "message", "params"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ApiError,
@@ -158,6 +202,7 @@ pub struct ErrorEnvelope {
 
 /// One error as sent to a client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ApiError {
     /// Stable machine code.
     pub code: ErrorCode,

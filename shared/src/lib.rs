@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate compiles for wasm32 and native and
 //! depends on serde alone, never on the server stack.
 
+pub mod api;
 pub mod dto;
 pub mod error;
 pub mod money;

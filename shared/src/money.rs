@@ -8,6 +8,7 @@ use std::fmt;
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 
@@ -70,6 +71,7 @@ impl fmt::Display for Fen {
 
 /// A rate in basis points: 10000 = 100 %.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Bp(pub u32);
 
@@ -95,6 +97,7 @@ pub fn withdrawal_fee(amount: Fen, fixed: Fen, rate: Bp) -> Fen {
 /// discount → coupon → points → stored value → gateway. Coupons and points
 /// join later as further fields; the rule stays in this one function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Quote {
     /// The bill as entered.
     pub original: Fen,

@@ -142,20 +142,37 @@ where
 }
 
 async fn browser(h: &Harness) -> anyhow::Result<Client> {
+    browser_with(h, &[]).await
+}
+
+/// A browser with extra Chromium switches.
+async fn browser_with(h: &Harness, extra: &[&str]) -> anyhow::Result<Client> {
     let profile = std::env::temp_dir().join(format!(
         "tongka-chrome-{}-{}",
         std::process::id(),
         free_port()
     ));
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=zh-CN",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().map(|a| a.to_string()));
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--lang=zh-CN",
-                format!("--user-data-dir={}", profile.display()),
-            ],
+            "args": args,
             // A phone-sized viewport (390×844 CSS px) whatever the window.
             "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0 } }
         }
@@ -1116,6 +1133,42 @@ fn an_ended_staff_session_goes_to_login_and_back_and_errors_never_pile_up() {
         lands_on(&clerk, "/biz/demo/login").await?;
         text_contains(&clerk, ".notice", "登录已失效").await?;
         clerk.close().await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn the_api_docs_page_works_with_no_internet_access() {
+    story(|h| async move {
+        // Every name but the loopback address fails to resolve: a viewer
+        // fetched from a CDN, or a font from the web, would not load.
+        let c = browser_with(
+            h,
+            &["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"],
+        )
+        .await?;
+        c.goto(&format!("{}/api/docs", h.base)).await?;
+        // The viewer drew the document: an operation with its path and
+        // summary, under its area.
+        let op = text_contains(&c, "#operations-stored_value-Pay", "/member/payments").await?;
+        anyhow::ensure!(op.contains("Pays a store from stored value"), "{op}");
+        // Opened, it shows the header that makes a payment happen once.
+        click(&c, "#operations-stored_value-Pay .opblock-summary").await?;
+        text_contains(&c, "#operations-stored_value-Pay", "Idempotency-Key").await?;
+        // Every resource the page asked for came from this server.
+        let urls = c
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await?;
+        let urls: Vec<String> = serde_json::from_value(urls)?;
+        anyhow::ensure!(!urls.is_empty(), "no resources recorded");
+        for u in &urls {
+            anyhow::ensure!(u.starts_with(&h.base), "a request left the machine: {u}");
+        }
+        shot(h, &c, "api-docs.png").await?;
+        c.close().await?;
         Ok(())
     });
 }

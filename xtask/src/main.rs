@@ -202,8 +202,29 @@ fn shared_guard() -> Result<()> {
             );
         }
     }
+    // The JSON-schema derives (OpenAPI) are the server's alone: the apps
+    // must not pay for them.
+    let app_features = cargo(&[
+        "tree",
+        "-p",
+        "tongka-app",
+        "-e",
+        "features",
+        "-i",
+        "tongka-shared",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--prefix",
+        "none",
+    ])
+    .current_dir(root())
+    .output()
+    .context("cargo tree")?;
+    if String::from_utf8_lossy(&app_features.stdout).contains("feature \"openapi\"") {
+        bail!("the apps enable shared's `openapi` feature: schema derives would ship in the wasm");
+    }
     println!(
-        "shared: wasm32 ok; depends on: {}",
+        "shared: wasm32 ok; the apps build it without `openapi`; depends on: {}",
         tree.lines()
             .map(|l| l.split(' ').next().unwrap_or(""))
             .collect::<Vec<_>>()

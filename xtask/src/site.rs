@@ -112,6 +112,7 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         });
     }
     copy_dir(&root.join("public"), &site.join("public"))?;
+    let docs = api_docs(root, &site, &assets)?;
     println!("\napps built into {}:", site.display());
     for s in &sizes {
         println!(
@@ -119,7 +120,74 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
             s.name, s.wasm, s.wasm_br, s.js, s.js_br
         );
     }
+    println!("  api docs  viewer {docs} B (brotli), loaded only by /api/docs");
     Ok(sizes)
+}
+
+/// `/api/docs`: swagger-ui-dist (vendored from npm, pinned in
+/// package-lock.json) showing `/api/openapi.json`, every file ours to serve
+/// so the page works with no internet access. Returns the viewer's brotli
+/// bytes.
+fn api_docs(root: &Path, site: &Path, assets: &Path) -> Result<u64> {
+    let ui = tools::swagger_ui(root)?;
+    let bundle = hashed_copy(
+        &std::fs::read(ui.join("swagger-ui-bundle.js"))?,
+        assets,
+        "swagger-ui-bundle",
+        "js",
+    )?;
+    let css = hashed_copy(
+        &std::fs::read(ui.join("swagger-ui.css"))?,
+        assets,
+        "swagger-ui",
+        "css",
+    )?;
+    // No inline script: the start-up code is a file of its own too.
+    let init = hashed_copy(
+        br##"window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/api/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    tryItOutEnabled: false,
+    persistAuthorization: false,
+  });
+});
+"##,
+        assets,
+        "api-docs",
+        "js",
+    )?;
+    let dir = site.join("api-docs");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::copy(ui.join("LICENSE"), dir.join("swagger-ui-LICENSE.txt"))?;
+    let html = format!(
+        r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tongka API</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/assets/{css}">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/assets/{bundle}"></script>
+<script src="/assets/{init}"></script>
+</body>
+</html>
+"##
+    );
+    std::fs::write(dir.join("index.html"), &html)?;
+    precompress(&dir.join("index.html"), html.as_bytes())?;
+    let br = |f: &str| {
+        std::fs::metadata(assets.join(format!("{f}.br")))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    Ok(br(&bundle) + br(&css) + br(&init))
 }
 
 fn index_html(title: &str, css: &str, js: &str, wasm: &str) -> String {

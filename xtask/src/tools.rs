@@ -5,27 +5,50 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `node_modules/binaryen/bin/wasm-opt`, installing it with npm if needed.
-/// `None` (with a warning) when npm is not available.
-pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
-    let bin = root.join("node_modules/binaryen/bin/wasm-opt");
-    if bin.exists() {
-        return Some(bin);
+/// What the build takes from the npm registry (package.json, pinned by
+/// package-lock.json): binaryen's wasm-opt and the API docs viewer.
+const NPM_FILES: [&str; 2] = [
+    "node_modules/binaryen/bin/wasm-opt",
+    "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+];
+
+/// Installs package.json's packages with npm when any is missing; whether
+/// npm succeeded (or nothing was missing).
+fn npm_packages(root: &Path) -> bool {
+    if NPM_FILES.iter().all(|f| root.join(f).exists()) {
+        return true;
     }
-    println!("installing binaryen@132 (wasm-opt) from npm…");
-    let ok = Command::new("npm")
+    println!("installing binaryen@132 (wasm-opt) and swagger-ui-dist (API docs) from npm…");
+    Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(root)
         .status()
         .map(|s| s.success())
-        .unwrap_or(false);
-    if ok && bin.exists() {
+        .unwrap_or(false)
+}
+
+/// `node_modules/binaryen/bin/wasm-opt`, installing it with npm if needed.
+/// `None` (with a warning) when npm is not available.
+pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
+    let bin = root.join(NPM_FILES[0]);
+    if npm_packages(root) && bin.exists() {
         Some(bin)
     } else {
         println!(
             "warning: npm is missing or failed; skipping wasm-opt (the apps work, only larger)"
         );
         None
+    }
+}
+
+/// The vendored API docs viewer (swagger-ui-dist), installing it with npm
+/// if needed; the docs page must work offline, so never from a CDN.
+pub fn swagger_ui(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("node_modules/swagger-ui-dist");
+    if npm_packages(root) && dir.join("swagger-ui-bundle.js").exists() {
+        Ok(dir)
+    } else {
+        bail!("npm could not install swagger-ui-dist (package.json), which /api/docs serves")
     }
 }
 

@@ -34,30 +34,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How the sandbox misbehaves (all off by default).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Switches {
-    /// Deliver every callback twice.
-    pub duplicate: bool,
-    /// Hold each order's first callback this long (later ones overtake it).
-    pub reorder_hold_ms: u64,
-    /// Wait this long before delivering any callback.
-    pub delay_ms: u64,
-    /// Deliver no callbacks.
-    pub drop: bool,
-    /// Lose the first N delivery attempts of each callback.
-    pub fail_attempts: u32,
-    /// Take payment at the checkout even after the order was closed.
-    pub accept_after_close: bool,
-    /// Refuse every refund (an account the money cannot go back to).
-    pub refuse_refunds: bool,
-}
+pub use shared::dto::GatewaySwitches as Switches;
 
 /// The sandbox service.
 pub struct Sandbox {

@@ -19,47 +19,12 @@ use crate::entity::{sandbox_mode, sandbox_payout};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 
 /// How long a hung payout takes to settle at the channel: a day and a half.
 pub const HANG_MS: i64 = 36 * 3600 * 1000;
 
-/// What the sandbox does with the next submissions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Accept and pay at once.
-    #[default]
-    Succeed,
-    /// Refuse.
-    Fail,
-    /// Time out; pay [`HANG_MS`] later.
-    Hang,
-    /// Time out; fail [`HANG_MS`] later.
-    HangFail,
-}
-
-impl Mode {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Succeed => "succeed",
-            Mode::Fail => "fail",
-            Mode::Hang => "hang",
-            Mode::HangFail => "hang_fail",
-        }
-    }
-
-    /// From the stored name (`succeed` for anything unknown).
-    pub fn parse(s: &str) -> Mode {
-        match s {
-            "fail" => Mode::Fail,
-            "hang" => Mode::Hang,
-            "hang_fail" => Mode::HangFail,
-            _ => Mode::Succeed,
-        }
-    }
-}
+/// What the sandbox does with the next submissions (declared in `shared`).
+pub use shared::dto::PayoutMode as Mode;
 
 /// The sandbox channel.
 pub struct SandboxPayout {

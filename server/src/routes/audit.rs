@@ -5,12 +5,13 @@ use crate::clock::rfc3339;
 use crate::entity::{audit_log, staff};
 use crate::error::{AppQuery, AppResult};
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
+use shared::api;
+use shared::dto::AfterQuery;
 use shared::dto::{AuditEntry, Page, Role};
 use std::collections::HashMap;
 
@@ -21,20 +22,15 @@ impl RoleSet for HqRoles {
 }
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/hq/audit", get(list))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    after: Option<i64>,
+pub fn router() -> Api {
+    Api::new().at(api::ListAudit, list)
 }
 
 /// HQ: every staff action, newest first.
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<HqRoles>,
-    AppQuery(query): AppQuery<ListQuery>,
+    AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
     let mut q = audit_log::Entity::find().filter(audit_log::Column::BrandId.eq(caller.brand.id));
     if let Some(after) = query.after {

@@ -10,22 +10,22 @@ use crate::db::lock_key;
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line};
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money::positive;
 use crate::state::AppState;
 use crate::topup_orders::post_or_fail;
 use crate::withdrawals::cash_to_hand_in;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
+use shared::api;
 use shared::dto::{CashHandInInput, CashHandInReceipt, Role};
 use shared::money::Fen;
 use shared::validate;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/hq/stores/{id}/cash-handins", post(hand_in))
+pub fn router() -> Api {
+    Api::new().at(api::HandInCash, hand_in)
 }
 
 /// HQ finance: the store handed in `amount` of its counter cash (at most

@@ -6,11 +6,11 @@ use crate::auth::{AnyStaff, ChainReaders, HqAdmin, RoleSet, StaffCaller};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -18,18 +18,22 @@ use sea_orm::{
 };
 use serde_json::json;
 use shared::ErrorCode;
+use shared::api;
 use shared::dto::{RegionInput, RegionView, Role, StoreInput, StoreView};
 use shared::validate;
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hq/regions", get(list_regions).post(create_region))
-        .route("/hq/regions/{id}", axum::routing::put(rename_region))
-        .route("/hq/stores", get(list_stores).post(create_store))
-        .route("/hq/stores/{id}", get(get_store).put(update_store))
-        .route("/hq/stores/{id}/make-default", post(make_default))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::ListRegions, list_regions)
+        .at(api::CreateRegion, create_region)
+        .at(api::RenameRegion, rename_region)
+        .at(api::ListStores, list_stores)
+        .at(api::CreateStore, create_store)
+        .at(api::GetStore, get_store)
+        .at(api::UpdateStore, update_store)
+        .at(api::MakeDefaultStore, make_default)
 }
 
 /// A region of the caller's brand, or 404.

@@ -6,13 +6,13 @@ use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{member, sms_code, sms_send, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
+use crate::routes::Api;
 use crate::routes::public::find_brand;
 use crate::sms::Sms;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -20,6 +20,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
+use shared::api;
 use shared::dto::{
     MemberLoginRequest, MemberProfile, MemberProfileUpdate, MemberSession, SmsCodeRequest,
     SmsCodeSent,
@@ -33,12 +34,13 @@ pub const CODE_TTL_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/brands/{slug}/member/sms-code", post(send_code))
-        .route("/brands/{slug}/member/login", post(login))
-        .route("/member/me", get(me).patch(update_me))
-        .route("/member/logout", post(logout))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::SendSmsCode, send_code)
+        .at(api::MemberLogin, login)
+        .at(api::MemberMe, me)
+        .at(api::UpdateMemberMe, update_me)
+        .at(api::MemberLogout, logout)
 }
 
 fn code_digest(brand_id: i64, phone: &str, code: &str) -> String {

@@ -7,41 +7,35 @@ use crate::db::begin_write;
 use crate::entity::{member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Set,
 };
-use serde::Deserialize;
 use serde_json::json;
+use shared::api;
+use shared::dto::MemberSearch;
 use shared::dto::{MemberListItem, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hq/members", get(list))
-        .route("/hq/members/{id}/freeze", post(freeze))
-        .route("/hq/members/{id}/unfreeze", post(unfreeze))
-}
-
-/// List query: `q` matches name or phone digits; `after` is the cursor.
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    after: Option<i64>,
+pub fn router() -> Api {
+    Api::new()
+        .at(api::ListMembers, list)
+        .at(api::FreezeMember, freeze)
+        .at(api::UnfreezeMember, unfreeze)
 }
 
 /// HQ and region managers: members of the brand, newest first.
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<ChainReaders>,
-    AppQuery(query): AppQuery<ListQuery>,
+    AppQuery(query): AppQuery<MemberSearch>,
 ) -> AppResult<Json<Page<MemberListItem>>> {
     let mut q = member::Entity::find().filter(member::Column::BrandId.eq(caller.brand.id));
     // A region manager sees the members whose home store is in their region.

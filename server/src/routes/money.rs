@@ -12,21 +12,23 @@ use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::pay_batch::PayJob;
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
 use crate::topup_orders;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde::Deserialize;
 use shared::ErrorCode;
+use shared::api;
+use shared::dto::HistoryQuery;
+use shared::dto::PhoneQuery;
 use shared::dto::{
     BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PayRequestState,
     PaymentReceipt, PaymentRequest, RefundReceipt, RefundRequest, Role, StoredValueClosed,
@@ -37,18 +39,15 @@ use shared::validate::{self, mask_phone};
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/member/balance", get(balance))
-        .route("/member/payments", post(pay))
-        .route("/member/history", get(history))
-        .route("/staff/topups", post(counter_topup))
-        .route("/staff/payments/{id}/refunds", post(refund))
-        .route(
-            "/staff/members/{id}/close-stored-value",
-            post(close_stored_value),
-        )
-        .route("/staff/member-money", get(member_money))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::MemberBalance, balance)
+        .at(api::Pay, pay)
+        .at(api::MemberHistory, history)
+        .at(api::TopUpAtCounter, counter_topup)
+        .at(api::RefundPayment, refund)
+        .at(api::CloseMemberStoredValue, close_stored_value)
+        .at(api::MemberMoneyByPhone, member_money)
 }
 
 pub(crate) fn positive(amount: Fen) -> AppResult<Fen> {
@@ -746,11 +745,6 @@ async fn gateway_shares(
     Ok(shares)
 }
 
-#[derive(Deserialize)]
-struct PhoneQuery {
-    phone: String,
-}
-
 /// Store manager or HQ: a member's stored value by phone, and how 退卡 would
 /// pay it back.
 async fn member_money(
@@ -786,12 +780,6 @@ async fn member_money(
         bonus,
         via_gateway: Fen(via_gateway),
     }))
-}
-
-#[derive(Deserialize)]
-struct HistoryQuery {
-    after: Option<i64>,
-    kind: Option<String>,
 }
 
 /// Member: every movement of their money, newest first.

@@ -6,17 +6,19 @@ use crate::auth::{AnyStaff, HqAdmin, MemberCaller, StaffCaller};
 use crate::db::begin_write;
 use crate::entity::{money_settings, topup_plan};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
 use serde_json::json;
+use shared::api;
+use shared::dto::ConfirmQuery;
 use shared::dto::{MoneySettings, TopUpPlan, TopUpPlanInput};
 use shared::money::Fen;
 
@@ -24,12 +26,14 @@ use shared::money::Fen;
 const CEILING: Fen = Fen(100_000_000);
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hq/money-settings", get(read).put(write))
-        .route("/hq/topup-plans", get(list_plans).post(create_plan))
-        .route("/hq/topup-plans/{id}/deactivate", post(deactivate_plan))
-        .route("/member/topup-plans", get(member_plans))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::GetMoneySettings, read)
+        .at(api::PutMoneySettings, write)
+        .at(api::ListTopUpPlans, list_plans)
+        .at(api::CreateTopUpPlan, create_plan)
+        .at(api::DeactivateTopUpPlan, deactivate_plan)
+        .at(api::MemberTopUpPlans, member_plans)
 }
 
 /// The brand's settings, or the defaults (¥5,000 cap and maximum, bonus
@@ -72,13 +76,6 @@ fn in_range(field: &str, amount: Fen) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
-struct WriteQuery {
-    /// HQ saw that this many members hold more than the new cap and saves
-    /// anyway (the count must still be what they saw).
-    confirm_above: Option<u64>,
-}
-
 /// How many of the brand's members hold more stored value than `cap`.
 async fn members_above(conn: &impl ConnectionTrait, brand_id: i64, cap: Fen) -> AppResult<u64> {
     let backend = conn.get_database_backend();
@@ -111,7 +108,7 @@ async fn members_above(conn: &impl ConnectionTrait, brand_id: i64, cap: Fen) -> 
 async fn write(
     State(state): State<AppState>,
     caller: StaffCaller<HqAdmin>,
-    AppQuery(query): AppQuery<WriteQuery>,
+    AppQuery(query): AppQuery<ConfirmQuery>,
     AppJson(req): AppJson<MoneySettings>,
 ) -> AppResult<Json<MoneySettings>> {
     in_range("max_balance", req.max_balance)?;

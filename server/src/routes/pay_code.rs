@@ -6,19 +6,21 @@ use crate::clock::rfc3339;
 use crate::entity::{member, pay_request, payment, store};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use sea_orm::{ActiveModelTrait, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
 use shared::ErrorCode;
+use shared::api;
+use shared::dto::PaymentsQuery;
+use shared::dto::WaitQuery;
 use shared::dto::{Page, PayCode, PaymentListItem, ReceiptFeed, StorePublic};
 use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView, Role};
 use shared::money::Fen;
@@ -26,18 +28,15 @@ use shared::validate::mask_phone;
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/member/stores/{id}", get(store_for_member))
-        .route("/staff/stores/{id}/pay-code", get(pay_code))
-        .route("/staff/payments", get(payments))
-        .route("/staff/receipts/wait", get(wait_receipts))
-        .route(
-            "/staff/pay-requests",
-            axum::routing::post(create_pay_request),
-        )
-        .route("/staff/pay-requests/{id}", get(staff_pay_request))
-        .route("/member/pay-requests/{token}", get(member_pay_request))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::MemberStore, store_for_member)
+        .at(api::StorePayCode, pay_code)
+        .at(api::ListPayments, payments)
+        .at(api::WaitReceipts, wait_receipts)
+        .at(api::CreatePayRequest, create_pay_request)
+        .at(api::GetPayRequest, staff_pay_request)
+        .at(api::MemberPayRequest, member_pay_request)
 }
 
 /// How far back the live feed repeats receipts (see `wait_receipts`).
@@ -208,14 +207,6 @@ async fn pay_code(
     }))
 }
 
-#[derive(Deserialize)]
-struct PaymentsQuery {
-    after: Option<i64>,
-    /// Only today's (in the brand's time zone).
-    #[serde(default)]
-    today: bool,
-}
-
 /// Local midnight today in the brand's time zone, as Unix ms.
 fn today_start(state: &AppState, time_zone: &str) -> i64 {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
@@ -252,13 +243,6 @@ async fn payments(
     let (rows, next_cursor) = split_page(rows, |r| r.id);
     let items = list_items(&state, &stores, rows).await?;
     Ok(Json(Page { items, next_cursor }))
-}
-
-#[derive(Deserialize)]
-struct WaitQuery {
-    after: Option<i64>,
-    /// Seconds to hold the request open when nothing is new (≤ 25).
-    timeout: Option<u64>,
 }
 
 /// The stores a caller's scope covers.

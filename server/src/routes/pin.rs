@@ -10,14 +10,14 @@ use crate::db::begin_write;
 use crate::entity::member_pin;
 use crate::error::{AppError, AppJson, AppResult};
 use crate::password;
+use crate::routes::Api;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::put;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
 use shared::ErrorCode;
+use shared::api;
 use shared::dto::SetPin;
 use shared::money::Fen;
 
@@ -27,8 +27,8 @@ pub const MAX_FAILURES: i32 = 5;
 pub const LOCK_MS: i64 = 30 * 60 * 1000;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/member/pin", put(set_pin))
+pub fn router() -> Api {
+    Api::new().at(api::SetPaymentPin, set_pin)
 }
 
 /// Whether the member has a PIN.

@@ -2,19 +2,26 @@
 
 use crate::entity::brand;
 use crate::error::{AppError, AppPath, AppResult};
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use shared::ErrorCode;
+use shared::api;
 use shared::dto::{BrandPublic, Health};
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/brands/{slug}", get(brand_public))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::HealthCheck, health)
+        .at(api::BrandInfo, brand_public)
+        .at(api::OpenApiDocument, openapi_document)
+}
+
+/// Public: the OpenAPI 3.1 document of this API.
+async fn openapi_document() -> Json<&'static serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 /// Public: `ok` when the database answers.

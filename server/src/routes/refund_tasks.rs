@@ -11,33 +11,27 @@ use crate::entity::{gateway_order, gateway_refund, member};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, check};
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::routes::money_settings::{settings, within_cap};
 use crate::state::AppState;
 use crate::topup_orders::post_or_fail;
 use crate::withdrawals::state_changed;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
+use shared::api;
+use shared::dto::StateQuery;
 use shared::dto::{Page, RefundResolution, RefundTask, ResolveRefundInput, Role};
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hq/refund-tasks", get(list))
-        .route("/hq/refund-tasks/{id}/resolve", post(resolve))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    /// `open` (default) or `resolved`.
-    state: Option<String>,
-    after: Option<i64>,
+pub fn router() -> Api {
+    Api::new()
+        .at(api::ListRefundTasks, list)
+        .at(api::ResolveRefundTask, resolve)
 }
 
 fn resolution_of(s: Option<&str>) -> Option<RefundResolution> {
@@ -53,7 +47,7 @@ fn resolution_of(s: Option<&str>) -> Option<RefundResolution> {
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<HqMoney>,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<StateQuery>,
 ) -> AppResult<Json<Page<RefundTask>>> {
     let mut find = gateway_refund::Entity::find()
         .filter(gateway_refund::Column::BrandId.eq(caller.brand.id))

@@ -7,29 +7,21 @@ use crate::audit;
 use crate::auth::{HqAdmin, StaffCaller};
 use crate::error::{AppError, AppJson, AppResult};
 use crate::gateway::sandbox::{Sandbox, Switches};
-use crate::payout::sandbox::{Mode, SandboxPayout};
+use crate::payout::sandbox::SandboxPayout;
+use crate::routes::Api;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use shared::api;
+use shared::dto::SandboxMode;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/hq/sandbox/payout-mode",
-            get(payout_mode).post(set_payout_mode),
-        )
-        .route(
-            "/hq/sandbox/gateway-switches",
-            get(gateway_switches).put(set_gateway_switches),
-        )
-}
-
-#[derive(Serialize, Deserialize)]
-struct SandboxMode {
-    mode: Mode,
+pub fn router() -> Api {
+    Api::new()
+        .at(api::PayoutSandbox, payout_mode)
+        .at(api::SetPayoutSandbox, set_payout_mode)
+        .at(api::GatewaySandbox, gateway_switches)
+        .at(api::SetGatewaySandbox, set_gateway_switches)
 }
 
 fn payout_sandbox(state: &AppState) -> AppResult<&SandboxPayout> {

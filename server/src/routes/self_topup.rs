@@ -9,33 +9,35 @@ use crate::gateway::CreateOrder;
 use crate::idempotency::IdemKey;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
 use crate::topup_orders::{self, ORDER_TTL_MS, is_open, state as order_state, view};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use shared::ErrorCode;
+use shared::api;
+use shared::dto::AfterQuery;
 use shared::dto::{FlaggedOrder, Page, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::{Bp, Fen, quote};
 use shared::validate::mask_phone;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/member/topups", post(start))
-        .route("/member/topups/{id}", get(status))
-        .route("/member/topups/{id}/close", post(give_up))
-        .route("/member/split-payments", post(start_split))
-        .route("/hq/gateway-flags", get(flagged))
-        .route("/gateway/notify", post(notify))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::StartTopUp, start)
+        .at(api::TopUpStatus, status)
+        .at(api::CloseTopUp, give_up)
+        .at(api::StartSplitPayment, start_split)
+        .at(api::ListGatewayFlags, flagged)
+        .at(api::GatewayNotify, notify)
 }
 
 /// A member's order, or 404.
@@ -447,18 +449,13 @@ fn new_order_no(now: i64) -> String {
     )
 }
 
-#[derive(serde::Deserialize)]
-struct FlagQuery {
-    after: Option<i64>,
-}
-
 /// HQ admin or finance: gateway orders that need a look: paid after we
 /// closed them, refunded because they could not be credited, or with a
 /// refund the gateway refused. Newest first, keyset-paged.
 async fn flagged(
     State(state): State<AppState>,
     caller: StaffCaller<HqMoney>,
-    AppQuery(q): AppQuery<FlagQuery>,
+    AppQuery(q): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<FlaggedOrder>>> {
     use sea_orm::{Condition, QueryOrder, QuerySelect};
     let failed: Vec<gateway_refund::Model> = gateway_refund::Entity::find()

@@ -5,31 +5,33 @@ use crate::auth::{self, AnyStaff, StaffCaller};
 use crate::db::begin_write;
 use crate::entity::{staff, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
+use crate::routes::Api;
 use crate::routes::chain::{region_in_brand, store_in_brand};
 use crate::routes::staff_auth::view;
 use crate::state::AppState;
 use crate::{audit, guess_limit, password};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
 use serde_json::json;
+use shared::api;
 use shared::dto::{PasswordReset, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView};
 use shared::validate;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hq/staff", get(list).post(create))
-        .route("/hq/staff/{id}", put(update))
-        .route("/hq/staff/{id}/reset-password", post(reset_password))
-        .route("/hq/staff/{id}/deactivate", post(deactivate))
-        .route("/hq/staff/{id}/activate", post(activate))
-        .route("/hq/staff/{id}/unlock", post(unlock))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::ListStaff, list)
+        .at(api::CreateStaff, create)
+        .at(api::UpdateStaff, update)
+        .at(api::ResetStaffPassword, reset_password)
+        .at(api::DeactivateStaff, deactivate)
+        .at(api::ActivateStaff, activate)
+        .at(api::UnlockStaff, unlock)
 }
 
 /// Whether the caller may manage an account with this role and store.

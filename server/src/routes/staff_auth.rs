@@ -7,28 +7,29 @@ use crate::db::begin_write;
 use crate::entity::{region, staff, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
 use crate::guess_limit;
+use crate::routes::Api;
 use crate::routes::public::{find_brand, to_public};
 use crate::state::AppState;
 use crate::{audit, password};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::json;
 use shared::ErrorCode;
+use shared::api;
 use shared::dto::{PasswordChange, Role, StaffLoginRequest, StaffSession, StaffView};
 use shared::validate;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/brands/{slug}/staff/login", post(login))
-        .route("/staff/me", get(me))
-        .route("/staff/logout", post(logout))
-        .route("/staff/password", post(change_password))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::StaffLogin, login)
+        .at(api::StaffMe, me)
+        .at(api::StaffLogout, logout)
+        .at(api::ChangePassword, change_password)
 }
 
 /// A staff row as the API shows it, with its scope's name.

@@ -11,21 +11,22 @@ use crate::clock::rfc3339;
 use crate::entity::{account, member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::ledger::{self, Kind};
+use crate::routes::Api;
 use crate::routes::wallet::readable_store;
 use crate::state::AppState;
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement as Sql, Value,
 };
-use serde::Deserialize;
 use shared::Lang;
+use shared::api;
+use shared::dto::RangeQuery;
 use shared::dto::{Statement, StatementDay};
 use shared::money::Fen;
 use shared::validate::mask_phone;
@@ -37,17 +38,11 @@ pub const MAX_DAYS: i64 = 92;
 const CHUNK: i64 = 500;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/staff/stores/{id}/statement", get(statement_json))
-        .route("/staff/stores/{id}/statement.csv", get(statement_csv))
-        .route("/staff/stores/{id}/wallet/entries.csv", get(entries_csv))
-}
-
-#[derive(Deserialize)]
-struct RangeQuery {
-    from: Option<String>,
-    to: Option<String>,
+pub fn router() -> Api {
+    Api::new()
+        .at(api::StoreStatement, statement_json)
+        .at(api::StoreStatementCsv, statement_csv)
+        .at(api::WalletEntriesCsv, entries_csv)
 }
 
 /// The range asked for, defaulting to the last 7 days up to today in the

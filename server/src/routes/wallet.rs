@@ -8,29 +8,30 @@ use crate::entity::{account, journal_entry, journal_line, member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::ledger::Kind;
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde::Deserialize;
+use shared::api;
+use shared::dto::AfterQuery;
 use shared::dto::{BrandMoney, Page, Role, WalletEntry, WalletView};
 use shared::money::Fen;
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/staff/stores/{id}/wallet", get(wallet))
-        .route("/staff/stores/{id}/wallet/entries", get(entries))
-        .route("/staff/wallets", get(scope_wallets))
-        .route("/hq/money", get(brand_money))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::StoreWallet, wallet)
+        .at(api::WalletEntries, entries)
+        .at(api::ScopeWallets, scope_wallets)
+        .at(api::BrandMoneyView, brand_money)
 }
 
 /// The store whose wallet the caller may read: its manager, the region
@@ -185,17 +186,12 @@ async fn wallet(
     Ok(Json(wallet_of(&state.db, caller.brand.id, shop).await?))
 }
 
-#[derive(Deserialize)]
-struct EntriesQuery {
-    after: Option<i64>,
-}
-
 /// Every movement of a store's wallet, newest first, keyset-paged.
 async fn entries(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
     AppPath(store_id): AppPath<i64>,
-    AppQuery(query): AppQuery<EntriesQuery>,
+    AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<WalletEntry>>> {
     let shop = readable_store(&state, &caller, store_id).await?;
     let brand_id = caller.brand.id;

@@ -19,23 +19,26 @@ use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
 use crate::paging::{PAGE_SIZE, split_page};
+use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::settings;
 use crate::routes::wallet::{readable_store, wallet_of};
 use crate::state::AppState;
 use crate::withdrawals::{self as wd, current_payee, state_changed, transition};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde::Deserialize;
 use shared::ErrorCode;
+use shared::api;
+use shared::dto::AfterQuery;
+use shared::dto::StateQuery;
+use shared::dto::WithdrawalQuery;
 use shared::dto::{
     HqPending, MarkPaidInput, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox,
     StaffMessage, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
@@ -45,25 +48,25 @@ use shared::validate;
 use std::collections::HashMap;
 
 /// Routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/staff/stores/{id}/withdrawal-terms", get(terms))
-        .route("/staff/stores/{id}/payee", post(request_payee))
-        .route("/staff/stores/{id}/withdrawals", post(request_withdrawal))
-        .route("/staff/withdrawals", get(list))
-        .route("/staff/withdrawals/{id}", get(one))
-        .route("/staff/withdrawals/{id}/cancel", post(cancel))
-        .route("/hq/withdrawals/{id}/approve", post(approve))
-        .route("/hq/withdrawals/{id}/reject", post(reject))
-        .route("/hq/withdrawals/{id}/retry", post(retry))
-        .route("/hq/withdrawals/{id}/mark-paid", post(mark_paid))
-        .route("/hq/pending", get(pending))
-        .route("/hq/payee-changes", get(payee_changes))
-        .route("/hq/payee-changes/{id}/approve", post(approve_payee))
-        .route("/hq/payee-changes/{id}/reject", post(reject_payee))
-        .route("/staff/messages", get(inbox))
-        .route("/staff/messages/unread", get(unread))
-        .route("/staff/messages/read", post(read_all))
+pub fn router() -> Api {
+    Api::new()
+        .at(api::WithdrawalTermsView, terms)
+        .at(api::RequestPayee, request_payee)
+        .at(api::RequestWithdrawal, request_withdrawal)
+        .at(api::ListWithdrawals, list)
+        .at(api::GetWithdrawal, one)
+        .at(api::CancelWithdrawal, cancel)
+        .at(api::ApproveWithdrawal, approve)
+        .at(api::RejectWithdrawal, reject)
+        .at(api::RetryWithdrawal, retry)
+        .at(api::MarkWithdrawalPaid, mark_paid)
+        .at(api::HqPendingView, pending)
+        .at(api::ListPayeeChanges, payee_changes)
+        .at(api::ApprovePayee, approve_payee)
+        .at(api::RejectPayee, reject_payee)
+        .at(api::ListMessages, inbox)
+        .at(api::UnreadMessages, unread)
+        .at(api::ReadMessages, read_all)
 }
 
 // ---------------------------------------------------------------------------
@@ -382,18 +385,12 @@ async fn request_payee(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Deserialize)]
-struct PayeeQuery {
-    state: Option<String>,
-    after: Option<i64>,
-}
-
 /// Payee changes across the caller's scope, newest first (HQ; the region
 /// manager for their region).
 async fn payee_changes(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
-    AppQuery(query): AppQuery<PayeeQuery>,
+    AppQuery(query): AppQuery<StateQuery>,
 ) -> AppResult<Json<Page<PayeeView>>> {
     let brand_id = caller.brand.id;
     let mut q = payee_account::Entity::find().filter(payee_account::Column::BrandId.eq(brand_id));
@@ -644,16 +641,6 @@ async fn request_withdrawal(
     Ok(reply)
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    store_id: Option<i64>,
-    region_id: Option<i64>,
-    state: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    after: Option<i64>,
-}
-
 fn date_filter(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -667,7 +654,7 @@ fn date_filter(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
-    AppQuery(query): AppQuery<ListQuery>,
+    AppQuery(query): AppQuery<WithdrawalQuery>,
 ) -> AppResult<Json<Page<WithdrawalView>>> {
     let brand_id = caller.brand.id;
     let mut q = withdrawal::Entity::find().filter(withdrawal::Column::BrandId.eq(brand_id));
@@ -986,11 +973,6 @@ async fn pending(
 // ---------------------------------------------------------------------------
 // Messages.
 
-#[derive(Deserialize)]
-struct InboxQuery {
-    after: Option<i64>,
-}
-
 /// How many of the caller's messages are unread.
 async fn unread(
     State(state): State<AppState>,
@@ -1010,7 +992,7 @@ async fn unread(
 async fn inbox(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
-    AppQuery(query): AppQuery<InboxQuery>,
+    AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<StaffMessage>>> {
     let mut q =
         staff_message::Entity::find().filter(staff_message::Column::StaffId.eq(caller.staff.id));

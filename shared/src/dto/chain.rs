@@ -4,6 +4,7 @@ use super::*;
 
 /// A region.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegionView {
     /// Region id.
     pub id: i64,
@@ -15,6 +16,7 @@ pub struct RegionView {
 
 /// Create or rename a region.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegionInput {
     /// Name.
     pub name: String,
@@ -22,6 +24,7 @@ pub struct RegionInput {
 
 /// A store.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StoreView {
     /// Store id.
     pub id: i64,
@@ -45,6 +48,7 @@ pub struct StoreView {
 
 /// Create or edit a store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StoreInput {
     /// Name.
     pub name: String,
@@ -62,6 +66,7 @@ pub struct StoreInput {
 
 /// A member in HQ's list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberListItem {
     /// Member id.
     pub id: i64,
@@ -79,6 +84,7 @@ pub struct MemberListItem {
 
 /// One page of a keyset-paged list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Page<T> {
     /// The items, newest first.
     pub items: Vec<T>,
@@ -88,6 +94,7 @@ pub struct Page<T> {
 
 /// One line of the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     /// Entry id.
     pub id: i64,
@@ -103,6 +110,7 @@ pub struct AuditEntry {
 
 /// Server health.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Health {
     /// `ok` when the database answers.
     pub status: String,

@@ -4,6 +4,7 @@ use super::*;
 
 /// Member: start a top-up through the payment gateway.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TopUpOrderRequest {
     /// What the member pays (a plan's price, or any amount if HQ allows).
     pub amount: Fen,
@@ -14,6 +15,7 @@ pub struct TopUpOrderRequest {
 
 /// Where a gateway order stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// Waiting for the member to pay at the checkout.
@@ -31,6 +33,7 @@ pub enum OrderState {
 
 /// A gateway top-up order as the member sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TopUpOrderView {
     /// Order id.
     pub id: i64,
@@ -68,6 +71,7 @@ pub struct TopUpOrderView {
 /// A gateway order HQ should look at: paid after we closed it, refunded
 /// because it could not be credited, or with a refund the gateway refused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FlaggedOrder {
     /// Order id (the paging cursor).
     pub id: i64,
@@ -93,6 +97,7 @@ pub struct FlaggedOrder {
 
 /// How HQ finance settles a gateway refund the gateway refused for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RefundResolution {
     /// Back to the member's stored value.
@@ -103,6 +108,7 @@ pub enum RefundResolution {
 
 /// Settle a refused refund.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResolveRefundInput {
     /// Which way the money goes back.
     pub way: RefundResolution,
@@ -113,6 +119,7 @@ pub struct ResolveRefundInput {
 
 /// A gateway refund the gateway refused for good: a task for HQ finance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RefundTask {
     /// Refund id.
     pub id: i64,
@@ -136,4 +143,94 @@ pub struct RefundTask {
     pub resolution: Option<RefundResolution>,
     /// The transfer's reference, for a refund paid outside.
     pub resolution_ref: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// The demo sandboxes (demo mode only).
+
+/// What the sandbox does with the next submissions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutMode {
+    /// Accept and pay at once.
+    #[default]
+    Succeed,
+    /// Refuse.
+    Fail,
+    /// Time out; pay a day and a half later.
+    Hang,
+    /// Time out; fail a day and a half later.
+    HangFail,
+}
+
+impl PayoutMode {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutMode::Succeed => "succeed",
+            PayoutMode::Fail => "fail",
+            PayoutMode::Hang => "hang",
+            PayoutMode::HangFail => "hang_fail",
+        }
+    }
+
+    /// From the stored name (`succeed` for anything unknown).
+    pub fn parse(s: &str) -> PayoutMode {
+        match s {
+            "fail" => PayoutMode::Fail,
+            "hang" => PayoutMode::Hang,
+            "hang_fail" => PayoutMode::HangFail,
+            _ => PayoutMode::Succeed,
+        }
+    }
+}
+
+/// The payout sandbox's mode for the caller's brand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SandboxMode {
+    /// What the sandbox does with the next submissions.
+    pub mode: PayoutMode,
+}
+
+/// The gateway sandbox misbehaves (all off by default).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct GatewaySwitches {
+    /// Deliver every callback twice.
+    pub duplicate: bool,
+    /// Hold each order's first callback this long (later ones overtake it).
+    pub reorder_hold_ms: u64,
+    /// Wait this long before delivering any callback.
+    pub delay_ms: u64,
+    /// Deliver no callbacks.
+    pub drop: bool,
+    /// Lose the first N delivery attempts of each callback.
+    pub fail_attempts: u32,
+    /// Take payment at the checkout even after the order was closed.
+    pub accept_after_close: bool,
+    /// Refuse every refund (an account the money cannot go back to).
+    pub refuse_refunds: bool,
+}
+
+/// The payment gateway's callback, in the gateway's own signed format (see
+/// the gateway's documentation); anything else is refused with 401.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct GatewayNotice {
+    /// The event id the gateway gives.
+    #[serde(default)]
+    pub id: String,
+}
+
+/// What the callback answers the gateway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct GatewayAnswer {
+    /// `SUCCESS` or `FAIL`.
+    pub code: String,
+    /// Why, for the gateway's logs.
+    pub message: String,
 }

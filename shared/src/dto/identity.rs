@@ -5,6 +5,7 @@ use super::*;
 /// A staff role. Scope: HQ roles see the whole brand, a region manager one
 /// region, store roles one store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 总部管理员: shapes the chain, reads everything.
@@ -73,6 +74,7 @@ pub enum ScopeKind {
 
 /// A brand as anyone may see it (the login screens show it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BrandPublic {
     /// URL slug.
     pub slug: String,
@@ -94,6 +96,7 @@ pub struct BrandPublic {
 
 /// Ask for an SMS login code.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SmsCodeRequest {
     /// Mainland mobile number.
     pub phone: String,
@@ -101,6 +104,7 @@ pub struct SmsCodeRequest {
 
 /// The code was sent.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SmsCodeSent {
     /// Seconds before another code may be requested for this phone.
     pub resend_after: u64,
@@ -110,6 +114,7 @@ pub struct SmsCodeSent {
 
 /// Log in (registering on first login) with phone + SMS code.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberLoginRequest {
     /// Mainland mobile number.
     pub phone: String,
@@ -122,6 +127,7 @@ pub struct MemberLoginRequest {
 
 /// A member as the member sees themself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberProfile {
     /// Member id.
     pub id: i64,
@@ -145,6 +151,7 @@ pub struct MemberProfile {
 
 /// A successful member login.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberSession {
     /// Bearer token.
     pub token: String,
@@ -156,6 +163,7 @@ pub struct MemberSession {
 
 /// Profile fields a member may change; absent fields stay as they are.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberProfileUpdate {
     /// New name.
     pub name: Option<String>,
@@ -167,6 +175,7 @@ pub struct MemberProfileUpdate {
 
 /// Staff login.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffLoginRequest {
     /// Account name.
     pub account: String,
@@ -176,6 +185,7 @@ pub struct StaffLoginRequest {
 
 /// A staff member as shown in lists and as the logged-in user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffView {
     /// Staff id.
     pub id: i64,
@@ -201,6 +211,7 @@ pub struct StaffView {
 
 /// A successful staff login.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffSession {
     /// Bearer token.
     pub token: String,
@@ -212,6 +223,7 @@ pub struct StaffSession {
 
 /// Change one's own password.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PasswordChange {
     /// Current password.
     pub current: String,
@@ -221,6 +233,7 @@ pub struct PasswordChange {
 
 /// Create a staff account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffCreate {
     /// Login account.
     pub account: String,
@@ -238,6 +251,7 @@ pub struct StaffCreate {
 
 /// Edit a staff account's name or scope.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffUpdate {
     /// Display name.
     pub name: String,
@@ -251,6 +265,7 @@ pub struct StaffUpdate {
 
 /// Set a staff member's password (HQ reset).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PasswordReset {
     /// New password.
     pub password: String,

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 mod chain;
 mod gateway;
 mod identity;
+mod query;
 mod stored_value;
 mod wallet;
 
 pub use chain::*;
 pub use gateway::*;
 pub use identity::*;
+pub use query::*;
 pub use stored_value::*;
 pub use wallet::*;

@@ -4,6 +4,7 @@ use super::*;
 
 /// A member's stored value: principal (paid in) and bonus (given by plans).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BalanceView {
     /// Paid-in money, refundable.
     pub principal: Fen,
@@ -23,6 +24,7 @@ pub struct BalanceView {
 
 /// How a counter top-up was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TopUpMethod {
     /// Cash at the counter.
@@ -33,6 +35,7 @@ pub enum TopUpMethod {
 
 /// Staff top up a member at the counter (counts toward the staff's store).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CounterTopUp {
     /// The member's phone.
     pub member_phone: String,
@@ -47,6 +50,7 @@ pub struct CounterTopUp {
 
 /// A completed top-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TopUpReceipt {
     /// Journal entry id.
     pub entry_id: i64,
@@ -67,6 +71,7 @@ pub struct TopUpReceipt {
 
 /// A member pays a store from stored value.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentRequest {
     /// Store id (from its pay code).
     pub store_id: i64,
@@ -83,6 +88,7 @@ pub struct PaymentRequest {
 
 /// A completed payment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentReceipt {
     /// Payment id.
     pub payment_id: i64,
@@ -107,6 +113,7 @@ pub struct PaymentReceipt {
 
 /// Refund part or all of a payment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RefundRequest {
     /// Amount in fen (> 0, ≤ what is left to refund).
     pub amount: Fen,
@@ -114,6 +121,7 @@ pub struct RefundRequest {
 
 /// A completed refund.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RefundReceipt {
     /// Journal entry id of the refund.
     pub entry_id: i64,
@@ -136,6 +144,7 @@ pub struct RefundReceipt {
 
 /// One movement of a member's money.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HistoryItem {
     /// Journal entry id (the paging cursor).
     pub id: i64,
@@ -153,6 +162,7 @@ pub struct HistoryItem {
 
 /// A store as a member sees it when paying there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StorePublic {
     /// Store id.
     pub id: i64,
@@ -166,6 +176,7 @@ pub struct StorePublic {
 
 /// A store's pay code: the link a member's phone opens, and its QR as SVG.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayCode {
     /// Store id.
     pub store_id: i64,
@@ -179,6 +190,7 @@ pub struct PayCode {
 
 /// A payment in a store's list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PaymentListItem {
     /// Payment id.
     pub id: i64,
@@ -196,6 +208,7 @@ pub struct PaymentListItem {
 
 /// New receipts for a store's open screens (long-poll feed).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReceiptFeed {
     /// Payments after the cursor, oldest first.
     pub items: Vec<PaymentListItem>,
@@ -209,6 +222,7 @@ pub struct ReceiptFeed {
 
 /// HQ's money settings for the brand.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MoneySettings {
     /// The most a member may hold (default ¥5,000).
     pub max_balance: Fen,
@@ -262,6 +276,7 @@ impl Default for MoneySettings {
 
 /// A top-up plan: pay `pay`, get `bonus` on top.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TopUpPlan {
     /// Plan id.
     pub id: i64,
@@ -275,6 +290,7 @@ pub struct TopUpPlan {
 
 /// Create a top-up plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TopUpPlanInput {
     /// What the member pays (> 0).
     pub pay: Fen,
@@ -285,6 +301,7 @@ pub struct TopUpPlanInput {
 /// Close a member's stored value (退卡): principal paid back at the store's
 /// counter, unspent bonus clawed back.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CloseStoredValue {
     /// Where the principal is paid back; a store manager's own store if absent.
     #[serde(default)]
@@ -293,6 +310,7 @@ pub struct CloseStoredValue {
 
 /// A closed stored value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StoredValueClosed {
     /// Journal entry id.
     pub entry_id: i64,
@@ -313,6 +331,7 @@ pub struct StoredValueClosed {
 
 /// Member: set or change the payment PIN (the current one when changing).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetPin {
     /// The new 6-digit PIN.
     pub pin: String,
@@ -323,6 +342,7 @@ pub struct SetPin {
 
 /// Staff: a member's stored value, looked up by phone (before 退卡).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberMoney {
     /// Member id.
     pub member_id: i64,
@@ -343,6 +363,7 @@ pub struct MemberMoney {
 
 /// Staff: a one-off pay code for a fixed amount at their store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayRequestInput {
     /// The amount the member will pay (before deductions).
     pub amount: Fen,
@@ -350,6 +371,7 @@ pub struct PayRequestInput {
 
 /// Where a one-off pay code stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayRequestState {
     /// Waiting to be paid.
@@ -362,6 +384,7 @@ pub enum PayRequestState {
 
 /// A one-off pay code as the counter shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayRequestView {
     /// Id.
     pub id: i64,
@@ -383,6 +406,7 @@ pub struct PayRequestView {
 
 /// A one-off pay code as the member's phone sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayRequestPublic {
     /// Store id.
     pub store_id: i64,

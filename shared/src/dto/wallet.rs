@@ -4,6 +4,7 @@ use super::*;
 
 /// A store's wallet: what HQ owes the store.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WalletView {
     /// Store id.
     pub store_id: i64,
@@ -23,6 +24,7 @@ pub struct WalletView {
 
 /// HQ finance records counter cash a store handed in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CashHandInInput {
     /// How much (at most the cash the store holds).
     pub amount: Fen,
@@ -32,6 +34,7 @@ pub struct CashHandInInput {
 
 /// A recorded hand-in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CashHandInReceipt {
     /// Store id.
     pub store_id: i64,
@@ -45,6 +48,7 @@ pub struct CashHandInReceipt {
 
 /// One movement of a store's wallet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WalletEntry {
     /// Line id (the page cursor).
     pub id: i64,
@@ -65,6 +69,7 @@ pub struct WalletEntry {
 /// HQ's view of the chain's money: every store's wallet, what the brand owes
 /// its members, and what bonuses cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BrandMoney {
     /// Every store's wallet, by store name.
     pub wallets: Vec<WalletView>,
@@ -85,6 +90,7 @@ pub struct BrandMoney {
 /// A store's payee account (where its withdrawals are paid), as shown: the
 /// number is masked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayeeView {
     /// Id.
     pub id: i64,
@@ -114,6 +120,7 @@ pub struct PayeeView {
 
 /// A store's payee details: a change takes effect once HQ finance approves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PayeeInput {
     /// Account holder.
     pub account_name: String,
@@ -125,6 +132,7 @@ pub struct PayeeInput {
 
 /// What a store manager needs before asking for a withdrawal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WithdrawalTerms {
     /// The store's wallet now.
     pub wallet: WalletView,
@@ -142,6 +150,7 @@ pub struct WithdrawalTerms {
 
 /// Ask for a withdrawal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WithdrawalInput {
     /// How much leaves the wallet (the fee included).
     pub amount: Fen,
@@ -149,6 +158,7 @@ pub struct WithdrawalInput {
 
 /// Where a withdrawal stands (DESIGN.md "Payment gateway and payout").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WithdrawalState {
     /// Asked for; the amount is frozen.
@@ -215,6 +225,7 @@ impl WithdrawalState {
 
 /// A withdrawal, as listed and shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WithdrawalView {
     /// Id (the page cursor).
     pub id: i64,
@@ -262,6 +273,7 @@ pub struct WithdrawalView {
 
 /// Reject a withdrawal or a payee change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RejectInput {
     /// Why (shown to the store).
     pub reason: String,
@@ -269,6 +281,7 @@ pub struct RejectInput {
 
 /// HQ finance marks a withdrawal paid by bank transfer (manual payouts).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MarkPaidInput {
     /// The bank transfer's reference (流水号).
     pub reference: String,
@@ -276,6 +289,7 @@ pub struct MarkPaidInput {
 
 /// A message in a staff member's in-app message centre.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffMessage {
     /// Id (the page cursor).
     pub id: i64,
@@ -299,6 +313,7 @@ pub struct StaffMessage {
 
 /// How many messages in the message centre are unread.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffInbox {
     /// Unread in all.
     pub unread: i64,
@@ -309,6 +324,7 @@ pub struct StaffInbox {
 /// other; counter top-ups are cash the store took for HQ and are shown
 /// beside, not in, the wallet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatementDay {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -342,6 +358,7 @@ pub struct StatementDay {
 
 /// A store's statement over a range of days.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Statement {
     /// Store id.
     pub store_id: i64,
@@ -357,6 +374,7 @@ pub struct Statement {
 
 /// What waits for HQ finance: withdrawals to decide and payee changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HqPending {
     /// Withdrawals requested, not yet decided.
     pub withdrawals: i64,

@@ -46,7 +46,7 @@ pub fn BrandShell() -> impl IntoView {
         let slug = slug.clone();
         LocalResource::new(move || {
             let slug = slug.clone();
-            async move { api::get::<BrandPublic>(&format!("/brands/{slug}"), None).await }
+            async move { api::fetch::<shared::api::BrandInfo>(slug.as_str(), None).await }
         })
     };
     let brand = Brand {

@@ -64,7 +64,7 @@ pub fn BrandShell() -> impl IntoView {
         let token = session.token.get();
         async move {
             match token {
-                Some(_) => api::get::<StaffSession>("/staff/me", token).await,
+                Some(_) => api::fetch::<shared::api::StaffMe>(&(), token).await,
                 None => Err(api::Failure::Api(shared::ApiError::new(
                     shared::ErrorCode::Unauthenticated,
                     Default::default(),

@@ -2,7 +2,7 @@
 
 use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
-use shared::dto::HistoryItem;
+use shared::dto::HistoryQuery;
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
@@ -22,13 +22,11 @@ pub fn HistoryPage() -> impl IntoView {
     require_login();
     let session = use_session();
     let kind = RwSignal::new(String::new());
-    let pager = Pager::<HistoryItem>::new(
+    let pager = Pager::new::<shared::api::MemberHistory>(
         move |after| {
-            let mut path = format!("/member/history?kind={}", kind.get_untracked());
-            if let Some(a) = after {
-                path.push_str(&format!("&after={a}"));
-            }
-            path
+            // An empty kind is all kinds (the server reads it as absent).
+            let kind = Some(kind.get_untracked()).filter(|k| !k.is_empty());
+            ((), HistoryQuery { after, kind })
         },
         move || session.current(),
     );

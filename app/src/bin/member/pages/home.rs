@@ -4,7 +4,8 @@
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::dto::{BalanceView, MemberProfile};
+use shared::api::{MemberBalance, MemberMe};
+use shared::dto::MemberProfile;
 use shared::validate::mask_phone;
 use tongka_app::api;
 use tongka_app::components::{TopBar, loaded};
@@ -19,11 +20,11 @@ pub fn HomePage() -> impl IntoView {
     let brand_for_card = brand.clone();
     let me = LocalResource::new(move || {
         let token = session.token.get();
-        async move { api::get::<MemberProfile>("/member/me", token).await }
+        async move { api::fetch::<MemberMe>(&(), token).await }
     });
     let balance = LocalResource::new(move || {
         let token = session.token.get();
-        async move { api::get::<BalanceView>("/member/balance", token).await }
+        async move { api::fetch::<MemberBalance>(&(), token).await }
     });
     let title = Signal::derive(move || match brand.info.get() {
         Some(Ok(b)) => b.name,

@@ -4,7 +4,8 @@ use crate::shell::{use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::ErrorCode;
-use shared::dto::{MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
+use shared::api::{MemberLogin, SendSmsCode};
+use shared::dto::{MemberLoginRequest, SmsCodeRequest};
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
@@ -50,9 +51,9 @@ pub fn LoginPage() -> impl IntoView {
         sending.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/brands/{}/member/sms-code", slug.get_value());
+            let slug = slug.get_value();
             let result =
-                api::post::<SmsCodeSent, _>(&path, None, &SmsCodeRequest { phone: p }).await;
+                api::send::<SendSmsCode>(slug.as_str(), &SmsCodeRequest { phone: p }, None).await;
             sending.set(false);
             match result {
                 Ok(sent) => {
@@ -91,13 +92,13 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         let home = home.clone();
         leptos::task::spawn_local(async move {
-            let path = format!("/brands/{}/member/login", slug.get_value());
+            let slug = slug.get_value();
             let req = MemberLoginRequest {
                 phone: p,
                 code: c,
                 consent: true,
             };
-            let result = api::post::<MemberSession, _>(&path, None, &req).await;
+            let result = api::send::<MemberLogin>(slug.as_str(), &req, None).await;
             logging_in.set(false);
             match result {
                 Ok(s) => {

@@ -2,6 +2,7 @@
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
+use shared::api::{MemberBalance, MemberLogout, MemberMe, SetPaymentPin, UpdateMemberMe};
 use shared::dto::{BalanceView, MemberProfile, MemberProfileUpdate, SetPin};
 use shared::money::Fen;
 use shared::validate;
@@ -38,11 +39,11 @@ pub fn MePage() -> impl IntoView {
     let session = use_session();
     let me = LocalResource::new(move || {
         let token = session.token.get();
-        async move { api::get::<MemberProfile>("/member/me", token).await }
+        async move { api::fetch::<MemberMe>(&(), token).await }
     });
     let balance = LocalResource::new(move || {
         let token = session.token.get();
-        async move { api::get::<BalanceView>("/member/balance", token).await }
+        async move { api::fetch::<MemberBalance>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::TabMe)().to_string())/>
@@ -86,8 +87,7 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
             gender: Some(gender.get_untracked()),
         };
         leptos::task::spawn_local(async move {
-            let result =
-                api::patch::<MemberProfile, _>("/member/me", session.current(), &update).await;
+            let result = api::send::<UpdateMemberMe>(&(), &update, session.current()).await;
             saving.set(false);
             match result {
                 Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
@@ -159,7 +159,7 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
             current: cur,
         };
         leptos::task::spawn_local(async move {
-            let result = api::put::<(), _>("/member/pin", session.current(), &body).await;
+            let result = api::send::<SetPaymentPin>(&(), &body, session.current()).await;
             saving.set(false);
             match result {
                 Ok(()) => {
@@ -219,7 +219,7 @@ fn LogoutButton() -> impl IntoView {
         let to = brand.path("/login");
         leptos::task::spawn_local(async move {
             // The local session ends even if the server is unreachable.
-            let _ = api::post::<(), _>("/member/logout", token, &()).await;
+            let _ = api::fetch::<MemberLogout>(&(), token).await;
             session.clear();
             nav.replace(&to);
         });

@@ -4,13 +4,16 @@
 use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use shared::api::{MemberBalance, MemberPayRequest, MemberStore, Pay, StartSplitPayment};
 use shared::dto::{
     BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
     TopUpOrderView,
 };
 use shared::money::{Bp, Fen, quote};
 use tongka_app::api::{self, ApiResult, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_nav, yuan_rule};
+use tongka_app::components::{
+    Field, FieldState, FormError, TopBar, loaded, path_id, use_nav, yuan_rule,
+};
 use tongka_app::i18n::{T, tr};
 
 /// Any 6 digits here; the server says if the PIN is wrong.
@@ -30,17 +33,12 @@ pub fn PayPage() -> impl IntoView {
         let id = params.read().get("store").unwrap_or_default();
         let one_off = query.read().get("r").filter(|r| !r.is_empty());
         async move {
-            let store =
-                api::get::<StorePublic>(&format!("/member/stores/{id}"), token.clone()).await?;
-            let balance = api::get::<BalanceView>("/member/balance", token.clone()).await?;
+            let store = api::fetch::<MemberStore>(&path_id(&id)?, token.clone()).await?;
+            let balance = api::fetch::<MemberBalance>(&(), token.clone()).await?;
             let fixed = match one_off {
                 Some(r) => Some((
                     r.clone(),
-                    api::get::<PayRequestPublic>(
-                        &format!("/member/pay-requests/{}", api::encode(&r)),
-                        token,
-                    )
-                    .await?,
+                    api::fetch::<MemberPayRequest>(r.as_str(), token).await?,
                 )),
                 None => None,
             };
@@ -131,13 +129,8 @@ fn PayForm(
                 pay_request: one,
             };
             if split {
-                let started = api::post_once::<TopUpOrderView, _>(
-                    "/member/split-payments",
-                    session.current(),
-                    &k,
-                    &req,
-                )
-                .await;
+                let started =
+                    api::send_once::<StartSplitPayment>(&(), &req, session.current(), &k).await;
                 match started {
                     // The online part at the gateway's checkout; it returns
                     // to the order page.
@@ -169,13 +162,7 @@ fn PayForm(
                 }
                 return;
             }
-            let result = api::post_once::<PaymentReceipt, _>(
-                "/member/payments",
-                session.current(),
-                &k,
-                &req,
-            )
-            .await;
+            let result = api::send_once::<Pay>(&(), &req, session.current(), &k).await;
             busy.set(false);
             match result {
                 Ok(r) => receipt.set(Some(r)),

@@ -5,11 +5,12 @@
 use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shared::api::{CloseTopUp, MemberBalance, MemberTopUpPlans, StartTopUp, TopUpStatus};
 use shared::dto::{BalanceView, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan};
 use shared::money::Fen;
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, loaded, sleep, use_nav, yuan_rule,
+    Field, FieldState, FormError, TopBar, loaded, path_id, sleep, use_nav, yuan_rule,
 };
 use tongka_app::i18n::{T, tr};
 
@@ -21,8 +22,8 @@ pub fn TopUpPage() -> impl IntoView {
     let data = LocalResource::new(move || {
         let token = session.token.get();
         async move {
-            let balance = api::get::<BalanceView>("/member/balance", token.clone()).await?;
-            let plans = api::get::<Vec<TopUpPlan>>("/member/topup-plans", token).await?;
+            let balance = api::fetch::<MemberBalance>(&(), token.clone()).await?;
+            let plans = api::fetch::<MemberTopUpPlans>(&(), token).await?;
             ApiResult::Ok((balance, plans))
         }
     });
@@ -77,9 +78,7 @@ fn TopUpForm(balance: BalanceView, plans: Vec<TopUpPlan>) -> impl IntoView {
             plan_id: chosen.map(|p| p.id),
         };
         leptos::task::spawn_local(async move {
-            let result =
-                api::post_once::<TopUpOrderView, _>("/member/topups", session.current(), &k, &body)
-                    .await;
+            let result = api::send_once::<StartTopUp>(&(), &body, session.current(), &k).await;
             match result {
                 Ok(order) => match order.checkout_url {
                     // Off to the gateway's checkout; it sends the member back
@@ -180,9 +179,10 @@ pub fn TopUpOrderPage() -> impl IntoView {
             if !alive.try_get_untracked().unwrap_or(false) {
                 return;
             }
-            let got =
-                api::get::<TopUpOrderView>(&format!("/member/topups/{id}"), session.current())
-                    .await;
+            let got = match path_id(&id) {
+                Ok(id) => api::fetch::<TopUpStatus>(&id, session.current()).await,
+                Err(f) => Err(f),
+            };
             let open = matches!(&got, Ok(o) if matches!(o.state, OrderState::Created | OrderState::Failed));
             let network = matches!(&got, Err(Failure::Network));
             if !alive.try_get_untracked().unwrap_or(false) || order.try_set(Some(got)).is_some() {
@@ -238,12 +238,7 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
     let give_up = move |_| {
         closing.set(true);
         leptos::task::spawn_local(async move {
-            let r = api::post::<TopUpOrderView, _>(
-                &format!("/member/topups/{id}/close"),
-                session.current(),
-                &(),
-            )
-            .await;
+            let r = api::fetch::<CloseTopUp>(&id, session.current()).await;
             closing.set(false);
             match r {
                 // Reload the page's state by navigating to it again.

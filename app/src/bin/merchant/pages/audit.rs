@@ -2,7 +2,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::AuditEntry;
+use shared::dto::AfterQuery;
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
@@ -11,11 +11,8 @@ use tongka_app::i18n::{T, tr};
 pub fn AuditPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
-    let pager = Pager::<AuditEntry>::new(
-        |after| match after {
-            Some(a) => format!("/hq/audit?after={a}"),
-            None => "/hq/audit".to_string(),
-        },
+    let pager = Pager::new::<shared::api::ListAudit>(
+        |after| ((), AfterQuery { after }),
         move || ctx.token(),
     );
     view! {

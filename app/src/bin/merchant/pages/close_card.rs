@@ -5,7 +5,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{CloseStoredValue, MemberMoney, Role, StoreView, StoredValueClosed};
+use shared::api::{CloseMemberStoredValue, ListStores, MemberMoneyByPhone};
+use shared::dto::{CloseStoredValue, MemberMoney, PhoneQuery, Role, StoredValueClosed};
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
@@ -33,7 +34,7 @@ pub fn CloseCardPage() -> impl IntoView {
         let hq = is_hq();
         async move {
             if hq {
-                api::get::<Vec<StoreView>>("/hq/stores", token)
+                api::fetch::<ListStores>(&(), token)
                     .await
                     .unwrap_or_default()
             } else {
@@ -52,11 +53,8 @@ pub fn CloseCardPage() -> impl IntoView {
         done.set(None);
         confirming.set(false);
         leptos::task::spawn_local(async move {
-            let r = api::get::<MemberMoney>(
-                &format!("/staff/member-money?phone={}", api::encode(&p)),
-                ctx.token(),
-            )
-            .await;
+            let query = PhoneQuery { phone: p };
+            let r = api::fetch_q::<MemberMoneyByPhone>(&(), &query, ctx.token()).await;
             busy.set(false);
             match r {
                 Ok(m) => {
@@ -78,13 +76,8 @@ pub fn CloseCardPage() -> impl IntoView {
         };
         let k = key.get_untracked();
         leptos::task::spawn_local(async move {
-            let r = api::post_once::<StoredValueClosed, _>(
-                &format!("/staff/members/{}/close-stored-value", m.member_id),
-                ctx.token(),
-                &k,
-                &body,
-            )
-            .await;
+            let r = api::send_once::<CloseMemberStoredValue>(&m.member_id, &body, ctx.token(), &k)
+                .await;
             busy.set(false);
             confirming.set(false);
             match r {

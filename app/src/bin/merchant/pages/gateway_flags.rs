@@ -4,7 +4,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{FlaggedOrder, OrderState};
+use shared::dto::{AfterQuery, OrderState};
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
@@ -13,11 +13,8 @@ use tongka_app::i18n::{T, tr};
 pub fn GatewayFlagsPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
-    let pager = Pager::<FlaggedOrder>::new(
-        |after| match after {
-            Some(a) => format!("/hq/gateway-flags?after={a}"),
-            None => "/hq/gateway-flags".to_string(),
-        },
+    let pager = Pager::new::<shared::api::ListGatewayFlags>(
+        |after| ((), AfterQuery { after }),
         move || ctx.token(),
     );
     view! {

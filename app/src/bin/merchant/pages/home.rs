@@ -3,7 +3,9 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::dto::{HqPending, Role, StaffInbox, StaffSession};
+use shared::api::{HqPendingView, StaffMe, UnreadMessages};
+use shared::dto::{Role, StaffSession};
+use tongka_app::api;
 use tongka_app::components::{TopBar, loaded};
 use tongka_app::i18n::{T, role_text, tr};
 
@@ -99,7 +101,7 @@ fn UnreadBadge() -> impl IntoView {
     let ctx = use_ctx();
     let count = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { tongka_app::api::get::<StaffInbox>("/staff/messages/unread", token).await }
+        async move { api::fetch::<UnreadMessages>(&(), token).await }
     });
     move || match count.get() {
         Some(Ok(i)) if i.unread > 0 => Some(view! {
@@ -115,7 +117,7 @@ fn PendingBadge(entry: &'static str) -> impl IntoView {
     let ctx = use_ctx();
     let pending = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { tongka_app::api::get::<HqPending>("/hq/pending", token).await }
+        async move { api::fetch::<HqPendingView>(&(), token).await }
     });
     move || {
         let n = match pending.get() {
@@ -137,7 +139,7 @@ pub fn HomePage() -> impl IntoView {
     // still hold the answer for the previous token).
     let me = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { tongka_app::api::get::<StaffSession>("/staff/me", token).await }
+        async move { api::fetch::<StaffMe>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::Workbench)().to_string())/>

@@ -4,7 +4,8 @@
 
 use crate::shell::use_ctx;
 use leptos::prelude::*;
-use shared::dto::{PaymentListItem, ReceiptFeed};
+use shared::api::WaitReceipts;
+use shared::dto::{PaymentListItem, WaitQuery};
 use shared::money::Fen;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,11 +43,11 @@ pub fn LiveReceipts() -> impl IntoView {
         let mut floor: Option<i64> = None;
         let mut shown: std::collections::VecDeque<i64> = std::collections::VecDeque::new();
         while alive.load(Ordering::SeqCst) {
-            let path = match after {
-                Some(a) => format!("/staff/receipts/wait?after={a}"),
-                None => "/staff/receipts/wait".to_string(),
+            let query = WaitQuery {
+                after,
+                timeout: None,
             };
-            match api::get::<ReceiptFeed>(&path, ctx.token()).await {
+            match api::fetch_q::<WaitReceipts>(&(), &query, ctx.token()).await {
                 Ok(feed) => {
                     if !alive.load(Ordering::SeqCst) {
                         break;

@@ -2,7 +2,8 @@
 
 use crate::shell::use_ctx;
 use leptos::prelude::*;
-use shared::dto::{BrandPublic, StaffLoginRequest, StaffSession};
+use shared::api::{BrandInfo, StaffLogin};
+use shared::dto::StaffLoginRequest;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{AuthGate, FormError, LangSwitch, SessionEndedNotice};
 use tongka_app::i18n::{T, tr, use_i18n};
@@ -20,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     let missing = RwSignal::new(false);
     let brand = LocalResource::new(move || {
         let slug = ctx.slug.get_value();
-        async move { api::get::<BrandPublic>(&format!("/brands/{slug}"), None).await }
+        async move { api::fetch::<BrandInfo>(slug.as_str(), None).await }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -35,16 +36,12 @@ pub fn LoginPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/brands/{}/staff/login", ctx.slug.get_value());
-            let result = api::post::<StaffSession, _>(
-                &path,
-                None,
-                &StaffLoginRequest {
-                    account: a,
-                    password: p,
-                },
-            )
-            .await;
+            let slug = ctx.slug.get_value();
+            let body = StaffLoginRequest {
+                account: a,
+                password: p,
+            };
+            let result = api::send::<StaffLogin>(slug.as_str(), &body, None).await;
             busy.set(false);
             match result {
                 Ok(s) => {

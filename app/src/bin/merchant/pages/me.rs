@@ -2,7 +2,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{PasswordChange, StaffSession};
+use shared::api::{ChangePassword, StaffLogout};
+use shared::dto::PasswordChange;
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{Field, FieldState, FormError, LangSwitch, TopBar, use_toast};
@@ -31,7 +32,7 @@ pub fn MePage() -> impl IntoView {
             new: n,
         };
         leptos::task::spawn_local(async move {
-            let result = api::post::<StaffSession, _>("/staff/password", ctx.token(), &body).await;
+            let result = api::send::<ChangePassword>(&(), &body, ctx.token()).await;
             busy.set(false);
             match result {
                 Ok(s) => {
@@ -48,7 +49,7 @@ pub fn MePage() -> impl IntoView {
     let logout = move |_| {
         let token = ctx.token();
         leptos::task::spawn_local(async move {
-            let _ = api::post::<(), _>("/staff/logout", token, &()).await;
+            let _ = api::fetch::<StaffLogout>(&(), token).await;
             ctx.session.clear();
             ctx.nav.replace(&ctx.path("/login"));
         });

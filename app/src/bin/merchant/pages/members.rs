@@ -2,7 +2,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{MemberListItem, Role};
+use shared::api::{FreezeMember, ListMembers, UnfreezeMember};
+use shared::dto::{MemberSearch, Role};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr, use_i18n};
@@ -15,16 +16,11 @@ pub fn MembersPage() -> impl IntoView {
     let lang = use_i18n().0;
     let query = RwSignal::new(String::new());
     let act_error = RwSignal::new(None::<Failure>);
-    let pager = Pager::<MemberListItem>::new(
+    let pager = Pager::new::<ListMembers>(
         move |after| {
-            let mut path = format!(
-                "/hq/members?q={}",
-                api::encode(query.get_untracked().trim())
-            );
-            if let Some(a) = after {
-                path.push_str(&format!("&after={a}"));
-            }
-            path
+            // An empty search is no search (the server reads it as absent).
+            let q = Some(query.get_untracked().trim().to_string()).filter(|q| !q.is_empty());
+            ((), MemberSearch { q, after })
         },
         move || ctx.token(),
     );
@@ -33,14 +29,12 @@ pub fn MembersPage() -> impl IntoView {
     let set_frozen = move |id: i64, freeze: bool| {
         act_error.set(None);
         leptos::task::spawn_local(async move {
-            let action = if freeze { "freeze" } else { "unfreeze" };
-            match api::post::<MemberListItem, _>(
-                &format!("/hq/members/{id}/{action}"),
-                ctx.token(),
-                &(),
-            )
-            .await
-            {
+            let result = if freeze {
+                api::fetch::<FreezeMember>(&id, ctx.token()).await
+            } else {
+                api::fetch::<UnfreezeMember>(&id, ctx.token()).await
+            };
+            match result {
                 Ok(m) => items.update(|v| {
                     if let Some(x) = v.iter_mut().find(|x| x.id == m.id) {
                         *x = m;

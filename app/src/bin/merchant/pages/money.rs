@@ -2,7 +2,10 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{MoneySettings, Role, TopUpPlan, TopUpPlanInput};
+use shared::api::{
+    CreateTopUpPlan, DeactivateTopUpPlan, GetMoneySettings, ListTopUpPlans, PutMoneySettings,
+};
+use shared::dto::{ConfirmQuery, MoneySettings, Role, TopUpPlan, TopUpPlanInput};
 use shared::money::Fen;
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
@@ -54,11 +57,11 @@ pub fn MoneyPage() -> impl IntoView {
     let ctx = use_ctx();
     let settings = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<MoneySettings>("/hq/money-settings", token).await }
+        async move { api::fetch::<GetMoneySettings>(&(), token).await }
     });
     let plans = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<TopUpPlan>>("/hq/topup-plans", token).await }
+        async move { api::fetch::<ListTopUpPlans>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::MoneySettingsTitle)().to_string()) back=true/>
@@ -102,22 +105,19 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         fee_rate_rule,
     );
     let error = RwSignal::new(None::<Failure>);
-    let pending = RwSignal::new(None::<(MoneySettings, String, Failure)>);
+    let pending = RwSignal::new(None::<(MoneySettings, Option<u64>, Failure)>);
     // A cap below what some members hold: the server says how many, and the
     // settings are saved only once HQ confirms knowing it.
-    let save = move |body: MoneySettings, confirm_above: Option<String>| {
+    let save = move |body: MoneySettings, confirm_above: Option<u64>| {
         leptos::task::spawn_local(async move {
-            let path = match &confirm_above {
-                Some(n) => format!("/hq/money-settings?confirm_above={n}"),
-                None => "/hq/money-settings".to_string(),
-            };
-            match api::put::<MoneySettings, _>(&path, ctx.token(), &body).await {
+            let query = ConfirmQuery { confirm_above };
+            match api::call::<PutMoneySettings>(&(), &query, &body, ctx.token(), None).await {
                 Ok(_) => {
                     pending.set(None);
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
                 }
                 Err(Failure::Api(e)) if e.code == shared::ErrorCode::CapBelowBalances => {
-                    let n = e.params.get("members").cloned().unwrap_or_default();
+                    let n = e.params.get("members").and_then(|n| n.parse().ok());
                     pending.set(Some((body, n, Failure::Api(e))));
                 }
                 Err(f) => {
@@ -190,7 +190,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
                     <p class="confirm-text">{why.text(lang.get())}</p>
                     <div class="form-actions">
                         <button type="button" class="btn btn-warn" id="cap-confirm-save"
-                            on:click=move |_| save(body.clone(), Some(n.clone()))>{tr(T::SaveAnyway)}</button>
+                            on:click=move |_| save(body.clone(), n)>{tr(T::SaveAnyway)}</button>
                         <button type="button" class="btn" id="cap-confirm-cancel"
                             on:click=move |_| pending.set(None)>{tr(T::Cancel)}</button>
                     </div>
@@ -224,7 +224,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         };
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<TopUpPlan, _>("/hq/topup-plans", ctx.token(), &body).await {
+            match api::send::<CreateTopUpPlan>(&(), &body, ctx.token()).await {
                 Ok(_) => on_change.run(()),
                 Err(f) => error.set(Some(f)),
             }
@@ -232,13 +232,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
     };
     let withdraw = move |id: i64| {
         leptos::task::spawn_local(async move {
-            match api::post::<TopUpPlan, _>(
-                &format!("/hq/topup-plans/{id}/deactivate"),
-                ctx.token(),
-                &(),
-            )
-            .await
-            {
+            match api::fetch::<DeactivateTopUpPlan>(&id, ctx.token()).await {
                 Ok(_) => on_change.run(()),
                 Err(f) => error.set(Some(f)),
             }

@@ -5,10 +5,13 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shared::api::{CreatePayRequest, GetPayRequest, StorePayCode};
 use shared::dto::{PayCode, PayRequestInput, PayRequestState, PayRequestView};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, sleep, yuan_rule};
+use tongka_app::components::{
+    Field, FieldState, FormError, TopBar, loaded, path_id, sleep, yuan_rule,
+};
 use tongka_app::i18n::{T, tr};
 
 /// 收款码
@@ -20,7 +23,7 @@ pub fn PayCodePage() -> impl IntoView {
     let code = LocalResource::new(move || {
         let token = ctx.session.token.get();
         let id = params.read().get("id").unwrap_or_default();
-        async move { api::get::<PayCode>(&format!("/staff/stores/{id}/pay-code"), token).await }
+        async move { api::fetch::<StorePayCode>(&path_id(&id)?, token).await }
     });
     // Only the store's own staff can make one-off codes.
     let own_store = move || {
@@ -70,8 +73,7 @@ fn OneOffCode() -> impl IntoView {
         error.set(None);
         let body = PayRequestInput { amount: Fen(fen) };
         leptos::task::spawn_local(async move {
-            let made =
-                api::post::<PayRequestView, _>("/staff/pay-requests", ctx.token(), &body).await;
+            let made = api::send::<CreatePayRequest>(&(), &body, ctx.token()).await;
             busy.set(false);
             let r = match made {
                 Ok(r) => r,
@@ -89,10 +91,7 @@ fn OneOffCode() -> impl IntoView {
                 if !alive.get_untracked() || generation.get_untracked() != mine {
                     return;
                 }
-                if let Ok(now) =
-                    api::get::<PayRequestView>(&format!("/staff/pay-requests/{id}"), ctx.token())
-                        .await
-                {
+                if let Ok(now) = api::fetch::<GetPayRequest>(&id, ctx.token()).await {
                     let done = now.state != PayRequestState::Open;
                     code.set(Some(now));
                     if done {

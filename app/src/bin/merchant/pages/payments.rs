@@ -3,7 +3,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{PaymentListItem, RefundReceipt, RefundRequest, Role};
+use shared::api::{ListPayments, RefundPayment};
+use shared::dto::{PaymentsQuery, RefundRequest, Role};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
@@ -18,13 +19,10 @@ pub fn PaymentsPage() -> impl IntoView {
     let ctx = use_ctx();
     // Opens on today's receipts and refunds; "all" pages back through time.
     let today = RwSignal::new(true);
-    let pager = Pager::<PaymentListItem>::new(
+    let pager = Pager::new::<ListPayments>(
         move |after| {
-            let mut path = format!("/staff/payments?today={}", today.get_untracked());
-            if let Some(a) = after {
-                path.push_str(&format!("&after={a}"));
-            }
-            path
+            let today = today.get_untracked();
+            ((), PaymentsQuery { after, today })
         },
         move || ctx.token(),
     );
@@ -104,14 +102,8 @@ fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl Into
         error.set(None);
         let k = key.get_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!("/staff/payments/{payment_id}/refunds");
-            let result = api::post_once::<RefundReceipt, _>(
-                &path,
-                ctx.token(),
-                &k,
-                &RefundRequest { amount: Fen(fen) },
-            )
-            .await;
+            let body = RefundRequest { amount: Fen(fen) };
+            let result = api::send_once::<RefundPayment>(&payment_id, &body, ctx.token(), &k).await;
             busy.set(false);
             match result {
                 Ok(_) => {

@@ -5,7 +5,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role};
+use shared::api::{ListRefundTasks, ResolveRefundTask};
+use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role, StateQuery};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, FormError, Pager, PagerFooter, TopBar, local_time, use_toast,
@@ -26,11 +27,9 @@ fn reason_text(reason: &str) -> T {
 pub fn RefundTasksPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
-    let pager = Pager::<RefundTask>::new(
-        |after| match after {
-            Some(a) => format!("/hq/refund-tasks?after={a}"),
-            None => "/hq/refund-tasks".to_string(),
-        },
+    // No state: the list's default (the server refuses an empty one).
+    let pager = Pager::new::<ListRefundTasks>(
+        |after| ((), StateQuery { state: None, after }),
         move || ctx.token(),
     );
     view! {
@@ -79,8 +78,7 @@ fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl
             reference: (way == RefundResolution::PaidOutside).then(|| reference.get_untracked()),
         };
         leptos::task::spawn_local(async move {
-            let path = format!("/hq/refund-tasks/{id}/resolve");
-            let result = api::post::<RefundTask, _>(&path, ctx.token(), &body).await;
+            let result = api::send::<ResolveRefundTask>(&id, &body, ctx.token()).await;
             busy.set(false);
             match result {
                 Ok(_) => {

@@ -2,6 +2,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
+use shared::api::{CreateRegion, ListRegions, RenameRegion};
 use shared::dto::{RegionInput, RegionView, Role};
 use shared::validate;
 use tongka_app::api::{self, Failure};
@@ -17,7 +18,7 @@ pub fn RegionsPage() -> impl IntoView {
     let lang = use_i18n().0;
     let regions = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<RegionView>>("/hq/regions", token).await }
+        async move { api::fetch::<ListRegions>(&(), token).await }
     });
     let name = FieldState::new("name", "", validate::place_name);
     let editing = RwSignal::new(None::<i64>);
@@ -33,11 +34,8 @@ pub fn RegionsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let body = RegionInput { name: n };
             let result = match editing.get_untracked() {
-                Some(id) => {
-                    api::put::<RegionView, _>(&format!("/hq/regions/{id}"), ctx.token(), &body)
-                        .await
-                }
-                None => api::post::<RegionView, _>("/hq/regions", ctx.token(), &body).await,
+                Some(id) => api::send::<RenameRegion>(&id, &body, ctx.token()).await,
+                None => api::send::<CreateRegion>(&(), &body, ctx.token()).await,
             };
             busy.set(false);
             match result {

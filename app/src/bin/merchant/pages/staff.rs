@@ -15,7 +15,7 @@ pub fn StaffPage() -> impl IntoView {
     let ctx = use_ctx();
     let staff = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<StaffView>>("/hq/staff", token).await }
+        async move { api::fetch::<shared::api::ListStaff>(&(), token).await }
     });
     let can_add = move || matches!(ctx.role(), Some(Role::HqAdmin | Role::StoreManager));
     view! {

@@ -4,6 +4,10 @@
 use crate::shell::{go, require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shared::api::{
+    ActivateStaff, CreateStaff, DeactivateStaff, ListRegions, ListStaff, ListStores,
+    ResetStaffPassword, UnlockStaff, UpdateStaff,
+};
 use shared::dto::{
     PasswordReset, RegionView, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView, StoreView,
 };
@@ -15,8 +19,8 @@ use tongka_app::i18n::{T, role_text, tr, use_i18n};
 type Choices = (Vec<RegionView>, Vec<StoreView>);
 
 async fn choices(token: Option<String>) -> ApiResult<Choices> {
-    let stores = api::get::<Vec<StoreView>>("/hq/stores", token.clone()).await?;
-    let regions = api::get::<Vec<RegionView>>("/hq/regions", token)
+    let stores = api::fetch::<ListStores>(&(), token.clone()).await?;
+    let regions = api::fetch::<ListRegions>(&(), token)
         .await
         .unwrap_or_default();
     Ok((regions, stores))
@@ -50,7 +54,7 @@ pub fn StaffEditPage() -> impl IntoView {
             .and_then(|s| s.parse().ok())
             .unwrap_or(-1);
         async move {
-            let all = api::get::<Vec<StaffView>>("/hq/staff", token.clone()).await?;
+            let all = api::fetch::<ListStaff>(&(), token.clone()).await?;
             let (regions, stores) = choices(token).await?;
             let found = all.into_iter().find(|s| s.id == id);
             ApiResult::Ok((found, regions, stores))
@@ -151,7 +155,7 @@ fn StaffForm(
                         region_id,
                         store_id,
                     };
-                    api::put::<StaffView, _>(&format!("/hq/staff/{id}"), ctx.token(), &body).await
+                    api::send::<UpdateStaff>(&id, &body, ctx.token()).await
                 }
                 None => {
                     let body = StaffCreate {
@@ -162,7 +166,7 @@ fn StaffForm(
                         store_id,
                         password: p,
                     };
-                    api::post::<StaffView, _>("/hq/staff", ctx.token(), &body).await
+                    api::send::<CreateStaff>(&(), &body, ctx.token()).await
                 }
             };
             busy.set(false);
@@ -256,9 +260,7 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         }
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/unlock"), ctx.token(), &())
-                .await
-            {
+            match api::fetch::<UnlockStaff>(&id, ctx.token()).await {
                 Ok(s) => {
                     confirm_unlock.set(false);
                     locked_until.set(s.locked_until);
@@ -274,16 +276,15 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         _ => false,
     };
     let toggle = move |_| {
-        let action = if active.get_untracked() {
-            "deactivate"
-        } else {
-            "activate"
-        };
+        let deactivate = active.get_untracked();
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<StaffView, _>(&format!("/hq/staff/{id}/{action}"), ctx.token(), &())
-                .await
-            {
+            let result = if deactivate {
+                api::fetch::<DeactivateStaff>(&id, ctx.token()).await
+            } else {
+                api::fetch::<ActivateStaff>(&id, ctx.token()).await
+            };
+            match result {
                 Ok(s) => {
                     active.set(s.active);
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
@@ -299,13 +300,8 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         let Some(p) = password.checked() else { return };
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::post::<StaffView, _>(
-                &format!("/hq/staff/{id}/reset-password"),
-                ctx.token(),
-                &PasswordReset { password: p },
-            )
-            .await
-            {
+            let body = PasswordReset { password: p };
+            match api::send::<ResetStaffPassword>(&id, &body, ctx.token()).await {
                 Ok(_) => {
                     password.value.set(String::new());
                     password.touched.set(false);

@@ -5,10 +5,11 @@ use crate::shell::{go, require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use shared::api::{CreateStore, GetStore, ListRegions, MakeDefaultStore, UpdateStore};
 use shared::dto::{RegionView, Role, StoreInput, StoreView};
 use shared::validate;
 use tongka_app::api::{self, ApiResult, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, use_toast};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, path_id, use_toast};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 新增门店
@@ -18,7 +19,7 @@ pub fn StoreNewPage() -> impl IntoView {
     let ctx = use_ctx();
     let regions = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<RegionView>>("/hq/regions", token).await }
+        async move { api::fetch::<ListRegions>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::AddStore)().to_string()) back=true/>
@@ -38,9 +39,9 @@ pub fn StoreEditPage() -> impl IntoView {
         let token = ctx.session.token.get();
         let id = params.read().get("id").unwrap_or_default();
         async move {
-            let store = api::get::<StoreView>(&format!("/hq/stores/{id}"), token.clone()).await?;
+            let store = api::fetch::<GetStore>(&path_id(&id)?, token.clone()).await?;
             // Store staff cannot list regions; they see the store's own.
-            let regions = match api::get::<Vec<RegionView>>("/hq/regions", token).await {
+            let regions = match api::fetch::<ListRegions>(&(), token).await {
                 Ok(r) => r,
                 Err(_) => vec![RegionView {
                     id: store.region_id,
@@ -120,10 +121,8 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
         error.set(None);
         leptos::task::spawn_local(async move {
             let result = match id {
-                Some(id) => {
-                    api::put::<StoreView, _>(&format!("/hq/stores/{id}"), ctx.token(), &input).await
-                }
-                None => api::post::<StoreView, _>("/hq/stores", ctx.token(), &input).await,
+                Some(id) => api::send::<UpdateStore>(&id, &input, ctx.token()).await,
+                None => api::send::<CreateStore>(&(), &input, ctx.token()).await,
             };
             busy.set(false);
             match result {
@@ -138,13 +137,7 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
     let make_default = move |_| {
         let Some(id) = id else { return };
         leptos::task::spawn_local(async move {
-            match api::post::<StoreView, _>(
-                &format!("/hq/stores/{id}/make-default"),
-                ctx.token(),
-                &(),
-            )
-            .await
-            {
+            match api::fetch::<MakeDefaultStore>(&id, ctx.token()).await {
                 Ok(_) => {
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
                     go(ctx, "/stores");

@@ -15,7 +15,7 @@ pub fn StoresPage() -> impl IntoView {
     let ctx = use_ctx();
     let stores = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<StoreView>>("/hq/stores", token).await }
+        async move { api::fetch::<shared::api::ListStores>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::Stores)().to_string()) back=true/>

@@ -3,6 +3,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
+use shared::api::{ListTopUpPlans, TopUpAtCounter};
 use shared::dto::{CounterTopUp, TopUpMethod, TopUpPlan, TopUpReceipt};
 use shared::money::Fen;
 use shared::validate;
@@ -24,7 +25,7 @@ pub fn TopUpPage() -> impl IntoView {
     let plan = RwSignal::new(None::<TopUpPlan>);
     let plans = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<TopUpPlan>>("/hq/topup-plans", token).await }
+        async move { api::fetch::<ListTopUpPlans>(&(), token).await }
     });
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
@@ -60,8 +61,7 @@ pub fn TopUpPage() -> impl IntoView {
             plan_id: chosen.as_ref().map(|p| p.id),
         };
         leptos::task::spawn_local(async move {
-            let result =
-                api::post_once::<TopUpReceipt, _>("/staff/topups", ctx.token(), &k, &body).await;
+            let result = api::send_once::<TopUpAtCounter>(&(), &body, ctx.token(), &k).await;
             busy.set(false);
             match result {
                 Ok(r) => {

@@ -6,14 +6,18 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use shared::api::{
+    BrandMoneyView, HandInCash, ScopeWallets, StoreStatement, StoreStatementCsv, StoreWallet,
+    WalletEntries, WalletEntriesCsv,
+};
 use shared::dto::{
-    BrandMoney, CashHandInInput, CashHandInReceipt, Role, Statement, WalletEntry, WalletView,
+    AfterQuery, BrandMoney, CashHandInInput, RangeQuery, Role, Statement, WalletView,
 };
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
-    use_toast, yuan_rule,
+    path_id, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -36,16 +40,10 @@ pub fn WalletPage() -> impl IntoView {
     let wallet = LocalResource::new(move || {
         let token = ctx.session.token.get();
         let id = store_id();
-        async move { api::get::<WalletView>(&format!("/staff/stores/{id}/wallet"), token).await }
+        async move { api::fetch::<StoreWallet>(&path_id(&id)?, token).await }
     });
-    let pager = Pager::<WalletEntry>::new(
-        move |after| {
-            let mut path = format!("/staff/stores/{}/wallet/entries", store_id());
-            if let Some(a) = after {
-                path.push_str(&format!("?after={a}"));
-            }
-            path
-        },
+    let pager = Pager::try_new::<WalletEntries>(
+        move |after| Ok((path_id(&store_id())?, AfterQuery { after })),
         move || ctx.token(),
     );
     view! {
@@ -148,10 +146,8 @@ fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> 
             reference: r,
         };
         leptos::task::spawn_local(async move {
-            let path = format!("/hq/stores/{store_id}/cash-handins");
             let result =
-                api::post_once::<CashHandInReceipt, _>(&path, ctx.token(), &key.get_value(), &body)
-                    .await;
+                api::send_once::<HandInCash>(&store_id, &body, ctx.token(), &key.get_value()).await;
             busy.set(false);
             confirming.set(None);
             match result {
@@ -228,7 +224,7 @@ pub fn BrandMoneyPage() -> impl IntoView {
     let ctx = use_ctx();
     let money = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<BrandMoney>("/hq/money", token).await }
+        async move { api::fetch::<BrandMoneyView>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::BrandMoney)().to_string()) back=true/>
@@ -272,6 +268,15 @@ pub fn BrandMoneyPage() -> impl IntoView {
     }
 }
 
+/// Which CSV the statement page exports.
+#[derive(Clone, Copy)]
+enum Export {
+    /// 日结, per business day.
+    Statement,
+    /// Every wallet movement.
+    Entries,
+}
+
 /// 日结: a store's daily statement over a range, and its CSV exports.
 #[component]
 pub fn StatementPage() -> impl IntoView {
@@ -283,41 +288,46 @@ pub fn StatementPage() -> impl IntoView {
     let to = RwSignal::new(String::new());
     // The range shown: changes only when 查询 is pressed.
     let shown = RwSignal::new((String::new(), String::new()));
+    // An empty date is no bound (the server's default range).
     let query = move || {
         let (f, t) = shown.get();
-        let mut q = Vec::new();
-        if !f.is_empty() {
-            q.push(format!("from={f}"));
-        }
-        if !t.is_empty() {
-            q.push(format!("to={t}"));
-        }
-        if q.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", q.join("&"))
+        RangeQuery {
+            from: Some(f).filter(|f| !f.is_empty()),
+            to: Some(t).filter(|t| !t.is_empty()),
         }
     };
     let statement = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        let path = format!("/staff/stores/{}/statement{}", store_id(), query());
-        async move { api::get::<Statement>(&path, token).await }
+        let id = store_id();
+        let query = query();
+        async move { api::fetch_q::<StoreStatement>(&path_id(&id)?, &query, token).await }
     });
     let error = RwSignal::new(None::<api::Failure>);
-    let export = move |what: &'static str| {
-        let path = format!("/staff/stores/{}/{what}{}", store_id(), query());
+    let export = move |what: Export| {
+        let id = store_id();
+        let query = query();
         let name = format!(
             "{}-{}.csv",
-            if what == "statement.csv" {
-                "statement"
-            } else {
-                "wallet"
+            match what {
+                Export::Statement => "statement",
+                Export::Entries => "wallet",
             },
-            store_id()
+            id
         );
         error.set(None);
         leptos::task::spawn_local(async move {
-            if let Err(f) = api::download(&path, ctx.token(), &name).await {
+            let result = match path_id(&id) {
+                Ok(id) => match what {
+                    Export::Statement => {
+                        api::download::<StoreStatementCsv>(&id, &query, ctx.token(), &name).await
+                    }
+                    Export::Entries => {
+                        api::download::<WalletEntriesCsv>(&id, &query, ctx.token(), &name).await
+                    }
+                },
+                Err(f) => Err(f),
+            };
+            if let Err(f) = result {
                 error.set(Some(f));
             }
         });
@@ -375,8 +385,8 @@ pub fn StatementPage() -> impl IntoView {
                 .into_any()
             })}
             <div class="form-actions">
-                <button class="btn btn-default" id="export-statement" on:click=move |_| export("statement.csv")>{tr(T::ExportStatement)}</button>
-                <button class="btn btn-default" id="export-entries" on:click=move |_| export("wallet/entries.csv")>{tr(T::ExportEntries)}</button>
+                <button class="btn btn-default" id="export-statement" on:click=move |_| export(Export::Statement)>{tr(T::ExportStatement)}</button>
+                <button class="btn btn-default" id="export-entries" on:click=move |_| export(Export::Entries)>{tr(T::ExportEntries)}</button>
             </div>
         </section>
     }
@@ -422,7 +432,7 @@ pub fn WalletsPage() -> impl IntoView {
     let ctx = use_ctx();
     let wallets = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
+        async move { api::fetch::<ScopeWallets>(&(), token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::StoreWallets)().to_string()) back=true/>

@@ -8,9 +8,15 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::Lang;
+use shared::api::{
+    ApprovePayee, ApproveWithdrawal, CancelWithdrawal, GetWithdrawal, ListMessages,
+    ListPayeeChanges, ListRegions, ListWithdrawals, MarkWithdrawalPaid, ReadMessages, RejectPayee,
+    RejectWithdrawal, RequestPayee, RequestWithdrawal, RetryWithdrawal, ScopeWallets,
+    WithdrawalTermsView,
+};
 use shared::dto::{
-    PayeeInput, PayeeView, RegionView, RejectInput, Role, StaffMessage, WalletView,
-    WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
+    AfterQuery, PayeeInput, PayeeView, RejectInput, Role, StaffMessage, StateQuery,
+    WithdrawalInput, WithdrawalQuery, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::error::withdrawal_state_name;
 use shared::money::{Bp, Fen, withdrawal_fee};
@@ -18,7 +24,7 @@ use shared::validate::{self, Reason};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
-    use_toast, yuan_rule,
+    path_id, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -49,6 +55,21 @@ fn account_no_rule(v: &str) -> Result<String, Reason> {
     validate::bank_account_no(v)
 }
 
+/// A filter's id: none when empty. What is not a number fails as the server
+/// fails such a query (malformed), without asking.
+fn filter_id(name: &str, value: &str) -> api::ApiResult<Option<i64>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        Failure::Api(shared::ApiError::new(
+            shared::ErrorCode::MalformedRequest,
+            [("detail".to_string(), format!("{name}: not a number"))].into(),
+            tongka_app::i18n::current(),
+        ))
+    })
+}
+
 /// The withdrawal terms of the store in the URL (`stores/:id/…`).
 fn store_terms() -> LocalResource<api::ApiResult<WithdrawalTerms>> {
     let ctx = use_ctx();
@@ -56,10 +77,7 @@ fn store_terms() -> LocalResource<api::ApiResult<WithdrawalTerms>> {
     LocalResource::new(move || {
         let token = ctx.session.token.get();
         let id = params.read().get("id").unwrap_or_default();
-        async move {
-            api::get::<WithdrawalTerms>(&format!("/staff/stores/{id}/withdrawal-terms"), token)
-                .await
-        }
+        async move { api::fetch::<WithdrawalTermsView>(&path_id(&id)?, token).await }
     })
 }
 
@@ -128,13 +146,8 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let body = WithdrawalInput { amount: Fen(fen) };
-            let result = api::post_once::<i64, _>(
-                &format!("/staff/stores/{store_id}/withdrawals"),
-                ctx.token(),
-                &k,
-                &body,
-            )
-            .await;
+            let result =
+                api::send_once::<RequestWithdrawal>(&store_id, &body, ctx.token(), &k).await;
             busy.set(false);
             match result {
                 Ok(id) => {
@@ -264,13 +277,7 @@ fn PayeeForm(store_id: i64, #[prop(into)] on_done: Callback<()>) -> impl IntoVie
                 bank_name: b,
                 account_no: no,
             };
-            match api::post::<PayeeView, _>(
-                &format!("/staff/stores/{store_id}/payee"),
-                ctx.token(),
-                &body,
-            )
-            .await
-            {
+            match api::send::<RequestPayee>(&store_id, &body, ctx.token()).await {
                 Ok(_) => {
                     toast.show(T::PayeeSubmitted.text(lang.get_untracked()).to_string());
                     on_done.run(());
@@ -307,7 +314,7 @@ pub fn WithdrawalsPage() -> impl IntoView {
         let wanted = hq();
         async move {
             if wanted {
-                api::get::<Vec<RegionView>>("/hq/regions", token).await
+                api::fetch::<ListRegions>(&(), token).await
             } else {
                 Ok(Vec::new())
             }
@@ -317,26 +324,21 @@ pub fn WithdrawalsPage() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let stores = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        async move { api::get::<Vec<WalletView>>("/staff/wallets", token).await }
+        async move { api::fetch::<ScopeWallets>(&(), token).await }
     });
-    let pager = Pager::<WithdrawalView>::new(
+    let pager = Pager::try_new::<ListWithdrawals>(
         move |after| {
-            let mut q = vec![];
-            for (name, value) in [
-                ("state", state.get_untracked()),
-                ("store_id", store.get_untracked()),
-                ("region_id", region.get_untracked()),
-                ("from", from.get_untracked()),
-                ("to", to.get_untracked()),
-            ] {
-                if !value.is_empty() {
-                    q.push(format!("{name}={}", api::encode(&value)));
-                }
-            }
-            if let Some(a) = after {
-                q.push(format!("after={a}"));
-            }
-            format!("/staff/withdrawals?{}", q.join("&"))
+            // An empty filter is no filter.
+            let text = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.is_empty());
+            let query = WithdrawalQuery {
+                state: text(state),
+                store_id: filter_id("store_id", &store.get_untracked())?,
+                region_id: filter_id("region_id", &region.get_untracked())?,
+                from: text(from),
+                to: text(to),
+                after,
+            };
+            Ok(((), query))
         },
         move || ctx.token(),
     );
@@ -437,7 +439,7 @@ pub fn WithdrawalPage() -> impl IntoView {
     let item = LocalResource::new(move || {
         let token = ctx.session.token.get();
         let id = id();
-        async move { api::get::<WithdrawalView>(&format!("/staff/withdrawals/{id}"), token).await }
+        async move { api::fetch::<GetWithdrawal>(&path_id(&id)?, token).await }
     });
     view! {
         <TopBar title=Signal::derive(move || tr(T::Cashout)().to_string()) back=true/>
@@ -445,6 +447,19 @@ pub fn WithdrawalPage() -> impl IntoView {
             {loaded(item, move |w: WithdrawalView| view! { <WithdrawalDetail w=w on_change=move || item.refetch()/> }.into_any())}
         </section>
     }
+}
+
+/// What the caller does with a withdrawal.
+#[derive(Clone, Copy)]
+enum Act {
+    /// HQ finance approves and sends the payout.
+    Approve,
+    /// HQ finance rejects, with the reason.
+    Reject,
+    /// HQ finance sends a failed payout again.
+    Retry,
+    /// The store manager takes back their request.
+    Cancel,
 }
 
 #[component]
@@ -456,18 +471,19 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
     let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let id = w.id;
-    let act = move |action: &'static str| {
-        let path = match action {
-            "cancel" => format!("/staff/withdrawals/{id}/cancel"),
-            _ => format!("/hq/withdrawals/{id}/{action}"),
-        };
+    let act = move |action: Act| {
         let body = RejectInput {
             reason: reason.get_untracked(),
         };
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let result = api::post::<WithdrawalView, _>(&path, ctx.token(), &body).await;
+            let result = match action {
+                Act::Approve => api::fetch::<ApproveWithdrawal>(&id, ctx.token()).await,
+                Act::Reject => api::send::<RejectWithdrawal>(&id, &body, ctx.token()).await,
+                Act::Retry => api::fetch::<RetryWithdrawal>(&id, ctx.token()).await,
+                Act::Cancel => api::fetch::<CancelWithdrawal>(&id, ctx.token()).await,
+            };
             busy.set(false);
             match result {
                 Ok(_) => on_change.run(()),
@@ -498,8 +514,7 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
             reference: reference.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            let path = format!("/hq/withdrawals/{id}/mark-paid");
-            let result = api::post::<WithdrawalView, _>(&path, ctx.token(), &body).await;
+            let result = api::send::<MarkWithdrawalPaid>(&id, &body, ctx.token()).await;
             busy.set(false);
             confirming_paid.set(false);
             match result {
@@ -557,16 +572,16 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
         })}
         <div class="form-actions">
             {(decide && !failed).then(|| view! {
-                <button class="btn btn-primary" id="approve" disabled=move || busy.get() on:click=move |_| act("approve")>{tr(T::Approve)}</button>
+                <button class="btn btn-primary" id="approve" disabled=move || busy.get() on:click=move |_| act(Act::Approve)>{tr(T::Approve)}</button>
                 <button class="btn btn-default" id="reject" disabled=move || busy.get() on:click=move |_| {
-                    if rejecting.get_untracked() { act("reject") } else { rejecting.set(true) }
+                    if rejecting.get_untracked() { act(Act::Reject) } else { rejecting.set(true) }
                 }>{tr(T::Reject)}</button>
             })}
             {(decide && failed).then(|| view! {
-                <button class="btn btn-primary" id="retry" disabled=move || busy.get() on:click=move |_| act("retry")>{tr(T::RetryPayout)}</button>
+                <button class="btn btn-primary" id="retry" disabled=move || busy.get() on:click=move |_| act(Act::Retry)>{tr(T::RetryPayout)}</button>
             })}
             {w.can_cancel.then(|| view! {
-                <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| act("cancel")>{tr(T::CancelRequest)}</button>
+                <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| act(Act::Cancel)>{tr(T::CancelRequest)}</button>
             })}
         </div>
     }
@@ -578,20 +593,11 @@ pub fn PayeeChangesPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
     let pending_only = RwSignal::new(true);
-    let pager = Pager::<PayeeView>::new(
+    let pager = Pager::new::<ListPayeeChanges>(
         move |after| {
-            let mut path = format!(
-                "/hq/payee-changes?state={}",
-                if pending_only.get_untracked() {
-                    "pending"
-                } else {
-                    ""
-                }
-            );
-            if let Some(a) = after {
-                path.push_str(&format!("&after={a}"));
-            }
-            path
+            // All states: no state (the server reads an empty one as absent).
+            let state = pending_only.get_untracked().then(|| "pending".to_string());
+            ((), StateQuery { state, after })
         },
         move || ctx.token(),
     );
@@ -608,17 +614,17 @@ pub fn PayeeChangesPage() -> impl IntoView {
             rejecting.set(Some(id));
             return;
         }
-        let path = if approve {
-            format!("/hq/payee-changes/{id}/approve")
-        } else {
-            format!("/hq/payee-changes/{id}/reject")
-        };
         error.set(None);
         leptos::task::spawn_local(async move {
             let body = RejectInput {
                 reason: reason.get_untracked(),
             };
-            match api::post::<PayeeView, _>(&path, ctx.token(), &body).await {
+            let result = if approve {
+                api::fetch::<ApprovePayee>(&id, ctx.token()).await
+            } else {
+                api::send::<RejectPayee>(&id, &body, ctx.token()).await
+            };
+            match result {
                 Ok(_) => {
                     rejecting.set(None);
                     reason.set(String::new());
@@ -695,13 +701,8 @@ pub fn MessagesPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
     let lang = use_i18n().0;
-    let pager = Pager::<StaffMessage>::new(
-        move |after| match after {
-            Some(a) => format!("/staff/messages?after={a}"),
-            None => "/staff/messages".to_string(),
-        },
-        move || ctx.token(),
-    );
+    let pager =
+        Pager::new::<ListMessages>(move |after| ((), AfterQuery { after }), move || ctx.token());
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || !pager.loaded_once.get() {
             return done.unwrap_or(false);
@@ -709,7 +710,7 @@ pub fn MessagesPage() -> impl IntoView {
         if pager.items.with(|v| v.iter().any(|m| !m.read)) {
             leptos::task::spawn_local(async move {
                 // Best effort: if it fails they stay unread for next time.
-                let _ = api::post::<(), _>("/staff/messages/read", ctx.token(), &()).await;
+                let _ = api::fetch::<ReadMessages>(&(), ctx.token()).await;
             });
         }
         true
