@@ -431,6 +431,23 @@ catalogue! {
     PinAbove => "免密支付额度（元）", "PIN-free limit (yuan)";
     ChannelUrl => "视频号链接", "Channel link";
     ChannelUrlPlaceholder => "https://…（可不填）", "https://… (optional)";
+    ApiKeys => "API 密钥", "API keys";
+    NewApiKey => "新建 API 密钥", "New API key";
+    ApiKeyName => "名称", "Name";
+    ApiKeyNamePlaceholder => "如 ERP、3 号收银台", "e.g. ERP, till 3";
+    CreateKey => "创建密钥", "Create key";
+    Creating => "创建中…", "Creating…";
+    CreatedBy => "创建人", "Created by";
+    LastUsed => "最近使用", "Last used";
+    NeverUsed => "从未使用", "Never used";
+    Revoke => "吊销", "Revoke";
+    ConfirmRevoke => "确认吊销", "Revoke it";
+    Revoked => "已吊销", "Revoked";
+    RevokeWarning => "吊销后使用此密钥的系统会立即无法访问，且无法恢复。", "Systems using this key lose access at once, and it cannot be undone.";
+    SecretOnce => "只显示这一次：点一下即可全选，请立即复制保存", "Shown only this once: tap it to select it, and copy it now";
+    ApiKeyUsage => "调用 API 时在请求头中带上：", "Send it with every API request as:";
+    ApiKeyHeader => "Authorization: Bearer <密钥>", "Authorization: Bearer <secret>";
+    ApiDocs => "API 文档", "API docs";
 }
 
 /// The display name of a role.

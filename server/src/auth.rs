@@ -4,7 +4,7 @@
 //! the set `R`. Tokens are random; only their SHA-256 is stored.
 
 use crate::clock::Clock;
-use crate::entity::{brand, member, session, staff};
+use crate::entity::{api_key, brand, member, session, staff};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -239,10 +239,16 @@ role_set!(/// HQ admin and HQ finance: the brand's money.
 role_set!(/// Roles that read across stores: HQ and region managers.
     ChainReaders = [HqAdmin, HqFinance, RegionManager]);
 
-/// A logged-in, active staff member whose role is in `R`.
+/// What every API key starts with (a session token never does).
+pub const KEY_PREFIX: &str = "tk_";
+
+/// A logged-in, active staff member whose role is in `R`, or an API key
+/// acting as its own staff row with its role and scope.
 pub struct StaffCaller<R: RoleSet = AnyStaff> {
-    /// The session in use.
+    /// The session in use (0 for an API key).
     pub session_id: i64,
+    /// The API key in use, if the caller is a machine.
+    pub key: Option<i64>,
     /// The staff row.
     pub staff: staff::Model,
     /// Parsed role.
@@ -267,12 +273,21 @@ impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let s = live_session(parts, state, STAFF).await?;
-        let staff = staff::Entity::find_by_id(s.subject_id)
+        let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
+        let (session_id, staff_id, key) = if token.starts_with(KEY_PREFIX) {
+            let k = live_key(state, token).await?;
+            record_key_use(state, &k, parts).await?;
+            (0, k.staff_id, Some(k.id))
+        } else {
+            let s = live_session(parts, state, STAFF).await?;
+            (s.id, s.subject_id, None)
+        };
+        let staff = staff::Entity::find_by_id(staff_id)
             .one(&state.db)
             .await?
             .ok_or_else(AppError::unauthenticated)?;
-        if !staff.active {
+        // A key's row acts only through its key, never through a session.
+        if !staff.active || staff.api_key != key.is_some() {
             return Err(AppError::unauthenticated());
         }
         let role = Role::parse(&staff.role)
@@ -282,13 +297,81 @@ impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
         }
         let brand = brand_of(state, staff.brand_id).await?;
         Ok(StaffCaller {
-            session_id: s.id,
+            session_id,
+            key,
             staff,
             role,
             brand,
             _roles: PhantomData,
         })
     }
+}
+
+impl<R: RoleSet> StaffCaller<R> {
+    /// Whether the session or key is still good (for a request that waits:
+    /// a revoked key or ended session must not be answered at the end).
+    pub async fn still_valid(&self, state: &AppState) -> AppResult<()> {
+        let now = state.clock.now_ms();
+        let live = match self.key {
+            Some(id) => api_key::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .is_some_and(|k| k.revoked_at.is_none()),
+            None => session::Entity::find_by_id(self.session_id)
+                .one(&state.db)
+                .await?
+                .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now),
+        };
+        let active = staff::Entity::find_by_id(self.staff.id)
+            .one(&state.db)
+            .await?
+            .is_some_and(|s| s.active);
+        if live && active {
+            Ok(())
+        } else {
+            Err(AppError::unauthenticated())
+        }
+    }
+}
+
+/// The unrevoked key whose secret this is.
+async fn live_key(state: &AppState, secret: &str) -> AppResult<api_key::Model> {
+    api_key::Entity::find()
+        .filter(api_key::Column::SecretHash.eq(digest(secret)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::unauthenticated)
+}
+
+/// Every use of a key: its last use, and a line in the audit log as the key.
+async fn record_key_use(state: &AppState, k: &api_key::Model, parts: &Parts) -> AppResult<()> {
+    let now = state.clock.now_ms();
+    let tx = crate::db::begin_write(&state.db).await?;
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+        .filter(api_key::Column::Id.eq(k.id))
+        .exec(&tx)
+        .await?;
+    crate::audit::record(
+        &tx,
+        now,
+        k.brand_id,
+        Some(k.staff_id),
+        "api_key.use",
+        format!(
+            "{} {}",
+            parts.method,
+            parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or(parts.uri.path(), |u| u.path())
+        ),
+        serde_json::json!({ "key": k.id, "prefix": k.prefix }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The client's address: the socket peer, or the last `X-Forwarded-For`

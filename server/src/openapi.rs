@@ -22,7 +22,13 @@ pub fn document() -> &'static Value {
 /// The codes every endpoint of this shape can answer with, besides its own.
 fn generic_codes(e: &Info) -> Vec<ErrorCode> {
     use ErrorCode::*;
-    let mut codes = Vec::new();
+    if e.access == Access::Gateway {
+        // Answered in the gateway's own format (below), but for a body
+        // above the limit, refused before the handler.
+        return vec![PayloadTooLarge];
+    }
+    // A control character in the address is refused on every route.
+    let mut codes = vec![MalformedRequest];
     match e.access {
         Access::Public | Access::Gateway => {}
         Access::Member => codes.push(Unauthenticated),
@@ -200,6 +206,24 @@ fn operation(e: &Info, g: &mut schemars::SchemaGenerator) -> Value {
             }
         }
     }
+    if e.access == Access::Gateway {
+        for (name, what) in [
+            (
+                "tongka-pay-timestamp",
+                "Unix seconds when the gateway signed",
+            ),
+            ("tongka-pay-nonce", "8 to 64 letters and digits, once only"),
+            (
+                "tongka-pay-signature",
+                "HMAC-SHA256 over timestamp, nonce, path and body, hex",
+            ),
+        ] {
+            params.push(json!({
+                "name": name, "in": "header", "required": true, "description": what,
+                "schema": { "type": "string" }
+            }));
+        }
+    }
     if e.idempotent {
         params.push(json!({
             "name": "Idempotency-Key",
@@ -241,18 +265,40 @@ fn operation(e: &Info, g: &mut schemars::SchemaGenerator) -> Value {
         }
     }
     for (status, codes) in &by_status {
-        let body = if e.access == Access::Gateway {
-            // The gateway's own answer format, never our envelope.
-            s.response.map(|f| f(g).to_value()).unwrap_or(json!({}))
-        } else {
-            envelope(codes)
-        };
         let list: Vec<&str> = codes.iter().map(String::as_str).collect();
         responses.insert(
             status.to_string(),
             json!({
                 "description": format!("{}: {}", status_text(*status), list.join(", ")),
-                "content": { "application/json": { "schema": body } }
+                "content": { "application/json": { "schema": envelope(codes) } }
+            }),
+        );
+    }
+    if e.access == Access::Gateway {
+        // Refusals in the gateway's own answer format, never our envelope.
+        let answer = s.response.map(|f| f(g).to_value()).unwrap_or(json!({}));
+        for (status, why) in [
+            (401, "Signature, timestamp or nonce refused"),
+            (404, "No such order"),
+            (409, "Nonce already used, or the order does not match"),
+            (422, "Cannot be applied"),
+            (500, "Not applied; the gateway retries"),
+        ] {
+            responses.insert(
+                status.to_string(),
+                json!({
+                    "description": why,
+                    "content": { "application/json": { "schema": answer } }
+                }),
+            );
+        }
+    } else {
+        let internal: BTreeSet<String> = [code_name(ErrorCode::Internal)].into();
+        responses.insert(
+            "500".into(),
+            json!({
+                "description": "The server failed (logged with the request id); nothing was changed",
+                "content": { "application/json": { "schema": envelope(&internal) } }
             }),
         );
     }
@@ -396,5 +442,13 @@ mod tests {
             "{op}"
         );
         assert!(op["responses"]["401"].is_object());
+        // Pages are named by what they hold, whatever the order.
+        assert!(
+            doc["components"]["schemas"]["Page_of_AuditEntry"].is_object(),
+            "{:?}",
+            doc["components"]["schemas"]
+                .as_object()
+                .map(|m| m.keys().collect::<Vec<_>>())
+        );
     }
 }

@@ -223,6 +223,7 @@ pub async fn notify_store(
         .filter(staff::Column::StoreId.eq(store_id))
         .filter(staff::Column::Role.eq(Role::StoreManager.as_str()))
         .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::ApiKey.eq(false))
         .all(conn)
         .await?;
     for m in managers {

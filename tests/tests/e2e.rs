@@ -1172,3 +1172,52 @@ fn the_api_docs_page_works_with_no_internet_access() {
         Ok(())
     });
 }
+
+#[test]
+fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
+    story(|h| async move {
+        let admin = browser(h).await?;
+        staff_login(h, &admin, "admin").await?;
+        click(&admin, "#menu-api-keys").await?;
+        fill(&admin, "#api-key-name", "收银机 3").await?;
+        el(&admin, "#api-key-role")
+            .await?
+            .select_by_value("clerk")
+            .await?;
+        el(&admin, "#api-key-store")
+            .await?
+            .select_by_index(1)
+            .await?;
+        click(&admin, "#api-key-create").await?;
+        let secret = text_contains(&admin, "#api-key-secret", "tk_").await?;
+        let secret = secret.trim().to_string();
+        text_contains(&admin, "#api-key-secret-box", "Authorization: Bearer").await?;
+        // The list shows the key by its prefix, never the secret.
+        let row = text_contains(&admin, ".api-key-row", "收银机 3").await?;
+        anyhow::ensure!(!row.contains(&secret), "the list shows the secret: {row}");
+
+        // A machine calls with it.
+        let call = |secret: String| {
+            let admin = &admin;
+            async move {
+                admin
+                    .execute_async(
+                        "const [s, done] = arguments; fetch('/api/staff/me', \
+                         {headers: {Authorization: 'Bearer ' + s}}).then(r => done(r.status));",
+                        vec![serde_json::json!(secret)],
+                    )
+                    .await
+            }
+        };
+        anyhow::ensure!(call(secret.clone()).await? == 200, "the new key is refused");
+
+        // Revoking asks first, then the key stops working.
+        click(&admin, ".api-key-row .api-key-revoke").await?;
+        text_contains(&admin, "#api-key-confirm", "立即").await?;
+        click(&admin, "#api-key-confirm-revoke").await?;
+        text_contains(&admin, ".api-key-revoked", "收银机 3").await?;
+        anyhow::ensure!(call(secret).await? == 401, "a revoked key still works");
+        admin.close().await?;
+        Ok(())
+    });
+}

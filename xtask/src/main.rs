@@ -7,6 +7,7 @@
 //! - `serve`: build, then run the server on SQLite with the demo brand.
 //! - `test`: everything CI checks, each stage timed.
 
+mod fuzz;
 mod site;
 mod tools;
 
@@ -22,8 +23,9 @@ fn main() -> std::process::ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz::fuzz(),
         _ => {
-            eprintln!("usage: cargo xtask build | serve [server flags] | test | bench");
+            eprintln!("usage: cargo xtask build | serve [server flags] | test | fuzz | bench");
             return std::process::ExitCode::from(2);
         }
     };
@@ -166,6 +168,10 @@ fn test() -> Result<()> {
                 cmd.env("TONGKA_SITE_DIR", root().join("target/site"));
                 run(&mut cmd)
             },
+        )?;
+        stages.time(
+            "fuzz: schemathesis over the OpenAPI document, every role",
+            fuzz::fuzz,
         )
     })();
     stages.report();

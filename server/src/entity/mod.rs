@@ -3,6 +3,7 @@
 //! milliseconds (UTC) so SQLite and PostgreSQL compare them the same way.
 
 pub mod account;
+pub mod api_key;
 pub mod audit_log;
 pub mod brand;
 pub mod gateway_nonce;

@@ -14,6 +14,8 @@ pub struct Model {
     pub store_id: Option<i64>,
     pub password_hash: String,
     pub active: bool,
+    /// The row an API key acts as: never logs in, listed nowhere.
+    pub api_key: bool,
     pub created_at: i64,
 }
 

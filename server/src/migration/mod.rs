@@ -9,6 +9,7 @@ mod m0003_money_settings;
 mod m0004_gateway;
 mod m0005_withdrawals;
 mod m0006_hardening;
+mod m0007_api_keys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_gateway::Migration),
             Box::new(m0005_withdrawals::Migration),
             Box::new(m0006_hardening::Migration),
+            Box::new(m0007_api_keys::Migration),
         ]
     }
 }

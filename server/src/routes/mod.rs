@@ -6,8 +6,10 @@ use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodRouter, get, patch, post, put};
-use shared::api::{Endpoint, Info, Method};
+use shared::api::{Access, Endpoint, Info, Method};
+use shared::dto::Role;
 
+pub mod api_keys;
 pub mod audit;
 pub mod cash;
 pub mod chain;
@@ -48,12 +50,19 @@ impl Api {
         }
     }
 
-    /// Routes endpoint `E` to `handler`.
+    /// Routes endpoint `E` to `handler`, whose body, query and path
+    /// parameter must be the declared types (checked when compiling).
     pub fn at<E: Endpoint, H, T>(mut self, _endpoint: E, handler: H) -> Api
     where
         H: Handler<T, AppState>,
-        T: 'static,
+        T: Extractors<E> + 'static,
     {
+        const {
+            assert!(
+                T::CALLER_OK,
+                "the handler's caller extractor does not let in the declared caller"
+            )
+        };
         let info = E::INFO;
         let method: MethodRouter<AppState> = match info.method {
             Method::Get => get(handler),
@@ -84,6 +93,90 @@ impl Api {
     }
 }
 
+/// An extractor a handler of endpoint `E` may take: the caller, the state,
+/// headers, and the body, query and path parameter of the declared types.
+pub trait Part<E: ?Sized> {
+    /// Whether the caller it lets in is the declared one (a staff
+    /// extractor's roles include every declared role; a member extractor
+    /// serves a member endpoint).
+    const CALLER_OK: bool = true;
+}
+
+/// Whether every role in `declared` is in `let_in`.
+const fn covers(let_in: &[Role], declared: &[Role]) -> bool {
+    let mut i = 0;
+    while i < declared.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < let_in.len() {
+            if let_in[j] as u8 == declared[i] as u8 {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl<E: Endpoint, R: crate::auth::RoleSet> Part<E> for crate::auth::StaffCaller<R> {
+    const CALLER_OK: bool = match E::INFO.access {
+        Access::Staff(declared) => covers(R::ROLES, declared),
+        _ => false,
+    };
+}
+impl<E: Endpoint> Part<E> for crate::auth::MemberCaller {
+    const CALLER_OK: bool = matches!(E::INFO.access, Access::Member | Access::ActiveMember);
+}
+impl<E: Endpoint> Part<E> for crate::auth::ActiveMember {
+    const CALLER_OK: bool = matches!(E::INFO.access, Access::ActiveMember);
+}
+impl<E: Endpoint> Part<E> for crate::auth::MemberToken {
+    const CALLER_OK: bool = matches!(E::INFO.access, Access::ActiveMember);
+}
+
+macro_rules! any_endpoint {
+    ($($t:ty),*) => { $(impl<E> Part<E> for $t {})* };
+}
+any_endpoint!(
+    axum::extract::State<AppState>,
+    crate::auth::ClientIp,
+    crate::auth::RequestLang,
+    crate::idempotency::IdemKey,
+    axum::http::HeaderMap,
+    axum::body::Bytes
+);
+impl<E: Endpoint<Body = B>, B> Part<E> for crate::error::AppJson<B> {}
+impl<E: Endpoint<Query = Q>, Q> Part<E> for crate::error::AppQuery<Q> {}
+impl<E: Endpoint<Path = i64>> Part<E> for crate::error::AppPath<i64> {}
+impl<E: Endpoint<Path = str>> Part<E> for crate::error::AppPath<String> {}
+
+/// A handler's extractors (axum's `(M, T1, …)`), each a [`Part`] of `E`.
+pub trait Extractors<E> {
+    /// Whether each lets in the declared caller.
+    const CALLER_OK: bool;
+}
+impl<E> Extractors<E> for ((),) {
+    const CALLER_OK: bool = true;
+}
+macro_rules! extractors {
+    ($($t:ident),+) => {
+        impl<E, M, $($t: Part<E>),+> Extractors<E> for (M, $($t,)+) {
+            const CALLER_OK: bool = $($t::CALLER_OK &&)+ true;
+        }
+    };
+}
+extractors!(T1);
+extractors!(T1, T2);
+extractors!(T1, T2, T3);
+extractors!(T1, T2, T3, T4);
+extractors!(T1, T2, T3, T4, T5);
+extractors!(T1, T2, T3, T4, T5, T6);
+extractors!(T1, T2, T3, T4, T5, T6, T7);
+
 /// Everything under `/api`.
 pub fn api() -> Api {
     Api::new()
@@ -105,6 +198,7 @@ pub fn api() -> Api {
         .merge(sandbox::router())
         .merge(cash::router())
         .merge(refund_tasks::router())
+        .merge(api_keys::router())
 }
 
 #[cfg(test)]

@@ -294,6 +294,8 @@ async fn wait_receipts(
             break rows;
         }
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        // A key revoked or a session ended while waiting gets no answer.
+        caller.still_valid(&state).await?;
     };
     let newest = rows.last().map(|p| p.id);
     // On PostgreSQL ids are taken at insert but become visible at commit, so

@@ -51,6 +51,9 @@ async fn may_see(
     caller: &StaffCaller<AnyStaff>,
     s: &staff::Model,
 ) -> AppResult<bool> {
+    if s.api_key {
+        return Ok(false); // an API key's row: managed on the keys page
+    }
     Ok(match caller.role {
         Role::HqAdmin | Role::HqFinance => true,
         Role::RegionManager => {
@@ -69,7 +72,7 @@ async fn may_see(
 }
 
 /// The region and store a role's scope needs, checked against the brand.
-async fn clean_scope(
+pub(crate) async fn clean_scope(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     role: Role,

@@ -95,6 +95,7 @@ async fn login(
             staff::Entity::find()
                 .filter(staff::Column::BrandId.eq(brand.id))
                 .filter(staff::Column::Account.eq(account))
+                .filter(staff::Column::ApiKey.eq(false))
                 .one(&state.db)
                 .await?
         }
@@ -199,6 +200,9 @@ async fn change_password(
     caller: StaffCaller,
     AppJson(req): AppJson<PasswordChange>,
 ) -> AppResult<Json<StaffSession>> {
+    if caller.key.is_some() {
+        return Err(AppError::forbidden()); // an API key has no password
+    }
     let new = check("password", validate::password(&req.new))?;
     if !password::verify(req.current, Some(caller.staff.password_hash.clone())).await? {
         return Err(AppError::new(

@@ -6,6 +6,7 @@ mod databases;
 mod helpers;
 mod http;
 
+mod api_keys;
 mod cash;
 mod chain;
 mod close_card;

@@ -84,4 +84,17 @@ endpoints! {
     /// Every staff action, newest first.
     ListAudit: GET "/hq/audit", Staff(HQ_MONEY),
         query AfterQuery => Page<AuditEntry>;
+
+    /// The brand's API keys for machines, newest first (never their
+    /// secrets).
+    ListApiKeys: GET "/hq/api-keys", Staff(HQ_ADMIN) => Vec<ApiKeyView>;
+
+    /// Creates an API key with a role and its scope; the secret is in this
+    /// answer only (audited). Not with an API key.
+    CreateApiKey: POST "/hq/api-keys", Staff(HQ_ADMIN),
+        body ApiKeyInput => 201 ApiKeyCreated;
+
+    /// Revokes an API key: it stops working at once, requests in flight
+    /// included (audited).
+    RevokeApiKey: POST "/hq/api-keys/{id}/revoke" (i64), Staff(HQ_ADMIN) => ApiKeyView;
 }

@@ -290,6 +290,30 @@ impl schemars::JsonSchema for Document {
     }
 }
 
+/// A body in a partner's own format (the gateway's signed callback), read
+/// as bytes and checked by its signature; the apps never send it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Opaque;
+
+impl Serialize for Opaque {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl schemars::JsonSchema for Opaque {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GatewayCallback".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "description": "The gateway's callback in its own format, signed over timestamp, nonce and body."
+        })
+    }
+}
+
 /// Every declared endpoint.
 pub fn all() -> Vec<Info> {
     [identity::ALL, chain::ALL, stored_value::ALL, wallet::ALL].concat()

@@ -117,7 +117,7 @@ endpoints! {
     /// The payment gateway's signed callback (answers in the gateway's own
     /// format).
     GatewayNotify: POST "/gateway/notify", Gateway,
-        body GatewayNotice => GatewayAnswer;
+        body Opaque => GatewayAnswer;
 
     /// Refunds the gateway refused for good, open or settled.
     ListRefundTasks: GET "/hq/refund-tasks", Staff(HQ_MONEY),

@@ -85,6 +85,7 @@ pub struct MemberListItem {
 /// One page of a keyset-paged list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Page_of_{T}"))]
 pub struct Page<T> {
     /// The items, newest first.
     pub items: Vec<T>,

@@ -215,16 +215,6 @@ pub struct GatewaySwitches {
     pub refuse_refunds: bool,
 }
 
-/// The payment gateway's callback, in the gateway's own signed format (see
-/// the gateway's documentation); anything else is refused with 401.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct GatewayNotice {
-    /// The event id the gateway gives.
-    #[serde(default)]
-    pub id: String,
-}
-
 /// What the callback answers the gateway.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

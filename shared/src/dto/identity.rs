@@ -270,3 +270,56 @@ pub struct PasswordReset {
     /// New password.
     pub password: String,
 }
+
+/// Create an API key for a machine (an ERP, a till): a role and its scope,
+/// as for a staff account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ApiKeyInput {
+    /// What it is for ("ERP", "till 3").
+    pub name: String,
+    /// The role it acts with; it can never do more.
+    pub role: Role,
+    /// Region (region manager keys).
+    pub region_id: Option<i64>,
+    /// Store (store manager and clerk keys).
+    pub store_id: Option<i64>,
+}
+
+/// An API key as HQ admin sees it (never the secret).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ApiKeyView {
+    /// Key id.
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// Its first characters (`tk_…`), to tell keys apart.
+    pub prefix: String,
+    /// The role it acts with.
+    pub role: Role,
+    /// Region scope (region manager keys).
+    pub region_id: Option<i64>,
+    /// Store scope (store keys).
+    pub store_id: Option<i64>,
+    /// Name of the scope (region or store), for display.
+    pub scope_name: Option<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// When it was last used (RFC 3339), if ever.
+    pub last_used_at: Option<String>,
+    /// When it was revoked (RFC 3339), if it was: it no longer works.
+    pub revoked_at: Option<String>,
+}
+
+/// A key just created: the secret is shown this once and never again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ApiKeyCreated {
+    /// The key.
+    pub key: ApiKeyView,
+    /// The secret to send as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}

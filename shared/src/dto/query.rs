@@ -47,7 +47,8 @@ pub struct WithdrawalQuery {
     /// The stores of one region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_id: Option<i64>,
-    /// One state (`pending_approval`, `approved`, `paid`, …).
+    /// One state (`requested`, `approved`, `submitted`, `paid`, `failed`,
+    /// `unknown`, `cancelled`, `rejected`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Asked on or after this date (YYYY-MM-DD, brand's time zone).

@@ -1,6 +1,6 @@
 //! The merchant app (商家端): staff login, a workbench by role, and the HQ
-//! section (stores, regions, staff, members, audit log). Routes live under
-//! `/biz/{brand}`.
+//! section (stores, regions, staff, members, audit log, API keys). Routes
+//! live under `/biz/{brand}`.
 
 mod pages;
 mod shell;
@@ -36,6 +36,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("staff/:id") view=pages::staff_edit::StaffEditPage/>
                     <Route path=path!("members") view=pages::members::MembersPage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage/>
                     <Route path=path!("me") view=pages::me::MePage/>
                     <Route path=path!("stores/:id/pay-code") view=pages::pay_code::PayCodePage/>
                     <Route path=path!("topup") view=pages::topup::TopUpPage/>

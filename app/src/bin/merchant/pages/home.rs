@@ -63,6 +63,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let payees = ("/payee-changes", T::PayeeChanges, "menu-payee-changes");
     let wallets = ("/wallets", T::StoreWallets, "menu-wallets");
     let messages = ("/messages", T::Messages, "menu-messages");
+    let api_keys = ("/api-keys", T::ApiKeys, "menu-api-keys");
     match role {
         Role::HqAdmin => vec![
             overview,
@@ -77,6 +78,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
             flags,
             refunds,
             audit,
+            api_keys,
         ],
         Role::HqFinance => vec![
             queue, payees, refunds, overview, stores, staff, members, money, close, flags, audit,

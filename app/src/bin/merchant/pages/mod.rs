@@ -1,5 +1,6 @@
 //! One routed page a file.
 
+pub mod api_keys;
 pub mod audit;
 pub mod close_card;
 pub mod gateway_flags;

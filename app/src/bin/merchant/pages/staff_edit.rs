@@ -16,9 +16,11 @@ use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, local_time, use_toast};
 use tongka_app::i18n::{T, role_text, tr, use_i18n};
 
-type Choices = (Vec<RegionView>, Vec<StoreView>);
+/// The regions and stores a scope is chosen from.
+pub(crate) type Choices = (Vec<RegionView>, Vec<StoreView>);
 
-async fn choices(token: Option<String>) -> ApiResult<Choices> {
+/// Loads the stores and (when the caller may read them) the regions.
+pub(crate) async fn choices(token: Option<String>) -> ApiResult<Choices> {
     let stores = api::fetch::<ListStores>(&(), token.clone()).await?;
     let regions = api::fetch::<ListRegions>(&(), token)
         .await
