@@ -57,7 +57,8 @@ endpoints! {
     /// One withdrawal with its history.
     GetWithdrawal: GET "/staff/withdrawals/{id}" (i64), Staff(MANAGERS) => WithdrawalView;
 
-    /// Cancels one's own withdrawal request before approval.
+    /// Cancels a withdrawal request before approval (only the one who asked,
+    /// who is a store manager: only they can ask).
     CancelWithdrawal: POST "/staff/withdrawals/{id}/cancel" (i64), Staff(STORE_MANAGER) => WithdrawalView,
         [StateChanged];
 
