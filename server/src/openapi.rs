@@ -399,7 +399,7 @@ const DESCRIPTION: &str = "The API of Tongka (通卡), the membership system of 
 members' stored value, stores' wallets, HQ's approvals.\n\n\
 **Calling it.** JSON in and out; amounts are integers in fen (分). A member or staff member logs in \
 and sends `Authorization: Bearer <token>`; a program (an ERP, a till) uses an API key HQ admin created \
-in the merchant app (设置 → API keys), sent the same way: `Authorization: Bearer tk_…`. A key acts \
+in the merchant app (工作台 → API 密钥), sent the same way: `Authorization: Bearer tk_…`. A key acts \
 with its role and stores and can never do more; every use is in the audit log as that key.\n\n\
 **Moving value.** Operations that move money take an `Idempotency-Key` header: send one key per \
 intended operation and keep it across retries; the same key and body happen once.\n\n\
