@@ -468,6 +468,18 @@ type PageCall<T> = Pin<Box<dyn Future<Output = ApiResult<Page<T>>>>>;
 /// Reads one page of a list: the cursor and the token in, the call out.
 type PageFetch<T> = dyn Fn(Option<i64>, Option<String>) -> PageCall<T> + Send + Sync;
 
+/// An endpoint that answers a page of `T` and takes no body: what a
+/// [`Pager`] reads.
+pub trait PagedEndpoint<T>:
+    Endpoint<Body = (), Response = Page<T>, Path: Sized + 'static, Query: 'static> + 'static
+{
+}
+
+impl<T, E> PagedEndpoint<T> for E where
+    E: Endpoint<Body = (), Response = Page<T>, Path: Sized + 'static, Query: 'static> + 'static
+{
+}
+
 /// A keyset-paged list: the items loaded so far, the next cursor, and the
 /// loading / error state. Pages render [`Pager::is_empty`], the items, and
 /// [`PagerFooter`].
@@ -502,9 +514,7 @@ where
         token: impl Fn() -> Option<String> + Send + Sync + 'static,
     ) -> Pager<T>
     where
-        E: Endpoint<Body = (), Response = Page<T>> + 'static,
-        E::Path: Sized + 'static,
-        E::Query: 'static,
+        E: PagedEndpoint<T>,
     {
         Pager::try_new::<E>(move |after| Ok(args(after)), token)
     }
@@ -516,9 +526,7 @@ where
         token: impl Fn() -> Option<String> + Send + Sync + 'static,
     ) -> Pager<T>
     where
-        E: Endpoint<Body = (), Response = Page<T>> + 'static,
-        E::Path: Sized + 'static,
-        E::Query: 'static,
+        E: PagedEndpoint<T>,
     {
         let fetch: Box<PageFetch<T>> = Box::new(move |after, token| {
             let args = args(after);

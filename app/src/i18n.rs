@@ -448,6 +448,9 @@ catalogue! {
     ApiKeyUsage => "调用 API 时在请求头中带上：", "Send it with every API request as:";
     ApiKeyHeader => "Authorization: Bearer <密钥>", "Authorization: Bearer <secret>";
     ApiDocs => "API 文档", "API docs";
+    Revoking => "吊销中…", "Revoking…";
+    NoApiKeys => "还没有 API 密钥。收银机、ERP 等系统要接入时，在下面新建一个。", "No API keys yet. Create one below when a till or an ERP needs to connect.";
+    SecretSaved => "我已保存", "I have saved it";
 }
 
 /// The display name of a role.

@@ -14,6 +14,7 @@ pub mod guess_limit;
 pub mod idempotency;
 pub mod ledger;
 pub mod migration;
+pub mod names;
 pub mod openapi;
 pub mod paging;
 pub mod password;

@@ -1192,6 +1192,7 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
         let secret = text_contains(&admin, "#api-key-secret", "tk_").await?;
         let secret = secret.trim().to_string();
         text_contains(&admin, "#api-key-secret-box", "Authorization: Bearer").await?;
+        text_contains(&admin, "#api-key-secret-box", "收银机 3").await?;
         // The list shows the key by its prefix, never the secret.
         let row = text_contains(&admin, ".api-key-row", "收银机 3").await?;
         anyhow::ensure!(!row.contains(&secret), "the list shows the secret: {row}");
@@ -1210,6 +1211,9 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
             }
         };
         anyhow::ensure!(call(secret.clone()).await? == 200, "the new key is refused");
+        // Put away, the secret is gone from the page.
+        click(&admin, "#api-key-secret-done").await?;
+        gone(&admin, "#api-key-secret-box").await?;
 
         // Revoking asks first, then the key stops working.
         click(&admin, ".api-key-row .api-key-revoke").await?;
@@ -1218,6 +1222,19 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
         text_contains(&admin, ".api-key-revoked", "收银机 3").await?;
         anyhow::ensure!(call(secret).await? == 401, "a revoked key still works");
         admin.close().await?;
+
+        // A store manager who opens the page sees why not, and no form.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        manager
+            .goto(&format!("{}/biz/demo/api-keys", h.base))
+            .await?;
+        el(&manager, ".state-error").await?;
+        // Time for the page's other loads to land: the form used to follow.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        absent(&manager, "#api-key-form").await?;
+        absent(&manager, "#api-key-name").await?;
+        manager.close().await?;
         Ok(())
     });
 }

@@ -129,9 +129,10 @@ impl Stages {
 fn test() -> Result<()> {
     let mut stages = Stages(Vec::new());
     let result = (|| {
-        stages.time("tools (chromium, chromedriver, wasm-opt)", || {
-            tools::ensure_test_tools(&root())
-        })?;
+        stages.time(
+            "tools (wasm target, chromium, chromedriver, wasm-opt)",
+            || tools::ensure_test_tools(&root()),
+        )?;
         stages.time("rustfmt --check", || {
             run(&mut cargo(&["fmt", "--all", "--check"]))
         })?;

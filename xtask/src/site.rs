@@ -27,6 +27,7 @@ pub struct AppSize {
 
 /// Builds everything; returns the sizes.
 pub fn build(root: &Path) -> Result<Vec<AppSize>> {
+    tools::wasm_target()?;
     run(&mut cargo(&[
         "build",
         "-p",

@@ -52,6 +52,28 @@ pub fn swagger_ui(root: &Path) -> Result<PathBuf> {
     }
 }
 
+/// The wasm32 target. rust-toolchain.toml names it, but rustup (1.29) only
+/// installs a toolchain file's targets when it installs the toolchain, so a
+/// machine whose stable toolchain came first lacks it.
+pub fn wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+        // No rustup: cargo says what is missing if anything is.
+        .unwrap_or(true);
+    if !installed {
+        println!("installing the wasm32-unknown-unknown target (rustup)…");
+        let status = Command::new("rustup")
+            .args(["target", "add", "wasm32-unknown-unknown"])
+            .status()?;
+        if !status.success() {
+            bail!("rustup target add wasm32-unknown-unknown failed; run it and retry");
+        }
+    }
+    Ok(())
+}
+
 fn have(cmd: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {cmd}")])
@@ -60,8 +82,10 @@ fn have(cmd: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Chromium and chromedriver for the end-to-end tests, and wasm-opt.
+/// The wasm target, Chromium and chromedriver for the end-to-end tests, and
+/// wasm-opt.
 pub fn ensure_test_tools(root: &Path) -> Result<()> {
+    wasm_target()?;
     if !(have("chromium") && have("chromedriver")) {
         println!("installing chromium and chromedriver (Debian packages)…");
         let status = Command::new("sh")

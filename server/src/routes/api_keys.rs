@@ -8,8 +8,9 @@ use crate::audit;
 use crate::auth::{HqAdmin, KEY_PREFIX, StaffCaller, digest};
 use crate::clock::rfc3339;
 use crate::db::begin_write;
-use crate::entity::{api_key, region, staff, store};
+use crate::entity::{api_key, staff};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
+use crate::names;
 use crate::password;
 use crate::routes::Api;
 use crate::routes::staff_admin::clean_scope;
@@ -53,17 +54,7 @@ async fn view(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key {} has no staff row", k.id)))?;
-    let scope_name = match (row.region_id, row.store_id) {
-        (_, Some(id)) => store::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|x| x.name),
-        (Some(id), None) => region::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|x| x.name),
-        (None, None) => None,
-    };
+    let scope_name = names::scope_name(conn, row.region_id, row.store_id).await?;
     Ok(ApiKeyView {
         id: k.id,
         name: k.name,
@@ -79,28 +70,22 @@ async fn view(
     })
 }
 
-async fn creators(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<HashMap<i64, String>> {
-    Ok(staff::Entity::find()
-        .filter(staff::Column::BrandId.eq(brand_id))
-        .filter(staff::Column::ApiKey.eq(false))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
-}
-
 /// HQ admin: the brand's keys, newest first.
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<HqAdmin>,
 ) -> AppResult<Json<Vec<ApiKeyView>>> {
-    let names = creators(&state.db, caller.brand.id).await?;
     let keys = api_key::Entity::find()
         .filter(api_key::Column::BrandId.eq(caller.brand.id))
         .order_by_desc(api_key::Column::Id)
         .all(&state.db)
         .await?;
+    let names = names::staff_names(
+        &state.db,
+        caller.brand.id,
+        keys.iter().map(|k| k.created_by).collect(),
+    )
+    .await?;
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         out.push(view(&state.db, k, &names).await?);
@@ -166,7 +151,7 @@ async fn create(
         json!({ "name": k.name, "role": row.role, "region_id": region_id, "store_id": store_id }),
     )
     .await?;
-    let names = creators(&tx, caller.brand.id).await?;
+    let names = names::staff_names(&tx, caller.brand.id, vec![k.created_by]).await?;
     let key = view(&tx, k, &names).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, secret })))
@@ -212,7 +197,7 @@ async fn revoke(
         .await?;
         k
     };
-    let names = creators(&tx, caller.brand.id).await?;
+    let names = names::staff_names(&tx, caller.brand.id, vec![k.created_by]).await?;
     let v = view(&tx, k, &names).await?;
     tx.commit().await?;
     Ok(Json(v))

@@ -2,8 +2,9 @@
 
 use crate::auth::{RoleSet, StaffCaller};
 use crate::clock::rfc3339;
-use crate::entity::{audit_log, staff};
+use crate::entity::audit_log;
 use crate::error::{AppQuery, AppResult};
+use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
 use crate::state::AppState;
@@ -42,13 +43,24 @@ async fn list(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
-    let names: HashMap<i64, String> = staff::Entity::find()
-        .filter(staff::Column::BrandId.eq(caller.brand.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, format!("{} ({})", s.name, s.account)))
-        .collect();
+    // A person by name and account; a key by its name alone (its account
+    // is an internal one nobody types).
+    let names: HashMap<i64, String> = names::staff_by_id(
+        &state.db,
+        caller.brand.id,
+        rows.iter().filter_map(|r| r.staff_id).collect(),
+    )
+    .await?
+    .into_values()
+    .map(|s| {
+        let shown = if s.api_key {
+            s.name
+        } else {
+            format!("{} ({})", s.name, s.account)
+        };
+        (s.id, shown)
+    })
+    .collect();
     let items = rows
         .into_iter()
         .map(|r| AuditEntry {

@@ -278,6 +278,9 @@ async fn wait_receipts(
     };
     let deadline = tokio::time::Instant::now()
         + std::time::Duration::from_secs(query.timeout.unwrap_or(25).min(25));
+    // When the caller was last checked (revoked key, ended session): once a
+    // second is enough, not every poll.
+    let mut checked = tokio::time::Instant::now();
     let rows = loop {
         let rows = match query.after {
             Some(after) => {
@@ -295,7 +298,10 @@ async fn wait_receipts(
         }
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         // A key revoked or a session ended while waiting gets no answer.
-        caller.still_valid(&state).await?;
+        if checked.elapsed() >= std::time::Duration::from_secs(1) {
+            caller.still_valid(&state).await?;
+            checked = tokio::time::Instant::now();
+        }
     };
     let newest = rows.last().map(|p| p.id);
     // On PostgreSQL ids are taken at insert but become visible at commit, so

@@ -4,9 +4,10 @@
 use crate::auth::{self, ClientIp, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::begin_write;
-use crate::entity::{region, staff, store};
+use crate::entity::staff;
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
 use crate::guess_limit;
+use crate::names;
 use crate::routes::Api;
 use crate::routes::public::{find_brand, to_public};
 use crate::state::AppState;
@@ -38,17 +39,7 @@ pub async fn view(conn: &impl ConnectionTrait, now: i64, s: staff::Model) -> App
     let locked_until = guess_limit::locked_until(conn, &key, now)
         .await?
         .map(rfc3339);
-    let scope_name = match (s.region_id, s.store_id) {
-        (_, Some(id)) => store::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|x| x.name),
-        (Some(id), None) => region::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|x| x.name),
-        (None, None) => None,
-    };
+    let scope_name = names::scope_name(conn, s.region_id, s.store_id).await?;
     Ok(StaffView {
         id: s.id,
         account: s.account,

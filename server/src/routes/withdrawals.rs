@@ -14,10 +14,11 @@ use crate::audit;
 use crate::auth::{AnyStaff, HqMoney, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
-use crate::entity::{payee_account, staff, staff_message, store, withdrawal};
+use crate::entity::{payee_account, staff_message, store, withdrawal};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
+use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
@@ -72,53 +73,22 @@ pub fn router() -> Api {
 // ---------------------------------------------------------------------------
 // Views.
 
-/// Staff names by id.
-async fn names(conn: &impl ConnectionTrait, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(staff::Entity::find()
-        .filter(staff::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
-}
-
-/// Store names by id.
-async fn store_names(
-    conn: &impl ConnectionTrait,
-    brand_id: i64,
-    ids: Vec<i64>,
-) -> AppResult<HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand_id))
-        .filter(store::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
-}
-
 async fn payee_views(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     rows: Vec<payee_account::Model>,
 ) -> AppResult<Vec<PayeeView>> {
-    let people = names(
+    let people = names::staff_names(
         conn,
+        brand_id,
         rows.iter()
             .flat_map(|p| [Some(p.requested_by), p.decided_by])
             .flatten()
             .collect(),
     )
     .await?;
-    let shops = store_names(conn, brand_id, rows.iter().map(|p| p.store_id).collect()).await?;
+    let shops =
+        names::store_names(conn, brand_id, rows.iter().map(|p| p.store_id).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|p| PayeeView {
@@ -145,15 +115,17 @@ async fn withdrawal_views(
     rows: Vec<withdrawal::Model>,
 ) -> AppResult<Vec<WithdrawalView>> {
     let brand_id = caller.brand.id;
-    let people = names(
+    let people = names::staff_names(
         conn,
+        brand_id,
         rows.iter()
             .flat_map(|w| [Some(w.requested_by), w.decided_by])
             .flatten()
             .collect(),
     )
     .await?;
-    let shops = store_names(conn, brand_id, rows.iter().map(|w| w.store_id).collect()).await?;
+    let shops =
+        names::store_names(conn, brand_id, rows.iter().map(|w| w.store_id).collect()).await?;
     let payee_ids: Vec<i64> = rows.iter().map(|w| w.payee_id).collect();
     let payees: HashMap<i64, payee_account::Model> = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
@@ -1005,7 +977,7 @@ async fn inbox(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = split_page(rows, |m| m.id);
-    let shops = store_names(
+    let shops = names::store_names(
         &state.db,
         caller.brand.id,
         rows.iter().map(|m| m.store_id).collect(),

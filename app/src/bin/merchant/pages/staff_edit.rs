@@ -73,6 +73,76 @@ pub fn StaffEditPage() -> impl IntoView {
     }
 }
 
+/// The (region, store) a role works in, from the pickers' values; `None`
+/// when the one its role needs is not chosen.
+pub(crate) fn chosen_scope(
+    role: Role,
+    region: &str,
+    store: &str,
+) -> Option<(Option<i64>, Option<i64>)> {
+    let region = region.parse::<i64>().ok();
+    let store = store.parse::<i64>().ok();
+    match role.scope_kind() {
+        ScopeKind::Brand => Some((None, None)),
+        ScopeKind::Region => region.map(|r| (Some(r), None)),
+        ScopeKind::Store => store.map(|s| (None, Some(s))),
+    }
+}
+
+/// The region or store the chosen role works in (brand-wide roles need
+/// neither), with the required-field error under it when `missing`.
+/// Element ids: `{id}-region`, `{id}-store`.
+#[component]
+pub(crate) fn ScopePicker(
+    role: RwSignal<Role>,
+    region: RwSignal<String>,
+    store: RwSignal<String>,
+    regions: Vec<RegionView>,
+    stores: Vec<StoreView>,
+    missing: RwSignal<bool>,
+    read_only: Signal<bool>,
+    id: &'static str,
+) -> impl IntoView {
+    let picker = move || {
+        let (label, choose, value, list, suffix) = match role.get().scope_kind() {
+            ScopeKind::Brand => return None,
+            ScopeKind::Region => (
+                T::Region,
+                T::ChooseRegion,
+                region,
+                regions
+                    .iter()
+                    .map(|r| (r.id, r.name.clone()))
+                    .collect::<Vec<_>>(),
+                "region",
+            ),
+            ScopeKind::Store => (
+                T::Stores,
+                T::ChooseStore,
+                store,
+                stores.iter().map(|s| (s.id, s.name.clone())).collect(),
+                "store",
+            ),
+        };
+        Some(view! {
+            <label class="cell">
+                <span class="cell-label">{tr(label)}</span>
+                <select class="cell-input" id=format!("{id}-{suffix}") disabled=read_only
+                    prop:value=move || value.get()
+                    on:change=move |ev| {
+                        value.set(event_target_value(&ev));
+                        missing.set(false);
+                    }>
+                    <option value="">{tr(choose)}</option>
+                    {list.into_iter().map(|(v, n)| view! { <option value=v.to_string()>{n}</option> }).collect_view()}
+                </select>
+            </label>
+            {move || missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::Required)}</p> })}
+        })
+    };
+    picker
+}
+
 fn role_choices(me: Option<Role>) -> Vec<Role> {
     match me {
         Some(Role::HqAdmin) => Role::ALL.to_vec(),
@@ -129,21 +199,15 @@ fn StaffForm(
         // A new attempt: the last one's error goes (never two at once).
         error.set(None);
         let r = role.get_untracked();
-        let region_id = region.get_untracked().parse::<i64>().ok();
-        let store_id = store.get_untracked().parse::<i64>().ok();
-        let scope_ok = match r.scope_kind() {
-            ScopeKind::Brand => true,
-            ScopeKind::Region => region_id.is_some(),
-            ScopeKind::Store => store_id.is_some(),
-        };
-        scope_missing.set(!scope_ok);
+        let scope = chosen_scope(r, &region.get_untracked(), &store.get_untracked());
+        scope_missing.set(scope.is_none());
         let n = name.checked();
         let (a, p) = if editing.is_none() {
             (account.checked(), password.checked())
         } else {
             (Some(String::new()), Some(String::new()))
         };
-        let (Some(n), Some(a), Some(p), true) = (n, a, p, scope_ok) else {
+        let (Some(n), Some(a), Some(p), Some((region_id, store_id))) = (n, a, p, scope) else {
             return;
         };
         busy.set(true);
@@ -201,33 +265,8 @@ fn StaffForm(
                     }}
                 </select>
             </label>
-            {move || (role.get().scope_kind() == ScopeKind::Region).then(|| {
-                let regions = regions.clone();
-                view! {
-                    <label class="cell">
-                        <span class="cell-label">{tr(T::Region)}</span>
-                        <select class="cell-input" id="staff-region" disabled=read_only prop:value=move || region.get()
-                            on:change=move |ev| region.set(event_target_value(&ev))>
-                            <option value="">{tr(T::ChooseRegion)}</option>
-                            {regions.into_iter().map(|r| view! { <option value=r.id.to_string()>{r.name}</option> }).collect_view()}
-                        </select>
-                    </label>
-                }
-            })}
-            {move || (role.get().scope_kind() == ScopeKind::Store).then(|| {
-                let stores = stores.clone();
-                view! {
-                    <label class="cell">
-                        <span class="cell-label">{tr(T::Stores)}</span>
-                        <select class="cell-input" id="staff-store" disabled=read_only prop:value=move || store.get()
-                            on:change=move |ev| store.set(event_target_value(&ev))>
-                            <option value="">{tr(T::ChooseStore)}</option>
-                            {stores.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
-                        </select>
-                    </label>
-                }
-            })}
-            {move || scope_missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::Required)}</p> })}
+            <ScopePicker role=role region=region store=store regions=regions stores=stores
+                missing=scope_missing read_only=Signal::derive(read_only) id="staff"/>
             {editing.is_none().then(|| view! {
                 <Field label=T::InitialPassword state=password id="staff-password" input_type="password" autocomplete="new-password"/>
             })}
