@@ -143,16 +143,8 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                     business_date: ledger::business_date("Asia/Shanghai", now),
                     at: now,
                     lines: vec![
-                        Line {
-                            account: clearing,
-                            keeps_balance: false,
-                            amount: Fen(-amount.0),
-                        },
-                        Line {
-                            account: funds.principal_id,
-                            keeps_balance: true,
-                            amount,
-                        },
+                        Line::fen(clearing, Fen(-amount.0)),
+                        Line::fen(funds.principal_account, amount),
                     ],
                 },
             )

@@ -17,84 +17,145 @@ use sea_orm::{
 };
 use shared::money::Fen;
 
-/// The kinds of account.
+/// What an account counts: money in fen, points, or a card's uses. An entry
+/// balances to zero in each unit apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unit {
+    /// Money, in fen.
+    Fen,
+    /// Loyalty points.
+    Points,
+    /// Uses of a count card.
+    Uses,
+}
+
+impl Unit {
+    /// Every unit.
+    pub const ALL: [Unit; 3] = [Unit::Fen, Unit::Points, Unit::Uses];
+
+    /// Name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Fen => "fen",
+            Unit::Points => "points",
+            Unit::Uses => "uses",
+        }
+    }
+}
+
+/// Whether an account keeps a balance (changed under a lock, never below
+/// zero) or is append-only (its balance is the sum of its lines).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+enum Keeping {
+    Kept,
+    Appended,
+}
+
+/// The kinds of account, listed once: the variant, its stored name, its
+/// unit, and how its balance is kept.
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])* $kind:ident = $name:literal, $unit:ident, $keeping:ident;)*) => {
+        /// The kinds of account.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $($(#[doc = $doc])* $kind,)*
+        }
+
+        impl Kind {
+            /// Every kind.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),*];
+
+            /// Stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $name,)*
+                }
+            }
+
+            /// What it counts.
+            pub fn unit(self) -> Unit {
+                match self {
+                    $(Kind::$kind => Unit::$unit,)*
+                }
+            }
+
+            fn keeping(self) -> Keeping {
+                match self {
+                    $(Kind::$kind => Keeping::$keeping,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
     /// What a member paid in (owner: member).
-    MemberPrincipal,
+    MemberPrincipal = "member_principal", Fen, Kept;
     /// Promotional value a member holds (owner: member).
-    MemberBonus,
-    /// What HQ owes a store (owner: store). Append-only.
-    StoreWallet,
-    /// What a store's withdrawals in progress hold (owner: store).
-    /// Append-only.
-    StoreFrozen,
-    /// Money taken at a store's counter for top-ups (owner: store). Append-only.
-    CounterClearing,
-    /// What bonuses cost the brand (owner 0). Append-only.
-    PromotionExpense,
-    /// The part of bonus-paid amounts the brand keeps (owner 0). Append-only.
-    BonusIncome,
-    /// Money taken or paid back through the payment gateway (owner 0).
-    /// Append-only.
-    GatewayClearing,
+    MemberBonus = "member_bonus", Fen, Kept;
     /// A member's stored value held while a split payment's gateway leg
     /// runs (owner: member).
-    MemberHold,
-    /// Money paid out to stores' bank accounts (owner 0). Append-only.
-    PayoutClearing,
-    /// HQ's withdrawal fees (owner 0). Append-only.
-    FeeIncome,
-    /// Counter cash stores handed in to HQ's bank (owner 0). Append-only.
-    HqBankClearing,
+    MemberHold = "member_hold", Fen, Kept;
+    /// What HQ owes a store (owner: store).
+    StoreWallet = "store_wallet", Fen, Appended;
+    /// What a store's withdrawals in progress hold (owner: store).
+    StoreFrozen = "store_frozen", Fen, Appended;
+    /// Money taken at a store's counter for top-ups (owner: store).
+    CounterClearing = "counter_clearing", Fen, Appended;
+    /// What bonuses cost the brand (owner 0).
+    PromotionExpense = "promotion_expense", Fen, Appended;
+    /// The part of bonus-paid amounts the brand keeps (owner 0).
+    BonusIncome = "bonus_income", Fen, Appended;
+    /// Money taken or paid back through the payment gateway (owner 0).
+    GatewayClearing = "gateway_clearing", Fen, Appended;
+    /// Money paid out to stores' bank accounts (owner 0).
+    PayoutClearing = "payout_clearing", Fen, Appended;
+    /// HQ's withdrawal fees (owner 0).
+    FeeIncome = "fee_income", Fen, Appended;
+    /// Counter cash stores handed in to HQ's bank (owner 0).
+    HqBankClearing = "hq_bank_clearing", Fen, Appended;
+    /// A member's points (owner: member).
+    MemberPoints = "member_points", Points, Kept;
+    /// Points the brand gave out (owner 0): the other side of earning.
+    PointsIssued = "points_issued", Points, Appended;
+    /// Points members spent (owner 0).
+    PointsRedeemed = "points_redeemed", Points, Appended;
+    /// Points that lapsed unspent (owner 0).
+    PointsExpired = "points_expired", Points, Appended;
+    /// Points a refund could not take back because they were already spent
+    /// (owner 0): what members owe.
+    PointsOwed = "points_owed", Points, Appended;
+    /// The uses left on one card (owner: the card).
+    CardUses = "card_uses", Uses, Kept;
+    /// Uses the brand sold on cards (owner 0).
+    UsesIssued = "uses_issued", Uses, Appended;
+    /// Uses written off at a store (owner 0).
+    UsesConsumed = "uses_consumed", Uses, Appended;
+    /// Uses that lapsed or were refunded unused (owner 0).
+    UsesExpired = "uses_expired", Uses, Appended;
 }
 
 impl Kind {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::MemberPrincipal => "member_principal",
-            Kind::MemberBonus => "member_bonus",
-            Kind::StoreWallet => "store_wallet",
-            Kind::StoreFrozen => "store_frozen",
-            Kind::CounterClearing => "counter_clearing",
-            Kind::PromotionExpense => "promotion_expense",
-            Kind::BonusIncome => "bonus_income",
-            Kind::GatewayClearing => "gateway_clearing",
-            Kind::MemberHold => "member_hold",
-            Kind::PayoutClearing => "payout_clearing",
-            Kind::FeeIncome => "fee_income",
-            Kind::HqBankClearing => "hq_bank_clearing",
-        }
-    }
-
     /// Whether the account keeps a balance (changed under a lock) or is
     /// append-only (its balance is the sum of its lines).
     pub fn keeps_balance(self) -> bool {
-        matches!(
-            self,
-            Kind::MemberPrincipal | Kind::MemberBonus | Kind::MemberHold
-        )
+        self.keeping() == Keeping::Kept
     }
 
-    fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::MemberPrincipal,
-            Kind::MemberBonus,
-            Kind::StoreWallet,
-            Kind::StoreFrozen,
-            Kind::CounterClearing,
-            Kind::PromotionExpense,
-            Kind::BonusIncome,
-            Kind::GatewayClearing,
-            Kind::MemberHold,
-            Kind::PayoutClearing,
-            Kind::FeeIncome,
-            Kind::HqBankClearing,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+    /// The kind stored as `s`.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == s)
     }
+}
+
+/// An account: its id and its kind (which gives its unit and how its
+/// balance is kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Account id.
+    pub id: i64,
+    /// Its kind.
+    pub kind: Kind,
 }
 
 /// The id of an account, creating it on first use.
@@ -104,10 +165,10 @@ pub async fn account_id(
     kind: Kind,
     owner_id: i64,
     now: i64,
-) -> Result<i64, DbErr> {
+) -> Result<Account, DbErr> {
     // Nearly always the account exists: one read, and the insert only once.
-    if let Some(id) = find_account(tx, brand_id, kind, owner_id).await? {
-        return Ok(id);
+    if let Some(found) = find_account(tx, brand_id, kind, owner_id).await? {
+        return Ok(found);
     }
     let am = account::ActiveModel {
         brand_id: Set(brand_id),
@@ -143,17 +204,17 @@ pub async fn account_ids(
     brand_id: i64,
     wanted: &[(Kind, i64)],
     now: i64,
-) -> Result<Vec<i64>, DbErr> {
+) -> Result<Vec<Account>, DbErr> {
     let found = accounts_of(tx, brand_id, wanted).await?;
     let pick = |rows: &[account::Model], (kind, owner): (Kind, i64)| {
         rows.iter()
             .find(|a| a.kind == kind.as_str() && a.owner_id == owner)
-            .map(|a| a.id)
+            .map(|a| Account { id: a.id, kind })
     };
     if let Some(ids) = wanted
         .iter()
         .map(|w| pick(&found, *w))
-        .collect::<Option<Vec<i64>>>()
+        .collect::<Option<Vec<Account>>>()
     {
         return Ok(ids);
     }
@@ -207,30 +268,30 @@ async fn locked_accounts_of(
         .await
 }
 
-/// The id of an account, if it was ever used.
+/// An account, if it was ever used.
 pub async fn find_account(
     tx: &impl ConnectionTrait,
     brand_id: i64,
     kind: Kind,
     owner_id: i64,
-) -> Result<Option<i64>, DbErr> {
+) -> Result<Option<Account>, DbErr> {
     let found = account::Entity::find()
         .filter(account::Column::BrandId.eq(brand_id))
         .filter(account::Column::Kind.eq(kind.as_str()))
         .filter(account::Column::OwnerId.eq(owner_id))
         .one(tx)
         .await?;
-    Ok(found.map(|a| a.id))
+    Ok(found.map(|a| Account { id: a.id, kind }))
 }
 
 /// A member's two accounts and their balances, read under the member's lock
 /// so the caller may debit them.
 #[derive(Clone, Copy, Debug)]
 pub struct MemberFunds {
-    /// Principal account id.
-    pub principal_id: i64,
-    /// Bonus account id.
-    pub bonus_id: i64,
+    /// Principal account.
+    pub principal_account: Account,
+    /// Bonus account.
+    pub bonus_account: Account,
     /// Principal balance.
     pub principal: Fen,
     /// Bonus balance.
@@ -240,7 +301,7 @@ pub struct MemberFunds {
 impl MemberFunds {
     /// principal + bonus.
     pub fn total(&self) -> Fen {
-        Fen(self.principal.0 + self.bonus.0)
+        self.principal + self.bonus
     }
 }
 
@@ -267,14 +328,14 @@ pub async fn lock_member(
     let of = |kind: Kind| {
         rows.iter()
             .find(|a| a.kind == kind.as_str())
-            .map(|a| (a.id, Fen(a.balance)))
+            .map(|a| (Account { id: a.id, kind }, Fen(a.balance)))
             .ok_or_else(|| DbErr::RecordNotFound(format!("account {}", kind.as_str())))
     };
-    let (principal_id, principal) = of(Kind::MemberPrincipal)?;
-    let (bonus_id, bonus) = of(Kind::MemberBonus)?;
+    let (principal_account, principal) = of(Kind::MemberPrincipal)?;
+    let (bonus_account, bonus) = of(Kind::MemberBonus)?;
     Ok(MemberFunds {
-        principal_id,
-        bonus_id,
+        principal_account,
+        bonus_account,
         principal,
         bonus,
     })
@@ -306,7 +367,7 @@ pub async fn member_balance(
 }
 
 /// The balance of an append-only account: the sum of its lines.
-pub async fn summed_balance(conn: &impl ConnectionTrait, account_id: i64) -> Result<Fen, DbErr> {
+pub async fn summed_balance(conn: &impl ConnectionTrait, account: Account) -> Result<Fen, DbErr> {
     #[derive(FromQueryResult)]
     struct Sum {
         total: Option<i64>,
@@ -319,42 +380,66 @@ pub async fn summed_balance(conn: &impl ConnectionTrait, account_id: i64) -> Res
                 .cast_as("BIGINT"),
             "total",
         )
-        .filter(journal_line::Column::AccountId.eq(account_id))
+        .filter(journal_line::Column::AccountId.eq(account.id))
         .into_model::<Sum>()
         .one(conn)
         .await?;
     Ok(Fen(sum.and_then(|s| s.total).unwrap_or(0)))
 }
 
-/// One line: `amount` added to `account` (negative takes away).
+/// One line: `amount` added to `account` (negative takes away), in the
+/// account's unit.
 #[derive(Clone, Copy, Debug)]
 pub struct Line {
-    /// Account id.
-    pub account: i64,
-    /// Whether that account keeps a balance (see [`Kind::keeps_balance`]).
-    pub keeps_balance: bool,
-    /// Signed amount.
-    pub amount: Fen,
+    /// The account.
+    pub account: Account,
+    /// Signed amount in the account's unit.
+    pub amount: i64,
 }
 
 impl Line {
-    /// A line on an account that keeps a balance (a member's).
-    pub fn kept(account: i64, amount: Fen) -> Line {
+    /// A line of money.
+    pub fn fen(account: Account, amount: Fen) -> Line {
+        debug_assert_eq!(account.kind.unit(), Unit::Fen, "{account:?}");
         Line {
             account,
-            keeps_balance: true,
-            amount,
+            amount: amount.0,
         }
     }
 
-    /// A line on an append-only account (a store's, the brand's).
-    pub fn append(account: i64, amount: Fen) -> Line {
-        Line {
-            account,
-            keeps_balance: false,
-            amount,
+    /// A line of points or uses.
+    pub fn count(account: Account, amount: i64) -> Line {
+        debug_assert_ne!(account.kind.unit(), Unit::Fen, "{account:?}");
+        Line { account, amount }
+    }
+
+    fn keeps_balance(&self) -> bool {
+        self.account.kind.keeps_balance()
+    }
+}
+
+/// An entry that does not sum to zero in one of its units.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unbalanced {
+    /// The unit.
+    pub unit: Unit,
+    /// Its lines' sum (`None`: it overflowed).
+    pub sum: Option<i64>,
+}
+
+/// Checks that the lines sum to zero in each unit apart: fen never balances
+/// against points or uses.
+pub fn check_balanced(lines: &[Line]) -> Result<(), Unbalanced> {
+    for unit in Unit::ALL {
+        let sum = lines
+            .iter()
+            .filter(|l| l.account.kind.unit() == unit)
+            .try_fold(0i64, |acc, l| acc.checked_add(l.amount));
+        if sum != Some(0) {
+            return Err(Unbalanced { unit, sum });
         }
     }
+    Ok(())
 }
 
 /// A journal entry to post.
@@ -401,36 +486,37 @@ impl From<DbErr> for PostError {
 /// Posts an entry: checks it balances, writes it and its lines, and applies
 /// balance changes with guarded statements. Returns the entry id.
 pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, PostError> {
-    let sum = entry
-        .lines
-        .iter()
-        .try_fold(0i64, |acc, l| acc.checked_add(l.amount.0));
-    if sum != Some(0) {
+    if let Err(u) = check_balanced(&entry.lines) {
         return Err(PostError::Db(DbErr::Custom(format!(
-            "unbalanced {} entry: {sum:?}",
-            entry.kind
+            "unbalanced {} entry: {} sum to {:?}",
+            entry.kind,
+            u.unit.as_str(),
+            u.sum
         ))));
     }
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
         return post_pg(tx, entry).await;
     }
-    for line in entry
-        .lines
-        .iter()
-        .filter(|l| l.keeps_balance && l.amount.0 != 0)
-    {
+    // Each kept balance after its line, in line order.
+    let mut after: Vec<Option<i64>> = Vec::with_capacity(entry.lines.len());
+    for line in &entry.lines {
+        if !line.keeps_balance() || line.amount == 0 {
+            after.push(None);
+            continue;
+        }
         let mut update = account::Entity::update_many()
             .col_expr(
                 account::Column::Balance,
-                Expr::col(account::Column::Balance).add(line.amount.0),
+                Expr::col(account::Column::Balance).add(line.amount),
             )
-            .filter(account::Column::Id.eq(line.account));
-        if line.amount.0 < 0 {
+            .filter(account::Column::Id.eq(line.account.id));
+        if line.amount < 0 {
             // Debits are guarded: never below zero.
-            update = update.filter(account::Column::Balance.gte(-line.amount.0));
+            update = update.filter(account::Column::Balance.gte(-line.amount));
         }
-        if update.exec(tx).await?.rows_affected != 1 {
-            return Err(PostError::Overdrawn);
+        match update.exec_with_returning(tx).await?.as_slice() {
+            [row] => after.push(Some(row.balance)),
+            _ => return Err(PostError::Overdrawn),
         }
     }
     let saved = journal_entry::ActiveModel {
@@ -452,11 +538,13 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
     let lines: Vec<journal_line::ActiveModel> = entry
         .lines
         .iter()
-        .filter(|l| l.amount.0 != 0)
-        .map(|l| journal_line::ActiveModel {
+        .zip(after)
+        .filter(|(l, _)| l.amount != 0)
+        .map(|(l, after)| journal_line::ActiveModel {
             entry_id: Set(saved.id),
-            account_id: Set(l.account),
-            amount: Set(l.amount.0),
+            account_id: Set(l.account.id),
+            amount: Set(l.amount),
+            balance_after: Set(after),
             ..Default::default()
         })
         .collect();
@@ -477,9 +565,9 @@ async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Post
     let kept: Vec<&Line> = entry
         .lines
         .iter()
-        .filter(|l| l.keeps_balance && l.amount.0 != 0)
+        .filter(|l| l.keeps_balance() && l.amount != 0)
         .collect();
-    let mut ids: Vec<i64> = kept.iter().map(|l| l.account).collect();
+    let mut ids: Vec<i64> = kept.iter().map(|l| l.account.id).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.len() != kept.len() {
@@ -488,31 +576,36 @@ async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Post
             entry.kind
         ))));
     }
+    // Each kept account's balance after the entry (each is named once).
+    let mut after: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     if !kept.is_empty() {
         let mut values = Vec::new();
         let mut rows = Vec::new();
         for (i, l) in kept.iter().enumerate() {
             rows.push(format!("(${}::bigint, ${}::bigint)", 2 * i + 1, 2 * i + 2));
-            values.push(Value::from(l.account));
-            values.push(Value::from(l.amount.0));
+            values.push(Value::from(l.account.id));
+            values.push(Value::from(l.amount));
         }
         let sql = format!(
             "UPDATE accounts AS a SET balance = a.balance + v.d FROM (VALUES {}) AS v(id, d) \
-             WHERE a.id = v.id AND a.balance + v.d >= 0",
+             WHERE a.id = v.id AND a.balance + v.d >= 0 RETURNING a.id, a.balance",
             rows.join(", ")
         );
         let done = tx
-            .execute_raw(Statement::from_sql_and_values(
+            .query_all_raw(Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
                 sql,
                 values,
             ))
             .await?;
-        if done.rows_affected() != kept.len() as u64 {
+        if done.len() != kept.len() {
             return Err(PostError::Overdrawn);
         }
+        for row in done {
+            after.insert(row.try_get("", "id")?, row.try_get("", "balance")?);
+        }
     }
-    let lines: Vec<&Line> = entry.lines.iter().filter(|l| l.amount.0 != 0).collect();
+    let lines: Vec<&Line> = entry.lines.iter().filter(|l| l.amount != 0).collect();
     let mut values: Vec<Value> = vec![
         entry.brand_id.into(),
         entry.kind.into(),
@@ -528,16 +621,26 @@ async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Post
     let mut rows = Vec::new();
     for l in &lines {
         let n = values.len();
-        rows.push(format!("(${}::bigint, ${}::bigint)", n + 1, n + 2));
-        values.push(l.account.into());
-        values.push(l.amount.0.into());
+        rows.push(format!(
+            "(${}::bigint, ${}::bigint, ${}::bigint)",
+            n + 1,
+            n + 2,
+            n + 3
+        ));
+        values.push(l.account.id.into());
+        values.push(l.amount.into());
+        let kept_after = l
+            .keeps_balance()
+            .then(|| after.get(&l.account.id).copied())
+            .flatten();
+        values.push(kept_after.into());
     }
     let insert_lines = if rows.is_empty() {
         String::new()
     } else {
         format!(
-            ", l AS (INSERT INTO journal_lines (entry_id, account_id, amount) \
-             SELECT e.id, v.a, v.m FROM e, (VALUES {}) AS v(a, m))",
+            ", l AS (INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
+             SELECT e.id, v.a, v.m, v.b FROM e, (VALUES {}) AS v(a, m, b))",
             rows.join(", ")
         )
     };
@@ -585,8 +688,9 @@ impl Reconciliation {
     }
 }
 
-/// Recomputes every balance from the entries: each entry sums to zero, each
-/// kept balance equals the sum of its lines, no member balance is negative.
+/// Recomputes every balance from the entries: each entry sums to zero in
+/// each unit, each kept balance equals the sum of its lines and the balance
+/// its last line recorded, no member balance is negative.
 pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation> {
     #[derive(FromQueryResult)]
     struct Group {
@@ -598,28 +702,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
     // look like drift (PostgreSQL: repeatable read; SQLite WAL: one read
     // transaction sees one snapshot).
     let db = &crate::db::snapshot(db).await?;
-    let unbalanced: Vec<Group> = journal_line::Entity::find()
-        .select_only()
-        .column_as(journal_line::Column::EntryId, "id")
-        .column_as(
-            Expr::col(journal_line::Column::Amount)
-                .sum()
-                .cast_as("BIGINT"),
-            "total",
-        )
-        .group_by(journal_line::Column::EntryId)
-        .into_model::<Group>()
-        .all(db)
-        .await
-        .context("summing entries")?;
-    report.entries = unbalanced.len() as u64;
-    for g in unbalanced.iter().filter(|g| g.total.unwrap_or(0) != 0) {
-        report.problems.push(format!(
-            "entry {} does not balance: lines sum to {}",
-            g.id,
-            g.total.unwrap_or(0)
-        ));
-    }
+    per_unit_sums(db, &mut report).await?;
     let sums: std::collections::HashMap<i64, i64> = journal_line::Entity::find()
         .select_only()
         .column_as(journal_line::Column::AccountId, "id")
@@ -638,6 +721,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
         .map(|g| (g.id, g.total.unwrap_or(0)))
         .collect();
     let mut frozen = std::collections::HashMap::new();
+    let mut kept = std::collections::HashMap::new();
     for a in account::Entity::find()
         .all(db)
         .await
@@ -652,6 +736,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
             continue;
         };
         if kind.keeps_balance() {
+            kept.insert(a.id, a.balance);
             if a.balance != lines {
                 report.problems.push(format!(
                     "account {} ({}) holds {} but its lines sum to {lines}",
@@ -674,8 +759,98 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
             frozen.insert((a.brand_id, a.owner_id), lines);
         }
     }
+    balances_after(db, &mut report, &kept).await?;
     cross_checks(db, &mut report, frozen).await?;
     Ok(report)
+}
+
+/// Each entry sums to zero in each unit apart.
+async fn per_unit_sums(
+    db: &DatabaseTransaction,
+    report: &mut Reconciliation,
+) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT l.entry_id AS entry, a.kind AS kind, CAST(SUM(l.amount) AS BIGINT) AS total \
+             FROM journal_lines l JOIN accounts a ON a.id = l.account_id \
+             GROUP BY l.entry_id, a.kind",
+        ))
+        .await
+        .context("summing entries by unit")?;
+    let mut sums: std::collections::BTreeMap<(i64, Unit), i64> = std::collections::BTreeMap::new();
+    let mut entries = std::collections::HashSet::new();
+    for r in rows {
+        let entry: i64 = r.try_get("", "entry")?;
+        let kind: String = r.try_get("", "kind")?;
+        let total = r.try_get::<Option<i64>>("", "total")?.unwrap_or(0);
+        entries.insert(entry);
+        let Some(kind) = Kind::parse(&kind) else {
+            report.problems.push(format!(
+                "entry {entry} has a line on an account of unknown kind {kind}"
+            ));
+            continue;
+        };
+        let sum = sums.entry((entry, kind.unit())).or_default();
+        *sum = sum.saturating_add(total);
+    }
+    report.entries = entries.len() as u64;
+    for ((entry, unit), total) in sums {
+        if total != 0 {
+            report.problems.push(format!(
+                "entry {entry} does not balance in {}: lines sum to {total}",
+                unit.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each line on a kept account records the balance after it: one line's
+/// balance plus the next line's amount is the next line's balance, and the
+/// last line's balance is the account's.
+async fn balances_after(
+    db: &DatabaseTransaction,
+    report: &mut Reconciliation,
+    kept: &std::collections::HashMap<i64, i64>,
+) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT id, account_id, amount, balance_after, \
+             LAG(balance_after) OVER (PARTITION BY account_id ORDER BY id) AS before, \
+             LEAD(id) OVER (PARTITION BY account_id ORDER BY id) AS next \
+             FROM journal_lines WHERE balance_after IS NOT NULL",
+        ))
+        .await
+        .context("reading balances after each line")?;
+    for r in rows {
+        let id: i64 = r.try_get("", "id")?;
+        let account: i64 = r.try_get("", "account_id")?;
+        let amount: i64 = r.try_get("", "amount")?;
+        let after: i64 = r.try_get("", "balance_after")?;
+        if let Some(before) = r.try_get::<Option<i64>>("", "before")?
+            && before.checked_add(amount) != Some(after)
+        {
+            report.problems.push(format!(
+                "line {id} on account {account} records {after} after {amount}, \
+                 but the line before it recorded {before}"
+            ));
+        }
+        let last = r.try_get::<Option<i64>>("", "next")?.is_none();
+        match kept.get(&account) {
+            Some(balance) if last && *balance != after => report.problems.push(format!(
+                "account {account} holds {balance} but its last line {id} recorded {after}"
+            )),
+            Some(_) => {}
+            None => report.problems.push(format!(
+                "line {id} records a balance on account {account}, which keeps none"
+            )),
+        }
+    }
+    Ok(())
 }
 
 /// The checks across tables: what the ledger says against the operations'
@@ -778,4 +953,153 @@ async fn cross_checks(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn line(kind: Kind, amount: i64) -> Line {
+        Line {
+            account: Account { id: 1, kind },
+            amount,
+        }
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_and_parses_back() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(*k));
+        }
+        assert_eq!(Kind::parse("member_cash"), None);
+    }
+
+    #[test]
+    fn points_and_uses_have_their_brand_side_accounts() {
+        for (unit, brand_side) in [
+            (
+                Unit::Points,
+                &[
+                    Kind::PointsIssued,
+                    Kind::PointsRedeemed,
+                    Kind::PointsExpired,
+                    Kind::PointsOwed,
+                ][..],
+            ),
+            (
+                Unit::Uses,
+                &[Kind::UsesIssued, Kind::UsesConsumed, Kind::UsesExpired][..],
+            ),
+        ] {
+            for k in brand_side {
+                assert_eq!(k.unit(), unit, "{k:?}");
+                assert!(!k.keeps_balance(), "{k:?}");
+            }
+        }
+        assert_eq!(Kind::MemberPoints.unit(), Unit::Points);
+        assert_eq!(Kind::CardUses.unit(), Unit::Uses);
+        assert!(Kind::MemberPoints.keeps_balance() && Kind::CardUses.keeps_balance());
+    }
+
+    #[test]
+    fn a_point_earned_balances_but_not_against_money() {
+        // Earning 100 points: issued -100, member +100.
+        assert_eq!(
+            check_balanced(&[
+                line(Kind::PointsIssued, -100),
+                line(Kind::MemberPoints, 100)
+            ]),
+            Ok(())
+        );
+        // 100 points against 100 fen sums to zero in total, and is refused.
+        assert_eq!(
+            check_balanced(&[
+                line(Kind::GatewayClearing, -100),
+                line(Kind::MemberPoints, 100)
+            ]),
+            Err(Unbalanced {
+                unit: Unit::Fen,
+                sum: Some(-100)
+            })
+        );
+        // Overflow is never a balance.
+        assert_eq!(
+            check_balanced(&[
+                line(Kind::StoreWallet, i64::MAX),
+                line(Kind::StoreWallet, 1),
+                line(Kind::BonusIncome, i64::MIN),
+            ]),
+            Err(Unbalanced {
+                unit: Unit::Fen,
+                sum: None
+            })
+        );
+    }
+
+    fn any_kind() -> impl Strategy<Value = Kind> {
+        proptest::sample::select(Kind::ALL.to_vec())
+    }
+
+    /// Lines in any kinds, then one more line per unit that brings that
+    /// unit to zero: a balanced entry of mixed units.
+    fn balanced_entry() -> impl Strategy<Value = Vec<Line>> {
+        proptest::collection::vec((any_kind(), -1_000_000i64..1_000_000), 0..12).prop_map(|raw| {
+            let mut lines: Vec<Line> = raw.into_iter().map(|(k, a)| line(k, a)).collect();
+            for (unit, closer) in [
+                (Unit::Fen, Kind::GatewayClearing),
+                (Unit::Points, Kind::PointsIssued),
+                (Unit::Uses, Kind::UsesIssued),
+            ] {
+                let sum: i64 = lines
+                    .iter()
+                    .filter(|l| l.account.kind.unit() == unit)
+                    .map(|l| l.amount)
+                    .sum();
+                lines.push(line(closer, -sum));
+            }
+            lines
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn an_entry_balanced_in_each_unit_is_accepted(lines in balanced_entry()) {
+            prop_assert_eq!(check_balanced(&lines), Ok(()));
+        }
+
+        /// Moving value from one unit's line to another's keeps the total
+        /// at zero; the entry is refused all the same.
+        #[test]
+        fn an_entry_balanced_in_total_but_not_per_unit_is_refused(
+            mut lines in balanced_entry(),
+            from in 0usize..64,
+            to in 0usize..64,
+            shift in prop_oneof![-1_000_000i64..0, 1i64..1_000_000],
+        ) {
+            let (from, to) = (from % lines.len(), to % lines.len());
+            prop_assume!(lines[from].account.kind.unit() != lines[to].account.kind.unit());
+            lines[from].amount -= shift;
+            lines[to].amount += shift;
+            let total: i64 = lines.iter().map(|l| l.amount).sum();
+            prop_assert_eq!(total, 0);
+            prop_assert!(check_balanced(&lines).is_err());
+        }
+
+        /// Accepted exactly when every unit sums to zero.
+        #[test]
+        fn accepted_iff_every_unit_sums_to_zero(
+            raw in proptest::collection::vec((any_kind(), -3i64..3), 0..8),
+        ) {
+            let lines: Vec<Line> = raw.into_iter().map(|(k, a)| line(k, a)).collect();
+            let zero = Unit::ALL.iter().all(|u| {
+                lines.iter().filter(|l| l.account.kind.unit() == *u).map(|l| l.amount).sum::<i64>() == 0
+            });
+            prop_assert_eq!(check_balanced(&lines).is_ok(), zero);
+        }
+    }
 }

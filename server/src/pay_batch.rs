@@ -269,6 +269,9 @@ struct Rows {
     line_ref: Vec<String>,
     line_account: Vec<i64>,
     line_amount: Vec<i64>,
+    /// A member account's balance after the line; none on a store's or the
+    /// brand's.
+    line_after: Vec<Option<i64>>,
     // idempotency keys
     caller: Vec<String>,
     key: Vec<String>,
@@ -335,8 +338,9 @@ e AS (\
     AS t(id, brand, store, member, amount, after, date, at) \
   RETURNING id, op_ref), \
 l AS (\
-  INSERT INTO journal_lines (entry_id, account_id, amount) \
-  SELECT e.id, v.a, v.m FROM unnest($15::text[], $16::bigint[], $17::bigint[]) AS v(r, a, m) \
+  INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
+  SELECT e.id, v.a, v.m, v.b \
+  FROM unnest($15::text[], $16::bigint[], $17::bigint[], $22::bigint[]) AS v(r, a, m, b) \
   JOIN e ON e.op_ref = v.r RETURNING 1), \
 k AS (\
   INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
@@ -495,16 +499,17 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
             f.principal -= from_principal;
             f.bonus -= from_bonus;
             let op_ref = id.to_string();
-            for (account, amount) in [
-                (f.principal_id, -from_principal),
-                (f.bonus_id, -from_bonus),
-                (wallet, from_principal + settled),
-                (income, from_bonus - settled),
+            for (account, amount, after) in [
+                (f.principal_id, -from_principal, Some(f.principal)),
+                (f.bonus_id, -from_bonus, Some(f.bonus)),
+                (wallet, from_principal + settled, None),
+                (income, from_bonus - settled, None),
             ] {
                 if amount != 0 {
                     rows.line_ref.push(op_ref.clone());
                     rows.line_account.push(account);
                     rows.line_amount.push(amount);
+                    rows.line_after.push(after);
                 }
             }
             *deltas.entry(f.principal_id).or_default() -= from_principal;
@@ -556,6 +561,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         .bind(&rows.key)
         .bind(&rows.hash)
         .bind(&rows.answer)
+        .bind(&rows.line_after)
         .fetch_one(&mut *tx)
         .await?;
     let n = rows.pay_id.len() as i64;

@@ -246,9 +246,9 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
                 business_date: ledger::business_date(&b.time_zone, now),
                 at: now,
                 lines: vec![
-                    Line::kept(hold, Fen(-held)),
-                    Line::kept(funds.principal_id, Fen(o.sv_principal)),
-                    Line::kept(funds.bonus_id, Fen(o.sv_bonus)),
+                    Line::fen(hold, Fen(-held)),
+                    Line::fen(funds.principal_account, Fen(o.sv_principal)),
+                    Line::fen(funds.bonus_account, Fen(o.sv_bonus)),
                 ],
             },
         )
@@ -340,10 +340,10 @@ async fn credit(
             business_date: ledger::business_date(&b.time_zone, now),
             at: now,
             lines: vec![
-                Line::append(clearing, Fen(-o.amount)),
-                Line::kept(funds.principal_id, Fen(o.amount)),
-                Line::append(expense, Fen(-o.bonus)),
-                Line::kept(funds.bonus_id, Fen(o.bonus)),
+                Line::fen(clearing, Fen(-o.amount)),
+                Line::fen(funds.principal_account, Fen(o.amount)),
+                Line::fen(expense, Fen(-o.bonus)),
+                Line::fen(funds.bonus_account, Fen(o.bonus)),
             ],
         },
     )
@@ -445,10 +445,10 @@ async fn settle_payment(
             business_date: ledger::business_date(&b.time_zone, now),
             at: now,
             lines: vec![
-                Line::kept(hold, Fen(-held)),
-                Line::append(clearing, Fen(-o.amount)),
-                Line::append(wallet, Fen(o.sv_principal + settled.0 + o.amount)),
-                Line::append(income, Fen(o.sv_bonus - settled.0)),
+                Line::fen(hold, Fen(-held)),
+                Line::fen(clearing, Fen(-o.amount)),
+                Line::fen(wallet, Fen(o.sv_principal + settled.0 + o.amount)),
+                Line::fen(income, Fen(o.sv_bonus - settled.0)),
             ],
         },
     )

@@ -20,7 +20,7 @@ use crate::audit;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
-use crate::ledger::{self, Entry, Kind, Line};
+use crate::ledger::{self, Account, Entry, Kind, Line};
 use crate::payout::{PayoutOrder, PayoutStatus, Submitted};
 use crate::state::AppState;
 use crate::topup_orders::post_or_fail;
@@ -119,12 +119,15 @@ pub async fn cash_to_hand_in(
     brand_id: i64,
     store_id: i64,
 ) -> AppResult<Fen> {
-    let Some(id) = ledger::find_account(conn, brand_id, Kind::CounterClearing, store_id).await?
+    let Some(clearing) =
+        ledger::find_account(conn, brand_id, Kind::CounterClearing, store_id).await?
     else {
         return Ok(Fen::ZERO);
     };
     // Cash taken is a debit of the clearing account.
-    Ok(Fen((-ledger::summed_balance(conn, id).await?.0).max(0)))
+    Ok(Fen(
+        (-ledger::summed_balance(conn, clearing).await?.0).max(0)
+    ))
 }
 
 /// Gives a frozen amount back to the store's wallet.
@@ -158,7 +161,7 @@ async fn wallet_accounts(
     brand_id: i64,
     store_id: i64,
     now: i64,
-) -> AppResult<[i64; 2]> {
+) -> AppResult<[Account; 2]> {
     let ids = ledger::account_ids(
         tx,
         brand_id,
@@ -176,7 +179,7 @@ async fn move_frozen(
     tx: &DatabaseTransaction,
     brand: &brand::Model,
     store_id: i64,
-    ids: [i64; 2],
+    ids: [Account; 2],
     amount: Fen,
     kind: &str,
     op_ref: String,
@@ -196,10 +199,7 @@ async fn move_frozen(
             actor,
             business_date: ledger::business_date(&brand.time_zone, now),
             at: now,
-            lines: vec![
-                Line::append(ids[0], Fen(-amount.0)),
-                Line::append(ids[1], amount),
-            ],
+            lines: vec![Line::fen(ids[0], Fen(-amount.0)), Line::fen(ids[1], amount)],
         },
     )
     .await
@@ -669,9 +669,9 @@ async fn settle_from(
                 business_date: ledger::business_date(&brand.time_zone, now),
                 at: now,
                 lines: vec![
-                    Line::append(ids[0], Fen(-w.amount)),
-                    Line::append(ids[1], Fen(w.amount - w.fee)),
-                    Line::append(ids[2], Fen(w.fee)),
+                    Line::fen(ids[0], Fen(-w.amount)),
+                    Line::fen(ids[1], Fen(w.amount - w.fee)),
+                    Line::fen(ids[2], Fen(w.fee)),
                 ],
             },
         )

@@ -60,6 +60,48 @@ impl Fen {
     }
 }
 
+// Arithmetic on money stays money. Overflow panics in every profile
+// (`overflow-checks = true` in Cargo.toml): a sum of stored amounts that
+// could overflow uses `checked_*` instead.
+impl std::ops::Add for Fen {
+    type Output = Fen;
+    fn add(self, other: Fen) -> Fen {
+        Fen(self.0 + other.0)
+    }
+}
+
+impl std::ops::Sub for Fen {
+    type Output = Fen;
+    fn sub(self, other: Fen) -> Fen {
+        Fen(self.0 - other.0)
+    }
+}
+
+impl std::ops::Neg for Fen {
+    type Output = Fen;
+    fn neg(self) -> Fen {
+        Fen(-self.0)
+    }
+}
+
+impl std::ops::AddAssign for Fen {
+    fn add_assign(&mut self, other: Fen) {
+        self.0 += other.0;
+    }
+}
+
+impl std::ops::SubAssign for Fen {
+    fn sub_assign(&mut self, other: Fen) {
+        self.0 -= other.0;
+    }
+}
+
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        iter.fold(Fen::ZERO, |a, b| a + b)
+    }
+}
+
 impl fmt::Display for Fen {
     /// `¥12.34`, `-¥0.05`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,6 +9,9 @@ pub struct Model {
     pub entry_id: i64,
     pub account_id: i64,
     pub amount: i64,
+    /// A kept account's balance after this line (none on append-only
+    /// accounts, and on lines older than migration m0008).
+    pub balance_after: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

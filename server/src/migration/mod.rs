@@ -10,6 +10,7 @@ mod m0004_gateway;
 mod m0005_withdrawals;
 mod m0006_hardening;
 mod m0007_api_keys;
+mod m0008_ledger_units;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_withdrawals::Migration),
             Box::new(m0006_hardening::Migration),
             Box::new(m0007_api_keys::Migration),
+            Box::new(m0008_ledger_units::Migration),
         ]
     }
 }

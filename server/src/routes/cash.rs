@@ -78,8 +78,8 @@ async fn hand_in(
                     business_date: ledger::business_date(&brand.time_zone, now),
                     at: now,
                     lines: vec![
-                        Line::append(clearing, amount),
-                        Line::append(bank, Fen(-amount.0)),
+                        Line::fen(clearing, amount),
+                        Line::fen(bank, Fen(-amount.0)),
                     ],
                 },
             )

@@ -266,26 +266,10 @@ async fn pay(
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line {
-                                account: funds.principal_id,
-                                keeps_balance: true,
-                                amount: Fen(-from_principal.0),
-                            },
-                            Line {
-                                account: funds.bonus_id,
-                                keeps_balance: true,
-                                amount: Fen(-from_bonus.0),
-                            },
-                            Line {
-                                account: wallet,
-                                keeps_balance: false,
-                                amount: Fen(from_principal.0 + settled.0),
-                            },
-                            Line {
-                                account: income,
-                                keeps_balance: false,
-                                amount: Fen(from_bonus.0 - settled.0),
-                            },
+                            Line::fen(funds.principal_account, Fen(-from_principal.0)),
+                            Line::fen(funds.bonus_account, Fen(-from_bonus.0)),
+                            Line::fen(wallet, Fen(from_principal.0 + settled.0)),
+                            Line::fen(income, Fen(from_bonus.0 - settled.0)),
                         ],
                     },
                 )
@@ -376,26 +360,10 @@ async fn counter_topup(
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line {
-                                account: clearing,
-                                keeps_balance: false,
-                                amount: Fen(-amount.0),
-                            },
-                            Line {
-                                account: funds.principal_id,
-                                keeps_balance: true,
-                                amount,
-                            },
-                            Line {
-                                account: expense,
-                                keeps_balance: false,
-                                amount: Fen(-bonus.0),
-                            },
-                            Line {
-                                account: funds.bonus_id,
-                                keeps_balance: true,
-                                amount: bonus,
-                            },
+                            Line::fen(clearing, Fen(-amount.0)),
+                            Line::fen(funds.principal_account, amount),
+                            Line::fen(expense, Fen(-bonus.0)),
+                            Line::fen(funds.bonus_account, bonus),
                         ],
                     },
                 )
@@ -562,27 +530,11 @@ async fn refund(
                             business_date: ledger::business_date(&brand.time_zone, now),
                             at: now,
                             lines: vec![
-                                Line {
-                                    account: wallet,
-                                    keeps_balance: false,
-                                    amount: Fen(-from_store.0),
-                                },
-                                Line {
-                                    account: income,
-                                    keeps_balance: false,
-                                    amount: Fen(-from_income.0),
-                                },
-                                Line {
-                                    account: funds.principal_id,
-                                    keeps_balance: true,
-                                    amount: to_principal,
-                                },
-                                Line {
-                                    account: funds.bonus_id,
-                                    keeps_balance: true,
-                                    amount: to_bonus,
-                                },
-                                Line::append(gateway, to_gateway),
+                                Line::fen(wallet, Fen(-from_store.0)),
+                                Line::fen(income, Fen(-from_income.0)),
+                                Line::fen(funds.principal_account, to_principal),
+                                Line::fen(funds.bonus_account, to_bonus),
+                                Line::fen(gateway, to_gateway),
                             ],
                         },
                     )
@@ -675,11 +627,11 @@ async fn close_stored_value(
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::kept(funds.principal_id, Fen(-funds.principal.0)),
-                            Line::append(gateway, Fen(via_gateway)),
-                            Line::append(clearing, cash),
-                            Line { account: funds.bonus_id, keeps_balance: true, amount: Fen(-funds.bonus.0) },
-                            Line { account: expense, keeps_balance: false, amount: funds.bonus },
+                            Line::fen(funds.principal_account, Fen(-funds.principal.0)),
+                            Line::fen(gateway, Fen(via_gateway)),
+                            Line::fen(clearing, cash),
+                            Line::fen(funds.bonus_account, Fen(-funds.bonus.0)),
+                            Line::fen(expense, funds.bonus),
                         ],
                     },
                 )

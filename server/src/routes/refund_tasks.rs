@@ -152,8 +152,8 @@ async fn resolve(
             let after = within_cap(funds.total(), amount, Fen::ZERO, &rules)?;
             (
                 vec![
-                    Line::append(clearing, Fen(-amount.0)),
-                    Line::kept(funds.principal_id, amount),
+                    Line::fen(clearing, Fen(-amount.0)),
+                    Line::fen(funds.principal_account, amount),
                 ],
                 amount,
                 Some(after),
@@ -163,10 +163,7 @@ async fn resolve(
         RefundResolution::PaidOutside => {
             let bank = ledger::account_id(&tx, brand.id, Kind::HqBankClearing, 0, now).await?;
             (
-                vec![
-                    Line::append(clearing, Fen(-amount.0)),
-                    Line::append(bank, amount),
-                ],
+                vec![Line::fen(clearing, Fen(-amount.0)), Line::fen(bank, amount)],
                 Fen::ZERO,
                 None,
                 None,

@@ -363,9 +363,9 @@ async fn start_split(
                         business_date: ledger::business_date(&caller.brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::kept(funds.principal_id, Fen(-from_principal.0)),
-                            Line::kept(funds.bonus_id, Fen(-from_bonus.0)),
-                            Line::kept(hold, held),
+                            Line::fen(funds.principal_account, Fen(-from_principal.0)),
+                            Line::fen(funds.bonus_account, Fen(-from_bonus.0)),
+                            Line::fen(hold, held),
                         ],
                     },
                 )

@@ -205,10 +205,7 @@ dual_test!(
                 actor: "test".into(),
                 business_date: "2026-03-02".into(),
                 at: 0,
-                lines: vec![
-                    Line::append(clearing, Fen(700)),
-                    Line::append(bank, Fen(-700)),
-                ],
+                lines: vec![Line::fen(clearing, Fen(700)), Line::fen(bank, Fen(-700))],
             },
         )
         .await

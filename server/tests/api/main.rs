@@ -14,6 +14,7 @@ mod concurrency;
 mod errors;
 mod gateway;
 mod input;
+mod ledger;
 mod member_login;
 mod members;
 mod money;

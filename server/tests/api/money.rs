@@ -1024,18 +1024,7 @@ async fn pay_out_of_wallet(app: &TestApp, store_id: i64, amount: i64) {
         actor: "test".into(),
         business_date: ledger::business_date("Asia/Shanghai", now),
         at: now,
-        lines: vec![
-            Line {
-                account: wallet,
-                keeps_balance: false,
-                amount: Fen(-amount),
-            },
-            Line {
-                account: out,
-                keeps_balance: false,
-                amount: Fen(amount),
-            },
-        ],
+        lines: vec![Line::fen(wallet, Fen(-amount)), Line::fen(out, Fen(amount))],
     };
     if let Err(e) = ledger::post(&tx, entry).await {
         panic!("posting the payout: {e:?}");

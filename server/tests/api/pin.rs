@@ -597,8 +597,8 @@ dual_test!(
                 business_date: "2026-03-02".into(),
                 at: now,
                 lines: vec![
-                    Line::append(clearing, Fen(-50_000)),
-                    Line::kept(funds.principal_id, Fen(50_000)),
+                    Line::fen(clearing, Fen(-50_000)),
+                    Line::fen(funds.principal_account, Fen(50_000)),
                 ],
             },
         )

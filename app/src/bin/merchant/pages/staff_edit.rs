@@ -103,7 +103,7 @@ pub(crate) fn ScopePicker(
     read_only: Signal<bool>,
     id: &'static str,
 ) -> impl IntoView {
-    let picker = move || {
+    move || {
         let (label, choose, value, list, suffix) = match role.get().scope_kind() {
             ScopeKind::Brand => return None,
             ScopeKind::Region => (
@@ -139,8 +139,7 @@ pub(crate) fn ScopePicker(
             </label>
             {move || missing.get().then(|| view! { <p class="field-error" role="alert">{tr(T::Required)}</p> })}
         })
-    };
-    picker
+    }
 }
 
 fn role_choices(me: Option<Role>) -> Vec<Role> {
