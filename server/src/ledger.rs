@@ -418,6 +418,24 @@ impl Line {
     }
 }
 
+/// The lines of a payment from stored value (DESIGN.md, "Entries by
+/// operation"): the member's principal and bonus out; the store's wallet
+/// gets the principal and the settled part of the bonus, the brand's bonus
+/// income the rest. The ordinary and the batched payment both post these.
+pub fn payment_lines(
+    [principal, bonus, wallet, income]: [Account; 4],
+    from_principal: Fen,
+    from_bonus: Fen,
+    settled: Fen,
+) -> [Line; 4] {
+    [
+        Line::fen(principal, -from_principal),
+        Line::fen(bonus, -from_bonus),
+        Line::fen(wallet, from_principal + settled),
+        Line::fen(income, from_bonus - settled),
+    ]
+}
+
 /// An entry that does not sum to zero in one of its units.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unbalanced {
@@ -912,14 +930,15 @@ async fn cross_checks(
     }
     // Counter cash handed in never exceeds the cash the store took (cash a
     // store paid back for 退卡 may have been taken at another store).
-    for r in rows(
+    for r in rows(&format!(
         "SELECT a.owner_id AS store, \
          CAST(SUM(CASE WHEN e.kind = 'cash_handin' THEN l.amount ELSE 0 END) AS BIGINT) AS handed, \
          CAST(SUM(CASE WHEN e.kind = 'topup' THEN -l.amount ELSE 0 END) AS BIGINT) AS taken \
          FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
          JOIN accounts a ON a.id = l.account_id \
-         WHERE a.kind = 'counter_clearing' GROUP BY a.owner_id",
-    )
+         WHERE a.kind = '{}' GROUP BY a.owner_id",
+        Kind::CounterClearing.as_str()
+    ))
     .await
     .context("checking hand-ins against counter cash")?
     {

@@ -18,7 +18,7 @@
 //! payment in it is handed back. The two paths write the same rows.
 
 use crate::clock::rfc3339;
-use crate::ledger::{Kind, business_date};
+use crate::ledger::{Account, Kind, business_date, check_balanced, payment_lines};
 use shared::dto::{MoneySettings, PaymentReceipt};
 use shared::money::{Bp, Fen, quote};
 use sqlx::pool::PoolConnection;
@@ -290,7 +290,7 @@ WITH who AS (\
   WHERE s.token_hash = ANY($1) AND s.kind = 'member' AND s.revoked_at IS NULL), \
 locked AS (\
   SELECT id, brand_id, kind, owner_id, balance FROM accounts \
-  WHERE kind IN ('member_principal', 'member_bonus') \
+  WHERE kind IN ($4, $5) \
     AND (brand_id, owner_id) IN (SELECT brand_id, member_id FROM who) \
   ORDER BY id FOR UPDATE) \
 SELECT 'account' AS what, id, brand_id, kind AS name, owner_id, balance, \
@@ -308,8 +308,8 @@ SELECT 'store', s.id, s.brand_id, s.name, NULL, NULL, s.active, w.id, i.id, \
      FROM generate_series(1, $3::int)), \
   m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url, NULL \
 FROM stores s \
-LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = 'store_wallet' AND w.owner_id = s.id \
-LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = 'bonus_income' AND i.owner_id = 0 \
+LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = $6 AND w.owner_id = s.id \
+LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id = 0 \
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id = ANY($2)";
 
@@ -366,6 +366,10 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         .bind(&hashes)
         .bind(&store_ids)
         .bind(i32::try_from(jobs.len())?)
+        .bind(Kind::MemberPrincipal.as_str())
+        .bind(Kind::MemberBonus.as_str())
+        .bind(Kind::StoreWallet.as_str())
+        .bind(Kind::BonusIncome.as_str())
         .fetch_all(&mut *tx)
         .await?;
     let mut sessions = HashMap::new();
@@ -495,22 +499,48 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
             };
             // The same answer the ordinary path records.
             let answer = serde_json::to_value(&receipt).ok()?.to_string();
+            let lines = payment_lines(
+                [
+                    Account {
+                        id: f.principal_id,
+                        kind: Kind::MemberPrincipal,
+                    },
+                    Account {
+                        id: f.bonus_id,
+                        kind: Kind::MemberBonus,
+                    },
+                    Account {
+                        id: wallet,
+                        kind: Kind::StoreWallet,
+                    },
+                    Account {
+                        id: income,
+                        kind: Kind::BonusIncome,
+                    },
+                ],
+                Fen(from_principal),
+                Fen(from_bonus),
+                Fen(settled),
+            );
+            // The check `post` makes: an unbalanced payment goes the
+            // ordinary way, which refuses it.
+            check_balanced(&lines).ok()?;
             // Nothing below can fail: the payment is booked from here on.
             f.principal -= from_principal;
             f.bonus -= from_bonus;
             let op_ref = id.to_string();
-            for (account, amount, after) in [
-                (f.principal_id, -from_principal, Some(f.principal)),
-                (f.bonus_id, -from_bonus, Some(f.bonus)),
-                (wallet, from_principal + settled, None),
-                (income, from_bonus - settled, None),
-            ] {
-                if amount != 0 {
-                    rows.line_ref.push(op_ref.clone());
-                    rows.line_account.push(account);
-                    rows.line_amount.push(amount);
-                    rows.line_after.push(after);
-                }
+            for line in lines.iter().filter(|l| l.amount != 0) {
+                // A member account's balance after the line.
+                let kept = if line.account.id == f.principal_id {
+                    f.principal
+                } else {
+                    f.bonus
+                };
+                let after = line.account.kind.keeps_balance().then_some(kept);
+                rows.line_ref.push(op_ref.clone());
+                rows.line_account.push(line.account.id);
+                rows.line_amount.push(line.amount);
+                rows.line_after.push(after);
             }
             *deltas.entry(f.principal_id).or_default() -= from_principal;
             *deltas.entry(f.bonus_id).or_default() -= from_bonus;

@@ -35,7 +35,7 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         );
     let api = routes::api()
         .into_router()
-        .route_service("/docs", docs)
+        .route_service(shared::api::DOCS_PAGE, docs)
         .fallback(|| async { AppError::not_found() })
         .layer(middleware::from_fn(
             crate::error::refuse_control_chars_in_uri,

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 /// A user-facing language. zh-CN is the default everywhere.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum Lang {
     /// Simplified Chinese (the default).
     #[default]
@@ -44,7 +43,6 @@ impl Lang {
 
 /// Stable machine codes of every error the API returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not valid JSON or does not fit the expected shape.
@@ -194,7 +192,6 @@ impl ErrorCode {
 
 /// The JSON error envelope: `{"error": {"code", "message", "params"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ApiError,
@@ -202,7 +199,6 @@ pub struct ErrorEnvelope {
 
 /// One error as sent to a client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ApiError {
     /// Stable machine code.
     pub code: ErrorCode,

@@ -45,15 +45,14 @@ fn in_person(caller: &StaffCaller<HqAdmin>) -> AppResult<()> {
     Ok(())
 }
 
+/// A key as the API shows it: `row` is its staff row, `names` has its
+/// creator's name.
 async fn view(
     conn: &impl ConnectionTrait,
     k: api_key::Model,
+    row: &staff::Model,
     names: &HashMap<i64, String>,
 ) -> AppResult<ApiKeyView> {
-    let row = staff::Entity::find_by_id(k.staff_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key {} has no staff row", k.id)))?;
     let scope_name = names::scope_name(conn, row.region_id, row.store_id).await?;
     Ok(ApiKeyView {
         id: k.id,
@@ -70,6 +69,41 @@ async fn view(
     })
 }
 
+/// Keys as the API shows them, their staff rows and creators read at once.
+async fn views(
+    conn: &impl ConnectionTrait,
+    keys: Vec<api_key::Model>,
+) -> AppResult<Vec<ApiKeyView>> {
+    let Some(brand_id) = keys.first().map(|k| k.brand_id) else {
+        return Ok(Vec::new());
+    };
+    let rows = names::staff_by_id(
+        conn,
+        brand_id,
+        keys.iter()
+            .flat_map(|k| [k.staff_id, k.created_by])
+            .collect(),
+    )
+    .await?;
+    let names: HashMap<i64, String> = rows.values().map(|s| (s.id, s.name.clone())).collect();
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        let row = rows
+            .get(&k.staff_id)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key {} has no staff row", k.id)))?;
+        out.push(view(conn, k, row, &names).await?);
+    }
+    Ok(out)
+}
+
+/// [`views`] of one key.
+async fn view_one(conn: &impl ConnectionTrait, k: api_key::Model) -> AppResult<ApiKeyView> {
+    views(conn, vec![k])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a key has no view")))
+}
+
 /// HQ admin: the brand's keys, newest first.
 async fn list(
     State(state): State<AppState>,
@@ -80,17 +114,7 @@ async fn list(
         .order_by_desc(api_key::Column::Id)
         .all(&state.db)
         .await?;
-    let names = names::staff_names(
-        &state.db,
-        caller.brand.id,
-        keys.iter().map(|k| k.created_by).collect(),
-    )
-    .await?;
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        out.push(view(&state.db, k, &names).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(views(&state.db, keys).await?))
 }
 
 /// HQ admin in person: a new key; its secret is in this answer only.
@@ -151,8 +175,7 @@ async fn create(
         json!({ "name": k.name, "role": row.role, "region_id": region_id, "store_id": store_id }),
     )
     .await?;
-    let names = names::staff_names(&tx, caller.brand.id, vec![k.created_by]).await?;
-    let key = view(&tx, k, &names).await?;
+    let key = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, secret })))
 }
@@ -197,8 +220,7 @@ async fn revoke(
         .await?;
         k
     };
-    let names = names::staff_names(&tx, caller.brand.id, vec![k.created_by]).await?;
-    let v = view(&tx, k, &names).await?;
+    let v = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok(Json(v))
 }

@@ -21,7 +21,6 @@ use shared::api;
 use shared::dto::MemberSearch;
 use shared::dto::{MemberListItem, Page, Role};
 use shared::validate::mask_phone;
-use std::collections::HashMap;
 
 /// Routes.
 pub fn router() -> Api {
@@ -65,13 +64,12 @@ async fn list(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
-    let stores: HashMap<i64, String> = store::Entity::find()
-        .filter(store::Column::BrandId.eq(caller.brand.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let stores = crate::names::store_names(
+        &state.db,
+        caller.brand.id,
+        rows.iter().filter_map(|m| m.home_store_id).collect(),
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(|m| MemberListItem {

@@ -6,10 +6,11 @@ use crate::audit;
 use crate::auth::{AnyStaff, MemberCaller, MemberToken, StaffCaller, digest};
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{gateway_order, journal_entry, member, pay_request, payment, store};
+use crate::entity::{gateway_order, journal_entry, member, pay_request, payment};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, unknown_as};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
+use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::pay_batch::PayJob;
 use crate::routes::Api;
@@ -36,7 +37,6 @@ use shared::dto::{
 };
 use shared::money::{Bp, Fen, quote, split_refund};
 use shared::validate::{self, mask_phone};
-use std::collections::HashMap;
 
 /// Routes.
 pub fn router() -> Api {
@@ -265,12 +265,13 @@ async fn pay(
                         actor: format!("member:{member_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
-                        lines: vec![
-                            Line::fen(funds.principal_account, Fen(-from_principal.0)),
-                            Line::fen(funds.bonus_account, Fen(-from_bonus.0)),
-                            Line::fen(wallet, Fen(from_principal.0 + settled.0)),
-                            Line::fen(income, Fen(from_bonus.0 - settled.0)),
-                        ],
+                        lines: ledger::payment_lines(
+                            [funds.principal_account, funds.bonus_account, wallet, income],
+                            from_principal,
+                            from_bonus,
+                            settled,
+                        )
+                        .to_vec(),
                     },
                 )
                 .await,
@@ -760,7 +761,12 @@ async fn history(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
-    let names = store_names(&state, caller.brand.id).await?;
+    let names = names::store_names(
+        &state.db,
+        caller.brand.id,
+        rows.iter().filter_map(|e| e.store_id).collect(),
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(|e| HistoryItem {
@@ -773,14 +779,4 @@ async fn history(
         })
         .collect();
     Ok(Json(Page { items, next_cursor }))
-}
-
-async fn store_names(state: &AppState, brand_id: i64) -> AppResult<HashMap<i64, String>> {
-    Ok(store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
 }

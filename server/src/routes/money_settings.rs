@@ -6,6 +6,7 @@ use crate::auth::{AnyStaff, HqAdmin, MemberCaller, StaffCaller};
 use crate::db::begin_write;
 use crate::entity::{money_settings, topup_plan};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::ledger::Kind;
 use crate::routes::Api;
 use crate::state::AppState;
 use axum::Json;
@@ -84,16 +85,21 @@ async fn members_above(conn: &impl ConnectionTrait, brand_id: i64, cap: Fen) -> 
         match backend {
             sea_orm::DbBackend::Postgres => {
                 "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
-                 WHERE brand_id = $1 AND kind IN ('member_principal', 'member_bonus') \
-                 GROUP BY owner_id HAVING SUM(balance) > $2) above"
+                 WHERE brand_id = $1 AND kind IN ($2, $3) \
+                 GROUP BY owner_id HAVING SUM(balance) > $4) above"
             }
             _ => {
                 "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
-                 WHERE brand_id = ? AND kind IN ('member_principal', 'member_bonus') \
+                 WHERE brand_id = ? AND kind IN (?, ?) \
                  GROUP BY owner_id HAVING SUM(balance) > ?) above"
             }
         },
-        [brand_id.into(), cap.0.into()],
+        [
+            brand_id.into(),
+            Kind::MemberPrincipal.as_str().into(),
+            Kind::MemberBonus.as_str().into(),
+            cap.0.into(),
+        ],
     );
     let n: i64 = match conn.query_one_raw(stmt).await? {
         Some(row) => row.try_get("", "n")?,

@@ -69,6 +69,10 @@ pub enum Access {
 
 /// Every staff role.
 pub const ANY_STAFF: &[Role] = &Role::ALL;
+
+/// The docs page for integrators (an HTML page, not an operation), under
+/// `/api`: a viewer of [`OpenApiDocument`].
+pub const DOCS_PAGE: &str = "/docs";
 /// HQ admin only.
 pub const HQ_ADMIN: &[Role] = &[Role::HqAdmin];
 /// HQ admin and HQ finance.

@@ -123,7 +123,7 @@ fn SecretBox(name: String, secret: String, #[prop(into)] on_done: Callback<()>) 
             <code class="secret" id="api-key-secret">{secret}</code>
             <p class="secret-usage">
                 {tr(T::ApiKeyUsage)} " " <code>{tr(T::ApiKeyHeader)}</code> " · "
-                <a class="link" id="api-docs-link" href="/api/docs" rel="external noopener" target="_blank">{tr(T::ApiDocs)}</a>
+                <a class="link" id="api-docs-link" href=format!("/api{}", shared::api::DOCS_PAGE) rel="external noopener" target="_blank">{tr(T::ApiDocs)}</a>
             </p>
             <div class="form-actions">
                 <button type="button" class="btn" id="api-key-secret-done" on:click=move |_| on_done.run(())>{tr(T::SecretSaved)}</button>
