@@ -902,11 +902,16 @@ async fn cross_checks(
     }
     // What a store's frozen account holds is what its open withdrawals ask.
     let mut open: std::collections::HashMap<(i64, i64), i64> = std::collections::HashMap::new();
-    for r in rows(
+    let holding: Vec<String> = shared::dto::WithdrawalState::ALL
+        .into_iter()
+        .filter(|s| s.holds_money())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    for r in rows(&format!(
         "SELECT brand_id, store_id, CAST(SUM(amount) AS BIGINT) AS total FROM withdrawals \
-         WHERE state IN ('requested', 'approved', 'submitted', 'unknown') \
-         GROUP BY brand_id, store_id",
-    )
+         WHERE state IN ({}) GROUP BY brand_id, store_id",
+        holding.join(", ")
+    ))
     .await
     .context("summing open withdrawals")?
     {
@@ -953,11 +958,12 @@ async fn cross_checks(
         }
     }
     // Gateway refunds of an order (sent or waiting) never exceed it.
-    for r in rows(
+    for r in rows(&format!(
         "SELECT o.id AS id, o.amount AS amount, CAST(SUM(r.amount) AS BIGINT) AS refunded \
          FROM gateway_refunds r JOIN gateway_orders o ON o.id = r.order_id \
-         WHERE r.state <> 'failed' GROUP BY o.id, o.amount HAVING SUM(r.amount) > o.amount",
-    )
+         WHERE r.state <> '{}' GROUP BY o.id, o.amount HAVING SUM(r.amount) > o.amount",
+        crate::topup_orders::RefundState::Failed.as_str()
+    ))
     .await
     .context("checking gateway refunds against their orders")?
     {

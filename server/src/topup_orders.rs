@@ -35,33 +35,25 @@ pub const ORDER_TTL_MS: i64 = 15 * 60 * 1000;
 /// Orders older than this with no news are queried by the sweep.
 pub const QUERY_AFTER_MS: i64 = 60 * 1000;
 
-/// Stored order states.
-pub mod state {
-    /// At the checkout.
-    pub const CREATED: &str = "created";
-    /// Paid and credited.
-    pub const PAID: &str = "paid";
-    /// Last attempt failed.
-    pub const FAILED: &str = "failed";
-    /// Closed unpaid.
-    pub const CLOSED: &str = "closed";
-    /// Paid, but sent back (it would have passed the balance cap).
-    pub const REFUNDED: &str = "refunded";
-}
-
 /// Whether the order may still be paid at the checkout.
 pub fn is_open(o: &gateway_order::Model) -> bool {
-    o.state == state::CREATED || o.state == state::FAILED
+    matches!(state_of(o), OrderState::Created | OrderState::Failed)
 }
 
 /// Where an order stands, as the apps name it.
 pub fn state_of(o: &gateway_order::Model) -> OrderState {
-    match o.state.as_str() {
-        state::PAID => OrderState::Paid,
-        state::FAILED => OrderState::Failed,
-        state::CLOSED => OrderState::Closed,
-        state::REFUNDED => OrderState::Refunded,
-        _ => OrderState::Created,
+    OrderState::parse(&o.state).unwrap_or(OrderState::Created)
+}
+
+shared::named_enum! {
+    /// Where a refund through the gateway stands.
+    pub enum RefundState {
+        /// Queued or sent, not settled.
+        Pending = "pending",
+        /// The gateway paid it back.
+        Succeeded = "succeeded",
+        /// The gateway refused it: HQ resolves it by hand.
+        Failed = "failed",
     }
 }
 
@@ -70,7 +62,7 @@ pub async fn view(
     conn: &impl ConnectionTrait,
     o: &gateway_order::Model,
 ) -> AppResult<TopUpOrderView> {
-    let balance_after = if o.state == state::PAID && o.purpose != PAYMENT {
+    let balance_after = if o.state == OrderState::Paid.as_str() && o.purpose != PAYMENT {
         journal_entry::Entity::find()
             .filter(journal_entry::Column::BrandId.eq(o.brand_id))
             .filter(journal_entry::Column::Kind.eq("topup"))
@@ -90,7 +82,7 @@ pub async fn view(
             .map(|s| s.name),
         None => None,
     };
-    let channel_url = if o.purpose == PAYMENT && o.state == state::PAID {
+    let channel_url = if o.purpose == PAYMENT && o.state == OrderState::Paid.as_str() {
         settings(conn, o.brand_id).await?.channel_url
     } else {
         None
@@ -184,9 +176,12 @@ async fn apply_spending(app: &AppState, trade: &Trade, nonce: Option<&str>) -> A
             let tx = begin_write(&app.db).await?;
             spend_nonce(&tx, nonce, app.clock.now_ms()).await?;
             gateway_order::Entity::update_many()
-                .col_expr(gateway_order::Column::State, Expr::value(state::FAILED))
+                .col_expr(
+                    gateway_order::Column::State,
+                    Expr::value(OrderState::Failed.as_str()),
+                )
                 .filter(gateway_order::Column::Id.eq(order.id))
-                .filter(gateway_order::Column::State.eq(state::CREATED))
+                .filter(gateway_order::Column::State.eq(OrderState::Created.as_str()))
                 .exec(&tx)
                 .await?;
             tx.commit().await?;
@@ -222,7 +217,10 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
         return Ok(());
     }
     gateway_order::Entity::update_many()
-        .col_expr(gateway_order::Column::State, Expr::value(state::CLOSED))
+        .col_expr(
+            gateway_order::Column::State,
+            Expr::value(OrderState::Closed.as_str()),
+        )
         .col_expr(gateway_order::Column::ClosedAt, Expr::value(now))
         .filter(gateway_order::Column::Id.eq(o.id))
         .exec(&tx)
@@ -293,12 +291,12 @@ async fn credit(
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if o.state == state::PAID || o.state == state::REFUNDED {
+    if o.state == OrderState::Paid.as_str() || o.state == OrderState::Refunded.as_str() {
         // A duplicate or reordered callback, or a query after the callback.
         tx.commit().await?;
         return Ok(());
     }
-    let late = o.state == state::CLOSED;
+    let late = o.state == OrderState::Closed.as_str();
     if o.purpose == PAYMENT {
         return settle_payment(app, tx, o, trade, late).await;
     }
@@ -318,12 +316,12 @@ async fn credit(
         // Paid, but crediting it would pass the cap (another top-up landed
         // meanwhile): send it all back the way it came.
         tracing::warn!(order = %o.order_no, "top-up would pass the balance cap; refunding it through the gateway");
-        mark(state::REFUNDED).exec(&tx).await?;
+        mark(OrderState::Refunded.as_str()).exec(&tx).await?;
         queue_refund(&tx, &o, o.amount, "over_cap", now).await?;
         tx.commit().await?;
         return Ok(());
     };
-    mark(state::PAID).exec(&tx).await?;
+    mark(OrderState::Paid.as_str()).exec(&tx).await?;
     let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
     let expense = ledger::account_id(&tx, o.brand_id, Kind::PromotionExpense, 0, now).await?;
     post_or_fail(
@@ -393,7 +391,7 @@ async fn settle_payment(
     };
     if late {
         tracing::warn!(order = %o.order_no, "split payment paid after we closed it; refunding the gateway part and flagging it");
-        mark(state::REFUNDED, None).exec(&tx).await?;
+        mark(OrderState::Refunded.as_str(), None).exec(&tx).await?;
         queue_refund(&tx, &o, o.amount, "late_payment", now).await?;
         tx.commit().await?;
         return Ok(());
@@ -424,7 +422,9 @@ async fn settle_payment(
     }
     .insert(&tx)
     .await?;
-    mark(state::PAID, Some(p.id)).exec(&tx).await?;
+    mark(OrderState::Paid.as_str(), Some(p.id))
+        .exec(&tx)
+        .await?;
     let hold = ledger::account_id(&tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
     let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(&tx, o.brand_id, Kind::StoreWallet, store_id, now).await?;
@@ -490,7 +490,7 @@ pub async fn queue_refund(
         order_id: Set(o.id),
         refund_no: Set(format!("R{}-{}", o.order_no, o.refunded + amount)),
         amount: Set(amount),
-        state: Set("pending".into()),
+        state: Set(RefundState::Pending.as_str().into()),
         reason: Set(reason.into()),
         attempts: Set(0),
         created_at: Set(now),
@@ -567,7 +567,10 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
     let now = app.clock.now_ms();
     let mut report = Sweep::default();
     let open = gateway_order::Entity::find()
-        .filter(gateway_order::Column::State.is_in([state::CREATED, state::FAILED]))
+        .filter(
+            gateway_order::Column::State
+                .is_in([OrderState::Created.as_str(), OrderState::Failed.as_str()]),
+        )
         .filter(gateway_order::Column::CreatedAt.lte(now - QUERY_AFTER_MS))
         .order_by_asc(gateway_order::Column::Id)
         .limit(200)
@@ -604,7 +607,7 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
 pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
     let now = app.clock.now_ms();
     let pending = gateway_refund::Entity::find()
-        .filter(gateway_refund::Column::State.eq("pending"))
+        .filter(gateway_refund::Column::State.eq(RefundState::Pending.as_str()))
         .filter(
             gateway_refund::Column::NextAttemptAt
                 .is_null()
@@ -662,23 +665,29 @@ async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<boo
         let u = gateway_refund::Entity::update_many()
             .col_expr(gateway_refund::Column::Attempts, Expr::value(tries))
             .filter(gateway_refund::Column::Id.eq(r.id))
-            .filter(gateway_refund::Column::State.eq("pending"))
+            .filter(gateway_refund::Column::State.eq(RefundState::Pending.as_str()))
             .filter(gateway_refund::Column::Attempts.eq(r.attempts));
         let (u, done) = match app.gateway.refund(&req).await {
             Ok(_) => (
-                u.col_expr(gateway_refund::Column::State, Expr::value("succeeded"))
-                    .col_expr(gateway_refund::Column::DoneAt, Expr::value(now)),
+                u.col_expr(
+                    gateway_refund::Column::State,
+                    Expr::value(RefundState::Succeeded.as_str()),
+                )
+                .col_expr(gateway_refund::Column::DoneAt, Expr::value(now)),
                 true,
             ),
             Err(GatewayError::Refused { code, message }) if tries >= MAX_REFUND_REFUSALS => {
                 tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund for good; a task for HQ finance");
                 (
-                    u.col_expr(gateway_refund::Column::State, Expr::value("failed"))
-                        .col_expr(gateway_refund::Column::DoneAt, Expr::value(now))
-                        .col_expr(
-                            gateway_refund::Column::Failure,
-                            Expr::value(format!("{code}: {message}")),
-                        ),
+                    u.col_expr(
+                        gateway_refund::Column::State,
+                        Expr::value(RefundState::Failed.as_str()),
+                    )
+                    .col_expr(gateway_refund::Column::DoneAt, Expr::value(now))
+                    .col_expr(
+                        gateway_refund::Column::Failure,
+                        Expr::value(format!("{code}: {message}")),
+                    ),
                     false,
                 )
             }

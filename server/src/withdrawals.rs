@@ -35,20 +35,29 @@ use shared::dto::{Role, WithdrawalState};
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
 
-/// Payout attempt states.
-pub mod attempt {
-    /// In the outbox, not (known to be) sent yet.
-    pub const PENDING: &str = "pending";
-    /// The channel accepted it.
-    pub const SUBMITTED: &str = "submitted";
-    /// Sent, but the channel did not answer.
-    pub const UNKNOWN: &str = "unknown";
-    /// Paid.
-    pub const PAID: &str = "paid";
-    /// Failed for good.
-    pub const FAILED: &str = "failed";
+shared::named_enum! {
+    /// Where a payout attempt stands.
+    pub enum AttemptState {
+        /// In the outbox, not (known to be) sent yet.
+        Pending = "pending",
+        /// The channel accepted it.
+        Submitted = "submitted",
+        /// Sent, but the channel did not answer.
+        Unknown = "unknown",
+        /// Paid.
+        Paid = "paid",
+        /// Failed for good.
+        Failed = "failed",
+    }
+}
+
+impl AttemptState {
     /// Not settled yet.
-    pub const OPEN: [&str; 3] = [PENDING, SUBMITTED, UNKNOWN];
+    pub const OPEN: [&'static str; 3] = [
+        AttemptState::Pending.as_str(),
+        AttemptState::Submitted.as_str(),
+        AttemptState::Unknown.as_str(),
+    ];
 }
 
 /// The payout number of a withdrawal's `n`th attempt: stable, unique.
@@ -65,7 +74,7 @@ pub async fn current_payee(
     Ok(payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
         .filter(payee_account::Column::StoreId.eq(store_id))
-        .filter(payee_account::Column::State.eq("approved"))
+        .filter(payee_account::Column::State.eq(shared::dto::PayeeState::Approved.as_str()))
         .order_by_desc(payee_account::Column::Id)
         .one(conn)
         .await?)
@@ -284,7 +293,7 @@ pub async fn queue_attempt(
         payout_no: Set(no.clone()),
         amount: Set(w.amount - w.fee),
         payee_id: Set(payee_id),
-        state: Set(attempt::PENDING.into()),
+        state: Set(AttemptState::Pending.as_str().into()),
         created_at: Set(now),
         sent_at: Set(None),
         settled_at: Set(None),
@@ -303,8 +312,8 @@ pub async fn send_pending(app: &AppState, brand: Option<i64>) -> AppResult<usize
     if app.payouts_paused.load(Ordering::SeqCst) {
         return Ok(0);
     }
-    let mut pending =
-        payout_attempt::Entity::find().filter(payout_attempt::Column::State.eq(attempt::PENDING));
+    let mut pending = payout_attempt::Entity::find()
+        .filter(payout_attempt::Column::State.eq(AttemptState::Pending.as_str()));
     if let Some(b) = brand {
         pending = pending.filter(payout_attempt::Column::BrandId.eq(b));
     }
@@ -362,7 +371,7 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
                 app,
                 a,
                 now,
-                attempt::SUBMITTED,
+                AttemptState::Submitted.as_str(),
                 &[WithdrawalState::Approved, WithdrawalState::Unknown],
                 WithdrawalState::Submitted,
             )
@@ -373,8 +382,17 @@ async fn send_one(app: &AppState, a: &payout_attempt::Model) -> AppResult<()> {
         // A first submission refused, and nobody else sent this number:
         // nothing was paid, the money goes back (if the attempt is still as
         // this sender left it).
-        Ok(Submitted::Refused(why)) if a.tries == 1 && a.state == attempt::PENDING => {
-            settle_from(app, a.id, Err(why), Some((attempt::PENDING, 1)), None).await
+        Ok(Submitted::Refused(why))
+            if a.tries == 1 && a.state == AttemptState::Pending.as_str() =>
+        {
+            settle_from(
+                app,
+                a.id,
+                Err(why),
+                Some((AttemptState::Pending.as_str(), 1)),
+                None,
+            )
+            .await
         }
         // A number sent before and now refused may be a channel's "duplicate
         // number" answer while the first one pays: only a query decides.
@@ -422,7 +440,7 @@ async fn mark_unknown(app: &AppState, a: &payout_attempt::Model, now: i64) -> Ap
         app,
         a,
         now,
-        attempt::UNKNOWN,
+        AttemptState::Unknown.as_str(),
         &[WithdrawalState::Approved, WithdrawalState::Submitted],
         WithdrawalState::Unknown,
     )
@@ -459,8 +477,10 @@ async fn mark_sent(
 /// Queries the channel about every payout sent and not settled; settles
 /// those it has an answer for, and sends again those it never received.
 pub async fn check_open(app: &AppState, brand: Option<i64>) -> AppResult<usize> {
-    let mut open = payout_attempt::Entity::find()
-        .filter(payout_attempt::Column::State.is_in([attempt::SUBMITTED, attempt::UNKNOWN]));
+    let mut open = payout_attempt::Entity::find().filter(payout_attempt::Column::State.is_in([
+        AttemptState::Submitted.as_str(),
+        AttemptState::Unknown.as_str(),
+    ]));
     if let Some(b) = brand {
         open = open.filter(payout_attempt::Column::BrandId.eq(b));
     }
@@ -492,7 +512,7 @@ async fn check_one(app: &AppState, attempt_id: i64, may_resend: bool) -> AppResu
     else {
         return Ok(());
     };
-    if !attempt::OPEN.contains(&a.state.as_str()) {
+    if !AttemptState::OPEN.contains(&a.state.as_str()) {
         return Ok(());
     }
     match app.payout.query(&a.payout_no).await {
@@ -544,7 +564,7 @@ pub async fn mark_paid_by_hand(
     let open = payout_attempt::Entity::find()
         .filter(payout_attempt::Column::BrandId.eq(brand_id))
         .filter(payout_attempt::Column::WithdrawalId.eq(withdrawal_id))
-        .filter(payout_attempt::Column::State.is_in(attempt::OPEN))
+        .filter(payout_attempt::Column::State.is_in(AttemptState::OPEN))
         .one(&app.db)
         .await?;
     let Some(a) = open else {
@@ -554,7 +574,7 @@ pub async fn mark_paid_by_hand(
     let settled = payout_attempt::Entity::find_by_id(a.id)
         .one(&app.db)
         .await?
-        .is_some_and(|a| a.state == attempt::PAID);
+        .is_some_and(|a| a.state == AttemptState::Paid.as_str());
     Ok(settled)
 }
 
@@ -573,8 +593,8 @@ async fn settle_from(
         .await?
         .ok_or_else(AppError::not_found)?;
     let (state, failure) = match &outcome {
-        Ok(()) => (attempt::PAID, None),
-        Err(why) => (attempt::FAILED, Some(why.clone())),
+        Ok(()) => (AttemptState::Paid.as_str(), None),
+        Err(why) => (AttemptState::Failed.as_str(), Some(why.clone())),
     };
     let moved = payout_attempt::Entity::update_many()
         .col_expr(payout_attempt::Column::State, Expr::value(state))
@@ -588,7 +608,7 @@ async fn settle_from(
             Expr::value(by_hand.as_ref().map(|b| b.reference.clone())),
         )
         .filter(payout_attempt::Column::Id.eq(a.id))
-        .filter(payout_attempt::Column::State.is_in(attempt::OPEN));
+        .filter(payout_attempt::Column::State.is_in(AttemptState::OPEN));
     let moved = match seen {
         Some((state, tries)) => moved
             .filter(payout_attempt::Column::State.eq(state))

@@ -9,6 +9,7 @@ pub mod api;
 pub mod dto;
 pub mod error;
 pub mod money;
+pub mod named;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, Lang};

@@ -232,10 +232,15 @@ async fn pay(
             .await?;
             if let Some(id) = one_off {
                 let used = pay_request::Entity::update_many()
-                    .col_expr(pay_request::Column::State, Expr::value("paid"))
+                    .col_expr(
+                        pay_request::Column::State,
+                        Expr::value(shared::dto::PayRequestState::Paid.as_str()),
+                    )
                     .col_expr(pay_request::Column::PaymentId, Expr::value(p.id))
                     .filter(pay_request::Column::Id.eq(id))
-                    .filter(pay_request::Column::State.eq("open"))
+                    .filter(
+                        pay_request::Column::State.eq(shared::dto::PayRequestState::Open.as_str()),
+                    )
                     .exec(tx)
                     .await?;
                 if used.rows_affected != 1 {
@@ -679,7 +684,7 @@ async fn gateway_shares(
     let orders = gateway_order::Entity::find()
         .filter(gateway_order::Column::BrandId.eq(brand_id))
         .filter(gateway_order::Column::MemberId.eq(member_id))
-        .filter(gateway_order::Column::State.eq(topup_orders::state::PAID))
+        .filter(gateway_order::Column::State.eq(shared::dto::OrderState::Paid.as_str()))
         // Only top-ups became stored value; a split payment's online part
         // paid the store.
         .filter(gateway_order::Column::Purpose.eq("topup"))

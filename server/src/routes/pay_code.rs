@@ -57,8 +57,8 @@ fn qr_svg(url: &str) -> AppResult<String> {
 
 /// Where a one-off code stands at `now`.
 pub fn pay_request_state(r: &pay_request::Model, now: i64) -> PayRequestState {
-    match r.state.as_str() {
-        "paid" => PayRequestState::Paid,
+    match PayRequestState::parse(&r.state) {
+        Some(PayRequestState::Paid) => PayRequestState::Paid,
         _ if now > r.expires_at => PayRequestState::Expired,
         _ => PayRequestState::Open,
     }
@@ -117,7 +117,7 @@ async fn create_pay_request(
         store_id: Set(store_id),
         token: Set(uuid::Uuid::new_v4().simple().to_string()),
         amount: Set(req.amount.0),
-        state: Set("open".into()),
+        state: Set(PayRequestState::Open.as_str().into()),
         payment_id: Set(None),
         created_by: Set(caller.staff.id),
         created_at: Set(now),

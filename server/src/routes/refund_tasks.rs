@@ -51,7 +51,9 @@ async fn list(
 ) -> AppResult<Json<Page<RefundTask>>> {
     let mut find = gateway_refund::Entity::find()
         .filter(gateway_refund::Column::BrandId.eq(caller.brand.id))
-        .filter(gateway_refund::Column::State.eq("failed"));
+        .filter(
+            gateway_refund::Column::State.eq(crate::topup_orders::RefundState::Failed.as_str()),
+        );
     find = match q.state.as_deref() {
         None | Some("open") => find.filter(gateway_refund::Column::Resolution.is_null()),
         Some("resolved") => find.filter(gateway_refund::Column::Resolution.is_not_null()),
@@ -132,7 +134,7 @@ async fn resolve(
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if r.state != "failed" || r.resolution.is_some() {
+    if r.state != crate::topup_orders::RefundState::Failed.as_str() || r.resolution.is_some() {
         return Err(state_changed(r.resolution.as_deref().unwrap_or(&r.state)));
     }
     let o = gateway_order::Entity::find_by_id(r.order_id)

@@ -13,7 +13,7 @@ use crate::routes::Api;
 use crate::routes::chain::store_in_brand;
 use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
-use crate::topup_orders::{self, ORDER_TTL_MS, is_open, state as order_state, view};
+use crate::topup_orders::{self, ORDER_TTL_MS, is_open, view};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -402,7 +402,7 @@ fn new_order(now: i64) -> gateway_order::ActiveModel {
     gateway_order::ActiveModel {
         bonus: Set(0),
         plan_id: Set(None),
-        state: Set(order_state::CREATED.into()),
+        state: Set(shared::dto::OrderState::Created.as_str().into()),
         txn_id: Set(None),
         checkout_url: Set(None),
         created_at: Set(now),
@@ -460,7 +460,7 @@ async fn flagged(
     use sea_orm::{Condition, QueryOrder, QuerySelect};
     let failed: Vec<gateway_refund::Model> = gateway_refund::Entity::find()
         .filter(gateway_refund::Column::BrandId.eq(caller.brand.id))
-        .filter(gateway_refund::Column::State.eq("failed"))
+        .filter(gateway_refund::Column::State.eq(crate::topup_orders::RefundState::Failed.as_str()))
         .all(&state.db)
         .await?;
     let failed_ids: Vec<i64> = failed.iter().map(|r| r.order_id).collect();
@@ -469,7 +469,7 @@ async fn flagged(
         .filter(
             Condition::any()
                 .add(gateway_order::Column::Late.eq(true))
-                .add(gateway_order::Column::State.eq(order_state::REFUNDED))
+                .add(gateway_order::Column::State.eq(shared::dto::OrderState::Refunded.as_str()))
                 .add(gateway_order::Column::Id.is_in(failed_ids)),
         );
     if let Some(after) = q.after {

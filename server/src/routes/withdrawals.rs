@@ -41,8 +41,8 @@ use shared::dto::AfterQuery;
 use shared::dto::StateQuery;
 use shared::dto::WithdrawalQuery;
 use shared::dto::{
-    HqPending, MarkPaidInput, Page, PayeeInput, PayeeView, RejectInput, Role, StaffInbox,
-    StaffMessage, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
+    HqPending, MarkPaidInput, Page, PayeeInput, PayeeState, PayeeView, RejectInput, Role,
+    StaffInbox, StaffMessage, WithdrawalInput, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate;
@@ -98,7 +98,7 @@ async fn payee_views(
             account_name: p.account_name,
             bank_name: p.bank_name,
             account_no_masked: validate::mask_account_no(&p.account_no_last4),
-            state: p.state,
+            state: PayeeState::parse(&p.state).unwrap_or(PayeeState::Pending),
             requested_by: people.get(&p.requested_by).cloned().unwrap_or_default(),
             requested_at: rfc3339(p.requested_at),
             decided_by: p.decided_by.and_then(|d| people.get(&d).cloned()),
@@ -263,19 +263,22 @@ async fn terms(
     let rows = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
         .filter(payee_account::Column::StoreId.eq(shop.id))
-        .filter(payee_account::Column::State.is_in(["approved", "pending"]))
+        .filter(
+            payee_account::Column::State
+                .is_in([PayeeState::Approved.as_str(), PayeeState::Pending.as_str()]),
+        )
         .order_by_desc(payee_account::Column::Id)
         .all(&state.db)
         .await?;
     let views = payee_views(&state.db, brand_id, rows).await?;
-    let of = |state: &str| views.iter().find(|p| p.state == state).cloned();
+    let of = |state: PayeeState| views.iter().find(|p| p.state == state).cloned();
     Ok(Json(WithdrawalTerms {
         wallet,
         min: rules.withdraw_min,
         fee_fixed: rules.withdraw_fee_fixed,
         fee_bp: rules.withdraw_fee_bp,
-        payee: of("approved"),
-        pending_payee: of("pending"),
+        payee: of(PayeeState::Approved),
+        pending_payee: of(PayeeState::Pending),
     }))
 }
 
@@ -315,7 +318,7 @@ async fn request_payee(
     let waiting = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(caller.brand.id))
         .filter(payee_account::Column::StoreId.eq(shop.id))
-        .filter(payee_account::Column::State.eq("pending"))
+        .filter(payee_account::Column::State.eq(PayeeState::Pending.as_str()))
         .count(&tx)
         .await?;
     if waiting > 0 {
@@ -331,7 +334,7 @@ async fn request_payee(
         bank_name: Set(bank_name),
         account_no_enc: Set(sealed),
         account_no_last4: Set(last4.clone()),
-        state: Set("pending".into()),
+        state: Set(PayeeState::Pending.as_str().into()),
         requested_by: Set(caller.staff.id),
         requested_at: Set(now),
         decided_by: Set(None),
@@ -376,10 +379,8 @@ async fn payee_changes(
         Role::StoreManager | Role::Clerk => return Err(AppError::forbidden()),
     }
     if let Some(s) = query.state.as_deref().filter(|s| !s.is_empty()) {
-        if !["pending", "approved", "rejected", "superseded"].contains(&s) {
-            return Err(AppError::invalid("state", "unknown"));
-        }
-        q = q.filter(payee_account::Column::State.eq(s));
+        let parsed = PayeeState::parse(s).ok_or_else(|| AppError::invalid("state", "unknown"))?;
+        q = q.filter(payee_account::Column::State.eq(parsed.as_str()));
     }
     if let Some(after) = query.after {
         q = q.filter(payee_account::Column::Id.lt(after));
@@ -415,12 +416,12 @@ async fn decide_payee(
     }
     lock_key(&tx, &format!("payee:{}", p.store_id)).await?;
     let to = if rejection.is_some() {
-        "rejected"
+        PayeeState::Rejected
     } else {
-        "approved"
+        PayeeState::Approved
     };
     let moved = payee_account::Entity::update_many()
-        .col_expr(payee_account::Column::State, Expr::value(to))
+        .col_expr(payee_account::Column::State, Expr::value(to.as_str()))
         .col_expr(
             payee_account::Column::DecidedBy,
             Expr::value(caller.staff.id),
@@ -431,7 +432,7 @@ async fn decide_payee(
             Expr::value(rejection.clone()),
         )
         .filter(payee_account::Column::Id.eq(p.id))
-        .filter(payee_account::Column::State.eq("pending"))
+        .filter(payee_account::Column::State.eq(PayeeState::Pending.as_str()))
         .exec(&tx)
         .await?;
     if moved.rows_affected != 1 {
@@ -447,10 +448,13 @@ async fn decide_payee(
         // already in the outbox keeps its account: its number may have
         // reached the channel).
         payee_account::Entity::update_many()
-            .col_expr(payee_account::Column::State, Expr::value("superseded"))
+            .col_expr(
+                payee_account::Column::State,
+                Expr::value(PayeeState::Superseded.as_str()),
+            )
             .filter(payee_account::Column::BrandId.eq(brand_id))
             .filter(payee_account::Column::StoreId.eq(p.store_id))
-            .filter(payee_account::Column::State.eq("approved"))
+            .filter(payee_account::Column::State.eq(PayeeState::Approved.as_str()))
             .filter(payee_account::Column::Id.ne(p.id))
             .exec(&tx)
             .await?;
@@ -469,7 +473,17 @@ async fn decide_payee(
         serde_json::json!({"payee": p.id, "reason": rejection}),
     )
     .await?;
-    wd::notify_store(&tx, brand_id, p.store_id, "payee", p.id, to, None, now).await?;
+    wd::notify_store(
+        &tx,
+        brand_id,
+        p.store_id,
+        "payee",
+        p.id,
+        to.as_str(),
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let saved = payee_account::Entity::find_by_id(p.id)
         .one(&state.db)
@@ -926,12 +940,15 @@ async fn pending(
         .await?;
     let payee_changes = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
-        .filter(payee_account::Column::State.eq("pending"))
+        .filter(payee_account::Column::State.eq(PayeeState::Pending.as_str()))
         .count(&state.db)
         .await?;
     let refund_tasks = crate::entity::gateway_refund::Entity::find()
         .filter(crate::entity::gateway_refund::Column::BrandId.eq(brand_id))
-        .filter(crate::entity::gateway_refund::Column::State.eq("failed"))
+        .filter(
+            crate::entity::gateway_refund::Column::State
+                .eq(crate::topup_orders::RefundState::Failed.as_str()),
+        )
         .filter(crate::entity::gateway_refund::Column::Resolution.is_null())
         .count(&state.db)
         .await?;

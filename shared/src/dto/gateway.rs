@@ -13,22 +13,22 @@ pub struct TopUpOrderRequest {
     pub plan_id: Option<i64>,
 }
 
-/// Where a gateway order stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OrderState {
-    /// Waiting for the member to pay at the checkout.
-    Created,
-    /// Paid and credited.
-    Paid,
-    /// The last attempt failed; the member may try again.
-    Failed,
-    /// Closed unpaid (given up or expired).
-    Closed,
-    /// Paid, but sent back through the gateway (it would have passed the
-    /// balance cap).
-    Refunded,
+crate::named_enum! {
+    /// Where a gateway order stands.
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum OrderState {
+        /// Waiting for the member to pay at the checkout.
+        Created = "created",
+        /// Paid and credited.
+        Paid = "paid",
+        /// The last attempt failed; the member may try again.
+        Failed = "failed",
+        /// Closed unpaid (given up or expired).
+        Closed = "closed",
+        /// Paid, but sent back through the gateway (it would have passed the
+        /// balance cap).
+        Refunded = "refunded",
+    }
 }
 
 /// A gateway top-up order as the member sees it.

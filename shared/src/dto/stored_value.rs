@@ -369,17 +369,18 @@ pub struct PayRequestInput {
     pub amount: Fen,
 }
 
-/// Where a one-off pay code stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PayRequestState {
-    /// Waiting to be paid.
-    Open,
-    /// Paid (it cannot be paid again).
-    Paid,
-    /// Not paid in time.
-    Expired,
+crate::named_enum! {
+    /// Where a one-off pay code stands (`expired` is never stored: an open
+    /// code past its time is shown so).
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum PayRequestState {
+        /// Waiting to be paid.
+        Open = "open",
+        /// Paid (it cannot be paid again).
+        Paid = "paid",
+        /// Not paid in time.
+        Expired = "expired",
+    }
 }
 
 /// A one-off pay code as the counter shows it.

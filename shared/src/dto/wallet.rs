@@ -104,8 +104,8 @@ pub struct PayeeView {
     pub bank_name: String,
     /// The number, masked: `**** 2233`.
     pub account_no_masked: String,
-    /// `pending`, `approved`, `rejected` or `superseded`.
-    pub state: String,
+    /// Where it stands.
+    pub state: PayeeState,
     /// Who asked for it.
     pub requested_by: String,
     /// When (RFC 3339).
@@ -156,61 +156,30 @@ pub struct WithdrawalInput {
     pub amount: Fen,
 }
 
-/// Where a withdrawal stands (DESIGN.md "Payment gateway and payout").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum WithdrawalState {
-    /// Asked for; the amount is frozen.
-    Requested,
-    /// HQ finance approved; the payout is queued.
-    Approved,
-    /// Sent to the payout channel.
-    Submitted,
-    /// The channel paid it.
-    Paid,
-    /// The channel refused it; the amount is back in the wallet.
-    Failed,
-    /// The channel's answer is unknown; stays frozen until a query settles it.
-    Unknown,
-    /// Withdrawn by the requester before approval.
-    Cancelled,
-    /// Rejected by HQ finance; the amount is back in the wallet.
-    Rejected,
+crate::named_enum! {
+    /// Where a withdrawal stands (DESIGN.md "Payment gateway and payout").
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum WithdrawalState {
+        /// Asked for; the amount is frozen.
+        Requested = "requested",
+        /// HQ finance approved; the payout is queued.
+        Approved = "approved",
+        /// Sent to the payout channel.
+        Submitted = "submitted",
+        /// The channel paid it.
+        Paid = "paid",
+        /// The channel refused it; the amount is back in the wallet.
+        Failed = "failed",
+        /// The channel's answer is unknown; stays frozen until a query settles it.
+        Unknown = "unknown",
+        /// Withdrawn by the requester before approval.
+        Cancelled = "cancelled",
+        /// Rejected by HQ finance; the amount is back in the wallet.
+        Rejected = "rejected",
+    }
 }
 
 impl WithdrawalState {
-    /// Every state.
-    pub const ALL: [WithdrawalState; 8] = [
-        WithdrawalState::Requested,
-        WithdrawalState::Approved,
-        WithdrawalState::Submitted,
-        WithdrawalState::Paid,
-        WithdrawalState::Failed,
-        WithdrawalState::Unknown,
-        WithdrawalState::Cancelled,
-        WithdrawalState::Rejected,
-    ];
-
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WithdrawalState::Requested => "requested",
-            WithdrawalState::Approved => "approved",
-            WithdrawalState::Submitted => "submitted",
-            WithdrawalState::Paid => "paid",
-            WithdrawalState::Failed => "failed",
-            WithdrawalState::Unknown => "unknown",
-            WithdrawalState::Cancelled => "cancelled",
-            WithdrawalState::Rejected => "rejected",
-        }
-    }
-
-    /// From the stored name.
-    pub fn parse(s: &str) -> Option<WithdrawalState> {
-        Self::ALL.into_iter().find(|w| w.as_str() == s)
-    }
-
     /// Whether the amount is still frozen in this state.
     pub fn holds_money(self) -> bool {
         matches!(
@@ -220,6 +189,21 @@ impl WithdrawalState {
                 | WithdrawalState::Submitted
                 | WithdrawalState::Unknown
         )
+    }
+}
+
+crate::named_enum! {
+    /// Where a change of a store's payee account stands.
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum PayeeState {
+        /// Asked for; waiting for HQ finance.
+        Pending = "pending",
+        /// Approved: withdrawals are paid to it.
+        Approved = "approved",
+        /// Rejected by HQ finance.
+        Rejected = "rejected",
+        /// Replaced by a later approved account.
+        Superseded = "superseded",
     }
 }
 

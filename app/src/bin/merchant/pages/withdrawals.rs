@@ -238,12 +238,12 @@ pub fn PayeePage() -> impl IntoView {
 #[component]
 fn PayeeCard(payee: PayeeView) -> impl IntoView {
     let lang = use_i18n().0;
-    let state = payee.state.clone();
+    let state = payee.state;
     view! {
         <div class="cells payee-card" data-payee=payee.id.to_string()>
             <div class="cell">
                 <span class="cell-main">
-                    <span class="cell-title">{payee.account_name.clone()}{move || state_tag(&state, lang.get())}</span>
+                    <span class="cell-title">{payee.account_name.clone()}{move || state_tag(state.as_str(), lang.get())}</span>
                     <span class="cell-desc">{payee.bank_name.clone()}" "{payee.account_no_masked.clone()}</span>
                     <span class="cell-desc">{tr(T::RequestedBy)}" "{payee.requested_by.clone()}" · "{local_time(&payee.requested_at)}</span>
                     {payee.reason.clone().map(|r| view! { <span class="cell-desc">{tr(T::Reason)}" "{r}</span> })}
