@@ -220,24 +220,26 @@ pub trait RoleSet: Send + Sync + 'static {
     const ROLES: &'static [Role];
 }
 
+/// A role set named after one of `shared::api`'s, so the roles a route
+/// declares and the roles its extractor admits are one list.
 macro_rules! role_set {
-    ($(#[$doc:meta])* $name:ident = [$($role:ident),+]) => {
+    ($(#[$doc:meta])* $name:ident = $roles:path) => {
         $(#[$doc])*
         pub struct $name;
         impl RoleSet for $name {
-            const ROLES: &'static [Role] = &[$(Role::$role),+];
+            const ROLES: &'static [Role] = $roles;
         }
     };
 }
 
 role_set!(/// Every staff role.
-    AnyStaff = [HqAdmin, HqFinance, RegionManager, StoreManager, Clerk]);
+    AnyStaff = shared::api::ANY_STAFF);
 role_set!(/// HQ admin only: shaping the chain.
-    HqAdmin = [HqAdmin]);
+    HqAdmin = shared::api::HQ_ADMIN);
 role_set!(/// HQ admin and HQ finance: the brand's money.
-    HqMoney = [HqAdmin, HqFinance]);
+    HqMoney = shared::api::HQ_MONEY);
 role_set!(/// Roles that read across stores: HQ and region managers.
-    ChainReaders = [HqAdmin, HqFinance, RegionManager]);
+    ChainReaders = shared::api::CHAIN_READERS);
 
 /// What every API key starts with (a session token never does).
 pub const KEY_PREFIX: &str = "tk_";

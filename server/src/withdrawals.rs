@@ -98,7 +98,7 @@ pub async fn freeze(
     // Counter cash the store still holds is HQ's money: it is not withdrawn
     // on top of the wallet (counter top-ups take the same lock).
     let cash = cash_to_hand_in(tx, brand.id, store_id).await?;
-    let withdrawable = Fen((available.0 - cash.0).max(0));
+    let withdrawable = (available - cash).max(Fen::ZERO);
     if amount > withdrawable {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -155,7 +155,7 @@ pub async fn release(
         brand,
         store_id,
         accounts,
-        Fen(-amount.0),
+        -amount,
         "withdrawal_release",
         op_ref,
         actor,
@@ -208,7 +208,7 @@ async fn move_frozen(
             actor,
             business_date: ledger::business_date(&brand.time_zone, now),
             at: now,
-            lines: vec![Line::fen(ids[0], Fen(-amount.0)), Line::fen(ids[1], amount)],
+            lines: vec![Line::fen(ids[0], -amount), Line::fen(ids[1], amount)],
         },
     )
     .await

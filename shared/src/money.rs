@@ -153,11 +153,11 @@ pub struct Quote {
 /// (10000 = no discount, 9500 = 5 % off); the discount rounds half up once.
 pub fn quote(original: Fen, member_rate: Bp) -> Quote {
     let rate = Bp(member_rate.0.min(Bp::FULL.0));
-    let discount = Fen(original.0 - rate.of(original).0).max(Fen::ZERO);
+    let discount = (original - rate.of(original)).max(Fen::ZERO);
     Quote {
         original,
         member_discount: discount,
-        payable: Fen(original.0 - discount.0),
+        payable: original - discount,
     }
 }
 

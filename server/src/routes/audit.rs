@@ -1,6 +1,6 @@
 //! Reading the audit log (HQ).
 
-use crate::auth::{RoleSet, StaffCaller};
+use crate::auth::{HqMoney, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::audit_log;
 use crate::error::{AppQuery, AppResult};
@@ -13,14 +13,8 @@ use axum::extract::State;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::api;
 use shared::dto::AfterQuery;
-use shared::dto::{AuditEntry, Page, Role};
+use shared::dto::{AuditEntry, Page};
 use std::collections::HashMap;
-
-/// HQ roles read the audit log.
-pub struct HqRoles;
-impl RoleSet for HqRoles {
-    const ROLES: &'static [Role] = &[Role::HqAdmin, Role::HqFinance];
-}
 
 /// Routes.
 pub fn router() -> Api {
@@ -30,7 +24,7 @@ pub fn router() -> Api {
 /// HQ: every staff action, newest first.
 async fn list(
     State(state): State<AppState>,
-    caller: StaffCaller<HqRoles>,
+    caller: StaffCaller<HqMoney>,
     AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
     let mut q = audit_log::Entity::find().filter(audit_log::Column::BrandId.eq(caller.brand.id));

@@ -79,7 +79,7 @@ async fn hand_in(
                     at: now,
                     lines: vec![
                         Line::fen(clearing, amount),
-                        Line::fen(bank, Fen(-amount.0)),
+                        Line::fen(bank, -amount),
                     ],
                 },
             )
@@ -97,7 +97,7 @@ async fn hand_in(
             Ok(CashHandInReceipt {
                 store_id: shop.id,
                 amount,
-                cash_to_hand_in: Fen(cash.0 - amount.0),
+                cash_to_hand_in: cash - amount,
                 at: rfc3339(now),
             })
         })

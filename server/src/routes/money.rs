@@ -85,7 +85,7 @@ async fn balance(
     Ok(Json(BalanceView {
         principal,
         bonus,
-        total: Fen(principal.0 + bonus.0),
+        total: principal + bonus,
         max_balance: rules.max_balance,
         pin_set: super::pin::is_set(&state.db, caller.member.id).await?,
         pin_above: rules.pin_above,
@@ -207,7 +207,7 @@ async fn pay(
                 return Err(unprocessable(ErrorCode::PinRequired).with("above", rules.pin_above.0));
             }
             let from_principal = Fen(funds.principal.0.min(q.payable.0));
-            let from_bonus = Fen(q.payable.0 - from_principal.0);
+            let from_bonus = q.payable - from_principal;
             // The store is credited the bonus part at HQ's settlement rate;
             // the brand keeps the rest.
             let settled = Bp(rules.bonus_settle_bp).of(from_bonus);
@@ -255,7 +255,7 @@ async fn pay(
             )
             .await?;
             let (wallet, income) = (ids[0], ids[1]);
-            let after = Fen(funds.total().0 - q.payable.0);
+            let after = funds.total() - q.payable;
             posted(
                 ledger::post(
                     tx,
@@ -265,7 +265,7 @@ async fn pay(
                         op_ref: p.id.to_string(),
                         store_id: Some(shop.id),
                         member_id: Some(member_id),
-                        member_delta: Fen(-q.payable.0),
+                        member_delta: -q.payable,
                         member_balance_after: Some(after),
                         actor: format!("member:{member_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
@@ -360,15 +360,15 @@ async fn counter_topup(
                         op_ref: format!("counter:{op_id}"),
                         store_id: Some(shop.id),
                         member_id: Some(m.id),
-                        member_delta: Fen(amount.0 + bonus.0),
+                        member_delta: amount + bonus,
                         member_balance_after: Some(after),
                         actor: format!("staff:{staff_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::fen(clearing, Fen(-amount.0)),
+                            Line::fen(clearing, -amount),
                             Line::fen(funds.principal_account, amount),
-                            Line::fen(expense, Fen(-bonus.0)),
+                            Line::fen(expense, -bonus),
                             Line::fen(funds.bonus_account, bonus),
                         ],
                     },
@@ -499,8 +499,8 @@ async fn refund(
                     return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
                 }
                 let funds = ledger::lock_member(tx, brand.id, p.member_id, now).await?;
-                let back_to_member = Fen(to_principal.0 + to_bonus.0);
-                let after = Fen(funds.total().0 + back_to_member.0);
+                let back_to_member = to_principal + to_bonus;
+                let after = funds.total() + back_to_member;
                 let refunded_total =
                     Fen(p.refunded_principal + p.refunded_bonus + p.refunded_gateway + amount.0);
                 let gateway =
@@ -536,8 +536,8 @@ async fn refund(
                             business_date: ledger::business_date(&brand.time_zone, now),
                             at: now,
                             lines: vec![
-                                Line::fen(wallet, Fen(-from_store.0)),
-                                Line::fen(income, Fen(-from_income.0)),
+                                Line::fen(wallet, -from_store),
+                                Line::fen(income, -from_income),
                                 Line::fen(funds.principal_account, to_principal),
                                 Line::fen(funds.bonus_account, to_bonus),
                                 Line::fen(gateway, to_gateway),
@@ -627,16 +627,16 @@ async fn close_stored_value(
                         op_ref: format!("close:{op_id}"),
                         store_id: Some(shop.id),
                         member_id: Some(m.id),
-                        member_delta: Fen(-funds.total().0),
+                        member_delta: -funds.total(),
                         member_balance_after: Some(Fen::ZERO),
                         actor: format!("staff:{staff_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::fen(funds.principal_account, Fen(-funds.principal.0)),
+                            Line::fen(funds.principal_account, -funds.principal),
                             Line::fen(gateway, Fen(via_gateway)),
                             Line::fen(clearing, cash),
-                            Line::fen(funds.bonus_account, Fen(-funds.bonus.0)),
+                            Line::fen(funds.bonus_account, -funds.bonus),
                             Line::fen(expense, funds.bonus),
                         ],
                     },

@@ -154,7 +154,7 @@ async fn resolve(
             let after = within_cap(funds.total(), amount, Fen::ZERO, &rules)?;
             (
                 vec![
-                    Line::fen(clearing, Fen(-amount.0)),
+                    Line::fen(clearing, -amount),
                     Line::fen(funds.principal_account, amount),
                 ],
                 amount,
@@ -165,7 +165,7 @@ async fn resolve(
         RefundResolution::PaidOutside => {
             let bank = ledger::account_id(&tx, brand.id, Kind::HqBankClearing, 0, now).await?;
             (
-                vec![Line::fen(clearing, Fen(-amount.0)), Line::fen(bank, amount)],
+                vec![Line::fen(clearing, -amount), Line::fen(bank, amount)],
                 Fen::ZERO,
                 None,
                 None,

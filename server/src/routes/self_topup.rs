@@ -129,7 +129,7 @@ async fn validate(
     let bonus = plan_bonus(&state.db, caller.brand.id, req.plan_id, req.amount, &rules).await?;
     let (principal, held_bonus) =
         ledger::member_balance(&state.db, caller.brand.id, caller.member.id).await?;
-    within_cap(Fen(principal.0 + held_bonus.0), req.amount, bonus, &rules)?;
+    within_cap(principal + held_bonus, req.amount, bonus, &rules)?;
     Ok((req.amount, bonus, req.plan_id))
 }
 
@@ -298,7 +298,7 @@ async fn start_split(
         None => {
             // The PIN guards the stored-value part, as for any payment.
             let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
-            let sv = Fen((principal.0 + bonus.0).min(q.payable.0));
+            let sv = (principal + bonus).min(q.payable);
             let pin_ok = sv > rules.pin_above;
             if pin_ok {
                 super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
@@ -357,14 +357,14 @@ async fn start_split(
                         op_ref: order_no,
                         store_id: Some(shop.id),
                         member_id: Some(member_id),
-                        member_delta: Fen(-held.0),
+                        member_delta: -held,
                         member_balance_after: Some(Fen::ZERO),
                         actor: format!("member:{member_id}"),
                         business_date: ledger::business_date(&caller.brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::fen(funds.principal_account, Fen(-from_principal.0)),
-                            Line::fen(funds.bonus_account, Fen(-from_bonus.0)),
+                            Line::fen(funds.principal_account, -from_principal),
+                            Line::fen(funds.bonus_account, -from_bonus),
                             Line::fen(hold, held),
                         ],
                     },
