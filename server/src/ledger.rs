@@ -16,6 +16,7 @@ use sea_orm::{
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::money::Fen;
+use shared::plan::{PaymentPlan, RefundPlan};
 
 /// What an account counts: money in fen, points, or a card's uses. An entry
 /// balances to zero in each unit apart.
@@ -389,7 +390,7 @@ pub async fn summed_balance(conn: &impl ConnectionTrait, account: Account) -> Re
 
 /// One line: `amount` added to `account` (negative takes away), in the
 /// account's unit.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
     /// The account.
     pub account: Account,
@@ -418,22 +419,113 @@ impl Line {
     }
 }
 
-/// The lines of a payment from stored value (DESIGN.md, "Entries by
-/// operation"): the member's principal and bonus out; the store's wallet
-/// gets the principal and the settled part of the bonus, the brand's bonus
-/// income the rest. The ordinary and the batched payment both post these.
+/// Where a payment's stored-value part comes from: the member's accounts,
+/// or the hold a split payment put it in when its gateway leg started.
+#[derive(Clone, Copy, Debug)]
+pub enum StoredFrom {
+    /// The member's principal and bonus accounts.
+    Accounts {
+        /// Principal.
+        principal: Account,
+        /// Bonus.
+        bonus: Account,
+    },
+    /// The member's hold (principal and bonus together).
+    Hold(Account),
+}
+
+/// The accounts a payment's lines name. The optional ones are needed only
+/// when the plan uses what they hold.
+#[derive(Clone, Copy, Debug)]
+pub struct PaymentAccounts {
+    /// The member's stored value.
+    pub stored: StoredFrom,
+    /// The store's wallet.
+    pub wallet: Account,
+    /// The brand's bonus income.
+    pub income: Account,
+    /// Gateway clearing, for an online part.
+    pub gateway: Option<Account>,
+    /// Promotion expense, for coupon and points deductions.
+    pub promotion: Option<Account>,
+    /// The member's points and the brand's points redeemed, for points spent.
+    pub points: Option<[Account; 2]>,
+}
+
+/// An account the plan needs was not given.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MissingAccount(pub Kind);
+
+/// The lines of a payment booked by `plan` (DESIGN.md, "Entries by
+/// operation" and "Where card and coupon money goes"): the member's stored
+/// value and the online part out; the store's wallet gets the principal,
+/// the settled part of the bonus, the online part and what the brand
+/// funds (coupon, points) from promotion expense; the brand's bonus income
+/// the rest of the bonus; points spent go from the member to points
+/// redeemed. Every payment path posts these.
 pub fn payment_lines(
-    [principal, bonus, wallet, income]: [Account; 4],
-    from_principal: Fen,
-    from_bonus: Fen,
+    a: &PaymentAccounts,
+    plan: &PaymentPlan,
     settled: Fen,
-) -> [Line; 4] {
-    [
-        Line::fen(principal, -from_principal),
-        Line::fen(bonus, -from_bonus),
-        Line::fen(wallet, from_principal + settled),
-        Line::fen(income, from_bonus - settled),
-    ]
+) -> Result<Vec<Line>, MissingAccount> {
+    let mut lines = match a.stored {
+        StoredFrom::Accounts { principal, bonus } => vec![
+            Line::fen(principal, -plan.principal),
+            Line::fen(bonus, -plan.bonus),
+        ],
+        StoredFrom::Hold(hold) => vec![Line::fen(hold, -plan.stored_value())],
+    };
+    if plan.online.is_positive() {
+        let gateway = a.gateway.ok_or(MissingAccount(Kind::GatewayClearing))?;
+        lines.push(Line::fen(gateway, -plan.online));
+    }
+    let funded = plan.brand_funded();
+    lines.push(Line::fen(
+        a.wallet,
+        plan.principal + settled + plan.online + funded,
+    ));
+    lines.push(Line::fen(a.income, plan.bonus - settled));
+    if funded.is_positive() {
+        let promotion = a.promotion.ok_or(MissingAccount(Kind::PromotionExpense))?;
+        lines.push(Line::fen(promotion, -funded));
+    }
+    if plan.points_used != 0 {
+        let [member, redeemed] = a.points.ok_or(MissingAccount(Kind::MemberPoints))?;
+        lines.push(Line::count(member, -plan.points_used));
+        lines.push(Line::count(redeemed, plan.points_used));
+    }
+    Ok(lines)
+}
+
+/// The lines of a refund split by `back`: the store's wallet and the
+/// brand's bonus income give back what the payment gave them, the member's
+/// principal and bonus and the online part get theirs back, promotion
+/// expense gets back what the brand funded, and points go back to the
+/// member. The reverse of [`payment_lines`].
+pub fn refund_lines(a: &PaymentAccounts, back: &RefundPlan) -> Result<Vec<Line>, MissingAccount> {
+    let StoredFrom::Accounts { principal, bonus } = a.stored else {
+        return Err(MissingAccount(Kind::MemberPrincipal));
+    };
+    let mut lines = vec![
+        Line::fen(a.wallet, -back.from_store()),
+        Line::fen(a.income, -back.from_income()),
+        Line::fen(principal, back.principal),
+        Line::fen(bonus, back.bonus),
+    ];
+    if back.online.is_positive() {
+        let gateway = a.gateway.ok_or(MissingAccount(Kind::GatewayClearing))?;
+        lines.push(Line::fen(gateway, back.online));
+    }
+    if back.brand_funded.is_positive() {
+        let promotion = a.promotion.ok_or(MissingAccount(Kind::PromotionExpense))?;
+        lines.push(Line::fen(promotion, back.brand_funded));
+    }
+    if back.points != 0 {
+        let [member, redeemed] = a.points.ok_or(MissingAccount(Kind::MemberPoints))?;
+        lines.push(Line::count(member, back.points));
+        lines.push(Line::count(redeemed, -back.points));
+    }
+    Ok(lines)
 }
 
 /// An entry that does not sum to zero in one of its units.
@@ -572,6 +664,198 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
             .await?;
     }
     Ok(saved.id)
+}
+
+/// Many entries posted together in one transaction on PostgreSQL (the
+/// batched payment), with [`post`]'s checks: each entry balances in every
+/// unit, and no kept balance goes below zero. The caller locks the kept
+/// accounts it will debit (`SELECT … FOR UPDATE`) and gives their balances;
+/// [`Bulk::add`] refuses an entry that breaks a check and leaves the rest
+/// as they were, so the caller can hand that operation back to [`post`].
+/// [`Bulk::write`] writes every entry, line and balance in one statement
+/// whose guard (each balance stays ≥ 0) backs the check made here.
+#[derive(Default)]
+pub struct Bulk {
+    /// Kept accounts' balances as locked, then as each entry leaves them.
+    balances: std::collections::HashMap<i64, i64>,
+    /// Each kept account's change.
+    deltas: std::collections::BTreeMap<i64, i64>,
+    brand: Vec<i64>,
+    kind: Vec<String>,
+    op_ref: Vec<String>,
+    store: Vec<Option<i64>>,
+    member: Vec<Option<i64>>,
+    member_delta: Vec<i64>,
+    member_after: Vec<Option<i64>>,
+    actor: Vec<String>,
+    date: Vec<String>,
+    at: Vec<i64>,
+    line_kind: Vec<String>,
+    line_ref: Vec<String>,
+    line_account: Vec<i64>,
+    line_amount: Vec<i64>,
+    line_after: Vec<Option<i64>>,
+}
+
+/// Why [`Bulk::add`] refused an entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BulkRefused {
+    /// It does not balance in a unit.
+    Unbalanced(Unbalanced),
+    /// A debit would take a kept balance below zero.
+    Overdrawn,
+    /// It names a kept account the caller did not lock.
+    NotLocked(i64),
+}
+
+impl Bulk {
+    /// A bulk posting over these locked kept accounts (id, balance).
+    pub fn new(locked: impl IntoIterator<Item = (i64, i64)>) -> Bulk {
+        Bulk {
+            balances: locked.into_iter().collect(),
+            ..Bulk::default()
+        }
+    }
+
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.op_ref.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.op_ref.is_empty()
+    }
+
+    /// A kept account's balance after the entries added so far.
+    pub fn balance(&self, account: i64) -> Option<i64> {
+        self.balances.get(&account).copied()
+    }
+
+    /// Adds an entry after [`post`]'s checks; refused, nothing changes.
+    pub fn add(&mut self, entry: Entry<'_>) -> Result<(), BulkRefused> {
+        check_balanced(&entry.lines).map_err(BulkRefused::Unbalanced)?;
+        // Every kept balance after its line, checked before anything moves.
+        let mut after: Vec<Option<i64>> = Vec::with_capacity(entry.lines.len());
+        let mut moved: Vec<(i64, i64)> = Vec::new();
+        for line in &entry.lines {
+            if !line.keeps_balance() || line.amount == 0 {
+                after.push(None);
+                continue;
+            }
+            let id = line.account.id;
+            let before = moved
+                .iter()
+                .rev()
+                .find(|(a, _)| *a == id)
+                .map(|(_, b)| *b)
+                .or_else(|| self.balances.get(&id).copied())
+                .ok_or(BulkRefused::NotLocked(id))?;
+            let now = before
+                .checked_add(line.amount)
+                .filter(|b| *b >= 0)
+                .ok_or(BulkRefused::Overdrawn)?;
+            moved.push((id, now));
+            after.push(Some(now));
+        }
+        for (line, after) in entry.lines.iter().zip(after) {
+            if let Some(b) = after {
+                self.balances.insert(line.account.id, b);
+                *self.deltas.entry(line.account.id).or_default() += line.amount;
+            }
+            if line.amount != 0 {
+                self.line_kind.push(entry.kind.to_owned());
+                self.line_ref.push(entry.op_ref.clone());
+                self.line_account.push(line.account.id);
+                self.line_amount.push(line.amount);
+                self.line_after.push(after);
+            }
+        }
+        self.brand.push(entry.brand_id);
+        self.kind.push(entry.kind.to_owned());
+        self.op_ref.push(entry.op_ref);
+        self.store.push(entry.store_id);
+        self.member.push(entry.member_id);
+        self.member_delta.push(entry.member_delta.0);
+        self.member_after
+            .push(entry.member_balance_after.map(|f| f.0));
+        self.actor.push(entry.actor);
+        self.date.push(entry.business_date);
+        self.at.push(entry.at);
+        Ok(())
+    }
+
+    /// Writes every entry, its lines and the balances they change in one
+    /// statement; fails (and the caller rolls back) if a guard fired or a
+    /// row is missing.
+    pub async fn write(&self, conn: &mut sqlx::PgConnection) -> anyhow::Result<()> {
+        use sqlx::Row;
+        const WRITE: &str = "\
+WITH u AS (\
+  UPDATE accounts a SET balance = a.balance + v.d \
+  FROM unnest($1::bigint[], $2::bigint[]) AS v(id, d) \
+  WHERE a.id = v.id AND a.balance + v.d >= 0 RETURNING 1), \
+e AS (\
+  INSERT INTO journal_entries (brand_id, kind, op_ref, store_id, member_id, member_delta, \
+    member_balance_after, actor, business_date, created_at, reverses_id) \
+  SELECT t.brand, t.kind, t.r, t.store, t.member, t.delta, t.after, t.actor, t.date, t.at, NULL \
+  FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], \
+    $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[]) \
+    AS t(brand, kind, r, store, member, delta, after, actor, date, at) \
+  RETURNING id, kind, op_ref), \
+l AS (\
+  INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
+  SELECT e.id, v.a, v.m, v.b \
+  FROM unnest($13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[]) \
+    AS v(k, r, a, m, b) \
+  JOIN e ON e.kind = v.k AND e.op_ref = v.r RETURNING 1) \
+SELECT (SELECT count(*) FROM u) AS updated, (SELECT count(*) FROM e) AS entries, \
+  (SELECT count(*) FROM l) AS lines";
+        if self.is_empty() {
+            return Ok(());
+        }
+        let (kept, delta): (Vec<i64>, Vec<i64>) = self
+            .deltas
+            .iter()
+            .filter(|d| *d.1 != 0)
+            .map(|(a, d)| (*a, *d))
+            .unzip();
+        let done = sqlx::query(WRITE)
+            .bind(&kept)
+            .bind(&delta)
+            .bind(&self.brand)
+            .bind(&self.kind)
+            .bind(&self.op_ref)
+            .bind(&self.store)
+            .bind(&self.member)
+            .bind(&self.member_delta)
+            .bind(&self.member_after)
+            .bind(&self.actor)
+            .bind(&self.date)
+            .bind(&self.at)
+            .bind(&self.line_kind)
+            .bind(&self.line_ref)
+            .bind(&self.line_account)
+            .bind(&self.line_amount)
+            .bind(&self.line_after)
+            .fetch_one(&mut *conn)
+            .await?;
+        let counts: (i64, i64, i64) = (
+            done.try_get("updated")?,
+            done.try_get("entries")?,
+            done.try_get("lines")?,
+        );
+        let wanted = (
+            kept.len() as i64,
+            self.len() as i64,
+            self.line_ref.len() as i64,
+        );
+        anyhow::ensure!(
+            counts == wanted,
+            "bulk posting wrote {counts:?} (updated, entries, lines), wanted {wanted:?}"
+        );
+        Ok(())
+    }
 }
 
 /// [`post`] on PostgreSQL in two statements: every kept balance changes in
@@ -1091,6 +1375,137 @@ mod tests {
         })
     }
 
+    fn account(id: i64, kind: Kind) -> Account {
+        Account { id, kind }
+    }
+
+    fn every_account(stored: StoredFrom) -> PaymentAccounts {
+        PaymentAccounts {
+            stored,
+            wallet: account(3, Kind::StoreWallet),
+            income: account(4, Kind::BonusIncome),
+            gateway: Some(account(5, Kind::GatewayClearing)),
+            promotion: Some(account(6, Kind::PromotionExpense)),
+            points: Some([
+                account(7, Kind::MemberPoints),
+                account(8, Kind::PointsRedeemed),
+            ]),
+        }
+    }
+
+    fn member_accounts() -> StoredFrom {
+        StoredFrom::Accounts {
+            principal: account(1, Kind::MemberPrincipal),
+            bonus: account(2, Kind::MemberBonus),
+        }
+    }
+
+    /// Any bill with any deductions and any stored value.
+    fn any_bill() -> impl Strategy<Value = shared::plan::Bill> {
+        use shared::money::Bp;
+        use shared::plan::{Bill, CouponChoice, CouponOff, PointsChoice};
+        (
+            (1i64..10_000_000, 5_000u32..=10_000),
+            proptest::option::of((0i64..100_000, 0i64..1_000_000, any::<bool>())),
+            proptest::option::of((0i64..100_000, 1i64..500, 1i64..500, 0u32..=10_000)),
+            (0i64..10_000_000, 0i64..1_000_000),
+        )
+            .prop_map(
+                |((amount, rate), coupon, points, (principal, bonus))| Bill {
+                    amount: Fen(amount),
+                    level_rate: Bp(rate),
+                    coupon: coupon.map(|(off, min, cash)| CouponChoice {
+                        off: if cash {
+                            CouponOff::Cash(Fen(off))
+                        } else {
+                            CouponOff::Percent {
+                                rate: Bp((off % 10_000) as u32),
+                                cap: Fen(off),
+                            }
+                        },
+                        min_spend: Fen(min),
+                    }),
+                    points: points.map(|(available, step, worth, share)| PointsChoice {
+                        available,
+                        step,
+                        step_worth: Fen(worth),
+                        max_share: Bp(share),
+                    }),
+                    principal: Fen(principal),
+                    bonus: Fen(bonus),
+                },
+            )
+    }
+
+    #[test]
+    fn a_payment_needs_the_accounts_its_plan_uses() {
+        let mut a = every_account(member_accounts());
+        a.promotion = None;
+        let plan = shared::plan::PaymentPlan {
+            original: Fen(100),
+            coupon: Fen(10),
+            principal: Fen(90),
+            ..Default::default()
+        };
+        assert_eq!(
+            payment_lines(&a, &plan, Fen::ZERO),
+            Err(MissingAccount(Kind::PromotionExpense))
+        );
+    }
+
+    #[test]
+    fn a_bulk_posting_makes_posts_checks_and_keeps_the_rest() {
+        let principal = account(1, Kind::MemberPrincipal);
+        let wallet = account(3, Kind::StoreWallet);
+        let entry = |op: &str, amount: i64, lines: Vec<Line>| Entry {
+            brand_id: 1,
+            kind: "payment",
+            op_ref: op.into(),
+            store_id: Some(1),
+            member_id: Some(1),
+            member_delta: Fen(-amount),
+            member_balance_after: None,
+            actor: "member:1".into(),
+            business_date: "2026-12-02".into(),
+            at: 0,
+            lines,
+        };
+        let pay = |amount: i64| {
+            vec![
+                Line::fen(principal, Fen(-amount)),
+                Line::fen(wallet, Fen(amount)),
+            ]
+        };
+        let mut bulk = Bulk::new([(1, 100)]);
+        bulk.add(entry("1", 60, pay(60)))
+            .expect("within the balance");
+        assert_eq!(bulk.balance(1), Some(40));
+        // The second would take the balance below zero: refused, nothing moves.
+        assert_eq!(
+            bulk.add(entry("2", 50, pay(50))),
+            Err(BulkRefused::Overdrawn)
+        );
+        let mut unbalanced = pay(10);
+        unbalanced[1] = Line::count(account(7, Kind::MemberPoints), 10);
+        assert!(matches!(
+            bulk.add(entry("3", 10, unbalanced)),
+            Err(BulkRefused::Unbalanced(_))
+        ));
+        let unlocked = vec![
+            Line::fen(account(9, Kind::MemberPrincipal), Fen(-5)),
+            Line::fen(wallet, Fen(5)),
+        ];
+        assert_eq!(
+            bulk.add(entry("4", 5, unlocked)),
+            Err(BulkRefused::NotLocked(9))
+        );
+        bulk.add(entry("5", 40, pay(40)))
+            .expect("exactly the balance");
+        assert_eq!((bulk.len(), bulk.balance(1)), (2, Some(0)));
+        assert_eq!(bulk.line_after, vec![Some(40), None, Some(0), None]);
+        assert_eq!(bulk.deltas.get(&1), Some(&-100));
+    }
+
     proptest! {
         #[test]
         fn an_entry_balanced_in_each_unit_is_accepted(lines in balanced_entry()) {
@@ -1125,6 +1540,40 @@ mod tests {
                 lines.iter().filter(|l| l.account.kind.unit() == *u).map(|l| l.amount).sum::<i64>() == 0
             });
             prop_assert_eq!(check_balanced(&lines).is_ok(), zero);
+        }
+
+        /// Every plan's payment lines balance in each unit, and so do the
+        /// lines of every refund of it, down to the last fen.
+        #[test]
+        fn every_plan_and_its_refunds_balance_per_unit(
+            bill in any_bill(),
+            settle in 0u32..=10_000,
+            cuts in proptest::collection::vec(1i64..5_000_000, 1..5),
+        ) {
+            use shared::plan::{Refunded, plan, refund_plan};
+            let paid = plan(&bill);
+            let settled = paid.bonus_settled(shared::money::Bp(settle));
+            let a = every_account(member_accounts());
+            prop_assert_eq!(check_balanced(&payment_lines(&a, &paid, settled).expect("every account given")), Ok(()));
+            let held = every_account(StoredFrom::Hold(account(9, Kind::MemberHold)));
+            prop_assert_eq!(check_balanced(&payment_lines(&held, &paid, settled).expect("every account given")), Ok(()));
+            let mut done = Refunded::default();
+            let mut amounts: Vec<Fen> = cuts.into_iter().map(Fen).collect();
+            amounts.push(paid.payable());
+            for amount in amounts {
+                let amount = amount.min(paid.payable() - done.total());
+                if !amount.is_positive() {
+                    break;
+                }
+                let back = refund_plan(&paid, settled, &done, amount).expect("within what is left");
+                prop_assert_eq!(check_balanced(&refund_lines(&a, &back).expect("every account given")), Ok(()));
+                done.principal += back.principal;
+                done.bonus += back.bonus;
+                done.online += back.online;
+                done.points += back.points;
+            }
+            prop_assert_eq!(done.total(), paid.payable());
+            prop_assert_eq!(done.points, paid.points_used);
         }
     }
 }

@@ -3,12 +3,15 @@
 //!
 //! Payments arriving together are queued and a few workers each take what
 //! is waiting (up to [`MAX_BATCH`]) and post it in one transaction: the
-//! members' accounts locked in id order in one `SELECT … FOR UPDATE`, then
-//! one statement that inserts the payments, changes the balances under the
-//! same guard as [`crate::ledger::post`], writes the journal entries and
-//! their lines, and records every idempotency key with its answer. A caller
-//! answers only after that commit, so every receipt is as durable as one
-//! posted alone; with one payment waiting the batch is just that payment.
+//! members' accounts locked in id order in one `SELECT … FOR UPDATE`; each
+//! payment planned by the shared price plan ([`shared::plan`]) as the
+//! ordinary path plans it and its lines posted through the ledger's bulk
+//! posting ([`crate::ledger::Bulk`], the checks of [`crate::ledger::post`]);
+//! then one statement that inserts the payments and records every
+//! idempotency key with its answer, and one (the ledger's) that writes the
+//! entries, their lines and the balances under the same guard as `post`. A
+//! caller answers only after that commit, so every receipt is as durable as
+//! one posted alone; with one payment waiting the batch is just that payment.
 //!
 //! The batch never refuses anyone. A payment it cannot simply book (an
 //! unknown or closed store, too little money, a PIN to check, an account not
@@ -18,9 +21,12 @@
 //! payment in it is handed back. The two paths write the same rows.
 
 use crate::clock::rfc3339;
-use crate::ledger::{Account, Kind, business_date, check_balanced, payment_lines};
+use crate::ledger::{
+    Account, Bulk, Entry, Kind, PaymentAccounts, StoredFrom, business_date, payment_lines,
+};
 use shared::dto::{MoneySettings, PaymentReceipt};
-use shared::money::{Bp, Fen, quote};
+use shared::money::{Bp, Fen};
+use shared::plan::{Bill, plan};
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use std::collections::{HashMap, HashSet};
@@ -238,21 +244,20 @@ struct Shop {
     rules: MoneySettings,
 }
 
-/// A member's two accounts under the batch's lock, as the batch spends them.
+/// A member's two accounts under the batch's lock.
 struct Funds {
-    principal_id: i64,
-    bonus_id: i64,
-    principal: i64,
-    bonus: i64,
+    principal: Account,
+    bonus: Account,
 }
 
 /// A member's principal and bonus accounts as locked: (id, balance) each.
 type LockedPair = (Option<(i64, i64)>, Option<(i64, i64)>);
 
-/// The columns of the one writing statement, one array per column.
+/// The columns of the payments and idempotency keys, one array per column
+/// (the ledger's own bulk posting writes the entries).
 #[derive(Default)]
 struct Rows {
-    // payments and journal entries
+    // payments
     pay_id: Vec<i64>,
     brand: Vec<i64>,
     store: Vec<i64>,
@@ -263,15 +268,11 @@ struct Rows {
     bonus: Vec<i64>,
     settled: Vec<i64>,
     at: Vec<i64>,
-    after: Vec<i64>,
-    date: Vec<String>,
-    // journal lines
-    line_ref: Vec<String>,
-    line_account: Vec<i64>,
-    line_amount: Vec<i64>,
-    /// A member account's balance after the line; none on a store's or the
-    /// brand's.
-    line_after: Vec<Option<i64>>,
+    level_discount: Vec<i64>,
+    coupon: Vec<i64>,
+    points: Vec<i64>,
+    points_used: Vec<i64>,
+    gateway: Vec<i64>,
     // idempotency keys
     caller: Vec<String>,
     key: Vec<String>,
@@ -317,40 +318,23 @@ const WRITE: &str = "\
 WITH p AS (\
   INSERT INTO payments (id, brand_id, store_id, member_id, original, amount, principal, bonus, \
     refunded_principal, refunded_bonus, bonus_settled, gateway, refunded_gateway, \
-    gateway_order_id, created_at) \
+    gateway_order_id, created_at, level_discount, coupon, points, points_used, refunded_points) \
   SELECT t.id, t.brand, t.store, t.member, t.original, t.amount, t.principal, t.bonus, 0, 0, \
-    t.settled, 0, 0, NULL, t.at \
+    t.settled, t.gateway, 0, NULL, t.at, t.level_discount, t.coupon, t.points, t.points_used, 0 \
   FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], \
-    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
-    AS t(id, brand, store, member, original, amount, principal, bonus, settled, at) \
+    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], \
+    $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[]) \
+    AS t(id, brand, store, member, original, amount, principal, bonus, settled, at, \
+      level_discount, coupon, points, points_used, gateway) \
   RETURNING 1), \
-u AS (\
-  UPDATE accounts a SET balance = a.balance + v.d \
-  FROM unnest($11::bigint[], $12::bigint[]) AS v(id, d) \
-  WHERE a.id = v.id AND a.balance + v.d >= 0 RETURNING 1), \
-e AS (\
-  INSERT INTO journal_entries (brand_id, kind, op_ref, store_id, member_id, member_delta, \
-    member_balance_after, actor, business_date, created_at, reverses_id) \
-  SELECT t.brand, 'payment', t.id::text, t.store, t.member, -t.amount, t.after, \
-    'member:' || t.member, t.date, t.at, NULL \
-  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $6::bigint[], \
-    $13::bigint[], $14::text[], $10::bigint[]) \
-    AS t(id, brand, store, member, amount, after, date, at) \
-  RETURNING id, op_ref), \
-l AS (\
-  INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
-  SELECT e.id, v.a, v.m, v.b \
-  FROM unnest($15::text[], $16::bigint[], $17::bigint[], $22::bigint[]) AS v(r, a, m, b) \
-  JOIN e ON e.op_ref = v.r RETURNING 1), \
 k AS (\
   INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
     created_at) \
   SELECT t.brand, t.caller, 'payment', t.key, t.hash, 201, t.answer, t.at \
-  FROM unnest($2::bigint[], $18::text[], $19::text[], $20::text[], $21::text[], $10::bigint[]) \
+  FROM unnest($2::bigint[], $16::text[], $17::text[], $18::text[], $19::text[], $10::bigint[]) \
     AS t(brand, caller, key, hash, answer, at) \
   ON CONFLICT (brand_id, caller, route, key) DO NOTHING RETURNING 1) \
-SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM u) AS updated, \
-  (SELECT count(*) FROM l) AS lines, (SELECT count(*) FROM k) AS keys";
+SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM k) AS keys";
 
 /// Books what it can of `jobs` in one transaction: the receipt as JSON for
 /// each payment booked, `None` for each handed back.
@@ -427,15 +411,21 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         ids = row.try_get::<Vec<i64>, _>("ids")?;
     }
     let mut funds: HashMap<(i64, i64), Funds> = HashMap::new();
+    let mut locked = Vec::new();
     for (who, slot) in pending {
         if let (Some((principal_id, principal)), Some((bonus_id, bonus))) = slot {
+            locked.extend([(principal_id, principal), (bonus_id, bonus)]);
             funds.insert(
                 who,
                 Funds {
-                    principal_id,
-                    bonus_id,
-                    principal,
-                    bonus,
+                    principal: Account {
+                        id: principal_id,
+                        kind: Kind::MemberPrincipal,
+                    },
+                    bonus: Account {
+                        id: bonus_id,
+                        kind: Kind::MemberBonus,
+                    },
                 },
             );
         }
@@ -446,7 +436,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
     }
 
     let mut rows = Rows::default();
-    let mut deltas: HashMap<i64, i64> = HashMap::new();
+    let mut bulk = Bulk::new(locked);
     let mut receipts = Vec::with_capacity(jobs.len());
     let mut next_id = ids.into_iter();
     let mut keys = HashSet::new();
@@ -474,89 +464,81 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
                 return None;
             }
             let (wallet, income) = (shop.wallet?, shop.income?);
-            let f = funds.get_mut(&(who.brand_id, who.member_id))?;
-            let q = quote(job.amount, Bp::FULL);
-            let total = f.principal + f.bonus;
-            if total < q.payable.0 || q.payable > rules.pin_above {
+            let f = funds.get(&(who.brand_id, who.member_id))?;
+            let (principal, bonus) = (bulk.balance(f.principal.id)?, bulk.balance(f.bonus.id)?);
+            let plan = plan(&Bill::plain(job.amount, Fen(principal), Fen(bonus)));
+            if plan.online.is_positive() || plan.stored_value() > rules.pin_above {
                 return None;
             }
-            let from_principal = f.principal.min(q.payable.0);
-            let from_bonus = q.payable.0 - from_principal;
-            let settled = Bp(rules.bonus_settle_bp).of(Fen(from_bonus)).0;
-            let after = total - q.payable.0;
-            let (original, payable) = (q.original.0, q.payable.0);
+            let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
+            let after = Fen(principal + bonus) - plan.stored_value();
             let id = next_id.next()?;
             let receipt = PaymentReceipt {
                 payment_id: id,
                 store_id: job.store_id,
                 store_name: shop.name.clone(),
-                quote: q,
-                principal: Fen(from_principal),
-                bonus: Fen(from_bonus),
-                balance_after: Fen(after),
+                quote: plan.quote(),
+                principal: plan.principal,
+                bonus: plan.bonus,
+                balance_after: after,
                 at: rfc3339(job.now),
                 channel_url: rules.channel_url.clone(),
             };
             // The same answer the ordinary path records.
             let answer = serde_json::to_value(&receipt).ok()?.to_string();
-            let lines = payment_lines(
-                [
-                    Account {
-                        id: f.principal_id,
-                        kind: Kind::MemberPrincipal,
-                    },
-                    Account {
-                        id: f.bonus_id,
-                        kind: Kind::MemberBonus,
-                    },
-                    Account {
-                        id: wallet,
-                        kind: Kind::StoreWallet,
-                    },
-                    Account {
-                        id: income,
-                        kind: Kind::BonusIncome,
-                    },
-                ],
-                Fen(from_principal),
-                Fen(from_bonus),
-                Fen(settled),
-            );
-            // The check `post` makes: an unbalanced payment goes the
-            // ordinary way, which refuses it.
-            check_balanced(&lines).ok()?;
-            // Nothing below can fail: the payment is booked from here on.
-            f.principal -= from_principal;
-            f.bonus -= from_bonus;
-            let op_ref = id.to_string();
-            for line in lines.iter().filter(|l| l.amount != 0) {
-                // A member account's balance after the line.
-                let kept = if line.account.id == f.principal_id {
-                    f.principal
-                } else {
-                    f.bonus
-                };
-                let after = line.account.kind.keeps_balance().then_some(kept);
-                rows.line_ref.push(op_ref.clone());
-                rows.line_account.push(line.account.id);
-                rows.line_amount.push(line.amount);
-                rows.line_after.push(after);
-            }
-            *deltas.entry(f.principal_id).or_default() -= from_principal;
-            *deltas.entry(f.bonus_id).or_default() -= from_bonus;
+            let accounts = PaymentAccounts {
+                stored: StoredFrom::Accounts {
+                    principal: f.principal,
+                    bonus: f.bonus,
+                },
+                wallet: Account {
+                    id: wallet,
+                    kind: Kind::StoreWallet,
+                },
+                income: Account {
+                    id: income,
+                    kind: Kind::BonusIncome,
+                },
+                gateway: None,
+                promotion: None,
+                points: None,
+            };
+            // What the ledger cannot post (an account the batch did not
+            // read, an unbalanced entry, a balance that would go below
+            // zero) goes the ordinary way, which refuses it.
+            let lines = payment_lines(&accounts, &plan, settled).ok()?;
+            let caller = format!("member:{}", who.member_id);
+            bulk.add(Entry {
+                brand_id: who.brand_id,
+                kind: "payment",
+                op_ref: id.to_string(),
+                store_id: Some(job.store_id),
+                member_id: Some(who.member_id),
+                member_delta: -plan.stored_value(),
+                member_balance_after: Some(after),
+                actor: caller.clone(),
+                business_date: business_date(&who.time_zone, job.now),
+                at: job.now,
+                lines,
+            })
+            .ok()?;
+            // Booked from here on.
             rows.pay_id.push(id);
             rows.brand.push(who.brand_id);
             rows.store.push(job.store_id);
             rows.member.push(who.member_id);
-            rows.original.push(original);
-            rows.amount.push(payable);
-            rows.principal.push(from_principal);
-            rows.bonus.push(from_bonus);
-            rows.settled.push(settled);
+            rows.original.push(plan.original.0);
+            rows.amount.push(plan.payable().0);
+            rows.principal.push(plan.principal.0);
+            rows.bonus.push(plan.bonus.0);
+            rows.settled.push(settled.0);
             rows.at.push(job.now);
-            rows.after.push(after);
-            rows.date.push(business_date(&who.time_zone, job.now));
-            rows.caller.push(format!("member:{}", who.member_id));
+            rows.level_discount.push(plan.level_discount.0);
+            rows.coupon.push(plan.coupon.0);
+            rows.points.push(plan.points.0);
+            rows.points_used.push(plan.points_used);
+            rows.gateway.push(plan.online.0);
+            rows.caller.push(caller);
             rows.key.push(job.key.clone());
             rows.hash.push(job.body_hash.clone());
             rows.answer.push(answer.clone());
@@ -568,7 +550,6 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         tx.rollback().await?;
         return Ok(receipts.into_iter().map(|_| None).collect());
     }
-    let (kept, kept_delta): (Vec<i64>, Vec<i64>) = deltas.into_iter().filter(|d| d.1 != 0).unzip();
     let done = sqlx::query(WRITE)
         .bind(&rows.pay_id)
         .bind(&rows.brand)
@@ -580,32 +561,29 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         .bind(&rows.bonus)
         .bind(&rows.settled)
         .bind(&rows.at)
-        .bind(&kept)
-        .bind(&kept_delta)
-        .bind(&rows.after)
-        .bind(&rows.date)
-        .bind(&rows.line_ref)
-        .bind(&rows.line_account)
-        .bind(&rows.line_amount)
+        .bind(&rows.level_discount)
+        .bind(&rows.coupon)
+        .bind(&rows.points)
+        .bind(&rows.points_used)
+        .bind(&rows.gateway)
         .bind(&rows.caller)
         .bind(&rows.key)
         .bind(&rows.hash)
         .bind(&rows.answer)
-        .bind(&rows.line_after)
         .fetch_one(&mut *tx)
         .await?;
     let n = rows.pay_id.len() as i64;
-    let counts: (i64, i64, i64, i64) = (
-        done.try_get("payments")?,
-        done.try_get("updated")?,
-        done.try_get("lines")?,
-        done.try_get("keys")?,
-    );
-    if counts != (n, kept.len() as i64, rows.line_ref.len() as i64, n) {
-        // A key recorded meanwhile (a retry of a finished payment) or a
-        // guard that fired: nothing of the batch stays.
+    let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
+    if counts != (n, n) {
+        // A key recorded meanwhile (a retry of a finished payment): nothing
+        // of the batch stays.
         tx.rollback().await?;
-        anyhow::bail!("batch wrote {counts:?} for {n} payments");
+        anyhow::bail!("batch wrote {counts:?} (payments, keys) for {n} payments");
+    }
+    // A guard that fired: nothing of the batch stays either.
+    if let Err(e) = bulk.write(&mut tx).await {
+        tx.rollback().await?;
+        return Err(e);
     }
     tx.commit().await?;
     Ok(receipts)

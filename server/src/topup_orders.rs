@@ -401,25 +401,15 @@ async fn settle_payment(
     })?;
     let b = brand_of(&tx, o.brand_id).await?;
     let rules = settings(&tx, o.brand_id).await?;
-    let settled = shared::money::Bp(rules.bonus_settle_bp).of(Fen(o.sv_bonus));
-    let held = o.sv_principal + o.sv_bonus;
-    let p = payment::ActiveModel {
-        brand_id: Set(o.brand_id),
-        store_id: Set(store_id),
-        member_id: Set(o.member_id),
-        original: Set(o.original),
-        amount: Set(held + o.amount),
-        principal: Set(o.sv_principal),
-        bonus: Set(o.sv_bonus),
-        refunded_principal: Set(0),
-        refunded_bonus: Set(0),
-        bonus_settled: Set(settled.0),
-        gateway: Set(o.amount),
-        refunded_gateway: Set(0),
-        gateway_order_id: Set(Some(o.id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
+    let plan = o.plan();
+    let settled = plan.bonus_settled(shared::money::Bp(rules.bonus_settle_bp));
+    let p = payment::ActiveModel::booked(
+        [o.brand_id, store_id, o.member_id],
+        &plan,
+        settled,
+        Some(o.id),
+        now,
+    )
     .insert(&tx)
     .await?;
     mark(OrderState::Paid.as_str(), Some(p.id))
@@ -429,6 +419,16 @@ async fn settle_payment(
     let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(&tx, o.brand_id, Kind::StoreWallet, store_id, now).await?;
     let income = ledger::account_id(&tx, o.brand_id, Kind::BonusIncome, 0, now).await?;
+    let accounts = ledger::PaymentAccounts {
+        stored: ledger::StoredFrom::Hold(hold),
+        wallet,
+        income,
+        gateway: Some(clearing),
+        promotion: None,
+        points: None,
+    };
+    let lines = ledger::payment_lines(&accounts, &plan, settled)
+        .map_err(|m| AppError::Internal(anyhow::anyhow!("split payment needs {m:?}")))?;
     // The member's balance already went down when the value was held; the
     // hold's debit is guarded like any other.
     post_or_fail(
@@ -444,12 +444,7 @@ async fn settle_payment(
             actor: format!("member:{}", o.member_id),
             business_date: ledger::business_date(&b.time_zone, now),
             at: now,
-            lines: vec![
-                Line::fen(hold, Fen(-held)),
-                Line::fen(clearing, Fen(-o.amount)),
-                Line::fen(wallet, Fen(o.sv_principal + settled.0 + o.amount)),
-                Line::fen(income, Fen(o.sv_bonus - settled.0)),
-            ],
+            lines,
         },
     )
     .await?;

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod money;
 pub mod named;
+pub mod plan;
 pub mod validate;
 
 pub use error::{ApiError, ErrorCode, Lang};

@@ -135,9 +135,8 @@ pub fn withdrawal_fee(amount: Fen, fixed: Fen, rate: Bp) -> Fen {
     Fen(fixed.0.saturating_add(rate.of(amount).0))
 }
 
-/// What a bill comes to after deductions, in the fixed order: member
-/// discount → coupon → points → stored value → gateway. Coupons and points
-/// join later as further fields; the rule stays in this one function.
+/// What a bill came to, as a receipt shows it: the bill, the level
+/// discount, what was left to pay ([`crate::plan::PaymentPlan::quote`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Quote {
@@ -147,18 +146,6 @@ pub struct Quote {
     pub member_discount: Fen,
     /// What is left to pay.
     pub payable: Fen,
-}
-
-/// Applies the price rule. `member_rate` is the share the member pays
-/// (10000 = no discount, 9500 = 5 % off); the discount rounds half up once.
-pub fn quote(original: Fen, member_rate: Bp) -> Quote {
-    let rate = Bp(member_rate.0.min(Bp::FULL.0));
-    let discount = (original - rate.of(original)).max(Fen::ZERO);
-    Quote {
-        original,
-        member_discount: discount,
-        payable: original - discount,
-    }
 }
 
 /// Splits `amount` over parts in proportion to `parts`, cumulatively: given
@@ -248,22 +235,6 @@ mod tests {
     fn displays_yuan() {
         assert_eq!(Fen(123456).to_string(), "¥1234.56");
         assert_eq!(Fen(-5).to_string(), "-¥0.05");
-    }
-
-    #[test]
-    fn discount_rounds_half_up_once() {
-        // 95 % of ¥0.10 is 9.5 fen → the member pays 10 (half up), no discount.
-        assert_eq!(quote(Fen(10), Bp(9_500)).payable, Fen(10));
-        assert_eq!(
-            quote(Fen(1000), Bp(8_800)),
-            Quote {
-                original: Fen(1000),
-                member_discount: Fen(120),
-                payable: Fen(880)
-            }
-        );
-        assert_eq!(quote(Fen(0), Bp(9_000)).payable, Fen(0));
-        assert_eq!(quote(Fen(999), Bp::FULL).payable, Fen(999));
     }
 
     #[test]

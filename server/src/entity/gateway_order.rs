@@ -1,5 +1,7 @@
 //! An order we sent to the payment gateway (a member's self top-up).
 use sea_orm::entity::prelude::*;
+use shared::money::Fen;
+use shared::plan::PaymentPlan;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "gateway_orders")]
@@ -30,6 +32,27 @@ pub struct Model {
     pub sv_principal: i64,
     pub sv_bonus: i64,
     pub payment_id: Option<i64>,
+    pub level_discount: i64,
+    pub coupon: i64,
+    pub points: i64,
+    pub points_used: i64,
+}
+
+impl Model {
+    /// A split payment's plan: its stored-value part held, the rest
+    /// (`amount`) paid online.
+    pub fn plan(&self) -> PaymentPlan {
+        PaymentPlan {
+            original: Fen(self.original),
+            level_discount: Fen(self.level_discount),
+            coupon: Fen(self.coupon),
+            points: Fen(self.points),
+            points_used: self.points_used,
+            principal: Fen(self.sv_principal),
+            bonus: Fen(self.sv_bonus),
+            online: Fen(self.amount),
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m0005_withdrawals;
 mod m0006_hardening;
 mod m0007_api_keys;
 mod m0008_ledger_units;
+mod m0009_payment_plan;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_hardening::Migration),
             Box::new(m0007_api_keys::Migration),
             Box::new(m0008_ledger_units::Migration),
+            Box::new(m0009_payment_plan::Migration),
         ]
     }
 }

@@ -23,9 +23,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::ErrorCode;
 use shared::api;
 use shared::dto::HistoryQuery;
@@ -35,7 +33,8 @@ use shared::dto::{
     PaymentReceipt, PaymentRequest, RefundReceipt, RefundRequest, Role, StoredValueClosed,
     TopUpReceipt,
 };
-use shared::money::{Bp, Fen, quote, split_refund};
+use shared::money::{Bp, Fen};
+use shared::plan::{Bill, RefundRefused, plan, refund_plan};
 use shared::validate::{self, mask_phone};
 
 /// Routes.
@@ -143,10 +142,13 @@ async fn pay(
     // PIN-less payment above the limit.
     let rules = settings(&state.db, brand.id).await?;
     let mut pin_ok = false;
-    let payable = quote(req.amount, Bp::FULL).payable;
+    let payable = plan(&Bill::plain(req.amount, Fen::ZERO, Fen::ZERO)).payable();
     if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
         let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
-        if principal.0 + bonus.0 >= payable.0 {
+        if !plan(&Bill::plain(req.amount, principal, bonus))
+            .online
+            .is_positive()
+        {
             // A retry of a payment that went through gets its receipt, even
             // with the PIN locked since.
             let body = PaymentRequest {
@@ -196,38 +198,26 @@ async fn pay(
                 }
                 None => None,
             };
-            let q = quote(amount, Bp::FULL);
             let funds = ledger::lock_member(tx, brand.id, member_id, now).await?;
-            if funds.total() < q.payable {
+            let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
+            if plan.online.is_positive() {
                 return Err(
                     unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0)
                 );
             }
-            if q.payable > rules.pin_above && !pin_ok {
+            if plan.stored_value() > rules.pin_above && !pin_ok {
                 return Err(unprocessable(ErrorCode::PinRequired).with("above", rules.pin_above.0));
             }
-            let from_principal = Fen(funds.principal.0.min(q.payable.0));
-            let from_bonus = q.payable - from_principal;
             // The store is credited the bonus part at HQ's settlement rate;
             // the brand keeps the rest.
-            let settled = Bp(rules.bonus_settle_bp).of(from_bonus);
-            let p = payment::ActiveModel {
-                brand_id: Set(brand.id),
-                store_id: Set(shop.id),
-                member_id: Set(member_id),
-                original: Set(q.original.0),
-                amount: Set(q.payable.0),
-                principal: Set(from_principal.0),
-                bonus: Set(from_bonus.0),
-                refunded_principal: Set(0),
-                refunded_bonus: Set(0),
-                bonus_settled: Set(settled.0),
-                gateway: Set(0),
-                refunded_gateway: Set(0),
-                gateway_order_id: Set(None),
-                created_at: Set(now),
-                ..Default::default()
-            }
+            let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
+            let p = payment::ActiveModel::booked(
+                [brand.id, shop.id, member_id],
+                &plan,
+                settled,
+                None,
+                now,
+            )
             .insert(tx)
             .await?;
             if let Some(id) = one_off {
@@ -255,7 +245,20 @@ async fn pay(
             )
             .await?;
             let (wallet, income) = (ids[0], ids[1]);
-            let after = funds.total() - q.payable;
+            let after = funds.total() - plan.stored_value();
+            let accounts = ledger::PaymentAccounts {
+                stored: ledger::StoredFrom::Accounts {
+                    principal: funds.principal_account,
+                    bonus: funds.bonus_account,
+                },
+                wallet,
+                income,
+                gateway: None,
+                promotion: None,
+                points: None,
+            };
+            let lines = ledger::payment_lines(&accounts, &plan, settled)
+                .map_err(|m| AppError::Internal(anyhow::anyhow!("payment needs {m:?}")))?;
             posted(
                 ledger::post(
                     tx,
@@ -265,18 +268,12 @@ async fn pay(
                         op_ref: p.id.to_string(),
                         store_id: Some(shop.id),
                         member_id: Some(member_id),
-                        member_delta: -q.payable,
+                        member_delta: -plan.stored_value(),
                         member_balance_after: Some(after),
                         actor: format!("member:{member_id}"),
                         business_date: ledger::business_date(&brand.time_zone, now),
                         at: now,
-                        lines: ledger::payment_lines(
-                            [funds.principal_account, funds.bonus_account, wallet, income],
-                            from_principal,
-                            from_bonus,
-                            settled,
-                        )
-                        .to_vec(),
+                        lines,
                     },
                 )
                 .await,
@@ -285,9 +282,9 @@ async fn pay(
                 payment_id: p.id,
                 store_id: shop.id,
                 store_name: shop.name,
-                quote: q,
-                principal: from_principal,
-                bonus: from_bonus,
+                quote: plan.quote(),
+                principal: plan.principal,
+                bonus: plan.bonus,
                 balance_after: after,
                 at: rfc3339(now),
                 channel_url: rules.channel_url,
@@ -430,41 +427,23 @@ async fn refund(
                 if role == Role::StoreManager && own_store != Some(p.store_id) {
                     return Err(AppError::not_found());
                 }
-                let refundable =
-                    Fen(p.amount - p.refunded_principal - p.refunded_bonus - p.refunded_gateway);
-                if amount > refundable {
-                    return Err(
-                        unprocessable(ErrorCode::RefundTooLarge).with("refundable", refundable.0)
-                    );
-                }
                 // Principal and bonus back to stored value, the gateway part
-                // back the way it came.
-                let parts = [Fen(p.principal), Fen(p.bonus), Fen(p.gateway)];
-                let done = [
-                    Fen(p.refunded_principal),
-                    Fen(p.refunded_bonus),
-                    Fen(p.refunded_gateway),
-                ];
-                let share = split_refund(&parts, &done, amount).ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!(
-                        "refund split failed for payment {payment_id}"
-                    ))
-                })?;
-                let (to_principal, to_bonus, to_gateway) = (share[0], share[1], share[2]);
-                // The store gives back what it was credited: the principal
-                // part, and of the bonus part its settled share, cumulatively
-                // so that a full refund takes back exactly `bonus_settled`.
-                let settled_share = |refunded_bonus: i64| {
-                    if p.bonus == 0 {
-                        0
-                    } else {
-                        p.bonus_settled * refunded_bonus / p.bonus
-                    }
-                };
-                let from_store_bonus =
-                    settled_share(p.refunded_bonus + to_bonus.0) - settled_share(p.refunded_bonus);
-                let from_store = Fen(to_principal.0 + from_store_bonus + to_gateway.0);
-                let from_income = Fen(to_bonus.0 - from_store_bonus);
+                // back the way it came; the store gives back what it was
+                // credited, cumulatively, so a full refund takes back exactly
+                // what the payment gave it.
+                let back = refund_plan(&p.plan(), Fen(p.bonus_settled), &p.refunded(), amount)
+                    .map_err(|refused| match refused {
+                        RefundRefused::TooLarge(refundable) => {
+                            unprocessable(ErrorCode::RefundTooLarge)
+                                .with("refundable", refundable.0)
+                        }
+                        RefundRefused::NotPositive => {
+                            AppError::invalid("amount", "amount_positive")
+                        }
+                    })?;
+                let (to_principal, to_bonus, to_gateway) =
+                    (back.principal, back.bonus, back.online);
+                let from_store = back.from_store();
                 let wallet =
                     ledger::account_id(tx, brand.id, Kind::StoreWallet, p.store_id, now).await?;
                 let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
@@ -489,6 +468,10 @@ async fn refund(
                         payment::Column::RefundedGateway,
                         Expr::value(p.refunded_gateway + to_gateway.0),
                     )
+                    .col_expr(
+                        payment::Column::RefundedPoints,
+                        Expr::value(p.refunded_points + back.points),
+                    )
                     .filter(payment::Column::Id.eq(p.id))
                     .filter(payment::Column::RefundedGateway.eq(p.refunded_gateway))
                     .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
@@ -501,10 +484,7 @@ async fn refund(
                 let funds = ledger::lock_member(tx, brand.id, p.member_id, now).await?;
                 let back_to_member = to_principal + to_bonus;
                 let after = funds.total() + back_to_member;
-                let refunded_total =
-                    Fen(p.refunded_principal + p.refunded_bonus + p.refunded_gateway + amount.0);
-                let gateway =
-                    ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
+                let refunded_total = back.refunded_total;
                 if to_gateway.is_positive() {
                     let order_id = p.gateway_order_id.ok_or_else(|| {
                         AppError::Internal(anyhow::anyhow!(
@@ -521,6 +501,21 @@ async fn refund(
                     topup_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now)
                         .await?;
                 }
+                let gateway =
+                    ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
+                let accounts = ledger::PaymentAccounts {
+                    stored: ledger::StoredFrom::Accounts {
+                        principal: funds.principal_account,
+                        bonus: funds.bonus_account,
+                    },
+                    wallet,
+                    income,
+                    gateway: Some(gateway),
+                    promotion: None,
+                    points: None,
+                };
+                let lines = ledger::refund_lines(&accounts, &back)
+                    .map_err(|m| AppError::Internal(anyhow::anyhow!("refund needs {m:?}")))?;
                 let entry_id = posted(
                     ledger::post(
                         tx,
@@ -535,13 +530,7 @@ async fn refund(
                             actor: format!("staff:{staff_id}"),
                             business_date: ledger::business_date(&brand.time_zone, now),
                             at: now,
-                            lines: vec![
-                                Line::fen(wallet, -from_store),
-                                Line::fen(income, -from_income),
-                                Line::fen(funds.principal_account, to_principal),
-                                Line::fen(funds.bonus_account, to_bonus),
-                                Line::fen(gateway, to_gateway),
-                            ],
+                            lines,
                         },
                     )
                     .await,

@@ -26,7 +26,8 @@ use shared::ErrorCode;
 use shared::api;
 use shared::dto::AfterQuery;
 use shared::dto::{FlaggedOrder, Page, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
-use shared::money::{Bp, Fen, quote};
+use shared::money::Fen;
+use shared::plan::{Bill, plan};
 use shared::validate::mask_phone;
 
 /// Routes.
@@ -290,7 +291,6 @@ async fn start_split(
         // One-off codes are paid from stored value only, for now.
         return Err(AppError::invalid("pay_request", "unknown"));
     }
-    let q = quote(req.amount, Bp::FULL);
     let by_key = || order_by_key(&caller, &key);
     let existing = by_key().one(&state.db).await?;
     let order = match existing {
@@ -298,8 +298,8 @@ async fn start_split(
         None => {
             // The PIN guards the stored-value part, as for any payment.
             let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
-            let sv = (principal + bonus).min(q.payable);
-            let pin_ok = sv > rules.pin_above;
+            let pin_ok =
+                plan(&Bill::plain(req.amount, principal, bonus)).stored_value() > rules.pin_above;
             if pin_ok {
                 super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
             }
@@ -312,12 +312,13 @@ async fn start_split(
                 ));
             }
             let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-            if funds.total() >= q.payable {
+            let plan = plan(&Bill::plain(req.amount, funds.principal, funds.bonus));
+            if !plan.online.is_positive() {
                 // Nothing for the gateway to do: pay from stored value.
                 return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
                     .with("reason", "balance_covers"));
             }
-            if funds.total() > rules.pin_above && !pin_ok {
+            if plan.stored_value() > rules.pin_above && !pin_ok {
                 // The balance grew past the PIN-free limit since the check.
                 return Err(AppError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -325,8 +326,7 @@ async fn start_split(
                 )
                 .with("above", rules.pin_above.0));
             }
-            let held = funds.total();
-            let (from_principal, from_bonus) = (funds.principal, funds.bonus);
+            let held = plan.stored_value();
             let order_no = new_order_no(now);
             let inserted = insert_order(
                 &tx,
@@ -335,13 +335,17 @@ async fn start_split(
                     member_id: Set(member_id),
                     purpose: Set(topup_orders::PAYMENT.into()),
                     order_no: Set(order_no.clone()),
-                    amount: Set(q.payable.0 - held.0),
+                    amount: Set(plan.online.0),
                     idem_key: Set(key.0.clone()),
                     body_hash: Set(hash.clone()),
                     store_id: Set(Some(shop.id)),
-                    original: Set(q.original.0),
-                    sv_principal: Set(from_principal.0),
-                    sv_bonus: Set(from_bonus.0),
+                    original: Set(plan.original.0),
+                    level_discount: Set(plan.level_discount.0),
+                    coupon: Set(plan.coupon.0),
+                    points: Set(plan.points.0),
+                    points_used: Set(plan.points_used),
+                    sv_principal: Set(plan.principal.0),
+                    sv_bonus: Set(plan.bonus.0),
                     ..new_order(now)
                 },
             )
@@ -363,8 +367,8 @@ async fn start_split(
                         business_date: ledger::business_date(&caller.brand.time_zone, now),
                         at: now,
                         lines: vec![
-                            Line::fen(funds.principal_account, -from_principal),
-                            Line::fen(funds.bonus_account, -from_bonus),
+                            Line::fen(funds.principal_account, -plan.principal),
+                            Line::fen(funds.bonus_account, -plan.bonus),
                             Line::fen(hold, held),
                         ],
                     },
@@ -417,6 +421,10 @@ fn new_order(now: i64) -> gateway_order::ActiveModel {
         sv_principal: Set(0),
         sv_bonus: Set(0),
         payment_id: Set(None),
+        level_discount: Set(0),
+        coupon: Set(0),
+        points: Set(0),
+        points_used: Set(0),
         ..Default::default()
     }
 }

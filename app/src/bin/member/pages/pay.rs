@@ -9,7 +9,8 @@ use shared::dto::{
     BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
     TopUpOrderView,
 };
-use shared::money::{Bp, Fen, quote};
+use shared::money::Fen;
+use shared::plan::{Bill, plan};
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
     Field, FieldState, FormError, TopBar, loaded, path_id, use_nav, yuan_rule,
@@ -80,23 +81,24 @@ fn PayForm(
         amount.value.track();
         key.set(api::new_key());
     });
+    // The server's own price plan, from the member's balance.
+    let (principal, bonus) = (balance.principal, balance.bonus);
+    let plan_for = move |bill: Fen| plan(&Bill::plain(bill, principal, bonus));
     let preview = move || {
         Fen::parse_yuan(&amount.value.get())
             .ok()
             .filter(|f| f.is_positive())
-            .map(|f| quote(f, Bp::FULL))
+            .map(plan_for)
     };
     let store_id = store.id;
     let pin_above = balance.pin_above;
-    let total = balance.total;
     // The PIN guards what is taken from stored value.
-    let stored_part = move |payable: Fen| Fen(payable.0.min(total.0));
-    let needs_pin = move || preview().is_some_and(|q| stored_part(q.payable) > pin_above);
+    let needs_pin = move || preview().is_some_and(|p| p.stored_value() > pin_above);
     // Short of stored value: the rest is paid online (not for one-off codes).
     let split_ok = one_off.with_value(|o| o.is_none());
     let shortfall = move || {
         preview()
-            .map(|q| Fen(q.payable.0 - total.0))
+            .map(|p| p.online)
             .filter(|s| s.is_positive() && split_ok)
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -106,9 +108,9 @@ fn PayForm(
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };
-        let payable = quote(Fen(fen), Bp::FULL).payable;
-        let needs_pin = stored_part(payable) > pin_above;
-        let split = split_ok && payable > total;
+        let planned = plan_for(Fen(fen));
+        let needs_pin = planned.stored_value() > pin_above;
+        let split = split_ok && planned.online.is_positive();
         let pin_value = if needs_pin {
             match pin.checked() {
                 Some(p) => Some(p),
@@ -213,7 +215,7 @@ fn PayForm(
                     {(!usable).then(|| view! { <div class="notice notice-warn" id="pay-code-used">{tr(T::PayCodeUsedNotice)}</div> })}
                     <div class="cell">
                         <span class="cell-label">{tr(T::Payable)}</span>
-                        <span class="cell-value tabular payable" id="payable">{move || preview().map(|q| q.payable.to_string()).unwrap_or_default()}</span>
+                        <span class="cell-value tabular payable" id="payable">{move || preview().map(|p| p.payable().to_string()).unwrap_or_default()}</span>
                     </div>
                     <div class="cell">
                         <span class="cell-label">{tr(T::Balance)}</span>
