@@ -238,6 +238,10 @@ role_set!(/// HQ admin only: shaping the chain.
     HqAdmin = shared::api::HQ_ADMIN);
 role_set!(/// HQ admin and HQ finance: the brand's money.
     HqMoney = shared::api::HQ_MONEY);
+role_set!(/// A store's counter: store managers and clerks.
+    Counter = shared::api::COUNTER);
+role_set!(/// HQ money staff and store managers: giving money back.
+    MoneyBack = shared::api::MONEY_BACK);
 role_set!(/// Roles that read across stores: HQ and region managers.
     ChainReaders = shared::api::CHAIN_READERS);
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -18,7 +19,6 @@ pub mod names;
 pub mod openapi;
 pub mod paging;
 pub mod password;
-pub mod pay_batch;
 pub mod payout;
 pub mod routes;
 pub mod secrets;
@@ -26,5 +26,6 @@ pub mod seed;
 pub mod sms;
 pub mod startup;
 pub mod state;
+pub mod stored_value;
 pub mod topup_orders;
 pub mod withdrawals;

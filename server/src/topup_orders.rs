@@ -18,8 +18,8 @@ use crate::entity::{brand, gateway_nonce, gateway_order, gateway_refund, journal
 use crate::error::{AppError, AppResult};
 use crate::gateway::{GatewayError, RefundOrder, Trade, TradeState};
 use crate::ledger::{self, Entry, Kind, Line, PostError};
-use crate::routes::money_settings::settings;
 use crate::state::AppState;
+use crate::stored_value::settings::settings;
 use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{

@@ -682,7 +682,7 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
             .one(&h.db)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the demo brand"))?;
-        let rules = tongka_server::routes::money_settings::settings(&h.db, demo.id).await;
+        let rules = tongka_server::stored_value::settings::settings(&h.db, demo.id).await;
         anyhow::ensure!(
             matches!(&rules, Ok(r) if r.max_balance.0 == 500_000),
             "the cap is back: {rules:?}"

@@ -5,15 +5,15 @@
 
 use crate::audit;
 use crate::auth::{AnyStaff, StaffCaller};
+use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::error::{AppError, AppJson, AppPath, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
-use crate::routes::money::positive;
 use crate::state::AppState;
+use crate::stored_value::positive;
 use crate::topup_orders::post_or_fail;
 use crate::withdrawals::cash_to_hand_in;
 use axum::extract::State;

@@ -3,6 +3,7 @@
 
 use crate::audit;
 use crate::auth::{AnyStaff, ChainReaders, HqAdmin, RoleSet, StaffCaller};
+use crate::chain::{region_in_brand, store_in_brand};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
@@ -34,32 +35,6 @@ pub fn router() -> Api {
         .at(api::GetStore, get_store)
         .at(api::UpdateStore, update_store)
         .at(api::MakeDefaultStore, make_default)
-}
-
-/// A region of the caller's brand, or 404.
-pub async fn region_in_brand(
-    conn: &impl ConnectionTrait,
-    brand_id: i64,
-    id: i64,
-) -> AppResult<region::Model> {
-    region::Entity::find_by_id(id)
-        .filter(region::Column::BrandId.eq(brand_id))
-        .one(conn)
-        .await?
-        .ok_or_else(AppError::not_found)
-}
-
-/// A store of the caller's brand, or 404.
-pub async fn store_in_brand(
-    conn: &impl ConnectionTrait,
-    brand_id: i64,
-    id: i64,
-) -> AppResult<store::Model> {
-    store::Entity::find_by_id(id)
-        .filter(store::Column::BrandId.eq(brand_id))
-        .one(conn)
-        .await?
-        .ok_or_else(AppError::not_found)
 }
 
 /// Serialises the writes that decide which store is the default (creating the

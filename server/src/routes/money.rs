@@ -3,38 +3,36 @@
 //! `idempotency::run`.
 
 use crate::audit;
-use crate::auth::{AnyStaff, MemberCaller, MemberToken, StaffCaller, digest};
+use crate::auth::{Counter, MemberCaller, MemberToken, MoneyBack, StaffCaller};
+use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{gateway_order, journal_entry, member, pay_request, payment};
+use crate::entity::{gateway_order, journal_entry, member};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, unknown_as};
 use crate::idempotency::{self, IdemKey, Scope};
-use crate::ledger::{self, Entry, Kind, Line, PostError};
+use crate::ledger::{self, Entry, Kind, Line};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
-use crate::pay_batch::PayJob;
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
+use crate::stored_value::refund::{self, Refunder};
+use crate::stored_value::settings::{plan_bonus, settings, within_cap};
+use crate::stored_value::{self, positive, posted, unprocessable};
 use crate::topup_orders;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use axum::response::Response;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::ErrorCode;
 use shared::api;
 use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
 use shared::dto::{
-    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PayRequestState,
-    PaymentReceipt, PaymentRequest, RefundReceipt, RefundRequest, Role, StoredValueClosed,
-    TopUpReceipt,
+    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PaymentRequest,
+    RefundRequest, Role, StoredValueClosed, TopUpReceipt,
 };
-use shared::money::{Bp, Fen};
-use shared::plan::{Bill, RefundRefused, plan, refund_plan};
+use shared::money::Fen;
 use shared::validate::{self, mask_phone};
 
 /// Routes.
@@ -47,30 +45,6 @@ pub fn router() -> Api {
         .at(api::RefundPayment, refund)
         .at(api::CloseMemberStoredValue, close_stored_value)
         .at(api::MemberMoneyByPhone, member_money)
-}
-
-pub(crate) fn positive(amount: Fen) -> AppResult<Fen> {
-    if amount.is_positive() {
-        Ok(amount)
-    } else {
-        Err(AppError::invalid("amount", "amount_positive"))
-    }
-}
-
-fn unprocessable(code: ErrorCode) -> AppError {
-    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code)
-}
-
-fn posted(r: Result<i64, PostError>) -> AppResult<i64> {
-    match r {
-        Ok(id) => Ok(id),
-        // The guard behind the locked read: should never fire, but if it does
-        // the member simply does not have the money.
-        Err(PostError::Overdrawn) => {
-            Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", 0))
-        }
-        Err(PostError::Db(e)) => Err(e.into()),
-    }
 }
 
 /// Member: their stored value.
@@ -86,7 +60,7 @@ async fn balance(
         bonus,
         total: principal + bonus,
         max_balance: rules.max_balance,
-        pin_set: super::pin::is_set(&state.db, caller.member.id).await?,
+        pin_set: crate::stored_value::pin::is_set(&state.db, caller.member.id).await?,
         pin_above: rules.pin_above,
     }))
 }
@@ -99,206 +73,14 @@ async fn pay(
     key: IdemKey,
     AppJson(req): AppJson<PaymentRequest>,
 ) -> AppResult<Response> {
-    let now = state.clock.now_ms();
-    // On PostgreSQL an ordinary payment is booked together with the others
-    // arriving at the same time (`pay_batch`), which also looks the member
-    // up; whatever the batch hands back (a refusal to give, a PIN to check,
-    // a one-off code, a key seen before, a session to refuse) goes the
-    // ordinary way below. The PIN is not part of the request's identity (nor
-    // stored).
-    if let Some(batch) = &state.pay_batch
-        && req.pay_request.is_none()
-        && req.amount.is_positive()
-    {
-        let job = PayJob {
-            token_hash: digest(&token.0),
-            store_id: req.store_id,
-            amount: req.amount,
-            key: key.0.clone(),
-            body_hash: idempotency::body_hash(&PaymentRequest {
-                pin: None,
-                ..req.clone()
-            })?,
-            now,
-        };
-        // The receipt is sent as recorded, not serialised again.
-        if let Some(receipt) = batch.pay(job).await {
-            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
-            return Ok((StatusCode::CREATED, json, receipt).into_response());
-        }
-    }
-    let caller = MemberCaller::by_token(&state, &token.0).await?.active()?;
-    let scope = Scope {
-        brand_id: caller.brand.id,
-        caller: format!("member:{}", caller.member.id),
-        route: "payment",
-    };
-    let brand = caller.brand.clone();
-    let member_id = caller.member.id;
-    // Above HQ's PIN-free limit the PIN is checked first, in its own
-    // transaction, so wrong guesses count even though the payment is then
-    // refused. It is asked for only when the payment could go through
-    // (a valid amount the member can cover); the payment itself refuses any
-    // PIN-less payment above the limit.
-    let rules = settings(&state.db, brand.id).await?;
-    let mut pin_ok = false;
-    let payable = plan(&Bill::plain(req.amount, Fen::ZERO, Fen::ZERO)).payable();
-    if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
-        let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
-        if !plan(&Bill::plain(req.amount, principal, bonus))
-            .online
-            .is_positive()
-        {
-            // A retry of a payment that went through gets its receipt, even
-            // with the PIN locked since.
-            let body = PaymentRequest {
-                pin: None,
-                ..req.clone()
-            };
-            if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
-                return Ok(answer);
-            }
-            super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
-            pin_ok = true;
-        }
-    }
-    // The PIN is not part of the request's identity (nor stored).
-    let req = PaymentRequest { pin: None, ..req };
-    let body = req.clone();
-    idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
-        Box::pin(async move {
-            let amount = positive(req.amount)?;
-            // Read just before the transaction (one statement fewer inside it).
-            if amount > rules.max_payment {
-                return Err(
-                    unprocessable(ErrorCode::AmountTooLarge).with("max", rules.max_payment.0)
-                );
-            }
-            let shop = store_in_brand(tx, brand.id, req.store_id).await?;
-            if !shop.active {
-                return Err(unprocessable(ErrorCode::StoreClosed));
-            }
-            // A one-off pay code fixes the store and amount and is paid once.
-            let one_off = match &req.pay_request {
-                Some(token) => {
-                    lock_key(tx, &format!("pay-request:{token}")).await?;
-                    let r = pay_request::Entity::find()
-                        .filter(pay_request::Column::BrandId.eq(brand.id))
-                        .filter(pay_request::Column::Token.eq(token))
-                        .one(tx)
-                        .await?
-                        .ok_or_else(|| AppError::invalid("pay_request", "unknown"))?;
-                    if super::pay_code::pay_request_state(&r, now) != PayRequestState::Open {
-                        return Err(unprocessable(ErrorCode::PayCodeUsed));
-                    }
-                    if r.store_id != shop.id || r.amount != amount.0 {
-                        return Err(AppError::invalid("amount", "pay_code_amount"));
-                    }
-                    Some(r.id)
-                }
-                None => None,
-            };
-            let funds = ledger::lock_member(tx, brand.id, member_id, now).await?;
-            let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
-            if plan.online.is_positive() {
-                return Err(
-                    unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0)
-                );
-            }
-            if plan.stored_value() > rules.pin_above && !pin_ok {
-                return Err(unprocessable(ErrorCode::PinRequired).with("above", rules.pin_above.0));
-            }
-            // The store is credited the bonus part at HQ's settlement rate;
-            // the brand keeps the rest.
-            let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
-            let p = payment::ActiveModel::booked(
-                [brand.id, shop.id, member_id],
-                &plan,
-                settled,
-                None,
-                now,
-            )
-            .insert(tx)
-            .await?;
-            if let Some(id) = one_off {
-                let used = pay_request::Entity::update_many()
-                    .col_expr(
-                        pay_request::Column::State,
-                        Expr::value(shared::dto::PayRequestState::Paid.as_str()),
-                    )
-                    .col_expr(pay_request::Column::PaymentId, Expr::value(p.id))
-                    .filter(pay_request::Column::Id.eq(id))
-                    .filter(
-                        pay_request::Column::State.eq(shared::dto::PayRequestState::Open.as_str()),
-                    )
-                    .exec(tx)
-                    .await?;
-                if used.rows_affected != 1 {
-                    return Err(unprocessable(ErrorCode::PayCodeUsed));
-                }
-            }
-            let ids = ledger::account_ids(
-                tx,
-                brand.id,
-                &[(Kind::StoreWallet, shop.id), (Kind::BonusIncome, 0)],
-                now,
-            )
-            .await?;
-            let (wallet, income) = (ids[0], ids[1]);
-            let after = funds.total() - plan.stored_value();
-            let accounts = ledger::PaymentAccounts {
-                stored: ledger::StoredFrom::Accounts {
-                    principal: funds.principal_account,
-                    bonus: funds.bonus_account,
-                },
-                wallet,
-                income,
-                gateway: None,
-                promotion: None,
-                points: None,
-            };
-            let lines = ledger::payment_lines(&accounts, &plan, settled)
-                .map_err(|m| AppError::Internal(anyhow::anyhow!("payment needs {m:?}")))?;
-            posted(
-                ledger::post(
-                    tx,
-                    Entry {
-                        brand_id: brand.id,
-                        kind: "payment",
-                        op_ref: p.id.to_string(),
-                        store_id: Some(shop.id),
-                        member_id: Some(member_id),
-                        member_delta: -plan.stored_value(),
-                        member_balance_after: Some(after),
-                        actor: format!("member:{member_id}"),
-                        business_date: ledger::business_date(&brand.time_zone, now),
-                        at: now,
-                        lines,
-                    },
-                )
-                .await,
-            )?;
-            Ok(PaymentReceipt {
-                payment_id: p.id,
-                store_id: shop.id,
-                store_name: shop.name,
-                quote: plan.quote(),
-                principal: plan.principal,
-                bonus: plan.bonus,
-                balance_after: after,
-                at: rfc3339(now),
-                channel_url: rules.channel_url,
-            })
-        })
-    })
-    .await
+    stored_value::payment::pay(&state, &token.0, key, req).await
 }
 
 /// Clerk or store manager: top a member up at the counter (cash or card
 /// taken by the store); counts toward that store.
 async fn counter_topup(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Counter>,
     key: IdemKey,
     AppJson(req): AppJson<CounterTopUp>,
 ) -> AppResult<Response> {
@@ -390,165 +172,18 @@ async fn counter_topup(
 /// of a payment, split over principal and bonus by largest remainder.
 async fn refund(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<MoneyBack>,
     AppPath(payment_id): AppPath<i64>,
     key: IdemKey,
     AppJson(req): AppJson<RefundRequest>,
 ) -> AppResult<Response> {
-    if !matches!(
-        caller.role,
-        Role::StoreManager | Role::HqAdmin | Role::HqFinance
-    ) {
-        return Err(AppError::forbidden());
-    }
-    let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: caller.brand.id,
-        caller: format!("staff:{}", caller.staff.id),
-        route: "refund",
+    let by = Refunder {
+        brand: caller.brand,
+        staff_id: caller.staff.id,
+        role: caller.role,
+        store_id: caller.staff.store_id,
     };
-    let brand = caller.brand.clone();
-    let (role, staff_id, own_store) = (caller.role, caller.staff.id, caller.staff.store_id);
-    idempotency::run(
-        &state.db,
-        scope,
-        key,
-        &(payment_id, &req),
-        now,
-        move |tx, _| {
-            Box::pin(async move {
-                let amount = positive(req.amount)?;
-                lock_key(tx, &format!("payment:{payment_id}")).await?;
-                let p = payment::Entity::find_by_id(payment_id)
-                    .filter(payment::Column::BrandId.eq(brand.id))
-                    .one(tx)
-                    .await?
-                    .ok_or_else(AppError::not_found)?;
-                if role == Role::StoreManager && own_store != Some(p.store_id) {
-                    return Err(AppError::not_found());
-                }
-                // Principal and bonus back to stored value, the gateway part
-                // back the way it came; the store gives back what it was
-                // credited, cumulatively, so a full refund takes back exactly
-                // what the payment gave it.
-                let back = refund_plan(&p.plan(), Fen(p.bonus_settled), &p.refunded(), amount)
-                    .map_err(|refused| match refused {
-                        RefundRefused::TooLarge(refundable) => {
-                            unprocessable(ErrorCode::RefundTooLarge)
-                                .with("refundable", refundable.0)
-                        }
-                        RefundRefused::NotPositive => {
-                            AppError::invalid("amount", "amount_positive")
-                        }
-                    })?;
-                let (to_principal, to_bonus, to_gateway) =
-                    (back.principal, back.bonus, back.online);
-                let from_store = back.from_store();
-                let wallet =
-                    ledger::account_id(tx, brand.id, Kind::StoreWallet, p.store_id, now).await?;
-                let income = ledger::account_id(tx, brand.id, Kind::BonusIncome, 0, now).await?;
-                lock_key(tx, &format!("wallet:{}", p.store_id)).await?;
-                let available = ledger::summed_balance(tx, wallet).await?;
-                if role == Role::StoreManager && available < from_store {
-                    return Err(
-                        AppError::new(StatusCode::CONFLICT, ErrorCode::WalletShortfall)
-                            .with("available", available.0),
-                    );
-                }
-                let moved = payment::Entity::update_many()
-                    .col_expr(
-                        payment::Column::RefundedPrincipal,
-                        Expr::value(p.refunded_principal + to_principal.0),
-                    )
-                    .col_expr(
-                        payment::Column::RefundedBonus,
-                        Expr::value(p.refunded_bonus + to_bonus.0),
-                    )
-                    .col_expr(
-                        payment::Column::RefundedGateway,
-                        Expr::value(p.refunded_gateway + to_gateway.0),
-                    )
-                    .col_expr(
-                        payment::Column::RefundedPoints,
-                        Expr::value(p.refunded_points + back.points),
-                    )
-                    .filter(payment::Column::Id.eq(p.id))
-                    .filter(payment::Column::RefundedGateway.eq(p.refunded_gateway))
-                    .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
-                    .filter(payment::Column::RefundedBonus.eq(p.refunded_bonus))
-                    .exec(tx)
-                    .await?;
-                if moved.rows_affected != 1 {
-                    return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
-                }
-                let funds = ledger::lock_member(tx, brand.id, p.member_id, now).await?;
-                let back_to_member = to_principal + to_bonus;
-                let after = funds.total() + back_to_member;
-                let refunded_total = back.refunded_total;
-                if to_gateway.is_positive() {
-                    let order_id = p.gateway_order_id.ok_or_else(|| {
-                        AppError::Internal(anyhow::anyhow!(
-                            "payment {} has a gateway part but no order",
-                            p.id
-                        ))
-                    })?;
-                    let order = gateway_order::Entity::find_by_id(order_id)
-                        .one(tx)
-                        .await?
-                        .ok_or_else(|| {
-                            AppError::Internal(anyhow::anyhow!("gateway order {order_id} missing"))
-                        })?;
-                    topup_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now)
-                        .await?;
-                }
-                let gateway =
-                    ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
-                let accounts = ledger::PaymentAccounts {
-                    stored: ledger::StoredFrom::Accounts {
-                        principal: funds.principal_account,
-                        bonus: funds.bonus_account,
-                    },
-                    wallet,
-                    income,
-                    gateway: Some(gateway),
-                    promotion: None,
-                    points: None,
-                };
-                let lines = ledger::refund_lines(&accounts, &back)
-                    .map_err(|m| AppError::Internal(anyhow::anyhow!("refund needs {m:?}")))?;
-                let entry_id = posted(
-                    ledger::post(
-                        tx,
-                        Entry {
-                            brand_id: brand.id,
-                            kind: "refund",
-                            op_ref: format!("{}:{}", p.id, refunded_total.0),
-                            store_id: Some(p.store_id),
-                            member_id: Some(p.member_id),
-                            member_delta: back_to_member,
-                            member_balance_after: Some(after),
-                            actor: format!("staff:{staff_id}"),
-                            business_date: ledger::business_date(&brand.time_zone, now),
-                            at: now,
-                            lines,
-                        },
-                    )
-                    .await,
-                )?;
-                Ok(RefundReceipt {
-                    entry_id,
-                    payment_id: p.id,
-                    amount,
-                    principal: to_principal,
-                    gateway: to_gateway,
-                    bonus: to_bonus,
-                    refunded_total,
-                    at: rfc3339(now),
-                })
-            })
-        },
-    )
-    .await
+    refund::refund(&state, by, payment_id, key, req).await
 }
 
 /// Store manager (their store) or HQ (naming the store): close a member's
@@ -556,7 +191,7 @@ async fn refund(
 /// (cash at that store); the unspent bonus is clawed back.
 async fn close_stored_value(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<MoneyBack>,
     AppPath(member_id): AppPath<i64>,
     key: IdemKey,
     AppJson(req): AppJson<CloseStoredValue>,
@@ -696,15 +331,9 @@ async fn gateway_shares(
 /// pay it back.
 async fn member_money(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<MoneyBack>,
     AppQuery(q): AppQuery<PhoneQuery>,
 ) -> AppResult<Json<MemberMoney>> {
-    if !matches!(
-        caller.role,
-        Role::StoreManager | Role::HqAdmin | Role::HqFinance
-    ) {
-        return Err(AppError::forbidden());
-    }
     let phone = validate::phone(&q.phone).map_err(|r| AppError::invalid("member_phone", r))?;
     let m = member::Entity::find()
         .filter(member::Column::BrandId.eq(caller.brand.id))

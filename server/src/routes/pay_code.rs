@@ -2,14 +2,15 @@
 //! shows and what a member's phone opens.
 
 use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
+use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::entity::{member, pay_request, payment, store};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::settings;
 use crate::state::AppState;
+use crate::stored_value::payment::{PAY_REQUEST_TTL_MS, pay_request_state};
+use crate::stored_value::settings::settings;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,9 +43,6 @@ pub fn router() -> Api {
 /// How far back the live feed repeats receipts (see `wait_receipts`).
 const LOOKBACK_MS: i64 = 10_000;
 
-/// How long a one-off pay code can be paid.
-pub const PAY_REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
-
 fn qr_svg(url: &str) -> AppResult<String> {
     let code =
         QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(anyhow::anyhow!("QR: {e}")))?;
@@ -53,15 +51,6 @@ fn qr_svg(url: &str) -> AppResult<String> {
         .min_dimensions(240, 240)
         .quiet_zone(true)
         .build())
-}
-
-/// Where a one-off code stands at `now`.
-pub fn pay_request_state(r: &pay_request::Model, now: i64) -> PayRequestState {
-    match PayRequestState::parse(&r.state) {
-        Some(PayRequestState::Paid) => PayRequestState::Paid,
-        _ if now > r.expires_at => PayRequestState::Expired,
-        _ => PayRequestState::Open,
-    }
 }
 
 fn pay_request_view(

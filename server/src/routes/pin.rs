@@ -1,158 +1,25 @@
-//! The member's 6-digit payment PIN: set or changed in the app, stored as an
-//! argon2id hash, asked for on stored-value payments above the brand's
-//! PIN-free limit. Five wrong PINs in a row lock it for 30 minutes; the
-//! counter is written in transactions of its own so a refused payment cannot
-//! roll it back, and each guess is counted before it is checked, so guesses
-//! fired together cannot check more than five.
+//! The member's payment PIN: setting and changing it (the checks live in
+//! [`crate::stored_value::pin`]).
 
 use crate::auth::MemberCaller;
-use crate::db::begin_write;
 use crate::entity::member_pin;
 use crate::error::{AppError, AppJson, AppResult};
 use crate::password;
 use crate::routes::Api;
 use crate::state::AppState;
+use crate::stored_value::pin::{check, is_set};
 use axum::extract::State;
 use axum::http::StatusCode;
+use sea_orm::EntityTrait;
+use sea_orm::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
-use shared::ErrorCode;
 use shared::api;
 use shared::dto::SetPin;
 use shared::money::Fen;
 
-/// Wrong PINs in a row before the PIN locks.
-pub const MAX_FAILURES: i32 = 5;
-/// How long it stays locked.
-pub const LOCK_MS: i64 = 30 * 60 * 1000;
-
 /// Routes.
 pub fn router() -> Api {
     Api::new().at(api::SetPaymentPin, set_pin)
-}
-
-/// Whether the member has a PIN.
-pub async fn is_set(conn: &impl ConnectionTrait, member_id: i64) -> AppResult<bool> {
-    Ok(member_pin::Entity::find_by_id(member_id)
-        .one(conn)
-        .await?
-        .is_some())
-}
-
-/// Checks `given` against the member's PIN, counting wrong ones. `above` is
-/// the limit that made the PIN necessary (for the messages).
-///
-/// A guess takes one of the five slots of the lock window *before* the slow
-/// hash check, under the member's PIN lock, so guesses arriving together can
-/// never check more than five; a right PIN clears the count only if no lock
-/// was set while it was being checked.
-pub async fn check(
-    state: &AppState,
-    member_id: i64,
-    given: Option<&str>,
-    above: Fen,
-) -> AppResult<()> {
-    let (pin_hash, ordinal) = claim_guess(state, member_id, given, above).await?;
-    let given = given.map(str::trim).unwrap_or_default().to_string();
-    let right = password::verify(given, Some(pin_hash)).await?;
-
-    let tx = begin_write(&state.db).await?;
-    crate::db::lock_key(&tx, &pin_lock(member_id)).await?;
-    let fresh = member_pin::Entity::find_by_id(member_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let now = state.clock.now_ms();
-    if let Some(until) = fresh.locked_until.filter(|u| *u > now) {
-        // Locked while this guess was checked: even a right PIN waits.
-        return Err(locked(until - now));
-    }
-    if right {
-        if fresh.failures != 0 {
-            let mut am = fresh.into_active_model();
-            am.failures = Set(0);
-            am.locked_until = Set(None);
-            am.update(&tx).await?;
-            tx.commit().await?;
-        }
-        return Ok(());
-    }
-    // This wrong guess was counted when it claimed its slot (the
-    // `ordinal`-th of the window); the last slot's guess sets the lock.
-    if ordinal >= MAX_FAILURES && fresh.failures >= MAX_FAILURES {
-        let mut am = fresh.into_active_model();
-        am.locked_until = Set(Some(now + LOCK_MS));
-        am.update(&tx).await?;
-        tx.commit().await?;
-        return Err(locked(LOCK_MS));
-    }
-    Err(
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongPin)
-            .with("remaining", MAX_FAILURES - ordinal.min(MAX_FAILURES - 1)),
-    )
-}
-
-fn pin_lock(member_id: i64) -> String {
-    format!("member-pin:{member_id}")
-}
-
-fn locked(for_ms: i64) -> AppError {
-    AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::PinLocked)
-        .with("retry_after", (for_ms + 999) / 1000)
-}
-
-/// Counts a guess against the lock window before it is checked and hands
-/// back the hash to check it against and the guess's place in the window;
-/// refuses it when the PIN is locked or
-/// the window's five guesses are taken (checked or still being checked).
-async fn claim_guess(
-    state: &AppState,
-    member_id: i64,
-    given: Option<&str>,
-    above: Fen,
-) -> AppResult<(String, i32)> {
-    let tx = begin_write(&state.db).await?;
-    crate::db::lock_key(&tx, &pin_lock(member_id)).await?;
-    let Some(row) = member_pin::Entity::find_by_id(member_id).one(&tx).await? else {
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinNotSet)
-                .with("above", above.0),
-        );
-    };
-    let now = state.clock.now_ms();
-    if let Some(until) = row.locked_until.filter(|u| *u > now) {
-        return Err(locked(until - now));
-    }
-    if given.map(str::trim).is_none_or(str::is_empty) {
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
-                .with("above", above.0),
-        );
-    }
-    // A lock that has run out starts a new window.
-    let taken = if row.locked_until.is_some() {
-        0
-    } else {
-        row.failures
-    };
-    if taken >= MAX_FAILURES {
-        // All five slots are taken and none has set the lock: five guesses
-        // are being checked right now, or some were never settled (a
-        // dropped request). Lock now, so the window always ends in a lock
-        // that runs out.
-        let mut am = row.into_active_model();
-        am.locked_until = Set(Some(now + LOCK_MS));
-        am.update(&tx).await?;
-        tx.commit().await?;
-        return Err(locked(LOCK_MS));
-    }
-    let hash = row.pin_hash.clone();
-    let mut am = row.into_active_model();
-    am.failures = Set(taken + 1);
-    am.locked_until = Set(None);
-    am.update(&tx).await?;
-    tx.commit().await?;
-    Ok((hash, taken + 1))
 }
 
 /// Member: set the PIN, or change it (giving the current one).

@@ -2,6 +2,7 @@
 //! callback. The order logic lives in `topup_orders`.
 
 use crate::auth::{ActiveMember, HqMoney, MemberCaller, StaffCaller, digest};
+use crate::chain::store_in_brand;
 use crate::db::begin_write;
 use crate::entity::{gateway_order, gateway_refund, member};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
@@ -10,9 +11,8 @@ use crate::idempotency::IdemKey;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::{plan_bonus, settings, within_cap};
 use crate::state::AppState;
+use crate::stored_value::settings::{plan_bonus, settings, within_cap};
 use crate::topup_orders::{self, ORDER_TTL_MS, is_open, view};
 use axum::Json;
 use axum::body::Bytes;
@@ -301,7 +301,13 @@ async fn start_split(
             let pin_ok =
                 plan(&Bill::plain(req.amount, principal, bonus)).stored_value() > rules.pin_above;
             if pin_ok {
-                super::pin::check(&state, member_id, req.pin.as_deref(), rules.pin_above).await?;
+                crate::stored_value::pin::check(
+                    &state,
+                    member_id,
+                    req.pin.as_deref(),
+                    rules.pin_above,
+                )
+                .await?;
             }
             let tx = begin_write(&state.db).await?;
             let shop = store_in_brand(&tx, brand_id, req.store_id).await?;

@@ -2,11 +2,11 @@
 //! clerks of their own store; region managers and HQ finance read.
 
 use crate::auth::{self, AnyStaff, StaffCaller};
+use crate::chain::{region_in_brand, store_in_brand};
 use crate::db::begin_write;
 use crate::entity::{staff, store};
 use crate::error::{AppError, AppJson, AppPath, AppResult, check, unique_as, unknown_as};
 use crate::routes::Api;
-use crate::routes::chain::{region_in_brand, store_in_brand};
 use crate::routes::staff_auth::view;
 use crate::state::AppState;
 use crate::{audit, guess_limit, password};

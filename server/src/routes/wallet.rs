@@ -3,13 +3,13 @@
 //! members and what bonuses cost.
 
 use crate::auth::{AnyStaff, HqMoney, StaffCaller};
+use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::entity::{account, journal_entry, journal_line, member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::ledger::Kind;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

@@ -12,6 +12,7 @@
 
 use crate::audit;
 use crate::auth::{AnyStaff, HqMoney, StaffCaller};
+use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{payee_account, staff_message, store, withdrawal};
@@ -21,10 +22,9 @@ use crate::ledger;
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
-use crate::routes::chain::store_in_brand;
-use crate::routes::money_settings::settings;
 use crate::routes::wallet::{readable_store, wallet_of};
 use crate::state::AppState;
+use crate::stored_value::settings::settings;
 use crate::withdrawals::{self as wd, current_payee, state_changed, transition};
 use axum::Json;
 use axum::extract::State;

@@ -1,0 +1,49 @@
+//! Stored value (储值): a member's one balance per brand, kept as principal
+//! and bonus, paid into at the counter or through the gateway and spent at
+//! any store of the brand; the payment PIN that guards it; HQ's rules for it.
+//!
+//! Services here take a database connection or transaction and typed
+//! inputs; the HTTP layer (`routes::money`, `routes::pin`, …) only extracts
+//! the caller and the body and calls one of them.
+
+pub mod batch;
+pub mod payment;
+pub mod pin;
+pub mod refund;
+pub mod settings;
+#[cfg(test)]
+mod tests;
+
+use crate::error::{AppError, AppResult};
+use crate::ledger::PostError;
+use axum::http::StatusCode;
+use shared::ErrorCode;
+use shared::money::Fen;
+
+/// The amount, if above zero.
+pub(crate) fn positive(amount: Fen) -> AppResult<Fen> {
+    if amount.is_positive() {
+        Ok(amount)
+    } else {
+        Err(AppError::invalid("amount", "amount_positive"))
+    }
+}
+
+/// A refusal of a well-formed request (422) with its code.
+pub(crate) fn unprocessable(code: ErrorCode) -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+}
+
+/// A posting's result as the member sees it: a guard that fired is too
+/// little money.
+pub(crate) fn posted(r: Result<i64, PostError>) -> AppResult<i64> {
+    match r {
+        Ok(id) => Ok(id),
+        // The guard behind the locked read: should never fire, but if it does
+        // the member simply does not have the money.
+        Err(PostError::Overdrawn) => {
+            Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", 0))
+        }
+        Err(PostError::Db(e)) => Err(e.into()),
+    }
+}

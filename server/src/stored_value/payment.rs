@@ -1,0 +1,257 @@
+//! Paying a store from stored value (DESIGN.md "The store pay code and
+//! payment"): the price plan decides what each source pays; the payment,
+//! the one-off code it settles and its ledger entry are one transaction
+//! under the request's idempotency key. On PostgreSQL payments arriving
+//! together are booked in batches ([`super::batch`]) with the same plan.
+
+use super::batch::PayJob;
+use super::settings::settings;
+use super::{pin, positive, posted, unprocessable};
+use crate::auth::{MemberCaller, digest};
+use crate::chain::store_in_brand;
+use crate::clock::rfc3339;
+use crate::db::lock_key;
+use crate::entity::{brand, pay_request, payment};
+use crate::error::{AppError, AppResult};
+use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger::{self, Entry, Kind};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use shared::ErrorCode;
+use shared::dto::{MoneySettings, PayRequestState, PaymentReceipt, PaymentRequest};
+use shared::money::{Bp, Fen};
+use shared::plan::{Bill, plan};
+
+/// How long a one-off pay code can be paid.
+pub const PAY_REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// Where a one-off code stands at `now`.
+pub fn pay_request_state(r: &pay_request::Model, now: i64) -> PayRequestState {
+    match PayRequestState::parse(&r.state) {
+        Some(PayRequestState::Paid) => PayRequestState::Paid,
+        _ if now > r.expires_at => PayRequestState::Expired,
+        _ => PayRequestState::Open,
+    }
+}
+
+/// Who pays: the member and their brand.
+pub struct Payer {
+    /// The brand.
+    pub brand: brand::Model,
+    /// The member.
+    pub member_id: i64,
+}
+
+/// Pays a store for the member behind `token`: batched where it can be,
+/// else the PIN first where HQ asks for it, then [`book`] under the key.
+pub async fn pay(
+    state: &AppState,
+    token: &str,
+    key: IdemKey,
+    req: PaymentRequest,
+) -> AppResult<Response> {
+    let now = state.clock.now_ms();
+    // On PostgreSQL an ordinary payment is booked together with the others
+    // arriving at the same time (`pay_batch`), which also looks the member
+    // up; whatever the batch hands back (a refusal to give, a PIN to check,
+    // a one-off code, a key seen before, a session to refuse) goes the
+    // ordinary way below. The PIN is not part of the request's identity (nor
+    // stored).
+    if let Some(batch) = &state.pay_batch
+        && req.pay_request.is_none()
+        && req.amount.is_positive()
+    {
+        let job = PayJob {
+            token_hash: digest(token),
+            store_id: req.store_id,
+            amount: req.amount,
+            key: key.0.clone(),
+            body_hash: idempotency::body_hash(&PaymentRequest {
+                pin: None,
+                ..req.clone()
+            })?,
+            now,
+        };
+        // The receipt is sent as recorded, not serialised again.
+        if let Some(receipt) = batch.pay(job).await {
+            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+            return Ok((StatusCode::CREATED, json, receipt).into_response());
+        }
+    }
+    let caller = MemberCaller::by_token(state, token).await?.active()?;
+    let scope = Scope {
+        brand_id: caller.brand.id,
+        caller: format!("member:{}", caller.member.id),
+        route: "payment",
+    };
+    let brand = caller.brand.clone();
+    let member_id = caller.member.id;
+    // Above HQ's PIN-free limit the PIN is checked first, in its own
+    // transaction, so wrong guesses count even though the payment is then
+    // refused. It is asked for only when the payment could go through
+    // (a valid amount the member can cover); the payment itself refuses any
+    // PIN-less payment above the limit.
+    let rules = settings(&state.db, brand.id).await?;
+    let mut pin_ok = false;
+    let payable = plan(&Bill::plain(req.amount, Fen::ZERO, Fen::ZERO)).payable();
+    if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
+        let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
+        if !plan(&Bill::plain(req.amount, principal, bonus))
+            .online
+            .is_positive()
+        {
+            // A retry of a payment that went through gets its receipt, even
+            // with the PIN locked since.
+            let body = PaymentRequest {
+                pin: None,
+                ..req.clone()
+            };
+            if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
+                return Ok(answer);
+            }
+            pin::check(state, member_id, req.pin.as_deref(), rules.pin_above).await?;
+            pin_ok = true;
+        }
+    }
+    // The PIN is not part of the request's identity (nor stored).
+    let req = PaymentRequest { pin: None, ..req };
+    let body = req.clone();
+    let payer = Payer { brand, member_id };
+    idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
+        Box::pin(async move { book(tx, &payer, &req, &rules, pin_ok, now).await })
+    })
+    .await
+}
+
+/// Books a payment in `tx`: the store open and the brand's, a one-off code
+/// still open and for this amount, the plan covered by stored value, the
+/// PIN checked where the plan needs it (`pin_ok`); then the payment row,
+/// the code marked paid and the ledger entry.
+pub async fn book(
+    tx: &DatabaseTransaction,
+    payer: &Payer,
+    req: &PaymentRequest,
+    rules: &MoneySettings,
+    pin_ok: bool,
+    now: i64,
+) -> AppResult<PaymentReceipt> {
+    let amount = positive(req.amount)?;
+    // Read just before the transaction (one statement fewer inside it).
+    if amount > rules.max_payment {
+        return Err(unprocessable(ErrorCode::AmountTooLarge).with("max", rules.max_payment.0));
+    }
+    let shop = store_in_brand(tx, payer.brand.id, req.store_id).await?;
+    if !shop.active {
+        return Err(unprocessable(ErrorCode::StoreClosed));
+    }
+    // A one-off pay code fixes the store and amount and is paid once.
+    let one_off = match &req.pay_request {
+        Some(token) => {
+            lock_key(tx, &format!("pay-request:{token}")).await?;
+            let r = pay_request::Entity::find()
+                .filter(pay_request::Column::BrandId.eq(payer.brand.id))
+                .filter(pay_request::Column::Token.eq(token))
+                .one(tx)
+                .await?
+                .ok_or_else(|| AppError::invalid("pay_request", "unknown"))?;
+            if pay_request_state(&r, now) != PayRequestState::Open {
+                return Err(unprocessable(ErrorCode::PayCodeUsed));
+            }
+            if r.store_id != shop.id || r.amount != amount.0 {
+                return Err(AppError::invalid("amount", "pay_code_amount"));
+            }
+            Some(r.id)
+        }
+        None => None,
+    };
+    let funds = ledger::lock_member(tx, payer.brand.id, payer.member_id, now).await?;
+    let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
+    if plan.online.is_positive() {
+        return Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0));
+    }
+    if plan.stored_value() > rules.pin_above && !pin_ok {
+        return Err(unprocessable(ErrorCode::PinRequired).with("above", rules.pin_above.0));
+    }
+    // The store is credited the bonus part at HQ's settlement rate;
+    // the brand keeps the rest.
+    let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
+    let p = payment::ActiveModel::booked(
+        [payer.brand.id, shop.id, payer.member_id],
+        &plan,
+        settled,
+        None,
+        now,
+    )
+    .insert(tx)
+    .await?;
+    if let Some(id) = one_off {
+        let used = pay_request::Entity::update_many()
+            .col_expr(
+                pay_request::Column::State,
+                Expr::value(shared::dto::PayRequestState::Paid.as_str()),
+            )
+            .col_expr(pay_request::Column::PaymentId, Expr::value(p.id))
+            .filter(pay_request::Column::Id.eq(id))
+            .filter(pay_request::Column::State.eq(shared::dto::PayRequestState::Open.as_str()))
+            .exec(tx)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(unprocessable(ErrorCode::PayCodeUsed));
+        }
+    }
+    let ids = ledger::account_ids(
+        tx,
+        payer.brand.id,
+        &[(Kind::StoreWallet, shop.id), (Kind::BonusIncome, 0)],
+        now,
+    )
+    .await?;
+    let (wallet, income) = (ids[0], ids[1]);
+    let after = funds.total() - plan.stored_value();
+    let accounts = ledger::PaymentAccounts {
+        stored: ledger::StoredFrom::Accounts {
+            principal: funds.principal_account,
+            bonus: funds.bonus_account,
+        },
+        wallet,
+        income,
+        gateway: None,
+        promotion: None,
+        points: None,
+    };
+    let lines = ledger::payment_lines(&accounts, &plan, settled)
+        .map_err(|m| AppError::Internal(anyhow::anyhow!("payment needs {m:?}")))?;
+    posted(
+        ledger::post(
+            tx,
+            Entry {
+                brand_id: payer.brand.id,
+                kind: "payment",
+                op_ref: p.id.to_string(),
+                store_id: Some(shop.id),
+                member_id: Some(payer.member_id),
+                member_delta: -plan.stored_value(),
+                member_balance_after: Some(after),
+                actor: format!("member:{}", payer.member_id),
+                business_date: ledger::business_date(&payer.brand.time_zone, now),
+                at: now,
+                lines,
+            },
+        )
+        .await,
+    )?;
+    Ok(PaymentReceipt {
+        payment_id: p.id,
+        store_id: shop.id,
+        store_name: shop.name,
+        quote: plan.quote(),
+        principal: plan.principal,
+        bonus: plan.bonus,
+        balance_after: after,
+        at: rfc3339(now),
+        channel_url: rules.channel_url.clone(),
+    })
+}

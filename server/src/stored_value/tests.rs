@@ -1,0 +1,180 @@
+//! The stored-value services on a real SQLite database, without an HTTP
+//! server: a payment and its refunds booked straight through the services.
+
+use super::payment::{self, Payer};
+use super::refund::{self, Refunder};
+use crate::clock::Clock;
+use crate::db::{begin_write, connect, migrate};
+use crate::entity::{brand, member, payment as payment_row, store};
+use crate::error::AppError;
+use crate::ledger::{self, Entry, Kind, Line};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use shared::ErrorCode;
+use shared::dto::{MoneySettings, PaymentRequest, Role};
+use shared::money::Fen;
+
+/// A fresh database with the demo brand, its first store and its first
+/// member, who has been given `principal` and `bonus`.
+async fn demo(principal: Fen, bonus: Fen) -> (DatabaseConnection, Payer, store::Model) {
+    let db = connect("sqlite::memory:", 1)
+        .await
+        .expect("in-memory SQLite");
+    migrate(&db).await.expect("migrations");
+    let clock = Clock::manual(chrono::Utc::now());
+    crate::seed::seed_demo(&db, &clock)
+        .await
+        .expect("demo brand");
+    let b = brand::Entity::find()
+        .one(&db)
+        .await
+        .ok()
+        .flatten()
+        .expect("brand");
+    let shop = store::Entity::find()
+        .filter(store::Column::BrandId.eq(b.id))
+        .order_by_asc(store::Column::Id)
+        .one(&db)
+        .await
+        .ok()
+        .flatten()
+        .expect("store");
+    let m = member::Entity::find()
+        .filter(member::Column::BrandId.eq(b.id))
+        .one(&db)
+        .await
+        .ok()
+        .flatten()
+        .expect("member");
+    let tx = begin_write(&db).await.expect("tx");
+    let now = clock.now_ms();
+    let funds = ledger::lock_member(&tx, b.id, m.id, now)
+        .await
+        .expect("accounts");
+    let expense = ledger::account_id(&tx, b.id, Kind::PromotionExpense, 0, now)
+        .await
+        .expect("account");
+    ledger::post(
+        &tx,
+        Entry {
+            brand_id: b.id,
+            kind: "test_grant",
+            op_ref: "1".into(),
+            store_id: None,
+            member_id: Some(m.id),
+            member_delta: principal + bonus,
+            member_balance_after: Some(principal + bonus),
+            actor: "test".into(),
+            business_date: "2026-12-02".into(),
+            at: now,
+            lines: vec![
+                Line::fen(expense, -(principal + bonus)),
+                Line::fen(funds.principal_account, principal),
+                Line::fen(funds.bonus_account, bonus),
+            ],
+        },
+    )
+    .await
+    .expect("grant");
+    tx.commit().await.expect("commit");
+    let payer = Payer {
+        brand: b,
+        member_id: m.id,
+    };
+    (db, payer, shop)
+}
+
+fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
+    PaymentRequest {
+        store_id: shop.id,
+        amount: Fen(amount),
+        pin: None,
+        pay_request: None,
+    }
+}
+
+fn code(e: AppError) -> ErrorCode {
+    match e {
+        AppError::Api { code, .. } => code,
+        other => panic!("not a refusal: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_payment_takes_principal_then_bonus_and_a_refund_gives_both_back() {
+    let (db, payer, shop) = demo(Fen(3_000), Fen(1_000)).await;
+    let rules = MoneySettings::default();
+    let tx = begin_write(&db).await.expect("tx");
+    let paid = payment::book(&tx, &payer, &bill(&shop, 3_500), &rules, false, 0)
+        .await
+        .expect("paid");
+    tx.commit().await.expect("commit");
+    assert_eq!((paid.principal, paid.bonus), (Fen(3_000), Fen(500)));
+    assert_eq!(paid.balance_after, Fen(500));
+    let row = payment_row::Entity::find_by_id(paid.payment_id)
+        .one(&db)
+        .await
+        .ok()
+        .flatten()
+        .expect("payment row");
+    assert_eq!(row.plan().payable(), Fen(3_500));
+
+    // More than is left is refused, and nothing moves.
+    let tx = begin_write(&db).await.expect("tx");
+    let too_much = payment::book(&tx, &payer, &bill(&shop, 501), &rules, false, 0).await;
+    assert_eq!(
+        code(too_much.expect_err("refused")),
+        ErrorCode::InsufficientBalance
+    );
+    drop(tx);
+
+    let hq = Refunder {
+        brand: payer.brand.clone(),
+        staff_id: 1,
+        role: Role::HqFinance,
+        store_id: None,
+    };
+    let tx = db.begin().await.expect("tx");
+    let back = refund::book(&tx, &hq, paid.payment_id, Fen(3_500), 0)
+        .await
+        .expect("refunded");
+    tx.commit().await.expect("commit");
+    assert_eq!((back.principal, back.bonus), (Fen(3_000), Fen(500)));
+    let (principal, bonus) = ledger::member_balance(&db, payer.brand.id, payer.member_id)
+        .await
+        .expect("balance");
+    assert_eq!((principal, bonus), (Fen(3_000), Fen(1_000)));
+
+    let tx = db.begin().await.expect("tx");
+    let again = refund::book(&tx, &hq, paid.payment_id, Fen(1), 0).await;
+    assert_eq!(code(again.expect_err("refused")), ErrorCode::RefundTooLarge);
+    drop(tx);
+    assert!(ledger::reconcile(&db).await.expect("reconcile").is_clean());
+}
+
+#[tokio::test]
+async fn a_store_manager_cannot_refund_another_stores_payment() {
+    let (db, payer, shop) = demo(Fen(1_000), Fen::ZERO).await;
+    let tx = begin_write(&db).await.expect("tx");
+    let paid = payment::book(
+        &tx,
+        &payer,
+        &bill(&shop, 100),
+        &MoneySettings::default(),
+        false,
+        0,
+    )
+    .await
+    .expect("paid");
+    tx.commit().await.expect("commit");
+    let elsewhere = Refunder {
+        brand: payer.brand.clone(),
+        staff_id: 2,
+        role: Role::StoreManager,
+        store_id: Some(shop.id + 1),
+    };
+    let tx = db.begin().await.expect("tx");
+    let refused = refund::book(&tx, &elsewhere, paid.payment_id, Fen(100), 0).await;
+    assert_eq!(code(refused.expect_err("refused")), ErrorCode::NotFound);
+}
