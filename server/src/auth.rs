@@ -264,7 +264,39 @@ pub struct StaffCaller<R: RoleSet = AnyStaff> {
     _roles: PhantomData<R>,
 }
 
+/// A staff member as the services see them: who acts, for which brand, in
+/// which role and (for store staff) at which store. Built from a
+/// [`StaffCaller`] by the HTTP layer, or by hand in a service's tests.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Their brand.
+    pub brand: brand::Model,
+    /// Their staff id.
+    pub staff_id: i64,
+    /// Their role.
+    pub role: Role,
+    /// Their store (clerks and store managers).
+    pub store_id: Option<i64>,
+}
+
+impl Actor {
+    /// How the ledger and the audit log name them.
+    pub fn name(&self) -> String {
+        format!("staff:{}", self.staff_id)
+    }
+}
+
 impl<R: RoleSet> StaffCaller<R> {
+    /// The caller as a service sees them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            brand: self.brand.clone(),
+            staff_id: self.staff.id,
+            role: self.role,
+            store_id: self.staff.store_id,
+        }
+    }
+
     /// Whether this caller's scope covers the store.
     pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
         match self.role {

@@ -711,3 +711,33 @@ async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<boo
         Ok(done)
     }
 }
+
+/// How `principal` would go back through the gateway: the member's paid
+/// online top-ups, newest first, each up to what is left to refund of it.
+pub async fn gateway_shares(
+    conn: &impl sea_orm::ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+    principal: i64,
+) -> AppResult<Vec<(gateway_order::Model, i64)>> {
+    let orders = gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(brand_id))
+        .filter(gateway_order::Column::MemberId.eq(member_id))
+        .filter(gateway_order::Column::State.eq(shared::dto::OrderState::Paid.as_str()))
+        // Only top-ups became stored value; a split payment's online part
+        // paid the store.
+        .filter(gateway_order::Column::Purpose.eq("topup"))
+        .order_by_desc(gateway_order::Column::Id)
+        .all(conn)
+        .await?;
+    let mut left = principal;
+    let mut shares = Vec::new();
+    for o in orders {
+        let share = std::cmp::min(o.amount - o.refunded, left);
+        if share > 0 {
+            left -= share;
+            shares.push((o, share));
+        }
+    }
+    Ok(shares)
+}

@@ -7,6 +7,7 @@
 //! the caller and the body and calls one of them.
 
 pub mod batch;
+pub mod counter;
 pub mod payment;
 pub mod pin;
 pub mod refund;

@@ -8,9 +8,10 @@
 //! (`wallet:ID`), then the member's accounts (`ledger::lock_member`).
 
 use super::{positive, posted, unprocessable};
+use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{brand, gateway_order, payment};
+use crate::entity::{gateway_order, payment};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind};
@@ -25,23 +26,10 @@ use shared::dto::{RefundReceipt, RefundRequest, Role};
 use shared::money::Fen;
 use shared::plan::{RefundRefused, refund_plan};
 
-/// Who refunds: HQ money staff, or a store manager (their own store's
-/// payments only, within the store's wallet).
-pub struct Refunder {
-    /// Their brand.
-    pub brand: brand::Model,
-    /// Their staff id.
-    pub staff_id: i64,
-    /// Their role.
-    pub role: Role,
-    /// A store manager's store.
-    pub store_id: Option<i64>,
-}
-
 /// Refunds `req.amount` of a payment under the key.
 pub async fn refund(
     state: &AppState,
-    by: Refunder,
+    by: Actor,
     payment_id: i64,
     key: IdemKey,
     req: RefundRequest,
@@ -49,7 +37,7 @@ pub async fn refund(
     let now = state.clock.now_ms();
     let scope = Scope {
         brand_id: by.brand.id,
-        caller: format!("staff:{}", by.staff_id),
+        caller: by.name(),
         route: "refund",
     };
     let identity = (payment_id, &req);
@@ -62,7 +50,7 @@ pub async fn refund(
 /// Books a refund of `amount` of the payment in `tx`.
 pub async fn book(
     tx: &DatabaseTransaction,
-    by: &Refunder,
+    by: &Actor,
     payment_id: i64,
     amount: Fen,
     now: i64,
@@ -172,7 +160,7 @@ pub async fn book(
                 member_id: Some(p.member_id),
                 member_delta: back_to_member,
                 member_balance_after: Some(after),
-                actor: format!("staff:{}", by.staff_id),
+                actor: by.name(),
                 business_date: ledger::business_date(&by.brand.time_zone, now),
                 at: now,
                 lines,

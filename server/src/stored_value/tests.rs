@@ -2,7 +2,8 @@
 //! server: a payment and its refunds booked straight through the services.
 
 use super::payment::{self, Payer};
-use super::refund::{self, Refunder};
+use super::refund;
+use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::{begin_write, connect, migrate};
 use crate::entity::{brand, member, payment as payment_row, store};
@@ -129,7 +130,7 @@ async fn a_payment_takes_principal_then_bonus_and_a_refund_gives_both_back() {
     );
     drop(tx);
 
-    let hq = Refunder {
+    let hq = Actor {
         brand: payer.brand.clone(),
         staff_id: 1,
         role: Role::HqFinance,
@@ -168,7 +169,7 @@ async fn a_store_manager_cannot_refund_another_stores_payment() {
     .await
     .expect("paid");
     tx.commit().await.expect("commit");
-    let elsewhere = Refunder {
+    let elsewhere = Actor {
         brand: payer.brand.clone(),
         staff_id: 2,
         role: Role::StoreManager,

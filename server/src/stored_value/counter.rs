@@ -1,0 +1,249 @@
+//! Money at a store's counter: a member topped up in cash or by card taken
+//! by the store (counting toward that store), and 退卡, a member's stored
+//! value paid back (principal the way it came in, the bonus clawed back).
+//!
+//! Locks, in order: the store's wallet (`wallet:ID`, the counter cash
+//! counts against what it may withdraw), then the member's accounts.
+
+use super::settings::{plan_bonus, settings, within_cap};
+use super::{positive, posted, unprocessable};
+use crate::audit;
+use crate::auth::Actor;
+use crate::chain::store_in_brand;
+use crate::clock::rfc3339;
+use crate::db::lock_key;
+use crate::entity::member;
+use crate::error::{AppError, AppResult, unknown_as};
+use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger::{self, Entry, Kind, Line};
+use crate::state::AppState;
+use crate::topup_orders;
+use axum::http::StatusCode;
+use axum::response::Response;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use shared::ErrorCode;
+use shared::dto::{CloseStoredValue, CounterTopUp, Role, StoredValueClosed, TopUpReceipt};
+use shared::money::Fen;
+use shared::validate::{self, mask_phone};
+
+/// A clerk or store manager tops a member up at their store's counter,
+/// under the key.
+pub async fn top_up(
+    state: &AppState,
+    by: Actor,
+    key: IdemKey,
+    req: CounterTopUp,
+) -> AppResult<Response> {
+    let store_id = match (by.role, by.store_id) {
+        (Role::Clerk | Role::StoreManager, Some(id)) => id,
+        _ => return Err(AppError::forbidden()),
+    };
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: by.brand.id,
+        caller: by.name(),
+        route: "topup",
+    };
+    let body = req.clone();
+    idempotency::run(&state.db, scope, key, &body, now, move |tx, op_id| {
+        Box::pin(async move { book_top_up(tx, &by, store_id, &req, op_id, now).await })
+    })
+    .await
+}
+
+/// Books a counter top-up at `store_id` in `tx` (`op_id`: the idempotency
+/// record's own id, the entry's).
+pub async fn book_top_up(
+    tx: &DatabaseTransaction,
+    by: &Actor,
+    store_id: i64,
+    req: &CounterTopUp,
+    op_id: String,
+    now: i64,
+) -> AppResult<TopUpReceipt> {
+    let phone =
+        validate::phone(&req.member_phone).map_err(|r| AppError::invalid("member_phone", r))?;
+    let amount = positive(req.amount)?;
+    let rules = settings(tx, by.brand.id).await?;
+    // A plan fixes the price and adds its bonus; without one the
+    // amount is custom, if HQ allows that.
+    let bonus = plan_bonus(tx, by.brand.id, req.plan_id, amount, &rules).await?;
+    let shop = store_in_brand(tx, by.brand.id, store_id).await?;
+    if !shop.active {
+        return Err(unprocessable(ErrorCode::StoreClosed));
+    }
+    let m = member::Entity::find()
+        .filter(member::Column::BrandId.eq(by.brand.id))
+        .filter(member::Column::Phone.eq(&phone))
+        .one(tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if m.frozen {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::MemberFrozen,
+        ));
+    }
+    // The cash taken counts against what the store may withdraw:
+    // the wallet's lock (before the member's, as refunds take them).
+    lock_key(tx, &format!("wallet:{}", shop.id)).await?;
+    let funds = ledger::lock_member(tx, by.brand.id, m.id, now).await?;
+    let after = within_cap(funds.total(), amount, bonus, &rules)?;
+    let expense = ledger::account_id(tx, by.brand.id, Kind::PromotionExpense, 0, now).await?;
+    let clearing = ledger::account_id(tx, by.brand.id, Kind::CounterClearing, shop.id, now).await?;
+    let entry_id = posted(
+        ledger::post(
+            tx,
+            Entry {
+                brand_id: by.brand.id,
+                kind: "topup",
+                op_ref: format!("counter:{op_id}"),
+                store_id: Some(shop.id),
+                member_id: Some(m.id),
+                member_delta: amount + bonus,
+                member_balance_after: Some(after),
+                actor: by.name(),
+                business_date: ledger::business_date(&by.brand.time_zone, now),
+                at: now,
+                lines: vec![
+                    Line::fen(clearing, -amount),
+                    Line::fen(funds.principal_account, amount),
+                    Line::fen(expense, -bonus),
+                    Line::fen(funds.bonus_account, bonus),
+                ],
+            },
+        )
+        .await,
+    )?;
+    Ok(TopUpReceipt {
+        entry_id,
+        member_id: m.id,
+        member_phone_masked: mask_phone(&m.phone),
+        amount,
+        bonus,
+        balance_after: after,
+        at: rfc3339(now),
+    })
+}
+
+/// 退卡: a store manager (at their store) or HQ (naming the store) pays a
+/// member's stored value back and closes it, under the key; the gateway
+/// refunds go out at once.
+pub async fn close(
+    state: &AppState,
+    by: Actor,
+    member_id: i64,
+    key: IdemKey,
+    req: CloseStoredValue,
+) -> AppResult<Response> {
+    let store_id = match (by.role, by.store_id, req.store_id) {
+        (Role::StoreManager, Some(own), None) => own,
+        (Role::StoreManager, Some(own), Some(asked)) if asked == own => own,
+        (Role::HqAdmin | Role::HqFinance, _, Some(asked)) => asked,
+        (Role::HqAdmin | Role::HqFinance, _, None) => {
+            return Err(AppError::invalid("store_id", "required"));
+        }
+        _ => return Err(AppError::forbidden()),
+    };
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: by.brand.id,
+        caller: by.name(),
+        route: "close",
+    };
+    let sender = state.clone();
+    let identity = (member_id, &req);
+    let answer = idempotency::run(&state.db, scope, key, &identity, now, move |tx, op_id| {
+        Box::pin(async move { book_close(tx, &by, store_id, member_id, op_id, now).await })
+    })
+    .await;
+    // Send the gateway refunds now rather than at the next sweep.
+    tokio::spawn(async move {
+        if let Err(e) = topup_orders::send_refunds(&sender).await {
+            tracing::warn!("sending gateway refunds: {e:?}");
+        }
+    });
+    answer
+}
+
+/// Books a 退卡 of the member at `store_id` in `tx`.
+pub async fn book_close(
+    tx: &DatabaseTransaction,
+    by: &Actor,
+    store_id: i64,
+    member_id: i64,
+    op_id: String,
+    now: i64,
+) -> AppResult<StoredValueClosed> {
+    let shop = store_in_brand(tx, by.brand.id, store_id)
+        .await
+        .map_err(unknown_as("store_id"))?;
+    let m = member::Entity::find_by_id(member_id)
+        .filter(member::Column::BrandId.eq(by.brand.id))
+        .one(tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    // Cash paid back at the counter changes what the store holds for
+    // HQ: the wallet's lock first, as counter top-ups and refunds.
+    lock_key(tx, &format!("wallet:{}", shop.id)).await?;
+    let funds = ledger::lock_member(tx, by.brand.id, m.id, now).await?;
+    if !funds.total().is_positive() {
+        return Err(unprocessable(ErrorCode::NothingToRefund));
+    }
+    // Principal goes back the way it came: online top-ups through
+    // the gateway (newest first), the rest in cash at the counter.
+    let mut left = funds.principal.0;
+    let mut via_gateway = 0;
+    for (order, share) in topup_orders::gateway_shares(tx, by.brand.id, m.id, left).await? {
+        topup_orders::queue_refund(tx, &order, share, "close", now).await?;
+        via_gateway += share;
+        left -= share;
+    }
+    let cash = Fen(left);
+    let gateway = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
+    let clearing = ledger::account_id(tx, by.brand.id, Kind::CounterClearing, shop.id, now).await?;
+    let expense = ledger::account_id(tx, by.brand.id, Kind::PromotionExpense, 0, now).await?;
+    let entry_id = posted(
+        ledger::post(
+            tx,
+            Entry {
+                brand_id: by.brand.id,
+                kind: "close",
+                op_ref: format!("close:{op_id}"),
+                store_id: Some(shop.id),
+                member_id: Some(m.id),
+                member_delta: -funds.total(),
+                member_balance_after: Some(Fen::ZERO),
+                actor: by.name(),
+                business_date: ledger::business_date(&by.brand.time_zone, now),
+                at: now,
+                lines: vec![
+                    Line::fen(funds.principal_account, -funds.principal),
+                    Line::fen(gateway, Fen(via_gateway)),
+                    Line::fen(clearing, cash),
+                    Line::fen(funds.bonus_account, -funds.bonus),
+                    Line::fen(expense, funds.bonus),
+                ],
+            },
+        )
+        .await,
+    )?;
+    audit::record(
+        tx,
+        now,
+        by.brand.id,
+        Some(by.staff_id),
+        "member.close_stored_value",
+        format!("member #{} {}", m.id, mask_phone(&m.phone)),
+        serde_json::json!({ "principal": funds.principal.0, "via_gateway": via_gateway, "cash": cash.0, "bonus": funds.bonus.0, "store_id": shop.id }),
+    )
+    .await?;
+    Ok(StoredValueClosed {
+        entry_id,
+        principal_refunded: funds.principal,
+        via_gateway: Fen(via_gateway),
+        cash,
+        bonus_clawed_back: funds.bonus,
+        at: rfc3339(now),
+    })
+}
