@@ -400,6 +400,13 @@ catalogue! {
     LockedUntil => "密码错误次数过多，已锁定至", "Locked after too many wrong passwords until";
     Unlocked => "已解锁", "Unlocked";
     RefundTasks => "退款异常", "Refused refunds";
+    JobFailures => "后台任务异常", "Background job problems";
+    JobFailuresHint => "系统自动处理的事项中未能完成的条目，每次运行都会重试，完成后自动移出此列表", "Items the automatic jobs could not finish. Each run tries them again; they leave this list once they go through";
+    JobGatewayOrders => "支付订单核对", "Payment order checks";
+    JobGatewayRefunds => "在线退款", "Online refunds";
+    JobPayouts => "提现打款", "Withdrawal payouts";
+    JobSms => "短信发送", "Text messages";
+    JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
     ToStoredValue => "退回会员储值", "Back to stored value";
     PaidOutside => "已线下转账", "Paid by transfer";

@@ -92,6 +92,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{} problems found", report.problems.len())
             }
         }
+        Command::Jobs => {
+            print!("{}", crate::jobs::report(&conn, clock.now_ms()).await?);
+            Ok(())
+        }
         Command::Serve(args) => serve(conn, clock, args).await,
     }
 }
@@ -164,23 +168,9 @@ async fn serve(
         );
     }
     print_welcome(addr, args.seed_demo, demo);
-    // Lost callbacks, expired orders and queued refunds are settled by
-    // querying the gateway every few seconds.
-    let sweeper = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
-        loop {
-            tick.tick().await;
-            if let Err(e) = crate::topup_orders::sweep(&sweeper).await {
-                tracing::warn!("gateway sweep failed: {e:?}");
-            }
-            if let Err(e) = crate::withdrawals::sweep(&sweeper, None).await {
-                tracing::warn!("payout sweep failed: {e:?}");
-            }
-            // SMS a delivery right after sending could not hand over.
-            sweeper.sms.flush().await;
-        }
-    });
+    // Lost callbacks, expired orders, queued refunds, payouts and SMS: the
+    // job runner, leased per job so replicas share the work.
+    crate::jobs::spawn(state.clone());
     let app = startup::app(state, &args.site_dir);
     startup::serve(listener, app, startup::shutdown_signal()).await?;
     Ok(())

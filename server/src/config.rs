@@ -36,6 +36,9 @@ pub enum Command {
     CreateBrand(CreateBrandArgs),
     /// Recompute every balance from the ledger; exit non-zero on any drift.
     Reconcile,
+    /// The background jobs of every brand: each job's last run and lease,
+    /// and the items they could not handle, per brand.
+    Jobs,
 }
 
 /// `serve` options.

@@ -30,6 +30,16 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    /// What went wrong, for HQ's list of failed job items and for logs: an
+    /// internal error with its causes, or a refusal's code and parameters.
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(e) => format!("{e:#}"),
+            AppError::Api { code, params, .. } if params.is_empty() => format!("{code:?}"),
+            AppError::Api { code, params, .. } => format!("{code:?} {params:?}"),
+        }
+    }
+
     /// An error with a code and no parameters.
     pub fn new(status: StatusCode, code: ErrorCode) -> Self {
         // The API's documentation says which statuses a code comes with.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod gateway;
 pub mod guess_limit;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod migration;
 pub mod names;

@@ -17,6 +17,7 @@ use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, gateway_nonce, gateway_order, gateway_refund, journal_entry, payment};
 use crate::error::{AppError, AppResult};
 use crate::gateway::{GatewayError, RefundOrder, Trade, TradeState};
+use crate::jobs;
 use crate::ledger::{self, Entry, Kind, Line, PostError};
 use crate::state::AppState;
 use crate::stored_value::settings::settings;
@@ -27,6 +28,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use shared::ErrorCode;
+use shared::dto::JobName;
 use shared::dto::{OrderState, TopUpOrderView};
 use shared::money::Fen;
 
@@ -559,6 +561,16 @@ pub struct Sweep {
 /// Resolves orders whose callback never came and sends queued refunds.
 /// Safe to run on several replicas at once: every step is idempotent.
 pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
+    let mut report = sweep_orders(app).await?;
+    report.refunds_sent = send_refunds(app).await?;
+    Ok(report)
+}
+
+/// Asks the gateway about open orders whose callback never came, and closes
+/// expired ones there first (the job runner's `gateway_orders`). An order
+/// that cannot be settled is recorded for its brand's HQ admin
+/// ([`jobs::item_failed`]) and the others go on.
+pub async fn sweep_orders(app: &AppState) -> AppResult<Sweep> {
     let now = app.clock.now_ms();
     let mut report = Sweep::default();
     let open = gateway_order::Entity::find()
@@ -571,8 +583,6 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
         .limit(200)
         .all(&app.db)
         .await?;
-    // Each order on its own: one that cannot be settled (a trade that does
-    // not match, a database error) is logged and the others go on.
     for o in open {
         let expired = now > o.expires_at;
         let outcome = if expired {
@@ -581,15 +591,30 @@ pub async fn sweep(app: &AppState) -> AppResult<Sweep> {
             refresh(app, &o).await
         };
         match outcome {
-            Ok(()) if expired => report.closed += 1,
-            Ok(()) => report.queried += 1,
+            Ok(()) => {
+                jobs::item_done(&app.db, JobName::GatewayOrders, &o.order_no).await;
+                if expired {
+                    report.closed += 1;
+                } else {
+                    report.queried += 1;
+                }
+            }
             Err(e) => {
                 tracing::error!(order = %o.order_no, brand = o.brand_id, "sweep could not settle the order: {e:?}");
+                let why = e.detail();
+                jobs::item_failed(
+                    &app.db,
+                    JobName::GatewayOrders,
+                    o.brand_id,
+                    &o.order_no,
+                    &why,
+                    now,
+                )
+                .await;
                 report.failed += 1;
             }
         }
     }
-    report.refunds_sent = send_refunds(app).await?;
     gateway_nonce::Entity::delete_many()
         .filter(gateway_nonce::Column::CreatedAt.lt(now - 2 * crate::gateway::MAX_SKEW_MS))
         .exec(&app.db)
@@ -616,9 +641,23 @@ pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
     for r in pending {
         // Each refund on its own: one that cannot be sent holds up no other.
         match send_refund(app, &r).await {
-            Ok(true) => sent += 1,
-            Ok(false) => {}
-            Err(e) => tracing::error!(refund = %r.refund_no, "refund not sent: {e:?}"),
+            Ok(confirmed) => {
+                jobs::item_done(&app.db, JobName::GatewayRefunds, &r.refund_no).await;
+                sent += usize::from(confirmed);
+            }
+            Err(e) => {
+                tracing::error!(refund = %r.refund_no, "refund not sent: {e:?}");
+                let why = e.detail();
+                jobs::item_failed(
+                    &app.db,
+                    JobName::GatewayRefunds,
+                    r.brand_id,
+                    &r.refund_no,
+                    &why,
+                    now,
+                )
+                .await;
+            }
         }
     }
     Ok(sent)

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
+use crate::jobs;
 use crate::ledger::{self, Account, Entry, Kind, Line};
 use crate::payout::{PayoutOrder, PayoutStatus, Submitted};
 use crate::state::AppState;
@@ -31,6 +32,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
+use shared::dto::JobName;
 use shared::dto::{Role, WithdrawalState};
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
@@ -327,8 +329,24 @@ pub async fn send_pending(app: &AppState, brand: Option<i64>) -> AppResult<usize
         // One attempt that cannot be sent (a payee row unreadable with this
         // key, say) must not hold up the others: log it and go on.
         match send_one(app, &a).await {
-            Ok(()) => sent += 1,
-            Err(e) => tracing::error!(payout = %a.payout_no, "payout not sent: {e:?}"),
+            Ok(()) => {
+                jobs::item_done(&app.db, JobName::Payouts, &a.payout_no).await;
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::error!(payout = %a.payout_no, "payout not sent: {e:?}");
+                let why = e.detail();
+                let now = app.clock.now_ms();
+                jobs::item_failed(
+                    &app.db,
+                    JobName::Payouts,
+                    a.brand_id,
+                    &a.payout_no,
+                    &why,
+                    now,
+                )
+                .await;
+            }
         }
     }
     Ok(sent)
@@ -491,8 +509,22 @@ pub async fn check_open(app: &AppState, brand: Option<i64>) -> AppResult<usize> 
         .await?;
     let n = open.len();
     for a in open {
-        if let Err(e) = check_one(app, a.id, true).await {
-            tracing::error!(payout = %a.payout_no, "payout check failed: {e:?}");
+        match check_one(app, a.id, true).await {
+            Ok(()) => jobs::item_done(&app.db, JobName::Payouts, &a.payout_no).await,
+            Err(e) => {
+                tracing::error!(payout = %a.payout_no, "payout check failed: {e:?}");
+                let why = e.detail();
+                let now = app.clock.now_ms();
+                jobs::item_failed(
+                    &app.db,
+                    JobName::Payouts,
+                    a.brand_id,
+                    &a.payout_no,
+                    &why,
+                    now,
+                )
+                .await;
+            }
         }
     }
     Ok(n)

@@ -1221,6 +1221,31 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
         click(&admin, "#api-key-confirm-revoke").await?;
         text_contains(&admin, ".api-key-revoked", "收银机 3").await?;
         anyhow::ensure!(call(secret).await? == 401, "a revoked key still works");
+
+        // A payout the job runner could not send is listed for HQ admin,
+        // under the job's name in words.
+        let demo = tongka_server::entity::brand::Entity::find()
+            .filter(tongka_server::entity::brand::Column::Slug.eq("demo"))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo brand"))?;
+        tongka_server::jobs::item_failed(
+            &h.db,
+            shared::dto::JobName::Payouts,
+            demo.id,
+            "TK1W9A1",
+            "payee 9 number does not match its approved digits",
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_millis(),
+            )?,
+        )
+        .await;
+        admin.goto(&format!("{}/biz/demo/", h.base)).await?;
+        click(&admin, "#menu-job-failures").await?;
+        text_contains(&admin, ".job-failure", "提现打款 · TK1W9A1").await?;
+        text_contains(&admin, ".job-failure", "does not match").await?;
         admin.close().await?;
 
         // A store manager who opens the page sees why not, and no form.

@@ -11,6 +11,8 @@ pub mod gateway_order;
 pub mod gateway_refund;
 pub mod guess_limit;
 pub mod idempotency_key;
+pub mod job;
+pub mod job_failure;
 pub mod journal_entry;
 pub mod journal_line;
 pub mod member;

@@ -12,6 +12,7 @@ mod m0006_hardening;
 mod m0007_api_keys;
 mod m0008_ledger_units;
 mod m0009_payment_plan;
+mod m0010_jobs;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_api_keys::Migration),
             Box::new(m0008_ledger_units::Migration),
             Box::new(m0009_payment_plan::Migration),
+            Box::new(m0010_jobs::Migration),
         ]
     }
 }

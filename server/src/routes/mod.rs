@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod cash;
 pub mod chain;
+pub mod jobs;
 pub mod member_auth;
 pub mod members_admin;
 pub mod money;
@@ -199,6 +200,7 @@ pub fn api() -> Api {
         .merge(cash::router())
         .merge(refund_tasks::router())
         .merge(api_keys::router())
+        .merge(jobs::router())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod concurrency;
 mod errors;
 mod gateway;
 mod input;
+mod jobs;
 mod ledger;
 mod member_login;
 mod members;

@@ -1366,3 +1366,101 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// Issue 12: what a job could not handle is kept for the brand's HQ admin
+// (and nobody else) until a run handles it.
+dual_test!(
+    a_payout_that_cannot_be_sent_is_listed_for_its_brands_hq_admin_until_it_goes,
+    |app| async move {
+        use shared::dto::{JobFailure, JobName, Page};
+        let shop = earning_shop(&app, 20_000).await;
+        store_two_earns(&app, &shop, 20_000).await;
+        // Store one's approved account gets store two's sealed number.
+        let rows = payee_account::Entity::find()
+            .filter(payee_account::Column::State.eq("approved"))
+            .filter(payee_account::Column::StoreId.is_in([shop.one.id, shop.two.id]))
+            .all(&app.db)
+            .await
+            .expect("payees");
+        let of = |store: i64| {
+            rows.iter()
+                .find(|p| p.store_id == store)
+                .expect("a payee")
+                .clone()
+        };
+        let one = of(shop.one.id);
+        use sea_orm::{ActiveModelTrait, IntoActiveModel};
+        let mut am = one.clone().into_active_model();
+        am.account_no_enc = sea_orm::Set(of(shop.two.id).account_no_enc);
+        am.update(&app.db).await.expect("tampering");
+
+        let a = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
+        app.state
+            .payouts_paused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        act(&app, &shop.finance, a, "approve").await.status(200);
+        app.state
+            .payouts_paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        sweep(&app).await;
+        sweep(&app).await;
+        let no = withdrawal(&app, &shop.manager, a)
+            .await
+            .payout_no
+            .expect("a number");
+        let listed = || async {
+            app.get("/api/hq/job-failures")
+                .token(&shop.admin)
+                .send()
+                .await
+                .ok::<Page<JobFailure>>()
+                .items
+        };
+        let items = listed().await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!((items[0].job, &items[0].item), (JobName::Payouts, &no));
+        assert!(items[0].error.contains("does not match"), "{items:?}");
+        // Each run that tries it again counts.
+        tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
+            .await
+            .expect("the payout sweep");
+        let again = listed().await;
+        assert_eq!(again.len(), 1, "{again:?}");
+        assert_eq!(again[0].attempts, items[0].attempts + 1);
+        // Only HQ admin, and only the brand's own.
+        app.get("/api/hq/job-failures")
+            .token(&shop.finance)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        let other = app.other_brand().await;
+        let other_admin = other.login_admin().await;
+        let theirs = other
+            .get("/api/hq/job-failures")
+            .token(&other_admin)
+            .send()
+            .await
+            .ok::<Page<JobFailure>>();
+        assert!(theirs.items.is_empty(), "{theirs:?}");
+        // The platform's view names the brand.
+        let report = tongka_server::jobs::report(&app.db, app.clock.now_ms())
+            .await
+            .expect("the platform's view");
+        assert!(
+            report.contains(&format!("brand {} · payouts · {no}", app.slug)),
+            "{report}"
+        );
+
+        // Put right, the next run pays it and the item leaves the list.
+        let mut am = one.clone().into_active_model();
+        am.account_no_enc = sea_orm::Set(one.account_no_enc.clone());
+        am.update(&app.db).await.expect("putting it right");
+        sweep(&app).await;
+        assert_eq!(
+            withdrawal(&app, &shop.manager, a).await.state,
+            WithdrawalState::Paid
+        );
+        assert!(listed().await.is_empty());
+        assert_reconciled(&app).await;
+    }
+);

@@ -97,4 +97,10 @@ endpoints! {
     /// Revokes an API key: it stops working at once, requests in flight
     /// included (audited).
     RevokeApiKey: POST "/hq/api-keys/{id}/revoke" (i64), Staff(HQ_ADMIN) => ApiKeyView;
+
+    /// Items the brand's background jobs could not handle (a gateway order,
+    /// a refund, a payout), newest first; each leaves the list once a later
+    /// run handles it.
+    ListJobFailures: GET "/hq/job-failures", Staff(HQ_ADMIN),
+        query AfterQuery => Page<JobFailure>;
 }

@@ -45,6 +45,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("close-card") view=pages::close_card::CloseCardPage/>
                     <Route path=path!("gateway-flags") view=pages::gateway_flags::GatewayFlagsPage/>
                     <Route path=path!("refund-tasks") view=pages::refund_tasks::RefundTasksPage/>
+                    <Route path=path!("job-failures") view=pages::job_failures::JobFailuresPage/>
                     <Route path=path!("stores/:id/wallet") view=pages::wallet::WalletPage/>
                     <Route path=path!("brand-money") view=pages::wallet::BrandMoneyPage/>
                     <Route path=path!("stores/:id/statement") view=pages::wallet::StatementPage/>

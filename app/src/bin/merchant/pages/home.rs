@@ -64,6 +64,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
     let wallets = ("/wallets", T::StoreWallets, "menu-wallets");
     let messages = ("/messages", T::Messages, "menu-messages");
     let api_keys = ("/api-keys", T::ApiKeys, "menu-api-keys");
+    let jobs = ("/job-failures", T::JobFailures, "menu-job-failures");
     match role {
         Role::HqAdmin => vec![
             overview,
@@ -79,6 +80,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
             refunds,
             audit,
             api_keys,
+            jobs,
         ],
         Role::HqFinance => vec![
             queue, payees, refunds, overview, stores, staff, members, money, close, flags, audit,

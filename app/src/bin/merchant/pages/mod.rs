@@ -5,6 +5,7 @@ pub mod audit;
 pub mod close_card;
 pub mod gateway_flags;
 pub mod home;
+pub mod job_failures;
 pub mod live;
 pub mod login;
 pub mod me;

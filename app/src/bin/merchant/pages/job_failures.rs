@@ -1,0 +1,56 @@
+//! 后台任务异常: items the brand's background jobs could not handle (a
+//! gateway order, a refund, a payout). Each is tried again on every run and
+//! leaves the list once it goes through.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use shared::dto::{AfterQuery, JobName};
+use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
+use tongka_app::i18n::{T, tr};
+
+fn job_title(job: JobName) -> T {
+    match job {
+        JobName::GatewayOrders => T::JobGatewayOrders,
+        JobName::GatewayRefunds => T::JobGatewayRefunds,
+        JobName::Payouts => T::JobPayouts,
+        JobName::Sms => T::JobSms,
+    }
+}
+
+/// 后台任务异常
+#[component]
+pub fn JobFailuresPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let pager = Pager::new::<shared::api::ListJobFailures>(
+        |after| ((), AfterQuery { after }),
+        move || ctx.token(),
+    );
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::JobFailures)().to_string()) back=true/>
+        <section class="page">
+            <p class="cell-desc sandbox-hint">{tr(T::JobFailuresHint)}</p>
+            {move || {
+                if pager.is_empty() {
+                    return view! { <EmptyState/> }.into_any();
+                }
+                view! {
+                    <div class="cells" id="job-failure-list">
+                        {pager.items.get().into_iter().map(|f| view! {
+                            <div class="cell job-failure">
+                                <span class="cell-main">
+                                    <span class="cell-title">{tr(job_title(f.job))}" · "{f.item.clone()}</span>
+                                    <span class="cell-desc tabular">
+                                        {local_time(&f.last_at)}" · "{tr(T::JobAttempts)}" "{f.attempts}
+                                    </span>
+                                    <span class="cell-desc job-error">{f.error.clone()}</span>
+                                </span>
+                            </div>
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            <PagerFooter pager=pager/>
+        </section>
+    }
+}

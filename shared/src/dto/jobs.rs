@@ -1,0 +1,42 @@
+//! Background jobs as HQ admin sees them: the items a job could not handle.
+
+use serde::{Deserialize, Serialize};
+
+crate::named_enum! {
+    /// A background job.
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum JobName {
+        /// Asks the gateway about orders whose answer never came, and closes
+        /// expired ones.
+        GatewayOrders = "gateway_orders",
+        /// Sends queued refunds to the gateway.
+        GatewayRefunds = "gateway_refunds",
+        /// Sends approved withdrawals to the payout channel and asks about
+        /// the ones sent.
+        Payouts = "payouts",
+        /// Delivers text messages.
+        Sms = "sms",
+    }
+}
+
+/// An item a background job could not handle (it is tried again on every
+/// run until it goes through, and then leaves this list).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct JobFailure {
+    /// Id (the page cursor).
+    pub id: i64,
+    /// The job.
+    pub job: JobName,
+    /// What it was handling: a gateway order number, a refund number, a
+    /// payout number.
+    pub item: String,
+    /// Why it failed, as the job saw it (technical).
+    pub error: String,
+    /// Runs that tried it.
+    pub attempts: i64,
+    /// First failure (RFC 3339, UTC).
+    pub first_at: String,
+    /// Latest failure (RFC 3339, UTC).
+    pub last_at: String,
+}
