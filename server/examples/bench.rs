@@ -183,6 +183,11 @@ fn start_server(url: &str, port: u16) -> anyhow::Result<Server> {
         ])
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
+        // Production mode (no sandboxes) needs somewhere to send SMS; the
+        // benchmark sends none.
+        .env("TONGKA_SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
+        .env("TONGKA_SMS_WEBHOOK_SECRET", "bench-webhook-secret-0123")
+        .env("TONGKA_DATA_KEY", "bench-data-key")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

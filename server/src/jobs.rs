@@ -114,41 +114,58 @@ pub enum Ran {
 }
 
 /// Runs every job of `jobs` that is due and not leased, as runner `me`.
+/// An idle tick is one read; a job's row is written only when it is
+/// created, leased and handed back.
 pub async fn tick(app: &AppState, me: &str, jobs: &[Job]) -> Vec<(JobName, Ran)> {
+    let rows = match status(&app.db).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!("job runner: reading the jobs: {e}");
+            return jobs.iter().map(|j| (j.name, Ran::Skipped)).collect();
+        }
+    };
+    let now = app.clock.now_ms();
     let mut ran = Vec::with_capacity(jobs.len());
     for j in jobs {
-        let outcome = match run_if_due(app, me, j).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(job = j.name.as_str(), "job runner: {e}");
-                Ran::Skipped
-            }
+        let row = rows.iter().find(|r| r.name == j.name.as_str());
+        let due = row.is_none_or(|r| r.next_run_at <= now && r.lease_until <= now);
+        let outcome = if due {
+            run_if_due(app, me, j, row.is_none())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(job = j.name.as_str(), "job runner: {e}");
+                    Ran::Skipped
+                })
+        } else {
+            Ran::Skipped
         };
         ran.push((j.name, outcome));
     }
     ran
 }
 
-async fn run_if_due(app: &AppState, me: &str, j: &Job) -> Result<Ran, DbErr> {
+async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran, DbErr> {
     let now = app.clock.now_ms();
-    // The row exists from the first tick on (any runner may create it).
-    job::Entity::insert(job::ActiveModel {
-        name: Set(j.name.as_str().into()),
-        next_run_at: Set(now),
-        lease_until: Set(0),
-        leased_by: Set(None),
-        runs: Set(0),
-        last_started_at: Set(None),
-        last_finished_at: Set(None),
-        last_error: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(job::Column::Name)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&app.db)
-    .await?;
+    if new {
+        // Any runner may create the row; the first one wins.
+        job::Entity::insert(job::ActiveModel {
+            name: Set(j.name.as_str().into()),
+            next_run_at: Set(now),
+            lease_until: Set(0),
+            leased_by: Set(None),
+            runs: Set(0),
+            last_started_at: Set(None),
+            last_finished_at: Set(None),
+            last_error: Set(None),
+        })
+        .on_conflict(
+            OnConflict::column(job::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&app.db)
+        .await?;
+    }
     let leased = job::Entity::update_many()
         .col_expr(job::Column::LeaseUntil, Expr::value(now + LEASE_MS))
         .col_expr(job::Column::LeasedBy, Expr::value(me))

@@ -672,8 +672,8 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
 /// accounts it will debit (`SELECT … FOR UPDATE`) and gives their balances;
 /// [`Bulk::add`] refuses an entry that breaks a check and leaves the rest
 /// as they were, so the caller can hand that operation back to [`post`].
-/// [`Bulk::write`] writes every entry, line and balance in one statement
-/// whose guard (each balance stays ≥ 0) backs the check made here.
+/// [`Bulk::ctes`] writes every entry, line and balance inside the caller's
+/// statement, whose guard (each balance stays ≥ 0) backs the check made here.
 #[derive(Default)]
 pub struct Bulk {
     /// Kept accounts' balances as locked, then as each entry leaves them.
@@ -785,44 +785,75 @@ impl Bulk {
         Ok(())
     }
 
-    /// Writes every entry, its lines and the balances they change in one
-    /// statement; fails (and the caller rolls back) if a guard fired or a
-    /// row is missing.
-    pub async fn write(&self, conn: &mut sqlx::PgConnection) -> anyhow::Result<()> {
-        use sqlx::Row;
-        const WRITE: &str = "\
-WITH u AS (\
+    /// The select-list columns counting what [`Bulk::ctes`] wrote.
+    pub const COUNTS: &str = "(SELECT count(*) FROM u) AS updated, \
+        (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM l) AS lines";
+
+    /// The ledger's part of one writing statement on PostgreSQL: the CTEs
+    /// `u` (every kept balance changed under the guard that it stays ≥ 0),
+    /// `e` (the entries) and `l` (their lines), reading the 17 parameters
+    /// [`Bulk::bind`] binds, numbered from `$first`. A caller puts them in
+    /// its own statement (the batch writes its payments and keys in the
+    /// same one), selects [`Bulk::COUNTS`] and checks them with
+    /// [`Bulk::check`].
+    pub fn ctes(first: usize) -> String {
+        let p = |i: usize| format!("${}", first + i);
+        format!(
+            "u AS (\
   UPDATE accounts a SET balance = a.balance + v.d \
-  FROM unnest($1::bigint[], $2::bigint[]) AS v(id, d) \
+  FROM unnest({0}::bigint[], {1}::bigint[]) AS v(id, d) \
   WHERE a.id = v.id AND a.balance + v.d >= 0 RETURNING 1), \
 e AS (\
   INSERT INTO journal_entries (brand_id, kind, op_ref, store_id, member_id, member_delta, \
     member_balance_after, actor, business_date, created_at, reverses_id) \
   SELECT t.brand, t.kind, t.r, t.store, t.member, t.delta, t.after, t.actor, t.date, t.at, NULL \
-  FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], \
-    $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[]) \
+  FROM unnest({2}::bigint[], {3}::text[], {4}::text[], {5}::bigint[], {6}::bigint[], \
+    {7}::bigint[], {8}::bigint[], {9}::text[], {10}::text[], {11}::bigint[]) \
     AS t(brand, kind, r, store, member, delta, after, actor, date, at) \
   RETURNING id, kind, op_ref), \
 l AS (\
   INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
   SELECT e.id, v.a, v.m, v.b \
-  FROM unnest($13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[]) \
+  FROM unnest({12}::text[], {13}::text[], {14}::bigint[], {15}::bigint[], {16}::bigint[]) \
     AS v(k, r, a, m, b) \
-  JOIN e ON e.kind = v.k AND e.op_ref = v.r RETURNING 1) \
-SELECT (SELECT count(*) FROM u) AS updated, (SELECT count(*) FROM e) AS entries, \
-  (SELECT count(*) FROM l) AS lines";
-        if self.is_empty() {
-            return Ok(());
-        }
-        let (kept, delta): (Vec<i64>, Vec<i64>) = self
-            .deltas
+  JOIN e ON e.kind = v.k AND e.op_ref = v.r RETURNING 1)",
+            p(0),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6),
+            p(7),
+            p(8),
+            p(9),
+            p(10),
+            p(11),
+            p(12),
+            p(13),
+            p(14),
+            p(15),
+            p(16),
+        )
+    }
+
+    /// Each kept account's change, the accounts in id order.
+    fn kept_deltas(&self) -> (Vec<i64>, Vec<i64>) {
+        self.deltas
             .iter()
             .filter(|d| *d.1 != 0)
             .map(|(a, d)| (*a, *d))
-            .unzip();
-        let done = sqlx::query(WRITE)
-            .bind(&kept)
-            .bind(&delta)
+            .unzip()
+    }
+
+    /// Binds [`Bulk::ctes`]'s parameters, in order, after those `q` has.
+    pub fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let (kept, delta) = self.kept_deltas();
+        q.bind(kept)
+            .bind(delta)
             .bind(&self.brand)
             .bind(&self.kind)
             .bind(&self.op_ref)
@@ -838,15 +869,19 @@ SELECT (SELECT count(*) FROM u) AS updated, (SELECT count(*) FROM e) AS entries,
             .bind(&self.line_account)
             .bind(&self.line_amount)
             .bind(&self.line_after)
-            .fetch_one(&mut *conn)
-            .await?;
+    }
+
+    /// Whether the statement wrote every balance, entry and line: a guard
+    /// that fired or a row missing is an error (the caller rolls back).
+    pub fn check(&self, row: &sqlx::postgres::PgRow) -> anyhow::Result<()> {
+        use sqlx::Row;
         let counts: (i64, i64, i64) = (
-            done.try_get("updated")?,
-            done.try_get("entries")?,
-            done.try_get("lines")?,
+            row.try_get("updated")?,
+            row.try_get("entries")?,
+            row.try_get("lines")?,
         );
         let wanted = (
-            kept.len() as i64,
+            self.kept_deltas().0.len() as i64,
             self.len() as i64,
             self.line_ref.len() as i64,
         );

@@ -7,9 +7,9 @@
 //! payment planned by the shared price plan ([`shared::plan`]) as the
 //! ordinary path plans it and its lines posted through the ledger's bulk
 //! posting ([`crate::ledger::Bulk`], the checks of [`crate::ledger::post`]);
-//! then one statement that inserts the payments and records every
-//! idempotency key with its answer, and one (the ledger's) that writes the
-//! entries, their lines and the balances under the same guard as `post`. A
+//! then one statement that inserts the payments, records every idempotency
+//! key with its answer and (the ledger's part) writes the entries, their
+//! lines and the balances under the same guard as `post`. A
 //! caller answers only after that commit, so every receipt is as durable as
 //! one posted alone; with one payment waiting the batch is just that payment.
 //!
@@ -314,8 +314,13 @@ LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id =
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id = ANY($2)";
 
-const WRITE: &str = "\
-WITH p AS (\
+/// The one writing statement: the ledger's entries, lines and guarded
+/// balances ([`Bulk::ctes`], parameters from `$20`), the payments, and the
+/// idempotency keys with their answers.
+static WRITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH {}, \
+p AS (\
   INSERT INTO payments (id, brand_id, store_id, member_id, original, amount, principal, bonus, \
     refunded_principal, refunded_bonus, bonus_settled, gateway, refunded_gateway, \
     gateway_order_id, created_at, level_discount, coupon, points, points_used, refunded_points) \
@@ -334,7 +339,11 @@ k AS (\
   FROM unnest($2::bigint[], $16::text[], $17::text[], $18::text[], $19::text[], $10::bigint[]) \
     AS t(brand, caller, key, hash, answer, at) \
   ON CONFLICT (brand_id, caller, route, key) DO NOTHING RETURNING 1) \
-SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM k) AS keys";
+SELECT (SELECT count(*) FROM p) AS payments, (SELECT count(*) FROM k) AS keys, {}",
+        Bulk::ctes(20),
+        Bulk::COUNTS
+    )
+});
 
 /// Books what it can of `jobs` in one transaction: the receipt as JSON for
 /// each payment booked, `None` for each handed back.
@@ -550,7 +559,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         tx.rollback().await?;
         return Ok(receipts.into_iter().map(|_| None).collect());
     }
-    let done = sqlx::query(WRITE)
+    let query = sqlx::query(WRITE.as_str())
         .bind(&rows.pay_id)
         .bind(&rows.brand)
         .bind(&rows.store)
@@ -569,19 +578,20 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         .bind(&rows.caller)
         .bind(&rows.key)
         .bind(&rows.hash)
-        .bind(&rows.answer)
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(&rows.answer);
+    let done = bulk.bind(query).fetch_one(&mut *tx).await?;
     let n = rows.pay_id.len() as i64;
     let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
-    if counts != (n, n) {
-        // A key recorded meanwhile (a retry of a finished payment): nothing
-        // of the batch stays.
-        tx.rollback().await?;
-        anyhow::bail!("batch wrote {counts:?} (payments, keys) for {n} payments");
-    }
-    // A guard that fired: nothing of the batch stays either.
-    if let Err(e) = bulk.write(&mut tx).await {
+    // A key recorded meanwhile (a retry of a finished payment) or a guard
+    // that fired: nothing of the batch stays.
+    let whole = if counts == (n, n) {
+        bulk.check(&done)
+    } else {
+        Err(anyhow::anyhow!(
+            "batch wrote {counts:?} (payments, keys) for {n} payments"
+        ))
+    };
+    if let Err(e) = whole {
         tx.rollback().await?;
         return Err(e);
     }
