@@ -224,6 +224,42 @@ fn hostname() -> String {
         .unwrap_or_else(|| "tongka".into())
 }
 
+/// One item's outcome, kept for the brand's HQ admin: a failure is logged
+/// and recorded ([`item_failed`]), a success clears any record
+/// ([`item_done`]); the value, if it went through.
+pub async fn handled<T>(
+    app: &AppState,
+    job: JobName,
+    brand_id: i64,
+    item: &str,
+    outcome: crate::error::AppResult<T>,
+) -> Option<T> {
+    match outcome {
+        Ok(v) => {
+            item_done(&app.db, job, item).await;
+            Some(v)
+        }
+        Err(e) => {
+            tracing::error!(
+                job = job.as_str(),
+                brand = brand_id,
+                item,
+                "not handled: {e:?}"
+            );
+            item_failed(
+                &app.db,
+                job,
+                brand_id,
+                item,
+                &e.detail(),
+                app.clock.now_ms(),
+            )
+            .await;
+            None
+        }
+    }
+}
+
 /// Records that `job` could not handle `item` of the brand: a new record,
 /// or one more attempt on the one there.
 pub async fn item_failed(

@@ -590,29 +590,11 @@ pub async fn sweep_orders(app: &AppState) -> AppResult<Sweep> {
         } else {
             refresh(app, &o).await
         };
-        match outcome {
-            Ok(()) => {
-                jobs::item_done(&app.db, JobName::GatewayOrders, &o.order_no).await;
-                if expired {
-                    report.closed += 1;
-                } else {
-                    report.queried += 1;
-                }
-            }
-            Err(e) => {
-                tracing::error!(order = %o.order_no, brand = o.brand_id, "sweep could not settle the order: {e:?}");
-                let why = e.detail();
-                jobs::item_failed(
-                    &app.db,
-                    JobName::GatewayOrders,
-                    o.brand_id,
-                    &o.order_no,
-                    &why,
-                    now,
-                )
-                .await;
-                report.failed += 1;
-            }
+        let item = (o.brand_id, o.order_no.as_str());
+        match jobs::handled(app, JobName::GatewayOrders, item.0, item.1, outcome).await {
+            Some(()) if expired => report.closed += 1,
+            Some(()) => report.queried += 1,
+            None => report.failed += 1,
         }
     }
     gateway_nonce::Entity::delete_many()
@@ -640,24 +622,12 @@ pub async fn send_refunds(app: &AppState) -> AppResult<usize> {
     let mut sent = 0;
     for r in pending {
         // Each refund on its own: one that cannot be sent holds up no other.
-        match send_refund(app, &r).await {
-            Ok(confirmed) => {
-                jobs::item_done(&app.db, JobName::GatewayRefunds, &r.refund_no).await;
-                sent += usize::from(confirmed);
-            }
-            Err(e) => {
-                tracing::error!(refund = %r.refund_no, "refund not sent: {e:?}");
-                let why = e.detail();
-                jobs::item_failed(
-                    &app.db,
-                    JobName::GatewayRefunds,
-                    r.brand_id,
-                    &r.refund_no,
-                    &why,
-                    now,
-                )
-                .await;
-            }
+        let outcome = send_refund(app, &r).await;
+        let item = (r.brand_id, r.refund_no.as_str());
+        if let Some(confirmed) =
+            jobs::handled(app, JobName::GatewayRefunds, item.0, item.1, outcome).await
+        {
+            sent += usize::from(confirmed);
         }
     }
     Ok(sent)

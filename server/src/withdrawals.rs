@@ -328,25 +328,12 @@ pub async fn send_pending(app: &AppState, brand: Option<i64>) -> AppResult<usize
     for a in pending {
         // One attempt that cannot be sent (a payee row unreadable with this
         // key, say) must not hold up the others: log it and go on.
-        match send_one(app, &a).await {
-            Ok(()) => {
-                jobs::item_done(&app.db, JobName::Payouts, &a.payout_no).await;
-                sent += 1;
-            }
-            Err(e) => {
-                tracing::error!(payout = %a.payout_no, "payout not sent: {e:?}");
-                let why = e.detail();
-                let now = app.clock.now_ms();
-                jobs::item_failed(
-                    &app.db,
-                    JobName::Payouts,
-                    a.brand_id,
-                    &a.payout_no,
-                    &why,
-                    now,
-                )
-                .await;
-            }
+        let outcome = send_one(app, &a).await;
+        if jobs::handled(app, JobName::Payouts, a.brand_id, &a.payout_no, outcome)
+            .await
+            .is_some()
+        {
+            sent += 1;
         }
     }
     Ok(sent)
@@ -509,23 +496,8 @@ pub async fn check_open(app: &AppState, brand: Option<i64>) -> AppResult<usize> 
         .await?;
     let n = open.len();
     for a in open {
-        match check_one(app, a.id, true).await {
-            Ok(()) => jobs::item_done(&app.db, JobName::Payouts, &a.payout_no).await,
-            Err(e) => {
-                tracing::error!(payout = %a.payout_no, "payout check failed: {e:?}");
-                let why = e.detail();
-                let now = app.clock.now_ms();
-                jobs::item_failed(
-                    &app.db,
-                    JobName::Payouts,
-                    a.brand_id,
-                    &a.payout_no,
-                    &why,
-                    now,
-                )
-                .await;
-            }
-        }
+        let outcome = check_one(app, a.id, true).await;
+        jobs::handled(app, JobName::Payouts, a.brand_id, &a.payout_no, outcome).await;
     }
     Ok(n)
 }

@@ -122,6 +122,30 @@ pub async fn sweep(app: &TestApp) {
     panic!("a payout send never recorded its answer");
 }
 
+/// Someone with database access copies store two's sealed account number
+/// onto store one's approved payee: it no longer matches what HQ approved.
+/// Returns store one's payee as it was.
+async fn tamper_with_store_ones_payee(app: &TestApp, shop: &Shop) -> payee_account::Model {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let rows = payee_account::Entity::find()
+        .filter(payee_account::Column::State.eq("approved"))
+        .filter(payee_account::Column::StoreId.is_in([shop.one.id, shop.two.id]))
+        .all(&app.db)
+        .await
+        .expect("payees");
+    let of = |store: i64| {
+        rows.iter()
+            .find(|p| p.store_id == store)
+            .expect("a payee")
+            .clone()
+    };
+    let one = of(shop.one.id);
+    let mut am = one.clone().into_active_model();
+    am.account_no_enc = sea_orm::Set(of(shop.two.id).account_no_enc);
+    am.update(&app.db).await.expect("tampering");
+    one
+}
+
 pub fn sandbox(app: &TestApp) -> &tongka_server::payout::sandbox::SandboxPayout {
     app.state
         .payout_sandbox
@@ -1043,26 +1067,7 @@ dual_test!(
     |app| async move {
         let shop = earning_shop(&app, 20_000).await;
         store_two_earns(&app, &shop, 20_000).await;
-        // Someone with database access copies store two's sealed number onto
-        // store one's approved account: it no longer matches what HQ approved.
-        let rows = payee_account::Entity::find()
-            .filter(payee_account::Column::State.eq("approved"))
-            .filter(payee_account::Column::StoreId.is_in([shop.one.id, shop.two.id]))
-            .all(&app.db)
-            .await
-            .expect("payees");
-        let of = |store: i64| {
-            rows.iter()
-                .find(|p| p.store_id == store)
-                .expect("a payee")
-                .clone()
-        };
-        let mut one = of(shop.one.id);
-        one.account_no_enc = of(shop.two.id).account_no_enc;
-        use sea_orm::{ActiveModelTrait, IntoActiveModel};
-        let mut am = one.clone().into_active_model();
-        am.account_no_enc = sea_orm::Set(one.account_no_enc.clone());
-        am.update(&app.db).await.expect("tampering");
+        tamper_with_store_ones_payee(&app, &shop).await;
 
         let a = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
         let b = ask_ok(&app, &shop.manager_two, shop.two.id, 10_000).await;
@@ -1375,24 +1380,8 @@ dual_test!(
         use shared::dto::{JobFailure, JobName, Page};
         let shop = earning_shop(&app, 20_000).await;
         store_two_earns(&app, &shop, 20_000).await;
-        // Store one's approved account gets store two's sealed number.
-        let rows = payee_account::Entity::find()
-            .filter(payee_account::Column::State.eq("approved"))
-            .filter(payee_account::Column::StoreId.is_in([shop.one.id, shop.two.id]))
-            .all(&app.db)
-            .await
-            .expect("payees");
-        let of = |store: i64| {
-            rows.iter()
-                .find(|p| p.store_id == store)
-                .expect("a payee")
-                .clone()
-        };
-        let one = of(shop.one.id);
+        let one = tamper_with_store_ones_payee(&app, &shop).await;
         use sea_orm::{ActiveModelTrait, IntoActiveModel};
-        let mut am = one.clone().into_active_model();
-        am.account_no_enc = sea_orm::Set(of(shop.two.id).account_no_enc);
-        am.update(&app.db).await.expect("tampering");
 
         let a = ask_ok(&app, &shop.manager, shop.one.id, 10_000).await;
         app.state
