@@ -220,6 +220,18 @@ pub trait RoleSet: Send + Sync + 'static {
     const ROLES: &'static [Role];
 }
 
+/// Whether `role` is one of `roles` (for compile-time checks on role sets).
+pub const fn admits(roles: &[Role], role: Role) -> bool {
+    let mut i = 0;
+    while i < roles.len() {
+        if roles[i] as u8 == role as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// A role set named after one of `shared::api`'s, so the roles a route
 /// declares and the roles its extractor admits are one list.
 macro_rules! role_set {
@@ -244,6 +256,16 @@ role_set!(/// HQ money staff and store managers: giving money back.
     MoneyBack = shared::api::MONEY_BACK);
 role_set!(/// Roles that read across stores: HQ and region managers.
     ChainReaders = shared::api::CHAIN_READERS);
+role_set!(/// HQ finance only: money approvals.
+    HqFinance = shared::api::HQ_FINANCE);
+role_set!(/// Everyone who sees a store's money: all but the clerk.
+    Managers = shared::api::MANAGERS);
+role_set!(/// The store manager only.
+    StoreManager = shared::api::STORE_MANAGER);
+role_set!(/// Who manages staff accounts: HQ admin, and a store manager their clerks.
+    StaffAdmins = shared::api::STAFF_ADMINS);
+role_set!(/// Who edits a store: HQ admin, its region manager and its store manager.
+    StoreEditors = shared::api::STORE_EDITORS);
 
 /// What every API key starts with (a session token never does).
 pub const KEY_PREFIX: &str = "tk_";

@@ -4,7 +4,7 @@
 //! HQ's bank clearing), audited.
 
 use crate::audit;
-use crate::auth::{AnyStaff, StaffCaller};
+use crate::auth::{HqFinance, StaffCaller};
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
@@ -19,7 +19,7 @@ use crate::withdrawals::cash_to_hand_in;
 use axum::extract::State;
 use axum::response::Response;
 use shared::api;
-use shared::dto::{CashHandInInput, CashHandInReceipt, Role};
+use shared::dto::{CashHandInInput, CashHandInReceipt};
 use shared::money::Fen;
 use shared::validate;
 
@@ -32,14 +32,11 @@ pub fn router() -> Api {
 /// what it holds), under the deposit's reference. Idempotent on the key.
 async fn hand_in(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(store_id): AppPath<i64>,
     key: IdemKey,
     AppJson(req): AppJson<CashHandInInput>,
 ) -> AppResult<Response> {
-    if caller.role != Role::HqFinance {
-        return Err(AppError::forbidden());
-    }
     let reference = check("reference", validate::transfer_reference(&req.reference))?;
     let shop = store_in_brand(&state.db, caller.brand.id, store_id).await?;
     let now = state.clock.now_ms();

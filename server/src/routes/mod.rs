@@ -98,34 +98,34 @@ impl Api {
 /// headers, and the body, query and path parameter of the declared types.
 pub trait Part<E: ?Sized> {
     /// Whether the caller it lets in is the declared one (a staff
-    /// extractor's roles include every declared role; a member extractor
+    /// extractor's roles are exactly the declared roles, so no handler
+    /// admits more and then checks the role by hand; a member extractor
     /// serves a member endpoint).
     const CALLER_OK: bool = true;
 }
 
-/// Whether every role in `declared` is in `let_in`.
-const fn covers(let_in: &[Role], declared: &[Role]) -> bool {
+/// Whether `a` and `b` are the same set of roles.
+const fn same_roles(a: &[Role], b: &[Role]) -> bool {
     let mut i = 0;
-    while i < declared.len() {
-        let mut found = false;
-        let mut j = 0;
-        while j < let_in.len() {
-            if let_in[j] as u8 == declared[i] as u8 {
-                found = true;
-            }
-            j += 1;
-        }
-        if !found {
+    while i < a.len() {
+        if !crate::auth::admits(b, a[i]) {
             return false;
         }
         i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        if !crate::auth::admits(a, b[j]) {
+            return false;
+        }
+        j += 1;
     }
     true
 }
 
 impl<E: Endpoint, R: crate::auth::RoleSet> Part<E> for crate::auth::StaffCaller<R> {
     const CALLER_OK: bool = match E::INFO.access {
-        Access::Staff(declared) => covers(R::ROLES, declared),
+        Access::Staff(declared) => same_roles(R::ROLES, declared),
         _ => false,
     };
 }

@@ -1,7 +1,7 @@
 //! Store pay codes (收款码) and the store's payment list: what the counter
 //! shows and what a member's phone opens.
 
-use crate::auth::{AnyStaff, MemberCaller, StaffCaller};
+use crate::auth::{AnyStaff, Counter, MemberCaller, RoleSet, StaffCaller};
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::entity::{member, pay_request, payment, store};
@@ -23,7 +23,7 @@ use shared::api;
 use shared::dto::PaymentsQuery;
 use shared::dto::WaitQuery;
 use shared::dto::{Page, PayCode, PaymentListItem, ReceiptFeed, StorePublic};
-use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView, Role};
+use shared::dto::{PayRequestInput, PayRequestPublic, PayRequestState, PayRequestView};
 use shared::money::Fen;
 use shared::validate::mask_phone;
 use std::collections::HashMap;
@@ -76,13 +76,11 @@ fn pay_request_view(
 /// store, payable once within ten minutes.
 async fn create_pay_request(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Counter>,
     AppJson(req): AppJson<PayRequestInput>,
 ) -> AppResult<(StatusCode, Json<PayRequestView>)> {
-    let store_id = match (caller.role, caller.staff.store_id) {
-        (Role::Clerk | Role::StoreManager, Some(id)) => id,
-        _ => return Err(AppError::forbidden()),
-    };
+    // The counter's roles always belong to a store.
+    let store_id = caller.staff.store_id.ok_or_else(AppError::forbidden)?;
     if !req.amount.is_positive() {
         return Err(AppError::invalid("amount", "amount_positive"));
     }
@@ -237,7 +235,7 @@ async fn payments(
 /// The stores a caller's scope covers.
 async fn scope_stores(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
 ) -> AppResult<HashMap<i64, store::Model>> {
     Ok(store::Entity::find()
         .filter(store::Column::BrandId.eq(caller.brand.id))

@@ -4,7 +4,7 @@
 //! stored value, or paid outside (a bank transfer, with its reference).
 
 use crate::audit;
-use crate::auth::{AnyStaff, HqMoney, StaffCaller};
+use crate::auth::{HqFinance, HqMoney, StaffCaller};
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{gateway_order, gateway_refund, member};
@@ -22,7 +22,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::api;
 use shared::dto::StateQuery;
-use shared::dto::{Page, RefundResolution, RefundTask, ResolveRefundInput, Role};
+use shared::dto::{Page, RefundResolution, RefundTask, ResolveRefundInput};
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
 use std::collections::HashMap;
@@ -111,13 +111,10 @@ async fn list(
 /// HQ finance: send a refused refund's money back one way or the other.
 async fn resolve(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ResolveRefundInput>,
 ) -> AppResult<Json<RefundTask>> {
-    if caller.role != Role::HqFinance {
-        return Err(AppError::forbidden());
-    }
     let reference = match req.way {
         RefundResolution::PaidOutside => Some(check(
             "reference",

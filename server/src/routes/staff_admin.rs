@@ -1,7 +1,7 @@
 //! Staff accounts: HQ admin manages everyone; a store manager manages the
 //! clerks of their own store; region managers and HQ finance read.
 
-use crate::auth::{self, AnyStaff, StaffCaller};
+use crate::auth::{self, HqAdmin, Managers, RoleSet, StaffAdmins, StaffCaller};
 use crate::chain::{region_in_brand, store_in_brand};
 use crate::db::begin_write;
 use crate::entity::{staff, store};
@@ -35,7 +35,7 @@ pub fn router() -> Api {
 }
 
 /// Whether the caller may manage an account with this role and store.
-fn may_manage(caller: &StaffCaller<AnyStaff>, role: Role, store_id: Option<i64>) -> bool {
+fn may_manage(caller: &StaffCaller<impl RoleSet>, role: Role, store_id: Option<i64>) -> bool {
     match caller.role {
         Role::HqAdmin => true,
         Role::StoreManager => {
@@ -48,7 +48,7 @@ fn may_manage(caller: &StaffCaller<AnyStaff>, role: Role, store_id: Option<i64>)
 /// Whether the caller may see this account.
 async fn may_see(
     conn: &impl ConnectionTrait,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     s: &staff::Model,
 ) -> AppResult<bool> {
     if s.api_key {
@@ -101,11 +101,8 @@ pub(crate) async fn clean_scope(
 /// Staff that may read staff: the accounts they may see.
 async fn list(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
 ) -> AppResult<Json<Vec<StaffView>>> {
-    if caller.role == Role::Clerk {
-        return Err(AppError::forbidden());
-    }
     let all = staff::Entity::find()
         .filter(staff::Column::BrandId.eq(caller.brand.id))
         .order_by_asc(staff::Column::Id)
@@ -123,7 +120,7 @@ async fn list(
 /// The account with this id, if the caller may manage it; 404 if not even visible.
 async fn managed(
     conn: &impl ConnectionTrait,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     id: i64,
 ) -> AppResult<staff::Model> {
     let s = staff::Entity::find_by_id(id)
@@ -144,7 +141,7 @@ async fn managed(
 /// HQ admin (anyone) or store manager (their clerks): create an account.
 async fn create(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StaffAdmins>,
     AppJson(req): AppJson<StaffCreate>,
 ) -> AppResult<(StatusCode, Json<StaffView>)> {
     let account = check("account", validate::account(&req.account))?;
@@ -192,7 +189,7 @@ async fn create(
 /// Change name, role or scope.
 async fn update(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StaffAdmins>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<StaffUpdate>,
 ) -> AppResult<Json<StaffView>> {
@@ -236,7 +233,7 @@ async fn update(
 /// Set a new password; every session of that account ends.
 async fn reset_password(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StaffAdmins>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<PasswordReset>,
 ) -> AppResult<Json<StaffView>> {
@@ -268,7 +265,7 @@ async fn reset_password(
 
 async fn set_active(
     state: AppState,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<impl RoleSet>,
     id: i64,
     active: bool,
 ) -> AppResult<Json<StaffView>> {
@@ -305,7 +302,7 @@ async fn set_active(
 /// Deactivate: the account's open sessions stop working at once.
 async fn deactivate(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StaffAdmins>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<StaffView>> {
     set_active(state, caller, id, false).await
@@ -314,7 +311,7 @@ async fn deactivate(
 /// Reactivate an account.
 async fn activate(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StaffAdmins>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<StaffView>> {
     set_active(state, caller, id, true).await
@@ -324,12 +321,9 @@ async fn activate(
 /// with whether it was locked).
 async fn unlock(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqAdmin>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<StaffView>> {
-    if caller.role != Role::HqAdmin {
-        return Err(AppError::forbidden());
-    }
     let tx = begin_write(&state.db).await?;
     let s = managed(&tx, &caller, id).await?;
     let now = state.clock.now_ms();

@@ -6,7 +6,7 @@
 //! wallet's every movement over a range streams as CSV in chunks, never
 //! held in memory as a whole.
 
-use crate::auth::{AnyStaff, RequestLang, StaffCaller};
+use crate::auth::{Managers, RequestLang, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::{account, member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
@@ -277,7 +277,7 @@ pub async fn statement(
 
 async fn statement_json(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Json<Statement>> {
@@ -365,7 +365,7 @@ fn statement_header(lang: Lang) -> [&'static str; 13] {
 
 async fn statement_csv(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     RequestLang(lang): RequestLang,
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
@@ -522,7 +522,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
 /// Every movement of the wallet over the range, oldest first, as CSV.
 async fn entries_csv(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     RequestLang(lang): RequestLang,
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,

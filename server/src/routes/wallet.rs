@@ -2,7 +2,7 @@
 //! its every movement; HQ's view of every wallet, the stored value owed to
 //! members and what bonuses cost.
 
-use crate::auth::{AnyStaff, HqMoney, StaffCaller};
+use crate::auth::{HqMoney, Managers, RoleSet, StaffCaller, admits};
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::entity::{account, journal_entry, journal_line, member, store};
@@ -37,14 +37,12 @@ pub fn router() -> Api {
 /// The store whose wallet the caller may read: its manager, the region
 /// manager of its region, HQ admin and finance. A clerk reads no wallet;
 /// a store outside the caller's scope does not exist for them.
-pub(crate) async fn readable_store(
+pub(crate) async fn readable_store<R: RoleSet>(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<R>,
     store_id: i64,
 ) -> AppResult<store::Model> {
-    if caller.role == Role::Clerk {
-        return Err(AppError::forbidden());
-    }
+    const { assert!(!admits(R::ROLES, Role::Clerk), "a clerk reads no wallet") };
     let shop = store_in_brand(&state.db, caller.brand.id, store_id).await?;
     if !caller.covers_store(shop.id, shop.region_id) {
         return Err(AppError::not_found());
@@ -160,11 +158,8 @@ pub(crate) async fn wallet_of(
 /// manager: their region's; a store manager: their own), by store name.
 async fn scope_wallets(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
 ) -> AppResult<Json<Vec<WalletView>>> {
-    if caller.role == Role::Clerk {
-        return Err(AppError::forbidden());
-    }
     let shops: Vec<store::Model> = store::Entity::find()
         .filter(store::Column::BrandId.eq(caller.brand.id))
         .order_by_asc(store::Column::Name)
@@ -179,7 +174,7 @@ async fn scope_wallets(
 /// A store's wallet.
 async fn wallet(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppPath(store_id): AppPath<i64>,
 ) -> AppResult<Json<WalletView>> {
     let shop = readable_store(&state, &caller, store_id).await?;
@@ -189,7 +184,7 @@ async fn wallet(
 /// Every movement of a store's wallet, newest first, keyset-paged.
 async fn entries(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<WalletEntry>>> {

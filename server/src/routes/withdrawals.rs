@@ -11,7 +11,10 @@
 //! - a clerk: nothing; a store outside the caller's scope does not exist.
 
 use crate::audit;
-use crate::auth::{AnyStaff, HqMoney, StaffCaller};
+use crate::auth::{
+    AnyStaff, ChainReaders, HqFinance, HqMoney, Managers, RoleSet, StaffCaller, StoreManager,
+    admits,
+};
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
@@ -110,7 +113,7 @@ async fn payee_views(
 
 async fn withdrawal_views(
     conn: &impl ConnectionTrait,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     manual_payouts: bool,
     rows: Vec<withdrawal::Model>,
 ) -> AppResult<Vec<WithdrawalView>> {
@@ -187,7 +190,7 @@ async fn withdrawal_views(
 
 async fn view_of(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     id: i64,
 ) -> AppResult<WithdrawalView> {
     let w = visible_withdrawal(state, caller, id).await?;
@@ -198,14 +201,12 @@ async fn view_of(
 }
 
 /// A withdrawal the caller may see.
-async fn visible_withdrawal(
+async fn visible_withdrawal<R: RoleSet>(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<R>,
     id: i64,
 ) -> AppResult<withdrawal::Model> {
-    if caller.role == Role::Clerk {
-        return Err(AppError::forbidden());
-    }
+    const { assert!(!admits(R::ROLES, Role::Clerk), "a clerk sees no withdrawal") };
     let w = withdrawal::Entity::find_by_id(id)
         .filter(withdrawal::Column::BrandId.eq(caller.brand.id))
         .one(&state.db)
@@ -235,16 +236,6 @@ async fn stores_of_region(
         .collect())
 }
 
-/// HQ finance acts on withdrawals and payee changes; others who may see
-/// them are refused, others do not see them at all.
-fn finance_only(caller: &StaffCaller<AnyStaff>) -> AppResult<()> {
-    if caller.role == Role::HqFinance {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Payee accounts.
 
@@ -252,7 +243,7 @@ fn finance_only(caller: &StaffCaller<AnyStaff>) -> AppResult<()> {
 /// the approved payee account and any change waiting.
 async fn terms(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppPath(store_id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalTerms>> {
     let shop = readable_store(&state, &caller, store_id).await?;
@@ -285,21 +276,17 @@ async fn terms(
 /// The store manager of this store, or a refusal.
 async fn own_store_manager(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<StoreManager>,
     store_id: i64,
 ) -> AppResult<store::Model> {
-    let shop = readable_store(state, caller, store_id).await?;
-    if caller.role != Role::StoreManager {
-        return Err(AppError::forbidden());
-    }
-    Ok(shop)
+    readable_store(state, caller, store_id).await
 }
 
 /// The store manager asks to set or change the payee account; it takes
 /// effect when HQ finance approves.
 async fn request_payee(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StoreManager>,
     AppPath(store_id): AppPath<i64>,
     AppJson(req): AppJson<PayeeInput>,
 ) -> AppResult<(StatusCode, Json<PayeeView>)> {
@@ -364,19 +351,15 @@ async fn request_payee(
 /// manager for their region).
 async fn payee_changes(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<ChainReaders>,
     AppQuery(query): AppQuery<StateQuery>,
 ) -> AppResult<Json<Page<PayeeView>>> {
     let brand_id = caller.brand.id;
     let mut q = payee_account::Entity::find().filter(payee_account::Column::BrandId.eq(brand_id));
-    match caller.role {
-        Role::HqAdmin | Role::HqFinance => {}
-        Role::RegionManager => {
-            let region = caller.staff.region_id.unwrap_or(-1);
-            let ids = stores_of_region(&state.db, brand_id, region).await?;
-            q = q.filter(payee_account::Column::StoreId.is_in(ids));
-        }
-        Role::StoreManager | Role::Clerk => return Err(AppError::forbidden()),
+    if caller.role == Role::RegionManager {
+        let region = caller.staff.region_id.unwrap_or(-1);
+        let ids = stores_of_region(&state.db, brand_id, region).await?;
+        q = q.filter(payee_account::Column::StoreId.is_in(ids));
     }
     if let Some(s) = query.state.as_deref().filter(|s| !s.is_empty()) {
         let parsed = PayeeState::parse(s).ok_or_else(|| AppError::invalid("state", "unknown"))?;
@@ -398,11 +381,10 @@ async fn payee_changes(
 /// Approves (`Some(None)`) or rejects (`Some(Some(reason))`) a payee change.
 async fn decide_payee(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     id: i64,
     rejection: Option<String>,
 ) -> AppResult<Json<PayeeView>> {
-    finance_only(caller)?;
     let brand_id = caller.brand.id;
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
@@ -495,7 +477,7 @@ async fn decide_payee(
 
 async fn approve_payee(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<PayeeView>> {
     decide_payee(&state, &caller, id, None).await
@@ -514,7 +496,7 @@ fn reason_of(req: &RejectInput) -> AppResult<String> {
 
 async fn reject_payee(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RejectInput>,
 ) -> AppResult<Json<PayeeView>> {
@@ -529,7 +511,7 @@ async fn reject_payee(
 /// the fee and the wallet, and frozen at once (Idempotency-Key required).
 async fn request_withdrawal(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StoreManager>,
     AppPath(store_id): AppPath<i64>,
     key: IdemKey,
     AppJson(req): AppJson<WithdrawalInput>,
@@ -639,7 +621,7 @@ fn date_filter(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
 /// region, state and request date (the brand's local dates, inclusive).
 async fn list(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppQuery(query): AppQuery<WithdrawalQuery>,
 ) -> AppResult<Json<Page<WithdrawalView>>> {
     let brand_id = caller.brand.id;
@@ -651,10 +633,9 @@ async fn list(
             let ids = stores_of_region(&state.db, brand_id, region).await?;
             q = q.filter(withdrawal::Column::StoreId.is_in(ids));
         }
-        Role::StoreManager => {
+        Role::StoreManager | Role::Clerk => {
             q = q.filter(withdrawal::Column::StoreId.eq(caller.staff.store_id.unwrap_or(-1)));
         }
-        Role::Clerk => return Err(AppError::forbidden()),
     }
     if let Some(s) = query.store_id {
         q = q.filter(withdrawal::Column::StoreId.eq(s));
@@ -689,7 +670,7 @@ async fn list(
 
 async fn one(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<Managers>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalView>> {
     Ok(Json(view_of(&state, &caller, id).await?))
@@ -708,7 +689,7 @@ enum Decision {
 /// same person already did answers with the withdrawal as it stands.
 async fn decide(
     state: &AppState,
-    caller: &StaffCaller<AnyStaff>,
+    caller: &StaffCaller<impl RoleSet>,
     id: i64,
     decision: Decision,
 ) -> AppResult<Json<WithdrawalView>> {
@@ -741,8 +722,8 @@ async fn decide(
                 return Err(AppError::forbidden());
             }
         }
+        // Approve, reject and retry: HQ finance, never on their own request.
         _ => {
-            finance_only(caller)?;
             if w.requested_by == caller.staff.id {
                 return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::OwnRequest));
             }
@@ -866,7 +847,7 @@ async fn decide(
 
 async fn approve(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalView>> {
     decide(&state, &caller, id, Decision::Approve).await
@@ -874,7 +855,7 @@ async fn approve(
 
 async fn reject(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RejectInput>,
 ) -> AppResult<Json<WithdrawalView>> {
@@ -884,7 +865,7 @@ async fn reject(
 
 async fn retry(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalView>> {
     decide(&state, &caller, id, Decision::Retry).await
@@ -894,11 +875,10 @@ async fn retry(
 /// bank transfer; records it paid with the transfer's reference, audited.
 async fn mark_paid(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<HqFinance>,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<MarkPaidInput>,
 ) -> AppResult<Json<WithdrawalView>> {
-    finance_only(&caller)?;
     let reference = check("reference", validate::transfer_reference(&req.reference))?;
     let w = visible_withdrawal(&state, &caller, id).await?;
     if !state.manual_payouts {
@@ -921,7 +901,7 @@ async fn mark_paid(
 
 async fn cancel(
     State(state): State<AppState>,
-    caller: StaffCaller<AnyStaff>,
+    caller: StaffCaller<StoreManager>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<WithdrawalView>> {
     decide(&state, &caller, id, Decision::Cancel).await
