@@ -286,6 +286,52 @@ pub struct StaffCaller<R: RoleSet = AnyStaff> {
     _roles: PhantomData<R>,
 }
 
+/// A staff caller of an endpoint that acts on one thing (a withdrawal by
+/// id): let in if their role may see such things (`S`; others get 403);
+/// whether they may act is the endpoint's declared role set `R`, which the
+/// service applies once the thing is found in their scope ([`Acting`]), so
+/// a thing outside their scope answers 404 whatever their role.
+pub struct SeeThenAct<S: RoleSet, R: RoleSet> {
+    /// The caller, admitted by `S`.
+    pub caller: StaffCaller<S>,
+    _acts: PhantomData<R>,
+}
+
+impl<S: RoleSet, R: RoleSet> SeeThenAct<S, R> {
+    /// The caller as a service sees them, and who may act.
+    pub fn actor(&self) -> (Actor, Acting) {
+        (self.caller.actor(), Acting(R::ROLES))
+    }
+}
+
+impl<S: RoleSet, R: RoleSet> FromRequestParts<AppState> for SeeThenAct<S, R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        Ok(SeeThenAct {
+            caller: StaffCaller::<S>::from_request_parts(parts, state).await?,
+            _acts: PhantomData,
+        })
+    }
+}
+
+/// The roles that may act on a thing, from an endpoint's role set
+/// ([`SeeThenAct`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Acting(pub &'static [Role]);
+
+impl Acting {
+    /// Whether `by` may act (403 if not): asked after the thing was found
+    /// in their scope.
+    pub fn check(self, by: &Actor) -> AppResult<()> {
+        if admits(self.0, by.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
 /// A staff member as the services see them: who acts, for which brand, in
 /// which role and (for store staff) at which store. Built from a
 /// [`StaffCaller`] by the HTTP layer, or by hand in a service's tests.
@@ -299,12 +345,39 @@ pub struct Actor {
     pub role: Role,
     /// Their store (clerks and store managers).
     pub store_id: Option<i64>,
+    /// Their region (region managers).
+    pub region_id: Option<i64>,
 }
 
 impl Actor {
     /// How the ledger and the audit log name them.
     pub fn name(&self) -> String {
         format!("staff:{}", self.staff_id)
+    }
+
+    /// Whether their scope covers the store (HQ: every store; a region
+    /// manager: their region's; store staff: their own).
+    pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
+        match self.role {
+            Role::HqAdmin | Role::HqFinance => true,
+            Role::RegionManager => self.region_id == Some(store_region_id),
+            Role::StoreManager | Role::Clerk => self.store_id == Some(store_id),
+        }
+    }
+
+    /// The store of their brand with this id, if their scope covers it; a
+    /// store outside it does not exist for them (404).
+    pub async fn store_in_scope(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+        store_id: i64,
+    ) -> AppResult<crate::entity::store::Model> {
+        let shop = crate::chain::store_in_brand(conn, self.brand.id, store_id).await?;
+        if self.covers_store(shop.id, shop.region_id) {
+            Ok(shop)
+        } else {
+            Err(AppError::not_found())
+        }
     }
 }
 
@@ -316,16 +389,13 @@ impl<R: RoleSet> StaffCaller<R> {
             staff_id: self.staff.id,
             role: self.role,
             store_id: self.staff.store_id,
+            region_id: self.staff.region_id,
         }
     }
 
     /// Whether this caller's scope covers the store.
     pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
-        match self.role {
-            Role::HqAdmin | Role::HqFinance => true,
-            Role::RegionManager => self.staff.region_id == Some(store_region_id),
-            Role::StoreManager | Role::Clerk => self.staff.store_id == Some(store_id),
-        }
+        self.actor().covers_store(store_id, store_region_id)
     }
 }
 

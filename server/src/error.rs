@@ -70,6 +70,12 @@ impl AppError {
             .with("reason", reason)
     }
 
+    /// A sum of stored amounts that does not fit (500: the data is wrong,
+    /// not the request).
+    pub fn overflow(what: &str) -> Self {
+        Self::Internal(anyhow::anyhow!("the sum of {what} overflows"))
+    }
+
     /// No such thing, or not visible to the caller (404).
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound)

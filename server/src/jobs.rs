@@ -82,7 +82,7 @@ pub fn all() -> Vec<Job> {
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {
                 Box::pin(async move {
-                    crate::withdrawals::sweep(app, None)
+                    crate::wallet::withdrawals::sweep(app, None)
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail()))?;
                     Ok(())

@@ -29,4 +29,4 @@ pub mod startup;
 pub mod state;
 pub mod stored_value;
 pub mod topup_orders;
-pub mod withdrawals;
+pub mod wallet;

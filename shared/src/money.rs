@@ -26,6 +26,14 @@ impl Fen {
         self.0.checked_sub(other.0).map(Fen)
     }
 
+    /// The sum, or none on overflow (for sums of stored amounts, which no
+    /// parser bounded together).
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Fen>) -> Option<Fen> {
+        amounts
+            .into_iter()
+            .try_fold(Fen::ZERO, |total, a| total.checked_add(a))
+    }
+
     /// Whether the amount is above zero.
     pub fn is_positive(self) -> bool {
         self.0 > 0
@@ -206,6 +214,14 @@ pub fn split_refund(parts: &[Fen], already: &[Fen], amount: Fen) -> Option<Vec<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checked_sum_of_stored_amounts_refuses_to_overflow() {
+        assert_eq!(Fen::checked_sum([Fen(1), Fen(2), Fen(-5)]), Some(Fen(-2)));
+        assert_eq!(Fen::checked_sum([]), Some(Fen::ZERO));
+        assert_eq!(Fen::checked_sum([Fen(i64::MAX), Fen(1)]), None);
+        assert_eq!(Fen::checked_sum([Fen(i64::MIN), Fen(-1)]), None);
+    }
 
     #[test]
     fn withdrawal_fee_is_fixed_plus_rate_rounded_half_up() {

@@ -1,27 +1,16 @@
-//! 现金上缴: counter cash a store took for top-ups is HQ's money. Until the
-//! store hands it in, what it may withdraw is its wallet less that cash
-//! (`withdrawals::freeze`); HQ finance records each hand-in (counter cash →
-//! HQ's bank clearing), audited.
+//! 现金上缴: HQ finance records counter cash a store handed in
+//! ([`crate::wallet::cash`]).
 
-use crate::audit;
 use crate::auth::{HqFinance, StaffCaller};
-use crate::chain::store_in_brand;
-use crate::clock::rfc3339;
-use crate::db::lock_key;
-use crate::error::{AppError, AppJson, AppPath, AppResult, check};
-use crate::idempotency::{self, IdemKey, Scope};
-use crate::ledger::{self, Entry, Kind, Line};
+use crate::error::{AppJson, AppPath, AppResult};
+use crate::idempotency::IdemKey;
 use crate::routes::Api;
 use crate::state::AppState;
-use crate::stored_value::positive;
-use crate::topup_orders::post_or_fail;
-use crate::withdrawals::cash_to_hand_in;
+use crate::wallet::cash;
 use axum::extract::State;
 use axum::response::Response;
 use shared::api;
-use shared::dto::{CashHandInInput, CashHandInReceipt};
-use shared::money::Fen;
-use shared::validate;
+use shared::dto::CashHandInInput;
 
 /// Routes.
 pub fn router() -> Api {
@@ -37,67 +26,5 @@ async fn hand_in(
     key: IdemKey,
     AppJson(req): AppJson<CashHandInInput>,
 ) -> AppResult<Response> {
-    let reference = check("reference", validate::transfer_reference(&req.reference))?;
-    let shop = store_in_brand(&state.db, caller.brand.id, store_id).await?;
-    let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: caller.brand.id,
-        caller: format!("staff:{}", caller.staff.id),
-        route: "cash_handin",
-    };
-    let brand = caller.brand.clone();
-    let staff_id = caller.staff.id;
-    let body = (store_id, req.clone());
-    idempotency::run(&state.db, scope, key, &body, now, move |tx, op_id| {
-        Box::pin(async move {
-            let amount = positive(req.amount)?;
-            // The wallet's lock: counter top-ups and withdrawals read the
-            // cash held under it.
-            lock_key(tx, &format!("wallet:{}", shop.id)).await?;
-            let cash = cash_to_hand_in(tx, brand.id, shop.id).await?;
-            if amount > cash {
-                return Err(AppError::invalid("amount", "above_cash").with("cash", cash.0));
-            }
-            let clearing =
-                ledger::account_id(tx, brand.id, Kind::CounterClearing, shop.id, now).await?;
-            let bank = ledger::account_id(tx, brand.id, Kind::HqBankClearing, 0, now).await?;
-            post_or_fail(
-                tx,
-                Entry {
-                    brand_id: brand.id,
-                    kind: "cash_handin",
-                    op_ref: op_id,
-                    store_id: Some(shop.id),
-                    member_id: None,
-                    member_delta: Fen::ZERO,
-                    member_balance_after: None,
-                    actor: format!("staff:{staff_id}"),
-                    business_date: ledger::business_date(&brand.time_zone, now),
-                    at: now,
-                    lines: vec![
-                        Line::fen(clearing, amount),
-                        Line::fen(bank, -amount),
-                    ],
-                },
-            )
-            .await?;
-            audit::record(
-                tx,
-                now,
-                brand.id,
-                Some(staff_id),
-                "cash.hand_in",
-                format!("store #{} {}", shop.id, shop.name),
-                serde_json::json!({"amount": amount.0, "reference": reference, "before": cash.0, "after": cash.0 - amount.0}),
-            )
-            .await?;
-            Ok(CashHandInReceipt {
-                store_id: shop.id,
-                amount,
-                cash_to_hand_in: cash - amount,
-                at: rfc3339(now),
-            })
-        })
-    })
-    .await
+    cash::hand_in(&state, caller.actor(), store_id, key, req).await
 }

@@ -106,21 +106,7 @@ pub trait Part<E: ?Sized> {
 
 /// Whether `a` and `b` are the same set of roles.
 const fn same_roles(a: &[Role], b: &[Role]) -> bool {
-    let mut i = 0;
-    while i < a.len() {
-        if !crate::auth::admits(b, a[i]) {
-            return false;
-        }
-        i += 1;
-    }
-    let mut j = 0;
-    while j < b.len() {
-        if !crate::auth::admits(a, b[j]) {
-            return false;
-        }
-        j += 1;
-    }
-    true
+    covers_all(a, b) && covers_all(b, a)
 }
 
 impl<E: Endpoint, R: crate::auth::RoleSet> Part<E> for crate::auth::StaffCaller<R> {
@@ -129,6 +115,28 @@ impl<E: Endpoint, R: crate::auth::RoleSet> Part<E> for crate::auth::StaffCaller<
         _ => false,
     };
 }
+impl<E: Endpoint, S: crate::auth::RoleSet, R: crate::auth::RoleSet> Part<E>
+    for crate::auth::SeeThenAct<S, R>
+{
+    // Who acts is exactly the declared roles; those who may see include them.
+    const CALLER_OK: bool = match E::INFO.access {
+        Access::Staff(declared) => same_roles(R::ROLES, declared) && covers_all(S::ROLES, R::ROLES),
+        _ => false,
+    };
+}
+
+/// Whether every role in `inner` is in `outer`.
+const fn covers_all(outer: &[Role], inner: &[Role]) -> bool {
+    let mut i = 0;
+    while i < inner.len() {
+        if !crate::auth::admits(outer, inner[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 impl<E: Endpoint> Part<E> for crate::auth::MemberCaller {
     const CALLER_OK: bool = matches!(E::INFO.access, Access::Member | Access::ActiveMember);
 }

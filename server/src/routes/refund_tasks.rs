@@ -15,7 +15,7 @@ use crate::routes::Api;
 use crate::state::AppState;
 use crate::stored_value::settings::{settings, within_cap};
 use crate::topup_orders::post_or_fail;
-use crate::withdrawals::state_changed;
+use crate::wallet::withdrawals::state_changed;
 use axum::Json;
 use axum::extract::State;
 use sea_orm::sea_query::Expr;

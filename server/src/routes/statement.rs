@@ -12,7 +12,6 @@ use crate::entity::{account, member, store};
 use crate::error::{AppError, AppPath, AppQuery, AppResult};
 use crate::ledger::{self, Kind};
 use crate::routes::Api;
-use crate::routes::wallet::readable_store;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -281,7 +280,7 @@ async fn statement_json(
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Json<Statement>> {
-    let shop = readable_store(&state, &caller, store_id).await?;
+    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     Ok(Json(
         statement(&state.db, caller.brand.id, &shop, from, to).await?,
@@ -370,7 +369,7 @@ async fn statement_csv(
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Response> {
-    let shop = readable_store(&state, &caller, store_id).await?;
+    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     let s = statement(&state.db, caller.brand.id, &shop, from, to).await?;
     let header = record(statement_header(lang));
@@ -528,7 +527,7 @@ async fn entries_csv(
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Response> {
     use futures_util::StreamExt;
-    let shop = readable_store(&state, &caller, store_id).await?;
+    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     let wallet = account_of(&state.db, caller.brand.id, Kind::StoreWallet, shop.id).await?;
     let header = record(match lang {

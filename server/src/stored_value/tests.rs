@@ -135,6 +135,7 @@ async fn a_payment_takes_principal_then_bonus_and_a_refund_gives_both_back() {
         staff_id: 1,
         role: Role::HqFinance,
         store_id: None,
+        region_id: None,
     };
     let tx = db.begin().await.expect("tx");
     let back = refund::book(&tx, &hq, paid.payment_id, Fen(3_500), 0)
@@ -174,6 +175,7 @@ async fn a_store_manager_cannot_refund_another_stores_payment() {
         staff_id: 2,
         role: Role::StoreManager,
         store_id: Some(shop.id + 1),
+        region_id: None,
     };
     let tx = db.begin().await.expect("tx");
     let refused = refund::book(&tx, &elsewhere, paid.payment_id, Fen(100), 0).await;

@@ -95,7 +95,7 @@ pub async fn wallet(app: &TestApp, token: &str, store_id: i64) -> WalletView {
 
 /// Runs the payout outbox and status queries of this test's brand.
 pub async fn sweep(app: &TestApp) {
-    tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
+    tongka_server::wallet::withdrawals::sweep(&app.state, Some(app.brand_id))
         .await
         .expect("the payout sweep");
     // A send already under way (the one right after an approval) has
@@ -112,7 +112,7 @@ pub async fn sweep(app: &TestApp) {
         if in_flight.is_empty() {
             // That send recorded the channel's answer; ask the channel about
             // what it submitted, as its own follow-up query would.
-            tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
+            tongka_server::wallet::withdrawals::sweep(&app.state, Some(app.brand_id))
                 .await
                 .expect("the payout sweep");
             return;
@@ -1340,17 +1340,17 @@ dual_test!(
         let (one, two) = (replica(&app), replica(&app));
         let brand = app.brand_id;
         let first = tokio::spawn(async move {
-            tongka_server::withdrawals::send_pending(&one, Some(brand)).await
+            tongka_server::wallet::withdrawals::send_pending(&one, Some(brand)).await
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let second = tongka_server::withdrawals::send_pending(&two, Some(brand)).await;
+        let second = tongka_server::wallet::withdrawals::send_pending(&two, Some(brand)).await;
         second.expect("the second sender");
         first
             .await
             .expect("the first sender ran")
             .expect("the first sender");
         // Whatever is still open is settled by asking the channel.
-        tongka_server::withdrawals::sweep(&replica(&app), Some(brand))
+        tongka_server::wallet::withdrawals::sweep(&replica(&app), Some(brand))
             .await
             .expect("the payout sweep");
 
@@ -1410,7 +1410,7 @@ dual_test!(
         assert_eq!((items[0].job, &items[0].item), (JobName::Payouts, &no));
         assert!(items[0].error.contains("does not match"), "{items:?}");
         // Each run that tries it again counts.
-        tongka_server::withdrawals::sweep(&app.state, Some(app.brand_id))
+        tongka_server::wallet::withdrawals::sweep(&app.state, Some(app.brand_id))
             .await
             .expect("the payout sweep");
         let again = listed().await;

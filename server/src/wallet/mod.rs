@@ -1,0 +1,288 @@
+//! The store wallet (钱包): what HQ owes each store (available, frozen for
+//! withdrawals, counter cash still to hand in) and its every movement;
+//! withdrawals from it (提现) with the payee account they pay; counter cash
+//! handed in; HQ's view of every wallet and of what the brand owes members.
+//!
+//! Services take a connection and the staff member as an [`Actor`]; the HTTP
+//! layer (`routes::wallet`, `routes::withdrawals`, `routes::cash`) extracts
+//! the caller, whose role set its endpoint declares, and calls one of them.
+//! The scope a service checks is the data's: a store outside the actor's
+//! scope does not exist for them.
+
+pub mod cash;
+pub mod messages;
+pub mod payee;
+#[cfg(test)]
+mod tests;
+pub mod views;
+pub mod withdraw;
+pub mod withdrawals;
+
+use crate::auth::Actor;
+use crate::clock::rfc3339;
+use crate::entity::{account, journal_entry, journal_line, member, store};
+use crate::error::{AppError, AppResult};
+use crate::ledger::Kind;
+use crate::paging::{PAGE_SIZE, split_page};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use shared::dto::{BrandMoney, Page, WalletEntry, WalletView};
+use shared::money::Fen;
+use shared::validate::mask_phone;
+use std::collections::HashMap;
+
+/// The ids of a brand's accounts of `kind`, by owner.
+async fn accounts_by_owner(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    kind: Kind,
+    owners: Option<&[i64]>,
+) -> AppResult<HashMap<i64, i64>> {
+    let mut q = account::Entity::find()
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::Kind.eq(kind.as_str()));
+    if let Some(owners) = owners {
+        q = q.filter(account::Column::OwnerId.is_in(owners.to_vec()));
+    }
+    Ok(q.all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.owner_id, a.id))
+        .collect())
+}
+
+/// The balances of append-only accounts (the sums of their lines), by id.
+async fn sums(conn: &impl ConnectionTrait, ids: Vec<i64>) -> AppResult<HashMap<i64, i64>> {
+    #[derive(FromQueryResult)]
+    struct Sum {
+        account_id: i64,
+        total: Option<i64>,
+    }
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = journal_line::Entity::find()
+        .select_only()
+        .column(journal_line::Column::AccountId)
+        .column_as(
+            Expr::col(journal_line::Column::Amount)
+                .sum()
+                .cast_as("BIGINT"),
+            "total",
+        )
+        .filter(journal_line::Column::AccountId.is_in(ids))
+        .group_by(journal_line::Column::AccountId)
+        .into_model::<Sum>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.total.unwrap_or(0)))
+        .collect())
+}
+
+/// The wallets of `shops`, in their order.
+async fn wallets(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    shops: &[store::Model],
+) -> AppResult<Vec<WalletView>> {
+    let owners: Vec<i64> = shops.iter().map(|s| s.id).collect();
+    let open = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&owners)).await?;
+    let frozen = accounts_by_owner(conn, brand_id, Kind::StoreFrozen, Some(&owners)).await?;
+    let counter = accounts_by_owner(conn, brand_id, Kind::CounterClearing, Some(&owners)).await?;
+    let totals = sums(
+        conn,
+        open.values()
+            .chain(frozen.values())
+            .chain(counter.values())
+            .copied()
+            .collect(),
+    )
+    .await?;
+    let of = |ids: &HashMap<i64, i64>, store: i64| {
+        Fen(ids
+            .get(&store)
+            .and_then(|id| totals.get(id))
+            .copied()
+            .unwrap_or(0))
+    };
+    Ok(shops
+        .iter()
+        .map(|s| {
+            let available = of(&open, s.id);
+            // Cash taken is a debit of the counter's clearing account.
+            let cash = Fen(Ord::max(-of(&counter, s.id).0, 0));
+            WalletView {
+                store_id: s.id,
+                store_name: s.name.clone(),
+                available,
+                frozen: of(&frozen, s.id),
+                cash_to_hand_in: cash,
+                withdrawable: Fen(Ord::max(available.0 - cash.0, 0)),
+            }
+        })
+        .collect())
+}
+
+/// One store's wallet.
+pub async fn wallet_of(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    shop: store::Model,
+) -> AppResult<WalletView> {
+    let mut views = wallets(conn, brand_id, &[shop]).await?;
+    views.pop().ok_or_else(AppError::not_found)
+}
+
+/// The wallets of every store in the actor's scope (HQ: all; a region
+/// manager: their region's; a store manager: their own), by store name.
+pub async fn scope_wallets(conn: &impl ConnectionTrait, by: &Actor) -> AppResult<Vec<WalletView>> {
+    let shops: Vec<store::Model> = store::Entity::find()
+        .filter(store::Column::BrandId.eq(by.brand.id))
+        .order_by_asc(store::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|s| by.covers_store(s.id, s.region_id))
+        .collect();
+    wallets(conn, by.brand.id, &shops).await
+}
+
+/// A store's wallet, if the actor's scope covers the store.
+pub async fn wallet(
+    conn: &impl ConnectionTrait,
+    by: &Actor,
+    store_id: i64,
+) -> AppResult<WalletView> {
+    let shop = by.store_in_scope(conn, store_id).await?;
+    wallet_of(conn, by.brand.id, shop).await
+}
+
+/// Every movement of a store's wallet, newest first, keyset-paged.
+pub async fn entries(
+    conn: &impl ConnectionTrait,
+    by: &Actor,
+    store_id: i64,
+    after: Option<i64>,
+) -> AppResult<Page<WalletEntry>> {
+    let shop = by.store_in_scope(conn, store_id).await?;
+    let brand_id = by.brand.id;
+    let Some(&wallet_id) = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&[shop.id]))
+        .await?
+        .get(&shop.id)
+    else {
+        // No payment yet: the wallet opens with the first.
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    };
+    let mut q = journal_line::Entity::find().filter(journal_line::Column::AccountId.eq(wallet_id));
+    if let Some(after) = after {
+        q = q.filter(journal_line::Column::Id.lt(after));
+    }
+    let lines = q
+        .order_by_desc(journal_line::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(conn)
+        .await?;
+    let (lines, next_cursor) = split_page(lines, |l| l.id);
+    let entry_ids: Vec<i64> = lines.iter().map(|l| l.entry_id).collect();
+    let entries: HashMap<i64, journal_entry::Model> = journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(brand_id))
+        .filter(journal_entry::Column::Id.is_in(entry_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let member_ids: Vec<i64> = entries.values().filter_map(|e| e.member_id).collect();
+    let phones: HashMap<i64, String> = member::Entity::find()
+        .filter(member::Column::BrandId.eq(brand_id))
+        .filter(member::Column::Id.is_in(member_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, mask_phone(&m.phone)))
+        .collect();
+    let items = lines
+        .into_iter()
+        .filter_map(|l| {
+            let e = entries.get(&l.entry_id)?;
+            Some(WalletEntry {
+                id: l.id,
+                kind: e.kind.clone(),
+                op_ref: e.op_ref.clone(),
+                amount: Fen(l.amount),
+                member_phone_masked: e.member_id.and_then(|m| phones.get(&m).cloned()),
+                business_date: e.business_date.clone(),
+                at: rfc3339(e.created_at),
+            })
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// Every store's wallet, the stored value owed to members and what bonuses
+/// cost the brand.
+pub async fn brand_money(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<BrandMoney> {
+    let shops = store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .order_by_asc(store::Column::Name)
+        .all(conn)
+        .await?;
+    let wallets = wallets(conn, brand_id, &shops).await?;
+    #[derive(FromQueryResult)]
+    struct Owed {
+        kind: String,
+        total: Option<i64>,
+    }
+    let owed = account::Entity::find()
+        .select_only()
+        .column(account::Column::Kind)
+        .column_as(
+            Expr::col(account::Column::Balance).sum().cast_as("BIGINT"),
+            "total",
+        )
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::Kind.is_in([
+            Kind::MemberPrincipal.as_str(),
+            Kind::MemberBonus.as_str(),
+            Kind::MemberHold.as_str(),
+        ]))
+        .group_by(account::Column::Kind)
+        .into_model::<Owed>()
+        .all(conn)
+        .await?;
+    let owed_of = |k: Kind| {
+        Fen::checked_sum(
+            owed.iter()
+                .filter(|o| o.kind == k.as_str())
+                .filter_map(|o| o.total.map(Fen)),
+        )
+        .ok_or_else(|| AppError::overflow(k.as_str()))
+    };
+    let expense_ids: Vec<i64> = accounts_by_owner(conn, brand_id, Kind::PromotionExpense, None)
+        .await?
+        .into_values()
+        .collect();
+    // Bonuses granted are debits of the expense account, claw-backs credits.
+    let expense = Fen::checked_sum(sums(conn, expense_ids).await?.into_values().map(Fen))
+        .ok_or_else(|| AppError::overflow("promotion expense"))?;
+    let total = |part: fn(&WalletView) -> Fen| {
+        Fen::checked_sum(wallets.iter().map(part)).ok_or_else(|| AppError::overflow("wallets"))
+    };
+    Ok(BrandMoney {
+        wallets_available: total(|w| w.available)?,
+        wallets_frozen: total(|w| w.frozen)?,
+        liability_principal: owed_of(Kind::MemberPrincipal)?,
+        liability_bonus: owed_of(Kind::MemberBonus)?,
+        liability_held: owed_of(Kind::MemberHold)?,
+        promotion_expense: -expense,
+        wallets,
+    })
+}

@@ -1,0 +1,349 @@
+//! A withdrawal (提现) as people move it: the store manager asks (the
+//! amount frozen at once) and may cancel before a decision; HQ finance
+//! approves (a payout queued in the same transaction), rejects or retries a
+//! failed payout, never on their own request, and with a manual payout
+//! channel marks it paid by hand. The money moves and the payout outbox are
+//! in [`super::withdrawals`].
+//!
+//! Locks, in order: the store's payee (`payee:STORE`, approve and retry),
+//! then the store's wallet (`wallet:STORE`, inside freeze and release).
+
+use super::views::{view, visible};
+use super::withdrawals::{
+    ByHand, current_payee, freeze, kick, mark_paid_by_hand, notify_store, payout_no, queue_attempt,
+    release, state_changed, transition,
+};
+use crate::audit;
+use crate::auth::{Acting, Actor};
+use crate::db::{begin_write, lock_key};
+use crate::entity::withdrawal;
+use crate::error::{AppError, AppResult, check};
+use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger;
+use crate::state::AppState;
+use crate::stored_value::settings::settings;
+use axum::http::StatusCode;
+use axum::response::Response;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use shared::ErrorCode;
+use shared::dto::{RejectInput, WithdrawalInput, WithdrawalState, WithdrawalView};
+use shared::money::{Bp, Fen, withdrawal_fee};
+use shared::validate;
+
+/// The manager of a store in their scope asks for a withdrawal: checked
+/// against HQ's minimum, the fee and the wallet, and frozen at once
+/// (idempotent on the key).
+pub async fn request(
+    state: &AppState,
+    by: &Actor,
+    store_id: i64,
+    key: IdemKey,
+    req: WithdrawalInput,
+) -> AppResult<Response> {
+    let shop = by.store_in_scope(&state.db, store_id).await?;
+    let brand = by.brand.clone();
+    let staff_id = by.staff_id;
+    let now = state.clock.now_ms();
+    let scope = Scope {
+        brand_id: brand.id,
+        caller: format!("staff:{staff_id}"),
+        route: "withdrawal.request",
+    };
+    let reply = idempotency::run(
+        &state.db,
+        scope,
+        key,
+        &(shop.id, &req),
+        now,
+        move |tx, _| {
+            Box::pin(async move {
+                let rules = settings(tx, brand.id).await?;
+                if !req.amount.is_positive() {
+                    return Err(AppError::invalid("amount", "amount_positive"));
+                }
+                if req.amount < rules.withdraw_min {
+                    return Err(AppError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::WithdrawalBelowMinimum,
+                    )
+                    .with("min", rules.withdraw_min.0));
+                }
+                let fee = withdrawal_fee(
+                    req.amount,
+                    rules.withdraw_fee_fixed,
+                    Bp(rules.withdraw_fee_bp),
+                );
+                if fee >= req.amount {
+                    return Err(AppError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::WithdrawalFeeTooHigh,
+                    )
+                    .with("fee", fee.0));
+                }
+                let payee = current_payee(tx, brand.id, shop.id).await?.ok_or_else(|| {
+                    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PayeeMissing)
+                })?;
+                let saved = withdrawal::ActiveModel {
+                    brand_id: Set(brand.id),
+                    store_id: Set(shop.id),
+                    region_id: Set(shop.region_id),
+                    amount: Set(req.amount.0),
+                    fee: Set(fee.0),
+                    state: Set(WithdrawalState::Requested.as_str().into()),
+                    payee_id: Set(payee.id),
+                    requested_by: Set(staff_id),
+                    requested_at: Set(now),
+                    business_date: Set(ledger::business_date(&brand.time_zone, now)),
+                    decided_by: Set(None),
+                    decided_at: Set(None),
+                    reason: Set(None),
+                    attempts: Set(0),
+                    payout_no: Set(None),
+                    paid_at: Set(None),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(tx)
+                .await?;
+                freeze(
+                    tx,
+                    &brand,
+                    shop.id,
+                    req.amount,
+                    saved.id.to_string(),
+                    format!("staff:{staff_id}"),
+                    now,
+                )
+                .await?;
+                audit::record(
+                    tx,
+                    now,
+                    brand.id,
+                    Some(staff_id),
+                    "withdrawal.request",
+                    format!("withdrawal {}", saved.id),
+                    serde_json::json!({"store": shop.id, "amount": req.amount.0, "fee": fee.0}),
+                )
+                .await?;
+                Ok(saved.id)
+            })
+        },
+    )
+    .await?;
+    Ok(reply)
+}
+/// A rejection's reason: required, at most 200 characters.
+pub fn reason(req: &RejectInput) -> AppResult<String> {
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "required"));
+    }
+    if reason.chars().count() > 200 {
+        return Err(AppError::invalid("reason", "too_long"));
+    }
+    Ok(reason.to_string())
+}
+/// A person's decision on a withdrawal.
+pub enum Decision {
+    /// HQ finance approves: the payout is queued.
+    Approve,
+    /// HQ finance rejects, with the reason: the money goes back.
+    Reject(String),
+    /// The requester cancels before a decision: the money goes back.
+    Cancel,
+    /// HQ finance retries a failed payout as a new attempt.
+    Retry,
+}
+
+/// One transition of a withdrawal by a person (`acting`: HQ finance for
+/// approve, reject and retry, never on their own request; the store manager
+/// who asked, to cancel), once it is found in their scope:
+/// compare-and-set, money, outbox, audit and message in one transaction.
+/// Asking again for what the same person already did answers with the
+/// withdrawal as it stands.
+pub async fn decide(
+    state: &AppState,
+    (by, acting): (&Actor, Acting),
+    id: i64,
+    decision: Decision,
+) -> AppResult<WithdrawalView> {
+    let w = visible(state, by, id).await?;
+    acting.check(by)?;
+    let (from, to, action) = match &decision {
+        Decision::Approve => (
+            WithdrawalState::Requested,
+            WithdrawalState::Approved,
+            "withdrawal.approve",
+        ),
+        Decision::Reject(_) => (
+            WithdrawalState::Requested,
+            WithdrawalState::Rejected,
+            "withdrawal.reject",
+        ),
+        Decision::Cancel => (
+            WithdrawalState::Requested,
+            WithdrawalState::Cancelled,
+            "withdrawal.cancel",
+        ),
+        Decision::Retry => (
+            WithdrawalState::Failed,
+            WithdrawalState::Approved,
+            "withdrawal.retry",
+        ),
+    };
+    match decision {
+        Decision::Cancel => {
+            if w.requested_by != by.staff_id {
+                return Err(AppError::forbidden());
+            }
+        }
+        // Approve, reject and retry: HQ finance, never on their own request.
+        _ => {
+            if w.requested_by == by.staff_id {
+                return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::OwnRequest));
+            }
+        }
+    }
+    let brand = by.brand.clone();
+    let actor = by.name();
+    let now = state.clock.now_ms();
+    let tx = begin_write(&state.db).await?;
+    // Approve and retry pay the account approved now (read under the lock a
+    // payee approval takes, so it cannot be superseded meanwhile).
+    let payee = match decision {
+        Decision::Approve | Decision::Retry => Some({
+            lock_key(&tx, &format!("payee:{}", w.store_id)).await?;
+            current_payee(&tx, brand.id, w.store_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PayeeMissing)
+                })?
+        }),
+        _ => None,
+    };
+    let n = w.attempts + 1;
+    let no = payout_no(brand.id, w.id, n);
+    let reason = match &decision {
+        Decision::Reject(r) => Some(r.clone()),
+        _ => None,
+    };
+    let staff_id = by.staff_id;
+    let moved = transition(&tx, w.id, &[from], to, now, |u| {
+        let u = u
+            .col_expr(withdrawal::Column::DecidedBy, Expr::value(staff_id))
+            .col_expr(withdrawal::Column::DecidedAt, Expr::value(now));
+        match (&payee, &reason) {
+            (Some(p), _) => u
+                .col_expr(withdrawal::Column::Attempts, Expr::value(n))
+                .col_expr(withdrawal::Column::PayoutNo, Expr::value(no.clone()))
+                .col_expr(withdrawal::Column::PayeeId, Expr::value(p.id))
+                .col_expr(
+                    withdrawal::Column::Reason,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(withdrawal::Column::Attempts.eq(w.attempts)),
+            (None, Some(r)) => u.col_expr(withdrawal::Column::Reason, Expr::value(r.clone())),
+            (None, None) => u,
+        }
+    })
+    .await?;
+    if !moved {
+        tx.rollback().await?;
+        let now_w = visible(state, by, id).await?;
+        if now_w.state == to.as_str() && now_w.decided_by == Some(staff_id) {
+            // The same person's retry of the same decision.
+            return view(state, by, id).await;
+        }
+        return Err(state_changed(&now_w.state));
+    }
+    let amount = Fen(w.amount);
+    match &decision {
+        Decision::Approve => {}
+        Decision::Retry => {
+            // The failure gave the money back; take it again for the new attempt.
+            freeze(
+                &tx,
+                &brand,
+                w.store_id,
+                amount,
+                format!("{}:{n}", w.id),
+                actor.clone(),
+                now,
+            )
+            .await?;
+        }
+        Decision::Reject(_) | Decision::Cancel => {
+            release(
+                &tx,
+                &brand,
+                w.store_id,
+                amount,
+                format!("{}:{}", w.id, to.as_str()),
+                actor.clone(),
+                now,
+            )
+            .await?;
+        }
+    }
+    if let Some(p) = &payee {
+        let mut queued = w.clone();
+        queued.payee_id = p.id;
+        queue_attempt(&tx, &queued, n, p.id, now).await?;
+    }
+    audit::record(
+        &tx,
+        now,
+        brand.id,
+        Some(staff_id),
+        action,
+        format!("withdrawal {}", w.id),
+        serde_json::json!({"store": w.store_id, "amount": w.amount, "reason": reason, "payout_no": payee.as_ref().map(|_| no.clone())}),
+    )
+    .await?;
+    if !matches!(decision, Decision::Cancel) {
+        notify_store(
+            &tx,
+            brand.id,
+            w.store_id,
+            "withdrawal",
+            w.id,
+            to.as_str(),
+            Some(amount),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if payee.is_some() {
+        kick(state, brand.id);
+    }
+    view(state, by, id).await
+}
+/// HQ finance (manual payout channel): the approved withdrawal was paid by
+/// bank transfer; records it paid with the transfer's reference, audited.
+pub async fn mark_paid(
+    state: &AppState,
+    by: &Actor,
+    id: i64,
+    reference: &str,
+) -> AppResult<WithdrawalView> {
+    let reference = check("reference", validate::transfer_reference(reference))?;
+    let w = visible(state, by, id).await?;
+    if !state.manual_payouts {
+        // A payout channel pays and reports; nobody marks it by hand.
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+            .with("reason", "payout_channel"));
+    }
+    let paid_by = ByHand {
+        staff_id: by.staff_id,
+        reference,
+    };
+    if !mark_paid_by_hand(state, by.brand.id, w.id, paid_by).await? {
+        let now_w = visible(state, by, id).await?;
+        if now_w.state != WithdrawalState::Paid.as_str() {
+            return Err(state_changed(&now_w.state));
+        }
+    }
+    view(state, by, id).await
+}
