@@ -12,6 +12,7 @@
 pub mod cash;
 pub mod messages;
 pub mod payee;
+pub mod statement;
 #[cfg(test)]
 mod tests;
 pub mod views;
