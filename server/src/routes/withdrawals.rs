@@ -927,7 +927,7 @@ async fn pending(
         .filter(crate::entity::gateway_refund::Column::BrandId.eq(brand_id))
         .filter(
             crate::entity::gateway_refund::Column::State
-                .eq(crate::topup_orders::RefundState::Failed.as_str()),
+                .eq(crate::gateway_orders::RefundState::Failed.as_str()),
         )
         .filter(crate::entity::gateway_refund::Column::Resolution.is_null())
         .count(&state.db)
