@@ -6,16 +6,16 @@
 use super::refunds::queue_refund;
 use super::{PAYMENT, brand_of, is_open, op_ref, post_or_fail};
 use crate::db::{begin_write, lock_key};
-use crate::entity::{gateway_nonce, gateway_order};
+use crate::entity::{brand, gateway_nonce, gateway_order};
 use crate::error::{AppError, AppResult};
 use crate::gateway::{GatewayError, Trade, TradeState};
-use crate::ledger::{self, Entry, Kind, Line};
+use crate::ledger::{self, Entry, Kind, Line, MemberFunds};
 use crate::state::AppState;
 use crate::stored_value::payment::{Payer, settle_split};
 use crate::stored_value::settings::settings;
 use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
 use shared::dto::OrderState;
 use shared::money::Fen;
@@ -133,37 +133,50 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
         .filter(gateway_order::Column::Id.eq(o.id))
         .exec(&tx)
         .await?;
-    let held = o.sv_principal + o.sv_bonus;
-    if o.purpose == PAYMENT && held > 0 {
-        let b = brand_of(&tx, o.brand_id).await?;
-        let funds = ledger::lock_member(&tx, o.brand_id, o.member_id, now).await?;
-        let hold = ledger::account_id(&tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
-        post_or_fail(
-            &tx,
-            Entry {
-                brand_id: o.brand_id,
-                kind: "release",
-                op_ref: o.order_no.clone(),
-                store_id: o.store_id,
-                member_id: Some(o.member_id),
-                member_delta: Fen(held),
-                member_balance_after: Some(Fen(funds.total().0 + held)),
-                actor: format!("member:{}", o.member_id),
-                business_date: ledger::business_date(&b.time_zone, now),
-                at: now,
-                lines: vec![
-                    Line::fen(hold, Fen(-held)),
-                    Line::fen(funds.principal_account, Fen(o.sv_principal)),
-                    Line::fen(funds.bonus_account, Fen(o.sv_bonus)),
-                ],
-            },
-        )
-        .await?;
+    if o.purpose == PAYMENT && o.sv_principal + o.sv_bonus > 0 {
+        release_hold(&tx, &o, now).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
+/// Gives a closed split payment's held stored value back to the member.
+async fn release_hold(
+    tx: &DatabaseTransaction,
+    o: &gateway_order::Model,
+    now: i64,
+) -> AppResult<()> {
+    let held = o.sv_principal + o.sv_bonus;
+    let b = brand_of(tx, o.brand_id).await?;
+    let funds = ledger::lock_member(tx, o.brand_id, o.member_id, now).await?;
+    let hold = ledger::account_id(tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
+    post_or_fail(
+        tx,
+        Entry {
+            brand_id: o.brand_id,
+            kind: "release",
+            op_ref: o.order_no.clone(),
+            store_id: o.store_id,
+            member_id: Some(o.member_id),
+            member_delta: Fen(held),
+            member_balance_after: Some(Fen(funds.total().0 + held)),
+            actor: format!("member:{}", o.member_id),
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines: vec![
+                Line::fen(hold, Fen(-held)),
+                Line::fen(funds.principal_account, Fen(o.sv_principal)),
+                Line::fen(funds.bonus_account, Fen(o.sv_bonus)),
+            ],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A gateway success on order `order_id`, under its lock: a top-up is
+/// credited once (or refunded when it would pass the balance cap), a split
+/// payment settled.
 async fn credit(
     app: &AppState,
     order_id: i64,
@@ -209,14 +222,29 @@ async fn credit(
         return Ok(());
     };
     mark(OrderState::Paid.as_str()).exec(&tx).await?;
-    let clearing = ledger::account_id(&tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
-    let expense = ledger::account_id(&tx, o.brand_id, Kind::PromotionExpense, 0, now).await?;
+    post_top_up(&tx, &o, &b, &funds, after, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A paid top-up's entry: its amount from gateway clearing to the member's
+/// principal, its bonus from promotion expense to the member's bonus.
+async fn post_top_up(
+    tx: &DatabaseTransaction,
+    o: &gateway_order::Model,
+    b: &brand::Model,
+    funds: &MemberFunds,
+    after: Fen,
+    now: i64,
+) -> AppResult<()> {
+    let clearing = ledger::account_id(tx, o.brand_id, Kind::GatewayClearing, 0, now).await?;
+    let expense = ledger::account_id(tx, o.brand_id, Kind::PromotionExpense, 0, now).await?;
     post_or_fail(
-        &tx,
+        tx,
         Entry {
             brand_id: o.brand_id,
             kind: "topup",
-            op_ref: op_ref(&o),
+            op_ref: op_ref(o),
             store_id: None,
             member_id: Some(o.member_id),
             member_delta: Fen(o.amount + o.bonus),
@@ -233,7 +261,6 @@ async fn credit(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -121,19 +121,7 @@ pub async fn resolve(
     let brand = &by.brand;
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
-    lock_key(&tx, &format!("gateway-refund:{id}")).await?;
-    let r = gateway_refund::Entity::find_by_id(id)
-        .filter(gateway_refund::Column::BrandId.eq(brand.id))
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    if r.state != RefundState::Failed.as_str() || r.resolution.is_some() {
-        return Err(state_changed(r.resolution.as_deref().unwrap_or(&r.state)));
-    }
-    let o = gateway_order::Entity::find_by_id(r.order_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let (r, o) = open_task(&tx, brand.id, id).await?;
     let way = match req.way {
         RefundResolution::StoredValue => "stored_value",
         RefundResolution::PaidOutside => "paid_outside",
@@ -160,6 +148,29 @@ pub async fn resolve(
         ..r
     };
     Ok(task(r, Some(o.order_no), phone, Some(req.way)))
+}
+
+/// The brand's refund `id` under its lock (`gateway-refund:ID`), still
+/// refused and unresolved, and its order.
+async fn open_task(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    id: i64,
+) -> AppResult<(gateway_refund::Model, gateway_order::Model)> {
+    lock_key(tx, &format!("gateway-refund:{id}")).await?;
+    let r = gateway_refund::Entity::find_by_id(id)
+        .filter(gateway_refund::Column::BrandId.eq(brand_id))
+        .one(tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if r.state != RefundState::Failed.as_str() || r.resolution.is_some() {
+        return Err(state_changed(r.resolution.as_deref().unwrap_or(&r.state)));
+    }
+    let o = gateway_order::Entity::find_by_id(r.order_id)
+        .one(tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok((r, o))
 }
 
 /// The entry that sends a refused refund's money back `way`: out of

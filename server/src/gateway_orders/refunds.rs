@@ -7,7 +7,7 @@
 use super::RefundState;
 use crate::entity::{gateway_order, gateway_refund};
 use crate::error::{AppError, AppResult};
-use crate::gateway::{GatewayError, RefundOrder};
+use crate::gateway::{GatewayError, RefundDone, RefundOrder};
 use crate::jobs;
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -110,74 +110,74 @@ pub fn refund_backoff_ms(n: i32) -> i64 {
 
 /// Sends one refund; whether the gateway confirmed it.
 async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<bool> {
-    {
-        let Some(o) = gateway_order::Entity::find_by_id(r.order_id)
-            .one(&app.db)
-            .await?
-        else {
-            return Ok(false);
-        };
-        let req = RefundOrder {
-            merchant_id: app.gateway.merchant_id(o.brand_id),
-            order_no: o.order_no.clone(),
-            refund_no: r.refund_no.clone(),
-            amount: r.amount,
-        };
-        let now = app.clock.now_ms();
-        let tries = r.attempts + 1;
-        // Every outcome is a compare-and-set from the try this sender saw.
-        let u = gateway_refund::Entity::update_many()
-            .col_expr(gateway_refund::Column::Attempts, Expr::value(tries))
-            .filter(gateway_refund::Column::Id.eq(r.id))
-            .filter(gateway_refund::Column::State.eq(RefundState::Pending.as_str()))
-            .filter(gateway_refund::Column::Attempts.eq(r.attempts));
-        let (u, done) = match app.gateway.refund(&req).await {
-            Ok(_) => (
-                u.col_expr(
-                    gateway_refund::Column::State,
-                    Expr::value(RefundState::Succeeded.as_str()),
-                )
+    let Some(o) = gateway_order::Entity::find_by_id(r.order_id)
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let req = RefundOrder {
+        merchant_id: app.gateway.merchant_id(o.brand_id),
+        order_no: o.order_no.clone(),
+        refund_no: r.refund_no.clone(),
+        amount: r.amount,
+    };
+    let now = app.clock.now_ms();
+    let answer = app.gateway.refund(&req).await;
+    let Some((u, done)) = recorded(r, answer, now) else {
+        return Ok(false);
+    };
+    u.exec(&app.db).await?;
+    Ok(done)
+}
+
+/// How the gateway's answer to a refund is recorded, and whether it
+/// confirmed it; nothing when it did not answer (sent again at the next
+/// sweep, and not counted against the refusals allowed).
+fn recorded(
+    r: &gateway_refund::Model,
+    answer: Result<RefundDone, GatewayError>,
+    now: i64,
+) -> Option<(sea_orm::UpdateMany<gateway_refund::Entity>, bool)> {
+    let tries = r.attempts + 1;
+    // Every outcome is a compare-and-set from the try this sender saw.
+    let u = gateway_refund::Entity::update_many()
+        .col_expr(gateway_refund::Column::Attempts, Expr::value(tries))
+        .filter(gateway_refund::Column::Id.eq(r.id))
+        .filter(gateway_refund::Column::State.eq(RefundState::Pending.as_str()))
+        .filter(gateway_refund::Column::Attempts.eq(r.attempts));
+    let state = |s: RefundState| Expr::value(s.as_str());
+    match answer {
+        Ok(_) => Some((
+            u.col_expr(gateway_refund::Column::State, state(RefundState::Succeeded))
                 .col_expr(gateway_refund::Column::DoneAt, Expr::value(now)),
-                true,
-            ),
-            Err(GatewayError::Refused { code, message }) if tries >= MAX_REFUND_REFUSALS => {
-                tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund for good; a task for HQ finance");
-                (
-                    u.col_expr(
-                        gateway_refund::Column::State,
-                        Expr::value(RefundState::Failed.as_str()),
-                    )
+            true,
+        )),
+        Err(GatewayError::Refused { code, message }) if tries >= MAX_REFUND_REFUSALS => {
+            tracing::error!(refund = %r.refund_no, %code, %message, "gateway refused a refund for good; a task for HQ finance");
+            let failure = Expr::value(format!("{code}: {message}"));
+            Some((
+                u.col_expr(gateway_refund::Column::State, state(RefundState::Failed))
                     .col_expr(gateway_refund::Column::DoneAt, Expr::value(now))
-                    .col_expr(
-                        gateway_refund::Column::Failure,
-                        Expr::value(format!("{code}: {message}")),
-                    ),
-                    false,
-                )
-            }
-            Err(GatewayError::Refused { code, message }) => {
-                tracing::warn!(refund = %r.refund_no, %code, %message, tries, "gateway refused a refund; sent again later");
-                (
-                    u.col_expr(
-                        gateway_refund::Column::NextAttemptAt,
-                        Expr::value(now + refund_backoff_ms(tries)),
-                    )
-                    .col_expr(
-                        gateway_refund::Column::Failure,
-                        Expr::value(format!("{code}: {message}")),
-                    ),
-                    false,
-                )
-            }
-            Err(GatewayError::Unreachable(e)) => {
-                // No answer is not a refusal: sent again at the next sweep,
-                // and not counted against the refusals allowed.
-                tracing::warn!(refund = %r.refund_no, "gateway refund not confirmed: {e}; will retry");
-                return Ok(false);
-            }
-        };
-        u.exec(&app.db).await?;
-        Ok(done)
+                    .col_expr(gateway_refund::Column::Failure, failure),
+                false,
+            ))
+        }
+        Err(GatewayError::Refused { code, message }) => {
+            tracing::warn!(refund = %r.refund_no, %code, %message, tries, "gateway refused a refund; sent again later");
+            let next = Expr::value(now + refund_backoff_ms(tries));
+            let failure = Expr::value(format!("{code}: {message}"));
+            Some((
+                u.col_expr(gateway_refund::Column::NextAttemptAt, next)
+                    .col_expr(gateway_refund::Column::Failure, failure),
+                false,
+            ))
+        }
+        Err(GatewayError::Unreachable(e)) => {
+            // No answer is not a refusal.
+            tracing::warn!(refund = %r.refund_no, "gateway refund not confirmed: {e}; will retry");
+            None
+        }
     }
 }
 
