@@ -58,7 +58,7 @@ pub fn all() -> Vec<Job> {
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {
                 Box::pin(async move {
-                    crate::topup_orders::sweep_orders(app)
+                    crate::gateway_orders::sweep_orders(app)
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail()))?;
                     Ok(())
@@ -70,7 +70,7 @@ pub fn all() -> Vec<Job> {
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {
                 Box::pin(async move {
-                    crate::topup_orders::send_refunds(app)
+                    crate::gateway_orders::send_refunds(app)
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail()))?;
                     Ok(())

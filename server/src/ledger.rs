@@ -1281,7 +1281,7 @@ async fn cross_checks(
         "SELECT o.id AS id, o.amount AS amount, CAST(SUM(r.amount) AS BIGINT) AS refunded \
          FROM gateway_refunds r JOIN gateway_orders o ON o.id = r.order_id \
          WHERE r.state <> '{}' GROUP BY o.id, o.amount HAVING SUM(r.amount) > o.amount",
-        crate::topup_orders::RefundState::Failed.as_str()
+        crate::gateway_orders::RefundState::Failed.as_str()
     ))
     .await
     .context("checking gateway refunds against their orders")?

@@ -6,6 +6,7 @@ use crate::auth::{Counter, MemberCaller, MemberToken, MoneyBack, StaffCaller};
 use crate::clock::rfc3339;
 use crate::entity::{journal_entry, member};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
+use crate::gateway_orders;
 use crate::idempotency::IdemKey;
 use crate::ledger;
 use crate::names;
@@ -15,7 +16,6 @@ use crate::state::AppState;
 use crate::stored_value;
 use crate::stored_value::settings::settings;
 use crate::stored_value::{counter, refund};
-use crate::topup_orders;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -122,7 +122,7 @@ async fn member_money(
         .await?
         .ok_or_else(AppError::not_found)?;
     let (principal, bonus) = ledger::member_balance(&state.db, caller.brand.id, m.id).await?;
-    let via_gateway = topup_orders::gateway_shares(&state.db, caller.brand.id, m.id, principal.0)
+    let via_gateway = gateway_orders::gateway_shares(&state.db, caller.brand.id, m.id, principal.0)
         .await?
         .iter()
         .map(|(_, s)| s)

@@ -14,10 +14,10 @@ use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::member;
 use crate::error::{AppError, AppResult, unknown_as};
+use crate::gateway_orders;
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
-use crate::topup_orders;
 use axum::http::StatusCode;
 use axum::response::Response;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
@@ -159,7 +159,7 @@ pub async fn close(
     .await;
     // Send the gateway refunds now rather than at the next sweep.
     tokio::spawn(async move {
-        if let Err(e) = topup_orders::send_refunds(&sender).await {
+        if let Err(e) = gateway_orders::send_refunds(&sender).await {
             tracing::warn!("sending gateway refunds: {e:?}");
         }
     });
@@ -194,8 +194,8 @@ pub async fn book_close(
     // the gateway (newest first), the rest in cash at the counter.
     let mut left = funds.principal.0;
     let mut via_gateway = 0;
-    for (order, share) in topup_orders::gateway_shares(tx, by.brand.id, m.id, left).await? {
-        topup_orders::queue_refund(tx, &order, share, "close", now).await?;
+    for (order, share) in gateway_orders::gateway_shares(tx, by.brand.id, m.id, left).await? {
+        gateway_orders::queue_refund(tx, &order, share, "close", now).await?;
         via_gateway += share;
         left -= share;
     }

@@ -3,6 +3,8 @@
 //! the one-off code it settles and its ledger entry are one transaction
 //! under the request's idempotency key. On PostgreSQL payments arriving
 //! together are booked in batches ([`super::batch`]) with the same plan.
+//! A split payment's row and entry are booked by [`settle_split`] when
+//! `crate::gateway_orders` hears its gateway leg was paid.
 
 use super::batch::PayJob;
 use super::settings::settings;
@@ -13,6 +15,7 @@ use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::{brand, pay_request, payment};
 use crate::error::{AppError, AppResult};
+use crate::gateway_orders::post_or_fail;
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind};
 use crate::state::AppState;
@@ -23,7 +26,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Q
 use shared::ErrorCode;
 use shared::dto::{MoneySettings, PayRequestState, PaymentReceipt, PaymentRequest};
 use shared::money::{Bp, Fen};
-use shared::plan::{Bill, plan};
+use shared::plan::{Bill, PaymentPlan, plan};
 
 /// How long a one-off pay code can be paid.
 pub const PAY_REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
@@ -254,4 +257,66 @@ pub async fn book(
         at: rfc3339(now),
         channel_url: rules.channel_url.clone(),
     })
+}
+
+/// Settles a split payment in `tx` once the gateway says its online part
+/// (gateway order `order_id`, under that order's lock) was paid: the
+/// payment row with every source of `plan`, and its ledger entry from
+/// `ledger::payment_lines`: the held stored value and the gateway's money
+/// to the store's wallet, the bonus part at HQ's settlement rate. The
+/// member's balance went down when the value was held, so the entry moves
+/// no member balance; the hold's debit is guarded like any other. Answers
+/// the payment's id.
+pub async fn settle_split(
+    tx: &DatabaseTransaction,
+    payer: &Payer,
+    store_id: i64,
+    plan: &PaymentPlan,
+    order_id: i64,
+    now: i64,
+) -> AppResult<i64> {
+    let (brand_id, member_id) = (payer.brand.id, payer.member_id);
+    let rules = settings(tx, brand_id).await?;
+    let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
+    let p = payment::ActiveModel::booked(
+        [brand_id, store_id, member_id],
+        plan,
+        settled,
+        Some(order_id),
+        now,
+    )
+    .insert(tx)
+    .await?;
+    let hold = ledger::account_id(tx, brand_id, Kind::MemberHold, member_id, now).await?;
+    let clearing = ledger::account_id(tx, brand_id, Kind::GatewayClearing, 0, now).await?;
+    let wallet = ledger::account_id(tx, brand_id, Kind::StoreWallet, store_id, now).await?;
+    let income = ledger::account_id(tx, brand_id, Kind::BonusIncome, 0, now).await?;
+    let accounts = ledger::PaymentAccounts {
+        stored: ledger::StoredFrom::Hold(hold),
+        wallet,
+        income,
+        gateway: Some(clearing),
+        promotion: None,
+        points: None,
+    };
+    let lines = ledger::payment_lines(&accounts, plan, settled)
+        .map_err(|m| AppError::Internal(anyhow::anyhow!("split payment needs {m:?}")))?;
+    post_or_fail(
+        tx,
+        Entry {
+            brand_id,
+            kind: "payment",
+            op_ref: p.id.to_string(),
+            store_id: Some(store_id),
+            member_id: None,
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor: format!("member:{member_id}"),
+            business_date: ledger::business_date(&payer.brand.time_zone, now),
+            at: now,
+            lines,
+        },
+    )
+    .await?;
+    Ok(p.id)
 }

@@ -13,10 +13,10 @@ use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::{gateway_order, payment};
 use crate::error::{AppError, AppResult};
+use crate::gateway_orders;
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind};
 use crate::state::AppState;
-use crate::topup_orders;
 use axum::http::StatusCode;
 use axum::response::Response;
 use sea_orm::sea_query::Expr;
@@ -133,7 +133,7 @@ pub async fn book(
             .ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("gateway order {order_id} missing"))
             })?;
-        topup_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now).await?;
+        gateway_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now).await?;
     }
     let gateway = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
     let accounts = ledger::PaymentAccounts {

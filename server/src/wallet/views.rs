@@ -304,15 +304,7 @@ pub async fn pending(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<Hq
         .filter(payee_account::Column::State.eq(PayeeState::Pending.as_str()))
         .count(conn)
         .await?;
-    let refund_tasks = crate::entity::gateway_refund::Entity::find()
-        .filter(crate::entity::gateway_refund::Column::BrandId.eq(brand_id))
-        .filter(
-            crate::entity::gateway_refund::Column::State
-                .eq(crate::topup_orders::RefundState::Failed.as_str()),
-        )
-        .filter(crate::entity::gateway_refund::Column::Resolution.is_null())
-        .count(conn)
-        .await?;
+    let refund_tasks = crate::gateway_orders::refund_tasks::open_count(conn, brand_id).await?;
     Ok(HqPending {
         withdrawals: i64::try_from(withdrawals).unwrap_or(i64::MAX),
         payee_changes: i64::try_from(payee_changes).unwrap_or(i64::MAX),

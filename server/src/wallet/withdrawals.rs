@@ -20,11 +20,11 @@ use crate::audit;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
+use crate::gateway_orders::post_or_fail;
 use crate::jobs;
 use crate::ledger::{self, Account, Entry, Kind, Line};
 use crate::payout::{PayoutOrder, PayoutStatus, Submitted};
 use crate::state::AppState;
-use crate::topup_orders::post_or_fail;
 use axum::http::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{

@@ -17,7 +17,7 @@ use shared::ErrorCode;
 use shared::dto::{CloseStoredValue, MemberMoney, StoredValueClosed, TopUpOrderView};
 use shared::money::Fen;
 use tongka_server::entity::gateway_refund;
-use tongka_server::topup_orders::sweep;
+use tongka_server::gateway_orders::sweep;
 
 /// `GET /api/staff/member-money?phone=…` (what the manager's screen shows).
 async fn look_up(app: &TestApp, staff: &str, phone: &str) -> Reply {
@@ -303,7 +303,7 @@ dual_test!(
         .await;
         assert_eq!(first.state, "pending");
         assert!(first.failure.is_some_and(|f| f.contains("REFUND_REFUSED")));
-        let send = || tongka_server::topup_orders::send_refunds(&app.state);
+        let send = || tongka_server::gateway_orders::send_refunds(&app.state);
         send().await.expect("sending refunds");
         assert_eq!(
             refund_of(online_one.id).await.attempts,

@@ -24,7 +24,7 @@ use tokio::sync::RwLock;
 use tongka_server::entity::{gateway_order, gateway_refund};
 use tongka_server::gateway::sandbox::Switches;
 use tongka_server::gateway::{NONCE, Notification, SIGNATURE, TIMESTAMP, Trade, TradeState};
-use tongka_server::topup_orders::sweep;
+use tongka_server::gateway_orders::sweep;
 
 // ---------------------------------------------------------------------------
 // The member's side: start, look, give up.

@@ -23,7 +23,7 @@ use shared::money::Fen;
 use tongka_server::entity::gateway_refund;
 use tongka_server::gateway::TradeState;
 use tongka_server::gateway::sandbox::Switches;
-use tongka_server::topup_orders::sweep;
+use tongka_server::gateway_orders::sweep;
 
 /// The member's side of a split payment.
 const SPLIT: &str = "/api/member/split-payments";

@@ -1,0 +1,497 @@
+//! A member starts a gateway order: a self top-up, or a split payment (the
+//! stored value held at once, the rest paid at the gateway's checkout).
+//! Both are idempotent on the `Idempotency-Key`: the same key and body give
+//! the same order (created at the gateway if that failed before). The
+//! member then follows the order ([`status`]) or gives it up ([`give_up`]).
+
+use super::orders::{close, close_here, refresh};
+use super::{ORDER_TTL_MS, PAYMENT, is_open, post_or_fail, view};
+use crate::auth::digest;
+use crate::chain::store_in_brand;
+use crate::db::begin_write;
+use crate::entity::{brand, gateway_order, store};
+use crate::error::{AppError, AppResult};
+use crate::gateway::CreateOrder;
+use crate::idempotency::IdemKey;
+use crate::ledger::{self, Entry, Kind, Line, MemberFunds};
+use crate::state::AppState;
+use crate::stored_value::settings::{plan_bonus, settings, within_cap};
+use axum::http::StatusCode;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use shared::ErrorCode;
+use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
+use shared::money::Fen;
+use shared::plan::{Bill, PaymentPlan, plan};
+
+/// A member starting an order under an idempotency key.
+struct Start<'a> {
+    brand: &'a brand::Model,
+    member_id: i64,
+    key: &'a IdemKey,
+    /// The request's identity (SHA-256 of its JSON).
+    hash: String,
+}
+
+impl Start<'_> {
+    /// The member's order under the key (one at most).
+    fn order_by_key(&self) -> sea_orm::Select<gateway_order::Entity> {
+        gateway_order::Entity::find()
+            .filter(gateway_order::Column::BrandId.eq(self.brand.id))
+            .filter(gateway_order::Column::MemberId.eq(self.member_id))
+            .filter(gateway_order::Column::IdemKey.eq(&self.key.0))
+    }
+
+    /// The order just inserted (or found) under the key.
+    async fn inserted(&self, state: &AppState, what: &str) -> AppResult<gateway_order::Model> {
+        self.order_by_key()
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{what} order vanished")))
+    }
+
+    /// The order's checkout, once the key is known to carry this request.
+    async fn answer(
+        &self,
+        state: &AppState,
+        order: gateway_order::Model,
+    ) -> AppResult<TopUpOrderView> {
+        if order.body_hash != self.hash {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyKeyReused,
+            ));
+        }
+        let order = ensure_checkout(state, self.brand, order).await?;
+        view(&state.db, &order).await
+    }
+}
+
+/// SHA-256 of a request's JSON: its identity under the key.
+fn identity(req: &impl serde::Serialize) -> AppResult<String> {
+    Ok(digest(
+        &serde_json::to_string(req).map_err(anyhow::Error::from)?,
+    ))
+}
+
+/// A member's order, or 404.
+pub async fn own_order(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+    id: i64,
+) -> AppResult<gateway_order::Model> {
+    gateway_order::Entity::find_by_id(id)
+        .filter(gateway_order::Column::BrandId.eq(brand_id))
+        .filter(gateway_order::Column::MemberId.eq(member_id))
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// Outside demo mode with no gateway configured, nobody pays online: the
+/// member is told so before anything is written.
+fn not_configured(state: &AppState) -> AppResult<()> {
+    if state.gateway_configured {
+        return Ok(());
+    }
+    Err(AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::GatewayNotConfigured,
+    ))
+}
+
+/// The member (not frozen, of `brand`) starts a top-up under the key;
+/// answers the order with its hosted checkout.
+pub async fn top_up(
+    state: &AppState,
+    brand: &brand::Model,
+    member_id: i64,
+    key: &IdemKey,
+    req: &TopUpOrderRequest,
+) -> AppResult<TopUpOrderView> {
+    not_configured(state)?;
+    let start = Start {
+        brand,
+        member_id,
+        key,
+        hash: identity(req)?,
+    };
+    let order = match start.order_by_key().one(&state.db).await? {
+        Some(o) => o,
+        None => {
+            let (amount, bonus, plan_id) = validate(state, brand.id, member_id, req).await?;
+            let now = state.clock.now_ms();
+            let order = gateway_order::ActiveModel {
+                purpose: Set("topup".into()),
+                amount: Set(amount.0),
+                bonus: Set(bonus.0),
+                plan_id: Set(plan_id),
+                ..new_order(&start, new_order_no(now), now)
+            };
+            insert_order(&state.db, order).await?;
+            start.inserted(state, "top-up").await?
+        }
+    };
+    start.answer(state, order).await
+}
+
+/// Amount, bonus and plan of a valid top-up request.
+async fn validate(
+    state: &AppState,
+    brand_id: i64,
+    member_id: i64,
+    req: &TopUpOrderRequest,
+) -> AppResult<(Fen, Fen, Option<i64>)> {
+    if !req.amount.is_positive() {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
+    let rules = settings(&state.db, brand_id).await?;
+    let bonus = plan_bonus(&state.db, brand_id, req.plan_id, req.amount, &rules).await?;
+    let (principal, held_bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
+    within_cap(principal + held_bonus, req.amount, bonus, &rules)?;
+    Ok((req.amount, bonus, req.plan_id))
+}
+
+/// What the gateway is asked to create for `order`.
+fn create_request(
+    state: &AppState,
+    brand: &brand::Model,
+    order: &gateway_order::Model,
+) -> CreateOrder {
+    let base = &state.public_url;
+    CreateOrder {
+        merchant_id: state.gateway.merchant_id(order.brand_id),
+        order_no: order.order_no.clone(),
+        amount: order.amount,
+        description: if order.purpose == PAYMENT {
+            format!("{} 门店消费", brand.name)
+        } else {
+            format!("{} 会员充值", brand.name)
+        },
+        notify_url: format!("{base}/api/gateway/notify"),
+        return_url: format!("{base}/m/{}/topup/{}", brand.slug, order.id),
+        expires_at: order.expires_at,
+    }
+}
+
+/// Creates the order at the gateway if that has not happened yet.
+async fn ensure_checkout(
+    state: &AppState,
+    brand: &brand::Model,
+    order: gateway_order::Model,
+) -> AppResult<gateway_order::Model> {
+    if order.checkout_url.is_some() || !is_open(&order) {
+        return Ok(order);
+    }
+    let created = match state
+        .gateway
+        .create(&create_request(state, brand, &order))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(order = %order.order_no, "gateway create failed: {e}");
+            if order.purpose == PAYMENT {
+                // The member never reached a checkout: give the held stored
+                // value back now rather than at expiry. (Should the gateway
+                // have taken the order after all, a late payment is refunded.)
+                close_here(state, order.id).await?;
+            }
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::GatewayUnavailable,
+            ));
+        }
+    };
+    gateway_order::Entity::update_many()
+        .col_expr(
+            gateway_order::Column::CheckoutUrl,
+            Expr::value(created.checkout_url.clone()),
+        )
+        .filter(gateway_order::Column::Id.eq(order.id))
+        .exec(&state.db)
+        .await?;
+    Ok(gateway_order::Model {
+        checkout_url: Some(created.checkout_url),
+        ..order
+    })
+}
+
+/// Where the member's order stands. While it is open and no callback has
+/// come, this asks the gateway (at most every 3 s), so a lost callback does
+/// not leave the member waiting.
+pub async fn status(
+    state: &AppState,
+    brand_id: i64,
+    member_id: i64,
+    id: i64,
+) -> AppResult<TopUpOrderView> {
+    let mut order = own_order(&state.db, brand_id, member_id, id).await?;
+    let now = state.clock.now_ms();
+    let quiet = order.last_query_at.is_none_or(|t| now - t >= 3_000);
+    if is_open(&order) && order.checkout_url.is_some() && now - order.created_at >= 2_000 && quiet {
+        refresh(state, &order).await?;
+        order = own_order(&state.db, brand_id, member_id, id).await?;
+    }
+    view(&state.db, &order).await
+}
+
+/// The member gives up an unpaid order (closed at the gateway first; if it
+/// was paid meanwhile, it is credited instead).
+pub async fn give_up(
+    state: &AppState,
+    brand_id: i64,
+    member_id: i64,
+    id: i64,
+) -> AppResult<TopUpOrderView> {
+    let order = own_order(&state.db, brand_id, member_id, id).await?;
+    if is_open(&order) {
+        close(state, &order).await?;
+    }
+    let order = own_order(&state.db, brand_id, member_id, id).await?;
+    view(&state.db, &order).await
+}
+
+/// The member (not frozen, of `brand`) pays a store when stored value does
+/// not cover the bill, under the key. The stored value is held at once; the
+/// rest goes to the gateway's checkout. When the gateway says paid, both
+/// legs post and the store sees the receipt; if the order fails or expires,
+/// the hold is released.
+pub async fn pay_split(
+    state: &AppState,
+    brand: &brand::Model,
+    member_id: i64,
+    key: &IdemKey,
+    req: &PaymentRequest,
+) -> AppResult<TopUpOrderView> {
+    not_configured(state)?;
+    // The PIN is not part of the request's identity (nor stored).
+    let start = Start {
+        brand,
+        member_id,
+        key,
+        hash: identity(&PaymentRequest {
+            pin: None,
+            ..req.clone()
+        })?,
+    };
+    let now = state.clock.now_ms();
+    let rules = settings(&state.db, brand.id).await?;
+    split_allowed(req, &rules)?;
+    let order = match start.order_by_key().one(&state.db).await? {
+        Some(o) => o,
+        None => {
+            let pin_ok = split_pin(state, &start, req, &rules).await?;
+            hold_split(state, &start, req, &rules, pin_ok, now).await?;
+            start.inserted(state, "payment").await?
+        }
+    };
+    start.answer(state, order).await
+}
+
+/// A split payment's request as such: an amount above zero and within
+/// HQ's limit, no one-off code.
+fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
+    if !req.amount.is_positive() {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
+    if req.amount > rules.max_payment {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::AmountTooLarge)
+                .with("max", rules.max_payment.0),
+        );
+    }
+    if req.pay_request.is_some() {
+        // One-off codes are paid from stored value only, for now.
+        return Err(AppError::invalid("pay_request", "unknown"));
+    }
+    Ok(())
+}
+
+/// The PIN guards the stored-value part, as for any payment: checked (in
+/// its own transaction) when the plan for the member's balance takes more
+/// than the PIN-free limit. Whether it was checked.
+async fn split_pin(
+    state: &AppState,
+    start: &Start<'_>,
+    req: &PaymentRequest,
+    rules: &MoneySettings,
+) -> AppResult<bool> {
+    let (brand_id, member_id) = (start.brand.id, start.member_id);
+    let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
+    let pin_ok = plan(&Bill::plain(req.amount, principal, bonus)).stored_value() > rules.pin_above;
+    if pin_ok {
+        crate::stored_value::pin::check(state, member_id, req.pin.as_deref(), rules.pin_above)
+            .await?;
+    }
+    Ok(pin_ok)
+}
+
+/// In one transaction: the store open, the member's accounts locked, the
+/// plan for their balance (an online part left, the PIN checked where it
+/// needs it), the order inserted under the key and, if it is new, the
+/// stored-value part held.
+async fn hold_split(
+    state: &AppState,
+    start: &Start<'_>,
+    req: &PaymentRequest,
+    rules: &MoneySettings,
+    pin_ok: bool,
+    now: i64,
+) -> AppResult<()> {
+    let (brand_id, member_id) = (start.brand.id, start.member_id);
+    let tx = begin_write(&state.db).await?;
+    let shop = store_in_brand(&tx, brand_id, req.store_id).await?;
+    if !shop.active {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::StoreClosed,
+        ));
+    }
+    let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
+    let plan = plan(&Bill::plain(req.amount, funds.principal, funds.bonus));
+    if !plan.online.is_positive() {
+        // Nothing for the gateway to do: pay from stored value.
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+            .with("reason", "balance_covers"));
+    }
+    if plan.stored_value() > rules.pin_above && !pin_ok {
+        // The balance grew past the PIN-free limit since the check.
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
+                .with("above", rules.pin_above.0),
+        );
+    }
+    let order_no = new_order_no(now);
+    let inserted = insert_order(&tx, split_order(start, &shop, &plan, &order_no, now)).await?;
+    if inserted == 1 && plan.stored_value().is_positive() {
+        hold(&tx, start, &shop, &funds, &plan, order_no, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A split payment's order: the gateway's part as its amount, every other
+/// source of the plan recorded.
+fn split_order(
+    start: &Start<'_>,
+    shop: &store::Model,
+    plan: &PaymentPlan,
+    order_no: &str,
+    now: i64,
+) -> gateway_order::ActiveModel {
+    gateway_order::ActiveModel {
+        purpose: Set(PAYMENT.into()),
+        amount: Set(plan.online.0),
+        store_id: Set(Some(shop.id)),
+        original: Set(plan.original.0),
+        level_discount: Set(plan.level_discount.0),
+        coupon: Set(plan.coupon.0),
+        points: Set(plan.points.0),
+        points_used: Set(plan.points_used),
+        sv_principal: Set(plan.principal.0),
+        sv_bonus: Set(plan.bonus.0),
+        ..new_order(start, order_no.to_string(), now)
+    }
+}
+
+/// Holds a split payment's stored-value part (principal and bonus to the
+/// member's hold account) under the order's number.
+async fn hold(
+    tx: &DatabaseTransaction,
+    start: &Start<'_>,
+    shop: &store::Model,
+    funds: &MemberFunds,
+    plan: &PaymentPlan,
+    order_no: String,
+    now: i64,
+) -> AppResult<()> {
+    let (brand_id, member_id) = (start.brand.id, start.member_id);
+    let held = plan.stored_value();
+    let hold = ledger::account_id(tx, brand_id, Kind::MemberHold, member_id, now).await?;
+    post_or_fail(
+        tx,
+        Entry {
+            brand_id,
+            kind: "hold",
+            op_ref: order_no,
+            store_id: Some(shop.id),
+            member_id: Some(member_id),
+            member_delta: -held,
+            member_balance_after: Some(Fen::ZERO),
+            actor: format!("member:{member_id}"),
+            business_date: ledger::business_date(&start.brand.time_zone, now),
+            at: now,
+            lines: vec![
+                Line::fen(funds.principal_account, -plan.principal),
+                Line::fen(funds.bonus_account, -plan.bonus),
+                Line::fen(hold, held),
+            ],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A fresh order of the member under the key: created now, expiring after
+/// [`ORDER_TTL_MS`], nothing paid, refunded or held.
+fn new_order(start: &Start<'_>, order_no: String, now: i64) -> gateway_order::ActiveModel {
+    gateway_order::ActiveModel {
+        brand_id: Set(start.brand.id),
+        member_id: Set(start.member_id),
+        order_no: Set(order_no),
+        idem_key: Set(start.key.0.clone()),
+        body_hash: Set(start.hash.clone()),
+        bonus: Set(0),
+        plan_id: Set(None),
+        state: Set(shared::dto::OrderState::Created.as_str().into()),
+        txn_id: Set(None),
+        checkout_url: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + ORDER_TTL_MS),
+        paid_at: Set(None),
+        closed_at: Set(None),
+        last_query_at: Set(None),
+        late: Set(false),
+        refunded: Set(0),
+        store_id: Set(None),
+        original: Set(0),
+        sv_principal: Set(0),
+        sv_bonus: Set(0),
+        payment_id: Set(None),
+        level_discount: Set(0),
+        coupon: Set(0),
+        points: Set(0),
+        points_used: Set(0),
+        ..Default::default()
+    }
+}
+
+/// Inserts an order unless the member already has one under its
+/// idempotency key; 1 if inserted.
+async fn insert_order(
+    conn: &impl ConnectionTrait,
+    order: gateway_order::ActiveModel,
+) -> AppResult<u64> {
+    Ok(gateway_order::Entity::insert(order)
+        .on_conflict(
+            OnConflict::columns([
+                gateway_order::Column::BrandId,
+                gateway_order::Column::MemberId,
+                gateway_order::Column::IdemKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?)
+}
+
+fn new_order_no(now: i64) -> String {
+    format!(
+        "TK{}{}",
+        crate::clock::to_utc(now).format("%Y%m%d"),
+        &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+    )
+}
