@@ -391,6 +391,7 @@ async fn a_refund_refused_for_good_resolved_as_paid_outside_records_its_referenc
         staff_id: 1,
         role: Role::HqFinance,
         store_id: None,
+        region_id: None,
     };
     let outside = ResolveRefundInput {
         way: RefundResolution::PaidOutside,
