@@ -1,0 +1,111 @@
+//! A brand's regions: HQ admin creates and renames them; HQ and region
+//! managers list them.
+
+use super::{Reach, reach, region_in_brand};
+use crate::audit;
+use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::entity::{region, store};
+use crate::error::{AppResult, check, unique_as};
+use crate::state::AppState;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+use shared::dto::{RegionInput, RegionView};
+use shared::validate;
+
+/// The regions `by`'s scope covers (a region manager sees only theirs),
+/// with how many stores each has.
+pub async fn list(state: &AppState, by: &Actor) -> AppResult<Vec<RegionView>> {
+    let mut q = region::Entity::find().filter(region::Column::BrandId.eq(by.brand.id));
+    if let Reach::Region(own) = reach(&state.db, by).await? {
+        q = q.filter(region::Column::Id.eq(own));
+    }
+    let regions = q.order_by_asc(region::Column::Id).all(&state.db).await?;
+    let mut out = Vec::with_capacity(regions.len());
+    for r in regions {
+        let store_count = store::Entity::find()
+            .filter(store::Column::RegionId.eq(r.id))
+            .count(&state.db)
+            .await?;
+        out.push(RegionView {
+            id: r.id,
+            name: r.name,
+            store_count: store_count as i64,
+        });
+    }
+    Ok(out)
+}
+
+/// Creates a region, audited.
+pub async fn create(state: &AppState, by: &Actor, req: RegionInput) -> AppResult<RegionView> {
+    let name = check("name", validate::place_name(&req.name))?;
+    let tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let r = region::ActiveModel {
+        brand_id: Set(by.brand.id),
+        name: Set(name),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await
+    .map_err(unique_as("name"))?;
+    let target = format!("region #{} {}", r.id, r.name);
+    audit::record(
+        &tx,
+        now,
+        by.brand.id,
+        Some(by.staff_id),
+        "region.create",
+        target,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RegionView {
+        id: r.id,
+        name: r.name,
+        store_count: 0,
+    })
+}
+
+/// Renames region `id` of `by`'s brand, audited.
+pub async fn rename(
+    state: &AppState,
+    by: &Actor,
+    id: i64,
+    req: RegionInput,
+) -> AppResult<RegionView> {
+    let name = check("name", validate::place_name(&req.name))?;
+    let tx = begin_write(&state.db).await?;
+    let r = region_in_brand(&tx, by.brand.id, id).await?;
+    let old = r.name.clone();
+    let mut m = r.into_active_model();
+    m.name = Set(name);
+    let r = m.update(&tx).await.map_err(unique_as("name"))?;
+    let now = state.clock.now_ms();
+    let target = format!("region #{} {}", r.id, r.name);
+    audit::record(
+        &tx,
+        now,
+        by.brand.id,
+        Some(by.staff_id),
+        "region.rename",
+        target,
+        json!({ "from": old }),
+    )
+    .await?;
+    let store_count = store::Entity::find()
+        .filter(store::Column::RegionId.eq(r.id))
+        .count(&tx)
+        .await? as i64;
+    tx.commit().await?;
+    Ok(RegionView {
+        id: r.id,
+        name: r.name,
+        store_count,
+    })
+}
