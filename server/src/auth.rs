@@ -358,26 +358,7 @@ impl Actor {
     /// Whether their scope covers the store (HQ: every store; a region
     /// manager: their region's; store staff: their own).
     pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
-        match self.role {
-            Role::HqAdmin | Role::HqFinance => true,
-            Role::RegionManager => self.region_id == Some(store_region_id),
-            Role::StoreManager | Role::Clerk => self.store_id == Some(store_id),
-        }
-    }
-
-    /// The store of their brand with this id, if their scope covers it; a
-    /// store outside it does not exist for them (404).
-    pub async fn store_in_scope(
-        &self,
-        conn: &impl sea_orm::ConnectionTrait,
-        store_id: i64,
-    ) -> AppResult<crate::entity::store::Model> {
-        let shop = crate::chain::store_in_brand(conn, self.brand.id, store_id).await?;
-        if self.covers_store(shop.id, shop.region_id) {
-            Ok(shop)
-        } else {
-            Err(AppError::not_found())
-        }
+        crate::chain::reach(self).covers(store_id, store_region_id)
     }
 }
 
@@ -391,11 +372,6 @@ impl<R: RoleSet> StaffCaller<R> {
             store_id: self.staff.store_id,
             region_id: self.staff.region_id,
         }
-    }
-
-    /// Whether this caller's scope covers the store.
-    pub fn covers_store(&self, store_id: i64, store_region_id: i64) -> bool {
-        self.actor().covers_store(store_id, store_region_id)
     }
 }
 

@@ -10,7 +10,7 @@ pub mod stores;
 mod tests;
 
 use crate::auth::Actor;
-use crate::entity::{region, staff, store};
+use crate::entity::{region, store};
 use crate::error::{AppError, AppResult};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use shared::dto::Role;
@@ -65,21 +65,13 @@ impl Reach {
     }
 }
 
-/// The scope of `by`. A region manager's region is read from their staff
-/// row (the actor does not carry it).
-pub async fn reach(conn: &impl ConnectionTrait, by: &Actor) -> AppResult<Reach> {
-    Ok(match by.role {
+/// The scope of `by`.
+pub fn reach(by: &Actor) -> Reach {
+    match by.role {
         Role::HqAdmin | Role::HqFinance => Reach::Brand,
-        Role::RegionManager => {
-            let region = staff::Entity::find_by_id(by.staff_id)
-                .filter(staff::Column::BrandId.eq(by.brand.id))
-                .one(conn)
-                .await?
-                .and_then(|s| s.region_id);
-            Reach::Region(region.unwrap_or(-1))
-        }
+        Role::RegionManager => Reach::Region(by.region_id.unwrap_or(-1)),
         Role::StoreManager | Role::Clerk => Reach::Store(by.store_id.unwrap_or(-1)),
-    })
+    }
 }
 
 /// A store `by`'s scope covers, or 404 (outside the scope it does not
@@ -90,7 +82,7 @@ pub async fn store_in_scope(
     id: i64,
 ) -> AppResult<store::Model> {
     let s = store_in_brand(conn, by.brand.id, id).await?;
-    if reach(conn, by).await?.covers(s.id, s.region_id) {
+    if reach(by).covers(s.id, s.region_id) {
         Ok(s)
     } else {
         Err(AppError::not_found())
@@ -102,7 +94,7 @@ pub async fn stores_in_scope(
     conn: &impl ConnectionTrait,
     by: &Actor,
 ) -> AppResult<HashMap<i64, store::Model>> {
-    let reach = reach(conn, by).await?;
+    let reach = reach(by);
     Ok(store::Entity::find()
         .filter(store::Column::BrandId.eq(by.brand.id))
         .all(conn)

@@ -20,7 +20,7 @@ use shared::validate;
 /// with how many stores each has.
 pub async fn list(state: &AppState, by: &Actor) -> AppResult<Vec<RegionView>> {
     let mut q = region::Entity::find().filter(region::Column::BrandId.eq(by.brand.id));
-    if let Reach::Region(own) = reach(&state.db, by).await? {
+    if let Reach::Region(own) = reach(by) {
         q = q.filter(region::Column::Id.eq(own));
     }
     let regions = q.order_by_asc(region::Column::Id).all(&state.db).await?;

@@ -73,7 +73,7 @@ async fn view(conn: &impl ConnectionTrait, brand_id: i64, s: store::Model) -> Ap
 /// The stores `by`'s scope covers.
 pub async fn list(state: &AppState, by: &Actor) -> AppResult<Vec<StoreView>> {
     let mut q = store::Entity::find().filter(store::Column::BrandId.eq(by.brand.id));
-    q = match reach(&state.db, by).await? {
+    q = match reach(by) {
         Reach::Brand => q,
         Reach::Region(own) => q.filter(store::Column::RegionId.eq(own)),
         Reach::Store(own) => q.filter(store::Column::Id.eq(own)),

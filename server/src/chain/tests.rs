@@ -47,6 +47,7 @@ async fn actor(state: &AppState, account: &str) -> Actor {
         staff_id: s.id,
         role: Role::parse(&s.role).expect("role"),
         store_id: s.store_id,
+        region_id: s.region_id,
     }
 }
 

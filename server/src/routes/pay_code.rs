@@ -180,10 +180,7 @@ async fn pay_code(
     caller: StaffCaller<AnyStaff>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<PayCode>> {
-    let s = store_in_brand(&state.db, caller.brand.id, id).await?;
-    if !caller.covers_store(s.id, s.region_id) {
-        return Err(AppError::not_found());
-    }
+    let s = crate::chain::store_in_scope(&state.db, &caller.actor(), id).await?;
     let url = format!("{}/m/{}/pay/{}", state.public_url, caller.brand.slug, s.id);
     let svg = qr_svg(&url)?;
     Ok(Json(PayCode {
@@ -237,14 +234,7 @@ async fn scope_stores(
     state: &AppState,
     caller: &StaffCaller<impl RoleSet>,
 ) -> AppResult<HashMap<i64, store::Model>> {
-    Ok(store::Entity::find()
-        .filter(store::Column::BrandId.eq(caller.brand.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|s| caller.covers_store(s.id, s.region_id))
-        .map(|s| (s.id, s))
-        .collect())
+    crate::chain::stores_in_scope(&state.db, &caller.actor()).await
 }
 
 /// Staff: waits until a payment lands at a store in scope (or the timeout),

@@ -39,7 +39,7 @@ async fn statement_json(
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Json<Statement>> {
-    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
+    let shop = crate::chain::store_in_scope(&state.db, &caller.actor(), store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     Ok(Json(
         statement::statement(&state.db, caller.brand.id, &shop, from, to).await?,
@@ -128,7 +128,7 @@ async fn statement_csv(
     AppPath(store_id): AppPath<i64>,
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Response> {
-    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
+    let shop = crate::chain::store_in_scope(&state.db, &caller.actor(), store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     let s = statement::statement(&state.db, caller.brand.id, &shop, from, to).await?;
     let header = record(statement_header(lang));
@@ -223,7 +223,7 @@ async fn entries_csv(
     AppQuery(query): AppQuery<RangeQuery>,
 ) -> AppResult<Response> {
     use futures_util::StreamExt;
-    let shop = caller.actor().store_in_scope(&state.db, store_id).await?;
+    let shop = crate::chain::store_in_scope(&state.db, &caller.actor(), store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     let wallet = account_of(&state.db, caller.brand.id, Kind::StoreWallet, shop.id).await?;
     let header = record(match lang {

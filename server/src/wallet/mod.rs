@@ -159,7 +159,7 @@ pub async fn wallet(
     by: &Actor,
     store_id: i64,
 ) -> AppResult<WalletView> {
-    let shop = by.store_in_scope(conn, store_id).await?;
+    let shop = crate::chain::store_in_scope(conn, by, store_id).await?;
     wallet_of(conn, by.brand.id, shop).await
 }
 
@@ -170,7 +170,7 @@ pub async fn entries(
     store_id: i64,
     after: Option<i64>,
 ) -> AppResult<Page<WalletEntry>> {
-    let shop = by.store_in_scope(conn, store_id).await?;
+    let shop = crate::chain::store_in_scope(conn, by, store_id).await?;
     let brand_id = by.brand.id;
     let Some(&wallet_id) = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&[shop.id]))
         .await?

@@ -28,7 +28,7 @@ pub async fn request(
     store_id: i64,
     req: &PayeeInput,
 ) -> AppResult<PayeeView> {
-    let shop = by.store_in_scope(&state.db, store_id).await?;
+    let shop = crate::chain::store_in_scope(&state.db, by, store_id).await?;
     let account_name = validate::account_holder(&req.account_name)
         .map_err(|r| AppError::invalid("account_name", r))?;
     let bank_name =

@@ -151,7 +151,7 @@ pub(crate) async fn visible(state: &AppState, by: &Actor, id: i64) -> AppResult<
         .await?
         .ok_or_else(AppError::not_found)?;
     // Scope by where the store is now (a store may move region).
-    by.store_in_scope(&state.db, w.store_id).await?;
+    crate::chain::store_in_scope(&state.db, by, w.store_id).await?;
     Ok(w)
 }
 /// The ids of a region's stores now.
@@ -176,7 +176,7 @@ pub async fn terms(
     by: &Actor,
     store_id: i64,
 ) -> AppResult<WithdrawalTerms> {
-    let shop = by.store_in_scope(conn, store_id).await?;
+    let shop = crate::chain::store_in_scope(conn, by, store_id).await?;
     let brand_id = by.brand.id;
     let rules = settings(conn, brand_id).await?;
     let wallet = wallet_of(conn, brand_id, shop.clone()).await?;

@@ -41,7 +41,7 @@ pub async fn request(
     key: IdemKey,
     req: WithdrawalInput,
 ) -> AppResult<Response> {
-    let shop = by.store_in_scope(&state.db, store_id).await?;
+    let shop = crate::chain::store_in_scope(&state.db, by, store_id).await?;
     let brand = by.brand.clone();
     let staff_id = by.staff_id;
     let now = state.clock.now_ms();
