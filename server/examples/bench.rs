@@ -133,7 +133,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                 &tx,
                 Entry {
                     brand_id: brand.id,
-                    kind: "topup",
+                    kind: shared::dto::EntryKind::TopUp,
                     op_ref: format!("bench:{}", m.id),
                     store_id: Some(stores[0]),
                     member_id: Some(m.id),
@@ -155,7 +155,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                     &tx,
                     &clock,
                     24,
-                    tongka_server::auth::MEMBER,
+                    tongka_server::auth::Subject::Member,
                     m.id,
                     brand.id,
                 )

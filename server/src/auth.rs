@@ -22,10 +22,15 @@ use shared::dto::Role;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 
-/// Session kinds.
-pub const MEMBER: &str = "member";
-/// Session kinds.
-pub const STAFF: &str = "staff";
+shared::named_enum! {
+    /// Who a session is of (stored with it).
+    pub enum Subject {
+        /// A member of the brand.
+        Member = "member",
+        /// A staff member of the brand.
+        Staff = "staff",
+    }
+}
 
 /// SHA-256 hex of a secret (tokens, SMS codes).
 pub fn digest(secret: &str) -> String {
@@ -37,7 +42,7 @@ pub async fn open_session(
     conn: &impl ConnectionTrait,
     clock: &Clock,
     hours: u32,
-    kind: &str,
+    kind: Subject,
     subject_id: i64,
     brand_id: i64,
 ) -> Result<String, DbErr> {
@@ -47,7 +52,7 @@ pub async fn open_session(
     let now = clock.now_ms();
     session::ActiveModel {
         token_hash: Set(digest(&token)),
-        kind: Set(kind.into()),
+        kind: Set(kind.as_str().into()),
         subject_id: Set(subject_id),
         brand_id: Set(brand_id),
         created_at: Set(now),
@@ -64,12 +69,12 @@ pub async fn open_session(
 pub async fn revoke_all(
     conn: &impl ConnectionTrait,
     now: i64,
-    kind: &str,
+    kind: Subject,
     subject_id: i64,
 ) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .filter(session::Column::Kind.eq(kind))
+        .filter(session::Column::Kind.eq(kind.as_str()))
         .filter(session::Column::SubjectId.eq(subject_id))
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
@@ -97,11 +102,11 @@ fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 /// The live session behind the request's bearer token, of `kind`.
-async fn live_session(parts: &Parts, state: &AppState, kind: &str) -> AppResult<session::Model> {
+async fn live_session(parts: &Parts, state: &AppState, kind: Subject) -> AppResult<session::Model> {
     let token = bearer(parts).ok_or_else(AppError::unauthenticated)?;
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(digest(token)))
-        .filter(session::Column::Kind.eq(kind))
+        .filter(session::Column::Kind.eq(kind.as_str()))
         .one(&state.db)
         .await?;
     let now = state.clock.now_ms();
@@ -160,7 +165,7 @@ impl MemberCaller {
                     .into(),
             )
             .filter(session::Column::TokenHash.eq(digest(token)))
-            .filter(session::Column::Kind.eq(MEMBER))
+            .filter(session::Column::Kind.eq(Subject::Member.as_str()))
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(now))
             .column_as(session::Column::Id, "session_id");
@@ -347,12 +352,23 @@ pub struct Actor {
     pub store_id: Option<i64>,
     /// Their region (region managers).
     pub region_id: Option<i64>,
+    /// The API key acting for them, when a machine calls.
+    pub key: Option<i64>,
 }
 
 impl Actor {
     /// How the ledger and the audit log name them.
     pub fn name(&self) -> String {
         format!("staff:{}", self.staff_id)
+    }
+
+    /// Refuses a machine: what only a person may do (make or end API keys,
+    /// change a password).
+    pub fn in_person(&self) -> AppResult<()> {
+        match self.key {
+            Some(_) => Err(AppError::forbidden()),
+            None => Ok(()),
+        }
     }
 
     /// Whether their scope covers the store (HQ: every store; a region
@@ -371,6 +387,7 @@ impl<R: RoleSet> StaffCaller<R> {
             role: self.role,
             store_id: self.staff.store_id,
             region_id: self.staff.region_id,
+            key: self.key,
         }
     }
 }
@@ -385,7 +402,7 @@ impl<R: RoleSet> FromRequestParts<AppState> for StaffCaller<R> {
             record_key_use(state, &k, parts).await?;
             (0, k.staff_id, Some(k.id))
         } else {
-            let s = live_session(parts, state, STAFF).await?;
+            let s = live_session(parts, state, Subject::Staff).await?;
             (s.id, s.subject_id, None)
         };
         let staff = staff::Entity::find_by_id(staff_id)

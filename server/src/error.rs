@@ -76,6 +76,11 @@ impl AppError {
         Self::Internal(anyhow::anyhow!("the sum of {what} overflows"))
     }
 
+    /// Someone else moved the thing first: it is now in `state` (409).
+    pub fn state_changed(state: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorCode::StateChanged).with("state", state)
+    }
+
     /// No such thing, or not visible to the caller (404).
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound)

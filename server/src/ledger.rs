@@ -15,6 +15,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use shared::dto::EntryKind;
 use shared::money::Fen;
 use shared::plan::{PaymentPlan, RefundPlan};
 
@@ -342,6 +343,14 @@ pub async fn lock_member(
     })
 }
 
+/// A stored entry's kind (one the code does not know is an internal error:
+/// only the code writes entries).
+pub fn entry_kind(stored: &str) -> Result<EntryKind, crate::error::AppError> {
+    EntryKind::parse(stored).ok_or_else(|| {
+        crate::error::AppError::Internal(anyhow::anyhow!("unknown entry kind {stored}"))
+    })
+}
+
 /// A member's balances without locking (for display).
 pub async fn member_balance(
     conn: &impl ConnectionTrait,
@@ -358,13 +367,47 @@ pub async fn member_balance(
         .all(conn)
         .await?;
     let of = |k: Kind| {
-        Fen(rows
-            .iter()
-            .filter(|a| a.kind == k.as_str())
-            .map(|a| a.balance)
-            .sum())
+        let balances = rows.iter().filter(|a| a.kind == k.as_str());
+        Fen::checked_sum(balances.map(|a| Fen(a.balance)))
+            .ok_or_else(|| DbErr::Custom(format!("member {member_id}'s {} overflows", k.as_str())))
     };
-    Ok((of(Kind::MemberPrincipal), of(Kind::MemberBonus)))
+    Ok((of(Kind::MemberPrincipal)?, of(Kind::MemberBonus)?))
+}
+
+/// How many of the brand's members hold more stored value (principal and
+/// bonus together) than `cap`.
+pub async fn members_above(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    cap: Fen,
+) -> Result<u64, DbErr> {
+    let backend = conn.get_database_backend();
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
+                 WHERE brand_id = $1 AND kind IN ($2, $3) \
+                 GROUP BY owner_id HAVING SUM(balance) > $4) above"
+            }
+            _ => {
+                "SELECT COUNT(*) AS n FROM (SELECT owner_id FROM accounts \
+                 WHERE brand_id = ? AND kind IN (?, ?) \
+                 GROUP BY owner_id HAVING SUM(balance) > ?) above"
+            }
+        },
+        [
+            brand_id.into(),
+            Kind::MemberPrincipal.as_str().into(),
+            Kind::MemberBonus.as_str().into(),
+            cap.0.into(),
+        ],
+    );
+    let n: i64 = match conn.query_one_raw(stmt).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The balance of an append-only account: the sum of its lines.
@@ -553,11 +596,11 @@ pub fn check_balanced(lines: &[Line]) -> Result<(), Unbalanced> {
 }
 
 /// A journal entry to post.
-pub struct Entry<'a> {
+pub struct Entry {
     /// Brand.
     pub brand_id: i64,
-    /// `topup`, `payment`, `refund`, …
-    pub kind: &'a str,
+    /// The operation it books.
+    pub kind: EntryKind,
     /// The operation's own id; (brand, kind, op_ref) is unique.
     pub op_ref: String,
     /// The store it happened at.
@@ -578,6 +621,20 @@ pub struct Entry<'a> {
     pub lines: Vec<Line>,
 }
 
+/// Posts an entry whose debits were checked under the member's lock.
+pub async fn post_or_fail(
+    tx: &DatabaseTransaction,
+    entry: Entry,
+) -> Result<i64, crate::error::AppError> {
+    match post(tx, entry).await {
+        Ok(id) => Ok(id),
+        Err(PostError::Overdrawn) => Err(crate::error::AppError::Internal(anyhow::anyhow!(
+            "a debit guard fired on a checked posting"
+        ))),
+        Err(PostError::Db(e)) => Err(e.into()),
+    }
+}
+
 /// Why a posting was refused.
 #[derive(Debug)]
 pub enum PostError {
@@ -595,7 +652,7 @@ impl From<DbErr> for PostError {
 
 /// Posts an entry: checks it balances, writes it and its lines, and applies
 /// balance changes with guarded statements. Returns the entry id.
-pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, PostError> {
+pub async fn post(tx: &DatabaseTransaction, entry: Entry) -> Result<i64, PostError> {
     if let Err(u) = check_balanced(&entry.lines) {
         return Err(PostError::Db(DbErr::Custom(format!(
             "unbalanced {} entry: {} sum to {:?}",
@@ -631,7 +688,7 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Pos
     }
     let saved = journal_entry::ActiveModel {
         brand_id: Set(entry.brand_id),
-        kind: Set(entry.kind.into()),
+        kind: Set(entry.kind.as_str().into()),
         op_ref: Set(entry.op_ref),
         store_id: Set(entry.store_id),
         member_id: Set(entry.member_id),
@@ -733,7 +790,7 @@ impl Bulk {
     }
 
     /// Adds an entry after [`post`]'s checks; refused, nothing changes.
-    pub fn add(&mut self, entry: Entry<'_>) -> Result<(), BulkRefused> {
+    pub fn add(&mut self, entry: Entry) -> Result<(), BulkRefused> {
         check_balanced(&entry.lines).map_err(BulkRefused::Unbalanced)?;
         // Every kept balance after its line, checked before anything moves.
         let mut after: Vec<Option<i64>> = Vec::with_capacity(entry.lines.len());
@@ -764,7 +821,7 @@ impl Bulk {
                 *self.deltas.entry(line.account.id).or_default() += line.amount;
             }
             if line.amount != 0 {
-                self.line_kind.push(entry.kind.to_owned());
+                self.line_kind.push(entry.kind.as_str().to_owned());
                 self.line_ref.push(entry.op_ref.clone());
                 self.line_account.push(line.account.id);
                 self.line_amount.push(line.amount);
@@ -772,7 +829,7 @@ impl Bulk {
             }
         }
         self.brand.push(entry.brand_id);
-        self.kind.push(entry.kind.to_owned());
+        self.kind.push(entry.kind.as_str().to_owned());
         self.op_ref.push(entry.op_ref);
         self.store.push(entry.store_id);
         self.member.push(entry.member_id);
@@ -897,7 +954,7 @@ l AS (\
 /// one guarded `UPDATE … FROM (VALUES …)` (each debit only if it stays ≥ 0;
 /// all rows or the entry is refused), then the entry and its lines in one
 /// `INSERT` with a data-modifying CTE. Same effect as the portable path.
-async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, PostError> {
+async fn post_pg(tx: &DatabaseTransaction, entry: Entry) -> Result<i64, PostError> {
     use sea_orm::{Statement, Value};
     let kept: Vec<&Line> = entry
         .lines
@@ -945,7 +1002,7 @@ async fn post_pg(tx: &DatabaseTransaction, entry: Entry<'_>) -> Result<i64, Post
     let lines: Vec<&Line> = entry.lines.iter().filter(|l| l.amount != 0).collect();
     let mut values: Vec<Value> = vec![
         entry.brand_id.into(),
-        entry.kind.into(),
+        entry.kind.as_str().into(),
         entry.op_ref.into(),
         entry.store_id.into(),
         entry.member_id.into(),
@@ -1256,11 +1313,13 @@ async fn cross_checks(
     // store paid back for 退卡 may have been taken at another store).
     for r in rows(&format!(
         "SELECT a.owner_id AS store, \
-         CAST(SUM(CASE WHEN e.kind = 'cash_handin' THEN l.amount ELSE 0 END) AS BIGINT) AS handed, \
-         CAST(SUM(CASE WHEN e.kind = 'topup' THEN -l.amount ELSE 0 END) AS BIGINT) AS taken \
+         CAST(SUM(CASE WHEN e.kind = '{}' THEN l.amount ELSE 0 END) AS BIGINT) AS handed, \
+         CAST(SUM(CASE WHEN e.kind = '{}' THEN -l.amount ELSE 0 END) AS BIGINT) AS taken \
          FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
          JOIN accounts a ON a.id = l.account_id \
          WHERE a.kind = '{}' GROUP BY a.owner_id",
+        EntryKind::CashHandIn.as_str(),
+        EntryKind::TopUp.as_str(),
         Kind::CounterClearing.as_str()
     ))
     .await
@@ -1494,7 +1553,7 @@ mod tests {
         let wallet = account(3, Kind::StoreWallet);
         let entry = |op: &str, amount: i64, lines: Vec<Line>| Entry {
             brand_id: 1,
-            kind: "payment",
+            kind: EntryKind::Payment,
             op_ref: op.into(),
             store_id: Some(1),
             member_id: Some(1),

@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod gateway_orders;
 pub mod guess_limit;
 pub mod idempotency;
+pub mod identity;
 pub mod jobs;
 pub mod ledger;
 pub mod migration;
@@ -29,4 +30,6 @@ pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod stored_value;
+#[cfg(test)]
+mod testing;
 pub mod wallet;

@@ -67,7 +67,7 @@ macro_rules! named_enum {
 
 #[cfg(test)]
 mod tests {
-    use crate::dto::{OrderState, PayRequestState, PayeeState, WithdrawalState};
+    use crate::dto::{EntryKind, OrderState, PayRequestState, PayeeState, WithdrawalState};
 
     /// The JSON name, the stored name and `parse` agree for every variant.
     fn agrees<T>(all: &[T])
@@ -90,6 +90,7 @@ mod tests {
         agrees(&PayeeState::ALL);
         agrees(&OrderState::ALL);
         agrees(&PayRequestState::ALL);
+        agrees(&EntryKind::ALL);
         assert_eq!(
             WithdrawalState::parse("cancelled"),
             Some(WithdrawalState::Cancelled)
@@ -101,5 +102,8 @@ mod tests {
         assert_eq!(OrderState::parse("refunded"), Some(OrderState::Refunded));
         assert_eq!(PayRequestState::parse("gone"), None);
         assert_eq!(OrderState::Paid.to_string(), "paid");
+        // The names entries were stored by before the kinds were an enum.
+        assert_eq!(EntryKind::parse("topup"), Some(EntryKind::TopUp));
+        assert_eq!(EntryKind::parse("cash_handin"), Some(EntryKind::CashHandIn));
     }
 }

@@ -42,6 +42,42 @@ pub async fn store_in_brand(
         .ok_or_else(AppError::not_found)
 }
 
+/// The brand's default store (where a new member is at home), if it has
+/// one.
+pub async fn default_store(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+) -> AppResult<Option<store::Model>> {
+    Ok(store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .filter(store::Column::IsDefault.eq(true))
+        .one(conn)
+        .await?)
+}
+
+/// A store of the brand, if there is one with this id.
+pub async fn find_store(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    id: i64,
+) -> AppResult<Option<store::Model>> {
+    Ok(store::Entity::find_by_id(id)
+        .filter(store::Column::BrandId.eq(brand_id))
+        .one(conn)
+        .await?)
+}
+
+/// The ids of a region's stores, as a subquery.
+pub fn region_store_ids(brand_id: i64, region_id: i64) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::{QuerySelect, QueryTrait};
+    store::Entity::find()
+        .select_only()
+        .column(store::Column::Id)
+        .filter(store::Column::BrandId.eq(brand_id))
+        .filter(store::Column::RegionId.eq(region_id))
+        .into_query()
+}
+
 /// What a staff member's scope covers: the whole brand (HQ), one region
 /// (region manager) or one store (store staff).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

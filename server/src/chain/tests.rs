@@ -2,53 +2,16 @@
 //! the demo brand's regions and stores shaped and read by its staff.
 
 use super::{regions, stores};
-use crate::auth::Actor;
-use crate::clock::Clock;
-use crate::config::Limits;
-use crate::db::{connect, migrate};
-use crate::entity::{audit_log, brand, region, staff};
-use crate::error::AppError;
+use crate::entity::{audit_log, region};
 use crate::state::AppState;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use crate::testing::{self, actor, code};
+use sea_orm::{EntityTrait, QueryOrder};
 use shared::ErrorCode;
-use shared::dto::{RegionInput, Role, StoreInput, StoreView};
+use shared::dto::{RegionInput, StoreInput, StoreView};
 
-/// A fresh database with the demo brand: regions 华东区 (stores 南京西路店,
-/// the default, and 徐家汇店) and 华南区 (天河城店), and its staff.
+/// A fresh database with the demo brand ([`testing::demo`]).
 async fn demo() -> AppState {
-    let db = connect("sqlite::memory:", 1)
-        .await
-        .expect("in-memory SQLite");
-    migrate(&db).await.expect("migrations");
-    let clock = Clock::manual(chrono::Utc::now());
-    crate::seed::seed_demo(&db, &clock)
-        .await
-        .expect("demo brand");
-    AppState::new(db, clock, Limits::default(), "http://localhost", None, b"k").expect("state")
-}
-
-/// The demo staff member with this account, as the services see them.
-async fn actor(state: &AppState, account: &str) -> Actor {
-    let s = staff::Entity::find()
-        .filter(staff::Column::Account.eq(account))
-        .one(&state.db)
-        .await
-        .ok()
-        .flatten()
-        .expect("staff");
-    let b = brand::Entity::find_by_id(s.brand_id)
-        .one(&state.db)
-        .await
-        .ok()
-        .flatten()
-        .expect("brand");
-    Actor {
-        brand: b,
-        staff_id: s.id,
-        role: Role::parse(&s.role).expect("role"),
-        store_id: s.store_id,
-        region_id: s.region_id,
-    }
+    testing::demo().await.state
 }
 
 /// The demo brand's regions, in order.
@@ -71,13 +34,6 @@ fn input(s: &StoreView) -> StoreInput {
         phone: s.phone.clone(),
         hours: s.hours.clone(),
         active: s.active,
-    }
-}
-
-fn code(e: AppError) -> ErrorCode {
-    match e {
-        AppError::Api { code, .. } => code,
-        other => panic!("not a refusal: {other:?}"),
     }
 }
 

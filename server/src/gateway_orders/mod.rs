@@ -35,13 +35,14 @@ mod tests;
 
 pub use orders::{REPLAYED, apply, apply_callback, close, close_here, refresh};
 pub use refunds::{
-    MAX_REFUND_REFUSALS, gateway_shares, queue_refund, refund_backoff_ms, send_refunds,
+    MAX_REFUND_REFUSALS, gateway_shares, queue_refund, queue_refund_of, refund_backoff_ms,
+    send_refunds,
 };
 pub use sweep::{QUERY_AFTER_MS, Sweep, sweep, sweep_orders};
 
 use crate::entity::{brand, gateway_order, journal_entry};
 use crate::error::{AppError, AppResult};
-use crate::ledger::{self, Entry, PostError};
+
 use crate::stored_value::settings::settings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use shared::dto::{OrderState, TopUpOrderView};
@@ -135,15 +136,4 @@ pub(crate) async fn brand_of(conn: &impl ConnectionTrait, id: i64) -> AppResult<
         .one(conn)
         .await?
         .ok_or_else(AppError::not_found)
-}
-
-/// Posts an entry whose debits were checked under the member's lock.
-pub async fn post_or_fail(tx: &sea_orm::DatabaseTransaction, entry: Entry<'_>) -> AppResult<i64> {
-    match ledger::post(tx, entry).await {
-        Ok(id) => Ok(id),
-        Err(PostError::Overdrawn) => Err(AppError::Internal(anyhow::anyhow!(
-            "a debit guard fired on a checked posting"
-        ))),
-        Err(PostError::Db(e)) => Err(e.into()),
-    }
 }

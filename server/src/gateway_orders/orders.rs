@@ -4,11 +4,12 @@
 //! gateway first, then here, releasing a split payment's held value.
 
 use super::refunds::queue_refund;
-use super::{PAYMENT, brand_of, is_open, op_ref, post_or_fail};
+use super::{PAYMENT, brand_of, is_open, op_ref};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, gateway_nonce, gateway_order};
 use crate::error::{AppError, AppResult};
 use crate::gateway::{GatewayError, Trade, TradeState};
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind, Line, MemberFunds};
 use crate::state::AppState;
 use crate::stored_value::payment::{Payer, settle_split};
@@ -17,6 +18,7 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::OrderState;
 use shared::money::Fen;
 
@@ -154,7 +156,7 @@ async fn release_hold(
         tx,
         Entry {
             brand_id: o.brand_id,
-            kind: "release",
+            kind: EntryKind::Release,
             op_ref: o.order_no.clone(),
             store_id: o.store_id,
             member_id: Some(o.member_id),
@@ -243,7 +245,7 @@ async fn post_top_up(
         tx,
         Entry {
             brand_id: o.brand_id,
-            kind: "topup",
+            kind: EntryKind::TopUp,
             op_ref: op_ref(o),
             store_id: None,
             member_id: Some(o.member_id),

@@ -3,24 +3,25 @@
 //! each a ledger entry out of gateway clearing, audited: to the member's
 //! stored value, or paid outside (a bank transfer, with its reference).
 
+use super::RefundState;
 use super::flagged::masked_phones;
-use super::{RefundState, post_or_fail};
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{gateway_order, gateway_refund, member};
 use crate::error::{AppError, AppResult, check};
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
 use crate::stored_value::settings::{settings, within_cap};
-use crate::wallet::withdrawals::state_changed;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use shared::dto::EntryKind;
 use shared::dto::{Page, RefundResolution, RefundTask, ResolveRefundInput, StateQuery};
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
@@ -175,7 +176,9 @@ async fn open_task(
         .await?
         .ok_or_else(AppError::not_found)?;
     if r.state != RefundState::Failed.as_str() || r.resolution.is_some() {
-        return Err(state_changed(r.resolution.as_deref().unwrap_or(&r.state)));
+        return Err(AppError::state_changed(
+            r.resolution.as_deref().unwrap_or(&r.state),
+        ));
     }
     let o = gateway_order::Entity::find_by_id(r.order_id)
         .one(tx)
@@ -219,7 +222,7 @@ async fn post_resolution(
         tx,
         Entry {
             brand_id: brand.id,
-            kind: "refund_resolved",
+            kind: EntryKind::RefundResolved,
             op_ref: r.refund_no.clone(),
             store_id: o.store_id,
             member_id,
@@ -257,7 +260,7 @@ async fn mark_resolved(
         .exec(tx)
         .await?;
     if moved.rows_affected != 1 {
-        return Err(state_changed("resolved"));
+        return Err(AppError::state_changed("resolved"));
     }
     Ok(())
 }

@@ -19,6 +19,22 @@ use sea_orm::{
 use shared::ErrorCode;
 use shared::dto::JobName;
 
+/// Queues a refund of `amount` through the gateway order `order_id`, one
+/// that must exist (a payment's own order): [`queue_refund`].
+pub async fn queue_refund_of(
+    tx: &impl ConnectionTrait,
+    order_id: i64,
+    amount: i64,
+    reason: &str,
+    now: i64,
+) -> AppResult<()> {
+    let order = gateway_order::Entity::find_by_id(order_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("gateway order {order_id} missing")))?;
+    queue_refund(tx, &order, amount, reason, now).await
+}
+
 /// Queues a refund through the gateway, sent after commit by [`send_refunds`].
 pub async fn queue_refund(
     tx: &impl ConnectionTrait,

@@ -5,7 +5,7 @@
 //! member then follows the order ([`status`]) or gives it up ([`give_up`]).
 
 use super::orders::{close, close_here, refresh};
-use super::{ORDER_TTL_MS, PAYMENT, is_open, post_or_fail, view};
+use super::{ORDER_TTL_MS, PAYMENT, is_open, view};
 use crate::auth::digest;
 use crate::chain::store_in_brand;
 use crate::db::begin_write;
@@ -13,6 +13,7 @@ use crate::entity::{brand, gateway_order, store};
 use crate::error::{AppError, AppResult};
 use crate::gateway::CreateOrder;
 use crate::idempotency::IdemKey;
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind, Line, MemberFunds};
 use crate::state::AppState;
 use crate::stored_value::settings::{plan_bonus, settings, within_cap};
@@ -20,6 +21,7 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::Fen;
 use shared::plan::{Bill, PaymentPlan, plan};
@@ -414,7 +416,7 @@ async fn hold(
         tx,
         Entry {
             brand_id,
-            kind: "hold",
+            kind: EntryKind::Hold,
             op_ref: order_no,
             store_id: Some(shop.id),
             member_id: Some(member_id),

@@ -4,22 +4,19 @@
 
 use super::{MAX_REFUND_REFUSALS, QUERY_AFTER_MS, RefundState, Sweep};
 use super::{queue_refund, refund_tasks, self_topup, send_refunds, sweep};
-use crate::auth::Actor;
-use crate::clock::Clock;
-use crate::config::Limits;
-use crate::db::{begin_write, connect, migrate};
-use crate::entity::{brand, gateway_order, gateway_refund, member, payment, store};
-use crate::error::AppError;
+use crate::db::begin_write;
+use crate::entity::{brand, gateway_order, gateway_refund, payment, store};
 use crate::gateway::{
     CreateOrder, Created, Gateway, GatewayError, Notification, RefundDone, RefundOrder, Trade,
     TradeState,
 };
 use crate::idempotency::IdemKey;
-use crate::ledger::{self, Entry, Kind, Line};
+use crate::ledger;
 use crate::state::AppState;
+use crate::testing::{self, code, first_with_role};
 use async_trait::async_trait;
 use axum::http::HeaderMap;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::EntityTrait;
 use shared::ErrorCode;
 use shared::dto::{
     OrderState, PaymentRequest, RefundResolution, ResolveRefundInput, Role, StateQuery,
@@ -130,85 +127,17 @@ struct Demo {
 }
 
 async fn demo(principal: Fen) -> Demo {
-    let db = connect("sqlite::memory:", 1)
-        .await
-        .expect("in-memory SQLite");
-    migrate(&db).await.expect("migrations");
-    let clock = Clock::manual(chrono::Utc::now());
-    crate::seed::seed_demo(&db, &clock)
-        .await
-        .expect("demo brand");
-    let brand = brand::Entity::find()
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("brand");
-    let shop = store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand.id))
-        .order_by_asc(store::Column::Id)
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("store");
-    let m = member::Entity::find()
-        .filter(member::Column::BrandId.eq(brand.id))
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("member");
-    grant(&db, &brand, m.id, principal, clock.now_ms()).await;
+    let d = testing::demo_with(principal, Fen::ZERO).await;
     let stand = Arc::new(Stand::default());
-    let mut state =
-        AppState::new(db, clock, Limits::default(), "http://t", None, b"k").expect("state");
+    let mut state = d.state;
     state.gateway = stand.clone();
     Demo {
         state,
         stand,
-        brand,
-        shop,
-        member_id: m.id,
+        brand: d.brand,
+        shop: d.shop,
+        member_id: d.member.id,
     }
-}
-
-async fn grant(
-    db: &sea_orm::DatabaseConnection,
-    b: &brand::Model,
-    member_id: i64,
-    principal: Fen,
-    now: i64,
-) {
-    let tx = begin_write(db).await.expect("tx");
-    let funds = ledger::lock_member(&tx, b.id, member_id, now)
-        .await
-        .expect("accounts");
-    let expense = ledger::account_id(&tx, b.id, Kind::PromotionExpense, 0, now)
-        .await
-        .expect("account");
-    ledger::post(
-        &tx,
-        Entry {
-            brand_id: b.id,
-            kind: "test_grant",
-            op_ref: "1".into(),
-            store_id: None,
-            member_id: Some(member_id),
-            member_delta: principal,
-            member_balance_after: Some(principal),
-            actor: "test".into(),
-            business_date: "2026-12-02".into(),
-            at: now,
-            lines: vec![
-                Line::fen(expense, -principal),
-                Line::fen(funds.principal_account, principal),
-            ],
-        },
-    )
-    .await
-    .expect("grant");
-    tx.commit().await.expect("commit");
 }
 
 impl Demo {
@@ -229,13 +158,6 @@ impl Demo {
             .await
             .expect("reconcile")
             .is_clean()
-    }
-}
-
-fn code(e: AppError) -> ErrorCode {
-    match e {
-        AppError::Api { code, .. } => code,
-        other => panic!("not a refusal: {other:?}"),
     }
 }
 
@@ -386,13 +308,7 @@ async fn a_refund_refused_for_good_resolved_as_paid_outside_records_its_referenc
     assert_eq!(tasks.items.len(), 1);
     assert_eq!(tasks.items[0].order_no, order.order_no);
 
-    let finance = Actor {
-        brand: d.brand.clone(),
-        staff_id: 1,
-        role: Role::HqFinance,
-        store_id: None,
-        region_id: None,
-    };
+    let finance = first_with_role(&d.state, &d.brand, Role::HqFinance).await;
     let outside = ResolveRefundInput {
         way: RefundResolution::PaidOutside,
         reference: Some("BANK-2026-0001".into()),
@@ -409,7 +325,7 @@ async fn a_refund_refused_for_good_resolved_as_paid_outside_records_its_referenc
         .flatten()
         .expect("refund");
     assert_eq!(stored.resolution_ref.as_deref(), Some("BANK-2026-0001"));
-    assert_eq!(stored.resolved_by, Some(1));
+    assert_eq!(stored.resolved_by, Some(finance.staff_id));
 
     // Resolved once: a second try is refused, and the task left the open list.
     let twice = refund_tasks::resolve(&d.state, &finance, refunds[0].id, &outside).await;

@@ -1,20 +1,13 @@
-//! Reading the audit log (HQ).
+//! Reading the audit log (HQ): one call into [`crate::audit::page`].
 
 use crate::auth::{HqMoney, StaffCaller};
-use crate::clock::rfc3339;
-use crate::entity::audit_log;
 use crate::error::{AppQuery, AppResult};
-use crate::names;
-use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::api;
-use shared::dto::AfterQuery;
-use shared::dto::{AuditEntry, Page};
-use std::collections::HashMap;
+use shared::dto::{AfterQuery, AuditEntry, Page};
 
 /// Routes.
 pub fn router() -> Api {
@@ -27,46 +20,7 @@ async fn list(
     caller: StaffCaller<HqMoney>,
     AppQuery(query): AppQuery<AfterQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
-    let mut q = audit_log::Entity::find().filter(audit_log::Column::BrandId.eq(caller.brand.id));
-    if let Some(after) = query.after {
-        q = q.filter(audit_log::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(audit_log::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(&state.db)
-        .await?;
-    let (rows, next_cursor) = split_page(rows, |r| r.id);
-    // A person by name and account; a key by its name alone (its account
-    // is an internal one nobody types).
-    let names: HashMap<i64, String> = names::staff_by_id(
-        &state.db,
-        caller.brand.id,
-        rows.iter().filter_map(|r| r.staff_id).collect(),
-    )
-    .await?
-    .into_values()
-    .map(|s| {
-        let shown = if s.api_key {
-            s.name
-        } else {
-            format!("{} ({})", s.name, s.account)
-        };
-        (s.id, shown)
-    })
-    .collect();
-    let items = rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: rfc3339(r.at),
-            actor: r
-                .staff_id
-                .and_then(|id| names.get(&id).cloned())
-                .unwrap_or_else(|| "system".into()),
-            action: r.action,
-            target: r.target,
-        })
-        .collect();
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(
+        crate::audit::page(&state.db, caller.brand.id, query.after).await?,
+    ))
 }

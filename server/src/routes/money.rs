@@ -3,14 +3,11 @@
 //! [`crate::stored_value`].
 
 use crate::auth::{Counter, MemberCaller, MemberToken, MoneyBack, StaffCaller};
-use crate::clock::rfc3339;
-use crate::entity::{journal_entry, member};
+use crate::entity::member;
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
 use crate::gateway_orders;
 use crate::idempotency::IdemKey;
 use crate::ledger;
-use crate::names;
-use crate::paging::{PAGE_SIZE, split_page};
 use crate::routes::Api;
 use crate::state::AppState;
 use crate::stored_value;
@@ -19,7 +16,7 @@ use crate::stored_value::{counter, refund};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::api;
 use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
@@ -144,42 +141,6 @@ async fn history(
     caller: MemberCaller,
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> AppResult<Json<Page<HistoryItem>>> {
-    let kinds: Vec<&str> = match query.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some("payment") => vec!["payment", "hold"],
-        Some("refund") => vec!["refund", "release"],
-        Some(k @ ("topup" | "close")) => vec![k],
-        Some(_) => return Err(AppError::invalid("kind", "unknown")),
-        None => vec!["topup", "payment", "refund", "close", "hold", "release"],
-    };
-    let mut q = journal_entry::Entity::find()
-        .filter(journal_entry::Column::BrandId.eq(caller.brand.id))
-        .filter(journal_entry::Column::MemberId.eq(caller.member.id))
-        .filter(journal_entry::Column::Kind.is_in(kinds));
-    if let Some(after) = query.after {
-        q = q.filter(journal_entry::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(journal_entry::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(&state.db)
-        .await?;
-    let (rows, next_cursor) = split_page(rows, |r| r.id);
-    let names = names::store_names(
-        &state.db,
-        caller.brand.id,
-        rows.iter().filter_map(|e| e.store_id).collect(),
-    )
-    .await?;
-    let items = rows
-        .into_iter()
-        .map(|e| HistoryItem {
-            id: e.id,
-            store_name: e.store_id.and_then(|id| names.get(&id).cloned()),
-            kind: e.kind,
-            amount: Fen(e.member_delta),
-            balance_after: Fen(e.member_balance_after.unwrap_or(0)),
-            at: rfc3339(e.created_at),
-        })
-        .collect();
-    Ok(Json(Page { items, next_cursor }))
+    let page = stored_value::history::page(&state.db, caller.brand.id, caller.member.id, &query);
+    Ok(Json(page.await?))
 }

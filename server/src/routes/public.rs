@@ -1,13 +1,12 @@
 //! Routes anyone may call: health and a brand's public face.
 
-use crate::entity::brand;
-use crate::error::{AppError, AppPath, AppResult};
+use crate::error::{AppPath, AppResult};
+use crate::identity::{find_brand, to_public};
 use crate::routes::Api;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use shared::ErrorCode;
+use sea_orm::ConnectionTrait;
 use shared::api;
 use shared::dto::{BrandPublic, Health};
 
@@ -38,26 +37,4 @@ async fn brand_public(
     AppPath(slug): AppPath<String>,
 ) -> AppResult<Json<BrandPublic>> {
     Ok(Json(to_public(&state, &find_brand(&state, &slug).await?)))
-}
-
-/// The brand with this slug, or `brand_not_found`.
-pub async fn find_brand(state: &AppState, slug: &str) -> AppResult<brand::Model> {
-    brand::Entity::find()
-        .filter(brand::Column::Slug.eq(slug))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::new(axum::http::StatusCode::NOT_FOUND, ErrorCode::BrandNotFound))
-}
-
-/// A brand as anyone may see it.
-pub fn to_public(state: &AppState, b: &brand::Model) -> BrandPublic {
-    BrandPublic {
-        online_payments: state.gateway_configured,
-        sandbox: state.demo,
-        slug: b.slug.clone(),
-        name: b.name.clone(),
-        time_zone: b.time_zone.clone(),
-        theme_color: b.theme_color.clone(),
-        logo_url: b.logo_url.clone(),
-    }
 }

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 use shared::Lang;
 use shared::api;
-use shared::dto::RangeQuery;
 use shared::dto::Statement;
+use shared::dto::{EntryKind, RangeQuery};
 use shared::money::Fen;
 
 /// Movements read per chunk of the streamed CSV.
@@ -158,11 +158,11 @@ async fn statement_csv(
 
 /// The name of a wallet movement's kind.
 fn kind_name(kind: &str, lang: Lang) -> &str {
-    let (zh, en) = match kind {
-        "payment" => ("收款", "Payment"),
-        "refund" => ("退款", "Refund"),
-        "withdrawal" => ("提现冻结", "Frozen for a withdrawal"),
-        "withdrawal_release" => ("提现退回", "Withdrawal returned"),
+    let (zh, en) = match EntryKind::parse(kind) {
+        Some(EntryKind::Payment) => ("收款", "Payment"),
+        Some(EntryKind::Refund) => ("退款", "Refund"),
+        Some(EntryKind::Withdrawal) => ("提现冻结", "Frozen for a withdrawal"),
+        Some(EntryKind::WithdrawalRelease) => ("提现退回", "Withdrawal returned"),
         _ => return kind,
     };
     match lang {

@@ -24,6 +24,7 @@ use crate::clock::rfc3339;
 use crate::ledger::{
     Account, Bulk, Entry, Kind, PaymentAccounts, StoredFrom, business_date, payment_lines,
 };
+use shared::dto::EntryKind;
 use shared::dto::{MoneySettings, PaymentReceipt};
 use shared::money::{Bp, Fen};
 use shared::plan::{Bill, plan};
@@ -519,7 +520,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
             let caller = format!("member:{}", who.member_id);
             bulk.add(Entry {
                 brand_id: who.brand_id,
-                kind: "payment",
+                kind: EntryKind::Payment,
                 op_ref: id.to_string(),
                 store_id: Some(job.store_id),
                 member_id: Some(who.member_id),

@@ -22,6 +22,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::{CloseStoredValue, CounterTopUp, Role, StoredValueClosed, TopUpReceipt};
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
@@ -96,7 +97,7 @@ pub async fn book_top_up(
             tx,
             Entry {
                 brand_id: by.brand.id,
-                kind: "topup",
+                kind: EntryKind::TopUp,
                 op_ref: format!("counter:{op_id}"),
                 store_id: Some(shop.id),
                 member_id: Some(m.id),
@@ -208,7 +209,7 @@ pub async fn book_close(
             tx,
             Entry {
                 brand_id: by.brand.id,
-                kind: "close",
+                kind: EntryKind::Close,
                 op_ref: format!("close:{op_id}"),
                 store_id: Some(shop.id),
                 member_id: Some(m.id),

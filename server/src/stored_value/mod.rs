@@ -8,9 +8,13 @@
 
 pub mod batch;
 pub mod counter;
+pub mod history;
+pub mod pay_code;
 pub mod payment;
 pub mod pin;
+pub mod receipts;
 pub mod refund;
+pub mod rules;
 pub mod settings;
 #[cfg(test)]
 mod tests;

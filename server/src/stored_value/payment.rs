@@ -15,8 +15,8 @@ use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::entity::{brand, pay_request, payment};
 use crate::error::{AppError, AppResult};
-use crate::gateway_orders::post_or_fail;
 use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind};
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::{MoneySettings, PayRequestState, PaymentReceipt, PaymentRequest};
 use shared::money::{Bp, Fen};
 use shared::plan::{Bill, PaymentPlan, plan};
@@ -232,7 +233,7 @@ pub async fn book(
             tx,
             Entry {
                 brand_id: payer.brand.id,
-                kind: "payment",
+                kind: EntryKind::Payment,
                 op_ref: p.id.to_string(),
                 store_id: Some(shop.id),
                 member_id: Some(payer.member_id),
@@ -305,7 +306,7 @@ pub async fn settle_split(
         tx,
         Entry {
             brand_id,
-            kind: "payment",
+            kind: EntryKind::Payment,
             op_ref: p.id.to_string(),
             store_id: Some(store_id),
             member_id: None,

@@ -11,7 +11,7 @@ use super::{positive, posted, unprocessable};
 use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::{gateway_order, payment};
+use crate::entity::payment;
 use crate::error::{AppError, AppResult};
 use crate::gateway_orders;
 use crate::idempotency::{self, IdemKey, Scope};
@@ -22,6 +22,7 @@ use axum::response::Response;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::{RefundReceipt, RefundRequest, Role};
 use shared::money::Fen;
 use shared::plan::{RefundRefused, refund_plan};
@@ -127,13 +128,7 @@ pub async fn book(
                 p.id
             ))
         })?;
-        let order = gateway_order::Entity::find_by_id(order_id)
-            .one(tx)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("gateway order {order_id} missing"))
-            })?;
-        gateway_orders::queue_refund(tx, &order, to_gateway.0, "payment_refund", now).await?;
+        gateway_orders::queue_refund_of(tx, order_id, to_gateway.0, "payment_refund", now).await?;
     }
     let gateway = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
     let accounts = ledger::PaymentAccounts {
@@ -154,7 +149,7 @@ pub async fn book(
             tx,
             Entry {
                 brand_id: by.brand.id,
-                kind: "refund",
+                kind: EntryKind::Refund,
                 op_ref: format!("{}:{}", p.id, refunded_total.0),
                 store_id: Some(p.store_id),
                 member_id: Some(p.member_id),

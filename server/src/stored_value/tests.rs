@@ -4,86 +4,24 @@
 use super::payment::{self, Payer};
 use super::refund;
 use crate::auth::Actor;
-use crate::clock::Clock;
-use crate::db::{begin_write, connect, migrate};
-use crate::entity::{brand, member, payment as payment_row, store};
-use crate::error::AppError;
-use crate::ledger::{self, Entry, Kind, Line};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use crate::db::begin_write;
+use crate::entity::{payment as payment_row, store};
+use crate::ledger;
+use crate::testing::{self, code};
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use shared::ErrorCode;
 use shared::dto::{MoneySettings, PaymentRequest, Role};
 use shared::money::Fen;
 
-/// A fresh database with the demo brand, its first store and its first
-/// member, who has been given `principal` and `bonus`.
+/// The demo brand, its first store and its first member, who has been
+/// given `principal` and `bonus`.
 async fn demo(principal: Fen, bonus: Fen) -> (DatabaseConnection, Payer, store::Model) {
-    let db = connect("sqlite::memory:", 1)
-        .await
-        .expect("in-memory SQLite");
-    migrate(&db).await.expect("migrations");
-    let clock = Clock::manual(chrono::Utc::now());
-    crate::seed::seed_demo(&db, &clock)
-        .await
-        .expect("demo brand");
-    let b = brand::Entity::find()
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("brand");
-    let shop = store::Entity::find()
-        .filter(store::Column::BrandId.eq(b.id))
-        .order_by_asc(store::Column::Id)
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("store");
-    let m = member::Entity::find()
-        .filter(member::Column::BrandId.eq(b.id))
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("member");
-    let tx = begin_write(&db).await.expect("tx");
-    let now = clock.now_ms();
-    let funds = ledger::lock_member(&tx, b.id, m.id, now)
-        .await
-        .expect("accounts");
-    let expense = ledger::account_id(&tx, b.id, Kind::PromotionExpense, 0, now)
-        .await
-        .expect("account");
-    ledger::post(
-        &tx,
-        Entry {
-            brand_id: b.id,
-            kind: "test_grant",
-            op_ref: "1".into(),
-            store_id: None,
-            member_id: Some(m.id),
-            member_delta: principal + bonus,
-            member_balance_after: Some(principal + bonus),
-            actor: "test".into(),
-            business_date: "2026-12-02".into(),
-            at: now,
-            lines: vec![
-                Line::fen(expense, -(principal + bonus)),
-                Line::fen(funds.principal_account, principal),
-                Line::fen(funds.bonus_account, bonus),
-            ],
-        },
-    )
-    .await
-    .expect("grant");
-    tx.commit().await.expect("commit");
+    let d = testing::demo_with(principal, bonus).await;
     let payer = Payer {
-        brand: b,
-        member_id: m.id,
+        brand: d.brand,
+        member_id: d.member.id,
     };
-    (db, payer, shop)
+    (d.state.db.clone(), payer, d.shop)
 }
 
 fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
@@ -92,13 +30,6 @@ fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
         amount: Fen(amount),
         pin: None,
         pay_request: None,
-    }
-}
-
-fn code(e: AppError) -> ErrorCode {
-    match e {
-        AppError::Api { code, .. } => code,
-        other => panic!("not a refusal: {other:?}"),
     }
 }
 
@@ -136,6 +67,7 @@ async fn a_payment_takes_principal_then_bonus_and_a_refund_gives_both_back() {
         role: Role::HqFinance,
         store_id: None,
         region_id: None,
+        key: None,
     };
     let tx = db.begin().await.expect("tx");
     let back = refund::book(&tx, &hq, paid.payment_id, Fen(3_500), 0)
@@ -176,6 +108,7 @@ async fn a_store_manager_cannot_refund_another_stores_payment() {
         role: Role::StoreManager,
         store_id: Some(shop.id + 1),
         region_id: None,
+        key: None,
     };
     let tx = db.begin().await.expect("tx");
     let refused = refund::book(&tx, &elsewhere, paid.payment_id, Fen(100), 0).await;

@@ -12,12 +12,13 @@ use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
 use crate::error::{AppError, AppResult, check};
-use crate::gateway_orders::post_or_fail;
 use crate::idempotency::{self, IdemKey, Scope};
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
 use crate::stored_value::positive;
 use axum::response::Response;
+use shared::dto::EntryKind;
 use shared::dto::{CashHandInInput, CashHandInReceipt};
 use shared::money::Fen;
 use shared::validate;
@@ -60,7 +61,7 @@ pub async fn hand_in(
                 tx,
                 Entry {
                     brand_id: brand.id,
-                    kind: "cash_handin",
+                    kind: EntryKind::CashHandIn,
                     op_ref: op_id,
                     store_id: Some(shop.id),
                     member_id: None,

@@ -23,7 +23,7 @@ use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::entity::{account, journal_entry, journal_line, member, store};
 use crate::error::{AppError, AppResult};
-use crate::ledger::Kind;
+use crate::ledger::{self, Kind};
 use crate::paging::{PAGE_SIZE, split_page};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -212,11 +212,11 @@ pub async fn entries(
         .collect();
     let items = lines
         .into_iter()
-        .filter_map(|l| {
-            let e = entries.get(&l.entry_id)?;
-            Some(WalletEntry {
+        .filter_map(|l| entries.get(&l.entry_id).map(|e| (l, e)))
+        .map(|(l, e)| {
+            Ok(WalletEntry {
                 id: l.id,
-                kind: e.kind.clone(),
+                kind: ledger::entry_kind(&e.kind)?,
                 op_ref: e.op_ref.clone(),
                 amount: Fen(l.amount),
                 member_phone_masked: e.member_id.and_then(|m| phones.get(&m).cloned()),
@@ -224,7 +224,7 @@ pub async fn entries(
                 at: rfc3339(e.created_at),
             })
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
 

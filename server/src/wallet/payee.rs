@@ -6,7 +6,7 @@
 //! withdrawal takes to read the account it pays.
 
 use super::views::payee_views;
-use super::withdrawals::{notify_store, state_changed};
+use super::withdrawals::notify_store;
 use crate::audit;
 use crate::auth::Actor;
 use crate::db::{begin_write, lock_key};
@@ -126,7 +126,7 @@ pub async fn decide(
             .await?
             .map(|p| p.state)
             .unwrap_or_default();
-        return Err(state_changed(&now_state));
+        return Err(AppError::state_changed(&now_state));
     }
     if rejection.is_none() {
         // The old account takes no new payouts from now on (an attempt

@@ -13,7 +13,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement as Sql, Value,
 };
-use shared::dto::RangeQuery;
+use shared::dto::{EntryKind, RangeQuery};
 use shared::dto::{Statement, StatementDay};
 use shared::money::Fen;
 use shared::validate::mask_phone;
@@ -86,7 +86,7 @@ pub async fn account_of(
 async fn sums_by_day(
     db: &impl ConnectionTrait,
     account_id: i64,
-    kind: Option<&str>,
+    kind: Option<EntryKind>,
     from: &str,
     to: &str,
 ) -> AppResult<Vec<(String, String, i64)>> {
@@ -99,7 +99,7 @@ async fn sums_by_day(
         .to_string();
     if let Some(k) = kind {
         text.push_str(" AND e.kind = $4");
-        values.push(k.into());
+        values.push(k.as_str().into());
     }
     text.push_str(" GROUP BY e.business_date, e.kind");
     let rows = db.query_all_raw(sql(backend, &text, values)).await?;
@@ -124,20 +124,23 @@ async fn payments_by_day(
     to: &str,
 ) -> AppResult<HashMap<String, (i64, i64, i64, i64)>> {
     let backend = db.get_database_backend();
-    let text = "SELECT e.business_date AS day, \
+    let text = format!(
+        "SELECT e.business_date AS day, \
          CAST(SUM(p.principal) AS BIGINT) AS principal, \
          CAST(SUM(p.bonus_settled) AS BIGINT) AS bonus, \
          CAST(SUM(p.gateway) AS BIGINT) AS gateway, \
          CAST(COUNT(*) AS BIGINT) AS n \
          FROM journal_entries e JOIN payments p \
            ON CAST(p.id AS TEXT) = e.op_ref AND p.brand_id = e.brand_id AND p.store_id = e.store_id \
-         WHERE e.brand_id = $1 AND e.store_id = $2 AND e.kind = 'payment' \
+         WHERE e.brand_id = $1 AND e.store_id = $2 AND e.kind = '{}' \
            AND e.business_date >= $3 AND e.business_date <= $4 \
-         GROUP BY e.business_date";
+         GROUP BY e.business_date",
+        EntryKind::Payment.as_str()
+    );
     let rows = db
         .query_all_raw(sql(
             backend,
-            text,
+            &text,
             vec![brand_id.into(), store_id.into(), from.into(), to.into()],
         ))
         .await?;
@@ -234,11 +237,11 @@ async fn sums(
     // Cash the store holds for HQ: the counter's clearing account, negated
     // (cash taken debits it; cash paid back and hand-ins credit it).
     if let Some(c) = account_of(db, brand_id, Kind::CounterClearing, shop.id).await? {
-        for (day, _, total) in sums_by_day(db, c, Some("topup"), f, t).await? {
+        for (day, _, total) in sums_by_day(db, c, Some(EntryKind::TopUp), f, t).await? {
             // Cash taken is a credit to the member, a debit of clearing.
             add_to(&mut s.topups, day, total, true)?;
         }
-        for (day, _, total) in sums_by_day(db, c, Some("cash_handin"), f, t).await? {
+        for (day, _, total) in sums_by_day(db, c, Some(EntryKind::CashHandIn), f, t).await? {
             add_to(&mut s.handed_in, day, total, false)?;
         }
         for (day, _, total) in sums_by_day(db, c, None, f, t).await? {
@@ -257,10 +260,10 @@ fn days(from: NaiveDate, to: NaiveDate, mut s: Sums) -> AppResult<Vec<StatementD
     for offset in 0..=(to - from).num_days() {
         let key = (from + chrono::Duration::days(offset)).to_string();
         let kinds = s.moves.remove(&key).unwrap_or_default();
-        let of = |k: &str| kinds.get(k).copied().unwrap_or(0);
+        let of = |k: EntryKind| kinds.get(k.as_str()).copied().unwrap_or(0);
         let (principal, bonus, gateway, n) = s.paid.get(&key).copied().unwrap_or_default();
-        let refunds = of("refund");
-        let withdrawals = plus(of("withdrawal"), of("withdrawal_release"))?;
+        let refunds = of(EntryKind::Refund);
+        let withdrawals = plus(of(EntryKind::Withdrawal), of(EntryKind::WithdrawalRelease))?;
         let moved = kinds.values().try_fold(0, |a, b| plus(a, *b))?;
         let other = [principal, bonus, gateway, refunds, withdrawals]
             .into_iter()

@@ -4,119 +4,36 @@
 use super::withdraw::{self, Decision};
 use super::{payee, views, wallet};
 use crate::auth::{Acting, Actor};
-use crate::clock::Clock;
-use crate::config::Limits;
-use crate::db::{begin_write, connect, migrate};
-use crate::entity::{brand, payout_attempt, staff, store};
-use crate::error::AppError;
+use crate::entity::{payout_attempt, store};
 use crate::idempotency::IdemKey;
-use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use crate::testing::{self, code, first_with_role, grant_store};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use shared::ErrorCode;
 use shared::dto::{PayeeInput, PayeeState, Role, WithdrawalInput, WithdrawalState};
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
 
-/// The demo brand on a fresh database, its first store holding `earned` in
-/// its wallet, and the store's manager and HQ finance as actors.
+/// The demo brand, its first store holding `earned` in its wallet, and the
+/// store's manager and HQ finance as actors.
 async fn demo(earned: Fen) -> (AppState, store::Model, Actor, Actor) {
-    let db = connect("sqlite::memory:", 1)
-        .await
-        .expect("in-memory SQLite");
-    migrate(&db).await.expect("migrations");
-    let clock = Clock::manual(chrono::Utc::now());
-    crate::seed::seed_demo(&db, &clock)
-        .await
-        .expect("demo brand");
-    let b = brand::Entity::find()
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("brand");
-    let shop = store::Entity::find()
-        .filter(store::Column::BrandId.eq(b.id))
-        .order_by_asc(store::Column::Id)
-        .one(&db)
-        .await
-        .ok()
-        .flatten()
-        .expect("store");
-    let actor = |role: Role| {
-        let (db, b) = (db.clone(), b.clone());
-        async move {
-            let s = staff::Entity::find()
-                .filter(staff::Column::BrandId.eq(b.id))
-                .filter(staff::Column::Role.eq(role.as_str()))
-                .order_by_asc(staff::Column::Id)
-                .one(&db)
-                .await
-                .ok()
-                .flatten()
-                .expect("demo staff");
-            Actor {
-                brand: b,
-                staff_id: s.id,
-                role,
-                store_id: s.store_id,
-                region_id: s.region_id,
-            }
-        }
-    };
-    let manager = actor(Role::StoreManager).await;
-    let finance = actor(Role::HqFinance).await;
-    assert_eq!(manager.store_id, Some(shop.id), "the demo manager's store");
-    let tx = begin_write(&db).await.expect("tx");
-    let now = clock.now_ms();
-    let wallet_id = ledger::account_id(&tx, b.id, Kind::StoreWallet, shop.id, now)
-        .await
-        .expect("account");
-    let bank = ledger::account_id(&tx, b.id, Kind::HqBankClearing, 0, now)
-        .await
-        .expect("account");
-    ledger::post(
-        &tx,
-        Entry {
-            brand_id: b.id,
-            kind: "test_grant",
-            op_ref: "1".into(),
-            store_id: Some(shop.id),
-            member_id: None,
-            member_delta: Fen::ZERO,
-            member_balance_after: None,
-            actor: "test".into(),
-            business_date: "2026-12-02".into(),
-            at: now,
-            lines: vec![Line::fen(bank, -earned), Line::fen(wallet_id, earned)],
-        },
-    )
-    .await
-    .expect("earned");
-    tx.commit().await.expect("commit");
-    let state = AppState::new(
-        db,
-        clock,
-        Limits::default(),
-        "http://127.0.0.1:9",
-        None,
-        b"wallet unit tests",
-    )
-    .expect("state");
+    let d = testing::demo().await;
+    let manager = first_with_role(&d.state, &d.brand, Role::StoreManager).await;
+    let finance = first_with_role(&d.state, &d.brand, Role::HqFinance).await;
+    assert_eq!(
+        manager.store_id,
+        Some(d.shop.id),
+        "the demo manager's store"
+    );
+    let now = d.state.clock.now_ms();
+    grant_store(&d.state.db, d.brand.id, d.shop.id, earned, now).await;
     // Approved payouts stay in the outbox: these tests send nothing.
-    state.payouts_paused.store(true, Ordering::SeqCst);
-    (state, shop, manager, finance)
+    d.state.payouts_paused.store(true, Ordering::SeqCst);
+    (d.state, d.shop, manager, finance)
 }
 
 /// Who acts on a withdrawal (approve, reject, retry).
 const FINANCE: Acting = Acting(shared::api::HQ_FINANCE);
-
-fn code(e: AppError) -> ErrorCode {
-    match e {
-        AppError::Api { code, .. } => code,
-        other => panic!("not a refusal: {other:?}"),
-    }
-}
 
 /// The store's payee account, asked for by its manager and approved by HQ
 /// finance.

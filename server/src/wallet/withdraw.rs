@@ -11,7 +11,7 @@
 use super::views::{view, visible};
 use super::withdrawals::{
     ByHand, current_payee, freeze, kick, mark_paid_by_hand, notify_store, payout_no, queue_attempt,
-    release, state_changed, transition,
+    release, transition,
 };
 use crate::audit;
 use crate::auth::{Acting, Actor};
@@ -255,7 +255,7 @@ pub async fn decide(
             // The same person's retry of the same decision.
             return view(state, by, id).await;
         }
-        return Err(state_changed(&now_w.state));
+        return Err(AppError::state_changed(&now_w.state));
     }
     let amount = Fen(w.amount);
     match &decision {
@@ -342,7 +342,7 @@ pub async fn mark_paid(
     if !mark_paid_by_hand(state, by.brand.id, w.id, paid_by).await? {
         let now_w = visible(state, by, id).await?;
         if now_w.state != WithdrawalState::Paid.as_str() {
-            return Err(state_changed(&now_w.state));
+            return Err(AppError::state_changed(&now_w.state));
         }
     }
     view(state, by, id).await

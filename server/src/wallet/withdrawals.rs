@@ -20,8 +20,8 @@ use crate::audit;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
-use crate::gateway_orders::post_or_fail;
 use crate::jobs;
+use crate::ledger::post_or_fail;
 use crate::ledger::{self, Account, Entry, Kind, Line};
 use crate::payout::{PayoutOrder, PayoutStatus, Submitted};
 use crate::state::AppState;
@@ -32,6 +32,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
+use shared::dto::EntryKind;
 use shared::dto::JobName;
 use shared::dto::{Role, WithdrawalState};
 use shared::money::Fen;
@@ -115,7 +116,7 @@ pub async fn freeze(
         store_id,
         accounts,
         amount,
-        "withdrawal",
+        EntryKind::Withdrawal,
         op_ref,
         actor,
         now,
@@ -158,7 +159,7 @@ pub async fn release(
         store_id,
         accounts,
         -amount,
-        "withdrawal_release",
+        EntryKind::WithdrawalRelease,
         op_ref,
         actor,
         now,
@@ -192,7 +193,7 @@ async fn move_frozen(
     store_id: i64,
     ids: [Account; 2],
     amount: Fen,
-    kind: &str,
+    kind: EntryKind,
     op_ref: String,
     actor: String,
     now: i64,
@@ -254,11 +255,6 @@ pub async fn notify_store(
         .await?;
     }
     Ok(())
-}
-
-/// The refusal when a request is no longer in a state that allows an action.
-pub fn state_changed(state: &str) -> AppError {
-    AppError::new(StatusCode::CONFLICT, ErrorCode::StateChanged).with("state", state)
 }
 
 /// Moves a withdrawal from one of `from` to `to` with `set` applied;
@@ -683,7 +679,7 @@ async fn settle_from(
             &tx,
             Entry {
                 brand_id: brand.id,
-                kind: "payout",
+                kind: EntryKind::Payout,
                 op_ref: a.payout_no.clone(),
                 store_id: Some(w.store_id),
                 member_id: None,

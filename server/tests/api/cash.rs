@@ -196,7 +196,7 @@ dual_test!(
             &tx,
             Entry {
                 brand_id: app.brand_id,
-                kind: "cash_handin",
+                kind: shared::dto::EntryKind::CashHandIn,
                 op_ref: random_hex(8),
                 store_id: Some(shop.two.id),
                 member_id: None,

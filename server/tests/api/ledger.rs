@@ -28,7 +28,7 @@ dual_test!(
             .expect("points issued");
         let entry = |lines: Vec<Line>, op: &str| Entry {
             brand_id: app.brand_id,
-            kind: "test_points",
+            kind: shared::dto::EntryKind::Adjustment,
             op_ref: op.into(),
             store_id: None,
             member_id: Some(member.id),

@@ -1015,7 +1015,7 @@ async fn pay_out_of_wallet(app: &TestApp, store_id: i64, amount: i64) {
         .expect("another store account");
     let entry = Entry {
         brand_id: app.brand_id,
-        kind: "test_payout",
+        kind: shared::dto::EntryKind::Adjustment,
         op_ref: random_hex(16),
         store_id: Some(store_id),
         member_id: None,

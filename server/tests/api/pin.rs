@@ -587,7 +587,7 @@ dual_test!(
             &tx,
             Entry {
                 brand_id: app.brand_id,
-                kind: "topup",
+                kind: shared::dto::EntryKind::TopUp,
                 op_ref: format!("counter:{}", random_hex(16)),
                 store_id: Some(shop.one.id),
                 member_id: Some(member.id),

@@ -144,7 +144,7 @@ fn told(history: &[HistoryItem]) -> Vec<Line> {
         .iter()
         .map(|h| {
             (
-                h.kind.clone(),
+                h.kind.as_str().to_string(),
                 h.amount.0,
                 h.balance_after.0,
                 h.store_name.clone(),

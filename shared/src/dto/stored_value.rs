@@ -148,8 +148,9 @@ pub struct RefundReceipt {
 pub struct HistoryItem {
     /// Journal entry id (the paging cursor).
     pub id: i64,
-    /// `topup`, `payment` or `refund`.
-    pub kind: String,
+    /// The operation: a top-up, payment, refund, 退卡, or a split payment's
+    /// hold and its release.
+    pub kind: super::EntryKind,
     /// The store involved.
     pub store_name: Option<String>,
     /// Signed from the member's side: + in, − out.

@@ -52,8 +52,8 @@ pub struct CashHandInReceipt {
 pub struct WalletEntry {
     /// Line id (the page cursor).
     pub id: i64,
-    /// The operation: `payment`, `refund`, …
-    pub kind: String,
+    /// The operation: a payment, refund, withdrawal, …
+    pub kind: super::EntryKind,
     /// The operation's own id (payment id, …).
     pub op_ref: String,
     /// Signed amount (+ in, − out).

@@ -2,16 +2,16 @@
 
 use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
-use shared::dto::HistoryQuery;
+use shared::dto::{EntryKind, HistoryQuery};
 use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
-fn kind_text(kind: &str) -> T {
+fn kind_text(kind: EntryKind) -> T {
     match kind {
-        "topup" => T::KindTopup,
-        "refund" => T::KindRefund,
-        "close" => T::KindClose,
-        "release" => T::KindRelease,
+        EntryKind::TopUp => T::KindTopup,
+        EntryKind::Refund => T::KindRefund,
+        EntryKind::Close => T::KindClose,
+        EntryKind::Release => T::KindRelease,
         _ => T::KindPayment,
     }
 }
@@ -60,7 +60,7 @@ pub fn HistoryPage() -> impl IntoView {
                             view! {
                                 <div class="cell history-row">
                                     <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(&h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
+                                        <span class="cell-title">{tr(kind_text(h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
                                         <span class="cell-desc tabular">{local_time(&h.at)}</span>
                                     </span>
                                     <span class="history-amounts">

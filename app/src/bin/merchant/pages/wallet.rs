@@ -11,7 +11,7 @@ use shared::api::{
     WalletEntries, WalletEntriesCsv,
 };
 use shared::dto::{
-    AfterQuery, BrandMoney, CashHandInInput, RangeQuery, Role, Statement, WalletView,
+    AfterQuery, BrandMoney, CashHandInInput, EntryKind, RangeQuery, Role, Statement, WalletView,
 };
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
@@ -21,11 +21,11 @@ use tongka_app::components::{
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
-fn kind_text(kind: &str) -> T {
+fn kind_text(kind: EntryKind) -> T {
     match kind {
-        "refund" => T::KindRefund,
-        "withdrawal" => T::KindWithdrawal,
-        "withdrawal_release" => T::KindWithdrawalRelease,
+        EntryKind::Refund => T::KindRefund,
+        EntryKind::Withdrawal => T::KindWithdrawal,
+        EntryKind::WithdrawalRelease => T::KindWithdrawalRelease,
         _ => T::KindReceipt,
     }
 }
@@ -89,9 +89,9 @@ pub fn WalletPage() -> impl IntoView {
                         {pager.items.get().into_iter().map(|e| {
                             let sign = if e.amount.is_positive() { "+" } else { "" };
                             view! {
-                                <div class="cell wallet-entry" data-kind=e.kind.clone()>
+                                <div class="cell wallet-entry" data-kind=e.kind.as_str()>
                                     <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(&e.kind))}</span>
+                                        <span class="cell-title">{tr(kind_text(e.kind))}</span>
                                         <span class="cell-desc tabular">
                                             {e.member_phone_masked.clone().map(|p| format!("{p} · "))}
                                             {local_time(&e.at)}

@@ -1,0 +1,131 @@
+//! HQ's view of the brand's members (masked phones, search, keyset paging;
+//! a region manager sees the members at home in their region) and freezing.
+
+use crate::audit;
+use crate::auth::Actor;
+use crate::chain;
+use crate::clock::rfc3339;
+use crate::db::begin_write;
+use crate::entity::member;
+use crate::error::{AppError, AppResult};
+use crate::names;
+use crate::paging::{PAGE_SIZE, split_page};
+use crate::state::AppState;
+use sea_orm::sea_query::LikeExpr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
+use serde_json::json;
+use shared::dto::{MemberListItem, MemberSearch, Page, Role};
+use shared::validate::mask_phone;
+use std::collections::HashMap;
+
+/// A LIKE pattern matching `term` literally anywhere: `%` and `_` typed
+/// into the search box are characters to find, not wildcards.
+fn containing(term: &str) -> LikeExpr {
+    let escaped = term
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_");
+    LikeExpr::new(format!("%{escaped}%")).escape('!')
+}
+
+/// The members `by` may see that match the search: by name, or by four or
+/// more digits of the phone.
+fn matching(by: &Actor, query: &MemberSearch) -> Select<member::Entity> {
+    let mut q = member::Entity::find().filter(member::Column::BrandId.eq(by.brand.id));
+    if by.role == Role::RegionManager {
+        let in_region = chain::region_store_ids(by.brand.id, by.region_id.unwrap_or(-1));
+        q = q.filter(member::Column::HomeStoreId.in_subquery(in_region));
+    }
+    if let Some(term) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let digits: String = term.chars().filter(char::is_ascii_digit).collect();
+        let mut any = Condition::any().add(member::Column::Name.like(containing(term)));
+        if digits.len() >= 4 {
+            any = any.add(member::Column::Phone.like(containing(&digits)));
+        }
+        q = q.filter(any);
+    }
+    q
+}
+
+/// Members as the list shows them, with their home stores' names.
+async fn items(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    rows: Vec<member::Model>,
+) -> AppResult<Vec<MemberListItem>> {
+    let ids = rows.iter().filter_map(|m| m.home_store_id).collect();
+    let stores: HashMap<i64, String> = names::store_names(conn, brand_id, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| MemberListItem {
+            id: m.id,
+            phone_masked: mask_phone(&m.phone),
+            name: m.name,
+            home_store: m.home_store_id.and_then(|id| stores.get(&id).cloned()),
+            registered_at: rfc3339(m.registered_at),
+            frozen: m.frozen,
+        })
+        .collect())
+}
+
+/// One page of the members `by` may see, newest first.
+pub async fn list(
+    state: &AppState,
+    by: &Actor,
+    query: &MemberSearch,
+) -> AppResult<Page<MemberListItem>> {
+    let mut q = matching(by, query);
+    if let Some(after) = query.after {
+        q = q.filter(member::Column::Id.lt(after));
+    }
+    let rows = q
+        .order_by_desc(member::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(&state.db)
+        .await?;
+    let (rows, next_cursor) = split_page(rows, |r| r.id);
+    let items = items(&state.db, by.brand.id, rows).await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Freezes a member (they can no longer pay or be written off) or lifts it;
+/// audited.
+pub async fn set_frozen(
+    state: &AppState,
+    by: &Actor,
+    id: i64,
+    frozen: bool,
+) -> AppResult<MemberListItem> {
+    let tx = begin_write(&state.db).await?;
+    let m = member::Entity::find_by_id(id)
+        .filter(member::Column::BrandId.eq(by.brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut am = m.into_active_model();
+    am.frozen = Set(frozen);
+    let m = am.update(&tx).await?;
+    let action = if frozen {
+        "member.freeze"
+    } else {
+        "member.unfreeze"
+    };
+    let target = format!("member #{} {}", m.id, mask_phone(&m.phone));
+    let now = state.clock.now_ms();
+    audit::record(
+        &tx,
+        now,
+        by.brand.id,
+        Some(by.staff_id),
+        action,
+        target,
+        json!({}),
+    )
+    .await?;
+    let item = items(&tx, by.brand.id, vec![m]).await?.pop();
+    tx.commit().await?;
+    item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))
+}

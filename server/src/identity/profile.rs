@@ -1,0 +1,71 @@
+//! A member's own profile: what they see of themselves and may change.
+
+use crate::clock::rfc3339;
+use crate::db::begin_write;
+use crate::entity::{brand, member};
+use crate::error::{AppError, AppResult, check};
+use crate::state::AppState;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
+use shared::dto::{MemberProfile, MemberProfileUpdate};
+use shared::validate;
+
+/// A member as they see themselves.
+pub async fn of(conn: &impl ConnectionTrait, m: member::Model) -> AppResult<MemberProfile> {
+    let home_store = match m.home_store_id {
+        Some(id) => crate::chain::find_store(conn, m.brand_id, id)
+            .await?
+            .map(|s| s.name),
+        None => None,
+    };
+    Ok(MemberProfile {
+        id: m.id,
+        phone: m.phone,
+        name: m.name,
+        birthday: m.birthday,
+        gender: m.gender,
+        home_store,
+        registered_at: rfc3339(m.registered_at),
+        level: None,
+        frozen: m.frozen,
+    })
+}
+
+/// Changes a member's name, birthday (not after today in the brand's time
+/// zone; empty clears it) or gender (empty clears it).
+pub async fn update(
+    state: &AppState,
+    brand: &brand::Model,
+    m: &member::Model,
+    req: &MemberProfileUpdate,
+) -> AppResult<MemberProfile> {
+    let tz: chrono_tz::Tz = brand.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut am = m.clone().into_active_model();
+    if let Some(name) = &req.name {
+        am.name = Set(check("member_name", validate::person_name(name))?);
+    }
+    if let Some(birthday) = &req.birthday {
+        am.birthday = Set(if birthday.trim().is_empty() {
+            None
+        } else {
+            Some(check("birthday", validate::birthday(birthday, &today))?)
+        });
+    }
+    if let Some(gender) = &req.gender {
+        am.gender = Set(match gender.as_str() {
+            "" => None,
+            "male" | "female" => Some(gender.clone()),
+            _ => return Err(AppError::invalid("gender", "unknown")),
+        });
+    }
+    let tx = begin_write(&state.db).await?;
+    let updated = am.update(&tx).await?;
+    let p = of(&tx, updated).await?;
+    tx.commit().await?;
+    Ok(p)
+}

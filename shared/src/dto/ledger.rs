@@ -1,0 +1,36 @@
+//! What the ledger's entries are: the operation each one books.
+
+crate::named_enum! {
+    /// The operation a journal entry books (stored with it; with the
+    /// operation's own id it is unique per brand).
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum EntryKind {
+        /// Stored value bought: at the counter or through the gateway.
+        TopUp = "topup",
+        /// A member paid a store.
+        Payment = "payment",
+        /// A payment given back, in part or in full.
+        Refund = "refund",
+        /// Stored value closed and paid back (退卡).
+        Close = "close",
+        /// A split payment's stored-value part held while its gateway leg
+        /// runs.
+        Hold = "hold",
+        /// A hold given back: the split payment's gateway leg failed.
+        Release = "release",
+        /// A gateway refund refused for good and settled outside it.
+        RefundResolved = "refund_resolved",
+        /// Counter cash handed in to HQ.
+        CashHandIn = "cash_handin",
+        /// A store's money frozen for a withdrawal.
+        Withdrawal = "withdrawal",
+        /// A withdrawal's frozen money given back (rejected, cancelled or
+        /// failed).
+        WithdrawalRelease = "withdrawal_release",
+        /// A withdrawal paid out.
+        Payout = "payout",
+        /// A correction booked by hand outside any operation (the tests
+        /// give money this way; no screen books one).
+        Adjustment = "adjustment",
+    }
+}
