@@ -586,6 +586,52 @@ where
     }
 }
 
+/// A paged list: the empty state, or a box (`id`; a `<nav>` when `nav`, for
+/// rows that are links) of the rows `row` draws; then the pager's footer.
+#[component]
+pub fn PagedCells<I, R, V>(
+    pager: Pager<I>,
+    id: &'static str,
+    row: R,
+    /// The box's class ("cells" unless given).
+    #[prop(optional)]
+    class: Option<&'static str>,
+    /// A `<nav>` instead of a `<div>`.
+    #[prop(optional)]
+    nav: bool,
+    /// "No more" under the last page.
+    #[prop(optional)]
+    show_end: bool,
+) -> impl IntoView
+where
+    I: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    R: Fn(I) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let row = StoredValue::new(row);
+    let class = class.unwrap_or("cells");
+    let rows = move || {
+        pager
+            .items
+            .get()
+            .into_iter()
+            .map(|i| row.with_value(|r| r(i)))
+            .collect_view()
+    };
+    view! {
+        {move || {
+            if pager.is_empty() {
+                view! { <EmptyState/> }.into_any()
+            } else if nav {
+                view! { <nav class=class id=id>{rows()}</nav> }.into_any()
+            } else {
+                view! { <div class=class id=id>{rows()}</div> }.into_any()
+            }
+        }}
+        <PagerFooter pager=pager show_end=show_end/>
+    }
+}
+
 /// Under a paged list: loading, the error with a retry, "load more", or
 /// (with `show_end`) "no more".
 #[component]

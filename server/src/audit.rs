@@ -13,6 +13,27 @@ use sea_orm::{
 use shared::dto::{AuditEntry, Page};
 use std::collections::HashMap;
 
+/// Records one action by a staff member, as the services see them.
+pub async fn by(
+    conn: &impl ConnectionTrait,
+    by: &crate::auth::Actor,
+    at: i64,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> Result<(), DbErr> {
+    record(
+        conn,
+        at,
+        by.brand.id,
+        Some(by.staff_id),
+        action,
+        target,
+        detail,
+    )
+    .await
+}
+
 /// Records one action by `staff_id` (none for system actions).
 pub async fn record(
     conn: &impl ConnectionTrait,

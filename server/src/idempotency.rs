@@ -75,6 +75,17 @@ pub struct Scope {
     pub route: &'static str,
 }
 
+impl Scope {
+    /// A staff member's keys for `route`.
+    pub fn staff(by: &crate::auth::Actor, route: &'static str) -> Scope {
+        Scope {
+            brand_id: by.brand.id,
+            caller: by.name(),
+            route,
+        }
+    }
+}
+
 /// Runs `op` at most once per key; answers 201 with its result as JSON.
 ///
 /// The operation runs first and the key is recorded with its answer at the

@@ -18,6 +18,7 @@ use sea_orm::{
 use shared::dto::EntryKind;
 use shared::money::Fen;
 use shared::plan::{PaymentPlan, RefundPlan};
+use std::collections::HashMap;
 
 /// What an account counts: money in fen, points, or a card's uses. An entry
 /// balances to zero in each unit apart.
@@ -349,6 +350,161 @@ pub fn entry_kind(stored: &str) -> Result<EntryKind, crate::error::AppError> {
     EntryKind::parse(stored).ok_or_else(|| {
         crate::error::AppError::Internal(anyhow::anyhow!("unknown entry kind {stored}"))
     })
+}
+
+/// The ids of a brand's accounts of `kind`, by owner.
+pub async fn accounts_by_owner(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    kind: Kind,
+    owners: Option<&[i64]>,
+) -> Result<HashMap<i64, i64>, DbErr> {
+    let mut q = account::Entity::find()
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::Kind.eq(kind.as_str()));
+    if let Some(owners) = owners {
+        q = q.filter(account::Column::OwnerId.is_in(owners.to_vec()));
+    }
+    Ok(q.all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.owner_id, a.id))
+        .collect())
+}
+
+/// The balances of append-only accounts (the sums of their lines), by id.
+pub async fn summed_balances(
+    conn: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Sum {
+        account_id: i64,
+        total: Option<i64>,
+    }
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = journal_line::Entity::find()
+        .select_only()
+        .column(journal_line::Column::AccountId)
+        .column_as(
+            Expr::col(journal_line::Column::Amount)
+                .sum()
+                .cast_as("BIGINT"),
+            "total",
+        )
+        .filter(journal_line::Column::AccountId.is_in(ids))
+        .group_by(journal_line::Column::AccountId)
+        .into_model::<Sum>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.total.unwrap_or(0)))
+        .collect())
+}
+
+/// The total kept balance of the brand's accounts of each of these kinds
+/// (a kind with no account is absent).
+pub async fn kept_totals(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    kinds: &[Kind],
+) -> Result<HashMap<Kind, Fen>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Total {
+        kind: String,
+        total: Option<i64>,
+    }
+    let rows = account::Entity::find()
+        .select_only()
+        .column(account::Column::Kind)
+        .column_as(
+            Expr::col(account::Column::Balance).sum().cast_as("BIGINT"),
+            "total",
+        )
+        .filter(account::Column::BrandId.eq(brand_id))
+        .filter(account::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())))
+        .group_by(account::Column::Kind)
+        .into_model::<Total>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((Kind::parse(&r.kind)?, Fen(r.total.unwrap_or(0)))))
+        .collect())
+}
+
+/// A page of an account's lines, newest first (ids below `after`), one
+/// more than `limit` so the caller knows a next page exists.
+pub async fn lines_page(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<journal_line::Model>, DbErr> {
+    let mut q = journal_line::Entity::find().filter(journal_line::Column::AccountId.eq(account_id));
+    if let Some(after) = after {
+        q = q.filter(journal_line::Column::Id.lt(after));
+    }
+    q.order_by_desc(journal_line::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await
+}
+
+/// The brand's entries with these ids, by id.
+pub async fn entries_by_id(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, journal_entry::Model>, DbErr> {
+    Ok(journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(brand_id))
+        .filter(journal_entry::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect())
+}
+
+/// The entry that booked operation `op_ref` of `kind`, if there is one.
+pub async fn entry_of(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    kind: EntryKind,
+    op_ref: &str,
+) -> Result<Option<journal_entry::Model>, DbErr> {
+    journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(brand_id))
+        .filter(journal_entry::Column::Kind.eq(kind.as_str()))
+        .filter(journal_entry::Column::OpRef.eq(op_ref))
+        .one(conn)
+        .await
+}
+
+/// A page of a member's entries of these kinds, newest first (ids below
+/// `after`), one more than `limit` so the caller knows a next page exists.
+pub async fn member_entries(
+    conn: &impl ConnectionTrait,
+    (brand_id, member_id): (i64, i64),
+    kinds: &[EntryKind],
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<journal_entry::Model>, DbErr> {
+    let mut q = journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(brand_id))
+        .filter(journal_entry::Column::MemberId.eq(member_id))
+        .filter(journal_entry::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+    if let Some(after) = after {
+        q = q.filter(journal_entry::Column::Id.lt(after));
+    }
+    q.order_by_desc(journal_entry::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await
 }
 
 /// A member's balances without locking (for display).

@@ -2,22 +2,28 @@
 //! region a row belongs to. Each loads only the ids asked for, in one query,
 //! and only within the brand.
 
-use crate::entity::{region, staff, store};
+use crate::entity::{member, region, staff, store};
 use crate::error::AppResult;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use shared::validate::mask_phone;
 use std::collections::HashMap;
+
+/// The ids asked for, each once; none when none are (nothing to read).
+fn wanted(mut ids: Vec<i64>) -> Option<Vec<i64>> {
+    ids.sort_unstable();
+    ids.dedup();
+    (!ids.is_empty()).then_some(ids)
+}
 
 /// Staff rows of the brand by id (API keys included: their name says so).
 pub async fn staff_by_id(
     conn: &impl ConnectionTrait,
     brand_id: i64,
-    mut ids: Vec<i64>,
+    ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, staff::Model>> {
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
+    let Some(ids) = wanted(ids) else {
         return Ok(HashMap::new());
-    }
+    };
     Ok(staff::Entity::find()
         .filter(staff::Column::BrandId.eq(brand_id))
         .filter(staff::Column::Id.is_in(ids))
@@ -45,13 +51,11 @@ pub async fn staff_names(
 pub async fn store_names(
     conn: &impl ConnectionTrait,
     brand_id: i64,
-    mut ids: Vec<i64>,
+    ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, String>> {
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
+    let Some(ids) = wanted(ids) else {
         return Ok(HashMap::new());
-    }
+    };
     Ok(store::Entity::find()
         .filter(store::Column::BrandId.eq(brand_id))
         .filter(store::Column::Id.is_in(ids))
@@ -59,6 +63,25 @@ pub async fn store_names(
         .await?
         .into_iter()
         .map(|s| (s.id, s.name))
+        .collect())
+}
+
+/// Members' phones of the brand by id, masked (138****0001).
+pub async fn member_phones(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    ids: Vec<i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let Some(ids) = wanted(ids) else {
+        return Ok(HashMap::new());
+    };
+    Ok(member::Entity::find()
+        .filter(member::Column::BrandId.eq(brand_id))
+        .filter(member::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, mask_phone(&m.phone)))
         .collect())
 }
 

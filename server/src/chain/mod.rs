@@ -67,6 +67,35 @@ pub async fn find_store(
         .await?)
 }
 
+/// Every store of the brand, by name.
+pub async fn brand_stores(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+) -> AppResult<Vec<store::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .order_by_asc(store::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// The ids of a region's stores now.
+pub async fn stores_of_region(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    region_id: i64,
+) -> AppResult<Vec<i64>> {
+    Ok(store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand_id))
+        .filter(store::Column::RegionId.eq(region_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
 /// The ids of a region's stores, as a subquery.
 pub fn region_store_ids(brand_id: i64, region_id: i64) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::{QuerySelect, QueryTrait};

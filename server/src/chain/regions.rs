@@ -54,16 +54,7 @@ pub async fn create(state: &AppState, by: &Actor, req: RegionInput) -> AppResult
     .await
     .map_err(unique_as("name"))?;
     let target = format!("region #{} {}", r.id, r.name);
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "region.create",
-        target,
-        json!({}),
-    )
-    .await?;
+    audit::by(&tx, by, now, "region.create", target, json!({})).await?;
     tx.commit().await?;
     Ok(RegionView {
         id: r.id,
@@ -88,11 +79,10 @@ pub async fn rename(
     let r = m.update(&tx).await.map_err(unique_as("name"))?;
     let now = state.clock.now_ms();
     let target = format!("region #{} {}", r.id, r.name);
-    audit::record(
+    audit::by(
         &tx,
+        by,
         now,
-        by.brand.id,
-        Some(by.staff_id),
         "region.rename",
         target,
         json!({ "from": old }),

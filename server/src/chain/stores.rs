@@ -115,16 +115,7 @@ async fn audit_store(
     detail: serde_json::Value,
 ) -> AppResult<()> {
     let target = format!("store #{} {}", s.id, s.name);
-    audit::record(
-        tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        action,
-        target,
-        detail,
-    )
-    .await?;
+    audit::by(tx, by, now, action, target, detail).await?;
     Ok(())
 }
 

@@ -2,15 +2,15 @@
 //! because they could not be credited, or with a refund the gateway refused.
 
 use super::{RefundState, state_of};
-use crate::entity::{gateway_order, gateway_refund, member};
+use crate::entity::{gateway_order, gateway_refund};
 use crate::error::AppResult;
+use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::dto::{FlaggedOrder, OrderState, Page};
 use shared::money::Fen;
-use shared::validate::mask_phone;
 use std::collections::HashMap;
 
 /// The brand's flagged orders, newest first, keyset-paged (`after`: the
@@ -43,7 +43,8 @@ pub async fn list(
         .all(conn)
         .await?;
     let (rows, next_cursor) = split_page(rows, |o| o.id);
-    let phones = masked_phones(conn, rows.iter().map(|o| o.member_id).collect()).await?;
+    let phones =
+        names::member_phones(conn, brand_id, rows.iter().map(|o| o.member_id).collect()).await?;
     let items = rows
         .into_iter()
         .map(|o| flagged(o, &failed, &phones))
@@ -74,18 +75,4 @@ fn flagged(
         created_at: crate::clock::rfc3339(o.created_at),
         order_no: o.order_no,
     }
-}
-
-/// The members' phones, masked, by id.
-pub(crate) async fn masked_phones(
-    conn: &impl ConnectionTrait,
-    member_ids: Vec<i64>,
-) -> AppResult<HashMap<i64, String>> {
-    Ok(member::Entity::find()
-        .filter(member::Column::Id.is_in(member_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, mask_phone(&m.phone)))
-        .collect())
 }

@@ -40,12 +40,12 @@ pub use refunds::{
 };
 pub use sweep::{QUERY_AFTER_MS, Sweep, sweep, sweep_orders};
 
-use crate::entity::{brand, gateway_order, journal_entry};
+use crate::entity::{brand, gateway_order};
 use crate::error::{AppError, AppResult};
-
+use crate::ledger;
 use crate::stored_value::settings::settings;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use shared::dto::{OrderState, TopUpOrderView};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use shared::dto::{EntryKind, OrderState, TopUpOrderView};
 use shared::money::Fen;
 
 /// How long a checkout stays payable.
@@ -79,11 +79,7 @@ pub async fn view(
     o: &gateway_order::Model,
 ) -> AppResult<TopUpOrderView> {
     let balance_after = if o.state == OrderState::Paid.as_str() && o.purpose != PAYMENT {
-        journal_entry::Entity::find()
-            .filter(journal_entry::Column::BrandId.eq(o.brand_id))
-            .filter(journal_entry::Column::Kind.eq("topup"))
-            .filter(journal_entry::Column::OpRef.eq(op_ref(o)))
-            .one(conn)
+        ledger::entry_of(conn, o.brand_id, EntryKind::TopUp, &op_ref(o))
             .await?
             .and_then(|e| e.member_balance_after)
             .map(Fen)
@@ -92,8 +88,7 @@ pub async fn view(
     };
     let state = state_of(o);
     let store_name = match o.store_id {
-        Some(id) => crate::entity::store::Entity::find_by_id(id)
-            .one(conn)
+        Some(id) => crate::chain::find_store(conn, o.brand_id, id)
             .await?
             .map(|s| s.name),
         None => None,

@@ -113,8 +113,14 @@ pub async fn close_here(app: &AppState, order_id: i64) -> AppResult<()> {
     close_spending(app, order_id, None).await
 }
 
-async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> AppResult<()> {
-    let now = app.clock.now_ms();
+/// The order under its lock in a new write transaction, the callback's
+/// nonce (if any) spent in it.
+async fn locked(
+    app: &AppState,
+    order_id: i64,
+    nonce: Option<&str>,
+    now: i64,
+) -> AppResult<(DatabaseTransaction, gateway_order::Model)> {
     let tx = begin_write(&app.db).await?;
     lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
     spend_nonce(&tx, nonce, now).await?;
@@ -122,6 +128,12 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
+    Ok((tx, o))
+}
+
+async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> AppResult<()> {
+    let now = app.clock.now_ms();
+    let (tx, o) = locked(app, order_id, nonce, now).await?;
     if !is_open(&o) {
         tx.commit().await?;
         return Ok(());
@@ -186,13 +198,7 @@ async fn credit(
     nonce: Option<&str>,
 ) -> AppResult<()> {
     let now = app.clock.now_ms();
-    let tx = begin_write(&app.db).await?;
-    lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
-    spend_nonce(&tx, nonce, now).await?;
-    let o = gateway_order::Entity::find_by_id(order_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let (tx, o) = locked(app, order_id, nonce, now).await?;
     if o.state == OrderState::Paid.as_str() || o.state == OrderState::Refunded.as_str() {
         // A duplicate or reordered callback, or a query after the callback.
         tx.commit().await?;

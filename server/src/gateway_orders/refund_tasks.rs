@@ -4,12 +4,11 @@
 //! stored value, or paid outside (a bank transfer, with its reference).
 
 use super::RefundState;
-use super::flagged::masked_phones;
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::db::{begin_write, lock_key};
-use crate::entity::{gateway_order, gateway_refund, member};
+use crate::entity::{gateway_order, gateway_refund};
 use crate::error::{AppError, AppResult, check};
 use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind, Line};
@@ -24,7 +23,7 @@ use sea_orm::{
 use shared::dto::EntryKind;
 use shared::dto::{Page, RefundResolution, RefundTask, ResolveRefundInput, StateQuery};
 use shared::money::Fen;
-use shared::validate::{self, mask_phone};
+use shared::validate;
 use std::collections::HashMap;
 
 fn resolution_of(s: Option<&str>) -> Option<RefundResolution> {
@@ -79,7 +78,12 @@ pub async fn list(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
-    let phones = masked_phones(conn, orders.values().map(|o| o.member_id).collect()).await?;
+    let phones = crate::names::member_phones(
+        conn,
+        brand_id,
+        orders.values().map(|o| o.member_id).collect(),
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| {
@@ -151,10 +155,9 @@ pub async fn resolve(
     )
     .await?;
     tx.commit().await?;
-    let phone = member::Entity::find_by_id(o.member_id)
-        .one(&state.db)
+    let phone = crate::names::member_phones(&state.db, o.brand_id, vec![o.member_id])
         .await?
-        .map(|m| mask_phone(&m.phone));
+        .remove(&o.member_id);
     let r = gateway_refund::Model {
         resolution_ref: reference,
         ..r

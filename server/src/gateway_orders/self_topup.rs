@@ -44,12 +44,26 @@ impl Start<'_> {
             .filter(gateway_order::Column::IdemKey.eq(&self.key.0))
     }
 
-    /// The order just inserted (or found) under the key.
-    async fn inserted(&self, state: &AppState, what: &str) -> AppResult<gateway_order::Model> {
-        self.order_by_key()
-            .one(&state.db)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{what} order vanished")))
+    /// The order the key already started, or the one `start` writes now
+    /// (`what` names it if it then cannot be found); answered with its
+    /// checkout.
+    async fn once(
+        &self,
+        state: &AppState,
+        what: &str,
+        start: impl Future<Output = AppResult<()>>,
+    ) -> AppResult<TopUpOrderView> {
+        let order = match self.order_by_key().one(&state.db).await? {
+            Some(o) => o,
+            None => {
+                start.await?;
+                self.order_by_key()
+                    .one(&state.db)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{what} order vanished")))?
+            }
+        };
+        self.answer(state, order).await
     }
 
     /// The order's checkout, once the key is known to carry this request.
@@ -119,23 +133,19 @@ pub async fn top_up(
         key,
         hash: identity(req)?,
     };
-    let order = match start.order_by_key().one(&state.db).await? {
-        Some(o) => o,
-        None => {
-            let (amount, bonus, plan_id) = validate(state, brand.id, member_id, req).await?;
-            let now = state.clock.now_ms();
-            let order = gateway_order::ActiveModel {
-                purpose: Set("topup".into()),
-                amount: Set(amount.0),
-                bonus: Set(bonus.0),
-                plan_id: Set(plan_id),
-                ..new_order(&start, new_order_no(now), now)
-            };
-            insert_order(&state.db, order).await?;
-            start.inserted(state, "top-up").await?
-        }
+    let write = async {
+        let (amount, bonus, plan_id) = validate(state, brand.id, member_id, req).await?;
+        let now = state.clock.now_ms();
+        let order = gateway_order::ActiveModel {
+            purpose: Set("topup".into()),
+            amount: Set(amount.0),
+            bonus: Set(bonus.0),
+            plan_id: Set(plan_id),
+            ..new_order(&start, new_order_no(now), now)
+        };
+        insert_order(&state.db, order).await.map(|_| ())
     };
-    start.answer(state, order).await
+    start.once(state, "top-up", write).await
 }
 
 /// Amount, bonus and plan of a valid top-up request.
@@ -281,15 +291,11 @@ pub async fn pay_split(
     let now = state.clock.now_ms();
     let rules = settings(&state.db, brand.id).await?;
     split_allowed(req, &rules)?;
-    let order = match start.order_by_key().one(&state.db).await? {
-        Some(o) => o,
-        None => {
-            let pin_ok = split_pin(state, &start, req, &rules).await?;
-            hold_split(state, &start, req, &rules, pin_ok, now).await?;
-            start.inserted(state, "payment").await?
-        }
+    let write = async {
+        let pin_ok = split_pin(state, &start, req, &rules).await?;
+        hold_split(state, &start, req, &rules, pin_ok, now).await
     };
-    start.answer(state, order).await
+    start.once(state, "payment", write).await
 }
 
 /// A split payment's request as such: an amount above zero and within

@@ -160,16 +160,7 @@ pub async fn create(state: &AppState, by: &Actor, req: &ApiKeyInput) -> AppResul
     .await?;
     let target = format!("api key #{} {}", k.id, k.prefix);
     let detail = json!({ "name": k.name, "role": row.role, "region_id": row.region_id, "store_id": row.store_id });
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "api_key.create",
-        target,
-        detail,
-    )
-    .await?;
+    audit::by(&tx, by, now, "api_key.create", target, detail).await?;
     let key = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok(ApiKeyCreated { key, secret })
@@ -204,16 +195,7 @@ pub async fn revoke(state: &AppState, by: &Actor, id: i64) -> AppResult<ApiKeyVi
     }
     let target = format!("api key #{} {}", k.id, k.prefix);
     let detail = json!({ "name": k.name });
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "api_key.revoke",
-        target,
-        detail,
-    )
-    .await?;
+    audit::by(&tx, by, now, "api_key.revoke", target, detail).await?;
     let v = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok(v)

@@ -71,6 +71,33 @@ async fn items(
         .collect())
 }
 
+/// The brand's member with this phone, or 404.
+pub async fn by_phone(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    phone: &str,
+) -> AppResult<member::Model> {
+    member::Entity::find()
+        .filter(member::Column::BrandId.eq(brand_id))
+        .filter(member::Column::Phone.eq(phone))
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// The brand's member with this id, or 404.
+pub async fn in_brand(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    id: i64,
+) -> AppResult<member::Model> {
+    member::Entity::find_by_id(id)
+        .filter(member::Column::BrandId.eq(brand_id))
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
 /// One page of the members `by` may see, newest first.
 pub async fn list(
     state: &AppState,
@@ -100,11 +127,7 @@ pub async fn set_frozen(
     frozen: bool,
 ) -> AppResult<MemberListItem> {
     let tx = begin_write(&state.db).await?;
-    let m = member::Entity::find_by_id(id)
-        .filter(member::Column::BrandId.eq(by.brand.id))
-        .one(&tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let m = in_brand(&tx, by.brand.id, id).await?;
     let mut am = m.into_active_model();
     am.frozen = Set(frozen);
     let m = am.update(&tx).await?;
@@ -115,16 +138,7 @@ pub async fn set_frozen(
     };
     let target = format!("member #{} {}", m.id, mask_phone(&m.phone));
     let now = state.clock.now_ms();
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        action,
-        target,
-        json!({}),
-    )
-    .await?;
+    audit::by(&tx, by, now, action, target, json!({})).await?;
     let item = items(&tx, by.brand.id, vec![m]).await?.pop();
     tx.commit().await?;
     item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))

@@ -40,6 +40,22 @@ pub async fn view(conn: &impl ConnectionTrait, now: i64, s: staff::Model) -> App
     })
 }
 
+/// The active managers (people, not keys) of a store.
+pub async fn store_managers(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    store_id: i64,
+) -> AppResult<Vec<staff::Model>> {
+    Ok(staff::Entity::find()
+        .filter(staff::Column::BrandId.eq(brand_id))
+        .filter(staff::Column::StoreId.eq(store_id))
+        .filter(staff::Column::Role.eq(Role::StoreManager.as_str()))
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::ApiKey.eq(false))
+        .all(conn)
+        .await?)
+}
+
 /// Whether `by` may manage an account with this role and store.
 fn may_manage(by: &Actor, role: Role, store_id: Option<i64>) -> bool {
     match by.role {
@@ -140,16 +156,7 @@ async fn done(
 ) -> AppResult<StaffView> {
     let now = state.clock.now_ms();
     let target = format!("staff #{} {}", s.id, s.account);
-    audit::record(
-        tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        action,
-        target,
-        detail,
-    )
-    .await?;
+    audit::by(tx, by, now, action, target, detail).await?;
     view(tx, now, s).await
 }
 

@@ -3,9 +3,7 @@
 //! [`crate::stored_value`].
 
 use crate::auth::{Counter, MemberCaller, MemberToken, MoneyBack, StaffCaller};
-use crate::entity::member;
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult};
-use crate::gateway_orders;
+use crate::error::{AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::IdemKey;
 use crate::ledger;
 use crate::routes::Api;
@@ -16,7 +14,6 @@ use crate::stored_value::{counter, refund};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::api;
 use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
@@ -24,8 +21,6 @@ use shared::dto::{
     BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PaymentRequest,
     RefundRequest,
 };
-use shared::money::Fen;
-use shared::validate::{self, mask_phone};
 
 /// Routes.
 pub fn router() -> Api {
@@ -111,28 +106,9 @@ async fn member_money(
     caller: StaffCaller<MoneyBack>,
     AppQuery(q): AppQuery<PhoneQuery>,
 ) -> AppResult<Json<MemberMoney>> {
-    let phone = validate::phone(&q.phone).map_err(|r| AppError::invalid("member_phone", r))?;
-    let m = member::Entity::find()
-        .filter(member::Column::BrandId.eq(caller.brand.id))
-        .filter(member::Column::Phone.eq(&phone))
-        .one(&state.db)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let (principal, bonus) = ledger::member_balance(&state.db, caller.brand.id, m.id).await?;
-    let via_gateway = gateway_orders::gateway_shares(&state.db, caller.brand.id, m.id, principal.0)
-        .await?
-        .iter()
-        .map(|(_, s)| s)
-        .sum();
-    Ok(Json(MemberMoney {
-        member_id: m.id,
-        phone_masked: mask_phone(&m.phone),
-        name: m.name,
-        frozen: m.frozen,
-        principal,
-        bonus,
-        via_gateway: Fen(via_gateway),
-    }))
+    Ok(Json(
+        counter::member_money(&state, &caller.actor(), &q.phone).await?,
+    ))
 }
 
 /// Member: every movement of their money, newest first.

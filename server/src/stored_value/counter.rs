@@ -12,18 +12,20 @@ use crate::auth::Actor;
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
-use crate::entity::member;
 use crate::error::{AppError, AppResult, unknown_as};
 use crate::gateway_orders;
 use crate::idempotency::{self, IdemKey, Scope};
+use crate::identity::members;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::DatabaseTransaction;
 use shared::ErrorCode;
 use shared::dto::EntryKind;
-use shared::dto::{CloseStoredValue, CounterTopUp, Role, StoredValueClosed, TopUpReceipt};
+use shared::dto::{
+    CloseStoredValue, CounterTopUp, MemberMoney, Role, StoredValueClosed, TopUpReceipt,
+};
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
 
@@ -40,11 +42,7 @@ pub async fn top_up(
         _ => return Err(AppError::forbidden()),
     };
     let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: by.brand.id,
-        caller: by.name(),
-        route: "topup",
-    };
+    let scope = Scope::staff(&by, "topup");
     let body = req.clone();
     idempotency::run(&state.db, scope, key, &body, now, move |tx, op_id| {
         Box::pin(async move { book_top_up(tx, &by, store_id, &req, op_id, now).await })
@@ -73,12 +71,7 @@ pub async fn book_top_up(
     if !shop.active {
         return Err(unprocessable(ErrorCode::StoreClosed));
     }
-    let m = member::Entity::find()
-        .filter(member::Column::BrandId.eq(by.brand.id))
-        .filter(member::Column::Phone.eq(&phone))
-        .one(tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let m = members::by_phone(tx, by.brand.id, &phone).await?;
     if m.frozen {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
@@ -147,11 +140,7 @@ pub async fn close(
         _ => return Err(AppError::forbidden()),
     };
     let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: by.brand.id,
-        caller: by.name(),
-        route: "close",
-    };
+    let scope = Scope::staff(&by, "close");
     let sender = state.clone();
     let identity = (member_id, &req);
     let answer = idempotency::run(&state.db, scope, key, &identity, now, move |tx, op_id| {
@@ -179,11 +168,7 @@ pub async fn book_close(
     let shop = store_in_brand(tx, by.brand.id, store_id)
         .await
         .map_err(unknown_as("store_id"))?;
-    let m = member::Entity::find_by_id(member_id)
-        .filter(member::Column::BrandId.eq(by.brand.id))
-        .one(tx)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let m = members::in_brand(tx, by.brand.id, member_id).await?;
     // Cash paid back at the counter changes what the store holds for
     // HQ: the wallet's lock first, as counter top-ups and refunds.
     lock_key(tx, &format!("wallet:{}", shop.id)).await?;
@@ -229,12 +214,7 @@ pub async fn book_close(
         )
         .await,
     )?;
-    audit::record(
-        tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "member.close_stored_value",
+    audit::by(tx, by, now, "member.close_stored_value",
         format!("member #{} {}", m.id, mask_phone(&m.phone)),
         serde_json::json!({ "principal": funds.principal.0, "via_gateway": via_gateway, "cash": cash.0, "bonus": funds.bonus.0, "store_id": shop.id }),
     )
@@ -246,5 +226,25 @@ pub async fn book_close(
         cash,
         bonus_clawed_back: funds.bonus,
         at: rfc3339(now),
+    })
+}
+
+/// A member's stored value by phone (for a store manager or HQ), and how
+/// 退卡 would pay it back: the part that came through the gateway.
+pub async fn member_money(state: &AppState, by: &Actor, phone: &str) -> AppResult<MemberMoney> {
+    let phone = validate::phone(phone).map_err(|r| AppError::invalid("member_phone", r))?;
+    let m = members::by_phone(&state.db, by.brand.id, &phone).await?;
+    let (principal, bonus) = ledger::member_balance(&state.db, by.brand.id, m.id).await?;
+    let shares = gateway_orders::gateway_shares(&state.db, by.brand.id, m.id, principal.0).await?;
+    let via_gateway = Fen::checked_sum(shares.iter().map(|(_, s)| Fen(*s)))
+        .ok_or_else(|| AppError::overflow("gateway shares"))?;
+    Ok(MemberMoney {
+        member_id: m.id,
+        phone_masked: mask_phone(&m.phone),
+        name: m.name,
+        frozen: m.frozen,
+        principal,
+        bonus,
+        via_gateway,
     })
 }

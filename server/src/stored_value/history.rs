@@ -2,12 +2,11 @@
 //! first, a page at a time, by kind.
 
 use crate::clock::rfc3339;
-use crate::entity::journal_entry;
 use crate::error::{AppError, AppResult};
 use crate::ledger;
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use shared::dto::{EntryKind, HistoryItem, HistoryQuery, Page};
 use shared::money::Fen;
 
@@ -33,18 +32,8 @@ pub async fn page(
     query: &HistoryQuery,
 ) -> AppResult<Page<HistoryItem>> {
     let kinds = kinds(query.kind.as_deref())?;
-    let mut q = journal_entry::Entity::find()
-        .filter(journal_entry::Column::BrandId.eq(brand_id))
-        .filter(journal_entry::Column::MemberId.eq(member_id))
-        .filter(journal_entry::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
-    if let Some(after) = query.after {
-        q = q.filter(journal_entry::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(journal_entry::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(conn)
-        .await?;
+    let rows =
+        ledger::member_entries(conn, (brand_id, member_id), &kinds, query.after, PAGE_SIZE).await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
     let stores = rows.iter().filter_map(|e| e.store_id).collect();
     let names = names::store_names(conn, brand_id, stores).await?;

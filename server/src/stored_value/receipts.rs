@@ -5,8 +5,9 @@
 use crate::auth::Actor;
 use crate::chain::stores_in_scope;
 use crate::clock::rfc3339;
-use crate::entity::{member, payment, store};
+use crate::entity::{payment, store};
 use crate::error::{AppError, AppResult};
+use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
 use sea_orm::{
@@ -14,7 +15,6 @@ use sea_orm::{
 };
 use shared::dto::{Page, PaymentListItem, PaymentsQuery, ReceiptFeed, WaitQuery};
 use shared::money::Fen;
-use shared::validate::mask_phone;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -63,13 +63,7 @@ impl Scope {
         rows: Vec<payment::Model>,
     ) -> AppResult<Vec<PaymentListItem>> {
         let ids: Vec<i64> = rows.iter().map(|p| p.member_id).collect();
-        let phones: HashMap<i64, String> = member::Entity::find()
-            .filter(member::Column::Id.is_in(ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, mask_phone(&m.phone)))
-            .collect();
+        let phones = names::member_phones(conn, self.brand_id, ids).await?;
         Ok(rows
             .into_iter()
             .map(|p| PaymentListItem {

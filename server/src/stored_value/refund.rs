@@ -36,11 +36,7 @@ pub async fn refund(
     req: RefundRequest,
 ) -> AppResult<Response> {
     let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: by.brand.id,
-        caller: by.name(),
-        route: "refund",
-    };
+    let scope = Scope::staff(&by, "refund");
     let identity = (payment_id, &req);
     idempotency::run(&state.db, scope, key, &identity, now, move |tx, _| {
         Box::pin(async move { book(tx, &by, payment_id, req.amount, now).await })

@@ -141,16 +141,7 @@ pub async fn save(
         "after": serde_json::to_value(&req).unwrap_or_default(),
     });
     let target = "money settings".to_string();
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "money.settings",
-        target,
-        detail,
-    )
-    .await?;
+    audit::by(&tx, by, now, "money.settings", target, detail).await?;
     tx.commit().await?;
     Ok(req)
 }
@@ -227,16 +218,7 @@ pub async fn create_plan(
         Fen(p.pay_amount),
         Fen(p.bonus_amount)
     );
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "topup_plan.create",
-        target,
-        json!({}),
-    )
-    .await?;
+    audit::by(&tx, by, now, "topup_plan.create", target, json!({})).await?;
     tx.commit().await?;
     Ok(view(p))
 }
@@ -254,16 +236,7 @@ pub async fn deactivate_plan(state: &AppState, by: &Actor, id: i64) -> AppResult
     let p = am.update(&tx).await?;
     let now = state.clock.now_ms();
     let target = format!("plan #{}", p.id);
-    audit::record(
-        &tx,
-        now,
-        by.brand.id,
-        Some(by.staff_id),
-        "topup_plan.deactivate",
-        target,
-        json!({}),
-    )
-    .await?;
+    audit::by(&tx, by, now, "topup_plan.deactivate", target, json!({})).await?;
     tx.commit().await?;
     Ok(view(p))
 }

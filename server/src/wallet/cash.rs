@@ -36,11 +36,7 @@ pub async fn hand_in(
     let reference = check("reference", validate::transfer_reference(&req.reference))?;
     let shop = store_in_brand(&state.db, by.brand.id, store_id).await?;
     let now = state.clock.now_ms();
-    let scope = Scope {
-        brand_id: by.brand.id,
-        caller: by.name(),
-        route: "cash_handin",
-    };
+    let scope = Scope::staff(&by, "cash_handin");
     let brand = by.brand.clone();
     let staff_id = by.staff_id;
     let body = (store_id, req.clone());

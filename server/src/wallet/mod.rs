@@ -20,70 +20,16 @@ pub mod withdraw;
 pub mod withdrawals;
 
 use crate::auth::Actor;
+use crate::chain;
 use crate::clock::rfc3339;
-use crate::entity::{account, journal_entry, journal_line, member, store};
+use crate::entity::store;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Kind};
 use crate::paging::{PAGE_SIZE, split_page};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::ConnectionTrait;
 use shared::dto::{BrandMoney, Page, WalletEntry, WalletView};
 use shared::money::Fen;
-use shared::validate::mask_phone;
 use std::collections::HashMap;
-
-/// The ids of a brand's accounts of `kind`, by owner.
-async fn accounts_by_owner(
-    conn: &impl ConnectionTrait,
-    brand_id: i64,
-    kind: Kind,
-    owners: Option<&[i64]>,
-) -> AppResult<HashMap<i64, i64>> {
-    let mut q = account::Entity::find()
-        .filter(account::Column::BrandId.eq(brand_id))
-        .filter(account::Column::Kind.eq(kind.as_str()));
-    if let Some(owners) = owners {
-        q = q.filter(account::Column::OwnerId.is_in(owners.to_vec()));
-    }
-    Ok(q.all(conn)
-        .await?
-        .into_iter()
-        .map(|a| (a.owner_id, a.id))
-        .collect())
-}
-
-/// The balances of append-only accounts (the sums of their lines), by id.
-async fn sums(conn: &impl ConnectionTrait, ids: Vec<i64>) -> AppResult<HashMap<i64, i64>> {
-    #[derive(FromQueryResult)]
-    struct Sum {
-        account_id: i64,
-        total: Option<i64>,
-    }
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = journal_line::Entity::find()
-        .select_only()
-        .column(journal_line::Column::AccountId)
-        .column_as(
-            Expr::col(journal_line::Column::Amount)
-                .sum()
-                .cast_as("BIGINT"),
-            "total",
-        )
-        .filter(journal_line::Column::AccountId.is_in(ids))
-        .group_by(journal_line::Column::AccountId)
-        .into_model::<Sum>()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.account_id, r.total.unwrap_or(0)))
-        .collect())
-}
 
 /// The wallets of `shops`, in their order.
 async fn wallets(
@@ -92,10 +38,12 @@ async fn wallets(
     shops: &[store::Model],
 ) -> AppResult<Vec<WalletView>> {
     let owners: Vec<i64> = shops.iter().map(|s| s.id).collect();
-    let open = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&owners)).await?;
-    let frozen = accounts_by_owner(conn, brand_id, Kind::StoreFrozen, Some(&owners)).await?;
-    let counter = accounts_by_owner(conn, brand_id, Kind::CounterClearing, Some(&owners)).await?;
-    let totals = sums(
+    let open = ledger::accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&owners)).await?;
+    let frozen =
+        ledger::accounts_by_owner(conn, brand_id, Kind::StoreFrozen, Some(&owners)).await?;
+    let counter =
+        ledger::accounts_by_owner(conn, brand_id, Kind::CounterClearing, Some(&owners)).await?;
+    let totals = ledger::summed_balances(
         conn,
         open.values()
             .chain(frozen.values())
@@ -142,10 +90,7 @@ pub async fn wallet_of(
 /// The wallets of every store in the actor's scope (HQ: all; a region
 /// manager: their region's; a store manager: their own), by store name.
 pub async fn scope_wallets(conn: &impl ConnectionTrait, by: &Actor) -> AppResult<Vec<WalletView>> {
-    let shops: Vec<store::Model> = store::Entity::find()
-        .filter(store::Column::BrandId.eq(by.brand.id))
-        .order_by_asc(store::Column::Name)
-        .all(conn)
+    let shops: Vec<store::Model> = chain::brand_stores(conn, by.brand.id)
         .await?
         .into_iter()
         .filter(|s| by.covers_store(s.id, s.region_id))
@@ -172,9 +117,10 @@ pub async fn entries(
 ) -> AppResult<Page<WalletEntry>> {
     let shop = crate::chain::store_in_scope(conn, by, store_id).await?;
     let brand_id = by.brand.id;
-    let Some(&wallet_id) = accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&[shop.id]))
-        .await?
-        .get(&shop.id)
+    let Some(&wallet_id) =
+        ledger::accounts_by_owner(conn, brand_id, Kind::StoreWallet, Some(&[shop.id]))
+            .await?
+            .get(&shop.id)
     else {
         // No payment yet: the wallet opens with the first.
         return Ok(Page {
@@ -182,34 +128,12 @@ pub async fn entries(
             next_cursor: None,
         });
     };
-    let mut q = journal_line::Entity::find().filter(journal_line::Column::AccountId.eq(wallet_id));
-    if let Some(after) = after {
-        q = q.filter(journal_line::Column::Id.lt(after));
-    }
-    let lines = q
-        .order_by_desc(journal_line::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(conn)
-        .await?;
+    let lines = ledger::lines_page(conn, wallet_id, after, PAGE_SIZE).await?;
     let (lines, next_cursor) = split_page(lines, |l| l.id);
     let entry_ids: Vec<i64> = lines.iter().map(|l| l.entry_id).collect();
-    let entries: HashMap<i64, journal_entry::Model> = journal_entry::Entity::find()
-        .filter(journal_entry::Column::BrandId.eq(brand_id))
-        .filter(journal_entry::Column::Id.is_in(entry_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
+    let entries = ledger::entries_by_id(conn, brand_id, entry_ids).await?;
     let member_ids: Vec<i64> = entries.values().filter_map(|e| e.member_id).collect();
-    let phones: HashMap<i64, String> = member::Entity::find()
-        .filter(member::Column::BrandId.eq(brand_id))
-        .filter(member::Column::Id.is_in(member_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, mask_phone(&m.phone)))
-        .collect();
+    let phones = crate::names::member_phones(conn, brand_id, member_ids).await?;
     let items = lines
         .into_iter()
         .filter_map(|l| entries.get(&l.entry_id).map(|e| (l, e)))
@@ -231,49 +155,24 @@ pub async fn entries(
 /// Every store's wallet, the stored value owed to members and what bonuses
 /// cost the brand.
 pub async fn brand_money(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<BrandMoney> {
-    let shops = store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand_id))
-        .order_by_asc(store::Column::Name)
-        .all(conn)
-        .await?;
+    let shops = chain::brand_stores(conn, brand_id).await?;
     let wallets = wallets(conn, brand_id, &shops).await?;
-    #[derive(FromQueryResult)]
-    struct Owed {
-        kind: String,
-        total: Option<i64>,
-    }
-    let owed = account::Entity::find()
-        .select_only()
-        .column(account::Column::Kind)
-        .column_as(
-            Expr::col(account::Column::Balance).sum().cast_as("BIGINT"),
-            "total",
-        )
-        .filter(account::Column::BrandId.eq(brand_id))
-        .filter(account::Column::Kind.is_in([
-            Kind::MemberPrincipal.as_str(),
-            Kind::MemberBonus.as_str(),
-            Kind::MemberHold.as_str(),
-        ]))
-        .group_by(account::Column::Kind)
-        .into_model::<Owed>()
-        .all(conn)
-        .await?;
-    let owed_of = |k: Kind| {
-        Fen::checked_sum(
-            owed.iter()
-                .filter(|o| o.kind == k.as_str())
-                .filter_map(|o| o.total.map(Fen)),
-        )
-        .ok_or_else(|| AppError::overflow(k.as_str()))
-    };
-    let expense_ids: Vec<i64> = accounts_by_owner(conn, brand_id, Kind::PromotionExpense, None)
-        .await?
-        .into_values()
-        .collect();
+    let kinds = [Kind::MemberPrincipal, Kind::MemberBonus, Kind::MemberHold];
+    let owed = ledger::kept_totals(conn, brand_id, &kinds).await?;
+    let owed_of = |k: Kind| Ok::<Fen, AppError>(owed.get(&k).copied().unwrap_or(Fen::ZERO));
+    let expense_ids: Vec<i64> =
+        ledger::accounts_by_owner(conn, brand_id, Kind::PromotionExpense, None)
+            .await?
+            .into_values()
+            .collect();
     // Bonuses granted are debits of the expense account, claw-backs credits.
-    let expense = Fen::checked_sum(sums(conn, expense_ids).await?.into_values().map(Fen))
-        .ok_or_else(|| AppError::overflow("promotion expense"))?;
+    let expense = Fen::checked_sum(
+        ledger::summed_balances(conn, expense_ids)
+            .await?
+            .into_values()
+            .map(Fen),
+    )
+    .ok_or_else(|| AppError::overflow("promotion expense"))?;
     let total = |part: fn(&WalletView) -> Fen| {
         Fen::checked_sum(wallets.iter().map(part)).ok_or_else(|| AppError::overflow("wallets"))
     };

@@ -69,11 +69,10 @@ pub async fn request(
     }
     .insert(&tx)
     .await?;
-    audit::record(
+    audit::by(
         &tx,
+        by,
         now,
-        by.brand.id,
-        Some(by.staff_id),
         "payee.request",
         format!("store {}", shop.id),
         serde_json::json!({"payee": saved.id, "account_no": validate::mask_account_no(&last4)}),

@@ -5,18 +5,14 @@
 //! movements over a range, read a chunk at a time. The HTTP layer
 //! (`routes::statement`) renders them as JSON or streamed CSV.
 
-use crate::entity::{account, member, store};
+use crate::entity::store;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Kind};
 use chrono::NaiveDate;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    Statement as Sql, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement as Sql, Value};
 use shared::dto::{EntryKind, RangeQuery};
 use shared::dto::{Statement, StatementDay};
 use shared::money::Fen;
-use shared::validate::mask_phone;
 use std::collections::HashMap;
 
 /// The longest range one statement covers.
@@ -72,11 +68,7 @@ pub async fn account_of(
     kind: Kind,
     owner: i64,
 ) -> AppResult<Option<i64>> {
-    Ok(account::Entity::find()
-        .filter(account::Column::BrandId.eq(brand_id))
-        .filter(account::Column::Kind.eq(kind.as_str()))
-        .filter(account::Column::OwnerId.eq(owner))
-        .one(conn)
+    Ok(ledger::find_account(conn, brand_id, kind, owner)
         .await?
         .map(|a| a.id))
 }
@@ -374,14 +366,7 @@ pub async fn movements(
         })
         .collect::<Result<_, sea_orm::DbErr>>()?;
     let member_ids: Vec<i64> = parsed.iter().filter_map(|r| r.4).collect();
-    let phones: HashMap<i64, String> = member::Entity::find()
-        .filter(member::Column::BrandId.eq(brand_id))
-        .filter(member::Column::Id.is_in(member_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, mask_phone(&m.phone)))
-        .collect();
+    let phones = crate::names::member_phones(db, brand_id, member_ids).await?;
     Ok(parsed
         .into_iter()
         .map(|(id, amount, kind, op_ref, member_id, day, at)| Movement {

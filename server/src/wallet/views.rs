@@ -4,8 +4,9 @@
 
 use super::wallet_of;
 use crate::auth::Actor;
+use crate::chain;
 use crate::clock::rfc3339;
-use crate::entity::{payee_account, store, withdrawal};
+use crate::entity::{payee_account, withdrawal};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
@@ -154,21 +155,6 @@ pub(crate) async fn visible(state: &AppState, by: &Actor, id: i64) -> AppResult<
     crate::chain::store_in_scope(&state.db, by, w.store_id).await?;
     Ok(w)
 }
-/// The ids of a region's stores now.
-async fn stores_of_region(
-    conn: &impl ConnectionTrait,
-    brand_id: i64,
-    region_id: i64,
-) -> AppResult<Vec<i64>> {
-    Ok(store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand_id))
-        .filter(store::Column::RegionId.eq(region_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect())
-}
 /// What a store manager sees before asking: wallet, HQ's minimum and fee,
 /// the approved payee account and any change waiting.
 pub async fn terms(
@@ -214,7 +200,7 @@ pub async fn payee_changes(
     let mut q = payee_account::Entity::find().filter(payee_account::Column::BrandId.eq(brand_id));
     if by.role == Role::RegionManager {
         let region = by.region_id.unwrap_or(-1);
-        let ids = stores_of_region(conn, brand_id, region).await?;
+        let ids = chain::stores_of_region(conn, brand_id, region).await?;
         q = q.filter(payee_account::Column::StoreId.is_in(ids));
     }
     if let Some(s) = query.state.as_deref().filter(|s| !s.is_empty()) {
@@ -254,7 +240,7 @@ pub async fn list(
         Role::HqAdmin | Role::HqFinance => {}
         Role::RegionManager => {
             let region = by.region_id.unwrap_or(-1);
-            let ids = stores_of_region(&state.db, brand_id, region).await?;
+            let ids = chain::stores_of_region(&state.db, brand_id, region).await?;
             q = q.filter(withdrawal::Column::StoreId.is_in(ids));
         }
         Role::StoreManager | Role::Clerk => {
@@ -265,7 +251,7 @@ pub async fn list(
         q = q.filter(withdrawal::Column::StoreId.eq(s));
     }
     if let Some(r) = query.region_id {
-        let ids = stores_of_region(&state.db, brand_id, r).await?;
+        let ids = chain::stores_of_region(&state.db, brand_id, r).await?;
         q = q.filter(withdrawal::Column::StoreId.is_in(ids));
     }
     if let Some(s) = query.state.as_deref().filter(|s| !s.is_empty()) {

@@ -10,13 +10,13 @@
 
 use super::views::{view, visible};
 use super::withdrawals::{
-    ByHand, current_payee, freeze, kick, mark_paid_by_hand, notify_store, payout_no, queue_attempt,
-    release, transition,
+    ByHand, Told, WalletMove, current_payee, freeze, kick, mark_paid_by_hand, payout_no,
+    queue_attempt, release, tell, transition,
 };
 use crate::audit;
 use crate::auth::{Acting, Actor};
 use crate::db::{begin_write, lock_key};
-use crate::entity::withdrawal;
+use crate::entity::{payee_account, withdrawal};
 use crate::error::{AppError, AppResult, check};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger;
@@ -25,7 +25,7 @@ use crate::stored_value::settings::settings;
 use axum::http::StatusCode;
 use axum::response::Response;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter, Set};
 use shared::ErrorCode;
 use shared::dto::{RejectInput, WithdrawalInput, WithdrawalState, WithdrawalView};
 use shared::money::{Bp, Fen, withdrawal_fee};
@@ -106,16 +106,15 @@ pub async fn request(
                 }
                 .insert(tx)
                 .await?;
-                freeze(
-                    tx,
-                    &brand,
-                    shop.id,
-                    req.amount,
-                    saved.id.to_string(),
-                    format!("staff:{staff_id}"),
+                let frozen = WalletMove {
+                    brand: &brand,
+                    store_id: shop.id,
+                    amount: req.amount,
+                    op_ref: saved.id.to_string(),
+                    actor: format!("staff:{staff_id}"),
                     now,
-                )
-                .await?;
+                };
+                freeze(tx, frozen).await?;
                 audit::record(
                     tx,
                     now,
@@ -156,6 +155,78 @@ pub enum Decision {
     Retry,
 }
 
+impl Decision {
+    /// The state it moves a withdrawal from, the state it moves it to, and
+    /// its name in the audit log.
+    fn moves(&self) -> (WithdrawalState, WithdrawalState, &'static str) {
+        use WithdrawalState::*;
+        match self {
+            Decision::Approve => (Requested, Approved, "withdrawal.approve"),
+            Decision::Reject(_) => (Requested, Rejected, "withdrawal.reject"),
+            Decision::Cancel => (Requested, Cancelled, "withdrawal.cancel"),
+            Decision::Retry => (Failed, Approved, "withdrawal.retry"),
+        }
+    }
+
+    /// Whether `by` may make it on `w`: only the requester cancels; HQ
+    /// finance decides the rest, never on their own request.
+    fn allowed(&self, w: &withdrawal::Model, by: &Actor) -> AppResult<()> {
+        match self {
+            Decision::Cancel if w.requested_by != by.staff_id => Err(AppError::forbidden()),
+            Decision::Cancel => Ok(()),
+            _ if w.requested_by == by.staff_id => {
+                Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::OwnRequest))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether it sends a payout (a new attempt).
+    fn pays(&self) -> bool {
+        matches!(self, Decision::Approve | Decision::Retry)
+    }
+}
+
+/// The store's approved payee, read under the lock a payee approval takes
+/// (so it cannot be superseded meanwhile), or why there is none.
+async fn payee_now(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    store_id: i64,
+) -> AppResult<payee_account::Model> {
+    lock_key(tx, &format!("payee:{store_id}")).await?;
+    current_payee(tx, brand_id, store_id)
+        .await?
+        .ok_or_else(|| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PayeeMissing))
+}
+
+/// The decision's money: a retry freezes the amount again (the failure gave
+/// it back); a rejection or cancellation gives it back.
+async fn move_money(
+    tx: &DatabaseTransaction,
+    decision: &Decision,
+    by: &Actor,
+    w: &withdrawal::Model,
+    (n, to): (i32, WithdrawalState),
+    now: i64,
+) -> AppResult<()> {
+    let m = |op_ref: String| WalletMove {
+        brand: &by.brand,
+        store_id: w.store_id,
+        amount: Fen(w.amount),
+        op_ref,
+        actor: by.name(),
+        now,
+    };
+    match decision {
+        Decision::Approve => Ok(()),
+        Decision::Retry => freeze(tx, m(format!("{}:{n}", w.id))).await,
+        Decision::Reject(_) | Decision::Cancel => {
+            release(tx, m(format!("{}:{}", w.id, to.as_str()))).await
+        }
+    }
+}
+
 /// One transition of a withdrawal by a person (`acting`: HQ finance for
 /// approve, reject and retry, never on their own request; the store manager
 /// who asked, to cancel), once it is found in their scope:
@@ -170,60 +241,17 @@ pub async fn decide(
 ) -> AppResult<WithdrawalView> {
     let w = visible(state, by, id).await?;
     acting.check(by)?;
-    let (from, to, action) = match &decision {
-        Decision::Approve => (
-            WithdrawalState::Requested,
-            WithdrawalState::Approved,
-            "withdrawal.approve",
-        ),
-        Decision::Reject(_) => (
-            WithdrawalState::Requested,
-            WithdrawalState::Rejected,
-            "withdrawal.reject",
-        ),
-        Decision::Cancel => (
-            WithdrawalState::Requested,
-            WithdrawalState::Cancelled,
-            "withdrawal.cancel",
-        ),
-        Decision::Retry => (
-            WithdrawalState::Failed,
-            WithdrawalState::Approved,
-            "withdrawal.retry",
-        ),
-    };
-    match decision {
-        Decision::Cancel => {
-            if w.requested_by != by.staff_id {
-                return Err(AppError::forbidden());
-            }
-        }
-        // Approve, reject and retry: HQ finance, never on their own request.
-        _ => {
-            if w.requested_by == by.staff_id {
-                return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::OwnRequest));
-            }
-        }
-    }
-    let brand = by.brand.clone();
-    let actor = by.name();
+    let (from, to, action) = decision.moves();
+    decision.allowed(&w, by)?;
+    let brand_id = by.brand.id;
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
-    // Approve and retry pay the account approved now (read under the lock a
-    // payee approval takes, so it cannot be superseded meanwhile).
-    let payee = match decision {
-        Decision::Approve | Decision::Retry => Some({
-            lock_key(&tx, &format!("payee:{}", w.store_id)).await?;
-            current_payee(&tx, brand.id, w.store_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PayeeMissing)
-                })?
-        }),
-        _ => None,
+    let payee = match decision.pays() {
+        true => Some(payee_now(&tx, brand_id, w.store_id).await?),
+        false => None,
     };
     let n = w.attempts + 1;
-    let no = payout_no(brand.id, w.id, n);
+    let no = payout_no(brand_id, w.id, n);
     let reason = match &decision {
         Decision::Reject(r) => Some(r.clone()),
         _ => None,
@@ -257,69 +285,26 @@ pub async fn decide(
         }
         return Err(AppError::state_changed(&now_w.state));
     }
-    let amount = Fen(w.amount);
-    match &decision {
-        Decision::Approve => {}
-        Decision::Retry => {
-            // The failure gave the money back; take it again for the new attempt.
-            freeze(
-                &tx,
-                &brand,
-                w.store_id,
-                amount,
-                format!("{}:{n}", w.id),
-                actor.clone(),
-                now,
-            )
-            .await?;
-        }
-        Decision::Reject(_) | Decision::Cancel => {
-            release(
-                &tx,
-                &brand,
-                w.store_id,
-                amount,
-                format!("{}:{}", w.id, to.as_str()),
-                actor.clone(),
-                now,
-            )
-            .await?;
-        }
-    }
+    move_money(&tx, &decision, by, &w, (n, to), now).await?;
     if let Some(p) = &payee {
         let mut queued = w.clone();
         queued.payee_id = p.id;
         queue_attempt(&tx, &queued, n, p.id, now).await?;
     }
-    audit::record(
-        &tx,
-        now,
-        brand.id,
-        Some(staff_id),
+    let told = Told {
+        by: Some(staff_id),
         action,
-        format!("withdrawal {}", w.id),
-        serde_json::json!({"store": w.store_id, "amount": w.amount, "reason": reason, "payout_no": payee.as_ref().map(|_| no.clone())}),
-    )
-    .await?;
-    if !matches!(decision, Decision::Cancel) {
-        notify_store(
-            &tx,
-            brand.id,
-            w.store_id,
-            "withdrawal",
-            w.id,
-            to.as_str(),
-            Some(amount),
-            now,
-        )
-        .await?;
-    }
+        detail: serde_json::json!({"store": w.store_id, "amount": w.amount, "reason": reason, "payout_no": payee.as_ref().map(|_| no.clone())}),
+        notify: !matches!(decision, Decision::Cancel),
+    };
+    tell(&tx, brand_id, &w, to, told, now).await?;
     tx.commit().await?;
     if payee.is_some() {
-        kick(state, brand.id);
+        kick(state, brand_id);
     }
     view(state, by, id).await
 }
+
 /// HQ finance (manual payout channel): the approved withdrawal was paid by
 /// bank transfer; records it paid with the transfer's reference, audited.
 pub async fn mark_paid(

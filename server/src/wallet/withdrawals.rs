@@ -18,7 +18,7 @@
 
 use crate::audit;
 use crate::db::{begin_write, lock_key};
-use crate::entity::{brand, payee_account, payout_attempt, staff, staff_message, withdrawal};
+use crate::entity::{brand, payee_account, payout_attempt, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
 use crate::jobs;
 use crate::ledger::post_or_fail;
@@ -34,7 +34,7 @@ use sea_orm::{
 use shared::ErrorCode;
 use shared::dto::EntryKind;
 use shared::dto::JobName;
-use shared::dto::{Role, WithdrawalState};
+use shared::dto::WithdrawalState;
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
 
@@ -83,26 +83,34 @@ pub async fn current_payee(
         .await?)
 }
 
-/// Freezes `amount` of the store's wallet if it is available (under the
+/// One move between a store's wallet and its frozen account, booked as an
+/// entry of its own.
+pub struct WalletMove<'a> {
+    /// The store's brand.
+    pub brand: &'a brand::Model,
+    /// The store.
+    pub store_id: i64,
+    /// How much (above zero).
+    pub amount: Fen,
+    /// The entry's reference (unique with its kind).
+    pub op_ref: String,
+    /// Who moved it, as the ledger names them.
+    pub actor: String,
+    /// When (Unix ms).
+    pub now: i64,
+}
+
+/// Freezes an amount of the store's wallet if it is available (under the
 /// store's wallet lock).
-#[allow(clippy::too_many_arguments)]
-pub async fn freeze(
-    tx: &DatabaseTransaction,
-    brand: &brand::Model,
-    store_id: i64,
-    amount: Fen,
-    op_ref: String,
-    actor: String,
-    now: i64,
-) -> AppResult<()> {
-    lock_key(tx, &format!("wallet:{store_id}")).await?;
-    let accounts = wallet_accounts(tx, brand.id, store_id, now).await?;
+pub async fn freeze(tx: &DatabaseTransaction, m: WalletMove<'_>) -> AppResult<()> {
+    lock_key(tx, &format!("wallet:{}", m.store_id)).await?;
+    let accounts = wallet_accounts(tx, m.brand.id, m.store_id, m.now).await?;
     let available = ledger::summed_balance(tx, accounts[0]).await?;
     // Counter cash the store still holds is HQ's money: it is not withdrawn
     // on top of the wallet (counter top-ups take the same lock).
-    let cash = cash_to_hand_in(tx, brand.id, store_id).await?;
+    let cash = cash_to_hand_in(tx, m.brand.id, m.store_id).await?;
     let withdrawable = (available - cash).max(Fen::ZERO);
-    if amount > withdrawable {
+    if m.amount > withdrawable {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::WithdrawalAboveAvailable,
@@ -110,18 +118,7 @@ pub async fn freeze(
         .with("available", withdrawable.0)
         .with("cash", cash.0));
     }
-    move_frozen(
-        tx,
-        brand,
-        store_id,
-        accounts,
-        amount,
-        EntryKind::Withdrawal,
-        op_ref,
-        actor,
-        now,
-    )
-    .await
+    move_frozen(tx, accounts, EntryKind::Withdrawal, m).await
 }
 
 /// Counter cash a store took for top-ups and has not handed in to HQ yet
@@ -143,28 +140,13 @@ pub async fn cash_to_hand_in(
 }
 
 /// Gives a frozen amount back to the store's wallet.
-pub async fn release(
-    tx: &DatabaseTransaction,
-    brand: &brand::Model,
-    store_id: i64,
-    amount: Fen,
-    op_ref: String,
-    actor: String,
-    now: i64,
-) -> AppResult<()> {
-    let accounts = wallet_accounts(tx, brand.id, store_id, now).await?;
-    move_frozen(
-        tx,
-        brand,
-        store_id,
-        accounts,
-        -amount,
-        EntryKind::WithdrawalRelease,
-        op_ref,
-        actor,
-        now,
-    )
-    .await
+pub async fn release(tx: &DatabaseTransaction, m: WalletMove<'_>) -> AppResult<()> {
+    let accounts = wallet_accounts(tx, m.brand.id, m.store_id, m.now).await?;
+    let back = WalletMove {
+        amount: -m.amount,
+        ..m
+    };
+    move_frozen(tx, accounts, EntryKind::WithdrawalRelease, back).await
 }
 
 /// The store's wallet and frozen account ids, in that order.
@@ -186,36 +168,68 @@ async fn wallet_accounts(
 
 /// wallet −amount, frozen +amount (a negative amount moves it back), on
 /// the store's `[wallet, frozen]` accounts.
-#[allow(clippy::too_many_arguments)]
 async fn move_frozen(
     tx: &DatabaseTransaction,
-    brand: &brand::Model,
-    store_id: i64,
     ids: [Account; 2],
-    amount: Fen,
     kind: EntryKind,
-    op_ref: String,
-    actor: String,
+    m: WalletMove<'_>,
+) -> AppResult<()> {
+    let entry = Entry {
+        brand_id: m.brand.id,
+        kind,
+        op_ref: m.op_ref,
+        store_id: Some(m.store_id),
+        member_id: None,
+        member_delta: Fen(0),
+        member_balance_after: None,
+        actor: m.actor,
+        business_date: ledger::business_date(&m.brand.time_zone, m.now),
+        at: m.now,
+        lines: vec![Line::fen(ids[0], -m.amount), Line::fen(ids[1], m.amount)],
+    };
+    post_or_fail(tx, entry).await.map(|_| ())
+}
+
+/// What a withdrawal's move leaves behind: its audit log entry and
+/// whether the store's managers hear of it.
+pub struct Told<'a> {
+    /// Who moved it (none: the system).
+    pub by: Option<i64>,
+    /// The audit log's action.
+    pub action: &'a str,
+    /// The audit log's detail.
+    pub detail: serde_json::Value,
+    /// Whether the store's managers get a message.
+    pub notify: bool,
+}
+
+/// Records withdrawal `w`'s move to `to` in the audit log and, if asked,
+/// tells the store's managers (with the amount).
+pub async fn tell(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    w: &withdrawal::Model,
+    to: WithdrawalState,
+    told: Told<'_>,
     now: i64,
 ) -> AppResult<()> {
-    post_or_fail(
-        tx,
-        Entry {
-            brand_id: brand.id,
-            kind,
-            op_ref,
-            store_id: Some(store_id),
-            member_id: None,
-            member_delta: Fen(0),
-            member_balance_after: None,
-            actor,
-            business_date: ledger::business_date(&brand.time_zone, now),
-            at: now,
-            lines: vec![Line::fen(ids[0], -amount), Line::fen(ids[1], amount)],
-        },
-    )
-    .await
-    .map(|_| ())
+    let target = format!("withdrawal {}", w.id);
+    audit::record(tx, now, brand_id, told.by, told.action, target, told.detail).await?;
+    if told.notify {
+        let amount = Some(Fen(w.amount));
+        notify_store(
+            tx,
+            brand_id,
+            w.store_id,
+            "withdrawal",
+            w.id,
+            to.as_str(),
+            amount,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// An in-app message to every active manager of the store.
@@ -230,15 +244,7 @@ pub async fn notify_store(
     amount: Option<Fen>,
     now: i64,
 ) -> AppResult<()> {
-    let managers = staff::Entity::find()
-        .filter(staff::Column::BrandId.eq(brand_id))
-        .filter(staff::Column::StoreId.eq(store_id))
-        .filter(staff::Column::Role.eq(Role::StoreManager.as_str()))
-        .filter(staff::Column::Active.eq(true))
-        .filter(staff::Column::ApiKey.eq(false))
-        .all(conn)
-        .await?;
-    for m in managers {
+    for m in crate::identity::staff_accounts::store_managers(conn, brand_id, store_id).await? {
         staff_message::ActiveModel {
             brand_id: Set(brand_id),
             staff_id: Set(m.id),
@@ -697,47 +703,32 @@ async fn settle_from(
         )
         .await?;
     } else {
-        release(
-            &tx,
-            &brand,
-            w.store_id,
+        let back = WalletMove {
+            brand: &brand,
+            store_id: w.store_id,
             amount,
-            format!("{}:failed", a.payout_no),
-            "system:payout".into(),
+            op_ref: format!("{}:failed", a.payout_no),
+            actor: "system:payout".into(),
             now,
-        )
-        .await?;
+        };
+        release(&tx, back).await?;
     }
-    audit::record(
-        &tx,
-        now,
-        brand.id,
-        by_hand.as_ref().map(|b| b.staff_id),
-        if outcome.is_ok() {
+    let told = Told {
+        by: by_hand.as_ref().map(|b| b.staff_id),
+        action: if outcome.is_ok() {
             "withdrawal.paid"
         } else {
             "withdrawal.failed"
         },
-        format!("withdrawal {}", w.id),
-        serde_json::json!({
+        detail: serde_json::json!({
             "payout_no": a.payout_no,
             "amount": w.amount,
             "failure": failure,
             "reference": by_hand.as_ref().map(|b| b.reference.clone()),
         }),
-    )
-    .await?;
-    notify_store(
-        &tx,
-        brand.id,
-        w.store_id,
-        "withdrawal",
-        w.id,
-        to.as_str(),
-        Some(amount),
-        now,
-    )
-    .await?;
+        notify: true,
+    };
+    tell(&tx, brand.id, &w, to, told, now).await?;
     tx.commit().await?;
     Ok(())
 }

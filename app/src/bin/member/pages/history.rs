@@ -3,7 +3,7 @@
 use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
 use shared::dto::{EntryKind, HistoryQuery};
-use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
+use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
 fn kind_text(kind: EntryKind) -> T {
@@ -47,33 +47,22 @@ pub fn HistoryPage() -> impl IntoView {
                 {tab("payment", T::KindPayment)}
                 {tab("refund", T::KindRefund)}
             </div>
-            {move || {
-                let list = pager.items.get();
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="history-list" row=move |h| {
+                let sign_class = if h.amount.0 >= 0 { "amount amount-in" } else { "amount amount-out" };
+                let amount = if h.amount.0 > 0 { format!("+{}", h.amount) } else { h.amount.to_string() };
                 view! {
-                    <div class="cells" id="history-list">
-                        {list.into_iter().map(|h| {
-                            let sign_class = if h.amount.0 >= 0 { "amount amount-in" } else { "amount amount-out" };
-                            let amount = if h.amount.0 > 0 { format!("+{}", h.amount) } else { h.amount.to_string() };
-                            view! {
-                                <div class="cell history-row">
-                                    <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
-                                        <span class="cell-desc tabular">{local_time(&h.at)}</span>
-                                    </span>
-                                    <span class="history-amounts">
-                                        <span class=sign_class>{amount}</span>
-                                        <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
-                                    </span>
-                                </div>
-                            }
-                        }).collect_view()}
+                    <div class="cell history-row">
+                        <span class="cell-main">
+                            <span class="cell-title">{tr(kind_text(h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
+                            <span class="cell-desc tabular">{local_time(&h.at)}</span>
+                        </span>
+                        <span class="history-amounts">
+                            <span class=sign_class>{amount}</span>
+                            <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
+                        </span>
                     </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+                }
+            }/>
         </section>
     }
 }

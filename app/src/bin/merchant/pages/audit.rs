@@ -3,7 +3,7 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::dto::AfterQuery;
-use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
+use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
 /// 操作日志
@@ -18,24 +18,14 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::AuditLog)().to_string()) back=true/>
         <section class="page">
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
-                view! {
-                    <div class="cells" id="audit-list">
-                        {pager.items.get().into_iter().map(|e| view! {
-                            <div class="cell audit-row">
-                                <span class="cell-main">
-                                    <span class="cell-title">{e.action.clone()}" · "{e.target.clone()}</span>
-                                    <span class="cell-desc tabular">{local_time(&e.at)}" · "{e.actor.clone()}</span>
-                                </span>
-                            </div>
-                        }).collect_view()}
-                    </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+            <PagedCells pager=pager id="audit-list" row=move |e| view! {
+                <div class="cell audit-row">
+                    <span class="cell-main">
+                        <span class="cell-title">{e.action.clone()}" · "{e.target.clone()}</span>
+                        <span class="cell-desc tabular">{local_time(&e.at)}" · "{e.actor.clone()}</span>
+                    </span>
+                </div>
+            }/>
         </section>
     }
 }

@@ -5,7 +5,7 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::dto::{AfterQuery, JobName};
-use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
+use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
 use tongka_app::i18n::{T, tr};
 
 fn job_title(job: JobName) -> T {
@@ -30,27 +30,17 @@ pub fn JobFailuresPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || tr(T::JobFailures)().to_string()) back=true/>
         <section class="page">
             <p class="cell-desc sandbox-hint">{tr(T::JobFailuresHint)}</p>
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
-                view! {
-                    <div class="cells" id="job-failure-list">
-                        {pager.items.get().into_iter().map(|f| view! {
-                            <div class="cell job-failure">
-                                <span class="cell-main">
-                                    <span class="cell-title">{tr(job_title(f.job))}" · "{f.item.clone()}</span>
-                                    <span class="cell-desc tabular">
-                                        {local_time(&f.last_at)}" · "{tr(T::JobAttempts)}" "{f.attempts}
-                                    </span>
-                                    <span class="cell-desc job-error">{f.error.clone()}</span>
-                                </span>
-                            </div>
-                        }).collect_view()}
-                    </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+            <PagedCells pager=pager id="job-failure-list" row=move |f| view! {
+                <div class="cell job-failure">
+                    <span class="cell-main">
+                        <span class="cell-title">{tr(job_title(f.job))}" · "{f.item.clone()}</span>
+                        <span class="cell-desc tabular">
+                            {local_time(&f.last_at)}" · "{tr(T::JobAttempts)}" "{f.attempts}
+                        </span>
+                        <span class="cell-desc job-error">{f.error.clone()}</span>
+                    </span>
+                </div>
+            }/>
         </section>
     }
 }

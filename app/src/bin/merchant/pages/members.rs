@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{FreezeMember, ListMembers, UnfreezeMember};
 use shared::dto::{MemberSearch, Role};
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{EmptyState, Pager, PagerFooter, TopBar, local_time};
+use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 会员
@@ -55,40 +55,29 @@ pub fn MembersPage() -> impl IntoView {
                 <button type="submit" class="btn btn-primary btn-small">{tr(T::Search)}</button>
             </form>
             {move || act_error.get().map(|f| view! { <div class="form-error" role="alert">{f.text(lang.get())}</div> })}
-            {move || {
-                let list = items.get();
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="member-list" show_end=true row=move |m| {
+                let id = m.id;
+                let frozen = m.frozen;
                 view! {
-                    <div class="cells" id="member-list">
-                        {list.into_iter().map(|m| {
-                            let id = m.id;
-                            let frozen = m.frozen;
-                            view! {
-                                <div class="cell member-row">
-                                    <span class="cell-main">
-                                        <span class="cell-title">
-                                            {if m.name.is_empty() { T::NoName.text(lang.get()).to_string() } else { m.name.clone() }}
-                                            {frozen.then(|| view! { <span class="tag tag-red">{tr(T::FrozenTag)}</span> })}
-                                        </span>
-                                        <span class="cell-desc tabular member-phone">{m.phone_masked.clone()}</span>
-                                        <span class="cell-desc">
-                                            {m.home_store.clone().unwrap_or_default()}" · "{tr(T::Registered)}" "{local_time(&m.registered_at)}
-                                        </span>
-                                    </span>
-                                    {move || is_admin().then(|| view! {
-                                        <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| set_frozen(id, !frozen)>
-                                            {if frozen { tr(T::Unfreeze)() } else { tr(T::Freeze)() }}
-                                        </button>
-                                    })}
-                                </div>
-                            }
-                        }).collect_view()}
+                    <div class="cell member-row">
+                        <span class="cell-main">
+                            <span class="cell-title">
+                                {if m.name.is_empty() { T::NoName.text(lang.get()).to_string() } else { m.name.clone() }}
+                                {frozen.then(|| view! { <span class="tag tag-red">{tr(T::FrozenTag)}</span> })}
+                            </span>
+                            <span class="cell-desc tabular member-phone">{m.phone_masked.clone()}</span>
+                            <span class="cell-desc">
+                                {m.home_store.clone().unwrap_or_default()}" · "{tr(T::Registered)}" "{local_time(&m.registered_at)}
+                            </span>
+                        </span>
+                        {move || is_admin().then(|| view! {
+                            <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| set_frozen(id, !frozen)>
+                                {if frozen { tr(T::Unfreeze)() } else { tr(T::Freeze)() }}
+                            </button>
+                        })}
                     </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager show_end=true/>
+                }
+            }/>
         </section>
     }
 }

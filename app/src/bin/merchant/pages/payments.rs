@@ -8,7 +8,7 @@ use shared::dto::{PaymentsQuery, RefundRequest, Role};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, Pager, PagerFooter, TopBar, local_time, use_toast, yuan_rule,
+    Field, FieldState, PagedCells, Pager, TopBar, local_time, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -44,36 +44,25 @@ pub fn PaymentsPage() -> impl IntoView {
                 <button class="seg" id="payments-all" class:seg-active=move || !today.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
                 <button class="seg" id="payments-today" class:seg-active=move || today.get() on:click=move |_| show(true)>{tr(T::Today)}</button>
             </div>
-            {move || {
-                let list = pager.items.get();
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="payment-list" row=move |p| {
+                let id = p.id;
+                let left = Fen(p.amount.0 - p.refunded.0);
                 view! {
-                    <div class="cells" id="payment-list">
-                        {list.into_iter().map(|p| {
-                            let id = p.id;
-                            let left = Fen(p.amount.0 - p.refunded.0);
-                            view! {
-                                <div class="cell payment-row" data-payment=id.to_string()>
-                                    <span class="cell-main">
-                                        <span class="cell-title tabular">{p.amount.to_string()}
-                                            {(p.refunded.0 > 0).then(|| view! { <span class="tag tag-grey">{tr(T::Refunded)}" "{p.refunded.to_string()}</span> })}
-                                        </span>
-                                        <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
-                                        <span class="cell-desc tabular">{local_time(&p.at)}</span>
-                                    </span>
-                                    {move || (can_refund() && left.is_positive()).then(|| view! {
-                                        <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
-                                    })}
-                                </div>
-                                {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); pager.load(false); }/> })}
-                            }
-                        }).collect_view()}
+                    <div class="cell payment-row" data-payment=id.to_string()>
+                        <span class="cell-main">
+                            <span class="cell-title tabular">{p.amount.to_string()}
+                                {(p.refunded.0 > 0).then(|| view! { <span class="tag tag-grey">{tr(T::Refunded)}" "{p.refunded.to_string()}</span> })}
+                            </span>
+                            <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
+                            <span class="cell-desc tabular">{local_time(&p.at)}</span>
+                        </span>
+                        {move || (can_refund() && left.is_positive()).then(|| view! {
+                            <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
+                        })}
                     </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+                    {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); pager.load(false); }/> })}
+                }
+            }/>
         </section>
     }
 }

@@ -8,9 +8,7 @@ use leptos::prelude::*;
 use shared::api::{ListRefundTasks, ResolveRefundTask};
 use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role, StateQuery};
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{
-    EmptyState, FormError, Pager, PagerFooter, TopBar, local_time, use_toast,
-};
+use tongka_app::components::{FormError, PagedCells, Pager, TopBar, local_time, use_toast};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 fn reason_text(reason: &str) -> T {
@@ -36,19 +34,9 @@ pub fn RefundTasksPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || tr(T::RefundTasks)().to_string()) back=true/>
         <section class="page">
             <p class="cell-desc">{tr(T::RefundTasksHint)}</p>
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
-                view! {
-                    <div id="refund-task-list">
-                        {pager.items.get().into_iter().map(|t| view! {
-                            <RefundTaskCard task=t on_done=move |_| pager.load(false)/>
-                        }).collect_view()}
-                    </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+            <PagedCells pager=pager id="refund-task-list" class="" row=move |t| view! {
+                <RefundTaskCard task=t on_done=move |_| pager.load(false)/>
+            }/>
         </section>
     }
 }

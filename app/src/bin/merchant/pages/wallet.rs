@@ -16,7 +16,7 @@ use shared::dto::{
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+    EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
     path_id, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
@@ -80,31 +80,21 @@ pub fn WalletPage() -> impl IntoView {
                 <WalletActions store_id=w.store_id/>
             }.into_any())}
             <h2 class="cells-title">{tr(T::WalletEntries)}</h2>
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="wallet-entries" row=move |e| {
+                let sign = if e.amount.is_positive() { "+" } else { "" };
                 view! {
-                    <div class="cells" id="wallet-entries">
-                        {pager.items.get().into_iter().map(|e| {
-                            let sign = if e.amount.is_positive() { "+" } else { "" };
-                            view! {
-                                <div class="cell wallet-entry" data-kind=e.kind.as_str()>
-                                    <span class="cell-main">
-                                        <span class="cell-title">{tr(kind_text(e.kind))}</span>
-                                        <span class="cell-desc tabular">
-                                            {e.member_phone_masked.clone().map(|p| format!("{p} · "))}
-                                            {local_time(&e.at)}
-                                        </span>
-                                    </span>
-                                    <span class="cell-value tabular" class:amount-out=!e.amount.is_positive()>{sign}{e.amount.to_string()}</span>
-                                </div>
-                            }
-                        }).collect_view()}
+                    <div class="cell wallet-entry" data-kind=e.kind.as_str()>
+                        <span class="cell-main">
+                            <span class="cell-title">{tr(kind_text(e.kind))}</span>
+                            <span class="cell-desc tabular">
+                                {e.member_phone_masked.clone().map(|p| format!("{p} · "))}
+                                {local_time(&e.at)}
+                            </span>
+                        </span>
+                        <span class="cell-value tabular" class:amount-out=!e.amount.is_positive()>{sign}{e.amount.to_string()}</span>
                     </div>
-                }.into_any()
-            }}
-            <PagerFooter pager=pager/>
+                }
+            }/>
         </section>
     }
 }

@@ -23,7 +23,7 @@ use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate::{self, Reason};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, Pager, PagerFooter, TopBar, loaded, local_time,
+    EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
     path_id, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
@@ -402,29 +402,18 @@ pub fn WithdrawalsPage() -> impl IntoView {
                         on:change=move |ev| refilter(to, event_target_value(&ev))/>
                 </label>
             </div>
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="withdrawal-list" nav=true row=move |w| {
+                let st = w.state.as_str();
                 view! {
-                    <nav class="cells" id="withdrawal-list">
-                        {pager.items.get().into_iter().map(|w| {
-                            let st = w.state.as_str();
-                            view! {
-                                <A href=ctx.path(&format!("/withdrawals/{}", w.id)) attr:class="cell cell-link withdrawal-row" attr:data-withdrawal=w.id.to_string()>
-                                    <span class="cell-main">
-                                        <span class="cell-title">{w.store_name.clone()}{move || state_tag(st, lang.get())}</span>
-                                        <span class="cell-desc">{w.requested_by.clone()}" · "{local_time(&w.requested_at)}</span>
-                                    </span>
-                                    <span class="cell-value tabular">{w.amount.to_string()}</span>
-                                </A>
-                            }
-                        }).collect_view()}
-                    </nav>
+                    <A href=ctx.path(&format!("/withdrawals/{}", w.id)) attr:class="cell cell-link withdrawal-row" attr:data-withdrawal=w.id.to_string()>
+                        <span class="cell-main">
+                            <span class="cell-title">{w.store_name.clone()}{move || state_tag(st, lang.get())}</span>
+                            <span class="cell-desc">{w.requested_by.clone()}" · "{local_time(&w.requested_at)}</span>
+                        </span>
+                        <span class="cell-value tabular">{w.amount.to_string()}</span>
+                    </A>
                 }
-                .into_any()
-            }}
-            <PagerFooter pager=pager/>
+            }/>
         </section>
     }
 }
@@ -643,42 +632,31 @@ pub fn PayeeChangesPage() -> impl IntoView {
                 <button class="seg" id="payee-all" class:seg-active=move || !pending_only.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
             </div>
             <FormError error=error/>
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="payee-list" class="" row=move |p| {
+                let id = p.id;
+                let open = p.state == "pending";
                 view! {
-                    <div id="payee-list">
-                        {pager.items.get().into_iter().map(|p| {
-                            let id = p.id;
-                            let open = p.state == "pending";
-                            view! {
-                                <div class="payee-change">
-                                    <div class="cells"><div class="cell"><span class="cell-main"><span class="cell-title">{p.store_name.clone()}</span></span></div></div>
-                                    <PayeeCard payee=p/>
-                                    {move || (finance() && open && rejecting.get() == Some(id)).then(|| view! {
-                                        <div class="cells">
-                                            <label class="cell field">
-                                                <span class="cell-label">{tr(T::RejectReason)}</span>
-                                                <input class="cell-input payee-reason" maxlength=200 prop:value=move || reason.get()
-                                                    on:input=move |ev| reason.set(event_target_value(&ev))/>
-                                            </label>
-                                        </div>
-                                    })}
-                                    {move || (finance() && open).then(|| view! {
-                                        <div class="form-actions">
-                                            <button class="btn btn-primary btn-small payee-approve" on:click=move |_| decide(id, true)>{tr(T::Approve)}</button>
-                                            <button class="btn btn-default btn-small payee-reject" on:click=move |_| decide(id, false)>{tr(T::Reject)}</button>
-                                        </div>
-                                    })}
-                                </div>
-                            }
-                        }).collect_view()}
+                    <div class="payee-change">
+                        <div class="cells"><div class="cell"><span class="cell-main"><span class="cell-title">{p.store_name.clone()}</span></span></div></div>
+                        <PayeeCard payee=p/>
+                        {move || (finance() && open && rejecting.get() == Some(id)).then(|| view! {
+                            <div class="cells">
+                                <label class="cell field">
+                                    <span class="cell-label">{tr(T::RejectReason)}</span>
+                                    <input class="cell-input payee-reason" maxlength=200 prop:value=move || reason.get()
+                                        on:input=move |ev| reason.set(event_target_value(&ev))/>
+                                </label>
+                            </div>
+                        })}
+                        {move || (finance() && open).then(|| view! {
+                            <div class="form-actions">
+                                <button class="btn btn-primary btn-small payee-approve" on:click=move |_| decide(id, true)>{tr(T::Approve)}</button>
+                                <button class="btn btn-default btn-small payee-reject" on:click=move |_| decide(id, false)>{tr(T::Reject)}</button>
+                            </div>
+                        })}
                     </div>
                 }
-                .into_any()
-            }}
-            <PagerFooter pager=pager/>
+            }/>
         </section>
     }
 }
@@ -718,33 +696,22 @@ pub fn MessagesPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::Messages)().to_string()) back=true/>
         <section class="page">
-            {move || {
-                if pager.is_empty() {
-                    return view! { <EmptyState/> }.into_any();
-                }
+            <PagedCells pager=pager id="message-list" nav=true row=move |m| {
+                let href = if m.topic == "payee" {
+                    ctx.path(&format!("/stores/{}/payee", m.store_id))
+                } else {
+                    ctx.path(&format!("/withdrawals/{}", m.subject_id))
+                };
+                let text = message_text(&m, lang.get());
                 view! {
-                    <nav class="cells" id="message-list">
-                        {pager.items.get().into_iter().map(|m| {
-                            let href = if m.topic == "payee" {
-                                ctx.path(&format!("/stores/{}/payee", m.store_id))
-                            } else {
-                                ctx.path(&format!("/withdrawals/{}", m.subject_id))
-                            };
-                            let text = message_text(&m, lang.get());
-                            view! {
-                                <A href=href attr:class="cell cell-link message-row" attr:data-state=m.state.clone()>
-                                    <span class="cell-main">
-                                        <span class="cell-title" class:message-unread=!m.read>{text}</span>
-                                        <span class="cell-desc">{local_time(&m.at)}</span>
-                                    </span>
-                                </A>
-                            }
-                        }).collect_view()}
-                    </nav>
+                    <A href=href attr:class="cell cell-link message-row" attr:data-state=m.state.clone()>
+                        <span class="cell-main">
+                            <span class="cell-title" class:message-unread=!m.read>{text}</span>
+                            <span class="cell-desc">{local_time(&m.at)}</span>
+                        </span>
+                    </A>
                 }
-                .into_any()
-            }}
-            <PagerFooter pager=pager/>
+            }/>
         </section>
     }
 }
