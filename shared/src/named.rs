@@ -67,7 +67,10 @@ macro_rules! named_enum {
 
 #[cfg(test)]
 mod tests {
-    use crate::dto::{EntryKind, OrderState, PayRequestState, PayeeState, WithdrawalState};
+    use crate::dto::{
+        EntryKind, MessageTopic, OrderPurpose, OrderState, PayRequestState, PayeeState,
+        WithdrawalState,
+    };
 
     /// The JSON name, the stored name and `parse` agree for every variant.
     fn agrees<T>(all: &[T])
@@ -91,6 +94,8 @@ mod tests {
         agrees(&OrderState::ALL);
         agrees(&PayRequestState::ALL);
         agrees(&EntryKind::ALL);
+        agrees(&OrderPurpose::ALL);
+        agrees(&MessageTopic::ALL);
         assert_eq!(
             WithdrawalState::parse("cancelled"),
             Some(WithdrawalState::Cancelled)

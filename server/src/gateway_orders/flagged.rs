@@ -3,7 +3,7 @@
 
 use super::{RefundState, state_of};
 use crate::entity::{gateway_order, gateway_refund};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use sea_orm::{
@@ -48,7 +48,7 @@ pub async fn list(
     let items = rows
         .into_iter()
         .map(|o| flagged(o, &failed, &phones))
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
 
@@ -57,22 +57,24 @@ fn flagged(
     o: gateway_order::Model,
     failed: &[gateway_refund::Model],
     phones: &HashMap<i64, String>,
-) -> FlaggedOrder {
-    let failed_refunds = failed
-        .iter()
-        .filter(|r| r.order_id == o.id)
-        .map(|r| r.amount)
-        .sum();
-    FlaggedOrder {
+) -> AppResult<FlaggedOrder> {
+    let failed_refunds = Fen::checked_sum(
+        failed
+            .iter()
+            .filter(|r| r.order_id == o.id)
+            .map(|r| Fen(r.amount)),
+    )
+    .ok_or_else(|| AppError::overflow("refused refunds"))?;
+    Ok(FlaggedOrder {
         id: o.id,
         member_phone_masked: phones.get(&o.member_id).cloned().unwrap_or_default(),
-        purpose: o.purpose.clone(),
+        purpose: super::purpose_of(&o)?,
         amount: Fen(o.amount),
         state: state_of(&o),
         late: o.late,
-        failed_refunds: Fen(failed_refunds),
+        failed_refunds,
         refunded: Fen(o.refunded),
         created_at: crate::clock::rfc3339(o.created_at),
         order_no: o.order_no,
-    }
+    })
 }

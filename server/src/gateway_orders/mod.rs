@@ -45,7 +45,7 @@ use crate::error::{AppError, AppResult};
 use crate::ledger;
 use crate::stored_value::settings::settings;
 use sea_orm::{ConnectionTrait, EntityTrait};
-use shared::dto::{EntryKind, OrderState, TopUpOrderView};
+use shared::dto::{EntryKind, OrderPurpose, OrderState, TopUpOrderView};
 use shared::money::Fen;
 
 /// How long a checkout stays payable.
@@ -99,7 +99,7 @@ pub async fn view(
         None
     };
     Ok(TopUpOrderView {
-        purpose: o.purpose.clone(),
+        purpose: purpose_of(o)?,
         store_name,
         stored_value: Fen(o.sv_principal + o.sv_bonus),
         payment_id: o.payment_id,
@@ -123,8 +123,15 @@ pub(crate) fn op_ref(o: &gateway_order::Model) -> String {
     format!("gateway:{}", o.order_no)
 }
 
+/// What an order pays for (a name no code writes is an internal error).
+pub fn purpose_of(o: &gateway_order::Model) -> AppResult<OrderPurpose> {
+    OrderPurpose::parse(&o.purpose).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("order {} has purpose {}", o.id, o.purpose))
+    })
+}
+
 /// The purpose of a split payment's gateway order.
-pub const PAYMENT: &str = "payment";
+pub const PAYMENT: &str = OrderPurpose::Payment.as_str();
 
 pub(crate) async fn brand_of(conn: &impl ConnectionTrait, id: i64) -> AppResult<brand::Model> {
     brand::Entity::find_by_id(id)

@@ -17,7 +17,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use shared::ErrorCode;
-use shared::dto::JobName;
+use shared::dto::{JobName, OrderPurpose};
 
 /// Queues a refund of `amount` through the gateway order `order_id`, one
 /// that must exist (a payment's own order): [`queue_refund`].
@@ -211,7 +211,7 @@ pub async fn gateway_shares(
         .filter(gateway_order::Column::State.eq(shared::dto::OrderState::Paid.as_str()))
         // Only top-ups became stored value; a split payment's online part
         // paid the store.
-        .filter(gateway_order::Column::Purpose.eq("topup"))
+        .filter(gateway_order::Column::Purpose.eq(OrderPurpose::TopUp.as_str()))
         .order_by_desc(gateway_order::Column::Id)
         .all(conn)
         .await?;

@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::EntryKind;
+use shared::dto::{EntryKind, OrderPurpose};
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::Fen;
 use shared::plan::{Bill, PaymentPlan, plan};
@@ -137,7 +137,7 @@ pub async fn top_up(
         let (amount, bonus, plan_id) = validate(state, brand.id, member_id, req).await?;
         let now = state.clock.now_ms();
         let order = gateway_order::ActiveModel {
-            purpose: Set("topup".into()),
+            purpose: Set(OrderPurpose::TopUp.as_str().into()),
             amount: Set(amount.0),
             bonus: Set(bonus.0),
             plan_id: Set(plan_id),

@@ -4,14 +4,14 @@
 use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::entity::staff_message;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use shared::dto::{Page, StaffInbox, StaffMessage};
+use shared::dto::{MessageTopic, Page, StaffInbox, StaffMessage};
 use shared::money::Fen;
 
 /// How many of `by`'s messages are unread.
@@ -46,18 +46,23 @@ pub async fn inbox(
         names::store_names(conn, by.brand.id, rows.iter().map(|m| m.store_id).collect()).await?;
     let items = rows
         .into_iter()
-        .map(|m| StaffMessage {
-            id: m.id,
-            topic: m.topic,
-            subject_id: m.subject_id,
-            state: m.state,
-            amount: m.amount.map(Fen),
-            store_name: shops.get(&m.store_id).cloned().unwrap_or_default(),
-            store_id: m.store_id,
-            at: rfc3339(m.created_at),
-            read: m.read_at.is_some(),
+        .map(|m| {
+            let topic = MessageTopic::parse(&m.topic).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("message {} has topic {}", m.id, m.topic))
+            })?;
+            Ok(StaffMessage {
+                id: m.id,
+                topic,
+                subject_id: m.subject_id,
+                state: m.state,
+                amount: m.amount.map(Fen),
+                store_name: shops.get(&m.store_id).cloned().unwrap_or_default(),
+                store_id: m.store_id,
+                at: rfc3339(m.created_at),
+                read: m.read_at.is_some(),
+            })
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
 /// Marks every message of `by` read (at `now`).

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::{PayeeInput, PayeeState, PayeeView};
+use shared::dto::{MessageTopic, PayeeInput, PayeeState, PayeeView};
 use shared::validate;
 
 /// The manager of a store in their scope asks to set or change its payee
@@ -161,7 +161,7 @@ pub async fn decide(
         &tx,
         brand_id,
         p.store_id,
-        "payee",
+        MessageTopic::Payee,
         p.id,
         to.as_str(),
         None,

@@ -34,7 +34,7 @@ use sea_orm::{
 use shared::ErrorCode;
 use shared::dto::EntryKind;
 use shared::dto::JobName;
-use shared::dto::WithdrawalState;
+use shared::dto::{MessageTopic, WithdrawalState};
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
 
@@ -221,7 +221,7 @@ pub async fn tell(
             tx,
             brand_id,
             w.store_id,
-            "withdrawal",
+            MessageTopic::Withdrawal,
             w.id,
             to.as_str(),
             amount,
@@ -238,7 +238,7 @@ pub async fn notify_store(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     store_id: i64,
-    topic: &str,
+    topic: MessageTopic,
     subject_id: i64,
     state: &str,
     amount: Option<Fen>,
@@ -248,7 +248,7 @@ pub async fn notify_store(
         staff_message::ActiveModel {
             brand_id: Set(brand_id),
             staff_id: Set(m.id),
-            topic: Set(topic.into()),
+            topic: Set(topic.as_str().into()),
             subject_id: Set(subject_id),
             state: Set(state.into()),
             amount: Set(amount.map(|a| a.0)),

@@ -2,6 +2,19 @@
 
 use super::*;
 
+crate::named_enum! {
+    /// What a gateway order pays for.
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    #[derive(Default)]
+    pub enum OrderPurpose {
+        /// Stored value bought online.
+        #[default]
+        TopUp = "topup",
+        /// The online leg of a split payment at a store.
+        Payment = "payment",
+    }
+}
+
 /// Member: start a top-up through the payment gateway.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -51,9 +64,9 @@ pub struct TopUpOrderView {
     pub balance_after: Option<Fen>,
     /// When it was created (RFC 3339).
     pub created_at: String,
-    /// `topup`, or `payment` for the gateway leg of a split payment.
+    /// A top-up, or the gateway leg of a split payment.
     #[serde(default)]
-    pub purpose: String,
+    pub purpose: OrderPurpose,
     /// The store paid (split payments).
     #[serde(default)]
     pub store_name: Option<String>,
@@ -77,8 +90,8 @@ pub struct FlaggedOrder {
     pub id: i64,
     /// Our order number.
     pub order_no: String,
-    /// `topup` or `payment`.
-    pub purpose: String,
+    /// A top-up or a split payment's gateway leg.
+    pub purpose: OrderPurpose,
     /// The member (masked phone).
     pub member_phone_masked: String,
     /// The online amount.

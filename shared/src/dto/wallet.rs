@@ -271,14 +271,25 @@ pub struct MarkPaidInput {
     pub reference: String,
 }
 
+crate::named_enum! {
+    /// What a staff message is about.
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum MessageTopic {
+        /// A withdrawal of the store.
+        Withdrawal = "withdrawal",
+        /// A change of the store's payee account.
+        Payee = "payee",
+    }
+}
+
 /// A message in a staff member's in-app message centre.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StaffMessage {
     /// Id (the page cursor).
     pub id: i64,
-    /// `withdrawal` or `payee`.
-    pub topic: String,
+    /// What it is about.
+    pub topic: MessageTopic,
     /// The withdrawal or payee change it is about.
     pub subject_id: i64,
     /// The new state (`approved`, `paid`, `rejected`, …).

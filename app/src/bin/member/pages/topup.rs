@@ -6,7 +6,9 @@ use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::api::{CloseTopUp, MemberBalance, MemberTopUpPlans, StartTopUp, TopUpStatus};
-use shared::dto::{BalanceView, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan};
+use shared::dto::{
+    BalanceView, OrderPurpose, OrderState, TopUpOrderRequest, TopUpOrderView, TopUpPlan,
+};
 use shared::money::Fen;
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
@@ -197,7 +199,7 @@ pub fn TopUpOrderPage() -> impl IntoView {
     });
     // A split payment's order reads as a payment, not a top-up.
     let title = Signal::derive(move || {
-        let payment = matches!(order.get(), Some(Ok(o)) if o.purpose == "payment");
+        let payment = matches!(order.get(), Some(Ok(o)) if o.purpose == OrderPurpose::Payment);
         tr(if payment { T::PayTitle } else { T::TopUp })().to_string()
     });
     view! {
@@ -219,7 +221,7 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
     let nav = use_nav();
     let closing = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
-    let payment = order.purpose == "payment";
+    let payment = order.purpose == OrderPurpose::Payment;
     let (icon, title, class) = match (order.state, payment) {
         (OrderState::Paid, false) => ("✓", T::TopUpDone, "receipt-icon"),
         (OrderState::Paid, true) => ("✓", T::SplitPaid, "receipt-icon"),

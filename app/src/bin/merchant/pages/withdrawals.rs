@@ -15,7 +15,7 @@ use shared::api::{
     WithdrawalTermsView,
 };
 use shared::dto::{
-    AfterQuery, PayeeInput, PayeeView, RejectInput, Role, StaffMessage, StateQuery,
+    AfterQuery, MessageTopic, PayeeInput, PayeeView, RejectInput, Role, StaffMessage, StateQuery,
     WithdrawalInput, WithdrawalQuery, WithdrawalState, WithdrawalTerms, WithdrawalView,
 };
 use shared::error::withdrawal_state_name;
@@ -663,7 +663,7 @@ pub fn PayeeChangesPage() -> impl IntoView {
 
 fn message_text(m: &StaffMessage, lang: Lang) -> String {
     let state = withdrawal_state_name(&m.state, lang);
-    let topic = if m.topic == "payee" {
+    let topic = if m.topic == MessageTopic::Payee {
         T::MsgPayee
     } else {
         T::MsgWithdrawal
@@ -697,7 +697,7 @@ pub fn MessagesPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || tr(T::Messages)().to_string()) back=true/>
         <section class="page">
             <PagedCells pager=pager id="message-list" nav=true row=move |m| {
-                let href = if m.topic == "payee" {
+                let href = if m.topic == MessageTopic::Payee {
                     ctx.path(&format!("/stores/{}/payee", m.store_id))
                 } else {
                     ctx.path(&format!("/withdrawals/{}", m.subject_id))
