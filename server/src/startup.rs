@@ -60,17 +60,27 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         header::VARY,
         HeaderValue::from_static("accept-encoding"),
     );
-    let assets = ServiceBuilder::new().layer(immutable).layer(vary).service(
-        ServeDir::new(site_dir.join("assets"))
-            .precompressed_br()
-            .precompressed_gzip(),
-    );
-    let member_index = ServiceBuilder::new()
-        .layer(no_cache())
-        .service(ServeFile::new(site_dir.join("member/index.html")));
-    let merchant_index = ServiceBuilder::new()
-        .layer(no_cache())
-        .service(ServeFile::new(site_dir.join("merchant/index.html")));
+    let assets = ServiceBuilder::new()
+        .layer(immutable)
+        .layer(vary.clone())
+        .service(
+            ServeDir::new(site_dir.join("assets"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    // An app's page, compressed when the build left .br / .gz beside it.
+    let index = |app: &str| {
+        ServiceBuilder::new()
+            .layer(no_cache())
+            .layer(vary.clone())
+            .service(
+                ServeFile::new(site_dir.join(app).join("index.html"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
+    };
+    let member_index = index("member");
+    let merchant_index = index("merchant");
     let public = ServiceBuilder::new()
         .layer(no_cache())
         .service(ServeDir::new(site_dir.join("public")));
@@ -128,4 +138,74 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::app;
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    /// A site folder with a member page and its precompressed copies
+    /// (their bytes stand for the compressed page).
+    fn site() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tongka-site-{}", std::process::id()));
+        let member = dir.join("member");
+        std::fs::create_dir_all(&member).expect("site folder");
+        std::fs::write(
+            member.join("index.html"),
+            "<!doctype html><title>通卡</title>",
+        )
+        .expect("page");
+        std::fs::write(member.join("index.html.br"), "brotli bytes").expect("br");
+        std::fs::write(member.join("index.html.gz"), "gzip bytes").expect("gz");
+        dir
+    }
+
+    async fn get(router: axum::Router, accept: Option<&str>) -> (Option<String>, Vec<u8>) {
+        let mut req = Request::get("/m/demo/pay/1");
+        if let Some(a) = accept {
+            req = req.header(header::ACCEPT_ENCODING, a);
+        }
+        let res = router
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        assert!(res.status().is_success(), "{}", res.status());
+        assert_eq!(
+            res.headers()
+                .get(header::VARY)
+                .and_then(|v| v.to_str().ok()),
+            Some("accept-encoding")
+        );
+        let encoding = res
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (encoding, body.to_vec())
+    }
+
+    #[tokio::test]
+    async fn an_app_page_is_served_compressed_to_a_browser_that_accepts_it() {
+        let state = crate::testing::demo().await.state;
+        let router = app(state, &site());
+        let (enc, body) = get(router.clone(), Some("gzip, deflate, br")).await;
+        assert_eq!(
+            (enc.as_deref(), body.as_slice()),
+            (Some("br"), &b"brotli bytes"[..])
+        );
+        let (enc, body) = get(router.clone(), Some("gzip")).await;
+        assert_eq!(
+            (enc.as_deref(), body.as_slice()),
+            (Some("gzip"), &b"gzip bytes"[..])
+        );
+        let (enc, body) = get(router, None).await;
+        assert_eq!(enc, None);
+        assert!(body.starts_with(b"<!doctype html>"));
+    }
 }
