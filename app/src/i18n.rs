@@ -86,6 +86,7 @@ catalogue! {
     Loading => "加载中…", "Loading…";
     Retry => "重试", "Retry";
     NetworkError => "网络不可用，请检查网络后重试", "Network unavailable; check your connection and retry";
+    PageLoadFailed => "页面没有加载成功，请检查网络后重试", "This page did not load. Check your connection and try again";
     Empty => "暂无内容", "Nothing here yet";
     LoadMore => "加载更多", "Load more";
     NoMore => "没有更多了", "No more";

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod i18n;
+pub mod lazy;
 pub mod session;
 
 /// Logs panics to the browser console instead of failing silently.

@@ -21,6 +21,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// app), `/assets/*` (hashed, precompressed, cached for a year).
 pub fn app(state: AppState, site_dir: &Path) -> Router {
     let sandbox = state.sandbox.clone();
+    let state_for_apps = state.clone();
     // The API's docs page for integrators: the vendored viewer the build
     // put in the site, showing `/api/openapi.json`.
     let docs = ServiceBuilder::new()
@@ -79,8 +80,32 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
                     .precompressed_gzip(),
             )
     };
-    let member_index = index("member");
-    let merchant_index = index("merchant");
+    // Each app's folder: its service worker, each brand's web app manifest,
+    // and the app's page for every other path.
+    let app_folder = |app: &'static str, suffix: &'static str| {
+        let worker = ServiceBuilder::new()
+            .layer(no_cache())
+            .layer(vary.clone())
+            .service(
+                ServeFile::new(site_dir.join(app).join("sw.js"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            );
+        Router::new()
+            .route_service("/sw.js", worker)
+            .route(
+                "/{brand}/manifest.webmanifest",
+                axum::routing::get(
+                    move |st: axum::extract::State<AppState>, slug: axum::extract::Path<String>| {
+                        manifest(st.0, slug.0, app, suffix)
+                    },
+                ),
+            )
+            .fallback_service(index(app))
+            .with_state(state_for_apps.clone())
+    };
+    let member_app = app_folder("member", "");
+    let merchant_app = app_folder("merchant", " · 商家");
     let public = ServiceBuilder::new()
         .layer(no_cache())
         .service(ServeDir::new(site_dir.join("public")));
@@ -94,8 +119,8 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
         .route("/api/", axum::routing::any(|| async { AppError::not_found() }))
         .nest("/api", api)
         .nest_service("/assets", assets)
-        .nest_service("/m", member_index)
-        .nest_service("/biz", merchant_index)
+        .nest("/m", member_app)
+        .nest("/biz", merchant_app)
         .fallback_service(public)
         .layer(
             ServiceBuilder::new()
@@ -106,6 +131,42 @@ pub fn app(state: AppState, site_dir: &Path) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// `/m/{brand}/manifest.webmanifest` (and `/biz/…`): the brand's web app
+/// manifest, so a phone adds the brand's app to its home screen under the
+/// brand's name and colour, opening on the brand's page.
+async fn manifest(
+    state: AppState,
+    slug: String,
+    app: &'static str,
+    suffix: &'static str,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let brand = crate::identity::find_brand(&state, &slug).await?;
+    let prefix = if app == "member" { "/m" } else { "/biz" };
+    let start = format!("{prefix}/{}", brand.slug);
+    let name = format!("{}{suffix}", brand.name);
+    let body = serde_json::json!({
+        "id": start,
+        "name": name,
+        "short_name": name,
+        "lang": "zh-CN",
+        "start_url": start,
+        "scope": format!("{prefix}/"),
+        "display": "standalone",
+        "background_color": "#F5F5F5",
+        "theme_color": brand.theme_color,
+        "icons": [{ "src": "/favicon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any" }],
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body.to_string(),
+    )
+        .into_response())
 }
 
 /// Serves until `shutdown` resolves, finishing requests in flight.
@@ -160,6 +221,7 @@ mod tests {
         .expect("page");
         std::fs::write(member.join("index.html.br"), "brotli bytes").expect("br");
         std::fs::write(member.join("index.html.gz"), "gzip bytes").expect("gz");
+        std::fs::write(member.join("sw.js"), "// the worker").expect("worker");
         dir
     }
 
@@ -207,5 +269,54 @@ mod tests {
         let (enc, body) = get(router, None).await;
         assert_eq!(enc, None);
         assert!(body.starts_with(b"<!doctype html>"));
+    }
+
+    async fn answer(router: axum::Router, path: &str) -> (u16, String, String) {
+        let res = router
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        let kind = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let status = res.status().as_u16();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn each_brand_has_a_manifest_and_the_app_its_worker() {
+        let state = crate::testing::demo().await.state;
+        let router = app(state, &site());
+        let (status, kind, body) = answer(router.clone(), "/m/demo/manifest.webmanifest").await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (200, "application/manifest+json"),
+            "{body}"
+        );
+        let manifest: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(manifest["start_url"], "/m/demo");
+        assert_eq!(manifest["scope"], "/m/");
+        assert_eq!(manifest["display"], "standalone");
+        assert!(
+            manifest["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{manifest}"
+        );
+        let (status, _, body) = answer(router.clone(), "/biz/demo/manifest.webmanifest").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("\"start_url\":\"/biz/demo\""), "{body}");
+        let (status, _, _) = answer(router.clone(), "/m/no-such-brand/manifest.webmanifest").await;
+        assert_eq!(status, 404);
+        let (status, _, body) = answer(router.clone(), "/m/sw.js").await;
+        assert_eq!((status, body.as_str()), (200, "// the worker"));
+        // Every other path is still the app's page.
+        let (status, _, body) = answer(router, "/m/demo/history").await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("<!doctype html>"), "{body}");
     }
 }

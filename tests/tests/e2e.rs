@@ -175,7 +175,9 @@ async fn browser_with(h: &Harness, extra: &[&str]) -> anyhow::Result<Client> {
             "args": args,
             // A phone-sized viewport (390×844 CSS px) whatever the window.
             "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0 } }
-        }
+        },
+        // The page's console, for the failure messages.
+        "goog:loggingPrefs": { "browser": "ALL" }
     });
     let caps = caps.as_object().cloned().unwrap_or_default();
     Ok(ClientBuilder::rustls()?
@@ -201,7 +203,8 @@ async fn el(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Eleme
                 .await
                 .map(|u| u.to_string())
                 .unwrap_or_default();
-            anyhow::bail!("waiting for {css} at {url}: {e} (screenshot {name})")
+            let console = console_log(c).await;
+            anyhow::bail!("waiting for {css} at {url}: {e} (screenshot {name}); console: {console}")
         }
     }
 }
@@ -230,8 +233,9 @@ async fn text_contains(c: &Client, css: &str, needle: &str) -> anyhow::Result<St
     );
     let _ = std::fs::write(harness().shots.join(&name), png);
     let page = c.source().await.unwrap_or_default();
+    let console = console_log(c).await;
     anyhow::bail!(
-        "{css} never showed {needle:?}; last text {last:?} (screenshot {name}); page: {}",
+        "{css} never showed {needle:?}; last text {last:?} (screenshot {name}); console: {console}; page: {}",
         &page[..page.len().min(3000)]
     )
 }
@@ -1260,6 +1264,149 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
         absent(&manager, "#api-key-form").await?;
         absent(&manager, "#api-key-name").await?;
         manager.close().await?;
+        Ok(())
+    });
+}
+
+/// A Chrome DevTools command, through chromedriver.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The browser console's messages so far (for a failure's message).
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+async fn console_log(c: &Client) -> String {
+    match c.issue_cmd(ConsoleLog).await {
+        Ok(serde_json::Value::Array(lines)) => lines
+            .iter()
+            .filter_map(|l| l["message"].as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Ok(other) => other.to_string(),
+        Err(e) => format!("(no console: {e})"),
+    }
+}
+
+async fn cdp(c: &Client, cmd: &'static str, params: serde_json::Value) -> anyhow::Result<()> {
+    c.issue_cmd(Cdp(cmd, params)).await?;
+    Ok(())
+}
+
+#[test]
+fn a_page_whose_code_does_not_arrive_says_so_retries_and_the_app_opens_offline() {
+    story(|h| async move {
+        let c = browser(h).await?;
+        member_login(h, &c).await?;
+        // The history page's code is its own chunk; cut the network for it
+        // (straight to the network, past the service worker's cache).
+        cdp(&c, "Network.enable", serde_json::json!({})).await?;
+        cdp(
+            &c,
+            "Network.setBypassServiceWorker",
+            serde_json::json!({ "bypass": true }),
+        )
+        .await?;
+        cdp(
+            &c,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": ["*split_history.wasm*"] }),
+        )
+        .await?;
+        click(&c, "#balance-card").await?;
+        text_contains(&c, ".chunk-error", "页面没有加载成功").await?;
+        shot(h, &c, "member-chunk-failed-390x844.png").await?;
+        // The app is alive: going back shows the home page again.
+        c.back().await?;
+        el(&c, "#member-card").await?;
+        click(&c, "#balance-card").await?;
+        text_contains(&c, ".chunk-error", "页面没有加载成功").await?;
+        // The network is back: one tap on retry and the page is there.
+        cdp(
+            &c,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": [] }),
+        )
+        .await?;
+        click(&c, ".chunk-error button").await?;
+        text_contains(&c, ".topbar-title", "明细").await?;
+        text_contains(&c, ".page", "暂无内容").await?;
+        gone(&c, ".chunk-error").await?;
+
+        // The service worker took the shell; with the network gone, the app
+        // still opens from its cache (the data it asks for cannot come).
+        cdp(
+            &c,
+            "Network.setBypassServiceWorker",
+            serde_json::json!({ "bypass": false }),
+        )
+        .await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let ready = c
+                .execute(
+                    "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller",
+                    vec![],
+                )
+                .await?;
+            if ready == serde_json::Value::Bool(true) {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "no service worker took over");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        cdp(
+            &c,
+            "Network.emulateNetworkConditions",
+            serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        c.goto(&format!("{}/m/demo", h.base)).await?;
+        text_contains(&c, ".state-error", "网络").await?;
+        el(&c, ".tabbar").await?;
+        shot(h, &c, "member-offline-shell-390x844.png").await?;
+        cdp(
+            &c,
+            "Network.emulateNetworkConditions",
+            serde_json::json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        c.close().await?;
         Ok(())
     });
 }

@@ -6,8 +6,10 @@
 //!   brotli + gzip, into `target/site`.
 //! - `serve`: build, then run the server on SQLite with the demo brand.
 //! - `test`: everything CI checks, each stage timed.
+//! - `lighthouse`: Lighthouse on the entry pages, median of three (not CI).
 
 mod fuzz;
+mod lighthouse;
 mod site;
 mod tools;
 
@@ -24,8 +26,11 @@ fn main() -> std::process::ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("fuzz") => fuzz::fuzz(),
+        Some("lighthouse") => lighthouse::lighthouse(),
         _ => {
-            eprintln!("usage: cargo xtask build | serve [server flags] | test | fuzz | bench");
+            eprintln!(
+                "usage: cargo xtask build | serve [server flags] | test | fuzz | bench | lighthouse"
+            );
             return std::process::ExitCode::from(2);
         }
     };

@@ -8,22 +8,31 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The apps: (binary name, page title).
-const APPS: [(&str, &str); 2] = [("member", "通卡会员"), ("merchant", "通卡商家")];
+/// The apps: (binary name, page title, URL prefix).
+const APPS: [(&str, &str, &str); 2] = [
+    ("member", "通卡会员", "/m"),
+    ("merchant", "通卡商家", "/biz"),
+];
 
-/// Sizes of one built app, for the build report.
+/// Sizes of one built app, for the build report: brotli bytes.
 pub struct AppSize {
     /// App name.
     pub name: &'static str,
-    /// wasm bytes after wasm-opt.
+    /// What its entry page loads: the main wasm, its JS glue and the chunk
+    /// loader.
+    pub entry: u64,
+    /// The main wasm alone.
     pub wasm: u64,
-    /// wasm bytes brotli-compressed.
-    pub wasm_br: u64,
-    /// JS glue bytes.
-    pub js: u64,
-    /// JS glue brotli-compressed.
-    pub js_br: u64,
+    /// Each page chunk, loaded when its route is first visited: (file, bytes).
+    pub chunks: Vec<(String, u64)>,
+    /// The entry's files, relative to the app's folder.
+    pub entry_files: Vec<String>,
 }
+
+/// The wasm build's link flags: the apps' `--cfg` (from .cargo/config.toml,
+/// which a `--config` of the same key would otherwise replace) plus
+/// relocations, which the splitter needs to move functions between modules.
+const WASM_RUSTFLAGS: &str = r#"target.wasm32-unknown-unknown.rustflags=["--cfg", "erase_components", "-Clink-arg=--emit-relocs"]"#;
 
 /// Builds everything; returns the sizes.
 pub fn build(root: &Path) -> Result<Vec<AppSize>> {
@@ -37,6 +46,8 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
+        "--config",
+        WASM_RUSTFLAGS,
     ]))?;
     let site = root.join("target/site");
     if site.exists() {
@@ -52,80 +63,254 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         "css",
     )?;
     let mut sizes = Vec::new();
-    for (name, title) in APPS {
-        let input = root.join(format!(
-            "target/wasm32-unknown-unknown/wasm-release/{name}.wasm"
-        ));
-        let out = root.join(format!("target/bindgen/{name}"));
-        if out.exists() {
-            std::fs::remove_dir_all(&out)?;
-        }
-        wasm_bindgen_cli_support::Bindgen::new()
-            .input_path(&input)
-            .web(true)?
-            .typescript(false)
-            .generate(&out)
-            .with_context(|| format!("wasm-bindgen on {}", input.display()))?;
-        let wasm_path = out.join(format!("{name}_bg.wasm"));
-        if let Some(opt) = &wasm_opt {
-            let mut cmd = std::process::Command::new(opt);
-            cmd.arg(&wasm_path).arg("-o").arg(&wasm_path).args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-reference-types",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-multivalue",
-                "--enable-mutable-globals",
-            ]);
-            run(&mut cmd)?;
-        }
-        let wasm = hashed_copy(
-            &std::fs::read(&wasm_path)?,
-            &assets,
-            &format!("{name}_bg"),
-            "wasm",
-        )?;
-        let js = hashed_copy(
-            &std::fs::read(out.join(format!("{name}.js")))?,
-            &assets,
-            name,
-            "js",
-        )?;
-        let snippets = out.join("snippets");
-        if snippets.exists() {
-            copy_dir(&snippets, &assets.join("snippets"))?;
-        }
-        let html = index_html(title, &css, &js, &wasm);
+    for (name, title, prefix) in APPS {
+        let (dir, size) = build_app(root, name, &assets, wasm_opt.as_deref())?;
+        let html = index_html(title, &css, &dir, name, prefix);
         std::fs::create_dir_all(site.join(name))?;
         let index = site.join(name).join("index.html");
         std::fs::write(&index, &html)?;
         // The first bytes a member's phone fetches: served compressed too.
         precompress(&index, html.as_bytes())?;
-        let size = |f: &str| {
-            std::fs::metadata(assets.join(f))
-                .map(|m| m.len())
-                .unwrap_or(0)
-        };
-        sizes.push(AppSize {
-            name,
-            wasm: size(&wasm),
-            wasm_br: size(&format!("{wasm}.br")),
-            js: size(&js),
-            js_br: size(&format!("{js}.br")),
-        });
+        let mut shell = vec![
+            format!("{prefix}/index.html"),
+            format!("/assets/{css}"),
+            "/favicon.svg".into(),
+        ];
+        shell.extend(
+            size.entry_files
+                .iter()
+                .map(|f| format!("/assets/{dir}/{f}")),
+        );
+        // The cache is named after everything in the shell: a new style
+        // sheet is a new build too.
+        let build = hex::encode(&Sha256::digest(shell.join("\n").as_bytes())[..5]);
+        let worker = service_worker(name, prefix, &build, &shell);
+        std::fs::write(site.join(name).join("sw.js"), &worker)?;
+        precompress(&site.join(name).join("sw.js"), worker.as_bytes())?;
+        sizes.push(size);
     }
     copy_dir(&root.join("public"), &site.join("public"))?;
     let docs = api_docs(root, &site, &assets)?;
-    println!("\napps built into {}:", site.display());
+    println!("\napps built into {} (brotli bytes):", site.display());
     for s in &sizes {
+        let (pages, shared): (Vec<_>, Vec<_>) =
+            s.chunks.iter().partition(|c| c.0.starts_with("split_"));
+        let sum = |v: &[&(String, u64)]| v.iter().map(|c| c.1).sum::<u64>();
         println!(
-            "  {:<9} wasm {:>7} B (brotli {:>6} B)   js {:>6} B (brotli {:>5} B)",
-            s.name, s.wasm, s.wasm_br, s.js, s.js_br
+            "  {:<9} first load {:>7} B (wasm {:>7} B + JS); {} pages {:>7} B; {} shared chunks {:>7} B",
+            s.name,
+            s.entry,
+            s.wasm,
+            pages.len(),
+            sum(&pages),
+            shared.len(),
+            sum(&shared)
         );
+        for (chunk, bytes) in pages {
+            println!("            {chunk:<32} {bytes:>7} B");
+        }
     }
     println!("  api docs  viewer {docs} B (brotli), loaded only by /api/docs");
     Ok(sizes)
+}
+
+/// One app: split its wasm at the pages' split points, bind, optimise each
+/// module, and write everything into `assets/{name}-{hash}/` (the hash of the
+/// linked wasm, so a new build is a new folder and every file in it can be
+/// cached for good; the loader names the chunks relative to itself, so
+/// nothing needs renaming). Returns the folder's name and the sizes.
+fn build_app(
+    root: &Path,
+    name: &'static str,
+    assets: &Path,
+    wasm_opt: Option<&Path>,
+) -> Result<(String, AppSize)> {
+    let input = root.join(format!(
+        "target/wasm32-unknown-unknown/wasm-release/{name}.wasm"
+    ));
+    let linked = std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
+    let dir_name = format!("{name}-{}", hex::encode(&Sha256::digest(&linked)[..5]));
+    let split = root.join(format!("target/bindgen/{name}-split"));
+    let out = assets.join(&dir_name);
+    for d in [&split, &out] {
+        if d.exists() {
+            std::fs::remove_dir_all(d)?;
+        }
+        std::fs::create_dir_all(d)?;
+    }
+    let main = split.join(format!("{name}.wasm"));
+    let main_module = format!("./{name}.js");
+    let split_out = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&linked);
+        opts.output_dir = &out;
+        opts.main_out_path = &main;
+        opts.link_name = LOADER_IMPORT;
+        opts.main_module = &main_module;
+        opts
+    })
+    .map_err(|e| anyhow::anyhow!("splitting {}: {e:?}", input.display()))?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&main)
+        .web(true)?
+        .typescript(false)
+        .keep_lld_exports(true)
+        .demangle(false)
+        .generate(&out)
+        .with_context(|| format!("wasm-bindgen on {}", main.display()))?;
+    let main_wasm = out.join(format!("{name}_bg.wasm"));
+    if let Some(opt) = wasm_opt {
+        for module in std::iter::once(&main_wasm).chain(&split_out.split_modules) {
+            optimise(opt, module)?;
+        }
+    }
+    let br = |file: &Path| -> Result<u64> {
+        let bytes = std::fs::read(file)?;
+        precompress(file, &bytes)?;
+        Ok(std::fs::metadata(with_suffix(file, "br"))?.len())
+    };
+    let wasm = br(&main_wasm)?;
+    let entry = wasm + br(&out.join(format!("{name}.js")))? + br(&out.join(LOADER))?;
+    let mut chunks = Vec::new();
+    for module in &split_out.split_modules {
+        let file = module
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        chunks.push((file, br(module)?));
+    }
+    chunks.sort();
+    let mut entry_files = vec![
+        format!("{name}.js"),
+        format!("{name}_bg.wasm"),
+        LOADER.to_string(),
+    ];
+    let snippets = out.join("snippets");
+    if snippets.exists() {
+        precompress_dir(&snippets)?;
+        list_files(&out, &snippets, &mut entry_files)?;
+    }
+    Ok((
+        dir_name,
+        AppSize {
+            name,
+            entry,
+            wasm,
+            chunks,
+            entry_files,
+        },
+    ))
+}
+
+/// The chunk loader's file name, beside the app's JS glue.
+const LOADER: &str = "__wasm_split.js";
+/// How the main module imports it (a relative module path).
+const LOADER_IMPORT: &str = "./__wasm_split.js";
+
+fn optimise(wasm_opt: &Path, module: &Path) -> Result<()> {
+    let mut cmd = std::process::Command::new(wasm_opt);
+    cmd.arg(module).arg("-o").arg(module).args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-reference-types",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-multivalue",
+        "--enable-mutable-globals",
+    ]);
+    run(&mut cmd)
+}
+
+/// The files under `dir` (not their .br / .gz), as paths relative to `base`.
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            list_files(base, &path, out)?;
+        } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz")) {
+            out.push(
+                path.strip_prefix(base)?
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+/// The app's service worker (`{prefix}/sw.js`, scope `{prefix}/`): it keeps
+/// this build's shell (the page, the style, the entry wasm and JS) in a cache
+/// named after the build, answers the app's pages and `/assets/` from it
+/// (page chunks are kept the first time they load), and never touches
+/// anything else: API answers always come from the server. A new build is a
+/// new worker (its file lists the new hashes); once the pages of the old one
+/// are closed it takes over and deletes the old cache.
+fn service_worker(name: &str, prefix: &str, build: &str, shell: &[String]) -> String {
+    let list = shell
+        .iter()
+        .map(|f| format!("  {f:?},"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        r##"// Tongka {name} app: service worker of build {build}.
+const CACHE = "tongka-{name}-{build}";
+const SCOPE = "{prefix}/";
+const SHELL = [
+{list}
+];
+self.addEventListener("install", (event) => {{
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
+}});
+self.addEventListener("activate", (event) => {{
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("tongka-{name}-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+}});
+self.addEventListener("fetch", (event) => {{
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && url.pathname.startsWith(SCOPE)) {{
+    // Every page of the app is the same shell.
+    event.respondWith(
+      caches.open(CACHE).then((cache) => cache.match(SHELL[0], {{ ignoreVary: true }})).then((hit) => hit || fetch(request)),
+    );
+    return;
+  }}
+  if (url.pathname.startsWith("/assets/")) {{
+    // Hashed names: a file never changes, so the cache is always right.
+    event.respondWith(
+      caches.open(CACHE).then((cache) =>
+        cache.match(request, {{ ignoreVary: true }}).then(
+          (hit) =>
+            hit ||
+            fetch(request).then((response) => {{
+              if (response.ok) cache.put(request, response.clone());
+              return response;
+            }}),
+        ),
+      ),
+    );
+  }}
+}});
+"##
+    )
+}
+
+fn precompress_dir(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            precompress_dir(&path)?;
+        } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz")) {
+            precompress(&path, &std::fs::read(&path)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// `/api/docs`: swagger-ui-dist (vendored from npm, pinned in
@@ -194,7 +379,9 @@ fn api_docs(root: &Path, site: &Path, assets: &Path) -> Result<u64> {
     Ok(br(&bundle) + br(&css) + br(&init))
 }
 
-fn index_html(title: &str, css: &str, js: &str, wasm: &str) -> String {
+fn index_html(title: &str, css: &str, dir: &str, name: &str, prefix: &str) -> String {
+    let js = format!("{dir}/{name}.js");
+    let wasm = format!("{dir}/{name}_bg.wasm");
     format!(
         r##"<!doctype html>
 <html lang="zh-CN">
@@ -214,6 +401,20 @@ fn index_html(title: &str, css: &str, js: &str, wasm: &str) -> String {
 <script type="module">
 import init from "/assets/{js}";
 init({{ module_or_path: "/assets/{wasm}" }}).then(() => document.getElementById("boot")?.remove());
+// The brand's web app manifest (its name, colour and start page), so the
+// app can be added to the home screen.
+const brand = location.pathname.split("/")[2];
+if (brand) {{
+  const link = document.createElement("link");
+  link.rel = "manifest";
+  link.href = `{prefix}/${{encodeURIComponent(brand)}}/manifest.webmanifest`;
+  document.head.append(link);
+}}
+// The app's shell and pages from the cache on the next visit (HTTPS or
+// localhost only; elsewhere the app works as before).
+if ("serviceWorker" in navigator) {{
+  addEventListener("load", () => navigator.serviceWorker.register("{prefix}/sw.js", {{ scope: "{prefix}/" }}).catch(() => {{}}));
+}}
 </script>
 </body>
 </html>

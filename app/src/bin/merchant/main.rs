@@ -10,6 +10,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 use tongka_app::components::{Toast, ToastHost};
 use tongka_app::i18n::I18n;
+use tongka_app::lazy::lazy_page;
 
 fn main() {
     tongka_app::install_panic_hook();
@@ -27,35 +28,35 @@ fn App() -> impl IntoView {
                 <ParentRoute path=path!("/biz/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>
-                    <Route path=path!("stores") view=pages::stores::StoresPage/>
-                    <Route path=path!("stores/new") view=pages::store_edit::StoreNewPage/>
-                    <Route path=path!("stores/:id") view=pages::store_edit::StoreEditPage/>
-                    <Route path=path!("regions") view=pages::regions::RegionsPage/>
-                    <Route path=path!("staff") view=pages::staff::StaffPage/>
-                    <Route path=path!("staff/new") view=pages::staff_edit::StaffNewPage/>
-                    <Route path=path!("staff/:id") view=pages::staff_edit::StaffEditPage/>
-                    <Route path=path!("members") view=pages::members::MembersPage/>
-                    <Route path=path!("audit") view=pages::audit::AuditPage/>
-                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage/>
-                    <Route path=path!("me") view=pages::me::MePage/>
-                    <Route path=path!("stores/:id/pay-code") view=pages::pay_code::PayCodePage/>
-                    <Route path=path!("topup") view=pages::topup::TopUpPage/>
-                    <Route path=path!("payments") view=pages::payments::PaymentsPage/>
-                    <Route path=path!("money") view=pages::money::MoneyPage/>
-                    <Route path=path!("close-card") view=pages::close_card::CloseCardPage/>
-                    <Route path=path!("gateway-flags") view=pages::gateway_flags::GatewayFlagsPage/>
-                    <Route path=path!("refund-tasks") view=pages::refund_tasks::RefundTasksPage/>
-                    <Route path=path!("job-failures") view=pages::job_failures::JobFailuresPage/>
-                    <Route path=path!("stores/:id/wallet") view=pages::wallet::WalletPage/>
-                    <Route path=path!("brand-money") view=pages::wallet::BrandMoneyPage/>
-                    <Route path=path!("stores/:id/statement") view=pages::wallet::StatementPage/>
-                    <Route path=path!("stores/:id/withdraw") view=pages::withdrawals::WithdrawPage/>
-                    <Route path=path!("stores/:id/payee") view=pages::withdrawals::PayeePage/>
-                    <Route path=path!("withdrawals") view=pages::withdrawals::WithdrawalsPage/>
-                    <Route path=path!("withdrawals/:id") view=pages::withdrawals::WithdrawalPage/>
-                    <Route path=path!("payee-changes") view=pages::withdrawals::PayeeChangesPage/>
-                    <Route path=path!("wallets") view=pages::wallet::WalletsPage/>
-                    <Route path=path!("messages") view=pages::withdrawals::MessagesPage/>
+                    <Route path=path!("stores") view=|| lazy_page(pages::stores::stores)/>
+                    <Route path=path!("stores/new") view=|| lazy_page(pages::store_edit::store_new)/>
+                    <Route path=path!("stores/:id") view=|| lazy_page(pages::store_edit::store_edit)/>
+                    <Route path=path!("regions") view=|| lazy_page(pages::regions::regions)/>
+                    <Route path=path!("staff") view=|| lazy_page(pages::staff::staff)/>
+                    <Route path=path!("staff/new") view=|| lazy_page(pages::staff_edit::staff_new)/>
+                    <Route path=path!("staff/:id") view=|| lazy_page(pages::staff_edit::staff_edit)/>
+                    <Route path=path!("members") view=|| lazy_page(pages::members::members)/>
+                    <Route path=path!("audit") view=|| lazy_page(pages::audit::audit)/>
+                    <Route path=path!("api-keys") view=|| lazy_page(pages::api_keys::api_keys)/>
+                    <Route path=path!("me") view=|| lazy_page(pages::me::me)/>
+                    <Route path=path!("stores/:id/pay-code") view=|| lazy_page(pages::pay_code::pay_code)/>
+                    <Route path=path!("topup") view=|| lazy_page(pages::topup::top_up)/>
+                    <Route path=path!("payments") view=|| lazy_page(pages::payments::payments)/>
+                    <Route path=path!("money") view=|| lazy_page(pages::money::money)/>
+                    <Route path=path!("close-card") view=|| lazy_page(pages::close_card::close_card)/>
+                    <Route path=path!("gateway-flags") view=|| lazy_page(pages::gateway_flags::gateway_flags)/>
+                    <Route path=path!("refund-tasks") view=|| lazy_page(pages::refund_tasks::refund_tasks)/>
+                    <Route path=path!("job-failures") view=|| lazy_page(pages::job_failures::job_failures)/>
+                    <Route path=path!("stores/:id/wallet") view=|| lazy_page(pages::wallet::wallet)/>
+                    <Route path=path!("brand-money") view=|| lazy_page(pages::wallet::brand_money)/>
+                    <Route path=path!("stores/:id/statement") view=|| lazy_page(pages::wallet::statement)/>
+                    <Route path=path!("stores/:id/withdraw") view=|| lazy_page(pages::withdrawals::withdraw)/>
+                    <Route path=path!("stores/:id/payee") view=|| lazy_page(pages::withdrawals::payee)/>
+                    <Route path=path!("withdrawals") view=|| lazy_page(pages::withdrawals::withdrawals)/>
+                    <Route path=path!("withdrawals/:id") view=|| lazy_page(pages::withdrawals::withdrawal)/>
+                    <Route path=path!("payee-changes") view=|| lazy_page(pages::withdrawals::payee_changes)/>
+                    <Route path=path!("wallets") view=|| lazy_page(pages::wallet::wallets)/>
+                    <Route path=path!("messages") view=|| lazy_page(pages::withdrawals::messages)/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

@@ -21,3 +21,5 @@ pub fn CardsPage() -> impl IntoView {
         <TabBar active=Tab::Cards/>
     }
 }
+
+tongka_app::split_page!(cards => CardsPage);

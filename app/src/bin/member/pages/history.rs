@@ -66,3 +66,5 @@ pub fn HistoryPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(history => HistoryPage);

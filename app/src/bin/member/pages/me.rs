@@ -230,3 +230,5 @@ fn LogoutButton() -> impl IntoView {
         </div>
     }
 }
+
+tongka_app::split_page!(me => MePage);

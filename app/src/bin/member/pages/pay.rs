@@ -238,3 +238,5 @@ fn PayForm(
         }}
     }
 }
+
+tongka_app::split_page!(pay => PayPage);

@@ -17,3 +17,5 @@ pub fn PrivacyPage() -> impl IntoView {
         </article>
     }
 }
+
+tongka_app::split_page!(privacy => PrivacyPage);

@@ -290,3 +290,6 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
         </div>
     }
 }
+
+tongka_app::split_page!(top_up => TopUpPage);
+tongka_app::split_page!(top_up_order => TopUpOrderPage);

@@ -228,3 +228,5 @@ fn KeyForm(
         </form>
     }
 }
+
+tongka_app::split_page!(api_keys => ApiKeysPage);

@@ -29,3 +29,5 @@ pub fn AuditPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(audit => AuditPage);

@@ -165,3 +165,5 @@ pub fn CloseCardPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(close_card => CloseCardPage);

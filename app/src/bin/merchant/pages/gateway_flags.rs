@@ -41,3 +41,5 @@ pub fn GatewayFlagsPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(gateway_flags => GatewayFlagsPage);

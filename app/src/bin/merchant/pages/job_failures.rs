@@ -44,3 +44,5 @@ pub fn JobFailuresPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(job_failures => JobFailuresPage);

@@ -77,3 +77,5 @@ pub fn MePage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(me => MePage);

@@ -81,3 +81,5 @@ pub fn MembersPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(members => MembersPage);

@@ -268,3 +268,5 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         })}
     }
 }
+
+tongka_app::split_page!(money => MoneyPage);

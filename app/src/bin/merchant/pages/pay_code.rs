@@ -129,3 +129,5 @@ fn OneOffCode() -> impl IntoView {
         })}
     }
 }
+
+tongka_app::split_page!(pay_code => PayCodePage);

@@ -113,3 +113,5 @@ fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl Into
         </form>
     }
 }
+
+tongka_app::split_page!(payments => PaymentsPage);

@@ -113,3 +113,5 @@ fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl
         </div>
     }
 }
+
+tongka_app::split_page!(refund_tasks => RefundTasksPage);

@@ -95,3 +95,5 @@ pub fn RegionsPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(regions => RegionsPage);

@@ -50,3 +50,5 @@ pub fn StaffPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(staff => StaffPage);

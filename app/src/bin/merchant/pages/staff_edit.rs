@@ -380,3 +380,6 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
     })
     }
 }
+
+tongka_app::split_page!(staff_new => StaffNewPage);
+tongka_app::split_page!(staff_edit => StaffEditPage);

@@ -184,3 +184,6 @@ fn StoreForm(store: Option<StoreView>, regions: Vec<RegionView>) -> impl IntoVie
         </form>
     }
 }
+
+tongka_app::split_page!(store_new => StoreNewPage);
+tongka_app::split_page!(store_edit => StoreEditPage);

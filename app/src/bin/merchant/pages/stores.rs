@@ -54,3 +54,5 @@ pub fn StoresPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(stores => StoresPage);

@@ -120,3 +120,5 @@ pub fn TopUpPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(top_up => TopUpPage);

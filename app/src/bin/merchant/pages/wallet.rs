@@ -431,3 +431,8 @@ pub fn WalletsPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(wallet => WalletPage);
+tongka_app::split_page!(brand_money => BrandMoneyPage);
+tongka_app::split_page!(statement => StatementPage);
+tongka_app::split_page!(wallets => WalletsPage);

@@ -715,3 +715,10 @@ pub fn MessagesPage() -> impl IntoView {
         </section>
     }
 }
+
+tongka_app::split_page!(withdraw => WithdrawPage);
+tongka_app::split_page!(payee => PayeePage);
+tongka_app::split_page!(withdrawals => WithdrawalsPage);
+tongka_app::split_page!(withdrawal => WithdrawalPage);
+tongka_app::split_page!(payee_changes => PayeeChangesPage);
+tongka_app::split_page!(messages => MessagesPage);

@@ -1,0 +1,103 @@
+//! Pages whose code loads when they are first visited.
+//!
+//! Each app's wasm holds only its shell and entry pages; every other page is
+//! its own wasm chunk, fetched the first time its route is opened (the build
+//! splits the binary at the functions [`split_page!`] declares). A page is
+//! made lazy with two lines:
+//!
+//! ```ignore
+//! // in the page's module
+//! tongka_app::split_page!(member_topup => TopUpPage);
+//! // in the app's routes
+//! <Route path=path!("topup") view=|| lazy_page(pages::topup::member_topup)/>
+//! ```
+//!
+//! A chunk that cannot be fetched (the network dropped) does not take the app
+//! down: the page says so, offers a retry and tries again by itself when the
+//! browser is back online. Leptos' own `#[lazy_route]` is not used because
+//! its split functions are not `fallible`: a failed fetch there panics, and a
+//! panic aborts the whole wasm module.
+
+use crate::components::Loading;
+use crate::i18n::{T, tr};
+use leptos::prelude::*;
+pub use wasm_split_helpers::SplitLoaderError;
+
+/// Declares `pub async fn $name() -> Result<AnyView, SplitLoaderError>`,
+/// which fetches the chunk holding `$page` (once) and renders it. `$name` is
+/// the chunk's name: unique within the app.
+#[macro_export]
+macro_rules! split_page {
+    ($name:ident => $page:ident) => {
+        #[allow(unsafe_code)]
+        #[::wasm_split_helpers::wasm_split($name, fallible)]
+        pub fn $name()
+        -> ::std::result::Result<::leptos::prelude::AnyView, $crate::lazy::SplitLoaderError> {
+            use ::leptos::prelude::IntoAny;
+            ::std::result::Result::Ok(::leptos::view! { <$page/> }.into_any())
+        }
+    };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Loading,
+    Failed,
+    Ready,
+}
+
+/// A route's view for a [`split_page!`] page: a spinner while its chunk is
+/// fetched, the page when it is there, and a notice with a retry when the
+/// fetch failed.
+pub fn lazy_page<F, Fut>(load: F) -> impl IntoView
+where
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<AnyView, SplitLoaderError>> + 'static,
+{
+    let phase = RwSignal::new(Phase::Loading);
+    let page = StoredValue::new_local(None::<AnyView>);
+    // The page is built when its code arrives, under the route's owner, so
+    // it finds the contexts (brand, session) the shell provided.
+    let owner = StoredValue::new_local(Owner::current().unwrap_or_default());
+    let attempt = move || {
+        phase.set(Phase::Loading);
+        let owner = owner.get_value();
+        owner.with(|| {
+            leptos::task::spawn_local_scoped(async move {
+                match load().await {
+                    Ok(view) => {
+                        page.try_set_value(Some(view));
+                        phase.try_set(Phase::Ready);
+                    }
+                    Err(_) => {
+                        phase.try_set(Phase::Failed);
+                    }
+                }
+            })
+        });
+    };
+    attempt();
+    // Back online: try again without waiting for a tap.
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        if phase.get_untracked() == Phase::Failed {
+            attempt();
+        }
+    });
+    on_cleanup(move || online.remove());
+    move || {
+        match phase.get() {
+        Phase::Loading => view! { <Loading/> }.into_any(),
+        Phase::Failed => view! {
+            <div class="state state-error chunk-error" role="alert">
+                <p class="state-error-text">{tr(T::PageLoadFailed)}</p>
+                <button class="btn btn-default btn-small" on:click=move |_| attempt()>{tr(T::Retry)}</button>
+            </div>
+        }
+        .into_any(),
+        Phase::Ready => page
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_else(|| ().into_any()),
+    }
+    }
+}
