@@ -33,9 +33,11 @@ pub fn lighthouse() -> Result<()> {
     let root = root();
     let sizes = site::build(&root)?;
     crate::tools::ensure_test_tools(&root)?;
+    // The dev build the tests use: the pages measured are static files and
+    // a few small API answers, and a second (release) build of the server
+    // would cost more than it changes.
     run(&mut cargo(&[
         "build",
-        "--release",
         "-p",
         "tongka-server",
         "--bin",
@@ -66,7 +68,7 @@ pub fn lighthouse() -> Result<()> {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let _server = Server(
-        Command::new(root.join("target/release/tongka"))
+        Command::new(root.join("target/debug/tongka"))
             .args(["serve", "--seed-demo", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")

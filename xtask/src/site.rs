@@ -109,6 +109,17 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         for (chunk, bytes) in pages {
             println!("            {chunk:<32} {bytes:>7} B");
         }
+        // Code two or more pages share, fetched with the first page that
+        // needs it: many small files, listed compactly.
+        for row in shared.chunks(6) {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|(chunk, bytes)| {
+                    format!("{:>9} {bytes:>5} B", chunk.trim_end_matches(".wasm"))
+                })
+                .collect();
+            println!("            {}", cells.join("  "));
+        }
     }
     println!("  api docs  viewer {docs} B (brotli), loaded only by /api/docs");
     Ok(sizes)
@@ -159,9 +170,31 @@ fn build_app(
         .with_context(|| format!("wasm-bindgen on {}", main.display()))?;
     let main_wasm = out.join(format!("{name}_bg.wasm"));
     if let Some(opt) = wasm_opt {
-        for module in std::iter::once(&main_wasm).chain(&split_out.split_modules) {
-            optimise(opt, module)?;
-        }
+        // One wasm-opt per module, as many at once as there are cores.
+        let modules: Vec<&PathBuf> = std::iter::once(&main_wasm)
+            .chain(&split_out.split_modules)
+            .collect();
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| -> Result<()> {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(module) = modules.get(i) else {
+                                return Ok(());
+                            };
+                            optimise(opt, module)?;
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a wasm-opt worker panicked"))?
+            })
+        })?;
     }
     let br = |file: &Path| -> Result<u64> {
         let bytes = std::fs::read(file)?;
@@ -178,7 +211,18 @@ fn build_app(
             .unwrap_or_default();
         chunks.push((file, br(module)?));
     }
-    chunks.sort();
+    // In numeric order: chunk_2 before chunk_10.
+    chunks.sort_by_key(|(file, _)| {
+        let stem = file.trim_end_matches(".wasm");
+        let digits = stem
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(stem.len());
+        (
+            stem[..digits].to_owned(),
+            stem[digits..].parse::<u64>().unwrap_or(0),
+            stem.to_owned(),
+        )
+    });
     let mut entry_files = vec![
         format!("{name}.js"),
         format!("{name}_bg.wasm"),
@@ -217,7 +261,24 @@ fn optimise(wasm_opt: &Path, module: &Path) -> Result<()> {
         "--enable-multivalue",
         "--enable-mutable-globals",
     ]);
-    run(&mut cmd)
+    // Binaryen warns about every split module's name subsection 3, which it
+    // does not know and drops anyway; other messages are shown.
+    let out = cmd.current_dir(crate::root()).output()?;
+    let messages: Vec<_> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stdout).lines())
+        .filter(|l| !l.contains("unknown name subsection"))
+        .map(str::to_owned)
+        .collect();
+    if !messages.is_empty() {
+        eprintln!("{}", messages.join("\n"));
+    }
+    anyhow::ensure!(
+        out.status.success(),
+        "wasm-opt failed on {}",
+        module.display()
+    );
+    Ok(())
 }
 
 /// The files under `dir` (not their .br / .gz), as paths relative to `base`.
@@ -393,7 +454,8 @@ fn index_html(title: &str, css: &str, dir: &str, name: &str, prefix: &str) -> St
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/{css}">
 <link rel="modulepreload" href="/assets/{js}">
-<link rel="preload" href="/assets/{wasm}" as="fetch" type="application/wasm" crossorigin>
+<link rel="modulepreload" href="/assets/{dir}/{LOADER}">
+<link rel="preload" href="/assets/{wasm}" as="fetch" type="application/wasm" crossorigin fetchpriority="high">
 </head>
 <body>
 <noscript>请启用 JavaScript / Please enable JavaScript.</noscript>

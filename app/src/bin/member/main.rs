@@ -7,7 +7,7 @@ mod shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use tongka_app::components::{Toast, ToastHost};
+use tongka_app::components::{Loading, Toast, ToastHost};
 use tongka_app::i18n::I18n;
 use tongka_app::lazy::lazy_page;
 
@@ -15,6 +15,20 @@ fn main() {
     tongka_app::install_panic_hook();
     tongka_app::components::remember_entry();
     mount_to_body(App);
+}
+
+/// A page for signed-in members: a visitor without a session is sent to the
+/// login page (and back after) without fetching the page's code first.
+fn members_only<F, Fut>(load: F) -> AnyView
+where
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<AnyView, tongka_app::lazy::SplitLoaderError>> + 'static,
+{
+    if shell::use_session().token.get_untracked().is_none() {
+        shell::require_login();
+        return view! { <Loading/> }.into_any();
+    }
+    lazy_page(load).into_any()
 }
 
 #[component]
@@ -27,13 +41,13 @@ fn App() -> impl IntoView {
                 <ParentRoute path=path!("/m/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>
-                    <Route path=path!("cards") view=|| lazy_page(pages::cards::cards)/>
-                    <Route path=path!("me") view=|| lazy_page(pages::me::me)/>
+                    <Route path=path!("cards") view=|| members_only(pages::cards::cards)/>
+                    <Route path=path!("me") view=|| members_only(pages::me::me)/>
                     <Route path=path!("privacy") view=|| lazy_page(pages::privacy::privacy)/>
-                    <Route path=path!("history") view=|| lazy_page(pages::history::history)/>
-                    <Route path=path!("pay/:store") view=|| lazy_page(pages::pay::pay)/>
-                    <Route path=path!("topup") view=|| lazy_page(pages::topup::top_up)/>
-                    <Route path=path!("topup/:order") view=|| lazy_page(pages::topup::top_up_order)/>
+                    <Route path=path!("history") view=|| members_only(pages::history::history)/>
+                    <Route path=path!("pay/:store") view=|| members_only(pages::pay::pay)/>
+                    <Route path=path!("topup") view=|| members_only(pages::topup::top_up)/>
+                    <Route path=path!("topup/:order") view=|| members_only(pages::topup::top_up_order)/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>
