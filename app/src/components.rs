@@ -9,7 +9,7 @@ use shared::validate::Reason;
 use std::pin::Pin;
 
 use crate::api::{ApiResult, Failure};
-use crate::i18n::{T, field_error, tr, use_i18n};
+use crate::i18n::{T, Txt, field_error, tr, use_i18n};
 use crate::session::Session;
 
 /// Client-side navigation that works from anywhere, including async tasks
@@ -195,7 +195,7 @@ pub fn Loading() -> impl IntoView {
 
 /// An empty list.
 #[component]
-pub fn EmptyState(#[prop(optional)] text: Option<T>) -> impl IntoView {
+pub fn EmptyState(#[prop(optional)] text: Option<Txt>) -> impl IntoView {
     let text = tr(text.unwrap_or(T::Empty));
     view! { <div class="state state-empty">{text}</div> }
 }
@@ -299,9 +299,9 @@ impl FieldState {
 /// A labelled input bound to a [`FieldState`], with its error below.
 #[component]
 pub fn Field(
-    label: T,
+    label: Txt,
     state: FieldState,
-    #[prop(optional)] placeholder: Option<T>,
+    #[prop(optional)] placeholder: Option<Txt>,
     #[prop(default = "text")] input_type: &'static str,
     #[prop(optional)] id: &'static str,
     #[prop(optional)] inputmode: &'static str,

@@ -1,5 +1,5 @@
 //! The one catalogue of UI text, zh-CN by default with English. Every string a
-//! person reads goes through [`T`]; error codes go through the shared error
+//! person reads is a constant of [`T`] (a [`Txt`]); error codes go through the shared error
 //! catalogue (`shared::error::message`).
 
 use gloo::storage::Storage;
@@ -60,24 +60,38 @@ pub fn use_i18n() -> I18n {
 }
 
 /// A reactive text: re-renders when the language changes.
-pub fn tr(key: T) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+pub fn tr(key: Txt) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     let lang = use_i18n().0;
     move || key.text(lang.get())
 }
 
+/// One UI text in both languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Txt {
+    zh: &'static str,
+    en: &'static str,
+}
+
+impl Txt {
+    /// The text in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh,
+            Lang::En => self.en,
+        }
+    }
+}
+
+/// The catalogue is a module of constants rather than one enum with a
+/// lookup table: each app's wasm then carries only the texts its own pages
+/// use (the linker drops the rest), not every other app's too.
 macro_rules! catalogue {
     ($($key:ident => $zh:literal, $en:literal;)*) => {
-        /// A UI text key.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum T { $(#[doc = $en] $key),* }
-
-        impl T {
-            /// The text in `lang`.
-            pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $((T::$key, Lang::Zh) => $zh, (T::$key, Lang::En) => $en,)*
-                }
-            }
+        /// The UI texts.
+        #[allow(non_snake_case, non_upper_case_globals)]
+        pub mod T {
+            use super::Txt;
+            $(#[doc = $en] pub const $key: Txt = Txt { zh: $zh, en: $en };)*
         }
     };
 }
@@ -462,7 +476,7 @@ catalogue! {
 }
 
 /// The display name of a role.
-pub fn role_text(role: shared::dto::Role) -> T {
+pub fn role_text(role: shared::dto::Role) -> Txt {
     use shared::dto::Role::*;
     match role {
         HqAdmin => T::RoleHqAdmin,

@@ -21,6 +21,9 @@ struct Harness {
     driver_url: String,
     db: DatabaseConnection,
     shots: PathBuf,
+    /// The site the server serves: a copy of the build, so that a story can
+    /// put a new build in its place.
+    site: PathBuf,
     _driver: DriverProcess,
 }
 
@@ -60,6 +63,9 @@ fn harness() -> &'static Harness {
         let dir = std::env::temp_dir().join(format!("tongka-e2e-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
+        let served = dir.join("site");
+        copy_tree(&site, &served).expect("copy the site");
+        let site = served;
         let url = format!("sqlite://{}?mode=rwc", dir.join("e2e.db").display());
         let (base, db) = runtime.block_on(async {
             let db = tongka_server::db::connect(&url, 8)
@@ -107,9 +113,24 @@ fn harness() -> &'static Harness {
             driver_url,
             db,
             shots,
+            site,
             _driver: DriverProcess(driver),
         }
     })
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn free_port() -> u16 {
@@ -1376,20 +1397,7 @@ fn a_page_whose_code_does_not_arrive_says_so_retries_and_the_app_opens_offline()
             serde_json::json!({ "bypass": false }),
         )
         .await?;
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let ready = c
-                .execute(
-                    "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller",
-                    vec![],
-                )
-                .await?;
-            if ready == serde_json::Value::Bool(true) {
-                break;
-            }
-            anyhow::ensure!(Instant::now() < deadline, "no service worker took over");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        until_controlled(&c).await?;
         cdp(
             &c,
             "Network.emulateNetworkConditions",
@@ -1406,6 +1414,104 @@ fn a_page_whose_code_does_not_arrive_says_so_retries_and_the_app_opens_offline()
             serde_json::json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
         )
         .await?;
+        c.close().await?;
+        Ok(())
+    });
+}
+
+/// Waits until a service worker controls the page.
+async fn until_controlled(c: &Client) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ready = c
+            .execute(
+                "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller",
+                vec![],
+            )
+            .await?;
+        if ready == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no service worker took over");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The names of the caches the page's origin holds for the member app.
+async fn member_caches(c: &Client) -> anyhow::Result<Vec<String>> {
+    let names = c
+        .execute_async(
+            "const done = arguments[0]; caches.keys().then(done, () => done([]));",
+            vec![],
+        )
+        .await?;
+    let names: Vec<String> = serde_json::from_value(names)?;
+    Ok(names
+        .into_iter()
+        .filter(|n| n.starts_with("tongka-member-"))
+        .collect())
+}
+
+#[test]
+fn a_new_build_replaces_the_apps_cache() {
+    story(|h| async move {
+        let c = browser(h).await?;
+        member_login(h, &c).await?;
+        until_controlled(&c).await?;
+        let before = member_caches(&c).await?;
+        anyhow::ensure!(before.len() == 1, "one cache for the app, not {before:?}");
+        let old = before[0].clone();
+
+        // A new build: its worker names a new cache (the shell's hash).
+        let worker = h.site.join("member/sw.js");
+        let script = std::fs::read_to_string(&worker)?;
+        anyhow::ensure!(script.contains(&old), "the worker does not name {old}");
+        let new = format!("{old}0");
+        std::fs::write(&worker, script.replace(&old, &new))?;
+        for ext in ["br", "gz"] {
+            // Served as written (the compressed copies are the old build's).
+            let _ = std::fs::remove_file(h.site.join(format!("member/sw.js.{ext}")));
+        }
+
+        // The browser finds the new worker; once the old page is gone it
+        // takes over, and the old build's cache goes with it.
+        let deadline = Instant::now() + WAIT;
+        loop {
+            c.goto("about:blank").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.goto(&format!("{}/m/demo", h.base)).await?;
+            el(&c, "#member-card").await?;
+            let now = member_caches(&c).await?;
+            if now == [new.clone()] {
+                break;
+            }
+            // Ask for the worker now rather than waiting for the browser's own check.
+            let update = c
+                .execute_async(
+                    "const done = arguments[0]; navigator.serviceWorker.getRegistration()\
+                     .then(r => r && r.update()).then(() => done('ok'), e => done(String(e)));",
+                    vec![],
+                )
+                .await?;
+            anyhow::ensure!(update == "ok", "the worker's update failed: {update}");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "after a new build the caches are {now:?}, not [{new}]"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        // The new cache holds the new build's shell.
+        let shell = c
+            .execute_async(
+                "const [name, done] = arguments; \
+                 caches.open(name).then(c => c.match('/m/index.html', {ignoreVary: true})).then(r => done(!!r), () => done(false));",
+                vec![serde_json::json!(new)],
+            )
+            .await?;
+        anyhow::ensure!(
+            shell == serde_json::Value::Bool(true),
+            "the new cache has no shell"
+        );
         c.close().await?;
         Ok(())
     });

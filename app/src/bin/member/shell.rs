@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use shared::dto::BrandPublic;
 use tongka_app::api::{self, ApiResult};
 use tongka_app::components::{AuthGate, Nav, use_nav};
-use tongka_app::i18n::{T, tr};
+use tongka_app::i18n::{T, Txt, tr};
 use tongka_app::session::Session;
 
 /// The brand in the URL.
@@ -97,7 +97,7 @@ pub enum Tab {
 #[component]
 pub fn TabBar(active: Tab) -> impl IntoView {
     let brand = use_brand();
-    let item = move |tab: Tab, href: String, icon: &'static str, label: T| {
+    let item = move |tab: Tab, href: String, icon: &'static str, label: Txt| {
         view! {
             <A href=href attr:class=if tab == active { "tab tab-active" } else { "tab" }>
                 <span class="tab-icon" aria-hidden="true">{icon}</span>

@@ -4,9 +4,9 @@ use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
 use shared::dto::{EntryKind, HistoryQuery};
 use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
-use tongka_app::i18n::{T, tr};
+use tongka_app::i18n::{T, Txt, tr};
 
-fn kind_text(kind: EntryKind) -> T {
+fn kind_text(kind: EntryKind) -> Txt {
     match kind {
         EntryKind::TopUp => T::KindTopup,
         EntryKind::Refund => T::KindRefund,
@@ -30,7 +30,7 @@ pub fn HistoryPage() -> impl IntoView {
         },
         move || session.current(),
     );
-    let tab = move |value: &'static str, label: T| {
+    let tab = move |value: &'static str, label: Txt| {
         view! {
             <button class="seg" class:seg-active=move || kind.get() == value
                 on:click=move |_| { kind.set(value.to_string()); pager.load(false); }>

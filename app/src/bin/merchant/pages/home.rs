@@ -7,11 +7,11 @@ use shared::api::{HqPendingView, StaffMe, UnreadMessages};
 use shared::dto::{Role, StaffSession};
 use tongka_app::api;
 use tongka_app::components::{TopBar, loaded};
-use tongka_app::i18n::{T, role_text, tr};
+use tongka_app::i18n::{T, Txt, role_text, tr};
 
 /// The menu entries a role sees: (path, label, id).
-fn menu(role: Role, store: Option<i64>) -> Vec<(String, T, &'static str)> {
-    let counter: Vec<(String, T, &'static str)> = match store {
+fn menu(role: Role, store: Option<i64>) -> Vec<(String, Txt, &'static str)> {
+    let counter: Vec<(String, Txt, &'static str)> = match store {
         Some(id) => vec![
             (
                 format!("/stores/{id}/pay-code"),
@@ -43,7 +43,7 @@ fn menu(role: Role, store: Option<i64>) -> Vec<(String, T, &'static str)> {
 }
 
 /// The chain-management entries a role sees.
-fn chain_menu(role: Role) -> Vec<(&'static str, T, &'static str)> {
+fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let stores = ("/stores", T::Stores, "menu-stores");
     let regions = ("/regions", T::Regions, "menu-regions");
     let staff = ("/staff", T::Staff, "menu-staff");

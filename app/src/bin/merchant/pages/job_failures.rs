@@ -6,9 +6,9 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::dto::{AfterQuery, JobName};
 use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
-use tongka_app::i18n::{T, tr};
+use tongka_app::i18n::{T, Txt, tr};
 
-fn job_title(job: JobName) -> T {
+fn job_title(job: JobName) -> Txt {
     match job {
         JobName::GatewayOrders => T::JobGatewayOrders,
         JobName::GatewayRefunds => T::JobGatewayRefunds,

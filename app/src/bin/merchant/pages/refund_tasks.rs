@@ -9,9 +9,9 @@ use shared::api::{ListRefundTasks, ResolveRefundTask};
 use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role, StateQuery};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{FormError, PagedCells, Pager, TopBar, local_time, use_toast};
-use tongka_app::i18n::{T, tr, use_i18n};
+use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
-fn reason_text(reason: &str) -> T {
+fn reason_text(reason: &str) -> Txt {
     match reason {
         "close" => T::CloseCard,
         "payment_refund" => T::KindRefund,

@@ -19,9 +19,9 @@ use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
     path_id, use_toast, yuan_rule,
 };
-use tongka_app::i18n::{T, tr, use_i18n};
+use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
-fn kind_text(kind: EntryKind) -> T {
+fn kind_text(kind: EntryKind) -> Txt {
     match kind {
         EntryKind::Refund => T::KindRefund,
         EntryKind::Withdrawal => T::KindWithdrawal,
@@ -383,7 +383,7 @@ pub fn StatementPage() -> impl IntoView {
 }
 
 #[component]
-fn StatementRow(label: T, amount: shared::money::Fen) -> impl IntoView {
+fn StatementRow(label: Txt, amount: shared::money::Fen) -> impl IntoView {
     view! {
         <div class="cell">
             <span class="cell-main">{tr(label)}</span>

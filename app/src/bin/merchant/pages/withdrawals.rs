@@ -26,7 +26,7 @@ use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
     path_id, use_toast, yuan_rule,
 };
-use tongka_app::i18n::{T, tr, use_i18n};
+use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
 /// The state as a tag: green when paid, red when it went wrong.
 fn state_tag(state: &str, lang: Lang) -> impl IntoView + use<> {
@@ -481,7 +481,7 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
         });
     };
     let st = w.state.as_str();
-    let row = |label: T, value: String, id: &'static str| {
+    let row = |label: Txt, value: String, id: &'static str| {
         view! {
             <div class="cell">
                 <span class="cell-main">{tr(label)}</span>
