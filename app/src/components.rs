@@ -381,6 +381,103 @@ pub fn use_toast() -> Toast {
     use_context::<Toast>().unwrap_or_else(Toast::provide)
 }
 
+/// What a confirmation asks before a destructive or money-moving action.
+#[derive(Clone)]
+pub struct Ask {
+    /// What will happen, in the reader's words ("退款 ¥12.00 到会员储值…").
+    pub text: String,
+    /// The action's own words on the button ("确认退款").
+    pub action: String,
+    /// Destructive (red) rather than money-moving (the brand's colour).
+    pub danger: bool,
+    /// What runs on yes.
+    pub yes: Callback<()>,
+}
+
+/// The one confirmation every screen uses: a modal saying what will happen,
+/// with Cancel and the action. Provided once at the root with
+/// [`ConfirmHost`]; a page calls [`Confirm::ask`].
+#[derive(Clone, Copy)]
+pub struct Confirm(RwSignal<Option<Ask>>);
+
+impl Confirm {
+    /// Provides the context; render [`ConfirmHost`] once at the root.
+    pub fn provide() -> Confirm {
+        let c = Confirm(RwSignal::new(None));
+        provide_context(c);
+        c
+    }
+
+    /// Asks `text`; runs `yes` only if the person presses `action`.
+    pub fn ask(
+        self,
+        text: impl Into<String>,
+        action: impl Into<String>,
+        danger: bool,
+        yes: impl Fn() + Send + Sync + 'static,
+    ) {
+        self.0.set(Some(Ask {
+            text: text.into(),
+            action: action.into(),
+            danger,
+            yes: Callback::new(move |()| yes()),
+        }));
+    }
+
+    /// Whether a question is open.
+    pub fn is_open(self) -> bool {
+        self.0.with(Option::is_some)
+    }
+}
+
+/// The confirmation context.
+pub fn use_confirm() -> Confirm {
+    use_context::<Confirm>().unwrap_or_else(Confirm::provide)
+}
+
+/// Shows the open confirmation, if any. Cancel has the focus (a stray Enter
+/// does nothing harmful); Escape and a tap outside cancel.
+#[component]
+pub fn ConfirmHost() -> impl IntoView {
+    let confirm = use_confirm();
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if confirm.is_open() {
+            request_animation_frame(move || {
+                if let Some(b) = cancel_ref.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        }
+    });
+    let no = move || confirm.0.set(None);
+    move || {
+        confirm.0.get().map(|ask| {
+            let yes = ask.yes;
+            let class = if ask.danger { "dialog-btn dialog-btn-warn" } else { "dialog-btn dialog-btn-primary" };
+            view! {
+                <div class="dialog-mask" id="confirm-mask"
+                    on:click=move |ev| {
+                        let on_mask = ev.target().zip(ev.current_target()).is_some_and(|(t, c)| t == c);
+                        if on_mask { no() }
+                    }
+                    on:keydown=move |ev| if ev.key() == "Escape" { no() }>
+                    <div class="dialog" id="confirm-dialog" role="alertdialog" aria-modal="true"
+                        aria-labelledby="confirm-text">
+                        <p class="dialog-text" id="confirm-text">{ask.text}</p>
+                        <div class="dialog-actions">
+                            <button type="button" class="dialog-btn" id="confirm-cancel" node_ref=cancel_ref
+                                on:click=move |_| no()>{tr(T::Cancel)}</button>
+                            <button type="button" class=class id="confirm-ok"
+                                on:click=move |_| { confirm.0.set(None); yes.run(()) }>{ask.action}</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
 /// A button that switches between 中文 and English.
 #[component]
 pub fn LangSwitch() -> impl IntoView {
@@ -396,28 +493,87 @@ pub fn LangSwitch() -> impl IntoView {
     }
 }
 
-/// A local date-time for display: `2026-11-22T08:00:00Z` → `2026-11-22 16:00`
-/// in the browser's zone (the brand's zone once brands span zones).
-pub fn local_time(rfc3339: &str) -> String {
-    let d = js_date(rfc3339);
-    match d {
-        Some((y, mo, da, h, mi)) => format!("{y:04}-{mo:02}-{da:02} {h:02}:{mi:02}"),
-        None => rfc3339.to_string(),
-    }
+/// The zone the brand keeps its days in, until the brand's answer says
+/// (every brand so far is in China).
+const DEFAULT_ZONE: &str = "Asia/Shanghai";
+
+thread_local! {
+    /// The brand's zone and a formatter for it (made once per zone).
+    static ZONE: std::cell::RefCell<Option<(String, js_sys::Intl::DateTimeFormat)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
-fn js_date(rfc3339: &str) -> Option<(u32, u32, u32, u32, u32)> {
+/// Shows times in `zone` (the brand's IANA time zone) from now on.
+pub fn set_time_zone(zone: &str) {
+    ZONE.with(|z| {
+        let same = z.borrow().as_ref().is_some_and(|(name, _)| name == zone);
+        if !same {
+            *z.borrow_mut() = Some((zone.to_string(), zone_format(zone)));
+        }
+    });
+}
+
+/// `YYYY-MM-DD HH:mm` parts in `zone`, by the browser's own time-zone data.
+fn zone_format(zone: &str) -> js_sys::Intl::DateTimeFormat {
+    use wasm_bindgen::JsValue;
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("timeZone", zone),
+        ("year", "numeric"),
+        ("month", "2-digit"),
+        ("day", "2-digit"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("hourCycle", "h23"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    let locales = js_sys::Array::of1(&JsValue::from_str("en-CA"));
+    js_sys::Intl::DateTimeFormat::new(&locales, &options)
+}
+
+/// A date-time for display in the brand's time zone:
+/// `2026-11-22T08:00:00Z` → `2026-11-22 16:00` (Asia/Shanghai), whatever
+/// zone the phone is set to.
+pub fn local_time(rfc3339: &str) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
     if d.get_time().is_nan() {
-        return None;
+        return rfc3339.to_string();
     }
-    Some((
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date(),
-        d.get_hours(),
-        d.get_minutes(),
-    ))
+    ZONE.with(|z| {
+        if z.borrow().is_none() {
+            *z.borrow_mut() = Some((DEFAULT_ZONE.to_string(), zone_format(DEFAULT_ZONE)));
+        }
+        let z = z.borrow();
+        let Some((_, format)) = z.as_ref() else {
+            return rfc3339.to_string();
+        };
+        let (mut y, mut mo, mut da, mut h, mut mi) = (
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        );
+        for p in format.format_to_parts(&d).iter() {
+            let get = |k: &str| {
+                js_sys::Reflect::get(&p, &wasm_bindgen::JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            let value = get("value");
+            match get("type").as_str() {
+                "year" => y = value,
+                "month" => mo = value,
+                "day" => da = value,
+                "hour" => h = value,
+                "minute" => mi = value,
+                _ => {}
+            }
+        }
+        format!("{y}-{mo}-{da} {h}:{mi}")
+    })
 }
 
 /// The rule for a yuan amount typed by a person: returns the fen as text.

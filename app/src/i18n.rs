@@ -268,7 +268,7 @@ catalogue! {
     AddPlan => "新增方案", "Add plan";
     PlanPay => "充值（元）", "Pay (yuan)";
     PlanBonus => "赠送（元）", "Bonus (yuan)";
-    Withdraw => "下架", "Withdraw";
+    Withdraw => "下架", "Take off sale";
     Withdrawn => "已下架", "Withdrawn";
     CustomAmount => "自定义金额", "Custom amount";
     PayGet => "充", "Pay";
@@ -308,8 +308,8 @@ catalogue! {
     ViaGateway => "原路退回（在线充值）", "Back through the gateway (online top-ups)";
     CashBack => "门店现金退还", "Cash back at the counter";
     BonusClawback => "收回赠送金额", "Bonus taken back";
-    ConfirmClose => "确认退卡", "Confirm closing";
-    CloseWarning => "退卡后会员储值余额清零，此操作不可撤销", "The member's stored value goes to zero; this cannot be undone";
+    ConfirmClose => "确认退卡", "Close it";
+    CloseQuestion => "为 {who} 退卡？\n退还本金 {principal}：{gateway} 原路退回在线支付账户，{cash} 请当场付现金；赠送的 {bonus} 收回。\n退卡后储值余额清零，不能撤销。", "Close {who}'s stored value?\nPrincipal {principal} is paid back: {gateway} to the online account it came from, {cash} in cash now; the {bonus} bonus is taken back.\nThe balance goes to zero; this cannot be undone.";
     CardClosed => "已退卡", "Closed";
     PayBackAt => "退款门店", "Pay back at";
     Wallet => "钱包", "Wallet";
@@ -399,19 +399,17 @@ catalogue! {
     SandboxHint => "当前为沙箱支付环境，不会产生真实扣款", "Payments here go through a sandbox: no real money moves";
     TransferReference => "转账流水号", "Transfer reference";
     MarkPaid => "已转账，标记为已付款", "Paid by transfer: mark as paid";
-    ConfirmMarkPaid => "确认标记为已付款", "Confirm: mark as paid";
-    MarkPaidQuestion => "确认已通过银行转账支付", "Confirm it was paid by bank transfer:";
+    MarkPaidQuestion => "确认已通过银行转账向 {payee} 支付 {payout}？\n转账单号：{reference}\n标记后提现完成，不能撤销。", "Confirm {payout} was paid to {payee} by bank transfer?\nTransfer reference: {reference}\nThe withdrawal is then complete; this cannot be undone.";
     CashToHandInNote => "其中柜台现金待上缴总部，不可提现：", "Counter cash still to hand in to HQ (not withdrawable):";
     CashToHandIn => "待上缴现金", "Cash to hand in";
     Withdrawable => "可提现", "Withdrawable";
     StatementHandedIn => "现金上缴", "Cash handed in";
     RecordHandIn => "登记现金上缴", "Record a cash hand-in";
     HandInAmount => "上缴金额", "Amount handed in";
-    ConfirmHandIn => "确认登记上缴", "Confirm the hand-in";
-    HandInQuestion => "确认门店已上缴现金", "Confirm the store handed in";
+    ConfirmHandIn => "确认登记", "Record it";
+    HandInQuestion => "确认门店已上缴现金 {amount}？\n转账单号：{reference}\n登记后这笔钱从门店的待上缴现金中扣除，不能撤销。", "Confirm the store handed in {amount} in cash?\nTransfer reference: {reference}\nIt comes off the cash the store holds; this cannot be undone.";
     HandInDone => "已登记现金上缴", "Hand-in recorded";
     Unlock => "解锁账号", "Unlock account";
-    ConfirmUnlock => "确认解锁", "Confirm unlock";
     LockedUntil => "密码错误次数过多，已锁定至", "Locked after too many wrong passwords until";
     Unlocked => "已解锁", "Unlocked";
     RefundTasks => "退款异常", "Refused refunds";
@@ -426,6 +424,8 @@ catalogue! {
     ToStoredValue => "退回会员储值", "Back to stored value";
     PaidOutside => "已线下转账", "Paid by transfer";
     ConfirmResolve => "确认处理", "Confirm";
+    ResolveToBalanceQuestion => "把 {amount} 退回 {member} 的会员储值？\n会员可以继续消费或再次申请退卡。", "Put {amount} back into {member}'s stored value?\nThey can spend it or ask to close the card again.";
+    ResolvePaidOutsideQuestion => "确认已向 {member} 线下转账 {amount}？\n转账单号：{reference}\n处理后这笔退款完成，不能撤销。", "Confirm {amount} was paid to {member} by transfer?\nTransfer reference: {reference}\nThe refund is then complete; this cannot be undone.";
     SaveAnyway => "仍然保存", "Save anyway";
     OrderUnpaid => "支付未完成，可继续支付或取消订单", "Not paid: pay now or cancel the order";
     OnlinePaymentOff => "暂未开通在线支付，请到门店柜台充值", "Online payment is not set up yet; top up at a store's counter";
@@ -465,7 +465,7 @@ catalogue! {
     Revoke => "吊销", "Revoke";
     ConfirmRevoke => "确认吊销", "Revoke it";
     Revoked => "已吊销", "Revoked";
-    RevokeWarning => "吊销后使用此密钥的系统会立即无法访问，且无法恢复。", "Systems using this key lose access at once, and it cannot be undone.";
+    RevokeWarning => "吊销密钥 {key}？\n使用这个密钥的系统会立即无法访问，且无法恢复。", "Revoke the key {key}?\nSystems using it lose access at once; this cannot be undone.";
     SecretOnce => "只显示这一次：点一下即可全选，请立即复制保存", "Shown only this once: tap it to select it, and copy it now";
     ApiKeyUsage => "调用 API 时在请求头中带上：", "Send it with every API request as:";
     ApiKeyHeader => "Authorization: Bearer <密钥>", "Authorization: Bearer <secret>";
@@ -473,6 +473,27 @@ catalogue! {
     Revoking => "吊销中…", "Revoking…";
     NoApiKeys => "还没有 API 密钥。收银机、ERP 等系统要接入时，在下面新建一个。", "No API keys yet. Create one below when a till or an ERP needs to connect.";
     SecretSaved => "我已保存", "I have saved it";
+    LogoutQuestion => "退出后，下次使用需重新用手机验证码登录。", "After logging out you'll sign in again with a code sent to your phone.";
+    FreezeQuestion => "冻结会员 {who}？\n冻结后该会员不能登录、付款或充值，余额保留不变，可随时解冻。", "Freeze member {who}?\nA frozen member cannot sign in, pay or top up; the balance is kept and you can unfreeze at any time.";
+    UnfreezeQuestion => "解冻会员 {who}？\n解冻后该会员可以正常登录、付款和充值。", "Unfreeze member {who}?\nThey can sign in, pay and top up again.";
+    WithdrawPlanQuestion => "下架充值方案「充 {pay} 送 {bonus}」？\n会员和收银台将不能再选它；已按它充的钱不受影响。", "Take the plan \"pay {pay}, get {bonus}\" off sale?\nMembers and the counter can no longer choose it; top-ups already made with it are unaffected.";
+    CounterTopUpQuestion => "为 {who} 充值 {amount}{bonus}？\n请先以{method}收取 {amount}。充值后余额 {after}。", "Top up {who} with {amount}{bonus}?\nTake {amount} by {method} first. Balance after: {after}.";
+    TopUpBonusPart => "，赠送 {bonus}", ", plus {bonus} bonus";
+    ConfirmTopUp => "确认充值", "Top up";
+    RefundQuestion => "给 {member} 退款 {amount}？（这笔最多还可退 {left}）\n钱按原路退回：储值付的部分回到会员储值，在线支付的部分退回原支付账户。退款不能撤销。", "Refund {amount} to {member}? (at most {left} is left to refund)\nThe money goes back the way it came: the stored-value part to their balance, the online part to the account that paid. A refund cannot be undone.";
+    ConfirmRefund => "确认退款", "Refund";
+    UnlockQuestion => "解锁 {who} 的账号？\n解锁后可以立即重新尝试登录。", "Unlock {who}'s account?\nThey can try to sign in again at once.";
+    DeactivateQuestion => "停用 {who} 的账号？\n停用后立即退出所有设备，不能再登录；可随时重新启用。", "Deactivate {who}'s account?\nThey are signed out everywhere at once and cannot sign in; you can activate the account again at any time.";
+    ActivateQuestion => "启用 {who} 的账号？\n启用后可以用原密码登录。", "Activate {who}'s account?\nThey can sign in with their password again.";
+    ResetPasswordQuestion => "重置 {who} 的密码？\n旧密码立即失效，请把新密码当面告诉本人。", "Reset {who}'s password?\nThe old one stops working at once; give them the new one in person.";
+    RequestWithdrawalQuestion => "申请提现 {amount} 到 {payee}？\n手续费 {fee}，到账 {payout}。提交后这笔钱先冻结，总部财务审核后打款。", "Request a withdrawal of {amount} to {payee}?\nFee {fee}; you receive {payout}. The money is held until HQ finance approves and pays it.";
+    ApproveWithdrawalQuestion => "批准 {store} 提现 {amount}？\n将向 {payee} 打款 {payout}（手续费 {fee}）。", "Approve {store}'s withdrawal of {amount}?\n{payout} will be paid to {payee} (fee {fee}).";
+    RejectWithdrawalQuestion => "驳回 {store} 的提现 {amount}？\n冻结的钱回到门店钱包，门店会收到驳回原因。", "Reject {store}'s withdrawal of {amount}?\nThe held money goes back to the store's wallet and the store sees your reason.";
+    RetryPayoutQuestion => "重新向 {payee} 打款 {payout}？", "Send the payout of {payout} to {payee} again?";
+    CancelWithdrawalQuestion => "撤回提现申请 {amount}？\n冻结的钱回到钱包的可提现余额。", "Cancel the withdrawal request of {amount}?\nThe held money goes back to the wallet's available balance.";
+    ApprovePayeeQuestion => "通过收款账户 {account}？\n之后这家门店的提现都打到这个账户。", "Approve the payee account {account}?\nThe store's withdrawals are paid to it from now on.";
+    RejectPayeeQuestion => "驳回收款账户 {account}？\n门店会看到驳回原因，原账户不变。", "Reject the payee account {account}?\nThe store sees your reason; the current account stays.";
+    StaffLogoutQuestion => "退出后，需重新输入账号和密码登录。", "After logging out you'll sign in again with your account and password.";
 }
 
 /// The display name of a role.

@@ -47,6 +47,16 @@ pub fn to_utc(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
+/// Unix milliseconds as a wall-clock time in the brand's zone,
+/// `2026-03-01 20:15:00`, for files people read (CSV exports).
+pub fn local_time(ms: i64, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    to_utc(ms)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// Unix milliseconds as RFC 3339 in UTC, the API's wire format for instants.
 pub fn rfc3339(ms: i64) -> String {
     to_utc(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

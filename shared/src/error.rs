@@ -89,6 +89,8 @@ pub enum ErrorCode {
     WrongCurrentPassword,
     /// The brand does not exist.
     BrandNotFound,
+    /// No member of this brand has the phone number staff typed.
+    MemberNotRegistered,
     /// A conflicting state; params: `reason`.
     Conflict,
     /// Not enough stored value; params: `balance`.
@@ -160,7 +162,7 @@ impl ErrorCode {
             IdempotencyKeyMissing | WrongSmsCode | SmsCodeExpired => &[400],
             Unauthenticated | WrongCredentials => &[401],
             Forbidden | MemberFrozen | AccountDeactivated | OwnRequest => &[403],
-            NotFound | BrandNotFound => &[404],
+            NotFound | BrandNotFound | MemberNotRegistered => &[404],
             AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed
             | IdempotencyKeyReused | RequestInProgress | StateChanged | WalletShortfall
             | PayeeChangePending => &[409],
@@ -583,6 +585,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "品牌不存在".into()
             } else {
                 "No such brand".into()
+            }
+        }
+        MemberNotRegistered => {
+            if zh {
+                "这个手机号还没有注册会员，请让顾客先在会员小程序中注册".into()
+            } else {
+                "No member has this phone number yet; ask the customer to register in the member app first".into()
             }
         }
         Conflict => {

@@ -111,11 +111,20 @@ impl std::iter::Sum for Fen {
 }
 
 impl fmt::Display for Fen {
-    /// `¥12.34`, `-¥0.05`.
+    /// `¥12.34`, `¥5,000.00`, `-¥0.05`: yuan with thousands separators, as
+    /// people read amounts (CSV files write plain numbers instead).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        write!(f, "{sign}¥{}.{:02}", abs / 100, abs % 100)
+        let digits = (abs / 100).to_string();
+        let mut yuan = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                yuan.push(',');
+            }
+            yuan.push(d);
+        }
+        write!(f, "{sign}¥{yuan}.{:02}", abs % 100)
     }
 }
 
@@ -249,7 +258,12 @@ mod tests {
 
     #[test]
     fn displays_yuan() {
-        assert_eq!(Fen(123456).to_string(), "¥1234.56");
+        assert_eq!(Fen(123456).to_string(), "¥1,234.56");
+        assert_eq!(Fen(500_000).to_string(), "¥5,000.00");
+        assert_eq!(Fen(99_999).to_string(), "¥999.99");
+        assert_eq!(Fen(10_000_000_000).to_string(), "¥100,000,000.00");
+        assert_eq!(Fen(-123_456_789).to_string(), "-¥1,234,567.89");
+        assert_eq!(Fen(i64::MIN).to_string(), "-¥92,233,720,368,547,758.08");
         assert_eq!(Fen(-5).to_string(), "-¥0.05");
     }
 

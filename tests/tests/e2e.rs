@@ -261,6 +261,15 @@ async fn text_contains(c: &Client, css: &str, needle: &str) -> anyhow::Result<St
     )
 }
 
+/// The one confirmation: waits until it says `needle`, presses its action
+/// and waits for it to close; returns what it said.
+async fn confirm(c: &Client, needle: &str) -> anyhow::Result<String> {
+    let said = text_contains(c, "#confirm-dialog", needle).await?;
+    click(c, "#confirm-ok").await?;
+    gone(c, "#confirm-dialog").await?;
+    Ok(said)
+}
+
 async fn absent(c: &Client, css: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         c.find_all(Locator::Css(css)).await?.is_empty(),
@@ -288,6 +297,17 @@ async fn fill(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
 
 async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
     el(c, css).await?.click().await?;
+    Ok(())
+}
+
+/// Scrolls the element to the middle of the screen (clear of the fixed tab
+/// bar, as a person would) and clicks it.
+async fn click_centred(c: &Client, css: &str) -> anyhow::Result<()> {
+    let e = el(c, css).await?;
+    let arg = serde_json::to_value(&e)?;
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+        .await?;
+    e.click().await?;
     Ok(())
 }
 
@@ -483,6 +503,14 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
             .await?;
         text_contains(&hq, "#toggle-active", "停用账号").await?;
         click(&hq, "#toggle-active").await?;
+        // Asked first, and Cancel changes nothing.
+        text_contains(&hq, "#confirm-dialog", "停用后立即退出所有设备").await?;
+        click(&hq, "#confirm-cancel").await?;
+        gone(&hq, "#confirm-dialog").await?;
+        text_contains(&hq, "#toggle-active", "停用账号").await?;
+        click(&hq, "#toggle-active").await?;
+        let asked = confirm(&hq, "clerk.ljz").await?;
+        assert!(asked.contains("停用"), "{asked}");
         text_contains(&hq, "#toggle-active", "启用账号").await?;
 
         clerk.goto(&format!("{}/biz/demo", h.base)).await?;
@@ -597,6 +625,8 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         text_contains(&manager, ".form-error", "退款金额超过可退金额 ¥30.50").await?;
         fill(&manager, "#refund-amount", "10").await?;
         click(&manager, "#refund-submit").await?;
+        let asked = confirm(&manager, "退款 ¥10.00").await?;
+        assert!(asked.contains("最多还可退 ¥30.50"), "{asked}");
         text_contains(&manager, "#payment-list", "已退 ¥10.00").await?;
 
         // The manager's wallet: the payment in, the refund out (the demo
@@ -674,6 +704,9 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
         let clerk = browser(h).await?;
         staff_login(h, &clerk, "clerk").await?;
         click(&clerk, "#menu-topup").await?;
+        // A phone nobody registered says so before anything is taken.
+        fill(&clerk, "#topup-phone", "13900000000").await?;
+        text_contains(&clerk, "#topup-member-error", "还没有注册会员").await?;
         fill(&clerk, "#topup-phone", &phone).await?;
         el(&clerk, "#topup-plan option:nth-child(2)").await?;
         el(&clerk, "#topup-plan")
@@ -681,7 +714,16 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
             .select_by_label("充 ¥200.00 · 送 ¥20.00")
             .await?;
         absent(&clerk, "#topup-amount").await?;
+        // Who the phone belongs to, before any money is taken.
+        text_contains(&clerk, "#topup-member-balance", "¥0.00").await?;
         click(&clerk, "#topup-submit").await?;
+        text_contains(&clerk, "#confirm-dialog", "为").await?;
+        shot(h, &clerk, "merchant-counter-topup-confirm-390x844.png").await?;
+        let asked = confirm(&clerk, "充值 ¥200.00，赠送 ¥20.00").await?;
+        assert!(
+            asked.contains("请先以现金收取 ¥200.00") && asked.contains("充值后余额 ¥220.00"),
+            "{asked}"
+        );
         text_contains(&clerk, "#topup-receipt", "¥220.00").await?;
 
         member.refresh().await?;
@@ -692,12 +734,11 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
         hq.refresh().await?;
         fill(&hq, "#max-balance", "100").await?;
         click(&hq, "#save-money").await?;
-        let asked = text_contains(&hq, "#cap-confirm", "仍可消费，但不能再充值").await?;
-        assert!(asked.contains("位会员"), "{asked}");
+        text_contains(&hq, "#confirm-dialog", "仍可消费，但不能再充值").await?;
         shot(h, &hq, "merchant-cap-confirm-390x844.png").await?;
-        click(&hq, "#cap-confirm-save").await?;
+        let asked = confirm(&hq, "位会员").await?;
+        assert!(asked.contains("仍可消费"), "{asked}");
         text_contains(&hq, ".toast", "已保存").await?;
-        absent(&hq, "#cap-confirm").await?;
         gone(&hq, ".toast").await?;
         fill(&hq, "#max-balance", "5000").await?;
         click(&hq, "#save-money").await?;
@@ -724,7 +765,9 @@ async fn counter_topup(clerk: &Client, phone: &str, yuan: &str) -> anyhow::Resul
     click(clerk, "#menu-topup").await?;
     fill(clerk, "#topup-phone", phone).await?;
     fill(clerk, "#topup-amount", yuan).await?;
+    el(clerk, "#topup-member").await?;
     click(clerk, "#topup-submit").await?;
+    confirm(clerk, "充值").await?;
     text_contains(clerk, "#topup-receipt", "充值成功").await?;
     Ok(())
 }
@@ -891,6 +934,7 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         click(&finance, "#menu-payee-changes").await?;
         text_contains(&finance, "#payee-list", "南京西路店").await?;
         click(&finance, ".payee-approve").await?;
+        confirm(&finance, "**** 2233").await?;
         text_contains(&finance, ".page", "暂无内容").await?;
 
         // The counter cash the store took is HQ's: until it is handed in,
@@ -901,9 +945,9 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         text_contains(&finance, "#wallet-cash", "¥").await?;
         fill(&finance, "#hand-in-reference", "ICBC-DEP-2026").await?;
         click(&finance, "#hand-in-submit").await?;
-        text_contains(&finance, "#hand-in-confirm", "确认门店已上缴现金").await?;
+        text_contains(&finance, "#confirm-dialog", "确认门店已上缴现金").await?;
         shot(h, &finance, "merchant-hand-in-confirm-390x844.png").await?;
-        click(&finance, "#hand-in-submit").await?;
+        confirm(&finance, "ICBC-DEP-2026").await?;
         text_contains(&finance, "#wallet-cash", "¥0.00").await?;
 
         // The manager asks for ¥100: the fee (¥2) and what arrives are shown first.
@@ -919,6 +963,11 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         text_contains(&manager, "#withdraw-receive", "¥98.00").await?;
         shot(h, &manager, "merchant-withdraw-390x844.png").await?;
         click(&manager, "#withdraw-submit").await?;
+        let asked = confirm(&manager, "申请提现 ¥100.00").await?;
+        assert!(
+            asked.contains("手续费 ¥2.00，到账 ¥98.00") && asked.contains("**** 2233"),
+            "{asked}"
+        );
         text_contains(&manager, "#withdrawal-card", "待审核").await?;
         text_contains(&manager, "#withdrawal-amount", "¥100.00").await?;
         el(&manager, "#cancel-withdrawal").await?;
@@ -933,6 +982,7 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         shot(h, &finance, "merchant-withdrawal-queue-390x844.png").await?;
         click(&finance, ".withdrawal-row").await?;
         click(&finance, "#approve").await?;
+        confirm(&finance, "将向").await?;
         // The answer is in (the actions are gone) before any reload, which
         // would cancel a request still on its way.
         gone(&finance, "#approve").await?;
@@ -1242,8 +1292,7 @@ fn hq_admin_gives_a_till_a_key_shown_once_and_revokes_it() {
 
         // Revoking asks first, then the key stops working.
         click(&admin, ".api-key-row .api-key-revoke").await?;
-        text_contains(&admin, "#api-key-confirm", "立即").await?;
-        click(&admin, "#api-key-confirm-revoke").await?;
+        confirm(&admin, "立即无法访问").await?;
         text_contains(&admin, ".api-key-revoked", "收银机 3").await?;
         anyhow::ensure!(call(secret).await? == 401, "a revoked key still works");
 
@@ -1513,6 +1562,102 @@ fn a_new_build_replaces_the_apps_cache() {
             "the new cache has no shell"
         );
         c.close().await?;
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Issue 14: the conventions every screen follows.
+
+/// Freezing, taking a plan off sale and logging out each ask first, saying
+/// what will happen; Cancel and Escape change nothing. The member's tab bar
+/// marks only the current tab.
+#[test]
+fn destructive_actions_ask_first_and_cancel_changes_nothing() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        // The tab bar: only the current tab is marked.
+        let current = member
+            .find_all(Locator::Css(".tabbar [aria-current=\"page\"]"))
+            .await?;
+        anyhow::ensure!(current.len() == 1, "{} tabs marked current", current.len());
+        text_contains(&member, ".tabbar [aria-current=\"page\"]", "首页").await?;
+
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-members").await?;
+        fill(&hq, "#member-search", &phone).await?;
+        click(&hq, ".searchbar button").await?;
+        text_contains(&hq, "#member-list", &phone[7..]).await?;
+        // Escape cancels: the member stays as they were.
+        click(&hq, ".member-row .freeze-btn").await?;
+        text_contains(&hq, "#confirm-dialog", "冻结后该会员不能登录、付款或充值").await?;
+        hq.active_element().await?.send_keys("\u{E00C}").await?;
+        gone(&hq, "#confirm-dialog").await?;
+        absent(&hq, ".member-row .tag-red").await?;
+        click(&hq, ".member-row .freeze-btn").await?;
+        confirm(&hq, "冻结会员").await?;
+        text_contains(&hq, ".member-row .tag-red", "已冻结").await?;
+        click(&hq, ".member-row .freeze-btn").await?;
+        confirm(&hq, "解冻会员").await?;
+        gone(&hq, ".member-row .tag-red").await?;
+
+        // A plan taken off sale says what that means first.
+        hq.goto(&format!("{}/biz/demo/money", h.base)).await?;
+        let pay = format!("3{}", &phone[8..]);
+        fill(&hq, "#plan-pay", &pay).await?;
+        fill(&hq, "#plan-bonus", "1").await?;
+        click(&hq, "#add-plan").await?;
+        // ¥3,xxx.00, with its thousands separator.
+        let shown = format!("{},{}", &pay[..1], &pay[1..]);
+        let label = format!("充 ¥{shown}.00 · 送 ¥1.00");
+        text_contains(&hq, "#plan-list", &label).await?;
+        let rows = hq.find_all(Locator::Css(".plan-row")).await?;
+        let mut ours = None;
+        for r in rows {
+            if r.text().await?.contains(&label) {
+                ours = Some(r);
+            }
+        }
+        let ours = ours.ok_or_else(|| anyhow::anyhow!("the plan is listed"))?;
+        ours.find(Locator::Css("button")).await?.click().await?;
+        let asked = confirm(&hq, "下架充值方案").await?;
+        assert!(
+            asked.contains(&format!("充 ¥{shown}.00 送 ¥1.00")),
+            "{asked}"
+        );
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let list = text_contains(&hq, "#plan-list", &label).await?;
+            if list
+                .lines()
+                .any(|l| l.contains(&label) && l.contains("已下架"))
+            {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "never taken off sale: {list}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // Logging out asks; Cancel stays logged in.
+        member.goto(&format!("{}/m/demo/me", h.base)).await?;
+        text_contains(&member, ".tabbar [aria-current=\"page\"]", "我的").await?;
+        click_centred(&member, "#logout").await?;
+        text_contains(&member, "#confirm-dialog", "退出后").await?;
+        shot(h, &member, "member-logout-confirm-390x844.png").await?;
+        click(&member, "#confirm-cancel").await?;
+        gone(&member, "#confirm-dialog").await?;
+        click_centred(&member, "#logout").await?;
+        confirm(&member, "退出后").await?;
+        lands_on(&member, "/m/demo/login").await?;
+        hq.goto(&format!("{}/biz/demo/me", h.base)).await?;
+        click(&hq, "#logout").await?;
+        confirm(&hq, "账号和密码").await?;
+        lands_on(&hq, "/biz/demo/login").await?;
+        for c in [member, hq] {
+            c.close().await?;
+        }
         Ok(())
     });
 }

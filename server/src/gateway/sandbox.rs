@@ -460,7 +460,7 @@ button{{width:100%;padding:14px;border:0;border-radius:8px;font-size:17px}}
 }
 
 fn yuan(fen: i64) -> String {
-    format!("¥{}.{:02}", fen / 100, fen % 100)
+    shared::money::Fen(fen).to_string()
 }
 
 async fn checkout(State(sb): Sb, Path((mch, no)): Path<(String, String)>) -> Response {

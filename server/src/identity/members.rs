@@ -11,12 +11,14 @@ use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
+use axum::http::StatusCode;
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use serde_json::json;
+use shared::ErrorCode;
 use shared::dto::{MemberListItem, MemberSearch, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
@@ -82,7 +84,7 @@ pub async fn by_phone(
         .filter(member::Column::Phone.eq(phone))
         .one(conn)
         .await?
-        .ok_or_else(AppError::not_found)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, ErrorCode::MemberNotRegistered))
 }
 
 /// The brand's member with this id, or 404.

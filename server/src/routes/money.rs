@@ -18,8 +18,8 @@ use shared::api;
 use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
 use shared::dto::{
-    BalanceView, CloseStoredValue, CounterTopUp, HistoryItem, MemberMoney, Page, PaymentRequest,
-    RefundRequest,
+    BalanceView, CloseStoredValue, CounterMemberView, CounterTopUp, HistoryItem, MemberMoney, Page,
+    PaymentRequest, RefundRequest,
 };
 
 /// Routes.
@@ -32,6 +32,7 @@ pub fn router() -> Api {
         .at(api::RefundPayment, refund)
         .at(api::CloseMemberStoredValue, close_stored_value)
         .at(api::MemberMoneyByPhone, member_money)
+        .at(api::CounterMember, counter_member)
 }
 
 /// Member: their stored value.
@@ -108,6 +109,17 @@ async fn member_money(
 ) -> AppResult<Json<MemberMoney>> {
     Ok(Json(
         counter::member_money(&state, &caller.actor(), &q.phone).await?,
+    ))
+}
+
+/// Staff at the counter: the member a top-up is for.
+async fn counter_member(
+    State(state): State<AppState>,
+    caller: StaffCaller<Counter>,
+    AppQuery(q): AppQuery<PhoneQuery>,
+) -> AppResult<Json<CounterMemberView>> {
+    Ok(Json(
+        counter::counter_member(&state, &caller.actor(), &q.phone).await?,
     ))
 }
 

@@ -4,7 +4,7 @@
 //! held in memory as a whole.
 
 use crate::auth::{Managers, RequestLang, StaffCaller};
-use crate::clock::rfc3339;
+use crate::clock::local_time;
 use crate::error::{AppPath, AppQuery, AppResult};
 use crate::ledger::Kind;
 use crate::routes::Api;
@@ -176,6 +176,8 @@ struct Cursor {
     db: DatabaseConnection,
     brand_id: i64,
     wallet: Option<i64>,
+    /// The brand's zone: times are written as its wall clock.
+    time_zone: String,
     from: String,
     to: String,
     after: i64,
@@ -198,7 +200,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
     let mut out = Vec::new();
     for m in &rows {
         out.extend_from_slice(&record([
-            rfc3339(m.at),
+            local_time(m.at, &c.time_zone),
             m.day.clone(),
             kind_name(&m.kind, c.lang).to_string(),
             m.op_ref.clone(),
@@ -226,10 +228,12 @@ async fn entries_csv(
     let shop = crate::chain::store_in_scope(&state.db, &caller.actor(), store_id).await?;
     let (from, to) = range(&query, &caller.brand.time_zone, state.clock.now_ms())?;
     let wallet = account_of(&state.db, caller.brand.id, Kind::StoreWallet, shop.id).await?;
+    let zone = &caller.brand.time_zone;
+    let (time_zh, time_en) = (format!("时间（{zone}）"), format!("Time ({zone})"));
     let header = record(match lang {
-        Lang::Zh => ["时间", "营业日", "类型", "单号", "会员", "金额"],
+        Lang::Zh => [time_zh.as_str(), "营业日", "类型", "单号", "会员", "金额"],
         Lang::En => [
-            "Time",
+            time_en.as_str(),
             "Business date",
             "Kind",
             "Reference",
@@ -241,6 +245,7 @@ async fn entries_csv(
         db: state.db.clone(),
         brand_id: caller.brand.id,
         wallet,
+        time_zone: caller.brand.time_zone.clone(),
         from: from.to_string(),
         to: to.to_string(),
         after: 0,

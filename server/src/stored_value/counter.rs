@@ -24,7 +24,8 @@ use sea_orm::DatabaseTransaction;
 use shared::ErrorCode;
 use shared::dto::EntryKind;
 use shared::dto::{
-    CloseStoredValue, CounterTopUp, MemberMoney, Role, StoredValueClosed, TopUpReceipt,
+    CloseStoredValue, CounterMemberView, CounterTopUp, MemberMoney, Role, StoredValueClosed,
+    TopUpReceipt,
 };
 use shared::money::Fen;
 use shared::validate::{self, mask_phone};
@@ -226,6 +227,25 @@ pub async fn book_close(
         cash,
         bonus_clawed_back: funds.bonus,
         at: rfc3339(now),
+    })
+}
+
+/// The member a counter top-up is for (a clerk or store manager sees who
+/// they are and what they hold before taking the money).
+pub async fn counter_member(
+    state: &AppState,
+    by: &Actor,
+    phone: &str,
+) -> AppResult<CounterMemberView> {
+    let phone = validate::phone(phone).map_err(|r| AppError::invalid("member_phone", r))?;
+    let m = members::by_phone(&state.db, by.brand.id, &phone).await?;
+    let (principal, bonus) = ledger::member_balance(&state.db, by.brand.id, m.id).await?;
+    Ok(CounterMemberView {
+        phone_masked: mask_phone(&m.phone),
+        name: m.name,
+        frozen: m.frozen,
+        principal,
+        bonus,
     })
 }
 

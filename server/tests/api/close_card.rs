@@ -102,7 +102,7 @@ dual_test!(
         );
         look_up(&app, &shop.manager, &random_phone())
             .await
-            .error(404, ErrorCode::NotFound);
+            .error(404, ErrorCode::MemberNotRegistered);
         // A clerk cannot close a card either.
         close_card(&app, &shop.clerk, member.id, &new_key())
             .await

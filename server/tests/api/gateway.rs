@@ -954,21 +954,21 @@ dual_test!(
                 app.post(topups).json(&body(490_001, None)),
                 422,
                 ErrorCode::BalanceLimit,
-                "Above the balance cap of ¥5000.00; at most ¥4900.00 more",
+                "Above the balance cap of ¥5,000.00; at most ¥4,900.00 more",
             ),
             (
                 "past the balance cap with the bonus",
                 app.post(topups).json(&body(480_000, Some(big.id))),
                 422,
                 ErrorCode::BalanceLimit,
-                "Above the balance cap of ¥5000.00; at most ¥4900.00 more",
+                "Above the balance cap of ¥5,000.00; at most ¥4,900.00 more",
             ),
             (
                 "the largest integer",
                 app.post(topups).json(&body(i64::MAX, None)),
                 422,
                 ErrorCode::BalanceLimit,
-                "Above the balance cap of ¥5000.00; at most ¥4900.00 more",
+                "Above the balance cap of ¥5,000.00; at most ¥4,900.00 more",
             ),
         ];
         for (what, req, status, code, message) in cases {

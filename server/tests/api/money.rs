@@ -7,8 +7,9 @@ use crate::helpers::*;
 use chrono::{DateTime, Utc};
 use shared::ErrorCode;
 use shared::dto::{
-    BalanceView, CounterTopUp, HistoryItem, Page, PaymentReceipt, PaymentRequest, RefundReceipt,
-    RefundRequest, Role, SetPin, StoreView, TopUpMethod, TopUpReceipt,
+    BalanceView, CounterMemberView, CounterTopUp, HistoryItem, Page, PaymentReceipt,
+    PaymentRequest, RefundReceipt, RefundRequest, Role, SetPin, StoreView, TopUpMethod,
+    TopUpReceipt,
 };
 use shared::money::{Fen, Quote};
 use std::collections::BTreeMap;
@@ -587,14 +588,14 @@ dual_test!(
                 app.post(payments).json(&body(shop.one.id, CAP + 1)),
                 422,
                 ErrorCode::AmountTooLarge,
-                "A single payment cannot exceed ¥5000.00",
+                "A single payment cannot exceed ¥5,000.00",
             ),
             (
                 "the largest integer",
                 app.post(payments).json(&body(shop.one.id, i64::MAX)),
                 422,
                 ErrorCode::AmountTooLarge,
-                "A single payment cannot exceed ¥5000.00",
+                "A single payment cannot exceed ¥5,000.00",
             ),
             (
                 "a fraction of a fen",
@@ -747,6 +748,58 @@ dual_test!(
 );
 
 dual_test!(
+    the_counter_sees_who_a_phone_belongs_to_before_a_top_up,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 12_345).await;
+        let look_up = |staff: String, phone: String| {
+            let app = &app;
+            async move {
+                app.get(&format!("/api/staff/counter-member?phone={phone}"))
+                    .token(&staff)
+                    .lang("en")
+                    .send()
+                    .await
+            }
+        };
+        // The clerk sees the masked phone and what the member holds.
+        let reply = look_up(shop.clerk.clone(), member.phone.clone()).await;
+        reply.status(200);
+        let seen: CounterMemberView = reply.ok();
+        assert_eq!(
+            seen.phone_masked,
+            format!("{}****{}", &member.phone[..3], &member.phone[7..])
+        );
+        assert_eq!((seen.principal, seen.bonus), (Fen(12_345), Fen(0)));
+        assert!(!seen.frozen);
+        // Nobody's phone, and another brand's member, read the same.
+        let other = app.other_brand().await;
+        let outsider = random_phone();
+        other.member_session(&outsider).await;
+        for phone in [random_phone(), outsider] {
+            let reply = look_up(shop.clerk.clone(), phone).await;
+            let e = reply.error(404, ErrorCode::MemberNotRegistered);
+            assert!(
+                e.message.starts_with("No member has this phone number yet"),
+                "{}",
+                e.message
+            );
+        }
+        // A malformed phone is the field's error; HQ finance does not top up.
+        look_up(shop.clerk.clone(), "12345".into())
+            .await
+            .status(422);
+        look_up(shop.finance.clone(), member.phone.clone())
+            .await
+            .status(403);
+        look_up(member.token.clone(), member.phone.clone())
+            .await
+            .status(401);
+    }
+);
+
+dual_test!(
     refused_top_ups_say_why_and_change_nothing,
     |app| async move {
         let shop = shop(&app).await;
@@ -773,15 +826,15 @@ dual_test!(
                 "nobody's phone",
                 app.post(topups).json(&topup_body(&stranger, 100)),
                 404,
-                ErrorCode::NotFound,
-                "Not found",
+                ErrorCode::MemberNotRegistered,
+                "No member has this phone number yet; ask the customer to register in the member app first",
             ),
             (
                 "a member of another brand",
                 app.post(topups).json(&topup_body(&outsider, 100)),
                 404,
-                ErrorCode::NotFound,
-                "Not found",
+                ErrorCode::MemberNotRegistered,
+                "No member has this phone number yet; ask the customer to register in the member app first",
             ),
             (
                 "zero",
@@ -823,14 +876,14 @@ dual_test!(
                     .json(&topup_body(&member.phone, CAP - 10_000 + 1)),
                 422,
                 ErrorCode::BalanceLimit,
-                "Above the balance cap of ¥5000.00; at most ¥4900.00 more",
+                "Above the balance cap of ¥5,000.00; at most ¥4,900.00 more",
             ),
             (
                 "the largest integer",
                 app.post(topups).json(&topup_body(&member.phone, i64::MAX)),
                 422,
                 ErrorCode::BalanceLimit,
-                "Above the balance cap of ¥5000.00; at most ¥4900.00 more",
+                "Above the balance cap of ¥5,000.00; at most ¥4,900.00 more",
             ),
         ];
         for (what, req, status, code, message) in cases {

@@ -409,7 +409,7 @@ dual_test!(
         assert_eq!(asked.params["members"], "2");
         assert_eq!(
             asked.message,
-            "2 members hold more than ¥2000.00: they can still spend but not top up. Save anyway?"
+            "2 members hold more than ¥2,000.00: they can still spend but not top up. Save anyway?"
         );
         let unchanged: MoneySettings = app
             .get("/api/hq/money-settings")

@@ -276,7 +276,7 @@ dual_test!(only_the_counter_makes_one_off_codes, |app| async move {
         .await
         .error(422, ErrorCode::AmountTooLarge);
     assert_eq!(error.params, params(&[("max", "500000")]));
-    assert_eq!(error.message, "A single payment cannot exceed ¥5000.00");
+    assert_eq!(error.message, "A single payment cannot exceed ¥5,000.00");
     // Exactly the maximum is fine.
     assert_eq!(code_ok(&app, &shop.clerk, CAP).await.amount, Fen(CAP));
     // HQ reads any store's code.

@@ -184,7 +184,7 @@ dual_test!(
         let error = pay_with_pin(&app, &member, store, 179_901, None)
             .await
             .error(422, ErrorCode::InsufficientBalance);
-        assert_eq!(error.message, "Insufficient balance (balance ¥1799.00)");
+        assert_eq!(error.message, "Insufficient balance (balance ¥1,799.00)");
         assert_eq!(snapshot(&app, &member.token).await, before);
 
         // With a PIN set, a payment without it asks for it.

@@ -349,14 +349,14 @@ dual_test!(
                 body(shop.one.id, CAP + 1),
                 422,
                 ErrorCode::AmountTooLarge,
-                "A single payment cannot exceed ¥5000.00",
+                "A single payment cannot exceed ¥5,000.00",
             ),
             (
                 "the largest integer",
                 body(shop.one.id, i64::MAX),
                 422,
                 ErrorCode::AmountTooLarge,
-                "A single payment cannot exceed ¥5000.00",
+                "A single payment cannot exceed ¥5,000.00",
             ),
             (
                 "a closed store",

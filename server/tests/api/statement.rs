@@ -272,7 +272,19 @@ dual_test!(
         assert_eq!(status, 200);
         let text = String::from_utf8(bytes[3..].to_vec()).expect("UTF-8");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "Time,Business date,Kind,Reference,Member,Amount");
+        assert_eq!(
+            lines[0],
+            "Time (Asia/Shanghai),Business date,Kind,Reference,Member,Amount"
+        );
+        // Times are the brand's wall clock: on the business date they
+        // belong to, without a UTC offset.
+        for line in &lines[1..] {
+            let cols: Vec<&str> = line.split(',').collect();
+            let (time, day) = (cols[0], cols[1]);
+            assert_eq!(time.len(), "2026-03-01 20:15:00".len(), "{line}");
+            assert!(!time.contains('T') && !time.contains('Z'), "{line}");
+            assert!(time.starts_with(day), "{line}");
+        }
         // 4 payments, a refund, two freezes and one release.
         assert_eq!(lines.len(), 1 + 8, "{text}");
         assert!(

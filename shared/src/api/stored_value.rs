@@ -24,7 +24,12 @@ endpoints! {
     /// Tops a member up at the counter (cash or card taken by the store).
     TopUpAtCounter: POST "/staff/topups", Staff(COUNTER),
         body CounterTopUp => 201 TopUpReceipt,
-        [NotFound, MemberFrozen, StoreClosed, BalanceLimit, InsufficientBalance], idempotent;
+        [MemberNotRegistered, MemberFrozen, StoreClosed, BalanceLimit, InsufficientBalance], idempotent;
+
+    /// The member a counter top-up is for, by phone: who they are and what
+    /// they hold, shown to the clerk before the money is taken.
+    CounterMember: GET "/staff/counter-member", Staff(COUNTER),
+        query PhoneQuery => CounterMemberView, [MemberNotRegistered];
 
     /// Refunds (part of) a payment to where it came from.
     RefundPayment: POST "/staff/payments/{id}/refunds" (i64), Staff(MONEY_BACK),
@@ -38,7 +43,7 @@ endpoints! {
 
     /// A member's stored value by phone, and how 退卡 would pay it back.
     MemberMoneyByPhone: GET "/staff/member-money", Staff(MONEY_BACK),
-        query PhoneQuery => MemberMoney, [NotFound];
+        query PhoneQuery => MemberMoney, [MemberNotRegistered];
 
     /// The brand's money settings.
     GetMoneySettings: GET "/hq/money-settings", Staff(ANY_STAFF) => MoneySettings;

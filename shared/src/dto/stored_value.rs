@@ -362,6 +362,22 @@ pub struct MemberMoney {
     pub via_gateway: Fen,
 }
 
+/// Staff at the counter: the member a top-up is for, before it is made.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CounterMemberView {
+    /// Masked phone.
+    pub phone_masked: String,
+    /// Name, if given.
+    pub name: String,
+    /// A frozen member cannot be topped up.
+    pub frozen: bool,
+    /// Principal (their own money).
+    pub principal: Fen,
+    /// Bonus.
+    pub bonus: Fen,
+}
+
 /// Staff: a one-off pay code for a fixed amount at their store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -7,7 +7,7 @@ mod shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use tongka_app::components::{Loading, Toast, ToastHost};
+use tongka_app::components::{Confirm, ConfirmHost, Loading, Toast, ToastHost};
 use tongka_app::i18n::I18n;
 use tongka_app::lazy::lazy_page;
 
@@ -35,6 +35,7 @@ where
 fn App() -> impl IntoView {
     I18n::provide();
     Toast::provide();
+    Confirm::provide();
     view! {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
@@ -51,6 +52,7 @@ fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
             <ToastHost/>
+            <ConfirmHost/>
         </Router>
     }
 }

@@ -59,6 +59,7 @@ pub fn BrandShell() -> impl IntoView {
     provide_context(brand.clone());
     Effect::new(move |_| {
         if let Some(Ok(b)) = info.get() {
+            tongka_app::components::set_time_zone(&b.time_zone);
             gloo::utils::document().set_title(&b.name);
             if let Some(root) = gloo::utils::document().document_element() {
                 let _ = root.set_attribute("style", &format!("--brand: {}", b.theme_color));
@@ -99,7 +100,7 @@ pub fn TabBar(active: Tab) -> impl IntoView {
     let brand = use_brand();
     let item = move |tab: Tab, href: String, icon: &'static str, label: Txt| {
         view! {
-            <A href=href attr:class=if tab == active { "tab tab-active" } else { "tab" }>
+            <A href=href exact=true attr:class=if tab == active { "tab tab-active" } else { "tab" }>
                 <span class="tab-icon" aria-hidden="true">{icon}</span>
                 <span class="tab-label">{tr(label)}</span>
             </A>

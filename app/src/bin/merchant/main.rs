@@ -8,7 +8,7 @@ mod shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use tongka_app::components::{Toast, ToastHost};
+use tongka_app::components::{Confirm, ConfirmHost, Toast, ToastHost};
 use tongka_app::i18n::I18n;
 use tongka_app::lazy::lazy_page;
 
@@ -22,6 +22,7 @@ fn main() {
 fn App() -> impl IntoView {
     I18n::provide();
     Toast::provide();
+    Confirm::provide();
     view! {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
@@ -60,6 +61,7 @@ fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
             <ToastHost/>
+            <ConfirmHost/>
         </Router>
     }
 }

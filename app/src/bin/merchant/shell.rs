@@ -92,6 +92,11 @@ pub fn BrandShell() -> impl IntoView {
             gate.expire();
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = me.get() {
+            tongka_app::components::set_time_zone(&s.brand.time_zone);
+        }
+    });
     view! { <div class="app app-wide"><leptos_router::components::Outlet/></div> }
 }
 

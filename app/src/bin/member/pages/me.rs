@@ -8,7 +8,8 @@ use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, LangSwitch, TopBar, loaded, local_time, use_nav, use_toast,
+    Field, FieldState, FormError, LangSwitch, TopBar, loaded, local_time, use_confirm, use_nav,
+    use_toast,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -214,7 +215,9 @@ fn LogoutButton() -> impl IntoView {
     let session = use_session();
     let brand = use_brand();
     let nav = use_nav();
-    let logout = move |_| {
+    let confirm = use_confirm();
+    let lang = use_i18n().0;
+    let logout = move || {
         let token = session.current();
         let to = brand.path("/login");
         leptos::task::spawn_local(async move {
@@ -226,7 +229,10 @@ fn LogoutButton() -> impl IntoView {
     };
     view! {
         <div class="form-actions">
-            <button class="btn btn-warn" id="logout" on:click=logout>{tr(T::Logout)}</button>
+            <button class="btn btn-warn" id="logout" on:click=move |_| {
+                let l = lang.get_untracked();
+                confirm.ask(T::LogoutQuestion.text(l), T::Logout.text(l), true, logout.clone())
+            }>{tr(T::Logout)}</button>
         </div>
     }
 }

@@ -11,9 +11,9 @@ use shared::dto::{ApiKeyInput, ApiKeyView, Role};
 use shared::validate;
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, TopBar, loaded, local_time,
+    EmptyState, Field, FieldState, FormError, TopBar, loaded, local_time, use_confirm,
 };
-use tongka_app::i18n::{T, role_text, tr};
+use tongka_app::i18n::{T, role_text, tr, use_i18n};
 
 /// API 密钥
 #[component]
@@ -27,20 +27,17 @@ pub fn ApiKeysPage() -> impl IntoView {
     // The key just created, (name, secret): here only until it is put away,
     // the page is left or another key is created.
     let secret = RwSignal::new(None::<(String, String)>);
-    // The one key whose revocation is being confirmed, and whether it is
-    // being sent.
-    let confirming = RwSignal::new(None::<i64>);
+    // Whether a revocation is being sent.
     let revoking = RwSignal::new(false);
+    let confirm = use_confirm();
+    let lang = use_i18n().0;
     let error = RwSignal::new(None::<Failure>);
     let revoke = move |id: i64| {
         error.set(None);
         revoking.set(true);
         leptos::task::spawn_local(async move {
             match api::fetch::<RevokeApiKey>(&id, ctx.token()).await {
-                Ok(_) => {
-                    confirming.set(None);
-                    keys.refetch();
-                }
+                Ok(_) => keys.refetch(),
                 Err(f) => error.set(Some(f)),
             }
             revoking.set(false);
@@ -54,6 +51,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         };
         let revoked = k.revoked_at.as_ref().map(|at| local_time(at));
         let live = revoked.is_none();
+        let key_name = format!("{} ({}…)", k.name, k.prefix);
         view! {
             <div class="api-key-row cell" class:api-key-revoked=!live data-id=id>
                 <span class="cell-main">
@@ -69,23 +67,16 @@ pub fn ApiKeysPage() -> impl IntoView {
                         {revoked.map(|at| format!(" · {} {at}", tr(T::Revoked)()))}
                     </span>
                 </span>
-                {live.then_some(move || if confirming.get() == Some(id) {
-                    view! {
-                        <div class="confirm" role="alertdialog" id="api-key-confirm">
-                            <p class="confirm-text">{tr(T::RevokeWarning)}</p>
-                            <button type="button" class="btn btn-warn" id="api-key-confirm-revoke"
-                                disabled=move || revoking.get() on:click=move |_| revoke(id)>
-                                {move || if revoking.get() { tr(T::Revoking)() } else { tr(T::ConfirmRevoke)() }}
-                            </button>
-                            <button type="button" class="btn" id="api-key-confirm-cancel"
-                                disabled=move || revoking.get() on:click=move |_| confirming.set(None)>{tr(T::Cancel)}</button>
-                        </div>
-                    }.into_any()
-                } else {
-                    view! {
-                        <button type="button" class="btn btn-warn btn-small api-key-revoke"
-                            on:click=move |_| { error.set(None); confirming.set(Some(id)) }>{tr(T::Revoke)}</button>
-                    }.into_any()
+                {live.then(|| view! {
+                    <button type="button" class="btn btn-warn btn-small api-key-revoke" disabled=move || revoking.get()
+                        on:click=move |_| {
+                            error.set(None);
+                            let l = lang.get_untracked();
+                            let text = T::RevokeWarning.text(l).replace("{key}", &key_name);
+                            confirm.ask(text, T::ConfirmRevoke.text(l), true, move || revoke(id))
+                        }>
+                        {move || if revoking.get() { tr(T::Revoking)() } else { tr(T::Revoke)() }}
+                    </button>
                 })}
             </div>
         }

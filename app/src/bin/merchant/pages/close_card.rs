@@ -10,7 +10,7 @@ use shared::dto::{CloseStoredValue, MemberMoney, PhoneQuery, Role, StoredValueCl
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, use_toast};
+use tongka_app::components::{Field, FieldState, FormError, TopBar, use_confirm, use_toast};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 退卡
@@ -24,7 +24,7 @@ pub fn CloseCardPage() -> impl IntoView {
     let found = RwSignal::new(None::<MemberMoney>);
     let done = RwSignal::new(None::<StoredValueClosed>);
     let busy = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
+    let confirm = use_confirm();
     let error = RwSignal::new(None::<Failure>);
     let store = RwSignal::new(None::<i64>);
     let key = RwSignal::new(api::new_key());
@@ -51,7 +51,6 @@ pub fn CloseCardPage() -> impl IntoView {
         error.set(None);
         found.set(None);
         done.set(None);
-        confirming.set(false);
         leptos::task::spawn_local(async move {
             let query = PhoneQuery { phone: p };
             let r = api::fetch_q::<MemberMoneyByPhone>(&(), &query, ctx.token()).await;
@@ -65,7 +64,7 @@ pub fn CloseCardPage() -> impl IntoView {
             }
         });
     };
-    let close = move |_| {
+    let close = move || {
         let Some(m) = found.get_untracked() else {
             return;
         };
@@ -79,7 +78,6 @@ pub fn CloseCardPage() -> impl IntoView {
             let r = api::send_once::<CloseMemberStoredValue>(&m.member_id, &body, ctx.token(), &k)
                 .await;
             busy.set(false);
-            confirming.set(false);
             match r {
                 Ok(c) => {
                     toast.show(T::CardClosed.text(lang.get_untracked()).to_string());
@@ -112,6 +110,7 @@ pub fn CloseCardPage() -> impl IntoView {
             })}
             {move || found.get().map(|m| {
                 let cash = Fen(m.principal.0 - m.via_gateway.0);
+                let asked = m.clone();
                 view! {
                     <div class="cells" id="close-member">
                         <div class="cell">
@@ -148,17 +147,17 @@ pub fn CloseCardPage() -> impl IntoView {
                         })}
                     </div>
                     <div class="form-actions">
-                        {move || if confirming.get() {
-                            view! {
-                                <p class="notice notice-warn">{tr(T::CloseWarning)}</p>
-                                <button class="btn btn-warn" id="close-confirm" disabled=move || busy.get() on:click=close>{tr(T::ConfirmClose)}</button>
-                                <button class="btn" on:click=move |_| confirming.set(false)>{tr(T::Cancel)}</button>
-                            }.into_any()
-                        } else {
-                            view! {
-                                <button class="btn btn-warn" id="close-start" on:click=move |_| confirming.set(true)>{tr(T::CloseCard)}</button>
-                            }.into_any()
-                        }}
+                        <button class="btn btn-warn" id="close-start" disabled=move || busy.get() on:click=move |_| {
+                            let l = lang.get_untracked();
+                            let text = T::CloseQuestion
+                                .text(l)
+                                .replace("{who}", format!("{} {}", asked.name, asked.phone_masked).trim())
+                                .replace("{principal}", &asked.principal.to_string())
+                                .replace("{gateway}", &asked.via_gateway.to_string())
+                                .replace("{cash}", &cash.to_string())
+                                .replace("{bonus}", &asked.bonus.to_string());
+                            confirm.ask(text, T::ConfirmClose.text(l), true, close)
+                        }>{tr(T::CloseCard)}</button>
                     </div>
                 }
             })}

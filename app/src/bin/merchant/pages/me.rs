@@ -6,7 +6,9 @@ use shared::api::{ChangePassword, StaffLogout};
 use shared::dto::PasswordChange;
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, LangSwitch, TopBar, use_toast};
+use tongka_app::components::{
+    Field, FieldState, FormError, LangSwitch, TopBar, use_confirm, use_toast,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 我的
@@ -46,7 +48,8 @@ pub fn MePage() -> impl IntoView {
             }
         });
     };
-    let logout = move |_| {
+    let confirm = use_confirm();
+    let logout = move || {
         let token = ctx.token();
         leptos::task::spawn_local(async move {
             let _ = api::fetch::<StaffLogout>(&(), token).await;
@@ -72,7 +75,10 @@ pub fn MePage() -> impl IntoView {
             </form>
             <div class="cells"><LangSwitch/></div>
             <div class="form-actions">
-                <button class="btn btn-warn" id="logout" on:click=logout>{tr(T::Logout)}</button>
+                <button class="btn btn-warn" id="logout" on:click=move |_| {
+                    let l = lang.get_untracked();
+                    confirm.ask(T::StaffLogoutQuestion.text(l), T::Logout.text(l), true, logout)
+                }>{tr(T::Logout)}</button>
             </div>
         </section>
     }

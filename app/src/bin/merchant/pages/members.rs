@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{FreezeMember, ListMembers, UnfreezeMember};
 use shared::dto::{MemberSearch, Role};
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
+use tongka_app::components::{PagedCells, Pager, TopBar, local_time, use_confirm};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 会员
@@ -45,6 +45,7 @@ pub fn MembersPage() -> impl IntoView {
         });
     };
     let is_admin = move || ctx.role() == Some(Role::HqAdmin);
+    let confirm = use_confirm();
 
     view! {
         <TopBar title=Signal::derive(move || tr(T::Members)().to_string()) back=true/>
@@ -58,6 +59,7 @@ pub fn MembersPage() -> impl IntoView {
             <PagedCells pager=pager id="member-list" show_end=true row=move |m| {
                 let id = m.id;
                 let frozen = m.frozen;
+                let who = StoredValue::new(format!("{} {}", m.name, m.phone_masked).trim().to_string());
                 view! {
                     <div class="cell member-row">
                         <span class="cell-main">
@@ -71,7 +73,15 @@ pub fn MembersPage() -> impl IntoView {
                             </span>
                         </span>
                         {move || is_admin().then(|| view! {
-                            <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| set_frozen(id, !frozen)>
+                            <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| {
+                                let l = lang.get_untracked();
+                                let (text, action) = if frozen {
+                                    (T::UnfreezeQuestion, T::Unfreeze)
+                                } else {
+                                    (T::FreezeQuestion, T::Freeze)
+                                };
+                                confirm.ask(text.text(l).replace("{who}", &who.get_value()), action.text(l), !frozen, move || set_frozen(id, !frozen))
+                            }>
                                 {if frozen { tr(T::Unfreeze)() } else { tr(T::Freeze)() }}
                             </button>
                         })}

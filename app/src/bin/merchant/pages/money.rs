@@ -10,7 +10,7 @@ use shared::money::Fen;
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, TopBar, loaded, use_toast, yuan_rule,
+    EmptyState, Field, FieldState, FormError, TopBar, loaded, use_confirm, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -73,6 +73,16 @@ pub fn MoneyPage() -> impl IntoView {
     }
 }
 
+/// What saving the settings reports to.
+#[derive(Clone, Copy)]
+struct Ui {
+    ctx: crate::shell::Ctx,
+    error: RwSignal<Option<Failure>>,
+    lang: RwSignal<shared::Lang>,
+    toast: tongka_app::components::Toast,
+    confirm: tongka_app::components::Confirm,
+}
+
 #[component]
 fn SettingsForm(settings: MoneySettings) -> impl IntoView {
     let ctx = use_ctx();
@@ -105,39 +115,44 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         fee_rate_rule,
     );
     let error = RwSignal::new(None::<Failure>);
-    let pending = RwSignal::new(None::<(MoneySettings, Option<u64>, Failure)>);
+    let ui = Ui {
+        ctx,
+        error,
+        lang,
+        toast,
+        confirm: use_confirm(),
+    };
     // A cap below what some members hold: the server says how many, and the
     // settings are saved only once HQ confirms knowing it.
-    let save = move |body: MoneySettings, confirm_above: Option<u64>| {
+    fn save(body: MoneySettings, confirm_above: Option<u64>, ui: Ui) {
+        let Ui {
+            ctx,
+            error,
+            lang,
+            toast,
+            confirm,
+        } = ui;
         leptos::task::spawn_local(async move {
             let query = ConfirmQuery { confirm_above };
             match api::call::<PutMoneySettings>(&(), &query, &body, ctx.token(), None).await {
-                Ok(_) => {
-                    pending.set(None);
-                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
-                }
+                Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
                 Err(Failure::Api(e)) if e.code == shared::ErrorCode::CapBelowBalances => {
                     let n = e.params.get("members").and_then(|n| n.parse().ok());
-                    pending.set(Some((body, n, Failure::Api(e))));
+                    let l = lang.get_untracked();
+                    let why = Failure::Api(e).text(l);
+                    confirm.ask(why, T::SaveAnyway.text(l), true, move || {
+                        save(body.clone(), n, ui)
+                    });
                 }
-                Err(f) => {
-                    pending.set(None);
-                    error.set(Some(f));
-                }
+                Err(f) => error.set(Some(f)),
             }
         });
-    };
-    // An edit after the question makes the question stale: ask again on save.
-    Effect::new(move |_| {
-        max_balance.value.track();
-        pending.set(None);
-    });
+    }
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
         error.set(None);
-        pending.set(None);
         let values = (
             max_balance.checked(),
             max_payment.checked(),
@@ -167,7 +182,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             withdraw_fee_fixed: Fen(fixed.parse().unwrap_or(0)),
             withdraw_fee_bp: rate.parse().unwrap_or(0),
         };
-        save(body, None);
+        save(body, None, ui);
     };
     view! {
         <form class="cells" on:submit=submit novalidate=true id="money-settings">
@@ -185,17 +200,6 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             <Field label=T::WithdrawFeeFixed state=fee_fixed id="withdraw-fee-fixed" inputmode="decimal"/>
             <Field label=T::WithdrawFeeRate state=fee_rate id="withdraw-fee-rate" inputmode="decimal"/>
             <FormError error=error/>
-            {move || pending.get().map(|(body, n, why)| view! {
-                <div class="confirm" id="cap-confirm" role="alertdialog">
-                    <p class="confirm-text">{why.text(lang.get())}</p>
-                    <div class="form-actions">
-                        <button type="button" class="btn btn-warn" id="cap-confirm-save"
-                            on:click=move |_| save(body.clone(), n)>{tr(T::SaveAnyway)}</button>
-                        <button type="button" class="btn" id="cap-confirm-cancel"
-                            on:click=move |_| pending.set(None)>{tr(T::Cancel)}</button>
-                    </div>
-                </div>
-            })}
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>
             })}
@@ -230,6 +234,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
             }
         });
     };
+    let confirm = use_confirm();
     let withdraw = move |id: i64| {
         leptos::task::spawn_local(async move {
             match api::fetch::<DeactivateTopUpPlan>(&id, ctx.token()).await {
@@ -244,6 +249,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         <div class="cells" id="plan-list">
             {plans.into_iter().map(|p| {
                 let id = p.id;
+                let (plan_pay, plan_bonus) = (p.pay, p.bonus);
                 view! {
                     <div class="cell plan-row">
                         <span class="cell-main tabular">
@@ -251,7 +257,13 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
                             {(!p.active).then(|| view! { <span class="tag tag-grey">{tr(T::Withdrawn)}</span> })}
                         </span>
                         {move || (admin() && p.active).then(|| view! {
-                            <button class="btn btn-plain btn-small" on:click=move |_| withdraw(id)>{tr(T::Withdraw)}</button>
+                            <button class="btn btn-plain btn-small" on:click=move |_| {
+                                let l = lang.get_untracked();
+                                let text = T::WithdrawPlanQuestion.text(l)
+                                    .replace("{pay}", &plan_pay.to_string())
+                                    .replace("{bonus}", &plan_bonus.to_string());
+                                confirm.ask(text, T::Withdraw.text(l), true, move || withdraw(id))
+                            }>{tr(T::Withdraw)}</button>
                         })}
                     </div>
                 }

@@ -8,7 +8,7 @@ use shared::dto::{PaymentsQuery, RefundRequest, Role};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    Field, FieldState, PagedCells, Pager, TopBar, local_time, use_toast, yuan_rule,
+    Field, FieldState, PagedCells, Pager, TopBar, local_time, use_confirm, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -47,6 +47,7 @@ pub fn PaymentsPage() -> impl IntoView {
             <PagedCells pager=pager id="payment-list" row=move |p| {
                 let id = p.id;
                 let left = Fen(p.amount.0 - p.refunded.0);
+                let member = p.member_phone_masked.clone();
                 view! {
                     <div class="cell payment-row" data-payment=id.to_string()>
                         <span class="cell-main">
@@ -60,7 +61,7 @@ pub fn PaymentsPage() -> impl IntoView {
                             <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
                         })}
                     </div>
-                    {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id on_done=move || { refunding.set(None); pager.load(false); }/> })}
+                    {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id left=left member=member.clone() on_done=move || { refunding.set(None); pager.load(false); }/> })}
                 }
             }/>
         </section>
@@ -68,7 +69,15 @@ pub fn PaymentsPage() -> impl IntoView {
 }
 
 #[component]
-fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+fn RefundForm(
+    payment_id: i64,
+    /// What can still be refunded.
+    left: Fen,
+    /// The payer's masked phone.
+    member: String,
+    #[prop(into)] on_done: Callback<()>,
+) -> impl IntoView {
+    let confirm = use_confirm();
     let ctx = use_ctx();
     let toast = use_toast();
     let lang = use_i18n().0;
@@ -80,13 +89,7 @@ fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl Into
         amount.value.track();
         key.set(api::new_key());
     });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        // A new attempt: the last one's error goes (never two at once).
-        error.set(None);
-        let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
-            return;
-        };
+    let refund = move |fen: i64| {
         busy.set(true);
         error.set(None);
         let k = key.get_untracked();
@@ -102,6 +105,33 @@ fn RefundForm(payment_id: i64, #[prop(into)] on_done: Callback<()>) -> impl Into
                 Err(f) => error.set(Some(f)),
             }
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // A new attempt: the last one's error goes (never two at once).
+        error.set(None);
+        let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
+            return;
+        };
+        // More than is left is refused before asking (the server would).
+        if fen > left.0 {
+            let params = [("refundable".to_string(), left.0.to_string())]
+                .into_iter()
+                .collect();
+            let refused = shared::ApiError::new(
+                shared::ErrorCode::RefundTooLarge,
+                params,
+                lang.get_untracked(),
+            );
+            return error.set(Some(Failure::Api(refused)));
+        }
+        let l = lang.get_untracked();
+        let text = T::RefundQuestion
+            .text(l)
+            .replace("{amount}", &Fen(fen).to_string())
+            .replace("{member}", &member)
+            .replace("{left}", &left.to_string());
+        confirm.ask(text, T::ConfirmRefund.text(l), true, move || refund(fen));
     };
     view! {
         <form class="refund-form" on:submit=submit novalidate=true>

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use shared::api::{ListRefundTasks, ResolveRefundTask};
 use shared::dto::{RefundResolution, RefundTask, ResolveRefundInput, Role, StateQuery};
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{FormError, PagedCells, Pager, TopBar, local_time, use_toast};
+use tongka_app::components::{
+    FormError, PagedCells, Pager, TopBar, local_time, use_confirm, use_toast,
+};
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
 fn reason_text(reason: &str) -> Txt {
@@ -48,17 +50,14 @@ fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl
     let lang = use_i18n().0;
     let error = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
-    // The way being confirmed, if any.
+    // Paid outside needs the transfer's reference first.
     let choosing = RwSignal::new(None::<RefundResolution>);
+    let confirm = use_confirm();
+    let facts = StoredValue::new((task.amount.to_string(), task.member_phone_masked.clone()));
     let reference = RwSignal::new(String::new());
     let id = task.id;
     let finance = move || ctx.role() == Some(Role::HqFinance);
-    let resolve = move |way: RefundResolution| {
-        if choosing.get_untracked() != Some(way) {
-            error.set(None);
-            choosing.set(Some(way));
-            return;
-        }
+    let send = move |way: RefundResolution| {
         busy.set(true);
         error.set(None);
         let body = ResolveRefundInput {
@@ -77,6 +76,24 @@ fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl
             }
         });
     };
+    let resolve = move |way: RefundResolution| {
+        error.set(None);
+        if way == RefundResolution::PaidOutside && choosing.get_untracked() != Some(way) {
+            choosing.set(Some(way));
+            return;
+        }
+        let l = lang.get_untracked();
+        let (amount, member) = facts.get_value();
+        let text = match way {
+            RefundResolution::StoredValue => T::ResolveToBalanceQuestion,
+            RefundResolution::PaidOutside => T::ResolvePaidOutsideQuestion,
+        }
+        .text(l)
+        .replace("{amount}", &amount)
+        .replace("{member}", &member)
+        .replace("{reference}", &reference.get_untracked());
+        confirm.ask(text, T::ConfirmResolve.text(l), false, move || send(way));
+    };
     let amount = task.amount.to_string();
     view! {
         <div class="cells refund-task" data-id=id>
@@ -93,10 +110,6 @@ fn RefundTaskCard(task: RefundTask, #[prop(into)] on_done: Callback<()>) -> impl
                     <input class="cell-input refund-reference" maxlength=64 prop:value=move || reference.get()
                         on:input=move |ev| reference.set(event_target_value(&ev))/>
                 </label>
-            })}
-            {move || choosing.get().map(|way| {
-                let what = if way == RefundResolution::StoredValue { T::ToStoredValue } else { T::PaidOutside };
-                view! { <p class="confirm-text">{tr(T::ConfirmResolve)}": "{tr(what)}" "{amount.clone()}</p> }
             })}
             <FormError error=error/>
             {move || finance().then(|| view! {

@@ -13,8 +13,10 @@ use shared::dto::{
 };
 use shared::validate;
 use tongka_app::api::{self, ApiResult, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, loaded, local_time, use_toast};
-use tongka_app::i18n::{T, role_text, tr, use_i18n};
+use tongka_app::components::{
+    Field, FieldState, FormError, TopBar, loaded, local_time, use_confirm, use_toast,
+};
+use tongka_app::i18n::{T, Txt, role_text, tr, use_i18n};
 
 /// The regions and stores a scope is chosen from.
 pub(crate) type Choices = (Vec<RegionView>, Vec<StoreView>);
@@ -292,17 +294,18 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
     let id = staff.id;
     // Locked by wrong passwords: HQ admin lifts it (after a confirmation).
     let locked_until = RwSignal::new(staff.locked_until.clone());
-    let confirm_unlock = RwSignal::new(false);
-    let unlock = move |_| {
-        if !confirm_unlock.get_untracked() {
-            confirm_unlock.set(true);
-            return;
-        }
+    let confirm = use_confirm();
+    let who = StoredValue::new(format!("{} ({})", staff.name, staff.account));
+    let ask = move |text: Txt, action: Txt, danger: bool, yes: Box<dyn Fn() + Send + Sync>| {
+        let l = lang.get_untracked();
+        let text = text.text(l).replace("{who}", &who.get_value());
+        confirm.ask(text, action.text(l), danger, yes);
+    };
+    let unlock = move || {
         error.set(None);
         leptos::task::spawn_local(async move {
             match api::fetch::<UnlockStaff>(&id, ctx.token()).await {
                 Ok(s) => {
-                    confirm_unlock.set(false);
                     locked_until.set(s.locked_until);
                     toast.show(T::Unlocked.text(lang.get_untracked()).to_string());
                 }
@@ -315,7 +318,7 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         Some(Role::StoreManager) => staff.role == Role::Clerk,
         _ => false,
     };
-    let toggle = move |_| {
+    let toggle = move || {
         let deactivate = active.get_untracked();
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -338,18 +341,27 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         // A new attempt: the last one's error goes (never two at once).
         error.set(None);
         let Some(p) = password.checked() else { return };
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let body = PasswordReset { password: p };
-            match api::send::<ResetStaffPassword>(&id, &body, ctx.token()).await {
-                Ok(_) => {
-                    password.value.set(String::new());
-                    password.touched.set(false);
-                    toast.show(T::PasswordReset.text(lang.get_untracked()).to_string());
+        let set = move || {
+            let p = p.clone();
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                let body = PasswordReset { password: p };
+                match api::send::<ResetStaffPassword>(&id, &body, ctx.token()).await {
+                    Ok(_) => {
+                        password.value.set(String::new());
+                        password.touched.set(false);
+                        toast.show(T::PasswordReset.text(lang.get_untracked()).to_string());
+                    }
+                    Err(f) => error.set(Some(f)),
                 }
-                Err(f) => error.set(Some(f)),
-            }
-        });
+            });
+        };
+        ask(
+            T::ResetPasswordQuestion,
+            T::ResetPassword,
+            true,
+            Box::new(set),
+        );
     };
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     move || {
@@ -358,8 +370,9 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
             <div class="notice" role="status" id="staff-locked">{tr(T::LockedUntil)}" "{local_time(&until)}</div>
             {admin().then(|| view! {
                 <div class="form-actions">
-                    <button class="btn btn-warn" id="unlock-staff" on:click=unlock>
-                        {move || if confirm_unlock.get() { tr(T::ConfirmUnlock)() } else { tr(T::Unlock)() }}
+                    <button class="btn btn-warn" id="unlock-staff"
+                        on:click=move |_| ask(T::UnlockQuestion, T::Unlock, false, Box::new(unlock))>
+                        {tr(T::Unlock)}
                     </button>
                 </div>
             })}
@@ -373,7 +386,13 @@ fn StaffActions(staff: StaffView) -> impl IntoView {
         </form>
         <FormError error=error/>
         <div class="form-actions">
-            <button class="btn btn-warn" id="toggle-active" on:click=toggle>
+            <button class="btn btn-warn" id="toggle-active" on:click=move |_| {
+                if active.get_untracked() {
+                    ask(T::DeactivateQuestion, T::Deactivate, true, Box::new(toggle))
+                } else {
+                    ask(T::ActivateQuestion, T::Activate, false, Box::new(toggle))
+                }
+            }>
                 {move || if active.get() { tr(T::Deactivate)() } else { tr(T::Activate)() }}
             </button>
         </div>

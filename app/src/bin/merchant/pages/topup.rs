@@ -1,14 +1,20 @@
-//! Counter top-up (会员充值): the clerk takes cash or card and credits the
-//! member's stored value; counts toward this store.
+//! Counter top-up (会员充值): the clerk types the member's phone and sees who
+//! it is (name, masked phone, balance; an unregistered phone says so), then
+//! confirms the amount, bonus and balance after, takes cash or card and
+//! credits the member's stored value; counts toward this store.
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::api::{ListTopUpPlans, TopUpAtCounter};
-use shared::dto::{CounterTopUp, TopUpMethod, TopUpPlan, TopUpReceipt};
+use shared::api::{CounterMember, ListTopUpPlans, TopUpAtCounter};
+use shared::dto::{
+    CounterMemberView, CounterTopUp, PhoneQuery, TopUpMethod, TopUpPlan, TopUpReceipt,
+};
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, use_toast, yuan_rule};
+use tongka_app::components::{
+    Field, FieldState, FormError, TopBar, use_confirm, use_toast, yuan_rule,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 会员充值
@@ -38,6 +44,43 @@ pub fn TopUpPage() -> impl IntoView {
         plan.track();
         key.set(api::new_key());
     });
+    // Who the phone belongs to, looked up as soon as it is a phone number.
+    let member = LocalResource::new(move || {
+        let typed = validate::phone(&phone.value.get()).ok();
+        let token = ctx.session.token.get();
+        async move {
+            match typed {
+                Some(phone) => {
+                    Some(api::fetch_q::<CounterMember>(&(), &PhoneQuery { phone }, token).await)
+                }
+                None => None,
+            }
+        }
+    });
+    let found = move || match member.get() {
+        Some(Some(Ok(m))) => Some(m),
+        _ => None,
+    };
+    let confirm = use_confirm();
+    let top_up = move |body: CounterTopUp| {
+        busy.set(true);
+        error.set(None);
+        let k = key.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = api::send_once::<TopUpAtCounter>(&(), &body, ctx.token(), &k).await;
+            busy.set(false);
+            match result {
+                Ok(r) => {
+                    toast.show(T::TopUpDone.text(lang.get_untracked()).to_string());
+                    done.set(Some(r));
+                    amount.value.set(String::new());
+                    amount.touched.set(false);
+                    member.refetch();
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -51,39 +94,71 @@ pub fn TopUpPage() -> impl IntoView {
             },
         );
         let (Some(p), Some(a)) = (p, a) else { return };
-        busy.set(true);
-        error.set(None);
-        let k = key.get_untracked();
+        // The member is looked up again as the money is about to be taken:
+        // who it is and the balance after are as of now.
+        let amount = Fen(a);
+        let bonus = chosen.as_ref().map_or(Fen::ZERO, |p| p.bonus);
+        let method_now = method.get_untracked();
         let body = CounterTopUp {
-            member_phone: p,
-            amount: Fen(a),
-            method: method.get_untracked(),
+            member_phone: p.clone(),
+            amount,
+            method: method_now,
             plan_id: chosen.as_ref().map(|p| p.id),
         };
+        busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::send_once::<TopUpAtCounter>(&(), &body, ctx.token(), &k).await;
+            let found =
+                api::fetch_q::<CounterMember>(&(), &PhoneQuery { phone: p }, ctx.token()).await;
             busy.set(false);
-            match result {
-                Ok(r) => {
-                    toast.show(T::TopUpDone.text(lang.get_untracked()).to_string());
-                    done.set(Some(r));
-                    amount.value.set(String::new());
-                    amount.touched.set(false);
-                }
-                Err(f) => error.set(Some(f)),
-            }
+            let m = match found {
+                Ok(m) => m,
+                Err(f) => return error.set(Some(f)),
+            };
+            let l = lang.get_untracked();
+            let bonus_text = if bonus.is_positive() {
+                T::TopUpBonusPart
+                    .text(l)
+                    .replace("{bonus}", &bonus.to_string())
+            } else {
+                String::new()
+            };
+            let method_text = match method_now {
+                TopUpMethod::Cash => T::Cash.text(l),
+                TopUpMethod::Card => T::Card.text(l),
+            };
+            let text = T::CounterTopUpQuestion
+                .text(l)
+                .replace("{who}", &who(&m))
+                .replace("{amount}", &amount.to_string())
+                .replace("{bonus}", &bonus_text)
+                .replace("{method}", method_text)
+                .replace(
+                    "{after}",
+                    &(m.principal + m.bonus + amount + bonus).to_string(),
+                );
+            confirm.ask(text, T::ConfirmTopUp.text(l), false, move || {
+                top_up(body.clone())
+            });
         });
     };
     view! {
         <TopBar title=Signal::derive(move || tr(T::CounterTopUp)().to_string()) back=true/>
         <section class="page">
             {move || done.get().map(|r| view! {
-                <div class="notice" id="topup-receipt">
+                <div class="notice notice-ok" role="status" id="topup-receipt">
                     {tr(T::TopUpDone)}" · "{r.member_phone_masked.clone()}" +"{r.amount.to_string()}" · "{tr(T::Balance)}" "{r.balance_after.to_string()}
                 </div>
             })}
             <form class="cells" on:submit=submit novalidate=true id="topup-form">
                 <Field label=T::MemberPhone state=phone id="topup-phone" input_type="tel" inputmode="numeric" maxlength=13/>
+                {move || match member.get() {
+                    Some(Some(Ok(m))) => view! { <MemberFound member=m/> }.into_any(),
+                    Some(Some(Err(f))) => view! {
+                        <p class="field-error" id="topup-member-error" role="alert">{move || f.text(lang.get())}</p>
+                    }.into_any(),
+                    Some(None) => ().into_any(),
+                    None => view! { <div class="cell cell-desc" id="topup-member-loading">{tr(T::Loading)}</div> }.into_any(),
+                }}
                 <label class="cell">
                     <span class="cell-label">{tr(T::Plans)}</span>
                     <select class="cell-input" id="topup-plan"
@@ -114,10 +189,37 @@ pub fn TopUpPage() -> impl IntoView {
                 </label>
                 <FormError error=error/>
                 <div class="form-actions">
-                    <button type="submit" class="btn btn-primary" id="topup-submit" disabled=move || busy.get()>{tr(T::CounterTopUp)}</button>
+                    <button type="submit" class="btn btn-primary" id="topup-submit"
+                        disabled=move || busy.get() || found().is_some_and(|m| m.frozen)>{tr(T::CounterTopUp)}</button>
                 </div>
             </form>
         </section>
+    }
+}
+
+/// "张三 138****0000", or the masked phone alone.
+fn who(m: &CounterMemberView) -> String {
+    format!("{} {}", m.name, m.phone_masked).trim().to_string()
+}
+
+/// The member the phone belongs to: name, masked phone, balance (principal
+/// and bonus apart), frozen or not.
+#[component]
+fn MemberFound(member: CounterMemberView) -> impl IntoView {
+    let total = member.principal + member.bonus;
+    view! {
+        <div class="cell" id="topup-member">
+            <span class="cell-main">
+                <span class="cell-title">
+                    {who(&member)}
+                    {member.frozen.then(|| view! { <span class="tag tag-red">{tr(T::FrozenTag)}</span> })}
+                </span>
+                <span class="cell-desc tabular">
+                    {tr(T::Principal)}" "{member.principal.to_string()}" · "{tr(T::Bonus)}" "{member.bonus.to_string()}
+                </span>
+            </span>
+            <span class="cell-value tabular" id="topup-member-balance">{total.to_string()}</span>
+        </div>
     }
 }
 

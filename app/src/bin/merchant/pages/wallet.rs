@@ -17,7 +17,7 @@ use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
-    path_id, use_toast, yuan_rule,
+    path_id, use_confirm, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -114,7 +114,7 @@ fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> 
     let reference = FieldState::new("reference", "", shared::validate::transfer_reference);
     let error = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
-    let confirming = RwSignal::new(None::<(Fen, String)>);
+    let confirm = use_confirm();
     let key = StoredValue::new(api::new_key());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -123,39 +123,40 @@ fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> 
             return;
         };
         let fen = Fen(a.parse().unwrap_or(0));
-        match confirming.get_untracked() {
-            Some((f, ref rr)) if f == fen && *rr == r => {}
-            _ => {
-                confirming.set(Some((fen, r)));
-                return;
-            }
-        }
-        busy.set(true);
+        let l = lang.get_untracked();
+        let text = T::HandInQuestion
+            .text(l)
+            .replace("{amount}", &fen.to_string())
+            .replace("{reference}", &r);
         let body = CashHandInInput {
             amount: fen,
             reference: r,
         };
-        leptos::task::spawn_local(async move {
-            let result =
-                api::send_once::<HandInCash>(&store_id, &body, ctx.token(), &key.get_value()).await;
-            busy.set(false);
-            confirming.set(None);
-            match result {
-                Ok(_) => {
-                    key.set_value(api::new_key());
-                    toast.show(T::HandInDone.text(lang.get_untracked()).to_string());
-                    on_done.run(());
-                }
-                // A refusal is the answer under that key: a corrected
-                // hand-in is a new request. No answer keeps the key, so a
-                // retry cannot record it twice.
-                Err(f) => {
-                    if matches!(f, Failure::Api(_)) {
+        confirm.ask(text, T::ConfirmHandIn.text(l), false, move || {
+            let body = body.clone();
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result =
+                    api::send_once::<HandInCash>(&store_id, &body, ctx.token(), &key.get_value())
+                        .await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
                         key.set_value(api::new_key());
+                        toast.show(T::HandInDone.text(lang.get_untracked()).to_string());
+                        on_done.run(());
                     }
-                    error.set(Some(f));
+                    // A refusal is the answer under that key: a corrected
+                    // hand-in is a new request. No answer keeps the key, so a
+                    // retry cannot record it twice.
+                    Err(f) => {
+                        if matches!(f, Failure::Api(_)) {
+                            key.set_value(api::new_key());
+                        }
+                        error.set(Some(f));
+                    }
                 }
-            }
+            });
         });
     };
     view! {
@@ -164,18 +165,10 @@ fn HandInForm(store_id: i64, cash: Fen, #[prop(into)] on_done: Callback<()>) -> 
             <Field label=T::HandInAmount state=amount id="hand-in-amount" inputmode="decimal"/>
             <Field label=T::TransferReference state=reference id="hand-in-reference"/>
             <FormError error=error/>
-            {move || confirming.get().map(|(f, r)| view! {
-                <div class="confirm" role="alertdialog" id="hand-in-confirm">
-                    <p class="confirm-text">{tr(T::HandInQuestion)}" "{f.to_string()}" · "{r}</p>
-                </div>
-            })}
             <div class="form-actions">
                 <button type="submit" class="btn btn-primary" id="hand-in-submit" disabled=move || busy.get()>
-                    {move || if confirming.get().is_some() { tr(T::ConfirmHandIn)() } else { tr(T::RecordHandIn)() }}
+                    {tr(T::RecordHandIn)}
                 </button>
-                {move || confirming.get().is_some().then(|| view! {
-                    <button type="button" class="btn" on:click=move |_| confirming.set(None)>{tr(T::Cancel)}</button>
-                })}
             </div>
         </form>
     }

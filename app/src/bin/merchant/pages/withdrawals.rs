@@ -24,7 +24,7 @@ use shared::validate::{self, Reason};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
-    path_id, use_toast, yuan_rule,
+    path_id, use_confirm, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -127,6 +127,11 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
         }
         .into_any();
     };
+    let confirm = use_confirm();
+    let payee_text = format!(
+        "{} · {} {}",
+        payee.account_name, payee.bank_name, payee.account_no_masked
+    );
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -135,6 +140,21 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
             return;
         };
         let fen: i64 = fen.parse().unwrap_or(0);
+        // More than is available is refused before asking (the server would).
+        if fen > available.0 {
+            let params = [
+                ("available".to_string(), available.0.to_string()),
+                ("cash".to_string(), cash.0.to_string()),
+            ]
+            .into_iter()
+            .collect();
+            let refused = shared::ApiError::new(
+                shared::ErrorCode::WithdrawalAboveAvailable,
+                params,
+                lang.get_untracked(),
+            );
+            return error.set(Some(Failure::Api(refused)));
+        }
         let k =
             key.with_value(|(for_amount, k)| (for_amount == &fen.to_string()).then(|| k.clone()));
         let k = k.unwrap_or_else(|| {
@@ -142,21 +162,33 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
             key.set_value((fen.to_string(), fresh.clone()));
             fresh
         });
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let body = WithdrawalInput { amount: Fen(fen) };
-            let result =
-                api::send_once::<RequestWithdrawal>(&store_id, &body, ctx.token(), &k).await;
-            busy.set(false);
-            match result {
-                Ok(id) => {
-                    toast.show(T::CashoutSent.text(lang.get_untracked()).to_string());
-                    go(ctx, &format!("/withdrawals/{id}"));
+        let send = move || {
+            let k = k.clone();
+            busy.set(true);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                let body = WithdrawalInput { amount: Fen(fen) };
+                let result =
+                    api::send_once::<RequestWithdrawal>(&store_id, &body, ctx.token(), &k).await;
+                busy.set(false);
+                match result {
+                    Ok(id) => {
+                        toast.show(T::CashoutSent.text(lang.get_untracked()).to_string());
+                        go(ctx, &format!("/withdrawals/{id}"));
+                    }
+                    Err(f) => error.set(Some(f)),
                 }
-                Err(f) => error.set(Some(f)),
-            }
-        });
+            });
+        };
+        let l = lang.get_untracked();
+        let (fee, receive) = preview().unwrap_or((Fen::ZERO, Fen(fen)));
+        let text = T::RequestWithdrawalQuestion
+            .text(l)
+            .replace("{amount}", &Fen(fen).to_string())
+            .replace("{fee}", &fee.to_string())
+            .replace("{payout}", &receive.to_string())
+            .replace("{payee}", &payee_text);
+        confirm.ask(text, T::CashoutSubmit.text(l), false, send);
     };
     view! {
         <div class="wallet-card">
@@ -458,8 +490,32 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
     let error = RwSignal::new(None::<Failure>);
     let rejecting = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
+    // Manual payouts: HQ finance paid it by bank transfer and says so, with
+    // the transfer's reference, after a confirmation.
+    let reference = RwSignal::new(String::new());
+    let reference_now = move || reference.get_untracked();
     let busy = RwSignal::new(false);
     let id = w.id;
+    let confirm = use_confirm();
+    // What each act says it will do, with this withdrawal's figures.
+    let facts = StoredValue::new([
+        ("{store}", w.store_name.clone()),
+        ("{amount}", w.amount.to_string()),
+        ("{fee}", w.fee.to_string()),
+        ("{payout}", w.payout.to_string()),
+        ("{payee}", w.payee.clone()),
+    ]);
+    let ask = move |text: Txt, action: Txt, danger: bool, yes: Box<dyn Fn() + Send + Sync>| {
+        let l = lang.get_untracked();
+        let mut text = text.text(l).to_string();
+        facts.with_value(|f| {
+            for (k, v) in f {
+                text = text.replace(k, v);
+            }
+        });
+        let text = text.replace("{reference}", &reference_now());
+        confirm.ask(text, action.text(l), danger, yes);
+    };
     let act = move |action: Act| {
         let body = RejectInput {
             reason: reason.get_untracked(),
@@ -491,11 +547,6 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
     };
     let decide = w.can_decide;
     let failed = w.state == WithdrawalState::Failed;
-    // Manual payouts: HQ finance paid it by bank transfer and says so, with
-    // the transfer's reference, after a confirmation.
-    let reference = RwSignal::new(String::new());
-    let confirming_paid = RwSignal::new(false);
-    let payout_text = w.payout.to_string();
     let mark_paid = move || {
         busy.set(true);
         error.set(None);
@@ -505,7 +556,6 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
         leptos::task::spawn_local(async move {
             let result = api::send::<MarkWithdrawalPaid>(&id, &body, ctx.token()).await;
             busy.set(false);
-            confirming_paid.set(false);
             match result {
                 Ok(_) => on_change.run(()),
                 Err(f) => error.set(Some(f)),
@@ -542,35 +592,37 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
                 <label class="cell field">
                     <span class="cell-label">{tr(T::TransferReference)}</span>
                     <input class="cell-input" id="transfer-reference" maxlength=64 prop:value=move || reference.get()
-                        on:input=move |ev| { reference.set(event_target_value(&ev)); confirming_paid.set(false); }/>
+                        on:input=move |ev| reference.set(event_target_value(&ev))/>
                 </label>
             </div>
-            {move || confirming_paid.get().then(|| view! {
-                <div class="confirm" role="alertdialog" id="mark-paid-confirm">
-                    <p class="confirm-text">{tr(T::MarkPaidQuestion)}" "{payout_text.clone()}" · "{reference.get()}</p>
-                </div>
-            })}
             <div class="form-actions">
                 <button class="btn btn-primary" id="mark-paid-submit" disabled=move || busy.get() on:click=move |_| {
-                    if confirming_paid.get_untracked() { mark_paid() } else { confirming_paid.set(true) }
-                }>{move || if confirming_paid.get() { tr(T::ConfirmMarkPaid)() } else { tr(T::MarkPaid)() }}</button>
-                {move || confirming_paid.get().then(|| view! {
-                    <button class="btn" on:click=move |_| confirming_paid.set(false)>{tr(T::Cancel)}</button>
-                })}
+                    ask(T::MarkPaidQuestion, T::MarkPaid, false, Box::new(mark_paid))
+                }>{tr(T::MarkPaid)}</button>
             </div>
         })}
         <div class="form-actions">
             {(decide && !failed).then(|| view! {
-                <button class="btn btn-primary" id="approve" disabled=move || busy.get() on:click=move |_| act(Act::Approve)>{tr(T::Approve)}</button>
+                <button class="btn btn-primary" id="approve" disabled=move || busy.get() on:click=move |_| {
+                    ask(T::ApproveWithdrawalQuestion, T::Approve, false, Box::new(move || act(Act::Approve)))
+                }>{tr(T::Approve)}</button>
                 <button class="btn btn-default" id="reject" disabled=move || busy.get() on:click=move |_| {
-                    if rejecting.get_untracked() { act(Act::Reject) } else { rejecting.set(true) }
+                    if rejecting.get_untracked() {
+                        ask(T::RejectWithdrawalQuestion, T::Reject, true, Box::new(move || act(Act::Reject)))
+                    } else {
+                        rejecting.set(true)
+                    }
                 }>{tr(T::Reject)}</button>
             })}
             {(decide && failed).then(|| view! {
-                <button class="btn btn-primary" id="retry" disabled=move || busy.get() on:click=move |_| act(Act::Retry)>{tr(T::RetryPayout)}</button>
+                <button class="btn btn-primary" id="retry" disabled=move || busy.get() on:click=move |_| {
+                    ask(T::RetryPayoutQuestion, T::RetryPayout, false, Box::new(move || act(Act::Retry)))
+                }>{tr(T::RetryPayout)}</button>
             })}
             {w.can_cancel.then(|| view! {
-                <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| act(Act::Cancel)>{tr(T::CancelRequest)}</button>
+                <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| {
+                    ask(T::CancelWithdrawalQuestion, T::CancelRequest, true, Box::new(move || act(Act::Cancel)))
+                }>{tr(T::CancelRequest)}</button>
             })}
         </div>
     }
@@ -598,11 +650,9 @@ pub fn PayeeChangesPage() -> impl IntoView {
     // The change being rejected and why.
     let rejecting = RwSignal::new(None::<i64>);
     let reason = RwSignal::new(String::new());
+    let confirm = use_confirm();
+    let lang = use_i18n().0;
     let decide = move |id: i64, approve: bool| {
-        if !approve && rejecting.get_untracked() != Some(id) {
-            rejecting.set(Some(id));
-            return;
-        }
         error.set(None);
         leptos::task::spawn_local(async move {
             let body = RejectInput {
@@ -635,6 +685,20 @@ pub fn PayeeChangesPage() -> impl IntoView {
             <PagedCells pager=pager id="payee-list" class="" row=move |p| {
                 let id = p.id;
                 let open = p.state == "pending";
+                let account = StoredValue::new(format!("{} · {} {}", p.store_name, p.account_name, p.account_no_masked));
+                let ask = move |approve: bool| {
+                    if !approve && rejecting.get_untracked() != Some(id) {
+                        rejecting.set(Some(id));
+                        return;
+                    }
+                    let l = lang.get_untracked();
+                    let (text, action) = if approve {
+                        (T::ApprovePayeeQuestion, T::Approve)
+                    } else {
+                        (T::RejectPayeeQuestion, T::Reject)
+                    };
+                    confirm.ask(text.text(l).replace("{account}", &account.get_value()), action.text(l), !approve, move || decide(id, approve));
+                };
                 view! {
                     <div class="payee-change">
                         <div class="cells"><div class="cell"><span class="cell-main"><span class="cell-title">{p.store_name.clone()}</span></span></div></div>
@@ -650,8 +714,8 @@ pub fn PayeeChangesPage() -> impl IntoView {
                         })}
                         {move || (finance() && open).then(|| view! {
                             <div class="form-actions">
-                                <button class="btn btn-primary btn-small payee-approve" on:click=move |_| decide(id, true)>{tr(T::Approve)}</button>
-                                <button class="btn btn-default btn-small payee-reject" on:click=move |_| decide(id, false)>{tr(T::Reject)}</button>
+                                <button class="btn btn-primary btn-small payee-approve" on:click=move |_| ask(true)>{tr(T::Approve)}</button>
+                                <button class="btn btn-default btn-small payee-reject" on:click=move |_| ask(false)>{tr(T::Reject)}</button>
                             </div>
                         })}
                     </div>
