@@ -1646,6 +1646,7 @@ fn destructive_actions_ask_first_and_cancel_changes_nothing() {
         click_centred(&member, "#logout").await?;
         text_contains(&member, "#confirm-dialog", "退出后").await?;
         shot(h, &member, "member-logout-confirm-390x844.png").await?;
+        accessible(&member, "the logout confirmation").await?;
         click(&member, "#confirm-cancel").await?;
         gone(&member, "#confirm-dialog").await?;
         click_centred(&member, "#logout").await?;
@@ -1656,6 +1657,167 @@ fn destructive_actions_ask_first_and_cancel_changes_nothing() {
         confirm(&hq, "账号和密码").await?;
         lands_on(&hq, "/biz/demo/login").await?;
         for c in [member, hq] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
+/// axe-core's serious and critical violations on the page now, after it has
+/// settled (no loading state left); an error naming each rule and where.
+async fn accessible(c: &Client, page: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while !c
+        .find_all(Locator::Css(".state-loading, .boot"))
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(Instant::now() < deadline, "{page} never finished loading");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let loaded = c.execute("return typeof window.axe", vec![]).await?;
+    if loaded.as_str() != Some("object") {
+        let src = std::fs::read_to_string(root().join("node_modules/axe-core/axe.min.js"))?;
+        c.execute(&src, vec![]).await?;
+    }
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ["violations"] })
+              .then(r => done(r.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => `${v.impact} ${v.id} (${v.help}): ` +
+                  v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "))))
+              .catch(e => done([`axe failed: ${e}`]));"#,
+            vec![],
+        )
+        .await?;
+    let found: Vec<String> = serde_json::from_value(found)?;
+    anyhow::ensure!(found.is_empty(), "{page}:\n  {}", found.join("\n  "));
+    Ok(())
+}
+
+/// Every page of both apps, as the role that uses it, has no serious or
+/// critical accessibility violation (axe-core), in Chinese and in English.
+#[test]
+fn every_page_passes_axe_core() {
+    story(|h| async move {
+        use tongka_server::entity::store;
+        let shop = store::Entity::find()
+            .filter(store::Column::Name.eq("南京西路店"))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+        let mut failures = Vec::new();
+        let mut check = async |c: &Client, path: &str| -> anyhow::Result<()> {
+            c.goto(&format!("{}{path}", h.base)).await?;
+            el(c, ".app").await?;
+            if let Err(e) = accessible(c, path).await {
+                failures.push(format!("{e:#}"));
+            }
+            Ok(())
+        };
+        let member = browser(h).await?;
+        check(&member, "/m/demo/login").await?;
+        member_login(h, &member).await?;
+        let english = |c: &Client| {
+            let c = c.clone();
+            async move {
+                c.execute("localStorage.setItem('tongka.lang', 'en')", vec![])
+                    .await
+            }
+        };
+        let member_pages = [
+            "/m/demo",
+            "/m/demo/cards",
+            "/m/demo/me",
+            "/m/demo/history",
+            "/m/demo/pay/1",
+            "/m/demo/topup",
+            "/m/demo/privacy",
+            "/m/demo/no-such-page",
+        ];
+        for path in member_pages {
+            check(&member, path).await?;
+        }
+        english(&member).await?;
+        for path in member_pages {
+            check(&member, path).await?;
+        }
+        let s = shop.id;
+        let staff_pages: [(&str, Vec<String>); 3] = [
+            (
+                "admin",
+                [
+                    "",
+                    "/stores",
+                    "/stores/new",
+                    "/regions",
+                    "/staff",
+                    "/staff/new",
+                    "/members",
+                    "/audit",
+                    "/api-keys",
+                    "/me",
+                    "/payments",
+                    "/money",
+                    "/close-card",
+                    "/gateway-flags",
+                    "/refund-tasks",
+                    "/job-failures",
+                    "/brand-money",
+                    "/wallets",
+                    "/no-such-page",
+                ]
+                .iter()
+                .map(|p| p.to_string())
+                .chain([format!("/stores/{s}"), format!("/stores/{s}/pay-code")])
+                .collect(),
+            ),
+            (
+                "manager",
+                vec![
+                    String::new(),
+                    "/topup".into(),
+                    "/messages".into(),
+                    format!("/stores/{s}/wallet"),
+                    format!("/stores/{s}/statement"),
+                    format!("/stores/{s}/withdraw"),
+                    format!("/stores/{s}/payee"),
+                ],
+            ),
+            (
+                "finance",
+                vec![
+                    String::new(),
+                    "/withdrawals".into(),
+                    "/payee-changes".into(),
+                ],
+            ),
+        ];
+        let staff = browser(h).await?;
+        staff.goto(&format!("{}/biz/demo/login", h.base)).await?;
+        check(&staff, "/biz/demo/login").await?;
+        for (account, pages) in staff_pages {
+            staff_login(h, &staff, account).await?;
+            for p in &pages {
+                check(&staff, &format!("/biz/demo{p}")).await?;
+            }
+            english(&staff).await?;
+            for p in &pages {
+                check(&staff, &format!("/biz/demo{p}")).await?;
+            }
+            staff
+                .execute("localStorage.removeItem('tongka.lang')", vec![])
+                .await?;
+        }
+        anyhow::ensure!(
+            failures.is_empty(),
+            "{} pages with serious or critical violations:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        for c in [member, staff] {
             c.close().await?;
         }
         Ok(())

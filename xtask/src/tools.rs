@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What the build takes from the npm registry (package.json, pinned by
-/// package-lock.json): binaryen's wasm-opt and the API docs viewer.
-const NPM_FILES: [&str; 2] = [
+/// package-lock.json): binaryen's wasm-opt, the API docs viewer and the
+/// accessibility checker the end-to-end stories run on every page.
+const NPM_FILES: [&str; 3] = [
     "node_modules/binaryen/bin/wasm-opt",
     "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+    "node_modules/axe-core/axe.min.js",
 ];
 
 /// Installs package.json's packages with npm when any is missing; whether
@@ -18,7 +20,9 @@ fn npm_packages(root: &Path) -> bool {
     if NPM_FILES.iter().all(|f| root.join(f).exists()) {
         return true;
     }
-    println!("installing binaryen@132 (wasm-opt) and swagger-ui-dist (API docs) from npm…");
+    println!(
+        "installing binaryen@132 (wasm-opt), swagger-ui-dist (API docs) and axe-core (accessibility checks) from npm…"
+    );
     Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(root)

@@ -32,7 +32,7 @@ pub fn HistoryPage() -> impl IntoView {
     );
     let tab = move |value: &'static str, label: Txt| {
         view! {
-            <button class="seg" class:seg-active=move || kind.get() == value
+            <button class="seg" class:seg-active=move || kind.get() == value aria-pressed=move || bool::to_string(&(kind.get() == value))
                 on:click=move |_| { kind.set(value.to_string()); pager.load(false); }>
                 {tr(label)}
             </button>

@@ -40,9 +40,9 @@ pub fn PaymentsPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::Payments)().to_string()) back=true/>
         <section class="page">
-            <div class="segments" role="tablist">
-                <button class="seg" id="payments-all" class:seg-active=move || !today.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
-                <button class="seg" id="payments-today" class:seg-active=move || today.get() on:click=move |_| show(true)>{tr(T::Today)}</button>
+            <div class="segments" role="group">
+                <button class="seg" id="payments-all" class:seg-active=move || !today.get() aria-pressed=move || bool::to_string(&(!today.get())) on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
+                <button class="seg" id="payments-today" class:seg-active=move || today.get() aria-pressed=move || bool::to_string(&(today.get())) on:click=move |_| show(true)>{tr(T::Today)}</button>
             </div>
             <PagedCells pager=pager id="payment-list" row=move |p| {
                 let id = p.id;

@@ -677,9 +677,9 @@ pub fn PayeeChangesPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::PayeeChanges)().to_string()) back=true/>
         <section class="page">
-            <div class="segments" role="tablist">
-                <button class="seg" id="payee-pending" class:seg-active=move || pending_only.get() on:click=move |_| show(true)>{tr(T::PayeePending)}</button>
-                <button class="seg" id="payee-all" class:seg-active=move || !pending_only.get() on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
+            <div class="segments" role="group">
+                <button class="seg" id="payee-pending" class:seg-active=move || pending_only.get() aria-pressed=move || bool::to_string(&(pending_only.get())) on:click=move |_| show(true)>{tr(T::PayeePending)}</button>
+                <button class="seg" id="payee-all" class:seg-active=move || !pending_only.get() aria-pressed=move || bool::to_string(&(!pending_only.get())) on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
             </div>
             <FormError error=error/>
             <PagedCells pager=pager id="payee-list" class="" row=move |p| {
