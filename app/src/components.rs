@@ -187,6 +187,31 @@ pub fn TopBar(#[prop(into)] title: Signal<String>, #[prop(optional)] back: bool)
     }
 }
 
+/// Any path the app does not know: says so and leads to the brand's home
+/// (`/m/{brand}` or `/biz/{brand}` from the path). A trailing slash is
+/// dropped first, so `/m/demo/` works.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    let path = gloo::utils::window()
+        .location()
+        .pathname()
+        .unwrap_or_default();
+    if path.len() > 1 && path.ends_with('/') {
+        let _ = gloo::utils::window()
+            .location()
+            .replace(path.trim_end_matches('/'));
+    }
+    let home = app_root();
+    view! {
+        <div class="app">
+            <div class="state state-empty" id="not-found">
+                <p>{tr(T::NotFoundPage)}</p>
+                <a class="btn btn-primary btn-small" id="go-home" href=home>{tr(T::GoHome)}</a>
+            </div>
+        </div>
+    }
+}
+
 /// A spinner with text.
 #[component]
 pub fn Loading() -> impl IntoView {
@@ -208,11 +233,18 @@ pub fn ErrorState(failure: Failure, #[prop(into)] on_retry: Callback<()>) -> imp
     if let Some(gate) = gate {
         request_animation_frame(move || gate.expire());
     }
+    // Not allowed, or not there: trying again changes nothing; lead home.
+    let dead_end = matches!(&failure, Failure::Api(e)
+        if matches!(e.code, shared::ErrorCode::Forbidden | shared::ErrorCode::NotFound));
     let text = move || failure.text(lang.get());
     view! {
         <div class="state state-error" role="alert">
             <p class="state-error-text">{text}</p>
-            <button class="btn btn-default btn-small" on:click=move |_| on_retry.run(())>{tr(T::Retry)}</button>
+            {if dead_end {
+                view! { <a class="btn btn-primary btn-small" id="go-home" href=app_root()>{tr(T::GoHome)}</a> }.into_any()
+            } else {
+                view! { <button class="btn btn-default btn-small" on:click=move |_| on_retry.run(())>{tr(T::Retry)}</button> }.into_any()
+            }}
         </div>
     }
 }

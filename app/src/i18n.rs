@@ -113,8 +113,8 @@ catalogue! {
     Language => "语言", "Language";
     SwitchLang => "English", "中文";
     NotFoundPage => "页面不存在", "Page not found";
-    GoHome => "回到首页", "Go home";
     ComingSoon => "即将上线", "Coming soon";
+    GoHome => "回到首页", "Go home";
     Required => "必填", "Required";
     // member app
     TabHome => "首页", "Home";
@@ -141,11 +141,9 @@ catalogue! {
     LoggingIn => "登录中…", "Logging in…";
     Hello => "你好", "Hello";
     NewMember => "新会员", "New member";
-    Level => "会员等级", "Level";
-    LevelSoon => "等级权益即将开放", "Levels coming soon";
-    CheckIn => "签到", "Check in";
     TopUp => "充值", "Top up";
-    Invite => "邀请好友", "Invite";
+    PayAt => "付款给", "Pay";
+    ScanToPay => "在其他门店，用手机扫收银台的付款码付款。", "At any other store, scan the pay code at the till with your phone.";
     History => "明细", "History";
     HomeStore => "所属门店", "Home store";
     CardsSoon => "会员卡、次卡和优惠券将在这里显示", "Your cards and coupons will appear here";
@@ -282,6 +280,8 @@ catalogue! {
     Today => "今日", "Today";
     ShortfallOnline => "余额不足，差额在线支付：", "Balance short; paid online:";
     PaySplit => "储值 + 在线支付", "Pay with balance + online";
+    AllOnline => "储值余额为 ¥0，将在线支付：", "No stored value; paid online:";
+    PayOnline => "在线支付", "Pay online";
     SplitPaid => "付款成功", "Payment successful";
     SplitWaiting => "正在确认付款结果…", "Confirming your payment…";
     SplitClosed => "付款未完成，储值已退回", "Payment not completed; your balance is back";
@@ -434,6 +434,7 @@ catalogue! {
     OrderClosed => "订单已关闭，未扣款", "Order closed; nothing was charged";
     OrderRefunded => "超出储值上限，款项已原路退回", "Above the balance cap; the payment was sent back";
     OrderNo => "订单号", "Order";
+    PaymentNo => "付款单号", "Payment no.";
     ContinuePay => "继续支付", "Continue to pay";
     CancelOrder => "取消订单", "Cancel order";
     TopUpAgain => "再充一笔", "Top up again";

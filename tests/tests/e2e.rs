@@ -487,6 +487,16 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         }
         clerk.goto(&format!("{}/biz/demo/members", h.base)).await?;
         text_contains(&clerk, ".state-error", "无权进行此操作").await?;
+        // A page they may not see leads home, and so does one that is not there.
+        click(&clerk, ".state-error #go-home").await?;
+        lands_on(&clerk, "/biz/demo").await?;
+        el(&clerk, "#menu-topup").await?;
+        clerk
+            .goto(&format!("{}/biz/demo/no-such-page", h.base))
+            .await?;
+        text_contains(&clerk, "#not-found", "页面不存在").await?;
+        click(&clerk, "#not-found #go-home").await?;
+        el(&clerk, "#menu-topup").await?;
 
         // HQ deactivates the clerk; the clerk's open session stops working.
         text_contains(&hq, "#staff-list", "小周").await?;
@@ -607,7 +617,16 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         shot(h, &member, "member-pay-390x844.png").await?;
         click(&member, "#pay-submit").await?;
         text_contains(&member, "#paid-amount", "¥30.50").await?;
+        // The result names the payment and when it was made.
+        let order = text_contains(&member, "#paid-order", "付款单号").await?;
+        assert!(order.contains(" · 20"), "{order}");
         text_contains(&member, "#pay-receipt", "¥69.50").await?;
+        // Home now offers that store first, beside the balance.
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        text_contains(&member, "#pay-stores .recent-store", "付款给 ").await?;
+        text_contains(&member, "#pay-hint", "扫收银台的付款码").await?;
+        text_contains(&member, "#balance", "¥69.50").await?;
+        shot(h, &member, "member-home-390x844.png").await?;
 
         // …and shows it at once, without a reload.
         text_contains(&clerk, "#live-list", "收款到账 ¥30.50").await?;
@@ -842,6 +861,19 @@ fn a_member_short_of_balance_pays_the_rest_online() {
         member.goto(&format!("{}/m/demo/history", h.base)).await?;
         let list = text_contains(&member, "#history-list", "-¥10.00").await?;
         assert!(list.contains("余额 ¥0.00"), "history: {list}");
+
+        // With nothing stored now, the next bill is offered as plain online
+        // payment, not "balance + online".
+        member.goto(url.trim()).await?;
+        fill(&member, "#pay-amount", "8").await?;
+        text_contains(
+            &member,
+            "#pay-shortfall",
+            "储值余额为 ¥0，将在线支付： ¥8.00",
+        )
+        .await?;
+        let button = text_contains(&member, "#pay-submit", "在线支付").await?;
+        assert!(!button.contains("储值"), "{button}");
         let report = tongka_server::ledger::reconcile(&h.db).await?;
         assert!(report.is_clean(), "{:?}", report.problems);
         for c in [member, clerk] {
@@ -1583,6 +1615,33 @@ fn destructive_actions_ask_first_and_cancel_changes_nothing() {
             .await?;
         anyhow::ensure!(current.len() == 1, "{} tabs marked current", current.len());
         text_contains(&member, ".tabbar [aria-current=\"page\"]", "首页").await?;
+        // A balance that cannot be loaded offers a retry, which works once
+        // the network is back.
+        cdp(&member, "Network.enable", serde_json::json!({})).await?;
+        cdp(
+            &member,
+            "Network.setBypassServiceWorker",
+            serde_json::json!({ "bypass": true }),
+        )
+        .await?;
+        cdp(
+            &member,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": ["*/api/member/balance*"] }),
+        )
+        .await?;
+        member.refresh().await?;
+        click(&member, "#balance-retry").await?;
+        el(&member, "#balance-retry").await?;
+        cdp(
+            &member,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": [] }),
+        )
+        .await?;
+        click(&member, "#balance-retry").await?;
+        text_contains(&member, "#balance", "¥0.00").await?;
+        el(&member, "#open-topup").await?;
 
         let hq = browser(h).await?;
         staff_login(h, &hq, "admin").await?;

@@ -13,6 +13,7 @@ mod m0007_api_keys;
 mod m0008_ledger_units;
 mod m0009_payment_plan;
 mod m0010_jobs;
+mod m0011_member_payments;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_ledger_units::Migration),
             Box::new(m0009_payment_plan::Migration),
             Box::new(m0010_jobs::Migration),
+            Box::new(m0011_member_payments::Migration),
         ]
     }
 }

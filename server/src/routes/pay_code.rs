@@ -21,6 +21,7 @@ use shared::dto::{
 pub fn router() -> Api {
     Api::new()
         .at(api::MemberStore, store_for_member)
+        .at(api::RecentStores, recent_stores)
         .at(api::StorePayCode, store_code)
         .at(api::ListPayments, payments)
         .at(api::WaitReceipts, wait_receipts)
@@ -70,6 +71,16 @@ async fn store_for_member(
 ) -> AppResult<Json<StorePublic>> {
     Ok(Json(
         pay_code::store_for_member(&state, &caller.brand, id).await?,
+    ))
+}
+
+/// Member: the stores they paid at lately.
+async fn recent_stores(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<Json<Vec<StorePublic>>> {
+    Ok(Json(
+        pay_code::recent_stores(&state, &caller.brand, caller.member.id, 3).await?,
     ))
 }
 

@@ -141,6 +141,52 @@ pub async fn store_for_member(
     })
 }
 
+/// The open stores `member_id` paid at, most recent first, at most `limit`.
+pub async fn recent_stores(
+    state: &AppState,
+    brand: &brand::Model,
+    member_id: i64,
+    limit: usize,
+) -> AppResult<Vec<StorePublic>> {
+    use crate::entity::{payment, store};
+    use sea_orm::{QueryOrder, QuerySelect};
+    // The member's last payments (by the payments_member index) name the
+    // stores; a few dozen cover the last few stores of anyone.
+    let store_ids: Vec<i64> = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::StoreId)
+        .filter(payment::Column::MemberId.eq(member_id))
+        .filter(payment::Column::BrandId.eq(brand.id))
+        .order_by_desc(payment::Column::Id)
+        .limit(50)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut recent: Vec<i64> = Vec::new();
+    for id in store_ids {
+        if !recent.contains(&id) {
+            recent.push(id);
+        }
+    }
+    let stores = store::Entity::find()
+        .filter(store::Column::BrandId.eq(brand.id))
+        .filter(store::Column::Id.is_in(recent.clone()))
+        .filter(store::Column::Active.eq(true))
+        .all(&state.db)
+        .await?;
+    Ok(recent
+        .iter()
+        .filter_map(|id| stores.iter().find(|s| s.id == *id))
+        .take(limit)
+        .map(|s| StorePublic {
+            id: s.id,
+            name: s.name.clone(),
+            address: s.address.clone(),
+            active: s.active,
+        })
+        .collect())
+}
+
 /// The standing pay code of a store in `by`'s scope.
 pub async fn store_code(state: &AppState, by: &Actor, id: i64) -> AppResult<PayCode> {
     let s = store_in_scope(&state.db, by, id).await?;

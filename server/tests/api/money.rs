@@ -748,6 +748,49 @@ dual_test!(
 );
 
 dual_test!(
+    home_offers_the_stores_the_member_paid_at_most_recent_first,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let recent = |token: String| {
+            let app = &app;
+            async move {
+                let reply = app
+                    .get("/api/member/recent-stores")
+                    .token(&token)
+                    .send()
+                    .await;
+                reply.status(200);
+                reply
+                    .ok::<Vec<shared::dto::StorePublic>>()
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect::<Vec<i64>>()
+            }
+        };
+        assert!(
+            recent(member.token.clone()).await.is_empty(),
+            "nothing paid yet"
+        );
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 100).await;
+        pay_ok(&app, &member.token, shop.two.id, 100).await;
+        pay_ok(&app, &member.token, shop.one.id, 100).await;
+        assert_eq!(
+            recent(member.token.clone()).await,
+            vec![shop.one.id, shop.two.id]
+        );
+        // Someone else's payments are not theirs.
+        let other = new_member(&app).await;
+        assert!(recent(other.token.clone()).await.is_empty());
+        app.get("/api/member/recent-stores")
+            .send()
+            .await
+            .status(401);
+    }
+);
+
+dual_test!(
     the_counter_sees_who_a_phone_belongs_to_before_a_top_up,
     |app| async move {
         let shop = shop(&app).await;

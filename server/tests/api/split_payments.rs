@@ -288,6 +288,33 @@ dual_test!(
     }
 );
 
+dual_test!(
+    a_member_with_nothing_stored_pays_the_whole_bill_online,
+    |app| async move {
+        let _sweeps = SWEEPS.read().await;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        assert_eq!(funds(&app, &member).await, (0, 0));
+        // ¥30 with nothing stored: all of it online, nothing held.
+        let started = split_ok(&app, &member, shop.one.id, 3_000).await;
+        assert_eq!((started.stored_value, started.amount), (Fen(0), Fen(3_000)));
+        let page = checkout_page(&checkout_of(&started)).await;
+        assert!(page.contains("¥30.00"), "{page}");
+        assert_eq!(
+            press(&checkout_of(&started), "pay").await,
+            back_to_app(&app, &started)
+        );
+        let paid = wait_for_state(&app, &member, started.id, OrderState::Paid).await;
+        assert!(paid.payment_id.is_some());
+        wait_for_acks(&app, &started, 1).await;
+        let listed = store_payments(&app, &shop.manager).await;
+        assert_eq!(listed.len(), 1, "{listed:#?}");
+        assert_eq!(listed[0].amount, Fen(3_000));
+        assert_eq!(funds(&app, &member).await, (0, 0));
+        assert_reconciled(&app).await;
+    }
+);
+
 // ---------------------------------------------------------------------------
 // 2. Refused starts say why and hold nothing.
 

@@ -66,6 +66,10 @@ endpoints! {
     /// The top-up plans on sale, for the member.
     MemberTopUpPlans: GET "/member/topup-plans", Member => Vec<TopUpPlan>;
 
+    /// The stores the member paid at, most recent first (at most 3, open
+    /// ones only): the home page's quick way to pay again.
+    RecentStores: GET "/member/recent-stores", Member => Vec<StorePublic>;
+
     /// A store of the member's brand, as the pay page shows it.
     MemberStore: GET "/member/stores/{id}" (i64), Member => StorePublic;
 

@@ -38,7 +38,7 @@ fn App() -> impl IntoView {
     Confirm::provide();
     view! {
         <Router>
-            <Routes fallback=pages::not_found::NotFound>
+            <Routes fallback=tongka_app::components::NotFound>
                 <ParentRoute path=path!("/m/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>

@@ -1,10 +1,10 @@
-//! The member's home: who they are, their level (to come), and the entries
-//! of features that arrive in later releases.
+//! The member's home: paying first (the balance, the stores paid at before
+//! and how to pay anywhere else), then who they are.
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{MemberBalance, MemberMe};
+use shared::api::{MemberBalance, MemberMe, RecentStores};
 use shared::dto::MemberProfile;
 use shared::validate::mask_phone;
 use tongka_app::api;
@@ -30,46 +30,67 @@ pub fn HomePage() -> impl IntoView {
         Some(Ok(b)) => b.name,
         _ => String::new(),
     });
+    let recent = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::fetch::<RecentStores>(&(), token).await }
+    });
+    let brand_for_pay = brand_for_card.clone();
+    let topup_href = brand_for_card.path("/topup");
+    let store_href = {
+        let b = brand_for_card.clone();
+        StoredValue::new(b.path("/pay/"))
+    };
     view! {
         <TopBar title=title/>
         <section class="page page-tabbed">
+            // 付款 first: the balance, the stores paid at before, and how to
+            // pay anywhere else (scan the store's code).
+            <h2 class="cells-title">{tr(T::PayTitle)}</h2>
+            <div class="balance-card">
+                <A href=brand_for_pay.path("/history") attr:class="balance-main" attr:id="balance-card">
+                    <span class="balance-label">{tr(T::Balance)}</span>
+                    <span class="balance-value tabular" id="balance">
+                        {move || match balance.get() {
+                            Some(Ok(b)) => b.total.to_string(),
+                            Some(Err(_)) => "—".to_string(),
+                            None => "…".to_string(),
+                        }}
+                    </span>
+                </A>
+                {move || match balance.get() {
+                    Some(Err(_)) => view! {
+                        <button class="btn btn-default btn-small" id="balance-retry"
+                            on:click=move |_| balance.refetch()>{tr(T::Retry)}</button>
+                    }.into_any(),
+                    _ => view! {
+                        <A href=topup_href.clone() attr:class="btn btn-primary btn-small" attr:id="open-topup">{tr(T::TopUp)}</A>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="cells" id="pay-stores">
+                {move || match recent.get() {
+                    Some(Ok(stores)) => stores.into_iter().map(|s| view! {
+                        <A href=format!("{}{}", store_href.get_value(), s.id) attr:class="cell cell-link recent-store">
+                            <span class="cell-main">
+                                <span class="cell-title">{tr(T::PayAt)}" "{s.name}</span>
+                                <span class="cell-desc">{s.address}</span>
+                            </span>
+                        </A>
+                    }).collect_view().into_any(),
+                    _ => ().into_any(),
+                }}
+                <p class="cell cell-desc" id="pay-hint">{tr(T::ScanToPay)}</p>
+            </div>
             {loaded(me, move |m: MemberProfile| {
                 let display = if m.name.is_empty() { mask_phone(&m.phone) } else { m.name.clone() };
                 view! {
+                    {m.frozen.then(|| view! { <div class="notice notice-warn">{tr(T::Frozen)}</div> })}
                     <div class="member-card" id="member-card">
                         <p class="member-card-hello">{tr(T::Hello)}</p>
                         <p class="member-card-name" id="member-name">{display}</p>
-                        <p class="member-card-level">
-                            <span>{tr(T::Level)}</span>" · "<span>{tr(T::LevelSoon)}</span>
-                        </p>
                         {m.home_store.clone().map(|s| view! {
                             <p class="member-card-store"><span>{tr(T::HomeStore)}</span>" · "{s}</p>
                         })}
-                    </div>
-                    <A href=brand_for_card.path("/history") attr:class="balance-card" attr:id="balance-card">
-                        <span class="balance-label">{tr(T::Balance)}</span>
-                        <span class="balance-value tabular" id="balance">
-                            {move || match balance.get() {
-                                Some(Ok(b)) => b.total.to_string(),
-                                Some(Err(_)) => "—".to_string(),
-                                None => "…".to_string(),
-                            }}
-                        </span>
-                        <span class="balance-link">{tr(T::History)}</span>
-                    </A>
-                    {m.frozen.then(|| view! { <div class="notice notice-warn">{tr(T::Frozen)}</div> })}
-                    <div class="grid">
-                        <A href=brand_for_card.path("/topup") attr:class="grid-item" attr:id="open-topup">
-                            <span class="grid-icon" aria-hidden="true">"¥"</span>
-                            <span class="grid-label">{tr(T::TopUp)}</span>
-                        </A>
-                        {[(T::CheckIn, "✓"), (T::Invite, "✉")].into_iter().map(|(label, icon)| view! {
-                            <div class="grid-item grid-item-soon" aria-disabled="true">
-                                <span class="grid-icon" aria-hidden="true">{icon}</span>
-                                <span class="grid-label">{tr(label)}</span>
-                                <span class="soon-badge">{tr(T::ComingSoon)}</span>
-                            </div>
-                        }).collect_view()}
                     </div>
                 }.into_any()
             })}

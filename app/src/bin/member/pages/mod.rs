@@ -5,7 +5,6 @@ pub mod history;
 pub mod home;
 pub mod login;
 pub mod me;
-pub mod not_found;
 pub mod pay;
 pub mod privacy;
 pub mod topup;

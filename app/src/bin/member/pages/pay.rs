@@ -13,7 +13,7 @@ use shared::money::Fen;
 use shared::plan::{Bill, plan};
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, loaded, path_id, use_nav, yuan_rule,
+    Field, FieldState, FormError, TopBar, loaded, local_time, path_id, use_nav, yuan_rule,
 };
 use tongka_app::i18n::{T, tr};
 
@@ -101,6 +101,9 @@ fn PayForm(
             .map(|p| p.online)
             .filter(|s| s.is_positive() && split_ok)
     };
+    // Nothing stored at all: plain online payment, not "balance + online".
+    let all_online =
+        move || shortfall().is_some() && preview().is_some_and(|p| !p.stored_value().is_positive());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -184,6 +187,7 @@ fn PayForm(
                         <p class="receipt-amount tabular" id="paid-amount">{r.quote.payable.to_string()}</p>
                         <p class="cell-desc">{r.store_name.clone()}</p>
                         <p class="cell-desc tabular">{tr(T::Balance)}" "{r.balance_after.to_string()}</p>
+                        <p class="cell-desc tabular" id="paid-order">{tr(T::PaymentNo)}" "{r.payment_id}" · "{local_time(&r.at)}</p>
                         <div class="form-actions">
                             {r.channel_url.clone().map(|url| view! {
                                 <a class="btn" id="channel-link" href=url target="_blank" rel="noopener">{tr(T::ChannelLink)}</a>
@@ -221,8 +225,9 @@ fn PayForm(
                         <span class="cell-label">{tr(T::Balance)}</span>
                         <span class="cell-value tabular">{balance.total.to_string()}</span>
                     </div>
-                    {move || shortfall().map(|s| view! {
-                        <div class="notice" id="pay-shortfall">{tr(T::ShortfallOnline)}" "{s.to_string()}</div>
+                    {move || shortfall().map(|s| {
+                        let text = if all_online() { T::AllOnline } else { T::ShortfallOnline };
+                        view! { <div class="notice" id="pay-shortfall">{tr(text)}" "{s.to_string()}</div> }
                     })}
                     {move || needs_pin().then(|| view! {
                         <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
@@ -230,7 +235,7 @@ fn PayForm(
                     <FormError error=error/>
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable>
-                            {move || if busy.get() { tr(T::Paying)() } else if shortfall().is_some() { tr(T::PaySplit)() } else { tr(T::PayButton)() }}
+                            {move || if busy.get() { tr(T::Paying)() } else if all_online() { tr(T::PayOnline)() } else if shortfall().is_some() { tr(T::PaySplit)() } else { tr(T::PayButton)() }}
                         </button>
                     </div>
                 </form>

@@ -11,7 +11,6 @@ pub mod login;
 pub mod me;
 pub mod members;
 pub mod money;
-pub mod not_found;
 pub mod pay_code;
 pub mod payments;
 pub mod refund_tasks;
