@@ -367,7 +367,18 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
         click(&c, "#login").await?;
         text_contains(&c, ".form-error", "验证码错误，还可尝试 4 次").await?;
 
+        // Reading the privacy terms and coming back keeps what was typed.
         fill(&c, "#code", &code).await?;
+        click(&c, "#privacy-link").await?;
+        lands_on(&c, "/m/demo/privacy").await?;
+        c.back().await?;
+        lands_on(&c, "/m/demo/login").await?;
+        let kept = el(&c, "#phone").await?.prop("value").await?;
+        assert_eq!(kept.as_deref(), Some(phone.as_str()), "the phone is kept");
+        let kept = el(&c, "#code").await?.prop("value").await?;
+        assert_eq!(kept.as_deref(), Some(code.as_str()), "the code is kept");
+        let agreed = el(&c, "#consent").await?.prop("checked").await?;
+        assert_eq!(agreed.as_deref(), Some("true"), "the consent is kept");
         click(&c, "#login").await?;
         el(&c, "#member-card").await?;
         text_contains(&c, "#member-name", &phone[7..]).await?;

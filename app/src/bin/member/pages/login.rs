@@ -31,6 +31,32 @@ pub fn LoginPage() -> impl IntoView {
     let error = RwSignal::new(None::<Failure>);
     let consent_missing = RwSignal::new(false);
 
+    // What is typed survives a visit to the privacy terms and back (and a
+    // reload): a draft in this tab's session storage until the login.
+    let draft_key = format!("tongka.login.{}", brand.slug.get_value());
+    if let Ok(Some(saved)) = gloo::utils::window()
+        .session_storage()
+        .map(|s| s.and_then(|s| s.get_item(&draft_key).ok().flatten()))
+    {
+        let mut parts = saved.splitn(3, '|');
+        let (p, c, agreed) = (parts.next(), parts.next(), parts.next());
+        phone.value.set(p.unwrap_or_default().to_string());
+        code.value.set(c.unwrap_or_default().to_string());
+        consent.set(agreed == Some("1"));
+    }
+    let draft = StoredValue::new(draft_key);
+    Effect::new(move |_| {
+        let saved = format!(
+            "{}|{}|{}",
+            phone.value.get(),
+            code.value.get(),
+            if consent.get() { "1" } else { "0" }
+        );
+        if let Ok(Some(store)) = gloo::utils::window().session_storage() {
+            let _ = store.set_item(&draft.get_value(), &saved);
+        }
+    });
+
     let start_countdown = move |secs: u64| {
         countdown.set(secs);
         if let Ok(handle) = set_interval_with_handle(
@@ -102,6 +128,9 @@ pub fn LoginPage() -> impl IntoView {
             logging_in.set(false);
             match result {
                 Ok(s) => {
+                    if let Ok(Some(store)) = gloo::utils::window().session_storage() {
+                        let _ = store.remove_item(&draft.get_value());
+                    }
                     session.set(s.token);
                     gate.expired.set(false);
                     nav.replace(&tongka_app::components::return_target(&home));
