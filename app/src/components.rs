@@ -482,6 +482,11 @@ pub fn ConfirmHost() -> impl IntoView {
             });
         }
     });
+    // A question belongs to its page: leaving it with the back button (the
+    // mask keeps every link out of reach) takes the question away, so "yes"
+    // never runs for a page that is gone.
+    let leaving = window_event_listener(leptos::ev::popstate, move |_| confirm.0.set(None));
+    on_cleanup(move || leaving.remove());
     let no = move || confirm.0.set(None);
     move || {
         confirm.0.get().map(|ask| {
@@ -547,7 +552,7 @@ pub fn set_time_zone(zone: &str) {
 
 /// `YYYY-MM-DD HH:mm` parts in `zone`, by the browser's own time-zone data.
 fn zone_format(zone: &str) -> js_sys::Intl::DateTimeFormat {
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
     let options = js_sys::Object::new();
     for (k, v) in [
         ("timeZone", zone),
@@ -561,7 +566,18 @@ fn zone_format(zone: &str) -> js_sys::Intl::DateTimeFormat {
         let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v));
     }
     let locales = js_sys::Array::of1(&JsValue::from_str("en-CA"));
-    js_sys::Intl::DateTimeFormat::new(&locales, &options)
+    // A zone this browser does not know throws: fall back to the default
+    // rather than stop the app.
+    let made = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Intl"))
+        .and_then(|intl| js_sys::Reflect::get(&intl, &JsValue::from_str("DateTimeFormat")))
+        .and_then(|ctor| ctor.dyn_into::<js_sys::Function>())
+        .and_then(|ctor| js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&locales, &options)))
+        .and_then(|f| f.dyn_into::<js_sys::Intl::DateTimeFormat>());
+    match made {
+        Ok(f) => f,
+        Err(_) if zone != DEFAULT_ZONE => zone_format(DEFAULT_ZONE),
+        Err(_) => js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()),
+    }
 }
 
 /// A date-time for display in the brand's time zone:

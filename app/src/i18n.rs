@@ -143,7 +143,7 @@ catalogue! {
     NewMember => "新会员", "New member";
     TopUp => "充值", "Top up";
     PayAt => "付款给", "Pay";
-    ScanToPay => "在其他门店，用手机扫收银台的付款码付款。", "At any other store, scan the pay code at the till with your phone.";
+    ScanToPay => "在任一门店，用手机扫收银台的付款码即可付款。", "At any store, scan the pay code at the till with your phone to pay.";
     History => "明细", "History";
     HomeStore => "所属门店", "Home store";
     CardsSoon => "会员卡、次卡和优惠券将在这里显示", "Your cards and coupons will appear here";
@@ -424,6 +424,7 @@ catalogue! {
     ToStoredValue => "退回会员储值", "Back to stored value";
     PaidOutside => "已线下转账", "Paid by transfer";
     ConfirmResolve => "确认处理", "Confirm";
+    ConfirmCancelRequest => "确认撤回", "Withdraw the request";
     ResolveToBalanceQuestion => "把 {amount} 退回 {member} 的会员储值？\n会员可以继续消费或再次申请退卡。", "Put {amount} back into {member}'s stored value?\nThey can spend it or ask to close the card again.";
     ResolvePaidOutsideQuestion => "确认已向 {member} 线下转账 {amount}？\n转账单号：{reference}\n处理后这笔退款完成，不能撤销。", "Confirm {amount} was paid to {member} by transfer?\nTransfer reference: {reference}\nThe refund is then complete; this cannot be undone.";
     SaveAnyway => "仍然保存", "Save anyway";
@@ -478,7 +479,7 @@ catalogue! {
     FreezeQuestion => "冻结会员 {who}？\n冻结后该会员不能登录、付款或充值，余额保留不变，可随时解冻。", "Freeze member {who}?\nA frozen member cannot sign in, pay or top up; the balance is kept and you can unfreeze at any time.";
     UnfreezeQuestion => "解冻会员 {who}？\n解冻后该会员可以正常登录、付款和充值。", "Unfreeze member {who}?\nThey can sign in, pay and top up again.";
     WithdrawPlanQuestion => "下架充值方案「充 {pay} 送 {bonus}」？\n会员和收银台将不能再选它；已按它充的钱不受影响。", "Take the plan \"pay {pay}, get {bonus}\" off sale?\nMembers and the counter can no longer choose it; top-ups already made with it are unaffected.";
-    CounterTopUpQuestion => "为 {who} 充值 {amount}{bonus}？\n请先以{method}收取 {amount}。充值后余额 {after}。", "Top up {who} with {amount}{bonus}?\nTake {amount} by {method} first. Balance after: {after}.";
+    CounterTopUpQuestion => "为 {who} 充值 {amount}{bonus}？\n请先以{method}收取 {amount}。充值后余额 {after}。", "Top up {who} with {amount}{bonus}?\nTake {amount} ({method}) first. Balance after: {after}.";
     TopUpBonusPart => "，赠送 {bonus}", ", plus {bonus} bonus";
     ConfirmTopUp => "确认充值", "Top up";
     RefundQuestion => "给 {member} 退款 {amount}？（这笔最多还可退 {left}）\n钱按原路退回：储值付的部分回到会员储值，在线支付的部分退回原支付账户。退款不能撤销。", "Refund {amount} to {member}? (at most {left} is left to refund)\nThe money goes back the way it came: the stored-value part to their balance, the online part to the account that paid. A refund cannot be undone.";

@@ -1710,6 +1710,17 @@ fn destructive_actions_ask_first_and_cancel_changes_nothing() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
+        // A question belongs to its page: the back button takes it away
+        // (and the app lives on).
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        click(&member, ".tabbar a[href$='/me']").await?;
+        click_centred(&member, "#logout").await?;
+        el(&member, "#confirm-dialog").await?;
+        member.back().await?;
+        lands_on(&member, "/m/demo").await?;
+        gone(&member, "#confirm-dialog").await?;
+        el(&member, "#member-card").await?;
+
         // Logging out asks; Cancel stays logged in.
         member.goto(&format!("{}/m/demo/me", h.base)).await?;
         text_contains(&member, ".tabbar [aria-current=\"page\"]", "我的").await?;

@@ -136,6 +136,8 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             let query = ConfirmQuery { confirm_above };
             match api::call::<PutMoneySettings>(&(), &query, &body, ctx.token(), None).await {
                 Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
+                // HQ left the page meanwhile: nothing to ask.
+                Err(Failure::Api(_)) if error.try_get_untracked().is_none() => {}
                 Err(Failure::Api(e)) if e.code == shared::ErrorCode::CapBelowBalances => {
                     let n = e.params.get("members").and_then(|n| n.parse().ok());
                     let l = lang.get_untracked();

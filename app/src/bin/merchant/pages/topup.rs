@@ -109,6 +109,10 @@ pub fn TopUpPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let found =
                 api::fetch_q::<CounterMember>(&(), &PhoneQuery { phone: p }, ctx.token()).await;
+            // The clerk left the page meanwhile: nothing to ask.
+            if busy.try_get_untracked().is_none() {
+                return;
+            }
             busy.set(false);
             let m = match found {
                 Ok(m) => m,

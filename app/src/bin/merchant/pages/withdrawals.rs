@@ -621,7 +621,7 @@ fn WithdrawalDetail(w: WithdrawalView, #[prop(into)] on_change: Callback<()>) ->
             })}
             {w.can_cancel.then(|| view! {
                 <button class="btn btn-default" id="cancel-withdrawal" disabled=move || busy.get() on:click=move |_| {
-                    ask(T::CancelWithdrawalQuestion, T::CancelRequest, true, Box::new(move || act(Act::Cancel)))
+                    ask(T::CancelWithdrawalQuestion, T::ConfirmCancelRequest, true, Box::new(move || act(Act::Cancel)))
                 }>{tr(T::CancelRequest)}</button>
             })}
         </div>
