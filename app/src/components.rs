@@ -806,6 +806,9 @@ pub fn PagedCells<I, R, V>(
     /// "No more" under the last page.
     #[prop(optional)]
     show_end: bool,
+    /// What the empty state says (a generic "nothing here" unless given).
+    #[prop(optional)]
+    empty: Option<Txt>,
 ) -> impl IntoView
 where
     I: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
@@ -825,7 +828,10 @@ where
     view! {
         {move || {
             if pager.is_empty() {
-                view! { <EmptyState/> }.into_any()
+                match empty {
+                    Some(text) => view! { <EmptyState text=text/> }.into_any(),
+                    None => view! { <EmptyState/> }.into_any(),
+                }
             } else if nav {
                 view! { <nav class=class id=id>{rows()}</nav> }.into_any()
             } else {

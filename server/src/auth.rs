@@ -476,23 +476,17 @@ async fn record_key_use(state: &AppState, k: &api_key::Model, parts: &Parts) -> 
         .filter(api_key::Column::Id.eq(k.id))
         .exec(&tx)
         .await?;
-    crate::audit::record(
-        &tx,
-        now,
-        k.brand_id,
-        Some(k.staff_id),
-        "api_key.use",
-        format!(
-            "{} {}",
-            parts.method,
-            parts
-                .extensions
-                .get::<axum::extract::OriginalUri>()
-                .map_or(parts.uri.path(), |u| u.path())
-        ),
-        serde_json::json!({ "key": k.id, "prefix": k.prefix }),
-    )
-    .await?;
+    let call = format!(
+        "{} {}",
+        parts.method,
+        parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |u| u.path())
+    );
+    let rec = crate::audit::Record::new(shared::dto::AuditAction::ApiKeyUse, call)
+        .extra(serde_json::json!({ "key": k.id, "prefix": k.prefix }));
+    crate::audit::record(&tx, now, k.brand_id, Some(k.staff_id), rec).await?;
     tx.commit().await?;
     Ok(())
 }

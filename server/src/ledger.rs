@@ -486,18 +486,24 @@ pub async fn entry_of(
 }
 
 /// A page of a member's entries of these kinds, newest first (ids below
-/// `after`), one more than `limit` so the caller knows a next page exists.
+/// `after`), one more than `limit` so the caller knows a next page exists;
+/// with `stored_only`, only those that moved their stored value (a split
+/// payment's own entry is the member's, but its stored value moved at the
+/// hold).
 pub async fn member_entries(
     conn: &impl ConnectionTrait,
     (brand_id, member_id): (i64, i64),
     kinds: &[EntryKind],
-    after: Option<i64>,
+    (after, stored_only): (Option<i64>, bool),
     limit: u64,
 ) -> Result<Vec<journal_entry::Model>, DbErr> {
     let mut q = journal_entry::Entity::find()
         .filter(journal_entry::Column::BrandId.eq(brand_id))
         .filter(journal_entry::Column::MemberId.eq(member_id))
         .filter(journal_entry::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+    if stored_only {
+        q = q.filter(journal_entry::Column::MemberBalanceAfter.is_not_null());
+    }
     if let Some(after) = after {
         q = q.filter(journal_entry::Column::Id.lt(after));
     }

@@ -66,6 +66,25 @@ pub async fn store_names(
         .collect())
 }
 
+/// Region names of the brand by id.
+pub async fn region_names(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    ids: Vec<i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let Some(ids) = wanted(ids) else {
+        return Ok(HashMap::new());
+    };
+    Ok(region::Entity::find()
+        .filter(region::Column::BrandId.eq(brand_id))
+        .filter(region::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect())
+}
+
 /// Members' phones of the brand by id, masked (138****0001).
 pub async fn member_phones(
     conn: &impl ConnectionTrait,

@@ -7,7 +7,6 @@ use crate::entity::{brand, member, money_settings, region, staff, store};
 use crate::{audit, password};
 use anyhow::{Context, bail};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use serde_json::json;
 use shared::dto::Role;
 use shared::validate;
 
@@ -68,16 +67,8 @@ pub async fn create_brand(
     }
     .insert(&tx)
     .await?;
-    audit::record(
-        &tx,
-        now,
-        b.id,
-        None,
-        "brand.create",
-        format!("brand {}", b.slug),
-        json!({}),
-    )
-    .await?;
+    let rec = audit::Record::new(shared::dto::AuditAction::BrandCreate, b.slug.clone());
+    audit::record(&tx, now, b.id, None, rec).await?;
     tx.commit().await?;
     Ok((b, admin))
 }

@@ -385,6 +385,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "不能超过门店待上缴的现金",
             "cannot be more than the cash the store holds",
         ),
+        "emoji" => ("不能包含表情符号", "cannot contain emoji"),
         "control_chars" => (
             "含有不允许的控制字符",
             "contains control characters that are not allowed",

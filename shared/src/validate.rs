@@ -103,7 +103,30 @@ pub fn https_url(value: &str) -> Result<String, Reason> {
 }
 
 pub fn person_name(value: &str) -> Result<String, Reason> {
-    required_trimmed(value, 20)
+    let v = required_trimmed(value, 20)?;
+    if v.chars().any(char::is_control) {
+        return Err("control_chars");
+    }
+    if v.chars().any(is_emoji) {
+        return Err("emoji");
+    }
+    Ok(v)
+}
+
+/// A pictograph, a flag, or the joiners and selectors that build emoji.
+/// Letters of every script, the middle dot `·` that Uyghur and other
+/// minority names are written with, `•`, `.`, `-` and `'` are not.
+fn is_emoji(c: char) -> bool {
+    matches!(u32::from(c),
+        0x1F000..=0x1FAFF // pictographs, emoticons, transport, flags
+        | 0x2600..=0x27BF // miscellaneous symbols, dingbats
+        | 0x2B00..=0x2BFF // arrows and stars used as emoji
+        | 0x2300..=0x23FF // watch, hourglass, keyboard …
+        | 0xFE00..=0xFE0F // variation selectors
+        | 0x200D          // zero-width joiner
+        | 0x20E3          // keycap
+        | 0xE0000..=0xE007F // tags (subdivision flags)
+    )
 }
 
 /// A region or store name: 1–40 characters.
@@ -417,6 +440,18 @@ mod tests {
         assert_eq!(person_name("  王小明 "), Ok("王小明".into()));
         assert_eq!(person_name("   "), Err("required"));
         assert_eq!(person_name(&"长".repeat(21)), Err("too_long"));
+        // Minority names keep their middle dot; emoji are refused.
+        assert_eq!(person_name("买买提·艾力"), Ok("买买提·艾力".into()));
+        assert_eq!(person_name("阿依古丽•吐尔逊"), Ok("阿依古丽•吐尔逊".into()));
+        assert_eq!(
+            person_name("Mary-Jane O'Neil"),
+            Ok("Mary-Jane O'Neil".into())
+        );
+        assert_eq!(person_name("ئەخمەت"), Ok("ئەخمەت".into()));
+        for bad in ["王小明😀", "❤️李", "🇨🇳张", "👨‍👩‍👧", "赵⭐"] {
+            assert_eq!(person_name(bad), Err("emoji"), "{bad}");
+        }
+        assert_eq!(person_name("王\u{7}明"), Err("control_chars"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! managers list them.
 
 use super::{Reach, reach, region_in_brand};
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::db::begin_write;
 use crate::entity::{region, store};
@@ -12,8 +12,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde_json::json;
-use shared::dto::{RegionInput, RegionView};
+use shared::dto::{AuditAction, AuditField, RegionInput, RegionView};
 use shared::validate;
 
 /// The regions `by`'s scope covers (a region manager sees only theirs),
@@ -53,8 +52,8 @@ pub async fn create(state: &AppState, by: &Actor, req: RegionInput) -> AppResult
     .insert(&tx)
     .await
     .map_err(unique_as("name"))?;
-    let target = format!("region #{} {}", r.id, r.name);
-    audit::by(&tx, by, now, "region.create", target, json!({})).await?;
+    let rec = Record::new(AuditAction::RegionCreate, format!("#{} {}", r.id, r.name));
+    audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     Ok(RegionView {
         id: r.id,
@@ -78,16 +77,12 @@ pub async fn rename(
     m.name = Set(name);
     let r = m.update(&tx).await.map_err(unique_as("name"))?;
     let now = state.clock.now_ms();
-    let target = format!("region #{} {}", r.id, r.name);
-    audit::by(
-        &tx,
-        by,
-        now,
-        "region.rename",
-        target,
-        json!({ "from": old }),
-    )
-    .await?;
+    let rec = Record::new(AuditAction::RegionRename, format!("#{} {}", r.id, r.name)).change(
+        AuditField::Name,
+        audit::text(old),
+        audit::text(r.name.clone()),
+    );
+    audit::by(&tx, by, now, rec).await?;
     let store_count = store::Entity::find()
         .filter(store::Column::RegionId.eq(r.id))
         .count(&tx)

@@ -7,11 +7,12 @@
 //! default (see [`lock_stores`]).
 
 use super::{Reach, reach, region_in_brand, store_in_brand, store_in_scope};
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{region, store};
 use crate::error::{AppError, AppResult, check, unique_as, unknown_as};
+use crate::names;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use sea_orm::sea_query::Expr;
@@ -19,9 +20,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
-use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{Role, StoreInput, StoreView};
+use shared::dto::{AuditAction, AuditField, AuditValue, Role, StoreInput, StoreView};
 use shared::validate;
 use std::collections::HashMap;
 
@@ -110,12 +110,12 @@ async fn audit_store(
     tx: &DatabaseTransaction,
     by: &Actor,
     now: i64,
-    action: &str,
+    action: AuditAction,
     s: &store::Model,
-    detail: serde_json::Value,
+    more: impl FnOnce(Record) -> Record,
 ) -> AppResult<()> {
-    let target = format!("store #{} {}", s.id, s.name);
-    audit::by(tx, by, now, action, target, detail).await?;
+    let rec = more(Record::new(action, format!("#{} {}", s.id, s.name)).store(s.id));
+    audit::by(tx, by, now, rec).await?;
     Ok(())
 }
 
@@ -149,7 +149,7 @@ pub async fn create(state: &AppState, by: &Actor, req: StoreInput) -> AppResult<
     .insert(&tx)
     .await
     .map_err(unique_as("name"))?;
-    audit_store(&tx, by, now, "store.create", &s, json!({})).await?;
+    audit_store(&tx, by, now, AuditAction::StoreCreate, &s, |r| r).await?;
     let view = view(&tx, by.brand.id, s).await?;
     tx.commit().await?;
     Ok(view)
@@ -168,6 +168,7 @@ pub async fn update(
     lock_stores(&tx, by.brand.id).await?;
     let s = store_in_scope(&tx, by, id).await?;
     allowed_change(&tx, by, &s, &req).await?;
+    let before = s.clone();
     let mut m = s.into_active_model();
     m.name = Set(c.name);
     m.address = Set(c.address);
@@ -177,8 +178,27 @@ pub async fn update(
     m.active = Set(req.active);
     let s = m.update(&tx).await.map_err(unique_as("name"))?;
     let now = state.clock.now_ms();
-    let detail = json!({ "active": s.active, "region_id": s.region_id });
-    audit_store(&tx, by, now, "store.update", &s, detail).await?;
+    let regions =
+        names::region_names(&tx, by.brand.id, vec![before.region_id, s.region_id]).await?;
+    let region = |id: i64| regions.get(&id).and_then(audit::text);
+    let changes = |r: Record| {
+        use AuditField as F;
+        r.change(F::Name, audit::text(&before.name), audit::text(&s.name))
+            .change(
+                F::Address,
+                audit::text(&before.address),
+                audit::text(&s.address),
+            )
+            .change(F::Phone, audit::text(&before.phone), audit::text(&s.phone))
+            .change(F::Hours, audit::text(&before.hours), audit::text(&s.hours))
+            .change(F::Region, region(before.region_id), region(s.region_id))
+            .change(
+                F::Active,
+                AuditValue::Flag(before.active),
+                AuditValue::Flag(s.active),
+            )
+    };
+    audit_store(&tx, by, now, AuditAction::StoreUpdate, &s, changes).await?;
     let view = view(&tx, by.brand.id, s).await?;
     tx.commit().await?;
     Ok(view)
@@ -231,7 +251,7 @@ pub async fn make_default(state: &AppState, by: &Actor, id: i64) -> AppResult<St
     m.is_default = Set(true);
     let s = m.update(&tx).await?;
     let now = state.clock.now_ms();
-    audit_store(&tx, by, now, "store.make_default", &s, json!({})).await?;
+    audit_store(&tx, by, now, AuditAction::StoreMakeDefault, &s, |r| r).await?;
     let view = view(&tx, by.brand.id, s).await?;
     tx.commit().await?;
     Ok(view)

@@ -12,6 +12,7 @@ pub struct Model {
     pub target: String,
     pub detail: String,
     pub at: i64,
+    pub store_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ pub struct Model {
     pub consent_at: i64,
     pub frozen: bool,
     pub invited_by: Option<i64>,
+    pub messages_read_through: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -144,16 +144,15 @@ pub async fn resolve(
     };
     post_resolution(&tx, by, &r, &o, req.way, now).await?;
     mark_resolved(&tx, by, &r, way, reference.clone(), now).await?;
-    audit::record(
-        &tx,
-        now,
-        brand.id,
-        Some(by.staff_id),
-        "gateway_refund.resolve",
-        format!("refund {}", r.refund_no),
-        serde_json::json!({"way": way, "amount": r.amount, "reference": reference, "order": o.order_no}),
+    let rec = audit::Record::new(
+        shared::dto::AuditAction::GatewayRefundResolve,
+        r.refund_no.clone(),
     )
-    .await?;
+    .store(o.store_id)
+    .amount(Fen(r.amount))
+    .note(reference.clone())
+    .extra(serde_json::json!({"way": way, "order": o.order_no}));
+    audit::record(&tx, now, brand.id, Some(by.staff_id), rec).await?;
     tx.commit().await?;
     let phone = crate::names::member_phones(&state.db, o.brand_id, vec![o.member_id])
         .await?

@@ -5,7 +5,7 @@
 //! in the audit log as the key ([`crate::auth`]). Keys cannot manage keys.
 
 use super::staff_accounts::clean_scope;
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::{Actor, KEY_PREFIX, digest};
 use crate::clock::rfc3339;
 use crate::db::begin_write;
@@ -19,7 +19,9 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
-use shared::dto::{ApiKeyCreated, ApiKeyInput, ApiKeyView, Role};
+use shared::dto::{
+    ApiKeyCreated, ApiKeyInput, ApiKeyView, AuditAction, AuditField, AuditValue, Role,
+};
 use shared::validate;
 use std::collections::HashMap;
 
@@ -158,12 +160,22 @@ pub async fn create(state: &AppState, by: &Actor, req: &ApiKeyInput) -> AppResul
     }
     .insert(&tx)
     .await?;
-    let target = format!("api key #{} {}", k.id, k.prefix);
-    let detail = json!({ "name": k.name, "role": row.role, "region_id": row.region_id, "store_id": row.store_id });
-    audit::by(&tx, by, now, "api_key.create", target, detail).await?;
+    let rec = Record::new(AuditAction::ApiKeyCreate, key_target(&k))
+        .store(row.store_id)
+        .set_opt(
+            AuditField::Role,
+            Role::parse(&row.role).map(AuditValue::Role),
+        )
+        .extra(json!({ "region_id": row.region_id }));
+    audit::by(&tx, by, now, rec).await?;
     let key = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok(ApiKeyCreated { key, secret })
+}
+
+/// A key as the audit log names it: id, name and the prefix it shows.
+fn key_target(k: &api_key::Model) -> String {
+    format!("#{} {} ({}…)", k.id, k.name, k.prefix)
 }
 
 /// Revokes a key (HQ admin in person): it stops working at once, and its
@@ -193,9 +205,8 @@ pub async fn revoke(state: &AppState, by: &Actor, id: i64) -> AppResult<ApiKeyVi
         row.active = Set(false);
         row.update(&tx).await?;
     }
-    let target = format!("api key #{} {}", k.id, k.prefix);
-    let detail = json!({ "name": k.name });
-    audit::by(&tx, by, now, "api_key.revoke", target, detail).await?;
+    let rec = Record::new(AuditAction::ApiKeyRevoke, key_target(&k));
+    audit::by(&tx, by, now, rec).await?;
     let v = view_one(&tx, k).await?;
     tx.commit().await?;
     Ok(v)

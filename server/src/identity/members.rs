@@ -1,7 +1,7 @@
 //! HQ's view of the brand's members (masked phones, search, keyset paging;
 //! a region manager sees the members at home in their region) and freezing.
 
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::chain;
 use crate::clock::rfc3339;
@@ -17,9 +17,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
-use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{MemberListItem, MemberSearch, Page, Role};
+use shared::dto::{AuditAction, MemberListItem, MemberSearch, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
@@ -120,6 +119,11 @@ pub async fn list(
     Ok(Page { items, next_cursor })
 }
 
+/// A member as the audit log names them: id and masked phone.
+pub fn target(m: &member::Model) -> String {
+    format!("#{} {}", m.id, mask_phone(&m.phone))
+}
+
 /// Freezes a member (they can no longer pay or be written off) or lifts it;
 /// audited.
 pub async fn set_frozen(
@@ -134,13 +138,12 @@ pub async fn set_frozen(
     am.frozen = Set(frozen);
     let m = am.update(&tx).await?;
     let action = if frozen {
-        "member.freeze"
+        AuditAction::MemberFreeze
     } else {
-        "member.unfreeze"
+        AuditAction::MemberUnfreeze
     };
-    let target = format!("member #{} {}", m.id, mask_phone(&m.phone));
     let now = state.clock.now_ms();
-    audit::by(&tx, by, now, action, target, json!({})).await?;
+    audit::by(&tx, by, now, Record::new(action, target(&m))).await?;
     let item = items(&tx, by.brand.id, vec![m]).await?.pop();
     tx.commit().await?;
     item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))

@@ -3,6 +3,7 @@
 //! change is in the audit log; a change of role or scope, a new password
 //! and a deactivation end the account's sessions at once.
 
+use crate::audit::{self, Record};
 use crate::auth::{self, Actor};
 use crate::chain::{find_store, region_in_brand, store_in_brand};
 use crate::clock::rfc3339;
@@ -10,13 +11,16 @@ use crate::db::begin_write;
 use crate::entity::staff;
 use crate::error::{AppError, AppResult, check, unique_as, unknown_as};
 use crate::state::AppState;
-use crate::{audit, guess_limit, names, password};
+use crate::{guess_limit, names, password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
-use shared::dto::{PasswordReset, Role, ScopeKind, StaffCreate, StaffUpdate, StaffView};
+use shared::dto::{
+    AuditAction, AuditField, AuditValue, PasswordReset, Role, ScopeKind, StaffCreate, StaffUpdate,
+    StaffView,
+};
 use shared::validate;
 
 /// A staff row as the API shows it, with its scope's name and whether
@@ -150,13 +154,13 @@ async fn done(
     tx: &DatabaseTransaction,
     state: &AppState,
     by: &Actor,
-    action: &str,
+    action: AuditAction,
     s: staff::Model,
-    detail: serde_json::Value,
+    more: impl FnOnce(Record) -> Record,
 ) -> AppResult<StaffView> {
     let now = state.clock.now_ms();
-    let target = format!("staff #{} {}", s.id, s.account);
-    audit::by(tx, by, now, action, target, detail).await?;
+    let rec = more(Record::new(action, super::staff_login::target(&s)).store(s.store_id));
+    audit::by(tx, by, now, rec).await?;
     view(tx, now, s).await
 }
 
@@ -187,8 +191,11 @@ pub async fn create(state: &AppState, by: &Actor, req: StaffCreate) -> AppResult
     .insert(&tx)
     .await
     .map_err(unique_as("account"))?;
-    let detail = json!({ "role": s.role });
-    let v = done(&tx, state, by, "staff.create", s, detail).await?;
+    let role = Role::parse(&s.role).map(AuditValue::Role);
+    let v = done(&tx, state, by, AuditAction::StaffCreate, s, |r| {
+        r.set_opt(AuditField::Role, role)
+    })
+    .await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -209,6 +216,9 @@ pub async fn update(
     let s = managed(&tx, by, id).await?;
     let (region_id, store_id) =
         clean_scope(&tx, by.brand.id, req.role, req.region_id, req.store_id).await?;
+    let scope_before = names::scope_name(&tx, s.region_id, s.store_id).await?;
+    let scope_after = names::scope_name(&tx, region_id, store_id).await?;
+    let (name_before, role_before) = (s.name.clone(), Role::parse(&s.role));
     let scope_changed =
         s.role != req.role.as_str() || s.region_id != region_id || s.store_id != store_id;
     let mut m = s.into_active_model();
@@ -220,8 +230,25 @@ pub async fn update(
     if scope_changed {
         auth::revoke_all(&tx, state.clock.now_ms(), auth::Subject::Staff, s.id).await?;
     }
-    let detail = json!({ "role": s.role });
-    let v = done(&tx, state, by, "staff.update", s, detail).await?;
+    let (name_after, role_after) = (s.name.clone(), Role::parse(&s.role));
+    let v = done(&tx, state, by, AuditAction::StaffUpdate, s, |r| {
+        r.change(
+            AuditField::Name,
+            audit::text(name_before),
+            audit::text(name_after),
+        )
+        .change(
+            AuditField::Role,
+            role_before.map(AuditValue::Role),
+            role_after.map(AuditValue::Role),
+        )
+        .change(
+            AuditField::Scope,
+            scope_before.and_then(audit::text),
+            scope_after.and_then(audit::text),
+        )
+    })
+    .await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -241,7 +268,7 @@ pub async fn reset_password(
     m.password_hash = Set(hash);
     let s = m.update(&tx).await?;
     auth::revoke_all(&tx, state.clock.now_ms(), auth::Subject::Staff, s.id).await?;
-    let v = done(&tx, state, by, "staff.reset_password", s, json!({})).await?;
+    let v = done(&tx, state, by, AuditAction::StaffResetPassword, s, |r| r).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -262,11 +289,11 @@ pub async fn set_active(
         auth::revoke_all(&tx, state.clock.now_ms(), auth::Subject::Staff, s.id).await?;
     }
     let action = if active {
-        "staff.activate"
+        AuditAction::StaffActivate
     } else {
-        "staff.deactivate"
+        AuditAction::StaffDeactivate
     };
-    let v = done(&tx, state, by, action, s, json!({})).await?;
+    let v = done(&tx, state, by, action, s, |r| r).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -278,14 +305,9 @@ pub async fn unlock(state: &AppState, by: &Actor, id: i64) -> AppResult<StaffVie
     let s = managed(&tx, by, id).await?;
     let key = guess_limit::staff_account_key(s.brand_id, &s.account);
     let was_locked = guess_limit::unlock(&tx, &key, state.clock.now_ms()).await?;
-    let v = done(
-        &tx,
-        state,
-        by,
-        "staff.unlock",
-        s,
-        json!({ "was_locked": was_locked }),
-    )
+    let v = done(&tx, state, by, AuditAction::StaffUnlock, s, |r| {
+        r.extra(json!({ "was_locked": was_locked }))
+    })
     .await?;
     tx.commit().await?;
     Ok(v)

@@ -3,21 +3,21 @@
 
 use super::staff_accounts::view;
 use super::{find_brand, to_public};
+use crate::audit::{self, Record};
 use crate::auth::{self, Actor};
 use crate::db::begin_write;
 use crate::entity::{brand, staff};
 use crate::error::{AppError, AppResult, check};
 use crate::guess_limit::{self, Refused, STAFF_ACCOUNT, STAFF_ADDRESS};
+use crate::password;
 use crate::state::AppState;
-use crate::{audit, password};
 use axum::http::StatusCode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
 };
-use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{PasswordChange, StaffLoginRequest, StaffSession};
+use shared::dto::{AuditAction, PasswordChange, StaffLoginRequest, StaffSession};
 use shared::validate;
 
 /// A guess refused by `guess_limit`: `code` with the wait, or an internal
@@ -76,25 +76,28 @@ impl Slots {
             guess_limit::settle(&state.db, &self.account, STAFF_ACCOUNT, ok, now).await;
         let by_address =
             guess_limit::settle(&state.db, &self.address, STAFF_ADDRESS, ok, now).await;
+        if let (false, Some(staff)) = (ok, found) {
+            let rec = Record::new(AuditAction::StaffLoginFailed, target(staff))
+                .store(staff.store_id)
+                .note(ip.to_string());
+            audit::record(&state.db, now, brand_id, None, rec).await?;
+        }
         if let Err(r) = by_account {
             if let (false, Some(staff), Refused::Locked(_)) = (ok, found, &r) {
-                let target = format!("staff #{} {}", staff.id, staff.account);
-                let detail = json!({ "ip": ip });
-                audit::record(
-                    &state.db,
-                    now,
-                    brand_id,
-                    None,
-                    "staff.login_locked",
-                    target,
-                    detail,
-                )
-                .await?;
+                let rec = Record::new(AuditAction::StaffLoginLocked, target(staff))
+                    .store(staff.store_id)
+                    .note(ip.to_string());
+                audit::record(&state.db, now, brand_id, None, rec).await?;
             }
             return Err(refused(r, ErrorCode::AccountLocked));
         }
         by_address.map_err(|r| refused(r, ErrorCode::TooManyAttempts))
     }
+}
+
+/// A staff account as the audit log names it.
+pub fn target(s: &staff::Model) -> String {
+    format!("#{} {} ({})", s.id, s.name, s.account)
 }
 
 /// Logs in to the brand of `slug`. Guesses are limited per account
@@ -141,7 +144,7 @@ pub async fn login(
         ));
     }
     let tx = begin_write(&state.db).await?;
-    let session = open(&tx, state, &brand, staff, "staff.login").await?;
+    let session = open(&tx, state, &brand, staff, AuditAction::StaffLogin).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -152,7 +155,7 @@ async fn open(
     state: &AppState,
     brand: &brand::Model,
     staff: staff::Model,
-    action: &str,
+    action: AuditAction,
 ) -> AppResult<StaffSession> {
     let hours = state.limits.session_hours;
     let token = auth::open_session(
@@ -165,8 +168,8 @@ async fn open(
     )
     .await?;
     let now = state.clock.now_ms();
-    let target = format!("staff #{}", staff.id);
-    audit::record(tx, now, brand.id, Some(staff.id), action, target, json!({})).await?;
+    let rec = Record::new(action, target(&staff)).store(staff.store_id);
+    audit::record(tx, now, brand.id, Some(staff.id), rec).await?;
     let staff = view(tx, now, staff).await?;
     Ok(StaffSession {
         token,
@@ -214,7 +217,14 @@ pub async fn change_password(
     m.password_hash = Set(hash);
     let updated = m.update(&tx).await?;
     auth::revoke_all(&tx, state.clock.now_ms(), auth::Subject::Staff, updated.id).await?;
-    let session = open(&tx, state, &by.brand, updated, "staff.password_change").await?;
+    let session = open(
+        &tx,
+        state,
+        &by.brand,
+        updated,
+        AuditAction::StaffPasswordChange,
+    )
+    .await?;
     tx.commit().await?;
     Ok(session)
 }

@@ -14,6 +14,8 @@ mod m0008_ledger_units;
 mod m0009_payment_plan;
 mod m0010_jobs;
 mod m0011_member_payments;
+mod m0012_audit_filters;
+mod m0013_member_messages;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_payment_plan::Migration),
             Box::new(m0010_jobs::Migration),
             Box::new(m0011_member_payments::Migration),
+            Box::new(m0012_audit_filters::Migration),
+            Box::new(m0013_member_messages::Migration),
         ]
     }
 }

@@ -7,20 +7,22 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use shared::api;
-use shared::dto::{AfterQuery, AuditEntry, Page};
+use shared::dto::{AuditEntry, AuditQuery, Page};
 
 /// Routes.
 pub fn router() -> Api {
     Api::new().at(api::ListAudit, list)
 }
 
-/// HQ: every staff action, newest first.
+/// HQ: every staff action, newest first, filtered by who, what, store and
+/// date.
 async fn list(
     State(state): State<AppState>,
     caller: StaffCaller<HqMoney>,
-    AppQuery(query): AppQuery<AfterQuery>,
+    AppQuery(query): AppQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
+    let zone = caller.brand.time_zone.clone();
     Ok(Json(
-        crate::audit::page(&state.db, caller.brand.id, query.after).await?,
+        crate::audit::page(&state.db, caller.brand.id, &zone, &query).await?,
     ))
 }

@@ -18,8 +18,8 @@ use shared::api;
 use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
 use shared::dto::{
-    BalanceView, CloseStoredValue, CounterMemberView, CounterTopUp, HistoryItem, MemberMoney, Page,
-    PaymentRequest, RefundRequest,
+    AfterQuery, BalanceView, CloseStoredValue, CounterMemberView, CounterTopUp, HistoryDetail,
+    HistoryItem, MemberMessage, MemberMoney, MemberUnread, Page, PaymentRequest, RefundRequest,
 };
 
 /// Routes.
@@ -28,6 +28,10 @@ pub fn router() -> Api {
         .at(api::MemberBalance, balance)
         .at(api::Pay, pay)
         .at(api::MemberHistory, history)
+        .at(api::MemberHistoryDetail, history_detail)
+        .at(api::MemberMessages, messages)
+        .at(api::MemberUnreadMessages, unread_messages)
+        .at(api::ReadMemberMessages, read_messages)
         .at(api::TopUpAtCounter, counter_topup)
         .at(api::RefundPayment, refund)
         .at(api::CloseMemberStoredValue, close_stored_value)
@@ -131,4 +135,43 @@ async fn history(
 ) -> AppResult<Json<Page<HistoryItem>>> {
     let page = stored_value::history::page(&state.db, caller.brand.id, caller.member.id, &query);
     Ok(Json(page.await?))
+}
+
+/// Member: one movement in full.
+async fn history_detail(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<HistoryDetail>> {
+    let d = stored_value::history::detail(&state.db, caller.brand.id, caller.member.id, id);
+    Ok(Json(d.await?))
+}
+
+/// Member: their messages, newest first.
+async fn messages(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+    AppQuery(query): AppQuery<AfterQuery>,
+) -> AppResult<Json<Page<MemberMessage>>> {
+    let page =
+        stored_value::messages::page(&state.db, caller.brand.id, &caller.member, query.after);
+    Ok(Json(page.await?))
+}
+
+/// Member: how many messages are unread.
+async fn unread_messages(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<Json<MemberUnread>> {
+    let n = stored_value::messages::unread(&state.db, caller.brand.id, &caller.member);
+    Ok(Json(n.await?))
+}
+
+/// Member: marks every message read.
+async fn read_messages(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<axum::http::StatusCode> {
+    stored_value::messages::read_all(&state.db, caller.brand.id, &caller.member).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use shared::api;
 use shared::dto::SandboxMode;
+use shared::dto::{AuditAction, AuditField};
 
 /// Routes.
 pub fn router() -> Api {
@@ -57,16 +58,10 @@ async fn set_payout_mode(
     let sandbox = payout_sandbox(&state)?;
     sandbox.set_mode(caller.brand.id, req.mode).await?;
     tracing::warn!(mode = ?req.mode, staff = caller.staff.id, "sandbox payout mode changed");
-    audit::record(
-        &state.db,
-        state.clock.now_ms(),
-        caller.brand.id,
-        Some(caller.staff.id),
-        "sandbox.payout_mode",
-        "sandbox payout".into(),
-        serde_json::json!({"mode": req.mode}),
-    )
-    .await?;
+    let rec = audit::Record::new(AuditAction::SandboxPayoutMode, "")
+        .set_opt(AuditField::Mode, audit::text(format!("{:?}", req.mode)));
+    let now = state.clock.now_ms();
+    audit::record(&state.db, now, caller.brand.id, Some(caller.staff.id), rec).await?;
     Ok(Json(SandboxMode {
         mode: sandbox.mode(caller.brand.id).await?,
     }))
@@ -88,15 +83,12 @@ async fn set_gateway_switches(
     let before = sandbox.switches();
     sandbox.set_switches(req.clone());
     tracing::warn!(switches = ?req, staff = caller.staff.id, "sandbox gateway switches changed");
-    audit::record(
-        &state.db,
-        state.clock.now_ms(),
-        caller.brand.id,
-        Some(caller.staff.id),
-        "sandbox.gateway_switches",
-        "sandbox gateway".into(),
-        serde_json::json!({"before": before, "after": req}),
-    )
-    .await?;
+    let rec = audit::Record::new(AuditAction::SandboxGatewaySwitches, "").change(
+        AuditField::Mode,
+        audit::text(format!("{before:?}")),
+        audit::text(format!("{req:?}")),
+    );
+    let now = state.clock.now_ms();
+    audit::record(&state.db, now, caller.brand.id, Some(caller.staff.id), rec).await?;
     Ok(Json(sandbox.switches()))
 }

@@ -7,7 +7,7 @@
 
 use super::settings::{plan_bonus, settings, within_cap};
 use super::{positive, posted, unprocessable};
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use sea_orm::DatabaseTransaction;
 use shared::ErrorCode;
-use shared::dto::EntryKind;
+use shared::dto::{AuditAction, AuditField, AuditValue, EntryKind};
 use shared::dto::{
     CloseStoredValue, CounterMemberView, CounterTopUp, MemberMoney, Role, StoredValueClosed,
     TopUpReceipt,
@@ -110,6 +110,14 @@ pub async fn book_top_up(
         )
         .await,
     )?;
+    let mut rec = Record::new(AuditAction::MemberCounterTopUp, members::target(&m))
+        .store(shop.id)
+        .amount(amount)
+        .extra(serde_json::json!({ "entry": entry_id, "plan": req.plan_id }));
+    if bonus > Fen::ZERO {
+        rec = rec.set(AuditField::Bonus, AuditValue::Money(bonus));
+    }
+    audit::by(tx, by, now, rec).await?;
     Ok(TopUpReceipt {
         entry_id,
         member_id: m.id,
@@ -215,11 +223,14 @@ pub async fn book_close(
         )
         .await,
     )?;
-    audit::by(tx, by, now, "member.close_stored_value",
-        format!("member #{} {}", m.id, mask_phone(&m.phone)),
-        serde_json::json!({ "principal": funds.principal.0, "via_gateway": via_gateway, "cash": cash.0, "bonus": funds.bonus.0, "store_id": shop.id }),
-    )
-    .await?;
+    let rec = Record::new(AuditAction::MemberCloseStoredValue, members::target(&m))
+        .store(shop.id)
+        .amount(funds.principal)
+        .change(AuditField::Bonus, AuditValue::Money(funds.bonus), None)
+        .extra(
+            serde_json::json!({ "entry": entry_id, "via_gateway": via_gateway, "cash": cash.0 }),
+        );
+    audit::by(tx, by, now, rec).await?;
     Ok(StoredValueClosed {
         entry_id,
         principal_refunded: funds.principal,

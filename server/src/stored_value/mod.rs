@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod counter;
 pub mod history;
+pub mod messages;
 pub mod pay_code;
 pub mod payment;
 pub mod pin;

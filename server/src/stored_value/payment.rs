@@ -309,7 +309,9 @@ pub async fn settle_split(
             kind: EntryKind::Payment,
             op_ref: p.id.to_string(),
             store_id: Some(store_id),
-            member_id: None,
+            // The member's payment (their message, the 日结 CSV's member),
+            // though their stored value moved at the hold.
+            member_id: Some(member_id),
             member_delta: Fen::ZERO,
             member_balance_after: None,
             actor: format!("member:{member_id}"),

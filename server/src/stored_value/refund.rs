@@ -8,6 +8,7 @@
 //! (`wallet:ID`), then the member's accounts (`ledger::lock_member`).
 
 use super::{positive, posted, unprocessable};
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::clock::rfc3339;
 use crate::db::lock_key;
@@ -22,7 +23,7 @@ use axum::response::Response;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use shared::ErrorCode;
-use shared::dto::EntryKind;
+use shared::dto::{AuditAction, EntryKind};
 use shared::dto::{RefundReceipt, RefundRequest, Role};
 use shared::money::Fen;
 use shared::plan::{RefundRefused, refund_plan};
@@ -159,6 +160,17 @@ pub async fn book(
         )
         .await,
     )?;
+    let rec = Record::new(AuditAction::PaymentRefund, format!("#{}", p.id))
+        .store(p.store_id)
+        .amount(amount)
+        .extra(serde_json::json!({
+            "entry": entry_id,
+            "member": p.member_id,
+            "principal": to_principal.0,
+            "bonus": to_bonus.0,
+            "gateway": to_gateway.0,
+        }));
+    audit::by(tx, by, now, rec).await?;
     Ok(RefundReceipt {
         entry_id,
         payment_id: p.id,

@@ -4,7 +4,7 @@
 //! the audit log, a settings change with its before and after.
 
 use super::settings::settings;
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{money_settings, topup_plan};
@@ -17,9 +17,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
-use serde_json::json;
 use shared::ErrorCode;
-use shared::dto::{MoneySettings, TopUpPlan, TopUpPlanInput};
+use shared::dto::{AuditAction, AuditField, AuditValue, MoneySettings, TopUpPlan, TopUpPlanInput};
 use shared::money::Fen;
 
 /// The cap on any configured amount: ¥1,000,000.
@@ -136,14 +135,61 @@ pub async fn save(
         }
     }
     upsert(&tx, by.brand.id, &req, now).await?;
-    let detail = json!({
-        "before": serde_json::to_value(&before).unwrap_or_default(),
-        "after": serde_json::to_value(&req).unwrap_or_default(),
-    });
-    let target = "money settings".to_string();
-    audit::by(&tx, by, now, "money.settings", target, detail).await?;
+    let rec = settings_changes(Record::new(AuditAction::MoneySettings, ""), &before, &req);
+    audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     Ok(req)
+}
+
+/// What changed between two versions of the settings, field by field.
+fn settings_changes(rec: Record, b: &MoneySettings, a: &MoneySettings) -> Record {
+    use AuditValue::{Flag, Money, Rate};
+    rec.change(
+        AuditField::MaxBalance,
+        Money(b.max_balance),
+        Money(a.max_balance),
+    )
+    .change(
+        AuditField::MaxPayment,
+        Money(b.max_payment),
+        Money(a.max_payment),
+    )
+    .change(
+        AuditField::BonusSettle,
+        Rate(b.bonus_settle_bp),
+        Rate(a.bonus_settle_bp),
+    )
+    .change(
+        AuditField::CustomTopUp,
+        Flag(b.allow_custom_topup),
+        Flag(a.allow_custom_topup),
+    )
+    .change(AuditField::PinAbove, Money(b.pin_above), Money(a.pin_above))
+    .change(
+        AuditField::ChannelUrl,
+        b.channel_url.clone().and_then(audit::text),
+        a.channel_url.clone().and_then(audit::text),
+    )
+    .change(
+        AuditField::WithdrawMin,
+        Money(b.withdraw_min),
+        Money(a.withdraw_min),
+    )
+    .change(
+        AuditField::WithdrawFeeFixed,
+        Money(b.withdraw_fee_fixed),
+        Money(a.withdraw_fee_fixed),
+    )
+    .change(
+        AuditField::WithdrawFeeRate,
+        Rate(b.withdraw_fee_bp),
+        Rate(a.withdraw_fee_bp),
+    )
+}
+
+/// A plan as the audit log names it: id and price.
+fn plan_target(p: &topup_plan::Model) -> String {
+    format!("#{} {}", p.id, Fen(p.pay_amount))
 }
 
 fn view(p: topup_plan::Model) -> TopUpPlan {
@@ -212,13 +258,10 @@ pub async fn create_plan(
     }
     .insert(&tx)
     .await?;
-    let target = format!(
-        "plan #{} pay {} get {}",
-        p.id,
-        Fen(p.pay_amount),
-        Fen(p.bonus_amount)
-    );
-    audit::by(&tx, by, now, "topup_plan.create", target, json!({})).await?;
+    let rec = Record::new(AuditAction::TopUpPlanCreate, plan_target(&p))
+        .set(AuditField::Pay, AuditValue::Money(Fen(p.pay_amount)))
+        .set(AuditField::Bonus, AuditValue::Money(Fen(p.bonus_amount)));
+    audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     Ok(view(p))
 }
@@ -231,12 +274,17 @@ pub async fn deactivate_plan(state: &AppState, by: &Actor, id: i64) -> AppResult
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;
+    let was = p.active;
     let mut am = p.into_active_model();
     am.active = Set(false);
     let p = am.update(&tx).await?;
     let now = state.clock.now_ms();
-    let target = format!("plan #{}", p.id);
-    audit::by(&tx, by, now, "topup_plan.deactivate", target, json!({})).await?;
+    let rec = Record::new(AuditAction::TopUpPlanDeactivate, plan_target(&p)).change(
+        AuditField::Active,
+        AuditValue::Flag(was),
+        AuditValue::Flag(false),
+    );
+    audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     Ok(view(p))
 }

@@ -6,7 +6,7 @@
 //! Locks: the store's wallet (`wallet:ID`).
 
 use super::withdrawals::cash_to_hand_in;
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
@@ -18,7 +18,7 @@ use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
 use crate::stored_value::positive;
 use axum::response::Response;
-use shared::dto::EntryKind;
+use shared::dto::{AuditAction, EntryKind};
 use shared::dto::{CashHandInInput, CashHandInReceipt};
 use shared::money::Fen;
 use shared::validate;
@@ -66,23 +66,19 @@ pub async fn hand_in(
                     actor: format!("staff:{staff_id}"),
                     business_date: ledger::business_date(&brand.time_zone, now),
                     at: now,
-                    lines: vec![
-                        Line::fen(clearing, amount),
-                        Line::fen(bank, -amount),
-                    ],
+                    lines: vec![Line::fen(clearing, amount), Line::fen(bank, -amount)],
                 },
             )
             .await?;
-            audit::record(
-                tx,
-                now,
-                brand.id,
-                Some(staff_id),
-                "cash.hand_in",
-                format!("store #{} {}", shop.id, shop.name),
-                serde_json::json!({"amount": amount.0, "reference": reference, "before": cash.0, "after": cash.0 - amount.0}),
+            let rec = Record::new(
+                AuditAction::CashHandIn,
+                format!("#{} {}", shop.id, shop.name),
             )
-            .await?;
+            .store(shop.id)
+            .amount(amount)
+            .note(reference.clone())
+            .extra(serde_json::json!({"before": cash.0, "after": cash.0 - amount.0}));
+            audit::record(tx, now, brand.id, Some(staff_id), rec).await?;
             Ok(CashHandInReceipt {
                 store_id: shop.id,
                 amount,

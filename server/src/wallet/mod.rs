@@ -26,8 +26,8 @@ use crate::entity::store;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Kind};
 use crate::paging::{PAGE_SIZE, split_page};
-use sea_orm::ConnectionTrait;
-use shared::dto::{BrandMoney, Page, WalletEntry, WalletView};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use shared::dto::{BrandMoney, EntryKind, Page, WalletEntry, WalletView, WithdrawalState};
 use shared::money::Fen;
 use std::collections::HashMap;
 
@@ -134,6 +134,23 @@ pub async fn entries(
     let entries = ledger::entries_by_id(conn, brand_id, entry_ids).await?;
     let member_ids: Vec<i64> = entries.values().filter_map(|e| e.member_id).collect();
     let phones = crate::names::member_phones(conn, brand_id, member_ids).await?;
+    let withdrawal_ids: Vec<i64> = entries
+        .values()
+        .filter(|e| e.kind == EntryKind::Withdrawal.as_str())
+        .filter_map(|e| e.op_ref.parse().ok())
+        .collect();
+    let states: HashMap<String, WithdrawalState> = if withdrawal_ids.is_empty() {
+        Default::default()
+    } else {
+        crate::entity::withdrawal::Entity::find()
+            .filter(crate::entity::withdrawal::Column::BrandId.eq(brand_id))
+            .filter(crate::entity::withdrawal::Column::Id.is_in(withdrawal_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|w| Some((w.id.to_string(), WithdrawalState::parse(&w.state)?)))
+            .collect()
+    };
     let items = lines
         .into_iter()
         .filter_map(|l| entries.get(&l.entry_id).map(|e| (l, e)))
@@ -146,6 +163,9 @@ pub async fn entries(
                 member_phone_masked: e.member_id.and_then(|m| phones.get(&m).cloned()),
                 business_date: e.business_date.clone(),
                 at: rfc3339(e.created_at),
+                withdrawal_state: (e.kind == EntryKind::Withdrawal.as_str())
+                    .then(|| states.get(&e.op_ref).copied())
+                    .flatten(),
             })
         })
         .collect::<AppResult<_>>()?;

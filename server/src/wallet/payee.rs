@@ -7,7 +7,7 @@
 
 use super::views::payee_views;
 use super::withdrawals::notify_store;
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::db::{begin_write, lock_key};
 use crate::entity::payee_account;
@@ -17,11 +17,24 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::{MessageTopic, PayeeInput, PayeeState, PayeeView};
+use shared::dto::{
+    AuditAction, AuditField, AuditValue, MessageTopic, PayeeInput, PayeeState, PayeeView,
+};
 use shared::validate;
 
 /// The manager of a store in their scope asks to set or change its payee
 /// account; it takes effect when HQ finance approves.
+/// A payee account as the audit log names it: id, bank and the masked
+/// number (never the whole number).
+fn payee_target(p: &payee_account::Model) -> String {
+    format!(
+        "#{} {} {}",
+        p.id,
+        p.bank_name,
+        validate::mask_account_no(&p.account_no_last4)
+    )
+}
+
 pub async fn request(
     state: &AppState,
     by: &Actor,
@@ -69,15 +82,13 @@ pub async fn request(
     }
     .insert(&tx)
     .await?;
-    audit::by(
-        &tx,
-        by,
-        now,
-        "payee.request",
-        format!("store {}", shop.id),
-        serde_json::json!({"payee": saved.id, "account_no": validate::mask_account_no(&last4)}),
-    )
-    .await?;
+    let rec = Record::new(AuditAction::PayeeRequest, payee_target(&saved))
+        .store(shop.id)
+        .set(
+            AuditField::Name,
+            AuditValue::Text(saved.account_name.clone()),
+        );
+    audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     let mut views = payee_views(&state.db, by.brand.id, vec![saved]).await?;
     views.pop().ok_or_else(AppError::not_found)
@@ -143,20 +154,15 @@ pub async fn decide(
             .exec(&tx)
             .await?;
     }
-    audit::record(
-        &tx,
-        now,
-        brand_id,
-        Some(by.staff_id),
-        if rejection.is_some() {
-            "payee.reject"
-        } else {
-            "payee.approve"
-        },
-        format!("store {}", p.store_id),
-        serde_json::json!({"payee": p.id, "reason": rejection}),
-    )
-    .await?;
+    let action = if rejection.is_some() {
+        AuditAction::PayeeReject
+    } else {
+        AuditAction::PayeeApprove
+    };
+    let rec = Record::new(action, payee_target(&p))
+        .store(p.store_id)
+        .note(rejection.clone());
+    audit::record(&tx, now, brand_id, Some(by.staff_id), rec).await?;
     notify_store(
         &tx,
         brand_id,

@@ -166,19 +166,24 @@ pub async fn terms(
     let brand_id = by.brand.id;
     let rules = settings(conn, brand_id).await?;
     let wallet = wallet_of(conn, brand_id, shop.clone()).await?;
-    // The approved account and any change waiting, in one read.
+    // The approved account, any change waiting and the last rejected
+    // request, in one read.
     let rows = payee_account::Entity::find()
         .filter(payee_account::Column::BrandId.eq(brand_id))
         .filter(payee_account::Column::StoreId.eq(shop.id))
-        .filter(
-            payee_account::Column::State
-                .is_in([PayeeState::Approved.as_str(), PayeeState::Pending.as_str()]),
-        )
+        .filter(payee_account::Column::State.is_in([
+            PayeeState::Approved.as_str(),
+            PayeeState::Pending.as_str(),
+            PayeeState::Rejected.as_str(),
+        ]))
         .order_by_desc(payee_account::Column::Id)
         .all(conn)
         .await?;
+    let newest_id = rows.first().map(|p| p.id);
     let views = payee_views(conn, brand_id, rows).await?;
     let of = |state: PayeeState| views.iter().find(|p| p.state == state).cloned();
+    // A rejection is news only while it is the store's latest request.
+    let rejected = of(PayeeState::Rejected).filter(|p| Some(p.id) == newest_id);
     Ok(WithdrawalTerms {
         wallet,
         min: rules.withdraw_min,
@@ -186,6 +191,7 @@ pub async fn terms(
         fee_bp: rules.withdraw_fee_bp,
         payee: of(PayeeState::Approved),
         pending_payee: of(PayeeState::Pending),
+        rejected_payee: rejected,
     })
 }
 

@@ -13,7 +13,7 @@ use super::withdrawals::{
     ByHand, Told, WalletMove, current_payee, freeze, kick, mark_paid_by_hand, payout_no,
     queue_attempt, release, tell, transition,
 };
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::auth::{Acting, Actor};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{payee_account, withdrawal};
@@ -27,7 +27,7 @@ use axum::response::Response;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::{RejectInput, WithdrawalInput, WithdrawalState, WithdrawalView};
+use shared::dto::{AuditAction, RejectInput, WithdrawalInput, WithdrawalState, WithdrawalView};
 use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate;
 
@@ -115,16 +115,11 @@ pub async fn request(
                     now,
                 };
                 freeze(tx, frozen).await?;
-                audit::record(
-                    tx,
-                    now,
-                    brand.id,
-                    Some(staff_id),
-                    "withdrawal.request",
-                    format!("withdrawal {}", saved.id),
-                    serde_json::json!({"store": shop.id, "amount": req.amount.0, "fee": fee.0}),
-                )
-                .await?;
+                let rec = Record::new(AuditAction::WithdrawalRequest, format!("#{}", saved.id))
+                    .store(shop.id)
+                    .amount(req.amount)
+                    .extra(serde_json::json!({"fee": fee.0}));
+                audit::record(tx, now, brand.id, Some(staff_id), rec).await?;
                 Ok(saved.id)
             })
         },
@@ -158,13 +153,13 @@ pub enum Decision {
 impl Decision {
     /// The state it moves a withdrawal from, the state it moves it to, and
     /// its name in the audit log.
-    fn moves(&self) -> (WithdrawalState, WithdrawalState, &'static str) {
+    fn moves(&self) -> (WithdrawalState, WithdrawalState, AuditAction) {
         use WithdrawalState::*;
         match self {
-            Decision::Approve => (Requested, Approved, "withdrawal.approve"),
-            Decision::Reject(_) => (Requested, Rejected, "withdrawal.reject"),
-            Decision::Cancel => (Requested, Cancelled, "withdrawal.cancel"),
-            Decision::Retry => (Failed, Approved, "withdrawal.retry"),
+            Decision::Approve => (Requested, Approved, AuditAction::WithdrawalApprove),
+            Decision::Reject(_) => (Requested, Rejected, AuditAction::WithdrawalReject),
+            Decision::Cancel => (Requested, Cancelled, AuditAction::WithdrawalCancel),
+            Decision::Retry => (Failed, Approved, AuditAction::WithdrawalRetry),
         }
     }
 
@@ -294,7 +289,8 @@ pub async fn decide(
     let told = Told {
         by: Some(staff_id),
         action,
-        detail: serde_json::json!({"store": w.store_id, "amount": w.amount, "reason": reason, "payout_no": payee.as_ref().map(|_| no.clone())}),
+        note: reason.clone(),
+        extra: serde_json::json!({"payout_no": payee.as_ref().map(|_| no.clone())}),
         notify: !matches!(decision, Decision::Cancel),
     };
     tell(&tx, brand_id, &w, to, told, now).await?;

@@ -16,7 +16,7 @@
 //! - Every transition is a compare-and-set on the state, audited, and the
 //!   store's managers get an in-app message.
 
-use crate::audit;
+use crate::audit::{self, Record};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, payee_account, payout_attempt, staff_message, withdrawal};
 use crate::error::{AppError, AppResult};
@@ -34,7 +34,7 @@ use sea_orm::{
 use shared::ErrorCode;
 use shared::dto::EntryKind;
 use shared::dto::JobName;
-use shared::dto::{MessageTopic, WithdrawalState};
+use shared::dto::{AuditAction, MessageTopic, WithdrawalState};
 use shared::money::Fen;
 use std::sync::atomic::Ordering;
 
@@ -192,13 +192,15 @@ async fn move_frozen(
 
 /// What a withdrawal's move leaves behind: its audit log entry and
 /// whether the store's managers hear of it.
-pub struct Told<'a> {
+pub struct Told {
     /// Who moved it (none: the system).
     pub by: Option<i64>,
     /// The audit log's action.
-    pub action: &'a str,
-    /// The audit log's detail.
-    pub detail: serde_json::Value,
+    pub action: AuditAction,
+    /// A reason or a reference, shown in the audit log.
+    pub note: Option<String>,
+    /// Ids kept for an investigation.
+    pub extra: serde_json::Value,
     /// Whether the store's managers get a message.
     pub notify: bool,
 }
@@ -210,11 +212,15 @@ pub async fn tell(
     brand_id: i64,
     w: &withdrawal::Model,
     to: WithdrawalState,
-    told: Told<'_>,
+    told: Told,
     now: i64,
 ) -> AppResult<()> {
-    let target = format!("withdrawal {}", w.id);
-    audit::record(tx, now, brand_id, told.by, told.action, target, told.detail).await?;
+    let rec = Record::new(told.action, format!("#{}", w.id))
+        .store(w.store_id)
+        .amount(Fen(w.amount))
+        .note(told.note)
+        .extra(told.extra);
+    audit::record(tx, now, brand_id, told.by, rec).await?;
     if told.notify {
         let amount = Some(Fen(w.amount));
         notify_store(
@@ -716,16 +722,15 @@ async fn settle_from(
     let told = Told {
         by: by_hand.as_ref().map(|b| b.staff_id),
         action: if outcome.is_ok() {
-            "withdrawal.paid"
+            AuditAction::WithdrawalPaid
         } else {
-            "withdrawal.failed"
+            AuditAction::WithdrawalFailed
         },
-        detail: serde_json::json!({
-            "payout_no": a.payout_no,
-            "amount": w.amount,
-            "failure": failure,
-            "reference": by_hand.as_ref().map(|b| b.reference.clone()),
-        }),
+        note: by_hand
+            .as_ref()
+            .map(|b| b.reference.clone())
+            .or_else(|| failure.clone()),
+        extra: serde_json::json!({ "payout_no": a.payout_no }),
         notify: true,
     };
     tell(&tx, brand.id, &w, to, told, now).await?;

@@ -4,8 +4,8 @@
 use crate::helpers::*;
 use shared::ErrorCode;
 use shared::dto::{
-    ApiKeyCreated, ApiKeyInput, ApiKeyView, AuditEntry, Page, ReceiptFeed, RegionInput, Role,
-    StaffView, WalletView,
+    ApiKeyCreated, ApiKeyInput, ApiKeyView, AuditAction, AuditEntry, Page, ReceiptFeed,
+    RegionInput, Role, StaffView, WalletView,
 };
 use std::time::Duration;
 
@@ -240,20 +240,27 @@ dual_test!(
         let by_key: Vec<&AuditEntry> = log
             .items
             .iter()
-            .filter(|e| e.actor.contains("ERP") && e.actor.contains(&erp.key.prefix))
+            .filter(|e| {
+                e.actor
+                    .as_deref()
+                    .is_some_and(|a| a.contains("ERP") && a.contains(&erp.key.prefix))
+            })
             .collect();
-        let has = |action: &str, target: &str| {
+        let has = |action: AuditAction, target: &str| {
             by_key
                 .iter()
                 .any(|e| e.action == action && e.target.contains(target))
         };
-        assert!(has("api_key.use", "GET /api/hq/stores"), "{log:?}");
-        assert!(has("api_key.use", "POST /api/hq/regions"), "{log:?}");
-        assert!(has("region.create", &region.name), "{log:?}");
+        assert!(has(AuditAction::ApiKeyUse, "GET /api/hq/stores"), "{log:?}");
         assert!(
-            log.items
-                .iter()
-                .any(|e| e.action == "api_key.create" && e.target.contains(&erp.key.prefix)),
+            has(AuditAction::ApiKeyUse, "POST /api/hq/regions"),
+            "{log:?}"
+        );
+        assert!(has(AuditAction::RegionCreate, &region.name), "{log:?}");
+        assert!(
+            log.items.iter().any(
+                |e| e.action == AuditAction::ApiKeyCreate && e.target.contains(&erp.key.prefix)
+            ),
             "{log:?}"
         );
     }

@@ -91,7 +91,7 @@ dual_test!(
             audit
                 .items
                 .iter()
-                .filter(|e| e.action == "cash.hand_in")
+                .filter(|e| e.action == shared::dto::AuditAction::CashHandIn)
                 .count(),
             1
         );

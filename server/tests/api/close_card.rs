@@ -418,7 +418,7 @@ dual_test!(
             audit
                 .items
                 .iter()
-                .filter(|e| e.action == "gateway_refund.resolve")
+                .filter(|e| e.action == shared::dto::AuditAction::GatewayRefundResolve)
                 .count(),
             2
         );

@@ -7,6 +7,7 @@ mod helpers;
 mod http;
 
 mod api_keys;
+mod audit;
 mod cash;
 mod chain;
 mod close_card;
@@ -18,6 +19,7 @@ mod jobs;
 mod ledger;
 mod member_login;
 mod members;
+mod messages;
 mod money;
 mod money_concurrency;
 mod money_plans;

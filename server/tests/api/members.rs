@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use shared::ErrorCode;
-use shared::dto::{AuditEntry, MemberListItem, Page, Role};
+use shared::dto::{AuditAction, AuditEntry, MemberListItem, Page, Role};
 use std::collections::HashSet;
 
 async fn list(app: &TestApp, token: &str, query: &str) -> Page<MemberListItem> {
@@ -165,18 +165,26 @@ dual_test!(
             .error(404, ErrorCode::NotFound);
 
         let audit: Page<AuditEntry> = app.get("/api/hq/audit").token(&admin).send().await.ok();
-        let target = format!("member #{} {}", member.id, masked(&phone));
-        let actions: Vec<(&str, &str, &str)> = audit
+        let target = format!("#{} {}", member.id, masked(&phone));
+        let actions: Vec<(AuditAction, Option<&str>, &str)> = audit
             .items
             .iter()
             .take(2)
-            .map(|e| (e.action.as_str(), e.actor.as_str(), e.target.as_str()))
+            .map(|e| (e.action, e.actor.as_deref(), e.target.as_str()))
             .collect();
         assert_eq!(
             actions,
             vec![
-                ("member.unfreeze", "总部管理员 (admin)", target.as_str()),
-                ("member.freeze", "总部管理员 (admin)", target.as_str())
+                (
+                    AuditAction::MemberUnfreeze,
+                    Some("总部管理员 (admin)"),
+                    target.as_str()
+                ),
+                (
+                    AuditAction::MemberFreeze,
+                    Some("总部管理员 (admin)"),
+                    target.as_str()
+                )
             ],
             "newest first, with who did it"
         );
@@ -200,7 +208,11 @@ dual_test!(
         let finance = app.staff_token("finance", STAFF_PASSWORD).await;
         let boss = app.staff_token("east.boss", STAFF_PASSWORD).await;
         let read: Page<AuditEntry> = app.get("/api/hq/audit").token(&finance).send().await.ok();
-        assert!(read.items.iter().any(|e| e.action == "member.freeze"));
+        assert!(
+            read.items
+                .iter()
+                .any(|e| e.action == AuditAction::MemberFreeze)
+        );
         app.post(&format!("/api/hq/members/{}/freeze", member.id))
             .token(&finance)
             .send()

@@ -43,7 +43,10 @@ async fn five_wrong(app: &TestApp, account: &str) -> u64 {
 
 async fn audit_actions(app: &TestApp, admin: &str) -> Vec<String> {
     let page: Page<AuditEntry> = app.get("/api/hq/audit").token(admin).send().await.ok();
-    page.items.into_iter().map(|e| e.action).collect()
+    page.items
+        .into_iter()
+        .map(|e| e.action.as_str().to_string())
+        .collect()
 }
 
 dual_test!(

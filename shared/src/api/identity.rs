@@ -83,7 +83,7 @@ endpoints! {
 
     /// Every staff action, newest first.
     ListAudit: GET "/hq/audit", Staff(HQ_MONEY),
-        query AfterQuery => Page<AuditEntry>;
+        query AuditQuery => Page<AuditEntry>;
 
     /// The brand's API keys for machines, newest first (never their
     /// secrets).

@@ -21,6 +21,20 @@ endpoints! {
     MemberHistory: GET "/member/history", Member,
         query HistoryQuery => Page<HistoryItem>;
 
+    /// One movement in full: its split over principal, bonus and the
+    /// payment channel, and for a payment its refunds.
+    MemberHistoryDetail: GET "/member/history/{id}" (i64), Member => HistoryDetail;
+
+    /// The member's messages (消息), newest first.
+    MemberMessages: GET "/member/messages", Member,
+        query AfterQuery => Page<MemberMessage>;
+
+    /// How many of the member's messages are unread.
+    MemberUnreadMessages: GET "/member/messages/unread", Member => MemberUnread;
+
+    /// Marks all the member's messages read.
+    ReadMemberMessages: POST "/member/messages/read", Member => 204 ();
+
     /// Tops a member up at the counter (cash or card taken by the store).
     TopUpAtCounter: POST "/staff/topups", Staff(COUNTER),
         body CounterTopUp => 201 TopUpReceipt,

@@ -93,22 +93,6 @@ pub struct Page<T> {
     pub next_cursor: Option<i64>,
 }
 
-/// One line of the audit log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct AuditEntry {
-    /// Entry id.
-    pub id: i64,
-    /// When (RFC 3339, UTC).
-    pub at: String,
-    /// Who (staff name and account).
-    pub actor: String,
-    /// Action key, e.g. `store.create`.
-    pub action: String,
-    /// What it acted on, e.g. `store #3 南京西路店`.
-    pub target: String,
-}
-
 /// Server health.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

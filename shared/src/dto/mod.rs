@@ -5,6 +5,7 @@
 use crate::money::{Fen, Quote};
 use serde::{Deserialize, Serialize};
 
+mod audit;
 mod chain;
 mod gateway;
 mod identity;
@@ -14,6 +15,7 @@ mod query;
 mod stored_value;
 mod wallet;
 
+pub use audit::*;
 pub use chain::*;
 pub use gateway::*;
 pub use identity::*;

@@ -161,6 +161,106 @@ pub struct HistoryItem {
     pub at: String,
 }
 
+/// Where a movement's money came from or went, each part as a positive
+/// amount: the member's principal and bonus, the payment channel (online),
+/// cash at a counter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MoneyParts {
+    /// The member's own stored money (本金).
+    pub principal: Fen,
+    /// Promotional stored money (赠送金).
+    pub bonus: Fen,
+    /// Through the payment channel (WeChat Pay, Alipay, a card).
+    pub online: Fen,
+    /// Cash or a card taken at a store's counter.
+    pub cash: Fen,
+}
+
+/// One refund of a payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RefundPart {
+    /// Its history entry.
+    pub entry_id: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// How much.
+    pub total: Fen,
+    /// Where each part went back to.
+    pub parts: MoneyParts,
+}
+
+/// A payment as its member sees it in a detail.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PaymentDetail {
+    /// Payment number.
+    pub payment_id: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// What was paid.
+    pub total: Fen,
+    /// How it was paid.
+    pub parts: MoneyParts,
+    /// Its refunds, oldest first.
+    pub refunds: Vec<RefundPart>,
+    /// Refunded so far.
+    pub refunded: Fen,
+}
+
+/// One movement in full (明细详情).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct HistoryDetail {
+    /// Journal entry id.
+    pub id: i64,
+    /// The operation.
+    pub kind: super::EntryKind,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The store involved.
+    pub store_name: Option<String>,
+    /// Signed from the member's side: + in, − out of stored value.
+    pub amount: Fen,
+    /// Total balance after it (none when it moved no stored value: a split
+    /// payment, whose stored value moved at its hold).
+    pub balance_after: Option<Fen>,
+    /// Where this movement's money came from or went.
+    pub parts: MoneyParts,
+    /// The payment it is or belongs to (payments and refunds).
+    pub payment: Option<PaymentDetail>,
+}
+
+/// A notice in the member's message centre (消息).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberMessage {
+    /// Id (the page cursor; the history entry it tells of).
+    pub id: i64,
+    /// What happened: a top-up, a payment, a refund, 退卡.
+    pub kind: super::EntryKind,
+    /// The store involved.
+    pub store_name: Option<String>,
+    /// How much in all (a payment: what was paid, however it was paid).
+    pub amount: Fen,
+    /// Of which bonus (top-ups: the bonus received; 退卡: the bonus taken
+    /// back).
+    pub bonus: Fen,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Not yet seen.
+    pub unread: bool,
+}
+
+/// How many of the member's messages are unread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberUnread {
+    /// Unread messages (counted up to 99).
+    pub unread: u32,
+}
+
 /// A store as a member sees it when paying there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

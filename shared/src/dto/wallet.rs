@@ -64,6 +64,10 @@ pub struct WalletEntry {
     pub business_date: String,
     /// When (RFC 3339).
     pub at: String,
+    /// For a withdrawal's line: where that withdrawal is now (a paid one
+    /// is no longer "frozen").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_state: Option<WithdrawalState>,
 }
 
 /// HQ's view of the chain's money: every store's wallet, what the brand owes
@@ -146,6 +150,10 @@ pub struct WithdrawalTerms {
     pub payee: Option<PayeeView>,
     /// A change waiting for HQ finance, if any.
     pub pending_payee: Option<PayeeView>,
+    /// The store's latest request, when HQ finance rejected it (with its
+    /// reason), until the next request.
+    #[serde(default)]
+    pub rejected_payee: Option<PayeeView>,
 }
 
 /// Ask for a withdrawal.

@@ -46,6 +46,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("me") view=|| members_only(pages::me::me)/>
                     <Route path=path!("privacy") view=|| lazy_page(pages::privacy::privacy)/>
                     <Route path=path!("history") view=|| members_only(pages::history::history)/>
+                    <Route path=path!("history/:id") view=|| members_only(pages::history::history_detail)/>
+                    <Route path=path!("messages") view=|| members_only(pages::messages::messages)/>
                     <Route path=path!("pay/:store") view=|| members_only(pages::pay::pay)/>
                     <Route path=path!("topup") view=|| members_only(pages::topup::top_up)/>
                     <Route path=path!("topup/:order") view=|| members_only(pages::topup::top_up_order)/>

@@ -95,6 +95,8 @@ pub fn BrandShell() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(s)) = me.get() {
             tongka_app::components::set_time_zone(&s.brand.time_zone);
+            // One title per brand, as the member app's.
+            gloo::utils::document().set_title(&s.brand.name);
         }
     });
     view! { <div class="app app-wide"><leptos_router::components::Outlet/></div> }

@@ -1,9 +1,14 @@
 //! 明细: every movement of the member's money, newest first, by kind.
 
-use crate::shell::{require_login, use_session};
+use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
-use shared::dto::{EntryKind, HistoryQuery};
-use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use shared::api::MemberHistoryDetail;
+use shared::dto::{EntryKind, HistoryDetail, HistoryQuery, MoneyParts, PaymentDetail};
+use shared::money::Fen;
+use tongka_app::api;
+use tongka_app::components::{PagedCells, Pager, TopBar, loaded, local_time, path_id};
 use tongka_app::i18n::{T, Txt, tr};
 
 fn kind_text(kind: EntryKind) -> Txt {
@@ -21,6 +26,7 @@ fn kind_text(kind: EntryKind) -> Txt {
 pub fn HistoryPage() -> impl IntoView {
     require_login();
     let session = use_session();
+    let brand = use_brand();
     let kind = RwSignal::new(String::new());
     let pager = Pager::new::<shared::api::MemberHistory>(
         move |after| {
@@ -47,11 +53,11 @@ pub fn HistoryPage() -> impl IntoView {
                 {tab("payment", T::KindPayment)}
                 {tab("refund", T::KindRefund)}
             </div>
-            <PagedCells pager=pager id="history-list" row=move |h| {
+            <PagedCells pager=pager id="history-list" nav=true row=move |h| {
                 let sign_class = if h.amount.0 >= 0 { "amount amount-in" } else { "amount amount-out" };
                 let amount = if h.amount.0 > 0 { format!("+{}", h.amount) } else { h.amount.to_string() };
                 view! {
-                    <div class="cell history-row">
+                    <A href=brand.path(&format!("/history/{}", h.id)) attr:class="cell cell-link history-row">
                         <span class="cell-main">
                             <span class="cell-title">{tr(kind_text(h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
                             <span class="cell-desc tabular">{local_time(&h.at)}</span>
@@ -60,11 +66,166 @@ pub fn HistoryPage() -> impl IntoView {
                             <span class=sign_class>{amount}</span>
                             <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
                         </span>
-                    </div>
+                    </A>
                 }
             }/>
         </section>
     }
 }
 
+/// One labelled amount of a detail.
+fn line(label: Txt, amount: Fen, id: &'static str) -> impl IntoView {
+    view! {
+        <div class="cell">
+            <span class="cell-main">{tr(label)}</span>
+            <span class="cell-value tabular" data-part=id>{amount.to_string()}</span>
+        </div>
+    }
+}
+
+/// The non-zero parts, each under its label.
+fn parts_view(parts: &MoneyParts, labels: [Txt; 4]) -> impl IntoView {
+    [
+        (labels[0], parts.principal, "principal"),
+        (labels[1], parts.bonus, "bonus"),
+        (labels[2], parts.online, "online"),
+        (labels[3], parts.cash, "cash"),
+    ]
+    .into_iter()
+    .filter(|(_, a, _)| a.is_positive())
+    .map(|(l, a, id)| line(l, a, id))
+    .collect_view()
+}
+
+const PAID_WITH: [Txt; 4] = [
+    T::PartPrincipal,
+    T::PartBonus,
+    T::PartOnlinePaid,
+    T::PartCash,
+];
+const BACK_TO: [Txt; 4] = [T::PartPrincipal, T::PartBonus, T::PartOnline, T::PartCash];
+
+/// A payment: number, total, how it was paid, its refunds.
+fn payment_view(p: PaymentDetail) -> impl IntoView {
+    let refunds = p.refunds.clone();
+    view! {
+        <h2 class="cells-title">{tr(T::OfPayment)}</h2>
+        <div class="cells" id="detail-payment">
+            <div class="cell">
+                <span class="cell-main">{tr(T::PaymentNo)}</span>
+                <span class="cell-value tabular" id="detail-payment-no">{p.payment_id}</span>
+            </div>
+            <div class="cell">
+                <span class="cell-main">{tr(T::DetailTime)}</span>
+                <span class="cell-value tabular">{local_time(&p.at)}</span>
+            </div>
+            {line(T::PaymentTotal, p.total, "total")}
+        </div>
+        <h2 class="cells-title">{tr(T::PaidWith)}</h2>
+        <div class="cells" id="detail-paid-with">{parts_view(&p.parts, PAID_WITH)}</div>
+        {(!refunds.is_empty()).then(|| view! {
+            <h2 class="cells-title">{tr(T::RefundsOfPayment)}</h2>
+            <div class="cells" id="detail-refunds">
+                {refunds.into_iter().map(|r| {
+                    let where_to = [
+                        (T::PartPrincipal, r.parts.principal),
+                        (T::PartBonus, r.parts.bonus),
+                        (T::PartOnline, r.parts.online),
+                    ];
+                    view! {
+                        <div class="cell refund-part">
+                            <span class="cell-main">
+                                <span class="cell-title tabular">{local_time(&r.at)}</span>
+                                {where_to.into_iter().filter(|(_, a)| a.is_positive()).map(|(l, a)| view! {
+                                    <span class="cell-desc">{tr(l)}" "<span class="tabular">{a.to_string()}</span></span>
+                                }).collect_view()}
+                            </span>
+                            <span class="cell-value tabular">{r.total.to_string()}</span>
+                        </div>
+                    }
+                }).collect_view()}
+                {line(T::RefundedSoFar, p.refunded, "refunded")}
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn Detail(d: HistoryDetail) -> impl IntoView {
+    let amount = match (&d.payment, d.kind) {
+        // A payment reads as what was paid, however it was paid.
+        (Some(p), EntryKind::Payment | EntryKind::Hold) => format!("-{}", p.total),
+        _ if d.amount.0 > 0 => format!("+{}", d.amount),
+        _ => d.amount.to_string(),
+    };
+    let (section, labels): (Option<Txt>, [Txt; 4]) = match d.kind {
+        EntryKind::TopUp => (
+            Some(T::TopUpCredited),
+            [
+                T::PartPrincipal,
+                T::PartBonus,
+                T::PartOnlinePaid,
+                T::PartCash,
+            ],
+        ),
+        EntryKind::Refund => (Some(T::RefundedTo), BACK_TO),
+        EntryKind::Close => (
+            Some(T::CloseRefunded),
+            [
+                T::PartPrincipal,
+                T::CloseBonusBack,
+                T::PartOnline,
+                T::PartCash,
+            ],
+        ),
+        _ => (None, PAID_WITH),
+    };
+    // A top-up's principal is what was paid; its bonus comes on top.
+    let parts = d.parts.clone();
+    view! {
+        <div class="detail-head" id="history-detail" data-kind=d.kind.as_str()>
+            <p class="detail-kind">{tr(kind_text(d.kind))}</p>
+            <p class="detail-amount tabular" id="detail-amount">{amount}</p>
+            {d.balance_after.map(|b| view! { <p class="cell-desc tabular">{tr(T::BalanceAfter)}" "{b.to_string()}</p> })}
+        </div>
+        <div class="cells">
+            <div class="cell">
+                <span class="cell-main">{tr(T::DetailTime)}</span>
+                <span class="cell-value tabular" id="detail-time">{local_time(&d.at)}</span>
+            </div>
+            {d.store_name.clone().map(|s| view! {
+                <div class="cell">
+                    <span class="cell-main">{tr(T::DetailStore)}</span>
+                    <span class="cell-value" id="detail-store">{s}</span>
+                </div>
+            })}
+        </div>
+        {section.map(|title| view! {
+            <h2 class="cells-title">{tr(title)}</h2>
+            <div class="cells" id="detail-parts">{parts_view(&parts, labels)}</div>
+        })}
+        {d.payment.map(payment_view)}
+    }
+}
+
+/// 明细详情: one movement in full.
+#[component]
+pub fn HistoryDetailPage() -> impl IntoView {
+    require_login();
+    let session = use_session();
+    let params = use_params_map();
+    let detail = LocalResource::new(move || {
+        let token = session.token.get();
+        let id = params.read().get("id").unwrap_or_default();
+        async move { api::fetch::<MemberHistoryDetail>(&path_id(&id)?, token).await }
+    });
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::HistoryDetailTitle)().to_string()) back=true/>
+        <section class="page">
+            {loaded(detail, move |d: HistoryDetail| view! { <Detail d=d/> }.into_any())}
+        </section>
+    }
+}
+
 tongka_app::split_page!(history => HistoryPage);
+tongka_app::split_page!(history_detail => HistoryDetailPage);

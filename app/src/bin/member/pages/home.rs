@@ -81,6 +81,9 @@ pub fn HomePage() -> impl IntoView {
                 }}
                 <p class="cell cell-desc" id="pay-hint">{tr(T::ScanToPay)}</p>
             </div>
+            <div class="cells">
+                <crate::pages::messages::MessagesLink/>
+            </div>
             {loaded(me, move |m: MemberProfile| {
                 let display = if m.name.is_empty() { mask_phone(&m.phone) } else { m.name.clone() };
                 view! {

@@ -2,6 +2,7 @@
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use shared::api::{MemberBalance, MemberLogout, MemberMe, SetPaymentPin, UpdateMemberMe};
 use shared::dto::{BalanceView, MemberProfile, MemberProfileUpdate, SetPin};
 use shared::money::Fen;
@@ -38,6 +39,7 @@ fn birthday_rule(value: &str) -> Result<String, &'static str> {
 pub fn MePage() -> impl IntoView {
     require_login();
     let session = use_session();
+    let brand = use_brand();
     let me = LocalResource::new(move || {
         let token = session.token.get();
         async move { api::fetch::<MemberMe>(&(), token).await }
@@ -52,6 +54,10 @@ pub fn MePage() -> impl IntoView {
             {loaded(me, move |m: MemberProfile| view! { <ProfileForm profile=m/> }.into_any())}
             {loaded(balance, move |b: BalanceView| view! { <PinForm pin_set=b.pin_set pin_above=b.pin_above/> }.into_any())}
             <div class="cells">
+                <crate::pages::messages::MessagesLink/>
+                <A href=brand.path("/history") attr:class="cell cell-link" attr:id="open-history">
+                    <span class="cell-main">{tr(T::History)}</span>
+                </A>
                 <LangSwitch/>
             </div>
             <LogoutButton/>

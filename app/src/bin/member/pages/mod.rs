@@ -5,6 +5,7 @@ pub mod history;
 pub mod home;
 pub mod login;
 pub mod me;
+pub mod messages;
 pub mod pay;
 pub mod privacy;
 pub mod topup;

@@ -150,6 +150,8 @@ pub fn HomePage() -> impl IntoView {
         <section class="page">
             {loaded(me, move |s: StaffSession| {
                 let role = s.staff.role;
+                // What waits for HQ is HQ's to count (others get a 403).
+                let hq = matches!(role, Role::HqAdmin | Role::HqFinance);
                 let scope = s.staff.scope_name.clone();
                 view! {
                     <div class="role-card" id="role-card">
@@ -169,7 +171,7 @@ pub fn HomePage() -> impl IntoView {
                             <A href=ctx.path(&path) attr:class="cell cell-link" attr:id=id>
                                 <span class="cell-main">{tr(label)}</span>
                                 {(id == "menu-messages").then(|| view! { <UnreadBadge/> })}
-                                {matches!(id, "menu-withdrawal-queue" | "menu-payee-changes" | "menu-refund-tasks").then(|| view! { <PendingBadge entry=id/> })}
+                                {(hq && matches!(id, "menu-withdrawal-queue" | "menu-payee-changes" | "menu-refund-tasks")).then(|| view! { <PendingBadge entry=id/> })}
                             </A>
                         }).collect_view()}
                         <A href=ctx.path("/me") attr:class="cell cell-link" attr:id="menu-me">

@@ -173,11 +173,13 @@ fn StaffForm(
         validate::person_name,
     );
     let password = FieldState::new("password", "", validate::password);
-    let first_role = role_choices(ctx.role())
-        .first()
+    // A new account starts as the least powerful role the caller may give
+    // (roles are listed most powerful first): more power is a choice.
+    let least_role = role_choices(ctx.role())
+        .last()
         .copied()
         .unwrap_or(Role::Clerk);
-    let role = RwSignal::new(staff.as_ref().map(|s| s.role).unwrap_or(first_role));
+    let role = RwSignal::new(staff.as_ref().map(|s| s.role).unwrap_or(least_role));
     let region = RwSignal::new(
         staff
             .as_ref()

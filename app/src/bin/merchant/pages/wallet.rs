@@ -12,6 +12,7 @@ use shared::api::{
 };
 use shared::dto::{
     AfterQuery, BrandMoney, CashHandInInput, EntryKind, RangeQuery, Role, Statement, WalletView,
+    WithdrawalState,
 };
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
@@ -21,9 +22,10 @@ use tongka_app::components::{
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
-fn kind_text(kind: EntryKind) -> Txt {
+fn kind_text(kind: EntryKind, withdrawal: Option<WithdrawalState>) -> Txt {
     match kind {
         EntryKind::Refund => T::KindRefund,
+        EntryKind::Withdrawal if withdrawal == Some(WithdrawalState::Paid) => T::KindWithdrawalPaid,
         EntryKind::Withdrawal => T::KindWithdrawal,
         EntryKind::WithdrawalRelease => T::KindWithdrawalRelease,
         _ => T::KindReceipt,
@@ -85,7 +87,7 @@ pub fn WalletPage() -> impl IntoView {
                 view! {
                     <div class="cell wallet-entry" data-kind=e.kind.as_str()>
                         <span class="cell-main">
-                            <span class="cell-title">{tr(kind_text(e.kind))}</span>
+                            <span class="cell-title">{tr(kind_text(e.kind, e.withdrawal_state))}</span>
                             <span class="cell-desc tabular">
                                 {e.member_phone_masked.clone().map(|p| format!("{p} · "))}
                                 {local_time(&e.at)}

@@ -257,6 +257,10 @@ pub fn PayeePage() -> impl IntoView {
                         <h2 class="cells-title">{tr(T::PayeePending)}</h2>
                         <PayeeCard payee=p/>
                     })}
+                    {t.rejected_payee.map(|p| view! {
+                        <h2 class="cells-title" id="payee-rejected">{tr(T::PayeeRejectedTitle)}</h2>
+                        <PayeeCard payee=p/>
+                    })}
                     {move || (ctx.role() == Some(Role::StoreManager) && !waiting).then(|| view! {
                         <PayeeForm store_id=store on_done=move || terms.refetch()/>
                     })}
