@@ -685,6 +685,55 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         gone(&member, ".toast").await?;
         shot(h, &member, "member-history-390x844.png").await?;
 
+        // The refund opens in full: where it went, and the payment it
+        // came from with how that was paid.
+        click(&member, "#history-list .history-row").await?;
+        text_contains(&member, "#history-detail", "退款").await?;
+        text_contains(&member, "#detail-amount", "+¥10.00").await?;
+        text_contains(&member, "#detail-parts", "储值本金").await?;
+        text_contains(&member, "#detail-paid-with", "¥30.50").await?;
+        let refunds = text_contains(&member, "#detail-refunds", "¥10.00").await?;
+        assert!(refunds.contains("已退款"), "{refunds}");
+        text_contains(&member, "#detail-store", "南京西路店").await?;
+        accessible(&member, "history detail").await?;
+        shot(h, &member, "member-history-detail-390x844.png").await?;
+
+        // The message centre told of the top-up, the payment and the
+        // refund; opening it reads them, and home's badge goes.
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        text_contains(&member, "#messages-unread", "3").await?;
+        click(&member, "#open-messages").await?;
+        let told = text_contains(&member, "#message-list", "退款到账").await?;
+        assert!(
+            told.contains("支付成功") && told.contains("充值到账") && told.contains("¥30.50"),
+            "messages: {told}"
+        );
+        accessible(&member, "messages").await?;
+        shot(h, &member, "member-messages-390x844.png").await?;
+        member.goto(&format!("{}/m/demo/me", h.base)).await?;
+        el(&member, "#open-messages").await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        absent(&member, "#messages-unread").await?;
+
+        // HQ reads the refund in the audit log, in words, with its store
+        // and amount, filtered to refunds.
+        let admin = browser(h).await?;
+        staff_login(h, &admin, "admin").await?;
+        click(&admin, "#menu-audit").await?;
+        el(&admin, "#audit-list").await?;
+        let option = el(&admin, "#filter-action option[value='payment.refund']").await?;
+        option.click().await?;
+        let row = text_contains(&admin, "#audit-list .audit-row", "退款 · #").await?;
+        assert!(
+            row.contains("¥10.00") && row.contains("南京西路店") && row.contains("陈店长"),
+            "audit: {row}"
+        );
+        let all = text_contains(&admin, "#audit-list", "退款").await?;
+        assert!(!all.contains("payment.refund"), "no raw keys: {all}");
+        accessible(&admin, "audit log").await?;
+        shot(h, &admin, "merchant-audit-log-390x844.png").await?;
+        admin.close().await?;
+
         let report = tongka_server::ledger::reconcile(&h.db).await?;
         assert!(report.is_clean(), "{:?}", report.problems);
         for c in [member, clerk, manager] {
@@ -1813,6 +1862,7 @@ fn every_page_passes_axe_core() {
             "/m/demo/cards",
             "/m/demo/me",
             "/m/demo/history",
+            "/m/demo/messages",
             "/m/demo/pay/1",
             "/m/demo/topup",
             "/m/demo/privacy",
@@ -1826,7 +1876,7 @@ fn every_page_passes_axe_core() {
             check(&member, path).await?;
         }
         let s = shop.id;
-        let staff_pages: [(&str, Vec<String>); 3] = [
+        let staff_pages: [(&str, Vec<String>); 4] = [
             (
                 "admin",
                 [
@@ -1875,12 +1925,29 @@ fn every_page_passes_axe_core() {
                     "/payee-changes".into(),
                 ],
             ),
+            (
+                "east",
+                vec![
+                    String::new(),
+                    "/wallets".into(),
+                    "/withdrawals".into(),
+                    "/payee-changes".into(),
+                ],
+            ),
         ];
         let staff = browser(h).await?;
         staff.goto(&format!("{}/biz/demo/login", h.base)).await?;
         check(&staff, "/biz/demo/login").await?;
         for (account, pages) in staff_pages {
+            // What earlier pages logged is not this workbench's.
+            console_log(&staff).await;
             staff_login(h, &staff, account).await?;
+            // The workbench asks only what this role may read (a region
+            // manager once got a 403 for HQ's pending counts).
+            el(&staff, "#menu").await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let log = console_log(&staff).await;
+            anyhow::ensure!(!log.contains("403"), "{account}'s workbench: {log}");
             for p in &pages {
                 check(&staff, &format!("/biz/demo{p}")).await?;
             }
