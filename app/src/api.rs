@@ -82,6 +82,7 @@ fn method_of(m: shared::api::Method) -> Method {
         shared::api::Method::Post => Method::POST,
         shared::api::Method::Put => Method::PUT,
         shared::api::Method::Patch => Method::PATCH,
+        shared::api::Method::Delete => Method::DELETE,
     }
 }
 

@@ -624,6 +624,20 @@ pub fn local_time(rfc3339: &str) -> String {
     })
 }
 
+/// Today's date in the brand's time zone, `YYYY-MM-DD` (the latest day a
+/// date field may pick).
+pub fn local_date_today() -> String {
+    let now = js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default();
+    local_time(&now)
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The rule for a yuan amount typed by a person: returns the fen as text.
 pub fn yuan_rule(value: &str) -> Result<String, Reason> {
     let fen = shared::money::Fen::parse_yuan(value)?;

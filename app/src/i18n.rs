@@ -327,6 +327,12 @@ catalogue! {
     PromotionExpense => "赠送支出", "Cost of bonuses";
     WalletsTotal => "门店钱包合计", "All store wallets";
     KindWithdrawal => "提现冻结", "Frozen for a withdrawal";
+    Delete => "删除", "Delete";
+    Edit => "修改", "Edit";
+    EditPlan => "修改充值方案", "Edit plan";
+    Deleted => "已删除", "Deleted";
+    DeleteRegionQuestion => "删除区域「{name}」？\n区域里没有门店，删除后不能恢复。", "Delete the region \"{name}\"?\nIt has no stores; this cannot be undone.";
+    StatementQuiet => "无交易，余额", "no movements; balance";
     PayeeRejectedTitle => "收款账户申请被驳回", "Payee account request rejected";
     KindWithdrawalPaid => "提现（已打款）", "Withdrawn (paid out)";
     KindWithdrawalRelease => "提现退回", "Withdrawal returned";

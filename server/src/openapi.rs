@@ -137,6 +137,7 @@ fn method_key(m: Method) -> &'static str {
         Method::Post => "post",
         Method::Put => "put",
         Method::Patch => "patch",
+        Method::Delete => "delete",
     }
 }
 

@@ -85,6 +85,9 @@ pub enum ErrorCode {
     AlreadyExists,
     /// The default store cannot be closed.
     DefaultStoreClosed,
+    /// A region with stores or a region manager cannot be deleted; params:
+    /// `stores`, `staff`.
+    RegionNotEmpty,
     /// The current password given for a change is wrong.
     WrongCurrentPassword,
     /// The brand does not exist.
@@ -163,7 +166,7 @@ impl ErrorCode {
             Unauthenticated | WrongCredentials => &[401],
             Forbidden | MemberFrozen | AccountDeactivated | OwnRequest => &[403],
             NotFound | BrandNotFound | MemberNotRegistered => &[404],
-            AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed
+            AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed | RegionNotEmpty
             | IdempotencyKeyReused | RequestInProgress | StateChanged | WalletShortfall
             | PayeeChangePending => &[409],
             PayloadTooLarge => &[413],
@@ -363,7 +366,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "fee_below_min" => ("应低于最低提现金额", "must be below the minimum withdrawal"),
         "fee_rate_range" => ("应在 0%–10% 之间", "must be between 0% and 10%"),
         "date_order" => ("不能晚于结束日期", "cannot be after the end date"),
-        "range_too_long" => ("范围最长 92 天", "can span at most 92 days"),
+        "range_too_long" => (
+            "与开始日期相隔不能超过 92 天",
+            "can be at most 92 days after the start date",
+        ),
         "account_no_format" => ("应为 8–32 位数字", "must be 8–32 digits"),
         "pin_weak" => (
             "太简单（不能是相同或连续的数字）",
@@ -565,6 +571,16 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("该{field}已被使用")
             } else {
                 format!("This {field} is already taken")
+            }
+        }
+        RegionNotEmpty => {
+            let (stores, staff) = (param(params, "stores"), param(params, "staff"));
+            if zh {
+                format!("这个区域还有 {stores} 家门店、{staff} 位区域经理，移走后才能删除")
+            } else {
+                format!(
+                    "The region still has {stores} stores and {staff} region managers; move them elsewhere first"
+                )
             }
         }
         DefaultStoreClosed => {

@@ -1100,6 +1100,14 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         text_contains(&manager, "#wallet-entries", "提现冻结").await?;
         click(&manager, "#wallet-statement").await?;
         let today = text_contains(&manager, "#statement-days .statement-day", "-¥100.00").await?;
+        // The range fields start filled with the range shown.
+        let from = el(&manager, "#statement-from").await?.prop("value").await?;
+        let to = el(&manager, "#statement-to").await?.prop("value").await?;
+        anyhow::ensure!(
+            from.as_deref().is_some_and(|f| f.len() == 10)
+                && to.as_deref().is_some_and(|t| t.len() == 10),
+            "range {from:?}..{to:?}"
+        );
         assert!(today.contains("储值本金收款"), "{today}");
         shot(h, &manager, "merchant-statement-390x844.png").await?;
 

@@ -5,13 +5,15 @@ use super::{Reach, reach, region_in_brand};
 use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::db::begin_write;
-use crate::entity::{region, store};
-use crate::error::{AppResult, check, unique_as};
+use crate::entity::{region, staff, store};
+use crate::error::{AppError, AppResult, check, unique_as};
 use crate::state::AppState;
+use axum::http::StatusCode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
+use shared::ErrorCode;
 use shared::dto::{AuditAction, AuditField, RegionInput, RegionView};
 use shared::validate;
 
@@ -93,4 +95,35 @@ pub async fn rename(
         name: r.name,
         store_count,
     })
+}
+
+/// Deletes region `id` of `by`'s brand when nothing is in it: no store
+/// (under the stores' lock, so none moves in meanwhile) and no region
+/// manager; audited.
+pub async fn delete(state: &AppState, by: &Actor, id: i64) -> AppResult<()> {
+    let tx = begin_write(&state.db).await?;
+    super::stores::lock_stores(&tx, by.brand.id).await?;
+    let r = region_in_brand(&tx, by.brand.id, id).await?;
+    let stores = store::Entity::find()
+        .filter(store::Column::RegionId.eq(r.id))
+        .count(&tx)
+        .await?;
+    let staff = staff::Entity::find()
+        .filter(staff::Column::BrandId.eq(by.brand.id))
+        .filter(staff::Column::RegionId.eq(r.id))
+        .count(&tx)
+        .await?;
+    if stores > 0 || staff > 0 {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::RegionNotEmpty)
+                .with("stores", stores)
+                .with("staff", staff),
+        );
+    }
+    region::Entity::delete_by_id(r.id).exec(&tx).await?;
+    let now = state.clock.now_ms();
+    let rec = Record::new(AuditAction::RegionDelete, format!("#{} {}", r.id, r.name));
+    audit::by(&tx, by, now, rec).await?;
+    tx.commit().await?;
+    Ok(())
 }

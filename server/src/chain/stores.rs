@@ -29,7 +29,7 @@ use std::collections::HashMap;
 /// first store, moving the default, closing a store) within one brand. Without
 /// it two PostgreSQL transactions can both see "no stores yet" or both unset
 /// the old default, and one fails on the one-default index.
-async fn lock_stores(tx: &DatabaseTransaction, brand_id: i64) -> AppResult<()> {
+pub(crate) async fn lock_stores(tx: &DatabaseTransaction, brand_id: i64) -> AppResult<()> {
     Ok(lock_key(tx, &format!("stores:{brand_id}")).await?)
 }
 

@@ -19,6 +19,7 @@ pub fn router() -> Api {
         .at(api::ListRegions, list_regions)
         .at(api::CreateRegion, create_region)
         .at(api::RenameRegion, rename_region)
+        .at(api::DeleteRegion, delete_region)
         .at(api::ListStores, list_stores)
         .at(api::CreateStore, create_store)
         .at(api::GetStore, get_store)
@@ -54,6 +55,16 @@ async fn rename_region(
     Ok(Json(
         regions::rename(&state, &caller.actor(), id, req).await?,
     ))
+}
+
+/// HQ admin: delete an empty region.
+async fn delete_region(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<StatusCode> {
+    regions::delete(&state, &caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Any staff: the stores their scope covers.

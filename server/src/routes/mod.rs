@@ -5,7 +5,7 @@
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
-use axum::routing::{MethodRouter, get, patch, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use shared::api::{Access, Endpoint, Info, Method};
 use shared::dto::Role;
 
@@ -70,6 +70,7 @@ impl Api {
             Method::Post => post(handler),
             Method::Put => put(handler),
             Method::Patch => patch(handler),
+            Method::Delete => delete(handler),
         };
         self.router = self.router.route(info.path, method);
         self.routed.push(info);

@@ -21,6 +21,7 @@ pub fn router() -> Api {
         .at(api::PutMoneySettings, write)
         .at(api::ListTopUpPlans, list_plans)
         .at(api::CreateTopUpPlan, create_plan)
+        .at(api::UpdateTopUpPlan, update_plan)
         .at(api::DeactivateTopUpPlan, deactivate_plan)
         .at(api::MemberTopUpPlans, member_plans)
 }
@@ -69,6 +70,18 @@ async fn create_plan(
 ) -> AppResult<(StatusCode, Json<TopUpPlan>)> {
     let plan = rules::create_plan(&state, &caller.actor(), &req).await?;
     Ok((StatusCode::CREATED, Json(plan)))
+}
+
+/// HQ admin: change a plan on offer.
+async fn update_plan(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<TopUpPlanInput>,
+) -> AppResult<Json<TopUpPlan>> {
+    Ok(Json(
+        rules::update_plan(&state, &caller.actor(), id, &req).await?,
+    ))
 }
 
 /// HQ admin: stop offering a plan (kept for the record).

@@ -171,6 +171,13 @@ fn kind_name(kind: &str, lang: Lang) -> &str {
     }
 }
 
+/// A movement's number as the store knows it: the payment a payment or a
+/// refund belongs to, the withdrawal a freeze or its return belongs to
+/// (never the ledger's internal `2:5000`).
+fn reference(op_ref: &str) -> String {
+    op_ref.split(':').next().unwrap_or(op_ref).to_string()
+}
+
 /// Where the movements stream is.
 struct Cursor {
     db: DatabaseConnection,
@@ -203,7 +210,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
             local_time(m.at, &c.time_zone),
             m.day.clone(),
             kind_name(&m.kind, c.lang).to_string(),
-            m.op_ref.clone(),
+            reference(&m.op_ref),
             m.member.clone().unwrap_or_default(),
             yuan(Fen(m.amount)),
         ]));

@@ -14,8 +14,8 @@ use crate::state::AppState;
 use axum::http::StatusCode;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use shared::ErrorCode;
 use shared::dto::{AuditAction, AuditField, AuditValue, MoneySettings, TopUpPlan, TopUpPlanInput};
@@ -218,35 +218,48 @@ pub async fn plans(
     Ok(plans.into_iter().map(view).collect())
 }
 
-/// Adds a plan: one on offer per price, and one a member could buy (its
-/// pay and bonus within the balance cap).
+/// Whether `req` may be on offer, under the brand's plan lock: a price in
+/// range, a bonus no more than it, one a member could buy (pay and bonus
+/// within the balance cap), and no other plan on offer at that price.
+async fn check_plan(
+    tx: &DatabaseTransaction,
+    by: &Actor,
+    req: &TopUpPlanInput,
+    other_than: Option<i64>,
+) -> AppResult<()> {
+    in_range("pay", req.pay)?;
+    if req.bonus.0 < 0 || req.bonus > req.pay {
+        return Err(AppError::invalid("bonus", "bonus_range"));
+    }
+    // One plan per price, checked under the brand's plan lock so two
+    // identical plans saved at once cannot both land.
+    lock_key(tx, &format!("plans:{}", by.brand.id)).await?;
+    let rules = settings(tx, by.brand.id).await?;
+    if req.pay.0.saturating_add(req.bonus.0) > rules.max_balance.0 {
+        // Nobody could ever buy it: a member's balance may not pass the cap.
+        return Err(AppError::invalid("pay", "plan_above_cap").with("max", rules.max_balance.0));
+    }
+    let mut same = topup_plan::Entity::find()
+        .filter(topup_plan::Column::BrandId.eq(by.brand.id))
+        .filter(topup_plan::Column::Active.eq(true))
+        .filter(topup_plan::Column::PayAmount.eq(req.pay.0));
+    if let Some(id) = other_than {
+        same = same.filter(topup_plan::Column::Id.ne(id));
+    }
+    if same.one(tx).await?.is_some() {
+        return Err(AppError::already_exists("pay"));
+    }
+    Ok(())
+}
+
+/// Adds a plan (see [`check_plan`]).
 pub async fn create_plan(
     state: &AppState,
     by: &Actor,
     req: &TopUpPlanInput,
 ) -> AppResult<TopUpPlan> {
-    in_range("pay", req.pay)?;
-    if req.bonus.0 < 0 || req.bonus > req.pay {
-        return Err(AppError::invalid("bonus", "bonus_range"));
-    }
     let tx = begin_write(&state.db).await?;
-    // One plan per price, checked under the brand's plan lock so two
-    // identical plans saved at once cannot both land.
-    lock_key(&tx, &format!("plans:{}", by.brand.id)).await?;
-    let rules = settings(&tx, by.brand.id).await?;
-    if req.pay.0.saturating_add(req.bonus.0) > rules.max_balance.0 {
-        // Nobody could ever buy it: a member's balance may not pass the cap.
-        return Err(AppError::invalid("pay", "plan_above_cap").with("max", rules.max_balance.0));
-    }
-    let same = topup_plan::Entity::find()
-        .filter(topup_plan::Column::BrandId.eq(by.brand.id))
-        .filter(topup_plan::Column::Active.eq(true))
-        .filter(topup_plan::Column::PayAmount.eq(req.pay.0))
-        .one(&tx)
-        .await?;
-    if same.is_some() {
-        return Err(AppError::already_exists("pay"));
-    }
+    check_plan(&tx, by, req, None).await?;
     let now = state.clock.now_ms();
     let p = topup_plan::ActiveModel {
         brand_id: Set(by.brand.id),
@@ -261,6 +274,46 @@ pub async fn create_plan(
     let rec = Record::new(AuditAction::TopUpPlanCreate, plan_target(&p))
         .set(AuditField::Pay, AuditValue::Money(Fen(p.pay_amount)))
         .set(AuditField::Bonus, AuditValue::Money(Fen(p.bonus_amount)));
+    audit::by(&tx, by, now, rec).await?;
+    tx.commit().await?;
+    Ok(view(p))
+}
+
+/// Changes a plan on offer (its price or bonus); a top-up already started
+/// keeps the amounts it started with. A plan taken off sale stays as it was.
+pub async fn update_plan(
+    state: &AppState,
+    by: &Actor,
+    id: i64,
+    req: &TopUpPlanInput,
+) -> AppResult<TopUpPlan> {
+    let tx = begin_write(&state.db).await?;
+    check_plan(&tx, by, req, Some(id)).await?;
+    let p = topup_plan::Entity::find_by_id(id)
+        .filter(topup_plan::Column::BrandId.eq(by.brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !p.active {
+        return Err(AppError::state_changed("inactive"));
+    }
+    let before = (Fen(p.pay_amount), Fen(p.bonus_amount));
+    let mut am = p.into_active_model();
+    am.pay_amount = Set(req.pay.0);
+    am.bonus_amount = Set(req.bonus.0);
+    let p = am.update(&tx).await?;
+    let now = state.clock.now_ms();
+    let rec = Record::new(AuditAction::TopUpPlanUpdate, plan_target(&p))
+        .change(
+            AuditField::Pay,
+            AuditValue::Money(before.0),
+            AuditValue::Money(req.pay),
+        )
+        .change(
+            AuditField::Bonus,
+            AuditValue::Money(before.1),
+            AuditValue::Money(req.bonus),
+        );
     audit::by(&tx, by, now, rec).await?;
     tx.commit().await?;
     Ok(view(p))

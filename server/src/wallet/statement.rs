@@ -42,6 +42,10 @@ pub fn range(q: &RangeQuery, time_zone: &str, now: i64) -> AppResult<(NaiveDate,
             .checked_sub_signed(chrono::Duration::days(6))
             .ok_or_else(|| AppError::invalid("to", "date_format"))?,
     };
+    // Days not yet begun have no statement.
+    if to > today {
+        return Err(AppError::invalid("to", "date_future"));
+    }
     if from > to {
         return Err(AppError::invalid("from", "date_order"));
     }

@@ -217,3 +217,65 @@ dual_test!(a_store_needs_a_region_and_valid_details, |app| async move {
         .await
         .invalid("region_id");
 });
+
+dual_test!(
+    only_an_empty_region_is_deleted_by_hq_admin_and_audited,
+    |app| async move {
+        let admin = app.login_admin().await;
+        let east = app.create_region(&admin, "华东区").await;
+        let empty = app.create_region(&admin, "西北区").await;
+        let managed = app.create_region(&admin, "华南区").await;
+        app.create_store(&admin, east.id, "南京西路店").await;
+        app.create_staff(
+            &admin,
+            "south.boss",
+            shared::dto::Role::RegionManager,
+            Some(managed.id),
+            None,
+        )
+        .await;
+        let delete = |id: i64, token: String| {
+            let app = app.clone();
+            async move {
+                app.request(reqwest::Method::DELETE, &format!("/api/hq/regions/{id}"))
+                    .token(&token)
+                    .send()
+                    .await
+            }
+        };
+        // A region with a store, or with its manager, stays, and says why.
+        let e = delete(east.id, admin.clone())
+            .await
+            .error(409, ErrorCode::RegionNotEmpty);
+        assert_eq!(
+            e.message,
+            "这个区域还有 1 家门店、0 位区域经理，移走后才能删除"
+        );
+        delete(managed.id, admin.clone())
+            .await
+            .error(409, ErrorCode::RegionNotEmpty);
+        // Only HQ admin deletes.
+        app.create_staff(&admin, "finance", shared::dto::Role::HqFinance, None, None)
+            .await;
+        let finance = app.staff_token("finance", STAFF_PASSWORD).await;
+        delete(empty.id, finance)
+            .await
+            .error(403, ErrorCode::Forbidden);
+        // An empty one goes, once.
+        delete(empty.id, admin.clone()).await.status(204);
+        delete(empty.id, admin.clone())
+            .await
+            .error(404, ErrorCode::NotFound);
+        let left: Vec<RegionView> = app.get("/api/hq/regions").token(&admin).send().await.ok();
+        let names: Vec<&str> = left.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(!names.contains(&"西北区"));
+        let audit: shared::dto::Page<shared::dto::AuditEntry> =
+            app.get("/api/hq/audit").token(&admin).send().await.ok();
+        assert_eq!(
+            audit.items[0].action,
+            shared::dto::AuditAction::RegionDelete
+        );
+        assert!(audit.items[0].target.contains("西北区"));
+    }
+);

@@ -442,3 +442,84 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_plan_on_offer_is_edited_checked_and_audited,
+    |app| async move {
+        let shop = shop(&app).await;
+        let small = plan(&app, &shop.admin, 10_000, 1_000).await;
+        let big = plan(&app, &shop.admin, 20_000, 3_000).await;
+        let edit = |id: i64, pay: i64, bonus: i64, token: String| {
+            let app = app.clone();
+            async move {
+                app.put(&format!("/api/hq/topup-plans/{id}"))
+                    .token(&token)
+                    .json(&TopUpPlanInput {
+                        pay: Fen(pay),
+                        bonus: Fen(bonus),
+                    })
+                    .send()
+                    .await
+            }
+        };
+        let edited: TopUpPlan = edit(small.id, 15_000, 2_000, shop.admin.clone()).await.ok();
+        assert_eq!(
+            (edited.id, edited.pay, edited.bonus),
+            (small.id, Fen(15_000), Fen(2_000))
+        );
+        // The same checks as a new plan: one on offer per price, a bonus
+        // no more than the price; only HQ admin.
+        edit(small.id, 20_000, 0, shop.admin.clone())
+            .await
+            .error(409, ErrorCode::AlreadyExists);
+        edit(small.id, 15_000, 15_001, shop.admin.clone())
+            .await
+            .invalid("bonus");
+        edit(small.id, 15_000, 0, shop.finance.clone())
+            .await
+            .error(403, ErrorCode::Forbidden);
+        // The counter sells it at its new price, with its new bonus.
+        let member = new_member(&app).await;
+        plan_topup(&app, &shop.clerk, &member.phone, 10_000, Some(small.id))
+            .await
+            .invalid("amount");
+        let sold: TopUpReceipt =
+            plan_topup(&app, &shop.clerk, &member.phone, 15_000, Some(small.id))
+                .await
+                .ok();
+        assert_eq!((sold.amount, sold.bonus), (Fen(15_000), Fen(2_000)));
+        // Off sale, it stays as it was.
+        app.post(&format!("/api/hq/topup-plans/{}/deactivate", big.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
+        edit(big.id, 25_000, 0, shop.admin.clone())
+            .await
+            .error(409, ErrorCode::StateChanged);
+        // HQ reads what changed.
+        let audit: shared::dto::Page<shared::dto::AuditEntry> = app
+            .get("/api/hq/audit?action=topup_plan.update")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(audit.items.len(), 1);
+        assert_eq!(
+            audit.items[0].changes,
+            vec![
+                shared::dto::AuditChange {
+                    field: shared::dto::AuditField::Pay,
+                    before: Some(shared::dto::AuditValue::Money(Fen(10_000))),
+                    after: Some(shared::dto::AuditValue::Money(Fen(15_000))),
+                },
+                shared::dto::AuditChange {
+                    field: shared::dto::AuditField::Bonus,
+                    before: Some(shared::dto::AuditValue::Money(Fen(1_000))),
+                    after: Some(shared::dto::AuditValue::Money(Fen(2_000))),
+                },
+            ]
+        );
+        assert_reconciled(&app).await;
+    }
+);

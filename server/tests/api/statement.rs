@@ -227,6 +227,20 @@ dual_test!(
         statement(&app, &shop.manager, shop.one.id, "?to=-262144-01-01")
             .await
             .invalid("to");
+        // Days not yet begun have no statement; the range error reads right.
+        let future = statement(&app, &shop.manager, shop.one.id, "?to=2026-03-04")
+            .await
+            .invalid("to");
+        assert_eq!(future.message, "结束日期不能晚于今天");
+        let long = statement(
+            &app,
+            &shop.manager,
+            shop.one.id,
+            "?from=2025-01-01&to=2026-03-01",
+        )
+        .await
+        .invalid("to");
+        assert_eq!(long.message, "结束日期与开始日期相隔不能超过 92 天");
 
         // The CSV: a BOM, the header in the caller's language, one row a day.
         let (status, ct, cd, bytes) = download(
@@ -287,10 +301,21 @@ dual_test!(
         }
         // 4 payments, a refund, two freezes and one release.
         assert_eq!(lines.len(), 1 + 8, "{text}");
+        // A refund names the payment it refunds, not the ledger's `2:3000`.
+        let refund = lines
+            .iter()
+            .find(|l| l.contains(",Refund,") && l.ends_with(",-30.00"))
+            .expect("the refund");
+        let reference = refund.split(',').nth(3).unwrap_or_default();
+        assert!(
+            !reference.contains(':') && reference.parse::<i64>().is_ok(),
+            "{refund}"
+        );
         assert!(
             lines
                 .iter()
-                .any(|l| l.contains(",Refund,") && l.ends_with(",-30.00"))
+                .all(|l| !l.contains(':') || l.matches(':').count() == 2),
+            "{text}"
         );
         assert!(!text.contains(&b.phone), "members are masked");
         // A clerk exports nothing.
@@ -402,11 +427,13 @@ dual_test!(
         app.advance(Duration::from_secs(3 * 86_400));
         sweep(&app).await;
 
+        // Up to today (a later day is refused: it has not begun).
+        let today = tongka_server::ledger::business_date("Asia/Shanghai", app.clock.now_ms());
         let s: Statement = statement(
             &app,
             &shop.finance,
             shop.one.id,
-            "?from=2026-02-28&to=2026-05-01",
+            &format!("?from=2026-02-28&to={today}"),
         )
         .await
         .ok();

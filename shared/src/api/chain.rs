@@ -27,6 +27,9 @@ endpoints! {
     RenameRegion: PUT "/hq/regions/{id}" (i64), Staff(HQ_ADMIN),
         body RegionInput => RegionView, [AlreadyExists];
 
+    /// Deletes a region with no stores and no region manager.
+    DeleteRegion: DELETE "/hq/regions/{id}" (i64), Staff(HQ_ADMIN) => 204 (), [RegionNotEmpty];
+
     /// Stores in the caller's scope.
     ListStores: GET "/hq/stores", Staff(ANY_STAFF) => Vec<StoreView>;
 

@@ -81,6 +81,9 @@ macro_rules! method {
     (PATCH) => {
         $crate::api::Method::Patch
     };
+    (DELETE) => {
+        $crate::api::Method::Delete
+    };
 }
 
 macro_rules! or_unit {

@@ -37,6 +37,8 @@ pub enum Method {
     Put,
     /// PATCH: changes some fields.
     Patch,
+    /// DELETE: removes.
+    Delete,
 }
 
 impl Method {
@@ -47,6 +49,7 @@ impl Method {
             Method::Post => "POST",
             Method::Put => "PUT",
             Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
     }
 }

@@ -74,6 +74,10 @@ endpoints! {
     CreateTopUpPlan: POST "/hq/topup-plans", Staff(HQ_ADMIN),
         body TopUpPlanInput => 201 TopUpPlan, [AlreadyExists];
 
+    /// Changes a plan on offer: its price or its bonus.
+    UpdateTopUpPlan: PUT "/hq/topup-plans/{id}" (i64), Staff(HQ_ADMIN),
+        body TopUpPlanInput => TopUpPlan, [AlreadyExists, StateChanged];
+
     /// Takes a top-up plan off sale.
     DeactivateTopUpPlan: POST "/hq/topup-plans/{id}/deactivate" (i64), Staff(HQ_ADMIN) => TopUpPlan;
 

@@ -4,6 +4,7 @@ use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::api::{
     CreateTopUpPlan, DeactivateTopUpPlan, GetMoneySettings, ListTopUpPlans, PutMoneySettings,
+    UpdateTopUpPlan,
 };
 use shared::dto::{ConfirmQuery, MoneySettings, Role, TopUpPlan, TopUpPlanInput};
 use shared::money::Fen;
@@ -217,6 +218,8 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
     let bonus = FieldState::new("bonus", "0", bonus_rule);
     let error = RwSignal::new(None::<Failure>);
     let admin = move || ctx.role() == Some(Role::HqAdmin);
+    // The plan being edited; none: the form adds one.
+    let editing = RwSignal::new(None::<i64>);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -230,8 +233,15 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         };
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::send::<CreateTopUpPlan>(&(), &body, ctx.token()).await {
-                Ok(_) => on_change.run(()),
+            let saved = match editing.get_untracked() {
+                Some(id) => api::send::<UpdateTopUpPlan>(&id, &body, ctx.token()).await,
+                None => api::send::<CreateTopUpPlan>(&(), &body, ctx.token()).await,
+            };
+            match saved {
+                Ok(_) => {
+                    editing.set(None);
+                    on_change.run(())
+                }
                 Err(f) => error.set(Some(f)),
             }
         });
@@ -259,6 +269,13 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
                             {(!p.active).then(|| view! { <span class="tag tag-grey">{tr(T::Withdrawn)}</span> })}
                         </span>
                         {move || (admin() && p.active).then(|| view! {
+                            <button class="btn btn-plain btn-small edit-plan" on:click=move |_| {
+                                editing.set(Some(id));
+                                pay.value.set(yuan_text(plan_pay));
+                                bonus.value.set(yuan_text(plan_bonus));
+                            }>{tr(T::Edit)}</button>
+                        })}
+                        {move || (admin() && p.active).then(|| view! {
                             <button class="btn btn-plain btn-small" on:click=move |_| {
                                 let l = lang.get_untracked();
                                 let text = T::WithdrawPlanQuestion.text(l)
@@ -273,11 +290,22 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         </div>
         <FormError error=error/>
         {move || admin().then(|| view! {
-            <h2 class="cells-title">{tr(T::AddPlan)}</h2>
+            <h2 class="cells-title">{move || if editing.get().is_some() { tr(T::EditPlan)() } else { tr(T::AddPlan)() }}</h2>
             <form class="cells" on:submit=add novalidate=true id="plan-form">
                 <Field label=T::PlanPay state=pay id="plan-pay" inputmode="decimal"/>
                 <Field label=T::PlanBonus state=bonus id="plan-bonus" inputmode="decimal"/>
-                <div class="form-actions"><button type="submit" class="btn btn-default" id="add-plan">{tr(T::AddPlan)}</button></div>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-default" id="add-plan">
+                        {move || if editing.get().is_some() { tr(T::Save)() } else { tr(T::AddPlan)() }}
+                    </button>
+                    {move || editing.get().is_some().then(|| view! {
+                        <button type="button" class="btn btn-default" id="cancel-plan-edit" on:click=move |_| {
+                            editing.set(None);
+                            pay.value.set(String::new());
+                            bonus.value.set("0".into());
+                        }>{tr(T::Cancel)}</button>
+                    })}
+                </div>
             </form>
         })}
     }

@@ -2,11 +2,13 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::api::{CreateRegion, ListRegions, RenameRegion};
+use shared::api::{CreateRegion, DeleteRegion, ListRegions, RenameRegion};
 use shared::dto::{RegionInput, RegionView, Role};
 use shared::validate;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{EmptyState, Field, FieldState, FormError, TopBar, loaded, use_toast};
+use tongka_app::components::{
+    EmptyState, Field, FieldState, FormError, TopBar, loaded, use_confirm, use_toast,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 区域
@@ -24,6 +26,24 @@ pub fn RegionsPage() -> impl IntoView {
     let editing = RwSignal::new(None::<i64>);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
+    let confirm = use_confirm();
+    // Deleting an empty region, after saying which.
+    let remove = move |r: RegionView| {
+        let l = lang.get_untracked();
+        let text = T::DeleteRegionQuestion.text(l).replace("{name}", &r.name);
+        confirm.ask(text, T::Delete.text(l), true, move || {
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                match api::fetch::<DeleteRegion>(&r.id, ctx.token()).await {
+                    Ok(()) => {
+                        toast.show(T::Deleted.text(lang.get_untracked()).to_string());
+                        regions.refetch();
+                    }
+                    Err(f) => error.set(Some(f)),
+                }
+            });
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -72,6 +92,13 @@ pub fn RegionsPage() -> impl IntoView {
                                     </span>
                                     {move || (ctx.role() == Some(Role::HqAdmin)).then(|| view! {
                                         <button class="btn btn-plain btn-small" on:click=rename.clone()>{tr(T::Rename)}</button>
+                                    })}
+                                    {move || (ctx.role() == Some(Role::HqAdmin) && r.store_count == 0).then(|| {
+                                        let r = r.clone();
+                                        view! {
+                                            <button class="btn btn-plain btn-small btn-danger-text delete-region"
+                                                on:click=move |_| remove(r.clone())>{tr(T::Delete)}</button>
+                                        }
                                     })}
                                 </div>
                             }

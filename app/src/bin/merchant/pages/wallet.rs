@@ -287,6 +287,18 @@ pub fn StatementPage() -> impl IntoView {
         let query = query();
         async move { api::fetch_q::<StoreStatement>(&path_id(&id)?, &query, token).await }
     });
+    // The range fields start with the range shown (the last 7 days).
+    Effect::new(move |_| {
+        if let Some(Ok(st)) = statement.get() {
+            if from.get_untracked().is_empty() {
+                from.set(st.from.clone());
+            }
+            if to.get_untracked().is_empty() {
+                to.set(st.to.clone());
+            }
+        }
+    });
+    let today = tongka_app::components::local_date_today();
     let error = RwSignal::new(None::<api::Failure>);
     let export = move |what: Export| {
         let id = store_id();
@@ -323,12 +335,12 @@ pub fn StatementPage() -> impl IntoView {
             <div class="cells filters" id="statement-range">
                 <label class="cell">
                     <span class="cell-label">{tr(T::DateFrom)}</span>
-                    <input class="cell-input" type="date" id="statement-from" prop:value=move || from.get()
+                    <input class="cell-input" type="date" id="statement-from" prop:value=move || from.get() max=today.clone()
                         on:change=move |ev| from.set(event_target_value(&ev))/>
                 </label>
                 <label class="cell">
                     <span class="cell-label">{tr(T::DateTo)}</span>
-                    <input class="cell-input" type="date" id="statement-to" prop:value=move || to.get()
+                    <input class="cell-input" type="date" id="statement-to" prop:value=move || to.get() max=today.clone()
                         on:change=move |ev| to.set(event_target_value(&ev))/>
                 </label>
                 <div class="form-actions">
@@ -343,6 +355,17 @@ pub fn StatementPage() -> impl IntoView {
                     <div id="statement-days">
                         {days.into_iter().map(|d| {
                             let quiet = d.opening == d.closing && d.payments == 0 && d.counter_topups.0 == 0 && d.cash_handed_in.0 == 0;
+                            if quiet {
+                                // A day with nothing: one line, not a table.
+                                return view! {
+                                    <div class="cells statement-day statement-quiet" data-date=d.date.clone()>
+                                        <div class="cell">
+                                            <span class="cell-main">{d.date.clone()}" · "{tr(T::StatementQuiet)}</span>
+                                            <span class="cell-value tabular">{d.closing.to_string()}</span>
+                                        </div>
+                                    </div>
+                                }.into_any();
+                            }
                             view! {
                                 <h2 class="cells-title">{d.date.clone()}</h2>
                                 <div class="cells statement-day" data-date=d.date.clone()>
@@ -363,7 +386,7 @@ pub fn StatementPage() -> impl IntoView {
                                     {(d.cash_handed_in.0 != 0).then(|| view! { <StatementRow label=T::StatementHandedIn amount=d.cash_handed_in/> })}
                                     {(d.cash_to_hand_in.0 != 0).then(|| view! { <StatementRow label=T::CashToHandIn amount=d.cash_to_hand_in/> })}
                                 </div>
-                            }
+                            }.into_any()
                         }).collect_view()}
                     </div>
                 }
