@@ -328,6 +328,8 @@ catalogue! {
     WalletsTotal => "门店钱包合计", "All store wallets";
     KindWithdrawal => "提现冻结", "Frozen for a withdrawal";
     Delete => "删除", "Delete";
+    ShowFullAccountNo => "查看完整账号（会记入操作日志）", "Show the full number (recorded in the audit log)";
+    FullAccountNo => "完整账号", "Full number";
     Edit => "修改", "Edit";
     EditPlan => "修改充值方案", "Edit plan";
     Deleted => "已删除", "Deleted";

@@ -314,8 +314,8 @@ pub fn withdrawal_state_name(state: &str, lang: Lang) -> &str {
 fn reason_text(reason: &str, lang: Lang) -> &str {
     let (zh, en) = match reason {
         "required" => ("不能为空", "is required"),
-        "too_long" => ("太长", "is too long"),
-        "too_short" => ("太短", "is too short"),
+        "too_long" => ("过长", "is too long"),
+        "too_short" => ("过短", "is too short"),
         "phone_format" => (
             "应为 11 位中国大陆手机号",
             "must be an 11-digit mainland China mobile number",
@@ -330,7 +330,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "needs at least 8 characters with letters and digits",
         ),
         "date_format" => (
-            "应为有效日期（年-月-日）",
+            "格式不对，应为真实的日期（年-月-日）",
             "must be a valid date (YYYY-MM-DD)",
         ),
         "date_future" => ("不能晚于今天", "cannot be in the future"),
@@ -338,8 +338,14 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "只能用 2–32 位小写字母、数字或连字符",
             "must be 2–32 lowercase letters, digits or hyphens",
         ),
-        "time_zone" => ("不是有效的时区", "is not a valid time zone"),
-        "color_format" => ("应为 #RRGGBB 颜色", "must be a #RRGGBB colour"),
+        "time_zone" => (
+            "无效（应如 Asia/Shanghai）",
+            "is not a valid time zone (like Asia/Shanghai)",
+        ),
+        "color_format" => (
+            "应为 #RRGGBB 格式，如 #07C160",
+            "must be a #RRGGBB colour, like #07C160",
+        ),
         "store_phone_format" => (
             "应为电话号码（数字和连字符）",
             "must be a phone number (digits and hyphens)",
@@ -358,8 +364,11 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "应为 1–128 个可见 ASCII 字符",
             "must be 1–128 visible ASCII characters",
         ),
-        "amount_format" => ("应为金额，如 12.50", "must be an amount like 12.50"),
-        "amount_fraction" => ("最多两位小数（分）", "can have at most two decimals (fen)"),
+        "amount_format" => ("应为数字，如 12.50", "must be an amount like 12.50"),
+        "amount_fraction" => (
+            "最多两位小数（精确到分）",
+            "can have at most two decimals (fen)",
+        ),
         "amount_positive" => ("必须大于 0", "must be more than zero"),
         "pin_format" => ("应为 6 位数字", "must be 6 digits"),
         "pay_code_amount" => ("与收款码金额不符", "does not match the pay code's amount"),
@@ -380,8 +389,11 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a link starting with https://",
         ),
         "amount_too_large" => ("过大", "is too large"),
-        "scope" => ("与角色的范围不符", "does not match the role's scope"),
-        "store_closed" => ("门店已关闭", "the store is closed"),
+        "scope" => (
+            "不在所选角色的工作范围内",
+            "does not match the role's scope",
+        ),
+        "store_closed" => ("已关闭", "is closed"),
         "reference_format" => ("不能含空格", "cannot contain spaces"),
         "plan_above_cap" => (
             "加上赠送金额后超过储值上限",
@@ -393,7 +405,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         ),
         "emoji" => ("不能包含表情符号", "cannot contain emoji"),
         "control_chars" => (
-            "含有不允许的控制字符",
+            "含有不可见的控制字符",
             "contains control characters that are not allowed",
         ),
         _ => (reason, reason),

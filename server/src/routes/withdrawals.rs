@@ -26,8 +26,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::api;
 use shared::dto::{
-    AfterQuery, HqPending, MarkPaidInput, Page, PayeeInput, PayeeView, RejectInput, StaffInbox,
-    StaffMessage, StateQuery, WithdrawalInput, WithdrawalQuery, WithdrawalTerms, WithdrawalView,
+    AfterQuery, HqPending, MarkPaidInput, Page, PayeeInput, PayeeNumber, PayeeView, RejectInput,
+    StaffInbox, StaffMessage, StateQuery, WithdrawalInput, WithdrawalQuery, WithdrawalTerms,
+    WithdrawalView,
 };
 
 /// Routes.
@@ -46,6 +47,7 @@ pub fn router() -> Api {
         .at(api::HqPendingView, pending)
         .at(api::ListPayeeChanges, payee_changes)
         .at(api::ApprovePayee, approve_payee)
+        .at(api::RevealPayee, reveal_payee)
         .at(api::RejectPayee, reject_payee)
         .at(api::ListMessages, inbox)
         .at(api::UnreadMessages, unread)
@@ -99,6 +101,14 @@ async fn approve_payee(
     Ok(Json(
         payee::decide(&state, &caller.actor(), id, None).await?,
     ))
+}
+
+async fn reveal_payee(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqFinance>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<PayeeNumber>> {
+    Ok(Json(payee::reveal(&state, &caller.actor(), id).await?))
 }
 
 async fn reject_payee(

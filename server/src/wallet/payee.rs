@@ -18,7 +18,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use shared::ErrorCode;
 use shared::dto::{
-    AuditAction, AuditField, AuditValue, MessageTopic, PayeeInput, PayeeState, PayeeView,
+    AuditAction, AuditField, AuditValue, MessageTopic, PayeeInput, PayeeNumber, PayeeState,
+    PayeeView,
 };
 use shared::validate;
 
@@ -93,6 +94,26 @@ pub async fn request(
     let mut views = payee_views(&state.db, by.brand.id, vec![saved]).await?;
     views.pop().ok_or_else(AppError::not_found)
 }
+/// HQ finance reads a payee account's whole number (to check it against
+/// the store's documents before approving); every look is audited.
+pub async fn reveal(state: &AppState, by: &Actor, id: i64) -> AppResult<PayeeNumber> {
+    let tx = begin_write(&state.db).await?;
+    let p = payee_account::Entity::find_by_id(id)
+        .filter(payee_account::Column::BrandId.eq(by.brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let account_no = state.cipher.open(&p.account_no_enc)?;
+    let now = state.clock.now_ms();
+    let rec = Record::new(AuditAction::PayeeReveal, payee_target(&p)).store(p.store_id);
+    audit::by(&tx, by, now, rec).await?;
+    tx.commit().await?;
+    Ok(PayeeNumber {
+        id: p.id,
+        account_no,
+    })
+}
+
 /// HQ finance approves (`rejection` none) or rejects a payee change that is
 /// not their own.
 pub async fn decide(

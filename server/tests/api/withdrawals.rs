@@ -1453,3 +1453,91 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    finance_reads_a_payee_number_in_full_audited_and_the_store_reads_why_it_was_rejected,
+    |app| async move {
+        let shop = shop(&app).await;
+        let asked: PayeeView = payee(&app, &shop.manager, shop.one.id, "6222020200117777")
+            .await
+            .ok();
+        assert!(!asked.account_no_masked.contains("020011"), "{asked:?}");
+        let reveal = |token: String| {
+            let app = app.clone();
+            async move {
+                app.post(&format!("/api/hq/payee-changes/{}/reveal", asked.id))
+                    .token(&token)
+                    .send()
+                    .await
+            }
+        };
+        // Finance only.
+        for token in [&shop.admin, &shop.manager, &shop.clerk] {
+            reveal(token.clone()).await.error(403, ErrorCode::Forbidden);
+        }
+        let seen: shared::dto::PayeeNumber = reveal(shop.finance.clone()).await.ok();
+        assert_eq!(seen.account_no, "6222020200117777");
+        // Each look is audited, without the number.
+        let audit: Page<shared::dto::AuditEntry> = app
+            .get("/api/hq/audit?action=payee.reveal")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(audit.items.len(), 1);
+        let look = &audit.items[0];
+        assert!(
+            look.actor.as_deref().unwrap_or("").contains("finance"),
+            "{look:?}"
+        );
+        assert!(!format!("{look:?}").contains("6222020200117777"));
+        // Another brand's finance: not found.
+        let other = app.other_brand().await;
+        let other_admin = other.login_admin().await;
+        other
+            .create_staff(&other_admin, "finance", Role::HqFinance, None, None)
+            .await;
+        let other_finance = other.staff_token("finance", STAFF_PASSWORD).await;
+        other
+            .post(&format!("/api/hq/payee-changes/{}/reveal", asked.id))
+            .token(&other_finance)
+            .send()
+            .await
+            .error(404, ErrorCode::NotFound);
+
+        // Rejected: the store manager reads why, until they ask again.
+        app.post(&format!("/api/hq/payee-changes/{}/reject", asked.id))
+            .token(&shop.finance)
+            .json(&RejectInput {
+                reason: "户名与营业执照不符".into(),
+            })
+            .send()
+            .await
+            .status(200);
+        let terms = |app: TestApp| {
+            let manager = shop.manager.clone();
+            async move {
+                let t: WithdrawalTerms = app
+                    .get(&format!(
+                        "/api/staff/stores/{}/withdrawal-terms",
+                        shop.one.id
+                    ))
+                    .token(&manager)
+                    .send()
+                    .await
+                    .ok();
+                t
+            }
+        };
+        let t = terms(app.clone()).await;
+        let rejected = t.rejected_payee.expect("the rejection is shown");
+        assert_eq!(rejected.reason.as_deref(), Some("户名与营业执照不符"));
+        assert_eq!(t.pending_payee, None);
+        payee(&app, &shop.manager, shop.one.id, "6222020200118888")
+            .await
+            .status(201);
+        let t = terms(app.clone()).await;
+        assert_eq!(t.rejected_payee, None, "the new request replaces the news");
+        assert!(t.pending_payee.is_some());
+    }
+);

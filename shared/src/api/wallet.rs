@@ -89,6 +89,10 @@ endpoints! {
     ApprovePayee: POST "/hq/payee-changes/{id}/approve" (i64), Staff(HQ_FINANCE) => PayeeView,
         [OwnRequest, StateChanged];
 
+    /// The full account number of a payee account, for HQ finance checking
+    /// it before approving (each look is in the audit log).
+    RevealPayee: POST "/hq/payee-changes/{id}/reveal" (i64), Staff(HQ_FINANCE) => PayeeNumber;
+
     /// Rejects a payee account change with a reason.
     RejectPayee: POST "/hq/payee-changes/{id}/reject" (i64), Staff(HQ_FINANCE),
         body RejectInput => PayeeView, [OwnRequest, StateChanged];

@@ -70,6 +70,16 @@ pub struct WalletEntry {
     pub withdrawal_state: Option<WithdrawalState>,
 }
 
+/// A payee account's full number, as HQ finance sees it to check it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PayeeNumber {
+    /// The payee account.
+    pub id: i64,
+    /// The whole account number.
+    pub account_no: String,
+}
+
 /// HQ's view of the chain's money: every store's wallet, what the brand owes
 /// its members, and what bonuses cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use shared::Lang;
 use shared::api::{
     ApprovePayee, ApproveWithdrawal, CancelWithdrawal, GetWithdrawal, ListMessages,
     ListPayeeChanges, ListRegions, ListWithdrawals, MarkWithdrawalPaid, ReadMessages, RejectPayee,
-    RejectWithdrawal, RequestPayee, RequestWithdrawal, RetryWithdrawal, ScopeWallets,
+    RejectWithdrawal, RequestPayee, RequestWithdrawal, RetryWithdrawal, RevealPayee, ScopeWallets,
     WithdrawalTermsView,
 };
 use shared::dto::{
@@ -703,10 +703,34 @@ pub fn PayeeChangesPage() -> impl IntoView {
                     };
                     confirm.ask(text.text(l).replace("{account}", &account.get_value()), action.text(l), !approve, move || decide(id, approve));
                 };
+                // The whole number, on finance's request (each look audited).
+                let full = RwSignal::new(None::<String>);
+                let reveal = move |_| {
+                    error.set(None);
+                    leptos::task::spawn_local(async move {
+                        match api::fetch::<RevealPayee>(&id, ctx.token()).await {
+                            Ok(n) => full.set(Some(n.account_no)),
+                            Err(f) => error.set(Some(f)),
+                        }
+                    });
+                };
                 view! {
                     <div class="payee-change">
                         <div class="cells"><div class="cell"><span class="cell-main"><span class="cell-title">{p.store_name.clone()}</span></span></div></div>
                         <PayeeCard payee=p/>
+                        {move || (finance() && open).then(|| match full.get() {
+                            Some(n) => view! {
+                                <div class="cells"><div class="cell">
+                                    <span class="cell-main">{tr(T::FullAccountNo)}</span>
+                                    <span class="cell-value tabular payee-full-no">{n}</span>
+                                </div></div>
+                            }.into_any(),
+                            None => view! {
+                                <div class="form-actions">
+                                    <button class="btn btn-plain btn-small payee-reveal" on:click=reveal>{tr(T::ShowFullAccountNo)}</button>
+                                </div>
+                            }.into_any(),
+                        })}
                         {move || (finance() && open && rejecting.get() == Some(id)).then(|| view! {
                             <div class="cells">
                                 <label class="cell field">
