@@ -135,6 +135,10 @@ pub enum ErrorCode {
     PinLocked,
     /// The member has not set a payment PIN yet; params: `above`.
     PinNotSet,
+    /// The PIN was reset by SMS less than 24 hours ago: only payments within
+    /// the PIN-free limit go through; params: `above`, `retry_after`
+    /// seconds.
+    PinRecentlyReset,
     /// Below HQ's minimum withdrawal; params: `min`.
     WithdrawalBelowMinimum,
     /// More than the wallet's available amount; params: `available`.
@@ -188,7 +192,8 @@ impl ErrorCode {
             | WithdrawalAboveAvailable
             | WithdrawalFeeTooHigh
             | PayeeMissing => &[422],
-            SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked => &[429],
+            SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
+            | PinRecentlyReset => &[429],
             Internal => &[500],
             GatewayUnavailable | GatewayNotConfigured => &[503],
         }
@@ -810,6 +815,20 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("支付密码错误次数过多，请{wait}后再试")
             } else {
                 format!("Too many wrong PINs; try again in {wait}")
+            }
+        }
+        PinRecentlyReset => {
+            let a = yuan(param(params, "above"));
+            let secs: u64 = param(params, "retry_after").parse().unwrap_or(0);
+            let wait = human_wait(secs, lang);
+            if zh {
+                format!(
+                    "支付密码刚通过短信重置，为保护资金，24 小时内只能免密支付 {a} 以内的金额，请{wait}后再付更大金额"
+                )
+            } else {
+                format!(
+                    "Your PIN was just reset by SMS: for 24 hours only payments up to {a} go through; larger ones in {wait}"
+                )
             }
         }
         PinNotSet => {

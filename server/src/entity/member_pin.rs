@@ -10,6 +10,8 @@ pub struct Model {
     pub failures: i32,
     pub locked_until: Option<i64>,
     pub updated_at: i64,
+    /// When the PIN was last reset by SMS (none: never).
+    pub reset_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -330,8 +330,13 @@ async fn split_pin(
     let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
     let pin_ok = plan(&Bill::plain(req.amount, principal, bonus)).stored_value() > rules.pin_above;
     if pin_ok {
-        crate::stored_value::pin::check(state, member_id, req.pin.as_deref(), rules.pin_above)
-            .await?;
+        crate::stored_value::pin::check(
+            state,
+            member_id,
+            req.pin.as_deref(),
+            Some(rules.pin_above),
+        )
+        .await?;
     }
     Ok(pin_ok)
 }

@@ -62,7 +62,7 @@ async fn wait_for(
 
 /// How long a send to `phone` from `ip` must wait under every limit (the
 /// longest wait); zero when it may go now.
-async fn wait(
+pub(crate) async fn wait(
     state: &AppState,
     conn: &impl ConnectionTrait,
     phone: &str,
@@ -93,7 +93,7 @@ async fn wait(
 
 /// Stores a new code for `phone` (closing any earlier one still open) and
 /// records the send against the limits; returns the code.
-async fn issue(
+pub(crate) async fn issue(
     tx: &DatabaseTransaction,
     brand_id: i64,
     phone: &str,
@@ -175,6 +175,27 @@ pub async fn send_code(
         resend_after: 60,
         expires_in: (CODE_TTL_MS / 1000) as u64,
     })
+}
+
+/// Takes the code sent to `phone` (a login code or a PIN-reset code: both
+/// prove the phone): a wrong one is counted (five and it locks), a right one
+/// is used up in `tx`.
+pub(crate) async fn take_code(
+    tx: DatabaseTransaction,
+    brand_id: i64,
+    phone: &str,
+    code: &str,
+    now: i64,
+) -> AppResult<DatabaseTransaction> {
+    let code = check("code", validate::sms_code(code))?;
+    lock_key(&tx, &format!("login:{brand_id}:{phone}")).await?;
+    let sent = open_code(&tx, brand_id, phone, now).await?;
+    let expected = code_digest(brand_id, phone, &code);
+    if !bool::from(expected.as_bytes().ct_eq(sent.code_hash.as_bytes())) {
+        return Err(wrong_guess(tx, &sent).await?);
+    }
+    use_code(&tx, sent.id, now).await?;
+    Ok(tx)
 }
 
 /// The code last sent to `phone` if it is still open, or why not.

@@ -16,6 +16,7 @@ mod m0010_jobs;
 mod m0011_member_payments;
 mod m0012_audit_filters;
 mod m0013_member_messages;
+mod m0014_pin_reset;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_member_payments::Migration),
             Box::new(m0012_audit_filters::Migration),
             Box::new(m0013_member_messages::Migration),
+            Box::new(m0014_pin_reset::Migration),
         ]
     }
 }

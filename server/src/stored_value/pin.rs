@@ -19,6 +19,8 @@ use shared::money::Fen;
 pub const MAX_FAILURES: i32 = 5;
 /// How long it stays locked.
 pub const LOCK_MS: i64 = 30 * 60 * 1000;
+/// After a reset by SMS, how long payments that need the PIN wait.
+pub const AFTER_RESET_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Whether the member has a PIN.
 pub async fn is_set(conn: &impl ConnectionTrait, member_id: i64) -> AppResult<bool> {
@@ -29,7 +31,9 @@ pub async fn is_set(conn: &impl ConnectionTrait, member_id: i64) -> AppResult<bo
 }
 
 /// Checks `given` against the member's PIN, counting wrong ones. `above` is
-/// the limit that made the PIN necessary (for the messages).
+/// the limit that made the PIN necessary for a payment (for the messages;
+/// such a payment waits 24 hours after a reset by SMS); none when the PIN
+/// is checked to change it.
 ///
 /// A guess takes one of the five slots of the lock window *before* the slow
 /// hash check, under the member's PIN lock, so guesses arriving together can
@@ -39,7 +43,7 @@ pub async fn check(
     state: &AppState,
     member_id: i64,
     given: Option<&str>,
-    above: Fen,
+    above: Option<Fen>,
 ) -> AppResult<()> {
     let (pin_hash, ordinal) = claim_guess(state, member_id, given, above).await?;
     let given = given.map(str::trim).unwrap_or_default().to_string();
@@ -98,24 +102,37 @@ async fn claim_guess(
     state: &AppState,
     member_id: i64,
     given: Option<&str>,
-    above: Fen,
+    above: Option<Fen>,
 ) -> AppResult<(String, i32)> {
     let tx = begin_write(&state.db).await?;
     crate::db::lock_key(&tx, &pin_lock(member_id)).await?;
+    let shown = above.unwrap_or(Fen::ZERO).0;
     let Some(row) = member_pin::Entity::find_by_id(member_id).one(&tx).await? else {
         return Err(
             AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinNotSet)
-                .with("above", above.0),
+                .with("above", shown),
         );
     };
     let now = state.clock.now_ms();
+    // Reset by SMS a moment ago (a stolen phone can do that): a payment
+    // that needs the PIN waits out the day, whatever PIN is given.
+    if let (Some(_), Some(reset)) = (above, row.reset_at)
+        && now < reset + AFTER_RESET_MS
+    {
+        let wait = reset + AFTER_RESET_MS - now;
+        return Err(
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::PinRecentlyReset)
+                .with("above", shown)
+                .with("retry_after", (wait + 999) / 1000),
+        );
+    }
     if let Some(until) = row.locked_until.filter(|u| *u > now) {
         return Err(locked(until - now));
     }
     if given.map(str::trim).is_none_or(str::is_empty) {
         return Err(
             AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
-                .with("above", above.0),
+                .with("above", shown),
         );
     }
     // A lock that has run out starts a new window.

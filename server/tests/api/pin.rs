@@ -614,3 +614,122 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_forgotten_pin_is_reset_by_sms_and_big_payments_wait_a_day,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        // The login's code was a moment ago: the phone's 1-a-minute limit.
+        app.advance_secs(61);
+        let reset = |code: String, pin: &'static str| {
+            let (app, token) = (app.clone(), member.token.clone());
+            async move {
+                app.post("/api/member/pin/reset")
+                    .token(&token)
+                    .json(&shared::dto::PinReset {
+                        code,
+                        pin: pin.into(),
+                    })
+                    .send()
+                    .await
+            }
+        };
+        app.post("/api/member/pin/reset-code")
+            .token(&member.token)
+            .send()
+            .await
+            .status(200);
+        let sms = app
+            .outbox(&member.phone)
+            .await
+            .pop()
+            .expect("the code's SMS");
+        assert!(sms.body.contains("重置支付密码"), "{}", sms.body);
+        let code = app.latest_code(&member.phone).await;
+        // A wrong code counts against the code; a weak PIN is refused first.
+        reset(wrong_code(&code), "538264")
+            .await
+            .error(400, ErrorCode::WrongSmsCode);
+        reset(code.clone(), "123456").await.invalid("pin");
+        reset(code.clone(), "538264").await.status(204);
+        reset(code.clone(), "538264")
+            .await
+            .error(400, ErrorCode::SmsCodeExpired);
+        let told = app.outbox(&member.phone).await.pop().expect("the notice");
+        assert!(
+            told.body.contains("24 小时内只能免密支付 ¥200.00"),
+            "{}",
+            told.body
+        );
+
+        // Within the PIN-free limit: as before.
+        paid(&app, &member, shop.one.id, 10_000, None).await;
+        // Above it, even with the new PIN: not for a day.
+        let e = pay_with_pin(&app, &member, shop.one.id, 30_000, Some("538264"))
+            .await
+            .error(429, ErrorCode::PinRecentlyReset);
+        assert!(e.message.contains("up to ¥200.00"), "{}", e.message);
+        assert_eq!(total(&app, &member.token).await, 90_000, "nothing taken");
+        app.advance_secs(24 * 3_600);
+        pay_with_pin(&app, &member, shop.one.id, 30_000, Some(TEST_PIN))
+            .await
+            .error(422, ErrorCode::WrongPin);
+        paid(&app, &member, shop.one.id, 30_000, Some("538264")).await;
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    reset_codes_guessed_all_at_once_lock_after_five,
+    |app| async move {
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        app.advance_secs(61);
+        app.post("/api/member/pin/reset-code")
+            .token(&member.token)
+            .send()
+            .await
+            .status(200);
+        let code = app.latest_code(&member.phone).await;
+        let guesses = (0..12).map(|i| {
+            let (app, token) = (app.clone(), member.token.clone());
+            let guess = format!(
+                "{:06}",
+                (code.parse::<u32>().unwrap_or(0) + 1 + i) % 1_000_000
+            );
+            async move {
+                app.post("/api/member/pin/reset")
+                    .token(&token)
+                    .json(&shared::dto::PinReset {
+                        code: guess,
+                        pin: "538264".into(),
+                    })
+                    .send()
+                    .await
+                    .status
+            }
+        });
+        let statuses = futures_util::future::join_all(guesses).await;
+        assert!(
+            statuses.iter().all(|s| *s == 400 || *s == 429),
+            "{statuses:?}"
+        );
+        // Five wrong guesses at most were checked: the right code is now
+        // refused too, and the PIN is unchanged.
+        app.post("/api/member/pin/reset")
+            .token(&member.token)
+            .json(&shared::dto::PinReset {
+                code,
+                pin: "538264".into(),
+            })
+            .send()
+            .await
+            .error(429, ErrorCode::SmsCodeLocked);
+        put_pin(&app, &member, "642519", Some(TEST_PIN))
+            .await
+            .status(204);
+    }
+);

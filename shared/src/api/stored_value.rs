@@ -117,6 +117,15 @@ endpoints! {
     SetPaymentPin: PUT "/member/pin", Member, body SetPin => 204 (),
         [WrongPin, PinLocked, PinRequired, PinNotSet];
 
+    /// Sends a code to the member's phone to reset a forgotten PIN.
+    SendPinResetCode: POST "/member/pin/reset-code", Member => SmsCodeSent, [RateLimited];
+
+    /// Resets a forgotten PIN with the code; for 24 hours after, only
+    /// payments within the PIN-free limit go through (the member is told
+    /// by SMS).
+    ResetPaymentPin: POST "/member/pin/reset", Member, body PinReset => 204 (),
+        [WrongSmsCode, SmsCodeExpired, SmsCodeLocked];
+
     /// Starts a top-up through the payment gateway: answers the checkout.
     StartTopUp: POST "/member/topups", ActiveMember,
         body TopUpOrderRequest => 201 TopUpOrderView,

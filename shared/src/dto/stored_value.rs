@@ -441,6 +441,16 @@ pub struct SetPin {
     pub current: Option<String>,
 }
 
+/// Resetting a forgotten payment PIN with a code sent to the member's phone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PinReset {
+    /// The 6-digit code sent by SMS.
+    pub code: String,
+    /// The new 6-digit PIN.
+    pub pin: String,
+}
+
 /// Staff: a member's stored value, looked up by phone (before 退卡).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
