@@ -328,6 +328,14 @@ catalogue! {
     WalletsTotal => "门店钱包合计", "All store wallets";
     KindWithdrawal => "提现冻结", "Frozen for a withdrawal";
     Delete => "删除", "Delete";
+    ForgotPin => "忘记支付密码？", "Forgot your PIN?";
+    SetPinToPay => "这笔付款需要支付密码，去设置（金额会保留）", "This payment needs a PIN: set one (the amount is kept)";
+    BackToPay => "返回付款", "Back to the payment";
+    NewPinAgain => "再次输入新密码", "New PIN again";
+    PinMismatch => "两次输入的支付密码不一致", "The two PINs do not match";
+    PinResetCodeTo => "验证码发到本账号的手机号", "A code goes to this account's phone";
+    PinResetWarning => "通过短信重置后，24 小时内只能免密支付 {amount} 以内的金额。", "After a reset by SMS, for 24 hours only payments up to {amount} go through.";
+    PinResetDone => "支付密码已重置；24 小时内只能免密支付 {amount} 以内的金额", "PIN reset; for 24 hours only payments up to {amount} go through";
     ShowFullAccountNo => "查看完整账号（会记入操作日志）", "Show the full number (recorded in the audit log)";
     FullAccountNo => "完整账号", "Full number";
     Edit => "修改", "Edit";

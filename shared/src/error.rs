@@ -272,6 +272,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "member_phone" => ("会员手机号", "member's phone"),
         "pin" => ("支付密码", "payment PIN"),
         "pay_request" => ("收款码", "pay code"),
+        "pin_again" => ("确认支付密码", "PIN again"),
         "current" => ("当前支付密码", "current PIN"),
         "pin_above" => ("免密额度", "PIN-free limit"),
         "channel_url" => ("视频号链接", "channel link"),

@@ -852,6 +852,68 @@ async fn counter_topup(clerk: &Client, phone: &str, yuan: &str) -> anyhow::Resul
 }
 
 #[test]
+fn a_member_without_a_pin_sets_it_from_the_pay_page_and_comes_back_to_pay() {
+    story(|h| async move {
+        use tongka_server::entity::store;
+        let shop = store::Entity::find()
+            .filter(store::Column::Name.eq("南京西路店"))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "800").await?;
+
+        // ¥300 is above the ¥200 PIN-free limit and there is no PIN yet.
+        member
+            .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
+            .await?;
+        fill(&member, "#pay-amount", "300").await?;
+        click(&member, "#pay-set-pin").await?;
+        lands_on(&member, "/m/demo/me?pay=").await?;
+        // Typed twice: a mismatch is caught before anything is sent.
+        fill(&member, "#pin-new", "538264").await?;
+        fill(&member, "#pin-again", "538265").await?;
+        click(&member, "#save-pin").await?;
+        text_contains(&member, "#pin-mismatch", "两次输入的支付密码不一致").await?;
+        text_contains(&member, "#pin-state", "未设置").await?;
+        fill(&member, "#pin-again", "538264").await?;
+        click(&member, "#save-pin").await?;
+        text_contains(&member, "#pin-state", "已设置").await?;
+        // Back to the payment with the amount still there.
+        click(&member, "#back-to-pay").await?;
+        let kept = el(&member, "#pay-amount").await?.prop("value").await?;
+        anyhow::ensure!(kept.as_deref() == Some("300"), "amount kept: {kept:?}");
+        fill(&member, "#pay-pin", "538264").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥300.00").await?;
+
+        // Forgot it: the reset says what it costs first; its code obeys the
+        // SMS limits (the login code was a moment ago).
+        member
+            .goto(&format!("{}/m/demo/pay/{}?amount=250", h.base, shop.id))
+            .await?;
+        click(&member, "#pay-forgot-pin").await?;
+        text_contains(
+            &member,
+            "#pin-reset-notice",
+            "24 小时内只能免密支付 ¥200.00",
+        )
+        .await?;
+        click(&member, "#pin-reset-send").await?;
+        text_contains(&member, ".form-error", "后再试").await?;
+        accessible(&member, "PIN reset").await?;
+        shot(h, &member, "member-pin-reset-390x844.png").await?;
+        for c in [member, clerk] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn a_clerk_shows_a_one_off_code_and_sees_it_paid() {
     story(|h| async move {
         let member = browser(h).await?;
@@ -1100,7 +1162,9 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
             .goto(&format!("{}/biz/demo/stores/{}/wallet", h.base, shop.id))
             .await?;
         text_contains(&manager, "#wallet-frozen", "¥0.00").await?;
-        text_contains(&manager, "#wallet-entries", "提现冻结").await?;
+        // Paid out: the line no longer says frozen.
+        let lines = text_contains(&manager, "#wallet-entries", "提现（已打款）").await?;
+        assert!(!lines.contains("提现冻结"), "{lines}");
         click(&manager, "#wallet-statement").await?;
         let today = text_contains(&manager, "#statement-days .statement-day", "-¥100.00").await?;
         // The range fields start filled with the range shown.

@@ -3,8 +3,12 @@
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{MemberBalance, MemberLogout, MemberMe, SetPaymentPin, UpdateMemberMe};
-use shared::dto::{BalanceView, MemberProfile, MemberProfileUpdate, SetPin};
+use leptos_router::hooks::use_query_map;
+use shared::api::{
+    MemberBalance, MemberLogout, MemberMe, ResetPaymentPin, SendPinResetCode, SetPaymentPin,
+    UpdateMemberMe,
+};
+use shared::dto::{BalanceView, MemberProfile, MemberProfileUpdate, PinReset, SetPin};
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
@@ -134,23 +138,59 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
     }
 }
 
-/// The payment PIN: set it, or change it with the current one.
+/// The payment PIN: set it (typed twice), change it with the current one,
+/// or reset a forgotten one with a code sent to the phone. Reached from the
+/// pay page (`?pay=STORE&amount=…`), it opens at once and leads back there
+/// with the amount kept.
 #[component]
 fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
     let session = use_session();
+    let brand = use_brand();
     let toast = use_toast();
     let lang = use_i18n().0;
+    let query = use_query_map();
+    let from_pay = query
+        .read_untracked()
+        .get("pay")
+        .filter(|p| p.parse::<i64>().is_ok());
+    let back_to_pay = from_pay.as_ref().map(|store| {
+        let amount = query.read_untracked().get("amount").unwrap_or_default();
+        brand.path(&format!("/pay/{store}?amount={amount}"))
+    });
+    let forgot_asked = query.read_untracked().get("forgot").is_some();
     let is_set = RwSignal::new(pin_set);
-    let open = RwSignal::new(false);
+    let open = RwSignal::new(from_pay.is_some());
+    // Resetting a forgotten PIN by SMS instead of changing it.
+    let forgot = RwSignal::new(forgot_asked && pin_set);
+    let saved = RwSignal::new(false);
     let pin = FieldState::new("pin", "", validate::pin);
+    let again = FieldState::new("pin_again", "", validate::pin);
     let current = FieldState::new("current", "", validate::sms_code);
+    let code = FieldState::new("code", "", validate::sms_code);
     let saving = RwSignal::new(false);
+    let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
+    let mismatch = move || {
+        again.touched.get() && !again.value.get().is_empty() && again.value.get() != pin.value.get()
+    };
+    let send_code = move |_| {
+        error.set(None);
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            let sent = api::fetch::<SendPinResetCode>(&(), session.current()).await;
+            sending.set(false);
+            match sent {
+                Ok(_) => toast.show(T::CodeSent.text(lang.get_untracked()).to_string()),
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
         error.set(None);
-        let cur = if is_set.get_untracked() {
+        let resetting = forgot.get_untracked();
+        let cur = if is_set.get_untracked() && !resetting {
             match current.checked() {
                 Some(c) => Some(c),
                 None => return,
@@ -158,22 +198,52 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
         } else {
             None
         };
-        let Some(p) = pin.checked() else { return };
-        saving.set(true);
-        error.set(None);
-        let body = SetPin {
-            pin: p,
-            current: cur,
+        let sms = if resetting {
+            match code.checked() {
+                Some(c) => Some(c),
+                None => return,
+            }
+        } else {
+            None
         };
+        let (Some(p), Some(a)) = (pin.checked(), again.checked()) else {
+            return;
+        };
+        if p != a {
+            return;
+        }
+        saving.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::send::<SetPaymentPin>(&(), &body, session.current()).await;
+            let result = match sms {
+                Some(code) => {
+                    let body = PinReset { code, pin: p };
+                    api::send::<ResetPaymentPin>(&(), &body, session.current()).await
+                }
+                None => {
+                    let body = SetPin {
+                        pin: p,
+                        current: cur,
+                    };
+                    api::send::<SetPaymentPin>(&(), &body, session.current()).await
+                }
+            };
             saving.set(false);
             match result {
                 Ok(()) => {
-                    toast.show(T::PinSaved.text(lang.get_untracked()).to_string());
+                    let l = lang.get_untracked();
+                    let said = if resetting {
+                        T::PinResetDone
+                            .text(l)
+                            .replace("{amount}", &pin_above.to_string())
+                    } else {
+                        T::PinSaved.text(l).to_string()
+                    };
+                    toast.show(said);
                     is_set.set(true);
                     open.set(false);
-                    for f in [pin, current] {
+                    forgot.set(false);
+                    saved.set(true);
+                    for f in [pin, again, current, code] {
                         f.value.set(String::new());
                         f.touched.set(false);
                     }
@@ -198,13 +268,31 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
                     {move || if is_set.get() { tr(T::ChangePin)() } else { tr(T::SetPin)() }}
                 </button>
             })}
+            {back_to_pay.clone().map(|href| view! {
+                {move || saved.get().then(|| view! {
+                    <A href=href.clone() attr:class="cell cell-link" attr:id="back-to-pay">{tr(T::BackToPay)}</A>
+                })}
+            })}
         </div>
         {move || open.get().then(|| view! {
             <form class="cells" on:submit=submit novalidate=true id="pin-form">
-                {move || is_set.get().then(|| view! {
+                {move || (is_set.get() && !forgot.get()).then(|| view! {
                     <Field label=T::CurrentPin state=current input_type="password" id="pin-current" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                    <button type="button" class="cell cell-link cell-desc" id="forgot-pin" on:click=move |_| forgot.set(true)>{tr(T::ForgotPin)}</button>
+                })}
+                {move || forgot.get().then(|| view! {
+                    <div class="notice" id="pin-reset-notice">{move || T::PinResetWarning.text(lang.get()).replace("{amount}", &pin_above.to_string())}</div>
+                    <div class="cell">
+                        <span class="cell-main">{tr(T::PinResetCodeTo)}</span>
+                        <button type="button" class="btn btn-default btn-small" id="pin-reset-send" disabled=move || sending.get() on:click=send_code>
+                            {move || if sending.get() { tr(T::Sending)() } else { tr(T::SendCode)() }}
+                        </button>
+                    </div>
+                    <Field label=T::SmsCode state=code id="pin-reset-code" inputmode="numeric" maxlength=6 placeholder=T::CodePlaceholder autocomplete="one-time-code"/>
                 })}
                 <Field label=T::NewPin state=pin input_type="password" id="pin-new" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                <Field label=T::NewPinAgain state=again input_type="password" id="pin-again" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                {move || mismatch().then(|| view! { <p class="field-error" role="alert" id="pin-mismatch">{tr(T::PinMismatch)}</p> })}
                 <FormError error=error/>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary" id="save-pin" disabled=move || saving.get()>

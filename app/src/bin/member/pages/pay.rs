@@ -3,6 +3,7 @@
 
 use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::api::{MemberBalance, MemberPayRequest, MemberStore, Pay, StartSplitPayment};
 use shared::dto::{
@@ -63,10 +64,17 @@ fn PayForm(
     let session = use_session();
     let brand = use_brand();
     let nav = use_nav();
+    // A fixed amount (a one-off code), else what was typed before going to
+    // set the PIN (`?amount=`), else empty.
+    let typed_before = use_query_map()
+        .read_untracked()
+        .get("amount")
+        .filter(|a| Fen::parse_yuan(a).is_ok())
+        .unwrap_or_default();
     let initial = fixed
         .as_ref()
         .map(|(_, r)| format!("{}.{:02}", r.amount.0 / 100, r.amount.0 % 100))
-        .unwrap_or_default();
+        .unwrap_or(typed_before);
     let amount = FieldState::new("amount", &initial, yuan_rule);
     let one_off = StoredValue::new(fixed.as_ref().map(|(token, _)| token.clone()));
     let fixed_state = fixed.as_ref().map(|(_, r)| r.state);
@@ -92,6 +100,8 @@ fn PayForm(
     };
     let store_id = store.id;
     let pin_above = balance.pin_above;
+    let pin_set = balance.pin_set;
+    let pin_page = StoredValue::new(brand.path("/me"));
     // The PIN guards what is taken from stored value.
     let needs_pin = move || preview().is_some_and(|p| p.stored_value() > pin_above);
     // Short of stored value: the rest is paid online (not for one-off codes).
@@ -229,8 +239,26 @@ fn PayForm(
                         let text = if all_online() { T::AllOnline } else { T::ShortfallOnline };
                         view! { <div class="notice" id="pay-shortfall">{tr(text)}" "{s.to_string()}</div> }
                     })}
-                    {move || needs_pin().then(|| view! {
-                        <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                    {move || needs_pin().then(|| {
+                        // To the PIN and back, keeping the amount typed.
+                        let me = move |forgot: bool| {
+                            format!(
+                                "{}?pay={store_id}&amount={}{}",
+                                pin_page.get_value(),
+                                String::from(js_sys::encode_uri_component(amount.value.get().trim())),
+                                if forgot { "&forgot=1" } else { "" }
+                            )
+                        };
+                        if pin_set {
+                            view! {
+                                <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
+                                <A href=move || me(true) attr:class="cell cell-link cell-desc" attr:id="pay-forgot-pin">{tr(T::ForgotPin)}</A>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <A href=move || me(false) attr:class="cell cell-link" attr:id="pay-set-pin">{tr(T::SetPinToPay)}</A>
+                            }.into_any()
+                        }
                     })}
                     <FormError error=error/>
                     <div class="form-actions">
