@@ -113,6 +113,9 @@ pub enum ErrorCode {
     RequestInProgress,
     /// The store is closed.
     StoreClosed,
+    /// An account with stored value left cannot be closed: 退卡 first;
+    /// params: `balance`.
+    AccountHasBalance,
     /// More than is left to refund; params: `refundable`.
     RefundTooLarge,
     /// The refund would overdraw the store wallet; HQ must do it; params: `available`.
@@ -171,8 +174,8 @@ impl ErrorCode {
             Forbidden | MemberFrozen | AccountDeactivated | OwnRequest => &[403],
             NotFound | BrandNotFound | MemberNotRegistered => &[404],
             AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed | RegionNotEmpty
-            | IdempotencyKeyReused | RequestInProgress | StateChanged | WalletShortfall
-            | PayeeChangePending => &[409],
+            | AccountHasBalance | IdempotencyKeyReused | RequestInProgress | StateChanged
+            | WalletShortfall | PayeeChangePending => &[409],
             PayloadTooLarge => &[413],
             UnknownField
             | ConsentRequired
@@ -816,6 +819,16 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("支付密码错误次数过多，请{wait}后再试")
             } else {
                 format!("Too many wrong PINs; try again in {wait}")
+            }
+        }
+        AccountHasBalance => {
+            let b = yuan(param(params, "balance"));
+            if zh {
+                format!("账户里还有储值 {b}：请先到门店办理退卡（本金原路退回、赠送收回），再注销")
+            } else {
+                format!(
+                    "You still hold {b}: have it refunded at a store first (退卡), then close the account"
+                )
             }
         }
         PinRecentlyReset => {

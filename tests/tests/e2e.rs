@@ -906,6 +906,13 @@ fn a_member_without_a_pin_sets_it_from_the_pay_page_and_comes_back_to_pay() {
         text_contains(&member, ".form-error", "后再试").await?;
         accessible(&member, "PIN reset").await?;
         shot(h, &member, "member-pin-reset-390x844.png").await?;
+        // Holding ¥500, the account cannot be closed yet: 退卡 first.
+        member
+            .goto(&format!("{}/m/demo/close-account", h.base))
+            .await?;
+        text_contains(&member, "#close-refund-first", "退卡").await?;
+        let button = el(&member, "#close-account").await?;
+        anyhow::ensure!(!button.is_enabled().await?, "closing is offered only at ¥0");
         for c in [member, clerk] {
             c.close().await?;
         }
@@ -1938,6 +1945,7 @@ fn every_page_passes_axe_core() {
             "/m/demo/me",
             "/m/demo/history",
             "/m/demo/messages",
+            "/m/demo/close-account",
             "/m/demo/pay/1",
             "/m/demo/topup",
             "/m/demo/privacy",
@@ -2040,6 +2048,20 @@ fn every_page_passes_axe_core() {
             failures.len(),
             failures.join("\n")
         );
+        // This member holds nothing: they close the account (注销) after
+        // being told what it means, and are signed out.
+        member
+            .execute("localStorage.removeItem('tongka.lang')", vec![])
+            .await?;
+        member.goto(&format!("{}/m/demo/me", h.base)).await?;
+        click_centred(&member, "#open-close-account").await?;
+        text_contains(&member, "#close-explained", "成为新会员").await?;
+        absent(&member, "#close-refund-first").await?;
+        click(&member, "#close-account").await?;
+        confirm(&member, "不能恢复").await?;
+        lands_on(&member, "/m/demo/login").await?;
+        member.goto(&format!("{}/m/demo/me", h.base)).await?;
+        lands_on(&member, "/m/demo/login").await?;
         for c in [member, staff] {
             c.close().await?;
         }

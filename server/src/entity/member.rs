@@ -17,6 +17,7 @@ pub struct Model {
     pub frozen: bool,
     pub invited_by: Option<i64>,
     pub messages_read_through: i64,
+    pub closed_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

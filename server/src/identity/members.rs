@@ -6,7 +6,7 @@ use crate::auth::Actor;
 use crate::chain;
 use crate::clock::rfc3339;
 use crate::db::begin_write;
-use crate::entity::member;
+use crate::entity::{gateway_order, member, member_pin};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use shared::ErrorCode;
-use shared::dto::{AuditAction, MemberListItem, MemberSearch, Page, Role};
+use shared::dto::{AuditAction, MemberListItem, MemberSearch, OrderState, Page, Role};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
@@ -147,4 +147,50 @@ pub async fn set_frozen(
     let item = items(&tx, by.brand.id, vec![m]).await?.pop();
     tx.commit().await?;
     item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))
+}
+
+/// Closes member `m`'s account (注销). Refused while they hold stored value
+/// (退卡 at a store first) or a payment or top-up is under way; otherwise,
+/// in one transaction under their money lock: the phone and profile are
+/// cleared (the row stays for the ledger), the PIN goes, the account is
+/// frozen and every session ends. The phone can register again as a new
+/// member.
+pub async fn close_account(state: &AppState, m: &member::Model) -> AppResult<()> {
+    let tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let funds = crate::ledger::lock_member(&tx, m.brand_id, m.id, now).await?;
+    if funds.total().is_positive() {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::AccountHasBalance)
+                .with("balance", funds.total().0),
+        );
+    }
+    let open = gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(m.brand_id))
+        .filter(gateway_order::Column::MemberId.eq(m.id))
+        .filter(
+            gateway_order::Column::State
+                .is_in([OrderState::Created.as_str(), OrderState::Failed.as_str()]),
+        )
+        .count(&tx)
+        .await?;
+    if open > 0 {
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
+    }
+    let mut am = member::Entity::find_by_id(m.id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?
+        .into_active_model();
+    am.phone = Set(format!("closed:{}", m.id));
+    am.name = Set(String::new());
+    am.birthday = Set(None);
+    am.gender = Set(None);
+    am.frozen = Set(true);
+    am.closed_at = Set(Some(now));
+    am.update(&tx).await?;
+    member_pin::Entity::delete_by_id(m.id).exec(&tx).await?;
+    crate::auth::revoke_all(&tx, now, crate::auth::Subject::Member, m.id).await?;
+    tx.commit().await?;
+    Ok(())
 }

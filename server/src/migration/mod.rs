@@ -17,6 +17,7 @@ mod m0011_member_payments;
 mod m0012_audit_filters;
 mod m0013_member_messages;
 mod m0014_pin_reset;
+mod m0015_member_closure;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_audit_filters::Migration),
             Box::new(m0013_member_messages::Migration),
             Box::new(m0014_pin_reset::Migration),
+            Box::new(m0015_member_closure::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub fn router() -> Api {
         .at(api::MemberMe, me)
         .at(api::UpdateMemberMe, update_me)
         .at(api::MemberLogout, logout)
+        .at(api::CloseMemberAccount, close_account)
 }
 
 /// Public: send a login code to a phone. Rate limited per phone across the
@@ -66,5 +67,14 @@ async fn update_me(
 /// Member: end this session.
 async fn logout(State(state): State<AppState>, caller: MemberCaller) -> AppResult<StatusCode> {
     auth::revoke(&state.db, state.clock.now_ms(), caller.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Member: close the account (注销).
+async fn close_account(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<StatusCode> {
+    crate::identity::members::close_account(&state, &caller.member).await?;
     Ok(StatusCode::NO_CONTENT)
 }

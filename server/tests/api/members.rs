@@ -231,3 +231,67 @@ dual_test!(
         assert!(!list(&app, &admin, "").await.items[0].frozen);
     }
 );
+
+dual_test!(
+    a_member_closes_their_account_after_退卡_and_the_phone_registers_anew,
+    |app| async move {
+        use crate::money::*;
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        let close = |token: String| {
+            let app = app.clone();
+            async move { app.post("/api/member/close").token(&token).send().await }
+        };
+        // Money left: 退卡 first, and the member is told so.
+        let e = close(member.token.clone())
+            .await
+            .error(409, ErrorCode::AccountHasBalance);
+        assert!(
+            e.message.contains("¥50.00") && e.message.contains("退卡"),
+            "{}",
+            e.message
+        );
+        app.post(&format!(
+            "/api/staff/members/{}/close-stored-value",
+            member.id
+        ))
+        .token(&shop.manager)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&shared::dto::CloseStoredValue::default())
+        .send()
+        .await
+        .status(201);
+        // Closed: every session ends at once.
+        app.advance_secs(61);
+        let second = app.member_login(&member.phone).await;
+        close(member.token.clone()).await.status(204);
+        for token in [&member.token, &second] {
+            app.get("/api/member/me")
+                .token(token)
+                .send()
+                .await
+                .error(401, ErrorCode::Unauthenticated);
+        }
+        // The phone is gone from the old row: staff cannot find it…
+        app.get(&format!("/api/staff/counter-member?phone={}", member.phone))
+            .token(&shop.clerk)
+            .send()
+            .await
+            .error(404, ErrorCode::MemberNotRegistered);
+        let listed = list(&app, &shop.admin, &format!("?q={}", &member.phone[7..])).await;
+        assert!(
+            listed
+                .items
+                .iter()
+                .all(|m| m.id != member.id || m.phone_masked == "****")
+        );
+        // …and it registers again later as a new member, with nothing.
+        app.advance_secs(61);
+        let again = app.member_session(&member.phone).await;
+        assert!(again.registered, "a new member");
+        assert_ne!(again.member.id, member.id);
+        assert_eq!(total(&app, &again.token).await, 0);
+        assert_reconciled(&app).await;
+    }
+);

@@ -28,6 +28,12 @@ endpoints! {
     /// Ends the member's session.
     MemberLogout: POST "/member/logout", Member => 204 ();
 
+    /// Closes the member's account (注销): refused while it holds stored
+    /// value or a payment is under way; every session ends, and the phone
+    /// may register again later as a new member.
+    CloseMemberAccount: POST "/member/close", Member => 204 (),
+        [AccountHasBalance, Conflict];
+
     /// Logs a staff member in with phone and password (limited per account
     /// and per address); answers a session token.
     StaffLogin: POST "/brands/{slug}/staff/login" (str), Public,

@@ -48,6 +48,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("history") view=|| members_only(pages::history::history)/>
                     <Route path=path!("history/:id") view=|| members_only(pages::history::history_detail)/>
                     <Route path=path!("messages") view=|| members_only(pages::messages::messages)/>
+                    <Route path=path!("close-account") view=|| members_only(pages::close_account::close_account)/>
                     <Route path=path!("pay/:store") view=|| members_only(pages::pay::pay)/>
                     <Route path=path!("topup") view=|| members_only(pages::topup::top_up)/>
                     <Route path=path!("topup/:order") view=|| members_only(pages::topup::top_up_order)/>

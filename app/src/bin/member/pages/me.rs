@@ -65,6 +65,9 @@ pub fn MePage() -> impl IntoView {
                 <LangSwitch/>
             </div>
             <LogoutButton/>
+            <div class="cells">
+                <A href=brand.path("/close-account") attr:class="cell cell-link cell-desc" attr:id="open-close-account">{tr(T::CloseAccount)}</A>
+            </div>
         </section>
         <TabBar active=Tab::Me/>
     }

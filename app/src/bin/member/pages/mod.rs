@@ -1,6 +1,7 @@
 //! One routed page a file.
 
 pub mod cards;
+pub mod close_account;
 pub mod history;
 pub mod home;
 pub mod login;
