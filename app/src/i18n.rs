@@ -328,6 +328,10 @@ catalogue! {
     WalletsTotal => "门店钱包合计", "All store wallets";
     KindWithdrawal => "提现冻结", "Frozen for a withdrawal";
     Delete => "删除", "Delete";
+    TodayTakings => "今日收款（已扣退款）", "Today, net of refunds";
+    PaymentsCount => "{n} 笔", "{n} payments";
+    PaymentsSearchHint => "金额，或会员手机号后 4 位", "Amount, or last 4+ digits of a phone";
+    SplitTag => "含在线支付", "incl. online";
     CloseAccount => "注销账户", "Close account";
     CloseAccountWhat => "注销后，本品牌的会员资料、支付密码和登录都会删除，所有登录的设备立即退出；消费记录按财务规定保留。以后用同一手机号登录，将成为新会员。", "Closing deletes your profile, PIN and logins with this brand, and signs out every device at once; payment records are kept as the law requires. Logging in with this phone later makes you a new member.";
     CloseAccountRefundFirst => "账户里还有储值：请先到门店办理退卡（本金原路退回，赠送收回），再来注销。", "You still hold stored value: have it refunded at a store first (退卡), then come back to close the account.";

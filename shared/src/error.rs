@@ -276,6 +276,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "pin" => ("支付密码", "payment PIN"),
         "pay_request" => ("收款码", "pay code"),
         "pin_again" => ("确认支付密码", "PIN again"),
+        "q" => ("搜索内容", "search"),
         "current" => ("当前支付密码", "current PIN"),
         "pin_above" => ("免密额度", "PIN-free limit"),
         "channel_url" => ("视频号链接", "channel link"),
@@ -413,6 +414,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "cannot be more than the cash the store holds",
         ),
         "emoji" => ("不能包含表情符号", "cannot contain emoji"),
+        "search_format" => (
+            "应为金额（如 30.50）或会员手机号后 4 位以上",
+            "must be an amount (like 30.50) or at least the last 4 digits of a phone",
+        ),
         "control_chars" => (
             "含有不可见的控制字符",
             "contains control characters that are not allowed",

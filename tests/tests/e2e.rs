@@ -649,6 +649,12 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         staff_login(h, &manager, "manager").await?;
         click(&manager, "#menu-payments").await?;
         text_contains(&manager, "#payment-list", "¥30.50").await?;
+        // Today's takings on top, and a search by amount.
+        text_contains(&manager, "#payments-today-count", "笔").await?;
+        text_contains(&manager, "#payments-today-total", "¥").await?;
+        fill(&manager, "#payments-q", "30.50\n").await?;
+        let found = text_contains(&manager, "#payment-list", "¥30.50").await?;
+        assert!(!found.contains("¥100.00"), "{found}");
         click(&manager, ".payment-row .refund-btn").await?;
         fill(&manager, "#refund-amount", "40").await?;
         click(&manager, "#refund-submit").await?;

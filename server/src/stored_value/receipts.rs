@@ -5,13 +5,14 @@
 use crate::auth::Actor;
 use crate::chain::stores_in_scope;
 use crate::clock::rfc3339;
-use crate::entity::{payment, store};
+use crate::entity::{member, payment, store};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
 use crate::state::AppState;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use shared::dto::{Page, PaymentListItem, PaymentsQuery, ReceiptFeed, WaitQuery};
 use shared::money::Fen;
@@ -77,9 +78,38 @@ impl Scope {
                 amount: Fen(p.amount),
                 refunded: p.refunded().total(),
                 at: rfc3339(p.created_at),
+                online: Fen(p.gateway),
             })
             .collect())
     }
+}
+
+/// What a search matches: payments of the amount typed, or by members whose
+/// phone ends in the digits typed (4 or more); anything else is a clear
+/// error on `q`.
+async fn search(conn: &impl ConnectionTrait, brand_id: i64, text: &str) -> AppResult<Condition> {
+    let mut any = Condition::any();
+    let amount = Fen::parse_yuan(text.trim_start_matches(['¥', '￥']));
+    if let Ok(fen) = amount {
+        any = any.add(payment::Column::Amount.eq(fen.0));
+    }
+    let digits = text.len() >= 4 && text.len() <= 11 && text.bytes().all(|b| b.is_ascii_digit());
+    if digits {
+        let members: Vec<i64> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::BrandId.eq(brand_id))
+            .filter(member::Column::Phone.like(format!("%{text}")))
+            .limit(1_000)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        any = any.add(payment::Column::MemberId.is_in(members));
+    }
+    if amount.is_err() && !digits {
+        return Err(AppError::invalid("q", "search_format"));
+    }
+    Ok(any)
 }
 
 /// A page of the payments at the stores `by`'s scope covers, newest first
@@ -96,6 +126,9 @@ pub async fn list(
     }
     if query.today {
         q = q.filter(payment::Column::CreatedAt.gte(today_start(state, &by.brand.time_zone)));
+    }
+    if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        q = q.filter(search(&state.db, scope.brand_id, text).await?);
     }
     let rows = q
         .order_by_desc(payment::Column::Id)

@@ -7,9 +7,9 @@ use crate::helpers::*;
 use chrono::{DateTime, Utc};
 use shared::ErrorCode;
 use shared::dto::{
-    BalanceView, CounterMemberView, CounterTopUp, HistoryItem, Page, PaymentReceipt,
-    PaymentRequest, RefundReceipt, RefundRequest, Role, SetPin, StoreView, TopUpMethod,
-    TopUpReceipt,
+    BalanceView, CounterMemberView, CounterTopUp, HistoryItem, Page, PaymentListItem,
+    PaymentReceipt, PaymentRequest, RefundReceipt, RefundRequest, Role, SetPin, StoreView,
+    TopUpMethod, TopUpReceipt,
 };
 use shared::money::{Fen, Quote};
 use std::collections::BTreeMap;
@@ -1616,3 +1616,47 @@ dual_test!(random_sequences_match_the_model_seed_2, |app| async move {
 dual_test!(random_sequences_match_the_model_seed_3, |app| async move {
     run_model(app, 42).await;
 });
+
+dual_test!(
+    the_payments_list_finds_by_amount_or_phone_digits,
+    |app| async move {
+        let shop = shop(&app).await;
+        let (a, b) = (new_member(&app).await, new_member(&app).await);
+        for m in [&a, &b] {
+            topup_ok(&app, &shop.clerk, &m.phone, 10_000).await;
+        }
+        pay_ok(&app, &a.token, shop.one.id, 3_050).await;
+        pay_ok(&app, &a.token, shop.one.id, 1_200).await;
+        pay_ok(&app, &b.token, shop.one.id, 3_050).await;
+        let find = |q: &str| {
+            let (app, token) = (app.clone(), shop.manager.clone());
+            let q = q.to_string();
+            async move {
+                app.get(&format!("/api/staff/payments?q={q}"))
+                    .token(&token)
+                    .send()
+                    .await
+            }
+        };
+        let by_amount: Page<PaymentListItem> = find("%C2%A530.50").await.ok();
+        assert_eq!(by_amount.items.len(), 2);
+        assert!(by_amount.items.iter().all(|p| p.amount == Fen(3_050)));
+        let tail = &a.phone[7..];
+        let by_phone: Page<PaymentListItem> = find(tail).await.ok();
+        assert!(
+            by_phone.items.len() >= 2
+                && by_phone
+                    .items
+                    .iter()
+                    .all(|p| p.member_phone_masked.ends_with(tail)),
+            "{by_phone:?}"
+        );
+        let nothing: Page<PaymentListItem> = find("9999.99").await.ok();
+        assert!(nothing.items.is_empty());
+        let e = find("abc").await.invalid("q");
+        assert_eq!(
+            e.message,
+            "搜索内容应为金额（如 30.50）或会员手机号后 4 位以上"
+        );
+    }
+);

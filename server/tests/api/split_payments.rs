@@ -973,8 +973,9 @@ dual_test!(
         let listed = store_payments(&app, &shop.manager).await;
         assert_eq!(listed.len(), 1);
         assert_eq!(
-            (listed[0].amount, listed[0].refunded),
-            (Fen(15_000), Fen(15_000))
+            (listed[0].amount, listed[0].refunded, listed[0].online),
+            (Fen(15_000), Fen(15_000), Fen(4_000)),
+            "marked as split: ¥40 of it online"
         );
         assert_reconciled(&app).await;
     }

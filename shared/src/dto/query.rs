@@ -103,6 +103,10 @@ pub struct PaymentsQuery {
     /// Only today's (in the brand's time zone).
     #[serde(default)]
     pub today: bool,
+    /// An amount (`30.50`, `¥30.50`) or the last digits of the member's
+    /// phone (at least 4): payments of that amount or by such a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
 }
 
 /// The counter's receipt feed (long poll).

@@ -305,6 +305,9 @@ pub struct PaymentListItem {
     pub refunded: Fen,
     /// When (RFC 3339).
     pub at: String,
+    /// Of which paid online (a split payment: stored value + online).
+    #[serde(default)]
+    pub online: Fen,
 }
 
 /// New receipts for a store's open screens (long-poll feed).

@@ -3,8 +3,8 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::api::{ListPayments, RefundPayment};
-use shared::dto::{PaymentsQuery, RefundRequest, Role};
+use shared::api::{ListPayments, RefundPayment, WaitReceipts};
+use shared::dto::{PaymentsQuery, RefundRequest, Role, WaitQuery};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
@@ -17,12 +17,15 @@ use tongka_app::i18n::{T, tr, use_i18n};
 pub fn PaymentsPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
+    let lang = use_i18n().0;
     // Opens on today's receipts and refunds; "all" pages back through time.
     let today = RwSignal::new(true);
+    let search = RwSignal::new(String::new());
     let pager = Pager::new::<ListPayments>(
         move |after| {
             let today = today.get_untracked();
-            ((), PaymentsQuery { after, today })
+            let q = Some(search.get_untracked()).filter(|s| !s.trim().is_empty());
+            ((), PaymentsQuery { after, today, q })
         },
         move || ctx.token(),
     );
@@ -30,6 +33,13 @@ pub fn PaymentsPage() -> impl IntoView {
         today.set(t);
         pager.load(false);
     };
+    // Today's takings in the caller's scope, net of refunds (the feed's
+    // standing, asked without waiting); again after a refund.
+    let summary = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        pager.items.track();
+        async move { api::fetch_q::<WaitReceipts>(&(), &WaitQuery::default(), token).await }
+    });
     let refunding = RwSignal::new(None::<i64>);
     let can_refund = move || {
         matches!(
@@ -44,6 +54,30 @@ pub fn PaymentsPage() -> impl IntoView {
                 <button class="seg" id="payments-all" class:seg-active=move || !today.get() aria-pressed=move || bool::to_string(&(!today.get())) on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
                 <button class="seg" id="payments-today" class:seg-active=move || today.get() aria-pressed=move || bool::to_string(&(today.get())) on:click=move |_| show(true)>{tr(T::Today)}</button>
             </div>
+            <div class="today-summary" id="payments-today-summary">
+                {move || match summary.get() {
+                    Some(Ok(f)) => view! {
+                        <span>{tr(T::TodayTakings)}</span>
+                        <strong class="tabular" id="payments-today-total">{f.today_total.to_string()}</strong>
+                        <span class="tabular" id="payments-today-count">{move || T::PaymentsCount.text(lang.get()).replace("{n}", &f.today_count.to_string())}</span>
+                    }.into_any(),
+                    Some(Err(_)) => view! { <span>"—"</span> }.into_any(),
+                    None => view! { <span>{tr(T::Loading)}</span> }.into_any(),
+                }}
+            </div>
+            <form class="cells filters" id="payments-search" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                pager.load(false);
+            }>
+                <label class="cell">
+                    <span class="cell-label">{tr(T::Search)}</span>
+                    <input class="cell-input" type="search" id="payments-q" enterkeyhint="search"
+                        placeholder=move || T::PaymentsSearchHint.text(lang.get())
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev))
+                        on:change=move |_| pager.load(false)/>
+                </label>
+            </form>
             <PagedCells pager=pager id="payment-list" row=move |p| {
                 let id = p.id;
                 let left = Fen(p.amount.0 - p.refunded.0);
@@ -53,6 +87,7 @@ pub fn PaymentsPage() -> impl IntoView {
                         <span class="cell-main">
                             <span class="cell-title tabular">{p.amount.to_string()}
                                 {(p.refunded.0 > 0).then(|| view! { <span class="tag tag-grey">{tr(T::Refunded)}" "{p.refunded.to_string()}</span> })}
+                                {p.online.is_positive().then(|| view! { <span class="tag tag-split">{tr(T::SplitTag)}" "{p.online.to_string()}</span> })}
                             </span>
                             <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
                             <span class="cell-desc tabular">{local_time(&p.at)}</span>
