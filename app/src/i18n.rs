@@ -333,6 +333,7 @@ catalogue! {
     PaymentsSearchHint => "金额，或会员手机号后 4 位", "Amount, or last 4+ digits of a phone";
     SplitTag => "含在线支付", "incl. online";
     CloseAccount => "注销账户", "Close account";
+    ClosedTag => "已注销", "Closed";
     CloseAccountWhat => "注销后，本品牌的会员资料、支付密码和登录都会删除，所有登录的设备立即退出；消费记录按财务规定保留。以后用同一手机号登录，将成为新会员。", "Closing deletes your profile, PIN and logins with this brand, and signs out every device at once; payment records are kept as the law requires. Logging in with this phone later makes you a new member.";
     CloseAccountRefundFirst => "账户里还有储值：请先到门店办理退卡（本金原路退回，赠送收回），再来注销。", "You still hold stored value: have it refunded at a store first (退卡), then come back to close the account.";
     CloseAccountQuestion => "确定注销账户？\n注销后不能恢复，所有设备立即退出登录。", "Close your account?\nThis cannot be undone; every device is signed out at once.";

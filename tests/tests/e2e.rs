@@ -632,6 +632,7 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         let order = text_contains(&member, "#paid-order", "付款单号").await?;
         assert!(order.contains(" · 20"), "{order}");
         text_contains(&member, "#pay-receipt", "¥69.50").await?;
+        shot(h, &member, "member-payment-result-390x844.png").await?;
         // Home now offers that store first, beside the balance.
         member.goto(&format!("{}/m/demo", h.base)).await?;
         text_contains(&member, "#pay-stores .recent-store", "付款给 ").await?;
@@ -1828,7 +1829,19 @@ fn destructive_actions_ask_first_and_cancel_changes_nothing() {
             }
         }
         let ours = ours.ok_or_else(|| anyhow::anyhow!("the plan is listed"))?;
-        ours.find(Locator::Css("button")).await?.click().await?;
+        // 修改 fills the form with the plan; cancelling leaves it as it was.
+        ours.find(Locator::Css(".edit-plan")).await?.click().await?;
+        let editing = el(&hq, "#plan-pay").await?.prop("value").await?;
+        anyhow::ensure!(
+            editing.as_deref() == Some(format!("{pay}.00").as_str()),
+            "{editing:?} for {pay}"
+        );
+        text_contains(&hq, "#plan-form-title", "修改充值方案").await?;
+        click(&hq, "#cancel-plan-edit").await?;
+        ours.find(Locator::Css(".withdraw-plan"))
+            .await?
+            .click()
+            .await?;
         let asked = confirm(&hq, "下架充值方案").await?;
         assert!(
             asked.contains(&format!("充 ¥{shown}.00 送 ¥1.00")),

@@ -68,6 +68,7 @@ async fn items(
             home_store: m.home_store_id.and_then(|id| stores.get(&id).cloned()),
             registered_at: rfc3339(m.registered_at),
             frozen: m.frozen,
+            closed: m.closed_at.is_some(),
         })
         .collect())
 }

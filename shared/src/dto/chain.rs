@@ -80,6 +80,9 @@ pub struct MemberListItem {
     pub registered_at: String,
     /// Frozen.
     pub frozen: bool,
+    /// Closed by the member (注销): kept for the records, nothing to act on.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 /// One page of a keyset-paged list.

@@ -161,6 +161,14 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
         brand.path(&format!("/pay/{store}?amount={amount}"))
     });
     let forgot_asked = query.read_untracked().get("forgot").is_some();
+    if from_pay.is_some() {
+        // Arriving from the pay page: the PIN is what they came for.
+        request_animation_frame(|| {
+            if let Some(el) = gloo::utils::document().get_element_by_id("pin-section") {
+                el.scroll_into_view();
+            }
+        });
+    }
     let is_set = RwSignal::new(pin_set);
     let open = RwSignal::new(from_pay.is_some());
     // Resetting a forgotten PIN by SMS instead of changing it.

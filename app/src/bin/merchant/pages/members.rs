@@ -59,20 +59,22 @@ pub fn MembersPage() -> impl IntoView {
             <PagedCells pager=pager id="member-list" show_end=true row=move |m| {
                 let id = m.id;
                 let frozen = m.frozen;
+                let closed = m.closed;
                 let who = StoredValue::new(format!("{} {}", m.name, m.phone_masked).trim().to_string());
                 view! {
                     <div class="cell member-row">
                         <span class="cell-main">
                             <span class="cell-title">
                                 {if m.name.is_empty() { T::NoName.text(lang.get()).to_string() } else { m.name.clone() }}
-                                {frozen.then(|| view! { <span class="tag tag-red">{tr(T::FrozenTag)}</span> })}
+                                {closed.then(|| view! { <span class="tag tag-grey member-closed">{tr(T::ClosedTag)}</span> })}
+                                {(frozen && !closed).then(|| view! { <span class="tag tag-red">{tr(T::FrozenTag)}</span> })}
                             </span>
                             <span class="cell-desc tabular member-phone">{m.phone_masked.clone()}</span>
                             <span class="cell-desc">
                                 {m.home_store.clone().unwrap_or_default()}" · "{tr(T::Registered)}" "{local_time(&m.registered_at)}
                             </span>
                         </span>
-                        {move || is_admin().then(|| view! {
+                        {move || (is_admin() && !closed).then(|| view! {
                             <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| {
                                 let l = lang.get_untracked();
                                 let (text, action) = if frozen {

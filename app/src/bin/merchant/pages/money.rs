@@ -276,7 +276,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
                             }>{tr(T::Edit)}</button>
                         })}
                         {move || (admin() && p.active).then(|| view! {
-                            <button class="btn btn-plain btn-small" on:click=move |_| {
+                            <button class="btn btn-plain btn-small withdraw-plan" on:click=move |_| {
                                 let l = lang.get_untracked();
                                 let text = T::WithdrawPlanQuestion.text(l)
                                     .replace("{pay}", &plan_pay.to_string())
@@ -290,7 +290,7 @@ fn PlanList(plans: Vec<TopUpPlan>, #[prop(into)] on_change: Callback<()>) -> imp
         </div>
         <FormError error=error/>
         {move || admin().then(|| view! {
-            <h2 class="cells-title">{move || if editing.get().is_some() { tr(T::EditPlan)() } else { tr(T::AddPlan)() }}</h2>
+            <h2 class="cells-title" id="plan-form-title">{move || if editing.get().is_some() { tr(T::EditPlan)() } else { tr(T::AddPlan)() }}</h2>
             <form class="cells" on:submit=add novalidate=true id="plan-form">
                 <Field label=T::PlanPay state=pay id="plan-pay" inputmode="decimal"/>
                 <Field label=T::PlanBonus state=bonus id="plan-bonus" inputmode="decimal"/>
