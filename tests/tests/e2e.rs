@@ -847,6 +847,16 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
 }
 
 /// The clerk tops a member up at the counter (cash).
+/// The demo brand's default store, 南京西路店.
+async fn demo_store(h: &Harness) -> anyhow::Result<tongka_server::entity::store::Model> {
+    use tongka_server::entity::store;
+    store::Entity::find()
+        .filter(store::Column::Name.eq("南京西路店"))
+        .one(&h.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo store"))
+}
+
 async fn counter_topup(clerk: &Client, phone: &str, yuan: &str) -> anyhow::Result<()> {
     click(clerk, "#menu-topup").await?;
     fill(clerk, "#topup-phone", phone).await?;
@@ -861,12 +871,7 @@ async fn counter_topup(clerk: &Client, phone: &str, yuan: &str) -> anyhow::Resul
 #[test]
 fn a_member_without_a_pin_sets_it_from_the_pay_page_and_comes_back_to_pay() {
     story(|h| async move {
-        use tongka_server::entity::store;
-        let shop = store::Entity::find()
-            .filter(store::Column::Name.eq("南京西路店"))
-            .one(&h.db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+        let shop = demo_store(h).await?;
         let member = browser(h).await?;
         let phone = member_login(h, &member).await?;
         let clerk = browser(h).await?;
@@ -1053,12 +1058,7 @@ async fn refresh_until(c: &Client, css: &str, needle: &str) -> anyhow::Result<St
 #[test]
 fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
     story(|h| async move {
-        use tongka_server::entity::store;
-        let shop = store::Entity::find()
-            .filter(store::Column::Name.eq("南京西路店"))
-            .one(&h.db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+        let shop = demo_store(h).await?;
 
         // Members pay at the store: ¥150 and ¥60.
         let member = browser(h).await?;
@@ -1933,12 +1933,7 @@ async fn accessible(c: &Client, page: &str) -> anyhow::Result<()> {
 #[test]
 fn every_page_passes_axe_core() {
     story(|h| async move {
-        use tongka_server::entity::store;
-        let shop = store::Entity::find()
-            .filter(store::Column::Name.eq("南京西路店"))
-            .one(&h.db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the demo store"))?;
+        let shop = demo_store(h).await?;
         let mut failures = Vec::new();
         let mut check = async |c: &Client, path: &str| -> anyhow::Result<()> {
             c.goto(&format!("{}{path}", h.base)).await?;

@@ -62,7 +62,7 @@ async fn wait_for(
 
 /// How long a send to `phone` from `ip` must wait under every limit (the
 /// longest wait); zero when it may go now.
-pub(crate) async fn wait(
+async fn wait(
     state: &AppState,
     conn: &impl ConnectionTrait,
     phone: &str,
@@ -93,7 +93,7 @@ pub(crate) async fn wait(
 
 /// Stores a new code for `phone` (closing any earlier one still open) and
 /// records the send against the limits; returns the code.
-pub(crate) async fn issue(
+async fn issue(
     tx: &DatabaseTransaction,
     brand_id: i64,
     phone: &str,
@@ -142,6 +142,27 @@ pub async fn send_code(
 ) -> AppResult<SmsCodeSent> {
     let brand = find_brand(state, slug).await?;
     let phone = check("phone", validate::phone(&req.phone))?;
+    send_code_to(state, &brand, phone, ip, CodePurpose::Login).await
+}
+
+/// What a code is for: its SMS says so.
+#[derive(Clone, Copy, Debug)]
+pub enum CodePurpose {
+    /// Logging in (and registering).
+    Login,
+    /// Resetting a forgotten payment PIN.
+    PinReset,
+}
+
+/// Sends a code for `purpose` to `phone` in `brand`, under the same limits
+/// whatever it is for (per phone across the deployment, per address).
+pub async fn send_code_to(
+    state: &AppState,
+    brand: &brand::Model,
+    phone: String,
+    ip: String,
+    purpose: CodePurpose,
+) -> AppResult<SmsCodeSent> {
     let tx = begin_write(&state.db).await?;
     // Both counters are read and the send recorded under their locks, so
     // sends racing from one address (to many phones) or to one phone (from
@@ -157,10 +178,16 @@ pub async fn send_code(
         );
     }
     let code = issue(&tx, brand.id, &phone, ip, now).await?;
-    let body = format!(
-        "【{}】您的登录验证码是 {code}，5 分钟内有效。请勿告诉他人。",
-        brand.name
-    );
+    let body = match purpose {
+        CodePurpose::Login => format!(
+            "【{}】您的登录验证码是 {code}，5 分钟内有效。请勿告诉他人。",
+            brand.name
+        ),
+        CodePurpose::PinReset => format!(
+            "【{}】您正在重置支付密码，验证码 {code}，5 分钟内有效。如非本人操作，请勿告诉任何人。",
+            brand.name
+        ),
+    };
     let sms = Sms {
         brand_id: brand.id,
         phone,

@@ -2,7 +2,7 @@
 //! [`crate::stored_value::pin`]).
 
 use crate::auth::{ClientIp, MemberCaller};
-use crate::db::{begin_write, lock_key};
+use crate::db::begin_write;
 use crate::entity::member_pin;
 use crate::error::{AppError, AppJson, AppResult};
 use crate::identity::member_login;
@@ -14,10 +14,9 @@ use crate::stored_value::pin::{check, is_set};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sea_orm::EntityTrait;
 use sea_orm::Set;
 use sea_orm::sea_query::OnConflict;
-use shared::ErrorCode;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use shared::api;
 use shared::dto::{PinReset, SetPin, SmsCodeSent};
 
@@ -37,37 +36,9 @@ async fn send_reset_code(
     ClientIp(ip): ClientIp,
 ) -> AppResult<Json<SmsCodeSent>> {
     let phone = caller.member.phone.clone();
-    let brand = &caller.brand;
-    let tx = begin_write(&state.db).await?;
-    lock_key(&tx, &format!("sms:{phone}")).await?;
-    lock_key(&tx, &format!("sms-ip:{ip}")).await?;
-    let now = state.clock.now_ms();
-    let wait = member_login::wait(&state, &tx, &phone, &ip, now).await?;
-    if wait > 0 {
-        return Err(
-            AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
-                .with("retry_after", (wait + 999) / 1000),
-        );
-    }
-    let code = member_login::issue(&tx, brand.id, &phone, ip, now).await?;
-    let body = format!(
-        "【{}】您正在重置支付密码，验证码 {code}，5 分钟内有效。如非本人操作，请勿告诉任何人。",
-        brand.name
-    );
-    let sms = Sms {
-        brand_id: brand.id,
-        phone,
-        body,
-        at: now,
-    };
-    state.sms.send(&tx, sms).await?;
-    tx.commit().await?;
-    let sender = state.sms.clone();
-    tokio::spawn(async move { sender.flush().await });
-    Ok(Json(SmsCodeSent {
-        resend_after: 60,
-        expires_in: (member_login::CODE_TTL_MS / 1000) as u64,
-    }))
+    let purpose = member_login::CodePurpose::PinReset;
+    let sent = member_login::send_code_to(&state, &caller.brand, phone, ip, purpose).await?;
+    Ok(Json(sent))
 }
 
 /// Member: a new PIN with the code sent to their phone. The wrong-PIN count
@@ -84,27 +55,7 @@ async fn reset_pin(
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
     let tx = member_login::take_code(tx, brand.id, &phone, &req.code, now).await?;
-    member_pin::Entity::insert(member_pin::ActiveModel {
-        member_id: Set(caller.member.id),
-        pin_hash: Set(hash),
-        failures: Set(0),
-        locked_until: Set(None),
-        updated_at: Set(now),
-        reset_at: Set(Some(now)),
-    })
-    .on_conflict(
-        OnConflict::column(member_pin::Column::MemberId)
-            .update_columns([
-                member_pin::Column::PinHash,
-                member_pin::Column::Failures,
-                member_pin::Column::LockedUntil,
-                member_pin::Column::UpdatedAt,
-                member_pin::Column::ResetAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&tx)
-    .await?;
+    save(&tx, caller.member.id, hash, now, true).await?;
     let rules = crate::stored_value::settings::settings(&tx, brand.id).await?;
     let body = format!(
         "【{}】您的支付密码已通过短信验证码重置。24 小时内只能免密支付 {} 以内的金额。如非本人操作，请立即联系门店冻结账户。",
@@ -123,6 +74,39 @@ async fn reset_pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Saves a member's new PIN hash: the wrong-PIN count and lock go; a reset
+/// by SMS (`by_sms`) also starts the 24 hours of PIN-free payments only, and
+/// an ordinary change never ends them early.
+async fn save(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    hash: String,
+    now: i64,
+    by_sms: bool,
+) -> AppResult<()> {
+    use member_pin::Column as C;
+    let mut columns = vec![C::PinHash, C::Failures, C::LockedUntil, C::UpdatedAt];
+    if by_sms {
+        columns.push(C::ResetAt);
+    }
+    member_pin::Entity::insert(member_pin::ActiveModel {
+        member_id: Set(member_id),
+        pin_hash: Set(hash),
+        failures: Set(0),
+        locked_until: Set(None),
+        updated_at: Set(now),
+        reset_at: Set(by_sms.then_some(now)),
+    })
+    .on_conflict(
+        OnConflict::column(C::MemberId)
+            .update_columns(columns)
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
 /// Member: set the PIN, or change it (giving the current one).
 async fn set_pin(
     State(state): State<AppState>,
@@ -139,25 +123,6 @@ async fn set_pin(
     }
     let hash = password::hash(pin).await?;
     let now = state.clock.now_ms();
-    member_pin::Entity::insert(member_pin::ActiveModel {
-        member_id: Set(member_id),
-        pin_hash: Set(hash),
-        failures: Set(0),
-        locked_until: Set(None),
-        updated_at: Set(now),
-        reset_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(member_pin::Column::MemberId)
-            .update_columns([
-                member_pin::Column::PinHash,
-                member_pin::Column::Failures,
-                member_pin::Column::LockedUntil,
-                member_pin::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&state.db)
-    .await?;
+    save(&state.db, member_id, hash, now, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
