@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::api::Endpoint;
-use shared::dto::Page;
+use shared::dto::{EntryKind, HistoryItem, Page};
 use shared::validate::Reason;
 use std::pin::Pin;
 
@@ -881,5 +881,71 @@ where
         } else {
             ().into_any()
         }
+    }
+}
+
+/// What a history row calls a movement of money.
+pub fn entry_kind_text(kind: EntryKind) -> Txt {
+    match kind {
+        EntryKind::TopUp => T::KindTopup,
+        EntryKind::Refund => T::KindRefund,
+        EntryKind::Close => T::KindClose,
+        EntryKind::Release => T::KindRelease,
+        _ => T::KindPayment,
+    }
+}
+
+/// A history row's contents (the member's 明细 and HQ's member page): what
+/// and where, when; the amount signed and coloured, the balance after.
+#[component]
+pub fn HistoryRowBody(h: HistoryItem) -> impl IntoView {
+    let sign_class = if h.amount.0 >= 0 {
+        "amount amount-in"
+    } else {
+        "amount amount-out"
+    };
+    let amount = if h.amount.0 > 0 {
+        format!("+{}", h.amount)
+    } else {
+        h.amount.to_string()
+    };
+    let place = move || match h.store_name.clone() {
+        Some(s) => s,
+        None => T::OnlineTopUp.text(crate::i18n::current()).to_string(),
+    };
+    view! {
+        <span class="cell-main">
+            <span class="cell-title">{tr(entry_kind_text(h.kind))}" · "{place}</span>
+            <span class="cell-desc tabular">{local_time(&h.at)}</span>
+        </span>
+        <span class="history-amounts">
+            <span class=sign_class>{amount}</span>
+            <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
+        </span>
+    }
+}
+
+/// Where a top-up's money went, principal and bonus apart, and the balance
+/// after it (the member's top-up result and the counter's receipt).
+#[component]
+pub fn CreditedParts(
+    principal: shared::money::Fen,
+    bonus: shared::money::Fen,
+    balance_after: Option<shared::money::Fen>,
+) -> impl IntoView {
+    let line = |label: Txt, value: String, part: &'static str| {
+        view! {
+            <div class="cell">
+                <span class="cell-main">{tr(label)}</span>
+                <span class="cell-value tabular" data-part=part>{value}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="cells receipt-parts" id="credited-parts">
+            {line(T::PartPrincipal, format!("+{principal}"), "principal")}
+            {bonus.is_positive().then(|| line(T::PartBonus, format!("+{bonus}"), "bonus"))}
+            {balance_after.map(|b| line(T::BalanceAfter, b.to_string(), "balance-after"))}
+        </div>
     }
 }

@@ -218,6 +218,9 @@ catalogue! {
     FrozenTag => "已冻结", "Frozen";
     Registered => "注册于", "Joined";
     NoName => "未填写姓名", "No name";
+    MemberDetailTitle => "会员详情", "Member";
+    MemberFrozenDone => "已冻结该会员", "Member frozen";
+    MemberUnfrozenDone => "已解冻该会员", "Member unfrozen";
     SessionEnded => "登录已失效，请重新登录", "Your session has ended; please log in again";
     ClerkHome => "扫码核销即将上线", "Scan-to-redeem is coming soon";
     Me => "我的", "Me";
@@ -253,6 +256,11 @@ catalogue! {
     TopUpDone => "充值成功", "Top-up done";
     Payments => "收款记录", "Payments";
     Refunded => "已退", "Refunded";
+    ReceiptAction => "小票", "Receipt";
+    ReceiptTitle => "收款小票", "Payment receipt";
+    ReceiptNet => "实收", "Net received";
+    PrintReceipt => "打印小票", "Print receipt";
+    Close => "关闭", "Close";
     RefundAction => "退款", "Refund";
     RefundAmount => "退款金额（元）", "Refund amount (yuan)";
     RefundDone => "退款成功", "Refund done";

@@ -116,6 +116,8 @@ pub enum ErrorCode {
     /// An account with stored value left cannot be closed: 退卡 first;
     /// params: `balance`.
     AccountHasBalance,
+    /// The member closed their account (注销): there is nothing to act on.
+    MemberClosed,
     /// More than is left to refund; params: `refundable`.
     RefundTooLarge,
     /// The refund would overdraw the store wallet; HQ must do it; params: `available`.
@@ -174,8 +176,8 @@ impl ErrorCode {
             Forbidden | MemberFrozen | AccountDeactivated | OwnRequest => &[403],
             NotFound | BrandNotFound | MemberNotRegistered => &[404],
             AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed | RegionNotEmpty
-            | AccountHasBalance | IdempotencyKeyReused | RequestInProgress | StateChanged
-            | WalletShortfall | PayeeChangePending => &[409],
+            | AccountHasBalance | MemberClosed | IdempotencyKeyReused | RequestInProgress
+            | StateChanged | WalletShortfall | PayeeChangePending => &[409],
             PayloadTooLarge => &[413],
             UnknownField
             | ConsentRequired
@@ -824,6 +826,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("支付密码错误次数过多，请{wait}后再试")
             } else {
                 format!("Too many wrong PINs; try again in {wait}")
+            }
+        }
+        MemberClosed => {
+            if zh {
+                "该会员已注销账户，不能再对其操作".into()
+            } else {
+                "This member closed their account; there is nothing to change".into()
             }
         }
         AccountHasBalance => {

@@ -464,6 +464,12 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
 
         // A clerk for it.
         hq.goto(&format!("{}/biz/demo/staff/new", h.base)).await?;
+        // A new account starts as the least powerful role, not as HQ.
+        let role = el(&hq, "#staff-role").await?.prop("value").await?;
+        anyhow::ensure!(
+            role.as_deref() == Some("clerk"),
+            "new staff start as {role:?}"
+        );
         fill(&hq, "#staff-account", "clerk.ljz").await?;
         fill(&hq, "#staff-name", "小周").await?;
         el(&hq, "#staff-role")
@@ -665,6 +671,40 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
         let asked = confirm(&manager, "退款 ¥10.00").await?;
         assert!(asked.contains("最多还可退 ¥30.50"), "{asked}");
         text_contains(&manager, "#payment-list", "已退 ¥10.00").await?;
+        // Its receipt (小票) prints alone: no list, no bar, no buttons.
+        click(&manager, ".payment-row .receipt-btn").await?;
+        text_contains(&manager, "#receipt-amount", "¥30.50").await?;
+        text_contains(&manager, "#receipt-refunded", "¥10.00").await?;
+        text_contains(&manager, "#receipt-net", "¥20.50").await?;
+        text_contains(&manager, "#print-receipt", "南京西路店").await?;
+        shot(h, &manager, "merchant-payment-receipt-390x844.png").await?;
+        let print = |media: &'static str| {
+            let manager = manager.clone();
+            async move {
+                cdp(
+                    &manager,
+                    "Emulation.setEmulatedMedia",
+                    serde_json::json!({ "media": media }),
+                )
+                .await
+            }
+        };
+        print("print").await?;
+        for hidden in [
+            "#payment-list",
+            ".topbar",
+            "#receipt-print",
+            "#payments-search",
+        ] {
+            anyhow::ensure!(
+                !el(&manager, hidden).await?.is_displayed().await?,
+                "{hidden} is printed with the receipt"
+            );
+        }
+        anyhow::ensure!(el(&manager, "#receipt-no").await?.is_displayed().await?);
+        print("").await?;
+        click(&manager, "#receipt-close").await?;
+        gone(&manager, "#print-receipt").await?;
 
         // The manager's wallet: the payment in, the refund out (the demo
         // store has other stories' payments too).
@@ -810,7 +850,11 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
             asked.contains("请先以现金收取 ¥200.00") && asked.contains("充值后余额 ¥220.00"),
             "{asked}"
         );
+        // The receipt keeps principal and bonus apart.
         text_contains(&clerk, "#topup-receipt", "¥220.00").await?;
+        text_contains(&clerk, "#topup-receipt [data-part=principal]", "+¥200.00").await?;
+        text_contains(&clerk, "#topup-receipt [data-part=bonus]", "+¥20.00").await?;
+        shot(h, &clerk, "merchant-counter-topup-receipt-390x844.png").await?;
 
         member.refresh().await?;
         text_contains(&member, "#balance", "¥220.00").await?;
@@ -839,6 +883,40 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
             matches!(&rules, Ok(r) if r.max_balance.0 == 500_000),
             "the cap is back: {rules:?}"
         );
+
+        // HQ opens the member from the list: who they are, what they hold
+        // (principal and bonus apart), every movement; 退卡 from there.
+        hq.goto(&format!("{}/biz/demo/members", h.base)).await?;
+        fill(&hq, "#member-search", &phone).await?;
+        click(&hq, ".searchbar button").await?;
+        text_contains(&hq, "#member-list", &phone[7..]).await?;
+        click(&hq, ".member-link").await?;
+        text_contains(&hq, "#member-total", "¥220.00").await?;
+        text_contains(&hq, "#member-principal", "¥200.00").await?;
+        text_contains(&hq, "#member-bonus", "¥20.00").await?;
+        text_contains(&hq, "#member-phone", &phone[7..]).await?;
+        text_contains(&hq, "#member-history", "充值").await?;
+        text_contains(&hq, "#member-history", "+¥220.00").await?;
+        shot(h, &hq, "merchant-member-detail-390x844.png").await?;
+        click(&hq, "#member-freeze").await?;
+        confirm(&hq, "冻结会员").await?;
+        text_contains(&hq, "#member-frozen", "已冻结").await?;
+        click(&hq, "#member-freeze").await?;
+        confirm(&hq, "解冻会员").await?;
+        gone(&hq, "#member-frozen").await?;
+        click(&hq, "#member-close-card").await?;
+        text_contains(&hq, "#close-principal", "¥200.00").await?;
+        el(&hq, "#close-store option:nth-child(2)").await?;
+        el(&hq, "#close-store")
+            .await?
+            .select_by_label("南京西路店")
+            .await?;
+        click(&hq, "#close-start").await?;
+        confirm(&hq, "不能撤销").await?;
+        text_contains(&hq, "#close-receipt", "¥200.00").await?;
+        text_contains(&hq, "#close-receipt", "¥20.00").await?;
+        member.refresh().await?;
+        text_contains(&member, "#balance", "¥0.00").await?;
         for c in [member, hq, clerk] {
             c.close().await?;
         }
@@ -1190,6 +1268,19 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
             "range {from:?}..{to:?}"
         );
         assert!(today.contains("储值本金收款"), "{today}");
+        // The week before the store opened: quiet days, one line each.
+        let quiet = manager
+            .find_all(Locator::Css("#statement-days .statement-quiet"))
+            .await?;
+        anyhow::ensure!(!quiet.is_empty(), "no quiet day in the last 7");
+        for day in quiet {
+            let cells = day.find_all(Locator::Css(".cell")).await?.len();
+            let text = day.text().await?;
+            anyhow::ensure!(
+                cells == 1 && text.contains("无交易") && text.contains("¥0.00"),
+                "a quiet day takes {cells} rows: {text}"
+            );
+        }
         shot(h, &manager, "merchant-statement-390x844.png").await?;
 
         let report = tongka_server::ledger::reconcile(&h.db).await?;
@@ -1928,12 +2019,59 @@ async fn accessible(c: &Client, page: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The conventions every screen keeps, read off the page as drawn: each
+/// tap target at least 44 px high (a field or a checkbox counts with the
+/// row it sits in), checkboxes drawn by us rather than the browser, every
+/// amount standing alone in tabular figures, and the brand's name as the
+/// page title (`title`, where the page has a brand).
+async fn conventions(c: &Client, page: &str, title: Option<&str>) -> anyhow::Result<()> {
+    let found = c
+        .execute(
+            r#"const title = arguments[0];
+            const problems = [];
+            const name = e => e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`;
+            const shown = e => {
+              const r = e.getBoundingClientRect();
+              return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
+            };
+            for (const e of document.querySelectorAll(
+                'button, a.btn, a.cell, .tabbar a, select, input:not([type="hidden"]), textarea')) {
+              if (!shown(e)) continue;
+              const target = e.closest("label") || e;
+              const h = target.getBoundingClientRect().height;
+              if (h < 43.5) problems.push(`${name(e)} is ${h.toFixed(1)} px high`);
+              if (e.type === "checkbox" && getComputedStyle(e).appearance !== "none")
+                problems.push(`${name(e)} is the browser's own checkbox`);
+            }
+            const amount = /^[+-]?¥[0-9,]+\.[0-9]{2}$/;
+            for (const e of document.querySelectorAll(".app *")) {
+              if (e.children.length || !shown(e) || !amount.test(e.textContent.trim())) continue;
+              if (!getComputedStyle(e).fontVariantNumeric.includes("tabular-nums"))
+                problems.push(`${name(e)} "${e.textContent.trim()}" is not in tabular figures`);
+            }
+            if (title !== null && document.title !== title)
+              problems.push(`the title is "${document.title}"`);
+            return problems;"#,
+            vec![serde_json::json!(title)],
+        )
+        .await?;
+    let found: Vec<String> = serde_json::from_value(found)?;
+    anyhow::ensure!(found.is_empty(), "{page}:\n  {}", found.join("\n  "));
+    Ok(())
+}
+
 /// Every page of both apps, as the role that uses it, has no serious or
-/// critical accessibility violation (axe-core), in Chinese and in English.
+/// critical accessibility violation (axe-core), in Chinese and in English,
+/// and keeps the screens' conventions.
 #[test]
 fn every_page_passes_axe_core() {
     story(|h| async move {
         let shop = demo_store(h).await?;
+        let brand = tongka_server::entity::brand::Entity::find_by_id(shop.brand_id)
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo brand"))?
+            .name;
         let mut failures = Vec::new();
         let mut check = async |c: &Client, path: &str| -> anyhow::Result<()> {
             c.goto(&format!("{}{path}", h.base)).await?;
@@ -1941,11 +2079,24 @@ fn every_page_passes_axe_core() {
             if let Err(e) = accessible(c, path).await {
                 failures.push(format!("{e:#}"));
             }
+            // A page with the brand in its frame carries its name (not the
+            // login pages before anyone is known, nor an unknown path).
+            let branded = !path.ends_with("/login") && !path.contains("no-such-page");
+            let title = branded.then_some(brand.as_str());
+            if let Err(e) = conventions(c, path, title).await {
+                failures.push(format!("{e:#}"));
+            }
             Ok(())
         };
         let member = browser(h).await?;
         check(&member, "/m/demo/login").await?;
-        member_login(h, &member).await?;
+        let phone = member_login(h, &member).await?;
+        let member_id = tongka_server::entity::member::Entity::find()
+            .filter(tongka_server::entity::member::Column::Phone.eq(&phone))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the member just registered"))?
+            .id;
         let english = |c: &Client| {
             let c = c.clone();
             async move {
@@ -1999,7 +2150,12 @@ fn every_page_passes_axe_core() {
                 ]
                 .iter()
                 .map(|p| p.to_string())
-                .chain([format!("/stores/{s}"), format!("/stores/{s}/pay-code")])
+                .chain([
+                    format!("/stores/{s}"),
+                    format!("/stores/{s}/pay-code"),
+                    format!("/members/{member_id}"),
+                    format!("/close-card?member={member_id}"),
+                ])
                 .collect(),
             ),
             (

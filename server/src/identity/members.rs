@@ -18,7 +18,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use shared::ErrorCode;
-use shared::dto::{AuditAction, MemberListItem, MemberSearch, OrderState, Page, Role};
+use shared::dto::{
+    AuditAction, MemberDetail, MemberListItem, MemberSearch, OrderState, Page, Role,
+};
 use shared::validate::mask_phone;
 use std::collections::HashMap;
 
@@ -100,6 +102,34 @@ pub async fn in_brand(
         .ok_or_else(AppError::not_found)
 }
 
+/// The member `id` if `by` may see them (a region manager: at home in
+/// their region), else 404.
+pub async fn visible(state: &AppState, by: &Actor, id: i64) -> AppResult<member::Model> {
+    matching(by, &MemberSearch::default())
+        .filter(member::Column::Id.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// One member in full for HQ's member page: the list's facts, the birthday
+/// and their stored value.
+pub async fn detail(state: &AppState, by: &Actor, id: i64) -> AppResult<MemberDetail> {
+    let m = visible(state, by, id).await?;
+    let (principal, bonus) = crate::ledger::member_balance(&state.db, by.brand.id, m.id).await?;
+    let birthday = m.birthday.clone();
+    let member = items(&state.db, by.brand.id, vec![m])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))?;
+    Ok(MemberDetail {
+        member,
+        birthday,
+        principal,
+        bonus,
+    })
+}
+
 /// One page of the members `by` may see, newest first.
 pub async fn list(
     state: &AppState,
@@ -135,6 +165,9 @@ pub async fn set_frozen(
 ) -> AppResult<MemberListItem> {
     let tx = begin_write(&state.db).await?;
     let m = in_brand(&tx, by.brand.id, id).await?;
+    if m.closed_at.is_some() {
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::MemberClosed));
+    }
     let mut am = m.into_active_model();
     am.frozen = Set(frozen);
     let m = am.update(&tx).await?;

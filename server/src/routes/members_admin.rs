@@ -9,12 +9,14 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use shared::api;
-use shared::dto::{MemberListItem, MemberSearch, Page};
+use shared::dto::{HistoryItem, HistoryQuery, MemberDetail, MemberListItem, MemberSearch, Page};
 
 /// Routes.
 pub fn router() -> Api {
     Api::new()
         .at(api::ListMembers, list)
+        .at(api::GetMember, get)
+        .at(api::ListMemberHistory, history)
         .at(api::FreezeMember, freeze)
         .at(api::UnfreezeMember, unfreeze)
 }
@@ -26,6 +28,28 @@ async fn list(
     AppQuery(query): AppQuery<MemberSearch>,
 ) -> AppResult<Json<Page<MemberListItem>>> {
     Ok(Json(members::list(&state, &caller.actor(), &query).await?))
+}
+
+/// HQ and region managers: one member in full.
+async fn get(
+    State(state): State<AppState>,
+    caller: StaffCaller<ChainReaders>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<MemberDetail>> {
+    Ok(Json(members::detail(&state, &caller.actor(), id).await?))
+}
+
+/// HQ and region managers: one member's movements of money, newest first.
+async fn history(
+    State(state): State<AppState>,
+    caller: StaffCaller<ChainReaders>,
+    AppPath(id): AppPath<i64>,
+    AppQuery(query): AppQuery<HistoryQuery>,
+) -> AppResult<Json<Page<HistoryItem>>> {
+    let by = caller.actor();
+    let m = members::visible(&state, &by, id).await?;
+    let page = crate::stored_value::history::page(&state.db, by.brand.id, m.id, &query);
+    Ok(Json(page.await?))
 }
 
 /// HQ admin: freeze a member (they can no longer pay or be written off).

@@ -36,6 +36,7 @@ pub fn router() -> Api {
         .at(api::RefundPayment, refund)
         .at(api::CloseMemberStoredValue, close_stored_value)
         .at(api::MemberMoneyByPhone, member_money)
+        .at(api::MemberMoneyById, member_money_by_id)
         .at(api::CounterMember, counter_member)
 }
 
@@ -113,6 +114,17 @@ async fn member_money(
 ) -> AppResult<Json<MemberMoney>> {
     Ok(Json(
         counter::member_money(&state, &caller.actor(), &q.phone).await?,
+    ))
+}
+
+/// HQ or a store manager: a member's stored value by id, for 退卡.
+async fn member_money_by_id(
+    State(state): State<AppState>,
+    caller: StaffCaller<MoneyBack>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<MemberMoney>> {
+    Ok(Json(
+        counter::member_money_by_id(&state, &caller.actor(), id).await?,
     ))
 }
 

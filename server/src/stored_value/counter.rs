@@ -265,6 +265,21 @@ pub async fn counter_member(
 pub async fn member_money(state: &AppState, by: &Actor, phone: &str) -> AppResult<MemberMoney> {
     let phone = validate::phone(phone).map_err(|r| AppError::invalid("member_phone", r))?;
     let m = members::by_phone(&state.db, by.brand.id, &phone).await?;
+    money_of(state, by, m).await
+}
+
+/// The same by member id (HQ's member page opens 退卡 with it).
+pub async fn member_money_by_id(state: &AppState, by: &Actor, id: i64) -> AppResult<MemberMoney> {
+    let m = members::in_brand(&state.db, by.brand.id, id).await?;
+    money_of(state, by, m).await
+}
+
+/// Member `m`'s stored value and how 退卡 would pay it back.
+async fn money_of(
+    state: &AppState,
+    by: &Actor,
+    m: crate::entity::member::Model,
+) -> AppResult<MemberMoney> {
     let (principal, bonus) = ledger::member_balance(&state.db, by.brand.id, m.id).await?;
     let shares = gateway_orders::gateway_shares(&state.db, by.brand.id, m.id, principal.0).await?;
     let via_gateway = Fen::checked_sum(shares.iter().map(|(_, s)| Fen(*s)))

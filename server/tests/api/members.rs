@@ -295,6 +295,123 @@ dual_test!(
         assert!(again.registered, "a new member");
         assert_ne!(again.member.id, member.id);
         assert_eq!(total(&app, &again.token).await, 0);
+        // A closed account is for the records: freezing it changes nothing.
+        for act in ["freeze", "unfreeze"] {
+            let e = app
+                .post(&format!("/api/hq/members/{}/{act}", member.id))
+                .token(&shop.admin)
+                .send()
+                .await
+                .error(409, ErrorCode::MemberClosed);
+            assert!(e.message.contains("已注销"), "{}", e.message);
+        }
         assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    hq_opens_a_member_with_their_money_and_history_and_region_managers_see_only_their_own,
+    |app| async move {
+        use crate::money::*;
+        use shared::dto::{HistoryItem, MemberDetail, MemberMoney};
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 2_550).await;
+        let detail = |token: String, id: i64| {
+            let app = app.clone();
+            async move {
+                app.get(&format!("/api/hq/members/{id}"))
+                    .token(&token)
+                    .send()
+                    .await
+            }
+        };
+        let d: MemberDetail = detail(shop.admin.clone(), member.id).await.ok();
+        assert_eq!(d.member.id, member.id);
+        assert_eq!(d.member.phone_masked, masked(&member.phone));
+        assert_eq!(d.member.home_store.as_deref(), Some("南京西路店"));
+        assert_eq!((d.principal.0, d.bonus.0), (7_450, 0));
+        assert!(!d.member.frozen && !d.member.closed);
+
+        // The history HQ sees is the member's own, entry for entry.
+        let theirs = history_page(&app, &member.token, "").await;
+        let hq: Page<HistoryItem> = app
+            .get(&format!("/api/hq/members/{}/history", member.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(hq.items.len(), 2);
+        assert_eq!(
+            hq.items
+                .iter()
+                .map(|h| (h.id, h.amount.0, h.balance_after.0))
+                .collect::<Vec<_>>(),
+            theirs
+                .items
+                .iter()
+                .map(|h| (h.id, h.amount.0, h.balance_after.0))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(hq.items[0].amount.0, -2_550);
+        app.get(&format!("/api/hq/members/{}/history?kind=bogus", member.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .invalid("kind");
+
+        // 退卡 opens from the member page by id, with what it would pay back.
+        let money: MemberMoney = app
+            .get(&format!("/api/staff/members/{}/money", member.id))
+            .token(&shop.manager)
+            .send()
+            .await
+            .ok();
+        assert_eq!((money.principal.0, money.via_gateway.0), (7_450, 0));
+        app.get(&format!("/api/staff/members/{}/money", member.id))
+            .token(&shop.clerk)
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+
+        // A region manager sees members at home in their region, no other.
+        let west = app.create_region(&shop.admin, "华西区").await;
+        app.create_staff(
+            &shop.admin,
+            "east.boss",
+            Role::RegionManager,
+            Some(shop.region_id),
+            None,
+        )
+        .await;
+        app.create_staff(
+            &shop.admin,
+            "west.boss",
+            Role::RegionManager,
+            Some(west.id),
+            None,
+        )
+        .await;
+        let east = app.staff_token("east.boss", STAFF_PASSWORD).await;
+        let west_boss = app.staff_token("west.boss", STAFF_PASSWORD).await;
+        let seen: MemberDetail = detail(east, member.id).await.ok();
+        assert_eq!(seen.principal.0, 7_450);
+        detail(west_boss.clone(), member.id)
+            .await
+            .error(404, ErrorCode::NotFound);
+        app.get(&format!("/api/hq/members/{}/history", member.id))
+            .token(&west_boss)
+            .send()
+            .await
+            .error(404, ErrorCode::NotFound);
+        // Clerks and store managers have no member pages; nor is another
+        // brand's member found.
+        detail(shop.clerk.clone(), member.id)
+            .await
+            .error(403, ErrorCode::Forbidden);
+        detail(shop.admin.clone(), 999_999_999)
+            .await
+            .error(404, ErrorCode::NotFound);
     }
 );

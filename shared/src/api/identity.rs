@@ -81,8 +81,18 @@ endpoints! {
     ListMembers: GET "/hq/members", Staff(CHAIN_READERS),
         query MemberSearch => Page<MemberListItem>;
 
+    /// One member in full: profile and stored value (a region manager: of
+    /// their region).
+    GetMember: GET "/hq/members/{id}" (i64), Staff(CHAIN_READERS) => MemberDetail;
+
+    /// One member's movements of money, newest first, as their own 明细
+    /// shows them.
+    ListMemberHistory: GET "/hq/members/{id}/history" (i64), Staff(CHAIN_READERS),
+        query HistoryQuery => Page<HistoryItem>;
+
     /// Freezes a member: they can log in and read, not pay.
-    FreezeMember: POST "/hq/members/{id}/freeze" (i64), Staff(HQ_ADMIN) => MemberListItem;
+    FreezeMember: POST "/hq/members/{id}/freeze" (i64), Staff(HQ_ADMIN) => MemberListItem,
+        [MemberClosed];
 
     /// Unfreezes a member.
     UnfreezeMember: POST "/hq/members/{id}/unfreeze" (i64), Staff(HQ_ADMIN) => MemberListItem;

@@ -59,6 +59,9 @@ endpoints! {
     MemberMoneyByPhone: GET "/staff/member-money", Staff(MONEY_BACK),
         query PhoneQuery => MemberMoney, [MemberNotRegistered];
 
+    /// The same by member id (HQ's member page opens 退卡 with it).
+    MemberMoneyById: GET "/staff/members/{id}/money" (i64), Staff(MONEY_BACK) => MemberMoney;
+
     /// The brand's money settings.
     GetMoneySettings: GET "/hq/money-settings", Staff(ANY_STAFF) => MoneySettings;
 

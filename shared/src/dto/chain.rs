@@ -85,6 +85,21 @@ pub struct MemberListItem {
     pub closed: bool,
 }
 
+/// A member as HQ's detail page shows them: the list's facts, the
+/// birthday and what they hold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberDetail {
+    /// The member as the list shows them.
+    pub member: MemberListItem,
+    /// Birthday `YYYY-MM-DD`, if given.
+    pub birthday: Option<String>,
+    /// Principal (refundable through 退卡).
+    pub principal: crate::money::Fen,
+    /// Bonus (taken back on 退卡).
+    pub bonus: crate::money::Fen,
+}
+
 /// One page of a keyset-paged list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -37,6 +37,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("staff/new") view=|| lazy_page(pages::staff_edit::staff_new)/>
                     <Route path=path!("staff/:id") view=|| lazy_page(pages::staff_edit::staff_edit)/>
                     <Route path=path!("members") view=|| lazy_page(pages::members::members)/>
+                    <Route path=path!("members/:id") view=|| lazy_page(pages::member::member)/>
                     <Route path=path!("audit") view=|| lazy_page(pages::audit::audit)/>
                     <Route path=path!("api-keys") view=|| lazy_page(pages::api_keys::api_keys)/>
                     <Route path=path!("me") view=|| lazy_page(pages::me::me)/>

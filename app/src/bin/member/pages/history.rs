@@ -8,18 +8,10 @@ use shared::api::MemberHistoryDetail;
 use shared::dto::{EntryKind, HistoryDetail, HistoryQuery, MoneyParts, PaymentDetail};
 use shared::money::Fen;
 use tongka_app::api;
-use tongka_app::components::{PagedCells, Pager, TopBar, loaded, local_time, path_id};
+use tongka_app::components::{
+    HistoryRowBody, PagedCells, Pager, TopBar, entry_kind_text, loaded, local_time, path_id,
+};
 use tongka_app::i18n::{T, Txt, tr};
-
-fn kind_text(kind: EntryKind) -> Txt {
-    match kind {
-        EntryKind::TopUp => T::KindTopup,
-        EntryKind::Refund => T::KindRefund,
-        EntryKind::Close => T::KindClose,
-        EntryKind::Release => T::KindRelease,
-        _ => T::KindPayment,
-    }
-}
 
 /// 明细
 #[component]
@@ -54,18 +46,10 @@ pub fn HistoryPage() -> impl IntoView {
                 {tab("refund", T::KindRefund)}
             </div>
             <PagedCells pager=pager id="history-list" nav=true row=move |h| {
-                let sign_class = if h.amount.0 >= 0 { "amount amount-in" } else { "amount amount-out" };
-                let amount = if h.amount.0 > 0 { format!("+{}", h.amount) } else { h.amount.to_string() };
+                let href = brand.path(&format!("/history/{}", h.id));
                 view! {
-                    <A href=brand.path(&format!("/history/{}", h.id)) attr:class="cell cell-link history-row">
-                        <span class="cell-main">
-                            <span class="cell-title">{tr(kind_text(h.kind))}" · "{match h.store_name.clone() { Some(s) => s, None => T::OnlineTopUp.text(tongka_app::i18n::current()).to_string() }}</span>
-                            <span class="cell-desc tabular">{local_time(&h.at)}</span>
-                        </span>
-                        <span class="history-amounts">
-                            <span class=sign_class>{amount}</span>
-                            <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
-                        </span>
+                    <A href=href attr:class="cell cell-link history-row">
+                        <HistoryRowBody h=h/>
                     </A>
                 }
             }/>
@@ -184,7 +168,7 @@ fn Detail(d: HistoryDetail) -> impl IntoView {
     let parts = d.parts.clone();
     view! {
         <div class="detail-head" id="history-detail" data-kind=d.kind.as_str()>
-            <p class="detail-kind">{tr(kind_text(d.kind))}</p>
+            <p class="detail-kind">{tr(entry_kind_text(d.kind))}</p>
             <p class="detail-amount tabular" id="detail-amount">{amount}</p>
             {d.balance_after.map(|b| view! { <p class="cell-desc tabular">{tr(T::BalanceAfter)}" "{b.to_string()}</p> })}
         </div>

@@ -12,7 +12,7 @@ use shared::dto::{
 use shared::money::Fen;
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, loaded, path_id, sleep, use_nav, yuan_rule,
+    CreditedParts, Field, FieldState, FormError, TopBar, loaded, path_id, sleep, use_nav, yuan_rule,
 };
 use tongka_app::i18n::{T, tr};
 
@@ -262,7 +262,13 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
             {payment.then(|| view! {
                 <p class="cell-desc tabular">{tr(T::StoredValuePart)}" "{order.stored_value.to_string()}" · "{tr(T::OnlinePart)}" "{order.amount.to_string()}</p>
             })}
-            {order.bonus.is_positive().then(|| view! { <p class="cell-desc">{tr(T::Get)}" "{order.bonus.to_string()}</p> })}
+            // A top-up credited: principal and bonus apart.
+            {(!payment && order.state == OrderState::Paid).then(|| view! {
+                <CreditedParts principal=order.amount bonus=order.bonus balance_after=None/>
+            })}
+            {(payment || order.state != OrderState::Paid).then(|| order.bonus.is_positive().then(|| view! {
+                <p class="cell-desc">{tr(T::Get)}" "{order.bonus.to_string()}</p>
+            }))}
             {order.balance_after.map(|b| view! {
                 <p class="cell-desc tabular" id="topup-balance-after">{tr(T::Balance)}" "{b.to_string()}</p>
             })}

@@ -5,13 +5,20 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::api::{CloseMemberStoredValue, ListStores, MemberMoneyByPhone};
+use leptos_router::hooks::use_query_map;
+use shared::api::{CloseMemberStoredValue, ListStores, MemberMoneyById, MemberMoneyByPhone};
 use shared::dto::{CloseStoredValue, MemberMoney, PhoneQuery, Role, StoredValueClosed};
 use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{Field, FieldState, FormError, TopBar, use_confirm, use_toast};
 use tongka_app::i18n::{T, tr, use_i18n};
+
+/// Whom to look up: by the phone typed, or by id from HQ's member page.
+enum Who {
+    Phone(String),
+    Id(i64),
+}
 
 /// 退卡
 #[component]
@@ -42,18 +49,22 @@ pub fn CloseCardPage() -> impl IntoView {
             }
         }
     });
-    let look_up = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Looks the member up by phone, or by id when HQ's member page sent
+    // them here (`?member=ID`).
+    let look_up_by = move |by: Who| {
         // A new attempt: the last one's error goes (never two at once).
-        error.set(None);
-        let Some(p) = phone.checked() else { return };
         busy.set(true);
         error.set(None);
         found.set(None);
         done.set(None);
         leptos::task::spawn_local(async move {
-            let query = PhoneQuery { phone: p };
-            let r = api::fetch_q::<MemberMoneyByPhone>(&(), &query, ctx.token()).await;
+            let r = match by {
+                Who::Phone(phone) => {
+                    let query = PhoneQuery { phone };
+                    api::fetch_q::<MemberMoneyByPhone>(&(), &query, ctx.token()).await
+                }
+                Who::Id(id) => api::fetch::<MemberMoneyById>(&id, ctx.token()).await,
+            };
             busy.set(false);
             match r {
                 Ok(m) => {
@@ -64,6 +75,20 @@ pub fn CloseCardPage() -> impl IntoView {
             }
         });
     };
+    let look_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        if let Some(p) = phone.checked() {
+            look_up_by(Who::Phone(p));
+        }
+    };
+    if let Some(id) = use_query_map()
+        .read_untracked()
+        .get("member")
+        .and_then(|m| m.parse::<i64>().ok())
+    {
+        look_up_by(Who::Id(id));
+    }
     let close = move || {
         let Some(m) = found.get_untracked() else {
             return;

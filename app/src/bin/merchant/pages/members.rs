@@ -2,6 +2,7 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use shared::api::{FreezeMember, ListMembers, UnfreezeMember};
 use shared::dto::{MemberSearch, Role};
 use tongka_app::api::{self, Failure};
@@ -63,7 +64,7 @@ pub fn MembersPage() -> impl IntoView {
                 let who = StoredValue::new(format!("{} {}", m.name, m.phone_masked).trim().to_string());
                 view! {
                     <div class="cell member-row">
-                        <span class="cell-main">
+                        <A href=ctx.path(&format!("/members/{id}")) attr:class="cell-main member-link">
                             <span class="cell-title">
                                 {if m.name.is_empty() { T::NoName.text(lang.get()).to_string() } else { m.name.clone() }}
                                 {closed.then(|| view! { <span class="tag tag-grey member-closed">{tr(T::ClosedTag)}</span> })}
@@ -73,7 +74,7 @@ pub fn MembersPage() -> impl IntoView {
                             <span class="cell-desc">
                                 {m.home_store.clone().unwrap_or_default()}" · "{tr(T::Registered)}" "{local_time(&m.registered_at)}
                             </span>
-                        </span>
+                        </A>
                         {move || (is_admin() && !closed).then(|| view! {
                             <button class="btn btn-plain btn-small freeze-btn" on:click=move |_| {
                                 let l = lang.get_untracked();

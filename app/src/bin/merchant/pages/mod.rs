@@ -9,6 +9,7 @@ pub mod job_failures;
 pub mod live;
 pub mod login;
 pub mod me;
+pub mod member;
 pub mod members;
 pub mod money;
 pub mod pay_code;

@@ -4,13 +4,13 @@
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::api::{ListPayments, RefundPayment, WaitReceipts};
-use shared::dto::{PaymentsQuery, RefundRequest, Role, WaitQuery};
+use shared::dto::{PaymentListItem, PaymentsQuery, RefundRequest, Role, WaitQuery};
 use shared::money::Fen;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     Field, FieldState, PagedCells, Pager, TopBar, local_time, use_confirm, use_toast, yuan_rule,
 };
-use tongka_app::i18n::{T, tr, use_i18n};
+use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
 /// 收款记录
 #[component]
@@ -41,6 +41,12 @@ pub fn PaymentsPage() -> impl IntoView {
         async move { api::fetch_q::<WaitReceipts>(&(), &WaitQuery::default(), token).await }
     });
     let refunding = RwSignal::new(None::<i64>);
+    // The payment whose receipt (小票) is open for printing.
+    let receipt = RwSignal::new(None::<PaymentListItem>);
+    let brand_name = move || match ctx.me.get() {
+        Some(Ok(s)) => s.brand.name,
+        _ => String::new(),
+    };
     let can_refund = move || {
         matches!(
             ctx.role(),
@@ -49,7 +55,10 @@ pub fn PaymentsPage() -> impl IntoView {
     };
     view! {
         <TopBar title=Signal::derive(move || tr(T::Payments)().to_string()) back=true/>
-        <section class="page">
+        <section class="page" class:printing-receipt=move || receipt.get().is_some()>
+            {move || receipt.get().map(|p| view! {
+                <Receipt p=p brand=brand_name() on_close=move || receipt.set(None)/>
+            })}
             <div class="segments" role="group">
                 <button class="seg" id="payments-all" class:seg-active=move || !today.get() aria-pressed=move || bool::to_string(&(!today.get())) on:click=move |_| show(false)>{tr(T::HistoryAll)}</button>
                 <button class="seg" id="payments-today" class:seg-active=move || today.get() aria-pressed=move || bool::to_string(&(today.get())) on:click=move |_| show(true)>{tr(T::Today)}</button>
@@ -80,6 +89,7 @@ pub fn PaymentsPage() -> impl IntoView {
             </form>
             <PagedCells pager=pager id="payment-list" row=move |p| {
                 let id = p.id;
+                let this = StoredValue::new(p.clone());
                 let left = Fen(p.amount.0 - p.refunded.0);
                 let member = p.member_phone_masked.clone();
                 view! {
@@ -92,14 +102,57 @@ pub fn PaymentsPage() -> impl IntoView {
                             <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
                             <span class="cell-desc tabular">{local_time(&p.at)}</span>
                         </span>
-                        {move || (can_refund() && left.is_positive()).then(|| view! {
-                            <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
-                        })}
+                        <span class="row-actions">
+                            <button class="btn btn-plain btn-small receipt-btn" on:click=move |_| receipt.set(Some(this.get_value()))>{tr(T::ReceiptAction)}</button>
+                            {move || (can_refund() && left.is_positive()).then(|| view! {
+                                <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
+                            })}
+                        </span>
                     </div>
                     {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id left=left member=member.clone() on_done=move || { refunding.set(None); pager.load(false); }/> })}
                 }
             }/>
         </section>
+    }
+}
+
+/// A payment's receipt (小票), laid out for a narrow receipt printer: the
+/// page prints this alone.
+#[component]
+fn Receipt(
+    p: PaymentListItem,
+    brand: String,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
+    let line = |label: Txt, value: String, id: &'static str| {
+        view! {
+            <div class="receipt-line">
+                <span>{tr(label)}</span>
+                <span class="tabular" id=id>{value}</span>
+            </div>
+        }
+    };
+    let net = Fen(p.amount.0 - p.refunded.0);
+    view! {
+        <div class="print-receipt" id="print-receipt" role="region" aria-label=move || tr(T::ReceiptAction)()>
+            <p class="print-receipt-brand">{brand}</p>
+            <p class="print-receipt-store">{p.store_name.clone()}</p>
+            <p class="print-receipt-title">{tr(T::ReceiptTitle)}</p>
+            {line(T::PaymentNo, p.id.to_string(), "receipt-no")}
+            {line(T::DetailTime, local_time(&p.at), "receipt-time")}
+            {line(T::Member, p.member_phone_masked.clone(), "receipt-member")}
+            {line(T::PaymentTotal, p.amount.to_string(), "receipt-amount")}
+            {p.online.is_positive().then(|| line(T::PartOnlinePaid, p.online.to_string(), "receipt-online"))}
+            {p.online.is_positive().then(|| line(T::StoredValuePart, Fen(p.amount.0 - p.online.0).to_string(), "receipt-stored"))}
+            {p.refunded.is_positive().then(|| line(T::Refunded, p.refunded.to_string(), "receipt-refunded"))}
+            {p.refunded.is_positive().then(|| line(T::ReceiptNet, net.to_string(), "receipt-net"))}
+            <div class="form-actions no-print">
+                <button class="btn btn-primary" id="receipt-print" on:click=move |_| {
+                    let _ = gloo::utils::window().print();
+                }>{tr(T::PrintReceipt)}</button>
+                <button class="btn btn-default" id="receipt-close" on:click=move |_| on_close.run(())>{tr(T::Close)}</button>
+            </div>
+        </div>
     }
 }
 

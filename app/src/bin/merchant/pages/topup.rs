@@ -13,7 +13,8 @@ use shared::money::Fen;
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, use_confirm, use_toast, yuan_rule,
+    CreditedParts, Field, FieldState, FormError, TopBar, local_time, use_confirm, use_toast,
+    yuan_rule,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -149,8 +150,12 @@ pub fn TopUpPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || tr(T::CounterTopUp)().to_string()) back=true/>
         <section class="page">
             {move || done.get().map(|r| view! {
-                <div class="notice notice-ok" role="status" id="topup-receipt">
-                    {tr(T::TopUpDone)}" · "{r.member_phone_masked.clone()}" +"{r.amount.to_string()}" · "{tr(T::Balance)}" "{r.balance_after.to_string()}
+                <div class="receipt" role="status" id="topup-receipt">
+                    <div class="receipt-icon" aria-hidden="true">"✓"</div>
+                    <p class="receipt-title">{tr(T::TopUpDone)}</p>
+                    <p class="cell-desc tabular">{r.member_phone_masked.clone()}" · "{local_time(&r.at)}</p>
+                    <p class="receipt-amount tabular">{(r.amount + r.bonus).to_string()}</p>
+                    <CreditedParts principal=r.amount bonus=r.bonus balance_after=Some(r.balance_after)/>
                 </div>
             })}
             <form class="cells" on:submit=submit novalidate=true id="topup-form">

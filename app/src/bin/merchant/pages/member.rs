@@ -1,0 +1,143 @@
+//! HQ's member page: who the member is, what they hold, every movement of
+//! their money; freezing and 退卡 from here.
+
+use crate::shell::{require_login, use_ctx};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use shared::api::{FreezeMember, GetMember, ListMemberHistory, UnfreezeMember};
+use shared::dto::{HistoryQuery, MemberDetail, Role};
+use tongka_app::api::{self, Failure};
+use tongka_app::components::{
+    FormError, HistoryRowBody, PagedCells, Pager, TopBar, loaded, local_time, path_id, use_confirm,
+    use_toast,
+};
+use tongka_app::i18n::{T, Txt, tr, use_i18n};
+
+/// One labelled value of the profile.
+fn row(label: Txt, value: String, id: &'static str) -> impl IntoView {
+    view! {
+        <div class="cell">
+            <span class="cell-label">{tr(label)}</span>
+            <span class="cell-value" id=id>{value}</span>
+        </div>
+    }
+}
+
+/// 会员详情
+#[component]
+pub fn MemberPage() -> impl IntoView {
+    require_login();
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let toast = use_toast();
+    let confirm = use_confirm();
+    let params = use_params_map();
+    let id = move || path_id(&params.read().get("id").unwrap_or_default());
+    let detail = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        let id = id();
+        async move { api::fetch::<GetMember>(&id?, token).await }
+    });
+    let history = Pager::try_new::<ListMemberHistory>(
+        move |after| Ok((id()?, HistoryQuery { after, kind: None })),
+        move || ctx.token(),
+    );
+    let act_error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let set_frozen = move |member: i64, freeze: bool| {
+        act_error.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = if freeze {
+                api::fetch::<FreezeMember>(&member, ctx.token()).await
+            } else {
+                api::fetch::<UnfreezeMember>(&member, ctx.token()).await
+            };
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    let done = if freeze {
+                        T::MemberFrozenDone
+                    } else {
+                        T::MemberUnfrozenDone
+                    };
+                    toast.show(done.text(lang.get_untracked()).to_string());
+                    detail.refetch();
+                }
+                Err(f) => act_error.set(Some(f)),
+            }
+        });
+    };
+    let role = move || ctx.role();
+    let view_detail = move |d: MemberDetail| {
+        let m = d.member.clone();
+        let member_id = m.id;
+        let frozen = m.frozen;
+        let closed = m.closed;
+        let who = format!("{} {}", m.name, m.phone_masked).trim().to_string();
+        let total = d.principal + d.bonus;
+        let name = if m.name.is_empty() {
+            T::NoName.text(lang.get_untracked()).to_string()
+        } else {
+            m.name.clone()
+        };
+        let unset = T::Unset.text(lang.get_untracked()).to_string();
+        let close_href = ctx.path(&format!("/close-card?member={member_id}"));
+        view! {
+            <div class="detail-head" id="member-detail">
+                <p class="detail-kind">
+                    {name}
+                    {closed.then(|| view! { <span class="tag tag-grey">{tr(T::ClosedTag)}</span> })}
+                    {(frozen && !closed).then(|| view! { <span class="tag tag-red" id="member-frozen">{tr(T::FrozenTag)}</span> })}
+                </p>
+                <p class="detail-amount tabular" id="member-total">{total.to_string()}</p>
+                <p class="cell-desc tabular">
+                    {tr(T::Principal)}" "<span id="member-principal">{d.principal.to_string()}</span>
+                    " · "{tr(T::Bonus)}" "<span id="member-bonus">{d.bonus.to_string()}</span>
+                </p>
+            </div>
+            <div class="cells">
+                {row(T::Phone, m.phone_masked.clone(), "member-phone")}
+                {row(T::HomeStore, m.home_store.clone().unwrap_or_else(|| unset.clone()), "member-home")}
+                {row(T::Birthday, d.birthday.clone().unwrap_or(unset), "member-birthday")}
+                {row(T::MemberSince, local_time(&m.registered_at), "member-since")}
+            </div>
+            {(!closed).then(|| view! {
+                <div class="form-actions">
+                    {move || (role() == Some(Role::HqAdmin)).then(|| {
+                        let who = who.clone();
+                        view! {
+                            <button class="btn btn-default" id="member-freeze" disabled=move || busy.get() on:click=move |_| {
+                                let l = lang.get_untracked();
+                                let (text, action) = if frozen {
+                                    (T::UnfreezeQuestion, T::Unfreeze)
+                                } else {
+                                    (T::FreezeQuestion, T::Freeze)
+                                };
+                                confirm.ask(text.text(l).replace("{who}", &who), action.text(l), !frozen, move || set_frozen(member_id, !frozen))
+                            }>{if frozen { tr(T::Unfreeze)() } else { tr(T::Freeze)() }}</button>
+                        }
+                    })}
+                    {move || (matches!(role(), Some(Role::HqAdmin | Role::HqFinance)) && total.is_positive()).then(|| view! {
+                        <A href=close_href.clone() attr:class="btn btn-warn" attr:id="member-close-card">{tr(T::CloseCard)}</A>
+                    })}
+                </div>
+            })}
+        }
+        .into_any()
+    };
+    view! {
+        <TopBar title=Signal::derive(move || tr(T::MemberDetailTitle)().to_string()) back=true/>
+        <section class="page">
+            <FormError error=act_error/>
+            {loaded(detail, view_detail)}
+            <h2 class="cells-title">{tr(T::History)}</h2>
+            <PagedCells pager=history id="member-history" show_end=true row=move |h| {
+                view! { <div class="cell history-row"><HistoryRowBody h=h/></div> }
+            }/>
+        </section>
+    }
+}
+
+tongka_app::split_page!(member => MemberPage);
