@@ -949,3 +949,52 @@ pub fn CreditedParts(
         </div>
     }
 }
+
+/// A list filter's choice: a labelled select with "all" first, then
+/// `options` (value, text); `on_change` runs after the value changes.
+#[component]
+pub fn SelectFilter(
+    label: Txt,
+    id: &'static str,
+    value: RwSignal<String>,
+    /// What "no filter" reads as.
+    all: Txt,
+    #[prop(into)] options: Signal<Vec<(String, String)>>,
+    #[prop(into)] on_change: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <label class="cell">
+            <span class="cell-label">{tr(label)}</span>
+            <select class="cell-input" id=id prop:value=move || value.get()
+                on:change=move |ev| { value.set(event_target_value(&ev)); on_change.run(()); }>
+                <option value="">{tr(all)}</option>
+                {move || options.get().into_iter().map(|(v, text)| view! {
+                    <option value=v>{text}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A list filter's dates: from and to (`#filter-from`, `#filter-to`);
+/// `on_change` runs after either changes.
+#[component]
+pub fn DateRangeFilter(
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    #[prop(into)] on_change: Callback<()>,
+) -> impl IntoView {
+    let date = move |label: Txt, id: &'static str, value: RwSignal<String>| {
+        view! {
+            <label class="cell">
+                <span class="cell-label">{tr(label)}</span>
+                <input class="cell-input" type="date" id=id prop:value=move || value.get()
+                    on:change=move |ev| { value.set(event_target_value(&ev)); on_change.run(()); }/>
+            </label>
+        }
+    };
+    view! {
+        {date(T::DateFrom, "filter-from", from)}
+        {date(T::DateTo, "filter-to", to)}
+    }
+}

@@ -15,23 +15,40 @@ fn wanted(mut ids: Vec<i64>) -> Option<Vec<i64>> {
     (!ids.is_empty()).then_some(ids)
 }
 
+/// Rows of entity `E` of the brand among `ids` (read by its brand and id
+/// columns, `cols`), each turned by `shown` into its id and what is shown.
+async fn of_brand<E, V>(
+    conn: &impl ConnectionTrait,
+    cols: (E::Column, E::Column),
+    brand_id: i64,
+    ids: Vec<i64>,
+    shown: impl Fn(E::Model) -> (i64, V),
+) -> AppResult<HashMap<i64, V>>
+where
+    E: EntityTrait,
+{
+    let Some(ids) = wanted(ids) else {
+        return Ok(HashMap::new());
+    };
+    let (brand, id) = cols;
+    Ok(E::find()
+        .filter(brand.eq(brand_id))
+        .filter(id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(shown)
+        .collect())
+}
+
 /// Staff rows of the brand by id (API keys included: their name says so).
 pub async fn staff_by_id(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, staff::Model>> {
-    let Some(ids) = wanted(ids) else {
-        return Ok(HashMap::new());
-    };
-    Ok(staff::Entity::find()
-        .filter(staff::Column::BrandId.eq(brand_id))
-        .filter(staff::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect())
+    let cols = (staff::Column::BrandId, staff::Column::Id);
+    of_brand::<staff::Entity, _>(conn, cols, brand_id, ids, |s| (s.id, s)).await
 }
 
 /// Staff names of the brand by id.
@@ -40,11 +57,8 @@ pub async fn staff_names(
     brand_id: i64,
     ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, String>> {
-    Ok(staff_by_id(conn, brand_id, ids)
-        .await?
-        .into_iter()
-        .map(|(id, s)| (id, s.name))
-        .collect())
+    let cols = (staff::Column::BrandId, staff::Column::Id);
+    of_brand::<staff::Entity, _>(conn, cols, brand_id, ids, |s| (s.id, s.name)).await
 }
 
 /// Store names of the brand by id.
@@ -53,17 +67,8 @@ pub async fn store_names(
     brand_id: i64,
     ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, String>> {
-    let Some(ids) = wanted(ids) else {
-        return Ok(HashMap::new());
-    };
-    Ok(store::Entity::find()
-        .filter(store::Column::BrandId.eq(brand_id))
-        .filter(store::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
+    let cols = (store::Column::BrandId, store::Column::Id);
+    of_brand::<store::Entity, _>(conn, cols, brand_id, ids, |s| (s.id, s.name)).await
 }
 
 /// Region names of the brand by id.
@@ -72,17 +77,8 @@ pub async fn region_names(
     brand_id: i64,
     ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, String>> {
-    let Some(ids) = wanted(ids) else {
-        return Ok(HashMap::new());
-    };
-    Ok(region::Entity::find()
-        .filter(region::Column::BrandId.eq(brand_id))
-        .filter(region::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect())
+    let cols = (region::Column::BrandId, region::Column::Id);
+    of_brand::<region::Entity, _>(conn, cols, brand_id, ids, |r| (r.id, r.name)).await
 }
 
 /// Members' phones of the brand by id, masked (138****0001).
@@ -91,17 +87,8 @@ pub async fn member_phones(
     brand_id: i64,
     ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, String>> {
-    let Some(ids) = wanted(ids) else {
-        return Ok(HashMap::new());
-    };
-    Ok(member::Entity::find()
-        .filter(member::Column::BrandId.eq(brand_id))
-        .filter(member::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, mask_phone(&m.phone)))
-        .collect())
+    let cols = (member::Column::BrandId, member::Column::Id);
+    of_brand::<member::Entity, _>(conn, cols, brand_id, ids, |m| (m.id, mask_phone(&m.phone))).await
 }
 
 /// The name of a staff scope: its store's, else its region's, else none

@@ -39,6 +39,20 @@ pub trait SmsSender: Send + Sync {
     async fn flush(&self) {}
 }
 
+/// Queues `sms` in `tx`, commits `tx`, then delivers in the background:
+/// a message goes out only with what it tells of (a code, a reset).
+pub async fn send_on_commit(
+    sender: &std::sync::Arc<dyn SmsSender>,
+    tx: DatabaseTransaction,
+    sms: Sms,
+) -> Result<(), DbErr> {
+    sender.send(&tx, sms).await?;
+    tx.commit().await?;
+    let sender = sender.clone();
+    tokio::spawn(async move { sender.flush().await });
+    Ok(())
+}
+
 /// The built-in sender: log + outbox. Named for what it is, not a provider.
 pub struct OutboxSms;
 

@@ -334,7 +334,7 @@ async fn split_pin(
             state,
             member_id,
             req.pin.as_deref(),
-            Some(rules.pin_above),
+            crate::stored_value::pin::PinFor::PaymentAbove(rules.pin_above),
         )
         .await?;
     }

@@ -194,10 +194,7 @@ pub async fn send_code_to(
         body,
         at: now,
     };
-    state.sms.send(&tx, sms).await?;
-    tx.commit().await?;
-    let sender = state.sms.clone();
-    tokio::spawn(async move { sender.flush().await });
+    crate::sms::send_on_commit(&state.sms, tx, sms).await?;
     Ok(SmsCodeSent {
         resend_after: 60,
         expires_in: (CODE_TTL_MS / 1000) as u64,

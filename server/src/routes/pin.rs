@@ -10,7 +10,7 @@ use crate::password;
 use crate::routes::Api;
 use crate::sms::Sms;
 use crate::state::AppState;
-use crate::stored_value::pin::{check, is_set};
+use crate::stored_value::pin::{PinFor, check, is_set};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -67,10 +67,7 @@ async fn reset_pin(
         body,
         at: now,
     };
-    state.sms.send(&tx, sms).await?;
-    tx.commit().await?;
-    let sender = state.sms.clone();
-    tokio::spawn(async move { sender.flush().await });
+    crate::sms::send_on_commit(&state.sms, tx, sms).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -117,7 +114,7 @@ async fn set_pin(
     let member_id = caller.member.id;
     if is_set(&state.db, member_id).await? {
         match req.current.as_deref() {
-            Some(current) => check(&state, member_id, Some(current), None).await?,
+            Some(current) => check(&state, member_id, Some(current), PinFor::Change).await?,
             None => return Err(AppError::invalid("current", "required")),
         }
     }

@@ -40,8 +40,8 @@ pub async fn page(
     let rows = ledger::member_entries(
         conn,
         (brand_id, member_id),
-        &kinds,
-        (query.after, true),
+        (&kinds, ledger::MemberEntries::MovingStoredValue),
+        query.after,
         PAGE_SIZE,
     )
     .await?;

@@ -40,8 +40,14 @@ pub async fn page(
     m: &member::Model,
     after: Option<i64>,
 ) -> AppResult<Page<MemberMessage>> {
-    let rows =
-        ledger::member_entries(conn, (brand_id, m.id), &TOLD, (after, false), PAGE_SIZE).await?;
+    let rows = ledger::member_entries(
+        conn,
+        (brand_id, m.id),
+        (&TOLD, ledger::MemberEntries::Naming),
+        after,
+        PAGE_SIZE,
+    )
+    .await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
     let stores = names::store_names(
         conn,

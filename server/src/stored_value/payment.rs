@@ -116,7 +116,13 @@ pub async fn pay(
             if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
                 return Ok(answer);
             }
-            pin::check(state, member_id, req.pin.as_deref(), Some(rules.pin_above)).await?;
+            pin::check(
+                state,
+                member_id,
+                req.pin.as_deref(),
+                pin::PinFor::PaymentAbove(rules.pin_above),
+            )
+            .await?;
             pin_ok = true;
         }
     }

@@ -30,10 +30,18 @@ pub async fn is_set(conn: &impl ConnectionTrait, member_id: i64) -> AppResult<bo
         .is_some())
 }
 
-/// Checks `given` against the member's PIN, counting wrong ones. `above` is
-/// the limit that made the PIN necessary for a payment (for the messages;
-/// such a payment waits 24 hours after a reset by SMS); none when the PIN
-/// is checked to change it.
+/// Why the member's PIN is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinFor {
+    /// A payment of stored value above the brand's PIN-free limit (named in
+    /// the messages); it waits 24 hours after a reset by SMS.
+    PaymentAbove(Fen),
+    /// Changing the PIN: the current one proves who is asking.
+    Change,
+}
+
+/// Checks `given` against the member's PIN, counting wrong ones; `why` it
+/// is asked decides what a recent reset by SMS means.
 ///
 /// A guess takes one of the five slots of the lock window *before* the slow
 /// hash check, under the member's PIN lock, so guesses arriving together can
@@ -43,9 +51,9 @@ pub async fn check(
     state: &AppState,
     member_id: i64,
     given: Option<&str>,
-    above: Option<Fen>,
+    why: PinFor,
 ) -> AppResult<()> {
-    let (pin_hash, ordinal) = claim_guess(state, member_id, given, above).await?;
+    let (pin_hash, ordinal) = claim_guess(state, member_id, given, why).await?;
     let given = given.map(str::trim).unwrap_or_default().to_string();
     let right = password::verify(given, Some(pin_hash)).await?;
 
@@ -102,11 +110,14 @@ async fn claim_guess(
     state: &AppState,
     member_id: i64,
     given: Option<&str>,
-    above: Option<Fen>,
+    why: PinFor,
 ) -> AppResult<(String, i32)> {
     let tx = begin_write(&state.db).await?;
     crate::db::lock_key(&tx, &pin_lock(member_id)).await?;
-    let shown = above.unwrap_or(Fen::ZERO).0;
+    let shown = match why {
+        PinFor::PaymentAbove(above) => above.0,
+        PinFor::Change => 0,
+    };
     let Some(row) = member_pin::Entity::find_by_id(member_id).one(&tx).await? else {
         return Err(
             AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinNotSet)
@@ -116,7 +127,7 @@ async fn claim_guess(
     let now = state.clock.now_ms();
     // Reset by SMS a moment ago (a stolen phone can do that): a payment
     // that needs the PIN waits out the day, whatever PIN is given.
-    if let (Some(_), Some(reset)) = (above, row.reset_at)
+    if let (PinFor::PaymentAbove(_), Some(reset)) = (why, row.reset_at)
         && now < reset + AFTER_RESET_MS
     {
         let wait = reset + AFTER_RESET_MS - now;

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use shared::api::ListStores;
 use shared::dto::{AuditAction, AuditChange, AuditEntry, AuditField, AuditQuery, AuditValue};
 use tongka_app::api;
-use tongka_app::components::{PagedCells, Pager, TopBar, local_time};
+use tongka_app::components::{
+    DateRangeFilter, PagedCells, Pager, SelectFilter, TopBar, local_time,
+};
 use tongka_app::i18n::{Lang, T, Txt, role_text, tr, use_i18n};
 
 /// What an action is called.
@@ -201,36 +203,18 @@ pub fn AuditPage() -> impl IntoView {
                         placeholder=tr(T::AuditWhoPlaceholder) enterkeyhint="search"
                         on:change=move |ev| refilter(who, event_target_value(&ev))/>
                 </label>
-                <label class="cell">
-                    <span class="cell-label">{tr(T::AuditFilterWhat)}</span>
-                    <select class="cell-input" id="filter-action" prop:value=move || action.get()
-                        on:change=move |ev| refilter(action, event_target_value(&ev))>
-                        <option value="">{tr(T::AuditAllActions)}</option>
-                        {AuditAction::ALL.iter().map(|a| view! {
-                            <option value=a.as_str()>{move || action_text(*a).text(lang.get())}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label class="cell">
-                    <span class="cell-label">{tr(T::FilterStore)}</span>
-                    <select class="cell-input" id="filter-store" prop:value=move || store.get()
-                        on:change=move |ev| refilter(store, event_target_value(&ev))>
-                        <option value="">{tr(T::AllStores)}</option>
-                        {move || stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| view! {
-                            <option value=s.id.to_string()>{s.name}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label class="cell">
-                    <span class="cell-label">{tr(T::DateFrom)}</span>
-                    <input class="cell-input" type="date" id="filter-from" prop:value=move || from.get()
-                        on:change=move |ev| refilter(from, event_target_value(&ev))/>
-                </label>
-                <label class="cell">
-                    <span class="cell-label">{tr(T::DateTo)}</span>
-                    <input class="cell-input" type="date" id="filter-to" prop:value=move || to.get()
-                        on:change=move |ev| refilter(to, event_target_value(&ev))/>
-                </label>
+                <SelectFilter label=T::AuditFilterWhat id="filter-action" value=action all=T::AuditAllActions
+                    options=Signal::derive(move || {
+                        let l = lang.get();
+                        AuditAction::ALL.iter().map(|a| (a.as_str().to_string(), action_text(*a).text(l).to_string())).collect()
+                    })
+                    on_change=move || pager.load(false)/>
+                <SelectFilter label=T::FilterStore id="filter-store" value=store all=T::AllStores
+                    options=Signal::derive(move || {
+                        stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| (s.id.to_string(), s.name)).collect()
+                    })
+                    on_change=move || pager.load(false)/>
+                <DateRangeFilter from=from to=to on_change=move || pager.load(false)/>
             </div>
             <PagedCells pager=pager id="audit-list" row=move |e| view! { <AuditRow e=e/> }/>
         </section>

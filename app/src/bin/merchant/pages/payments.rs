@@ -34,10 +34,12 @@ pub fn PaymentsPage() -> impl IntoView {
         pager.load(false);
     };
     // Today's takings in the caller's scope, net of refunds (the feed's
-    // standing, asked without waiting); again after a refund.
+    // standing, asked without waiting); again after a refund, not on every
+    // page loaded.
+    let refunds_made = RwSignal::new(0u32);
     let summary = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        pager.items.track();
+        refunds_made.track();
         async move { api::fetch_q::<WaitReceipts>(&(), &WaitQuery::default(), token).await }
     });
     let refunding = RwSignal::new(None::<i64>);
@@ -109,7 +111,7 @@ pub fn PaymentsPage() -> impl IntoView {
                             })}
                         </span>
                     </div>
-                    {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id left=left member=member.clone() on_done=move || { refunding.set(None); pager.load(false); }/> })}
+                    {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id left=left member=member.clone() on_done=move || { refunding.set(None); refunds_made.update(|n| *n += 1); pager.load(false); }/> })}
                 }
             }/>
         </section>

@@ -23,8 +23,8 @@ use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate::{self, Reason};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, PagedCells, Pager, TopBar, loaded, local_time,
-    path_id, use_confirm, use_toast, yuan_rule,
+    DateRangeFilter, EmptyState, Field, FieldState, FormError, PagedCells, Pager, SelectFilter,
+    TopBar, loaded, local_time, path_id, use_confirm, use_toast, yuan_rule,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -378,10 +378,6 @@ pub fn WithdrawalsPage() -> impl IntoView {
         },
         move || ctx.token(),
     );
-    let refilter = move |signal: RwSignal<String>, value: String| {
-        signal.set(value);
-        pager.load(false);
-    };
     let title = move || {
         if ctx.role() == Some(Role::HqFinance) {
             tr(T::CashoutQueue)()
@@ -393,50 +389,27 @@ pub fn WithdrawalsPage() -> impl IntoView {
         <TopBar title=Signal::derive(move || title().to_string()) back=true/>
         <section class="page">
             <div class="cells filters" id="withdrawal-filters">
-                <label class="cell">
-                    <span class="cell-label">{tr(T::FilterState)}</span>
-                    <select class="cell-input" id="filter-state" prop:value=move || state.get()
-                        on:change=move |ev| refilter(state, event_target_value(&ev))>
-                        <option value="">{tr(T::StateAll)}</option>
-                        {WithdrawalState::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_str()>{move || withdrawal_state_name(s.as_str(), lang.get()).to_string()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
+                <SelectFilter label=T::FilterState id="filter-state" value=state all=T::StateAll
+                    options=Signal::derive(move || {
+                        let l = lang.get();
+                        WithdrawalState::ALL.into_iter().map(|s| (s.as_str().to_string(), withdrawal_state_name(s.as_str(), l).to_string())).collect()
+                    })
+                    on_change=move || pager.load(false)/>
                 {move || (ctx.role() != Some(Role::StoreManager)).then(|| view! {
-                    <label class="cell">
-                        <span class="cell-label">{tr(T::FilterStore)}</span>
-                        <select class="cell-input" id="filter-store" prop:value=move || store.get()
-                            on:change=move |ev| refilter(store, event_target_value(&ev))>
-                            <option value="">{tr(T::AllStores)}</option>
-                            {move || stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|w| view! {
-                                <option value=w.store_id.to_string()>{w.store_name}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <SelectFilter label=T::FilterStore id="filter-store" value=store all=T::AllStores
+                        options=Signal::derive(move || {
+                            stores.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|w| (w.store_id.to_string(), w.store_name)).collect()
+                        })
+                        on_change=move || pager.load(false)/>
                 })}
                 {move || hq().then(|| view! {
-                    <label class="cell">
-                        <span class="cell-label">{tr(T::FilterRegion)}</span>
-                        <select class="cell-input" id="filter-region" prop:value=move || region.get()
-                            on:change=move |ev| refilter(region, event_target_value(&ev))>
-                            <option value="">{tr(T::AllRegions)}</option>
-                            {move || regions.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| view! {
-                                <option value=r.id.to_string()>{r.name}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <SelectFilter label=T::FilterRegion id="filter-region" value=region all=T::AllRegions
+                        options=Signal::derive(move || {
+                            regions.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| (r.id.to_string(), r.name)).collect()
+                        })
+                        on_change=move || pager.load(false)/>
                 })}
-                <label class="cell">
-                    <span class="cell-label">{tr(T::DateFrom)}</span>
-                    <input class="cell-input" type="date" id="filter-from" prop:value=move || from.get()
-                        on:change=move |ev| refilter(from, event_target_value(&ev))/>
-                </label>
-                <label class="cell">
-                    <span class="cell-label">{tr(T::DateTo)}</span>
-                    <input class="cell-input" type="date" id="filter-to" prop:value=move || to.get()
-                        on:change=move |ev| refilter(to, event_target_value(&ev))/>
-                </label>
+                <DateRangeFilter from=from to=to on_change=move || pager.load(false)/>
             </div>
             <PagedCells pager=pager id="withdrawal-list" nav=true row=move |w| {
                 let st = w.state.as_str();
