@@ -88,8 +88,11 @@ async fn may_see(conn: &impl ConnectionTrait, by: &Actor, s: &staff::Model) -> A
 }
 
 /// The region and store a role's scope needs, checked against the brand.
+/// A region is checked under the brand's chain lock, the one deleting a
+/// region takes: a region deleted at the same moment either is gone here
+/// or sees this account and stays.
 pub async fn clean_scope(
-    conn: &impl ConnectionTrait,
+    conn: &DatabaseTransaction,
     brand_id: i64,
     role: Role,
     region_id: Option<i64>,
@@ -99,6 +102,7 @@ pub async fn clean_scope(
         ScopeKind::Brand => Ok((None, None)),
         ScopeKind::Region => {
             let id = region_id.ok_or_else(|| AppError::invalid("region_id", "required"))?;
+            crate::chain::stores::lock_stores(conn, brand_id).await?;
             region_in_brand(conn, brand_id, id)
                 .await
                 .map_err(unknown_as("region_id"))?;

@@ -150,3 +150,55 @@ dual_test!(
         assert_eq!(sent, 30, "one code for each send let through");
     }
 );
+
+dual_test!(
+    a_region_deleted_while_a_manager_is_named_to_it_never_keeps_the_manager,
+    |app| async move {
+        use shared::dto::{Role, StaffUpdate};
+        let admin = app.login_admin().await;
+        let boss = app
+            .create_staff(&admin, "boss", Role::HqFinance, None, None)
+            .await;
+        for round in 0..20 {
+            let region = app.create_region(&admin, &format!("新区{round}")).await;
+            let replies = race(2, |i| {
+                let (app, admin) = (app.clone(), admin.clone());
+                async move {
+                    if i == 0 {
+                        let path = format!("/api/hq/regions/{}", region.id);
+                        app.request(reqwest::Method::DELETE, &path)
+                            .token(&admin)
+                            .send()
+                            .await
+                    } else {
+                        let body = StaffUpdate {
+                            name: "区域经理".into(),
+                            role: Role::RegionManager,
+                            region_id: Some(region.id),
+                            store_id: None,
+                        };
+                        let path = format!("/api/hq/staff/{}", boss.id);
+                        app.put(&path).token(&admin).json(&body).send().await
+                    }
+                }
+            })
+            .await;
+            let deleted = count(&replies, 204) == 1;
+            let named = count(&replies, 200) == 1;
+            assert!(
+                deleted != named,
+                "round {round}: exactly one of the two may happen: {replies:#?}"
+            );
+            for r in replies
+                .iter()
+                .filter(|r| r.status != 204 && r.status != 200)
+            {
+                if deleted {
+                    r.invalid("region_id");
+                } else {
+                    r.error(409, ErrorCode::RegionNotEmpty);
+                }
+            }
+        }
+    }
+);
