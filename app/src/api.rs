@@ -151,7 +151,21 @@ pub fn call<E: Endpoint>(
     };
     let key = key.map(str::to_string);
     let method = method_of(E::INFO.method);
+    // Nobody is signed in: a call that needs someone is not sent (the
+    // server would only say 401); the page goes to its login.
+    let anonymous = token.is_none()
+        && matches!(
+            E::INFO.access,
+            shared::api::Access::Member
+                | shared::api::Access::ActiveMember
+                | shared::api::Access::Staff(_)
+        );
     async move {
+        if anonymous {
+            let lang = i18n::current();
+            let e = ApiError::new(ErrorCode::Unauthenticated, Default::default(), lang);
+            return Err(Failure::Api(e));
+        }
         let body = body?;
         let body = E::INFO.has_body.then_some(body);
         let text = exchange(method, url, body, token, key).await?;

@@ -967,9 +967,14 @@ pub fn SelectFilter(
             <span class="cell-label">{tr(label)}</span>
             <select class="cell-input" id=id prop:value=move || value.get()
                 on:change=move |ev| { value.set(event_target_value(&ev)); on_change.run(()); }>
-                <option value="">{tr(all)}</option>
-                {move || options.get().into_iter().map(|(v, text)| view! {
-                    <option value=v>{text}</option>
+                <option value="" prop:selected=move || value.with(String::is_empty)>{tr(all)}</option>
+                // Each option says whether it is the one chosen: a value
+                // set before the options arrive (from the URL) still shows.
+                {move || options.get().into_iter().map(|(v, text)| {
+                    let this = v.clone();
+                    view! {
+                        <option value=v prop:selected=move || value.with(|c| *c == this)>{text}</option>
+                    }
                 }).collect_view()}
             </select>
         </label>

@@ -135,7 +135,7 @@ catalogue! {
     PrivacyCollect => "我们收集什么：手机号（用于登录和身份识别）、你填写的姓名、生日和性别，以及你在本品牌各门店的会员记录。", "What we collect: your phone number (to log you in and identify you), the name, birthday and gender you enter, and your membership records at this brand's stores.";
     PrivacyUse => "我们如何使用：仅用于提供会员服务（登录、会员权益、消费记录），不会出售你的个人信息。", "How we use it: only to provide membership services (login, benefits, records). We never sell your personal data.";
     PrivacyShare => "谁能看到：本品牌总部和门店员工可在管理后台看到你的会员信息，手机号以掩码显示（如 138****1234）。", "Who sees it: this brand's HQ and store staff see your membership in their back office, with your phone masked (e.g. 138****1234).";
-    PrivacyRights => "你的权利：你可以随时在“我的”页面修改资料；如需注销会员，请联系门店（余额需先退还或为零）。", "Your rights: edit your profile any time under Me; to close your membership, contact a store (any balance must be refunded or zero first).";
+    PrivacyRights => "你的权利：你可以随时在“我的”页面修改资料；如需注销会员，可在“我的”页面自行注销（账户里的储值需先到门店退还）。", "Your rights: edit your profile any time under Me; you can close your membership there too (any stored value is refunded at a store first).";
     ConsentNeeded => "请先阅读并同意隐私政策", "Please accept the privacy terms first";
     LoginButton => "登录 / 注册", "Log in / Sign up";
     LoggingIn => "登录中…", "Logging in…";
@@ -322,7 +322,7 @@ catalogue! {
     PayBackAt => "退款门店", "Pay back at";
     Wallet => "钱包", "Wallet";
     KindReceipt => "收款", "Payment received";
-    WalletAvailable => "可提现", "Available";
+    WalletAvailable => "可用余额", "Available";
     WalletFrozen => "提现中冻结", "Frozen for withdrawals";
     WalletEntries => "收支明细", "Movements";
     WalletHint => "门店收款记入钱包，即总部应付门店的金额", "What members pay here accrues in the wallet: what HQ owes this store";
@@ -343,7 +343,7 @@ catalogue! {
     CloseAccount => "注销账户", "Close account";
     ClosedTag => "已注销", "Closed";
     CloseAccountWhat => "注销后，本品牌的会员资料、支付密码和登录都会删除，所有登录的设备立即退出；消费记录按财务规定保留。以后用同一手机号登录，将成为新会员。", "Closing deletes your profile, PIN and logins with this brand, and signs out every device at once; payment records are kept as the law requires. Logging in with this phone later makes you a new member.";
-    CloseAccountRefundFirst => "账户里还有储值：请先到门店办理退卡（本金原路退回，赠送收回），再来注销。", "You still hold stored value: have it refunded at a store first (退卡), then come back to close the account.";
+    CloseAccountRefundFirst => "账户里还有储值：请先到门店办理退卡（本金原路退回，赠送收回），再来注销。", "You still hold stored value: have it refunded at a store first, then come back to close the account.";
     CloseAccountQuestion => "确定注销账户？\n注销后不能恢复，所有设备立即退出登录。", "Close your account?\nThis cannot be undone; every device is signed out at once.";
     AccountClosed => "账户已注销", "Account closed";
     ForgotPin => "忘记支付密码？", "Forgot your PIN?";
@@ -360,7 +360,7 @@ catalogue! {
     EditPlan => "修改充值方案", "Edit plan";
     Deleted => "已删除", "Deleted";
     DeleteRegionQuestion => "删除区域「{name}」？\n区域里没有门店，删除后不能恢复。", "Delete the region \"{name}\"?\nIt has no stores; this cannot be undone.";
-    StatementQuiet => "无交易，余额", "no movements; balance";
+    StatementQuiet => "无交易", "no movements";
     PayeeRejectedTitle => "收款账户申请被驳回", "Payee account request rejected";
     KindWithdrawalPaid => "提现（已打款）", "Withdrawn (paid out)";
     KindWithdrawalRelease => "提现退回", "Withdrawal returned";
@@ -406,8 +406,8 @@ catalogue! {
     Unread => "未读", "unread";
     MsgWithdrawal => "提现", "Withdrawal";
     MsgPayee => "收款账户变更", "Payee account change";
-    WithdrawMin => "最低提现金额", "Minimum withdrawal";
-    WithdrawFeeFixed => "每笔提现手续费", "Fee per withdrawal";
+    WithdrawMin => "最低提现金额（元）", "Minimum withdrawal (yuan)";
+    WithdrawFeeFixed => "每笔提现手续费（元）", "Fee per withdrawal (yuan)";
     WithdrawFeeRate => "提现手续费率（%）", "Withdrawal fee rate (%)";
     FilterState => "状态", "State";
     FilterStore => "门店", "Store";
@@ -436,15 +436,15 @@ catalogue! {
     TransferReference => "转账流水号", "Transfer reference";
     MarkPaid => "已转账，标记为已付款", "Paid by transfer: mark as paid";
     MarkPaidQuestion => "确认已通过银行转账向 {payee} 支付 {payout}？\n转账单号：{reference}\n标记后提现完成，不能撤销。", "Confirm {payout} was paid to {payee} by bank transfer?\nTransfer reference: {reference}\nThe withdrawal is then complete; this cannot be undone.";
-    CashToHandInNote => "其中柜台现金待上缴总部，不可提现：", "Counter cash still to hand in to HQ (not withdrawable):";
-    CashToHandIn => "待上缴现金", "Cash to hand in";
+    CashToHandInNote => "柜台收款（现金、刷卡）须上缴总部，不能提现：", "Counter takings (cash and card) go to HQ and cannot be withdrawn:";
+    CashToHandIn => "柜台收款待上缴", "Counter takings to hand in";
     Withdrawable => "可提现", "Withdrawable";
     StatementHandedIn => "现金上缴", "Cash handed in";
     RecordHandIn => "登记现金上缴", "Record a cash hand-in";
     HandInAmount => "上缴金额", "Amount handed in";
     ConfirmHandIn => "确认登记", "Record it";
-    HandInQuestion => "确认门店已上缴现金 {amount}？\n转账单号：{reference}\n登记后这笔钱从门店的待上缴现金中扣除，不能撤销。", "Confirm the store handed in {amount} in cash?\nTransfer reference: {reference}\nIt comes off the cash the store holds; this cannot be undone.";
-    HandInDone => "已登记现金上缴", "Hand-in recorded";
+    HandInQuestion => "确认门店已上缴柜台收款 {amount}？\n转账单号：{reference}\n登记后这笔钱从门店的待上缴金额中扣除，不能撤销。", "Confirm the store handed in {amount} of counter takings?\nTransfer reference: {reference}\nIt comes off what the store holds for HQ; this cannot be undone.";
+    HandInDone => "已登记上缴", "Hand-in recorded";
     Unlock => "解锁账号", "Unlock account";
     LockedUntil => "密码错误次数过多，已锁定至", "Locked after too many wrong passwords until";
     Unlocked => "已解锁", "Unlocked";
@@ -551,6 +551,7 @@ catalogue! {
     RefundsOfPayment => "退款记录", "Refunds";
     RefundedSoFar => "已退款", "Refunded so far";
     OfPayment => "原付款", "Original payment";
+    PaymentInfo => "付款信息", "Payment";
     TopUpPaid => "实付", "Paid";
     TopUpCredited => "到账", "Credited";
     CloseRefunded => "本金退回", "Principal refunded";
@@ -566,7 +567,7 @@ catalogue! {
     AuditFilterWhat => "操作", "Action";
     AuditAllActions => "全部操作", "All actions";
     AuditSystem => "系统", "System";
-    AuditUnknownActor => "未登录者", "Not signed in";
+    AuditUnknownActor => "未登录用户", "Not signed in";
     AuditBefore => "原", "was";
     AuditOn => "开", "on";
     AuditOff => "关", "off";

@@ -6,7 +6,10 @@ use crate::db::begin_write;
 use crate::entity::{brand, member, money_settings, region, staff, store};
 use crate::{audit, password};
 use anyhow::{Context, bail};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
 use shared::dto::Role;
 use shared::validate;
 
@@ -111,7 +114,7 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
     {
         return Ok(false);
     }
-    let (b, _) = create_brand(
+    let (b, admin) = create_brand(
         db,
         clock,
         NewBrand {
@@ -126,6 +129,10 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
     let hash = password::hash(DEMO_PASSWORD.into()).await?;
     let tx = begin_write(db).await?;
     let now = clock.now_ms();
+    // The admin goes by the name the banner lists, not by the role.
+    let mut named = admin.into_active_model();
+    named.name = Set(DEMO_STAFF[0].1.into());
+    named.update(&tx).await?;
     let mut regions = Vec::new();
     for name in ["华东区", "华南区"] {
         let r = region::ActiveModel {

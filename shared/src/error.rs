@@ -634,9 +634,9 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
         }
         MemberNotRegistered => {
             if zh {
-                "这个手机号还没有注册会员，请让顾客先在会员小程序中注册".into()
+                "这个手机号还没有注册会员，请让顾客先用手机打开会员页登录注册".into()
             } else {
-                "No member has this phone number yet; ask the customer to register in the member app first".into()
+                "No member has this phone number yet; ask the customer to open the member page on their phone and register first".into()
             }
         }
         Conflict => {
@@ -841,7 +841,7 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("账户里还有储值 {b}：请先到门店办理退卡（本金原路退回、赠送收回），再注销")
             } else {
                 format!(
-                    "You still hold {b}: have it refunded at a store first (退卡), then close the account"
+                    "You still hold {b}: have it refunded at a store first, then close the account"
                 )
             }
         }

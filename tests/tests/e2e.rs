@@ -441,6 +441,8 @@ fn hq_builds_a_store_and_clerk_who_sees_no_hq_pages_and_is_locked_out_when_deact
         fill(&hq, "#password", "tongka123").await?;
         click(&hq, "#login").await?;
         text_contains(&hq, "#role-name", "总部管理员").await?;
+        // The demo admin goes by a name, not by the role.
+        text_contains(&hq, "#role-card h2", "王总").await?;
 
         // A new store.
         click(&hq, "#menu-stores").await?;
@@ -855,6 +857,21 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
         text_contains(&clerk, "#topup-receipt [data-part=principal]", "+¥200.00").await?;
         text_contains(&clerk, "#topup-receipt [data-part=bonus]", "+¥20.00").await?;
         shot(h, &clerk, "merchant-counter-topup-receipt-390x844.png").await?;
+        // The form is fresh for the next customer…
+        let left = el(&clerk, "#topup-phone").await?.prop("value").await?;
+        anyhow::ensure!(left.as_deref() == Some(""), "the phone stayed: {left:?}");
+        // …and a top-up above the cap is refused before any money is taken.
+        fill(&clerk, "#topup-phone", &phone).await?;
+        text_contains(&clerk, "#topup-member-balance", "¥220.00").await?;
+        fill(&clerk, "#topup-amount", "4790").await?;
+        click(&clerk, "#topup-submit").await?;
+        text_contains(
+            &clerk,
+            ".form-error",
+            "超过储值上限 ¥5,000.00，最多还可充值 ¥4,780.00",
+        )
+        .await?;
+        absent(&clerk, "#confirm-dialog").await?;
 
         member.refresh().await?;
         text_contains(&member, "#balance", "¥220.00").await?;
@@ -1194,7 +1211,7 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         text_contains(&finance, "#wallet-cash", "¥").await?;
         fill(&finance, "#hand-in-reference", "ICBC-DEP-2026").await?;
         click(&finance, "#hand-in-submit").await?;
-        text_contains(&finance, "#confirm-dialog", "确认门店已上缴现金").await?;
+        text_contains(&finance, "#confirm-dialog", "确认门店已上缴柜台收款").await?;
         shot(h, &finance, "merchant-hand-in-confirm-390x844.png").await?;
         confirm(&finance, "ICBC-DEP-2026").await?;
         text_contains(&finance, "#wallet-cash", "¥0.00").await?;
@@ -1207,6 +1224,11 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         fill(&manager, "#withdraw-amount", "99999").await?;
         click(&manager, "#withdraw-submit").await?;
         text_contains(&manager, ".form-error", "超过可提现余额").await?;
+        // Below the minimum is said at once, not after a confirmation.
+        fill(&manager, "#withdraw-amount", "1").await?;
+        click(&manager, "#withdraw-submit").await?;
+        text_contains(&manager, ".form-error", "提现金额不能低于").await?;
+        absent(&manager, "#confirm-dialog").await?;
         fill(&manager, "#withdraw-amount", "100").await?;
         text_contains(&manager, "#withdraw-fee", "¥2.00").await?;
         text_contains(&manager, "#withdraw-receive", "¥98.00").await?;
@@ -1238,6 +1260,21 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         refresh_until(&finance, "#withdrawal-card", "已到账").await?;
         text_contains(&finance, "#withdrawal-payout-no", "TK").await?;
         shot(h, &finance, "merchant-withdrawal-paid-390x844.png").await?;
+        // A list opened on one store (the wallet's link) shows that store
+        // in its filter, not "all stores".
+        finance
+            .goto(&format!(
+                "{}/biz/demo/withdrawals?store={}",
+                h.base, shop.id
+            ))
+            .await?;
+        text_contains(&finance, "#withdrawal-list", "¥100.00").await?;
+        el(&finance, "#filter-store option:nth-child(2)").await?;
+        let chosen = el(&finance, "#filter-store").await?.prop("value").await?;
+        anyhow::ensure!(
+            chosen == Some(shop.id.to_string()),
+            "the store filter shows {chosen:?}"
+        );
 
         // The manager is told, and sees it paid, out of the wallet and in
         // today's statement.
@@ -1351,6 +1388,16 @@ fn after_login_both_apps_return_to_the_page_asked_for_and_only_inside_themselves
         member.goto(url.trim()).await?;
         let login = lands_on(&member, "/m/demo/login").await?;
         assert!(login.contains("next="), "{login}");
+        // Nobody signed in: the app asks nothing it would be refused (it
+        // once fired four 401s on every visit).
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        lands_on(&member, "/m/demo/login").await?;
+        el(&member, "#phone").await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let log = console_log(&member).await;
+        anyhow::ensure!(!log.contains("401"), "signed out, yet: {log}");
+        member.goto(url.trim()).await?;
+        lands_on(&member, "/m/demo/login").await?;
         member_login_here(h, &member).await?;
         let back = lands_on(&member, "/m/demo/pay/").await?;
         assert_eq!(back, wanted);
@@ -1456,14 +1503,18 @@ fn an_ended_staff_session_goes_to_login_and_back_and_errors_never_pile_up() {
         fill(&clerk, "#topup-phone", &unique_phone()).await?;
         fill(&clerk, "#topup-amount", "10").await?;
         click(&clerk, "#topup-submit").await?;
-        el(&clerk, ".form-error").await?;
+        text_contains(&clerk, "#topup-member-error", "还没有注册会员").await?;
+        absent(&clerk, ".form-error").await?;
         fill(&clerk, "#topup-amount", "0").await?;
         click(&clerk, "#topup-submit").await?;
         el(&clerk, ".field-error").await?;
         absent(&clerk, ".form-error").await?;
 
-        // The session ends while the clerk is at the counter top-up: the
-        // next submit goes to login, which says why, and comes back.
+        // The session ends while the clerk is at the counter top-up (for a
+        // demo member): the next submit goes to login, which says why, and
+        // comes back.
+        fill(&clerk, "#topup-phone", "13800000001").await?;
+        el(&clerk, "#topup-member").await?;
         end_sessions().await?;
         fill(&clerk, "#topup-amount", "10").await?;
         click(&clerk, "#topup-submit").await?;

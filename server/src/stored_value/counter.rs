@@ -251,12 +251,14 @@ pub async fn counter_member(
     let phone = validate::phone(phone).map_err(|r| AppError::invalid("member_phone", r))?;
     let m = members::by_phone(&state.db, by.brand.id, &phone).await?;
     let (principal, bonus) = ledger::member_balance(&state.db, by.brand.id, m.id).await?;
+    let rules = settings(&state.db, by.brand.id).await?;
     Ok(CounterMemberView {
         phone_masked: mask_phone(&m.phone),
         name: m.name,
         frozen: m.frozen,
         principal,
         bonus,
+        max_balance: rules.max_balance,
     })
 }
 

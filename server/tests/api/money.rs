@@ -816,6 +816,8 @@ dual_test!(
         );
         assert_eq!((seen.principal, seen.bonus), (Fen(12_345), Fen(0)));
         assert!(!seen.frozen);
+        // And the cap, so a top-up above it is refused before cash is taken.
+        assert_eq!(seen.max_balance, Fen(500_000));
         // Nobody's phone, and another brand's member, read the same.
         let other = app.other_brand().await;
         let outsider = random_phone();
@@ -870,14 +872,14 @@ dual_test!(
                 app.post(topups).json(&topup_body(&stranger, 100)),
                 404,
                 ErrorCode::MemberNotRegistered,
-                "No member has this phone number yet; ask the customer to register in the member app first",
+                "No member has this phone number yet; ask the customer to open the member page on their phone and register first",
             ),
             (
                 "a member of another brand",
                 app.post(topups).json(&topup_body(&outsider, 100)),
                 404,
                 ErrorCode::MemberNotRegistered,
-                "No member has this phone number yet; ask the customer to register in the member app first",
+                "No member has this phone number yet; ask the customer to open the member page on their phone and register first",
             ),
             (
                 "zero",

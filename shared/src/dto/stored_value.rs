@@ -489,6 +489,9 @@ pub struct CounterMemberView {
     pub principal: Fen,
     /// Bonus.
     pub bonus: Fen,
+    /// The most a member may hold (the brand's cap): a top-up above it is
+    /// refused, so the clerk is told before taking the money.
+    pub max_balance: Fen,
 }
 
 /// Staff: a one-off pay code for a fixed amount at their store.

@@ -89,11 +89,12 @@ const PAID_WITH: [Txt; 4] = [
 ];
 const BACK_TO: [Txt; 4] = [T::PartPrincipal, T::PartBonus, T::PartOnline, T::PartCash];
 
-/// A payment: number, total, how it was paid, its refunds.
-fn payment_view(p: PaymentDetail) -> impl IntoView {
+/// A payment: number, total, how it was paid, its refunds; `title` says
+/// what it is to the entry shown (the payment itself, or a refund's).
+fn payment_view(p: PaymentDetail, title: Txt) -> impl IntoView {
     let refunds = p.refunds.clone();
     view! {
-        <h2 class="cells-title">{tr(T::OfPayment)}</h2>
+        <h2 class="cells-title">{tr(title)}</h2>
         <div class="cells" id="detail-payment">
             <div class="cell">
                 <span class="cell-main">{tr(T::PaymentNo)}</span>
@@ -188,7 +189,10 @@ fn Detail(d: HistoryDetail) -> impl IntoView {
             <h2 class="cells-title">{tr(title)}</h2>
             <div class="cells" id="detail-parts">{parts_view(&parts, labels)}</div>
         })}
-        {d.payment.map(payment_view)}
+        {d.payment.map(|p| {
+            let title = if d.kind == EntryKind::Refund { T::OfPayment } else { T::PaymentInfo };
+            payment_view(p, title)
+        })}
     }
 }
 

@@ -66,7 +66,7 @@ pub fn MePage() -> impl IntoView {
             </div>
             <LogoutButton/>
             <div class="cells">
-                <A href=brand.path("/close-account") attr:class="cell cell-link cell-desc" attr:id="open-close-account">{tr(T::CloseAccount)}</A>
+                <A href=brand.path("/close-account") attr:class="cell cell-link cell-quiet" attr:id="open-close-account"><span class="cell-main">{tr(T::CloseAccount)}</span></A>
             </div>
         </section>
         <TabBar active=Tab::Me/>
@@ -276,12 +276,12 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
             </div>
             {move || (!open.get()).then(|| view! {
                 <button class="cell cell-link" id="open-pin-form" on:click=move |_| open.set(true)>
-                    {move || if is_set.get() { tr(T::ChangePin)() } else { tr(T::SetPin)() }}
+                    <span class="cell-main">{move || if is_set.get() { tr(T::ChangePin)() } else { tr(T::SetPin)() }}</span>
                 </button>
             })}
             {back_to_pay.clone().map(|href| view! {
                 {move || saved.get().then(|| view! {
-                    <A href=href.clone() attr:class="cell cell-link" attr:id="back-to-pay">{tr(T::BackToPay)}</A>
+                    <A href=href.clone() attr:class="cell cell-link" attr:id="back-to-pay"><span class="cell-main">{tr(T::BackToPay)}</span></A>
                 })}
             })}
         </div>
@@ -289,7 +289,7 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
             <form class="cells" on:submit=submit novalidate=true id="pin-form">
                 {move || (is_set.get() && !forgot.get()).then(|| view! {
                     <Field label=T::CurrentPin state=current input_type="password" id="pin-current" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
-                    <button type="button" class="cell cell-link cell-desc" id="forgot-pin" on:click=move |_| forgot.set(true)>{tr(T::ForgotPin)}</button>
+                    <button type="button" class="cell cell-link cell-quiet" id="forgot-pin" on:click=move |_| forgot.set(true)><span class="cell-main">{tr(T::ForgotPin)}</span></button>
                 })}
                 {move || forgot.get().then(|| view! {
                     <div class="notice" id="pin-reset-notice">{move || T::PinResetWarning.text(lang.get()).replace("{amount}", &pin_above.to_string())}</div>

@@ -252,7 +252,7 @@ fn PayForm(
                         if pin_set {
                             view! {
                                 <Field label=T::PinForPayment state=pin input_type="password" id="pay-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/>
-                                <A href=move || me(true) attr:class="cell cell-link cell-desc" attr:id="pay-forgot-pin">{tr(T::ForgotPin)}</A>
+                                <A href=move || me(true) attr:class="cell cell-link cell-quiet" attr:id="pay-forgot-pin"><span class="cell-main">{tr(T::ForgotPin)}</span></A>
                             }.into_any()
                         } else {
                             view! {

@@ -188,7 +188,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         save(body, None, ui);
     };
     view! {
-        <form class="cells" on:submit=submit novalidate=true id="money-settings">
+        <form class="cells wide-labels" on:submit=submit novalidate=true id="money-settings">
             <Field label=T::MaxBalance state=max_balance id="max-balance" inputmode="decimal"/>
             <Field label=T::MaxPayment state=max_payment id="max-payment" inputmode="decimal"/>
             <Field label=T::BonusSettle state=settle id="bonus-settle" inputmode="numeric"/>

@@ -74,9 +74,13 @@ pub fn TopUpPage() -> impl IntoView {
                 Ok(r) => {
                     toast.show(T::TopUpDone.text(lang.get_untracked()).to_string());
                     done.set(Some(r));
-                    amount.value.set(String::new());
-                    amount.touched.set(false);
-                    member.refetch();
+                    // A fresh form for the next customer: nothing of this
+                    // one's left to tap again by mistake.
+                    for field in [amount, phone] {
+                        field.value.set(String::new());
+                        field.touched.set(false);
+                    }
+                    plan.set(None);
                 }
                 Err(f) => error.set(Some(f)),
             }
@@ -95,6 +99,11 @@ pub fn TopUpPage() -> impl IntoView {
             },
         );
         let (Some(p), Some(a)) = (p, a) else { return };
+        // An unregistered phone is already said under the field (an ended
+        // session is not: the look-up below finds it and goes to login).
+        if matches!(member.get_untracked(), Some(Some(Err(f))) if !f.is_unauthenticated()) {
+            return;
+        }
         // The member is looked up again as the money is about to be taken:
         // who it is and the balance after are as of now.
         let amount = Fen(a);
@@ -117,9 +126,26 @@ pub fn TopUpPage() -> impl IntoView {
             busy.set(false);
             let m = match found {
                 Ok(m) => m,
+                // Said under the field already.
+                Err(Failure::Api(e)) if e.code == shared::ErrorCode::MemberNotRegistered => return,
                 Err(f) => return error.set(Some(f)),
             };
             let l = lang.get_untracked();
+            // Above the cap: refused now, before any money is taken.
+            let held = m.principal + m.bonus;
+            if held + amount + bonus > m.max_balance {
+                let params = [
+                    ("max".to_string(), m.max_balance.0.to_string()),
+                    (
+                        "room".to_string(),
+                        (m.max_balance.0 - held.0).max(0).to_string(),
+                    ),
+                ]
+                .into_iter()
+                .collect();
+                let refused = shared::ApiError::new(shared::ErrorCode::BalanceLimit, params, l);
+                return error.set(Some(Failure::Api(refused)));
+            }
             let bonus_text = if bonus.is_positive() {
                 T::TopUpBonusPart
                     .text(l)
@@ -176,10 +202,10 @@ pub fn TopUpPage() -> impl IntoView {
                             let all = match plans.get() { Some(Ok(list)) => list, _ => Vec::new() };
                             plan.set(id.and_then(|id| all.into_iter().find(|p| p.id == id)));
                         }>
-                        <option value="">{tr(T::CustomAmount)}</option>
+                        <option value="" prop:selected=move || plan.with(Option::is_none)>{tr(T::CustomAmount)}</option>
                         {move || match plans.get() {
                             Some(Ok(list)) => list.into_iter().filter(|p| p.active).map(|p| view! {
-                                <option value=p.id.to_string()>{format!("{} {} · {} {}", T::PayGet.text(lang.get()), p.pay, T::Get.text(lang.get()), p.bonus)}</option>
+                                <option value=p.id.to_string() prop:selected=move || plan.with(|c| c.as_ref().map(|c| c.id)) == Some(p.id)>{format!("{} {} · {} {}", T::PayGet.text(lang.get()), p.pay, T::Get.text(lang.get()), p.bonus)}</option>
                             }).collect_view().into_any(),
                             _ => ().into_any(),
                         }}

@@ -361,7 +361,7 @@ pub fn StatementPage() -> impl IntoView {
                                     <div class="cells statement-day statement-quiet" data-date=d.date.clone()>
                                         <div class="cell">
                                             <span class="cell-main">{d.date.clone()}" · "{tr(T::StatementQuiet)}</span>
-                                            <span class="cell-value tabular">{d.closing.to_string()}</span>
+                                            <span class="cell-value tabular">{tr(T::BalanceAfter)}" "{d.closing.to_string()}</span>
                                         </div>
                                     </div>
                                 }.into_any();

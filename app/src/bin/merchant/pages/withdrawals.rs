@@ -35,8 +35,19 @@ fn state_tag(state: &str, lang: Lang) -> impl IntoView + use<> {
         "failed" | "rejected" | "unknown" => "tag tag-red",
         _ => "tag tag-grey",
     };
-    let text = withdrawal_state_name(state, lang).to_string();
+    let text = state_label(state, lang);
     view! { <span class=class data-state=state.to_string()>{text}</span> }
+}
+
+/// A state on its own (a tag, an option, a message's end): capitalised in
+/// English, as every other label is.
+fn state_label(state: &str, lang: Lang) -> String {
+    let text = withdrawal_state_name(state, lang);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn rate_text(bp: u32) -> String {
@@ -107,6 +118,7 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
     let key = StoredValue::new((String::new(), api::new_key()));
     // What may be withdrawn: the wallet less counter cash not handed in.
     let (fixed, bp, available) = (terms.fee_fixed, terms.fee_bp, terms.wallet.withdrawable);
+    let min = terms.min;
     let cash = terms.wallet.cash_to_hand_in;
     // A new amount clears the last refusal.
     Effect::new(move |_| {
@@ -140,7 +152,19 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
             return;
         };
         let fen: i64 = fen.parse().unwrap_or(0);
-        // More than is available is refused before asking (the server would).
+        // Below the minimum, or more than is available, is refused before
+        // asking (the server would).
+        if fen < min.0 {
+            let params = [("min".to_string(), min.0.to_string())]
+                .into_iter()
+                .collect();
+            let refused = shared::ApiError::new(
+                shared::ErrorCode::WithdrawalBelowMinimum,
+                params,
+                lang.get_untracked(),
+            );
+            return error.set(Some(Failure::Api(refused)));
+        }
         if fen > available.0 {
             let params = [
                 ("available".to_string(), available.0.to_string()),
@@ -192,7 +216,7 @@ fn WithdrawForm(terms: WithdrawalTerms) -> impl IntoView {
     };
     view! {
         <div class="wallet-card">
-            <span class="wallet-label">{tr(T::WalletAvailable)}</span>
+            <span class="wallet-label">{tr(T::Withdrawable)}</span>
             <span class="wallet-amount tabular" id="withdraw-available">{available.to_string()}</span>
             {cash.is_positive().then(|| view! {
                 <p class="wallet-hint" id="withdraw-cash-note">{tr(T::CashToHandInNote)}" "{cash.to_string()}</p>
@@ -392,7 +416,7 @@ pub fn WithdrawalsPage() -> impl IntoView {
                 <SelectFilter label=T::FilterState id="filter-state" value=state all=T::StateAll
                     options=Signal::derive(move || {
                         let l = lang.get();
-                        WithdrawalState::ALL.into_iter().map(|s| (s.as_str().to_string(), withdrawal_state_name(s.as_str(), l).to_string())).collect()
+                        WithdrawalState::ALL.into_iter().map(|s| (s.as_str().to_string(), state_label(s.as_str(), l))).collect()
                     })
                     on_change=move || pager.load(false)/>
                 {move || (ctx.role() != Some(Role::StoreManager)).then(|| view! {
@@ -727,7 +751,7 @@ pub fn PayeeChangesPage() -> impl IntoView {
 }
 
 fn message_text(m: &StaffMessage, lang: Lang) -> String {
-    let state = withdrawal_state_name(&m.state, lang);
+    let state = state_label(&m.state, lang);
     let topic = if m.topic == MessageTopic::Payee {
         T::MsgPayee
     } else {
