@@ -1198,7 +1198,7 @@ fn the_manager_withdraws_and_hq_finance_approves_the_sandbox_payout() {
         text_contains(&finance, "#payee-list", "南京西路店").await?;
         // Finance checks the whole number first (the look is audited).
         click(&finance, ".payee-reveal").await?;
-        text_contains(&finance, ".payee-full-no", "6222020200112233").await?;
+        text_contains(&finance, ".payee-full-no", "6222 0202 0011 2233").await?;
         click(&finance, ".payee-approve").await?;
         confirm(&finance, "**** 2233").await?;
         text_contains(&finance, ".page", "暂无内容").await?;

@@ -175,7 +175,12 @@ fn PinForm(pin_set: bool, pin_above: Fen) -> impl IntoView {
     let forgot = RwSignal::new(forgot_asked && pin_set);
     let saved = RwSignal::new(false);
     let pin = FieldState::new("pin", "", validate::pin);
-    let again = FieldState::new("pin_again", "", validate::pin);
+    // The second entry only has to match the first (checked below); the
+    // PIN's own rules are said once, under the first.
+    let again = FieldState::new("pin_again", "", |v| match v.trim() {
+        "" => Err("required"),
+        v => Ok(v.to_string()),
+    });
     let current = FieldState::new("current", "", validate::sms_code);
     let code = FieldState::new("code", "", validate::sms_code);
     let saving = RwSignal::new(false);

@@ -706,7 +706,12 @@ pub fn PayeeChangesPage() -> impl IntoView {
                     error.set(None);
                     leptos::task::spawn_local(async move {
                         match api::fetch::<RevealPayee>(&id, ctx.token()).await {
-                            Ok(n) => full.set(Some(n.account_no)),
+                            // In fours, as typed and as printed on the card.
+                            Ok(n) => full.set(Some(
+                                n.account_no.chars().collect::<Vec<_>>().chunks(4)
+                                    .map(|c| c.iter().collect::<String>())
+                                    .collect::<Vec<_>>().join(" "),
+                            )),
                             Err(f) => error.set(Some(f)),
                         }
                     });
