@@ -95,7 +95,8 @@ endpoints! {
         [MemberClosed];
 
     /// Unfreezes a member.
-    UnfreezeMember: POST "/hq/members/{id}/unfreeze" (i64), Staff(HQ_ADMIN) => MemberListItem;
+    UnfreezeMember: POST "/hq/members/{id}/unfreeze" (i64), Staff(HQ_ADMIN) => MemberListItem,
+        [MemberClosed];
 
     /// Every staff action, newest first.
     ListAudit: GET "/hq/audit", Staff(HQ_MONEY),
