@@ -455,6 +455,7 @@ catalogue! {
     JobGatewayRefunds => "在线退款", "Online refunds";
     JobPayouts => "提现打款", "Withdrawal payouts";
     JobSms => "短信发送", "Text messages";
+    JobCards => "会员卡到期与按日结转", "Card expiry and daily release";
     JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
     ToStoredValue => "退回会员储值", "Back to stored value";
@@ -614,6 +615,13 @@ catalogue! {
     AuditApiKeyRevoke => "停用 API 密钥", "API key revoked";
     AuditApiKeyUse => "API 密钥调用", "API key used";
     AuditBrandCreate => "创建品牌", "Brand created";
+    AuditServiceItemCreate => "新增服务项目", "Service item added";
+    AuditServiceItemUpdate => "修改服务项目", "Service item changed";
+    AuditCardTypeCreate => "新增卡种", "Card type added";
+    AuditCardTypeUpdate => "修改卡种", "Card type changed";
+    AuditCardSell => "柜台售卡", "Card sold at the counter";
+    AuditCardRefund => "退卡（会员卡）", "Card refunded";
+    AuditCardExtend => "会员卡延期", "Card extended";
     AuditSandboxPayoutMode => "演示：模拟打款方式", "Demo: sandbox payout mode";
     AuditSandboxGatewaySwitches => "演示：模拟支付开关", "Demo: sandbox gateway switches";
     FieldName => "名称", "Name";
@@ -628,6 +636,9 @@ catalogue! {
     FieldWithdrawFeeRate => "提现手续费率", "Withdrawal fee rate";
     FieldPay => "充值金额", "Price";
     FieldMode => "设置", "Setting";
+    FieldPrice => "价格", "Price";
+    FieldOnSale => "在售", "On sale";
+    FieldEndsOn => "有效期至", "Valid until";
     StaffLogoutQuestion => "退出后，需重新输入账号和密码登录。", "After logging out you'll sign in again with your account and password.";
 }
 

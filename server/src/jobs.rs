@@ -90,6 +90,18 @@ pub fn all() -> Vec<Job> {
             }),
         },
         Job {
+            name: JobName::Cards,
+            every_ms: 60_000,
+            run: std::sync::Arc::new(|app| {
+                Box::pin(async move {
+                    crate::cards::lifecycle::run(app)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                    Ok(())
+                })
+            }),
+        },
+        Job {
             name: JobName::Sms,
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {

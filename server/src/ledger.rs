@@ -128,6 +128,18 @@ kinds! {
     /// Points a refund could not take back because they were already spent
     /// (owner 0): what members owe.
     PointsOwed = "points_owed", Points, Appended;
+    /// What a card still owes its member, the part paid from stored
+    /// principal (owner: the card).
+    CardPrincipal = "card_principal", Fen, Kept;
+    /// … the part paid from stored bonus (owner: the card).
+    CardBonus = "card_bonus", Fen, Kept;
+    /// … the part paid through the payment gateway (owner: the card).
+    CardOnline = "card_online", Fen, Kept;
+    /// … the part paid in cash or by card at a store's counter (owner: the
+    /// card).
+    CardCash = "card_cash", Fen, Kept;
+    /// What cards that expired unused left the brand (owner 0).
+    BreakageIncome = "breakage_income", Fen, Appended;
     /// The uses left on one card (owner: the card).
     CardUses = "card_uses", Uses, Kept;
     /// Uses the brand sold on cards (owner 0).
@@ -342,6 +354,59 @@ pub async fn lock_member(
         principal,
         bonus,
     })
+}
+
+/// The kept balances of these accounts, by id (read them under their
+/// owner's lock to act on them).
+pub async fn balances(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, i64>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.balance))
+        .collect())
+}
+
+/// An entry's lines with their accounts' kinds (to post its exact
+/// reverse).
+pub async fn entry_lines(conn: &impl ConnectionTrait, entry_id: i64) -> Result<Vec<Line>, DbErr> {
+    let lines = journal_line::Entity::find()
+        .filter(journal_line::Column::EntryId.eq(entry_id))
+        .order_by_asc(journal_line::Column::Id)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.account_id).collect();
+    let kinds: HashMap<i64, Kind> = account::Entity::find()
+        .filter(account::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.id, Kind::parse(&a.kind)?)))
+        .collect();
+    lines
+        .into_iter()
+        .map(|l| {
+            let kind = kinds
+                .get(&l.account_id)
+                .copied()
+                .ok_or_else(|| DbErr::RecordNotFound(format!("account {}", l.account_id)))?;
+            Ok(Line {
+                account: Account {
+                    id: l.account_id,
+                    kind,
+                },
+                amount: l.amount,
+            })
+        })
+        .collect()
 }
 
 /// A stored entry's kind (one the code does not know is an internal error:

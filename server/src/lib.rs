@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cards;
 pub mod chain;
 pub mod cli;
 pub mod clock;

@@ -159,6 +159,20 @@ pub enum ErrorCode {
     StateChanged,
     /// Nobody approves their own request.
     OwnRequest,
+    /// The card type is not on sale.
+    CardOffSale,
+    /// The card type is not sold at this store.
+    CardNotSoldHere,
+    /// The card is not honoured at this store.
+    CardNotHonouredHere,
+    /// The card does not cover this service item.
+    ItemNotOnCard,
+    /// The card has no uses left.
+    NoUsesLeft,
+    /// The card's uses for today are taken; params: `limit`.
+    DailyLimitReached,
+    /// The card was refunded or has expired; params: `state`.
+    CardClosed,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -177,7 +191,7 @@ impl ErrorCode {
             NotFound | BrandNotFound | MemberNotRegistered => &[404],
             AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed | RegionNotEmpty
             | AccountHasBalance | MemberClosed | IdempotencyKeyReused | RequestInProgress
-            | StateChanged | WalletShortfall | PayeeChangePending => &[409],
+            | StateChanged | WalletShortfall | PayeeChangePending | CardClosed => &[409],
             PayloadTooLarge => &[413],
             UnknownField
             | ConsentRequired
@@ -196,7 +210,13 @@ impl ErrorCode {
             | WithdrawalBelowMinimum
             | WithdrawalAboveAvailable
             | WithdrawalFeeTooHigh
-            | PayeeMissing => &[422],
+            | PayeeMissing
+            | CardOffSale
+            | CardNotSoldHere
+            | CardNotHonouredHere
+            | ItemNotOnCard
+            | NoUsesLeft
+            | DailyLimitReached => &[422],
             SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
             | PinRecentlyReset => &[429],
             Internal => &[500],
@@ -293,6 +313,22 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "to" => ("结束日期", "end date"),
         "state" => ("状态", "state"),
         "reference" => ("转账流水号", "transfer reference"),
+        "category" => ("分类", "category"),
+        "price" => ("价格", "price"),
+        "store_ids" => ("门店", "stores"),
+        "item_ids" => ("服务项目", "service items"),
+        "uses" => ("次数", "number of uses"),
+        "period" => ("周期", "period"),
+        "per_day_limit" => ("每日限用次数", "uses a day"),
+        "valid_days" => ("有效天数", "days valid"),
+        "image_hash" => ("卡面图片", "card image"),
+        "kind" => ("类型", "kind"),
+        "description" => ("说明", "description"),
+        "sold_store_ids" => ("售卖门店", "stores selling it"),
+        "honoured_store_ids" => ("适用门店", "stores honouring it"),
+        "card_type_id" => ("卡种", "card type"),
+        "ends_on" => ("有效期至", "valid until"),
+        "image" => ("图片", "image"),
         _ => return field,
     };
     match lang {
@@ -363,6 +399,19 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a phone number (digits and hyphens)",
         ),
         "unknown" => ("不存在", "does not exist"),
+        "stores_required" => ("至少选择一家门店", "needs at least one store"),
+        "items_required" => ("至少选择一个服务项目", "needs at least one service item"),
+        "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),
+        "days_range" => ("应为 1–3650 天", "must be 1–3650 days"),
+        "per_day_range" => ("应为 1–100 次", "must be 1–100 a day"),
+        "count_card_only" => ("仅次卡可设置", "applies to count cards only"),
+        "period_card_only" => ("仅周期卡可设置", "applies to period cards only"),
+        "ends_on_later" => (
+            "应晚于当前有效期，且不早于今天",
+            "must be after the current end date and not before today",
+        ),
+        "no_end_date" => ("该卡不限期，无需延期", "this card never expires"),
+        "unchangeable" => ("创建后不能修改", "cannot be changed once created"),
         "rate_range" => ("应在 0%–100% 之间", "must be between 0% and 100%"),
         "bonus_range" => (
             "不能为负，也不能超过充值金额",
@@ -826,6 +875,61 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("支付密码错误次数过多，请{wait}后再试")
             } else {
                 format!("Too many wrong PINs; try again in {wait}")
+            }
+        }
+        CardOffSale => {
+            if zh {
+                "该卡已停售".into()
+            } else {
+                "This card is no longer on sale".into()
+            }
+        }
+        CardNotSoldHere => {
+            if zh {
+                "本店不出售该卡".into()
+            } else {
+                "This card is not sold at this store".into()
+            }
+        }
+        CardNotHonouredHere => {
+            if zh {
+                "该卡不能在本店使用".into()
+            } else {
+                "This card cannot be used at this store".into()
+            }
+        }
+        ItemNotOnCard => {
+            if zh {
+                "该卡不包含此服务项目".into()
+            } else {
+                "This card does not cover that service".into()
+            }
+        }
+        NoUsesLeft => {
+            if zh {
+                "该卡次数已用完".into()
+            } else {
+                "This card has no uses left".into()
+            }
+        }
+        DailyLimitReached => {
+            let l = param(params, "limit");
+            if zh {
+                format!("该卡每天限用 {l} 次，今天已用完")
+            } else {
+                format!("This card allows {l} uses a day; today's are taken")
+            }
+        }
+        CardClosed => {
+            let st = param(params, "state");
+            let (zh_state, en_state) = match st {
+                "refunded" => ("已退卡", "refunded"),
+                _ => ("已过期", "expired"),
+            };
+            if zh {
+                format!("该卡{zh_state}，不能再使用")
+            } else {
+                format!("This card has been {en_state} and can no longer be used")
             }
         }
         MemberClosed => {

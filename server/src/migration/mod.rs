@@ -18,6 +18,7 @@ mod m0012_audit_filters;
 mod m0013_member_messages;
 mod m0014_pin_reset;
 mod m0015_member_closure;
+mod m0016_cards;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_member_messages::Migration),
             Box::new(m0014_pin_reset::Migration),
             Box::new(m0015_member_closure::Migration),
+            Box::new(m0016_cards::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use shared::dto::Role;
 
 pub mod api_keys;
 pub mod audit;
+pub mod cards;
 pub mod cash;
 pub mod chain;
 pub mod jobs;
@@ -210,6 +211,7 @@ pub fn api() -> Api {
         .merge(refund_tasks::router())
         .merge(api_keys::router())
         .merge(jobs::router())
+        .merge(cards::router())
 }
 
 #[cfg(test)]

@@ -20,12 +20,14 @@ use std::collections::HashMap;
 fn kinds(filter: Option<&str>) -> AppResult<Vec<EntryKind>> {
     use EntryKind::*;
     Ok(match filter.filter(|k| !k.is_empty()) {
-        Some("payment") => vec![Payment, Hold],
-        Some("refund") => vec![Refund, Release],
+        Some("payment") => vec![Payment, Hold, CardSale],
+        Some("refund") => vec![Refund, Release, CardRefund],
         Some("topup") => vec![TopUp],
         Some("close") => vec![Close],
         Some(_) => return Err(AppError::invalid("kind", "unknown")),
-        None => vec![TopUp, Payment, Refund, Close, Hold, Release],
+        None => vec![
+            TopUp, Payment, Refund, Close, Hold, Release, CardSale, CardRefund,
+        ],
     })
 }
 

@@ -8,6 +8,7 @@ mod http;
 
 mod api_keys;
 mod audit;
+mod cards;
 mod cash;
 mod chain;
 mod close_card;

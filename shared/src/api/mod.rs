@@ -16,11 +16,13 @@ use serde::de::DeserializeOwned;
 #[macro_use]
 mod declare;
 
+mod cards;
 mod chain;
 mod identity;
 mod stored_value;
 mod wallet;
 
+pub use cards::*;
 pub use chain::*;
 pub use identity::*;
 pub use stored_value::*;
@@ -323,7 +325,14 @@ impl schemars::JsonSchema for Opaque {
 
 /// Every declared endpoint.
 pub fn all() -> Vec<Info> {
-    [identity::ALL, chain::ALL, stored_value::ALL, wallet::ALL].concat()
+    [
+        identity::ALL,
+        chain::ALL,
+        stored_value::ALL,
+        wallet::ALL,
+        cards::ALL,
+    ]
+    .concat()
 }
 
 #[cfg(test)]

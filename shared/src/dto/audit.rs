@@ -123,6 +123,20 @@ keyed! {
         ApiKeyUse = "api_key.use",
         /// The brand was created.
         BrandCreate = "brand.create",
+        /// A service item was added.
+        ServiceItemCreate = "service_item.create",
+        /// A service item was changed (or put on or off sale).
+        ServiceItemUpdate = "service_item.update",
+        /// A card type was added.
+        CardTypeCreate = "card_type.create",
+        /// A card type was changed (or put on or off sale).
+        CardTypeUpdate = "card_type.update",
+        /// A card sold at the counter.
+        CardSell = "card.sell",
+        /// A member's card refunded (退卡 of a card).
+        CardRefund = "card.refund",
+        /// A member's card extended (延期).
+        CardExtend = "card.extend",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",
         /// Demo: the sandbox gateway's switches changed.
@@ -175,6 +189,12 @@ keyed! {
         Bonus = "bonus",
         /// A mode or switch (demo sandbox).
         Mode = "mode",
+        /// A price.
+        Price = "price",
+        /// On sale or not.
+        OnSale = "on_sale",
+        /// A card's last day.
+        EndsOn = "ends_on",
     }
 }
 

@@ -16,6 +16,9 @@ crate::named_enum! {
         Payouts = "payouts",
         /// Delivers text messages.
         Sms = "sms",
+        /// Releases period cards' days to their stores and expires cards
+        /// past their end date.
+        Cards = "cards",
     }
 }
 

@@ -29,6 +29,20 @@ crate::named_enum! {
         WithdrawalRelease = "withdrawal_release",
         /// A withdrawal paid out.
         Payout = "payout",
+        /// A card bought or sold (次卡, 周期卡): its price into the card.
+        CardSale = "card_sale",
+        /// One use of a count card: its share to the store.
+        CardUse = "card_use",
+        /// A card use undone: the exact reverse of the use.
+        CardUseUndo = "card_use_undo",
+        /// A period card's day released to its store.
+        CardRelease = "card_release",
+        /// 退卡 of a card: what it held back the way it was paid.
+        CardRefund = "card_refund",
+        /// A card that reached its end date: what it held to the brand.
+        CardExpiry = "card_expiry",
+        /// An expired card extended (延期): its expiry reversed.
+        CardExtension = "card_extension",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

@@ -6,6 +6,7 @@ use crate::money::{Fen, Quote};
 use serde::{Deserialize, Serialize};
 
 mod audit;
+mod cards;
 mod chain;
 mod gateway;
 mod identity;
@@ -16,6 +17,7 @@ mod stored_value;
 mod wallet;
 
 pub use audit::*;
+pub use cards::*;
 pub use chain::*;
 pub use gateway::*;
 pub use identity::*;

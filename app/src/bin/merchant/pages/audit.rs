@@ -57,6 +57,13 @@ fn action_text(a: AuditAction) -> Txt {
         ApiKeyRevoke => T::AuditApiKeyRevoke,
         ApiKeyUse => T::AuditApiKeyUse,
         BrandCreate => T::AuditBrandCreate,
+        ServiceItemCreate => T::AuditServiceItemCreate,
+        ServiceItemUpdate => T::AuditServiceItemUpdate,
+        CardTypeCreate => T::AuditCardTypeCreate,
+        CardTypeUpdate => T::AuditCardTypeUpdate,
+        CardSell => T::AuditCardSell,
+        CardRefund => T::AuditCardRefund,
+        CardExtend => T::AuditCardExtend,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,
     }
@@ -87,6 +94,9 @@ fn field_text(f: AuditField) -> Txt {
         Pay => T::FieldPay,
         Bonus => T::Bonus,
         Mode => T::FieldMode,
+        Price => T::FieldPrice,
+        OnSale => T::FieldOnSale,
+        EndsOn => T::FieldEndsOn,
     }
 }
 

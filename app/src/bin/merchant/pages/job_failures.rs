@@ -14,6 +14,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::GatewayRefunds => T::JobGatewayRefunds,
         JobName::Payouts => T::JobPayouts,
         JobName::Sms => T::JobSms,
+        JobName::Cards => T::JobCards,
     }
 }
 
