@@ -891,6 +891,8 @@ pub fn entry_kind_text(kind: EntryKind) -> Txt {
         EntryKind::Refund => T::KindRefund,
         EntryKind::Close => T::KindClose,
         EntryKind::Release => T::KindRelease,
+        EntryKind::CardSale => T::KindCardSale,
+        EntryKind::CardRefund => T::KindCardRefund,
         _ => T::KindPayment,
     }
 }
@@ -1002,4 +1004,67 @@ pub fn DateRangeFilter(
         {date(T::DateFrom, "filter-from", from)}
         {date(T::DateTo, "filter-to", to)}
     }
+}
+
+/// A card's face (卡面): its name on its theme colour or background image,
+/// a few lines of what is on it, and a badge when it is not usable.
+#[component]
+pub fn CardFace(
+    name: String,
+    color: String,
+    image: Option<String>,
+    lines: Vec<String>,
+    badge: Option<String>,
+) -> impl IntoView {
+    let style = match &image {
+        Some(url) => format!(
+            "background-color:{color};background-image:linear-gradient(rgba(0,0,0,.15),rgba(0,0,0,.35)),url('{url}')"
+        ),
+        None => format!("background-color:{color}"),
+    };
+    let closed = badge.is_some();
+    view! {
+        <div class="card-face" class:card-face-closed=closed style=style>
+            <p class="card-face-name">{name}</p>
+            {badge.map(|b| view! { <span class="card-face-badge">{b}</span> })}
+            <div class="card-face-lines">
+                {lines.into_iter().map(|l| view! { <p class="card-face-line tabular">{l}</p> }).collect_view()}
+            </div>
+        </div>
+    }
+}
+
+/// What is left on a member's card, in lines for its face.
+pub fn card_lines(c: &shared::dto::MemberCard, l: crate::i18n::Lang) -> Vec<String> {
+    use shared::dto::CardKind;
+    let mut lines = Vec::new();
+    match c.kind {
+        CardKind::Count => {
+            lines.push(
+                T::UsesLeft
+                    .text(l)
+                    .replace("{left}", &c.uses_left.unwrap_or(0).to_string())
+                    .replace("{total}", &c.uses_total.unwrap_or(0).to_string()),
+            );
+            if let Some(end) = &c.ends_on {
+                lines.push(T::ValidUntilLine.text(l).replace("{date}", end));
+            }
+        }
+        CardKind::Period => {
+            lines.push(
+                T::DaysLeft
+                    .text(l)
+                    .replace("{n}", &c.days_left.unwrap_or(0).to_string()),
+            );
+            if let Some(limit) = c.per_day_limit {
+                lines.push(
+                    T::TodayUses
+                        .text(l)
+                        .replace("{used}", &c.today_uses.to_string())
+                        .replace("{limit}", &limit.to_string()),
+                );
+            }
+        }
+    }
+    lines
 }

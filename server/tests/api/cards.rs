@@ -204,11 +204,18 @@ pub async fn brand_account(app: &TestApp, kind: Kind, owner: i64) -> i64 {
     }
 }
 
-/// A counter top-up through a plan with a bonus.
-pub async fn topup_with_bonus(app: &TestApp, shop: &Shop, phone: &str, pay: i64, bonus: i64) {
+/// A counter top-up by `clerk` through a plan with a bonus that HQ
+/// (`admin`) makes for it and takes off sale after.
+pub async fn topup_with_bonus(
+    app: &TestApp,
+    (admin, clerk): (&str, &str),
+    phone: &str,
+    pay: i64,
+    bonus: i64,
+) {
     let plan: TopUpPlan = app
         .post("/api/hq/topup-plans")
-        .token(&shop.admin)
+        .token(admin)
         .json(&TopUpPlanInput {
             pay: Fen(pay),
             bonus: Fen(bonus),
@@ -217,7 +224,7 @@ pub async fn topup_with_bonus(app: &TestApp, shop: &Shop, phone: &str, pay: i64,
         .await
         .ok();
     app.post("/api/staff/topups")
-        .token(&shop.clerk)
+        .token(clerk)
         .header(IDEMPOTENCY_KEY, &new_key())
         .json(&CounterTopUp {
             plan_id: Some(plan.id),
@@ -226,6 +233,11 @@ pub async fn topup_with_bonus(app: &TestApp, shop: &Shop, phone: &str, pay: i64,
         .send()
         .await
         .status(201);
+    app.post(&format!("/api/hq/topup-plans/{}/deactivate", plan.id))
+        .token(admin)
+        .send()
+        .await
+        .status(200);
 }
 
 /// One day later (the brand's day turns).
@@ -477,7 +489,14 @@ dual_test!(
         assert!(e.message.contains("balance") || !e.message.is_empty());
         assert!(wallet(&app, &member).await.is_empty());
         // ¥250 principal + ¥50 bonus buys it: principal first, then bonus.
-        topup_with_bonus(&app, &shop, &member.phone, 15_000, 5_000).await;
+        topup_with_bonus(
+            &app,
+            (&shop.admin, &shop.clerk),
+            &member.phone,
+            15_000,
+            5_000,
+        )
+        .await;
         assert_eq!(total(&app, &member.token).await, 30_000);
         let r = buy(&app, &member, t.id, None).await;
         // Above the PIN-free limit (¥200 by default): the PIN is asked first.
@@ -618,7 +637,14 @@ dual_test!(
         let t = new_card_type(&app, &shop.admin, &t).await;
         let member = new_member(&app).await;
         // ¥80 principal + ¥20 bonus; HQ settles bonus at 50 %.
-        topup_with_bonus(&app, &shop, &member.phone, 8_000, 2_000).await;
+        topup_with_bonus(
+            &app,
+            (&shop.admin, &shop.clerk),
+            &member.phone,
+            8_000,
+            2_000,
+        )
+        .await;
         let mut rules: shared::dto::MoneySettings = app
             .get("/api/hq/money-settings")
             .token(&shop.admin)
@@ -702,7 +728,14 @@ dual_test!(
         )
         .await;
         let member = new_member(&app).await;
-        topup_with_bonus(&app, &shop, &member.phone, 8_000, 2_000).await;
+        topup_with_bonus(
+            &app,
+            (&shop.admin, &shop.clerk),
+            &member.phone,
+            8_000,
+            2_000,
+        )
+        .await;
         let bought: CardReceipt = buy(&app, &member, t.id, None).await.ok();
         take_use(&app, bought.card.id, shop.one.id, wash.id)
             .await
@@ -929,6 +962,297 @@ dual_test!(
         assert_eq!(sold.card.starts_on, "2027-01-31");
         assert_eq!(sold.card.ends_on.as_deref(), Some("2027-02-28"));
         assert_eq!(sold.card.days_left, Some(29));
+        assert_reconciled(&app).await;
+    }
+);
+
+// ---------------------------------------------------------------------------
+// Races, fired together.
+
+dual_test!(
+    the_last_use_of_a_count_card_taken_eight_times_at_once_is_taken_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
+        let t = new_card_type(
+            &app,
+            &shop.admin,
+            &count_card("两次卡", 1_001, 2, &[wash.id]),
+        )
+        .await;
+        let member = new_member(&app).await;
+        let sold: CardReceipt = sell(&app, &shop.clerk, &member.phone, t.id).await.ok();
+        let first = take_use(&app, sold.card.id, shop.one.id, wash.id)
+            .await
+            .expect("use 1");
+        assert_eq!(first.settled, Fen(500));
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let app = app.clone();
+            let store = if i % 2 == 0 { shop.one.id } else { shop.two.id };
+            let (card, item) = (sold.card.id, wash.id);
+            set.spawn(async move { take_use(&app, card, store, item).await });
+        }
+        let mut results = Vec::new();
+        while let Some(r) = set.join_next().await {
+            results.push(r.expect("a racing use"));
+        }
+        let taken: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(taken.len(), 1, "{results:?}");
+        assert_eq!(taken[0].settled, Fen(501), "the last use takes the rest");
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.is_err())
+                .all(|r| *r == Err(ErrorCode::NoUsesLeft)),
+            "{results:?}"
+        );
+        let wallets = store_wallet(&app, shop.one.id).await + store_wallet(&app, shop.two.id).await;
+        assert_eq!(wallets, 1_001);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_refund_racing_the_last_use_lets_exactly_one_of_them_through,
+    |app| async move {
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
+        let t = new_card_type(
+            &app,
+            &shop.admin,
+            &count_card("单次卡", 3_000, 1, &[wash.id]),
+        )
+        .await;
+        let member = new_member(&app).await;
+        let (mut used, mut refunded) = (0, 0);
+        for round in 0..10 {
+            let sold: CardReceipt = sell(&app, &shop.clerk, &member.phone, t.id).await.ok();
+            let card = sold.card.id;
+            let (u, r) = tokio::join!(
+                take_use(&app, card, shop.one.id, wash.id),
+                refund_card(&app, &shop.manager, card, None)
+            );
+            match (u, r.status) {
+                (Ok(_), 422) => {
+                    r.error(422, ErrorCode::NothingToRefund);
+                    used += 1;
+                }
+                (Err(ErrorCode::CardClosed), 201) => refunded += 1,
+                (u, _) => panic!("round {round}: use {u:?}, refund {} {}", r.status, r.body),
+            }
+        }
+        assert_eq!(used + refunded, 10);
+        // What was used went to the store; what was refunded went back in cash.
+        assert_eq!(store_wallet(&app, shop.one.id).await, used * 3_000);
+        assert_eq!(
+            brand_account(&app, Kind::CounterClearing, shop.one.id).await,
+            -10 * 3_000 + refunded * 3_000
+        );
+        assert_reconciled(&app).await;
+    }
+);
+
+// ---------------------------------------------------------------------------
+// Random sequences, seeded: every kind of purchase, uses, undos, refunds,
+// extensions, expiries and released days; then every fen accounted for.
+
+/// A card as the test knows it.
+struct Held {
+    id: i64,
+    price: i64,
+    uses: Vec<i64>,
+}
+
+dual_test!(
+    random_card_histories_account_for_every_fen,
+    |app| async move {
+        let seed = std::env::var("CARD_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x15c4_2d5e_u64);
+        let mut rng = Rng::new(seed);
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
+        let mut limited = count_card("30天卡", 0, 1, &[wash.id]);
+        limited.valid_days = Some(3);
+        let kinds = [
+            count_card("五次卡", 0, 5, &[wash.id]),
+            count_card("三次卡", 0, 3, &[wash.id]),
+            limited,
+            period_card("月卡", 0, CardPeriod::Month, &[wash.id]),
+        ];
+        let mut types = Vec::new();
+        for (i, k) in kinds.iter().enumerate() {
+            let price = rng.range(1, 20_000);
+            let body = CardTypeInput {
+                price: Fen(price),
+                name: format!("{}{i}", k.name),
+                ..k.clone()
+            };
+            types.push(new_card_type(&app, &shop.admin, &body).await);
+        }
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        let (mut cards, mut sold_total, mut refunded_total) = (Vec::<Held>::new(), 0, 0);
+        let mut stored = 0i64;
+        let mut member = member;
+        let mut tokens = (shop.admin.clone(), shop.clerk.clone(), shop.manager.clone());
+        for step in 0..40 {
+            match rng.range(0, 7) {
+                // Buy from stored value (topped up with a bonus first).
+                0 | 1 => {
+                    let t = rng.pick(&types);
+                    let need = t.terms.price.0;
+                    if stored < need {
+                        let pay = need - stored + rng.range(0, 5_000);
+                        let bonus = rng.range(0, pay / 2);
+                        if stored + pay + bonus <= CAP {
+                            topup_with_bonus(
+                                &app,
+                                (&tokens.0, &tokens.1),
+                                &member.phone,
+                                pay,
+                                bonus,
+                            )
+                            .await;
+                            stored += pay + bonus;
+                        }
+                    }
+                    let r = buy(&app, &member, t.id, Some(TEST_PIN)).await;
+                    if r.status == 201 {
+                        let c: CardReceipt = r.ok();
+                        stored -= c.principal.0 + c.bonus.0;
+                        sold_total += c.card.price.0;
+                        cards.push(Held {
+                            id: c.card.id,
+                            price: c.card.price.0,
+                            uses: vec![],
+                        });
+                    } else {
+                        r.error(422, ErrorCode::InsufficientBalance);
+                    }
+                }
+                // Sell at the counter.
+                2 => {
+                    let t = rng.pick(&types);
+                    let c: CardReceipt = sell(&app, &tokens.1, &member.phone, t.id).await.ok();
+                    sold_total += c.card.price.0;
+                    cards.push(Held {
+                        id: c.card.id,
+                        price: c.card.price.0,
+                        uses: vec![],
+                    });
+                }
+                // A use at either store.
+                3 | 4 if !cards.is_empty() => {
+                    let i = rng.range(0, cards.len() as i64 - 1) as usize;
+                    let store = if rng.range(0, 1) == 0 {
+                        shop.one.id
+                    } else {
+                        shop.two.id
+                    };
+                    match take_use(&app, cards[i].id, store, wash.id).await {
+                        Ok(u) => cards[i].uses.push(u.event_id),
+                        Err(code) => assert!(
+                            matches!(code, ErrorCode::NoUsesLeft | ErrorCode::CardClosed),
+                            "step {step}: {code:?}"
+                        ),
+                    }
+                }
+                // Undo a use (HQ).
+                5 if cards.iter().any(|c| !c.uses.is_empty()) => {
+                    let with: Vec<usize> = (0..cards.len())
+                        .filter(|i| !cards[*i].uses.is_empty())
+                        .collect();
+                    let i = *rng.pick(&with);
+                    let event = cards[i].uses.pop().expect("a use");
+                    let b = brand_row(&app).await;
+                    if let Err(e) = usage::undo_use(&app.state, &b, event, "staff:test", true).await
+                    {
+                        assert_eq!(code_of(&e), ErrorCode::CardClosed, "step {step}");
+                    }
+                }
+                // 退卡 of a card.
+                6 if !cards.is_empty() => {
+                    let i = rng.range(0, cards.len() as i64 - 1) as usize;
+                    let r = refund_card(&app, &tokens.2, cards[i].id, None).await;
+                    match r.status {
+                        201 => {
+                            let done: CardRefunded = r.ok();
+                            stored += done.parts.principal.0;
+                            refunded_total += done.parts.principal.0
+                                + done.parts.bonus_clawed_back.0
+                                + done.parts.cash.0;
+                        }
+                        409 => {
+                            r.error(409, ErrorCode::CardClosed);
+                        }
+                        _ => {
+                            r.error(422, ErrorCode::NothingToRefund);
+                        }
+                    }
+                }
+                // Time passes; the job runs; sometimes HQ extends an expired
+                // card.
+                _ => {
+                    app.advance(Duration::from_secs(rng.range(1, 5) as u64 * 24 * 3600));
+                    lifecycle::run(&app.state).await.expect("the cards job");
+                    // Sessions lapse over days: everyone logs in again.
+                    tokens = (
+                        app.login_admin().await,
+                        app.staff_token("clerk.one", STAFF_PASSWORD).await,
+                        app.staff_token("boss.one", STAFF_PASSWORD).await,
+                    );
+                    member.token = app.member_login(&member.phone).await;
+                    let now_cards = wallet(&app, &member).await;
+                    if let Some(c) = now_cards
+                        .iter()
+                        .find(|c| c.state == CardState::Expired && c.kind == CardKind::Count)
+                    {
+                        app.post(&format!("/api/hq/cards/{}/extend", c.id))
+                            .token(&tokens.0)
+                            .json(&ExtendCard {
+                                ends_on: "2030-01-01".into(),
+                            })
+                            .send()
+                            .await
+                            .status(200);
+                    }
+                }
+            }
+            // After every step: each card holds no more than it cost; a
+            // count card holds money exactly while it has uses left.
+            for c in wallet(&app, &member).await {
+                let held = cards.iter().find(|h| h.id == c.id).expect("a known card");
+                assert!(
+                    c.remaining.0 >= 0 && c.remaining.0 <= held.price,
+                    "step {step}: {c:?}"
+                );
+                if let (CardKind::Count, Some(left)) = (c.kind, c.uses_left) {
+                    assert_eq!(left == 0, c.remaining.0 == 0, "step {step}: {c:?}");
+                }
+            }
+            assert_eq!(total(&app, &member.token).await, stored, "step {step}");
+        }
+        // Every fen of every card sold is at a store, still on a card,
+        // back with the member or at a counter, or the brand's breakage
+        // (HQ settles bonus at 100 % here, so the brand keeps none of it).
+        let remaining: i64 = wallet(&app, &member)
+            .await
+            .iter()
+            .map(|c| c.remaining.0)
+            .sum();
+        let at_stores =
+            store_wallet(&app, shop.one.id).await + store_wallet(&app, shop.two.id).await;
+        let breakage = brand_account(&app, Kind::BreakageIncome, 0).await;
+        assert_eq!(brand_account(&app, Kind::BonusIncome, 0).await, 0);
+        assert_eq!(
+            sold_total,
+            at_stores + remaining + refunded_total + breakage,
+            "seed {seed}: sold {sold_total}, stores {at_stores}, on cards {remaining}, \
+             refunded {refunded_total}, breakage {breakage}"
+        );
         assert_reconciled(&app).await;
     }
 );

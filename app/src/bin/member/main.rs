@@ -43,6 +43,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>
                     <Route path=path!("cards") view=|| members_only(pages::cards::cards)/>
+                    <Route path=path!("cards/shop") view=|| members_only(pages::cards::card_shop)/>
+                    <Route path=path!("cards/:id") view=|| members_only(pages::cards::card_detail)/>
                     <Route path=path!("me") view=|| members_only(pages::me::me)/>
                     <Route path=path!("privacy") view=|| lazy_page(pages::privacy::privacy)/>
                     <Route path=path!("history") view=|| members_only(pages::history::history)/>
