@@ -1016,11 +1016,12 @@ pub fn CardFace(
     lines: Vec<String>,
     badge: Option<String>,
 ) -> impl IntoView {
+    let shade = readable_under_white(&color);
     let style = match &image {
         Some(url) => format!(
-            "background-color:{color};background-image:linear-gradient(rgba(0,0,0,.15),rgba(0,0,0,.35)),url('{url}')"
+            "background-color:{shade};background-image:linear-gradient(rgba(0,0,0,.35),rgba(0,0,0,.5)),url('{url}')"
         ),
-        None => format!("background-color:{color}"),
+        None => format!("background-color:{shade}"),
     };
     let closed = badge.is_some();
     view! {
@@ -1067,4 +1068,32 @@ pub fn card_lines(c: &shared::dto::MemberCard, l: crate::i18n::Lang) -> Vec<Stri
         }
     }
     lines
+}
+
+/// HQ's theme colour darkened just enough for white text on it to read
+/// (WCAG contrast at least 4.5:1); a dark colour stays as it is.
+pub fn readable_under_white(hex: &str) -> String {
+    let h = hex.trim().trim_start_matches('#');
+    let channel = |i: usize| u8::from_str_radix(h.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0);
+    let rgb = [channel(0), channel(2), channel(4)];
+    let linear = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let contrast = |c: [f64; 3]| {
+        let l = 0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2]);
+        1.05 / (l + 0.05)
+    };
+    for step in 0..=20 {
+        let keep = 1.0 - f64::from(step) * 0.05;
+        let c = rgb.map(|v| (f64::from(v) * keep).round());
+        if contrast(c) >= 4.6 {
+            return format!("#{:02X}{:02X}{:02X}", c[0] as u8, c[1] as u8, c[2] as u8);
+        }
+    }
+    "#000000".to_string()
 }

@@ -208,6 +208,77 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         .insert(&tx)
         .await?;
     }
+    // A catalogue to buy from: two drinks, a 10-cup card and a month card
+    // (one cup a day), at every store.
+    let mut items = Vec::new();
+    for (name, price) in [("招牌奶茶", 1800), ("鲜果茶", 2200)] {
+        let i = crate::entity::service_item::ActiveModel {
+            brand_id: Set(b.id),
+            name: Set(name.into()),
+            category: Set("饮品".into()),
+            price: Set(price),
+            all_stores: Set(true),
+            on_sale: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        items.push(i.id);
+    }
+    for (name, kind, uses, period, per_day, price, color, about) in [
+        (
+            "奶茶10杯卡",
+            "count",
+            Some(10),
+            None,
+            None,
+            15_000,
+            "#07C160",
+            "任意门店兑换 10 杯招牌奶茶或鲜果茶",
+        ),
+        (
+            "奶茶月卡",
+            "period",
+            None,
+            Some("month"),
+            Some(1),
+            30_000,
+            "#FA9D3B",
+            "一个月内每天一杯",
+        ),
+    ] {
+        let t = crate::entity::card_type::ActiveModel {
+            brand_id: Set(b.id),
+            name: Set(name.into()),
+            kind: Set(kind.into()),
+            uses: Set(uses),
+            period: Set(period.map(str::to_string)),
+            per_day_limit: Set(per_day),
+            valid_days: Set(None),
+            price: Set(price),
+            theme_color: Set(color.into()),
+            image_hash: Set(None),
+            description: Set(about.into()),
+            sold_everywhere: Set(true),
+            honoured_everywhere: Set(true),
+            on_sale: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        for item in &items {
+            crate::entity::card_type_item::Entity::insert(
+                crate::entity::card_type_item::ActiveModel {
+                    card_type_id: Set(t.id),
+                    item_id: Set(*item),
+                },
+            )
+            .exec_without_returning(&tx)
+            .await?;
+        }
+    }
     // HQ's withdrawal terms, so the demo shows a fee: at least ¥100, ¥2 each.
     let rules = shared::dto::MoneySettings::default();
     money_settings::ActiveModel {

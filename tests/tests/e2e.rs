@@ -941,7 +941,161 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
     });
 }
 
-/// The clerk tops a member up at the counter (cash).
+/// Clicks the element matched by `xpath`.
+async fn click_x(c: &Client, xpath: &str) -> anyhow::Result<()> {
+    let e = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(xpath))
+        .await?;
+    e.click().await?;
+    Ok(())
+}
+
+#[test]
+fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
+    story(|h| async move {
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-card-types").await?;
+        click(&hq, "#open-service-items").await?;
+        fill(&hq, "#item-name", "精致洗车").await?;
+        fill(&hq, "#item-category", "洗护").await?;
+        fill(&hq, "#item-price", "0").await?;
+        click(&hq, "#save-item").await?;
+        text_contains(&hq, ".field-error, .form-error", "必须大于 0").await?;
+        fill(&hq, "#item-price", "50").await?;
+        click(&hq, "#save-item").await?;
+        text_contains(&hq, "#item-list", "精致洗车").await?;
+        text_contains(&hq, "#item-list", "¥50.00").await?;
+        // A count card, previewed as it is typed.
+        hq.goto(&format!("{}/biz/demo/card-types/new", h.base))
+            .await?;
+        fill(&hq, "#card-name", "洗车10次卡").await?;
+        fill(&hq, "#card-price", "150").await?;
+        fill(&hq, "#card-uses", "10").await?;
+        text_contains(&hq, "#card-preview", "洗车10次卡").await?;
+        text_contains(&hq, "#card-preview", "¥150.00").await?;
+        text_contains(&hq, "#card-preview", "10 次").await?;
+        // No item chosen: refused, the form kept.
+        click(&hq, "#save-card-type").await?;
+        text_contains(&hq, ".form-error", "服务项目至少选择一个").await?;
+        click_x(
+            &hq,
+            "//label[contains(.,'精致洗车')]/input[contains(@class,'card-item')]",
+        )
+        .await?;
+        shot(h, &hq, "merchant-card-type-preview-390x844.png").await?;
+        click(&hq, "#save-card-type").await?;
+        text_contains(&hq, "#card-type-list", "洗车10次卡").await?;
+        // A month card with one use a day.
+        click(&hq, "#new-card-type").await?;
+        click_x(
+            &hq,
+            "//button[contains(@class,'seg')][contains(.,'周期卡')]",
+        )
+        .await?;
+        fill(&hq, "#card-name", "洗车月卡").await?;
+        fill(&hq, "#card-price", "200").await?;
+        fill(&hq, "#card-per-day", "1").await?;
+        click_x(
+            &hq,
+            "//label[contains(.,'精致洗车')]/input[contains(@class,'card-item')]",
+        )
+        .await?;
+        click(&hq, "#save-card-type").await?;
+        text_contains(&hq, "#card-type-list", "洗车月卡").await?;
+        shot(h, &hq, "merchant-card-types-390x844.png").await?;
+
+        // A member with ¥200 buys the count card from stored value.
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "200").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        text_contains(&member, "#stored-value-card", "¥200.00").await?;
+        click(&member, "#open-card-shop").await?;
+        text_contains(&member, "#card-offers", "洗车10次卡").await?;
+        text_contains(&member, "#card-offers", "精致洗车").await?;
+        click_x(
+            &member,
+            "//div[contains(@class,'offer')][contains(.,'洗车10次卡')]//button",
+        )
+        .await?;
+        text_contains(&member, "#buying-name", "洗车10次卡").await?;
+        click(&member, "#buy-card-submit").await?;
+        confirm(&member, "购买「洗车10次卡」").await?;
+        text_contains(&member, "#card-receipt", "购卡成功").await?;
+        text_contains(&member, "#card-balance-after", "¥50.00").await?;
+        click(&member, "#card-receipt-done").await?;
+        text_contains(&member, "#card-list", "洗车10次卡").await?;
+        text_contains(&member, "#card-list", "剩余 10/10 次").await?;
+        text_contains(&member, "#stored-value-card", "¥50.00").await?;
+        shot(h, &member, "member-cards-390x844.png").await?;
+        click(&member, ".member-card-row").await?;
+        text_contains(&member, "#card-items", "精致洗车").await?;
+        text_contains(&member, "#card-stores", "全部门店").await?;
+        text_contains(&member, "#card-ends", "长期有效").await?;
+        text_contains(&member, "#card-history", "购卡").await?;
+        shot(h, &member, "member-card-detail-390x844.png").await?;
+        // The purchase is in 明细.
+        member.goto(&format!("{}/m/demo/history", h.base)).await?;
+        text_contains(&member, "#history-list", "购卡").await?;
+        text_contains(&member, "#history-list", "-¥150.00").await?;
+
+        // The clerk sells the month card at the counter for cash.
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&clerk, "#menu-sell-card").await?;
+        fill(&clerk, "#sell-phone", &phone).await?;
+        el(&clerk, "#sell-member").await?;
+        click_x(
+            &clerk,
+            "//label[contains(@class,'sell-type')][contains(.,'洗车月卡')]",
+        )
+        .await?;
+        click(&clerk, "#sell-submit").await?;
+        let asked = confirm(&clerk, "洗车月卡").await?;
+        anyhow::ensure!(asked.contains("¥200.00"), "{asked}");
+        text_contains(&clerk, "#sell-receipt", "售卡成功").await?;
+        text_contains(&clerk, "#sell-cash", "¥200.00").await?;
+        text_contains(&clerk, "#sell-receipt", "今日已用 0/1 次").await?;
+        shot(h, &clerk, "merchant-sell-card-390x844.png").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        text_contains(&member, "#card-list", "洗车月卡").await?;
+        text_contains(&member, "#card-list", "天").await?;
+        shot(h, &member, "member-cards-two-390x844.png").await?;
+
+        // The store manager refunds the count card (退卡): what goes back
+        // where is said first; the principal returns to stored value.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-close-card").await?;
+        fill(&manager, "#close-phone", &phone).await?;
+        click(&manager, "#close-lookup-submit").await?;
+        text_contains(&manager, "#member-cards", "洗车10次卡").await?;
+        text_contains(&manager, "#member-cards", "洗车月卡").await?;
+        shot(h, &manager, "merchant-member-cards-390x844.png").await?;
+        click_x(
+            &manager,
+            "//div[contains(@class,'member-card-admin')][contains(.,'洗车10次卡')]//button[contains(@class,'card-refund')]",
+        )
+        .await?;
+        let asked = confirm(&manager, "退「洗车10次卡」").await?;
+        anyhow::ensure!(asked.contains("¥150.00 退回会员储值"), "{asked}");
+        text_contains(&manager, ".toast", "已退卡").await?;
+        text_contains(&manager, "#member-cards", "已退卡").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        text_contains(&member, "#stored-value-card", "¥200.00").await?;
+        text_contains(&member, "#card-list", "已退卡").await?;
+        manager.close().await?;
+        for c in [member, hq, clerk] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
 /// The demo brand's default store, 南京西路店.
 async fn demo_store(h: &Harness) -> anyhow::Result<tongka_server::entity::store::Model> {
     use tongka_server::entity::store;
@@ -2158,6 +2312,7 @@ fn every_page_passes_axe_core() {
         let member_pages = [
             "/m/demo",
             "/m/demo/cards",
+            "/m/demo/cards/shop",
             "/m/demo/me",
             "/m/demo/history",
             "/m/demo/messages",
@@ -2197,6 +2352,9 @@ fn every_page_passes_axe_core() {
                     "/job-failures",
                     "/brand-money",
                     "/wallets",
+                    "/card-types",
+                    "/card-types/new",
+                    "/service-items",
                     "/no-such-page",
                 ]
                 .iter()
@@ -2214,6 +2372,7 @@ fn every_page_passes_axe_core() {
                 vec![
                     String::new(),
                     "/topup".into(),
+                    "/sell-card".into(),
                     "/messages".into(),
                     format!("/stores/{s}/wallet"),
                     format!("/stores/{s}/statement"),

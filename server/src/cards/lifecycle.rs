@@ -356,6 +356,13 @@ pub async fn extend(
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
     let (card, funds) = lock_card(&tx, by.brand.id, card_id, now).await?;
+    // What time owes the card first (days passed are the store's; a card
+    // past its end has expired), as the job would have booked it.
+    catch_up(&tx, &by.brand, &card, funds, now).await?;
+    let card = member_card::Entity::find_by_id(card.id)
+        .one(&tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let state_now = super::state_of(&card)?;
     if state_now == CardState::Refunded {
         return Err(super::closed(state_now));
@@ -449,7 +456,6 @@ pub async fn extend(
         AuditValue::Text(new_text),
     );
     audit::by(&tx, by, now, rec).await?;
-    let _ = funds;
     let card = member_card::Entity::find_by_id(card.id)
         .one(&tx)
         .await?

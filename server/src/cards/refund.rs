@@ -114,12 +114,17 @@ async fn book(
     by: &Actor,
     store_id: i64,
     card_id: i64,
-    op_id: String,
+    _op_id: String,
     now: i64,
 ) -> AppResult<CardRefunded> {
     let shop = store_in_brand(tx, by.brand.id, store_id)
         .await
         .map_err(unknown_as("store_id"))?;
+    if !shop.active {
+        return Err(crate::stored_value::unprocessable(
+            shared::ErrorCode::StoreClosed,
+        ));
+    }
     lock_key(tx, &format!("wallet:{}", shop.id)).await?;
     let (card, funds) = lock_card(tx, by.brand.id, card_id, now).await?;
     must_be_active(&card)?;
@@ -180,7 +185,8 @@ async fn book(
         Entry {
             brand_id: by.brand.id,
             kind: EntryKind::CardRefund,
-            op_ref: format!("card-refund:{op_id}"),
+            // Once per card: the ledger's own guard behind the state's.
+            op_ref: format!("card-refund:{}", card.id),
             store_id: Some(shop.id),
             member_id: Some(m.id),
             member_delta,

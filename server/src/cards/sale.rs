@@ -170,6 +170,9 @@ async fn home_for(
     ty: &card_type::Model,
 ) -> AppResult<i64> {
     if let Some(home) = m.home_store_id
+        && chain::find_store(tx, brand_id, home)
+            .await?
+            .is_some_and(|s| s.active)
         && type_at_store(tx, ty, home, StoreRole::Honoured).await?
     {
         return Ok(home);

@@ -10,6 +10,7 @@ use crate::chain::store_in_brand;
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, card_event, card_type_item};
 use crate::error::{AppError, AppResult};
+use crate::identity::members;
 use crate::ledger::{self, Entry, Kind, Line};
 use crate::state::AppState;
 use crate::stored_value::settings::settings;
@@ -54,6 +55,14 @@ pub async fn take_use(
     let tx = begin_write(&state.db).await?;
     let (card, funds) = lock_card(&tx, brand.id, at.card_id, now).await?;
     must_be_active(&card)?;
+    // A frozen (or closed) member's cards are not written off.
+    let m = members::in_brand(&tx, brand.id, card.member_id).await?;
+    if m.frozen {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::MemberFrozen,
+        ));
+    }
     let today = ledger::business_date(&brand.time_zone, now);
     if card
         .ends_on
@@ -193,6 +202,16 @@ pub async fn undo_use(
     }
     let (card, _) = lock_card(&tx, brand.id, used.card_id, now).await?;
     must_be_active(&card)?;
+    // Not once the card is past its end (the job may not have expired it
+    // yet).
+    let today_now = ledger::business_date(&brand.time_zone, now);
+    if card
+        .ends_on
+        .as_deref()
+        .is_some_and(|end| today_now.as_str() > end)
+    {
+        return Err(super::closed(CardState::Expired));
+    }
     let undone = card_event::Entity::find()
         .filter(card_event::Column::Undoes.eq(used.id))
         .one(&tx)

@@ -121,6 +121,30 @@ pub async fn uses_on(
     Ok(n)
 }
 
+/// Whether a member's active cards still hold anything (money or uses), and
+/// how much money: an account with such cards is not closed (退卡 first).
+pub async fn held_on_cards(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    member_id: i64,
+) -> AppResult<Option<Fen>> {
+    let active: Vec<i64> = member_card::Entity::find()
+        .filter(member_card::Column::BrandId.eq(brand_id))
+        .filter(member_card::Column::MemberId.eq(member_id))
+        .filter(member_card::Column::State.eq(CardState::Active.as_str()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let funds = funds_of(conn, brand_id, &active).await?;
+    let holding: Vec<&CardFunds> = funds
+        .values()
+        .filter(|f| f.remaining().is_positive() || f.uses.is_some_and(|(_, n)| n > 0))
+        .collect();
+    Ok((!holding.is_empty()).then(|| holding.iter().map(|f| f.remaining()).sum()))
+}
+
 /// A member's cards: active first, then the rest, newest first.
 pub async fn member_cards(
     conn: &impl ConnectionTrait,

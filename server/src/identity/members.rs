@@ -199,6 +199,13 @@ pub async fn close_account(state: &AppState, m: &member::Model) -> AppResult<()>
                 .with("balance", funds.total().0),
         );
     }
+    // Cards still holding value or uses: 退卡 of them first.
+    if let Some(on_cards) = crate::cards::views::held_on_cards(&tx, m.brand_id, m.id).await? {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::AccountHasBalance)
+                .with("balance", on_cards.0),
+        );
+    }
     let open = gateway_order::Entity::find()
         .filter(gateway_order::Column::BrandId.eq(m.brand_id))
         .filter(gateway_order::Column::MemberId.eq(m.id))

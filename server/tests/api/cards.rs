@@ -609,10 +609,18 @@ dual_test!(
         buy(&app, &member, t.id, None)
             .await
             .error(403, ErrorCode::MemberFrozen);
+        // …and their cards are not written off (the review found uses went
+        // through).
+        next_day(&app);
+        assert_eq!(
+            take_use(&app, r.card.id, shop.one.id, wash.id).await,
+            Err(ErrorCode::MemberFrozen)
+        );
+        let admin = app.login_admin().await;
         // The sale is audited at the store.
         let log: Page<AuditEntry> = app
             .get("/api/hq/audit?action=card.sell")
-            .token(&shop.admin)
+            .token(&admin)
             .send()
             .await
             .ok();
@@ -1253,6 +1261,78 @@ dual_test!(
             "seed {seed}: sold {sold_total}, stores {at_stores}, on cards {remaining}, \
              refunded {refunded_total}, breakage {breakage}"
         );
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    an_extension_first_gives_the_store_the_days_that_passed,
+    |app| async move {
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
+        let t = new_card_type(
+            &app,
+            &shop.admin,
+            &period_card("月卡", 3_100, CardPeriod::Month, &[wash.id]),
+        )
+        .await;
+        let member = new_member(&app).await;
+        let sold: CardReceipt = sell(&app, &shop.clerk_two, &member.phone, t.id).await.ok();
+        // Ten days pass with no job run (31 days: 100 a day); then HQ
+        // extends the card by a month. The ten days are the store's first;
+        // only what is left spreads over the longer run. Before, the ten
+        // days were spread too (50 a day).
+        app.advance(Duration::from_secs(10 * 24 * 3600));
+        let admin = app.login_admin().await;
+        let extended: MemberCard = app
+            .post(&format!("/api/hq/cards/{}/extend", sold.card.id))
+            .token(&admin)
+            .json(&ExtendCard {
+                ends_on: "2026-05-01".into(),
+            })
+            .send()
+            .await
+            .ok();
+        assert_eq!(store_wallet(&app, shop.two.id).await, 1_000);
+        assert_eq!(extended.remaining, Fen(2_100));
+        lifecycle::run(&app.state).await.expect("the job");
+        assert_eq!(
+            store_wallet(&app, shop.two.id).await,
+            1_000,
+            "nothing booked twice"
+        );
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_member_with_a_card_holding_value_cannot_close_the_account,
+    |app| async move {
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
+        let t = new_card_type(
+            &app,
+            &shop.admin,
+            &count_card("两次卡", 2_000, 2, &[wash.id]),
+        )
+        .await;
+        let member = new_member(&app).await;
+        let sold: CardReceipt = sell(&app, &shop.clerk, &member.phone, t.id).await.ok();
+        let e = app
+            .post("/api/member/close")
+            .token(&member.token)
+            .send()
+            .await
+            .error(409, ErrorCode::AccountHasBalance);
+        assert_eq!(e.params.get("balance").map(String::as_str), Some("2000"));
+        refund_card(&app, &shop.manager, sold.card.id, None)
+            .await
+            .status(201);
+        app.post("/api/member/close")
+            .token(&member.token)
+            .send()
+            .await
+            .status(204);
         assert_reconciled(&app).await;
     }
 );

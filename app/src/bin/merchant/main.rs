@@ -43,6 +43,11 @@ fn App() -> impl IntoView {
                     <Route path=path!("me") view=|| lazy_page(pages::me::me)/>
                     <Route path=path!("stores/:id/pay-code") view=|| lazy_page(pages::pay_code::pay_code)/>
                     <Route path=path!("topup") view=|| lazy_page(pages::topup::top_up)/>
+                    <Route path=path!("sell-card") view=|| lazy_page(pages::sell_card::sell_card)/>
+                    <Route path=path!("service-items") view=|| lazy_page(pages::catalogue::service_items)/>
+                    <Route path=path!("card-types") view=|| lazy_page(pages::catalogue::card_types)/>
+                    <Route path=path!("card-types/new") view=|| lazy_page(pages::catalogue::card_type_edit)/>
+                    <Route path=path!("card-types/:id") view=|| lazy_page(pages::catalogue::card_type_edit)/>
                     <Route path=path!("payments") view=|| lazy_page(pages::payments::payments)/>
                     <Route path=path!("money") view=|| lazy_page(pages::money::money)/>
                     <Route path=path!("close-card") view=|| lazy_page(pages::close_card::close_card)/>

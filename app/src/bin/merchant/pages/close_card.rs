@@ -184,6 +184,7 @@ pub fn CloseCardPage() -> impl IntoView {
                             confirm.ask(text, T::ConfirmClose.text(l), true, close)
                         }>{tr(T::CloseCard)}</button>
                     </div>
+                    <crate::pages::member_cards::MemberCardsSection member_id=m.member_id store=store/>
                 }
             })}
         </section>

@@ -19,6 +19,7 @@ fn menu(role: Role, store: Option<i64>) -> Vec<(String, Txt, &'static str)> {
                 "menu-pay-code",
             ),
             ("/topup".into(), T::CounterTopUp, "menu-topup"),
+            ("/sell-card".into(), T::SellCard, "menu-sell-card"),
         ],
         None => vec![],
     };
@@ -65,6 +66,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let messages = ("/messages", T::Messages, "menu-messages");
     let api_keys = ("/api-keys", T::ApiKeys, "menu-api-keys");
     let jobs = ("/job-failures", T::JobFailures, "menu-job-failures");
+    let cards = ("/card-types", T::CardTypes, "menu-card-types");
     match role {
         Role::HqAdmin => vec![
             overview,
@@ -74,6 +76,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             regions,
             staff,
             members,
+            cards,
             money,
             close,
             flags,
