@@ -1097,3 +1097,8 @@ pub fn readable_under_white(hex: &str) -> String {
     }
     "#000000".to_string()
 }
+
+/// A payment PIN as typed: any 6 digits (the server says if it is wrong).
+pub fn payment_pin_rule(value: &str) -> Result<String, Reason> {
+    shared::validate::sms_code(value).map_err(|r| if r == "code_format" { "pin_format" } else { r })
+}

@@ -23,7 +23,7 @@ use axum::response::Response;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::dto::{
     AuditAction, CardEventKind, CardKind, CardRefundParts, CardRefunded, CardState, EntryKind,
-    RefundCard, Role,
+    RefundCard,
 };
 use shared::money::Fen;
 use shared::validate::mask_phone;
@@ -91,15 +91,7 @@ pub async fn refund(
     key: IdemKey,
     req: RefundCard,
 ) -> AppResult<Response> {
-    let store_id = match (by.role, by.store_id, req.store_id) {
-        (Role::StoreManager, Some(own), None) => own,
-        (Role::StoreManager, Some(own), Some(asked)) if asked == own => own,
-        (Role::HqAdmin | Role::HqFinance, _, Some(asked)) => asked,
-        (Role::HqAdmin | Role::HqFinance, _, None) => {
-            return Err(AppError::invalid("store_id", "required"));
-        }
-        _ => return Err(AppError::forbidden()),
-    };
+    let store_id = crate::stored_value::paying_back_at(&by, req.store_id)?;
     let now = state.clock.now_ms();
     let scope = Scope::staff(&by, "card-refund");
     let identity = (card_id, &req);

@@ -139,15 +139,7 @@ pub async fn close(
     key: IdemKey,
     req: CloseStoredValue,
 ) -> AppResult<Response> {
-    let store_id = match (by.role, by.store_id, req.store_id) {
-        (Role::StoreManager, Some(own), None) => own,
-        (Role::StoreManager, Some(own), Some(asked)) if asked == own => own,
-        (Role::HqAdmin | Role::HqFinance, _, Some(asked)) => asked,
-        (Role::HqAdmin | Role::HqFinance, _, None) => {
-            return Err(AppError::invalid("store_id", "required"));
-        }
-        _ => return Err(AppError::forbidden()),
-    };
+    let store_id = super::paying_back_at(&by, req.store_id)?;
     let now = state.clock.now_ms();
     let scope = Scope::staff(&by, "close");
     let sender = state.clone();

@@ -35,6 +35,21 @@ pub(crate) fn positive(amount: Fen) -> AppResult<Fen> {
     }
 }
 
+/// The store paying money back (退卡 of stored value or of a card): a store
+/// manager's own; HQ names one.
+pub(crate) fn paying_back_at(by: &crate::auth::Actor, asked: Option<i64>) -> AppResult<i64> {
+    use shared::dto::Role;
+    match (by.role, by.store_id, asked) {
+        (Role::StoreManager, Some(own), None) => Ok(own),
+        (Role::StoreManager, Some(own), Some(asked)) if asked == own => Ok(own),
+        (Role::HqAdmin | Role::HqFinance, _, Some(asked)) => Ok(asked),
+        (Role::HqAdmin | Role::HqFinance, _, None) => {
+            Err(AppError::invalid("store_id", "required"))
+        }
+        _ => Err(AppError::forbidden()),
+    }
+}
+
 /// A refusal of a well-formed request (422) with its code.
 pub(crate) fn unprocessable(code: ErrorCode) -> AppError {
     AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code)

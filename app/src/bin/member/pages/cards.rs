@@ -15,7 +15,7 @@ use shared::dto::{
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
     CardFace, EmptyState, Field, FieldState, FormError, TopBar, card_lines, loaded, local_time,
-    path_id, use_confirm, use_nav,
+    path_id, payment_pin_rule, use_confirm, use_nav,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -212,11 +212,6 @@ pub fn CardShopPage() -> impl IntoView {
     }
 }
 
-/// Any 6 digits here; the server says if the PIN is wrong.
-fn pin_rule(value: &str) -> Result<String, &'static str> {
-    shared::validate::sms_code(value).map_err(|r| if r == "code_format" { "pin_format" } else { r })
-}
-
 #[component]
 fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
     let session = use_session();
@@ -225,7 +220,7 @@ fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
     let confirm = use_confirm();
     let i18n = use_i18n();
     let chosen = RwSignal::new(None::<CardOffer>);
-    let pin = FieldState::new("pin", "", pin_rule);
+    let pin = FieldState::new("pin", "", payment_pin_rule);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let receipt = RwSignal::new(None::<CardReceipt>);

@@ -14,14 +14,10 @@ use shared::money::Fen;
 use shared::plan::{Bill, plan};
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, loaded, local_time, path_id, use_nav, yuan_rule,
+    Field, FieldState, FormError, TopBar, loaded, local_time, path_id, payment_pin_rule, use_nav,
+    yuan_rule,
 };
 use tongka_app::i18n::{T, tr};
-
-/// Any 6 digits here; the server says if the PIN is wrong.
-fn pin_rule(value: &str) -> Result<String, &'static str> {
-    shared::validate::sms_code(value).map_err(|r| if r == "code_format" { "pin_format" } else { r })
-}
 
 /// 付款
 #[component]
@@ -79,7 +75,7 @@ fn PayForm(
     let one_off = StoredValue::new(fixed.as_ref().map(|(token, _)| token.clone()));
     let fixed_state = fixed.as_ref().map(|(_, r)| r.state);
     let usable = fixed_state.is_none_or(|s| s == PayRequestState::Open);
-    let pin = FieldState::new("pin", "", pin_rule);
+    let pin = FieldState::new("pin", "", payment_pin_rule);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let receipt = RwSignal::new(None::<PaymentReceipt>);
