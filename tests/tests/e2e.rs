@@ -168,6 +168,24 @@ async fn browser(h: &Harness) -> anyhow::Result<Client> {
 
 /// A browser with extra Chromium switches.
 async fn browser_with(h: &Harness, extra: &[&str]) -> anyhow::Result<Client> {
+    // Under load Chromium now and then exits while starting ("session not
+    // created"); that is the machine, not the app: start it again, with a
+    // fresh profile, up to three times.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match start_browser(h, extra).await {
+            Err(e) if attempt < 3 && format!("{e:#}").contains("session not created") => {
+                eprintln!("chromium did not start (attempt {attempt}): {e:#}");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One try at starting a browser.
+async fn start_browser(h: &Harness, extra: &[&str]) -> anyhow::Result<Client> {
     let profile = std::env::temp_dir().join(format!(
         "tongka-chrome-{}-{}",
         std::process::id(),
