@@ -66,9 +66,10 @@ endpoints! {
 
     /// 退卡 of a card: what it holds back the way it was paid.
     RefundMemberCard: POST "/staff/cards/{id}/refund" (i64), Staff(MONEY_BACK),
-        body RefundCard => 201 CardRefunded, [CardClosed, StateChanged, NothingToRefund], idempotent;
+        body RefundCard => 201 CardRefunded, [CardClosed, StateChanged, NothingToRefund, StoreClosed],
+        idempotent;
 
     /// Moves a card's last day later (延期); an expired card comes back.
     ExtendMemberCard: POST "/hq/cards/{id}/extend" (i64), Staff(HQ_MONEY),
-        body ExtendCard => MemberCard, [CardClosed];
+        body ExtendCard => MemberCard, [CardClosed, StateChanged];
 }
