@@ -276,8 +276,8 @@ pub async fn refuse_control_chars_in_uri(request: Request, next: Next) -> Respon
     next.run(request).await
 }
 
-/// The largest request body the API reads (image uploads will be the one
-/// exception, with a limit of their own).
+/// The largest request body the API reads (picture uploads are the one
+/// exception, with a limit of their own: [`ImageUpload`]).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON request body, read strictly: a JSON object (nothing else), of at
@@ -328,8 +328,39 @@ where
 }
 
 fn too_large() -> AppError {
+    too_large_above(MAX_BODY_BYTES)
+}
+
+fn too_large_above(max: usize) -> AppError {
     AppError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
-        .with("max_kb", MAX_BODY_BYTES / 1024)
+        .with("max_kb", max / 1024)
+}
+
+/// An uploaded picture's bytes, at most [`shared::api::MAX_IMAGE_BYTES`]
+/// (a larger body is refused as soon as it is seen to be, not read to its
+/// end). Its type is read from the bytes, not from the Content-Type.
+pub struct ImageUpload(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ImageUpload {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, AppError> {
+        let max = shared::api::MAX_IMAGE_BYTES;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large_above(max));
+        }
+        // Past the limit (or a body cut off) the read fails: nothing was
+        // stored, and the client hears the limit.
+        let bytes = axum::body::to_bytes(req.into_body(), max)
+            .await
+            .map_err(|_| too_large_above(max))?;
+        Ok(ImageUpload(bytes))
+    }
 }
 
 /// Reads a request body by the rules of [`AppJson`].

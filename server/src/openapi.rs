@@ -41,7 +41,9 @@ fn generic_codes(e: &Info) -> Vec<ErrorCode> {
     if e.has_query {
         codes.extend([MalformedRequest, InvalidField]);
     }
-    if e.has_body {
+    if e.upload {
+        codes.extend([InvalidField, PayloadTooLarge]);
+    } else if e.has_body {
         codes.extend([
             MalformedRequest,
             InvalidField,
@@ -58,6 +60,17 @@ fn generic_codes(e: &Info) -> Vec<ErrorCode> {
         ]);
     }
     codes
+}
+
+/// Each picture type with a binary body.
+fn images_content() -> Value {
+    let binary = json!({ "schema": { "type": "string", "format": "binary" } });
+    Value::Object(
+        shared::api::IMAGE_TYPES
+            .iter()
+            .map(|t| (t.to_string(), binary.clone()))
+            .collect(),
+    )
 }
 
 fn code_name(code: ErrorCode) -> String {
@@ -249,6 +262,10 @@ fn operation(e: &Info, g: &mut schemars::SchemaGenerator) -> Value {
             "description": "A CSV file (UTF-8 with BOM), headed in the request's language.",
             "content": { "text/csv": { "schema": { "type": "string" } } }
         }),
+        Answer::Image => json!({
+            "description": "The picture, cached for good (Cache-Control: immutable).",
+            "content": images_content()
+        }),
         Answer::Json => {
             let schema = s.response.map(|f| f(g).to_value()).unwrap_or(json!({}));
             json!({
@@ -327,7 +344,13 @@ fn operation(e: &Info, g: &mut schemars::SchemaGenerator) -> Value {
     if let Access::Staff(roles) = e.access {
         op["x-roles"] = json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
     }
-    if e.has_body
+    if e.upload {
+        op["requestBody"] = json!({
+            "required": true,
+            "description": "The picture's bytes as they are (not a form), with its type.",
+            "content": images_content()
+        });
+    } else if e.has_body
         && let Some(f) = s.body
     {
         op["requestBody"] = json!({

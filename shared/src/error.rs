@@ -399,6 +399,14 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "must be a phone number (digits and hyphens)",
         ),
         "unknown" => ("不存在", "does not exist"),
+        "image_format" => (
+            "只能是 PNG、JPEG 或 WebP 格式的图片",
+            "must be a PNG, JPEG or WebP picture",
+        ),
+        "image_pixels" => (
+            "尺寸过大（每边最多 4096 像素）",
+            "is too large (at most 4096 pixels a side)",
+        ),
         "stores_required" => ("至少选择一家", "needs at least one store"),
         "items_required" => ("至少选择一个", "needs at least one"),
         "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),

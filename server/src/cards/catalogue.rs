@@ -259,12 +259,6 @@ pub async fn update_item(
 // ---------------------------------------------------------------------------
 // Card types.
 
-/// The URL a card image is served under (its content hash: cached for
-/// good).
-pub fn image_url(hash: &str) -> String {
-    format!("/api/card-images/{hash}")
-}
-
 /// The brand's card types, newest first (`on_sale_only`: what members may
 /// buy).
 pub async fn card_types(
@@ -331,7 +325,7 @@ pub async fn views_of(
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("card type kind {}", t.kind)))?;
             Ok(CardType {
                 id: t.id,
-                image_url: t.image_hash.as_deref().map(image_url),
+                image_url: t.image_hash.as_deref().map(super::images::url),
                 terms: CardTypeInput {
                     name: t.name,
                     kind,

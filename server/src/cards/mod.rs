@@ -15,6 +15,7 @@
 //! (`card:ID`), and its state by compare-and-set.
 
 pub mod catalogue;
+pub mod images;
 pub mod lifecycle;
 pub mod period;
 pub mod refund;

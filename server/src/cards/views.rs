@@ -2,7 +2,8 @@
 //! (where it is honoured, what it covers, its history), the cards on offer,
 //! a member's cards for staff.
 
-use super::catalogue::{self, card_type_in_brand, image_url};
+use super::catalogue::{self, card_type_in_brand};
+use super::images::url as image_url;
 use super::period;
 use super::{CardFunds, FUNDING};
 use crate::clock::rfc3339;

@@ -4,8 +4,8 @@
 
 use crate::auth::StaffCaller;
 use crate::auth::{ActiveMember, AnyStaff, Counter, HqAdmin, HqMoney, MemberCaller, MoneyBack};
-use crate::cards::{catalogue, lifecycle, refund, sale, views};
-use crate::error::{AppJson, AppPath, AppResult};
+use crate::cards::{catalogue, images, lifecycle, refund, sale, views};
+use crate::error::{AppJson, AppPath, AppResult, ImageUpload};
 use crate::idempotency::IdemKey;
 use crate::identity::members;
 use crate::routes::Api;
@@ -17,7 +17,7 @@ use axum::response::Response;
 use shared::api;
 use shared::dto::{
     BuyCard, CardOffer, CardRefundParts, CardType, CardTypeInput, ExtendCard, MemberCard,
-    MemberCardDetail, RefundCard, SellCard, ServiceItem, ServiceItemInput,
+    MemberCardDetail, RefundCard, SellCard, ServiceItem, ServiceItemInput, UploadedImage,
 };
 
 /// Routes.
@@ -29,6 +29,8 @@ pub fn router() -> Api {
         .at(api::ListCardTypes, list_types)
         .at(api::CreateCardType, create_type)
         .at(api::UpdateCardType, update_type)
+        .at(api::UploadCardImage, upload_image)
+        .at(api::CardImage, image)
         .at(api::MemberCardOffers, offers)
         .at(api::MemberCards, member_cards)
         .at(api::MemberCardInFull, member_card)
@@ -39,6 +41,38 @@ pub fn router() -> Api {
         .at(api::CardRefundPreview, refund_preview)
         .at(api::RefundMemberCard, refund_card)
         .at(api::ExtendMemberCard, extend)
+}
+
+/// HQ admin: upload a card face's picture.
+async fn upload_image(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    ImageUpload(bytes): ImageUpload,
+) -> AppResult<(StatusCode, Json<UploadedImage>)> {
+    let image = images::upload(&state, caller.brand.id, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(image)))
+}
+
+/// Anyone: a card face's picture by its hash, cached for good.
+async fn image(
+    State(state): State<AppState>,
+    AppPath(hash): AppPath<String>,
+) -> AppResult<Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (mime, bytes) = images::get(&state, &hash).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Any staff: the service items.

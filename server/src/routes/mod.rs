@@ -161,6 +161,7 @@ any_endpoint!(
     axum::body::Bytes
 );
 impl<E: Endpoint<Body = B>, B> Part<E> for crate::error::AppJson<B> {}
+impl<E: Endpoint<Body = shared::api::ImageBytes>> Part<E> for crate::error::ImageUpload {}
 impl<E: Endpoint<Query = Q>, Q> Part<E> for crate::error::AppQuery<Q> {}
 impl<E: Endpoint<Path = i64>> Part<E> for crate::error::AppPath<i64> {}
 impl<E: Endpoint<Path = str>> Part<E> for crate::error::AppPath<String> {}

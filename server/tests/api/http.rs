@@ -54,6 +54,15 @@ impl Req {
         Req { builder, ..self }
     }
 
+    /// A body of bytes with its type (an uploaded picture).
+    pub fn bytes(self, content_type: &str, body: Vec<u8>) -> Self {
+        let builder = self
+            .builder
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        Req { builder, ..self }
+    }
+
     /// Sends it; the status and body are kept for the assertions.
     pub async fn send(self) -> Reply {
         let response = self

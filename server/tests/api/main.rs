@@ -8,6 +8,7 @@ mod http;
 
 mod api_keys;
 mod audit;
+mod card_images;
 mod cards;
 mod cash;
 mod chain;

@@ -30,6 +30,17 @@ endpoints! {
     UpdateCardType: PUT "/hq/card-types/{id}" (i64), Staff(HQ_ADMIN),
         body CardTypeInput => CardType, [AlreadyExists];
 
+    /// Uploads a card face's background picture: PNG, JPEG or WebP, at
+    /// most 1 MB and 4096 pixels a side (read from its header), sent as the
+    /// body with its type. Answers its content hash, which a card type
+    /// names as `image_hash`; the same picture again answers the same hash.
+    UploadCardImage: POST "/hq/card-images", Staff(HQ_ADMIN),
+        body ImageBytes => 201 UploadedImage, upload;
+
+    /// A card face's picture, by its content hash: never changes, so it is
+    /// cached for good.
+    CardImage: GET "/card-images/{hash}" (str), Public => ImageFile, image;
+
     /// The cards a member may buy: price, items and stores.
     MemberCardOffers: GET "/member/card-offers", Member => Vec<CardOffer>;
 

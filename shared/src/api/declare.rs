@@ -5,7 +5,14 @@
 //! /// What it does (the first line is the summary).
 //! Name: METHOD "/path/{param}" (ParamType), access
 //!     [, query QueryType] [, body BodyType]
-//!     => [status] ResponseType [, [ErrorCode, …]] [, idempotent] [, csv];
+//!     => [status] ResponseType [, [ErrorCode, …]] [, idempotent] [, csv]
+//!     [, image] [, upload];
+//! ```
+//!
+//! `csv` and `image` answer a file instead of JSON; `upload` takes a
+//! picture's bytes as the body instead of JSON.
+//!
+//! ```text
 //! ```
 
 macro_rules! endpoints {
@@ -36,6 +43,8 @@ macro_rules! endpoints {
                     status: or_default!($($status)? ; 200),
                     answer: if flag_csv!($($flag)*) {
                         $crate::api::Answer::Csv
+                    } else if flag_image!($($flag)*) {
+                        $crate::api::Answer::Image
                     } else if or_default!($($status)? ; 200) == 204 {
                         $crate::api::Answer::Empty
                     } else {
@@ -43,6 +52,7 @@ macro_rules! endpoints {
                     },
                     idempotent: flag_idempotent!($($flag)*),
                     has_body: present!($($bty)?),
+                    upload: flag_upload!($($flag)*),
                     has_query: present!($($qty)?),
                     errors: &[$($($crate::error::ErrorCode::$err),*)?],
                     doc: concat!($($doc, "\n"),+),
@@ -133,4 +143,16 @@ macro_rules! flag_csv {
     () => { false };
     (csv $($rest:ident)*) => { true };
     ($other:ident $($rest:ident)*) => { flag_csv!($($rest)*) };
+}
+
+macro_rules! flag_image {
+    () => { false };
+    (image $($rest:ident)*) => { true };
+    ($other:ident $($rest:ident)*) => { flag_image!($($rest)*) };
+}
+
+macro_rules! flag_upload {
+    () => { false };
+    (upload $($rest:ident)*) => { true };
+    ($other:ident $($rest:ident)*) => { flag_upload!($($rest)*) };
 }

@@ -114,6 +114,9 @@ pub enum Answer {
     Empty,
     /// A CSV file (UTF-8 with BOM).
     Csv,
+    /// A picture (PNG, JPEG or WebP), cached for good under its content
+    /// hash.
+    Image,
 }
 
 /// An endpoint's declaration, as data.
@@ -135,8 +138,11 @@ pub struct Info {
     pub answer: Answer,
     /// Whether it moves value and takes an `Idempotency-Key` header.
     pub idempotent: bool,
-    /// Whether it takes a JSON body.
+    /// Whether it takes a body (JSON unless `upload`).
     pub has_body: bool,
+    /// Whether the body is a picture's bytes (PNG, JPEG or WebP) rather
+    /// than JSON.
+    pub upload: bool,
     /// Whether it takes a query string.
     pub has_query: bool,
     /// Error codes beyond the ones every endpoint of its kind has.
@@ -275,6 +281,57 @@ impl schemars::JsonSchema for Csv {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "contentMediaType": "text/csv" })
+    }
+}
+
+/// The picture types an upload may be and an image answer is.
+pub const IMAGE_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
+
+/// The largest picture an upload may be.
+pub const MAX_IMAGE_BYTES: usize = 1024 * 1024;
+
+/// The largest width or height of an uploaded picture, in pixels (read
+/// from its header).
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// The body of an upload: a picture's bytes, sent as they are with its
+/// type (the apps send a file the person picked, not this value).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageBytes;
+
+impl Serialize for ImageBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+/// The answer of a picture (the apps show it by its URL, never read it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageFile;
+
+impl<'de> serde::Deserialize<'de> for ImageFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| ImageFile)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl schemars::JsonSchema for ImageBytes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ImageBytes".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "binary" })
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl schemars::JsonSchema for ImageFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ImageFile".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "binary" })
     }
 }
 

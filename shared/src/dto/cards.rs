@@ -138,6 +138,20 @@ pub struct CardType {
     pub image_url: Option<String>,
 }
 
+/// A picture HQ uploaded for card faces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct UploadedImage {
+    /// Its content hash: what a card type names as `image_hash`.
+    pub hash: String,
+    /// Where it is served (cached for good).
+    pub url: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
 /// Create or change a card type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
