@@ -120,7 +120,11 @@ async fn exchange(
         }
         None => req.send().await,
     };
-    let resp = sent.map_err(|_| Failure::Network)?;
+    answer(sent.map_err(|_| Failure::Network)?).await
+}
+
+/// The body of a success, or the failure the server described.
+async fn answer(resp: gloo::net::http::Response) -> ApiResult<String> {
     let text = resp.text().await.map_err(|_| Failure::Network)?;
     if resp.ok() {
         return Ok(if text.trim().is_empty() {
@@ -209,6 +213,21 @@ pub fn send_once<E: Endpoint<Query = ()>>(
     key: &str,
 ) -> impl Future<Output = ApiResult<E::Response>> + use<E> {
     call::<E>(path, &(), body, token, Some(key))
+}
+
+/// Uploads a file the person picked (a picture) as endpoint `E`'s body,
+/// with its own type.
+pub async fn upload<E: Endpoint<Query = (), Body = shared::api::ImageBytes>>(
+    path: &E::Path,
+    file: web_sys::File,
+    token: Option<String>,
+) -> ApiResult<E::Response> {
+    let req = request(method_of(E::INFO.method), &url::<E>(path, &()), token)
+        .header("Content-Type", &file.type_())
+        .body(wasm_bindgen::JsValue::from(file))
+        .map_err(|_| Failure::Network)?;
+    let text = answer(req.send().await.map_err(|_| Failure::Network)?).await?;
+    serde_json::from_str(&text).map_err(|_| Failure::Network)
 }
 
 /// A fresh idempotency key for one intended operation (keep it across retries).

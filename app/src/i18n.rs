@@ -218,6 +218,12 @@ catalogue! {
     PerDayLimit => "每日限用", "Uses a day";
     NoLimitHint => "留空为不限", "Empty: no limit";
     ThemeColor => "卡面颜色", "Card colour";
+    CardImage => "卡面背景图", "Background picture";
+    CardImageHint => "PNG、JPEG 或 WebP，不超过 1 MB", "PNG, JPEG or WebP, at most 1 MB";
+    ChooseImage => "选择图片", "Choose a picture";
+    ChangeImage => "更换", "Change";
+    RemoveImage => "移除", "Remove";
+    Uploading => "上传中…", "Uploading…";
     CardDescription => "说明", "Description";
     SoldAt => "售卖门店", "Sold at";
     SellCard => "柜台售卡", "Sell a card";

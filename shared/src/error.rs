@@ -403,6 +403,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "只能是 PNG、JPEG 或 WebP 格式的图片",
             "must be a PNG, JPEG or WebP picture",
         ),
+        "image_size" => ("不能超过 1 MB", "must be at most 1 MB"),
         "image_pixels" => (
             "尺寸过大（每边最多 4096 像素）",
             "is too large (at most 4096 pixels a side)",

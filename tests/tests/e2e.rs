@@ -959,6 +959,26 @@ fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
     });
 }
 
+/// The computed background of the card face matched by `css`, once it has
+/// a picture (waits for it).
+async fn face_picture(c: &Client, css: &str) -> anyhow::Result<String> {
+    let face = el(c, css).await?;
+    for _ in 0..50 {
+        let bg = c
+            .execute(
+                "return getComputedStyle(arguments[0]).backgroundImage;",
+                vec![serde_json::to_value(&face)?],
+            )
+            .await?;
+        let bg = bg.as_str().unwrap_or_default().to_string();
+        if bg.contains("url(") {
+            return Ok(bg);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("{css} has no picture")
+}
+
 /// Clicks the element matched by `xpath`.
 async fn click_x(c: &Client, xpath: &str) -> anyhow::Result<()> {
     let e = c
@@ -1003,6 +1023,26 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
             "//label[contains(.,'精致洗车')]/input[contains(@class,'card-item')]",
         )
         .await?;
+        // A background picture: an SVG is refused before it is sent; a PNG
+        // is uploaded and the preview shows it at once.
+        let svg = std::env::temp_dir().join(format!("tongka-face-{}.svg", std::process::id()));
+        std::fs::write(
+            &svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>"#,
+        )?;
+        el(&hq, "#card-image")
+            .await?
+            .send_keys(&svg.display().to_string())
+            .await?;
+        text_contains(&hq, ".form-error", "只能是 PNG、JPEG 或 WebP 格式的图片").await?;
+        let png = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/card-face.png");
+        el(&hq, "#card-image")
+            .await?
+            .send_keys(&png.display().to_string())
+            .await?;
+        el(&hq, "#card-image-remove").await?;
+        let face = face_picture(&hq, "#card-preview .card-face").await?;
+        anyhow::ensure!(face.contains("/api/card-images/"), "preview: {face}");
         shot(h, &hq, "merchant-card-type-preview-390x844.png").await?;
         click(&hq, "#save-card-type").await?;
         text_contains(&hq, "#card-type-list", "洗车10次卡").await?;
@@ -1050,6 +1090,22 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
         text_contains(&member, "#card-list", "洗车10次卡").await?;
         text_contains(&member, "#card-list", "剩余 10/10 次").await?;
         text_contains(&member, "#stored-value-card", "¥50.00").await?;
+        // The card wears HQ's picture, and the browser loads it.
+        let face = face_picture(&member, "#card-list .card-face").await?;
+        let url = face
+            .split('"')
+            .find(|p| p.contains("/api/card-images/"))
+            .unwrap_or_default()
+            .to_string();
+        let loaded = member
+            .execute_async(
+                "const [url, done] = arguments; const i = new Image(); \
+                 i.onload = () => done(i.naturalWidth + 'x' + i.naturalHeight); \
+                 i.onerror = () => done('failed'); i.src = url;",
+                vec![serde_json::json!(url)],
+            )
+            .await?;
+        anyhow::ensure!(loaded == serde_json::json!("640x400"), "{url}: {loaded}");
         shot(h, &member, "member-cards-390x844.png").await?;
         click(&member, ".member-card-row").await?;
         text_contains(&member, "#card-items", "精致洗车").await?;

@@ -135,17 +135,9 @@ async fn book(
             shared::ErrorCode::NothingToRefund,
         ));
     }
-    if back.online.is_positive() {
-        // Cards are paid online only once the app's split purchase exists;
-        // until then no card holds online money.
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "card {} holds online money and online card refunds are not built",
-            card.id
-        )));
-    }
     let m = members::in_brand(tx, by.brand.id, card.member_id).await?;
     let mut lines: Vec<Line> = Vec::new();
-    let [(principal, p), (bonus, b), _, (cash, c)] = funds.funding;
+    let [(principal, p), (bonus, b), (online, o), (cash, c)] = funds.funding;
     let mut member_delta = Fen::ZERO;
     let mut balance_after = None;
     if p > 0 {
@@ -159,6 +151,27 @@ async fn book(
         let expense = ledger::account_id(tx, by.brand.id, Kind::PromotionExpense, 0, now).await?;
         lines.push(Line::fen(bonus, Fen(-b)));
         lines.push(Line::fen(expense, Fen(b)));
+    }
+    if o > 0 {
+        // The online part goes back through the order that paid it.
+        let order = crate::entity::gateway_order::Entity::find()
+            .filter(crate::entity::gateway_order::Column::BrandId.eq(by.brand.id))
+            .filter(
+                crate::entity::gateway_order::Column::OrderNo
+                    .eq(card.op_ref.strip_prefix("gateway:").unwrap_or_default()),
+            )
+            .one(tx)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "card {} holds online money but has no order",
+                    card.id
+                ))
+            })?;
+        crate::gateway_orders::queue_refund(tx, &order, o, "card_refund", now).await?;
+        let clearing = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
+        lines.push(Line::fen(online, Fen(-o)));
+        lines.push(Line::fen(clearing, Fen(o)));
     }
     if c > 0 {
         let clearing =
@@ -201,7 +214,7 @@ async fn book(
     {
         return Err(AppError::state_changed("refunded"));
     }
-    let total = back.principal + back.bonus_clawed_back + back.cash;
+    let total = back.principal + back.bonus_clawed_back + back.online + back.cash;
     card_event::ActiveModel {
         brand_id: Set(by.brand.id),
         card_id: Set(card.id),
@@ -230,6 +243,7 @@ async fn book(
         "entry": entry_id,
         "principal": back.principal.0,
         "bonus": back.bonus_clawed_back.0,
+        "online": back.online.0,
         "cash": back.cash.0,
         "uses": back.uses,
     }));

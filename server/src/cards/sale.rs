@@ -13,7 +13,7 @@ use crate::audit::{self, Record};
 use crate::auth::{Actor, MemberCaller};
 use crate::chain::{self, store_in_brand};
 use crate::db::lock_key;
-use crate::entity::{brand, card_event, card_type, member, member_card};
+use crate::entity::{brand, card_event, card_type, gateway_order, member, member_card};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::identity::members;
@@ -23,7 +23,7 @@ use crate::stored_value::settings::settings;
 use crate::stored_value::{pin, posted, unprocessable};
 use axum::http::StatusCode;
 use axum::response::Response;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
 use shared::ErrorCode;
 use shared::dto::{
     AuditAction, BuyCard, CardChannel, CardEventKind, CardKind, CardPeriod, CardReceipt, CardState,
@@ -160,10 +160,80 @@ async fn book_purchase(
     })
 }
 
+/// A card bought online is paid (in `tx`, under its order's lock): the card
+/// opens at the order's store, funded by the stored value held when the
+/// order started (principal and bonus) and the gateway's part (online), at
+/// the price the member was shown then. Answers the card's id.
+pub(crate) async fn settle_online(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    o: &gateway_order::Model,
+    now: i64,
+) -> AppResult<i64> {
+    let missing =
+        |what: &str| AppError::Internal(anyhow::anyhow!("card order {} has no {what}", o.order_no));
+    let type_id = o.card_type_id.ok_or_else(|| missing("card type"))?;
+    let store_id = o.store_id.ok_or_else(|| missing("store"))?;
+    // Taken off sale since, it is still what the member paid for.
+    let ty = card_type::Entity::find_by_id(type_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| missing("card type row"))?;
+    let ty = card_type::Model {
+        price: o.original,
+        ..ty
+    };
+    let op_ref = crate::gateway_orders::op_ref(o);
+    let actor = format!("member:{}", o.member_id);
+    let opened = open_card(
+        tx,
+        brand,
+        o.member_id,
+        &ty,
+        CardChannel::Online,
+        store_id,
+        (&op_ref, actor.clone()),
+        now,
+    )
+    .await?;
+    let [principal, bonus, online, _] = opened.funding;
+    let hold = ledger::account_id(tx, brand.id, Kind::MemberHold, o.member_id, now).await?;
+    let clearing = ledger::account_id(tx, brand.id, Kind::GatewayClearing, 0, now).await?;
+    let mut lines = vec![
+        Line::fen(hold, Fen(-(o.sv_principal + o.sv_bonus))),
+        Line::fen(principal, Fen(o.sv_principal)),
+        Line::fen(bonus, Fen(o.sv_bonus)),
+        Line::fen(clearing, Fen(-o.amount)),
+        Line::fen(online, Fen(o.amount)),
+    ];
+    lines.extend(opened.uses_lines());
+    let entry_id = ledger::post_or_fail(
+        tx,
+        Entry {
+            brand_id: brand.id,
+            kind: EntryKind::CardSale,
+            op_ref: format!("card:{op_ref}"),
+            store_id: Some(store_id),
+            // The member's purchase, though their stored value moved at
+            // the hold.
+            member_id: Some(o.member_id),
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor,
+            business_date: ledger::business_date(&brand.time_zone, now),
+            at: now,
+            lines,
+        },
+    )
+    .await?;
+    opened.bought(tx, entry_id, None, now).await?;
+    Ok(opened.card.id)
+}
+
 /// The store an app purchase belongs to (a period card's days are released
 /// to it): the member's home store where the card is honoured, else the
 /// first store honouring it.
-async fn home_for(
+pub(crate) async fn home_for(
     tx: &DatabaseTransaction,
     brand_id: i64,
     m: &member::Model,

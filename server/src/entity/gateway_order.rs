@@ -1,4 +1,5 @@
-//! An order we sent to the payment gateway (a member's self top-up).
+//! An order we sent to the payment gateway (a member's self top-up, a
+//! split payment's online leg, a card bought online).
 use sea_orm::entity::prelude::*;
 use shared::money::Fen;
 use shared::plan::PaymentPlan;
@@ -36,6 +37,7 @@ pub struct Model {
     pub coupon: i64,
     pub points: i64,
     pub points_used: i64,
+    pub card_type_id: Option<i64>,
 }
 
 impl Model {

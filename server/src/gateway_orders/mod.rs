@@ -44,7 +44,7 @@ use crate::entity::{brand, gateway_order};
 use crate::error::{AppError, AppResult};
 use crate::ledger;
 use crate::stored_value::settings::settings;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use shared::dto::{EntryKind, OrderPurpose, OrderState, TopUpOrderView};
 use shared::money::Fen;
 
@@ -78,14 +78,15 @@ pub async fn view(
     conn: &impl ConnectionTrait,
     o: &gateway_order::Model,
 ) -> AppResult<TopUpOrderView> {
-    let balance_after = if o.state == OrderState::Paid.as_str() && o.purpose != PAYMENT {
-        ledger::entry_of(conn, o.brand_id, EntryKind::TopUp, &op_ref(o))
-            .await?
-            .and_then(|e| e.member_balance_after)
-            .map(Fen)
-    } else {
-        None
-    };
+    let balance_after =
+        if o.state == OrderState::Paid.as_str() && o.purpose == OrderPurpose::TopUp.as_str() {
+            ledger::entry_of(conn, o.brand_id, EntryKind::TopUp, &op_ref(o))
+                .await?
+                .and_then(|e| e.member_balance_after)
+                .map(Fen)
+        } else {
+            None
+        };
     let state = state_of(o);
     let store_name = match o.store_id {
         Some(id) => crate::chain::find_store(conn, o.brand_id, id)
@@ -98,8 +99,29 @@ pub async fn view(
     } else {
         None
     };
+    let purpose = purpose_of(o)?;
+    let (card_id, card_name) = match (purpose, o.card_type_id) {
+        (OrderPurpose::Card, Some(type_id)) => {
+            let card = crate::entity::member_card::Entity::find()
+                .filter(crate::entity::member_card::Column::BrandId.eq(o.brand_id))
+                .filter(crate::entity::member_card::Column::OpRef.eq(op_ref(o)))
+                .one(conn)
+                .await?;
+            let name = match &card {
+                Some(c) => Some(c.name.clone()),
+                None => crate::entity::card_type::Entity::find_by_id(type_id)
+                    .one(conn)
+                    .await?
+                    .map(|t| t.name),
+            };
+            (card.map(|c| c.id), name)
+        }
+        _ => (None, None),
+    };
     Ok(TopUpOrderView {
-        purpose: purpose_of(o)?,
+        card_id,
+        card_name,
+        purpose,
         store_name,
         stored_value: Fen(o.sv_principal + o.sv_bonus),
         payment_id: o.payment_id,
@@ -132,6 +154,12 @@ pub fn purpose_of(o: &gateway_order::Model) -> AppResult<OrderPurpose> {
 
 /// The purpose of a split payment's gateway order.
 pub const PAYMENT: &str = OrderPurpose::Payment.as_str();
+
+/// Whether the order held the member's stored value when it started (a
+/// split payment or a card), to be released if it is not paid.
+pub fn holds_value(o: &gateway_order::Model) -> bool {
+    o.purpose != OrderPurpose::TopUp.as_str() && o.sv_principal + o.sv_bonus > 0
+}
 
 pub(crate) async fn brand_of(conn: &impl ConnectionTrait, id: i64) -> AppResult<brand::Model> {
     brand::Entity::find_by_id(id)

@@ -19,7 +19,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
 use shared::dto::EntryKind;
-use shared::dto::OrderState;
+use shared::dto::{OrderPurpose, OrderState};
 use shared::money::Fen;
 
 /// Applies what the gateway says about a trade to our order.
@@ -147,7 +147,7 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
         .filter(gateway_order::Column::Id.eq(o.id))
         .exec(&tx)
         .await?;
-    if o.purpose == PAYMENT && o.sv_principal + o.sv_bonus > 0 {
+    if super::holds_value(&o) {
         release_hold(&tx, &o, now).await?;
     }
     tx.commit().await?;
@@ -205,7 +205,7 @@ async fn credit(
         return Ok(());
     }
     let late = o.state == OrderState::Closed.as_str();
-    if o.purpose == PAYMENT {
+    if o.purpose == PAYMENT || o.purpose == OrderPurpose::Card.as_str() {
         return settle_payment(app, tx, o, trade, late).await;
     }
     if late {
@@ -296,9 +296,9 @@ fn mark_paid(
 }
 
 /// The gateway leg of a split payment succeeded: both legs post and the
-/// payment appears at the store. If we had closed the order (the held value
-/// went back to the member), the gateway money is refunded instead and the
-/// order flagged.
+/// payment appears at the store (for a card order: the card opens, funded
+/// by both). If we had closed the order (the held value went back to the
+/// member), the gateway money is refunded instead and the order flagged.
 async fn settle_payment(
     app: &AppState,
     tx: sea_orm::DatabaseTransaction,
@@ -315,6 +315,13 @@ async fn settle_payment(
         tracing::warn!(order = %o.order_no, "split payment paid after we closed it; refunding the gateway part and flagging it");
         mark(OrderState::Refunded.as_str(), None).exec(&tx).await?;
         queue_refund(&tx, &o, o.amount, "late_payment", now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    if o.purpose == OrderPurpose::Card.as_str() {
+        let b = brand_of(&tx, o.brand_id).await?;
+        crate::cards::sale::settle_online(&tx, &b, &o, now).await?;
+        mark(OrderState::Paid.as_str(), None).exec(&tx).await?;
         tx.commit().await?;
         return Ok(());
     }

@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::{EntryKind, OrderPurpose};
+use shared::dto::{BuyCard, EntryKind, OrderPurpose};
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::Fen;
 use shared::plan::{Bill, PaymentPlan, plan};
@@ -176,10 +176,10 @@ fn create_request(
         merchant_id: state.gateway.merchant_id(order.brand_id),
         order_no: order.order_no.clone(),
         amount: order.amount,
-        description: if order.purpose == PAYMENT {
-            format!("{} 门店消费", brand.name)
-        } else {
-            format!("{} 会员充值", brand.name)
+        description: match OrderPurpose::parse(&order.purpose) {
+            Some(OrderPurpose::Payment) => format!("{} 门店消费", brand.name),
+            Some(OrderPurpose::Card) => format!("{} 购卡", brand.name),
+            _ => format!("{} 会员充值", brand.name),
         },
         notify_url: format!("{base}/api/gateway/notify"),
         return_url: format!("{base}/m/{}/topup/{}", brand.slug, order.id),
@@ -204,7 +204,7 @@ async fn ensure_checkout(
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(order = %order.order_no, "gateway create failed: {e}");
-            if order.purpose == PAYMENT {
+            if super::holds_value(&order) {
                 // The member never reached a checkout: give the held stored
                 // value back now rather than at expiry. (Should the gateway
                 // have taken the order after all, a late payment is refunded.)
@@ -296,6 +296,96 @@ pub async fn pay_split(
         hold_split(state, &start, req, &rules, pin_ok, now).await
     };
     start.once(state, "payment", write).await
+}
+
+/// The member (not frozen, of `brand`) buys a card when stored value does
+/// not cover its price, under the key: the stored value is held at once, the
+/// rest goes to the gateway's checkout. When the gateway says paid, the card
+/// opens funded by both (`crate::cards::sale::settle_online`); if the order
+/// fails or expires, the hold is released and no card exists.
+pub async fn buy_card(
+    state: &AppState,
+    brand: &brand::Model,
+    member_id: i64,
+    key: &IdemKey,
+    req: &BuyCard,
+) -> AppResult<TopUpOrderView> {
+    not_configured(state)?;
+    let start = Start {
+        brand,
+        member_id,
+        key,
+        hash: identity(&BuyCard {
+            pin: None,
+            ..req.clone()
+        })?,
+    };
+    let now = state.clock.now_ms();
+    let rules = settings(&state.db, brand.id).await?;
+    let write = async {
+        let ty = crate::cards::catalogue::card_type_in_brand(&state.db, brand.id, req.card_type_id)
+            .await?;
+        let as_payment = PaymentRequest {
+            store_id: 0,
+            amount: Fen(ty.price),
+            pay_request: None,
+            pin: req.pin.clone(),
+        };
+        let pin_ok = split_pin(state, &start, &as_payment, &rules).await?;
+        hold_card(state, &start, req.card_type_id, &rules, pin_ok, now).await
+    };
+    start.once(state, "card", write).await
+}
+
+/// In one transaction: the card type on sale and honoured somewhere the
+/// member can be served, the member's accounts locked, the plan for the
+/// price (an online part left, the PIN checked where it needs it), the
+/// order inserted under the key and, if it is new, the stored value held.
+async fn hold_card(
+    state: &AppState,
+    start: &Start<'_>,
+    card_type_id: i64,
+    rules: &MoneySettings,
+    pin_ok: bool,
+    now: i64,
+) -> AppResult<()> {
+    let (brand_id, member_id) = (start.brand.id, start.member_id);
+    let tx = begin_write(&state.db).await?;
+    let ty = crate::cards::catalogue::card_type_in_brand(&tx, brand_id, card_type_id).await?;
+    if !ty.on_sale {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::CardOffSale,
+        ));
+    }
+    let m = crate::identity::members::in_brand(&tx, brand_id, member_id).await?;
+    let home = crate::cards::sale::home_for(&tx, brand_id, &m, &ty).await?;
+    let shop = store_in_brand(&tx, brand_id, home).await?;
+    let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
+    let plan = plan(&Bill::plain(Fen(ty.price), funds.principal, funds.bonus));
+    if !plan.online.is_positive() {
+        // Nothing for the gateway to do: buy from stored value.
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+            .with("reason", "balance_covers"));
+    }
+    if plan.stored_value() > rules.pin_above && !pin_ok {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
+                .with("above", rules.pin_above.0),
+        );
+    }
+    let order_no = new_order_no(now);
+    let order = gateway_order::ActiveModel {
+        purpose: Set(OrderPurpose::Card.as_str().into()),
+        card_type_id: Set(Some(ty.id)),
+        ..split_order(start, &shop, &plan, &order_no, now)
+    };
+    let inserted = insert_order(&tx, order).await?;
+    if inserted == 1 && plan.stored_value().is_positive() {
+        hold(&tx, start, &shop, &funds, &plan, order_no, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A split payment's request as such: an amount above zero and within
@@ -477,6 +567,7 @@ fn new_order(start: &Start<'_>, order_no: String, now: i64) -> gateway_order::Ac
         coupon: Set(0),
         points: Set(0),
         points_used: Set(0),
+        card_type_id: Set(None),
         ..Default::default()
     }
 }

@@ -19,6 +19,7 @@ mod m0013_member_messages;
 mod m0014_pin_reset;
 mod m0015_member_closure;
 mod m0016_cards;
+mod m0017_card_orders;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_pin_reset::Migration),
             Box::new(m0015_member_closure::Migration),
             Box::new(m0016_cards::Migration),
+            Box::new(m0017_card_orders::Migration),
         ]
     }
 }

@@ -35,12 +35,31 @@ pub fn router() -> Api {
         .at(api::MemberCards, member_cards)
         .at(api::MemberCardInFull, member_card)
         .at(api::BuyMemberCard, buy)
+        .at(api::StartCardOrder, buy_online)
         .at(api::SellCardAtCounter, sell)
         .at(api::StaffMemberCards, staff_member_cards)
         .at(api::StaffCardInFull, staff_card)
         .at(api::CardRefundPreview, refund_preview)
         .at(api::RefundMemberCard, refund_card)
         .at(api::ExtendMemberCard, extend)
+}
+
+/// A member: buy a card with the gateway paying what stored value does not.
+async fn buy_online(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+    key: IdemKey,
+    AppJson(req): AppJson<BuyCard>,
+) -> AppResult<(StatusCode, Json<shared::dto::TopUpOrderView>)> {
+    let order = crate::gateway_orders::self_topup::buy_card(
+        &state,
+        &caller.brand,
+        caller.member.id,
+        &key,
+        &req,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(order)))
 }
 
 /// HQ admin: upload a card face's picture.

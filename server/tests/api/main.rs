@@ -9,6 +9,7 @@ mod http;
 mod api_keys;
 mod audit;
 mod card_images;
+mod card_orders;
 mod cards;
 mod cash;
 mod chain;

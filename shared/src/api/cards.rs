@@ -58,6 +58,14 @@ endpoints! {
         [NotFound, CardOffSale, CardNotHonouredHere, InsufficientBalance, PinRequired,
          PinNotSet, WrongPin, PinLocked], idempotent;
 
+    /// Buys a card when stored value does not cover its price: the stored
+    /// value is held, the rest goes to the gateway's checkout; the card
+    /// opens when the gateway says paid (follow it as any gateway order).
+    StartCardOrder: POST "/member/card-orders", ActiveMember,
+        body BuyCard => 201 TopUpOrderView,
+        [NotFound, GatewayNotConfigured, CardOffSale, CardNotHonouredHere, PinRequired,
+         PinNotSet, WrongPin, PinLocked, Conflict, GatewayUnavailable], idempotent;
+
     /// Sells a card at the caller's counter (cash or card taken by the
     /// store).
     SellCardAtCounter: POST "/staff/card-sales", Staff(COUNTER),

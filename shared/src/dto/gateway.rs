@@ -12,6 +12,8 @@ crate::named_enum! {
         TopUp = "topup",
         /// The online leg of a split payment at a store.
         Payment = "payment",
+        /// A card bought in the app: stored value held, the rest online.
+        Card = "card",
     }
 }
 
@@ -64,7 +66,7 @@ pub struct TopUpOrderView {
     pub balance_after: Option<Fen>,
     /// When it was created (RFC 3339).
     pub created_at: String,
-    /// A top-up, or the gateway leg of a split payment.
+    /// A top-up, the gateway leg of a split payment, or a card bought.
     #[serde(default)]
     pub purpose: OrderPurpose,
     /// The store paid (split payments).
@@ -79,6 +81,12 @@ pub struct TopUpOrderView {
     /// The brand's channel link, once a payment is settled.
     #[serde(default)]
     pub channel_url: Option<String>,
+    /// The card bought (a card order, once paid).
+    #[serde(default)]
+    pub card_id: Option<i64>,
+    /// The card's name (a card order).
+    #[serde(default)]
+    pub card_name: Option<String>,
 }
 
 /// A gateway order HQ should look at: paid after we closed it, refunded

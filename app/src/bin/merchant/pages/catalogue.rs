@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::api::{
     CreateCardType, CreateServiceItem, ListCardTypes, ListServiceItems, ListStores, UpdateCardType,
-    UpdateServiceItem,
+    UpdateServiceItem, UploadCardImage,
 };
 use shared::dto::{
     CardKind, CardPeriod, CardType, CardTypeInput, Role, ServiceItem, ServiceItemInput, StoreView,
@@ -321,7 +321,7 @@ fn CardTypeForm(
     let lang = use_i18n().0;
     let t = editing.as_ref().map(|e| e.terms.clone());
     let id = editing.as_ref().map(|e| e.id);
-    let image = editing.as_ref().and_then(|e| e.image_url.clone());
+    let image = RwSignal::new(editing.as_ref().and_then(|e| e.image_url.clone()));
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let name = FieldState::new("name", t.as_ref().map_or("", |t| &t.name), name_rule);
     let price = FieldState::new(
@@ -376,7 +376,9 @@ fn CardTypeForm(
             .unwrap_or_default(),
     );
     let on_sale = RwSignal::new(t.as_ref().is_none_or(|t| t.on_sale));
-    let image_hash = t.as_ref().and_then(|t| t.image_hash.clone());
+    let image_hash = RwSignal::new(t.as_ref().and_then(|t| t.image_hash.clone()));
+    let uploading = RwSignal::new(false);
+    let image_error = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let is_new = id.is_none();
@@ -396,7 +398,7 @@ fn CardTypeForm(
             valid_days: (k == CardKind::Count).then_some(v).flatten(),
             price: Fen(p),
             theme_color: color.get_untracked(),
-            image_hash: image_hash.clone(),
+            image_hash: image_hash.get_untracked(),
             description: d,
             item_ids: chosen_items.get_untracked(),
             sold_everywhere: sold_all.get_untracked(),
@@ -405,6 +407,54 @@ fn CardTypeForm(
             honoured_store_ids: honoured.get_untracked(),
             on_sale: on_sale.get_untracked(),
         })
+    };
+    // A picked picture is checked here first (type and size: the server
+    // checks again, and the pixels), then uploaded; the face shows it at once.
+    let pick_image = move |ev: leptos::ev::Event| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        // The same file may be picked again after a refusal.
+        input.set_value("");
+        let refuse = |reason: &str| {
+            let params = [("field", "image"), ("reason", reason)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Failure::Api(shared::ApiError::new(
+                shared::ErrorCode::InvalidField,
+                params,
+                lang.get_untracked(),
+            ))
+        };
+        if !shared::api::IMAGE_TYPES.contains(&file.type_().as_str()) {
+            image_error.set(Some(refuse("image_format")));
+            return;
+        }
+        if file.size() > shared::api::MAX_IMAGE_BYTES as f64 {
+            image_error.set(Some(refuse("image_size")));
+            return;
+        }
+        image_error.set(None);
+        uploading.set(true);
+        leptos::task::spawn_local(async move {
+            let r = api::upload::<UploadCardImage>(&(), file, ctx.token()).await;
+            uploading.set(false);
+            match r {
+                Ok(up) => {
+                    image_hash.set(Some(up.hash));
+                    image.set(Some(up.url));
+                }
+                Err(f) => image_error.set(Some(f)),
+            }
+        });
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -445,7 +495,7 @@ fn CardTypeForm(
             "" => T::CardNamePlaceholder.text(l).to_string(),
             n => n.to_string(),
         };
-        view! { <CardFace name=face_name color=color.get() image=image.clone() lines=vec![price_line, line] badge=None/> }
+        view! { <CardFace name=face_name color=color.get() image=image.get() lines=vec![price_line, line] badge=None/> }
     };
     let kind_button = move |k: CardKind, label: Txt| {
         view! {
@@ -487,6 +537,23 @@ fn CardTypeForm(
                 <input type="color" class="cell-input color-input" id="card-color" prop:value=move || color.get()
                     on:input=move |ev| color.set(event_target_value(&ev).to_ascii_uppercase())/>
             </label>
+            <div class="cell cell-image">
+                <span class="cell-label">{tr(T::CardImage)}</span>
+                <span class="cell-main cell-desc">{move || if uploading.get() { tr(T::Uploading)() } else { tr(T::CardImageHint)() }}</span>
+                <label class="btn btn-default btn-small file-btn" class:btn-disabled=move || uploading.get()>
+                    {move || if image.get().is_some() { tr(T::ChangeImage)() } else { tr(T::ChooseImage)() }}
+                    <input type="file" id="card-image" class="visually-hidden" accept=shared::api::IMAGE_TYPES.join(",")
+                        disabled=move || uploading.get() on:change=pick_image/>
+                </label>
+                <Show when=move || image.get().is_some()>
+                    <button type="button" class="btn btn-small btn-plain" id="card-image-remove" on:click=move |_| {
+                        image.set(None);
+                        image_hash.set(None);
+                        image_error.set(None);
+                    }>{tr(T::RemoveImage)}</button>
+                </Show>
+            </div>
+            <FormError error=image_error/>
             <Field label=T::CardDescription state=description id="card-description" maxlength=200/>
             <h3 class="cells-subtitle">{tr(T::CardItems)}</h3>
             {if items.is_empty() {
@@ -517,7 +584,7 @@ fn CardTypeForm(
             </label>
             <FormError error=error/>
             <div class="form-actions">
-                <button type="submit" class="btn btn-primary" id="save-card-type" disabled=move || busy.get()>{tr(T::Save)}</button>
+                <button type="submit" class="btn btn-primary" id="save-card-type" disabled=move || busy.get() || uploading.get()>{tr(T::Save)}</button>
             </div>
         </form>
     }
