@@ -169,9 +169,9 @@ catalogue! {
     ConfirmBuy => "确认购买", "Buy";
     CardBoughtTitle => "购卡成功", "Card bought";
     ToMyCards => "查看卡包", "See my cards";
+    SeeTheCard => "查看此卡", "See the card";
     BuyThisCard => "购买", "Buy";
     Buying => "购买", "Buying";
-    CardNeedsTopUp => "储值余额不足，请先充值", "Not enough stored value: top up first";
     PayFromBalance => "用储值支付", "Pay from stored value";
     UsesOffer => "{n} 次", "{n} uses";
     PeriodMonth => "月卡（一个月）", "One month";
@@ -182,7 +182,7 @@ catalogue! {
     DaysLeft => "剩余 {n} 天", "{n} days left";
     TodayUses => "今日已用 {used}/{limit} 次", "Today {used} of {limit} uses";
     KindCardSale => "购卡", "Card bought";
-    CardRefundQuestion => "退「{name}」：{principal} 退回会员储值，赠送金 {bonus} 收回，现金 {cash} 在本店柜台退还，剩余 {uses} 次作废。此操作不能撤销。", "Refund “{name}”: {principal} back to stored value, bonus {bonus} taken back, {cash} in cash at this counter, {uses} uses lapse. This cannot be undone.";
+    CardRefundQuestion => "退「{name}」：{principal} 退回会员储值，{online} 原路退回在线支付，赠送金 {bonus} 收回，现金 {cash} 在本店柜台退还，剩余 {uses} 次作废。此操作不能撤销。", "Refund “{name}”: {principal} back to stored value, {online} back to the online payment, bonus {bonus} taken back, {cash} in cash at this counter, {uses} uses lapse. This cannot be undone.";
     ConfirmCardRefund => "确认退卡", "Refund the card";
     CardRefundDone => "已退卡", "Card refunded";
     ExtendQuestion => "将「{name}」有效期延至 {date}？", "Extend “{name}” to {date}?";

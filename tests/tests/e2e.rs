@@ -1043,6 +1043,7 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
         el(&hq, "#card-image-remove").await?;
         let face = face_picture(&hq, "#card-preview .card-face").await?;
         anyhow::ensure!(face.contains("/api/card-images/"), "preview: {face}");
+        hq.execute("window.scrollTo(0, 0);", vec![]).await?;
         shot(h, &hq, "merchant-card-type-preview-390x844.png").await?;
         click(&hq, "#save-card-type").await?;
         text_contains(&hq, "#card-type-list", "洗车10次卡").await?;
@@ -1118,6 +1119,30 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
         text_contains(&member, "#history-list", "购卡").await?;
         text_contains(&member, "#history-list", "-¥150.00").await?;
 
+        // The same card again with ¥50 left: ¥50 from stored value, ¥100
+        // paid at the (sandbox) gateway's checkout.
+        member
+            .goto(&format!("{}/m/demo/cards/shop", h.base))
+            .await?;
+        click_x(
+            &member,
+            "//div[contains(@class,'offer')][contains(.,'洗车10次卡')]//button",
+        )
+        .await?;
+        text_contains(&member, "#buy-online", "¥100.00").await?;
+        text_contains(&member, "#buy-card-submit", "储值 + 在线支付").await?;
+        click(&member, "#buy-card-submit").await?;
+        confirm(&member, "购买「洗车10次卡」").await?;
+        click(&member, "#sandbox-pay").await?;
+        text_contains(&member, "#topup-order-title", "购卡成功").await?;
+        text_contains(&member, "#topup-order", "储值支付 ¥50.00").await?;
+        text_contains(&member, "#topup-order", "在线支付 ¥100.00").await?;
+        shot(h, &member, "member-card-bought-online-390x844.png").await?;
+        click(&member, "#order-card").await?;
+        text_contains(&member, "#card-history", "购卡").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        text_contains(&member, "#stored-value-card", "¥0.00").await?;
+
         // The clerk sells the month card at the counter for cash.
         clerk.goto(&format!("{}/biz/demo", h.base)).await?;
         click(&clerk, "#menu-sell-card").await?;
@@ -1155,12 +1180,14 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
             "//div[contains(@class,'member-card-admin')][contains(.,'洗车10次卡')]//button[contains(@class,'card-refund')]",
         )
         .await?;
+        // The newest, bought partly online: each part goes back its way.
         let asked = confirm(&manager, "退「洗车10次卡」").await?;
-        anyhow::ensure!(asked.contains("¥150.00 退回会员储值"), "{asked}");
+        anyhow::ensure!(asked.contains("¥50.00 退回会员储值"), "{asked}");
+        anyhow::ensure!(asked.contains("¥100.00 原路退回在线支付"), "{asked}");
         text_contains(&manager, ".toast", "已退卡").await?;
         text_contains(&manager, "#member-cards", "已退卡").await?;
         member.goto(&format!("{}/m/demo/cards", h.base)).await?;
-        text_contains(&member, "#stored-value-card", "¥200.00").await?;
+        text_contains(&member, "#stored-value-card", "¥50.00").await?;
         text_contains(&member, "#card-list", "已退卡").await?;
         manager.close().await?;
         for c in [member, hq, clerk] {

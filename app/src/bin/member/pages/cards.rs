@@ -1,17 +1,22 @@
 //! The card wallet (卡包): the stored-value card, then the member's count
 //! and period cards each in its own look; a card in full (where it is
 //! honoured, what it covers, its history); buying a card from stored value
-//! with the price, the stores and the items shown first.
+//! (what it does not cover paid online) with the price, the stores and the
+//! items shown first.
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::api::{BuyMemberCard, MemberBalance, MemberCardInFull, MemberCardOffers, MemberCards};
+use shared::api::{
+    BuyMemberCard, MemberBalance, MemberCardInFull, MemberCardOffers, MemberCards, StartCardOrder,
+};
 use shared::dto::{
     BalanceView, BuyCard, CardEventKind, CardKind, CardOffer, CardReceipt, CardState, MemberCard,
-    MemberCardDetail,
+    MemberCardDetail, TopUpOrderView,
 };
+use shared::money::Fen;
+use shared::plan::{Bill, plan};
 use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
     CardFace, EmptyState, Field, FieldState, FormError, TopBar, card_lines, loaded, local_time,
@@ -229,11 +234,16 @@ fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
     let wallet = brand.path("/cards");
     let total = balance.total;
     let pin_above = balance.pin_above;
+    // The server's own price plan, from the member's balance.
+    let (principal, bonus) = (balance.principal, balance.bonus);
+    let plan_for = move |price: Fen| plan(&Bill::plain(price, principal, bonus));
     let buy = move || {
         let Some(o) = chosen.get_untracked() else {
             return;
         };
-        let needs_pin = o.card_type.terms.price > pin_above;
+        let planned = plan_for(o.card_type.terms.price);
+        let needs_pin = planned.stored_value() > pin_above;
+        let split = planned.online.is_positive();
         let pin_value = if needs_pin {
             match pin.checked() {
                 Some(p) => Some(p),
@@ -250,6 +260,38 @@ fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
                 card_type_id: o.card_type.id,
                 pin: pin_value,
             };
+            if split {
+                // What stored value does not cover is paid at the gateway's
+                // checkout, which returns to the order page.
+                match api::send_once::<StartCardOrder>(&(), &req, session.current(), &k).await {
+                    Ok(TopUpOrderView {
+                        checkout_url: Some(url),
+                        ..
+                    }) => {
+                        let _ = gloo::utils::window().location().set_href(&url);
+                    }
+                    // Closed already (the gateway was down): start afresh.
+                    Ok(_) => {
+                        busy.set(false);
+                        key.set(api::new_key());
+                        error.set(Some(Failure::Api(shared::ApiError::new(
+                            shared::ErrorCode::OrderClosed,
+                            Default::default(),
+                            tongka_app::i18n::current(),
+                        ))));
+                    }
+                    Err(f) => {
+                        busy.set(false);
+                        if matches!(&f, Failure::Api(e) if e.code == shared::ErrorCode::GatewayUnavailable)
+                        {
+                            // That order was closed and its hold released.
+                            key.set(api::new_key());
+                        }
+                        error.set(Some(f));
+                    }
+                }
+                return;
+            }
             let r = api::send_once::<BuyMemberCard>(&(), &req, session.current(), &k).await;
             busy.set(false);
             match r {
@@ -330,24 +372,31 @@ fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
                 </div>
                 {move || chosen.get().map(|o| {
                     let price = o.card_type.terms.price;
-                    let short = price > total;
-                    let needs_pin = price > pin_above;
+                    let planned = plan_for(price);
+                    let short = planned.online.is_positive();
+                    let all_online = short && !planned.stored_value().is_positive();
+                    let needs_pin = planned.stored_value() > pin_above;
                     let pin_href = pin_page.get_value();
                     view! {
                         <form class="cells" id="buy-card-form" novalidate=true on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); ask(); }>
                             <div class="cell"><span class="cell-label">{tr(T::Buying)}</span><span class="cell-value" id="buying-name">{o.card_type.terms.name.clone()}</span></div>
                             <div class="cell"><span class="cell-label">{tr(T::Payable)}</span><span class="cell-value tabular">{price.to_string()}</span></div>
                             <div class="cell"><span class="cell-label">{tr(T::Balance)}</span><span class="cell-value tabular">{total.to_string()}</span></div>
-                            {short.then(|| view! { <div class="notice notice-warn" id="buy-short">{tr(T::CardNeedsTopUp)}</div> })}
-                            {(needs_pin && !short).then(|| if balance.pin_set {
+                            {short.then(|| view! {
+                                <div class="notice" id="buy-short">
+                                    {tr(if all_online { T::AllOnline } else { T::ShortfallOnline })}" "
+                                    <span class="tabular" id="buy-online">{planned.online.to_string()}</span>
+                                </div>
+                            })}
+                            {needs_pin.then(|| if balance.pin_set {
                                 view! { <Field label=T::PinForPayment state=pin input_type="password" id="buy-pin" inputmode="numeric" maxlength=6 placeholder=T::PinPlaceholder autocomplete="off"/> }.into_any()
                             } else {
                                 view! { <A href=pin_href.clone() attr:class="cell cell-link" attr:id="buy-set-pin">{tr(T::SetPinToPay)}</A> }.into_any()
                             })}
                             <FormError error=error/>
                             <div class="form-actions">
-                                <button type="submit" class="btn btn-primary" id="buy-card-submit" disabled=move || busy.get() || short>
-                                    {move || if busy.get() { tr(T::Paying)() } else { tr(T::PayFromBalance)() }}
+                                <button type="submit" class="btn btn-primary" id="buy-card-submit" disabled=move || busy.get()>
+                                    {move || if busy.get() { tr(T::Paying)() } else if all_online { tr(T::PayOnline)() } else if short { tr(T::PaySplit)() } else { tr(T::PayFromBalance)() }}
                                 </button>
                             </div>
                         </form>

@@ -197,10 +197,14 @@ pub fn TopUpOrderPage() -> impl IntoView {
             wait = (wait + 300).min(3_000);
         }
     });
-    // A split payment's order reads as a payment, not a top-up.
+    // A split payment's order reads as a payment, a card's as buying it.
     let title = Signal::derive(move || {
-        let payment = matches!(order.get(), Some(Ok(o)) if o.purpose == OrderPurpose::Payment);
-        tr(if payment { T::PayTitle } else { T::TopUp })().to_string()
+        let title = match order.get() {
+            Some(Ok(o)) if o.purpose == OrderPurpose::Payment => T::PayTitle,
+            Some(Ok(o)) if o.purpose == OrderPurpose::Card => T::BuyACard,
+            _ => T::TopUp,
+        };
+        tr(title)().to_string()
     });
     view! {
         <TopBar title=title back=true/>
@@ -221,9 +225,12 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
     let nav = use_nav();
     let closing = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
-    let payment = order.purpose == OrderPurpose::Payment;
+    // A split payment or a card: stored value held, the rest online.
+    let payment = order.purpose != OrderPurpose::TopUp;
+    let card = order.purpose == OrderPurpose::Card;
     let (icon, title, class) = match (order.state, payment) {
         (OrderState::Paid, false) => ("✓", T::TopUpDone, "receipt-icon"),
+        (OrderState::Paid, true) if card => ("✓", T::CardBoughtTitle, "receipt-icon"),
         (OrderState::Paid, true) => ("✓", T::SplitPaid, "receipt-icon"),
         // The gateway was asked and says not paid (the member cancelled or
         // left its checkout): say so, not "confirming".
@@ -257,7 +264,7 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
         <div class="receipt" id="topup-order" data-state=format!("{:?}", order.state).to_lowercase()>
             <div class=class aria-hidden="true">{icon}</div>
             <p class="receipt-title" id="topup-order-title">{tr(title)}</p>
-            {order.store_name.clone().map(|s| view! { <p class="cell-desc" id="order-store">{s}</p> })}
+            {order.card_name.clone().or_else(|| order.store_name.clone()).map(|s| view! { <p class="cell-desc" id="order-store">{s}</p> })}
             <p class="receipt-amount tabular" id="order-total">{Fen(order.amount.0 + order.stored_value.0).to_string()}</p>
             {payment.then(|| view! {
                 <p class="cell-desc tabular">{tr(T::StoredValuePart)}" "{order.stored_value.to_string()}" · "{tr(T::OnlinePart)}" "{order.amount.to_string()}</p>
@@ -290,8 +297,12 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
                     let again = again.clone();
                     view! { <button class="btn" on:click=move |_| nav.push(&again)>{tr(T::TopUpAgain)}</button> }
                 })}
+                {order.card_id.map(|id| {
+                    let to = brand.path(&format!("/cards/{id}"));
+                    view! { <button class="btn btn-primary" id="order-card" on:click=move |_| nav.replace(&to)>{tr(T::SeeTheCard)}</button> }
+                })}
                 // One primary action: paying on while the order is open.
-                <button class="btn" class:btn-primary=!open id="topup-done" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
+                <button class="btn" class:btn-primary=!open && order.card_id.is_none() id="topup-done" on:click=move |_| nav.replace(&home)>{tr(T::Done)}</button>
             </div>
         </div>
     }

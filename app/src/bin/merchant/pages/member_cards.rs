@@ -41,6 +41,7 @@ pub fn MemberCardsSection(member_id: i64, store: RwSignal<Option<i64>>) -> impl 
                 .text(l)
                 .replace("{name}", &c.name)
                 .replace("{principal}", &p.principal.to_string())
+                .replace("{online}", &p.online.to_string())
                 .replace("{bonus}", &p.bonus_clawed_back.to_string())
                 .replace("{cash}", &p.cash.to_string())
                 .replace("{uses}", &p.uses.to_string());
