@@ -20,7 +20,7 @@ use shared::dto::{
 use shared::money::Fen;
 
 /// `POST /api/member/card-orders` with `key`.
-async fn card_order(app: &TestApp, member: &Member, key: &str, type_id: i64) -> Reply {
+pub async fn card_order(app: &TestApp, member: &Member, key: &str, type_id: i64) -> Reply {
     app.post("/api/member/card-orders")
         .token(&member.token)
         .header(IDEMPOTENCY_KEY, key)
