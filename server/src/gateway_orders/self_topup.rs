@@ -292,7 +292,7 @@ pub async fn pay_split(
     let rules = settings(&state.db, brand.id).await?;
     split_allowed(req, &rules)?;
     let write = async {
-        let pin_ok = split_pin(state, &start, req, &rules).await?;
+        let pin_ok = split_pin(state, &start, (req.amount, req.pin.as_deref()), &rules).await?;
         hold_split(state, &start, req, &rules, pin_ok, now).await
     };
     start.once(state, "payment", write).await
@@ -325,13 +325,7 @@ pub async fn buy_card(
     let write = async {
         let ty = crate::cards::catalogue::card_type_in_brand(&state.db, brand.id, req.card_type_id)
             .await?;
-        let as_payment = PaymentRequest {
-            store_id: 0,
-            amount: Fen(ty.price),
-            pay_request: None,
-            pin: req.pin.clone(),
-        };
-        let pin_ok = split_pin(state, &start, &as_payment, &rules).await?;
+        let pin_ok = split_pin(state, &start, (Fen(ty.price), req.pin.as_deref()), &rules).await?;
         hold_card(state, &start, req.card_type_id, &rules, pin_ok, now).await
     };
     start.once(state, "card", write).await
@@ -362,30 +356,14 @@ async fn hold_card(
     let home = crate::cards::sale::home_for(&tx, brand_id, &m, &ty).await?;
     let shop = store_in_brand(&tx, brand_id, home).await?;
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-    let plan = plan(&Bill::plain(Fen(ty.price), funds.principal, funds.bonus));
-    if !plan.online.is_positive() {
-        // Nothing for the gateway to do: buy from stored value.
-        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
-            .with("reason", "balance_covers"));
-    }
-    if plan.stored_value() > rules.pin_above && !pin_ok {
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
-                .with("above", rules.pin_above.0),
-        );
-    }
+    let plan = split_plan(&funds, Fen(ty.price), rules, pin_ok)?;
     let order_no = new_order_no(now);
     let order = gateway_order::ActiveModel {
         purpose: Set(OrderPurpose::Card.as_str().into()),
         card_type_id: Set(Some(ty.id)),
         ..split_order(start, &shop, &plan, &order_no, now)
     };
-    let inserted = insert_order(&tx, order).await?;
-    if inserted == 1 && plan.stored_value().is_positive() {
-        hold(&tx, start, &shop, &funds, &plan, order_no, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    insert_and_hold(tx, start, &shop, &funds, &plan, order, order_no, now).await
 }
 
 /// A split payment's request as such: an amount above zero and within
@@ -413,22 +391,67 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
 async fn split_pin(
     state: &AppState,
     start: &Start<'_>,
-    req: &PaymentRequest,
+    (amount, pin): (Fen, Option<&str>),
     rules: &MoneySettings,
 ) -> AppResult<bool> {
     let (brand_id, member_id) = (start.brand.id, start.member_id);
     let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
-    let pin_ok = plan(&Bill::plain(req.amount, principal, bonus)).stored_value() > rules.pin_above;
+    let pin_ok = plan(&Bill::plain(amount, principal, bonus)).stored_value() > rules.pin_above;
     if pin_ok {
         crate::stored_value::pin::check(
             state,
             member_id,
-            req.pin.as_deref(),
+            pin,
             crate::stored_value::pin::PinFor::PaymentAbove(rules.pin_above),
         )
         .await?;
     }
     Ok(pin_ok)
+}
+
+/// The plan for `amount` with the member's funds locked: an online part
+/// must be left (else there is nothing for the gateway to do), and a
+/// stored-value part above the PIN-free limit needs the PIN checked
+/// (`pin_ok`; the balance may have grown past the limit since the check).
+fn split_plan(
+    funds: &MemberFunds,
+    amount: Fen,
+    rules: &MoneySettings,
+    pin_ok: bool,
+) -> AppResult<PaymentPlan> {
+    let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
+    if !plan.online.is_positive() {
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
+            .with("reason", "balance_covers"));
+    }
+    if plan.stored_value() > rules.pin_above && !pin_ok {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
+                .with("above", rules.pin_above.0),
+        );
+    }
+    Ok(plan)
+}
+
+/// Inserts `order` under the key and, if it is new, holds the plan's
+/// stored-value part; then commits.
+#[allow(clippy::too_many_arguments)] // the order and everything it holds, each named
+async fn insert_and_hold(
+    tx: DatabaseTransaction,
+    start: &Start<'_>,
+    shop: &store::Model,
+    funds: &MemberFunds,
+    plan: &PaymentPlan,
+    order: gateway_order::ActiveModel,
+    order_no: String,
+    now: i64,
+) -> AppResult<()> {
+    let inserted = insert_order(&tx, order).await?;
+    if inserted == 1 && plan.stored_value().is_positive() {
+        hold(&tx, start, shop, funds, plan, order_no, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// In one transaction: the store open, the member's accounts locked, the
@@ -453,26 +476,10 @@ async fn hold_split(
         ));
     }
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-    let plan = plan(&Bill::plain(req.amount, funds.principal, funds.bonus));
-    if !plan.online.is_positive() {
-        // Nothing for the gateway to do: pay from stored value.
-        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
-            .with("reason", "balance_covers"));
-    }
-    if plan.stored_value() > rules.pin_above && !pin_ok {
-        // The balance grew past the PIN-free limit since the check.
-        return Err(
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PinRequired)
-                .with("above", rules.pin_above.0),
-        );
-    }
+    let plan = split_plan(&funds, req.amount, rules, pin_ok)?;
     let order_no = new_order_no(now);
-    let inserted = insert_order(&tx, split_order(start, &shop, &plan, &order_no, now)).await?;
-    if inserted == 1 && plan.stored_value().is_positive() {
-        hold(&tx, start, &shop, &funds, &plan, order_no, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let order = split_order(start, &shop, &plan, &order_no, now);
+    insert_and_hold(tx, start, &shop, &funds, &plan, order, order_no, now).await
 }
 
 /// A split payment's order: the gateway's part as its amount, every other

@@ -13,7 +13,7 @@ use shared::api::{
 };
 use shared::dto::{
     BalanceView, BuyCard, CardEventKind, CardKind, CardOffer, CardReceipt, CardState, MemberCard,
-    MemberCardDetail, TopUpOrderView,
+    MemberCardDetail,
 };
 use shared::money::Fen;
 use shared::plan::{Bill, plan};
@@ -263,33 +263,9 @@ fn Offers(offers: Vec<CardOffer>, balance: BalanceView) -> impl IntoView {
             if split {
                 // What stored value does not cover is paid at the gateway's
                 // checkout, which returns to the order page.
-                match api::send_once::<StartCardOrder>(&(), &req, session.current(), &k).await {
-                    Ok(TopUpOrderView {
-                        checkout_url: Some(url),
-                        ..
-                    }) => {
-                        let _ = gloo::utils::window().location().set_href(&url);
-                    }
-                    // Closed already (the gateway was down): start afresh.
-                    Ok(_) => {
-                        busy.set(false);
-                        key.set(api::new_key());
-                        error.set(Some(Failure::Api(shared::ApiError::new(
-                            shared::ErrorCode::OrderClosed,
-                            Default::default(),
-                            tongka_app::i18n::current(),
-                        ))));
-                    }
-                    Err(f) => {
-                        busy.set(false);
-                        if matches!(&f, Failure::Api(e) if e.code == shared::ErrorCode::GatewayUnavailable)
-                        {
-                            // That order was closed and its hold released.
-                            key.set(api::new_key());
-                        }
-                        error.set(Some(f));
-                    }
-                }
+                let started =
+                    api::send_once::<StartCardOrder>(&(), &req, session.current(), &k).await;
+                super::topup::to_checkout(started, busy, key, error);
                 return;
             }
             let r = api::send_once::<BuyMemberCard>(&(), &req, session.current(), &k).await;

@@ -8,7 +8,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::api::{MemberBalance, MemberPayRequest, MemberStore, Pay, StartSplitPayment};
 use shared::dto::{
     BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
-    TopUpOrderView,
 };
 use shared::money::Fen;
 use shared::plan::{Bill, plan};
@@ -142,35 +141,7 @@ fn PayForm(
             if split {
                 let started =
                     api::send_once::<StartSplitPayment>(&(), &req, session.current(), &k).await;
-                match started {
-                    // The online part at the gateway's checkout; it returns
-                    // to the order page.
-                    Ok(TopUpOrderView {
-                        checkout_url: Some(url),
-                        ..
-                    }) => {
-                        let _ = gloo::utils::window().location().set_href(&url);
-                    }
-                    // Closed already (the gateway was down): start afresh.
-                    Ok(_) => {
-                        busy.set(false);
-                        key.set(api::new_key());
-                        error.set(Some(Failure::Api(shared::ApiError::new(
-                            shared::ErrorCode::OrderClosed,
-                            Default::default(),
-                            tongka_app::i18n::current(),
-                        ))));
-                    }
-                    Err(f) => {
-                        busy.set(false);
-                        if matches!(&f, Failure::Api(e) if e.code == shared::ErrorCode::GatewayUnavailable)
-                        {
-                            // That order was closed and its hold released.
-                            key.set(api::new_key());
-                        }
-                        error.set(Some(f));
-                    }
-                }
+                super::topup::to_checkout(started, busy, key, error);
                 return;
             }
             let result = api::send_once::<Pay>(&(), &req, session.current(), &k).await;

@@ -218,6 +218,43 @@ pub fn TopUpOrderPage() -> impl IntoView {
     }
 }
 
+/// After starting an order that holds stored value (a split payment, a
+/// card): off to the gateway's checkout, which returns to the order page;
+/// or, if it could not start, the reason shown and a fresh key when the
+/// order was closed (its hold already released).
+pub fn to_checkout(
+    started: ApiResult<TopUpOrderView>,
+    busy: RwSignal<bool>,
+    key: RwSignal<String>,
+    error: RwSignal<Option<Failure>>,
+) {
+    match started {
+        Ok(TopUpOrderView {
+            checkout_url: Some(url),
+            ..
+        }) => {
+            let _ = gloo::utils::window().location().set_href(&url);
+        }
+        // Closed already (the gateway was down): start afresh.
+        Ok(_) => {
+            busy.set(false);
+            key.set(api::new_key());
+            error.set(Some(Failure::Api(shared::ApiError::new(
+                shared::ErrorCode::OrderClosed,
+                Default::default(),
+                tongka_app::i18n::current(),
+            ))));
+        }
+        Err(f) => {
+            busy.set(false);
+            if matches!(&f, Failure::Api(e) if e.code == shared::ErrorCode::GatewayUnavailable) {
+                key.set(api::new_key());
+            }
+            error.set(Some(f));
+        }
+    }
+}
+
 #[component]
 fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
     let brand = use_brand();
