@@ -1165,6 +1165,47 @@ fn hq_makes_cards_a_member_buys_one_and_a_clerk_sells_a_period_card() {
         text_contains(&member, "#card-list", "天").await?;
         shot(h, &member, "member-cards-two-390x844.png").await?;
 
+        // HQ sees the member's cards on the member page and extends the
+        // month card (延期) there; 退卡 is not offered there.
+        hq.goto(&format!("{}/biz/demo/members", h.base)).await?;
+        fill(&hq, "#member-search", &phone).await?;
+        click(&hq, ".searchbar button").await?;
+        click(&hq, ".member-link").await?;
+        text_contains(&hq, "#member-cards", "洗车月卡").await?;
+        anyhow::ensure!(
+            hq.find_all(Locator::Css("#member-cards .card-refund"))
+                .await?
+                .is_empty(),
+            "退卡 is offered on the member page"
+        );
+        let month = "//div[contains(@class,'member-card-admin')][contains(.,'洗车月卡')]";
+        let date = hq
+            .find(Locator::XPath(&format!(
+                "{month}//input[contains(@class,'card-extend-date')]"
+            )))
+            .await?;
+        hq.execute(
+            "arguments[0].value = '2027-06-30'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&date)?],
+        )
+        .await?;
+        click_x(
+            &hq,
+            &format!("{month}//button[contains(@class,'card-extend')]"),
+        )
+        .await?;
+        let asked = confirm(&hq, "洗车月卡").await?;
+        anyhow::ensure!(asked.contains("2027-06-30"), "{asked}");
+        text_contains(&hq, ".toast", "已保存").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        click_x(
+            &member,
+            "//*[contains(@class,'member-card-row')][contains(.,'洗车月卡')]",
+        )
+        .await?;
+        text_contains(&member, "#card-ends", "2027-06-30").await?;
+        text_contains(&member, "#card-history", "延期").await?;
+
         // The store manager refunds the count card (退卡): what goes back
         // where is said first; the principal returns to stored value.
         let manager = browser(h).await?;

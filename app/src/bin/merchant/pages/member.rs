@@ -1,5 +1,5 @@
 //! HQ's member page: who the member is, what they hold, every movement of
-//! their money; freezing and 退卡 from here.
+//! their money and cards; freezing, 延期 of a card and 退卡 from here.
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
@@ -123,6 +123,10 @@ pub fn MemberPage() -> impl IntoView {
                         <A href=close_href.clone() attr:class="btn btn-warn" attr:id="member-close-card">{tr(T::CloseCard)}</A>
                     })}
                 </div>
+            })}
+            // The member's cards, for HQ (who may see card money).
+            {move || matches!(role(), Some(Role::HqAdmin | Role::HqFinance)).then(|| view! {
+                <crate::pages::member_cards::MemberCardsSection member_id=member_id store=RwSignal::new(None) no_refund=true/>
             })}
         }
         .into_any()

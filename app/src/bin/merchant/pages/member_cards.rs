@@ -14,7 +14,14 @@ use tongka_app::i18n::{T, tr, use_i18n};
 /// The member's cards, with 退卡 and (for HQ) 延期; `store`: where HQ pays
 /// cash back.
 #[component]
-pub fn MemberCardsSection(member_id: i64, store: RwSignal<Option<i64>>) -> impl IntoView {
+pub fn MemberCardsSection(
+    member_id: i64,
+    store: RwSignal<Option<i64>>,
+    /// Lists and extends only (退卡 is done from the 退卡 page, where HQ
+    /// names the store that pays back).
+    #[prop(optional)]
+    no_refund: bool,
+) -> impl IntoView {
     let ctx = use_ctx();
     let toast = use_toast();
     let confirm = use_confirm();
@@ -67,10 +74,9 @@ pub fn MemberCardsSection(member_id: i64, store: RwSignal<Option<i64>>) -> impl 
             });
         });
     };
-    let extend_to = RwSignal::new(String::new());
-    let extend = move |c: MemberCard| {
+    // Each card's own date (typed into its row).
+    let extend = move |c: MemberCard, ends: String| {
         error.set(None);
-        let ends = extend_to.get_untracked();
         let l = lang.get_untracked();
         let text = T::ExtendQuestion
             .text(l)
@@ -111,7 +117,7 @@ pub fn MemberCardsSection(member_id: i64, store: RwSignal<Option<i64>>) -> impl 
                         let mut lines = card_lines(&c, l);
                         lines.push(format!("{} {}", T::CardRemaining.text(l), c.remaining));
                         let (for_refund, for_extend) = (c.clone(), c.clone());
-                        let active = c.state == CardState::Active;
+                        let active = c.state == CardState::Active && !no_refund;
                         let can_extend = c.ends_on.is_some() && c.state != CardState::Refunded;
                         view! {
                             <div class="member-card-admin" data-card=c.id>
@@ -123,11 +129,12 @@ pub fn MemberCardsSection(member_id: i64, store: RwSignal<Option<i64>>) -> impl 
                                     })}
                                     {move || (is_hq() && can_extend).then(|| {
                                         let c = for_extend.clone();
+                                        let extend_to = RwSignal::new(String::new());
                                         view! {
                                             <input type="date" class="cell-input card-extend-date" aria-label=move || tr(T::ExtendTo)()
                                                 on:input=move |ev| extend_to.set(event_target_value(&ev))/>
-                                            <button class="btn btn-default btn-small card-extend" disabled=move || busy.get()
-                                                on:click=move |_| extend(c.clone())>{tr(T::ExtendCard)}</button>
+                                            <button class="btn btn-default btn-small card-extend" disabled=move || busy.get() || extend_to.get().is_empty()
+                                                on:click=move |_| extend(c.clone(), extend_to.get_untracked())>{tr(T::ExtendCard)}</button>
                                         }
                                     })}
                                 </div>
