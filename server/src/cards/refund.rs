@@ -154,13 +154,7 @@ async fn book(
     }
     if o > 0 {
         // The online part goes back through the order that paid it.
-        let order = crate::entity::gateway_order::Entity::find()
-            .filter(crate::entity::gateway_order::Column::BrandId.eq(by.brand.id))
-            .filter(
-                crate::entity::gateway_order::Column::OrderNo
-                    .eq(card.op_ref.strip_prefix("gateway:").unwrap_or_default()),
-            )
-            .one(tx)
+        let order = crate::gateway_orders::card_order(tx, by.brand.id, &card.op_ref)
             .await?
             .ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!(

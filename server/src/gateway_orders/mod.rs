@@ -141,8 +141,12 @@ pub async fn view(
     })
 }
 
+const OP_REF_PREFIX: &str = "gateway:";
+
+/// What the ledger (a top-up's entry) and a card bought online name an
+/// order by.
 pub(crate) fn op_ref(o: &gateway_order::Model) -> String {
-    format!("gateway:{}", o.order_no)
+    format!("{OP_REF_PREFIX}{}", o.order_no)
 }
 
 /// What an order pays for (a name no code writes is an internal error).
@@ -155,10 +159,34 @@ pub fn purpose_of(o: &gateway_order::Model) -> AppResult<OrderPurpose> {
 /// The purpose of a split payment's gateway order.
 pub const PAYMENT: &str = OrderPurpose::Payment.as_str();
 
-/// Whether the order held the member's stored value when it started (a
-/// split payment or a card), to be released if it is not paid.
+/// Whether the order is the online leg of a purchase (a split payment or a
+/// card) rather than a top-up: settled by booking the purchase.
+pub fn is_split(o: &gateway_order::Model) -> bool {
+    o.purpose != OrderPurpose::TopUp.as_str()
+}
+
+/// Whether the order held the member's stored value when it started, to be
+/// released if it is not paid.
 pub fn holds_value(o: &gateway_order::Model) -> bool {
-    o.purpose != OrderPurpose::TopUp.as_str() && o.sv_principal + o.sv_bonus > 0
+    is_split(o) && o.sv_principal + o.sv_bonus > 0
+}
+
+/// The paid card order whose `op_ref` a card bought online carries, if
+/// `card_op_ref` is one (the card remembers its order by it).
+pub async fn card_order(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    card_op_ref: &str,
+) -> AppResult<Option<gateway_order::Model>> {
+    let Some(order_no) = card_op_ref.strip_prefix(OP_REF_PREFIX) else {
+        return Ok(None);
+    };
+    Ok(gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(brand_id))
+        .filter(gateway_order::Column::OrderNo.eq(order_no))
+        .filter(gateway_order::Column::Purpose.eq(OrderPurpose::Card.as_str()))
+        .one(conn)
+        .await?)
 }
 
 pub(crate) async fn brand_of(conn: &impl ConnectionTrait, id: i64) -> AppResult<brand::Model> {

@@ -4,7 +4,7 @@
 //! gateway first, then here, releasing a split payment's held value.
 
 use super::refunds::queue_refund;
-use super::{PAYMENT, brand_of, is_open, op_ref};
+use super::{brand_of, is_open, op_ref};
 use crate::db::{begin_write, lock_key};
 use crate::entity::{brand, gateway_nonce, gateway_order};
 use crate::error::{AppError, AppResult};
@@ -205,7 +205,7 @@ async fn credit(
         return Ok(());
     }
     let late = o.state == OrderState::Closed.as_str();
-    if o.purpose == PAYMENT || o.purpose == OrderPurpose::Card.as_str() {
+    if super::is_split(&o) {
         return settle_payment(app, tx, o, trade, late).await;
     }
     if late {

@@ -35,7 +35,26 @@ struct Start<'a> {
     hash: String,
 }
 
-impl Start<'_> {
+impl<'a> Start<'a> {
+    /// A member starting an order whose identity under the key is
+    /// `request` (without anything secret); refused at once when nobody can
+    /// pay online (no gateway configured outside demo mode).
+    fn new(
+        state: &AppState,
+        brand: &'a brand::Model,
+        member_id: i64,
+        key: &'a IdemKey,
+        request: &impl serde::Serialize,
+    ) -> AppResult<Start<'a>> {
+        not_configured(state)?;
+        Ok(Start {
+            brand,
+            member_id,
+            key,
+            hash: identity(request)?,
+        })
+    }
+
     /// The member's order under the key (one at most).
     fn order_by_key(&self) -> sea_orm::Select<gateway_order::Entity> {
         gateway_order::Entity::find()
@@ -126,13 +145,7 @@ pub async fn top_up(
     key: &IdemKey,
     req: &TopUpOrderRequest,
 ) -> AppResult<TopUpOrderView> {
-    not_configured(state)?;
-    let start = Start {
-        brand,
-        member_id,
-        key,
-        hash: identity(req)?,
-    };
+    let start = Start::new(state, brand, member_id, key, req)?;
     let write = async {
         let (amount, bonus, plan_id) = validate(state, brand.id, member_id, req).await?;
         let now = state.clock.now_ms();
@@ -277,17 +290,12 @@ pub async fn pay_split(
     key: &IdemKey,
     req: &PaymentRequest,
 ) -> AppResult<TopUpOrderView> {
-    not_configured(state)?;
     // The PIN is not part of the request's identity (nor stored).
-    let start = Start {
-        brand,
-        member_id,
-        key,
-        hash: identity(&PaymentRequest {
-            pin: None,
-            ..req.clone()
-        })?,
+    let without_pin = PaymentRequest {
+        pin: None,
+        ..req.clone()
     };
+    let start = Start::new(state, brand, member_id, key, &without_pin)?;
     let now = state.clock.now_ms();
     let rules = settings(&state.db, brand.id).await?;
     split_allowed(req, &rules)?;
@@ -310,16 +318,12 @@ pub async fn buy_card(
     key: &IdemKey,
     req: &BuyCard,
 ) -> AppResult<TopUpOrderView> {
-    not_configured(state)?;
-    let start = Start {
-        brand,
-        member_id,
-        key,
-        hash: identity(&BuyCard {
-            pin: None,
-            ..req.clone()
-        })?,
+    // The PIN is not part of the request's identity (nor stored).
+    let without_pin = BuyCard {
+        pin: None,
+        ..req.clone()
     };
+    let start = Start::new(state, brand, member_id, key, &without_pin)?;
     let now = state.clock.now_ms();
     let rules = settings(&state.db, brand.id).await?;
     let write = async {

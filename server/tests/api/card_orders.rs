@@ -33,20 +33,33 @@ pub async fn card_order(app: &TestApp, member: &Member, key: &str, type_id: i64)
         .await
 }
 
+/// A shop selling a ¥150 ten-use card, and a member with ¥50 stored.
+async fn ten_uses_for_150_and_a_member_with_50(
+    app: &TestApp,
+) -> (
+    Shop,
+    shared::dto::ServiceItem,
+    shared::dto::CardType,
+    Member,
+) {
+    let shop = shop(app).await;
+    let wash = new_item(app, &shop.admin, "精致洗车", 5000).await;
+    let t = new_card_type(
+        app,
+        &shop.admin,
+        &count_card("十次卡", 15_000, 10, &[wash.id]),
+    )
+    .await;
+    let member = new_member(app).await;
+    topup_ok(app, &shop.clerk, &member.phone, 5_000).await;
+    (shop, wash, t, member)
+}
+
 dual_test!(
     a_member_buys_a_card_partly_online_and_its_refund_sends_the_online_part_back,
     |app| async move {
         let _sweeps = SWEEPS.read().await;
-        let shop = shop(&app).await;
-        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
-        let t = new_card_type(
-            &app,
-            &shop.admin,
-            &count_card("十次卡", 15_000, 10, &[wash.id]),
-        )
-        .await;
-        let member = new_member(&app).await;
-        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        let (shop, wash, t, member) = ten_uses_for_150_and_a_member_with_50(&app).await;
 
         // Stored value alone does not cover ¥150.
         buy(&app, &member, t.id, None)
@@ -132,16 +145,7 @@ dual_test!(
     a_card_order_given_up_opens_no_card_and_gives_the_held_value_back,
     |app| async move {
         let _sweeps = SWEEPS.read().await;
-        let shop = shop(&app).await;
-        let wash = new_item(&app, &shop.admin, "精致洗车", 5000).await;
-        let t = new_card_type(
-            &app,
-            &shop.admin,
-            &count_card("十次卡", 15_000, 10, &[wash.id]),
-        )
-        .await;
-        let member = new_member(&app).await;
-        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        let (shop, wash, t, member) = ten_uses_for_150_and_a_member_with_50(&app).await;
         let started: TopUpOrderView = card_order(&app, &member, &new_key(), t.id).await.ok();
         let checkout = checkout_of(&started);
         assert_eq!(funds(&app, &member).await, (0, 0));
@@ -169,12 +173,7 @@ dual_test!(
             on_sale: false,
             ..count_card("十次卡", 15_000, 10, &[wash.id])
         };
-        app.put(&format!("/api/hq/card-types/{}", t.id))
-            .token(&shop.admin)
-            .json(&off)
-            .send()
-            .await
-            .status(200);
+        update_card_type(&app, &shop.admin, t.id, &off).await;
         let poor = new_member(&app).await;
         topup_ok(&app, &shop.clerk, &poor.phone, 1_000).await;
         card_order(&app, &poor, &new_key(), t.id)

@@ -88,6 +88,23 @@ pub async fn new_card_type(app: &TestApp, admin: &str, input: &CardTypeInput) ->
     reply.ok()
 }
 
+/// HQ changes a card type.
+pub async fn update_card_type(
+    app: &TestApp,
+    admin: &str,
+    id: i64,
+    input: &CardTypeInput,
+) -> CardType {
+    let reply = app
+        .put(&format!("/api/hq/card-types/{id}"))
+        .token(admin)
+        .json(input)
+        .send()
+        .await;
+    reply.status(200);
+    reply.ok()
+}
+
 /// The member buys a card of `type_id` (fresh key).
 pub async fn buy(app: &TestApp, member: &Member, type_id: i64, pin: Option<&str>) -> Reply {
     app.post("/api/member/cards")
@@ -421,13 +438,7 @@ dual_test!(
             on_sale: false,
             ..good.clone()
         };
-        let changed: CardType = app
-            .put(&format!("/api/hq/card-types/{}", card.id))
-            .token(&shop.admin)
-            .json(&off)
-            .send()
-            .await
-            .ok();
+        let changed = update_card_type(&app, &shop.admin, card.id, &off).await;
         assert!(!changed.terms.on_sale);
         let member = new_member(&app).await;
         let offers: Vec<CardOffer> = app
@@ -542,12 +553,7 @@ dual_test!(
             on_sale: false,
             ..count_card("洗车3次卡", 30_000, 3, &[wash.id])
         };
-        app.put(&format!("/api/hq/card-types/{}", t.id))
-            .token(&shop.admin)
-            .json(&off)
-            .send()
-            .await
-            .status(200);
+        update_card_type(&app, &shop.admin, t.id, &off).await;
         topup_ok(&app, &shop.clerk, &other.phone, 40_000).await;
         set_pin(&app, &other).await;
         buy(&app, &other, t.id, Some(TEST_PIN))
