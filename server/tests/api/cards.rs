@@ -1298,6 +1298,24 @@ dual_test!(
             "seed {seed}: sold {sold_total}, stores {at_stores}, on cards {remaining}, \
              refunded {refunded_total}, breakage {breakage}"
         );
+        // Each card's own accounts hold exactly what the member is shown:
+        // its money (all ways it was paid) and, for a count card, its uses.
+        for c in wallet(&app, &member).await {
+            let mut held = 0;
+            for kind in [
+                Kind::CardPrincipal,
+                Kind::CardBonus,
+                Kind::CardOnline,
+                Kind::CardCash,
+            ] {
+                held += brand_account(&app, kind, c.id).await;
+            }
+            assert_eq!(held, c.remaining.0, "seed {seed}: card {c:?}");
+            if c.kind == CardKind::Count {
+                let uses = brand_account(&app, Kind::CardUses, c.id).await;
+                assert_eq!(Some(uses), c.uses_left, "seed {seed}: card {c:?}");
+            }
+        }
         // The default history buys partly online too (other seeds may not).
         assert!(seed != DEFAULT_SEED || online > 0, "no card bought online");
         assert_reconciled(&app).await;
