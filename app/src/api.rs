@@ -19,13 +19,28 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The text a person reads, from our catalogue (the server's message is
-    /// the fallback only for codes this build does not know).
+    /// The text a person reads: a field's error from the field texts (it
+    /// follows a change of language), any other the message the server (or
+    /// the page refusing before asking) wrote in the language of the
+    /// moment. The apps do not carry the whole error catalogue: the server
+    /// holds it.
     pub fn text(&self, lang: Lang) -> String {
         match self {
-            Failure::Api(e) => e.localized(lang),
+            Failure::Api(e) if e.code == ErrorCode::InvalidField => {
+                shared::error::invalid_field(&e.params, lang)
+            }
+            Failure::Api(e) => e.message.clone(),
             Failure::Network => T::NetworkError.text(lang).to_string(),
         }
+    }
+
+    /// Nobody is signed in (said without asking the server).
+    pub fn signed_out() -> Failure {
+        Failure::Api(ApiError {
+            code: ErrorCode::Unauthenticated,
+            message: T::SignInFirst.text(i18n::current()).to_string(),
+            params: Default::default(),
+        })
     }
 
     /// Whether the session is gone (log in again).
@@ -166,9 +181,7 @@ pub fn call<E: Endpoint>(
         );
     async move {
         if anonymous {
-            let lang = i18n::current();
-            let e = ApiError::new(ErrorCode::Unauthenticated, Default::default(), lang);
-            return Err(Failure::Api(e));
+            return Err(Failure::signed_out());
         }
         let body = body?;
         let body = E::INFO.has_body.then_some(body);

@@ -1,6 +1,7 @@
 //! The one catalogue of UI text, zh-CN by default with English. Every string a
 //! person reads is a constant of [`T`] (a [`Txt`]); error codes go through the shared error
-//! catalogue (`shared::error::message`).
+//! catalogue (`shared::error`: the apps render field errors, the server every
+//! other message).
 
 use gloo::storage::Storage;
 use leptos::prelude::*;
@@ -115,6 +116,7 @@ catalogue! {
     NotFoundPage => "页面不存在", "Page not found";
     ComingSoon => "即将上线", "Coming soon";
     GoHome => "回到首页", "Go home";
+    SignInFirst => "请先登录", "Please log in first";
     Required => "必填", "Required";
     // member app
     TabHome => "首页", "Home";
@@ -748,5 +750,5 @@ pub fn field_error(field: &str, reason: &str, lang: Lang) -> String {
     ]
     .into_iter()
     .collect();
-    shared::error::message(shared::ErrorCode::InvalidField, &params, lang)
+    shared::error::invalid_field(&params, lang)
 }

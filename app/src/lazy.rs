@@ -39,6 +39,24 @@ macro_rules! split_page {
     };
 }
 
+/// A route's view as a plain function pointer: every lazy route then has
+/// the same view type, so the router's code for choosing and building a
+/// view is compiled once for all of them rather than once per route.
+pub type PageView = fn() -> AnyView;
+
+/// `page!(pages::stores::stores)`: the route view of a [`split_page!`] page;
+/// `page!(gate, pages::me::me)` passes the loader through `gate` (e.g. a
+/// "signed in first" check) instead of straight to [`lazy_page`].
+#[macro_export]
+macro_rules! page {
+    ($load:path) => {
+        $crate::page!($crate::lazy::lazy_page, $load)
+    };
+    ($gate:path, $load:path) => {
+        (|| $gate($load)) as $crate::lazy::PageView
+    };
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Loading,
@@ -49,11 +67,23 @@ enum Phase {
 /// A route's view for a [`split_page!`] page: a spinner while its chunk is
 /// fetched, the page when it is there, and a notice with a retry when the
 /// fetch failed.
-pub fn lazy_page<F, Fut>(load: F) -> impl IntoView
+pub fn lazy_page<F, Fut>(load: F) -> AnyView
 where
     F: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<AnyView, SplitLoaderError>> + 'static,
 {
+    // Only this line is compiled once per route: the loader is boxed and
+    // everything else is one function the routes share, so a new page adds
+    // its route, not another copy of the loading and retry code, to the
+    // entry.
+    load_page(std::rc::Rc::new(move || Box::pin(load()) as PageFuture))
+}
+
+/// A page chunk's fetch, boxed.
+type PageFuture = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>>;
+
+fn load_page(load: std::rc::Rc<dyn Fn() -> PageFuture>) -> AnyView {
+    let load = StoredValue::new_local(load);
     let phase = RwSignal::new(Phase::Loading);
     let page = StoredValue::new_local(None::<AnyView>);
     // The page is built when its code arrives, under the route's owner, so
@@ -63,8 +93,9 @@ where
         phase.set(Phase::Loading);
         let owner = owner.get_value();
         owner.with(|| {
+            let fetch = load.with_value(|l| l());
             leptos::task::spawn_local_scoped(async move {
-                match load().await {
+                match fetch.await {
                     Ok(view) => {
                         page.try_set_value(Some(view));
                         phase.try_set(Phase::Ready);
@@ -84,7 +115,7 @@ where
         }
     });
     on_cleanup(move || online.remove());
-    move || {
+    (move || {
         match phase.get() {
         Phase::Loading => view! { <Loading/> }.into_any(),
         Phase::Failed => view! {
@@ -99,5 +130,6 @@ where
             .flatten()
             .unwrap_or_else(|| ().into_any()),
     }
-    }
+    })
+    .into_any()
 }

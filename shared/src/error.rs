@@ -490,6 +490,27 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
     }
 }
 
+/// The message of an [`ErrorCode::InvalidField`] error: the field's name
+/// and what is wrong with it. The apps render field errors with this alone
+/// (they re-render when the language changes), so their entry carries the
+/// field texts but not the whole catalogue: every other error they show is
+/// the server's message, in the language the request asked for.
+pub fn invalid_field(params: &BTreeMap<String, String>, lang: Lang) -> String {
+    // `label` names the field for people when its JSON name is ambiguous
+    // (a store's `phone` is not a mobile number).
+    let key = params
+        .get("label")
+        .map(String::as_str)
+        .unwrap_or_else(|| param(params, "field"));
+    let field = field_name(key, lang);
+    let reason = reason_text(param(params, "reason"), lang);
+    if lang == Lang::Zh {
+        format!("{field}{reason}")
+    } else {
+        format!("The {field} {reason}")
+    }
+}
+
 /// Renders the catalogue message of `code` in `lang`.
 pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -> String {
     use ErrorCode::*;
@@ -536,21 +557,7 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "Online payment is not set up yet; top up at a store's counter".into()
             }
         }
-        InvalidField => {
-            // `label` names the field for people when its JSON name is ambiguous
-            // (a store's `phone` is not a mobile number).
-            let key = params
-                .get("label")
-                .map(String::as_str)
-                .unwrap_or_else(|| param(params, "field"));
-            let field = field_name(key, lang);
-            let reason = reason_text(param(params, "reason"), lang);
-            if zh {
-                format!("{field}{reason}")
-            } else {
-                format!("The {field} {reason}")
-            }
-        }
+        InvalidField => invalid_field(params, lang),
         NotFound => {
             if zh {
                 "找不到该内容".into()

@@ -10,6 +10,7 @@ use leptos_router::path;
 use tongka_app::components::{Confirm, ConfirmHost, Loading, Toast, ToastHost};
 use tongka_app::i18n::I18n;
 use tongka_app::lazy::lazy_page;
+use tongka_app::page;
 
 fn main() {
     tongka_app::install_panic_hook();
@@ -24,11 +25,16 @@ where
     F: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<AnyView, tongka_app::lazy::SplitLoaderError>> + 'static,
 {
-    if shell::use_session().token.get_untracked().is_none() {
-        shell::require_login();
-        return view! { <Loading/> }.into_any();
+    login_first().unwrap_or_else(|| lazy_page(load))
+}
+
+/// With no member signed in: off to the login page, a spinner meanwhile.
+fn login_first() -> Option<AnyView> {
+    if shell::use_session().token.get_untracked().is_some() {
+        return None;
     }
-    lazy_page(load).into_any()
+    shell::require_login();
+    Some(view! { <Loading/> }.into_any())
 }
 
 #[component]
@@ -42,18 +48,18 @@ fn App() -> impl IntoView {
                 <ParentRoute path=path!("/m/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>
-                    <Route path=path!("cards") view=|| members_only(pages::cards::cards)/>
-                    <Route path=path!("cards/shop") view=|| members_only(pages::cards::card_shop)/>
-                    <Route path=path!("cards/:id") view=|| members_only(pages::cards::card_detail)/>
-                    <Route path=path!("me") view=|| members_only(pages::me::me)/>
-                    <Route path=path!("privacy") view=|| lazy_page(pages::privacy::privacy)/>
-                    <Route path=path!("history") view=|| members_only(pages::history::history)/>
-                    <Route path=path!("history/:id") view=|| members_only(pages::history::history_detail)/>
-                    <Route path=path!("messages") view=|| members_only(pages::messages::messages)/>
-                    <Route path=path!("close-account") view=|| members_only(pages::close_account::close_account)/>
-                    <Route path=path!("pay/:store") view=|| members_only(pages::pay::pay)/>
-                    <Route path=path!("topup") view=|| members_only(pages::topup::top_up)/>
-                    <Route path=path!("topup/:order") view=|| members_only(pages::topup::top_up_order)/>
+                    <Route path=path!("cards") view=page!(members_only, pages::cards::cards)/>
+                    <Route path=path!("cards/shop") view=page!(members_only, pages::cards::card_shop)/>
+                    <Route path=path!("cards/:id") view=page!(members_only, pages::cards::card_detail)/>
+                    <Route path=path!("me") view=page!(members_only, pages::me::me)/>
+                    <Route path=path!("privacy") view=page!(pages::privacy::privacy)/>
+                    <Route path=path!("history") view=page!(members_only, pages::history::history)/>
+                    <Route path=path!("history/:id") view=page!(members_only, pages::history::history_detail)/>
+                    <Route path=path!("messages") view=page!(members_only, pages::messages::messages)/>
+                    <Route path=path!("close-account") view=page!(members_only, pages::close_account::close_account)/>
+                    <Route path=path!("pay/:store") view=page!(members_only, pages::pay::pay)/>
+                    <Route path=path!("topup") view=page!(members_only, pages::topup::top_up)/>
+                    <Route path=path!("topup/:order") view=page!(members_only, pages::topup::top_up_order)/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

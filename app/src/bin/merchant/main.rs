@@ -10,7 +10,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 use tongka_app::components::{Confirm, ConfirmHost, Toast, ToastHost};
 use tongka_app::i18n::I18n;
-use tongka_app::lazy::lazy_page;
+use tongka_app::page;
 
 fn main() {
     tongka_app::install_panic_hook();
@@ -29,41 +29,41 @@ fn App() -> impl IntoView {
                 <ParentRoute path=path!("/biz/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=pages::login::LoginPage/>
-                    <Route path=path!("stores") view=|| lazy_page(pages::stores::stores)/>
-                    <Route path=path!("stores/new") view=|| lazy_page(pages::store_edit::store_new)/>
-                    <Route path=path!("stores/:id") view=|| lazy_page(pages::store_edit::store_edit)/>
-                    <Route path=path!("regions") view=|| lazy_page(pages::regions::regions)/>
-                    <Route path=path!("staff") view=|| lazy_page(pages::staff::staff)/>
-                    <Route path=path!("staff/new") view=|| lazy_page(pages::staff_edit::staff_new)/>
-                    <Route path=path!("staff/:id") view=|| lazy_page(pages::staff_edit::staff_edit)/>
-                    <Route path=path!("members") view=|| lazy_page(pages::members::members)/>
-                    <Route path=path!("members/:id") view=|| lazy_page(pages::member::member)/>
-                    <Route path=path!("audit") view=|| lazy_page(pages::audit::audit)/>
-                    <Route path=path!("api-keys") view=|| lazy_page(pages::api_keys::api_keys)/>
-                    <Route path=path!("me") view=|| lazy_page(pages::me::me)/>
-                    <Route path=path!("stores/:id/pay-code") view=|| lazy_page(pages::pay_code::pay_code)/>
-                    <Route path=path!("topup") view=|| lazy_page(pages::topup::top_up)/>
-                    <Route path=path!("sell-card") view=|| lazy_page(pages::sell_card::sell_card)/>
-                    <Route path=path!("service-items") view=|| lazy_page(pages::catalogue::service_items)/>
-                    <Route path=path!("card-types") view=|| lazy_page(pages::catalogue::card_types)/>
-                    <Route path=path!("card-types/new") view=|| lazy_page(pages::catalogue::card_type_edit)/>
-                    <Route path=path!("card-types/:id") view=|| lazy_page(pages::catalogue::card_type_edit)/>
-                    <Route path=path!("payments") view=|| lazy_page(pages::payments::payments)/>
-                    <Route path=path!("money") view=|| lazy_page(pages::money::money)/>
-                    <Route path=path!("close-card") view=|| lazy_page(pages::close_card::close_card)/>
-                    <Route path=path!("gateway-flags") view=|| lazy_page(pages::gateway_flags::gateway_flags)/>
-                    <Route path=path!("refund-tasks") view=|| lazy_page(pages::refund_tasks::refund_tasks)/>
-                    <Route path=path!("job-failures") view=|| lazy_page(pages::job_failures::job_failures)/>
-                    <Route path=path!("stores/:id/wallet") view=|| lazy_page(pages::wallet::wallet)/>
-                    <Route path=path!("brand-money") view=|| lazy_page(pages::wallet::brand_money)/>
-                    <Route path=path!("stores/:id/statement") view=|| lazy_page(pages::wallet::statement)/>
-                    <Route path=path!("stores/:id/withdraw") view=|| lazy_page(pages::withdrawals::withdraw)/>
-                    <Route path=path!("stores/:id/payee") view=|| lazy_page(pages::withdrawals::payee)/>
-                    <Route path=path!("withdrawals") view=|| lazy_page(pages::withdrawals::withdrawals)/>
-                    <Route path=path!("withdrawals/:id") view=|| lazy_page(pages::withdrawals::withdrawal)/>
-                    <Route path=path!("payee-changes") view=|| lazy_page(pages::withdrawals::payee_changes)/>
-                    <Route path=path!("wallets") view=|| lazy_page(pages::wallet::wallets)/>
-                    <Route path=path!("messages") view=|| lazy_page(pages::withdrawals::messages)/>
+                    <Route path=path!("stores") view=page!(pages::stores::stores)/>
+                    <Route path=path!("stores/new") view=page!(pages::store_edit::store_new)/>
+                    <Route path=path!("stores/:id") view=page!(pages::store_edit::store_edit)/>
+                    <Route path=path!("regions") view=page!(pages::regions::regions)/>
+                    <Route path=path!("staff") view=page!(pages::staff::staff)/>
+                    <Route path=path!("staff/new") view=page!(pages::staff_edit::staff_new)/>
+                    <Route path=path!("staff/:id") view=page!(pages::staff_edit::staff_edit)/>
+                    <Route path=path!("members") view=page!(pages::members::members)/>
+                    <Route path=path!("members/:id") view=page!(pages::member::member)/>
+                    <Route path=path!("audit") view=page!(pages::audit::audit)/>
+                    <Route path=path!("api-keys") view=page!(pages::api_keys::api_keys)/>
+                    <Route path=path!("me") view=page!(pages::me::me)/>
+                    <Route path=path!("stores/:id/pay-code") view=page!(pages::pay_code::pay_code)/>
+                    <Route path=path!("topup") view=page!(pages::topup::top_up)/>
+                    <Route path=path!("sell-card") view=page!(pages::sell_card::sell_card)/>
+                    <Route path=path!("service-items") view=page!(pages::catalogue::service_items)/>
+                    <Route path=path!("card-types") view=page!(pages::catalogue::card_types)/>
+                    <Route path=path!("card-types/new") view=page!(pages::catalogue::card_type_edit)/>
+                    <Route path=path!("card-types/:id") view=page!(pages::catalogue::card_type_edit)/>
+                    <Route path=path!("payments") view=page!(pages::payments::payments)/>
+                    <Route path=path!("money") view=page!(pages::money::money)/>
+                    <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>
+                    <Route path=path!("gateway-flags") view=page!(pages::gateway_flags::gateway_flags)/>
+                    <Route path=path!("refund-tasks") view=page!(pages::refund_tasks::refund_tasks)/>
+                    <Route path=path!("job-failures") view=page!(pages::job_failures::job_failures)/>
+                    <Route path=path!("stores/:id/wallet") view=page!(pages::wallet::wallet)/>
+                    <Route path=path!("brand-money") view=page!(pages::wallet::brand_money)/>
+                    <Route path=path!("stores/:id/statement") view=page!(pages::wallet::statement)/>
+                    <Route path=path!("stores/:id/withdraw") view=page!(pages::withdrawals::withdraw)/>
+                    <Route path=path!("stores/:id/payee") view=page!(pages::withdrawals::payee)/>
+                    <Route path=path!("withdrawals") view=page!(pages::withdrawals::withdrawals)/>
+                    <Route path=path!("withdrawals/:id") view=page!(pages::withdrawals::withdrawal)/>
+                    <Route path=path!("payee-changes") view=page!(pages::withdrawals::payee_changes)/>
+                    <Route path=path!("wallets") view=page!(pages::wallet::wallets)/>
+                    <Route path=path!("messages") view=page!(pages::withdrawals::messages)/>
                 </ParentRoute>
             </Routes>
             <ToastHost/>

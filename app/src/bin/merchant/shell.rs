@@ -65,11 +65,7 @@ pub fn BrandShell() -> impl IntoView {
         async move {
             match token {
                 Some(_) => api::fetch::<shared::api::StaffMe>(&(), token).await,
-                None => Err(api::Failure::Api(shared::ApiError::new(
-                    shared::ErrorCode::Unauthenticated,
-                    Default::default(),
-                    shared::Lang::Zh,
-                ))),
+                None => Err(api::Failure::signed_out()),
             }
         }
     });
