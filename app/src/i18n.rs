@@ -706,6 +706,13 @@ catalogue! {
     AuditServiceItemCreate => "新增服务项目", "Service item added";
     AuditServiceItemUpdate => "修改服务项目", "Service item changed";
     AuditCardTypeCreate => "新增卡种", "Card type added";
+    AuditCouponTemplateCreate => "新增优惠券", "Coupon added";
+    AuditCouponTemplateUpdate => "修改优惠券", "Coupon changed";
+    AuditCouponIssue => "发放优惠券", "Coupon issued";
+    FieldStock => "发放总量", "Stock";
+    FieldMember => "会员", "Member";
+    CouponQuota => "每人每日发券上限（张）", "Coupons each staff member may issue a day";
+    MsgCouponIssued => "收到一张优惠券", "You received a coupon";
     AuditCardTypeUpdate => "修改卡种", "Card type changed";
     AuditCardSell => "柜台售卡", "Card sold at the counter";
     AuditCardRefund => "退卡（会员卡）", "Card refunded";

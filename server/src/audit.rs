@@ -9,7 +9,7 @@ use crate::entity::{audit_log, staff};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -170,16 +170,6 @@ async fn actors(
         .collect())
 }
 
-/// The first instant of local `date` in `zone`, in ms.
-fn day_start(date: NaiveDate, zone: &str) -> i64 {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight).earliest().map_or_else(
-        || midnight.and_utc().timestamp_millis(),
-        |t| t.timestamp_millis(),
-    )
-}
-
 /// A date filter: none when empty, a clear error when not a date.
 fn date(field: &str, value: Option<&str>) -> AppResult<Option<NaiveDate>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -243,10 +233,10 @@ pub async fn page(
         return Err(AppError::invalid("from", "date_order"));
     }
     if let Some(f) = from {
-        find = find.filter(audit_log::Column::At.gte(day_start(f, zone)));
+        find = find.filter(audit_log::Column::At.gte(crate::clock::day_start(f, zone)));
     }
     if let Some(t) = to.and_then(|t| t.succ_opt()) {
-        find = find.filter(audit_log::Column::At.lt(day_start(t, zone)));
+        find = find.filter(audit_log::Column::At.lt(crate::clock::day_start(t, zone)));
     }
     if let Some(after) = q.after {
         find = find.filter(audit_log::Column::Id.lt(after));

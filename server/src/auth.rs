@@ -259,6 +259,8 @@ role_set!(/// A store's counter: store managers and clerks.
     Counter = shared::api::COUNTER);
 role_set!(/// HQ money staff and store managers: giving money back.
     MoneyBack = shared::api::MONEY_BACK);
+role_set!(/// HQ and store managers: issuing coupons to members.
+    CouponIssuers = shared::api::COUPON_ISSUERS);
 role_set!(/// Roles that read across stores: HQ and region managers.
     ChainReaders = shared::api::CHAIN_READERS);
 role_set!(/// HQ finance only: money approvals.

@@ -61,3 +61,14 @@ pub fn local_time(ms: i64, time_zone: &str) -> String {
 pub fn rfc3339(ms: i64) -> String {
     to_utc(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// The first instant of local `date` in `zone`, in ms.
+pub fn day_start(date: chrono::NaiveDate, zone: &str) -> i64 {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&midnight).earliest().map_or_else(
+        || midnight.and_utc().timestamp_millis(),
+        |t| t.timestamp_millis(),
+    )
+}

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod coupons;
 pub mod db;
 pub mod entity;
 pub mod error;

@@ -293,6 +293,7 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         withdraw_fee_fixed: Set(200),
         withdraw_fee_bp: Set(0),
         updated_at: Set(now),
+        coupon_quota: Set(rules.coupon_quota),
     }
     .insert(&tx)
     .await?;

@@ -173,6 +173,19 @@ pub enum ErrorCode {
     DailyLimitReached,
     /// The card was refunded or has expired; params: `state`.
     CardClosed,
+    /// The coupon is not offered (off, not in the coupon centre, not for
+    /// staff to issue, or past its last day).
+    CouponNotOffered,
+    /// None of this coupon is left.
+    CouponOutOfStock,
+    /// The member holds as many of this coupon as one may; params: `limit`.
+    CouponLimitReached,
+    /// This staff member has issued today's quota of coupons; params:
+    /// `quota`.
+    CouponQuotaReached,
+    /// The coupon cannot pay this bill; params: `reason` (`used`, `in_use`,
+    /// `expired`, `not_yet`, `store`, `min_spend` with `min`, `item_only`).
+    CouponNotUsable,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -216,9 +229,13 @@ impl ErrorCode {
             | CardNotHonouredHere
             | ItemNotOnCard
             | NoUsesLeft
-            | DailyLimitReached => &[422],
+            | DailyLimitReached
+            | CouponNotOffered
+            | CouponOutOfStock
+            | CouponLimitReached
+            | CouponNotUsable => &[422],
             SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
-            | PinRecentlyReset => &[429],
+            | PinRecentlyReset | CouponQuotaReached => &[429],
             Internal => &[500],
             GatewayUnavailable | GatewayNotConfigured => &[503],
         }
@@ -316,6 +333,17 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "category" => ("分类", "category"),
         "price" => ("价格", "price"),
         "store_ids" => ("门店", "stores"),
+        "off" => ("减免金额", "amount off"),
+        "rate_bp" => ("折扣比例", "share off"),
+        "cap" => ("最高减免", "most off"),
+        "item_id" => ("服务项目", "service item"),
+        "min_spend" => ("最低消费", "minimum spend"),
+        "valid_from" => ("生效日期", "first day"),
+        "valid_until" => ("截止日期", "last day"),
+        "stock" => ("发放总量", "stock"),
+        "per_member" => ("每人限领", "limit per member"),
+        "template_id" => ("优惠券", "coupon"),
+        "coupon_quota" => ("每人每日发券上限", "daily coupon quota per staff member"),
         "item_ids" => ("服务项目", "service items"),
         "uses" => ("次数", "number of uses"),
         "period" => ("周期", "period"),
@@ -412,6 +440,27 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "items_required" => ("至少选择一个", "needs at least one"),
         "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),
         "days_range" => ("应为 1–3650 天", "must be 1–3650 days"),
+        "quota_range" => ("应为 0–1000 张", "must be 0–1000"),
+        "coupon_not_online" => (
+            "暂不能与在线支付同时使用：余额足够时可用券支付",
+            "cannot be used with an online payment yet: use it when your balance covers the bill",
+        ),
+        "stock_below_issued" => (
+            "不能少于已发放的数量",
+            "cannot be below how many were given out",
+        ),
+        "stock_range" => ("应为 1–1000000 张", "must be 1–1,000,000"),
+        "per_member_range" => ("应为 1–100 张", "must be 1–100"),
+        "coupon_rate_range" => ("应在 0.01%–99.99% 之间", "must be between 0.01% and 99.99%"),
+        "validity_required" => (
+            "请设置固定日期或领取后有效天数（二选一）",
+            "needs fixed dates or days from receipt (one of the two)",
+        ),
+        "validity_both" => (
+            "固定日期与领取后有效天数只能选一种",
+            "takes fixed dates or days from receipt, not both",
+        ),
+        "date_past" => ("不能早于今天", "cannot be before today"),
         "per_day_range" => ("应为 1–100 次", "must be 1–100 a day"),
         "count_card_only" => ("仅次卡可设置", "applies to count cards only"),
         "period_card_only" => ("仅周期卡可设置", "applies to period cards only"),
@@ -898,6 +947,66 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 "该卡已停售".into()
             } else {
                 "This card is no longer on sale".into()
+            }
+        }
+        CouponNotOffered => {
+            if zh {
+                "该优惠券当前不可领取或发放".into()
+            } else {
+                "This coupon is not on offer now".into()
+            }
+        }
+        CouponOutOfStock => {
+            if zh {
+                "该优惠券已被领完".into()
+            } else {
+                "None of this coupon is left".into()
+            }
+        }
+        CouponLimitReached => {
+            let n = param(params, "limit");
+            if zh {
+                format!("每人最多持有 {n} 张该优惠券")
+            } else {
+                format!("One member may hold at most {n} of this coupon")
+            }
+        }
+        CouponNotUsable => {
+            let min = yuan(param(params, "min"));
+            let (zh_why, en_why) = match param(params, "reason") {
+                "used" => ("已经使用过了".to_string(), "it has been used".to_string()),
+                "in_use" => (
+                    "正用于另一笔支付".to_string(),
+                    "another payment is using it".to_string(),
+                ),
+                "expired" => ("已过期".to_string(), "it has expired".to_string()),
+                "not_yet" => ("尚未生效".to_string(), "it is not valid yet".to_string()),
+                "store" => (
+                    "不能在本店使用".to_string(),
+                    "it is not valid at this store".to_string(),
+                ),
+                "min_spend" => (
+                    format!("消费满 {min} 才可使用"),
+                    format!("the bill must come to {min} or more"),
+                ),
+                "item_only" => (
+                    "是服务项目券，请到店出示会员码核销".to_string(),
+                    "it is for a service item: show your member code at the store".to_string(),
+                ),
+                _ => ("不可用".to_string(), "it cannot be used".to_string()),
+            };
+            if zh {
+                format!("该优惠券不能用于本次支付：{zh_why}")
+            } else {
+                format!("This coupon cannot pay this bill: {en_why}")
+            }
+        }
+        CouponQuotaReached => {
+            let n = param(params, "quota");
+            if zh {
+                format!("今日发券已达上限（每人每天 {n} 张）")
+            } else {
+                format!("You have issued today's quota of coupons ({n} a day)")
             }
         }
         CardNotSoldHere => {

@@ -34,7 +34,7 @@ pub enum StoreRole {
     Honoured,
 }
 
-fn price(field: &str, p: Fen) -> AppResult<Fen> {
+pub(crate) fn price(field: &str, p: Fen) -> AppResult<Fen> {
     if !p.is_positive() {
         return Err(AppError::invalid(field, "amount_positive"));
     }
@@ -44,7 +44,7 @@ fn price(field: &str, p: Fen) -> AppResult<Fen> {
     Ok(p)
 }
 
-fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
+pub(crate) fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
     let v = v.trim();
     if required && v.is_empty() {
         return Err(AppError::invalid(field, "required"));
@@ -57,7 +57,7 @@ fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
 }
 
 /// The stores asked for, each the brand's (an unknown one is named).
-async fn brand_stores(
+pub(crate) async fn brand_stores(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     field: &str,

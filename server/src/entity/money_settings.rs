@@ -16,6 +16,7 @@ pub struct Model {
     pub withdraw_fee_fixed: i64,
     pub withdraw_fee_bp: i64,
     pub updated_at: i64,
+    pub coupon_quota: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -386,6 +386,11 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
         // One-off codes are paid from stored value only, for now.
         return Err(AppError::invalid("pay_request", "unknown"));
     }
+    if req.coupon_id.is_some() {
+        // A coupon is used on a bill stored value covers, for now; holding
+        // it while a gateway leg runs is still to come.
+        return Err(AppError::invalid("coupon_id", "coupon_not_online"));
+    }
     Ok(())
 }
 

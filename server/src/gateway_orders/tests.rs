@@ -221,6 +221,8 @@ async fn a_top_up_paid_at_the_checkout_is_credited_once_by_the_sweep() {
 async fn a_split_payment_holds_stored_value_and_settles_both_legs_when_paid() {
     let d = demo(Fen(1_000)).await;
     let req = PaymentRequest {
+        coupon_id: None,
+        without_coupon_if_gone: false,
         store_id: d.shop.id,
         amount: Fen(3_000),
         pin: None,

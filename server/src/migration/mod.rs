@@ -20,6 +20,7 @@ mod m0014_pin_reset;
 mod m0015_member_closure;
 mod m0016_cards;
 mod m0017_card_orders;
+mod m0018_coupons;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_member_closure::Migration),
             Box::new(m0016_cards::Migration),
             Box::new(m0017_card_orders::Migration),
+            Box::new(m0018_coupons::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod cards;
 pub mod cash;
 pub mod chain;
+pub mod coupons;
 pub mod jobs;
 pub mod member_auth;
 pub mod members_admin;
@@ -213,6 +214,7 @@ pub fn api() -> Api {
         .merge(api_keys::router())
         .merge(jobs::router())
         .merge(cards::router())
+        .merge(coupons::router())
 }
 
 #[cfg(test)]

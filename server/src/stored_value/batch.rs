@@ -488,6 +488,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
                 store_id: job.store_id,
                 store_name: shop.name.clone(),
                 quote: plan.quote(),
+                coupon: Fen::ZERO,
                 principal: plan.principal,
                 bonus: plan.bonus,
                 balance_after: after,

@@ -5,7 +5,7 @@
 
 use super::history::parts_of;
 use crate::clock::rfc3339;
-use crate::entity::{journal_entry, member, payment};
+use crate::entity::{coupon, coupon_template, journal_entry, member, payment};
 use crate::error::AppResult;
 use crate::ledger;
 use crate::names;
@@ -18,12 +18,13 @@ use std::collections::HashMap;
 
 /// The entry kinds a member is told of (a split payment given up: its
 /// release).
-const TOLD: [EntryKind; 5] = [
+const TOLD: [EntryKind; 6] = [
     EntryKind::TopUp,
     EntryKind::Payment,
     EntryKind::Refund,
     EntryKind::Close,
     EntryKind::Release,
+    EntryKind::CouponIssued,
 ];
 
 /// Unread counts stop here (a badge shows 99+).
@@ -57,6 +58,7 @@ pub async fn page(
     .await?;
     let parts = parts_of(conn, brand_id, rows.iter().map(|e| e.id).collect()).await?;
     let paid = payments(conn, brand_id, m.id, &rows).await?;
+    let coupons = coupon_names(conn, brand_id, &rows).await?;
     let mut items = Vec::with_capacity(rows.len());
     for e in rows {
         let kind = ledger::entry_kind(&e.kind)?;
@@ -77,11 +79,49 @@ pub async fn page(
             store_name: e.store_id.and_then(|s| stores.get(&s).cloned()),
             amount,
             bonus,
+            note: coupons.get(&e.op_ref).cloned(),
             at: rfc3339(e.created_at),
             unread: e.id > m.messages_read_through,
         });
     }
     Ok(Page { items, next_cursor })
+}
+
+/// The coupon each issue entry told of, by its `op_ref` (`coupon:ID`).
+async fn coupon_names(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    rows: &[journal_entry::Model],
+) -> AppResult<HashMap<String, String>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|e| e.kind == EntryKind::CouponIssued.as_str())
+        .filter_map(|e| e.op_ref.strip_prefix("coupon:")?.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let held = coupon::Entity::find()
+        .filter(coupon::Column::BrandId.eq(brand_id))
+        .filter(coupon::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    let names: HashMap<i64, String> = coupon_template::Entity::find()
+        .filter(coupon_template::Column::Id.is_in(held.iter().map(|c| c.template_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    Ok(held
+        .into_iter()
+        .filter_map(|c| {
+            Some((
+                format!("coupon:{}", c.id),
+                names.get(&c.template_id)?.clone(),
+            ))
+        })
+        .collect())
 }
 
 /// What each payment entry's payment came to in all, by its `op_ref`.

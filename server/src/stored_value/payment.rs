@@ -12,6 +12,7 @@ use super::{pin, positive, posted, unprocessable};
 use crate::auth::{MemberCaller, digest};
 use crate::chain::store_in_brand;
 use crate::clock::rfc3339;
+use crate::coupons::redeem;
 use crate::db::lock_key;
 use crate::entity::{brand, pay_request, payment};
 use crate::error::{AppError, AppResult};
@@ -66,6 +67,7 @@ pub async fn pay(
     // stored).
     if let Some(batch) = &state.pay_batch
         && req.pay_request.is_none()
+        && req.coupon_id.is_none()
         && req.amount.is_positive()
     {
         let job = PayJob {
@@ -100,13 +102,23 @@ pub async fn pay(
     // PIN-less payment above the limit.
     let rules = settings(&state.db, brand.id).await?;
     let mut pin_ok = false;
-    let payable = plan(&Bill::plain(req.amount, Fen::ZERO, Fen::ZERO)).payable();
+    // The coupon as it stands now (the payment checks it again and takes
+    // it): what it takes off counts towards the PIN-free limit.
+    let coupon = match req.coupon_id {
+        Some(id) => redeem::chosen(&state.db, (brand.id, member_id), id, req.store_id, now)
+            .await
+            .ok()
+            .map(|c| c.choice),
+        None => None,
+    };
+    let bill = |principal, bonus| Bill {
+        coupon,
+        ..Bill::plain(req.amount, principal, bonus)
+    };
+    let payable = plan(&bill(Fen::ZERO, Fen::ZERO)).payable();
     if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
         let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
-        if !plan(&Bill::plain(req.amount, principal, bonus))
-            .online
-            .is_positive()
-        {
+        if !plan(&bill(principal, bonus)).online.is_positive() {
             // A retry of a payment that went through gets its receipt, even
             // with the PIN locked since.
             let body = PaymentRequest {
@@ -178,7 +190,38 @@ pub async fn book(
         None => None,
     };
     let funds = ledger::lock_member(tx, payer.brand.id, payer.member_id, now).await?;
-    let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
+    // The coupon chosen, unless it is gone and the member said to pay
+    // without it then.
+    let mut chosen = match req.coupon_id {
+        Some(id) => {
+            match redeem::chosen(tx, (payer.brand.id, payer.member_id), id, shop.id, now).await {
+                Ok(c) => Some(c),
+                Err(e) if req.without_coupon_if_gone && redeem::is_gone(&e) => None,
+                Err(e) => return Err(e),
+            }
+        }
+        None => None,
+    };
+    let bill = |coupon: Option<&redeem::Chosen>| Bill {
+        coupon: coupon.map(|c| c.choice),
+        ..Bill::plain(amount, funds.principal, funds.bonus)
+    };
+    let mut plan = plan(&bill(chosen.as_ref()));
+    if let Some(c) = &chosen {
+        if !plan.coupon.is_positive() {
+            return Err(unprocessable(ErrorCode::CouponNotUsable)
+                .with("reason", "min_spend")
+                .with("min", c.choice.min_spend.0));
+        }
+        // One payment takes it: the compare-and-set decides.
+        if !redeem::take(tx, c.id, plan.coupon, now).await? {
+            if !req.without_coupon_if_gone {
+                return Err(unprocessable(ErrorCode::CouponNotUsable).with("reason", "used"));
+            }
+            chosen = None;
+            plan = shared::plan::plan(&bill(None));
+        }
+    }
     if plan.online.is_positive() {
         return Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0));
     }
@@ -197,6 +240,9 @@ pub async fn book(
     )
     .insert(tx)
     .await?;
+    if let Some(c) = &chosen {
+        redeem::link(tx, c.id, p.id).await?;
+    }
     if let Some(id) = one_off {
         let used = pay_request::Entity::update_many()
             .col_expr(
@@ -215,11 +261,15 @@ pub async fn book(
     let ids = ledger::account_ids(
         tx,
         payer.brand.id,
-        &[(Kind::StoreWallet, shop.id), (Kind::BonusIncome, 0)],
+        &[
+            (Kind::StoreWallet, shop.id),
+            (Kind::BonusIncome, 0),
+            (Kind::PromotionExpense, 0),
+        ],
         now,
     )
     .await?;
-    let (wallet, income) = (ids[0], ids[1]);
+    let (wallet, income, promotion) = (ids[0], ids[1], ids[2]);
     let after = funds.total() - plan.stored_value();
     let accounts = ledger::PaymentAccounts {
         stored: ledger::StoredFrom::Accounts {
@@ -229,7 +279,7 @@ pub async fn book(
         wallet,
         income,
         gateway: None,
-        promotion: None,
+        promotion: Some(promotion),
         points: None,
     };
     let lines = ledger::payment_lines(&accounts, &plan, settled)
@@ -258,6 +308,7 @@ pub async fn book(
         store_id: shop.id,
         store_name: shop.name,
         quote: plan.quote(),
+        coupon: plan.coupon,
         principal: plan.principal,
         bonus: plan.bonus,
         balance_after: after,

@@ -128,6 +128,11 @@ pub async fn book(
         gateway_orders::queue_refund_of(tx, order_id, to_gateway.0, "payment_refund", now).await?;
     }
     let gateway = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
+    let promotion = ledger::account_id(tx, by.brand.id, Kind::PromotionExpense, 0, now).await?;
+    // Refunded in full: the coupon goes back to the member.
+    if back.coupon_back {
+        crate::coupons::redeem::give_back(tx, p.id, now).await?;
+    }
     let accounts = ledger::PaymentAccounts {
         stored: ledger::StoredFrom::Accounts {
             principal: funds.principal_account,
@@ -136,7 +141,7 @@ pub async fn book(
         wallet,
         income,
         gateway: Some(gateway),
-        promotion: None,
+        promotion: Some(promotion),
         points: None,
     };
     let lines = ledger::refund_lines(&accounts, &back)

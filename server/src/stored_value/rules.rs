@@ -58,6 +58,9 @@ pub fn checked(req: MoneySettings) -> AppResult<MoneySettings> {
     if req.withdraw_fee_bp > 1_000 {
         return Err(AppError::invalid("withdraw_fee_bp", "fee_rate_range"));
     }
+    if !(0..=1_000).contains(&req.coupon_quota) {
+        return Err(AppError::invalid("coupon_quota", "quota_range"));
+    }
     let channel_url = match req.channel_url.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(url) => Some(
@@ -87,6 +90,7 @@ async fn upsert(
         withdraw_fee_fixed: Set(req.withdraw_fee_fixed.0),
         withdraw_fee_bp: Set(i64::from(req.withdraw_fee_bp)),
         updated_at: Set(now),
+        coupon_quota: Set(req.coupon_quota),
     };
     let columns = [
         C::MaxBalance,
@@ -99,6 +103,7 @@ async fn upsert(
         C::WithdrawFeeFixed,
         C::WithdrawFeeBp,
         C::UpdatedAt,
+        C::CouponQuota,
     ];
     money_settings::Entity::insert(row)
         .on_conflict(
@@ -143,7 +148,7 @@ pub async fn save(
 
 /// What changed between two versions of the settings, field by field.
 fn settings_changes(rec: Record, b: &MoneySettings, a: &MoneySettings) -> Record {
-    use AuditValue::{Flag, Money, Rate};
+    use AuditValue::{Flag, Money, Rate, Text};
     rec.change(
         AuditField::MaxBalance,
         Money(b.max_balance),
@@ -184,6 +189,11 @@ fn settings_changes(rec: Record, b: &MoneySettings, a: &MoneySettings) -> Record
         AuditField::WithdrawFeeRate,
         Rate(b.withdraw_fee_bp),
         Rate(a.withdraw_fee_bp),
+    )
+    .change(
+        AuditField::CouponQuota,
+        Text(b.coupon_quota.to_string()),
+        Text(a.coupon_quota.to_string()),
     )
 }
 

@@ -26,6 +26,8 @@ async fn demo(principal: Fen, bonus: Fen) -> (DatabaseConnection, Payer, store::
 
 fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
     PaymentRequest {
+        coupon_id: None,
+        without_coupon_if_gone: false,
         store_id: shop.id,
         amount: Fen(amount),
         pin: None,

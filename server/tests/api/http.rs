@@ -157,6 +157,20 @@ impl Reply {
         error
     }
 
+    /// Asserts a 422 `invalid_field` naming `field` for `reason`.
+    #[track_caller]
+    pub fn invalid_because(&self, field: &str, reason: &str) -> ApiError {
+        let error = self.invalid(field);
+        assert_eq!(
+            error.params.get("reason").map(String::as_str),
+            Some(reason),
+            "{}: {}",
+            self.what,
+            self.body
+        );
+        error
+    }
+
     /// Asserts a 422 `invalid_field` naming `field`; returns the error.
     #[track_caller]
     pub fn invalid(&self, field: &str) -> ApiError {

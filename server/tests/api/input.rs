@@ -282,6 +282,8 @@ dual_test!(
                     .token(&member.token)
                     .header(IDEMPOTENCY_KEY, &new_key())
                     .json(&shared::dto::PaymentRequest {
+                        coupon_id: None,
+                        without_coupon_if_gone: false,
                         store_id,
                         amount: shared::money::Fen(30_000),
                         pin: Some(pin.into()),

@@ -15,6 +15,7 @@ mod cash;
 mod chain;
 mod close_card;
 mod concurrency;
+mod coupons;
 mod errors;
 mod gateway;
 mod input;

@@ -190,6 +190,8 @@ pub async fn pay_with_key(
         .token(member)
         .header(IDEMPOTENCY_KEY, key)
         .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),
@@ -563,6 +565,8 @@ dual_test!(
 
         let payments = "/api/member/payments";
         let body = |store_id: i64, amount: i64| PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: None,

@@ -72,6 +72,8 @@ async fn pay_code(
         .header(IDEMPOTENCY_KEY, key)
         .lang("en")
         .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),

@@ -34,6 +34,8 @@ async fn pay_with_pin(
         .header(IDEMPOTENCY_KEY, &new_key())
         .lang("en")
         .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: pin.map(Into::into),
@@ -427,6 +429,8 @@ dual_test!(
         set_pin(&app, &member).await;
         let key = new_key();
         let request = PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id: shop.one.id,
             amount: Fen(30_000),
             pin: Some(TEST_PIN.into()),
@@ -558,6 +562,8 @@ dual_test!(
                     .token(&member.token)
                     .header(IDEMPOTENCY_KEY, &key)
                     .json(&PaymentRequest {
+                        coupon_id: None,
+                        without_coupon_if_gone: false,
                         store_id: shop.one.id,
                         amount: Fen(30_000),
                         pin: pin.map(Into::into),

@@ -26,7 +26,7 @@ use tongka_server::gateway::sandbox::Switches;
 use tongka_server::gateway_orders::sweep;
 
 /// The member's side of a split payment.
-const SPLIT: &str = "/api/member/split-payments";
+pub const SPLIT: &str = "/api/member/split-payments";
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -44,6 +44,8 @@ pub async fn split_with_key(
         .token(&member.token)
         .header(IDEMPOTENCY_KEY, key)
         .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: pin.map(str::to_string),
@@ -337,6 +339,8 @@ dual_test!(
             .await;
 
         let body = |store_id: i64, amount: i64| PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
             store_id,
             amount: Fen(amount),
             pin: None,
@@ -505,6 +509,8 @@ dual_test!(
                     .header(IDEMPOTENCY_KEY, &new_key())
                     .lang("en")
                     .json(&PaymentRequest {
+                        coupon_id: None,
+                        without_coupon_if_gone: false,
                         store_id: shop.one.id,
                         amount: Fen(40_000),
                         pin: pin.map(str::to_string),
@@ -614,6 +620,8 @@ dual_test!(
             .header(IDEMPOTENCY_KEY, &key)
             .lang("en")
             .json(&PaymentRequest {
+                coupon_id: None,
+                without_coupon_if_gone: false,
                 store_id: shop.one.id,
                 amount: Fen(6_001),
                 pin: None,

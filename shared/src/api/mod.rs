@@ -18,12 +18,14 @@ mod declare;
 
 mod cards;
 mod chain;
+mod coupons;
 mod identity;
 mod stored_value;
 mod wallet;
 
 pub use cards::*;
 pub use chain::*;
+pub use coupons::*;
 pub use identity::*;
 pub use stored_value::*;
 pub use wallet::*;
@@ -104,6 +106,9 @@ pub const STAFF_ADMINS: &[Role] = &[Role::HqAdmin, Role::StoreManager];
 pub const STORE_EDITORS: &[Role] = &[Role::HqAdmin, Role::RegionManager, Role::StoreManager];
 /// Who pays money back (refunds, 退卡): HQ and the store manager.
 pub const MONEY_BACK: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::StoreManager];
+
+/// Who issues coupons to members: HQ and the store manager.
+pub const COUPON_ISSUERS: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::StoreManager];
 
 /// What a successful answer carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,6 +393,7 @@ pub fn all() -> Vec<Info> {
         stored_value::ALL,
         wallet::ALL,
         cards::ALL,
+        coupons::ALL,
     ]
     .concat()
 }

@@ -11,11 +11,13 @@ endpoints! {
     MemberBalance: GET "/member/balance", Member => BalanceView;
 
     /// Pays a store from stored value (bonus first by the brand's rule); a
-    /// PIN above the brand's threshold.
+    /// PIN above the brand's threshold. With `coupon_id` the coupon comes
+    /// off the bill first and is used by this payment alone (a refund in
+    /// full gives it back).
     Pay: POST "/member/payments", ActiveMember,
         body PaymentRequest => 201 PaymentReceipt,
         [NotFound, AmountTooLarge, StoreClosed, PayCodeUsed, InsufficientBalance,
-         PinRequired, PinNotSet, WrongPin, PinLocked], idempotent;
+         PinRequired, PinNotSet, WrongPin, PinLocked, CouponNotUsable], idempotent;
 
     /// Every movement of the member's money, newest first.
     MemberHistory: GET "/member/history", Member,

@@ -137,6 +137,12 @@ keyed! {
         CardRefund = "card.refund",
         /// A member's card extended (延期).
         CardExtend = "card.extend",
+        /// A coupon template was added.
+        CouponTemplateCreate = "coupon_template.create",
+        /// A coupon template was changed (or put on or off).
+        CouponTemplateUpdate = "coupon_template.update",
+        /// A coupon issued to a member by staff.
+        CouponIssue = "coupon.issue",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",
         /// Demo: the sandbox gateway's switches changed.
@@ -195,6 +201,12 @@ keyed! {
         OnSale = "on_sale",
         /// A card's last day.
         EndsOn = "ends_on",
+        /// How many of a coupon may be given out.
+        Stock = "stock",
+        /// The member (masked phone).
+        Member = "member",
+        /// Coupons each staff member may issue a day.
+        CouponQuota = "coupon_quota",
     }
 }
 

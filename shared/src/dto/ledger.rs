@@ -43,6 +43,9 @@ crate::named_enum! {
         CardExpiry = "card_expiry",
         /// An expired card extended (延期): its expiry reversed.
         CardExtension = "card_extension",
+        /// A coupon issued to the member by staff (no money moves; the
+        /// member is told).
+        CouponIssued = "coupon_issued",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

@@ -84,6 +84,14 @@ pub struct PaymentRequest {
     /// The one-off pay code being paid, if the member scanned one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_request: Option<String>,
+    /// The coupon to use, if any (one per payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<i64>,
+    /// If the coupon can no longer be used when the payment is booked
+    /// (another payment took it, it ran out): pay without it instead of
+    /// being refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_coupon_if_gone: bool,
 }
 
 /// A completed payment.
@@ -98,6 +106,9 @@ pub struct PaymentReceipt {
     pub store_name: String,
     /// The bill and what the member paid after deductions.
     pub quote: Quote,
+    /// Taken off by the coupon used, if any.
+    #[serde(default)]
+    pub coupon: Fen,
     /// Taken from principal.
     pub principal: Fen,
     /// Taken from bonus.
@@ -247,6 +258,9 @@ pub struct MemberMessage {
     /// Of which bonus (top-ups: the bonus received; 退卡: the bonus taken
     /// back).
     pub bonus: Fen,
+    /// What it names besides money: the coupon issued.
+    #[serde(default)]
+    pub note: Option<String>,
     /// When (RFC 3339, UTC).
     pub at: String,
     /// Not yet seen.
@@ -351,6 +365,14 @@ pub struct MoneySettings {
     /// HQ's fee rate on withdrawals (10000 = 100 %).
     #[serde(default)]
     pub withdraw_fee_bp: u32,
+    /// How many coupons each store manager or HQ staff member may issue to
+    /// members a day (0–1000; default 20).
+    #[serde(default = "default_coupon_quota")]
+    pub coupon_quota: i64,
+}
+
+fn default_coupon_quota() -> i64 {
+    20
 }
 
 fn default_withdraw_min() -> Fen {
@@ -374,6 +396,7 @@ impl Default for MoneySettings {
             withdraw_min: default_withdraw_min(),
             withdraw_fee_fixed: Fen(0),
             withdraw_fee_bp: 0,
+            coupon_quota: default_coupon_quota(),
         }
     }
 }

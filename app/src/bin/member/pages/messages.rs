@@ -42,6 +42,7 @@ fn title(kind: EntryKind) -> Txt {
         EntryKind::Refund => T::MsgRefund,
         EntryKind::Close => T::MsgClose,
         EntryKind::Release => T::MsgRelease,
+        EntryKind::CouponIssued => T::MsgCouponIssued,
         _ => T::MsgPayment,
     }
 }
@@ -63,12 +64,21 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
                     .text(l)
                     .replace("{amount}", &m.bonus.to_string()),
             ),
+            EntryKind::CouponIssued => m.note.as_ref().map(|name| format!("「{name}」")),
             _ => None,
         }
     };
     let store = m.store_name.clone();
+    // A coupon moves no money: it opens the card wallet, where coupons are.
+    let coupon = m.kind == EntryKind::CouponIssued;
+    let href = if coupon {
+        brand.path("/cards")
+    } else {
+        brand.path(&format!("/history/{}", m.id))
+    };
+    let amount = (!coupon).then(|| m.amount.to_string());
     view! {
-        <A href=brand.path(&format!("/history/{}", m.id)) attr:class="cell cell-link message-row"
+        <A href=href attr:class="cell cell-link message-row"
             attr:data-unread=m.unread.to_string()>
             <span class="cell-main">
                 <span class="cell-title">
@@ -78,7 +88,7 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
                 <span class="cell-desc">{store.map(|s| format!("{s} · "))}<span class="tabular">{local_time(&m.at)}</span></span>
                 {move || extra().map(|e| view! { <span class="cell-desc">{e}</span> })}
             </span>
-            <span class="cell-value tabular">{m.amount.to_string()}</span>
+            <span class="cell-value tabular">{amount}</span>
         </A>
     }
 }

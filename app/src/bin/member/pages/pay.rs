@@ -133,6 +133,8 @@ fn PayForm(
         let one = one_off.get_value();
         leptos::task::spawn_local(async move {
             let req = PaymentRequest {
+                coupon_id: None,
+                without_coupon_if_gone: false,
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,

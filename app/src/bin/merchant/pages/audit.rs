@@ -64,6 +64,9 @@ fn action_text(a: AuditAction) -> Txt {
         CardSell => T::AuditCardSell,
         CardRefund => T::AuditCardRefund,
         CardExtend => T::AuditCardExtend,
+        CouponTemplateCreate => T::AuditCouponTemplateCreate,
+        CouponTemplateUpdate => T::AuditCouponTemplateUpdate,
+        CouponIssue => T::AuditCouponIssue,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,
     }
@@ -97,6 +100,9 @@ fn field_text(f: AuditField) -> Txt {
         Price => T::FieldPrice,
         OnSale => T::FieldOnSale,
         EndsOn => T::FieldEndsOn,
+        Stock => T::FieldStock,
+        Member => T::FieldMember,
+        CouponQuota => T::CouponQuota,
     }
 }
 

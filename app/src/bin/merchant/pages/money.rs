@@ -40,6 +40,13 @@ fn fee_rate_rule(value: &str) -> Result<String, Reason> {
     }
 }
 
+fn quota_rule(value: &str) -> Result<String, Reason> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if (0..=1_000).contains(&n) => Ok(n.to_string()),
+        _ => Err("quota_range"),
+    }
+}
+
 fn channel_rule(value: &str) -> Result<String, Reason> {
     if value.trim().is_empty() {
         return Ok(String::new());
@@ -115,6 +122,11 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         &yuan_text(Fen(i64::from(settings.withdraw_fee_bp))),
         fee_rate_rule,
     );
+    let quota = FieldState::new(
+        "coupon_quota",
+        &settings.coupon_quota.to_string(),
+        quota_rule,
+    );
     let error = RwSignal::new(None::<Failure>);
     let ui = Ui {
         ctx,
@@ -174,6 +186,9 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         let (Some(min), Some(fixed), Some(rate)) = withdraw else {
             return;
         };
+        let Some(quota) = quota.checked() else {
+            return;
+        };
         let body = MoneySettings {
             max_balance: Fen(b.parse().unwrap_or(0)),
             max_payment: Fen(p.parse().unwrap_or(0)),
@@ -184,6 +199,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             withdraw_min: Fen(min.parse().unwrap_or(0)),
             withdraw_fee_fixed: Fen(fixed.parse().unwrap_or(0)),
             withdraw_fee_bp: rate.parse().unwrap_or(0),
+            coupon_quota: quota.parse().unwrap_or(0),
         };
         save(body, None, ui);
     };
@@ -202,6 +218,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             <Field label=T::WithdrawMin state=withdraw_min id="withdraw-min" inputmode="decimal"/>
             <Field label=T::WithdrawFeeFixed state=fee_fixed id="withdraw-fee-fixed" inputmode="decimal"/>
             <Field label=T::WithdrawFeeRate state=fee_rate id="withdraw-fee-rate" inputmode="decimal"/>
+            <Field label=T::CouponQuota state=quota id="coupon-quota" inputmode="numeric"/>
             <FormError error=error/>
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>

@@ -1,0 +1,157 @@
+//! A coupon on a payment: checked for the member, the store and the time,
+//! taken by a compare-and-set (`issued → used`) in the payment's
+//! transaction, so one coupon pays one bill however many arrive at once,
+//! and given back when the payment is refunded in full while it is still
+//! within its dates.
+
+use super::templates::stores_of;
+use crate::entity::{coupon, coupon_template};
+use crate::error::{AppError, AppResult};
+use axum::http::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use shared::ErrorCode;
+use shared::dto::{CouponKind, CouponState};
+use shared::money::{Bp, Fen};
+use shared::plan::{CouponChoice, CouponOff};
+
+/// A coupon the member chose, as the price plan takes it.
+#[derive(Clone, Debug)]
+pub struct Chosen {
+    /// The coupon.
+    pub id: i64,
+    /// What it takes off, and the least the bill must come to.
+    pub choice: CouponChoice,
+}
+
+/// Why a coupon cannot pay this bill (the `reason` of `coupon_not_usable`).
+fn unusable(reason: &str) -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponNotUsable)
+        .with("reason", reason)
+}
+
+/// Whether a refusal means the coupon is gone (used, held by another
+/// payment, expired): what a member who asked to pay without it then
+/// does.
+pub fn is_gone(e: &AppError) -> bool {
+    matches!(e, AppError::Api { code: ErrorCode::CouponNotUsable, params, .. }
+        if matches!(params.get("reason").map(String::as_str), Some("used" | "in_use" | "expired")))
+}
+
+/// Coupon `id` of member `member_id` checked for a bill at `store_id` at
+/// `now` (its minimum spend is the plan's to apply).
+pub async fn chosen(
+    conn: &impl ConnectionTrait,
+    (brand_id, member_id): (i64, i64),
+    id: i64,
+    store_id: i64,
+    now: i64,
+) -> AppResult<Chosen> {
+    let c = coupon::Entity::find_by_id(id)
+        .filter(coupon::Column::BrandId.eq(brand_id))
+        .filter(coupon::Column::MemberId.eq(member_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::invalid("coupon_id", "unknown"))?;
+    match CouponState::parse(&c.state) {
+        Some(CouponState::Issued) => {}
+        Some(CouponState::Reserved) => return Err(unusable("in_use")),
+        Some(CouponState::Used) => return Err(unusable("used")),
+        _ => return Err(unusable("expired")),
+    }
+    if c.ends_at <= now {
+        return Err(unusable("expired"));
+    }
+    if c.starts_at > now {
+        return Err(unusable("not_yet"));
+    }
+    let t = coupon_template::Entity::find_by_id(c.template_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon {id} has no template")))?;
+    if !t.all_stores {
+        let stores = stores_of(conn, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default();
+        if !stores.contains(&store_id) {
+            return Err(unusable("store"));
+        }
+    }
+    let off = match CouponKind::parse(&t.kind) {
+        Some(CouponKind::Cash) => CouponOff::Cash(Fen(t.off_amount)),
+        Some(CouponKind::Percent) => CouponOff::Percent {
+            rate: Bp(u32::try_from(t.rate_bp).unwrap_or(0)),
+            cap: Fen(t.cap),
+        },
+        _ => return Err(unusable("item_only")),
+    };
+    Ok(Chosen {
+        id: c.id,
+        choice: CouponChoice {
+            off,
+            min_spend: Fen(t.min_spend),
+        },
+    })
+}
+
+/// Takes the coupon for a bill it takes `worth` off: `issued → used`,
+/// only if it still is issued and within its dates. Whether it was taken.
+pub async fn take(tx: &DatabaseTransaction, id: i64, worth: Fen, now: i64) -> AppResult<bool> {
+    let done = coupon::Entity::update_many()
+        .col_expr(
+            coupon::Column::State,
+            Expr::value(CouponState::Used.as_str()),
+        )
+        .col_expr(coupon::Column::Worth, Expr::value(worth.0))
+        .col_expr(coupon::Column::UsedAt, Expr::value(now))
+        .filter(coupon::Column::Id.eq(id))
+        .filter(coupon::Column::State.eq(CouponState::Issued.as_str()))
+        .filter(coupon::Column::StartsAt.lte(now))
+        .filter(coupon::Column::EndsAt.gt(now))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Names the payment a taken coupon paid.
+pub async fn link(tx: &DatabaseTransaction, id: i64, payment_id: i64) -> AppResult<()> {
+    coupon::Entity::update_many()
+        .col_expr(coupon::Column::PaymentId, Expr::value(payment_id))
+        .filter(coupon::Column::Id.eq(id))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// A payment refunded in full gives its coupon back: usable again if it is
+/// still within its dates, else expired. Answers the state it went back to.
+pub async fn give_back(
+    tx: &DatabaseTransaction,
+    payment_id: i64,
+    now: i64,
+) -> AppResult<Option<CouponState>> {
+    let Some(c) = coupon::Entity::find()
+        .filter(coupon::Column::PaymentId.eq(payment_id))
+        .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
+        .one(tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let back = if c.ends_at > now {
+        CouponState::Issued
+    } else {
+        CouponState::Expired
+    };
+    let done = coupon::Entity::update_many()
+        .col_expr(coupon::Column::State, Expr::value(back.as_str()))
+        .col_expr(coupon::Column::Worth, Expr::value(0i64))
+        .col_expr(coupon::Column::UsedAt, Expr::value(Option::<i64>::None))
+        .col_expr(coupon::Column::PaymentId, Expr::value(Option::<i64>::None))
+        .filter(coupon::Column::Id.eq(c.id))
+        .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
+        .exec(tx)
+        .await?;
+    Ok((done.rows_affected == 1).then_some(back))
+}

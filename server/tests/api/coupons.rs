@@ -1,0 +1,833 @@
+//! Coupons (issue 16), first part: HQ's templates and their figures, the
+//! coupon centre, a member's coupons by shelf, staff issuing within a daily
+//! quota; the stock, the per-member limit and the quota each fired at
+//! once, on SQLite and PostgreSQL.
+
+use crate::cards::{brand_account, store_wallet};
+use crate::helpers::*;
+use crate::money::*;
+use shared::ErrorCode;
+use shared::dto::{
+    AuditEntry, CouponIssued, CouponKind, CouponOffer, CouponShelf, CouponState, CouponTemplate,
+    CouponTemplateInput, EntryKind, IssueCoupon, MemberCoupon, MemberMessage, MoneySettings, Page,
+    PaymentReceipt, PaymentRequest,
+};
+use shared::money::Fen;
+use std::time::Duration;
+use tongka_server::config::Limits;
+use tongka_server::ledger::Kind;
+
+/// A ¥10-off coupon over ¥50, valid 7 days from receipt, 100 of them, one
+/// per member, at every store, claimable and issuable.
+pub fn cash_coupon(name: &str) -> CouponTemplateInput {
+    CouponTemplateInput {
+        name: name.into(),
+        kind: CouponKind::Cash,
+        off: Fen(1_000),
+        rate_bp: 0,
+        cap: Fen::ZERO,
+        item_id: None,
+        min_spend: Fen(5_000),
+        valid_from: None,
+        valid_until: None,
+        valid_days: Some(7),
+        stock: 100,
+        per_member: 1,
+        all_stores: true,
+        store_ids: vec![],
+        claimable: true,
+        issuable: true,
+        on_sale: true,
+    }
+}
+
+/// HQ adds a coupon template.
+pub async fn new_template(
+    app: &TestApp,
+    admin: &str,
+    input: &CouponTemplateInput,
+) -> CouponTemplate {
+    let reply = app
+        .post("/api/hq/coupon-templates")
+        .token(admin)
+        .json(input)
+        .send()
+        .await;
+    reply.status(201);
+    reply.ok()
+}
+
+/// The member claims one of template `id` (fresh key).
+pub async fn claim(app: &TestApp, member: &Member, id: i64) -> Reply {
+    app.post(&format!("/api/member/coupon-centre/{id}"))
+        .token(&member.token)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .send()
+        .await
+}
+
+/// The member's coupons on `shelf`.
+pub async fn shelf(app: &TestApp, member: &Member, shelf: CouponShelf) -> Vec<MemberCoupon> {
+    let page: Page<MemberCoupon> = app
+        .get(&format!("/api/member/coupons?shelf={}", shelf.as_str()))
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    page.items
+}
+
+/// The coupon centre as `member` sees it.
+pub async fn centre(app: &TestApp, member: &Member) -> Vec<CouponOffer> {
+    app.get("/api/member/coupon-centre")
+        .token(&member.token)
+        .send()
+        .await
+        .ok()
+}
+
+async fn templates(app: &TestApp, admin: &str) -> Vec<CouponTemplate> {
+    app.get("/api/hq/coupon-templates")
+        .token(admin)
+        .send()
+        .await
+        .ok()
+}
+
+async fn issue(app: &TestApp, staff: &str, phone: &str, template_id: i64) -> Reply {
+    app.post("/api/staff/coupons")
+        .token(staff)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&IssueCoupon {
+            member_phone: phone.into(),
+            template_id,
+        })
+        .send()
+        .await
+}
+
+/// Sends `input` and expects `field` to be refused for `reason`.
+async fn refused(
+    app: &TestApp,
+    admin: &str,
+    input: &CouponTemplateInput,
+    field: &str,
+    reason: &str,
+) {
+    app.post("/api/hq/coupon-templates")
+        .token(admin)
+        .json(input)
+        .send()
+        .await
+        .invalid_because(field, reason);
+}
+
+dual_test!(
+    hq_makes_coupon_templates_and_every_wrong_field_is_named,
+    |app| async move {
+        let shop = shop(&app).await;
+        let cash = new_template(&app, &shop.admin, &cash_coupon("满50减10")).await;
+        assert_eq!(
+            (cash.issued, cash.used, cash.expired, cash.cost),
+            (0, 0, 0, Fen::ZERO)
+        );
+        let mut percent = cash_coupon("九折券");
+        percent.kind = CouponKind::Percent;
+        percent.rate_bp = 1_000;
+        percent.cap = Fen(2_000);
+        percent.all_stores = false;
+        percent.store_ids = vec![shop.two.id];
+        percent.valid_days = None;
+        percent.valid_from = Some("2030-01-01".into());
+        percent.valid_until = Some("2030-01-31".into());
+        let p = new_template(&app, &shop.admin, &percent).await;
+        assert_eq!(p.terms.store_ids, vec![shop.two.id]);
+        assert_eq!(
+            p.terms.off,
+            Fen::ZERO,
+            "a percent coupon keeps no cash amount"
+        );
+        // Every wrong field is named.
+        let bad = |f: fn(&mut CouponTemplateInput)| {
+            let mut i = cash_coupon("坏券");
+            f(&mut i);
+            i
+        };
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.off = Fen::ZERO),
+            "off",
+            "amount_positive",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.kind = CouponKind::Percent;
+                i.rate_bp = 10_000;
+                i.cap = Fen(100)
+            }),
+            "rate_bp",
+            "coupon_rate_range",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.kind = CouponKind::Percent;
+                i.rate_bp = 500;
+            }),
+            "cap",
+            "amount_positive",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.kind = CouponKind::Item),
+            "item_id",
+            "required",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.kind = CouponKind::Item;
+                i.item_id = Some(999_999)
+            }),
+            "item_id",
+            "unknown",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.min_spend = Fen(-1)),
+            "min_spend",
+            "amount_format",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.valid_days = None),
+            "valid_days",
+            "validity_required",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.valid_until = Some("2030-01-01".into())),
+            "valid_days",
+            "validity_both",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.valid_days = Some(0)),
+            "valid_days",
+            "days_range",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.valid_days = None;
+                i.valid_from = Some("2030-02-01".into());
+                i.valid_until = Some("2030-01-01".into())
+            }),
+            "valid_from",
+            "date_order",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.valid_days = None;
+                i.valid_from = Some("2020-01-01".into());
+                i.valid_until = Some("2020-01-31".into())
+            }),
+            "valid_until",
+            "date_past",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| {
+                i.valid_days = None;
+                i.valid_from = Some("1 May".into());
+                i.valid_until = Some("2030-01-31".into())
+            }),
+            "valid_from",
+            "date_format",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.stock = 0),
+            "stock",
+            "stock_range",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.per_member = 101),
+            "per_member",
+            "per_member_range",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.all_stores = false),
+            "store_ids",
+            "stores_required",
+        )
+        .await;
+        refused(
+            &app,
+            &shop.admin,
+            &bad(|i| i.name = " ".into()),
+            "name",
+            "required",
+        )
+        .await;
+        // Names are unique; only HQ admin makes templates.
+        app.post("/api/hq/coupon-templates")
+            .token(&shop.admin)
+            .json(&cash_coupon("满50减10"))
+            .send()
+            .await
+            .error(409, ErrorCode::AlreadyExists);
+        app.post("/api/hq/coupon-templates")
+            .token(&shop.manager)
+            .json(&cash_coupon("店长券"))
+            .send()
+            .await
+            .error(403, ErrorCode::Forbidden);
+        // Once one is given out its rule is fixed; its name and stock are not.
+        let member = new_member(&app).await;
+        claim(&app, &member, cash.id).await.status(201);
+        let mut change = cash_coupon("满50减10");
+        change.off = Fen(2_000);
+        app.put(&format!("/api/hq/coupon-templates/{}", cash.id))
+            .token(&shop.admin)
+            .json(&change)
+            .send()
+            .await
+            .invalid_because("off", "unchangeable");
+        let mut change = cash_coupon("满50减10");
+        change.stock = 0;
+        app.put(&format!("/api/hq/coupon-templates/{}", cash.id))
+            .token(&shop.admin)
+            .json(&change)
+            .send()
+            .await
+            .invalid_because("stock", "stock_range");
+        change.stock = 1;
+        change.name = "新客满50减10".into();
+        let renamed: CouponTemplate = app
+            .put(&format!("/api/hq/coupon-templates/{}", cash.id))
+            .token(&shop.admin)
+            .json(&change)
+            .send()
+            .await
+            .ok();
+        assert_eq!(
+            (
+                renamed.terms.name.as_str(),
+                renamed.terms.stock,
+                renamed.issued
+            ),
+            ("新客满50减10", 1, 1)
+        );
+        let log: Page<AuditEntry> = app
+            .get("/api/hq/audit?action=coupon_template.update")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(log.items.len(), 1, "the rename is audited");
+        // Nothing refused was stored.
+        assert_eq!(templates(&app, &shop.admin).await.len(), 2);
+    }
+);
+
+dual_test!(
+    a_member_claims_in_the_centre_and_finds_the_coupon_on_its_shelf_until_it_expires,
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut input = cash_coupon("满50减10");
+        input.stock = 3;
+        input.per_member = 2;
+        let t = new_template(&app, &shop.admin, &input).await;
+        let mut staff_only = cash_coupon("员工发放券");
+        staff_only.claimable = false;
+        new_template(&app, &shop.admin, &staff_only).await;
+        let member = new_member(&app).await;
+        let offers = centre(&app, &member).await;
+        assert_eq!(offers.len(), 1, "only what members may claim: {offers:?}");
+        assert_eq!(
+            (offers[0].left, offers[0].held, offers[0].per_member),
+            (3, 0, 2)
+        );
+        // A claim retried with its key gives one coupon.
+        let key = new_key();
+        let first: MemberCoupon = app
+            .post(&format!("/api/member/coupon-centre/{}", t.id))
+            .token(&member.token)
+            .header(IDEMPOTENCY_KEY, &key)
+            .send()
+            .await
+            .ok();
+        let again: MemberCoupon = app
+            .post(&format!("/api/member/coupon-centre/{}", t.id))
+            .token(&member.token)
+            .header(IDEMPOTENCY_KEY, &key)
+            .send()
+            .await
+            .ok();
+        assert_eq!(first.id, again.id);
+        assert_eq!(first.state, CouponState::Issued);
+        assert_eq!(first.rule.off, Fen(1_000));
+        assert_eq!(first.rule.min_spend, Fen(5_000));
+        claim(&app, &member, t.id).await.status(201);
+        claim(&app, &member, t.id)
+            .await
+            .error(422, ErrorCode::CouponLimitReached);
+        let offers = centre(&app, &member).await;
+        assert_eq!((offers[0].left, offers[0].held), (1, 2));
+        assert_eq!(shelf(&app, &member, CouponShelf::Usable).await.len(), 2);
+        assert!(shelf(&app, &member, CouponShelf::Expired).await.is_empty());
+        // The last one goes to another member; then none is left.
+        let other = new_member(&app).await;
+        claim(&app, &other, t.id).await.status(201);
+        claim(&app, &new_member(&app).await, t.id)
+            .await
+            .error(422, ErrorCode::CouponOutOfStock);
+        // Off: not claimable, but coupons held stay usable.
+        let mut off = input.clone();
+        off.on_sale = false;
+        app.put(&format!("/api/hq/coupon-templates/{}", t.id))
+            .token(&shop.admin)
+            .json(&off)
+            .send()
+            .await
+            .status(200);
+        claim(&app, &new_member(&app).await, t.id)
+            .await
+            .error(422, ErrorCode::CouponNotOffered);
+        assert_eq!(shelf(&app, &member, CouponShelf::Usable).await.len(), 2);
+        // Seven days from receipt, the day of receipt counting: on the
+        // eighth day they are expired.
+        app.advance(Duration::from_secs(8 * 86_400));
+        assert!(shelf(&app, &member, CouponShelf::Usable).await.is_empty());
+        let expired = shelf(&app, &member, CouponShelf::Expired).await;
+        assert_eq!(expired.len(), 2);
+        assert!(expired.iter().all(|c| c.state == CouponState::Expired));
+        let figures = templates(&app, &shop.admin)
+            .await
+            .into_iter()
+            .find(|x| x.id == t.id)
+            .expect("the template");
+        assert_eq!((figures.issued, figures.used, figures.expired), (3, 0, 3));
+    }
+);
+
+dual_test!(
+    sixty_four_members_claiming_the_last_coupon_at_once_leave_one_claimed,
+    // Sixty-four members sign up from the test's one address.
+    limits = Limits {
+        sms_per_ip_hour: 100,
+        ..Limits::default()
+    },
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut input = cash_coupon("限量1张");
+        input.stock = 1;
+        let t = new_template(&app, &shop.admin, &input).await;
+        let mut members = Vec::new();
+        for _ in 0..64 {
+            members.push(new_member(&app).await);
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for m in members {
+            let app = app.clone();
+            set.spawn(async move { claim(&app, &m, t.id).await.status });
+        }
+        let mut codes = Vec::new();
+        while let Some(r) = set.join_next().await {
+            codes.push(r.expect("a claim"));
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+        assert!(codes.iter().all(|c| *c == 201 || *c == 422), "{codes:?}");
+        let t = templates(&app, &shop.admin).await.remove(0);
+        assert_eq!(t.issued, 1);
+    }
+);
+
+dual_test!(
+    one_member_claiming_a_limit_of_two_twenty_times_at_once_holds_two,
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut input = cash_coupon("每人两张");
+        input.per_member = 2;
+        let t = new_template(&app, &shop.admin, &input).await;
+        let member = new_member(&app).await;
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (app, member) = (app.clone(), member.clone());
+            set.spawn(async move { claim(&app, &member, t.id).await.status });
+        }
+        let mut codes = Vec::new();
+        while let Some(r) = set.join_next().await {
+            codes.push(r.expect("a claim"));
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 2, "{codes:?}");
+        assert_eq!(shelf(&app, &member, CouponShelf::Usable).await.len(), 2);
+        assert_eq!(templates(&app, &shop.admin).await[0].issued, 2);
+    }
+);
+
+dual_test!(
+    a_store_manager_issues_within_a_daily_quota_of_three_under_ten_at_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut rules: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(rules.coupon_quota, 20, "the default");
+        rules.coupon_quota = 3;
+        app.put("/api/hq/money-settings")
+            .token(&shop.admin)
+            .json(&rules)
+            .send()
+            .await
+            .status(200);
+        let mut input = cash_coupon("店长赠券");
+        input.claimable = false;
+        let t = new_template(&app, &shop.admin, &input).await;
+        // A clerk may not issue.
+        let member = new_member(&app).await;
+        issue(&app, &shop.clerk, &member.phone, t.id)
+            .await
+            .error(403, ErrorCode::Forbidden);
+        let mut members = Vec::new();
+        for _ in 0..10 {
+            members.push(new_member(&app).await);
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for m in &members {
+            let (app, token, phone) = (app.clone(), shop.manager.clone(), m.phone.clone());
+            set.spawn(async move { issue(&app, &token, &phone, t.id).await.status });
+        }
+        let mut codes = Vec::new();
+        while let Some(r) = set.join_next().await {
+            codes.push(r.expect("an issue"));
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 3, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 429).count(), 7, "{codes:?}");
+        issue(&app, &shop.manager, &member.phone, t.id)
+            .await
+            .error(429, ErrorCode::CouponQuotaReached);
+        // The other store's manager has a quota of their own; the member
+        // is told, and the issue is audited.
+        let given: CouponIssued = issue(&app, &shop.manager_two, &member.phone, t.id)
+            .await
+            .ok();
+        assert_eq!(given.quota_left, 2);
+        assert_eq!(given.coupon.rule.name, "店长赠券");
+        let told: Page<MemberMessage> = app
+            .get("/api/member/messages")
+            .token(&member.token)
+            .send()
+            .await
+            .ok();
+        assert_eq!(told.items[0].kind, EntryKind::CouponIssued);
+        assert_eq!(told.items[0].note.as_deref(), Some("店长赠券"));
+        let log: Page<AuditEntry> = app
+            .get("/api/hq/audit?action=coupon.issue")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(log.items.len(), 4);
+        // Not a member, not a template of the brand, not issuable.
+        issue(&app, &shop.manager_two, "13900000000", t.id)
+            .await
+            .error(404, ErrorCode::MemberNotRegistered);
+        issue(&app, &shop.manager_two, &member.phone, 999_999)
+            .await
+            .invalid_because("template_id", "unknown");
+        let claim_only = new_template(&app, &shop.admin, &{
+            let mut i = cash_coupon("仅领取");
+            i.issuable = false;
+            i
+        })
+        .await;
+        issue(&app, &shop.manager_two, &member.phone, claim_only.id)
+            .await
+            .error(422, ErrorCode::CouponNotOffered);
+        // A new day, a new quota.
+        app.advance(Duration::from_secs(86_400));
+        let fresh = new_member(&app).await;
+        let next_day: CouponIssued = issue(&app, &shop.manager, &fresh.phone, t.id).await.ok();
+        assert_eq!(next_day.quota_left, 2);
+    }
+);
+
+/// The member pays `amount` at `store` with coupon `coupon` (fresh key;
+/// `fallback`: pay without it if it is gone).
+async fn pay_with_coupon(
+    app: &TestApp,
+    member: &Member,
+    store: i64,
+    amount: i64,
+    coupon: i64,
+    fallback: bool,
+) -> Reply {
+    app.post("/api/member/payments")
+        .token(&member.token)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&PaymentRequest {
+            store_id: store,
+            amount: Fen(amount),
+            pin: Some(TEST_PIN.into()),
+            pay_request: None,
+            coupon_id: Some(coupon),
+            without_coupon_if_gone: fallback,
+        })
+        .send()
+        .await
+}
+
+/// A member with ¥100 and the PIN set, holding one coupon of `input`.
+async fn member_with_coupon(
+    app: &TestApp,
+    shop: &Shop,
+    input: &CouponTemplateInput,
+) -> (Member, MemberCoupon) {
+    let t = new_template(app, &shop.admin, input).await;
+    let member = new_member(app).await;
+    set_pin(app, &member).await;
+    topup_ok(app, &shop.clerk, &member.phone, 10_000).await;
+    let coupon: MemberCoupon = claim(app, &member, t.id).await.ok();
+    (member, coupon)
+}
+
+dual_test!(
+    a_coupon_takes_its_amount_off_and_only_a_full_refund_gives_it_back,
+    |app| async move {
+        let shop = shop(&app).await;
+        let (member, coupon) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        let paid: PaymentReceipt =
+            pay_with_coupon(&app, &member, shop.one.id, 8_000, coupon.id, false)
+                .await
+                .ok();
+        assert_eq!(paid.coupon, Fen(1_000));
+        assert_eq!(
+            paid.quote.payable,
+            Fen(7_000),
+            "the member pays the bill less the coupon"
+        );
+        assert_eq!(total(&app, &member.token).await, 3_000);
+        assert_eq!(
+            store_wallet(&app, shop.one.id).await,
+            8_000,
+            "the brand pays the store the coupon's part"
+        );
+        assert_eq!(
+            brand_account(&app, Kind::PromotionExpense, 0).await,
+            -1_000,
+            "the brand's promotion expense carries it"
+        );
+        let used = shelf(&app, &member, CouponShelf::Used).await;
+        assert_eq!((used.len(), used[0].worth), (1, Fen(1_000)));
+        let t = templates(&app, &shop.admin).await.remove(0);
+        assert_eq!((t.used, t.cost), (1, Fen(1_000)));
+        // A part refunded keeps the coupon used; the rest gives it back.
+        refund_ok(&app, &shop.manager, paid.payment_id, 2_000).await;
+        assert_eq!(shelf(&app, &member, CouponShelf::Used).await.len(), 1);
+        refund_ok(&app, &shop.manager, paid.payment_id, 5_000).await;
+        let usable = shelf(&app, &member, CouponShelf::Usable).await;
+        assert_eq!(usable.len(), 1, "refunded in full: the coupon is back");
+        assert_eq!(
+            (usable[0].id, usable[0].state),
+            (coupon.id, CouponState::Issued)
+        );
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        assert_eq!(store_wallet(&app, shop.one.id).await, 0);
+        assert_eq!(brand_account(&app, Kind::PromotionExpense, 0).await, 0);
+        let t = templates(&app, &shop.admin).await.remove(0);
+        assert_eq!((t.used, t.cost), (0, Fen::ZERO));
+        // And pays again.
+        pay_with_coupon(&app, &member, shop.one.id, 5_000, coupon.id, false)
+            .await
+            .status(201);
+        assert_eq!(total(&app, &member.token).await, 6_000);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_coupon_is_refused_below_its_minimum_elsewhere_before_or_after_its_dates_and_for_others,
+    |app| async move {
+        let shop = shop(&app).await;
+        let (member, coupon) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        let why = |r: Reply| {
+            let e = r.error(422, ErrorCode::CouponNotUsable);
+            e.params.get("reason").cloned().unwrap_or_default()
+        };
+        // Below the minimum spend: refused, nothing moves.
+        assert_eq!(
+            why(pay_with_coupon(&app, &member, shop.one.id, 4_999, coupon.id, false).await),
+            "min_spend"
+        );
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        assert_eq!(shelf(&app, &member, CouponShelf::Usable).await.len(), 1);
+        // Another member's coupon is not theirs to name.
+        let other = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &other.phone, 10_000).await;
+        pay_with_coupon(&app, &other, shop.one.id, 8_000, coupon.id, false)
+            .await
+            .invalid_because("coupon_id", "unknown");
+        // Only at its stores.
+        let mut there = cash_coupon("徐家汇专享");
+        there.all_stores = false;
+        there.store_ids = vec![shop.two.id];
+        let (m2, c2) = member_with_coupon(&app, &shop, &there).await;
+        assert_eq!(
+            why(pay_with_coupon(&app, &m2, shop.one.id, 8_000, c2.id, false).await),
+            "store"
+        );
+        pay_with_coupon(&app, &m2, shop.two.id, 8_000, c2.id, false)
+            .await
+            .status(201);
+        // Not before its first day.
+        let mut later = cash_coupon("元旦券");
+        later.valid_days = None;
+        later.valid_from = Some("2099-01-01".into());
+        later.valid_until = Some("2099-01-31".into());
+        let (m3, c3) = member_with_coupon(&app, &shop, &later).await;
+        assert_eq!(
+            why(pay_with_coupon(&app, &m3, shop.one.id, 8_000, c3.id, false).await),
+            "not_yet"
+        );
+        // A free-item coupon is written off at the counter, not paid with.
+        let wash = crate::cards::new_item(&app, &shop.admin, "精致洗车", 5_000).await;
+        let mut free = cash_coupon("免费洗车");
+        free.kind = CouponKind::Item;
+        free.item_id = Some(wash.id);
+        let (m4, c4) = member_with_coupon(&app, &shop, &free).await;
+        assert_eq!(
+            why(pay_with_coupon(&app, &m4, shop.one.id, 8_000, c4.id, false).await),
+            "item_only"
+        );
+        // A percent coupon stops at its cap; a coupon larger than the bill
+        // takes the bill to zero, never below.
+        let mut percent = cash_coupon("九折券");
+        percent.kind = CouponKind::Percent;
+        percent.rate_bp = 1_000;
+        percent.cap = Fen(500);
+        percent.min_spend = Fen::ZERO;
+        let (m5, c5) = member_with_coupon(&app, &shop, &percent).await;
+        let capped: PaymentReceipt = pay_with_coupon(&app, &m5, shop.one.id, 8_000, c5.id, false)
+            .await
+            .ok();
+        assert_eq!(
+            (capped.coupon, capped.quote.payable),
+            (Fen(500), Fen(7_500))
+        );
+        let mut big = cash_coupon("百元券");
+        big.off = Fen(10_000);
+        big.min_spend = Fen::ZERO;
+        let (m6, c6) = member_with_coupon(&app, &shop, &big).await;
+        let free_bill: PaymentReceipt =
+            pay_with_coupon(&app, &m6, shop.one.id, 6_000, c6.id, false)
+                .await
+                .ok();
+        assert_eq!(
+            (free_bill.coupon, free_bill.quote.payable),
+            (Fen(6_000), Fen::ZERO)
+        );
+        assert_eq!(total(&app, &m6.token).await, 10_000);
+        // Expired after its seven days.
+        app.advance(Duration::from_secs(8 * 86_400));
+        assert_eq!(
+            why(pay_with_coupon(&app, &member, shop.one.id, 8_000, coupon.id, false).await),
+            "expired"
+        );
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    one_coupon_in_two_payments_at_once_is_used_by_one,
+    |app| async move {
+        let shop = shop(&app).await;
+        // Refused: exactly one of the two goes through.
+        let (member, coupon) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        let (a, b) = tokio::join!(
+            pay_with_coupon(&app, &member, shop.one.id, 6_000, coupon.id, false),
+            pay_with_coupon(&app, &member, shop.two.id, 6_000, coupon.id, false),
+        );
+        let mut codes = [a.status, b.status];
+        codes.sort_unstable();
+        assert_eq!(codes, [201, 422], "{} / {}", a.body, b.body);
+        assert_eq!(total(&app, &member.token).await, 10_000 - 5_000);
+        // Paying without it when it is gone: both go through, one with it.
+        let mut input = cash_coupon("满50减10（二）");
+        input.per_member = 1;
+        let (member, coupon) = member_with_coupon(&app, &shop, &input).await;
+        let (a, b) = tokio::join!(
+            pay_with_coupon(&app, &member, shop.one.id, 4_000 + 1_000, coupon.id, true),
+            pay_with_coupon(&app, &member, shop.two.id, 4_000 + 1_000, coupon.id, true),
+        );
+        let (a, b): (PaymentReceipt, PaymentReceipt) = (a.ok(), b.ok());
+        let mut offs = [a.coupon.0, b.coupon.0];
+        offs.sort_unstable();
+        assert_eq!(offs, [0, 1_000]);
+        assert_eq!(total(&app, &member.token).await, 10_000 - 4_000 - 5_000);
+        assert_eq!(shelf(&app, &member, CouponShelf::Used).await.len(), 1);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_coupon_on_a_bill_that_needs_the_gateway_is_refused_by_name_for_now,
+    |app| async move {
+        let shop = shop(&app).await;
+        let (member, coupon) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        app.post(crate::split_payments::SPLIT)
+            .token(&member.token)
+            .header(IDEMPOTENCY_KEY, &new_key())
+            .json(&PaymentRequest {
+                store_id: shop.one.id,
+                amount: Fen(20_000),
+                pin: Some(TEST_PIN.into()),
+                pay_request: None,
+                coupon_id: Some(coupon.id),
+                without_coupon_if_gone: false,
+            })
+            .send()
+            .await
+            .invalid_because("coupon_id", "coupon_not_online");
+        assert_eq!(total(&app, &member.token).await, 10_000, "nothing held");
+        assert_eq!(shelf(&app, &member, CouponShelf::Usable).await.len(), 1);
+    }
+);
