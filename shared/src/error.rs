@@ -441,10 +441,6 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),
         "days_range" => ("应为 1–3650 天", "must be 1–3650 days"),
         "quota_range" => ("应为 0–1000 张", "must be 0–1000"),
-        "coupon_not_online" => (
-            "暂不能与在线支付同时使用：余额足够时可用券支付",
-            "cannot be used with an online payment yet: use it when your balance covers the bill",
-        ),
         "stock_below_issued" => (
             "不能少于已发放的数量",
             "cannot be below how many were given out",

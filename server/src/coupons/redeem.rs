@@ -155,3 +155,71 @@ pub async fn give_back(
         .await?;
     Ok((done.rows_affected == 1).then_some(back))
 }
+
+/// Holds the coupon for a split payment's gateway order `order_id`
+/// (`issued → reserved`), taking `worth` off; whether it was held.
+pub async fn reserve(
+    tx: &DatabaseTransaction,
+    id: i64,
+    order_id: i64,
+    worth: Fen,
+    now: i64,
+) -> AppResult<bool> {
+    let done = coupon::Entity::update_many()
+        .col_expr(
+            coupon::Column::State,
+            Expr::value(CouponState::Reserved.as_str()),
+        )
+        .col_expr(coupon::Column::Worth, Expr::value(worth.0))
+        .col_expr(coupon::Column::GatewayOrderId, Expr::value(order_id))
+        .filter(coupon::Column::Id.eq(id))
+        .filter(coupon::Column::State.eq(CouponState::Issued.as_str()))
+        .filter(coupon::Column::StartsAt.lte(now))
+        .filter(coupon::Column::EndsAt.gt(now))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// The gateway leg of order `order_id` was paid: its held coupon is used
+/// by payment `payment_id` (`reserved → used`).
+pub async fn settle_reserved(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+    payment_id: i64,
+    now: i64,
+) -> AppResult<()> {
+    coupon::Entity::update_many()
+        .col_expr(
+            coupon::Column::State,
+            Expr::value(CouponState::Used.as_str()),
+        )
+        .col_expr(coupon::Column::PaymentId, Expr::value(payment_id))
+        .col_expr(coupon::Column::UsedAt, Expr::value(now))
+        .filter(coupon::Column::GatewayOrderId.eq(order_id))
+        .filter(coupon::Column::State.eq(CouponState::Reserved.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// The gateway leg of order `order_id` failed or was given up: its held
+/// coupon goes back to the member (`reserved → issued`; one past its end
+/// shows as expired).
+pub async fn release_reserved(tx: &DatabaseTransaction, order_id: i64) -> AppResult<()> {
+    coupon::Entity::update_many()
+        .col_expr(
+            coupon::Column::State,
+            Expr::value(CouponState::Issued.as_str()),
+        )
+        .col_expr(coupon::Column::Worth, Expr::value(0i64))
+        .col_expr(
+            coupon::Column::GatewayOrderId,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(coupon::Column::GatewayOrderId.eq(order_id))
+        .filter(coupon::Column::State.eq(CouponState::Reserved.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}

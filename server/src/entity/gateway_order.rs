@@ -38,6 +38,7 @@ pub struct Model {
     pub points: i64,
     pub points_used: i64,
     pub card_type_id: Option<i64>,
+    pub coupon_id: Option<i64>,
 }
 
 impl Model {

@@ -150,6 +150,9 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
     if super::holds_value(&o) {
         release_hold(&tx, &o, now).await?;
     }
+    if o.coupon_id.is_some() {
+        crate::coupons::redeem::release_reserved(&tx, o.id).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -335,6 +338,9 @@ async fn settle_payment(
     // The payment row and its entry belong to stored value; the order is
     // marked paid with the payment's id under the same lock.
     let payment_id = settle_split(&tx, &payer, store_id, &o.plan(), o.id, now).await?;
+    if o.coupon_id.is_some() {
+        crate::coupons::redeem::settle_reserved(&tx, o.id, payment_id, now).await?;
+    }
     mark(OrderState::Paid.as_str(), Some(payment_id))
         .exec(&tx)
         .await?;

@@ -8,6 +8,7 @@ use super::orders::{close, close_here, refresh};
 use super::{ORDER_TTL_MS, PAYMENT, is_open, view};
 use crate::auth::digest;
 use crate::chain::store_in_brand;
+use crate::coupons::redeem;
 use crate::db::begin_write;
 use crate::entity::{brand, gateway_order, store};
 use crate::error::{AppError, AppResult};
@@ -24,6 +25,7 @@ use shared::ErrorCode;
 use shared::dto::{BuyCard, EntryKind, OrderPurpose};
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::Fen;
+use shared::plan::CouponChoice;
 use shared::plan::{Bill, PaymentPlan, plan};
 
 /// A member starting an order under an idempotency key.
@@ -360,7 +362,7 @@ async fn hold_card(
     let home = crate::cards::sale::home_for(&tx, brand_id, &m, &ty).await?;
     let shop = store_in_brand(&tx, brand_id, home).await?;
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-    let plan = split_plan(&funds, Fen(ty.price), rules, pin_ok)?;
+    let plan = split_plan(&funds, (Fen(ty.price), None), rules, pin_ok)?;
     let order_no = new_order_no(now);
     let order = gateway_order::ActiveModel {
         purpose: Set(OrderPurpose::Card.as_str().into()),
@@ -385,11 +387,6 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
     if req.pay_request.is_some() {
         // One-off codes are paid from stored value only, for now.
         return Err(AppError::invalid("pay_request", "unknown"));
-    }
-    if req.coupon_id.is_some() {
-        // A coupon is used on a bill stored value covers, for now; holding
-        // it while a gateway leg runs is still to come.
-        return Err(AppError::invalid("coupon_id", "coupon_not_online"));
     }
     Ok(())
 }
@@ -424,11 +421,14 @@ async fn split_pin(
 /// (`pin_ok`; the balance may have grown past the limit since the check).
 fn split_plan(
     funds: &MemberFunds,
-    amount: Fen,
+    (amount, coupon): (Fen, Option<CouponChoice>),
     rules: &MoneySettings,
     pin_ok: bool,
 ) -> AppResult<PaymentPlan> {
-    let plan = plan(&Bill::plain(amount, funds.principal, funds.bonus));
+    let plan = plan(&Bill {
+        coupon,
+        ..Bill::plain(amount, funds.principal, funds.bonus)
+    });
     if !plan.online.is_positive() {
         return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict)
             .with("reason", "balance_covers"));
@@ -455,7 +455,31 @@ async fn insert_and_hold(
     order_no: String,
     now: i64,
 ) -> AppResult<()> {
+    let coupon_id = match &order.coupon_id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
+        sea_orm::ActiveValue::NotSet => None,
+    };
     let inserted = insert_order(&tx, order).await?;
+    if inserted == 1
+        && let Some(id) = coupon_id
+    {
+        let order_id = gateway_order::Entity::find()
+            .filter(gateway_order::Column::BrandId.eq(start.brand.id))
+            .filter(gateway_order::Column::OrderNo.eq(&order_no))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order {order_no} not found")))?
+            .id;
+        // One payment takes it: the compare-and-set decides (nothing of
+        // this order is kept if another payment took it first).
+        if !redeem::reserve(&tx, id, order_id, plan.coupon, now).await? {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::CouponNotUsable,
+            )
+            .with("reason", "used"));
+        }
+    }
     if inserted == 1 && plan.stored_value().is_positive() {
         hold(&tx, start, shop, funds, plan, order_no, now).await?;
     }
@@ -485,9 +509,33 @@ async fn hold_split(
         ));
     }
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-    let plan = split_plan(&funds, req.amount, rules, pin_ok)?;
+    // The coupon chosen, unless it is gone and the member said to pay
+    // without it then; held with the stored value while the gateway leg
+    // runs.
+    let chosen = match req.coupon_id {
+        Some(id) => match redeem::chosen(&tx, (brand_id, member_id), id, shop.id, now).await {
+            Ok(c) => Some(c),
+            Err(e) if req.without_coupon_if_gone && redeem::is_gone(&e) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let choice = chosen.as_ref().map(|c| c.choice);
+    let plan = split_plan(&funds, (req.amount, choice), rules, pin_ok)?;
+    if let Some(c) = &chosen
+        && !plan.coupon.is_positive()
+    {
+        return Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponNotUsable)
+                .with("reason", "min_spend")
+                .with("min", c.choice.min_spend.0),
+        );
+    }
     let order_no = new_order_no(now);
-    let order = split_order(start, &shop, &plan, &order_no, now);
+    let order = gateway_order::ActiveModel {
+        coupon_id: Set(chosen.as_ref().map(|c| c.id)),
+        ..split_order(start, &shop, &plan, &order_no, now)
+    };
     insert_and_hold(tx, start, &shop, &funds, &plan, order, order_no, now).await
 }
 
@@ -584,6 +632,7 @@ fn new_order(start: &Start<'_>, order_no: String, now: i64) -> gateway_order::Ac
         points: Set(0),
         points_used: Set(0),
         card_type_id: Set(None),
+        coupon_id: Set(None),
         ..Default::default()
     }
 }

@@ -122,6 +122,14 @@ impl MigrationTrait for Migration {
             &["template_id", "state"],
         ))
         .await?;
+        // The coupon a split payment holds while its gateway leg runs.
+        m.alter_table(
+            Table::alter()
+                .table(n("gateway_orders"))
+                .add_column(big_integer_null(n("coupon_id")))
+                .take(),
+        )
+        .await?;
         // HQ's daily quota of coupons each store manager or HQ staff member
         // may issue.
         m.alter_table(

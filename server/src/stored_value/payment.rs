@@ -349,12 +349,13 @@ pub async fn settle_split(
     let clearing = ledger::account_id(tx, brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(tx, brand_id, Kind::StoreWallet, store_id, now).await?;
     let income = ledger::account_id(tx, brand_id, Kind::BonusIncome, 0, now).await?;
+    let promotion = ledger::account_id(tx, brand_id, Kind::PromotionExpense, 0, now).await?;
     let accounts = ledger::PaymentAccounts {
         stored: ledger::StoredFrom::Hold(hold),
         wallet,
         income,
         gateway: Some(clearing),
-        promotion: None,
+        promotion: Some(promotion),
         points: None,
     };
     let lines = ledger::payment_lines(&accounts, plan, settled)

@@ -145,11 +145,12 @@ endpoints! {
         [GatewayUnavailable, Conflict, RefundTooLarge];
 
     /// Pays a store when stored value does not cover the bill: the stored
-    /// value is held, the rest goes to the gateway's checkout.
+    /// value (and the coupon, if one is named) is held, the rest goes to the
+    /// gateway's checkout; both come back if the gateway leg fails.
     StartSplitPayment: POST "/member/split-payments", ActiveMember,
         body PaymentRequest => 201 TopUpOrderView,
         [NotFound, GatewayNotConfigured, AmountTooLarge, PinRequired, PinNotSet, WrongPin,
-         PinLocked, StoreClosed, Conflict, GatewayUnavailable], idempotent;
+         PinLocked, StoreClosed, Conflict, GatewayUnavailable, CouponNotUsable], idempotent;
 
     /// Gateway orders that need a look, newest first.
     ListGatewayFlags: GET "/hq/gateway-flags", Staff(HQ_MONEY),
