@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod components;
+pub mod coupons;
 pub mod i18n;
 pub mod lazy;
 pub mod session;

@@ -25,8 +25,8 @@ use sea_orm::{
 };
 use shared::ErrorCode;
 use shared::dto::{
-    AuditAction, AuditField, AuditValue, CouponIssued, CouponSource, CouponState, EntryKind,
-    IssueCoupon, MemberCoupon,
+    AuditAction, AuditField, AuditValue, CouponIssued, CouponQuota, CouponSource, CouponState,
+    EntryKind, IssueCoupon, MemberCoupon,
 };
 use shared::money::Fen;
 use shared::validate;
@@ -277,23 +277,34 @@ pub async fn issue(
                     AuditValue::Text(validate::mask_phone(&m.phone)),
                 );
             audit::by(tx, &by, now, rec).await?;
-            let quota = settings(tx, by.brand.id).await?.coupon_quota;
-            let used = quota_used(
-                tx,
-                by.staff_id,
-                &ledger::business_date(&by.brand.time_zone, now),
-            )
-            .await?;
+            let quota = quota_at(tx, &by, now).await?;
             let phone_masked = validate::mask_phone(&m.phone);
             let coupon = view(tx, &by.brand, c, t).await?;
             Ok(CouponIssued {
                 coupon,
                 phone_masked,
-                quota_left: (quota - used).max(0),
+                quota_left: quota.left,
             })
         })
     })
     .await
+}
+
+/// Staff member `by`'s quota today.
+pub async fn quota_today(state: &AppState, by: &Actor) -> AppResult<CouponQuota> {
+    quota_at(&state.db, by, state.clock.now_ms()).await
+}
+
+/// Staff member `by`'s quota on the business day of `now`.
+async fn quota_at(conn: &impl ConnectionTrait, by: &Actor, now: i64) -> AppResult<CouponQuota> {
+    let quota = settings(conn, by.brand.id).await?.coupon_quota;
+    let date = ledger::business_date(&by.brand.time_zone, now);
+    let used = quota_used(conn, by.staff_id, &date).await?;
+    Ok(CouponQuota {
+        quota,
+        used,
+        left: (quota - used).max(0),
+    })
 }
 
 /// How many coupons a staff member has issued on `date`.

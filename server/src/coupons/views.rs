@@ -3,7 +3,7 @@
 
 use super::templates::stores_of;
 use crate::clock::rfc3339;
-use crate::entity::{coupon, coupon_template, member, service_item};
+use crate::entity::{coupon, coupon_template, coupon_template_store, member, service_item};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
@@ -132,6 +132,12 @@ pub async fn member_coupons(
         .filter(C::BrandId.eq(brand.id))
         .filter(C::MemberId.eq(m.id))
         .filter(shelf);
+    if let Some(store_id) = q.usable_at {
+        find = find
+            .filter(C::State.eq(CouponState::Issued.as_str()))
+            .filter(C::StartsAt.lte(now))
+            .filter(C::TemplateId.is_in(paying_at(conn, brand.id, store_id).await?));
+    }
     if let Some(after) = q.after {
         find = find.filter(C::Id.lt(after));
     }
@@ -161,6 +167,36 @@ pub async fn member_coupons(
         items.push(view);
     }
     Ok(Page { items, next_cursor })
+}
+
+/// The brand's templates whose coupons can pay a bill at `store_id`: not a
+/// free item, and honoured at every store or at that one.
+async fn paying_at(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    store_id: i64,
+) -> AppResult<Vec<i64>> {
+    use coupon_template::Column as T;
+    let there = coupon_template_store::Entity::find()
+        .filter(coupon_template_store::Column::StoreId.eq(store_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.template_id);
+    let ids = coupon_template::Entity::find()
+        .filter(T::BrandId.eq(brand_id))
+        .filter(T::Kind.ne(CouponKind::Item.as_str()))
+        .filter(
+            Condition::any()
+                .add(T::AllStores.eq(true))
+                .add(T::Id.is_in(there.collect::<Vec<_>>())),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    Ok(ids)
 }
 
 /// The coupon centre for member `m` at `now`: templates on offer to claim

@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::api;
 use shared::dto::{
-    CouponOffer, CouponQuery, CouponTemplate, CouponTemplateInput, IssueCoupon, MemberCoupon, Page,
+    CouponOffer, CouponQuery, CouponQuota, CouponTemplate, CouponTemplateInput, IssueCoupon,
+    MemberCoupon, Page,
 };
 
 /// Routes.
@@ -26,6 +27,7 @@ pub fn router() -> Api {
         .at(api::CouponCentre, centre)
         .at(api::ClaimCoupon, claim)
         .at(api::MemberCoupons, member_coupons)
+        .at(api::MyCouponQuota, quota)
         .at(api::IssueCouponToMember, issue)
 }
 
@@ -93,6 +95,14 @@ async fn member_coupons(
     Ok(Json(
         views::member_coupons(&state.db, &caller.brand, &caller.member, &q, now).await?,
     ))
+}
+
+/// HQ or a store manager: what is left of today's quota.
+async fn quota(
+    State(state): State<AppState>,
+    caller: StaffCaller<CouponIssuers>,
+) -> AppResult<Json<CouponQuota>> {
+    Ok(Json(give::quota_today(&state, &caller.actor()).await?))
 }
 
 /// HQ or a store manager: issue a coupon to a member.

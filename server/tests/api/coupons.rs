@@ -9,9 +9,9 @@ use crate::helpers::*;
 use crate::money::*;
 use shared::ErrorCode;
 use shared::dto::{
-    AuditEntry, CouponIssued, CouponKind, CouponOffer, CouponShelf, CouponState, CouponTemplate,
-    CouponTemplateInput, EntryKind, IssueCoupon, MemberCoupon, MemberMessage, MoneySettings,
-    OrderState, Page, PaymentReceipt, PaymentRequest, TopUpOrderView,
+    AuditEntry, CouponIssued, CouponKind, CouponOffer, CouponQuota, CouponShelf, CouponState,
+    CouponTemplate, CouponTemplateInput, EntryKind, IssueCoupon, MemberCoupon, MemberMessage,
+    MoneySettings, OrderState, Page, PaymentReceipt, PaymentRequest, TopUpOrderView,
 };
 use shared::money::Fen;
 use std::time::Duration;
@@ -76,6 +76,17 @@ pub async fn shelf(app: &TestApp, member: &Member, shelf: CouponShelf) -> Vec<Me
         .await
         .ok();
     page.items
+}
+
+/// The coupons that can pay a bill at `store` now, as the pay page asks.
+async fn usable_at(app: &TestApp, member: &Member, store: i64) -> Vec<i64> {
+    let page: Page<MemberCoupon> = app
+        .get(&format!("/api/member/coupons?usable_at={store}"))
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    page.items.into_iter().map(|c| c.id).collect()
 }
 
 /// The coupon centre as `member` sees it.
@@ -522,6 +533,19 @@ dual_test!(
         let mut input = cash_coupon("店长赠券");
         input.claimable = false;
         let t = new_template(&app, &shop.admin, &input).await;
+        let left = |token: String| {
+            let app = app.clone();
+            async move {
+                let q: CouponQuota = app
+                    .get("/api/staff/coupons/quota")
+                    .token(&token)
+                    .send()
+                    .await
+                    .ok();
+                (q.quota, q.used, q.left)
+            }
+        };
+        assert_eq!(left(shop.manager.clone()).await, (3, 0, 3));
         // A clerk may not issue.
         let member = new_member(&app).await;
         issue(&app, &shop.clerk, &member.phone, t.id)
@@ -545,6 +569,7 @@ dual_test!(
         issue(&app, &shop.manager, &member.phone, t.id)
             .await
             .error(429, ErrorCode::CouponQuotaReached);
+        assert_eq!(left(shop.manager.clone()).await, (3, 3, 0));
         // The other store's manager has a quota of their own; the member
         // is told, and the issue is audited.
         let given: CouponIssued = issue(&app, &shop.manager_two, &member.phone, t.id)
@@ -713,6 +738,10 @@ dual_test!(
         there.all_stores = false;
         there.store_ids = vec![shop.two.id];
         let (m2, c2) = member_with_coupon(&app, &shop, &there).await;
+        // The pay page offers it at its store only.
+        assert_eq!(usable_at(&app, &m2, shop.two.id).await, vec![c2.id]);
+        assert!(usable_at(&app, &m2, shop.one.id).await.is_empty());
+        assert_eq!(usable_at(&app, &member, shop.one.id).await, vec![coupon.id]);
         assert_eq!(
             why(pay_with_coupon(&app, &m2, shop.one.id, 8_000, c2.id, false).await),
             "store"
@@ -726,6 +755,10 @@ dual_test!(
         later.valid_from = Some("2099-01-01".into());
         later.valid_until = Some("2099-01-31".into());
         let (m3, c3) = member_with_coupon(&app, &shop, &later).await;
+        assert!(
+            usable_at(&app, &m3, shop.one.id).await.is_empty(),
+            "not yet"
+        );
         assert_eq!(
             why(pay_with_coupon(&app, &m3, shop.one.id, 8_000, c3.id, false).await),
             "not_yet"
@@ -736,6 +769,10 @@ dual_test!(
         free.kind = CouponKind::Item;
         free.item_id = Some(wash.id);
         let (m4, c4) = member_with_coupon(&app, &shop, &free).await;
+        assert!(
+            usable_at(&app, &m4, shop.one.id).await.is_empty(),
+            "an item"
+        );
         assert_eq!(
             why(pay_with_coupon(&app, &m4, shop.one.id, 8_000, c4.id, false).await),
             "item_only"

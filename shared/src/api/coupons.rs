@@ -34,6 +34,9 @@ endpoints! {
     /// first, a page at a time.
     MemberCoupons: GET "/member/coupons", Member, query CouponQuery => Page<MemberCoupon>;
 
+    /// How many coupons the caller may still issue today.
+    MyCouponQuota: GET "/staff/coupons/quota", Staff(COUPON_ISSUERS) => CouponQuota;
+
     /// A store manager or HQ issues a coupon to a member, within HQ's daily
     /// quota per staff member; audited, and the member is told.
     IssueCouponToMember: POST "/staff/coupons", Staff(COUPON_ISSUERS),

@@ -155,6 +155,26 @@ pub struct CouponRule {
     pub stores: Vec<Named>,
 }
 
+impl CouponRule {
+    /// What it takes off a bill, as the price plan takes it (a free-item
+    /// coupon takes nothing off: it is written off at the counter).
+    pub fn choice(&self) -> Option<crate::plan::CouponChoice> {
+        use crate::plan::{CouponChoice, CouponOff};
+        let off = match self.kind {
+            CouponKind::Cash => CouponOff::Cash(self.off),
+            CouponKind::Percent => CouponOff::Percent {
+                rate: crate::money::Bp(self.rate_bp),
+                cap: self.cap,
+            },
+            CouponKind::Item => return None,
+        };
+        Some(CouponChoice {
+            off,
+            min_spend: self.min_spend,
+        })
+    }
+}
+
 /// A coupon a member holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -209,6 +229,10 @@ pub struct CouponQuery {
     /// The cursor from the previous page.
     #[serde(default)]
     pub after: Option<i64>,
+    /// Only the coupons that can pay a bill at this store now (on the usable
+    /// shelf: issued, within their dates, honoured there, not a free item).
+    #[serde(default)]
+    pub usable_at: Option<i64>,
 }
 
 /// Staff issue a coupon to a member.
@@ -231,4 +255,16 @@ pub struct CouponIssued {
     pub phone_masked: String,
     /// How many more this staff member may issue today.
     pub quota_left: i64,
+}
+
+/// A staff member's coupon quota today.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CouponQuota {
+    /// How many each staff member may issue a day (HQ's setting).
+    pub quota: i64,
+    /// How many this staff member issued today.
+    pub used: i64,
+    /// How many more they may issue today.
+    pub left: i64,
 }

@@ -51,6 +51,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("cards") view=page!(members_only, pages::cards::cards)/>
                     <Route path=path!("cards/shop") view=page!(members_only, pages::cards::card_shop)/>
                     <Route path=path!("cards/:id") view=page!(members_only, pages::cards::card_detail)/>
+                    <Route path=path!("coupons") view=page!(members_only, pages::coupons::coupons)/>
+                    <Route path=path!("coupons/centre") view=page!(members_only, pages::coupons::coupon_centre)/>
                     <Route path=path!("me") view=page!(members_only, pages::me::me)/>
                     <Route path=path!("privacy") view=page!(pages::privacy::privacy)/>
                     <Route path=path!("history") view=page!(members_only, pages::history::history)/>

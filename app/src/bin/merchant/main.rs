@@ -48,6 +48,10 @@ fn App() -> impl IntoView {
                     <Route path=path!("card-types") view=page!(pages::catalogue::card_types)/>
                     <Route path=path!("card-types/new") view=page!(pages::catalogue::card_type_edit)/>
                     <Route path=path!("card-types/:id") view=page!(pages::catalogue::card_type_edit)/>
+                    <Route path=path!("coupon-templates") view=page!(pages::coupons::coupon_templates)/>
+                    <Route path=path!("coupon-templates/new") view=page!(pages::coupons::coupon_template_edit)/>
+                    <Route path=path!("coupon-templates/:id") view=page!(pages::coupons::coupon_template_edit)/>
+                    <Route path=path!("issue-coupon") view=page!(pages::coupons::issue_coupon)/>
                     <Route path=path!("payments") view=page!(pages::payments::payments)/>
                     <Route path=path!("money") view=page!(pages::money::money)/>
                     <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>

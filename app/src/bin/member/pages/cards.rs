@@ -54,6 +54,12 @@ pub fn CardsPage() -> impl IntoView {
                         <A href=brand.path("/cards/shop") attr:class="cell cell-link" attr:id="open-card-shop">
                             <span class="cell-main">{tr(T::BuyACard)}</span>
                         </A>
+                        <A href=brand.path("/coupons") attr:class="cell cell-link" attr:id="open-coupons">
+                            <span class="cell-main">{tr(T::MyCoupons)}</span>
+                        </A>
+                        <A href=brand.path("/coupons/centre") attr:class="cell cell-link" attr:id="open-coupon-centre">
+                            <span class="cell-main">{tr(T::CouponCentre)}</span>
+                        </A>
                     </div>
                     {if cards.is_empty() {
                         view! { <EmptyState text=T::NoCardsYet/> }.into_any()

@@ -69,10 +69,10 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
         }
     };
     let store = m.store_name.clone();
-    // A coupon moves no money: it opens the card wallet, where coupons are.
+    // A coupon moves no money: it opens the member's coupons.
     let coupon = m.kind == EntryKind::CouponIssued;
     let href = if coupon {
-        brand.path("/cards")
+        brand.path("/coupons")
     } else {
         brand.path(&format!("/history/{}", m.id))
     };

@@ -5,9 +5,13 @@ use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use shared::api::{MemberBalance, MemberPayRequest, MemberStore, Pay, StartSplitPayment};
+use shared::ErrorCode;
+use shared::api::{
+    MemberBalance, MemberCoupons, MemberPayRequest, MemberStore, Pay, StartSplitPayment,
+};
 use shared::dto::{
-    BalanceView, PayRequestPublic, PayRequestState, PaymentReceipt, PaymentRequest, StorePublic,
+    BalanceView, CouponQuery, MemberCoupon, PayRequestPublic, PayRequestState, PaymentReceipt,
+    PaymentRequest, StorePublic,
 };
 use shared::money::Fen;
 use shared::plan::{Bill, plan};
@@ -16,7 +20,8 @@ use tongka_app::components::{
     Field, FieldState, FormError, TopBar, loaded, local_time, path_id, payment_pin_rule, use_nav,
     yuan_rule,
 };
-use tongka_app::i18n::{T, tr};
+use tongka_app::coupons::held_rule_text;
+use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 付款
 #[component]
@@ -78,22 +83,52 @@ fn PayForm(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let receipt = RwSignal::new(None::<PaymentReceipt>);
+    let store_id = store.id;
+    // The coupons that can pay here; a failure to load them leaves paying
+    // without one.
+    let coupons = LocalResource::new(move || usable_here(store_id, session.current()));
+    let held = move || coupons.get().and_then(Result::ok).unwrap_or_default();
+    // The member's own pick (`Some(None)`: no coupon), else the best one.
+    let picked = RwSignal::new(None::<Option<i64>>);
+    let without_if_gone = RwSignal::new(false);
+    // The server's own price plan, from the member's balance.
+    let (principal, bonus) = (balance.principal, balance.bonus);
+    let plan_with = move |bill: Fen, c: Option<&MemberCoupon>| {
+        plan(&Bill {
+            coupon: c.and_then(|c| c.rule.choice()),
+            ..Bill::plain(bill, principal, bonus)
+        })
+    };
+    // The coupon that pays `bill`: the pick, or the one taking most off
+    // (the sooner to expire on a tie); none if it takes nothing off.
+    let coupon_for = move |bill: Fen| -> Option<MemberCoupon> {
+        let all = held();
+        let off = |c: &MemberCoupon| plan_with(bill, Some(c)).coupon;
+        let c = match picked.get() {
+            Some(id) => all.into_iter().find(|c| Some(c.id) == id),
+            None => all
+                .into_iter()
+                .filter(|c| off(c).is_positive())
+                .max_by(|a, b| off(a).cmp(&off(b)).then(b.ends_at.cmp(&a.ends_at))),
+        };
+        c.filter(|c| off(c).is_positive())
+    };
+    let plan_for = move |bill: Fen| plan_with(bill, coupon_for(bill).as_ref());
     // One key per intended payment: a retry after a network error reuses it.
     let key = RwSignal::new(api::new_key());
     Effect::new(move |_| {
         amount.value.track();
+        picked.track();
+        without_if_gone.track();
+        coupons.track();
         key.set(api::new_key());
     });
-    // The server's own price plan, from the member's balance.
-    let (principal, bonus) = (balance.principal, balance.bonus);
-    let plan_for = move |bill: Fen| plan(&Bill::plain(bill, principal, bonus));
     let preview = move || {
         Fen::parse_yuan(&amount.value.get())
             .ok()
             .filter(|f| f.is_positive())
             .map(plan_for)
     };
-    let store_id = store.id;
     let pin_above = balance.pin_above;
     let pin_set = balance.pin_set;
     let pin_page = StoredValue::new(brand.path("/me"));
@@ -116,6 +151,7 @@ fn PayForm(
         let Some(fen) = amount.checked().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };
+        let coupon_id = coupon_for(Fen(fen)).map(|c| c.id);
         let planned = plan_for(Fen(fen));
         let needs_pin = planned.stored_value() > pin_above;
         let split = split_ok && planned.online.is_positive();
@@ -131,10 +167,11 @@ fn PayForm(
         error.set(None);
         let k = key.get_untracked();
         let one = one_off.get_value();
+        let without = without_if_gone.get_untracked();
         leptos::task::spawn_local(async move {
             let req = PaymentRequest {
-                coupon_id: None,
-                without_coupon_if_gone: false,
+                coupon_id,
+                without_coupon_if_gone: coupon_id.is_some() && without,
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,
@@ -150,7 +187,14 @@ fn PayForm(
             busy.set(false);
             match result {
                 Ok(r) => receipt.set(Some(r)),
-                Err(f) => error.set(Some(f)),
+                Err(f) => {
+                    // The coupon went meanwhile: show what is left to pick.
+                    if matches!(&f, Failure::Api(e) if e.code == ErrorCode::CouponNotUsable) {
+                        picked.set(None);
+                        coupons.refetch();
+                    }
+                    error.set(Some(f));
+                }
             }
         });
     };
@@ -165,6 +209,9 @@ fn PayForm(
                         <p class="receipt-title">{tr(T::PaySuccess)}</p>
                         <p class="receipt-amount tabular" id="paid-amount">{r.quote.payable.to_string()}</p>
                         <p class="cell-desc">{r.store_name.clone()}</p>
+                        {r.coupon.is_positive().then(|| view! {
+                            <p class="cell-desc tabular" id="paid-coupon">{tr(T::CouponOff)}" -"{r.coupon.to_string()}</p>
+                        })}
                         <p class="cell-desc tabular">{tr(T::Balance)}" "{r.balance_after.to_string()}</p>
                         <p class="cell-desc tabular" id="paid-order">{tr(T::PaymentNo)}" "{r.payment_id}" · "{local_time(&r.at)}</p>
                         <div class="form-actions">
@@ -196,6 +243,16 @@ fn PayForm(
                         }.into_any(),
                     }}
                     {(!usable).then(|| view! { <div class="notice notice-warn" id="pay-code-used">{tr(T::PayCodeUsedNotice)}</div> })}
+                    <CouponPicker coupons=coupons picked=picked without_if_gone=without_if_gone
+                        bill=Signal::derive(move || Fen::parse_yuan(&amount.value.get()).ok().filter(|f| f.is_positive()))
+                        chosen=Signal::derive(move || preview().and_then(|_| Fen::parse_yuan(&amount.value.get()).ok()).and_then(coupon_for).map(|c| c.id))
+                        off_with=move |bill, c| plan_with(bill, Some(c)).coupon/>
+                    {move || preview().filter(|p| p.coupon.is_positive()).map(|p| view! {
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::CouponOff)}</span>
+                            <span class="cell-value tabular" id="pay-coupon-off">"-"{p.coupon.to_string()}</span>
+                        </div>
+                    })}
                     <div class="cell">
                         <span class="cell-label">{tr(T::Payable)}</span>
                         <span class="cell-value tabular payable" id="payable">{move || preview().map(|p| p.payable().to_string()).unwrap_or_default()}</span>
@@ -238,6 +295,100 @@ fn PayForm(
                 </form>
             }.into_any(),
         }}
+    }
+}
+
+/// The member's coupons that can pay at `store_id` now, every page of them.
+async fn usable_here(store_id: i64, token: Option<String>) -> ApiResult<Vec<MemberCoupon>> {
+    let mut all = Vec::new();
+    let mut after = None;
+    // A few pages at most: nobody weighs a hundred coupons at the till.
+    for _ in 0..5 {
+        let q = CouponQuery {
+            shelf: None,
+            after,
+            usable_at: Some(store_id),
+        };
+        let page = api::fetch_q::<MemberCoupons>(&(), &q, token.clone()).await?;
+        all.extend(page.items);
+        after = page.next_cursor;
+        if after.is_none() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// Which coupon pays: "no coupon" or one of those usable here, each with
+/// what it takes off this bill (those below their minimum cannot be
+/// picked); and whether to pay without it should it be gone by then.
+#[component]
+fn CouponPicker(
+    coupons: LocalResource<ApiResult<Vec<MemberCoupon>>>,
+    picked: RwSignal<Option<Option<i64>>>,
+    without_if_gone: RwSignal<bool>,
+    bill: Signal<Option<Fen>>,
+    chosen: Signal<Option<i64>>,
+    off_with: impl Fn(Fen, &MemberCoupon) -> Fen + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let lang = use_i18n().0;
+    move || {
+        let l = lang.get();
+        match coupons.get() {
+            None => None,
+            Some(Err(_)) => Some(
+                view! { <div class="notice" id="pay-coupons-failed">{T::CouponsFailedToLoad.text(l)}</div> }
+                    .into_any(),
+            ),
+            Some(Ok(list)) if list.is_empty() => None,
+            Some(Ok(list)) => {
+                let bill = bill.get();
+                let options = list
+                    .iter()
+                    .map(|c| {
+                        let off = bill.map(|b| off_with(b, c)).unwrap_or_default();
+                        let below = bill.is_some() && !off.is_positive();
+                        let label = format!(
+                            "{} · {}{}",
+                            held_rule_text(&c.rule, l),
+                            c.rule.name,
+                            if below {
+                                format!("（{}）", T::CouponBelowMin.text(l))
+                            } else if off.is_positive() {
+                                format!(" -{off}")
+                            } else {
+                                String::new()
+                            }
+                        );
+                        let id = c.id;
+                        view! {
+                            <option value=id.to_string() disabled=below prop:selected=move || chosen.get() == Some(id)>{label}</option>
+                        }
+                    })
+                    .collect_view();
+                Some(view! {
+                    <label class="cell">
+                        <span class="cell-label">{T::CouponToUse.text(l)}</span>
+                        <select class="cell-input" id="pay-coupon"
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                picked.set(Some(v.parse::<i64>().ok()));
+                            }>
+                            <option value="" prop:selected=move || chosen.get().is_none()>{T::NoCoupon.text(l)}</option>
+                            {options}
+                        </select>
+                    </label>
+                    {move || chosen.get().map(|_| view! {
+                        <label class="consent">
+                            <input type="checkbox" id="pay-without-if-gone"
+                                prop:checked=move || without_if_gone.get()
+                                on:change=move |ev| without_if_gone.set(event_target_checked(&ev))/>
+                            <span>{tr(T::PayWithoutIfGone)}</span>
+                        </label>
+                    })}
+                }.into_any())
+            }
+        }
     }
 }
 

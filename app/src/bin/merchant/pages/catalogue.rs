@@ -20,7 +20,7 @@ use tongka_app::components::{
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
 /// A name: 1–40 characters.
-fn name_rule(v: &str) -> Result<String, &'static str> {
+pub(crate) fn name_rule(v: &str) -> Result<String, &'static str> {
     shared::validate::place_name(v)
 }
 
@@ -35,7 +35,7 @@ fn category_rule(v: &str) -> Result<String, &'static str> {
 }
 
 /// A whole number, if any.
-fn count_rule(v: &str) -> Result<String, &'static str> {
+pub(crate) fn count_rule(v: &str) -> Result<String, &'static str> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(String::new());
@@ -46,13 +46,13 @@ fn count_rule(v: &str) -> Result<String, &'static str> {
     }
 }
 
-fn yuan(f: Fen) -> String {
+pub(crate) fn yuan(f: Fen) -> String {
     format!("{}.{:02}", f.0 / 100, f.0 % 100)
 }
 
 /// Store checkboxes: every store, or the ones ticked.
 #[component]
-fn StorePicker(
+pub(crate) fn StorePicker(
     label: Txt,
     everywhere: RwSignal<bool>,
     chosen: RwSignal<Vec<i64>>,

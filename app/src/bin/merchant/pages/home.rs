@@ -67,6 +67,8 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let api_keys = ("/api-keys", T::ApiKeys, "menu-api-keys");
     let jobs = ("/job-failures", T::JobFailures, "menu-job-failures");
     let cards = ("/card-types", T::CardTypes, "menu-card-types");
+    let coupons = ("/coupon-templates", T::Coupons, "menu-coupons");
+    let issue = ("/issue-coupon", T::IssueCoupon, "menu-issue-coupon");
     match role {
         Role::HqAdmin => vec![
             overview,
@@ -77,6 +79,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             staff,
             members,
             cards,
+            coupons,
             money,
             close,
             flags,
@@ -86,7 +89,8 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             jobs,
         ],
         Role::HqFinance => vec![
-            queue, payees, refunds, overview, stores, staff, members, money, close, flags, audit,
+            queue, payees, refunds, overview, stores, staff, members, coupons, issue, money, close,
+            flags, audit,
         ],
         Role::RegionManager => vec![
             wallets,
@@ -97,7 +101,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             staff,
             members,
         ],
-        Role::StoreManager => vec![withdrawals, messages, close, stores, staff],
+        Role::StoreManager => vec![withdrawals, messages, issue, close, stores, staff],
         Role::Clerk => vec![stores],
     }
 }

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod catalogue;
 pub mod close_card;
+pub mod coupons;
 pub mod gateway_flags;
 pub mod home;
 pub mod job_failures;
