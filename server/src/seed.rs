@@ -279,6 +279,37 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
             .await?;
         }
     }
+    // Two coupons in the coupon centre: ¥5 off over ¥30 for newcomers,
+    // and 10 % off (at most ¥20), both valid 30 days from receipt.
+    for (name, kind, off, rate_bp, cap, min_spend, stock, per_member) in [
+        ("新人满30减5", "cash", 500, 0, 0, 3_000, 1_000, 1),
+        ("全场9折券", "percent", 0, 1_000, 2_000, 0, 500, 2),
+    ] {
+        crate::entity::coupon_template::ActiveModel {
+            brand_id: Set(b.id),
+            name: Set(name.into()),
+            kind: Set(kind.into()),
+            off_amount: Set(off),
+            rate_bp: Set(rate_bp),
+            cap: Set(cap),
+            item_id: Set(None),
+            min_spend: Set(min_spend),
+            valid_from: Set(None),
+            valid_until: Set(None),
+            valid_days: Set(Some(30)),
+            stock: Set(stock),
+            issued: Set(0),
+            per_member: Set(per_member),
+            all_stores: Set(true),
+            claimable: Set(true),
+            issuable: Set(true),
+            on_sale: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+    }
     // HQ's withdrawal terms, so the demo shows a fee: at least ¥100, ¥2 each.
     let rules = shared::dto::MoneySettings::default();
     money_settings::ActiveModel {

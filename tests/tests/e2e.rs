@@ -810,6 +810,172 @@ fn member_pays_a_store_by_its_pay_code_and_the_manager_refunds_part() {
     });
 }
 
+/// The text of the selected option of `select`.
+async fn picked_option(c: &Client, select: &str) -> anyhow::Result<String> {
+    let v = c
+        .execute(
+            "const s = document.querySelector(arguments[0]); return s.options[s.selectedIndex].text;",
+            vec![serde_json::json!(select)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn hq_makes_a_coupon_a_member_claims_it_pays_with_it_and_a_full_refund_gives_it_back() {
+    story(|h| async move {
+        let shop = demo_store(h).await?;
+        let name = format!("满50减12-{}", &unique_phone()[7..]);
+
+        // HQ makes the coupon; a wrong field is named before anything is sent.
+        let admin = browser(h).await?;
+        staff_login(h, &admin, "admin").await?;
+        click(&admin, "#menu-coupons").await?;
+        click(&admin, "#new-coupon-template").await?;
+        fill(&admin, "#coupon-name", &name).await?;
+        fill(&admin, "#coupon-off", "12").await?;
+        fill(&admin, "#coupon-min-spend", "50").await?;
+        fill(&admin, "#coupon-days", "30").await?;
+        fill(&admin, "#coupon-stock", "0").await?;
+        fill(&admin, "#coupon-per-member", "2").await?;
+        click(&admin, "#save-coupon-template").await?;
+        text_contains(&admin, ".field-error", "发放总量").await?;
+        fill(&admin, "#coupon-stock", "5").await?;
+        accessible(&admin, "coupon template form").await?;
+        click(&admin, "#save-coupon-template").await?;
+        let row =
+            format!("//div[@data-template][.//p[@class='coupon-name'][contains(., '{name}')]]");
+        let figures = |c: Client| {
+            let row = row.clone();
+            async move {
+                let e = c.wait().for_element(Locator::XPath(&row)).await?;
+                anyhow::Ok(e.text().await?)
+            }
+        };
+        let shown = figures(admin.clone()).await?;
+        assert!(
+            shown.contains("满¥50减¥12") && shown.contains("已发 0/5 "),
+            "{shown}"
+        );
+
+        // A member with ¥100 claims it in the coupon centre.
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "100").await?;
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        click(&member, "#open-coupon-centre").await?;
+        let offer = format!("//div[@data-offer][.//p[@class='coupon-name'][text()='{name}']]");
+        let card = member.wait().for_element(Locator::XPath(&offer)).await?;
+        let text = card.text().await?;
+        assert!(
+            text.contains("剩余 5 张") && text.contains("已领 0/2"),
+            "{text}"
+        );
+        click_x(&member, &format!("{offer}//button")).await?;
+        text_contains(&member, ".toast", "领取成功").await?;
+        let claimed = member
+            .wait()
+            .for_element(Locator::XPath(&format!("{offer}[.//p[@data-left='4']]")))
+            .await?
+            .text()
+            .await?;
+        assert!(claimed.contains("已领 1/2"), "{claimed}");
+        accessible(&member, "coupon centre").await?;
+        shot(h, &member, "member-coupon-centre-390x844.png").await?;
+        member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        let mine = text_contains(&member, "#coupon-list", &name).await?;
+        assert!(
+            mine.contains("满¥50减¥12") && mine.contains("全部门店") && mine.contains("有效期至"),
+            "{mine}"
+        );
+
+        // Paying ¥88.80 at the store: the coupon is picked and the saving shown.
+        member
+            .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
+            .await?;
+        fill(&member, "#pay-amount", "88.8").await?;
+        text_contains(&member, "#pay-coupon-off", "-¥12.00").await?;
+        text_contains(&member, "#payable", "¥76.80").await?;
+        let picked = picked_option(&member, "#pay-coupon").await?;
+        assert!(picked.contains(&name), "picked by default: {picked}");
+        // Below its minimum it cannot pay: no saving, the plain price.
+        fill(&member, "#pay-amount", "40").await?;
+        text_contains(&member, "#payable", "¥40.00").await?;
+        gone(&member, "#pay-coupon-off").await?;
+        fill(&member, "#pay-amount", "88.8").await?;
+        text_contains(&member, "#pay-coupon-off", "-¥12.00").await?;
+        accessible(&member, "pay with a coupon").await?;
+        shot(h, &member, "member-pay-coupon-390x844.png").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥76.80").await?;
+        text_contains(&member, "#paid-coupon", "-¥12.00").await?;
+        text_contains(&member, "#pay-receipt", "¥23.20").await?;
+        member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        click(&member, "[data-shelf='used']").await?;
+        text_contains(&member, "#coupon-list", "抵扣 ¥12.00").await?;
+
+        // HQ's figures count it used, and what it cost.
+        admin.refresh().await?;
+        let shown = figures(admin.clone()).await?;
+        assert!(
+            shown.contains("已发 1/5 ")
+                && shown.contains("已用 1 ")
+                && shown.contains("成本 ¥12.00"),
+            "{shown}"
+        );
+
+        // The manager refunds the payment in full: the coupon comes back.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-payments").await?;
+        fill(&manager, "#payments-q", "76.80\n").await?;
+        text_contains(&manager, "#payment-list", "¥76.80").await?;
+        click(&manager, ".payment-row .refund-btn").await?;
+        fill(&manager, "#refund-amount", "76.80").await?;
+        click(&manager, "#refund-submit").await?;
+        confirm(&manager, "退款 ¥76.80").await?;
+        text_contains(&manager, "#payment-list", "已退 ¥76.80").await?;
+        member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        let back = text_contains(&member, "#coupon-list", &name).await?;
+        assert!(!back.contains("抵扣"), "usable again: {back}");
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        text_contains(&member, "#balance", "¥100.00").await?;
+
+        // The manager issues the second one after looking the member up,
+        // within the day's quota; the member is told.
+        manager.goto(&format!("{}/biz/demo", h.base)).await?;
+        click(&manager, "#menu-issue-coupon").await?;
+        let before = text_contains(&manager, "#quota-left", "今日还可发").await?;
+        fill(&manager, "#issue-phone", &phone).await?;
+        click(&manager, "#issue-find").await?;
+        text_contains(&manager, "#issue-member", &phone[7..]).await?;
+        let option =
+            format!("//select[@id='issue-template']/option[starts-with(text(), '{name}')]");
+        click_x(&manager, &option).await?;
+        click(&manager, "#issue-submit").await?;
+        text_contains(&manager, "#coupon-issued", &name).await?;
+        let after = text_contains(&manager, "#quota-left", "今日还可发").await?;
+        assert_ne!(before, after, "the quota went down: {before} / {after}");
+        accessible(&manager, "issue a coupon").await?;
+        shot(h, &manager, "merchant-issue-coupon-390x844.png").await?;
+        member.goto(&format!("{}/m/demo/messages", h.base)).await?;
+        text_contains(&member, "#message-list", "收到一张优惠券").await?;
+        member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        refresh_until(&member, "#coupon-list", &name).await?;
+        let both = el(&member, "#coupon-list").await?.text().await?;
+        assert_eq!(both.matches(&name).count(), 2, "{both}");
+
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [admin, member, clerk, manager] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
 #[test]
 fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
     story(|h| async move {
@@ -2455,6 +2621,8 @@ fn every_page_passes_axe_core() {
             "/m/demo",
             "/m/demo/cards",
             "/m/demo/cards/shop",
+            "/m/demo/coupons",
+            "/m/demo/coupons/centre",
             "/m/demo/me",
             "/m/demo/history",
             "/m/demo/messages",
@@ -2497,6 +2665,9 @@ fn every_page_passes_axe_core() {
                     "/card-types",
                     "/card-types/new",
                     "/service-items",
+                    "/coupon-templates",
+                    "/coupon-templates/new",
+                    "/issue-coupon",
                     "/no-such-page",
                 ]
                 .iter()
@@ -2516,6 +2687,7 @@ fn every_page_passes_axe_core() {
                     "/topup".into(),
                     "/sell-card".into(),
                     "/messages".into(),
+                    "/issue-coupon".into(),
                     format!("/stores/{s}/wallet"),
                     format!("/stores/{s}/statement"),
                     format!("/stores/{s}/withdraw"),

@@ -157,6 +157,12 @@ async fn give(
     if stock.rows_affected != 1 {
         return Err(refused(ErrorCode::CouponOutOfStock));
     }
+    // The counter's row is held now: read the template again, so the coupon
+    // takes the rule HQ last committed (a change waits for us, or we for it).
+    let t = templates::in_brand(tx, b.id, template_id).await?;
+    if !offered(&t, &giver, today) {
+        return Err(refused(ErrorCode::CouponNotOffered));
+    }
     let held = raise(
         tx,
         "coupon_holdings",

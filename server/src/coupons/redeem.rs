@@ -114,14 +114,27 @@ pub async fn take(tx: &DatabaseTransaction, id: i64, worth: Fen, now: i64) -> Ap
     Ok(done.rows_affected == 1)
 }
 
+/// One row changed, or the books would disagree with the coupon: the
+/// transaction stops rather than booking a coupon it did not move.
+fn exactly_one(rows: u64, what: &str) -> AppResult<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(AppError::Internal(anyhow::anyhow!(
+            "{what}: {rows} coupons changed, not one"
+        )))
+    }
+}
+
 /// Names the payment a taken coupon paid.
 pub async fn link(tx: &DatabaseTransaction, id: i64, payment_id: i64) -> AppResult<()> {
-    coupon::Entity::update_many()
+    let done = coupon::Entity::update_many()
         .col_expr(coupon::Column::PaymentId, Expr::value(payment_id))
         .filter(coupon::Column::Id.eq(id))
+        .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
         .exec(tx)
         .await?;
-    Ok(())
+    exactly_one(done.rows_affected, "coupon used by a payment")
 }
 
 /// A payment refunded in full gives its coupon back: usable again if it is
@@ -149,6 +162,10 @@ pub async fn give_back(
         .col_expr(coupon::Column::Worth, Expr::value(0i64))
         .col_expr(coupon::Column::UsedAt, Expr::value(Option::<i64>::None))
         .col_expr(coupon::Column::PaymentId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            coupon::Column::GatewayOrderId,
+            Expr::value(Option::<i64>::None),
+        )
         .filter(coupon::Column::Id.eq(c.id))
         .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
         .exec(tx)
@@ -189,7 +206,7 @@ pub async fn settle_reserved(
     payment_id: i64,
     now: i64,
 ) -> AppResult<()> {
-    coupon::Entity::update_many()
+    let done = coupon::Entity::update_many()
         .col_expr(
             coupon::Column::State,
             Expr::value(CouponState::Used.as_str()),
@@ -200,7 +217,7 @@ pub async fn settle_reserved(
         .filter(coupon::Column::State.eq(CouponState::Reserved.as_str()))
         .exec(tx)
         .await?;
-    Ok(())
+    exactly_one(done.rows_affected, "coupon held by a split payment")
 }
 
 /// The gateway leg of order `order_id` failed or was given up: its held

@@ -312,8 +312,11 @@ pub async fn update(
     req: &CouponTemplateInput,
 ) -> AppResult<CouponTemplate> {
     let tx = begin_write(&state.db).await?;
+    // Held until the change commits: a coupon given meanwhile waits, then
+    // counts, so "none given out yet" stays true while the rule changes.
     let old = coupon_template::Entity::find_by_id(id)
         .filter(coupon_template::Column::BrandId.eq(by.brand.id))
+        .lock_exclusive()
         .one(&tx)
         .await?
         .ok_or_else(AppError::not_found)?;

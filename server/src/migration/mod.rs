@@ -21,6 +21,7 @@ mod m0015_member_closure;
 mod m0016_cards;
 mod m0017_card_orders;
 mod m0018_coupons;
+mod m0019_coupon_links;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_cards::Migration),
             Box::new(m0017_card_orders::Migration),
             Box::new(m0018_coupons::Migration),
+            Box::new(m0019_coupon_links::Migration),
         ]
     }
 }

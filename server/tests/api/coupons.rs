@@ -1115,3 +1115,52 @@ dual_test!(
         }
     }
 );
+
+dual_test!(
+    a_rule_change_among_claims_at_once_leaves_every_coupon_on_the_rule_it_shows,
+    |app| async move {
+        let shop = shop(&app).await;
+        let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
+        let mut members = Vec::new();
+        for _ in 0..12 {
+            members.push(new_member(&app).await);
+        }
+        let mut longer = t.terms.clone();
+        longer.valid_days = Some(30);
+        let change = {
+            let (app, admin, longer) = (app.clone(), shop.admin.clone(), longer.clone());
+            tokio::spawn(async move {
+                app.put(&format!("/api/hq/coupon-templates/{}", t.id))
+                    .token(&admin)
+                    .json(&longer)
+                    .send()
+                    .await
+            })
+        };
+        let mut set = tokio::task::JoinSet::new();
+        for m in members.clone() {
+            let app = app.clone();
+            set.spawn(async move { claim(&app, &m, t.id).await.status });
+        }
+        while let Some(r) = set.join_next().await {
+            assert_eq!(r.expect("a claim"), 201);
+        }
+        let changed = change.await.expect("the change");
+        if changed.status != 200 {
+            changed.invalid_because("valid_days", "unchangeable");
+        }
+        // Whichever came first, each coupon has the dates of the rule the
+        // template now shows, as one claimed afterwards does.
+        let late = new_member(&app).await;
+        let expected: MemberCoupon = claim(&app, &late, t.id).await.ok();
+        for m in &members {
+            let held = shelf(&app, m, CouponShelf::Usable).await;
+            assert_eq!(held.len(), 1);
+            assert_eq!(
+                held[0].last_day, expected.last_day,
+                "change answered {}",
+                changed.status
+            );
+        }
+    }
+);
