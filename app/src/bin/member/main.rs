@@ -47,7 +47,7 @@ fn App() -> impl IntoView {
             <Routes fallback=tongka_app::components::NotFound>
                 <ParentRoute path=path!("/m/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
-                    <Route path=path!("login") view=pages::login::LoginPage/>
+                    <Route path=path!("login") view=page!(pages::login::login)/>
                     <Route path=path!("cards") view=page!(members_only, pages::cards::cards)/>
                     <Route path=path!("cards/shop") view=page!(members_only, pages::cards::card_shop)/>
                     <Route path=path!("cards/:id") view=page!(members_only, pages::cards::card_detail)/>

@@ -28,7 +28,7 @@ fn App() -> impl IntoView {
             <Routes fallback=tongka_app::components::NotFound>
                 <ParentRoute path=path!("/biz/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
-                    <Route path=path!("login") view=pages::login::LoginPage/>
+                    <Route path=path!("login") view=page!(pages::login::login)/>
                     <Route path=path!("stores") view=page!(pages::stores::stores)/>
                     <Route path=path!("stores/new") view=page!(pages::store_edit::store_new)/>
                     <Route path=path!("stores/:id") view=page!(pages::store_edit::store_edit)/>

@@ -186,3 +186,4 @@ pub fn LoginPage() -> impl IntoView {
         </section>
     }
 }
+tongka_app::split_page!(login => LoginPage);
