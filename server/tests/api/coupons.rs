@@ -1117,18 +1117,28 @@ dual_test!(
 );
 
 dual_test!(
-    a_rule_change_among_claims_at_once_leaves_every_coupon_on_the_rule_it_shows,
+    a_rule_change_waits_for_a_coupon_being_given_and_then_refuses,
     |app| async move {
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+        use tongka_server::entity::coupon_template;
         let shop = shop(&app).await;
         let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
-        let mut members = Vec::new();
-        for _ in 0..12 {
-            members.push(new_member(&app).await);
-        }
+        // A coupon being given: its stock counter raised, not yet committed.
+        let giving = app.db.begin().await.expect("a transaction");
+        coupon_template::Entity::update_many()
+            .col_expr(
+                coupon_template::Column::Issued,
+                Expr::col(coupon_template::Column::Issued).add(1),
+            )
+            .filter(coupon_template::Column::Id.eq(t.id))
+            .exec(&giving)
+            .await
+            .expect("the counter");
         let mut longer = t.terms.clone();
         longer.valid_days = Some(30);
         let change = {
-            let (app, admin, longer) = (app.clone(), shop.admin.clone(), longer.clone());
+            let (app, admin) = (app.clone(), shop.admin.clone());
             tokio::spawn(async move {
                 app.put(&format!("/api/hq/coupon-templates/{}", t.id))
                     .token(&admin)
@@ -1137,30 +1147,48 @@ dual_test!(
                     .await
             })
         };
-        let mut set = tokio::task::JoinSet::new();
-        for m in members.clone() {
-            let app = app.clone();
-            set.spawn(async move { claim(&app, &m, t.id).await.status });
-        }
-        while let Some(r) = set.join_next().await {
-            assert_eq!(r.expect("a claim"), 201);
-        }
-        let changed = change.await.expect("the change");
-        if changed.status != 200 {
-            changed.invalid_because("valid_days", "unchangeable");
-        }
-        // Whichever came first, each coupon has the dates of the rule the
-        // template now shows, as one claimed afterwards does.
-        let late = new_member(&app).await;
-        let expected: MemberCoupon = claim(&app, &late, t.id).await.ok();
-        for m in &members {
-            let held = shelf(&app, m, CouponShelf::Usable).await;
-            assert_eq!(held.len(), 1);
-            assert_eq!(
-                held[0].last_day, expected.last_day,
-                "change answered {}",
-                changed.status
-            );
-        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        giving.commit().await.expect("given");
+        // The change waited and then saw one given out: the rule stays.
+        change
+            .await
+            .expect("the change")
+            .invalid_because("valid_days", "unchangeable");
+    }
+);
+
+dual_test!(
+    a_coupon_given_while_its_rule_changes_carries_the_new_rule,
+    |app| async move {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+        use tongka_server::entity::coupon_template;
+        let shop = shop(&app).await;
+        let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
+        let member = new_member(&app).await;
+        // HQ's change of 7 days to 30 holds the template's row, not yet
+        // committed, when the claim arrives …
+        let changing = app.db.begin().await.expect("a transaction");
+        coupon_template::Entity::update_many()
+            .col_expr(coupon_template::Column::ValidDays, Expr::value(30i64))
+            .filter(coupon_template::Column::Id.eq(t.id))
+            .exec(&changing)
+            .await
+            .expect("the change");
+        let claiming = {
+            let (app, member) = (app.clone(), member.clone());
+            tokio::spawn(async move { claim(&app, &member, t.id).await })
+        };
+        // … which waits for it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        changing.commit().await.expect("changed");
+        let given: MemberCoupon = claiming.await.expect("the claim").ok();
+        // Another member's coupon claimed afterwards has the 30 days too.
+        let later = new_member(&app).await;
+        let after: MemberCoupon = claim(&app, &later, t.id).await.ok();
+        assert_eq!(
+            given.last_day, after.last_day,
+            "the coupon took the rule committed"
+        );
     }
 );
