@@ -53,21 +53,23 @@ fn terms_lines(
     )
 }
 
+/// The templates, with the service items and stores their rules name.
+async fn with_names(
+    token: Option<String>,
+) -> ApiResult<(Vec<CouponTemplate>, Vec<ServiceItem>, Vec<StoreView>)> {
+    let list = api::fetch::<ListCouponTemplates>(&(), token.clone()).await?;
+    let items = api::fetch::<ListServiceItems>(&(), token.clone()).await?;
+    let stores = api::fetch::<ListStores>(&(), token).await?;
+    Ok((list, items, stores))
+}
+
 /// 优惠券 (templates)
 #[component]
 pub fn CouponTemplatesPage() -> impl IntoView {
     require_login();
     let ctx = use_ctx();
     let lang = use_i18n().0;
-    let data = LocalResource::new(move || {
-        let token = ctx.session.token.get();
-        async move {
-            let list = api::fetch::<ListCouponTemplates>(&(), token.clone()).await?;
-            let items = api::fetch::<ListServiceItems>(&(), token.clone()).await?;
-            let stores = api::fetch::<ListStores>(&(), token).await?;
-            ApiResult::Ok((list, items, stores))
-        }
-    });
+    let data = LocalResource::new(move || with_names(ctx.session.token.get()));
     let admin = move || ctx.role() == Some(Role::HqAdmin);
     let issuer = move || {
         matches!(
@@ -146,9 +148,7 @@ pub fn CouponTemplateEditPage() -> impl IntoView {
         let token = ctx.session.token.get();
         let id = params.read().get("id").and_then(|i| i.parse::<i64>().ok());
         async move {
-            let list = api::fetch::<ListCouponTemplates>(&(), token.clone()).await?;
-            let items = api::fetch::<ListServiceItems>(&(), token.clone()).await?;
-            let stores = api::fetch::<ListStores>(&(), token).await?;
+            let (list, items, stores) = with_names(token).await?;
             let editing = id.and_then(|id| list.into_iter().find(|t| t.id == id));
             ApiResult::Ok((editing, items, stores))
         }
