@@ -985,6 +985,10 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                     format!("消费满 {min} 才可使用"),
                     format!("the bill must come to {min} or more"),
                 ),
+                "not_item" => (
+                    "不是服务项目券，请在付款时使用".to_string(),
+                    "it is not for a service item: use it when paying".to_string(),
+                ),
                 "item_only" => (
                     "是服务项目券，请到店出示会员码核销".to_string(),
                     "it is for a service item: show your member code at the store".to_string(),

@@ -240,3 +240,89 @@ pub async fn release_reserved(tx: &DatabaseTransaction, order_id: i64) -> AppRes
         .await?;
     Ok(())
 }
+
+/// Writes off a free-item coupon at store `store_id` for `actor`: taken
+/// `issued → used` by compare-and-set, worth the item's price, which the
+/// brand pays the store from promotion expense. The scan that calls it
+/// comes with the member code (issue 17). Answers what the store is paid.
+pub async fn write_off_item(
+    state: &crate::state::AppState,
+    brand: &crate::entity::brand::Model,
+    (coupon_id, store_id): (i64, i64),
+    actor: &str,
+) -> AppResult<Fen> {
+    use crate::ledger::{self, Entry, Kind, Line};
+    let now = state.clock.now_ms();
+    let tx = crate::db::begin_write(&state.db).await?;
+    let shop = crate::chain::store_in_brand(&tx, brand.id, store_id).await?;
+    if !shop.active {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::StoreClosed,
+        ));
+    }
+    let c = coupon::Entity::find_by_id(coupon_id)
+        .filter(coupon::Column::BrandId.eq(brand.id))
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::invalid("coupon_id", "unknown"))?;
+    let t = coupon_template::Entity::find_by_id(c.template_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon {coupon_id} has no template")))?;
+    let Some(item_id) = t.item_id.filter(|_| t.kind == CouponKind::Item.as_str()) else {
+        return Err(unusable("not_item"));
+    };
+    match CouponState::parse(&c.state) {
+        Some(CouponState::Issued) if c.ends_at <= now => return Err(unusable("expired")),
+        Some(CouponState::Issued) if c.starts_at > now => return Err(unusable("not_yet")),
+        Some(CouponState::Issued) => {}
+        Some(CouponState::Reserved) => return Err(unusable("in_use")),
+        Some(CouponState::Used) => return Err(unusable("used")),
+        _ => return Err(unusable("expired")),
+    }
+    if !t.all_stores
+        && !stores_of(&tx, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default()
+            .contains(&shop.id)
+    {
+        return Err(unusable("store"));
+    }
+    let price = crate::entity::service_item::Entity::find_by_id(item_id)
+        .one(&tx)
+        .await?
+        .map(|i| Fen(i.price))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon item {item_id} is gone")))?;
+    // Two scans at once: one takes it.
+    if !take(&tx, c.id, price, now).await? {
+        return Err(unusable("used"));
+    }
+    let ids = ledger::account_ids(
+        &tx,
+        brand.id,
+        &[(Kind::PromotionExpense, 0), (Kind::StoreWallet, shop.id)],
+        now,
+    )
+    .await?;
+    ledger::post_or_fail(
+        &tx,
+        Entry {
+            brand_id: brand.id,
+            kind: shared::dto::EntryKind::CouponItemUse,
+            op_ref: format!("coupon-use:{}", c.id),
+            store_id: Some(shop.id),
+            member_id: Some(c.member_id),
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor: actor.to_string(),
+            business_date: ledger::business_date(&brand.time_zone, now),
+            at: now,
+            lines: vec![Line::fen(ids[0], -price), Line::fen(ids[1], price)],
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(price)
+}

@@ -1192,3 +1192,55 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_free_item_coupon_written_off_pays_the_store_the_item_from_promotion_once,
+    |app| async move {
+        use tongka_server::coupons::redeem::write_off_item;
+        use tongka_server::error::AppError;
+        let shop = shop(&app).await;
+        let wash = crate::cards::new_item(&app, &shop.admin, "精致洗车", 5_000).await;
+        let mut free = cash_coupon("免费洗车");
+        free.kind = CouponKind::Item;
+        free.item_id = Some(wash.id);
+        free.all_stores = false;
+        free.store_ids = vec![shop.one.id];
+        let (member, coupon) = member_with_coupon(&app, &shop, &free).await;
+        let b = crate::cards::brand_row(&app).await;
+        let off = |store: i64, id: i64| {
+            let (app, b) = (app.clone(), b.clone());
+            async move {
+                write_off_item(&app.state, &b, (id, store), "staff:test")
+                    .await
+                    .map_err(|e| {
+                        let code = crate::cards::code_of(&e);
+                        let AppError::Api { params, .. } = e else {
+                            unreachable!()
+                        };
+                        (code, params.get("reason").cloned().unwrap_or_default())
+                    })
+            }
+        };
+        let not_usable = |why: &str| Err((ErrorCode::CouponNotUsable, why.to_string()));
+        // Not at a store outside its scope.
+        assert_eq!(off(shop.two.id, coupon.id).await, not_usable("store"));
+        // Two scans at once at its store: one writes it off.
+        let (a, b2) = tokio::join!(off(shop.one.id, coupon.id), off(shop.one.id, coupon.id));
+        assert!(
+            (a == Ok(Fen(5_000)) && b2 == not_usable("used"))
+                || (b2 == Ok(Fen(5_000)) && a == not_usable("used")),
+            "{a:?} / {b2:?}"
+        );
+        assert_eq!(store_wallet(&app, shop.one.id).await, 5_000);
+        assert_eq!(brand_account(&app, Kind::PromotionExpense, 0).await, -5_000);
+        let used = shelf(&app, &member, CouponShelf::Used).await;
+        assert_eq!((used.len(), used[0].worth), (1, Fen(5_000)));
+        let t = templates(&app, &shop.admin).await.remove(0);
+        assert_eq!((t.used, t.cost), (1, Fen(5_000)));
+        // A cash coupon is used when paying, not written off.
+        let (_, cash) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        assert_eq!(off(shop.one.id, cash.id).await, not_usable("not_item"));
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        assert_reconciled(&app).await;
+    }
+);

@@ -46,6 +46,9 @@ crate::named_enum! {
         /// A coupon issued to the member by staff (no money moves; the
         /// member is told).
         CouponIssued = "coupon_issued",
+        /// A free-item coupon written off at a store: the brand pays the
+        /// store the item's price from promotion expense.
+        CouponItemUse = "coupon_item_use",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",
