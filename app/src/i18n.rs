@@ -609,6 +609,12 @@ catalogue! {
     ConfirmTopUp => "确认充值", "Top up";
     RefundQuestion => "给 {member} 退款 {amount}？（这笔最多还可退 {left}）\n钱按原路退回：储值付的部分回到会员储值，在线支付的部分退回原支付账户。退款不能撤销。", "Refund {amount} to {member}? (at most {left} is left to refund)\nThe money goes back the way it came: the stored-value part to their balance, the online part to the account that paid. A refund cannot be undone.";
     ConfirmRefund => "确认退款", "Refund";
+    VoidAction => "撤销", "Void";
+    Voiding => "撤销中…", "Voiding…";
+    Voided => "已撤销", "Voided";
+    VoidQuestion => "撤销 {member} 的这笔支付？\n优惠券全额抵扣，会员没有付钱：优惠券退还给会员，门店钱包退回优惠券的 {coupon}。撤销不能恢复。", "Void this payment by {member}?\nThe coupon covered it in full and they paid nothing: the coupon goes back to them and the store wallet gives back its {coupon}. A void cannot be undone.";
+    ConfirmVoid => "确认撤销", "Void";
+    VoidDone => "已撤销，优惠券已退还会员", "Voided; the coupon is back with the member";
     UnlockQuestion => "解锁 {who} 的账号？\n解锁后可以立即重新尝试登录。", "Unlock {who}'s account?\nThey can try to sign in again at once.";
     DeactivateQuestion => "停用 {who} 的账号？\n停用后立即退出所有设备，不能再登录；可随时重新启用。", "Deactivate {who}'s account?\nThey are signed out everywhere at once and cannot sign in; you can activate the account again at any time.";
     ActivateQuestion => "启用 {who} 的账号？\n启用后可以用原密码登录。", "Activate {who}'s account?\nThey can sign in with their password again.";

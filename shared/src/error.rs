@@ -810,7 +810,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
         }
         RefundTooLarge => {
             let r = yuan(param(params, "refundable"));
-            if zh {
+            if param(params, "refundable") == "0" {
+                if zh {
+                    "这笔支付已全部退回".into()
+                } else {
+                    "This payment has already been refunded in full".into()
+                }
+            } else if zh {
                 format!("退款金额超过可退金额 {r}")
             } else {
                 format!("More than the refundable {r}")

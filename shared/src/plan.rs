@@ -190,12 +190,22 @@ pub struct Refunded {
     pub online: Fen,
     /// Points given back.
     pub points: i64,
+    /// The coupon's part given back with the coupon (all of it or nothing).
+    pub coupon: Fen,
 }
 
 impl Refunded {
     /// The money refunded so far.
     pub fn total(&self) -> Fen {
         self.principal + self.bonus + self.online
+    }
+
+    /// Whether everything `paid` took has been given back: its money, its
+    /// points and its coupon.
+    pub fn all_of(&self, paid: &PaymentPlan) -> bool {
+        self.total() == paid.payable()
+            && self.points == paid.points_used
+            && self.coupon == paid.coupon
     }
 }
 
@@ -218,6 +228,8 @@ pub struct RefundPlan {
     pub points: i64,
     /// Whether the coupon goes back to the member (a refund in full).
     pub coupon_back: bool,
+    /// The coupon's part given back with it (0 unless `coupon_back`).
+    pub coupon: Fen,
     /// What the payment has refunded with this one.
     pub refunded_total: Fen,
 }
@@ -237,7 +249,8 @@ impl RefundPlan {
 /// Why a refund cannot be planned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefundRefused {
-    /// The amount is zero or below.
+    /// The amount is below zero, or zero for a payment the member paid
+    /// money for.
     NotPositive,
     /// More than is left to refund, which is this much.
     TooLarge(Fen),
@@ -249,19 +262,21 @@ pub enum RefundRefused {
 /// the store's settled share of the bonus, the points and the points'
 /// funding in proportion to what has been refunded in all; the coupon and
 /// its funding back only with a refund in full (DESIGN.md: a partial refund
-/// keeps the coupon used).
+/// keeps the coupon used). A payment the coupon and points covered in full
+/// (nothing to pay) is voided by a refund of zero, once.
 pub fn refund_plan(
     paid: &PaymentPlan,
     bonus_settled: Fen,
     done: &Refunded,
     amount: Fen,
 ) -> Result<RefundPlan, RefundRefused> {
-    if !amount.is_positive() {
+    let payable = paid.payable();
+    let void = amount == Fen::ZERO && payable == Fen::ZERO;
+    if !amount.is_positive() && !void {
         return Err(RefundRefused::NotPositive);
     }
-    let payable = paid.payable();
     let refundable = payable - done.total();
-    if amount > refundable {
+    if amount > refundable || done.all_of(paid) {
         return Err(RefundRefused::TooLarge(refundable));
     }
     let parts = [paid.principal, paid.bonus, paid.online];
@@ -286,10 +301,9 @@ pub fn refund_plan(
     let full = after == payable;
     let points_funded = |refunded: Fen| pro_rata(paid.points.0, payable.0, refunded.0);
     let mut brand_funded = Fen(points_funded(after) - points_funded(done.total()));
-    let coupon_back = full && paid.coupon.is_positive();
-    if coupon_back {
-        brand_funded += paid.coupon;
-    }
+    let coupon_back = full && paid.coupon.is_positive() && done.coupon != paid.coupon;
+    let coupon = if coupon_back { paid.coupon } else { Fen::ZERO };
+    brand_funded += coupon;
     let points = if full {
         paid.points_used - done.points
     } else {
@@ -303,6 +317,7 @@ pub fn refund_plan(
         brand_funded,
         points: points.max(0),
         coupon_back,
+        coupon,
         refunded_total: after,
     })
 }
@@ -486,6 +501,47 @@ mod tests {
         assert_eq!(
             refund_plan(&paid, settled, &done, Fen::ZERO),
             Err(RefundRefused::NotPositive)
+        );
+        done.principal += last.principal;
+        done.bonus += last.bonus;
+        done.online += last.online;
+        done.points += last.points;
+        done.coupon += last.coupon;
+        assert!(done.all_of(&paid));
+        assert_eq!(
+            refund_plan(&paid, settled, &done, Fen(1)),
+            Err(RefundRefused::TooLarge(Fen::ZERO))
+        );
+    }
+
+    #[test]
+    fn a_payment_the_coupon_covered_is_voided_once_by_a_refund_of_zero() {
+        let paid = plan(&Bill {
+            amount: Fen(2_000),
+            level_rate: Bp::FULL,
+            coupon: Some(CouponChoice {
+                off: CouponOff::Cash(Fen(3_000)),
+                min_spend: Fen::ZERO,
+            }),
+            points: None,
+            principal: Fen(5_000),
+            bonus: Fen::ZERO,
+        });
+        assert_eq!((paid.payable(), paid.coupon), (Fen::ZERO, Fen(2_000)));
+        let mut done = Refunded::default();
+        assert_eq!(
+            refund_plan(&paid, Fen::ZERO, &done, Fen(-1)),
+            Err(RefundRefused::NotPositive)
+        );
+        let void = refund_plan(&paid, Fen::ZERO, &done, Fen::ZERO).expect("a void");
+        assert!(void.coupon_back);
+        assert_eq!((void.coupon, void.brand_funded), (Fen(2_000), Fen(2_000)));
+        assert_eq!(void.from_store(), Fen(2_000));
+        assert_eq!(void.principal + void.bonus + void.online, Fen::ZERO);
+        done.coupon += void.coupon;
+        assert_eq!(
+            refund_plan(&paid, Fen::ZERO, &done, Fen::ZERO),
+            Err(RefundRefused::TooLarge(Fen::ZERO))
         );
     }
 }

@@ -977,6 +977,68 @@ fn hq_makes_a_coupon_a_member_claims_it_pays_with_it_and_a_full_refund_gives_it_
 }
 
 #[test]
+fn a_bill_a_coupon_covers_in_full_is_paid_with_no_balance_and_the_manager_voids_it() {
+    story(|h| async move {
+        let shop = demo_store(h).await?;
+        let name = format!("百元券-{}", &unique_phone()[7..]);
+        let admin = browser(h).await?;
+        staff_login(h, &admin, "admin").await?;
+        click(&admin, "#menu-coupons").await?;
+        click(&admin, "#new-coupon-template").await?;
+        fill(&admin, "#coupon-name", &name).await?;
+        fill(&admin, "#coupon-off", "100").await?;
+        fill(&admin, "#coupon-days", "30").await?;
+        fill(&admin, "#coupon-stock", "5").await?;
+        fill(&admin, "#coupon-per-member", "1").await?;
+        click(&admin, "#save-coupon-template").await?;
+        text_contains(&admin, "#coupon-templates", &name).await?;
+
+        // A new member, holding nothing, claims it and pays a ¥60 bill.
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        member
+            .goto(&format!("{}/m/demo/coupons/centre", h.base))
+            .await?;
+        let offer = format!("//div[@data-offer][.//p[@class='coupon-name'][text()='{name}']]");
+        click_x(&member, &format!("{offer}//button")).await?;
+        text_contains(&member, ".toast", "领取成功").await?;
+        member
+            .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
+            .await?;
+        fill(&member, "#pay-amount", "60").await?;
+        text_contains(&member, "#pay-coupon-off", "-¥60.00").await?;
+        text_contains(&member, "#payable", "¥0.00").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-coupon", "-¥60.00").await?;
+
+        // The manager finds it by the member's phone: nothing to refund, so
+        // it is voided (after a confirmation) and the coupon goes back.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-payments").await?;
+        fill(&manager, "#payments-q", &format!("{phone}\n")).await?;
+        let row = text_contains(&manager, "#payment-list", "优惠券抵扣 ¥60.00").await?;
+        assert!(row.contains("¥0.00"), "{row}");
+        absent(&manager, ".payment-row .refund-btn").await?;
+        click(&manager, ".payment-row .void-btn").await?;
+        confirm(&manager, "优惠券退还给会员").await?;
+        text_contains(&manager, ".toast", "已撤销").await?;
+        text_contains(&manager, "#payment-list", "已撤销").await?;
+        absent(&manager, ".payment-row .void-btn").await?;
+        member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        let back = text_contains(&member, "#coupon-list", &name).await?;
+        assert!(!back.contains("抵扣"), "usable again: {back}");
+
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
+        for c in [admin, member, manager] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn hq_offers_a_top_up_plan_and_the_clerk_sells_it_with_its_bonus() {
     story(|h| async move {
         let member = browser(h).await?;

@@ -27,6 +27,7 @@ pub struct Model {
     pub points: i64,
     pub points_used: i64,
     pub refunded_points: i64,
+    pub refunded_coupon: i64,
 }
 
 impl Model {
@@ -51,6 +52,7 @@ impl Model {
             bonus: Fen(self.refunded_bonus),
             online: Fen(self.refunded_gateway),
             points: self.refunded_points,
+            coupon: Fen(self.refunded_coupon),
         }
     }
 }
@@ -86,6 +88,7 @@ impl ActiveModel {
             points: Set(plan.points.0),
             points_used: Set(plan.points_used),
             refunded_points: Set(0),
+            refunded_coupon: Set(0),
             ..Default::default()
         }
     }

@@ -22,6 +22,7 @@ mod m0016_cards;
 mod m0017_card_orders;
 mod m0018_coupons;
 mod m0019_coupon_links;
+mod m0020_refunded_coupon;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_card_orders::Migration),
             Box::new(m0018_coupons::Migration),
             Box::new(m0019_coupon_links::Migration),
+            Box::new(m0020_refunded_coupon::Migration),
         ]
     }
 }

@@ -79,6 +79,8 @@ impl Scope {
                 refunded: p.refunded().total(),
                 at: rfc3339(p.created_at),
                 online: Fen(p.gateway),
+                coupon: Fen(p.coupon),
+                refunded_in_full: p.refunded().all_of(&p.plan()),
             })
             .collect())
     }

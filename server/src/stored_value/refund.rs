@@ -7,7 +7,7 @@
 //! Locks, in order: the payment (`payment:ID`), the store's wallet
 //! (`wallet:ID`), then the member's accounts (`ledger::lock_member`).
 
-use super::{positive, posted, unprocessable};
+use super::{posted, unprocessable};
 use crate::audit::{self, Record};
 use crate::auth::Actor;
 use crate::clock::rfc3339;
@@ -53,7 +53,10 @@ pub async fn book(
     amount: Fen,
     now: i64,
 ) -> AppResult<RefundReceipt> {
-    let amount = positive(amount)?;
+    // Zero voids a payment the coupon covered in full (the plan decides).
+    if amount.0 < 0 {
+        return Err(AppError::invalid("amount", "amount_positive"));
+    }
     lock_key(tx, &format!("payment:{payment_id}")).await?;
     let p = payment::Entity::find_by_id(payment_id)
         .filter(payment::Column::BrandId.eq(by.brand.id))
@@ -105,10 +108,16 @@ pub async fn book(
             payment::Column::RefundedPoints,
             Expr::value(p.refunded_points + back.points),
         )
+        .col_expr(
+            payment::Column::RefundedCoupon,
+            Expr::value(p.refunded_coupon + back.coupon.0),
+        )
         .filter(payment::Column::Id.eq(p.id))
         .filter(payment::Column::RefundedGateway.eq(p.refunded_gateway))
         .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
         .filter(payment::Column::RefundedBonus.eq(p.refunded_bonus))
+        .filter(payment::Column::RefundedPoints.eq(p.refunded_points))
+        .filter(payment::Column::RefundedCoupon.eq(p.refunded_coupon))
         .exec(tx)
         .await?;
     if moved.rows_affected != 1 {
@@ -129,9 +138,17 @@ pub async fn book(
     }
     let gateway = ledger::account_id(tx, by.brand.id, Kind::GatewayClearing, 0, now).await?;
     let promotion = ledger::account_id(tx, by.brand.id, Kind::PromotionExpense, 0, now).await?;
-    // Refunded in full: the coupon goes back to the member.
-    if back.coupon_back {
-        crate::coupons::redeem::give_back(tx, p.id, now).await?;
+    // Refunded in full (or voided): the coupon goes back to the member,
+    // exactly once (the payment's row above moved once).
+    if back.coupon_back
+        && crate::coupons::redeem::give_back(tx, p.id, now)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "payment {} gives back a coupon it does not hold",
+            p.id
+        )));
     }
     let accounts = ledger::PaymentAccounts {
         stored: ledger::StoredFrom::Accounts {

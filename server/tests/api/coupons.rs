@@ -11,7 +11,8 @@ use shared::ErrorCode;
 use shared::dto::{
     AuditEntry, CouponIssued, CouponKind, CouponOffer, CouponQuota, CouponShelf, CouponState,
     CouponTemplate, CouponTemplateInput, EntryKind, IssueCoupon, MemberCoupon, MemberMessage,
-    MoneySettings, OrderState, Page, PaymentReceipt, PaymentRequest, TopUpOrderView,
+    MoneySettings, OrderState, Page, PaymentListItem, PaymentReceipt, PaymentRequest,
+    RefundReceipt, TopUpOrderView,
 };
 use shared::money::Fen;
 use std::time::Duration;
@@ -711,6 +712,91 @@ dual_test!(
     }
 );
 
+/// The payment `id` as the merchant app's 收款记录 lists it to `staff`.
+async fn listed(app: &TestApp, staff: &str, id: i64) -> PaymentListItem {
+    let page: Page<PaymentListItem> = app
+        .get("/api/staff/payments")
+        .token(staff)
+        .send()
+        .await
+        .ok();
+    page.items.into_iter().find(|p| p.id == id).expect("listed")
+}
+
+dual_test!(
+    a_payment_its_coupon_covered_in_full_is_voided_once_and_the_coupon_comes_back,
+    |app| async move {
+        let shop = shop(&app).await;
+        let mut big = cash_coupon("百元券");
+        big.off = Fen(10_000);
+        big.min_spend = Fen::ZERO;
+        let (member, coupon) = member_with_coupon(&app, &shop, &big).await;
+        let paid: PaymentReceipt =
+            pay_with_coupon(&app, &member, shop.one.id, 6_000, coupon.id, false)
+                .await
+                .ok();
+        assert_eq!(paid.quote.payable, Fen::ZERO);
+        assert_eq!(store_wallet(&app, shop.one.id).await, 6_000);
+        // The list tells the clerk what the coupon took and that there is
+        // something to give back.
+        let before = listed(&app, &shop.manager, paid.payment_id).await;
+        assert_eq!(
+            (before.amount, before.coupon, before.refunded_in_full),
+            (Fen::ZERO, Fen(6_000), false)
+        );
+        // A refund of zero is refused for a payment with money to refund.
+        let (m2, c2) = member_with_coupon(&app, &shop, &cash_coupon("满50减10")).await;
+        let paid_money: PaymentReceipt =
+            pay_with_coupon(&app, &m2, shop.one.id, 8_000, c2.id, false)
+                .await
+                .ok();
+        refund(&app, &shop.manager, paid_money.payment_id, 0)
+            .await
+            .invalid_because("amount", "amount_positive");
+        refund(&app, &shop.manager, paid.payment_id, -1)
+            .await
+            .invalid_because("amount", "amount_positive");
+        // Two voids at once: one goes through, the other is told it is done.
+        let (a, b) = tokio::join!(
+            refund(&app, &shop.manager, paid.payment_id, 0),
+            refund(&app, &shop.manager, paid.payment_id, 0),
+        );
+        let (done, again) = if a.status == 201 { (a, b) } else { (b, a) };
+        let receipt: RefundReceipt = done.ok();
+        assert_eq!(
+            (receipt.amount, receipt.refunded_total),
+            (Fen::ZERO, Fen::ZERO)
+        );
+        let e = again.error(422, ErrorCode::RefundTooLarge);
+        assert_eq!(e.message, "这笔支付已全部退回");
+        let usable = shelf(&app, &member, CouponShelf::Usable).await;
+        assert_eq!(
+            usable.iter().map(|c| (c.id, c.state)).collect::<Vec<_>>(),
+            vec![(coupon.id, CouponState::Issued)],
+            "voided: the coupon is back, once"
+        );
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        // The store gives back the coupon's part (and keeps the other
+        // payment's ¥80); the brand's expense is only that other coupon.
+        assert_eq!(store_wallet(&app, shop.one.id).await, 8_000);
+        assert_eq!(brand_account(&app, Kind::PromotionExpense, 0).await, -1_000);
+        assert!(
+            listed(&app, &shop.manager, paid.payment_id)
+                .await
+                .refunded_in_full
+        );
+        refund(&app, &shop.manager, paid.payment_id, 0)
+            .await
+            .error(422, ErrorCode::RefundTooLarge);
+        // The coupon pays again.
+        pay_with_coupon(&app, &member, shop.one.id, 3_000, coupon.id, false)
+            .await
+            .status(201);
+        assert_eq!(total(&app, &member.token).await, 10_000);
+        assert_reconciled(&app).await;
+    }
+);
+
 dual_test!(
     a_coupon_is_refused_below_its_minimum_elsewhere_before_or_after_its_dates_and_for_others,
     |app| async move {
@@ -942,7 +1028,7 @@ dual_test!(
         // What each member should hold, from every receipt.
         let mut totals = [0i64; 3];
         let mut payments: Vec<(usize, i64)> = Vec::new();
-        let (mut splits, mut with_coupon, mut given_back) = (0, 0, 0);
+        let (mut splits, mut with_coupon, mut given_back, mut voided) = (0, 0, 0, 0);
         for step in 0..90 {
             let who = rng.range(0, 2) as usize;
             let m = &members[who];
@@ -1064,6 +1150,15 @@ dual_test!(
                         let r = refund_ok(&app, &shop.admin, id, amount).await;
                         totals[payer] += (r.principal + r.bonus).0;
                         given_back += usize::from(amount == left && p.coupon > 0);
+                    } else if p.coupon > 0 && p.refunded_coupon == 0 {
+                        // The coupon paid it all: voided, the coupon back.
+                        let r = refund_ok(&app, &shop.admin, id, 0).await;
+                        assert_eq!(r.amount, Fen::ZERO);
+                        (given_back, voided) = (given_back + 1, voided + 1);
+                    } else {
+                        refund(&app, &shop.admin, id, 1)
+                            .await
+                            .error(422, ErrorCode::RefundTooLarge);
                     }
                 }
                 _ => app.advance(Duration::from_secs(rng.range(1, 3) as u64 * 86_400)),
@@ -1087,13 +1182,16 @@ dual_test!(
             .expect("db");
         for p in &all_payments {
             let refunded = p.refunded_principal + p.refunded_bonus + p.refunded_gateway;
-            let in_full = refunded == p.plan().payable().0 && refunded > 0;
+            let in_full = refunded == p.plan().payable().0;
             let holders: Vec<_> = used.iter().filter(|c| c.payment_id == Some(p.id)).collect();
-            if p.coupon > 0 && !in_full {
+            if p.coupon > 0 && p.refunded_coupon == 0 {
                 assert_eq!(holders.len(), 1, "payment {} used one coupon", p.id);
                 assert_eq!(holders[0].worth, p.coupon);
             } else {
                 assert!(holders.is_empty(), "payment {} holds no used coupon", p.id);
+                // Given back with the last fen refunded (or the void), whole.
+                assert_eq!(p.refunded_coupon, p.coupon, "payment {}", p.id);
+                assert!(p.coupon == 0 || in_full, "payment {}", p.id);
             }
         }
         let worth: i64 = used.iter().map(|c| c.worth).sum();
@@ -1109,8 +1207,8 @@ dual_test!(
         if seed == DEFAULT_SEED {
             // The default run covers what it claims to.
             assert!(
-                with_coupon > 0 && splits > 0 && given_back > 0,
-                "{with_coupon} {splits} {given_back}"
+                with_coupon > 0 && splits > 0 && given_back > 0 && voided > 0,
+                "{with_coupon} {splits} {given_back} {voided}"
             );
         }
     }

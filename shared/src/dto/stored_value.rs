@@ -126,7 +126,8 @@ pub struct PaymentReceipt {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RefundRequest {
-    /// Amount in fen (> 0, ≤ what is left to refund).
+    /// Amount in fen (> 0, ≤ what is left to refund; 0 voids a payment
+    /// its coupon covered in full, giving the coupon back).
     pub amount: Fen,
 }
 
@@ -322,6 +323,13 @@ pub struct PaymentListItem {
     /// Of which paid online (a split payment: stored value + online).
     #[serde(default)]
     pub online: Fen,
+    /// What the member's coupon took off the bill.
+    #[serde(default)]
+    pub coupon: Fen,
+    /// Whether everything it took has been given back (its money and its
+    /// coupon): nothing is left to refund or void.
+    #[serde(default)]
+    pub refunded_in_full: bool,
 }
 
 /// New receipts for a store's open screens (long-poll feed).

@@ -43,6 +43,38 @@ pub fn PaymentsPage() -> impl IntoView {
         async move { api::fetch_q::<WaitReceipts>(&(), &WaitQuery::default(), token).await }
     });
     let refunding = RwSignal::new(None::<i64>);
+    let confirm = use_confirm();
+    let toast = use_toast();
+    // A payment its coupon covered in full (nothing paid) is voided, not
+    // refunded: the coupon goes back. The one being voided, and why the
+    // last void failed.
+    let voiding = RwSignal::new(None::<i64>);
+    let void_failed = RwSignal::new(None::<(i64, Failure)>);
+    let void = move |id: i64, coupon: Fen, member: String| {
+        void_failed.set(None);
+        let l = lang.get_untracked();
+        let text = T::VoidQuestion
+            .text(l)
+            .replace("{member}", &member)
+            .replace("{coupon}", &coupon.to_string());
+        confirm.ask(text, T::ConfirmVoid.text(l), true, move || {
+            voiding.set(Some(id));
+            let key = api::new_key();
+            leptos::task::spawn_local(async move {
+                let body = RefundRequest { amount: Fen::ZERO };
+                let result = api::send_once::<RefundPayment>(&id, &body, ctx.token(), &key).await;
+                voiding.set(None);
+                match result {
+                    Ok(_) => {
+                        toast.show(T::VoidDone.text(lang.get_untracked()).to_string());
+                        refunds_made.update(|n| *n += 1);
+                        pager.load(false);
+                    }
+                    Err(f) => void_failed.set(Some((id, f))),
+                }
+            });
+        });
+    };
     // The payment whose receipt (小票) is open for printing.
     let receipt = RwSignal::new(None::<PaymentListItem>);
     let brand_name = move || match ctx.me.get() {
@@ -94,12 +126,18 @@ pub fn PaymentsPage() -> impl IntoView {
                 let this = StoredValue::new(p.clone());
                 let left = Fen(p.amount.0 - p.refunded.0);
                 let member = p.member_phone_masked.clone();
+                let coupon = p.coupon;
+                let voidable = !p.amount.is_positive() && coupon.is_positive() && !p.refunded_in_full;
+                let voided = !p.amount.is_positive() && p.refunded_in_full;
+                let payer = StoredValue::new(member.clone());
                 view! {
                     <div class="cell payment-row" data-payment=id.to_string()>
                         <span class="cell-main">
                             <span class="cell-title tabular">{p.amount.to_string()}
                                 {(p.refunded.0 > 0).then(|| view! { <span class="tag tag-grey">{tr(T::Refunded)}" "{p.refunded.to_string()}</span> })}
                                 {p.online.is_positive().then(|| view! { <span class="tag tag-split">{tr(T::SplitTag)}" "{p.online.to_string()}</span> })}
+                                {coupon.is_positive().then(|| view! { <span class="tag tag-coupon">{tr(T::CouponOff)}" "{coupon.to_string()}</span> })}
+                                {voided.then(|| view! { <span class="tag tag-grey">{tr(T::Voided)}</span> })}
                             </span>
                             <span class="cell-desc">{p.store_name.clone()}" · "{p.member_phone_masked.clone()}</span>
                             <span class="cell-desc tabular">{local_time(&p.at)}</span>
@@ -109,8 +147,17 @@ pub fn PaymentsPage() -> impl IntoView {
                             {move || (can_refund() && left.is_positive()).then(|| view! {
                                 <button class="btn btn-plain btn-small refund-btn" on:click=move |_| refunding.set(Some(id))>{tr(T::RefundAction)}</button>
                             })}
+                            {move || (can_refund() && voidable).then(|| view! {
+                                <button class="btn btn-plain btn-small void-btn" disabled=move || voiding.get() == Some(id)
+                                    on:click=move |_| void(id, coupon, payer.get_value())>
+                                    {move || if voiding.get() == Some(id) { tr(T::Voiding)() } else { tr(T::VoidAction)() }}
+                                </button>
+                            })}
                         </span>
                     </div>
+                    {move || void_failed.get().filter(|(at, _)| *at == id).map(|(_, f)| view! {
+                        <div class="form-error" role="alert">{f.text(lang.get())}</div>
+                    })}
                     {move || (refunding.get() == Some(id)).then(|| view! { <RefundForm payment_id=id left=left member=member.clone() on_done=move || { refunding.set(None); refunds_made.update(|n| *n += 1); pager.load(false); }/> })}
                 }
             }/>
