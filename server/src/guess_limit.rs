@@ -52,6 +52,26 @@ pub const STAFF_ADDRESS: Policy = Policy {
     forget_after_ms: 3_600_000,
 };
 
+/// The wrong member codes scanned at one store: twenty, then a pause of
+/// 30 seconds, growing to at most 10 minutes; a right code frees its slot.
+pub const MEMBER_CODE_STORE: Policy = Policy {
+    max_failures: 20,
+    first_lock_ms: 30_000,
+    max_lock_ms: 10 * 60_000,
+    resets_on_success: false,
+    forget_after_ms: 3_600_000,
+};
+
+/// The wrong codes tried for one member's code id: five, then 1 minute,
+/// growing to at most 15; the member's right code clears it.
+pub const MEMBER_CODE_ID: Policy = Policy {
+    max_failures: 5,
+    first_lock_ms: 60_000,
+    max_lock_ms: 15 * 60_000,
+    resets_on_success: true,
+    forget_after_ms: 3_600_000,
+};
+
 /// The key of a staff account (by the account name typed, so an unknown
 /// account is limited, and answers, exactly like a known one).
 pub fn staff_account_key(brand_id: i64, account: &str) -> String {
@@ -77,6 +97,17 @@ pub enum Refused {
     Locked(Locked),
     /// The database failed.
     Db(DbErr),
+}
+
+/// A refusal as the API answers it: 429 with `code` and when to retry.
+pub fn refusal(r: Refused, code: shared::ErrorCode) -> crate::error::AppError {
+    match r {
+        Refused::Locked(l) => {
+            crate::error::AppError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, code)
+                .with("retry_after", (l.retry_after_ms + 999) / 1000)
+        }
+        Refused::Db(e) => e.into(),
+    }
 }
 
 impl From<DbErr> for Refused {

@@ -35,3 +35,4 @@ pub mod stored_value;
 #[cfg(test)]
 mod testing;
 pub mod wallet;
+pub mod write_offs;

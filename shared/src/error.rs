@@ -186,6 +186,13 @@ pub enum ErrorCode {
     /// The coupon cannot pay this bill; params: `reason` (`used`, `in_use`,
     /// `expired`, `not_yet`, `store`, `min_spend` with `min`, `item_only`).
     CouponNotUsable,
+    /// What was scanned or typed is not a member code this brand takes;
+    /// params: `reason` (`malformed`, `pay_code`, `unknown`: not this
+    /// brand's, `forged`, `expired`, `used`).
+    MemberCodeRefused,
+    /// The write-off ticket ran out (or belongs to another clerk or store):
+    /// scan the member code again.
+    TicketExpired,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -233,7 +240,9 @@ impl ErrorCode {
             | CouponNotOffered
             | CouponOutOfStock
             | CouponLimitReached
-            | CouponNotUsable => &[422],
+            | CouponNotUsable
+            | MemberCodeRefused
+            | TicketExpired => &[422],
             SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
             | PinRecentlyReset | CouponQuotaReached => &[429],
             Internal => &[500],
@@ -458,6 +467,11 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         ),
         "date_past" => ("不能早于今天", "cannot be before today"),
         "per_day_range" => ("应为 1–100 次", "must be 1–100 a day"),
+        "write_off_empty" => (
+            "请至少选择一项要核销的次数或优惠券",
+            "needs at least one use or coupon to write off",
+        ),
+        "write_off_count_range" => ("每项应为 1–20 次", "must be 1–20 uses each"),
         "count_card_only" => ("仅次卡可设置", "applies to count cards only"),
         "period_card_only" => ("仅周期卡可设置", "applies to period cards only"),
         "ends_on_later" => (
@@ -1005,6 +1019,39 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("该优惠券不能用于本次支付：{zh_why}")
             } else {
                 format!("This coupon cannot pay this bill: {en_why}")
+            }
+        }
+        MemberCodeRefused => {
+            let (zh_why, en_why) = match param(params, "reason") {
+                "pay_code" => (
+                    "这是门店收款码，请扫会员出示的会员码",
+                    "This is a store's pay code: scan the member's code",
+                ),
+                "unknown" => (
+                    "不是本品牌的会员码",
+                    "This is not a member code of this brand",
+                ),
+                "expired" => (
+                    "会员码已过期，请会员刷新后再扫",
+                    "The member code has expired: ask the member to refresh it and scan again",
+                ),
+                "used" => (
+                    "会员码已使用，请会员刷新后再扫",
+                    "The member code has been used: ask the member to refresh it and scan again",
+                ),
+                "forged" => ("会员码无效", "This member code is not valid"),
+                _ => (
+                    "不是会员码：会员码是 18 位数字",
+                    "Not a member code: a member code has 18 digits",
+                ),
+            };
+            if zh { zh_why.into() } else { en_why.into() }
+        }
+        TicketExpired => {
+            if zh {
+                "核销单已失效（2 分钟内有效），请重新扫会员码".into()
+            } else {
+                "The write-off has timed out (2 minutes): scan the member code again".into()
             }
         }
         CouponQuotaReached => {

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod dto;
 pub mod error;
+pub mod member_code;
 pub mod money;
 pub mod named;
 pub mod plan;

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::stored_value::settings::settings;
 use crate::stored_value::unprocessable;
 use axum::http::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use shared::ErrorCode;
 use shared::dto::{CardEventKind, CardKind, CardState, EntryKind};
 use shared::money::{Bp, Fen};
@@ -53,10 +53,24 @@ pub async fn take_use(
 ) -> AppResult<Used> {
     let now = state.clock.now_ms();
     let tx = begin_write(&state.db).await?;
-    let (card, funds) = lock_card(&tx, brand.id, at.card_id, now).await?;
+    let used = take_use_in(&tx, brand, at, actor, now).await?;
+    tx.commit().await?;
+    Ok(used)
+}
+
+/// Writes off one use in `tx` (a write-off of several uses and coupons
+/// takes them all in one transaction), under the card's lock.
+pub async fn take_use_in(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    at: UseAt,
+    actor: &str,
+    now: i64,
+) -> AppResult<Used> {
+    let (card, funds) = lock_card(tx, brand.id, at.card_id, now).await?;
     must_be_active(&card)?;
     // A frozen (or closed) member's cards are not written off.
-    let m = members::in_brand(&tx, brand.id, card.member_id).await?;
+    let m = members::in_brand(tx, brand.id, card.member_id).await?;
     if m.frozen {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
@@ -74,18 +88,18 @@ pub async fn take_use(
     if today < card.starts_on {
         return Err(super::closed(CardState::Expired));
     }
-    let shop = store_in_brand(&tx, brand.id, at.store_id).await?;
+    let shop = store_in_brand(tx, brand.id, at.store_id).await?;
     if !shop.active {
         return Err(unprocessable(ErrorCode::StoreClosed));
     }
-    let ty = card_type_in_brand(&tx, brand.id, card.card_type_id).await?;
-    if !type_at_store(&tx, &ty, shop.id, StoreRole::Honoured).await? {
+    let ty = card_type_in_brand(tx, brand.id, card.card_type_id).await?;
+    if !type_at_store(tx, &ty, shop.id, StoreRole::Honoured).await? {
         return Err(unprocessable(ErrorCode::CardNotHonouredHere));
     }
     let covered = card_type_item::Entity::find()
         .filter(card_type_item::Column::CardTypeId.eq(ty.id))
         .filter(card_type_item::Column::ItemId.eq(at.item_id))
-        .one(&tx)
+        .one(tx)
         .await?
         .is_some();
     if !covered {
@@ -99,9 +113,9 @@ pub async fn take_use(
                 return Err(unprocessable(ErrorCode::NoUsesLeft));
             }
             let shares = funds.shares(left);
-            let rules = settings(&tx, brand.id).await?;
+            let rules = settings(tx, brand.id).await?;
             let ids = ledger::account_ids(
-                &tx,
+                tx,
                 brand.id,
                 &[
                     (Kind::StoreWallet, shop.id),
@@ -117,7 +131,7 @@ pub async fn take_use(
             let total = Fen(shares.iter().map(|(_, s)| s).sum());
             let op = uuid::Uuid::new_v4().simple().to_string();
             let entry = ledger::post_or_fail(
-                &tx,
+                tx,
                 Entry {
                     brand_id: brand.id,
                     kind: EntryKind::CardUse,
@@ -137,7 +151,7 @@ pub async fn take_use(
         }
         (CardKind::Period, None) => {
             if let Some(limit) = card.per_day_limit {
-                let used = views::uses_on(&tx, &[card.id], &today).await?;
+                let used = views::uses_on(tx, &[card.id], &today).await?;
                 if used.get(&card.id).copied().unwrap_or(0) >= limit {
                     return Err(unprocessable(ErrorCode::DailyLimitReached).with("limit", limit));
                 }
@@ -167,9 +181,8 @@ pub async fn take_use(
         at: Set(now),
         ..Default::default()
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    tx.commit().await?;
     Ok(Used {
         event_id: event.id,
         settled,

@@ -251,10 +251,26 @@ pub async fn write_off_item(
     (coupon_id, store_id): (i64, i64),
     actor: &str,
 ) -> AppResult<Fen> {
-    use crate::ledger::{self, Entry, Kind, Line};
     let now = state.clock.now_ms();
     let tx = crate::db::begin_write(&state.db).await?;
-    let shop = crate::chain::store_in_brand(&tx, brand.id, store_id).await?;
+    let taken = write_off_item_in(&tx, brand, (coupon_id, store_id), None, actor, now).await?;
+    tx.commit().await?;
+    Ok(taken.1)
+}
+
+/// Writes off a free-item coupon in `tx` (one of a write-off's lines); if
+/// `member_id` is named, the coupon must be theirs. Answers its item and
+/// what the store is paid.
+pub async fn write_off_item_in(
+    tx: &DatabaseTransaction,
+    brand: &crate::entity::brand::Model,
+    (coupon_id, store_id): (i64, i64),
+    member_id: Option<i64>,
+    actor: &str,
+    now: i64,
+) -> AppResult<(i64, Fen)> {
+    use crate::ledger::{self, Entry, Kind, Line};
+    let shop = crate::chain::store_in_brand(tx, brand.id, store_id).await?;
     if !shop.active {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -263,11 +279,12 @@ pub async fn write_off_item(
     }
     let c = coupon::Entity::find_by_id(coupon_id)
         .filter(coupon::Column::BrandId.eq(brand.id))
-        .one(&tx)
+        .one(tx)
         .await?
+        .filter(|c| member_id.is_none_or(|m| m == c.member_id))
         .ok_or_else(|| AppError::invalid("coupon_id", "unknown"))?;
     let t = coupon_template::Entity::find_by_id(c.template_id)
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon {coupon_id} has no template")))?;
     let Some(item_id) = t.item_id.filter(|_| t.kind == CouponKind::Item.as_str()) else {
@@ -282,7 +299,7 @@ pub async fn write_off_item(
         _ => return Err(unusable("expired")),
     }
     if !t.all_stores
-        && !stores_of(&tx, &[t.id])
+        && !stores_of(tx, &[t.id])
             .await?
             .remove(&t.id)
             .unwrap_or_default()
@@ -291,27 +308,27 @@ pub async fn write_off_item(
         return Err(unusable("store"));
     }
     let price = crate::entity::service_item::Entity::find_by_id(item_id)
-        .one(&tx)
+        .one(tx)
         .await?
         .map(|i| Fen(i.price))
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon item {item_id} is gone")))?;
     // Two scans at once: one takes it.
-    if !take(&tx, c.id, price, now).await? {
+    if !take(tx, c.id, price, now).await? {
         return Err(unusable("used"));
     }
     let ids = ledger::account_ids(
-        &tx,
+        tx,
         brand.id,
         &[(Kind::PromotionExpense, 0), (Kind::StoreWallet, shop.id)],
         now,
     )
     .await?;
     ledger::post_or_fail(
-        &tx,
+        tx,
         Entry {
             brand_id: brand.id,
             kind: shared::dto::EntryKind::CouponItemUse,
-            op_ref: format!("coupon-use:{}", c.id),
+            op_ref: format!("coupon-use:{}:{now}", c.id),
             store_id: Some(shop.id),
             member_id: Some(c.member_id),
             member_delta: Fen::ZERO,
@@ -323,6 +340,5 @@ pub async fn write_off_item(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(price)
+    Ok((item_id, price))
 }

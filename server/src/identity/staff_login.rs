@@ -20,16 +20,6 @@ use shared::ErrorCode;
 use shared::dto::{AuditAction, PasswordChange, StaffLoginRequest, StaffSession};
 use shared::validate;
 
-/// A guess refused by `guess_limit`: `code` with the wait, or an internal
-/// error.
-fn refused(r: Refused, code: ErrorCode) -> AppError {
-    match r {
-        Refused::Locked(l) => AppError::new(StatusCode::TOO_MANY_REQUESTS, code)
-            .with("retry_after", (l.retry_after_ms + 999) / 1000),
-        Refused::Db(e) => e.into(),
-    }
-}
-
 /// The two guess slots a login takes: one under the account typed (an
 /// unknown account counts under its name, so it answers like a known one)
 /// and one under the client address.
@@ -52,11 +42,11 @@ impl Slots {
     async fn claim(&self, state: &AppState, now: i64) -> AppResult<()> {
         guess_limit::claim(&state.db, &self.address, STAFF_ADDRESS, now)
             .await
-            .map_err(|r| refused(r, ErrorCode::TooManyAttempts))?;
+            .map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
         if let Err(r) = guess_limit::claim(&state.db, &self.account, STAFF_ACCOUNT, now).await {
             // Not a guess at this address after all: give its slot back.
             let _ = guess_limit::settle(&state.db, &self.address, STAFF_ADDRESS, true, now).await;
-            return Err(refused(r, ErrorCode::AccountLocked));
+            return Err(guess_limit::refusal(r, ErrorCode::AccountLocked));
         }
         Ok(())
     }
@@ -89,9 +79,9 @@ impl Slots {
                     .note(ip.to_string());
                 audit::record(&state.db, now, brand_id, None, rec).await?;
             }
-            return Err(refused(r, ErrorCode::AccountLocked));
+            return Err(guess_limit::refusal(r, ErrorCode::AccountLocked));
         }
-        by_address.map_err(|r| refused(r, ErrorCode::TooManyAttempts))
+        by_address.map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))
     }
 }
 

@@ -23,6 +23,7 @@ mod m0017_card_orders;
 mod m0018_coupons;
 mod m0019_coupon_links;
 mod m0020_refunded_coupon;
+mod m0021_member_codes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_coupons::Migration),
             Box::new(m0019_coupon_links::Migration),
             Box::new(m0020_refunded_coupon::Migration),
+            Box::new(m0021_member_codes::Migration),
         ]
     }
 }

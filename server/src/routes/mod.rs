@@ -31,6 +31,7 @@ pub mod staff_auth;
 pub mod statement;
 pub mod wallet;
 pub mod withdrawals;
+pub mod write_offs;
 
 /// Routes built from declarations, with the list of what was routed.
 pub struct Api {
@@ -215,6 +216,7 @@ pub fn api() -> Api {
         .merge(jobs::router())
         .merge(cards::router())
         .merge(coupons::router())
+        .merge(write_offs::router())
 }
 
 #[cfg(test)]

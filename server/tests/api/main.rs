@@ -41,3 +41,4 @@ mod statement;
 mod tenancy;
 mod wallet;
 mod withdrawals;
+mod write_offs;

@@ -22,6 +22,7 @@ mod coupons;
 mod identity;
 mod stored_value;
 mod wallet;
+mod write_offs;
 
 pub use cards::*;
 pub use chain::*;
@@ -29,6 +30,7 @@ pub use coupons::*;
 pub use identity::*;
 pub use stored_value::*;
 pub use wallet::*;
+pub use write_offs::*;
 
 /// An HTTP method the API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -394,6 +396,7 @@ pub fn all() -> Vec<Info> {
         wallet::ALL,
         cards::ALL,
         coupons::ALL,
+        write_offs::ALL,
     ]
     .concat()
 }

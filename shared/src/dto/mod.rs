@@ -16,6 +16,7 @@ mod ledger;
 mod query;
 mod stored_value;
 mod wallet;
+mod write_offs;
 
 pub use audit::*;
 pub use cards::*;
@@ -28,3 +29,4 @@ pub use ledger::*;
 pub use query::*;
 pub use stored_value::*;
 pub use wallet::*;
+pub use write_offs::*;

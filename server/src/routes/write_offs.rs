@@ -1,0 +1,54 @@
+//! Write-off over HTTP: the member's code secret, a clerk's scan, and the
+//! write-off with its ticket. Each route is one call into
+//! [`crate::write_offs`].
+
+use crate::auth::{ActiveMember, Counter, StaffCaller};
+use crate::error::{AppJson, AppResult};
+use crate::idempotency::IdemKey;
+use crate::routes::Api;
+use crate::state::AppState;
+use crate::write_offs::{self, code};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use shared::api;
+use shared::dto::{MemberCodeSecret, ScanMemberCode, WriteOffRequest, WriteOffTicket};
+
+/// Routes.
+pub fn router() -> Api {
+    Api::new()
+        .at(api::MyMemberCode, my_code)
+        .at(api::ScanCode, scan)
+        .at(api::WriteOff, write_off)
+}
+
+/// Member: their code id and secret.
+async fn my_code(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+) -> AppResult<Json<MemberCodeSecret>> {
+    Ok(Json(
+        code::secret_of(&state, &caller.brand, &caller.member).await?,
+    ))
+}
+
+/// Clerk or store manager: scan a member code.
+async fn scan(
+    State(state): State<AppState>,
+    caller: StaffCaller<Counter>,
+    AppJson(req): AppJson<ScanMemberCode>,
+) -> AppResult<(StatusCode, Json<WriteOffTicket>)> {
+    let t = code::scan(&state, &caller.actor(), &req.code).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Clerk or store manager: write off with a ticket.
+async fn write_off(
+    State(state): State<AppState>,
+    caller: StaffCaller<Counter>,
+    key: IdemKey,
+    AppJson(req): AppJson<WriteOffRequest>,
+) -> AppResult<Response> {
+    write_offs::write_off(&state, caller.actor(), key, req).await
+}

@@ -1,0 +1,199 @@
+//! The member code (会员码): each member's code id and sealed secret, and
+//! the scan that takes a code once and opens a write-off ticket.
+
+use super::{TICKET_MS, ticket_view};
+use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::entity::{brand, member, member_code, write_off_ticket};
+use crate::error::{AppError, AppResult};
+use crate::guess_limit::{self, MEMBER_CODE_ID, MEMBER_CODE_STORE};
+use crate::identity::members;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use rand::{Rng, RngCore};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use shared::ErrorCode;
+use shared::dto::{MemberCodeSecret, WriteOffTicket};
+use shared::member_code::{self as mc, NotACode, Scanned};
+
+/// How many steps back a code still reads as expired (10 minutes) rather
+/// than forged.
+const EXPIRED_STEPS: i64 = 20;
+
+/// A refused code, by reason.
+fn refused(reason: &'static str) -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::MemberCodeRefused,
+    )
+    .with("reason", reason)
+}
+
+/// The member's code id and secret, made on first asking.
+pub async fn secret_of(
+    state: &AppState,
+    brand: &brand::Model,
+    m: &member::Model,
+) -> AppResult<MemberCodeSecret> {
+    let now = state.clock.now_ms();
+    let row = match member_code::Entity::find_by_id(m.id).one(&state.db).await? {
+        Some(row) => row,
+        None => create(state, brand.id, m.id, now).await?,
+    };
+    let secret = state.cipher.open(&row.secret)?;
+    Ok(MemberCodeSecret {
+        code_id: row.code_id,
+        secret,
+        server_time_ms: state.clock.now_ms(),
+    })
+}
+
+/// Makes a member's code id (random, unique in the brand) and secret; two
+/// first asks at once make one (the member's row is the key).
+async fn create(
+    state: &AppState,
+    brand_id: i64,
+    member_id: i64,
+    now: i64,
+) -> AppResult<member_code::Model> {
+    for _ in 0..8 {
+        let code_id = format!(
+            "{:0width$}",
+            rand::rng().random_range(0..10u64.pow(mc::CODE_ID_DIGITS as u32)),
+            width = mc::CODE_ID_DIGITS
+        );
+        let mut secret = [0u8; mc::SECRET_BYTES];
+        rand::rng().fill_bytes(&mut secret);
+        let row = member_code::ActiveModel {
+            member_id: Set(member_id),
+            brand_id: Set(brand_id),
+            code_id: Set(code_id),
+            secret: Set(state.cipher.seal(&mc::to_hex(&secret))?),
+            last_step: Set(i64::MIN / 2),
+            created_at: Set(now),
+        };
+        // Either unique key taken (the member's row made meanwhile, or the
+        // code id another member's): nothing is written.
+        member_code::Entity::insert(row)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(&state.db)
+            .await?;
+        if let Some(row) = member_code::Entity::find_by_id(member_id)
+            .one(&state.db)
+            .await?
+        {
+            return Ok(row);
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free code id for member {member_id}"
+    )))
+}
+
+/// What checking a code found.
+enum Checked {
+    /// Right: the ticket opened.
+    Right(write_off_ticket::Model),
+    /// Wrong, by reason.
+    Wrong(&'static str),
+}
+
+/// A clerk scans (or types) a member code at their store: the code is taken
+/// once and opens a ticket. Wrong codes count against the store and the
+/// code id, in the database, before the check.
+pub async fn scan(state: &AppState, by: &Actor, text: &str) -> AppResult<WriteOffTicket> {
+    let store_id = by
+        .store_id
+        .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden))?;
+    let read = mc::parse(text).map_err(|e| {
+        refused(match e {
+            NotACode::PayCode => "pay_code",
+            NotACode::Malformed => "malformed",
+        })
+    })?;
+    let now = state.clock.now_ms();
+    let store_key = format!("member-code-store:{store_id}");
+    let id_key = format!("member-code:{}:{}", by.brand.id, read.code_id);
+    guess_limit::claim(&state.db, &store_key, MEMBER_CODE_STORE, now)
+        .await
+        .map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
+    if let Err(r) = guess_limit::claim(&state.db, &id_key, MEMBER_CODE_ID, now).await {
+        // Not checked after all: the store's slot goes back.
+        let _ = guess_limit::settle(&state.db, &store_key, MEMBER_CODE_STORE, true, now).await;
+        return Err(guess_limit::refusal(r, ErrorCode::TooManyAttempts));
+    }
+    let checked = take(state, by, store_id, &read, now).await;
+    let right = !matches!(checked, Ok(Checked::Wrong(_)));
+    let by_store = guess_limit::settle(&state.db, &store_key, MEMBER_CODE_STORE, right, now).await;
+    let by_id = guess_limit::settle(&state.db, &id_key, MEMBER_CODE_ID, right, now).await;
+    let ticket = match checked? {
+        Checked::Wrong(reason) => {
+            // The guess that locked a key is told so.
+            by_id.map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
+            by_store.map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
+            return Err(refused(reason));
+        }
+        Checked::Right(ticket) => ticket,
+    };
+    ticket_view(&state.db, &by.brand, &ticket, now).await
+}
+
+/// In one write transaction: the code checked against the steps around
+/// now, taken by compare-and-set (never a step at or before the last taken),
+/// and a ticket opened for the clerk.
+async fn take(
+    state: &AppState,
+    by: &Actor,
+    store_id: i64,
+    read: &Scanned,
+    now: i64,
+) -> AppResult<Checked> {
+    let tx = begin_write(&state.db).await?;
+    let Some(row) = member_code::Entity::find()
+        .filter(member_code::Column::BrandId.eq(by.brand.id))
+        .filter(member_code::Column::CodeId.eq(&read.code_id))
+        .one(&tx)
+        .await?
+    else {
+        return Ok(Checked::Wrong("unknown"));
+    };
+    let secret = mc::from_hex(&state.cipher.open(&row.secret)?)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("member code secret")))?;
+    let now_step = mc::step_at(now);
+    let matches = |step: i64| mc::otp(&secret, step) == read.otp;
+    let Some(step) = (now_step - 1..=now_step + 1).find(|s| matches(*s)) else {
+        let old = (now_step - EXPIRED_STEPS..now_step - 1).any(matches);
+        return Ok(Checked::Wrong(if old { "expired" } else { "forged" }));
+    };
+    let taken = member_code::Entity::update_many()
+        .col_expr(member_code::Column::LastStep, Expr::value(step))
+        .filter(member_code::Column::MemberId.eq(row.member_id))
+        .filter(member_code::Column::LastStep.lt(step))
+        .exec(&tx)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Ok(Checked::Wrong("used"));
+    }
+    let m = members::in_brand(&tx, by.brand.id, row.member_id).await?;
+    if m.frozen || m.closed_at.is_some() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::MemberFrozen,
+        ));
+    }
+    let ticket = write_off_ticket::ActiveModel {
+        token: Set(uuid::Uuid::new_v4().simple().to_string()),
+        brand_id: Set(by.brand.id),
+        store_id: Set(store_id),
+        staff_id: Set(by.staff_id),
+        member_id: Set(row.member_id),
+        created_at: Set(now),
+        expires_at: Set(now + TICKET_MS),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Checked::Right(ticket))
+}

@@ -1,0 +1,125 @@
+//! The member code and write-off (核销): the secret a member's phone makes
+//! codes from, the ticket a scan opens, and a write-off made with it.
+
+use super::*;
+
+/// What the member app makes member codes from, offline: fetched after
+/// login and kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberCodeSecret {
+    /// The member's 10-digit code id (random, per brand).
+    pub code_id: String,
+    /// The TOTP secret, hex.
+    pub secret: String,
+    /// The server's clock (Unix milliseconds), for the app to correct its own.
+    pub server_time_ms: i64,
+}
+
+/// A member code scanned or typed at the counter.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ScanMemberCode {
+    /// The 18 digits (spaces allowed), as the camera or the scanner gun read them.
+    pub code: String,
+}
+
+/// A card the member holds that can be used at this store, with the items
+/// it covers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct TicketCard {
+    /// The card.
+    pub card: MemberCard,
+    /// Its service items.
+    pub items: Vec<Named>,
+    /// Uses it can give now: a count card's uses left, a period card's
+    /// uses left today (`None`: no daily limit).
+    pub usable: Option<i64>,
+}
+
+/// What a scanned member code opened: a short ticket for this clerk at this
+/// store, the member, and everything usable here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct WriteOffTicket {
+    /// Pass it with the write-off.
+    pub ticket: String,
+    /// Until when (RFC 3339).
+    pub expires_at: String,
+    /// The store.
+    pub store_id: i64,
+    /// Masked phone of the member.
+    pub member_phone_masked: String,
+    /// Their name, if they gave one.
+    pub member_name: Option<String>,
+    /// Their stored value.
+    pub balance: Fen,
+    /// Cards usable here today.
+    pub cards: Vec<TicketCard>,
+    /// Free-item coupons usable here now.
+    pub coupons: Vec<MemberCoupon>,
+}
+
+/// Uses of one card's item.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UseOf {
+    /// The card.
+    pub card_id: i64,
+    /// The service item.
+    pub item_id: i64,
+    /// How many uses (1 to 20).
+    pub count: i64,
+}
+
+/// A write-off with a ticket: card uses and free-item coupons, all or none.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffRequest {
+    /// The ticket the scan opened.
+    pub ticket: String,
+    /// Card uses.
+    #[serde(default)]
+    pub uses: Vec<UseOf>,
+    /// Free-item coupons.
+    #[serde(default)]
+    pub coupon_ids: Vec<i64>,
+}
+
+/// One line of a write-off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct WriteOffLine {
+    /// The card used, if a card.
+    pub card_id: Option<i64>,
+    /// The coupon written off, if a coupon.
+    pub coupon_id: Option<i64>,
+    /// The service item.
+    pub item_id: i64,
+    /// What the store was settled for it.
+    pub amount: Fen,
+    /// A count card's uses left after it.
+    pub uses_left: Option<i64>,
+}
+
+/// A write-off made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct WriteOffReceipt {
+    /// Its id (what an undo names).
+    pub id: i64,
+    /// The store.
+    pub store_id: i64,
+    /// Masked phone of the member.
+    pub member_phone_masked: String,
+    /// Each use and coupon.
+    pub lines: Vec<WriteOffLine>,
+    /// What the store was settled in all.
+    pub amount: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+}
