@@ -715,6 +715,8 @@ catalogue! {
     AuditCouponTemplateCreate => "新增优惠券", "Coupon added";
     AuditCouponTemplateUpdate => "修改优惠券", "Coupon changed";
     AuditCouponIssue => "发放优惠券", "Coupon issued";
+    AuditWriteOffUndo => "撤销核销", "Write-off undone";
+    WriteOffUndoHours => "核销可撤销时间（小时）", "Hours a write-off may be undone";
     FieldStock => "发放总量", "Stock";
     FieldMember => "会员", "Member";
     CouponQuota => "每人每日发券上限（张）", "Coupons each staff member may issue a day";
@@ -780,6 +782,7 @@ catalogue! {
     CouponQuotaLeft => "今日还可发 {left} 张（每日 {quota} 张）", "{left} more today (of {quota} a day)";
     CouponIssuedTo => "已发放「{name}」给 {phone}，会员会在消息中收到通知", "Issued “{name}” to {phone}; they are told in their messages";
     MsgCouponIssued => "收到一张优惠券", "You received a coupon";
+    MsgWriteOffUndone => "一笔核销已撤销，次数和券已退回", "A write-off was undone: your uses and coupons are back";
     AuditCardTypeUpdate => "修改卡种", "Card type changed";
     AuditCardSell => "柜台售卡", "Card sold at the counter";
     AuditCardRefund => "退卡（会员卡）", "Card refunded";

@@ -325,6 +325,7 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         withdraw_fee_bp: Set(0),
         updated_at: Set(now),
         coupon_quota: Set(rules.coupon_quota),
+        write_off_undo_hours: Set(rules.write_off_undo_hours),
     }
     .insert(&tx)
     .await?;

@@ -193,6 +193,11 @@ pub enum ErrorCode {
     /// The write-off ticket ran out (or belongs to another clerk or store):
     /// scan the member code again.
     TicketExpired,
+    /// A write-off cannot be undone; params: `reason` (`undone`: it already
+    /// was; `window` with `hours`: HQ's window has passed; `card_expired`:
+    /// a card it used is past its end; `card_refunded`: a card it used was
+    /// refunded).
+    WriteOffUndoRefused,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -211,7 +216,8 @@ impl ErrorCode {
             NotFound | BrandNotFound | MemberNotRegistered => &[404],
             AlreadyExists | Conflict | CapBelowBalances | DefaultStoreClosed | RegionNotEmpty
             | AccountHasBalance | MemberClosed | IdempotencyKeyReused | RequestInProgress
-            | StateChanged | WalletShortfall | PayeeChangePending | CardClosed => &[409],
+            | StateChanged | WalletShortfall | PayeeChangePending | CardClosed
+            | WriteOffUndoRefused => &[409],
             PayloadTooLarge => &[413],
             UnknownField
             | ConsentRequired
@@ -353,6 +359,7 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "per_member" => ("每人限领", "limit per member"),
         "template_id" => ("优惠券", "coupon"),
         "coupon_quota" => ("每人每日发券上限", "daily coupon quota per staff member"),
+        "write_off_undo_hours" => ("核销可撤销时间", "hours a write-off may be undone"),
         "item_ids" => ("服务项目", "service items"),
         "uses" => ("次数", "number of uses"),
         "period" => ("周期", "period"),
@@ -450,6 +457,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),
         "days_range" => ("应为 1–3650 天", "must be 1–3650 days"),
         "quota_range" => ("应为 0–1000 张", "must be 0–1000"),
+        "undo_hours_range" => ("应为 1–720 小时", "must be 1–720 hours"),
         "stock_below_issued" => (
             "不能少于已发放的数量",
             "cannot be below how many were given out",
@@ -1046,6 +1054,30 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 ),
             };
             if zh { zh_why.into() } else { en_why.into() }
+        }
+        WriteOffUndoRefused => {
+            let (zh_why, en_why) = match param(params, "reason") {
+                "undone" => (
+                    "这笔核销已撤销过，请刷新".to_string(),
+                    "This write-off has already been undone; refresh to see it".to_string(),
+                ),
+                "window" => {
+                    let h = param(params, "hours");
+                    (
+                        format!("已超过可撤销时间（核销后 {h} 小时内）"),
+                        format!("It is too late to undo this ({h} hours after the write-off)"),
+                    )
+                }
+                "card_refunded" => (
+                    "卡已退，核销不能撤销".to_string(),
+                    "A card it used has been refunded: it cannot be undone".to_string(),
+                ),
+                _ => (
+                    "卡已过期，核销不能撤销".to_string(),
+                    "A card it used has expired: it cannot be undone".to_string(),
+                ),
+            };
+            if zh { zh_why } else { en_why }
         }
         TicketExpired => {
             if zh {

@@ -8,7 +8,7 @@ use super::catalogue::{StoreRole, card_type_in_brand};
 use super::{lock_card, must_be_active, settle_lines, type_at_store, views};
 use crate::chain::store_in_brand;
 use crate::db::{begin_write, lock_key};
-use crate::entity::{brand, card_event, card_type_item};
+use crate::entity::{brand, card_event, card_type_item, member_card};
 use crate::error::{AppError, AppResult};
 use crate::identity::members;
 use crate::ledger::{self, Entry, Kind, Line};
@@ -213,51 +213,12 @@ pub async fn undo_use(
     if let Some(store) = used.store_id {
         lock_key(&tx, &format!("wallet:{store}")).await?;
     }
-    let (card, _) = lock_card(&tx, brand.id, used.card_id, now).await?;
-    must_be_active(&card)?;
-    // Not once the card is past its end (the job may not have expired it
-    // yet).
-    let today_now = ledger::business_date(&brand.time_zone, now);
-    if card
-        .ends_on
-        .as_deref()
-        .is_some_and(|end| today_now.as_str() > end)
-    {
-        return Err(super::closed(CardState::Expired));
+    let (card, reversed) = reversal_of(&tx, brand, &used, now).await?;
+    if !hq && let Some(store) = used.store_id {
+        wallet_covers(&tx, brand.id, store, &reversed, now).await?;
     }
-    let undone = card_event::Entity::find()
-        .filter(card_event::Column::Undoes.eq(used.id))
-        .one(&tx)
-        .await?;
-    if undone.is_some() {
-        return Err(AppError::state_changed("undone"));
-    }
-    let today = ledger::business_date(&brand.time_zone, now);
     let mut entry_id = None;
-    if let Some(original) = used.entry_id {
-        let lines = ledger::entry_lines(&tx, original).await?;
-        let to_store: i64 = lines
-            .iter()
-            .filter(|l| l.account.kind == Kind::StoreWallet)
-            .map(|l| l.amount)
-            .sum();
-        if !hq && let Some(store) = used.store_id {
-            let wallet = ledger::account_id(&tx, brand.id, Kind::StoreWallet, store, now).await?;
-            let available = ledger::summed_balance(&tx, wallet).await?;
-            if available.0 < to_store {
-                return Err(
-                    AppError::new(StatusCode::CONFLICT, ErrorCode::WalletShortfall)
-                        .with("available", available.0),
-                );
-            }
-        }
-        let reversed = lines
-            .iter()
-            .map(|l| Line {
-                account: l.account,
-                amount: -l.amount,
-            })
-            .collect();
+    if !reversed.is_empty() {
         entry_id = Some(
             ledger::post_or_fail(
                 &tx,
@@ -270,7 +231,7 @@ pub async fn undo_use(
                     member_delta: Fen::ZERO,
                     member_balance_after: None,
                     actor: actor.to_string(),
-                    business_date: today.clone(),
+                    business_date: ledger::business_date(&brand.time_zone, now),
                     at: now,
                     lines: reversed,
                 },
@@ -278,9 +239,94 @@ pub async fn undo_use(
             .await?,
         );
     }
+    record_undone(&tx, brand.id, &used, entry_id, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The lines that reverse use `used` (none for a period card's), checked
+/// in `tx` under the card's lock: the card still active and within its
+/// dates, the use not undone before. Answers the card too.
+pub async fn reversal_of(
+    tx: &DatabaseTransaction,
+    brand: &brand::Model,
+    used: &card_event::Model,
+    now: i64,
+) -> AppResult<(member_card::Model, Vec<Line>)> {
+    let (card, _) = lock_card(tx, brand.id, used.card_id, now).await?;
+    must_be_active(&card)?;
+    // Not once the card is past its end (the job may not have expired it
+    // yet).
+    let today = ledger::business_date(&brand.time_zone, now);
+    if card
+        .ends_on
+        .as_deref()
+        .is_some_and(|end| today.as_str() > end)
+    {
+        return Err(super::closed(CardState::Expired));
+    }
+    let undone = card_event::Entity::find()
+        .filter(card_event::Column::Undoes.eq(used.id))
+        .one(tx)
+        .await?;
+    if undone.is_some() {
+        return Err(AppError::state_changed("undone"));
+    }
+    let mut reversed = Vec::new();
+    if let Some(original) = used.entry_id {
+        reversed = ledger::entry_lines(tx, original)
+            .await?
+            .iter()
+            .map(|l| Line {
+                account: l.account,
+                amount: -l.amount,
+            })
+            .collect();
+    }
+    Ok((card, reversed))
+}
+
+/// Refuses when the lines `reversed` would take store `store_id`'s wallet
+/// below what it holds (only HQ may).
+pub async fn wallet_covers(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    store_id: i64,
+    reversed: &[Line],
+    now: i64,
+) -> AppResult<()> {
+    let wallet = ledger::account_id(tx, brand_id, Kind::StoreWallet, store_id, now).await?;
+    let taken: i64 = -reversed
+        .iter()
+        .filter(|l| l.account.id == wallet.id)
+        .map(|l| l.amount)
+        .sum::<i64>();
+    if taken <= 0 {
+        return Ok(());
+    }
+    let available = ledger::summed_balance(tx, wallet).await?;
+    if available.0 < taken {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, ErrorCode::WalletShortfall)
+                .with("available", available.0),
+        );
+    }
+    Ok(())
+}
+
+/// Records use `used` undone (by the entry `entry_id` reversing it): the
+/// use comes back to the day it was taken.
+pub async fn record_undone(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    used: &card_event::Model,
+    entry_id: Option<i64>,
+    actor: &str,
+    now: i64,
+) -> AppResult<()> {
     card_event::ActiveModel {
-        brand_id: Set(brand.id),
-        card_id: Set(card.id),
+        brand_id: Set(brand_id),
+        card_id: Set(used.card_id),
         kind: Set(CardEventKind::UseUndone.as_str().into()),
         store_id: Set(used.store_id),
         item_id: Set(used.item_id),
@@ -289,14 +335,12 @@ pub async fn undo_use(
         ends_on: Set(None),
         entry_id: Set(entry_id),
         undoes: Set(Some(used.id)),
-        // The undo gives the day's use back to the day it was taken.
         business_date: Set(used.business_date.clone()),
         actor: Set(actor.to_string()),
         at: Set(now),
         ..Default::default()
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

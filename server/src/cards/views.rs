@@ -146,6 +146,20 @@ pub async fn held_on_cards(
     Ok((!holding.is_empty()).then(|| holding.iter().map(|f| f.remaining()).sum()))
 }
 
+/// The brand's card types by id.
+pub async fn brand_card_types(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+) -> AppResult<HashMap<i64, card_type::Model>> {
+    Ok(card_type::Entity::find()
+        .filter(card_type::Column::BrandId.eq(brand_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect())
+}
+
 /// A member's cards: active first, then the rest, newest first.
 pub async fn member_cards(
     conn: &impl ConnectionTrait,
@@ -163,13 +177,7 @@ pub async fn member_cards(
     let funds = funds_of(conn, brand.id, &ids).await?;
     let today = ledger::business_date(&brand.time_zone, now);
     let used = uses_on(conn, &ids, &today).await?;
-    let types: HashMap<i64, card_type::Model> = card_type::Entity::find()
-        .filter(card_type::Column::BrandId.eq(brand.id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
+    let types = brand_card_types(conn, brand.id).await?;
     let mut views = cards
         .iter()
         .map(|c| {

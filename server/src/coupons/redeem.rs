@@ -342,3 +342,32 @@ pub async fn write_off_item_in(
     .await?;
     Ok((item_id, price))
 }
+
+/// A written-off free-item coupon given back when its write-off is undone:
+/// usable again if still within its dates, else expired (compare-and-set
+/// from `used`, or the transaction stops).
+pub async fn give_back_item(tx: &DatabaseTransaction, id: i64, now: i64) -> AppResult<CouponState> {
+    let c = coupon::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon {id} is gone")))?;
+    let back = if c.ends_at > now {
+        CouponState::Issued
+    } else {
+        CouponState::Expired
+    };
+    let done = coupon::Entity::update_many()
+        .col_expr(coupon::Column::State, Expr::value(back.as_str()))
+        .col_expr(coupon::Column::Worth, Expr::value(0i64))
+        .col_expr(coupon::Column::UsedAt, Expr::value(Option::<i64>::None))
+        .filter(coupon::Column::Id.eq(id))
+        .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
+        .filter(coupon::Column::PaymentId.is_null())
+        .exec(tx)
+        .await?;
+    exactly_one(
+        done.rows_affected,
+        "coupon given back by an undone write-off",
+    )?;
+    Ok(back)
+}

@@ -17,6 +17,7 @@ pub struct Model {
     pub withdraw_fee_bp: i64,
     pub updated_at: i64,
     pub coupon_quota: i64,
+    pub write_off_undo_hours: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m0018_coupons;
 mod m0019_coupon_links;
 mod m0020_refunded_coupon;
 mod m0021_member_codes;
+mod m0022_write_off_undo;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_coupon_links::Migration),
             Box::new(m0020_refunded_coupon::Migration),
             Box::new(m0021_member_codes::Migration),
+            Box::new(m0022_write_off_undo::Migration),
         ]
     }
 }

@@ -117,7 +117,7 @@ async fn reject_payee(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RejectInput>,
 ) -> AppResult<Json<PayeeView>> {
-    let reason = withdraw::reason(&req)?;
+    let reason = withdraw::reason(&req.reason)?;
     Ok(Json(
         payee::decide(&state, &caller.actor(), id, Some(reason)).await?,
     ))
@@ -184,7 +184,7 @@ async fn reject(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RejectInput>,
 ) -> AppResult<Json<WithdrawalView>> {
-    let reason = withdraw::reason(&req)?;
+    let reason = withdraw::reason(&req.reason)?;
     decided(&state, caller, id, Decision::Reject(reason)).await
 }
 

@@ -2,8 +2,8 @@
 //! write-off with its ticket. Each route is one call into
 //! [`crate::write_offs`].
 
-use crate::auth::{ActiveMember, Counter, StaffCaller};
-use crate::error::{AppJson, AppResult};
+use crate::auth::{ActiveMember, AnyStaff, Counter, MoneyBack, StaffCaller};
+use crate::error::{AppJson, AppPath, AppQuery, AppResult};
 use crate::idempotency::IdemKey;
 use crate::routes::Api;
 use crate::state::AppState;
@@ -13,7 +13,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use shared::api;
-use shared::dto::{MemberCodeSecret, ScanMemberCode, WriteOffRequest, WriteOffTicket};
+use shared::dto::{
+    MemberCodeSecret, Page, ScanMemberCode, WriteOffListItem, WriteOffRequest, WriteOffTicket,
+    WriteOffUndoInput, WriteOffsQuery,
+};
 
 /// Routes.
 pub fn router() -> Api {
@@ -21,6 +24,8 @@ pub fn router() -> Api {
         .at(api::MyMemberCode, my_code)
         .at(api::ScanCode, scan)
         .at(api::WriteOff, write_off)
+        .at(api::ListWriteOffs, list)
+        .at(api::UndoWriteOff, undo)
 }
 
 /// Member: their code id and secret.
@@ -51,4 +56,26 @@ async fn write_off(
     AppJson(req): AppJson<WriteOffRequest>,
 ) -> AppResult<Response> {
     write_offs::write_off(&state, caller.actor(), key, req).await
+}
+
+/// Staff: 核销记录 in their scope.
+async fn list(
+    State(state): State<AppState>,
+    caller: StaffCaller<AnyStaff>,
+    AppQuery(q): AppQuery<WriteOffsQuery>,
+) -> AppResult<Json<Page<WriteOffListItem>>> {
+    Ok(Json(
+        write_offs::records::list(&state.db, &caller.actor(), &q).await?,
+    ))
+}
+
+/// The store's manager or HQ: undo a write-off.
+async fn undo(
+    State(state): State<AppState>,
+    caller: StaffCaller<MoneyBack>,
+    AppPath(id): AppPath<i64>,
+    key: IdemKey,
+    AppJson(req): AppJson<WriteOffUndoInput>,
+) -> AppResult<Response> {
+    write_offs::undo::undo(&state, caller.actor(), id, key, req).await
 }

@@ -18,13 +18,14 @@ use std::collections::HashMap;
 
 /// The entry kinds a member is told of (a split payment given up: its
 /// release).
-const TOLD: [EntryKind; 6] = [
+const TOLD: [EntryKind; 7] = [
     EntryKind::TopUp,
     EntryKind::Payment,
     EntryKind::Refund,
     EntryKind::Close,
     EntryKind::Release,
     EntryKind::CouponIssued,
+    EntryKind::WriteOffUndo,
 ];
 
 /// Unread counts stop here (a badge shows 99+).

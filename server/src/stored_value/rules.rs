@@ -61,6 +61,12 @@ pub fn checked(req: MoneySettings) -> AppResult<MoneySettings> {
     if !(0..=1_000).contains(&req.coupon_quota) {
         return Err(AppError::invalid("coupon_quota", "quota_range"));
     }
+    if !(1..=720).contains(&req.write_off_undo_hours) {
+        return Err(AppError::invalid(
+            "write_off_undo_hours",
+            "undo_hours_range",
+        ));
+    }
     let channel_url = match req.channel_url.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(url) => Some(
@@ -91,6 +97,7 @@ async fn upsert(
         withdraw_fee_bp: Set(i64::from(req.withdraw_fee_bp)),
         updated_at: Set(now),
         coupon_quota: Set(req.coupon_quota),
+        write_off_undo_hours: Set(req.write_off_undo_hours),
     };
     let columns = [
         C::MaxBalance,
@@ -104,6 +111,7 @@ async fn upsert(
         C::WithdrawFeeBp,
         C::UpdatedAt,
         C::CouponQuota,
+        C::WriteOffUndoHours,
     ];
     money_settings::Entity::insert(row)
         .on_conflict(
@@ -194,6 +202,11 @@ fn settings_changes(rec: Record, b: &MoneySettings, a: &MoneySettings) -> Record
         AuditField::CouponQuota,
         Text(b.coupon_quota.to_string()),
         Text(a.coupon_quota.to_string()),
+    )
+    .change(
+        AuditField::WriteOffUndoHours,
+        Text(b.write_off_undo_hours.to_string()),
+        Text(a.write_off_undo_hours.to_string()),
     )
 }
 

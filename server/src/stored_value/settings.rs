@@ -26,6 +26,7 @@ pub async fn settings(conn: &impl ConnectionTrait, brand_id: i64) -> AppResult<M
             withdraw_fee_fixed: Fen(r.withdraw_fee_fixed),
             withdraw_fee_bp: u32::try_from(r.withdraw_fee_bp).unwrap_or(0),
             coupon_quota: r.coupon_quota,
+            write_off_undo_hours: r.write_off_undo_hours,
         },
         None => MoneySettings::default(),
     })

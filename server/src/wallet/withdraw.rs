@@ -27,7 +27,7 @@ use axum::response::Response;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter, Set};
 use shared::ErrorCode;
-use shared::dto::{AuditAction, RejectInput, WithdrawalInput, WithdrawalState, WithdrawalView};
+use shared::dto::{AuditAction, WithdrawalInput, WithdrawalState, WithdrawalView};
 use shared::money::{Bp, Fen, withdrawal_fee};
 use shared::validate;
 
@@ -127,9 +127,10 @@ pub async fn request(
     .await?;
     Ok(reply)
 }
-/// A rejection's reason: required, at most 200 characters.
-pub fn reason(req: &RejectInput) -> AppResult<String> {
-    let reason = req.reason.trim();
+/// A reason typed by staff (a rejection's, an undo's): required, at most
+/// 200 characters.
+pub fn reason(text: &str) -> AppResult<String> {
+    let reason = text.trim();
     if reason.is_empty() {
         return Err(AppError::invalid("reason", "required"));
     }

@@ -4,17 +4,18 @@
 //! in one transaction through the ledger.
 
 pub mod code;
+pub mod records;
+pub mod undo;
 
 use crate::auth::Actor;
-use crate::cards::catalogue::StoreRole;
 use crate::cards::usage::{UseAt, take_use_in};
-use crate::cards::{type_at_store, views as card_views};
+use crate::cards::views as card_views;
 use crate::clock::rfc3339;
 use crate::coupons::redeem::write_off_item_in;
 use crate::coupons::views as coupon_views;
 use crate::entity::{
-    brand, card_type, card_type_item, coupon, coupon_template, coupon_template_store, member_card,
-    service_item, write_off, write_off_line, write_off_ticket,
+    brand, card_type_item, card_type_store, coupon, coupon_template, coupon_template_store,
+    member_card, service_item, write_off, write_off_line, write_off_ticket,
 };
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
@@ -74,13 +75,25 @@ async fn usable_cards(
 ) -> AppResult<Vec<TicketCard>> {
     let today = ledger::business_date(&brand.time_zone, now);
     let cards = card_views::member_cards(conn, brand, member_id, now).await?;
-    let types: HashMap<i64, card_type::Model> = card_type::Entity::find()
-        .filter(card_type::Column::BrandId.eq(brand.id))
+    let types = card_views::brand_card_types(conn, brand.id).await?;
+    let type_ids: HashSet<i64> = cards.iter().map(|c| c.card_type_id).collect();
+    let honoured_here: HashSet<i64> = card_type_store::Entity::find()
+        .filter(card_type_store::Column::StoreId.eq(store_id))
+        .filter(card_type_store::Column::Honoured.eq(true))
+        .filter(card_type_store::Column::CardTypeId.is_in(type_ids.iter().copied()))
         .all(conn)
         .await?
         .into_iter()
-        .map(|t| (t.id, t))
+        .map(|r| r.card_type_id)
         .collect();
+    let mut bound: HashMap<i64, Vec<i64>> = HashMap::new();
+    for b in card_type_item::Entity::find()
+        .filter(card_type_item::Column::CardTypeId.is_in(type_ids.iter().copied()))
+        .all(conn)
+        .await?
+    {
+        bound.entry(b.card_type_id).or_default().push(b.item_id);
+    }
     let items: HashMap<i64, service_item::Model> = service_item::Entity::find()
         .filter(service_item::Column::BrandId.eq(brand.id))
         .all(conn)
@@ -98,10 +111,8 @@ async fn usable_cards(
                 .ends_on
                 .as_deref()
                 .is_none_or(|end| today.as_str() <= end);
-        if card.state != CardState::Active
-            || !in_dates
-            || !type_at_store(conn, ty, store_id, StoreRole::Honoured).await?
-        {
+        let honoured = ty.honoured_everywhere || honoured_here.contains(&ty.id);
+        if card.state != CardState::Active || !in_dates || !honoured {
             continue;
         }
         let usable = match card.kind {
@@ -111,12 +122,11 @@ async fn usable_cards(
         if usable == Some(0) {
             continue;
         }
-        let bound = card_type_item::Entity::find()
-            .filter(card_type_item::Column::CardTypeId.eq(ty.id))
-            .all(conn)
-            .await?
+        let covered = bound
+            .get(&ty.id)
             .into_iter()
-            .filter_map(|b| items.get(&b.item_id))
+            .flatten()
+            .filter_map(|id| items.get(id))
             .map(|i| Named {
                 id: i.id,
                 name: i.name.clone(),
@@ -124,7 +134,7 @@ async fn usable_cards(
             .collect();
         out.push(TicketCard {
             card,
-            items: bound,
+            items: covered,
             usable,
         });
     }

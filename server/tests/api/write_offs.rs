@@ -3,14 +3,18 @@
 //! together; the ticket a scan opens; card uses and free-item coupons
 //! written off with it, all or none, once; on SQLite and PostgreSQL.
 
-use crate::cards::{buy, count_card, new_card_type, new_item, store_wallet};
+use crate::cards::{
+    buy, card_of, count_card, new_card_type, new_item, next_day, period_card, store_wallet,
+};
 use crate::coupons::{cash_coupon, claim, new_template};
 use crate::helpers::*;
 use crate::money::*;
+use crate::withdrawals::{approved_payee, ask_ok, hand_in};
 use shared::ErrorCode;
 use shared::dto::{
-    CouponKind, MemberCodeSecret, MemberCoupon, ScanMemberCode, UseOf, WriteOffReceipt,
-    WriteOffRequest, WriteOffTicket,
+    AuditAction, AuditEntry, CardPeriod, CouponKind, CouponState, EntryKind, MemberCodeSecret,
+    MemberCoupon, MemberMessage, MoneySettings, Page, ScanMemberCode, UseOf, WriteOffListItem,
+    WriteOffReceipt, WriteOffRequest, WriteOffTicket, WriteOffUndoInput,
 };
 use shared::member_code::{self as mc};
 use shared::money::Fen;
@@ -387,6 +391,356 @@ dual_test!(
         let paid = store_wallet(&app, shop.one.id).await + store_wallet(&app, shop.two.id).await;
         assert_eq!(paid, 30_000 + 5_000);
         assert_eq!(total(&app, &h.member.token).await, 50_000 - 30_000);
+        assert_reconciled(&app).await;
+    }
+);
+
+/// `staff` undoes write-off `id` with a fresh key.
+async fn undo(app: &TestApp, staff: &str, id: i64) -> Reply {
+    app.post(&format!("/api/staff/write-offs/{id}/undo"))
+        .token(staff)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&WriteOffUndoInput {
+            reason: "顾客选错了项目".into(),
+        })
+        .send()
+        .await
+}
+
+/// Why an undo was refused.
+#[track_caller]
+fn undo_refused(r: Reply) -> String {
+    let e = r.error(409, ErrorCode::WriteOffUndoRefused);
+    e.params.get("reason").cloned().unwrap_or_default()
+}
+
+/// 核销记录 as `staff` sees it (first page).
+async fn records(app: &TestApp, staff: &str, query: &str) -> Vec<WriteOffListItem> {
+    let page: Page<WriteOffListItem> = app
+        .get(&format!("/api/staff/write-offs{query}"))
+        .token(staff)
+        .send()
+        .await
+        .ok();
+    page.items
+}
+
+/// A ticket for `h` at `staff`'s store, and one use and the coupon written
+/// off with it.
+async fn use_and_coupon(app: &TestApp, staff: &str, h: &Holder, steps: i64) -> WriteOffReceipt {
+    let t: WriteOffTicket = scan(app, staff, &code_at(app, &h.code, steps)).await.ok();
+    let mut req = one_use(&t.ticket, h.card, h.wash);
+    req.coupon_ids = vec![h.coupon.id];
+    write_off(app, staff, &req).await.ok()
+}
+
+/// The coupon's state as its member sees it, on whichever shelf it is.
+async fn coupon_state(app: &TestApp, h: &Holder) -> CouponState {
+    for shelf in ["usable", "used", "expired"] {
+        let page: Page<MemberCoupon> = app
+            .get(&format!("/api/member/coupons?shelf={shelf}"))
+            .token(&h.member.token)
+            .send()
+            .await
+            .ok();
+        if let Some(c) = page.items.iter().find(|c| c.id == h.coupon.id) {
+            return c.state;
+        }
+    }
+    panic!("coupon {} is on no shelf", h.coupon.id)
+}
+
+dual_test!(
+    two_undos_of_one_write_off_at_once_give_back_once_and_the_member_is_told,
+    |app| async move {
+        let shop = shop(&app).await;
+        let h = holder(&app, &shop).await;
+        let done = use_and_coupon(&app, &shop.clerk, &h, 0).await;
+        assert_eq!(done.amount, Fen(10_000 + 5_000));
+        assert_eq!(store_wallet(&app, shop.one.id).await, 15_000);
+        assert_eq!(
+            card_of(&app, &h.member, h.card).await.card.uses_left,
+            Some(2)
+        );
+        assert_eq!(coupon_state(&app, &h).await, CouponState::Used);
+        // 核销记录: the store sees it with its lines named; the other store
+        // does not; HQ sees every store's.
+        let mine = records(&app, &shop.clerk, "").await;
+        assert_eq!(mine.len(), 1);
+        let listed = &mine[0];
+        assert_eq!((listed.id, listed.amount), (done.id, Fen(15_000)));
+        assert_eq!(listed.lines.len(), 2);
+        assert!(listed.lines[0].source.starts_with("洗车卡") && !listed.lines[0].coupon);
+        assert!(listed.lines[1].source.starts_with("免费洗车") && listed.lines[1].coupon);
+        assert!(listed.lines[0].item_name.starts_with("洗车"));
+        assert_eq!(listed.undone_at, None);
+        assert!(records(&app, &shop.manager_two, "").await.is_empty());
+        assert_eq!(records(&app, &shop.admin, "").await.len(), 1);
+        // A clerk may not undo; another store's manager does not see it.
+        undo(&app, &shop.clerk, done.id).await.status(403);
+        undo(&app, &shop.manager_two, done.id)
+            .await
+            .error(404, ErrorCode::NotFound);
+        // A reason is required.
+        app.post(&format!("/api/staff/write-offs/{}/undo", done.id))
+            .token(&shop.manager)
+            .header(IDEMPOTENCY_KEY, &new_key())
+            .json(&WriteOffUndoInput { reason: " ".into() })
+            .send()
+            .await
+            .invalid_because("reason", "required");
+        // The manager and HQ at once: one undoes it, the other is told.
+        let (a, b) = tokio::join!(
+            undo(&app, &shop.manager, done.id),
+            undo(&app, &shop.finance, done.id)
+        );
+        let mut got = [a.status, b.status];
+        got.sort_unstable();
+        assert_eq!(got, [201, 409], "{} / {}", a.body, b.body);
+        let (won, lost) = if a.status == 201 { (a, b) } else { (b, a) };
+        assert_eq!(undo_refused(lost), "undone");
+        let shown: WriteOffListItem = won.ok();
+        assert!(shown.undone_at.is_some() && shown.undone_by.is_some());
+        // Everything back once: the use, the coupon, the store's money.
+        assert_eq!(store_wallet(&app, shop.one.id).await, 0);
+        assert_eq!(
+            card_of(&app, &h.member, h.card).await.card.uses_left,
+            Some(3)
+        );
+        assert_eq!(coupon_state(&app, &h).await, CouponState::Issued);
+        assert_eq!(
+            records(&app, &shop.clerk, "").await[0].undone_at,
+            shown.undone_at
+        );
+        // Told: a message, and the audit log names the reason.
+        let told: Page<MemberMessage> = app
+            .get("/api/member/messages")
+            .token(&h.member.token)
+            .send()
+            .await
+            .ok();
+        assert_eq!(told.items[0].kind, EntryKind::WriteOffUndo);
+        assert_eq!(told.items[0].store_name.as_deref(), Some("南京西路店"));
+        let log: Page<AuditEntry> = app
+            .get("/api/hq/audit?action=write_off.undo")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(log.items.len(), 1);
+        assert_eq!(log.items[0].action, AuditAction::WriteOffUndo);
+        assert_eq!(log.items[0].note.as_deref(), Some("顾客选错了项目"));
+        // The use given back is taken again with a new code.
+        app.advance(Duration::from_secs(30));
+        let again = use_and_coupon(&app, &shop.clerk, &h, 0).await;
+        assert_eq!(again.lines[0].uses_left, Some(2));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    an_undo_past_the_window_or_the_card_end_is_refused_and_a_short_store_needs_hq,
+    |app| async move {
+        let shop = shop(&app).await;
+        let h = holder(&app, &shop).await;
+        // Past HQ's window (24 hours by default): refused.
+        let old = use_and_coupon(&app, &shop.clerk, &h, 0).await;
+        app.advance(Duration::from_secs(24 * 3600 + 60));
+        let e = undo(&app, &shop.manager, old.id)
+            .await
+            .error(409, ErrorCode::WriteOffUndoRefused);
+        assert_eq!(e.params.get("hours").map(String::as_str), Some("24"));
+        assert_eq!(e.message, "已超过可撤销时间（核销后 24 小时内）");
+        // The store has paid most of its wallet out: its manager cannot
+        // take back more than it holds; HQ can (the store owes it).
+        let h2 = holder(&app, &shop).await;
+        let fresh = use_and_coupon(&app, &shop.clerk, &h2, 0).await;
+        let held = store_wallet(&app, shop.one.id).await;
+        assert_eq!(held, 2 * 15_000);
+        approved_payee(&app, &shop).await;
+        hand_in(&app, &shop.finance, shop.one.id, 2 * 50_000)
+            .await
+            .status(201);
+        ask_ok(&app, &shop.manager, shop.one.id, held - 5_000).await;
+        undo(&app, &shop.manager, fresh.id)
+            .await
+            .error(409, ErrorCode::WalletShortfall);
+        assert_eq!(
+            card_of(&app, &h2.member, h2.card).await.card.uses_left,
+            Some(2)
+        );
+        undo(&app, &shop.finance, fresh.id).await.status(201);
+        assert_eq!(store_wallet(&app, shop.one.id).await, 5_000 - 15_000);
+        assert_eq!(
+            card_of(&app, &h2.member, h2.card).await.card.uses_left,
+            Some(3)
+        );
+        // HQ widens the window to three days (a wrong one is named); a card
+        // that has reached its end: its uses are not undone.
+        let mut rules: MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(rules.write_off_undo_hours, 24);
+        rules.write_off_undo_hours = 0;
+        app.put("/api/hq/money-settings")
+            .token(&shop.admin)
+            .json(&rules)
+            .send()
+            .await
+            .invalid_because("write_off_undo_hours", "undo_hours_range");
+        rules.write_off_undo_hours = 72;
+        app.put("/api/hq/money-settings")
+            .token(&shop.admin)
+            .json(&rules)
+            .send()
+            .await
+            .status(200);
+        let wash = new_item(&app, &shop.admin, &format!("打蜡{}", random_hex(4)), 8_000).await;
+        let mut month = count_card(&format!("月卡{}", random_hex(4)), 9_000, 3, &[wash.id]);
+        month.valid_days = Some(1);
+        let ty = new_card_type(&app, &shop.admin, &month).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
+        let card: shared::dto::CardReceipt = buy(&app, &member, ty.id, Some(TEST_PIN)).await.ok();
+        let code = my_code(&app, &member).await;
+        let t: WriteOffTicket = scan(&app, &shop.clerk, &code_at(&app, &code, 0)).await.ok();
+        let used: WriteOffReceipt = write_off(
+            &app,
+            &shop.clerk,
+            &one_use(&t.ticket, card.card.id, wash.id),
+        )
+        .await
+        .ok();
+        next_day(&app);
+        next_day(&app);
+        assert_eq!(
+            undo_refused(undo(&app, &shop.finance, used.id).await),
+            "card_expired"
+        );
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_write_off_keeps_the_cards_rules_store_day_limit_end_and_a_frozen_member,
+    |app| async move {
+        let shop = shop(&app).await;
+        let wash = new_item(&app, &shop.admin, &format!("洗车{}", random_hex(4)), 5_000).await;
+        // Honoured only at store one.
+        let mut here = count_card(&format!("本店卡{}", random_hex(4)), 10_000, 5, &[wash.id]);
+        here.honoured_everywhere = false;
+        here.honoured_store_ids = vec![shop.one.id];
+        let here = new_card_type(&app, &shop.admin, &here).await;
+        // A month card, one use a day.
+        let mut monthly = period_card(
+            &format!("月卡{}", random_hex(4)),
+            20_000,
+            CardPeriod::Month,
+            &[wash.id],
+        );
+        monthly.per_day_limit = Some(1);
+        let monthly = new_card_type(&app, &shop.admin, &monthly).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 50_000).await;
+        let local: shared::dto::CardReceipt =
+            buy(&app, &member, here.id, Some(TEST_PIN)).await.ok();
+        let period: shared::dto::CardReceipt =
+            buy(&app, &member, monthly.id, Some(TEST_PIN)).await.ok();
+        let code = my_code(&app, &member).await;
+        // At store two the local card is not offered, nor taken.
+        let t: WriteOffTicket = scan(&app, &shop.clerk_two, &code_at(&app, &code, 0))
+            .await
+            .ok();
+        let offered: Vec<i64> = t.cards.iter().map(|c| c.card.id).collect();
+        assert_eq!(offered, vec![period.card.id]);
+        assert_eq!(t.cards[0].usable, Some(1));
+        write_off(
+            &app,
+            &shop.clerk_two,
+            &one_use(&t.ticket, local.card.id, wash.id),
+        )
+        .await
+        .error(422, ErrorCode::CardNotHonouredHere);
+        // The month card: one use today, the second refused, and gone from
+        // the next ticket; tomorrow it is back.
+        let first: WriteOffReceipt = write_off(
+            &app,
+            &shop.clerk_two,
+            &one_use(&t.ticket, period.card.id, wash.id),
+        )
+        .await
+        .ok();
+        write_off(
+            &app,
+            &shop.clerk_two,
+            &one_use(&t.ticket, period.card.id, wash.id),
+        )
+        .await
+        .error(422, ErrorCode::DailyLimitReached);
+        // Undone (no money moved), today's use is back.
+        undo(&app, &shop.manager_two, first.id).await.status(201);
+        write_off(
+            &app,
+            &shop.clerk_two,
+            &one_use(&t.ticket, period.card.id, wash.id),
+        )
+        .await
+        .status(201);
+        app.advance(Duration::from_secs(30));
+        let t: WriteOffTicket = scan(&app, &shop.clerk_two, &code_at(&app, &code, 0))
+            .await
+            .ok();
+        assert!(t.cards.is_empty(), "{:?}", t.cards);
+        next_day(&app);
+        let t: WriteOffTicket = scan(&app, &shop.clerk_two, &code_at(&app, &code, 0))
+            .await
+            .ok();
+        assert_eq!(t.cards.len(), 1);
+        // A frozen member: no ticket, and an open ticket writes nothing off.
+        let t: WriteOffTicket = {
+            app.advance(Duration::from_secs(30));
+            scan(&app, &shop.clerk, &code_at(&app, &code, 0)).await.ok()
+        };
+        app.post(&format!("/api/hq/members/{}/freeze", member.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
+        write_off(
+            &app,
+            &shop.clerk,
+            &one_use(&t.ticket, local.card.id, wash.id),
+        )
+        .await
+        .error(403, ErrorCode::MemberFrozen);
+        app.advance(Duration::from_secs(30));
+        scan(&app, &shop.clerk, &code_at(&app, &code, 0))
+            .await
+            .error(403, ErrorCode::MemberFrozen);
+        // A card past its end: not offered, and refused.
+        app.post(&format!("/api/hq/members/{}/unfreeze", member.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
+        for _ in 0..32 {
+            next_day(&app);
+        }
+        let clerk_two = app.staff_token("clerk.two", STAFF_PASSWORD).await;
+        let t: WriteOffTicket = scan(&app, &clerk_two, &code_at(&app, &code, 0)).await.ok();
+        assert!(t.cards.is_empty(), "{:?}", t.cards);
+        write_off(
+            &app,
+            &clerk_two,
+            &one_use(&t.ticket, period.card.id, wash.id),
+        )
+        .await
+        .error(409, ErrorCode::CardClosed);
         assert_reconciled(&app).await;
     }
 );

@@ -26,4 +26,17 @@ endpoints! {
         body WriteOffRequest => 201 WriteOffReceipt,
         [TicketExpired, NotFound, CardClosed, CardNotHonouredHere, ItemNotOnCard, NoUsesLeft,
          DailyLimitReached, CouponNotUsable, MemberFrozen, StoreClosed], idempotent;
+
+    /// 核销记录: write-offs at the stores in the caller's scope, newest
+    /// first.
+    ListWriteOffs: GET "/staff/write-offs", Staff(ANY_STAFF),
+        query WriteOffsQuery => Page<WriteOffListItem>;
+
+    /// Undoes a write-off (the store's manager or HQ, within HQ's window):
+    /// its uses and coupons go back to the member, the store gives back
+    /// what it was settled (a store manager only from what the wallet
+    /// holds), audited, and the member is told.
+    UndoWriteOff: POST "/staff/write-offs/{id}/undo" (i64), Staff(MONEY_BACK),
+        body WriteOffUndoInput => 201 WriteOffListItem,
+        [NotFound, WriteOffUndoRefused, WalletShortfall, CardClosed], idempotent;
 }

@@ -143,6 +143,8 @@ keyed! {
         CouponTemplateUpdate = "coupon_template.update",
         /// A coupon issued to a member by staff.
         CouponIssue = "coupon.issue",
+        /// A write-off (核销) undone by the store's manager or HQ.
+        WriteOffUndo = "write_off.undo",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",
         /// Demo: the sandbox gateway's switches changed.
@@ -207,6 +209,8 @@ keyed! {
         Member = "member",
         /// Coupons each staff member may issue a day.
         CouponQuota = "coupon_quota",
+        /// Hours after a write-off it may be undone.
+        WriteOffUndoHours = "write_off_undo_hours",
     }
 }
 

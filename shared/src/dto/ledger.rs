@@ -49,6 +49,10 @@ crate::named_enum! {
         /// A free-item coupon written off at a store: the brand pays the
         /// store the item's price from promotion expense.
         CouponItemUse = "coupon_item_use",
+        /// A write-off (核销) undone: its card uses and free-item coupons
+        /// back to the member, the store giving back what it was settled
+        /// (the member is told).
+        WriteOffUndo = "write_off_undo",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

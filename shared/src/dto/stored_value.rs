@@ -377,6 +377,14 @@ pub struct MoneySettings {
     /// members a day (0–1000; default 20).
     #[serde(default = "default_coupon_quota")]
     pub coupon_quota: i64,
+    /// Hours after a write-off (核销) the store's manager or HQ may undo it
+    /// (1–720; default 24).
+    #[serde(default = "default_write_off_undo_hours")]
+    pub write_off_undo_hours: i64,
+}
+
+fn default_write_off_undo_hours() -> i64 {
+    24
 }
 
 fn default_coupon_quota() -> i64 {
@@ -405,6 +413,7 @@ impl Default for MoneySettings {
             withdraw_fee_fixed: Fen(0),
             withdraw_fee_bp: 0,
             coupon_quota: default_coupon_quota(),
+            write_off_undo_hours: default_write_off_undo_hours(),
         }
     }
 }

@@ -123,3 +123,68 @@ pub struct WriteOffReceipt {
     /// When (RFC 3339).
     pub at: String,
 }
+
+/// 核销记录: a page of the write-offs at the stores the caller's scope
+/// covers, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffsQuery {
+    /// The previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Only this store's (within the caller's scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<i64>,
+}
+
+/// One line of a write-off as 核销记录 shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct WriteOffItem {
+    /// The card type's or the coupon's name.
+    pub source: String,
+    /// Whether a coupon (else a card use).
+    pub coupon: bool,
+    /// The service item's name.
+    pub item_name: String,
+    /// What the store was settled for it.
+    pub amount: Fen,
+}
+
+/// A write-off in 核销记录.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct WriteOffListItem {
+    /// Its id.
+    pub id: i64,
+    /// The store.
+    pub store_id: i64,
+    /// The store's name.
+    pub store_name: String,
+    /// Masked phone of the member.
+    pub member_phone_masked: String,
+    /// Who wrote it off.
+    pub staff_name: String,
+    /// Its uses and coupons, one line each.
+    pub lines: Vec<WriteOffItem>,
+    /// What the store was settled in all.
+    pub amount: Fen,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Until when it may be undone (RFC 3339; HQ's window).
+    pub undo_until: String,
+    /// When it was undone, if it was (RFC 3339).
+    pub undone_at: Option<String>,
+    /// Who undid it.
+    pub undone_by: Option<String>,
+}
+
+/// Undoing a write-off: why (kept in the audit log).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffUndoInput {
+    /// Why it is undone (1–200 characters).
+    pub reason: String,
+}

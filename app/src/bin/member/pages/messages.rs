@@ -43,6 +43,7 @@ fn title(kind: EntryKind) -> Txt {
         EntryKind::Close => T::MsgClose,
         EntryKind::Release => T::MsgRelease,
         EntryKind::CouponIssued => T::MsgCouponIssued,
+        EntryKind::WriteOffUndo => T::MsgWriteOffUndone,
         _ => T::MsgPayment,
     }
 }
@@ -69,14 +70,16 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
         }
     };
     let store = m.store_name.clone();
-    // A coupon moves no money: it opens the member's coupons.
-    let coupon = m.kind == EntryKind::CouponIssued;
-    let href = if coupon {
-        brand.path("/coupons")
-    } else {
-        brand.path(&format!("/history/{}", m.id))
+    // A coupon or an undone write-off moves none of the member's money: it
+    // opens their coupons or cards.
+    let (href, amount) = match m.kind {
+        EntryKind::CouponIssued => (brand.path("/coupons"), None),
+        EntryKind::WriteOffUndo => (brand.path("/cards"), None),
+        _ => (
+            brand.path(&format!("/history/{}", m.id)),
+            Some(m.amount.to_string()),
+        ),
     };
-    let amount = (!coupon).then(|| m.amount.to_string());
     view! {
         <A href=href attr:class="cell cell-link message-row"
             attr:data-unread=m.unread.to_string()>

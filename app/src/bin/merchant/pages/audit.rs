@@ -67,6 +67,7 @@ fn action_text(a: AuditAction) -> Txt {
         CouponTemplateCreate => T::AuditCouponTemplateCreate,
         CouponTemplateUpdate => T::AuditCouponTemplateUpdate,
         CouponIssue => T::AuditCouponIssue,
+        WriteOffUndo => T::AuditWriteOffUndo,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,
     }
@@ -103,6 +104,7 @@ fn field_text(f: AuditField) -> Txt {
         Stock => T::FieldStock,
         Member => T::FieldMember,
         CouponQuota => T::CouponQuota,
+        WriteOffUndoHours => T::WriteOffUndoHours,
     }
 }
 

@@ -47,6 +47,13 @@ fn quota_rule(value: &str) -> Result<String, Reason> {
     }
 }
 
+fn undo_hours_rule(value: &str) -> Result<String, Reason> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if (1..=720).contains(&n) => Ok(n.to_string()),
+        _ => Err("undo_hours_range"),
+    }
+}
+
 fn channel_rule(value: &str) -> Result<String, Reason> {
     if value.trim().is_empty() {
         return Ok(String::new());
@@ -127,6 +134,11 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         &settings.coupon_quota.to_string(),
         quota_rule,
     );
+    let undo_hours = FieldState::new(
+        "write_off_undo_hours",
+        &settings.write_off_undo_hours.to_string(),
+        undo_hours_rule,
+    );
     let error = RwSignal::new(None::<Failure>);
     let ui = Ui {
         ctx,
@@ -186,7 +198,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
         let (Some(min), Some(fixed), Some(rate)) = withdraw else {
             return;
         };
-        let Some(quota) = quota.checked() else {
+        let (Some(quota), Some(hours)) = (quota.checked(), undo_hours.checked()) else {
             return;
         };
         let body = MoneySettings {
@@ -200,6 +212,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             withdraw_fee_fixed: Fen(fixed.parse().unwrap_or(0)),
             withdraw_fee_bp: rate.parse().unwrap_or(0),
             coupon_quota: quota.parse().unwrap_or(0),
+            write_off_undo_hours: hours.parse().unwrap_or(24),
         };
         save(body, None, ui);
     };
@@ -219,6 +232,7 @@ fn SettingsForm(settings: MoneySettings) -> impl IntoView {
             <Field label=T::WithdrawFeeFixed state=fee_fixed id="withdraw-fee-fixed" inputmode="decimal"/>
             <Field label=T::WithdrawFeeRate state=fee_rate id="withdraw-fee-rate" inputmode="decimal"/>
             <Field label=T::CouponQuota state=quota id="coupon-quota" inputmode="numeric"/>
+            <Field label=T::WriteOffUndoHours state=undo_hours id="write-off-undo-hours" inputmode="numeric"/>
             <FormError error=error/>
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-money">{tr(T::Save)}</button></div>
