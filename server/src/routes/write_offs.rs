@@ -14,16 +14,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::api;
 use shared::dto::{
-    MemberCodeSecret, Page, ScanMemberCode, WriteOffListItem, WriteOffRequest, WriteOffTicket,
-    WriteOffUndoInput, WriteOffsQuery,
+    MemberCodeSecret, MemberPulse, Page, PulseQuery, ScanMemberCode, TicketCharge,
+    WriteOffListItem, WriteOffRequest, WriteOffTicket, WriteOffUndoInput, WriteOffsQuery,
 };
 
 /// Routes.
 pub fn router() -> Api {
     Api::new()
         .at(api::MyMemberCode, my_code)
+        .at(api::WaitMemberPulse, pulse)
         .at(api::ScanCode, scan)
         .at(api::WriteOff, write_off)
+        .at(api::ChargeTicket, charge)
         .at(api::ListWriteOffs, list)
         .at(api::UndoWriteOff, undo)
 }
@@ -78,4 +80,26 @@ async fn undo(
     AppJson(req): AppJson<WriteOffUndoInput>,
 ) -> AppResult<Response> {
     write_offs::undo::undo(&state, caller.actor(), id, key, req).await
+}
+
+/// Clerk or store manager: 会员码收款 with a ticket.
+async fn charge(
+    State(state): State<AppState>,
+    caller: StaffCaller<Counter>,
+    key: IdemKey,
+    AppJson(req): AppJson<TicketCharge>,
+) -> AppResult<Response> {
+    write_offs::charge::charge(&state, caller.actor(), key, req).await
+}
+
+/// Member: waits until their things move (a write-off, a payment, a
+/// coupon used, their code taken).
+async fn pulse(
+    State(state): State<AppState>,
+    ActiveMember(caller): ActiveMember,
+    AppQuery(q): AppQuery<PulseQuery>,
+) -> AppResult<Json<MemberPulse>> {
+    Ok(Json(
+        write_offs::pulse::wait(&state, caller.brand.id, caller.member.id, &q).await?,
+    ))
 }

@@ -102,10 +102,49 @@ pub async fn pay(
     // PIN-less payment above the limit.
     let rules = settings(&state.db, brand.id).await?;
     let mut pin_ok = false;
-    // The coupon as it stands now (the payment checks it again and takes
-    // it): what it takes off counts towards the PIN-free limit.
+    if needs_pin(&state.db, (brand.id, member_id), &req, &rules, now).await? {
+        // A retry of a payment that went through gets its receipt, even
+        // with the PIN locked since.
+        let body = PaymentRequest {
+            pin: None,
+            ..req.clone()
+        };
+        if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
+            return Ok(answer);
+        }
+        pin::check(
+            state,
+            member_id,
+            req.pin.as_deref(),
+            pin::PinFor::PaymentAbove(rules.pin_above),
+        )
+        .await?;
+        pin_ok = true;
+    }
+    // The PIN is not part of the request's identity (nor stored).
+    let req = PaymentRequest { pin: None, ..req };
+    let body = req.clone();
+    let payer = Payer { brand, member_id };
+    idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
+        Box::pin(async move { book(tx, &payer, &req, &rules, pin_ok, now).await })
+    })
+    .await
+}
+
+/// Whether HQ's PIN rule asks for the member's PIN before `req` is booked:
+/// what stored value would pay (the coupon, as it stands now, counted off)
+/// is above the PIN-free limit, and the payment could go through (a valid
+/// amount the member's stored value covers). The payment itself refuses
+/// any PIN-less payment above the limit.
+pub async fn needs_pin(
+    conn: &impl sea_orm::ConnectionTrait,
+    (brand_id, member_id): (i64, i64),
+    req: &PaymentRequest,
+    rules: &MoneySettings,
+    now: i64,
+) -> AppResult<bool> {
     let coupon = match req.coupon_id {
-        Some(id) => redeem::chosen(&state.db, (brand.id, member_id), id, req.store_id, now)
+        Some(id) => redeem::chosen(conn, (brand_id, member_id), id, req.store_id, now)
             .await
             .ok()
             .map(|c| c.choice),
@@ -116,36 +155,11 @@ pub async fn pay(
         ..Bill::plain(req.amount, principal, bonus)
     };
     let payable = plan(&bill(Fen::ZERO, Fen::ZERO)).payable();
-    if req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above {
-        let (principal, bonus) = ledger::member_balance(&state.db, brand.id, member_id).await?;
-        if !plan(&bill(principal, bonus)).online.is_positive() {
-            // A retry of a payment that went through gets its receipt, even
-            // with the PIN locked since.
-            let body = PaymentRequest {
-                pin: None,
-                ..req.clone()
-            };
-            if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &body).await? {
-                return Ok(answer);
-            }
-            pin::check(
-                state,
-                member_id,
-                req.pin.as_deref(),
-                pin::PinFor::PaymentAbove(rules.pin_above),
-            )
-            .await?;
-            pin_ok = true;
-        }
+    if !(req.amount.is_positive() && req.amount <= rules.max_payment && payable > rules.pin_above) {
+        return Ok(false);
     }
-    // The PIN is not part of the request's identity (nor stored).
-    let req = PaymentRequest { pin: None, ..req };
-    let body = req.clone();
-    let payer = Payer { brand, member_id };
-    idempotency::run(&state.db, scope, key, &body, now, move |tx, _| {
-        Box::pin(async move { book(tx, &payer, &req, &rules, pin_ok, now).await })
-    })
-    .await
+    let (principal, bonus) = ledger::member_balance(conn, brand_id, member_id).await?;
+    Ok(!plan(&bill(principal, bonus)).online.is_positive())
 }
 
 /// Books a payment in `tx`: the store open and the brand's, a one-off code

@@ -3,7 +3,9 @@
 //! store; with it the clerk writes off card uses and free-item coupons, all
 //! in one transaction through the ledger.
 
+pub mod charge;
 pub mod code;
+pub mod pulse;
 pub mod records;
 pub mod undo;
 
@@ -52,6 +54,10 @@ pub async fn ticket_view(
 ) -> AppResult<WriteOffTicket> {
     let m = members::in_brand(conn, brand.id, t.member_id).await?;
     let (principal, bonus) = ledger::member_balance(conn, brand.id, m.id).await?;
+    let (coupons, pay_coupons) = usable_coupons(conn, brand, m.id, t.store_id, now)
+        .await?
+        .into_iter()
+        .partition(|c| c.rule.kind == CouponKind::Item);
     Ok(WriteOffTicket {
         ticket: t.token.clone(),
         expires_at: rfc3339(t.expires_at),
@@ -60,7 +66,8 @@ pub async fn ticket_view(
         member_name: Some(m.name.clone()).filter(|n| !n.trim().is_empty()),
         balance: principal + bonus,
         cards: usable_cards(conn, brand, m.id, t.store_id, now).await?,
-        coupons: usable_coupons(conn, brand, m.id, t.store_id, now).await?,
+        coupons,
+        pay_coupons,
     })
 }
 
@@ -141,7 +148,7 @@ async fn usable_cards(
     Ok(out)
 }
 
-/// The member's free-item coupons usable at `store_id` now.
+/// The member's coupons usable at `store_id` now.
 async fn usable_coupons(
     conn: &impl ConnectionTrait,
     brand: &brand::Model,
@@ -169,7 +176,6 @@ async fn usable_coupons(
         .collect();
     let templates: Vec<coupon_template::Model> = coupon_template::Entity::find()
         .filter(coupon_template::Column::Id.is_in(ids.iter().copied()))
-        .filter(coupon_template::Column::Kind.eq(CouponKind::Item.as_str()))
         .all(conn)
         .await?
         .into_iter()
@@ -201,7 +207,7 @@ pub async fn write_off(
 
 /// The ticket named, if it is this clerk's at their store and still open.
 async fn open_ticket(
-    tx: &DatabaseTransaction,
+    tx: &impl ConnectionTrait,
     by: &Actor,
     token: &str,
     now: i64,

@@ -13,8 +13,9 @@ use crate::withdrawals::{approved_payee, ask_ok, hand_in};
 use shared::ErrorCode;
 use shared::dto::{
     AuditAction, AuditEntry, CardPeriod, CouponKind, CouponState, EntryKind, MemberCodeSecret,
-    MemberCoupon, MemberMessage, MoneySettings, Page, ScanMemberCode, UseOf, WriteOffListItem,
-    WriteOffReceipt, WriteOffRequest, WriteOffTicket, WriteOffUndoInput,
+    MemberCoupon, MemberMessage, MemberPulse, MoneySettings, Page, PaymentListItem, PaymentReceipt,
+    ScanMemberCode, TicketCharge, UseOf, WriteOffListItem, WriteOffReceipt, WriteOffRequest,
+    WriteOffTicket, WriteOffUndoInput,
 };
 use shared::member_code::{self as mc};
 use shared::money::Fen;
@@ -742,5 +743,200 @@ dual_test!(
         .await
         .error(409, ErrorCode::CardClosed);
         assert_reconciled(&app).await;
+    }
+);
+
+/// `staff` takes `amount` with `ticket` (a coupon, a PIN) under `key`.
+async fn charge(
+    app: &TestApp,
+    staff: &str,
+    key: &str,
+    (ticket, amount): (&str, i64),
+    coupon_id: Option<i64>,
+    pin: Option<&str>,
+) -> Reply {
+    app.post("/api/staff/ticket-charges")
+        .token(staff)
+        .header(IDEMPOTENCY_KEY, key)
+        .json(&TicketCharge {
+            ticket: ticket.into(),
+            amount: Fen(amount),
+            coupon_id,
+            pin: pin.map(Into::into),
+        })
+        .send()
+        .await
+}
+
+dual_test!(
+    a_clerk_charges_by_member_code_with_a_coupon_and_the_pin_above_hqs_amount,
+    |app| async move {
+        let shop = shop(&app).await;
+        let h = holder(&app, &shop).await;
+        // ¥500 topped up, ¥300 of it on the card: ¥200 left; ¥300 more.
+        topup_ok(&app, &shop.clerk, &h.member.phone, 30_000).await;
+        let ten_off = new_template(
+            &app,
+            &shop.admin,
+            &cash_coupon(&format!("满50减10{}", random_hex(4))),
+        )
+        .await;
+        let cash: MemberCoupon = claim(&app, &h.member, ten_off.id).await.ok();
+        let t: WriteOffTicket = scan(&app, &shop.clerk, &code_at(&app, &h.code, 0))
+            .await
+            .ok();
+        assert_eq!(t.balance, Fen(50_000));
+        assert_eq!(
+            t.pay_coupons.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![cash.id]
+        );
+        assert_eq!(
+            t.coupons.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![h.coupon.id]
+        );
+        // ¥12.50 under the PIN-free amount: taken, once under its key.
+        let key = new_key();
+        let paid: PaymentReceipt = charge(&app, &shop.clerk, &key, (&t.ticket, 1_250), None, None)
+            .await
+            .ok();
+        let again: PaymentReceipt = charge(&app, &shop.clerk, &key, (&t.ticket, 1_250), None, None)
+            .await
+            .ok();
+        assert_eq!(paid, again);
+        assert_eq!(
+            (paid.principal + paid.bonus, paid.store_id),
+            (Fen(1_250), shop.one.id)
+        );
+        assert_eq!(paid.balance_after, Fen(50_000 - 1_250));
+        // It is the store's payment like any other.
+        let listed: Page<PaymentListItem> = app
+            .get("/api/staff/payments")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        assert_eq!(listed.items[0].id, paid.payment_id);
+        // ¥250 with the ¥10 coupon (¥240 from stored value): above ¥200 the
+        // member's PIN is asked for, a wrong one refused.
+        charge(
+            &app,
+            &shop.clerk,
+            &new_key(),
+            (&t.ticket, 25_000),
+            Some(cash.id),
+            None,
+        )
+        .await
+        .error(422, ErrorCode::PinRequired);
+        charge(
+            &app,
+            &shop.clerk,
+            &new_key(),
+            (&t.ticket, 25_000),
+            Some(cash.id),
+            Some("000000"),
+        )
+        .await
+        .error(422, ErrorCode::WrongPin);
+        let big: PaymentReceipt = charge(
+            &app,
+            &shop.clerk,
+            &new_key(),
+            (&t.ticket, 25_000),
+            Some(cash.id),
+            Some(TEST_PIN),
+        )
+        .await
+        .ok();
+        assert_eq!(big.coupon, Fen(1_000));
+        assert_eq!(big.balance_after, Fen(50_000 - 1_250 - 24_000));
+        // More than is left: refused, nothing moves.
+        charge(
+            &app,
+            &shop.clerk,
+            &new_key(),
+            (&t.ticket, 30_000),
+            None,
+            Some(TEST_PIN),
+        )
+        .await
+        .error(422, ErrorCode::InsufficientBalance);
+        // Another clerk's ticket, or an old one, takes nothing.
+        charge(
+            &app,
+            &shop.manager,
+            &new_key(),
+            (&t.ticket, 100),
+            None,
+            None,
+        )
+        .await
+        .error(422, ErrorCode::TicketExpired);
+        app.advance(Duration::from_secs(121));
+        charge(&app, &shop.clerk, &new_key(), (&t.ticket, 100), None, None)
+            .await
+            .error(422, ErrorCode::TicketExpired);
+        assert_eq!(total(&app, &h.member.token).await, 50_000 - 1_250 - 24_000);
+        assert_eq!(store_wallet(&app, shop.one.id).await, 1_250 + 25_000);
+        assert_reconciled(&app).await;
+    }
+);
+
+/// The member's pulse, waiting up to `timeout` seconds past `seen`.
+async fn pulse(
+    app: &TestApp,
+    member: &Member,
+    seen: Option<MemberPulse>,
+    timeout: u64,
+) -> MemberPulse {
+    let query = match seen {
+        Some(p) => format!(
+            "?entry={}&card_event={}&code_step={}&timeout={timeout}",
+            p.entry, p.card_event, p.code_step
+        ),
+        None => String::new(),
+    };
+    app.get(&format!("/api/member/pulse{query}"))
+        .token(&member.token)
+        .send()
+        .await
+        .ok()
+}
+
+dual_test!(
+    the_members_open_app_hears_its_code_taken_and_the_write_off_at_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        let h = holder(&app, &shop).await;
+        let first = pulse(&app, &h.member, None, 0).await;
+        // Nothing moves: a short wait answers where it stood.
+        assert_eq!(pulse(&app, &h.member, Some(first), 1).await, first);
+        // The clerk scans while the app waits: it hears the code taken
+        // (and moves to the next code) long before its 25 s are up.
+        let started = std::time::Instant::now();
+        let code = code_at(&app, &h.code, 0);
+        let (scanned, ticket) = tokio::join!(pulse(&app, &h.member, Some(first), 25), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            scan(&app, &shop.clerk, &code).await
+        });
+        let t: WriteOffTicket = ticket.ok();
+        assert!(scanned.code_step > first.code_step);
+        assert_eq!(scanned.card_event, first.card_event);
+        // Then the write-off: its card event and entries.
+        let (used, done) = tokio::join!(pulse(&app, &h.member, Some(scanned), 25), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            write_off(&app, &shop.clerk, &one_use(&t.ticket, h.card, h.wash)).await
+        });
+        done.status(201);
+        assert!(used.card_event > scanned.card_event && used.entry > scanned.entry);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        // Another member's pulse does not move with it.
+        let other = new_member(&app).await;
+        let theirs = pulse(&app, &other, None, 0).await;
+        assert_eq!((theirs.card_event, theirs.code_step), (0, 0));
     }
 );

@@ -12,6 +12,11 @@ endpoints! {
     /// the server's clock: the app makes member codes from them, offline.
     MyMemberCode: GET "/member/code", ActiveMember => MemberCodeSecret;
 
+    /// Waits (up to 25 s) until the member's things move past the pulse
+    /// given (a write-off, a payment, a coupon used, their code taken), then
+    /// answers where they stand; with no pulse, at once.
+    WaitMemberPulse: GET "/member/pulse", ActiveMember, query PulseQuery => MemberPulse;
+
     /// A clerk scans (or types) a member code: it is taken once, and opens
     /// a 2-minute ticket for this clerk at this store showing the member
     /// and what is usable here. Wrong codes are limited per store and per
@@ -26,6 +31,14 @@ endpoints! {
         body WriteOffRequest => 201 WriteOffReceipt,
         [TicketExpired, NotFound, CardClosed, CardNotHonouredHere, ItemNotOnCard, NoUsesLeft,
          DailyLimitReached, CouponNotUsable, MemberFrozen, StoreClosed], idempotent;
+
+    /// 会员码收款: takes an amount from the member's stored value with a
+    /// ticket (a coupon too), the member typing their PIN on the clerk's
+    /// phone above HQ's PIN-free amount.
+    ChargeTicket: POST "/staff/ticket-charges", Staff(COUNTER),
+        body TicketCharge => 201 PaymentReceipt,
+        [TicketExpired, MemberFrozen, InsufficientBalance, PinRequired, WrongPin, PinLocked,
+         PinNotSet, CouponNotUsable, AmountTooLarge, StoreClosed], idempotent;
 
     /// 核销记录: write-offs at the stores in the caller's scope, newest
     /// first.

@@ -60,6 +60,28 @@ pub struct WriteOffTicket {
     pub cards: Vec<TicketCard>,
     /// Free-item coupons usable here now.
     pub coupons: Vec<MemberCoupon>,
+    /// Coupons that can take money off a 会员码收款 here now.
+    #[serde(default)]
+    pub pay_coupons: Vec<MemberCoupon>,
+}
+
+/// 会员码收款: an amount taken from the member's stored value with a
+/// ticket, through the same plan as a member's payment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TicketCharge {
+    /// The ticket the scan opened.
+    pub ticket: String,
+    /// The bill, before the coupon.
+    pub amount: Fen,
+    /// A coupon of the member's to take off it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<i64>,
+    /// The member's payment PIN, typed by them on the clerk's phone, needed
+    /// above HQ's PIN-free amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
 }
 
 /// Uses of one card's item.
@@ -187,4 +209,37 @@ pub struct WriteOffListItem {
 pub struct WriteOffUndoInput {
     /// Why it is undone (1–200 characters).
     pub reason: String,
+}
+
+/// Where the member's things stand: the member app waits for this to move
+/// (a write-off, a payment, a coupon used, a code scanned) and then reloads
+/// what it shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberPulse {
+    /// The member's latest ledger entry.
+    pub entry: i64,
+    /// The latest event on any of their cards.
+    pub card_event: i64,
+    /// The step of the last member code a clerk took.
+    pub code_step: i64,
+}
+
+/// Waiting for the member's things to move (long poll).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PulseQuery {
+    /// The pulse already shown: `entry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<i64>,
+    /// … `card_event`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_event: Option<i64>,
+    /// … `code_step`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_step: Option<i64>,
+    /// Seconds to hold the request open when nothing moved (≤ 25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
 }
