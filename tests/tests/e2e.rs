@@ -2824,3 +2824,217 @@ fn every_page_passes_axe_core() {
         Ok(())
     });
 }
+
+/// Calls the API from the page `c` shows, signed in as its app (`member`
+/// or `merchant`) of the demo brand: set-up a story needs but does not
+/// show. Answers the JSON.
+async fn api_in(
+    c: &Client,
+    app: &str,
+    (method, path): (&str, &str),
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let script = r#"
+        const [method, path, app, body, done] = arguments;
+        const token = localStorage.getItem("tongka." + app + ".demo");
+        const key = Date.now().toString(16) + "-" + Math.random().toString(16).slice(2);
+        fetch(path, {
+            method,
+            headers: { "content-type": "application/json", "authorization": "Bearer " + token, "idempotency-key": key },
+            body: body === null ? undefined : JSON.stringify(body),
+        }).then((r) => r.text().then((t) => done({ status: r.status, body: t })), (e) => done({ status: 0, body: String(e) }));
+    "#;
+    let args = vec![
+        serde_json::json!(method),
+        serde_json::json!(path),
+        serde_json::json!(app),
+        body,
+    ];
+    let got = c.execute_async(script, args).await?;
+    let status = got["status"].as_u64().unwrap_or(0);
+    let text = got["body"].as_str().unwrap_or_default().to_string();
+    anyhow::ensure!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// The member code the member's page shows now, as digits.
+async fn shown_code(c: &Client) -> anyhow::Result<String> {
+    let text = el(c, "#member-code-digits").await?.text().await?;
+    Ok(text.chars().filter(char::is_ascii_digit).collect())
+}
+
+/// Reads the QR codes in a screenshot with zbarimg (an independent decoder).
+fn zbar(png: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let out = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(png)
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+#[test]
+fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_and_charges_by_code()
+{
+    story(|h| async move {
+        use shared::dto::{BuyCard, CardKind, CardTypeInput, ServiceItemInput};
+        use shared::money::Fen;
+        // HQ's wash item and a 3-use card (set up through the API).
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        let tag = unique_phone()[7..].to_string();
+        let item = api_in(
+            &hq,
+            "merchant",
+            ("POST", "/api/hq/service-items"),
+            serde_json::to_value(ServiceItemInput {
+                name: format!("精洗{tag}"),
+                category: "洗护".into(),
+                price: Fen(5_000),
+                all_stores: true,
+                store_ids: vec![],
+                on_sale: true,
+            })?,
+        )
+        .await?;
+        let item_id = item["id"].as_i64().unwrap_or_default();
+        let card_name = format!("三次卡{tag}");
+        let ty = api_in(
+            &hq,
+            "merchant",
+            ("POST", "/api/hq/card-types"),
+            serde_json::to_value(CardTypeInput {
+                name: card_name.clone(),
+                kind: CardKind::Count,
+                uses: Some(3),
+                period: None,
+                per_day_limit: None,
+                valid_days: None,
+                price: Fen(9_000),
+                theme_color: "#1677ff".into(),
+                image_hash: None,
+                description: "洗车 3 次".into(),
+                item_ids: vec![item_id],
+                sold_everywhere: true,
+                sold_store_ids: vec![],
+                honoured_everywhere: true,
+                honoured_store_ids: vec![],
+                on_sale: true,
+            })?,
+        )
+        .await?;
+        hq.close().await?;
+
+        // The member's phone runs 45 s fast: the app corrects by the
+        // server's clock.
+        let member = browser(h).await?;
+        cdp(&member, "Page.enable", serde_json::json!({})).await?;
+        cdp(
+            &member,
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({ "source": "(() => { const real = Date.now; Date.now = () => real() + 45000; })();" }),
+        )
+        .await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        counter_topup(&clerk, &phone, "200").await?;
+        let bought = api_in(
+            &member,
+            "member",
+            ("POST", "/api/member/cards"),
+            serde_json::to_value(BuyCard {
+                card_type_id: ty["id"].as_i64().unwrap_or_default(),
+                pin: None,
+            })?,
+        )
+        .await?;
+        let card_id = bought["card"]["id"].as_i64().unwrap_or_default();
+
+        // One tap from home: the code, its digits in groups, a countdown.
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        click(&member, "#open-member-code").await?;
+        let first = shown_code(&member).await?;
+        anyhow::ensure!(first.len() == 18 && first.starts_with("96"), "code {first}");
+        text_contains(&member, "#code-countdown", "秒后自动更新").await?;
+        let offset: i64 = el(&member, "#member-code")
+            .await?
+            .attr("data-offset-ms")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or_default();
+        anyhow::ensure!(
+            (offset + 45_000).abs() < 3_000,
+            "clock corrected by {offset} ms"
+        );
+        let card_row = format!(".code-card[data-card='{card_id}'] .code-card-left");
+        text_contains(&member, &card_row, "剩余 3/3 次").await?;
+        // An independent decoder reads the QR off the screen.
+        shot(h, &member, "member-code-390x844.png").await?;
+        let read = zbar(&h.shots.join("member-code-390x844.png"))?;
+        let now_shown = shown_code(&member).await?;
+        anyhow::ensure!(
+            read.iter().any(|r| *r == first || *r == now_shown),
+            "zbarimg read {read:?}, the page shows {now_shown}"
+        );
+
+        // The clerk types the code (as a scanner gun would: digits, Enter).
+        clerk.goto(&format!("{}/biz/demo/scan", h.base)).await?;
+        let code = shown_code(&member).await?;
+        fill(&clerk, "#scan-code", &format!("{code}\n")).await?;
+        text_contains(&clerk, "#ticket-cards", &card_name).await?;
+        text_contains(&clerk, "#ticket-balance", "¥110.00").await?;
+        click(
+            &clerk,
+            &format!(".ticket-use[data-card='{card_id}'] .use-plus"),
+        )
+        .await?;
+        text_contains(&clerk, "#ticket-summary", "×1").await?;
+        shot(h, &clerk, "merchant-ticket-390x844.png").await?;
+        click(&clerk, "#write-off-submit").await?;
+        confirm(&clerk, "核销").await?;
+        text_contains(&clerk, "#write-off-done", "核销 1 项").await?;
+        // The member's open page: the next code, and the use gone, live.
+        text_contains(&member, "#code-hint", "店员已扫码").await?;
+        text_contains(&member, &card_row, "剩余 2/3 次").await?;
+        anyhow::ensure!(shown_code(&member).await? != code, "the code moved on");
+        shot(h, &member, "member-code-after-use-390x844.png").await?;
+
+        // The manager undoes it, with a reason, after a confirmation.
+        let manager = browser(h).await?;
+        staff_login(h, &manager, "manager").await?;
+        click(&manager, "#menu-write-offs").await?;
+        text_contains(&manager, "#write-off-list", &card_name).await?;
+        click(&manager, ".write-off-row .undo-btn").await?;
+        click(&manager, "#undo-submit").await?;
+        text_contains(&manager, ".field-error", "不能为空").await?;
+        fill(&manager, "#undo-reason", "顾客选错了项目").await?;
+        click(&manager, "#undo-submit").await?;
+        confirm(&manager, "撤销这笔核销").await?;
+        text_contains(&manager, ".write-off-undone", "已撤销").await?;
+        shot(h, &manager, "merchant-write-offs-390x844.png").await?;
+        text_contains(&member, &card_row, "剩余 3/3 次").await?;
+
+        // 会员码收款 of ¥12.50 with the next code.
+        clerk.goto(&format!("{}/biz/demo/scan", h.base)).await?;
+        let code = shown_code(&member).await?;
+        fill(&clerk, "#scan-code", &code).await?;
+        click(&clerk, "#scan-submit").await?;
+        fill(&clerk, "#charge-amount", "12.50").await?;
+        click(&clerk, "#charge-submit").await?;
+        confirm(&clerk, "¥12.50").await?;
+        text_contains(&clerk, "#charge-done", "¥12.50").await?;
+        text_contains(&member, "#code-balance", "¥97.50").await?;
+        shot(h, &member, "member-code-after-charge-390x844.png").await?;
+        for c in [member, clerk, manager] {
+            c.close().await?;
+        }
+        Ok(())
+    });
+}

@@ -90,7 +90,7 @@ fn have(cmd: &str) -> bool {
 /// wasm-opt.
 pub fn ensure_test_tools(root: &Path) -> Result<()> {
     wasm_target()?;
-    if !(have("chromium") && have("chromedriver")) {
+    if !(have("chromium") && have("chromedriver") && have("zbarimg")) {
         println!("installing chromium and chromedriver (Debian packages)…");
         let status = Command::new("sh")
             .args([

@@ -48,6 +48,7 @@ fn App() -> impl IntoView {
                 <ParentRoute path=path!("/m/:brand") view=shell::BrandShell>
                     <Route path=path!("") view=pages::home::HomePage/>
                     <Route path=path!("login") view=page!(pages::login::login)/>
+                    <Route path=path!("code") view=page!(members_only, pages::code::member_code)/>
                     <Route path=path!("cards") view=page!(members_only, pages::cards::cards)/>
                     <Route path=path!("cards/shop") view=page!(members_only, pages::cards::card_shop)/>
                     <Route path=path!("cards/:id") view=page!(members_only, pages::cards::card_detail)/>

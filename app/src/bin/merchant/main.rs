@@ -53,6 +53,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("coupon-templates/:id") view=page!(pages::coupons::coupon_template_edit)/>
                     <Route path=path!("issue-coupon") view=page!(pages::coupons::issue_coupon)/>
                     <Route path=path!("payments") view=page!(pages::payments::payments)/>
+                    <Route path=path!("scan") view=page!(pages::scan::merchant_scan)/>
+                    <Route path=path!("write-offs") view=page!(pages::write_offs::write_offs)/>
                     <Route path=path!("money") view=page!(pages::money::money)/>
                     <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>
                     <Route path=path!("gateway-flags") view=page!(pages::gateway_flags::gateway_flags)/>

@@ -43,6 +43,17 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <TopBar title=title/>
         <section class="page page-tabbed">
+            // The member code one tap away: a clerk scans it to use a card
+            // or a coupon, or to take a payment.
+            <A href=brand_for_pay.path("/code") attr:class="code-entry" attr:id="open-member-code">
+                <span class="code-entry-icon" aria-hidden="true">
+                    <svg viewBox="0 0 24 24" width="28" height="28" fill="currentColor">
+                        <path d="M3 3h8v8H3zm2 2v4h4V5zm8-2h8v8h-8zm2 2v4h4V5zM3 13h8v8H3zm2 2v4h4v-4zm8-2h2v2h-2zm2 2h2v2h-2zm2-2h2v2h-2zm2 2h2v2h-2zm-6 2h2v2h-2zm2 2h2v2h-2zm2-2h2v2h-2zm2 2h2v2h-2z"/>
+                    </svg>
+                </span>
+                <span class="code-entry-text">{tr(T::MemberCode)}</span>
+                <span class="code-entry-desc">{tr(T::CodeShow)}</span>
+            </A>
             // 付款 first: the balance, the stores paid at before, and how to
             // pay anywhere else (scan the store's code).
             <h2 class="cells-title">{tr(T::PayTitle)}</h2>

@@ -2,6 +2,7 @@
 
 pub mod cards;
 pub mod close_account;
+pub mod code;
 pub mod coupons;
 pub mod history;
 pub mod home;

@@ -13,6 +13,7 @@ use tongka_app::i18n::{T, Txt, role_text, tr};
 fn menu(role: Role, store: Option<i64>) -> Vec<(String, Txt, &'static str)> {
     let counter: Vec<(String, Txt, &'static str)> = match store {
         Some(id) => vec![
+            ("/scan".into(), T::ScanWriteOff, "menu-scan"),
             (
                 format!("/stores/{id}/pay-code"),
                 T::PayCode,
@@ -31,10 +32,15 @@ fn menu(role: Role, store: Option<i64>) -> Vec<(String, Txt, &'static str)> {
         _ => vec![],
     };
     let payments = ("/payments".to_string(), T::Payments, "menu-payments");
+    let write_offs = (
+        "/write-offs".to_string(),
+        T::WriteOffRecords,
+        "menu-write-offs",
+    );
     counter
         .into_iter()
         .chain(wallet)
-        .chain(std::iter::once(payments))
+        .chain([payments, write_offs])
         .chain(
             chain_menu(role)
                 .into_iter()
