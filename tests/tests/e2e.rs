@@ -2681,6 +2681,7 @@ fn every_page_passes_axe_core() {
         };
         let member_pages = [
             "/m/demo",
+            "/m/demo/code",
             "/m/demo/cards",
             "/m/demo/cards/shop",
             "/m/demo/coupons",
@@ -2717,6 +2718,7 @@ fn every_page_passes_axe_core() {
                     "/api-keys",
                     "/me",
                     "/payments",
+                    "/write-offs",
                     "/money",
                     "/close-card",
                     "/gateway-flags",
@@ -2747,6 +2749,8 @@ fn every_page_passes_axe_core() {
                 vec![
                     String::new(),
                     "/topup".into(),
+                    "/scan".into(),
+                    "/write-offs".into(),
                     "/sell-card".into(),
                     "/messages".into(),
                     "/issue-coupon".into(),
