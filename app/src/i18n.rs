@@ -812,6 +812,7 @@ catalogue! {
     CouponTag => "券", "Coupon";
     CodeShow => "向店员出示，用于核销卡券或付款", "Show this to the clerk to use your cards or pay";
     CodeTaken => "店员已扫码，已换成新码", "The clerk took your code; here is a new one";
+    CodeWait => "此码刚已使用，新码稍后显示", "This code was just used; a new one shows shortly";
     CodeRefreshIn => "{s} 秒后自动更新", "Refreshes in {s} s";
     BrightnessHint => "扫不出？请调高屏幕亮度", "Not scanning? Turn your screen brightness up";
     CodeOffline => "当前无网络，会员码仍可使用", "You are offline: the code still works";

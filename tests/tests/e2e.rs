@@ -3036,6 +3036,44 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         text_contains(&clerk, "#charge-done", "¥12.50").await?;
         text_contains(&member, "#code-balance", "¥97.50").await?;
         shot(h, &member, "member-code-after-charge-390x844.png").await?;
+
+        // No signal: the page reloaded from the service worker still shows
+        // a code (not the one just taken), and the clerk, online, takes it.
+        until_controlled(&member).await?;
+        cdp(&member, "Network.enable", serde_json::json!({})).await?;
+        cdp(
+            &member,
+            "Network.emulateNetworkConditions",
+            serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        member.goto(&format!("{}/m/demo/code", h.base)).await?;
+        el(&member, "#code-offline").await?;
+        // Two codes were taken within a step or two: the page says the
+        // next one comes shortly, and shows it when its step begins.
+        let deadline = Instant::now() + Duration::from_secs(65);
+        let offline_code = loop {
+            let now = shown_code(&member).await?;
+            if now != code {
+                break now;
+            }
+            text_contains(&member, "#code-hint", "新码稍后显示").await?;
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "offline shows the code just taken"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        shot(h, &member, "member-code-offline-390x844.png").await?;
+        clerk.goto(&format!("{}/biz/demo/scan", h.base)).await?;
+        fill(&clerk, "#scan-code", &format!("{offline_code}\n")).await?;
+        text_contains(&clerk, "#ticket-cards", &card_name).await?;
+        cdp(
+            &member,
+            "Network.emulateNetworkConditions",
+            serde_json::json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
         for c in [member, clerk, manager] {
             c.close().await?;
         }

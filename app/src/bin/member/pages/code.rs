@@ -27,6 +27,10 @@ struct Kept {
     secret: String,
     /// Server clock minus this phone's, in ms.
     offset_ms: i64,
+    /// The first step a new code may use (after the last one a clerk
+    /// took), so a page reloaded offline does not show a used code.
+    #[serde(default)]
+    next_step: i64,
 }
 
 fn kept_key(brand: &str) -> String {
@@ -39,10 +43,12 @@ async fn refresh(brand: &str, token: Option<String>) -> ApiResult<Kept> {
     let sent = js_sys::Date::now() as i64;
     let s: MemberCodeSecret = api::fetch::<MyMemberCode>(&(), token).await?;
     let back = js_sys::Date::now() as i64;
+    let before: Option<Kept> = gloo::storage::LocalStorage::get(kept_key(brand)).ok();
     let kept = Kept {
         code_id: s.code_id,
         secret: s.secret,
         offset_ms: s.server_time_ms - (sent + back) / 2,
+        next_step: before.map_or(0, |k| k.next_step),
     };
     let _ = gloo::storage::LocalStorage::set(kept_key(brand), &kept);
     Ok(kept)
@@ -69,13 +75,13 @@ pub fn MemberCodePage() -> impl IntoView {
     let lang = use_i18n().0;
     let slug = brand.slug;
     let stored: Option<Kept> = gloo::storage::LocalStorage::get(kept_key(&slug.get_value())).ok();
-    let kept = RwSignal::new(stored);
+    let kept = RwSignal::new(stored.clone());
     let failed = RwSignal::new(None::<tongka_app::api::Failure>);
     let offline = RwSignal::new(false);
     // Ticks once a second: the code, the countdown.
     let now = RwSignal::new(js_sys::Date::now() as i64);
     // After a clerk takes a code: the first step the next code may use.
-    let next_step = RwSignal::new(0i64);
+    let next_step = RwSignal::new(stored.as_ref().map_or(0, |k| k.next_step));
     let taken = RwSignal::new(false);
     let load = move || {
         let slug = slug.get_value();
@@ -150,15 +156,22 @@ pub fn MemberCodePage() -> impl IntoView {
                 Ok(p) => {
                     if let Some(old) = seen {
                         if p.code_step != old.code_step {
-                            next_step.set(p.code_step + 1);
                             taken.set(true);
                         }
                         if p.entry != old.entry || p.card_event != old.card_event {
                             balance.refetch();
                             cards.refetch();
                         }
-                    } else {
+                    }
+                    // Kept on the phone: a reload offline starts past it.
+                    if p.code_step + 1 > next_step.get_untracked() {
                         next_step.set(p.code_step + 1);
+                        if let Some(mut k) = kept.get_untracked() {
+                            k.next_step = p.code_step + 1;
+                            let _ =
+                                gloo::storage::LocalStorage::set(kept_key(&slug.get_value()), &k);
+                            kept.set(Some(k));
+                        }
                     }
                     seen = Some(p);
                 }
@@ -168,8 +181,17 @@ pub fn MemberCodePage() -> impl IntoView {
             }
         }
     });
+    // Two codes taken within one step: the next is not valid yet (the
+    // server takes a code at most one step ahead); say so until it is.
+    let waiting = move || {
+        let k = kept.get()?;
+        let now_step = mc::step_at(now.get() + k.offset_ms);
+        Some(next_step.get() > now_step + 1)
+    };
     let hint = move || {
-        if taken.get() {
+        if waiting() == Some(true) {
+            T::CodeWait
+        } else if taken.get() {
             T::CodeTaken
         } else {
             T::CodeShow
