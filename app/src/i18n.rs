@@ -785,6 +785,19 @@ catalogue! {
     ScanWriteOff => "扫码核销", "Scan & write off";
     ScanCodeHint => "扫码枪扫码，或输入会员码 18 位数字", "Scan with the gun, or type the 18 digits";
     ScanOpen => "查询会员", "Look up";
+    CameraOpen => "打开相机扫码", "Scan with the camera";
+    CameraClose => "关闭相机", "Close the camera";
+    CameraStarting => "正在打开相机…", "Opening the camera…";
+    CameraAim => "将会员码放入框内，自动识别", "Hold the member code inside the frame";
+    CameraPayCode => "这是门店收款码，请扫顾客手机上的会员码", "That is a store's pay code: scan the member code on the customer's phone";
+    CameraNotACode => "这不是通卡会员码，请扫顾客手机上的会员码", "That is not a Tongka member code: scan the one on the customer's phone";
+    CameraNeedsHttps => "此页面未使用 HTTPS，手机无法打开相机：请输入会员码或使用扫码枪（管理员可按说明启用 HTTPS）", "This page is not on HTTPS, so the phone cannot open its camera: type the member code or use a scanner gun (your admin can turn HTTPS on)";
+    CameraDenied => "相机权限被拒绝：请在浏览器设置中允许使用相机，或输入会员码", "Camera access was refused: allow it in the browser's settings, or type the member code";
+    CameraMissing => "没有找到可用的相机：请输入会员码或使用扫码枪", "No camera found: type the member code or use a scanner gun";
+    CameraFailed => "相机无法启动（可能正被其他应用使用）：请重试或输入会员码", "The camera would not start (another app may be using it): try again or type the member code";
+    CameraDecoderFailed => "扫码组件加载失败，请检查网络后重试，或输入会员码", "The scanner could not load: check the network and try again, or type the member code";
+    TorchOn => "打开手电筒", "Torch on";
+    TorchOff => "关闭手电筒", "Torch off";
     LevelPlaceholder => "会员等级：普通会员", "Level: member";
     UsableHere => "本店可用", "Usable here";
     NothingUsableHere => "该会员在本店没有可核销的卡券", "Nothing of this member's can be used here";
@@ -797,6 +810,7 @@ catalogue! {
     WriteOffDone => "已为 {member} 核销 {n} 项", "{n} written off for {member}";
     ChargeByCode => "会员码收款", "Charge by member code";
     ChargeQuestion => "向 {member} 收款 {amount}（从储值扣）？", "Take {amount} from {member}'s stored value?";
+    ChargeQuestionCoupon => "向 {member} 收款 {amount}：先用「{coupon}」抵扣，其余从储值扣？", "Charge {member} {amount}: “{coupon}” first, the rest from stored value?";
     ConfirmCharge => "确认收款", "Take payment";
     ChargeToast => "收款成功", "Payment taken";
     ChargeDone => "已收款 {amount}", "{amount} taken";

@@ -159,6 +159,8 @@ fn test() -> Result<()> {
                 "clippy",
                 "-p",
                 "tongka-app",
+                "-p",
+                "tongka-scanner",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--",

@@ -41,7 +41,10 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         "build",
         "-p",
         "tongka-app",
+        "-p",
+        "tongka-scanner",
         "--bins",
+        "--lib",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
@@ -62,10 +65,20 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         "app",
         "css",
     )?;
+    let scanner = build_scanner(root, &assets, wasm_opt.as_deref())?;
     let mut sizes = Vec::new();
     for (name, title, prefix) in APPS {
         let (dir, size) = build_app(root, name, &assets, wasm_opt.as_deref())?;
-        let html = index_html(title, &css, &dir, name, prefix);
+        // The merchant app finds the scanner's worker (a hashed name) here.
+        let head = if name == "merchant" {
+            format!(
+                "<meta name=\"tongka-scanner\" content=\"/assets/{}\">\n",
+                scanner.worker
+            )
+        } else {
+            String::new()
+        };
+        let html = index_html(title, &css, &dir, name, prefix, &head);
         std::fs::create_dir_all(site.join(name))?;
         let index = site.join(name).join("index.html");
         std::fs::write(&index, &html)?;
@@ -121,6 +134,10 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
             println!("            {}", cells.join("  "));
         }
     }
+    println!(
+        "  scanner   QR decoder (quircs) {:>7} B + worker JS {} B (brotli; {} B raw wasm), loaded only when the merchant's camera opens",
+        scanner.wasm, scanner.js, scanner.raw
+    );
     println!("  api docs  viewer {docs} B (brotli), loaded only by /api/docs");
     Ok(sizes)
 }
@@ -196,20 +213,16 @@ fn build_app(
             })
         })?;
     }
-    let br = |file: &Path| -> Result<u64> {
-        let bytes = std::fs::read(file)?;
-        precompress(file, &bytes)?;
-        Ok(std::fs::metadata(with_suffix(file, "br"))?.len())
-    };
-    let wasm = br(&main_wasm)?;
-    let entry = wasm + br(&out.join(format!("{name}.js")))? + br(&out.join(LOADER))?;
+    let wasm = compressed(&main_wasm)?;
+    let entry =
+        wasm + compressed(&out.join(format!("{name}.js")))? + compressed(&out.join(LOADER))?;
     let mut chunks = Vec::new();
     for module in &split_out.split_modules {
         let file = module
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        chunks.push((file, br(module)?));
+        chunks.push((file, compressed(module)?));
     }
     // In numeric order: chunk_2 before chunk_10.
     chunks.sort_by_key(|(file, _)| {
@@ -243,6 +256,71 @@ fn build_app(
             entry_files,
         },
     ))
+}
+
+/// The camera scanner's decoder as built.
+struct Scanner {
+    /// The worker script, relative to `assets/`.
+    worker: String,
+    /// Brotli bytes of the decoder's wasm.
+    wasm: u64,
+    /// Brotli bytes of its JS (the bindings and the worker).
+    js: u64,
+    /// The decoder's wasm before compression.
+    raw: u64,
+}
+
+/// The QR decoder (`app/scanner`, quircs) as a module of its own, bound for
+/// the web, optimised, in `assets/scanner-{hash}/` with its worker script.
+fn build_scanner(root: &Path, assets: &Path, wasm_opt: Option<&Path>) -> Result<Scanner> {
+    let built = root.join("target/wasm32-unknown-unknown/wasm-release/tongka_scanner.wasm");
+    let linked = without_link_sections(
+        &std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?,
+    )?;
+    let input = root.join("target/bindgen/tongka_scanner.wasm");
+    std::fs::create_dir_all(root.join("target/bindgen"))?;
+    std::fs::write(&input, &linked)?;
+    let worker_js = std::fs::read(root.join("app/scanner/worker.js"))?;
+    let mut hash = Sha256::new();
+    hash.update(&linked);
+    hash.update(&worker_js);
+    let dir_name = format!("scanner-{}", hex::encode(&hash.finalize()[..5]));
+    let out = assets.join(&dir_name);
+    std::fs::create_dir_all(&out)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&input)
+        .web(true)?
+        .typescript(false)
+        .generate(&out)
+        .with_context(|| format!("wasm-bindgen on {}", input.display()))?;
+    let wasm = out.join("tongka_scanner_bg.wasm");
+    if let Some(opt) = wasm_opt {
+        optimise(opt, &wasm)?;
+    }
+    std::fs::write(out.join("worker.js"), &worker_js)?;
+    Ok(Scanner {
+        worker: format!("{dir_name}/worker.js"),
+        raw: std::fs::metadata(&wasm)?.len(),
+        wasm: compressed(&wasm)?,
+        js: compressed(&out.join("tongka_scanner.js"))? + compressed(&out.join("worker.js"))?,
+    })
+}
+
+/// The module without the `linking` and `reloc.*` sections that the apps'
+/// `--emit-relocs` (one build for both) leaves in it: nothing splits the
+/// scanner, and wasm-opt cannot handle them.
+fn without_link_sections(wasm: &[u8]) -> Result<Vec<u8>> {
+    let mut module = walrus::Module::from_buffer(wasm)?;
+    let link: Vec<_> = module
+        .customs
+        .iter()
+        .filter(|(_, c)| c.name() == "linking" || c.name().starts_with("reloc."))
+        .map(|(id, _)| id)
+        .collect();
+    for id in link {
+        module.customs.delete(id);
+    }
+    Ok(module.emit_wasm())
 }
 
 /// The chunk loader's file name, beside the app's JS glue.
@@ -440,7 +518,7 @@ fn api_docs(root: &Path, site: &Path, assets: &Path) -> Result<u64> {
     Ok(br(&bundle) + br(&css) + br(&init))
 }
 
-fn index_html(title: &str, css: &str, dir: &str, name: &str, prefix: &str) -> String {
+fn index_html(title: &str, css: &str, dir: &str, name: &str, prefix: &str, head: &str) -> String {
     let js = format!("{dir}/{name}.js");
     let wasm = format!("{dir}/{name}_bg.wasm");
     format!(
@@ -456,7 +534,7 @@ fn index_html(title: &str, css: &str, dir: &str, name: &str, prefix: &str) -> St
 <link rel="modulepreload" href="/assets/{js}">
 <link rel="modulepreload" href="/assets/{dir}/{LOADER}">
 <link rel="preload" href="/assets/{wasm}" as="fetch" type="application/wasm" crossorigin fetchpriority="high">
-</head>
+{head}</head>
 <body>
 <noscript>请启用 JavaScript / Please enable JavaScript.</noscript>
 <div id="boot" class="boot"><span class="spinner"></span></div>
@@ -491,6 +569,13 @@ fn hashed_copy(bytes: &[u8], dir: &Path, stem: &str, ext: &str) -> Result<String
     std::fs::write(dir.join(&name), bytes)?;
     precompress(&dir.join(&name), bytes)?;
     Ok(name)
+}
+
+/// Precompresses a file in place; returns its brotli bytes.
+fn compressed(file: &Path) -> Result<u64> {
+    let bytes = std::fs::read(file)?;
+    precompress(file, &bytes)?;
+    Ok(std::fs::metadata(with_suffix(file, "br"))?.len())
 }
 
 fn precompress(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -5,14 +5,16 @@
 //! (the service worker serves the page). While the page is open it waits on
 //! the member's pulse: when a clerk takes the code it moves to the next
 //! one, and a write-off or a payment shows here at once (uses left, the
-//! balance).
+//! coupons, the balance).
 
 use crate::shell::{require_login, use_brand, use_session};
 use gloo::storage::Storage;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use shared::api::{MemberBalance, MemberCards, MyMemberCode, WaitMemberPulse};
-use shared::dto::{CardState, MemberCard, MemberCodeSecret, MemberPulse, PulseQuery};
+use shared::api::{MemberBalance, MemberCards, MemberCoupons, MyMemberCode, WaitMemberPulse};
+use shared::dto::{
+    CardState, CouponQuery, MemberCard, MemberCodeSecret, MemberCoupon, MemberPulse, PulseQuery,
+};
 use shared::member_code as mc;
 use tongka_app::api::{self, ApiResult};
 use tongka_app::components::{ErrorState, TopBar, card_lines, sleep};
@@ -82,7 +84,9 @@ pub fn MemberCodePage() -> impl IntoView {
     let now = RwSignal::new(js_sys::Date::now() as i64);
     // After a clerk takes a code: the first step the next code may use.
     let next_step = RwSignal::new(stored.as_ref().map_or(0, |k| k.next_step));
-    let taken = RwSignal::new(false);
+    // The step of the code shown after a clerk took one: the hint says so
+    // until that code's time is over.
+    let taken = RwSignal::new(None::<i64>);
     let load = move || {
         let slug = slug.get_value();
         leptos::task::spawn_local(async move {
@@ -134,6 +138,11 @@ pub fn MemberCodePage() -> impl IntoView {
         let token = session.token.get();
         async move { api::fetch::<MemberCards>(&(), token).await }
     });
+    // The usable coupons (the first page: what a clerk would pick from).
+    let coupons = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::fetch_q::<MemberCoupons>(&(), &CouponQuery::default(), token).await }
+    });
     // The pulse: waits on the server; when it moves, reload what it shows.
     leptos::task::spawn_local(async move {
         let mut seen: Option<MemberPulse> = None;
@@ -154,13 +163,21 @@ pub fn MemberCodePage() -> impl IntoView {
             }
             match got {
                 Ok(p) => {
+                    // Back online: the notice goes, the figures come back.
+                    if offline.get_untracked() {
+                        load();
+                        balance.refetch();
+                        cards.refetch();
+                        coupons.refetch();
+                    }
                     if let Some(old) = seen {
                         if p.code_step != old.code_step {
-                            taken.set(true);
+                            taken.set(Some(p.code_step + 1));
                         }
                         if p.entry != old.entry || p.card_event != old.card_event {
                             balance.refetch();
                             cards.refetch();
+                            coupons.refetch();
                         }
                     }
                     // Kept on the phone: a reload offline starts past it.
@@ -177,7 +194,12 @@ pub fn MemberCodePage() -> impl IntoView {
                 }
                 Err(f) if f.is_unauthenticated() => return,
                 // Offline or the server away: try again in a while.
-                Err(_) => sleep(5_000).await,
+                Err(_) => {
+                    if kept.get_untracked().is_some() {
+                        offline.set(true);
+                    }
+                    sleep(5_000).await;
+                }
             }
         }
     });
@@ -191,7 +213,10 @@ pub fn MemberCodePage() -> impl IntoView {
     let hint = move || {
         if waiting() == Some(true) {
             T::CodeWait
-        } else if taken.get() {
+        } else if taken
+            .get()
+            .is_some_and(|s| code.get().is_some_and(|(_, shown)| shown <= s))
+        {
             T::CodeTaken
         } else {
             T::CodeShow
@@ -244,6 +269,20 @@ pub fn MemberCodePage() -> impl IntoView {
                                     <span class="cell-value code-card-left">{lines}</span>
                                 </div>
                             }
+                        })
+                        .collect_view()
+                        .into_any(),
+                    _ => ().into_any(),
+                }}
+                {move || match coupons.get() {
+                    Some(Ok(page)) => page
+                        .items
+                        .into_iter()
+                        .map(|c: MemberCoupon| view! {
+                            <div class="cell code-coupon" data-coupon=c.id.to_string()>
+                                <span class="cell-main">{c.rule.name.clone()}</span>
+                                <span class="cell-value">{tr(T::CouponsUsable)}</span>
+                            </div>
                         })
                         .collect_view()
                         .into_any(),

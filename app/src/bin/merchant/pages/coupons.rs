@@ -486,6 +486,14 @@ pub fn IssueCouponPage() -> impl IntoView {
         picked.track();
         key.set(api::new_key());
     });
+    // The member shown is the one the coupon goes to: a changed phone
+    // number puts them away until it is looked up.
+    Effect::new(move |first: Option<()>| {
+        phone.value.track();
+        if first.is_some() {
+            found.set(None);
+        }
+    });
     let look_up = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);

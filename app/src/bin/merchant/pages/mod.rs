@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod camera;
 pub mod catalogue;
 pub mod close_card;
 pub mod coupons;

@@ -6,6 +6,7 @@
 //! (会员码收款), the member typing their PIN on this phone when HQ's amount
 //! asks for it.
 
+use super::camera::CameraScanner;
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use shared::ErrorCode;
@@ -36,6 +37,14 @@ pub fn ScanPage() -> impl IntoView {
     let ticket = RwSignal::new(None::<WriteOffTicket>);
     let done = RwSignal::new(None::<WriteOffReceipt>);
     let charged = RwSignal::new(None::<PaymentReceipt>);
+    // After every result the field is ready for the next code (a scanner
+    // gun types wherever the focus is).
+    let field = NodeRef::<leptos::html::Input>::new();
+    let refocus = move || {
+        if let Some(input) = field.get_untracked() {
+            let _ = input.focus();
+        }
+    };
     let scan = move || {
         let code = typed.get_untracked();
         if code.trim().is_empty() || scanning.get_untracked() {
@@ -49,15 +58,17 @@ pub fn ScanPage() -> impl IntoView {
             if scanning.try_set(false).is_some() {
                 return;
             }
-            typed.set(String::new());
             match result {
                 Ok(t) => {
+                    typed.set(String::new());
                     done.set(None);
                     charged.set(None);
                     ticket.set(Some(t));
                 }
+                // A refused code stays in the field, to be corrected.
                 Err(f) => scan_error.set(Some(f)),
             }
+            refocus();
         });
     };
     view! {
@@ -70,7 +81,7 @@ pub fn ScanPage() -> impl IntoView {
                 <label class="cell field">
                     <span class="cell-label">{tr(T::MemberCode)}</span>
                     // A scanner gun types the digits and Enter here.
-                    <input class="cell-input tabular" id="scan-code" name="code" inputmode="numeric"
+                    <input node_ref=field class="cell-input tabular" id="scan-code" name="code" inputmode="numeric"
                         autocomplete="off" autofocus=true maxlength="40"
                         placeholder=move || T::ScanCodeHint.text(lang.get())
                         prop:value=move || typed.get()
@@ -83,6 +94,10 @@ pub fn ScanPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            <CameraScanner on_code=move |code: String| {
+                typed.set(code);
+                scan();
+            }/>
             {move || done.get().map(|r| view! { <WriteOffDone r=r/> })}
             {move || charged.get().map(|r| view! {
                 <div class="notice notice-ok" id="charge-done" role="status">
@@ -90,8 +105,8 @@ pub fn ScanPage() -> impl IntoView {
                 </div>
             })}
             {move || ticket.get().map(|t| view! {
-                <Ticket t=t on_written_off=move |r| { done.set(Some(r)); ticket.set(None); }
-                    on_charged=move |r| { charged.set(Some(r)); ticket.set(None); }/>
+                <Ticket t=t on_written_off=move |r| { done.set(Some(r)); ticket.set(None); refocus(); }
+                    on_charged=move |r| { charged.set(Some(r)); ticket.set(None); refocus(); }/>
             })}
         </section>
     }
@@ -217,14 +232,16 @@ fn Ticket(
                 .filter(|((c, _), _)| *c == card)
                 .map(|(_, n)| n)
                 .sum();
-            let n = p.uses.entry((card, item)).or_insert(0);
-            let next = (*n + by).max(0);
+            // At the card's limit a plus does nothing (and leaves no
+            // "×0" line behind).
             if by > 0 && most.is_some_and(|m| all_of_card >= m) {
                 return;
             }
-            *n = next.min(20);
-            if *n == 0 {
+            let next = (p.uses.get(&(card, item)).copied().unwrap_or(0) + by).clamp(0, 20);
+            if next == 0 {
                 p.uses.remove(&(card, item));
+            } else {
+                p.uses.insert((card, item), next);
             }
         });
     };
@@ -336,6 +353,7 @@ fn ChargeForm(
     });
     let token = StoredValue::new(t.ticket.clone());
     let who = StoredValue::new(t.member_phone_masked.clone());
+    let coupons = StoredValue::new(t.pay_coupons.clone());
     let send = move |body: TicketCharge| {
         busy.set(true);
         let k = key.get_untracked();
@@ -380,10 +398,20 @@ fn ChargeForm(
             return send(body);
         }
         let l = lang.get_untracked();
-        let text = T::ChargeQuestion
-            .text(l)
-            .replace("{member}", &who.get_value())
-            .replace("{amount}", &Fen(fen).to_string());
+        // With a coupon the amount is the bill, not what stored value pays.
+        let coupon_name = body.coupon_id.and_then(|id| {
+            coupons
+                .get_value()
+                .into_iter()
+                .find(|c| c.id == id)
+                .map(|c| c.rule.name)
+        });
+        let text = match &coupon_name {
+            Some(name) => T::ChargeQuestionCoupon.text(l).replace("{coupon}", name),
+            None => T::ChargeQuestion.text(l).to_string(),
+        }
+        .replace("{member}", &who.get_value())
+        .replace("{amount}", &Fen(fen).to_string());
         confirm.ask(text, T::ConfirmCharge.text(l), false, move || {
             send(body.clone())
         });
