@@ -3240,6 +3240,27 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         // Back online: the notice goes and the balance shows again.
         gone(&member, "#code-offline").await?;
         text_contains(&member, "#code-balance", "¥97.50").await?;
+
+        // Reached by a name on the shop's network over plain HTTP (not
+        // this machine, not HTTPS), a phone has no camera: the page says
+        // so and the field still takes what is typed.
+        let lan = browser_with(h, &["--host-resolver-rules=MAP till.test 127.0.0.1"]).await?;
+        let lan_base = h.base.replace("127.0.0.1", "till.test");
+        lan.goto(&format!("{lan_base}/biz/demo/login")).await?;
+        fill(&lan, "#account", "clerk").await?;
+        fill(&lan, "#password", "tongka123").await?;
+        click(&lan, "#login").await?;
+        el(&lan, "#role-card").await?;
+        lan.goto(&format!("{lan_base}/biz/demo/scan")).await?;
+        text_contains(&lan, "#camera-trouble", "HTTPS").await?;
+        anyhow::ensure!(
+            lan.find_all(Locator::Css("#camera-open")).await?.is_empty(),
+            "no camera button without HTTPS"
+        );
+        shot(h, &lan, "merchant-scan-no-https-390x844.png").await?;
+        fill(&lan, "#scan-code", "96123\n").await?;
+        el(&lan, "#scan-form .form-error").await?;
+        lan.close().await?;
         for c in [member, clerk, manager, camera] {
             c.close().await?;
         }
