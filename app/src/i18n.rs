@@ -771,6 +771,7 @@ catalogue! {
     CouponRateHint => "如 10 表示打 9 折", "e.g. 10 for 10% off";
     CouponCapLabel => "最高减免", "Most off";
     CouponItemLabel => "免费项目", "Free item";
+    CouponNeedsItems => "还没有服务项目：请先在「服务项目」中添加，再建免费项目券", "No service items yet: add one under Service items first, then the free-item coupon";
     CouponMinSpendLabel => "最低消费", "Minimum spend";
     CouponMinSpendHint => "不填为无门槛", "Empty: any amount";
     CouponByDays => "领取后 N 天", "Days from receipt";

@@ -1007,6 +1007,20 @@ fn a_bill_a_coupon_covers_in_full_is_paid_with_no_balance_and_the_manager_voids_
         fill(&admin, "#coupon-per-member", "1").await?;
         click(&admin, "#save-coupon-template").await?;
         text_contains(&admin, "#coupon-templates", &name).await?;
+        // A link to a template that does not exist says so (not a blank
+        // form that would add a new one).
+        admin
+            .goto(&format!("{}/biz/demo/coupon-templates/999999999", h.base))
+            .await?;
+        text_contains(&admin, ".state-empty", "页面不存在").await?;
+        anyhow::ensure!(
+            admin
+                .find_all(Locator::Css("#coupon-template-form"))
+                .await?
+                .is_empty(),
+            "no form for a template that does not exist"
+        );
+        admin.back().await?;
 
         // A new member, holding nothing, claims it and pays a ¥60 bill.
         let member = browser(h).await?;

@@ -9,7 +9,9 @@ use crate::entity::{coupon, coupon_template};
 use crate::error::{AppError, AppResult};
 use axum::http::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+};
 use shared::ErrorCode;
 use shared::dto::{CouponKind, CouponState};
 use shared::money::{Bp, Fen};
@@ -152,6 +154,18 @@ pub async fn give_back(
     else {
         return Ok(None);
     };
+    put_back(tx, &c, Condition::all(), now).await
+}
+
+/// Puts a used coupon back in the member's hands: issued while within its
+/// dates, else expired, by compare-and-set on `used` (and `only`); the state
+/// it went to, or none if it was no longer used.
+async fn put_back(
+    tx: &DatabaseTransaction,
+    c: &coupon::Model,
+    only: Condition,
+    now: i64,
+) -> AppResult<Option<CouponState>> {
     let back = if c.ends_at > now {
         CouponState::Issued
     } else {
@@ -168,6 +182,7 @@ pub async fn give_back(
         )
         .filter(coupon::Column::Id.eq(c.id))
         .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
+        .filter(only)
         .exec(tx)
         .await?;
     Ok((done.rows_affected == 1).then_some(back))
@@ -351,23 +366,11 @@ pub async fn give_back_item(tx: &DatabaseTransaction, id: i64, now: i64) -> AppR
         .one(tx)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("coupon {id} is gone")))?;
-    let back = if c.ends_at > now {
-        CouponState::Issued
-    } else {
-        CouponState::Expired
-    };
-    let done = coupon::Entity::update_many()
-        .col_expr(coupon::Column::State, Expr::value(back.as_str()))
-        .col_expr(coupon::Column::Worth, Expr::value(0i64))
-        .col_expr(coupon::Column::UsedAt, Expr::value(Option::<i64>::None))
-        .filter(coupon::Column::Id.eq(id))
-        .filter(coupon::Column::State.eq(CouponState::Used.as_str()))
-        .filter(coupon::Column::PaymentId.is_null())
-        .exec(tx)
-        .await?;
-    exactly_one(
-        done.rows_affected,
-        "coupon given back by an undone write-off",
-    )?;
-    Ok(back)
+    // A free-item coupon written off: never one that paid a bill.
+    let only = Condition::all().add(coupon::Column::PaymentId.is_null());
+    put_back(tx, &c, only, now).await?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "coupon {id} given back by an undone write-off was no longer used"
+        ))
+    })
 }

@@ -146,11 +146,14 @@ pub fn CouponTemplateEditPage() -> impl IntoView {
     let params = use_params_map();
     let data = LocalResource::new(move || {
         let token = ctx.session.token.get();
-        let id = params.read().get("id").and_then(|i| i.parse::<i64>().ok());
+        let asked = params.read().get("id");
+        // `/coupon-templates/new`, or one that must exist.
+        let adding = asked.is_none();
+        let id = asked.and_then(|i| i.parse::<i64>().ok());
         async move {
             let (list, items, stores) = with_names(token).await?;
             let editing = id.and_then(|id| list.into_iter().find(|t| t.id == id));
-            ApiResult::Ok((editing, items, stores))
+            ApiResult::Ok((adding, editing, items, stores))
         }
     });
     let title = move || match params.read().get("id").as_deref() {
@@ -160,7 +163,11 @@ pub fn CouponTemplateEditPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(title) back=true/>
         <section class="page">
-            {loaded(data, move |(editing, items, stores): (Option<CouponTemplate>, Vec<ServiceItem>, Vec<StoreView>)| {
+            {loaded(data, move |(adding, editing, items, stores): (bool, Option<CouponTemplate>, Vec<ServiceItem>, Vec<StoreView>)| {
+                if !adding && editing.is_none() {
+                    // A link to a template that is not this brand's (or no more).
+                    return view! { <EmptyState text=T::NotFoundPage/> }.into_any();
+                }
                 view! { <TemplateForm editing=editing items=items stores=stores/> }.into_any()
             })}
         </section>
@@ -405,6 +412,9 @@ fn TemplateForm(
                 CouponKind::Percent => view! {
                     <Field label=T::CouponRateLabel state=rate id="coupon-rate" inputmode="decimal" placeholder=T::CouponRateHint/>
                     <Field label=T::CouponCapLabel state=cap id="coupon-cap" inputmode="decimal"/>
+                }.into_any(),
+                CouponKind::Item if items.is_empty() => view! {
+                    <p class="notice notice-warn" id="coupon-no-items" role="alert">{tr(T::CouponNeedsItems)}</p>
                 }.into_any(),
                 CouponKind::Item => {
                     let items = items.clone();

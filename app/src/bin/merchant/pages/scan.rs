@@ -182,48 +182,43 @@ fn Ticket(
         }
         out
     };
-    let write_off = move || {
-        error.set(None);
-        let p = picked.get_untracked();
-        if p.uses.is_empty() && p.coupons.is_empty() {
-            return;
-        }
-        let l = lang.get_untracked();
-        let text = T::WriteOffQuestion
-            .text(l)
-            .replace("{member}", &member.get_value())
-            .replace("{what}", &summary().join("、"));
-        confirm.ask(text, T::ConfirmWriteOff.text(l), false, move || {
-            let body = WriteOffRequest {
-                ticket: token.get_value(),
-                uses: p
-                    .uses
-                    .iter()
-                    .map(|((card_id, item_id), count)| UseOf {
-                        card_id: *card_id,
-                        item_id: *item_id,
-                        count: *count,
-                    })
-                    .collect(),
-                coupon_ids: p.coupons.iter().copied().collect(),
-            };
-            busy.set(true);
-            let k = key.get_untracked();
-            leptos::task::spawn_local(async move {
-                let result = api::send_once::<WriteOff>(&(), &body, ctx.token(), &k).await;
-                if busy.try_set(false).is_some() {
-                    return;
-                }
-                match result {
-                    Ok(r) => {
-                        toast.show(T::WriteOffToast.text(lang.get_untracked()).to_string());
-                        on_written_off.run(r);
+    let write_off =
+        move || {
+            error.set(None);
+            let p = picked.get_untracked();
+            if p.uses.is_empty() && p.coupons.is_empty() {
+                return;
+            }
+            let l = lang.get_untracked();
+            let text = T::WriteOffQuestion
+                .text(l)
+                .replace("{member}", &member.get_value())
+                .replace("{what}", &summary().join("、"));
+            confirm.ask(text, T::ConfirmWriteOff.text(l), false, move || {
+                let body = WriteOffRequest {
+                    ticket: token.get_value(),
+                    uses: p
+                        .uses
+                        .iter()
+                        .map(|((card_id, item_id), count)| UseOf {
+                            card_id: *card_id,
+                            item_id: *item_id,
+                            count: *count,
+                        })
+                        .collect(),
+                    coupon_ids: p.coupons.iter().copied().collect(),
+                };
+                send_with_ticket::<WriteOff>(body, key, busy, ctx.token(), move |result| {
+                    match result {
+                        Ok(r) => {
+                            toast.show(T::WriteOffToast.text(lang.get_untracked()).to_string());
+                            on_written_off.run(r);
+                        }
+                        Err(f) => error.set(Some(f)),
                     }
-                    Err(f) => error.set(Some(f)),
-                }
+                });
             });
-        });
-    };
+        };
     let step = move |card: i64, item: i64, by: i64, most: Option<i64>| {
         picked.update(|p| {
             let all_of_card: i64 = p
@@ -328,6 +323,30 @@ fn Ticket(
     }
 }
 
+/// Sends a ticket's write-off or charge once under `key` (a retry after a
+/// lost answer is the same request), `busy` meanwhile; the answer goes to
+/// `then` unless the ticket has left the page.
+fn send_with_ticket<E>(
+    body: E::Body,
+    key: RwSignal<String>,
+    busy: RwSignal<bool>,
+    token: Option<String>,
+    then: impl FnOnce(Result<E::Response, Failure>) + 'static,
+) where
+    E: shared::api::Endpoint<Query = (), Path = ()> + 'static,
+    E::Body: 'static,
+{
+    busy.set(true);
+    let k = key.get_untracked();
+    leptos::task::spawn_local(async move {
+        let result = api::send_once::<E>(&(), &body, token, &k).await;
+        // `try_set` hands the value back when the ticket is gone.
+        if busy.try_set(false).is_none() {
+            then(result);
+        }
+    });
+}
+
 /// 会员码收款 with the ticket.
 #[component]
 fn ChargeForm(
@@ -354,27 +373,22 @@ fn ChargeForm(
     let token = StoredValue::new(t.ticket.clone());
     let who = StoredValue::new(t.member_phone_masked.clone());
     let coupons = StoredValue::new(t.pay_coupons.clone());
-    let send = move |body: TicketCharge| {
-        busy.set(true);
-        let k = key.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = api::send_once::<ChargeTicket>(&(), &body, ctx.token(), &k).await;
-            if busy.try_set(false).is_some() {
-                return;
-            }
-            match result {
-                Ok(r) => {
-                    toast.show(T::ChargeToast.text(lang.get_untracked()).to_string());
-                    on_charged.run(r);
+    let send =
+        move |body: TicketCharge| {
+            send_with_ticket::<ChargeTicket>(body, key, busy, ctx.token(), move |result| {
+                match result {
+                    Ok(r) => {
+                        toast.show(T::ChargeToast.text(lang.get_untracked()).to_string());
+                        on_charged.run(r);
+                    }
+                    Err(Failure::Api(e)) if e.code == ErrorCode::PinRequired => {
+                        pin_asked.set(true);
+                        error.set(Some(Failure::Api(e)));
+                    }
+                    Err(f) => error.set(Some(f)),
                 }
-                Err(Failure::Api(e)) if e.code == ErrorCode::PinRequired => {
-                    pin_asked.set(true);
-                    error.set(Some(Failure::Api(e)));
-                }
-                Err(f) => error.set(Some(f)),
-            }
-        });
-    };
+            });
+        };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
