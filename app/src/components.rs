@@ -711,6 +711,9 @@ pub struct Pager<T: Send + Sync + 'static> {
     error: RwSignal<Option<Failure>>,
     fetch: StoredValue<Box<PageFetch<T>>>,
     token: StoredValue<Box<dyn Fn() -> Option<String> + Send + Sync>>,
+    /// Counts loads: only the latest one's answer is shown (a slow page of
+    /// the filter before must not land over the one chosen since).
+    latest: StoredValue<u64>,
 }
 
 impl<T: Send + Sync + 'static> Clone for Pager<T> {
@@ -761,6 +764,7 @@ where
             error: RwSignal::new(None),
             fetch: StoredValue::new(fetch),
             token: StoredValue::new(Box::new(token)),
+            latest: StoredValue::new(0),
         };
         pager.load(false);
         pager
@@ -777,8 +781,13 @@ where
         let request = self.fetch.with_value(|f| f(after, token));
         self.loading.set(true);
         self.error.set(None);
+        self.latest.update_value(|n| *n += 1);
+        let me = self.latest.get_value();
         leptos::task::spawn_local(async move {
             let result = request.await;
+            if self.latest.try_get_value() != Some(me) {
+                return;
+            }
             self.loading.set(false);
             self.loaded_once.set(true);
             match result {

@@ -884,18 +884,61 @@ fn hq_makes_a_coupon_a_member_claims_it_pays_with_it_and_a_full_refund_gives_it_
         assert!(claimed.contains("已领 1/2"), "{claimed}");
         accessible(&member, "coupon centre").await?;
         shot(h, &member, "member-coupon-centre-390x844.png").await?;
+        // The usable shelf's page held back, the member turns to 已使用
+        // (none yet); when the held page arrives late it does not land there.
+        cdp(
+            &member,
+            "Fetch.enable",
+            serde_json::json!({ "patterns": [{ "urlPattern": "*shelf=usable*" }] }),
+        )
+        .await?;
         member.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        click(&member, "[data-shelf='used']").await?;
+        el(&member, ".state-empty").await?;
+        cdp(&member, "Fetch.disable", serde_json::json!({})).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        anyhow::ensure!(
+            !el(&member, ".page").await?.text().await?.contains(&name),
+            "the usable shelf's late page landed on 已使用"
+        );
+        el(&member, ".state-empty").await?;
+        click(&member, "[data-shelf='usable']").await?;
         let mine = text_contains(&member, "#coupon-list", &name).await?;
         assert!(
             mine.contains("满¥50减¥12") && mine.contains("全部门店") && mine.contains("有效期至"),
             "{mine}"
         );
 
-        // Paying ¥88.80 at the store: the coupon is picked and the saving shown.
+        // Paying ¥88.80 at the store: the coupon is picked and the saving
+        // shown. While the coupons usable here are on their way (held back
+        // here), paying waits: it would pay without the coupon.
+        cdp(
+            &member,
+            "Fetch.enable",
+            serde_json::json!({ "patterns": [{ "urlPattern": "*usable_at=*" }] }),
+        )
+        .await?;
         member
             .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
             .await?;
         fill(&member, "#pay-amount", "88.8").await?;
+        let waiting = el(&member, "#pay-submit").await?.prop("disabled").await?;
+        anyhow::ensure!(
+            waiting.as_deref() == Some("true"),
+            "pay button while the coupons load: disabled={waiting:?}"
+        );
+        cdp(&member, "Fetch.disable", serde_json::json!({})).await?;
+        let deadline = Instant::now() + WAIT;
+        while el(&member, "#pay-submit")
+            .await?
+            .prop("disabled")
+            .await?
+            .as_deref()
+            != Some("false")
+        {
+            anyhow::ensure!(Instant::now() < deadline, "the pay button never came on");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         text_contains(&member, "#pay-coupon-off", "-¥12.00").await?;
         text_contains(&member, "#payable", "¥76.80").await?;
         let picked = picked_option(&member, "#pay-coupon").await?;

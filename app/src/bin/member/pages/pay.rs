@@ -85,7 +85,8 @@ fn PayForm(
     let receipt = RwSignal::new(None::<PaymentReceipt>);
     let store_id = store.id;
     // The coupons that can pay here; a failure to load them leaves paying
-    // without one.
+    // without one. Until they have loaded, paying waits (it would pay
+    // without the coupon the plan would pick).
     let coupons = LocalResource::new(move || usable_here(store_id, session.current()));
     let held = move || coupons.get().and_then(Result::ok).unwrap_or_default();
     // The member's own pick (`Some(None)`: no coupon), else the best one.
@@ -288,7 +289,7 @@ fn PayForm(
                     })}
                     <FormError error=error/>
                     <div class="form-actions">
-                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable>
+                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable || coupons.with(Option::is_none)>
                             {move || if busy.get() { tr(T::Paying)() } else if all_online() { tr(T::PayOnline)() } else if shortfall().is_some() { tr(T::PaySplit)() } else { tr(T::PayButton)() }}
                         </button>
                     </div>
