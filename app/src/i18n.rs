@@ -544,6 +544,7 @@ catalogue! {
     JobPayouts => "提现打款", "Withdrawal payouts";
     JobSms => "短信发送", "Text messages";
     JobCards => "会员卡到期与按日结转", "Card expiry and daily release";
+    JobPoints => "积分到期", "Points expiry";
     JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
     ToStoredValue => "退回会员储值", "Back to stored value";
@@ -716,6 +717,7 @@ catalogue! {
     AuditCouponTemplateUpdate => "修改优惠券", "Coupon changed";
     AuditCouponIssue => "发放优惠券", "Coupon issued";
     AuditWriteOffUndo => "撤销核销", "Write-off undone";
+    AuditPointsPolicy => "修改积分规则", "Points policy changed";
     WriteOffUndoHours => "核销可撤销时间（小时）", "Hours a write-off may be undone";
     FieldStock => "发放总量", "Stock";
     FieldMember => "会员", "Member";

@@ -102,6 +102,16 @@ pub fn all() -> Vec<Job> {
             }),
         },
         Job {
+            name: JobName::Points,
+            every_ms: 60_000,
+            run: std::sync::Arc::new(|app| {
+                Box::pin(async move {
+                    crate::points::expire_due(&app.db, app.clock.now_ms(), None).await?;
+                    Ok(())
+                })
+            }),
+        },
+        Job {
             name: JobName::Sms,
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {

@@ -806,6 +806,20 @@ pub fn refund_lines(a: &PaymentAccounts, back: &RefundPlan) -> Result<Vec<Line>,
     Ok(lines)
 }
 
+/// One line per account: lines naming the same account (a payment's points
+/// spent and the points it earned) are summed into the first of them. An
+/// entry names each account once (PostgreSQL's posting insists).
+pub fn merged(lines: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    for l in lines {
+        match out.iter_mut().find(|o| o.account.id == l.account.id) {
+            Some(o) => o.amount += l.amount,
+            None => out.push(l),
+        }
+    }
+    out
+}
+
 /// An entry that does not sum to zero in one of its units.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unbalanced {

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod paging;
 pub mod password;
 pub mod payout;
+pub mod points;
 pub mod routes;
 pub mod secrets;
 pub mod seed;

@@ -390,6 +390,7 @@ pub fn build(endpoints: &[Info]) -> Value {
             { "name": "chain", "description": "The brand, regions, stores, demo sandboxes." },
             { "name": "stored_value", "description": "Stored value: paying, top-ups, refunds, 退卡, settings." },
             { "name": "wallet", "description": "Store wallets, 日结, cash hand-ins, withdrawals, messages." },
+            { "name": "points", "description": "Points (积分): HQ's policy, a member's lots." },
         ],
         "paths": paths,
         "components": {

@@ -326,6 +326,13 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         updated_at: Set(now),
         coupon_quota: Set(rules.coupon_quota),
         write_off_undo_hours: Set(rules.write_off_undo_hours),
+        // Points: 1 a yuan, to the end of next year; 100 points pay ¥1, up
+        // to half a bill.
+        points_per_yuan: Set(1),
+        points_expiry_days: Set(0),
+        points_step: Set(100),
+        points_step_worth: Set(100),
+        points_max_share_bp: Set(5_000),
     }
     .insert(&tx)
     .await?;

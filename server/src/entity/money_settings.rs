@@ -18,6 +18,11 @@ pub struct Model {
     pub updated_at: i64,
     pub coupon_quota: i64,
     pub write_off_undo_hours: i64,
+    pub points_per_yuan: i64,
+    pub points_expiry_days: i64,
+    pub points_step: i64,
+    pub points_step_worth: i64,
+    pub points_max_share_bp: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,8 @@ pub struct Model {
     pub points_used: i64,
     pub refunded_points: i64,
     pub refunded_coupon: i64,
+    pub points_earned: i64,
+    pub refunded_earned: i64,
 }
 
 impl Model {
@@ -89,6 +91,8 @@ impl ActiveModel {
             points_used: Set(plan.points_used),
             refunded_points: Set(0),
             refunded_coupon: Set(0),
+            points_earned: Set(0),
+            refunded_earned: Set(0),
             ..Default::default()
         }
     }

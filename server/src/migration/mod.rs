@@ -25,6 +25,7 @@ mod m0019_coupon_links;
 mod m0020_refunded_coupon;
 mod m0021_member_codes;
 mod m0022_write_off_undo;
+mod m0023_points;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_refunded_coupon::Migration),
             Box::new(m0021_member_codes::Migration),
             Box::new(m0022_write_off_undo::Migration),
+            Box::new(m0023_points::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod money;
 pub mod money_settings;
 pub mod pay_code;
 pub mod pin;
+pub mod points;
 pub mod public;
 pub mod refund_tasks;
 pub mod sandbox;
@@ -216,6 +217,7 @@ pub fn api() -> Api {
         .merge(jobs::router())
         .merge(cards::router())
         .merge(coupons::router())
+        .merge(points::router())
         .merge(write_offs::router())
 }
 

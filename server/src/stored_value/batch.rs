@@ -243,6 +243,9 @@ struct Shop {
     wallet: Option<i64>,
     income: Option<i64>,
     rules: MoneySettings,
+    /// Whether the brand's payments earn points (those go the ordinary
+    /// way, which books the lots).
+    earns: bool,
 }
 
 /// A member's two accounts under the batch's lock.
@@ -298,17 +301,18 @@ locked AS (\
 SELECT 'account' AS what, id, brand_id, kind AS name, owner_id, balance, \
   NULL::boolean AS flag, NULL::bigint AS wallet, NULL::bigint AS income, \
   NULL::bigint[] AS ids, NULL::bigint AS max_payment, NULL::bigint AS pin_above, \
-  NULL::int AS settle_bp, NULL::text AS channel_url, NULL::text AS zone \
+  NULL::int AS settle_bp, NULL::text AS channel_url, NULL::text AS zone, \
+  NULL::bigint AS earns \
 FROM locked \
 UNION ALL \
 SELECT 'session', member_id, brand_id, token_hash, NULL, expires_at, frozen, NULL, NULL, \
-  NULL, NULL, NULL, NULL, NULL, time_zone \
+  NULL, NULL, NULL, NULL, NULL, time_zone, NULL \
 FROM who \
 UNION ALL \
 SELECT 'store', s.id, s.brand_id, s.name, NULL, NULL, s.active, w.id, i.id, \
   (SELECT array_agg(nextval(pg_get_serial_sequence('payments', 'id'))) \
      FROM generate_series(1, $3::int)), \
-  m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url, NULL \
+  m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url, NULL, m.points_per_yuan \
 FROM stores s \
 LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = $6 AND w.owner_id = s.id \
 LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id = 0 \
@@ -416,6 +420,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
                 wallet: row.try_get("wallet")?,
                 income: row.try_get("income")?,
                 rules,
+                earns: row.try_get::<Option<i64>, _>("earns")?.unwrap_or(0) > 0,
             },
         );
         ids = row.try_get::<Vec<i64>, _>("ids")?;
@@ -468,6 +473,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
             let rules = &shop.rules;
             if shop.brand_id != who.brand_id
                 || !shop.active
+                || shop.earns
                 || !job.amount.is_positive()
                 || job.amount > rules.max_payment
             {
@@ -489,6 +495,9 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
                 store_name: shop.name.clone(),
                 quote: plan.quote(),
                 coupon: Fen::ZERO,
+                points_off: Fen::ZERO,
+                points_used: 0,
+                points_earned: 0,
                 principal: plan.principal,
                 bonus: plan.bonus,
                 balance_after: after,

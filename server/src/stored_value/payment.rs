@@ -19,9 +19,11 @@ use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind};
+use crate::points;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use shared::ErrorCode;
@@ -68,6 +70,7 @@ pub async fn pay(
     if let Some(batch) = &state.pay_batch
         && req.pay_request.is_none()
         && req.coupon_id.is_none()
+        && !req.use_points
         && req.amount.is_positive()
     {
         let job = PayJob {
@@ -204,6 +207,17 @@ pub async fn book(
         None => None,
     };
     let funds = ledger::lock_member(tx, payer.brand.id, payer.member_id, now).await?;
+    let who = (payer.brand.id, payer.member_id);
+    // Points read under the member's lock: what they may pay of the bill.
+    let policy = points::policy(tx, payer.brand.id).await?;
+    let points_choice = if req.use_points {
+        if policy.max_share_bp == 0 {
+            return Err(AppError::invalid("use_points", "points_cannot_pay"));
+        }
+        points::choice(&policy, points::usable(tx, who.0, who.1, now).await?)
+    } else {
+        None
+    };
     // The coupon chosen, unless it is gone and the member said to pay
     // without it then.
     let mut chosen = match req.coupon_id {
@@ -218,6 +232,7 @@ pub async fn book(
     };
     let bill = |coupon: Option<&redeem::Chosen>| Bill {
         coupon: coupon.map(|c| c.choice),
+        points: points_choice,
         ..Bill::plain(amount, funds.principal, funds.bonus)
     };
     let mut plan = plan(&bill(chosen.as_ref()));
@@ -245,18 +260,32 @@ pub async fn book(
     // The store is credited the bonus part at HQ's settlement rate;
     // the brand keeps the rest.
     let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
-    let p = payment::ActiveModel::booked(
-        [payer.brand.id, shop.id, payer.member_id],
-        &plan,
-        settled,
-        None,
-        now,
-    )
+    let earned = points::earned_by(&policy, &plan);
+    let p = payment::ActiveModel {
+        points_earned: Set(earned),
+        ..payment::ActiveModel::booked(
+            [payer.brand.id, shop.id, payer.member_id],
+            &plan,
+            settled,
+            None,
+            now,
+        )
+    }
     .insert(tx)
     .await?;
     if let Some(c) = &chosen {
         redeem::link(tx, c.id, p.id).await?;
     }
+    if plan.points_used > 0 {
+        points::spend(tx, who, p.id, plan.points_used, now).await?;
+    }
+    let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
+    let earn_lines = points::earn(tx, who, p.id, earned, expires, now).await?;
+    let points_accounts = if plan.points_used > 0 {
+        Some(points::payment_accounts(tx, who.0, who.1, now).await?)
+    } else {
+        None
+    };
     if let Some(id) = one_off {
         let used = pay_request::Entity::update_many()
             .col_expr(
@@ -294,10 +323,12 @@ pub async fn book(
         income,
         gateway: None,
         promotion: Some(promotion),
-        points: None,
+        points: points_accounts,
     };
-    let lines = ledger::payment_lines(&accounts, &plan, settled)
+    let mut lines = ledger::payment_lines(&accounts, &plan, settled)
         .map_err(|m| AppError::Internal(anyhow::anyhow!("payment needs {m:?}")))?;
+    lines.extend(earn_lines);
+    let lines = ledger::merged(lines);
     posted(
         ledger::post(
             tx,
@@ -323,6 +354,9 @@ pub async fn book(
         store_name: shop.name,
         quote: plan.quote(),
         coupon: plan.coupon,
+        points_off: plan.points,
+        points_used: plan.points_used,
+        points_earned: earned,
         principal: plan.principal,
         bonus: plan.bonus,
         balance_after: after,
@@ -350,15 +384,27 @@ pub async fn settle_split(
     let (brand_id, member_id) = (payer.brand.id, payer.member_id);
     let rules = settings(tx, brand_id).await?;
     let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
-    let p = payment::ActiveModel::booked(
-        [brand_id, store_id, member_id],
-        plan,
-        settled,
-        Some(order_id),
-        now,
-    )
+    // Earned on the whole of the member's own money, online part included,
+    // under the member's lock (what they owe may be repaid).
+    let policy = points::policy(tx, brand_id).await?;
+    let earned = points::earned_by(&policy, plan);
+    if earned > 0 {
+        ledger::lock_member(tx, brand_id, member_id, now).await?;
+    }
+    let p = payment::ActiveModel {
+        points_earned: Set(earned),
+        ..payment::ActiveModel::booked(
+            [brand_id, store_id, member_id],
+            plan,
+            settled,
+            Some(order_id),
+            now,
+        )
+    }
     .insert(tx)
     .await?;
+    let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
+    let earn_lines = points::earn(tx, (brand_id, member_id), p.id, earned, expires, now).await?;
     let hold = ledger::account_id(tx, brand_id, Kind::MemberHold, member_id, now).await?;
     let clearing = ledger::account_id(tx, brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(tx, brand_id, Kind::StoreWallet, store_id, now).await?;
@@ -372,8 +418,9 @@ pub async fn settle_split(
         promotion: Some(promotion),
         points: None,
     };
-    let lines = ledger::payment_lines(&accounts, plan, settled)
+    let mut lines = ledger::payment_lines(&accounts, plan, settled)
         .map_err(|m| AppError::Internal(anyhow::anyhow!("split payment needs {m:?}")))?;
+    lines.extend(earn_lines);
     post_or_fail(
         tx,
         Entry {

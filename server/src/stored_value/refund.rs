@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::gateway_orders;
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::{self, Entry, Kind};
+use crate::points;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -80,6 +81,11 @@ pub async fn book(
             }
         })?;
     let (to_principal, to_bonus, to_gateway) = (back.principal, back.bonus, back.online);
+    // What the payment earned goes back in proportion to the member's own
+    // money refunded (all of it with the last refund).
+    let own_after = Fen(p.refunded_principal + p.refunded_gateway) + to_principal + to_gateway;
+    let earned_back = points::earned_back(p.points_earned, Fen(p.principal + p.gateway), own_after)
+        - p.refunded_earned;
     let from_store = back.from_store();
     let wallet = ledger::account_id(tx, by.brand.id, Kind::StoreWallet, p.store_id, now).await?;
     let income = ledger::account_id(tx, by.brand.id, Kind::BonusIncome, 0, now).await?;
@@ -112,12 +118,17 @@ pub async fn book(
             payment::Column::RefundedCoupon,
             Expr::value(p.refunded_coupon + back.coupon.0),
         )
+        .col_expr(
+            payment::Column::RefundedEarned,
+            Expr::value(p.refunded_earned + earned_back),
+        )
         .filter(payment::Column::Id.eq(p.id))
         .filter(payment::Column::RefundedGateway.eq(p.refunded_gateway))
         .filter(payment::Column::RefundedPrincipal.eq(p.refunded_principal))
         .filter(payment::Column::RefundedBonus.eq(p.refunded_bonus))
         .filter(payment::Column::RefundedPoints.eq(p.refunded_points))
         .filter(payment::Column::RefundedCoupon.eq(p.refunded_coupon))
+        .filter(payment::Column::RefundedEarned.eq(p.refunded_earned))
         .exec(tx)
         .await?;
     if moved.rows_affected != 1 {
@@ -150,6 +161,16 @@ pub async fn book(
             p.id
         )));
     }
+    // Points spent go back to the lots they came from; points earned are
+    // taken back from the payment's lot, what was spent of them owed.
+    let who = (by.brand.id, p.member_id);
+    let points_accounts = if back.points > 0 {
+        points::give_back(tx, p.id, back.points, now).await?;
+        Some(points::payment_accounts(tx, who.0, who.1, now).await?)
+    } else {
+        None
+    };
+    let take_lines = points::take_back(tx, who, p.id, earned_back, now).await?;
     let accounts = ledger::PaymentAccounts {
         stored: ledger::StoredFrom::Accounts {
             principal: funds.principal_account,
@@ -159,10 +180,12 @@ pub async fn book(
         income,
         gateway: Some(gateway),
         promotion: Some(promotion),
-        points: None,
+        points: points_accounts,
     };
-    let lines = ledger::refund_lines(&accounts, &back)
+    let mut lines = ledger::refund_lines(&accounts, &back)
         .map_err(|m| AppError::Internal(anyhow::anyhow!("refund needs {m:?}")))?;
+    lines.extend(take_lines);
+    let lines = ledger::merged(lines);
     let entry_id = posted(
         ledger::post(
             tx,

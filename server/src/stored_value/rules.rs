@@ -98,6 +98,9 @@ async fn upsert(
         updated_at: Set(now),
         coupon_quota: Set(req.coupon_quota),
         write_off_undo_hours: Set(req.write_off_undo_hours),
+        // The points policy is saved on its own (`points::save_policy`):
+        // a new row takes the columns' defaults, an old one keeps its own.
+        ..Default::default()
     };
     let columns = [
         C::MaxBalance,

@@ -28,6 +28,7 @@ fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
     PaymentRequest {
         coupon_id: None,
         without_coupon_if_gone: false,
+        use_points: false,
         store_id: shop.id,
         amount: Fen(amount),
         pin: None,

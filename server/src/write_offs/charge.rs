@@ -40,6 +40,7 @@ pub async fn charge(
         pay_request: None,
         coupon_id: req.coupon_id,
         without_coupon_if_gone: false,
+        use_points: false,
     };
     let scope = Scope::staff(&by, "ticket-charge");
     // The PIN is not part of the request's identity (nor stored).

@@ -639,6 +639,7 @@ async fn pay_with_coupon(
             pay_request: None,
             coupon_id: Some(coupon),
             without_coupon_if_gone: fallback,
+            use_points: false,
         })
         .send()
         .await
@@ -951,6 +952,7 @@ dual_test!(
                     pay_request: None,
                     coupon_id: Some(coupon.id),
                     without_coupon_if_gone: false,
+                    use_points: false,
                 })
                 .send()
         };
@@ -1057,6 +1059,7 @@ dual_test!(
                         pay_request: None,
                         coupon_id: coupon,
                         without_coupon_if_gone: false,
+                        use_points: false,
                     };
                     let reply = app
                         .post("/api/member/payments")

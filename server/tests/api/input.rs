@@ -284,6 +284,7 @@ dual_test!(
                     .json(&shared::dto::PaymentRequest {
                         coupon_id: None,
                         without_coupon_if_gone: false,
+                        use_points: false,
                         store_id,
                         amount: shared::money::Fen(30_000),
                         pin: Some(pin.into()),

@@ -29,6 +29,7 @@ mod money_concurrency;
 mod money_plans;
 mod one_off_codes;
 mod pin;
+mod points;
 mod production;
 mod profile;
 mod rate_limits;

@@ -192,6 +192,7 @@ pub async fn pay_with_key(
         .json(&PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),
@@ -567,6 +568,7 @@ dual_test!(
         let body = |store_id: i64, amount: i64| PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: None,

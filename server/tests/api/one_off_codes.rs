@@ -74,6 +74,7 @@ async fn pay_code(
         .json(&PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),

@@ -36,6 +36,7 @@ async fn pay_with_pin(
         .json(&PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: pin.map(Into::into),
@@ -431,6 +432,7 @@ dual_test!(
         let request = PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id: shop.one.id,
             amount: Fen(30_000),
             pin: Some(TEST_PIN.into()),
@@ -564,6 +566,7 @@ dual_test!(
                     .json(&PaymentRequest {
                         coupon_id: None,
                         without_coupon_if_gone: false,
+                        use_points: false,
                         store_id: shop.one.id,
                         amount: Fen(30_000),
                         pin: pin.map(Into::into),

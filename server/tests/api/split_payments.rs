@@ -46,6 +46,7 @@ pub async fn split_with_key(
         .json(&PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: pin.map(str::to_string),
@@ -341,6 +342,7 @@ dual_test!(
         let body = |store_id: i64, amount: i64| PaymentRequest {
             coupon_id: None,
             without_coupon_if_gone: false,
+            use_points: false,
             store_id,
             amount: Fen(amount),
             pin: None,
@@ -511,6 +513,7 @@ dual_test!(
                     .json(&PaymentRequest {
                         coupon_id: None,
                         without_coupon_if_gone: false,
+                        use_points: false,
                         store_id: shop.one.id,
                         amount: Fen(40_000),
                         pin: pin.map(str::to_string),
@@ -622,6 +625,7 @@ dual_test!(
             .json(&PaymentRequest {
                 coupon_id: None,
                 without_coupon_if_gone: false,
+                use_points: false,
                 store_id: shop.one.id,
                 amount: Fen(6_001),
                 pin: None,

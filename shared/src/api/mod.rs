@@ -20,6 +20,7 @@ mod cards;
 mod chain;
 mod coupons;
 mod identity;
+mod points;
 mod stored_value;
 mod wallet;
 mod write_offs;
@@ -28,6 +29,7 @@ pub use cards::*;
 pub use chain::*;
 pub use coupons::*;
 pub use identity::*;
+pub use points::*;
 pub use stored_value::*;
 pub use wallet::*;
 pub use write_offs::*;
@@ -397,6 +399,7 @@ pub fn all() -> Vec<Info> {
         cards::ALL,
         coupons::ALL,
         write_offs::ALL,
+        points::ALL,
     ]
     .concat()
 }

@@ -145,6 +145,8 @@ keyed! {
         CouponIssue = "coupon.issue",
         /// A write-off (核销) undone by the store's manager or HQ.
         WriteOffUndo = "write_off.undo",
+        /// The brand's points policy changed.
+        PointsPolicy = "points.policy",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",
         /// Demo: the sandbox gateway's switches changed.

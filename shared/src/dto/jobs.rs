@@ -19,6 +19,8 @@ crate::named_enum! {
         /// Releases period cards' days to their stores and expires cards
         /// past their end date.
         Cards = "cards",
+        /// Expires the points of lots past their expiry.
+        Points = "points",
     }
 }
 

@@ -53,6 +53,9 @@ crate::named_enum! {
         /// back to the member, the store giving back what it was settled
         /// (the member is told).
         WriteOffUndo = "write_off_undo",
+        /// A lot of points that reached its expiry: what it held to the
+        /// brand's points expired.
+        PointsExpiry = "points_expiry",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

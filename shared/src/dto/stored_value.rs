@@ -92,6 +92,10 @@ pub struct PaymentRequest {
     /// being refused.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub without_coupon_if_gone: bool,
+    /// Pay part of the bill with points, as much as HQ's rate and share
+    /// allow (the plan's points step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub use_points: bool,
 }
 
 /// A completed payment.
@@ -109,6 +113,15 @@ pub struct PaymentReceipt {
     /// Taken off by the coupon used, if any.
     #[serde(default)]
     pub coupon: Fen,
+    /// Paid by points …
+    #[serde(default)]
+    pub points_off: Fen,
+    /// … which were this many.
+    #[serde(default)]
+    pub points_used: i64,
+    /// Points the payment earned.
+    #[serde(default)]
+    pub points_earned: i64,
     /// Taken from principal.
     pub principal: Fen,
     /// Taken from bonus.

@@ -173,6 +173,7 @@ fn PayForm(
             let req = PaymentRequest {
                 coupon_id,
                 without_coupon_if_gone: coupon_id.is_some() && without,
+                use_points: false,
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,

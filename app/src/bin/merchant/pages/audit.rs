@@ -68,6 +68,7 @@ fn action_text(a: AuditAction) -> Txt {
         CouponTemplateUpdate => T::AuditCouponTemplateUpdate,
         CouponIssue => T::AuditCouponIssue,
         WriteOffUndo => T::AuditWriteOffUndo,
+        PointsPolicy => T::AuditPointsPolicy,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,
     }

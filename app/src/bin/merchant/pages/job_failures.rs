@@ -15,6 +15,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::Payouts => T::JobPayouts,
         JobName::Sms => T::JobSms,
         JobName::Cards => T::JobCards,
+        JobName::Points => T::JobPoints,
     }
 }
 

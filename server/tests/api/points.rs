@@ -1,0 +1,368 @@
+//! Points (issue 18), first part: HQ's policy; points earned on payments in
+//! lots with their own expiry, spent as a deduction soonest-expiring first,
+//! given back to their lots and taken back (or owed) by refunds; the expiry
+//! job on two replicas at once; two payments spending the same points at
+//! once. On SQLite and PostgreSQL.
+
+use crate::helpers::*;
+use crate::money::*;
+use shared::dto::{EntryKind, MemberPointsView, PaymentReceipt, PaymentRequest, PointsPolicy};
+use shared::money::Fen;
+use std::time::Duration;
+use tongka_server::entity::{journal_entry, point_lot};
+use tongka_server::ledger::Kind;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// 1 point per yuan, lots lasting 30 days, 100 points = ¥1, up to half a
+/// bill.
+fn policy() -> PointsPolicy {
+    PointsPolicy {
+        per_yuan: 1,
+        expiry_days: 30,
+        step: 100,
+        step_worth: Fen(100),
+        max_share_bp: 5_000,
+    }
+}
+
+async fn set_policy(app: &TestApp, admin: &str, p: &PointsPolicy) -> Reply {
+    app.put("/api/hq/points-policy")
+        .token(admin)
+        .json(p)
+        .send()
+        .await
+}
+
+async fn points(app: &TestApp, member: &Member) -> MemberPointsView {
+    app.get("/api/member/points")
+        .token(&member.token)
+        .send()
+        .await
+        .ok()
+}
+
+/// A payment of `amount` fen with the member's points.
+async fn pay_with_points(app: &TestApp, member: &Member, store_id: i64, amount: i64) -> Reply {
+    app.post("/api/member/payments")
+        .token(&member.token)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
+            use_points: true,
+            store_id,
+            amount: Fen(amount),
+            pin: Some(TEST_PIN.into()),
+            pay_request: None,
+        })
+        .send()
+        .await
+}
+
+/// The member's points account as the ledger keeps it, and the sum left in
+/// their lots: always equal.
+async fn account_and_lots(app: &TestApp, member: &Member) -> (i64, i64) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let account =
+        tongka_server::ledger::find_account(&app.db, app.brand_id, Kind::MemberPoints, member.id)
+            .await
+            .expect("account")
+            .map(|a| a.id);
+    let kept = match account {
+        Some(id) => tongka_server::entity::account::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .map_or(0, |a| a.balance),
+        None => 0,
+    };
+    let lots: i64 = point_lot::Entity::find()
+        .filter(point_lot::Column::MemberId.eq(member.id))
+        .all(&app.db)
+        .await
+        .expect("lots")
+        .iter()
+        .map(|l| l.left_points)
+        .sum();
+    (kept, lots)
+}
+
+async fn expiry_entries(app: &TestApp) -> Vec<journal_entry::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    journal_entry::Entity::find()
+        .filter(journal_entry::Column::BrandId.eq(app.brand_id))
+        .filter(journal_entry::Column::Kind.eq(EntryKind::PointsExpiry.as_str()))
+        .all(&app.db)
+        .await
+        .expect("entries")
+}
+
+dual_test!(
+    hq_sets_the_points_policy_and_every_wrong_field_is_named,
+    |app| async move {
+        let shop = shop(&app).await;
+        let read: PointsPolicy = app
+            .get("/api/hq/points-policy")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        assert_eq!(read, PointsPolicy::default(), "no earning until HQ sets it");
+        // Without a policy a payment earns nothing and points cannot pay.
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        let r: PaymentReceipt = pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+        assert_eq!(r.points_earned, 0);
+        pay_with_points(&app, &member, shop.one.id, 1_000)
+            .await
+            .invalid_because("use_points", "points_cannot_pay");
+        let wrong = [
+            (
+                PointsPolicy {
+                    per_yuan: 101,
+                    ..policy()
+                },
+                "per_yuan",
+                "points_rate_range",
+            ),
+            (
+                PointsPolicy {
+                    per_yuan: -1,
+                    ..policy()
+                },
+                "per_yuan",
+                "points_rate_range",
+            ),
+            (
+                PointsPolicy {
+                    expiry_days: 3651,
+                    ..policy()
+                },
+                "expiry_days",
+                "points_days_range",
+            ),
+            (
+                PointsPolicy {
+                    step: 0,
+                    ..policy()
+                },
+                "step",
+                "points_step_range",
+            ),
+            (
+                PointsPolicy {
+                    step_worth: Fen(0),
+                    ..policy()
+                },
+                "step_worth",
+                "points_worth_range",
+            ),
+            (
+                PointsPolicy {
+                    max_share_bp: 10_001,
+                    ..policy()
+                },
+                "max_share_bp",
+                "rate_range",
+            ),
+        ];
+        for (p, field, reason) in wrong {
+            set_policy(&app, &shop.admin, &p)
+                .await
+                .invalid_because(field, reason);
+        }
+        set_policy(&app, &shop.clerk, &policy()).await.status(403);
+        let saved: PointsPolicy = set_policy(&app, &shop.admin, &policy()).await.ok();
+        assert_eq!(saved, policy());
+        let read: PointsPolicy = app
+            .get("/api/hq/points-policy")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        assert_eq!(read, policy());
+        // The money settings HQ saves after keep the points policy.
+        let money: shared::dto::MoneySettings = app
+            .get("/api/hq/money-settings")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        app.put("/api/hq/money-settings")
+            .token(&shop.admin)
+            .json(&money)
+            .send()
+            .await
+            .status(200);
+        let read: PointsPolicy = app
+            .get("/api/hq/points-policy")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert_eq!(read, policy());
+    }
+);
+
+dual_test!(
+    points_are_earned_in_lots_spent_soonest_first_expire_and_refunds_put_them_back,
+    |app| async move {
+        let shop = shop(&app).await;
+        set_policy(&app, &shop.admin, &policy()).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+
+        // ¥123.45 earns 123 (whole yuan); ten days later ¥200 earns 200.
+        let first = pay_ok(&app, &member.token, shop.one.id, 12_345).await;
+        assert_eq!(first.points_earned, 123);
+        let first_expiry = app.clock.now_ms() + 30 * 86_400_000;
+        app.clock.advance(10 * DAY);
+        let second = pay_ok(&app, &member.token, shop.two.id, 20_000).await;
+        assert_eq!(second.points_earned, 200);
+        let p = points(&app, &member).await;
+        assert_eq!((p.usable, p.next_expiring, p.owed), (323, 123, 0));
+        assert_eq!(
+            p.next_expiry
+                .as_deref()
+                .map(|t| instant(t).timestamp_millis()),
+            Some(first_expiry)
+        );
+        assert_eq!(
+            p.lots
+                .iter()
+                .map(|l| (l.left, l.payment_id))
+                .collect::<Vec<_>>(),
+            vec![
+                (123, Some(first.payment_id)),
+                (200, Some(second.payment_id))
+            ]
+        );
+
+        // ¥10 with points: half the bill at most, in whole steps of 100
+        // points = ¥1: 300 points pay ¥3, the soonest lot first.
+        let reply = pay_with_points(&app, &member, shop.one.id, 1_000).await;
+        reply.status(201);
+        let with: PaymentReceipt = reply.ok();
+        assert_eq!((with.points_used, with.points_off), (300, Fen(300)));
+        assert_eq!(
+            (with.principal + with.bonus, with.points_earned),
+            (Fen(700), 7)
+        );
+        let p = points(&app, &member).await;
+        assert_eq!(
+            p.lots.iter().map(|l| l.left).collect::<Vec<_>>(),
+            vec![23, 7],
+            "123 from the first lot, 177 from the second"
+        );
+        assert_eq!(p.usable, 30);
+
+        // Refunded in full: the 300 points go back where they came from,
+        // the 7 it earned are taken back.
+        refund_ok(&app, &shop.manager, with.payment_id, 700).await;
+        let p = points(&app, &member).await;
+        assert_eq!(
+            p.lots.iter().map(|l| l.left).collect::<Vec<_>>(),
+            vec![123, 200]
+        );
+        assert_eq!((p.usable, p.owed), (323, 0));
+        assert_eq!(account_and_lots(&app, &member).await, (323, 323));
+
+        // Past the first lot's expiry it counts for nothing at once, before
+        // any job has run.
+        app.clock.advance(21 * DAY);
+        // (A month on, the member and the manager sign in again.)
+        let member = Member {
+            token: app.member_session(&member.phone).await.token,
+            ..member
+        };
+        let manager = app.staff_token("boss.one", STAFF_PASSWORD).await;
+        let p = points(&app, &member).await;
+        assert_eq!((p.usable, p.lots.len()), (200, 1));
+        // The expiry job on two replicas at once: the lot expires once,
+        // stamped with its expiry instant.
+        let now = app.clock.now_ms();
+        let mine = Some(app.brand_id);
+        let (a, b) = tokio::join!(
+            tongka_server::points::expire_due(&app.db, now, mine),
+            tongka_server::points::expire_due(&app.db, now, mine)
+        );
+        assert_eq!(
+            a.expect("job") + b.expect("job"),
+            1,
+            "one lot, expired once"
+        );
+        let expired = expiry_entries(&app).await;
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].created_at, first_expiry);
+        assert_eq!(
+            tongka_server::points::expire_due(&app.db, now, mine)
+                .await
+                .expect("job"),
+            0,
+            "safe twice"
+        );
+        assert_eq!(account_and_lots(&app, &member).await, (200, 200));
+
+        // Points earned and spent before the refund: what cannot be taken
+        // back is owed, and repaid first from the next earning.
+        let third = pay_ok(&app, &member.token, shop.one.id, 10_000).await;
+        assert_eq!(third.points_earned, 100);
+        let spend = pay_with_points(&app, &member, shop.one.id, 2_000).await;
+        spend.status(201);
+        let spend: PaymentReceipt = spend.ok();
+        assert_eq!(
+            spend.points_used, 300,
+            "the 200 left, then 100 of the new lot"
+        );
+        assert_eq!(spend.points_earned, 17, "the ¥17 paid with money");
+        assert_eq!(points(&app, &member).await.usable, 17);
+        refund_ok(&app, &manager, third.payment_id, 10_000).await;
+        let p = points(&app, &member).await;
+        assert_eq!((p.usable, p.owed), (17, 100));
+        let next = pay_ok(&app, &member.token, shop.one.id, 6_000).await;
+        assert_eq!(next.points_earned, 60);
+        let p = points(&app, &member).await;
+        assert_eq!((p.usable, p.owed), (17, 40), "60 repaid what was owed");
+        assert_eq!(account_and_lots(&app, &member).await, (17, 17));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    two_payments_spending_the_same_points_at_once_spend_them_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        set_policy(
+            &app,
+            &shop.admin,
+            &PointsPolicy {
+                max_share_bp: 10_000,
+                ..policy()
+            },
+        )
+        .await
+        .status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 30_000).await;
+        assert_eq!(points(&app, &member).await.usable, 300);
+        // Each alone would pay ¥3 of its ¥5 with all 300 points.
+        let (a, b) = tokio::join!(
+            pay_with_points(&app, &member, shop.one.id, 500),
+            pay_with_points(&app, &member, shop.two.id, 500)
+        );
+        let (a, b): (PaymentReceipt, PaymentReceipt) = (a.ok(), b.ok());
+        let mut used = [a.points_used, b.points_used];
+        used.sort_unstable();
+        assert_eq!(used, [0, 300], "the points paid one of them");
+        let earned = a.points_earned + b.points_earned;
+        assert_eq!(earned, 2 + 5, "¥2 and ¥5 paid with money");
+        assert_eq!(points(&app, &member).await.usable, earned);
+        assert_eq!(account_and_lots(&app, &member).await, (earned, earned));
+        assert_reconciled(&app).await;
+    }
+);

@@ -1,0 +1,75 @@
+//! Points (积分): HQ's policy and what a member holds, lot by lot.
+
+use super::*;
+
+/// HQ's points policy (DESIGN.md "Engagement"): what a payment earns, how
+/// long points last, and what they are worth when spent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PointsPolicy {
+    /// Points per whole yuan the member paid with their own money
+    /// (principal and online, after every deduction; bonus earns none).
+    /// 0–100; 0: payments earn no points.
+    pub per_yuan: i64,
+    /// Days a lot of points lasts (1–3650), or 0: to the end of the next
+    /// calendar year in the brand's time zone.
+    pub expiry_days: i64,
+    /// Spending: every `step` points (1–100000) …
+    pub step: i64,
+    /// … are worth this much (1 fen – ¥100).
+    pub step_worth: Fen,
+    /// The most of a bill (after the level discount and the coupon) points
+    /// may pay, in basis points (0–10000; 0: points cannot pay).
+    pub max_share_bp: u32,
+}
+
+impl Default for PointsPolicy {
+    fn default() -> Self {
+        PointsPolicy {
+            per_yuan: 0,
+            expiry_days: 0,
+            step: 100,
+            step_worth: Fen(100),
+            max_share_bp: 0,
+        }
+    }
+}
+
+/// One lot of a member's points: what one earning put in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PointLot {
+    /// Lot id.
+    pub id: i64,
+    /// Points it was earned with.
+    pub earned: i64,
+    /// Points left in it (0 once expired).
+    pub left: i64,
+    /// When it expires (RFC 3339); it counts for nothing from then.
+    pub expires_at: String,
+    /// The payment that earned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<i64>,
+}
+
+/// A member's points.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MemberPointsView {
+    /// Points usable now (lots not yet expired).
+    pub usable: i64,
+    /// The soonest lot to expire with points left: how many …
+    #[serde(default)]
+    pub next_expiring: i64,
+    /// … and when (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_expiry: Option<String>,
+    /// Points refunds could not take back (they had been spent): repaid
+    /// first from later earnings.
+    #[serde(default)]
+    pub owed: i64,
+    /// The lots with points left, soonest to expire first.
+    pub lots: Vec<PointLot>,
+    /// What points are worth when paying (the plan's points step).
+    pub policy: PointsPolicy,
+}
