@@ -388,6 +388,11 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
         // One-off codes are paid from stored value only, for now.
         return Err(AppError::invalid("pay_request", "unknown"));
     }
+    if req.use_points {
+        // Points are not held during a gateway leg yet (issue 18): say so
+        // rather than charge more online than the member was shown.
+        return Err(AppError::invalid("use_points", "points_not_online"));
+    }
     Ok(())
 }
 

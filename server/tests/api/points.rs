@@ -366,3 +366,39 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_split_payment_earns_on_its_online_part_too_and_cannot_take_points_yet,
+    |app| async move {
+        let shop = shop(&app).await;
+        set_policy(&app, &shop.admin, &policy()).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_500).await;
+        // Points cannot pay with a gateway leg yet: refused, nothing held.
+        let refused = app
+            .post("/api/member/split-payments")
+            .token(&member.token)
+            .header(IDEMPOTENCY_KEY, &new_key())
+            .json(&PaymentRequest {
+                coupon_id: None,
+                without_coupon_if_gone: false,
+                use_points: true,
+                store_id: shop.one.id,
+                amount: Fen(8_000),
+                pin: Some(TEST_PIN.into()),
+                pay_request: None,
+            })
+            .send()
+            .await;
+        refused.invalid_because("use_points", "points_not_online");
+        assert_eq!(total(&app, &member.token).await, 5_500);
+        // ¥55 of stored value and ¥25 online: 80 points.
+        let paid = crate::split_payments::split_paid(&app, &member, shop.one.id, 8_000).await;
+        let p = points(&app, &member).await;
+        assert_eq!(p.usable, 80);
+        assert_eq!(p.lots[0].payment_id, paid.payment_id);
+        assert_eq!(account_and_lots(&app, &member).await, (80, 80));
+        assert_reconciled(&app).await;
+    }
+);
