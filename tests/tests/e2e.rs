@@ -998,6 +998,20 @@ fn hq_makes_a_coupon_a_member_claims_it_pays_with_it_and_a_full_refund_gives_it_
         // (the coupon would have gone to the number typed).
         fill(&manager, "#issue-phone", &unique_phone()).await?;
         gone(&manager, "#issue-member").await?;
+        // A look-up answered only after another number was typed (held back
+        // here): its member is not shown for the new number.
+        cdp(
+            &manager,
+            "Fetch.enable",
+            serde_json::json!({ "patterns": [{ "urlPattern": "*member-money*" }] }),
+        )
+        .await?;
+        fill(&manager, "#issue-phone", &phone).await?;
+        click(&manager, "#issue-find").await?;
+        fill(&manager, "#issue-phone", &unique_phone()).await?;
+        cdp(&manager, "Fetch.disable", serde_json::json!({})).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        absent(&manager, "#issue-member").await?;
         fill(&manager, "#issue-phone", &phone).await?;
         click(&manager, "#issue-find").await?;
         text_contains(&manager, "#issue-member", &phone[7..]).await?;
@@ -3143,12 +3157,26 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         staff_login(h, &camera, "clerk").await?;
         camera.goto(&format!("{}/biz/demo/scan", h.base)).await?;
         click(&camera, "#camera-open").await?;
+        camera_track(&camera).await?;
         text_contains(&camera, "#camera-status", "门店收款码").await?;
         shot(h, &camera, "merchant-camera-390x844.png").await?;
         text_contains(&camera, "#ticket-cards", &card_name).await?;
         text_contains(&camera, "#ticket-balance", "¥110.00").await?;
-        // The camera is let go of once a member code is read.
+        // The camera is let go of once a member code is read; the code field
+        // is not focused (on a phone that would pull the keyboard up over
+        // the ticket).
         gone(&camera, "#camera").await?;
+        camera_stopped(&camera, "after a member code was read").await?;
+        let focused = camera
+            .execute(
+                "return document.activeElement ? document.activeElement.id : '';",
+                vec![],
+            )
+            .await?;
+        anyhow::ensure!(
+            focused != "scan-code",
+            "the code field took the focus after the camera read"
+        );
         let times: Vec<f64> = el(&camera, "#scanner")
             .await?
             .attr("data-decode-ms")
@@ -3297,6 +3325,31 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         // Back online: the notice goes and the balance shows again.
         gone(&member, "#code-offline").await?;
         text_contains(&member, "#code-balance", "¥97.50").await?;
+        // The signal lost and back with the page open: the notice goes as
+        // soon as the pulse gets through, not when its long wait would end.
+        for offline in [true, false] {
+            cdp(
+                &member,
+                "Network.emulateNetworkConditions",
+                serde_json::json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+            )
+            .await?;
+            if offline {
+                // The pulse's long wait under way may still end well (up to
+                // 25 s); the one after it fails.
+                let deadline = Instant::now() + Duration::from_secs(40);
+                while member
+                    .find_all(Locator::Css("#code-offline"))
+                    .await?
+                    .is_empty()
+                {
+                    anyhow::ensure!(Instant::now() < deadline, "no offline notice");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        // (Within `gone`'s 20 s: the long wait alone is 25 s.)
+        gone(&member, "#code-offline").await?;
 
         // Reached by a name on the shop's network over plain HTTP (not
         // this machine, not HTTPS), a phone has no camera: the page says
@@ -3325,9 +3378,111 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
     });
 }
 
+/// The camera's video track, once the scanner shows it playing: kept on
+/// `window` so the test can still ask after the page lets go of it.
+async fn camera_track(c: &Client) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let live = c
+            .execute(
+                "const v = document.querySelector('#camera-video'); \
+                 const t = v && v.srcObject && v.srcObject.getVideoTracks()[0]; \
+                 if (t && t.readyState === 'live') { window.cameraTrack = t; return true; } \
+                 return false;",
+                vec![],
+            )
+            .await?;
+        if live == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the camera never played");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the track `camera_track` kept has been stopped.
+async fn camera_stopped(c: &Client, when: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = c
+            .execute("return window.cameraTrack.readyState;", vec![])
+            .await?;
+        if state == "ended" {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let page = c.source().await.unwrap_or_default();
+            let start = page.find("id=\"scanner\"").unwrap_or(0);
+            anyhow::bail!(
+                "{when}, the camera is still {state}; console: {}; scanner: {}",
+                console_log(c).await,
+                &page[start..(start + 1500).min(page.len())]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The camera is let go of when the clerk closes the scanner, or leaves the
+/// page, while the decoder is still on its way (held back here); and a store
+/// pay code the camera saw is named only while it is in sight.
+#[test]
+fn the_camera_is_let_go_of_mid_start_and_a_wrong_code_is_named_only_while_seen() {
+    story(|h| async move {
+        let video = std::env::temp_dir().join(format!("tongka-camera-{}.y4m", free_port()));
+        // One second of a store's pay code, then five of nothing.
+        fake_camera_video(
+            &video,
+            &[(format!("{}/pay/demo/1", h.base), 10), (String::new(), 50)],
+        )?;
+        let c = browser_with(
+            h,
+            &[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                &format!("--use-file-for-fake-video-capture={}", video.display()),
+            ],
+        )
+        .await?;
+        staff_login(h, &c, "clerk").await?;
+        c.goto(&format!("{}/biz/demo/scan", h.base)).await?;
+        cdp(
+            &c,
+            "Fetch.enable",
+            serde_json::json!({ "patterns": [{ "urlPattern": "*/assets/scanner-*" }] }),
+        )
+        .await?;
+        click(&c, "#camera-open").await?;
+        camera_track(&c).await?;
+        click(&c, "#camera-close").await?;
+        camera_stopped(&c, "closed while the decoder loads").await?;
+        el(&c, "#camera-open").await?;
+        // Again, and this time the clerk leaves the page.
+        click(&c, "#camera-open").await?;
+        camera_track(&c).await?;
+        click(&c, "#topbar-back").await?;
+        gone(&c, "#scanner").await?;
+        camera_stopped(&c, "left while the decoder loads").await?;
+        cdp(&c, "Fetch.disable", serde_json::json!({})).await?;
+
+        c.goto(&format!("{}/biz/demo/scan", h.base)).await?;
+        click(&c, "#camera-open").await?;
+        text_contains(&c, "#camera-status", "门店收款码").await?;
+        // The pay code out of sight: back to aiming.
+        text_contains(&c, "#camera-status", "将会员码放入框内").await?;
+        camera_track(&c).await?;
+        click(&c, "#camera-close").await?;
+        camera_stopped(&c, "closed while scanning").await?;
+        c.close().await?;
+        let _ = std::fs::remove_file(&video);
+        Ok(())
+    });
+}
+
 /// Writes a y4m video for Chromium's fake camera (`--use-file-for-fake-
 /// video-capture`): for each (text, frames) that many 640×480 frames showing
-/// the text as a QR code, as a phone's screen looks to a camera. No ffmpeg:
+/// the text as a QR code, as a phone's screen looks to a camera (an empty
+/// text: a frame with no code). No ffmpeg:
 /// a header line, then per frame `FRAME`, the grey Y plane and flat U and V
 /// planes.
 fn fake_camera_video(path: &Path, shows: &[(String, usize)]) -> anyhow::Result<()> {
@@ -3336,8 +3491,13 @@ fn fake_camera_video(path: &Path, shows: &[(String, usize)]) -> anyhow::Result<(
     let mut out = format!("YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
     let chroma = vec![128u8; W * H / 2];
     for (text, frames) in shows {
-        let luma = tongka_scanner::qr_frame(text, W, H, 8)
-            .ok_or_else(|| anyhow::anyhow!("{text} does not fit a frame"))?;
+        // No text: the camera sees no code at all.
+        let luma = if text.is_empty() {
+            vec![200u8; W * H]
+        } else {
+            tongka_scanner::qr_frame(text, W, H, 8)
+                .ok_or_else(|| anyhow::anyhow!("{text} does not fit a frame"))?
+        };
         for _ in 0..*frames {
             out.extend_from_slice(b"FRAME\n");
             out.extend_from_slice(&luma);

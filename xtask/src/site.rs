@@ -53,9 +53,7 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         WASM_RUSTFLAGS,
     ]))?;
     let site = root.join("target/site");
-    if site.exists() {
-        std::fs::remove_dir_all(&site).with_context(|| format!("clearing {}", site.display()))?;
-    }
+    clear_site(&site).with_context(|| format!("clearing {}", site.display()))?;
     let assets = site.join("assets");
     std::fs::create_dir_all(&assets)?;
     let wasm_opt = tools::wasm_opt(root);
@@ -615,4 +613,132 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Clears `site` for a new build but keeps, in `assets/`, what the previous
+/// build's pages name (its style, app and scanner directories): a page
+/// opened before a deploy goes on fetching the page chunks and the scanner
+/// it has not loaded yet, instead of meeting a 404. Anything older goes.
+fn clear_site(site: &Path) -> Result<()> {
+    if !site.exists() {
+        return Ok(());
+    }
+    let keep = named_assets(site)?;
+    for entry in std::fs::read_dir(site)? {
+        let entry = entry?;
+        if entry.file_name() == "assets" {
+            continue;
+        }
+        remove(&entry.path())?;
+    }
+    let assets = site.join("assets");
+    if assets.exists() {
+        for entry in std::fs::read_dir(&assets)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // A precompressed copy goes with its file.
+            let base = name
+                .strip_suffix(".br")
+                .or_else(|| name.strip_suffix(".gz"))
+                .unwrap_or(&name);
+            if !keep.contains(base) {
+                remove(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn remove(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        std::fs::remove_dir_all(path)?;
+    } else {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
+}
+
+/// The entries of `assets/` that the site's pages and scripts (outside
+/// `assets/`) name as `/assets/{entry}…`.
+fn named_assets(site: &Path) -> Result<std::collections::BTreeSet<String>> {
+    let mut named = std::collections::BTreeSet::new();
+    let mut dirs = vec![site.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path != site.join("assets") {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let text = match path.extension().and_then(|e| e.to_str()) {
+                Some("html" | "js") => std::fs::read_to_string(&path)?,
+                _ => continue,
+            };
+            for (at, _) in text.match_indices("/assets/") {
+                let rest = &text[at + "/assets/".len()..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+                    .unwrap_or(rest.len());
+                if end > 0 {
+                    named.insert(rest[..end].to_string());
+                }
+            }
+        }
+    }
+    Ok(named)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_build_keeps_the_previous_builds_assets_and_drops_older_ones() {
+        let site = std::env::temp_dir().join(format!("tongka-site-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&site);
+        let w = |p: &str, text: &str| {
+            let path = site.join(p);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        // The previous build: a page naming its style and app directory, a
+        // worker naming the scanner's.
+        w(
+            "merchant/index.html",
+            r#"<link href="/assets/app-1a.css"><meta content="/assets/scanner-2b/worker.js"><script src="/assets/merchant-3c/merchant.js">"#,
+        );
+        w(
+            "merchant/sw.js",
+            r#"const SHELL = ["/assets/merchant-3c/merchant_bg.wasm"];"#,
+        );
+        w("assets/app-1a.css", "a{}");
+        w("assets/app-1a.css.br", "");
+        w("assets/scanner-2b/worker.js", "");
+        w("assets/merchant-3c/split_merchant_scan.wasm", "");
+        // Two builds ago.
+        w("assets/merchant-0f/split_merchant_scan.wasm", "");
+        w("assets/app-00.css", "");
+        w("assets/app-00.css.gz", "");
+        clear_site(&site).expect("clearing the site");
+        let left = |p: &str| site.join(p).exists();
+        assert!(!left("merchant"), "the pages are the new build's to write");
+        for kept in [
+            "assets/app-1a.css",
+            "assets/app-1a.css.br",
+            "assets/scanner-2b/worker.js",
+            "assets/merchant-3c/split_merchant_scan.wasm",
+        ] {
+            assert!(left(kept), "{kept} went");
+        }
+        for gone in [
+            "assets/merchant-0f",
+            "assets/app-00.css",
+            "assets/app-00.css.gz",
+        ] {
+            assert!(!left(gone), "{gone} stayed");
+        }
+        std::fs::remove_dir_all(&site).expect("cleaning up");
+    }
 }

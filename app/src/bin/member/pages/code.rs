@@ -146,13 +146,16 @@ pub fn MemberCodePage() -> impl IntoView {
     // The pulse: waits on the server; when it moves, reload what it shows.
     leptos::task::spawn_local(async move {
         let mut seen: Option<MemberPulse> = None;
+        // After a failure the next ask is answered at once: back online, the
+        // notice goes then, not when the long wait would have ended.
+        let mut missed = false;
         loop {
             let query = match seen {
                 Some(p) => PulseQuery {
                     entry: Some(p.entry),
                     card_event: Some(p.card_event),
                     code_step: Some(p.code_step),
-                    timeout: Some(25),
+                    timeout: Some(if missed { 0 } else { 25 }),
                 },
                 None => PulseQuery::default(),
             };
@@ -191,10 +194,12 @@ pub fn MemberCodePage() -> impl IntoView {
                         }
                     }
                     seen = Some(p);
+                    missed = false;
                 }
                 Err(f) if f.is_unauthenticated() => return,
                 // Offline or the server away: try again in a while.
                 Err(_) => {
+                    missed = true;
                     if kept.get_untracked().is_some() {
                         offline.set(true);
                     }

@@ -25,6 +25,8 @@ use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack, Worker};
 const FRAME_WIDTH: u32 = 640;
 /// Decode times kept for `data-decode-ms`.
 const TIMES_KEPT: usize = 120;
+/// How long "not a member code" stays up after that code was last seen.
+const WRONG_SHOWN_MS: f64 = 2_000.0;
 
 /// Why the camera is not scanning.
 #[derive(Clone, Copy, PartialEq)]
@@ -81,6 +83,8 @@ pub fn CameraScanner(#[prop(into)] on_code: Callback<String>) -> impl IntoView {
         run.update(|r| *r += 1);
         torch.set(None);
         status.set(None);
+        track.set_value(None);
+        release(None);
     };
     let start = move || {
         if !possible {
@@ -96,31 +100,61 @@ pub fn CameraScanner(#[prop(into)] on_code: Callback<String>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             // The <video> is in the page once `open` has rendered.
             sleep(0).await;
+            if run.try_get_untracked() != Some(me) {
+                return;
+            }
             let Some(el) = video.get_untracked() else {
                 return;
             };
             let el: HtmlVideoElement = el;
-            let outcome = scan(me, run, &el, status, torch, track, frames, times).await;
-            track.set_value(None);
+            // Leaving the page takes the <video> out of it: whatever the run
+            // is waiting on then, the camera and the worker go at once.
+            let token = HELD.with_borrow_mut(|h| {
+                h.release();
+                h.token += 1;
+                h.token
+            });
+            let watched = el.clone();
+            leptos::task::spawn_local(async move {
+                loop {
+                    if !watched.is_connected() {
+                        run.try_update(|r| *r += 1);
+                        release(Some(token));
+                        return;
+                    }
+                    if run.try_get_untracked() != Some(me) {
+                        return;
+                    }
+                    sleep(250).await;
+                }
+            });
+            let this = Run {
+                me,
+                run,
+                status,
+                torch,
+                track,
+                frames,
+                times,
+            };
+            let outcome = this.scan(&el).await;
+            // A run closed or left meanwhile was let go of then; its outcome
+            // is nobody's now.
             if run.try_get_untracked() != Some(me) {
                 return;
             }
+            close();
             match outcome {
-                Ok(code) => {
-                    close();
-                    on_code.run(code);
-                }
-                Err(t) => {
-                    close();
-                    trouble.set(Some(t));
-                }
+                Ok(code) => on_code.run(code),
+                Err(t) => trouble.set(Some(t)),
             }
         });
     };
     on_cleanup(move || {
-        // Leaving the page ends the run: the loop sees it and lets go of the
-        // camera and the worker.
+        // Leaving the page ends the run and lets go of the camera and the
+        // worker at once.
         run.try_update(|r| *r += 1);
+        release(None);
     });
     let toggle_torch = move |_| {
         let Some(on) = torch.get_untracked() else {
@@ -180,46 +214,111 @@ pub fn CameraScanner(#[prop(into)] on_code: Callback<String>) -> impl IntoView {
     }
 }
 
-/// One run of the scanner: the camera on, frames to the worker until one is
-/// a member code (its text) or something fails; the camera and the worker are
-/// let go of however it ends.
-#[allow(clippy::too_many_arguments)]
-async fn scan(
-    me: u32,
-    run: RwSignal<u32>,
-    video: &HtmlVideoElement,
-    status: RwSignal<Option<Txt>>,
-    torch: RwSignal<Option<bool>>,
-    track: StoredValue<Option<MediaStreamTrack>, LocalStorage>,
-    frames: RwSignal<usize>,
-    times: RwSignal<Vec<f64>>,
-) -> Result<String, Trouble> {
-    let stream = open_camera().await?;
-    let tracks = stream.get_video_tracks();
-    let first: Option<MediaStreamTrack> = tracks.get(0).dyn_into().ok();
-    let result = async {
-        if let Some(t) = &first {
-            track.set_value(Some(t.clone()));
-            if offers_torch(t) {
-                torch.set(Some(false));
-            }
+/// What the run under way holds that must be let go of. Kept outside the
+/// reactive arena: a page's values may be gone before its clean-up runs.
+#[derive(Default)]
+struct Held {
+    /// Which run holds them.
+    token: u64,
+    stream: Option<MediaStream>,
+    worker: Option<Worker>,
+}
+
+thread_local! {
+    /// The camera and the decoder of the scanner under way (a page has one).
+    static HELD: std::cell::RefCell<Held> = std::cell::RefCell::new(Held::default());
+}
+
+/// Lets go of the camera and the worker held by run `token` (`None`:
+/// whichever run holds them).
+fn release(token: Option<u64>) {
+    HELD.with_borrow_mut(|h| {
+        if token.is_none_or(|t| t == h.token) {
+            h.release();
         }
-        video.set_src_object(Some(&stream));
-        // `autoplay` starts it too; this is for browsers that wait.
-        let _ = video.play();
-        let worker = start_worker().await?;
-        let found = frames_loop(me, run, video, &worker, status, frames, times).await;
-        worker.terminate();
-        found
+    });
+}
+
+impl Held {
+    /// Stops the camera and the worker. A wait on the worker's answer is
+    /// woken (with nothing), so the run's loop ends too.
+    fn release(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            stop(&stream);
+        }
+        if let Some(worker) = self.worker.take() {
+            if let Some(waiting) = worker.onmessage() {
+                let _ = waiting.call1(&JsValue::NULL, &JsValue::UNDEFINED);
+            }
+            worker.terminate();
+        }
     }
-    .await;
+}
+
+fn stop(stream: &MediaStream) {
     for t in stream.get_tracks().iter() {
         if let Ok(t) = t.dyn_into::<MediaStreamTrack>() {
             t.stop();
         }
     }
-    video.set_src_object(None);
-    result
+}
+
+/// One opening of the scanner and what it shows.
+#[derive(Clone, Copy)]
+struct Run {
+    me: u32,
+    run: RwSignal<u32>,
+    status: RwSignal<Option<Txt>>,
+    torch: RwSignal<Option<bool>>,
+    track: StoredValue<Option<MediaStreamTrack>, LocalStorage>,
+    frames: RwSignal<usize>,
+    times: RwSignal<Vec<f64>>,
+}
+
+impl Run {
+    /// Whether this run is still the one under way (not closed, not left).
+    fn current(&self) -> bool {
+        self.run.try_get_untracked() == Some(self.me)
+    }
+
+    /// The camera on, frames to the worker until one is a member code (its
+    /// text) or something fails. What it opens is held for `close` to let
+    /// go of; after every wait it looks whether it was closed meanwhile.
+    async fn scan(self, video: &HtmlVideoElement) -> Result<String, Trouble> {
+        let stream = open_camera().await?;
+        if !self.current() {
+            // Closed while the browser asked for the camera.
+            stop(&stream);
+            return Err(Trouble::CameraFailed);
+        }
+        // `Clone::clone`, not `stream.clone()`: web-sys binds the latter to
+        // JavaScript's MediaStream.clone(), a second live capture that kept
+        // the camera on after the first was stopped.
+        HELD.with_borrow_mut(|h| h.stream = Some(Clone::clone(&stream)));
+        let first: Option<MediaStreamTrack> = stream.get_video_tracks().get(0).dyn_into().ok();
+        if let Some(t) = &first {
+            // (The handle, not MediaStreamTrack.clone().)
+            self.track.set_value(Some(Clone::clone(t)));
+            if offers_torch(t) {
+                self.torch.set(Some(false));
+            }
+        }
+        video.set_src_object(Some(&stream));
+        // `autoplay` starts it too; this is for browsers that wait.
+        let _ = video.play();
+        let worker = new_worker()?;
+        HELD.with_borrow_mut(|h| h.worker = Some(worker.clone()));
+        let ready = next_message(&worker)
+            .await
+            .is_some_and(|m| field(&m, "ready").is_truthy());
+        if !self.current() {
+            return Err(Trouble::CameraFailed);
+        }
+        if !ready {
+            return Err(Trouble::DecoderFailed);
+        }
+        self.frames_loop(video, &worker).await
+    }
 }
 
 /// The rear camera, at about the decoder's frame size.
@@ -293,8 +392,8 @@ async fn set_torch(track: &MediaStreamTrack, on: bool) -> bool {
     }
 }
 
-/// The decoder's worker, once its wasm is loaded.
-async fn start_worker() -> Result<Worker, Trouble> {
+/// The decoder's worker, started; it says `{ready}` once its wasm is in.
+fn new_worker() -> Result<Worker, Trouble> {
     let url = gloo::utils::document()
         .query_selector("meta[name=tongka-scanner]")
         .ok()
@@ -303,16 +402,7 @@ async fn start_worker() -> Result<Worker, Trouble> {
         .ok_or(Trouble::DecoderFailed)?;
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
-    let worker = Worker::new_with_options(&url, &options).map_err(|_| Trouble::DecoderFailed)?;
-    let first = next_message(&worker).await;
-    let ready = first
-        .as_ref()
-        .is_some_and(|m| field(m, "ready").is_truthy());
-    if !ready {
-        worker.terminate();
-        return Err(Trouble::DecoderFailed);
-    }
-    Ok(worker)
+    Worker::new_with_options(&url, &options).map_err(|_| Trouble::DecoderFailed)
 }
 
 /// The worker's next message (its `data`), or `None` if it failed. Listens
@@ -333,88 +423,106 @@ fn field(value: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(value, &name.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Frames to the worker, one at a time, until one holds a member code.
-async fn frames_loop(
-    me: u32,
-    run: RwSignal<u32>,
-    video: &HtmlVideoElement,
-    worker: &Worker,
-    status: RwSignal<Option<Txt>>,
-    frames: RwSignal<usize>,
-    times: RwSignal<Vec<f64>>,
-) -> Result<String, Trouble> {
-    let canvas: web_sys::HtmlCanvasElement = gloo::utils::document()
-        .create_element("canvas")
-        .ok()
-        .and_then(|c| c.dyn_into().ok())
-        .ok_or(Trouble::CameraFailed)?;
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &JsValue::TRUE);
-    let ctx: web_sys::CanvasRenderingContext2d = canvas
-        .get_context_with_context_options("2d", &options)
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into().ok())
-        .ok_or(Trouble::CameraFailed)?;
-    let mut aiming = false;
-    while run.try_get_untracked() == Some(me) {
-        let (vw, vh) = (video.video_width(), video.video_height());
-        if video.ready_state() < 2 || vw == 0 || vh == 0 {
-            sleep(50).await;
-            continue;
-        }
-        if !aiming {
-            status.set(Some(T::CameraAim));
-            aiming = true;
-        }
-        let w = vw.min(FRAME_WIDTH);
-        let h = (u64::from(vh) * u64::from(w) / u64::from(vw)) as u32;
-        if canvas.width() != w || canvas.height() != h {
-            canvas.set_width(w);
-            canvas.set_height(h);
-        }
-        let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(
-            video,
-            0.0,
-            0.0,
-            f64::from(w),
-            f64::from(h),
-        );
-        let Ok(image) = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)) else {
-            sleep(100).await;
-            continue;
-        };
-        // The pixels go to the worker without a copy.
-        let buffer = field(&field(&image, "data"), "buffer");
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"data".into(), &buffer);
-        let _ = js_sys::Reflect::set(&message, &"width".into(), &w.into());
-        let _ = js_sys::Reflect::set(&message, &"height".into(), &h.into());
-        let reply = next_message_after(worker, &message, &buffer).await;
-        let Some(reply) = reply else {
-            return Err(Trouble::DecoderFailed);
-        };
-        if let Some(ms) = field(&reply, "ms").as_f64() {
-            frames.try_update(|n| *n += 1);
-            times.try_update(|t| {
-                if t.len() == TIMES_KEPT {
-                    t.remove(0);
-                }
-                t.push(ms);
-            });
-        }
-        if let Some(text) = field(&reply, "text").as_string() {
-            match parse(&text) {
-                Ok(_) => return Ok(text),
-                Err(NotACode::PayCode) => status.set(Some(T::CameraPayCode)),
-                Err(NotACode::Malformed) => status.set(Some(T::CameraNotACode)),
+impl Run {
+    /// Frames to the worker, one at a time, until one holds a member code.
+    async fn frames_loop(
+        self,
+        video: &HtmlVideoElement,
+        worker: &Worker,
+    ) -> Result<String, Trouble> {
+        let Run {
+            status,
+            frames,
+            times,
+            ..
+        } = self;
+        let canvas: web_sys::HtmlCanvasElement = gloo::utils::document()
+            .create_element("canvas")
+            .ok()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or(Trouble::CameraFailed)?;
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &JsValue::TRUE);
+        let ctx: web_sys::CanvasRenderingContext2d = canvas
+            .get_context_with_context_options("2d", &options)
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or(Trouble::CameraFailed)?;
+        let mut aiming = false;
+        // When a code that is not a member's was last seen.
+        let mut wrong_at = None::<f64>;
+        while self.current() {
+            let (vw, vh) = (video.video_width(), video.video_height());
+            if video.ready_state() < 2 || vw == 0 || vh == 0 {
+                sleep(50).await;
+                continue;
             }
+            if !aiming {
+                status.set(Some(T::CameraAim));
+                aiming = true;
+            }
+            let w = vw.min(FRAME_WIDTH);
+            let h = (u64::from(vh) * u64::from(w) / u64::from(vw)) as u32;
+            if canvas.width() != w || canvas.height() != h {
+                canvas.set_width(w);
+                canvas.set_height(h);
+            }
+            let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(
+                video,
+                0.0,
+                0.0,
+                f64::from(w),
+                f64::from(h),
+            );
+            let Ok(image) = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)) else {
+                sleep(100).await;
+                continue;
+            };
+            // The pixels go to the worker without a copy.
+            let buffer = field(&field(&image, "data"), "buffer");
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"data".into(), &buffer);
+            let _ = js_sys::Reflect::set(&message, &"width".into(), &w.into());
+            let _ = js_sys::Reflect::set(&message, &"height".into(), &h.into());
+            let reply = next_message_after(worker, &message, &buffer).await;
+            if !self.current() {
+                break;
+            }
+            let Some(reply) = reply else {
+                return Err(Trouble::DecoderFailed);
+            };
+            if !field(&reply, "error").is_undefined() {
+                return Err(Trouble::DecoderFailed);
+            }
+            if let Some(ms) = field(&reply, "ms").as_f64() {
+                frames.try_update(|n| *n += 1);
+                times.try_update(|t| {
+                    if t.len() == TIMES_KEPT {
+                        t.remove(0);
+                    }
+                    t.push(ms);
+                });
+            }
+            let now = js_sys::Date::now();
+            if let Some(text) = field(&reply, "text").as_string() {
+                match parse(&text) {
+                    Ok(_) => return Ok(text),
+                    Err(NotACode::PayCode) => status.set(Some(T::CameraPayCode)),
+                    Err(NotACode::Malformed) => status.set(Some(T::CameraNotACode)),
+                }
+                wrong_at = Some(now);
+            } else if wrong_at.is_some_and(|t| now - t > WRONG_SHOWN_MS) {
+                // The wrong code is out of sight: back to aiming.
+                status.set(Some(T::CameraAim));
+                wrong_at = None;
+            }
+            // About ten frames a second: quick to catch a code, easy on a
+            // phone's battery.
+            sleep(80).await;
         }
-        // About ten frames a second: quick to catch a code, easy on a
-        // phone's battery.
-        sleep(80).await;
+        Err(Trouble::CameraFailed)
     }
-    Err(Trouble::CameraFailed)
 }
 
 /// Posts a frame (handing its pixels over) and waits for the answer.

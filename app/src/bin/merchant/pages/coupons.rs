@@ -510,11 +510,19 @@ pub fn IssueCouponPage() -> impl IntoView {
         done.set(None);
         found.set(None);
         let Some(p) = phone.checked() else { return };
+        let asked = phone.value.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
             let r = api::fetch_q::<MemberMoneyByPhone>(&(), &PhoneQuery { phone: p }, ctx.token())
                 .await;
-            busy.set(false);
+            if busy.try_set(false).is_some() {
+                return;
+            }
+            // Another number typed meanwhile: this member is not the one the
+            // coupon would go to.
+            if phone.value.get_untracked() != asked {
+                return;
+            }
             match r {
                 Ok(m) => found.set(Some(m)),
                 Err(f) => error.set(Some(f)),

@@ -38,13 +38,20 @@ pub fn ScanPage() -> impl IntoView {
     let done = RwSignal::new(None::<WriteOffReceipt>);
     let charged = RwSignal::new(None::<PaymentReceipt>);
     // After every result the field is ready for the next code (a scanner
-    // gun types wherever the focus is).
+    // gun types wherever the focus is); not after the camera read it, where
+    // a focused field would open the phone's keyboard over the ticket.
     let field = NodeRef::<leptos::html::Input>::new();
+    let by_camera = StoredValue::new(false);
     let refocus = move || {
+        if by_camera.try_get_value() == Some(true) {
+            return;
+        }
         if let Some(input) = field.get_untracked() {
             let _ = input.focus();
         }
     };
+    // A code the camera read while a look-up was on its way: looked up next.
+    let queued = StoredValue::new(None::<String>);
     let scan = move || {
         let code = typed.get_untracked();
         if code.trim().is_empty() || scanning.get_untracked() {
@@ -53,21 +60,32 @@ pub fn ScanPage() -> impl IntoView {
         scanning.set(true);
         scan_error.set(None);
         leptos::task::spawn_local(async move {
-            let body = ScanMemberCode { code };
-            let result = api::send::<ScanCode>(&(), &body, ctx.token()).await;
-            if scanning.try_set(false).is_some() {
-                return;
-            }
-            match result {
-                Ok(t) => {
-                    typed.set(String::new());
-                    done.set(None);
-                    charged.set(None);
-                    ticket.set(Some(t));
+            let mut code = code;
+            loop {
+                let body = ScanMemberCode { code };
+                let result = api::send::<ScanCode>(&(), &body, ctx.token()).await;
+                if scanning.try_get_untracked().is_none() {
+                    return;
                 }
-                // A refused code stays in the field, to be corrected.
-                Err(f) => scan_error.set(Some(f)),
+                match result {
+                    Ok(t) => {
+                        typed.set(String::new());
+                        done.set(None);
+                        charged.set(None);
+                        ticket.set(Some(t));
+                    }
+                    // A refused code stays in the field, to be corrected.
+                    Err(f) => scan_error.set(Some(f)),
+                }
+                match queued.try_update_value(Option::take).flatten() {
+                    Some(next) => {
+                        typed.set(next.clone());
+                        code = next;
+                    }
+                    None => break,
+                }
             }
+            scanning.set(false);
             refocus();
         });
     };
@@ -85,7 +103,10 @@ pub fn ScanPage() -> impl IntoView {
                         autocomplete="off" autofocus=true maxlength="40"
                         placeholder=move || T::ScanCodeHint.text(lang.get())
                         prop:value=move || typed.get()
-                        on:input=move |ev| typed.set(event_target_value(&ev))/>
+                        on:input=move |ev| {
+                            by_camera.set_value(false);
+                            typed.set(event_target_value(&ev));
+                        }/>
                 </label>
                 <FormError error=scan_error/>
                 <div class="form-actions">
@@ -95,8 +116,13 @@ pub fn ScanPage() -> impl IntoView {
                 </div>
             </form>
             <CameraScanner on_code=move |code: String| {
-                typed.set(code);
-                scan();
+                by_camera.set_value(true);
+                if scanning.get_untracked() {
+                    queued.set_value(Some(code));
+                } else {
+                    typed.set(code);
+                    scan();
+                }
             }/>
             {move || done.get().map(|r| view! { <WriteOffDone r=r/> })}
             {move || charged.get().map(|r| view! {
