@@ -752,6 +752,12 @@ catalogue! {
     CouponToUse => "优惠券", "Coupon";
     NoCoupon => "不使用优惠券", "No coupon";
     CouponOff => "优惠券抵扣", "Coupon";
+    PointsUse => "使用积分抵扣", "Pay with points";
+    PointsUsable => "可用 {n} 分", "{n} points to use";
+    PointsOff => "积分抵扣", "Points";
+    PointsSpent => "{n} 分", "{n} points";
+    PointsEarned => "获得积分", "Points earned";
+    PointsNotWithOnline => "积分暂不能与在线支付合用：余额足够时可用", "Points cannot be combined with paying online yet: they pay when your balance covers the rest";
     CouponBelowMin => "未满足使用门槛", "Below its minimum spend";
     PayWithoutIfGone => "优惠券若已不可用，按原价继续支付", "If the coupon is gone, pay without it";
     CouponsFailedToLoad => "优惠券没有加载成功，本次可不用券支付", "Coupons did not load; you can still pay without one";

@@ -3378,6 +3378,52 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
     });
 }
 
+// ---------------------------------------------------------------------------
+// Issue 18: points and levels.
+
+/// The demo brand gives 1 point a yuan and lets 100 points pay ¥1, up to
+/// half a bill: a member earns on one payment, ticks points on the next,
+/// sees the saving before paying and both on the receipt.
+#[test]
+fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
+    story(|h| async move {
+        let member = browser(h).await?;
+        let phone = member_login(h, &member).await?;
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        counter_topup(&clerk, &phone, "300").await?;
+        let shop = demo_store(h).await?;
+        let pay = format!("{}/m/demo/pay/{}", h.base, shop.id);
+
+        member.goto(&pay).await?;
+        fill(&member, "#pay-amount", "150").await?;
+        text_contains(&member, "#payable", "¥150.00").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-earned", "+150").await?;
+
+        // ¥10 with 150 points: one step of 100 pays ¥1 (half the bill at
+        // most), and the ¥9 paid earns 9 more.
+        member.goto(&pay).await?;
+        text_contains(&member, "#pay-points", "可用 150 分").await?;
+        fill(&member, "#pay-amount", "10").await?;
+        text_contains(&member, "#payable", "¥10.00").await?;
+        click(&member, "#pay-points-use").await?;
+        text_contains(&member, "#pay-points-off", "-¥1.00 (100 分)").await?;
+        text_contains(&member, "#payable", "¥9.00").await?;
+        accessible(&member, "pay with points").await?;
+        shot(h, &member, "member-pay-points-390x844.png").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥9.00").await?;
+        text_contains(&member, "#paid-points", "-¥1.00").await?;
+        text_contains(&member, "#paid-earned", "+9").await?;
+        shot(h, &member, "member-paid-points-390x844.png").await?;
+        member.close().await?;
+        clerk.close().await?;
+        Ok(())
+    });
+}
+
 /// The camera's video track, once the scanner shows it playing: kept on
 /// `window` so the test can still ask after the page lets go of it.
 async fn camera_track(c: &Client) -> anyhow::Result<()> {

@@ -24,7 +24,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::dto::{EntryKind, MemberPointsView, PointLot, PointsPolicy};
-use shared::money::{Bp, Fen};
+use shared::money::Fen;
 use shared::plan::{PaymentPlan, PointsChoice};
 
 #[cfg(test)]
@@ -139,12 +139,7 @@ pub fn earned_by(p: &PointsPolicy, plan: &PaymentPlan) -> i64 {
 /// The points step of the price plan for a member with `usable` points, if
 /// the brand lets points pay.
 pub fn choice(p: &PointsPolicy, usable: i64) -> Option<PointsChoice> {
-    (p.max_share_bp > 0 && usable > 0).then_some(PointsChoice {
-        available: usable,
-        step: p.step,
-        step_worth: p.step_worth,
-        max_share: Bp(p.max_share_bp),
-    })
+    p.choice(usable)
 }
 
 /// The member's points usable at `now`: what is left in lots not expired.

@@ -23,6 +23,20 @@ pub struct PointsPolicy {
     pub max_share_bp: u32,
 }
 
+impl PointsPolicy {
+    /// The points step of the price plan for a member with `usable` points,
+    /// if the brand lets points pay (the app's preview and the server's
+    /// booking both ask here).
+    pub fn choice(&self, usable: i64) -> Option<crate::plan::PointsChoice> {
+        (self.max_share_bp > 0 && usable >= self.step.max(1)).then_some(crate::plan::PointsChoice {
+            available: usable,
+            step: self.step,
+            step_worth: self.step_worth,
+            max_share: crate::money::Bp(self.max_share_bp),
+        })
+    }
+}
+
 impl Default for PointsPolicy {
     fn default() -> Self {
         PointsPolicy {

@@ -7,7 +7,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::ErrorCode;
 use shared::api::{
-    MemberBalance, MemberCoupons, MemberPayRequest, MemberStore, Pay, StartSplitPayment,
+    MemberBalance, MemberCoupons, MemberPayRequest, MemberPoints, MemberStore, Pay,
+    StartSplitPayment,
 };
 use shared::dto::{
     BalanceView, CouponQuery, MemberCoupon, PayRequestPublic, PayRequestState, PaymentReceipt,
@@ -92,13 +93,36 @@ fn PayForm(
     // The member's own pick (`Some(None)`: no coupon), else the best one.
     let picked = RwSignal::new(None::<Option<i64>>);
     let without_if_gone = RwSignal::new(false);
-    // The server's own price plan, from the member's balance.
+    // The member's points and what they may pay (not with a one-off code's
+    // online part: points pay only where stored value covers the rest).
+    let points = LocalResource::new(move || api::fetch::<MemberPoints>(&(), session.current()));
+    let use_points = RwSignal::new(false);
+    let points_choice = move || {
+        points
+            .get()
+            .and_then(Result::ok)
+            .and_then(|p| p.policy.choice(p.usable))
+    };
+    // The server's own price plan, from the member's balance. Points pay
+    // only when the member ticked them and no online part is left (the
+    // gateway leg does not hold points yet).
     let (principal, bonus) = (balance.principal, balance.bonus);
     let plan_with = move |bill: Fen, c: Option<&MemberCoupon>| {
-        plan(&Bill {
-            coupon: c.and_then(|c| c.rule.choice()),
-            ..Bill::plain(bill, principal, bonus)
-        })
+        let with = |points| {
+            plan(&Bill {
+                coupon: c.and_then(|c| c.rule.choice()),
+                points,
+                ..Bill::plain(bill, principal, bonus)
+            })
+        };
+        match use_points.get().then(points_choice).flatten() {
+            Some(p) if !with(Some(p)).online.is_positive() => with(Some(p)),
+            _ => with(None),
+        }
+    };
+    // Ticked, but the rest would be paid online: say why points pay nothing.
+    let points_idle = move |p: &shared::plan::PaymentPlan| {
+        use_points.get() && p.points_used == 0 && p.online.is_positive()
     };
     // The coupon that pays `bill`: the pick, or the one taking most off
     // (the sooner to expire on a tie); none if it takes nothing off.
@@ -120,6 +144,7 @@ fn PayForm(
     Effect::new(move |_| {
         amount.value.track();
         picked.track();
+        use_points.track();
         without_if_gone.track();
         coupons.track();
         key.set(api::new_key());
@@ -173,7 +198,7 @@ fn PayForm(
             let req = PaymentRequest {
                 coupon_id,
                 without_coupon_if_gone: coupon_id.is_some() && without,
-                use_points: false,
+                use_points: planned.points_used > 0,
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,
@@ -213,6 +238,12 @@ fn PayForm(
                         <p class="cell-desc">{r.store_name.clone()}</p>
                         {r.coupon.is_positive().then(|| view! {
                             <p class="cell-desc tabular" id="paid-coupon">{tr(T::CouponOff)}" -"{r.coupon.to_string()}</p>
+                        })}
+                        {r.points_off.is_positive().then(|| view! {
+                            <p class="cell-desc tabular" id="paid-points">{tr(T::PointsOff)}" -"{r.points_off.to_string()}</p>
+                        })}
+                        {(r.points_earned > 0).then(|| view! {
+                            <p class="cell-desc tabular" id="paid-earned">{tr(T::PointsEarned)}" +"{r.points_earned}</p>
                         })}
                         <p class="cell-desc tabular">{tr(T::Balance)}" "{r.balance_after.to_string()}</p>
                         <p class="cell-desc tabular" id="paid-order">{tr(T::PaymentNo)}" "{r.payment_id}" · "{local_time(&r.at)}</p>
@@ -254,6 +285,29 @@ fn PayForm(
                             <span class="cell-label">{tr(T::CouponOff)}</span>
                             <span class="cell-value tabular" id="pay-coupon-off">"-"{p.coupon.to_string()}</span>
                         </div>
+                    })}
+                    // Points, where the brand lets them pay and the member
+                    // has a step's worth.
+                    {move || points_choice().map(|c| {
+                        let lang = use_i18n().0;
+                        view! {
+                            <label class="cell" id="pay-points">
+                                <span class="cell-main">
+                                    <span class="cell-title">{tr(T::PointsUse)}</span>
+                                    <span class="cell-desc">{move || T::PointsUsable.text(lang.get()).replace("{n}", &c.available.to_string())}</span>
+                                </span>
+                                {move || preview().filter(|p| p.points.is_positive()).map(|p| view! {
+                                    <span class="cell-value tabular" id="pay-points-off">
+                                        "-"{p.points.to_string()}" ("{T::PointsSpent.text(lang.get()).replace("{n}", &p.points_used.to_string())}")"
+                                    </span>
+                                })}
+                                <input type="checkbox" id="pay-points-use" prop:checked=move || use_points.get()
+                                    on:change=move |ev| use_points.set(event_target_checked(&ev))/>
+                            </label>
+                        }
+                    })}
+                    {move || preview().filter(points_idle).map(|_| view! {
+                        <div class="notice" id="pay-points-idle">{tr(T::PointsNotWithOnline)}</div>
                     })}
                     <div class="cell">
                         <span class="cell-label">{tr(T::Payable)}</span>
