@@ -433,9 +433,10 @@ pub async fn earn(
 }
 
 /// Takes back `n` of the points payment `payment_id` earned (a refund): from
-/// the payment's lot as far as it still holds them, the rest owed. Answers
-/// the lines (the member's points and points owed → the brand's points
-/// issued) for the refund's entry.
+/// what the payment's lot still holds, then from what of it expired (those
+/// were never spent: their expiry is undone), and only the rest, spent, is
+/// owed. Answers the lines (the member's points, points expired and points
+/// owed → the brand's points issued) for the refund's entry.
 pub async fn take_back(
     tx: &DatabaseTransaction,
     (brand_id, member_id): (i64, i64),
@@ -452,21 +453,30 @@ pub async fn take_back(
         .one(tx)
         .await?;
     let taken = lot.as_ref().map_or(0, |l| l.left_points.min(n));
-    if let (Some(lot), true) = (&lot, taken > 0) {
+    let unexpired = lot.as_ref().map_or(0, |l| l.expired.min(n - taken));
+    if let (Some(lot), true) = (&lot, taken > 0 || unexpired > 0) {
+        // Guarded on the lot as read: an expiry run in between is a
+        // conflict, never a double count.
         let moved = point_lot::Entity::update_many()
             .col_expr(
                 point_lot::Column::LeftPoints,
-                plus(Expr::col(point_lot::Column::LeftPoints), -taken),
+                Expr::value(lot.left_points - taken),
             )
+            .col_expr(
+                point_lot::Column::Expired,
+                Expr::value(lot.expired - unexpired),
+            )
+            .col_expr(point_lot::Column::TouchedAt, Expr::value(now))
             .filter(point_lot::Column::Id.eq(lot.id))
-            .filter(point_lot::Column::LeftPoints.gte(taken))
+            .filter(point_lot::Column::LeftPoints.eq(lot.left_points))
+            .filter(point_lot::Column::Expired.eq(lot.expired))
             .exec(tx)
             .await?;
         if moved.rows_affected != 1 {
             return Err(conflict());
         }
     }
-    let owed = n - taken;
+    let owed = n - taken - unexpired;
     if owed > 0 {
         points_owed::Entity::insert(points_owed::ActiveModel {
             member_id: Set(member_id),
@@ -493,14 +503,17 @@ pub async fn take_back(
         tx,
         brand_id,
         member_id,
-        &[Kind::PointsIssued, Kind::PointsOwed],
+        &[Kind::PointsIssued, Kind::PointsOwed, Kind::PointsExpired],
         now,
     )
     .await?;
-    let (member, issued, owed_account) = (a[0], a[1], a[2]);
+    let (member, issued, owed_account, expired) = (a[0], a[1], a[2], a[3]);
     let mut lines = vec![Line::count(member, -taken), Line::count(issued, n)];
     if owed > 0 {
         lines.push(Line::count(owed_account, -owed));
+    }
+    if unexpired > 0 {
+        lines.push(Line::count(expired, -unexpired));
     }
     Ok(lines)
 }
@@ -516,13 +529,14 @@ pub fn earned_back(earned: i64, paid: Fen, refunded: Fen) -> i64 {
     i64::try_from(exact).unwrap_or(earned)
 }
 
-/// Lots the expiry job handles per run.
+/// Lots the expiry job reads at a time (it goes on until none is due).
 const EXPIRY_BATCH: u64 = 500;
 
 /// The expiry job: every lot past its expiry with points left has them
 /// expired, one transaction per lot. The guarded update (`left_points` still
 /// what was read) lets one runner expire a lot however many run at once, and
-/// the entry (unique on the lot and what it has expired in all) backs it.
+/// the entry (unique on the lot, what it has expired in all and when points
+/// last moved in or out of it other than by spending) backs it.
 /// The entry is stamped with the lot's expiry instant, or with when points
 /// last came back into it if that was later. Answers how many lots expired.
 /// `brand`: one brand's lots only (the tests, which share a database).
@@ -531,22 +545,39 @@ pub async fn expire_due(
     now: i64,
     brand: Option<i64>,
 ) -> anyhow::Result<usize> {
-    let mut due = point_lot::Entity::find()
-        .filter(point_lot::Column::ExpiresAt.lte(now))
-        .filter(point_lot::Column::LeftPoints.gt(0));
-    if let Some(id) = brand {
-        due = due.filter(point_lot::Column::BrandId.eq(id));
-    }
-    let due = due
-        .order_by_asc(point_lot::Column::ExpiresAt)
-        .limit(EXPIRY_BATCH)
-        .all(db)
-        .await?;
     let mut expired = 0;
-    for lot in due {
-        if expire_lot(db, &lot).await? {
-            expired += 1;
+    // Lots that failed this run: skipped, so the rest still expire.
+    let mut failed: Vec<i64> = Vec::new();
+    loop {
+        let mut due = point_lot::Entity::find()
+            .filter(point_lot::Column::ExpiresAt.lte(now))
+            .filter(point_lot::Column::LeftPoints.gt(0))
+            .filter(point_lot::Column::Id.is_not_in(failed.clone()));
+        if let Some(id) = brand {
+            due = due.filter(point_lot::Column::BrandId.eq(id));
         }
+        let due = due
+            .order_by_asc(point_lot::Column::ExpiresAt)
+            .order_by_asc(point_lot::Column::Id)
+            .limit(EXPIRY_BATCH)
+            .all(db)
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        for lot in due {
+            match expire_lot(db, &lot).await {
+                Ok(true) => expired += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(lot = lot.id, "points expiry: {e}");
+                    failed.push(lot.id);
+                }
+            }
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("{} lots could not be expired: {failed:?}", failed.len());
     }
     Ok(expired)
 }
@@ -585,7 +616,9 @@ async fn expire_lot(db: &DatabaseConnection, lot: &point_lot::Model) -> anyhow::
         Entry {
             brand_id: lot.brand_id,
             kind: EntryKind::PointsExpiry,
-            op_ref: format!("{}:{}", lot.id, lot.expired + n),
+            // Two runners on the same state name the same entry; a later
+            // expiry (points came back, or a refund undid one) another.
+            op_ref: format!("{}:{}:{}", lot.id, lot.expired + n, lot.touched_at),
             store_id: None,
             member_id: Some(lot.member_id),
             member_delta: Fen::ZERO,

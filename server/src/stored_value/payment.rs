@@ -135,8 +135,8 @@ pub async fn pay(
 }
 
 /// Whether HQ's PIN rule asks for the member's PIN before `req` is booked:
-/// what stored value would pay (the coupon, as it stands now, counted off)
-/// is above the PIN-free limit, and the payment could go through (a valid
+/// what stored value would pay (the coupon and the points, as they stand
+/// now, counted off: the plan [`book`] makes) is above the PIN-free limit, and the payment could go through (a valid
 /// amount the member's stored value covers). The payment itself refuses
 /// any PIN-less payment above the limit.
 pub async fn needs_pin(
@@ -153,8 +153,18 @@ pub async fn needs_pin(
             .map(|c| c.choice),
         None => None,
     };
+    let points = if req.use_points {
+        let policy = points::policy(conn, brand_id).await?;
+        points::choice(
+            &policy,
+            points::usable(conn, brand_id, member_id, now).await?,
+        )
+    } else {
+        None
+    };
     let bill = |principal, bonus| Bill {
         coupon,
+        points,
         ..Bill::plain(req.amount, principal, bonus)
     };
     let payable = plan(&bill(Fen::ZERO, Fen::ZERO)).payable();

@@ -44,6 +44,17 @@ async fn points(app: &TestApp, member: &Member) -> MemberPointsView {
 
 /// A payment of `amount` fen with the member's points.
 async fn pay_with_points(app: &TestApp, member: &Member, store_id: i64, amount: i64) -> Reply {
+    pay_with_points_pin(app, member, store_id, amount, Some(TEST_PIN)).await
+}
+
+/// … with this PIN, or none.
+async fn pay_with_points_pin(
+    app: &TestApp,
+    member: &Member,
+    store_id: i64,
+    amount: i64,
+    pin: Option<&str>,
+) -> Reply {
     app.post("/api/member/payments")
         .token(&member.token)
         .header(IDEMPOTENCY_KEY, &new_key())
@@ -53,7 +64,7 @@ async fn pay_with_points(app: &TestApp, member: &Member, store_id: i64, amount: 
             use_points: true,
             store_id,
             amount: Fen(amount),
-            pin: Some(TEST_PIN.into()),
+            pin: pin.map(str::to_string),
             pay_request: None,
         })
         .send()
@@ -399,6 +410,68 @@ dual_test!(
         assert_eq!(p.usable, 80);
         assert_eq!(p.lots[0].payment_id, paid.payment_id);
         assert_eq!(account_and_lots(&app, &member).await, (80, 80));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    the_pin_is_asked_for_what_stored_value_pays_after_the_points,
+    |app| async move {
+        let shop = shop(&app).await;
+        // 100 points a yuan: a ¥50 payment earns 5,000 (¥50 of points).
+        let rich = PointsPolicy {
+            per_yuan: 100,
+            ..policy()
+        };
+        set_policy(&app, &shop.admin, &rich).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 55_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+        assert_eq!(points(&app, &member).await.usable, 5_000);
+        // ¥250 with ¥50 of points: ¥200 from stored value, within the
+        // PIN-free limit: no PIN asked.
+        let r = pay_with_points_pin(&app, &member, shop.one.id, 25_000, None).await;
+        r.status(201);
+        let r: PaymentReceipt = r.ok();
+        assert_eq!((r.points_off, r.principal), (Fen(5_000), Fen(20_000)));
+        // ¥300 of stored value and 20,000 points left: a ¥500 bill is ¥200
+        // of points and ¥300 of stored value (without the points it could
+        // not be paid from stored value at all): the PIN is checked, and a
+        // wrong one is refused as wrong.
+        pay_with_points_pin(&app, &member, shop.one.id, 50_000, Some("000000"))
+            .await
+            .error(422, shared::ErrorCode::WrongPin);
+        let right = pay_with_points_pin(&app, &member, shop.one.id, 50_000, Some(TEST_PIN)).await;
+        right.status(201);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_refund_after_the_earned_points_expired_takes_back_the_expired_ones_not_owed,
+    |app| async move {
+        let shop = shop(&app).await;
+        set_policy(&app, &shop.admin, &policy()).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        let paid = pay_ok(&app, &member.token, shop.one.id, 10_000).await;
+        assert_eq!(paid.points_earned, 100);
+        app.clock.advance(31 * DAY);
+        let now = app.clock.now_ms();
+        tongka_server::points::expire_due(&app.db, now, Some(app.brand_id))
+            .await
+            .expect("job");
+        let manager = app.staff_token("boss.one", STAFF_PASSWORD).await;
+        refund_ok(&app, &manager, paid.payment_id, 10_000).await;
+        let member = Member {
+            token: app.member_session(&member.phone).await.token,
+            ..member
+        };
+        let p = points(&app, &member).await;
+        assert_eq!((p.usable, p.owed), (0, 0), "expired points are not owed");
+        assert_eq!(account_and_lots(&app, &member).await, (0, 0));
         assert_reconciled(&app).await;
     }
 );
