@@ -2156,8 +2156,13 @@ fn the_api_docs_page_works_with_no_internet_access() {
         )
         .await?;
         c.goto(&format!("{}/api/docs", h.base)).await?;
-        // The viewer drew the document: an operation with its path and
-        // summary, under its area.
+        // The viewer drew the document: every area, closed (all of them
+        // open at once were too many for it); opening one shows its
+        // operations, each with its path and summary.
+        for area in ["identity", "stored_value", "wallet", "points", "write-offs"] {
+            el(&c, &format!("#operations-tag-{area}")).await?;
+        }
+        click(&c, "#operations-tag-stored_value").await?;
         let op = text_contains(&c, "#operations-stored_value-Pay", "/member/payments").await?;
         anyhow::ensure!(op.contains("Pays a store from stored value"), "{op}");
         // Opened, it shows the header that makes a payment happen once.
