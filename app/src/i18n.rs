@@ -718,6 +718,7 @@ catalogue! {
     AuditCouponIssue => "发放优惠券", "Coupon issued";
     AuditWriteOffUndo => "撤销核销", "Write-off undone";
     AuditPointsPolicy => "修改积分规则", "Points policy changed";
+    AuditLevels => "修改会员等级", "Member levels changed";
     WriteOffUndoHours => "核销可撤销时间（小时）", "Hours a write-off may be undone";
     FieldStock => "发放总量", "Stock";
     FieldMember => "会员", "Member";
@@ -757,6 +758,19 @@ catalogue! {
     PointsOff => "积分抵扣", "Points";
     PointsSpent => "{n} 分", "{n} points";
     PointsEarned => "获得积分", "Points earned";
+    LevelOff => "会员折扣", "Member discount";
+    LevelUp => "恭喜升级为", "You are now";
+    LevelTitle => "会员等级", "Member level";
+    LevelNone => "暂无等级", "No level yet";
+    LevelToNext => "再消费 {amount} 升级为 {level}", "Spend {amount} more to reach {level}";
+    LevelTop => "已是最高等级", "You are at the top level";
+    LevelSpent => "累计消费", "Spent so far";
+    LevelPerks => "等级权益", "Level benefits";
+    LevelDiscount => "{rate} 折", "{rate} % of the bill";
+    LevelNoDiscount => "无折扣", "No discount";
+    LevelPoints => "积分 ×{rate}", "Points ×{rate}";
+    LevelBirthday => "生日礼券", "Birthday coupon";
+    LevelFrom => "累计消费满 {amount}", "From {amount} spent";
     PointsNotWithOnline => "积分暂不能与在线支付合用：余额足够时可用", "Points cannot be combined with paying online yet: they pay when your balance covers the rest";
     CouponBelowMin => "未满足使用门槛", "Below its minimum spend";
     PayWithoutIfGone => "优惠券若已不可用，按原价继续支付", "If the coupon is gone, pay without it";
@@ -807,7 +821,7 @@ catalogue! {
     CameraDecoderFailed => "扫码组件加载失败，请检查网络后重试，或输入会员码", "The scanner could not load: check the network and try again, or type the member code";
     TorchOn => "打开手电筒", "Torch on";
     TorchOff => "关闭手电筒", "Torch off";
-    LevelPlaceholder => "会员等级：普通会员", "Level: member";
+    TicketLevel => "{level} · 积分 {n}", "{level} · {n} points";
     UsableHere => "本店可用", "Usable here";
     NothingUsableHere => "该会员在本店没有可核销的卡券", "Nothing of this member's can be used here";
     UsableLeft => "可用 {n} 次", "{n} uses available";

@@ -163,11 +163,16 @@ where
 /// Whether a refusal is the operation's answer for good. The PIN answers are
 /// not: the PIN is not part of the request's identity (nor stored), so the
 /// same request with its key comes back with the PIN, or after a lock runs
-/// out, and must then be decided afresh.
+/// out, and must then be decided afresh. Nor are answers about a moment's
+/// state: a conflict (a guarded update lost to another request at the same
+/// instant) and points that changed since the member saw them; the retry
+/// decides afresh.
 fn recordable(code: ErrorCode) -> bool {
     !matches!(
         code,
         ErrorCode::PinRequired
+            | ErrorCode::PointsChanged
+            | ErrorCode::Conflict
             | ErrorCode::PinNotSet
             | ErrorCode::WrongPin
             | ErrorCode::PinLocked

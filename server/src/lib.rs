@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
+pub mod levels;
 pub mod migration;
 pub mod names;
 pub mod openapi;

@@ -333,9 +333,37 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         points_step: Set(100),
         points_step_worth: Set(100),
         points_max_share_bp: Set(5_000),
+        // Double points in the member's birthday month.
+        points_birthday_bp: Set(20_000),
+        levels_refund_lower: Set(false),
     }
     .insert(&tx)
     .await?;
+    // Levels: every member starts at 普通会员; ¥500 spent makes 银卡 (98折,
+    // ×1.2 points), ¥2,000 金卡 (95折, ×1.5), ¥10,000 钻石 (9折, ×2).
+    let levels = shared::dto::LevelsPolicy {
+        refund_lowers: false,
+        levels: [
+            ("普通会员", 0, 10_000, 10_000, "plain"),
+            ("银卡会员", 50_000, 9_800, 12_000, "silver"),
+            ("金卡会员", 200_000, 9_500, 15_000, "gold"),
+            ("钻石会员", 1_000_000, 9_000, 20_000, "diamond"),
+        ]
+        .into_iter()
+        .map(|(name, threshold, pay, points, look)| shared::dto::Level {
+            id: None,
+            name: name.into(),
+            threshold: shared::money::Fen(threshold),
+            pay_rate_bp: pay,
+            points_rate_bp: points,
+            birthday_coupon_id: None,
+            look: look.into(),
+        })
+        .collect(),
+    };
+    crate::levels::save(&tx, b.id, &levels, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo levels: {e:?}"))?;
     tx.commit().await?;
     Ok(true)
 }

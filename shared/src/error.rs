@@ -134,6 +134,10 @@ pub enum ErrorCode {
     OrderClosed,
     /// This payment needs the member's payment PIN; params: `above`.
     PinRequired,
+    /// The member's points changed since they saw the plan (expired, or
+    /// spent by another payment): nothing was booked; params: `points`,
+    /// what the payment would spend now.
+    PointsChanged,
     /// The payment PIN is wrong; params: `remaining` attempts.
     WrongPin,
     /// Too many wrong PINs; params: `retry_after` seconds.
@@ -231,6 +235,7 @@ impl ErrorCode {
             | PayCodeUsed
             | OrderClosed
             | PinRequired
+            | PointsChanged
             | WrongPin
             | PinNotSet
             | WithdrawalBelowMinimum
@@ -366,6 +371,14 @@ pub fn field_name(field: &str, lang: Lang) -> &str {
         "step_worth" => ("每单位抵扣金额", "worth of a step"),
         "max_share_bp" => ("积分最高抵扣比例", "most of a bill points may pay"),
         "use_points" => ("积分抵扣", "paying with points"),
+        "birthday_rate_bp" => ("生日月积分倍数", "birthday-month points multiplier"),
+        "levels" => ("会员等级", "member levels"),
+        "threshold" => ("升级门槛（累计消费）", "threshold (cumulative spend)"),
+        "pay_rate_bp" => ("等级折扣", "level discount"),
+        "points_rate_bp" => ("积分倍数", "points multiplier"),
+        "birthday_coupon_id" => ("生日礼券", "birthday coupon"),
+        "look" => ("卡面", "card look"),
+        "id" => ("编号", "id"),
         "item_ids" => ("服务项目", "service items"),
         "uses" => ("次数", "number of uses"),
         "period" => ("周期", "period"),
@@ -475,6 +488,18 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "暂不支持与在线支付合用，请取消积分抵扣或先充值",
             "cannot be combined with paying online yet: untick it or top up first",
         ),
+        "multiplier_range" => ("应为 1–10 倍", "must be ×1 to ×10"),
+        "level_rate_range" => (
+            "应为 5–10 折（10 折即不打折）",
+            "must pay 50 %–100 % of the bill (100 %: no discount)",
+        ),
+        "threshold_range" => (
+            "应为 ¥0–¥100,000,000",
+            "must be between ¥0 and ¥100,000,000",
+        ),
+        "threshold_taken" => ("与另一等级的门槛相同", "is the same as another level's"),
+        "name_taken" => ("与另一等级同名", "is another level's name too"),
+        "levels_count" => ("最多 10 个等级", "can be 10 levels at most"),
         "points_cannot_pay" => (
             "暂不可用：本品牌积分不能抵扣消费",
             "is not available: this brand's points do not pay bills",
@@ -968,6 +993,14 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("超过 {a} 的付款需要输入支付密码")
             } else {
                 format!("Payments above {a} need your payment PIN")
+            }
+        }
+        PointsChanged => {
+            let n = param(params, "points");
+            if zh {
+                format!("积分已有变动（现可抵扣 {n} 分），请核对后重新支付")
+            } else {
+                format!("Your points changed ({n} can pay now): check and pay again")
             }
         }
         WrongPin => {

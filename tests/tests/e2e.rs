@@ -3397,7 +3397,7 @@ fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
         let clerk = browser(h).await?;
         staff_login(h, &clerk, "clerk").await?;
         clerk.goto(&format!("{}/biz/demo", h.base)).await?;
-        counter_topup(&clerk, &phone, "300").await?;
+        counter_topup(&clerk, &phone, "600").await?;
         let shop = demo_store(h).await?;
         let pay = format!("{}/m/demo/pay/{}", h.base, shop.id);
 
@@ -3423,6 +3423,39 @@ fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
         text_contains(&member, "#paid-points", "-¥1.00").await?;
         text_contains(&member, "#paid-earned", "+9").await?;
         shot(h, &member, "member-paid-points-390x844.png").await?;
+
+        // The demo's 银卡会员 starts at ¥500 spent: ¥159 so far, ¥200 keeps
+        // 普通会员, the next ¥200 crosses it and the receipt says so.
+        member.goto(&pay).await?;
+        fill(&member, "#pay-amount", "200").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥200.00").await?;
+        absent(&member, "#paid-level-up").await?;
+        member.goto(&pay).await?;
+        fill(&member, "#pay-amount", "200").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#paid-amount", "¥200.00").await?;
+        text_contains(&member, "#paid-level-up", "恭喜升级为 银卡会员").await?;
+        shot(h, &member, "member-level-up-390x844.png").await?;
+        // The level page: the card, the spend, how far 金卡会员 is.
+        member.goto(&format!("{}/m/demo", h.base)).await?;
+        click(&member, "#open-level").await?;
+        text_contains(&member, "#level-name", "银卡会员").await?;
+        text_contains(&member, "#level-spent", "¥559.00").await?;
+        text_contains(
+            &member,
+            "#level-to-next",
+            "再消费 ¥1,441.00 升级为 金卡会员",
+        )
+        .await?;
+        text_contains(&member, "#level-perks", "9.8 折 · 积分 ×1.2").await?;
+        accessible(&member, "member level").await?;
+        shot(h, &member, "member-level-390x844.png").await?;
+        // The next bill is 98折 first.
+        member.goto(&pay).await?;
+        fill(&member, "#pay-amount", "100").await?;
+        text_contains(&member, "#pay-level-off", "-¥2.00").await?;
+        text_contains(&member, "#payable", "¥98.00").await?;
         member.close().await?;
         clerk.close().await?;
         Ok(())

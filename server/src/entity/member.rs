@@ -18,6 +18,8 @@ pub struct Model {
     pub invited_by: Option<i64>,
     pub messages_read_through: i64,
     pub closed_at: Option<i64>,
+    pub spent: i64,
+    pub peak_spent: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ pub mod journal_line;
 pub mod member;
 pub mod member_card;
 pub mod member_code;
+pub mod member_level;
 pub mod member_pin;
 pub mod money_settings;
 pub mod notification;

@@ -23,6 +23,8 @@ pub struct Model {
     pub points_step: i64,
     pub points_step_worth: i64,
     pub points_max_share_bp: i64,
+    pub points_birthday_bp: i64,
+    pub levels_refund_lower: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,7 +24,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 use shared::ErrorCode;
 use shared::dto::{BuyCard, EntryKind, OrderPurpose};
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
-use shared::money::Fen;
+use shared::money::{Bp, Fen};
 use shared::plan::CouponChoice;
 use shared::plan::{Bill, PaymentPlan, plan};
 
@@ -362,7 +362,8 @@ async fn hold_card(
     let home = crate::cards::sale::home_for(&tx, brand_id, &m, &ty).await?;
     let shop = store_in_brand(&tx, brand_id, home).await?;
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
-    let plan = split_plan(&funds, (Fen(ty.price), None), rules, pin_ok)?;
+    // A card is bought at its price: no level discount.
+    let plan = split_plan(&funds, (Fen(ty.price), None, Bp::FULL), rules, pin_ok)?;
     let order_no = new_order_no(now);
     let order = gateway_order::ActiveModel {
         purpose: Set(OrderPurpose::Card.as_str().into()),
@@ -426,11 +427,12 @@ async fn split_pin(
 /// (`pin_ok`; the balance may have grown past the limit since the check).
 fn split_plan(
     funds: &MemberFunds,
-    (amount, coupon): (Fen, Option<CouponChoice>),
+    (amount, coupon, level_rate): (Fen, Option<CouponChoice>, Bp),
     rules: &MoneySettings,
     pin_ok: bool,
 ) -> AppResult<PaymentPlan> {
     let plan = plan(&Bill {
+        level_rate,
         coupon,
         ..Bill::plain(amount, funds.principal, funds.bonus)
     });
@@ -526,7 +528,13 @@ async fn hold_split(
         None => None,
     };
     let choice = chosen.as_ref().map(|c| c.choice);
-    let plan = split_plan(&funds, (req.amount, choice), rules, pin_ok)?;
+    // The member's level: the plan's first step (their spend moves when
+    // the payment settles).
+    let levels = crate::levels::policy(&tx, brand_id).await?;
+    let level_rate = crate::levels::standing(&tx, start.brand, member_id, &levels, now)
+        .await?
+        .pay_rate();
+    let plan = split_plan(&funds, (req.amount, choice, level_rate), rules, pin_ok)?;
     if let Some(c) = &chosen
         && !plan.coupon.is_positive()
     {

@@ -26,6 +26,7 @@ mod m0020_refunded_coupon;
 mod m0021_member_codes;
 mod m0022_write_off_undo;
 mod m0023_points;
+mod m0024_levels;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_member_codes::Migration),
             Box::new(m0022_write_off_undo::Migration),
             Box::new(m0023_points::Migration),
+            Box::new(m0024_levels::Migration),
         ]
     }
 }

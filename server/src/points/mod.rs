@@ -43,6 +43,7 @@ pub async fn policy(conn: &impl ConnectionTrait, brand_id: i64) -> Result<Points
             step: r.points_step,
             step_worth: Fen(r.points_step_worth),
             max_share_bp: u32::try_from(r.points_max_share_bp).unwrap_or(0),
+            birthday_rate_bp: u32::try_from(r.points_birthday_bp).unwrap_or(10_000),
         },
         None => PointsPolicy::default(),
     })
@@ -64,6 +65,9 @@ pub fn checked(p: PointsPolicy) -> AppResult<PointsPolicy> {
     }
     if p.max_share_bp > 10_000 {
         return Err(AppError::invalid("max_share_bp", "rate_range"));
+    }
+    if !(10_000..=100_000).contains(&p.birthday_rate_bp) {
+        return Err(AppError::invalid("birthday_rate_bp", "multiplier_range"));
     }
     Ok(p)
 }
@@ -97,6 +101,8 @@ pub async fn save_policy(
         points_step: Set(p.step),
         points_step_worth: Set(p.step_worth.0),
         points_max_share_bp: Set(i64::from(p.max_share_bp)),
+        points_birthday_bp: Set(i64::from(p.birthday_rate_bp)),
+        levels_refund_lower: Set(false),
     };
     money_settings::Entity::insert(row)
         .on_conflict(
@@ -107,6 +113,7 @@ pub async fn save_policy(
                     C::PointsStep,
                     C::PointsStepWorth,
                     C::PointsMaxShareBp,
+                    C::PointsBirthdayBp,
                     C::UpdatedAt,
                 ])
                 .to_owned(),
@@ -130,10 +137,14 @@ pub fn expires_at(p: &PointsPolicy, time_zone: &str, now: i64) -> i64 {
 }
 
 /// What a payment booked by `plan` earns: `per_yuan` for each whole yuan the
-/// member paid with their own money (principal and online; bonus earns none).
-pub fn earned_by(p: &PointsPolicy, plan: &PaymentPlan) -> i64 {
-    let own = (plan.principal + plan.online).0.max(0);
-    (own / 100).saturating_mul(p.per_yuan)
+/// member paid with their own money (principal and online; bonus earns
+/// none), times the member's level and birthday-month multipliers.
+pub fn earned_by(p: &PointsPolicy, plan: &PaymentPlan, rates: &crate::levels::Standing) -> i64 {
+    p.earned(
+        plan.principal + plan.online,
+        rates.points_rate_bp(),
+        rates.birthday_month,
+    )
 }
 
 /// The points step of the price plan for a member with `usable` points, if

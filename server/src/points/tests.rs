@@ -58,9 +58,41 @@ fn a_payment_earns_on_whole_yuan_of_the_members_own_money_only() {
         points_used: 2_901,
         ..PaymentPlan::default()
     };
+    let plain = crate::levels::Standing::default();
     // ¥70.99 of principal and online: 70 whole yuan, twice.
-    assert_eq!(earned_by(&p, &plan), 140);
-    assert_eq!(earned_by(&PointsPolicy::default(), &plan), 0);
+    assert_eq!(earned_by(&p, &plan, &plain), 140);
+    assert_eq!(earned_by(&PointsPolicy::default(), &plan, &plain), 0);
+    // A ×1.5 level: 210; in the birthday month at ×2 as well: 420; at
+    // ×1.25 and ×1.1, 192.5 rounds down.
+    let mut gold = crate::levels::Standing {
+        level: Some(shared::dto::Level {
+            id: None,
+            name: "金卡".into(),
+            threshold: Fen(0),
+            pay_rate_bp: 9_500,
+            points_rate_bp: 15_000,
+            birthday_coupon_id: None,
+            look: "gold".into(),
+        }),
+        ..plain.clone()
+    };
+    assert_eq!(earned_by(&p, &plan, &gold), 210);
+    gold.birthday_month = true;
+    let doubled = PointsPolicy {
+        birthday_rate_bp: 20_000,
+        ..p.clone()
+    };
+    assert_eq!(earned_by(&doubled, &plan, &gold), 420);
+    // The birthday rate alone, outside the birthday month: nothing more.
+    assert_eq!(earned_by(&doubled, &plan, &plain), 140);
+    if let Some(l) = gold.level.as_mut() {
+        l.points_rate_bp = 12_500;
+    }
+    let tenth_more = PointsPolicy {
+        birthday_rate_bp: 11_000,
+        ..p
+    };
+    assert_eq!(earned_by(&tenth_more, &plan, &gold), 192);
 }
 
 #[test]

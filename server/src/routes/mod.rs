@@ -16,6 +16,7 @@ pub mod cash;
 pub mod chain;
 pub mod coupons;
 pub mod jobs;
+pub mod levels;
 pub mod member_auth;
 pub mod members_admin;
 pub mod money;
@@ -218,6 +219,7 @@ pub fn api() -> Api {
         .merge(cards::router())
         .merge(coupons::router())
         .merge(points::router())
+        .merge(levels::router())
         .merge(write_offs::router())
 }
 

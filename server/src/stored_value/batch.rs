@@ -243,8 +243,8 @@ struct Shop {
     wallet: Option<i64>,
     income: Option<i64>,
     rules: MoneySettings,
-    /// Whether the brand's payments earn points (those go the ordinary
-    /// way, which books the lots).
+    /// Whether the brand's payments earn points or count toward levels
+    /// (those go the ordinary way, which books the lots and the spend).
     earns: bool,
 }
 
@@ -312,7 +312,9 @@ UNION ALL \
 SELECT 'store', s.id, s.brand_id, s.name, NULL, NULL, s.active, w.id, i.id, \
   (SELECT array_agg(nextval(pg_get_serial_sequence('payments', 'id'))) \
      FROM generate_series(1, $3::int)), \
-  m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url, NULL, m.points_per_yuan \
+  m.max_payment, m.pin_above, m.bonus_settle_bp, m.channel_url, NULL, \
+  COALESCE(m.points_per_yuan, 0) \
+    + (SELECT COUNT(*) FROM member_levels l WHERE l.brand_id = s.brand_id) \
 FROM stores s \
 LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = $6 AND w.owner_id = s.id \
 LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id = 0 \
@@ -320,7 +322,9 @@ LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id = ANY($2)";
 
 /// The one writing statement: the ledger's entries, lines and guarded
-/// balances ([`Bulk::ctes`], parameters from `$20`), the payments, and the
+/// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
+/// member's cumulative spend (brands with levels go the ordinary way, but
+/// every brand's spend is kept, for levels HQ adds later), and the
 /// idempotency keys with their answers.
 static WRITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
@@ -337,6 +341,12 @@ p AS (\
     AS t(id, brand, store, member, original, amount, principal, bonus, settled, at, \
       level_discount, coupon, points, points_used, gateway) \
   RETURNING 1), \
+s AS (\
+  UPDATE members m SET spent = m.spent + x.total, \
+    peak_spent = GREATEST(m.peak_spent, m.spent + x.total) \
+  FROM (SELECT member, SUM(amount) AS total \
+    FROM unnest($4::bigint[], $6::bigint[]) AS t(member, amount) GROUP BY member) x \
+  WHERE m.id = x.member RETURNING 1), \
 k AS (\
   INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
     created_at) \
@@ -498,6 +508,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
                 points_off: Fen::ZERO,
                 points_used: 0,
                 points_earned: 0,
+                level_up: None,
                 principal: plan.principal,
                 bonus: plan.bonus,
                 balance_after: after,

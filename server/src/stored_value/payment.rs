@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdemKey, Scope};
 use crate::ledger::post_or_fail;
 use crate::ledger::{self, Entry, Kind};
+use crate::levels;
 use crate::points;
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -162,7 +163,16 @@ pub async fn needs_pin(
     } else {
         None
     };
+    let brand = crate::entity::brand::Entity::find_by_id(brand_id)
+        .one(conn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let levels = levels::policy(conn, brand_id).await?;
+    let level_rate = levels::standing(conn, &brand, member_id, &levels, now)
+        .await?
+        .pay_rate();
     let bill = |principal, bonus| Bill {
+        level_rate,
         coupon,
         points,
         ..Bill::plain(req.amount, principal, bonus)
@@ -220,6 +230,10 @@ pub async fn book(
     let who = (payer.brand.id, payer.member_id);
     // Points read under the member's lock: what they may pay of the bill.
     let policy = points::policy(tx, payer.brand.id).await?;
+    // The member's level, under the same lock: the plan's first step and
+    // the points multiplier; the payment's money then counts toward it.
+    let levels = levels::policy(tx, payer.brand.id).await?;
+    let standing = levels::standing(tx, &payer.brand, payer.member_id, &levels, now).await?;
     let points_choice = if req.use_points {
         if policy.max_share_bp == 0 {
             return Err(AppError::invalid("use_points", "points_cannot_pay"));
@@ -241,6 +255,7 @@ pub async fn book(
         None => None,
     };
     let bill = |coupon: Option<&redeem::Chosen>| Bill {
+        level_rate: standing.pay_rate(),
         coupon: coupon.map(|c| c.choice),
         points: points_choice,
         ..Bill::plain(amount, funds.principal, funds.bonus)
@@ -261,6 +276,14 @@ pub async fn book(
             plan = shared::plan::plan(&bill(None));
         }
     }
+    // What the member was shown, or nothing moves (the app shows the new
+    // figure and asks again).
+    if let Some(expected) = req.points_expected
+        && req.use_points
+        && expected != plan.points_used
+    {
+        return Err(unprocessable(ErrorCode::PointsChanged).with("points", plan.points_used));
+    }
     if plan.online.is_positive() {
         return Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0));
     }
@@ -270,7 +293,8 @@ pub async fn book(
     // The store is credited the bonus part at HQ's settlement rate;
     // the brand keeps the rest.
     let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
-    let earned = points::earned_by(&policy, &plan);
+    let earned = points::earned_by(&policy, &plan, &standing);
+    let level_up = levels::add_spend(tx, who, plan.payable(), &levels, &standing).await?;
     let p = payment::ActiveModel {
         points_earned: Set(earned),
         ..payment::ActiveModel::booked(
@@ -367,6 +391,7 @@ pub async fn book(
         points_off: plan.points,
         points_used: plan.points_used,
         points_earned: earned,
+        level_up,
         principal: plan.principal,
         bonus: plan.bonus,
         balance_after: after,
@@ -395,12 +420,21 @@ pub async fn settle_split(
     let rules = settings(tx, brand_id).await?;
     let settled = plan.bonus_settled(Bp(rules.bonus_settle_bp));
     // Earned on the whole of the member's own money, online part included,
-    // under the member's lock (what they owe may be repaid).
+    // under the member's lock (their spend moves, what they owe may be
+    // repaid).
+    ledger::lock_member(tx, brand_id, member_id, now).await?;
     let policy = points::policy(tx, brand_id).await?;
-    let earned = points::earned_by(&policy, plan);
-    if earned > 0 {
-        ledger::lock_member(tx, brand_id, member_id, now).await?;
-    }
+    let levels = levels::policy(tx, brand_id).await?;
+    let standing = levels::standing(tx, &payer.brand, member_id, &levels, now).await?;
+    let earned = points::earned_by(&policy, plan, &standing);
+    levels::add_spend(
+        tx,
+        (brand_id, member_id),
+        plan.payable(),
+        &levels,
+        &standing,
+    )
+    .await?;
     let p = payment::ActiveModel {
         points_earned: Set(earned),
         ..payment::ActiveModel::booked(

@@ -135,6 +135,13 @@ pub async fn book(
         return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::Conflict));
     }
     let funds = ledger::lock_member(tx, by.brand.id, p.member_id, now).await?;
+    // The money refunded no longer counts toward the member's level.
+    crate::levels::refunded(
+        tx,
+        (by.brand.id, p.member_id),
+        to_principal + to_bonus + to_gateway,
+    )
+    .await?;
     let back_to_member = to_principal + to_bonus;
     let after = funds.total() + back_to_member;
     let refunded_total = back.refunded_total;

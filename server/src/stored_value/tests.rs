@@ -29,6 +29,7 @@ fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
         coupon_id: None,
         without_coupon_if_gone: false,
         use_points: false,
+        points_expected: None,
         store_id: shop.id,
         amount: Fen(amount),
         pin: None,

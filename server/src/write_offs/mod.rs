@@ -58,7 +58,11 @@ pub async fn ticket_view(
         .await?
         .into_iter()
         .partition(|c| c.rule.kind == CouponKind::Item);
+    let levels = crate::levels::policy(conn, brand.id).await?;
+    let standing = crate::levels::standing(conn, brand, m.id, &levels, now).await?;
     Ok(WriteOffTicket {
+        level: standing.level.as_ref().map(shared::dto::Level::badge),
+        points: crate::points::usable(conn, brand.id, m.id, now).await?,
         ticket: t.token.clone(),
         expires_at: rfc3339(t.expires_at),
         store_id: t.store_id,

@@ -640,6 +640,7 @@ async fn pay_with_coupon(
             coupon_id: Some(coupon),
             without_coupon_if_gone: fallback,
             use_points: false,
+            points_expected: None,
         })
         .send()
         .await
@@ -953,6 +954,7 @@ dual_test!(
                     coupon_id: Some(coupon.id),
                     without_coupon_if_gone: false,
                     use_points: false,
+                    points_expected: None,
                 })
                 .send()
         };
@@ -1060,6 +1062,7 @@ dual_test!(
                         coupon_id: coupon,
                         without_coupon_if_gone: false,
                         use_points: false,
+                        points_expected: None,
                     };
                     let reply = app
                         .post("/api/member/payments")

@@ -285,6 +285,7 @@ dual_test!(
                         coupon_id: None,
                         without_coupon_if_gone: false,
                         use_points: false,
+                        points_expected: None,
                         store_id,
                         amount: shared::money::Fen(30_000),
                         pin: Some(pin.into()),

@@ -21,6 +21,7 @@ mod gateway;
 mod input;
 mod jobs;
 mod ledger;
+mod levels;
 mod member_login;
 mod members;
 mod messages;

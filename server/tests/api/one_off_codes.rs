@@ -75,6 +75,7 @@ async fn pay_code(
             coupon_id: None,
             without_coupon_if_gone: false,
             use_points: false,
+            points_expected: None,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),

@@ -23,6 +23,7 @@ fn policy() -> PointsPolicy {
         step: 100,
         step_worth: Fen(100),
         max_share_bp: 5_000,
+        birthday_rate_bp: 10_000,
     }
 }
 
@@ -62,6 +63,7 @@ async fn pay_with_points_pin(
             coupon_id: None,
             without_coupon_if_gone: false,
             use_points: true,
+            points_expected: None,
             store_id,
             amount: Fen(amount),
             pin: pin.map(str::to_string),
@@ -395,6 +397,7 @@ dual_test!(
                 coupon_id: None,
                 without_coupon_if_gone: false,
                 use_points: true,
+                points_expected: None,
                 store_id: shop.one.id,
                 amount: Fen(8_000),
                 pin: Some(TEST_PIN.into()),

@@ -20,6 +20,7 @@ mod cards;
 mod chain;
 mod coupons;
 mod identity;
+mod levels;
 mod points;
 mod stored_value;
 mod wallet;
@@ -29,6 +30,7 @@ pub use cards::*;
 pub use chain::*;
 pub use coupons::*;
 pub use identity::*;
+pub use levels::*;
 pub use points::*;
 pub use stored_value::*;
 pub use wallet::*;
@@ -400,6 +402,7 @@ pub fn all() -> Vec<Info> {
         coupons::ALL,
         write_offs::ALL,
         points::ALL,
+        levels::ALL,
     ]
     .concat()
 }

@@ -147,6 +147,7 @@ keyed! {
         WriteOffUndo = "write_off.undo",
         /// The brand's points policy changed.
         PointsPolicy = "points.policy",
+        Levels = "levels.policy",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",
         /// Demo: the sandbox gateway's switches changed.

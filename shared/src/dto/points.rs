@@ -21,9 +21,31 @@ pub struct PointsPolicy {
     /// The most of a bill (after the level discount and the coupon) points
     /// may pay, in basis points (0–10000; 0: points cannot pay).
     pub max_share_bp: u32,
+    /// In the member's birthday month points earned are multiplied by
+    /// this (10000: ×1; 10000–100000), on top of the level's multiplier.
+    #[serde(default = "full_rate")]
+    pub birthday_rate_bp: u32,
+}
+
+fn full_rate() -> u32 {
+    10_000
 }
 
 impl PointsPolicy {
+    /// The points a payment earns: `per_yuan` for each whole yuan of the
+    /// member's own money `own`, times the level's multiplier and, in the
+    /// birthday month, the birthday multiplier (rounded down).
+    pub fn earned(&self, own: Fen, level_rate_bp: u32, birthday: bool) -> i64 {
+        let base = i128::from((own.0.max(0) / 100).saturating_mul(self.per_yuan));
+        let birthday_rate = if birthday {
+            self.birthday_rate_bp
+        } else {
+            10_000
+        };
+        let product = base * i128::from(level_rate_bp) * i128::from(birthday_rate);
+        i64::try_from(product / 100_000_000).unwrap_or(i64::MAX)
+    }
+
     /// The points step of the price plan for a member with `usable` points,
     /// if the brand lets points pay (the app's preview and the server's
     /// booking both ask here).
@@ -45,6 +67,7 @@ impl Default for PointsPolicy {
             step: 100,
             step_worth: Fen(100),
             max_share_bp: 0,
+            birthday_rate_bp: 10_000,
         }
     }
 }

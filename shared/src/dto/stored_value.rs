@@ -96,6 +96,13 @@ pub struct PaymentRequest {
     /// allow (the plan's points step).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub use_points: bool,
+    /// With `use_points`: the points the member was shown the plan
+    /// spending. If the booking would spend another number (points expired
+    /// or were spent meanwhile) the payment is refused with
+    /// `points_changed`, naming the number it would spend, and nothing
+    /// moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_expected: Option<i64>,
 }
 
 /// A completed payment.
@@ -122,6 +129,11 @@ pub struct PaymentReceipt {
     /// Points the payment earned.
     #[serde(default)]
     pub points_earned: i64,
+    /// The level this payment lifted the member to, if it crossed a
+    /// threshold (DESIGN.md "Levels": upgraded in the payment's
+    /// transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_up: Option<crate::dto::LevelBadge>,
     /// Taken from principal.
     pub principal: Fen,
     /// Taken from bonus.

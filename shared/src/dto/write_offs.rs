@@ -56,6 +56,12 @@ pub struct WriteOffTicket {
     pub member_name: Option<String>,
     /// Their stored value.
     pub balance: Fen,
+    /// Their level, if they reached one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<LevelBadge>,
+    /// Their points usable now.
+    #[serde(default)]
+    pub points: i64,
     /// Cards usable here today.
     pub cards: Vec<TicketCard>,
     /// Free-item coupons usable here now.

@@ -36,6 +36,7 @@ pub fn HomePage() -> impl IntoView {
     });
     let brand_for_pay = brand_for_card.clone();
     let topup_href = brand_for_card.path("/topup");
+    let level_href = StoredValue::new(brand_for_card.path("/level"));
     let store_href = {
         let b = brand_for_card.clone();
         StoredValue::new(b.path("/pay/"))
@@ -105,6 +106,7 @@ pub fn HomePage() -> impl IntoView {
                         {m.home_store.clone().map(|s| view! {
                             <p class="member-card-store"><span>{tr(T::HomeStore)}</span>" · "{s}</p>
                         })}
+                        <A href=level_href.get_value() attr:class="member-card-level" attr:id="open-level">{tr(T::LevelTitle)}" ›"</A>
                     </div>
                 }.into_any()
             })}

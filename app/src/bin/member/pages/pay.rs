@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shared::ErrorCode;
 use shared::api::{
-    MemberBalance, MemberCoupons, MemberPayRequest, MemberPoints, MemberStore, Pay,
+    MemberBalance, MemberCoupons, MemberLevel, MemberPayRequest, MemberPoints, MemberStore, Pay,
     StartSplitPayment,
 };
 use shared::dto::{
@@ -97,6 +97,10 @@ fn PayForm(
     // online part: points pay only where stored value covers the rest).
     let points = LocalResource::new(move || api::fetch::<MemberPoints>(&(), session.current()));
     let use_points = RwSignal::new(false);
+    // The member's level: its discount is the plan's first step.
+    let level = LocalResource::new(move || api::fetch::<MemberLevel>(&(), session.current()));
+    let held_level = move || level.get().and_then(Result::ok).and_then(|v| v.level);
+    let level_rate = move || shared::money::Bp(held_level().map_or(10_000, |l| l.pay_rate_bp));
     let points_choice = move || {
         points
             .get()
@@ -110,6 +114,7 @@ fn PayForm(
     let plan_with = move |bill: Fen, c: Option<&MemberCoupon>| {
         let with = |points| {
             plan(&Bill {
+                level_rate: level_rate(),
                 coupon: c.and_then(|c| c.rule.choice()),
                 points,
                 ..Bill::plain(bill, principal, bonus)
@@ -147,6 +152,8 @@ fn PayForm(
         use_points.track();
         without_if_gone.track();
         coupons.track();
+        points.track();
+        level.track();
         key.set(api::new_key());
     });
     let preview = move || {
@@ -199,6 +206,7 @@ fn PayForm(
                 coupon_id,
                 without_coupon_if_gone: coupon_id.is_some() && without,
                 use_points: planned.points_used > 0,
+                points_expected: (planned.points_used > 0).then_some(planned.points_used),
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,
@@ -220,6 +228,11 @@ fn PayForm(
                         picked.set(None);
                         coupons.refetch();
                     }
+                    // Points expired or were spent meanwhile: show the
+                    // new figure (the message says it) before paying again.
+                    if matches!(&f, Failure::Api(e) if e.code == ErrorCode::PointsChanged) {
+                        points.refetch();
+                    }
                     error.set(Some(f));
                 }
             }
@@ -236,6 +249,12 @@ fn PayForm(
                         <p class="receipt-title">{tr(T::PaySuccess)}</p>
                         <p class="receipt-amount tabular" id="paid-amount">{r.quote.payable.to_string()}</p>
                         <p class="cell-desc">{r.store_name.clone()}</p>
+                        {r.level_up.clone().map(|l| view! {
+                            <p class={format!("level-up level-{}", l.look)} id="paid-level-up">{tr(T::LevelUp)}" "{l.name}</p>
+                        })}
+                        {r.quote.member_discount.is_positive().then(|| view! {
+                            <p class="cell-desc tabular" id="paid-level-off">{tr(T::LevelOff)}" -"{r.quote.member_discount.to_string()}</p>
+                        })}
                         {r.coupon.is_positive().then(|| view! {
                             <p class="cell-desc tabular" id="paid-coupon">{tr(T::CouponOff)}" -"{r.coupon.to_string()}</p>
                         })}
@@ -276,6 +295,12 @@ fn PayForm(
                         }.into_any(),
                     }}
                     {(!usable).then(|| view! { <div class="notice notice-warn" id="pay-code-used">{tr(T::PayCodeUsedNotice)}</div> })}
+                    {move || preview().filter(|p| p.level_discount.is_positive()).map(|p| view! {
+                        <div class="cell">
+                            <span class="cell-label">{tr(T::LevelOff)}" · "{held_level().map(|l| l.name).unwrap_or_default()}</span>
+                            <span class="cell-value tabular" id="pay-level-off">"-"{p.level_discount.to_string()}</span>
+                        </div>
+                    })}
                     <CouponPicker coupons=coupons picked=picked without_if_gone=without_if_gone
                         bill=Signal::derive(move || Fen::parse_yuan(&amount.value.get()).ok().filter(|f| f.is_positive()))
                         chosen=Signal::derive(move || preview().and_then(|_| Fen::parse_yuan(&amount.value.get()).ok()).and_then(coupon_for).map(|c| c.id))

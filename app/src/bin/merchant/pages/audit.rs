@@ -69,6 +69,7 @@ fn action_text(a: AuditAction) -> Txt {
         CouponIssue => T::AuditCouponIssue,
         WriteOffUndo => T::AuditWriteOffUndo,
         PointsPolicy => T::AuditPointsPolicy,
+        Levels => T::AuditLevels,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,
     }

@@ -267,13 +267,19 @@ fn Ticket(
         });
     };
     let nothing_usable = t.cards.is_empty() && t.coupons.is_empty();
+    // The member's level and points, as the clerk greets them.
+    let (level_name, points) = (t.level.as_ref().map(|b| b.name.clone()), t.points);
     view! {
         <div class="ticket" id="ticket">
             <div class="cells">
                 <div class="cell">
                     <span class="cell-main">
                         <span class="cell-title" id="ticket-member">{member.get_value()}</span>
-                        <span class="cell-desc">{tr(T::LevelPlaceholder)}</span>
+                        <span class="cell-desc" id="ticket-level">{move || {
+                            let l = lang.get();
+                            let level = level_name.as_deref().unwrap_or(T::LevelNone.text(l));
+                            T::TicketLevel.text(l).replace("{level}", level).replace("{n}", &points.to_string())
+                        }}</span>
                     </span>
                     <span class="cell-value tabular" id="ticket-balance">{t.balance.to_string()}</span>
                 </div>

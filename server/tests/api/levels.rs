@@ -1,0 +1,380 @@
+//! Member levels (issue 18): HQ's levels with validation; a payment that
+//! crosses a threshold upgrades the member in its own transaction and says
+//! so; the next payment gets the level's discount (the plan's first step)
+//! and points multiplier, and the birthday month its multiplier; refunds
+//! lower the level only where HQ says; two payments crossing at once count
+//! both and upgrade once; points the member was shown are the points
+//! booked. On SQLite and PostgreSQL.
+
+use crate::helpers::*;
+use crate::money::*;
+use shared::ErrorCode;
+use shared::dto::{
+    Level, LevelsPolicy, MemberLevelView, MemberPointsView, MemberProfileUpdate, PaymentReceipt,
+    PaymentRequest, PointsPolicy,
+};
+use shared::money::Fen;
+
+fn level(name: &str, threshold: i64, pay_rate_bp: u32, points_rate_bp: u32) -> Level {
+    Level {
+        id: None,
+        name: name.into(),
+        threshold: Fen(threshold),
+        pay_rate_bp,
+        points_rate_bp,
+        birthday_coupon_id: None,
+        look: "gold".into(),
+    }
+}
+
+/// 普通 from ¥0; 金卡 from ¥100: 95折 and double points.
+fn two_levels() -> LevelsPolicy {
+    LevelsPolicy {
+        refund_lowers: false,
+        levels: vec![
+            level("金卡", 10_000, 9_500, 20_000),
+            level("普通", 0, 10_000, 10_000),
+        ],
+    }
+}
+
+async fn set_levels(app: &TestApp, token: &str, p: &LevelsPolicy) -> Reply {
+    app.put("/api/hq/levels").token(token).json(p).send().await
+}
+
+async fn standing(app: &TestApp, member: &Member) -> MemberLevelView {
+    app.get("/api/member/level")
+        .token(&member.token)
+        .send()
+        .await
+        .ok()
+}
+
+/// 1 point a yuan; 100 points pay ¥1, up to half a bill; ×2 in the
+/// birthday month.
+async fn earn_points(app: &TestApp, admin: &str) {
+    let p = PointsPolicy {
+        per_yuan: 1,
+        expiry_days: 30,
+        step: 100,
+        step_worth: Fen(100),
+        max_share_bp: 5_000,
+        birthday_rate_bp: 20_000,
+    };
+    app.put("/api/hq/points-policy")
+        .token(admin)
+        .json(&p)
+        .send()
+        .await
+        .status(200);
+}
+
+fn level_name(v: &MemberLevelView) -> Option<&str> {
+    v.level.as_ref().map(|l| l.name.as_str())
+}
+
+dual_test!(
+    hq_sets_levels_and_every_wrong_field_is_named,
+    |app| async move {
+        let shop = shop(&app).await;
+        let none: LevelsPolicy = app
+            .get("/api/hq/levels")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        assert!(none.levels.is_empty());
+        let wrong = [
+            (level(" ", 1, 10_000, 10_000), "name", "required"),
+            (level("普通", 5, 10_000, 10_000), "name", "name_taken"),
+            (
+                level("金", 0, 10_000, 10_000),
+                "threshold",
+                "threshold_taken",
+            ),
+            (
+                level("金", -1, 10_000, 10_000),
+                "threshold",
+                "threshold_range",
+            ),
+            (
+                level("金", 5, 4_999, 10_000),
+                "pay_rate_bp",
+                "level_rate_range",
+            ),
+            (
+                level("金", 5, 9_000, 100_001),
+                "points_rate_bp",
+                "multiplier_range",
+            ),
+            (
+                Level {
+                    look: "rainbow".into(),
+                    ..level("金", 5, 9_000, 10_000)
+                },
+                "look",
+                "unknown",
+            ),
+            (
+                Level {
+                    birthday_coupon_id: Some(987_654),
+                    ..level("金", 5, 9_000, 10_000)
+                },
+                "birthday_coupon_id",
+                "unknown",
+            ),
+            (
+                Level {
+                    id: Some(987_654),
+                    ..level("金", 5, 9_000, 10_000)
+                },
+                "id",
+                "unknown",
+            ),
+        ];
+        for (l, field, reason) in wrong {
+            let p = LevelsPolicy {
+                refund_lowers: false,
+                levels: vec![level("普通", 0, 10_000, 10_000), l],
+            };
+            set_levels(&app, &shop.admin, &p)
+                .await
+                .invalid_because(field, reason);
+        }
+        let eleven = LevelsPolicy {
+            refund_lowers: false,
+            levels: (0..11)
+                .map(|i| level(&format!("L{i}"), i * 100, 10_000, 10_000))
+                .collect(),
+        };
+        set_levels(&app, &shop.admin, &eleven)
+            .await
+            .invalid_because("levels", "levels_count");
+        set_levels(&app, &shop.clerk, &two_levels())
+            .await
+            .status(403);
+        // Nothing of the refused ones was saved.
+        let still: LevelsPolicy = app
+            .get("/api/hq/levels")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        assert!(still.levels.is_empty());
+        let saved: LevelsPolicy = set_levels(&app, &shop.admin, &two_levels()).await.ok();
+        let names: Vec<&str> = saved.levels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["普通", "金卡"], "lowest threshold first");
+        // Renamed by id, one removed, one added: ids kept where named.
+        let gold_id = saved.levels[1].id;
+        let mut next = saved.clone();
+        next.levels[1].name = "金卡会员".into();
+        next.levels.remove(0);
+        next.levels.push(level("钻石", 100_000, 9_000, 30_000));
+        next.refund_lowers = true;
+        let saved: LevelsPolicy = set_levels(&app, &shop.admin, &next).await.ok();
+        assert_eq!(saved.levels.len(), 2);
+        assert_eq!(saved.levels[0].id, gold_id);
+        assert_eq!(saved.levels[0].name, "金卡会员");
+        assert!(saved.refund_lowers);
+        let read: LevelsPolicy = app
+            .get("/api/hq/levels")
+            .token(&shop.clerk)
+            .send()
+            .await
+            .ok();
+        assert_eq!(read, saved);
+    }
+);
+
+dual_test!(
+    a_payment_crossing_a_threshold_upgrades_the_member_and_the_next_gets_the_level,
+    |app| async move {
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        // Paid before HQ had any level (on PostgreSQL these go through the
+        // batch): they count all the same.
+        let first = pay_ok(&app, &member.token, shop.one.id, 4_000).await;
+        assert_eq!(first.level_up, None);
+        set_levels(&app, &shop.admin, &two_levels())
+            .await
+            .status(200);
+        let v = standing(&app, &member).await;
+        assert_eq!(level_name(&v), Some("普通"));
+        assert_eq!((v.spent, v.to_next), (Fen(4_000), Fen(6_000)));
+        assert_eq!(v.next.as_ref().map(|l| l.name.as_str()), Some("金卡"));
+        // ¥60 crosses ¥100: upgraded by this payment, which is still paid
+        // and earns at the level it started at.
+        let crossing = pay_ok(&app, &member.token, shop.one.id, 6_000).await;
+        let up = crossing.level_up.as_ref().expect("the receipt says so");
+        assert_eq!(up.name, "金卡");
+        assert_eq!(crossing.quote.member_discount, Fen::ZERO);
+        assert_eq!(crossing.points_earned, 60);
+        let v = standing(&app, &member).await;
+        assert_eq!(level_name(&v), Some("金卡"));
+        assert_eq!(v.next, None);
+        // The next payment: 5 % off first, double points on what is paid.
+        let gold = pay_ok(&app, &member.token, shop.one.id, 10_000).await;
+        assert_eq!(gold.quote.member_discount, Fen(500));
+        assert_eq!(gold.principal, Fen(9_500));
+        assert_eq!(gold.points_earned, 190);
+        assert_eq!(gold.level_up, None);
+        assert_eq!(
+            total(&app, &member.token).await,
+            100_000 - 4_000 - 6_000 - 9_500
+        );
+        // Refunds: the spend goes down, the level stays (HQ's default) …
+        let manager = app.staff_token("boss.one", STAFF_PASSWORD).await;
+        refund_ok(&app, &manager, crossing.payment_id, 6_000).await;
+        let v = standing(&app, &member).await;
+        assert_eq!(v.spent, Fen(4_000 + 9_500));
+        assert_eq!(level_name(&v), Some("金卡"));
+        // … unless HQ lets refunds lower it.
+        let mut lowers = two_levels();
+        lowers.refund_lowers = true;
+        let saved: LevelsPolicy = set_levels(&app, &shop.admin, &lowers).await.ok();
+        assert!(saved.refund_lowers);
+        let v = standing(&app, &member).await;
+        assert_eq!(level_name(&v), Some("金卡"), "¥135 is still above ¥100");
+        refund_ok(&app, &manager, gold.payment_id, 9_500).await;
+        let v = standing(&app, &member).await;
+        assert_eq!(v.spent, Fen(4_000));
+        assert_eq!(level_name(&v), Some("普通"));
+        let plain = pay_ok(&app, &member.token, shop.one.id, 1_000).await;
+        assert_eq!(plain.quote.member_discount, Fen::ZERO);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    the_birthday_month_multiplies_points_on_top_of_the_level,
+    |app| async move {
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        let mut p = two_levels();
+        p.levels[0].threshold = Fen(0);
+        p.levels.truncate(1);
+        set_levels(&app, &shop.admin, &p).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        // The tests' clock is in March (Shanghai).
+        app.patch("/api/member/me")
+            .token(&member.token)
+            .json(&MemberProfileUpdate {
+                birthday: Some("1990-03-31".into()),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .status(200);
+        assert!(standing(&app, &member).await.birthday_month);
+        // ¥20 less 5 %: 19 yuan, ×2 by the level, ×2 by the birthday.
+        let r = pay_ok(&app, &member.token, shop.one.id, 2_000).await;
+        assert_eq!(r.points_earned, 76);
+        let v: MemberPointsView = app
+            .get("/api/member/points")
+            .token(&member.token)
+            .send()
+            .await
+            .ok();
+        assert_eq!(v.usable, 76);
+    }
+);
+
+dual_test!(
+    two_payments_crossing_a_threshold_at_once_count_both_and_upgrade_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        set_levels(&app, &shop.admin, &two_levels())
+            .await
+            .status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 4_000).await;
+        // ¥60 and ¥70 at once: whichever books first crosses ¥100 (to ¥100
+        // or ¥110), the other finds it crossed and is paid at 金卡.
+        let (a, b) = tokio::join!(
+            pay(&app, &member.token, shop.one.id, 6_000),
+            pay(&app, &member.token, shop.one.id, 7_000)
+        );
+        let (a, b): (PaymentReceipt, PaymentReceipt) = (a.ok(), b.ok());
+        let ups = [&a, &b].iter().filter(|r| r.level_up.is_some()).count();
+        assert_eq!(ups, 1, "one of them upgraded: {a:?} {b:?}");
+        // The other was booked at 金卡: 5 % off.
+        let later = if a.level_up.is_some() { &b } else { &a };
+        assert_eq!(
+            later.quote.member_discount,
+            Fen(later.quote.original.0 / 20)
+        );
+        let v = standing(&app, &member).await;
+        assert_eq!(v.spent, Fen(4_000) + a.quote.payable + b.quote.payable);
+        assert!(v.spent.0 == 16_650 || v.spent.0 == 16_700, "{v:?}");
+        assert_eq!(level_name(&v), Some("金卡"));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    points_that_changed_since_the_member_saw_them_refuse_the_payment_and_move_nothing,
+    |app| async move {
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 50_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 30_000).await;
+        // 300 points: a ¥10 bill takes 500 at most (half), so 300.
+        let key = new_key();
+        let ask = |expected: i64| PaymentRequest {
+            use_points: true,
+            points_expected: Some(expected),
+            store_id: shop.one.id,
+            amount: Fen(1_000),
+            pin: None,
+            pay_request: None,
+            coupon_id: None,
+            without_coupon_if_gone: false,
+        };
+        let send = |body: PaymentRequest| {
+            app.post("/api/member/payments")
+                .token(&member.token)
+                .header(IDEMPOTENCY_KEY, &key)
+                .json(&body)
+                .send()
+        };
+        let before = total(&app, &member.token).await;
+        let refused = send(ask(200)).await;
+        refused.error(422, ErrorCode::PointsChanged);
+        assert_eq!(total(&app, &member.token).await, before);
+        // Not recorded under the key: the member, shown 300, pays again.
+        let r: PaymentReceipt = send(ask(300)).await.ok();
+        assert_eq!(r.points_used, 300);
+        assert_eq!(total(&app, &member.token).await, before - 700);
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_split_payment_gets_the_level_discount_and_counts_when_it_settles,
+    |app| async move {
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        let mut p = two_levels();
+        p.levels[0].threshold = Fen(0);
+        p.levels.truncate(1);
+        set_levels(&app, &shop.admin, &p).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        // ¥100 at 95折: ¥95, of which ¥50 stored value and ¥45 online.
+        let paid = crate::split_payments::split_paid(&app, &member, shop.one.id, 10_000).await;
+        assert_eq!((paid.stored_value, paid.amount), (Fen(5_000), Fen(4_500)));
+        let v = standing(&app, &member).await;
+        assert_eq!(v.spent, Fen(9_500));
+        assert_reconciled(&app).await;
+    }
+);
