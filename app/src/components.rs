@@ -317,6 +317,12 @@ impl FieldState {
         (self.rule)(&self.value.get_untracked()).ok()
     }
 
+    /// The cleaned value as typed now (tracked), without marking the
+    /// field touched: for previews that follow the form.
+    pub fn valid(&self) -> Option<String> {
+        (self.rule)(&self.value.get()).ok()
+    }
+
     /// The error text to show now, if any.
     pub fn error(&self, lang: shared::Lang) -> Option<String> {
         if !self.touched.get() {
@@ -335,7 +341,7 @@ pub fn Field(
     state: FieldState,
     #[prop(optional)] placeholder: Option<Txt>,
     #[prop(default = "text")] input_type: &'static str,
-    #[prop(optional)] id: &'static str,
+    #[prop(optional, into)] id: String,
     #[prop(optional)] inputmode: &'static str,
     #[prop(optional)] maxlength: Option<u32>,
     #[prop(optional)] autocomplete: &'static str,
@@ -348,7 +354,7 @@ pub fn Field(
             <span class="cell-label">{tr(label)}</span>
             <input
                 class="cell-input"
-                id=id
+                id=id.clone()
                 name=id
                 type=input_type
                 inputmode=inputmode

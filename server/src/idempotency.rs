@@ -154,8 +154,18 @@ where
             tx.rollback().await?;
             record.replay(db).await
         }
-        // 5xx, or a refusal the same request may outgrow: nothing is kept,
-        // the key stays free for a retry.
+        // A refusal the same request may outgrow: nothing is kept, the key
+        // stays free for a retry; but if the key already holds an answer (a
+        // retry of a request that went through, whose state has moved on
+        // since) that answer is the one replayed.
+        Err(e @ AppError::Api { status, .. }) if status.is_client_error() => {
+            tx.rollback().await?;
+            match find(db, record.scope, record.key).await? {
+                Some(kept) => replay(kept, record.hash),
+                None => Err(e),
+            }
+        }
+        // 5xx: nothing is kept, the key stays free for a retry.
         Err(e) => Err(e),
     }
 }

@@ -110,6 +110,21 @@ impl std::iter::Sum for Fen {
     }
 }
 
+/// `n / unit` in decimals without trailing zeros, as rates are written:
+/// 9500/1000 → "9.5" (9.5 折), 15000/10000 → "1.5" (×1.5), 9000/1000 → "9".
+pub fn decimal(n: u32, unit: u32) -> String {
+    let unit = unit.max(1);
+    let (whole, rest) = (n / unit, n % unit);
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let digits = unit.ilog10() as usize;
+    format!(
+        "{whole}.{}",
+        format!("{rest:0digits$}").trim_end_matches('0')
+    )
+}
+
 impl fmt::Display for Fen {
     /// `¥12.34`, `¥5,000.00`, `-¥0.05`: yuan with thousands separators, as
     /// people read amounts (CSV files write plain numbers instead).
@@ -223,6 +238,15 @@ pub fn split_refund(parts: &[Fen], already: &[Fen], amount: Fen) -> Option<Vec<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_written_without_trailing_zeros() {
+        assert_eq!(decimal(9_500, 1_000), "9.5");
+        assert_eq!(decimal(9_050, 1_000), "9.05");
+        assert_eq!(decimal(9_000, 1_000), "9");
+        assert_eq!(decimal(12_500, 10_000), "1.25");
+        assert_eq!(decimal(9_500, 100), "95");
+    }
 
     #[test]
     fn a_checked_sum_of_stored_amounts_refuses_to_overflow() {

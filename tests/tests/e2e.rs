@@ -3462,6 +3462,50 @@ fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
     });
 }
 
+/// HQ's points and levels (issue 18): the demo's four levels with a preview
+/// of a sample bill at each, a wrong discount named at its field, a level
+/// added and saved, and a removal asked about first.
+#[test]
+fn hq_sets_points_and_levels_and_previews_a_bill_at_each_level() {
+    story(|h| async move {
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-levels").await?;
+        el(&hq, "#levels-form").await?;
+        // ¥100 at 钻石会员 (9折, ×2 points; ×2 again in the birthday month).
+        text_contains(&hq, "#level-preview", "钻石会员").await?;
+        text_contains(&hq, "#level-preview", "优惠 ¥10.00 · 实付 ¥90.00").await?;
+        text_contains(&hq, "#level-preview", "+180 分（生日月 +360）").await?;
+        fill(&hq, "#level-sample", "250").await?;
+        text_contains(&hq, "#level-preview", "优惠 ¥12.50 · 实付 ¥237.50").await?;
+        accessible(&hq, "points and levels").await?;
+        shot(h, &hq, "hq-levels-390x844.png").await?;
+        // A 4折 level is named at its field and nothing is sent.
+        click(&hq, "#level-add").await?;
+        fill(&hq, "#level-4-name", "黑金会员").await?;
+        fill(&hq, "#level-4-threshold", "50000").await?;
+        fill(&hq, "#level-4-rate", "4").await?;
+        fill(&hq, "#level-4-points", "3").await?;
+        click(&hq, "#save-levels").await?;
+        text_contains(&hq, ".field-error", "应为 5–10 折").await?;
+        fill(&hq, "#level-4-rate", "8.5").await?;
+        text_contains(&hq, "#level-preview", "黑金会员").await?;
+        click(&hq, "#save-levels").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        // Saved: it is there after a reload, lowest threshold first.
+        hq.refresh().await?;
+        text_contains(&hq, "#level-preview", "黑金会员").await?;
+        let name = el(&hq, "#level-4-name").await?.prop("value").await?;
+        anyhow::ensure!(name.as_deref() == Some("黑金会员"), "{name:?}");
+        // Removing asks first.
+        click(&hq, "#level-4-remove").await?;
+        confirm(&hq, "删除这个等级").await?;
+        absent(&hq, "#level-4-name").await?;
+        hq.close().await?;
+        Ok(())
+    });
+}
+
 /// The camera's video track, once the scanner shows it playing: kept on
 /// `window` so the test can still ask after the page lets go of it.
 async fn camera_track(c: &Client) -> anyhow::Result<()> {

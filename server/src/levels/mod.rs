@@ -99,6 +99,10 @@ pub fn checked(mut p: LevelsPolicy) -> AppResult<LevelsPolicy> {
         if p.levels[..i].iter().any(|o| o.name == l.name) {
             return Err(AppError::invalid("name", "name_taken"));
         }
+        // One level named twice would be saved once, the other lost.
+        if l.id.is_some() && p.levels[..i].iter().any(|o| o.id == l.id) {
+            return Err(AppError::invalid("id", "unknown"));
+        }
     }
     Ok(p)
 }

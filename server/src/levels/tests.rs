@@ -25,7 +25,7 @@ fn levels_are_sorted_and_each_wrong_field_is_named() {
         refund_lowers: false,
         levels: vec![level(" 金卡 ", 100_000, 9_500), level("普通", 0, 10_000)],
     })
-    .unwrap();
+    .expect("valid levels");
     assert_eq!(p.levels[0].name, "普通");
     assert_eq!(p.levels[1].name, "金卡");
     let wrong = |l: Level| {
@@ -34,7 +34,7 @@ fn levels_are_sorted_and_each_wrong_field_is_named() {
                 refund_lowers: false,
                 levels: vec![level("普通", 0, 10_000), l],
             })
-            .unwrap_err(),
+            .expect_err("refused"),
         )
     };
     assert_eq!(wrong(level("  ", 1, 10_000)).1, "required");
@@ -76,7 +76,10 @@ fn the_level_is_the_highest_threshold_reached_and_refunds_lower_it_only_if_hq_sa
     assert_eq!(name(&p, 50_000, 100_000).as_deref(), Some("金卡"));
     p.refund_lowers = true;
     assert_eq!(name(&p, 50_000, 100_000).as_deref(), Some("普通"));
-    assert_eq!(p.next_after(Fen(50_000)).unwrap().name, "金卡");
+    assert_eq!(
+        p.next_after(Fen(50_000)).expect("a next level").name,
+        "金卡"
+    );
     assert!(p.next_after(Fen(100_000)).is_none());
 }
 

@@ -2,7 +2,8 @@
 //! the level's discount, points multiplier, birthday coupon and card look);
 //! each member's cumulative spend (payments net of refunds) and the most it
 //! ever reached (what counts where refunds do not lower levels), moved in
-//! the payment's and the refund's transaction; whether refunds lower
+//! the payment's and the refund's transaction, and filled here from the
+//! payments already made; whether refunds lower
 //! levels; the birthday-month points multiplier.
 
 use super::{index, n};
@@ -44,6 +45,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        // What members paid before levels were kept counts too: each
+        // payment's money (stored value and online) net of its refunds.
+        let paid = "(SELECT COALESCE(SUM(p.principal + p.bonus + p.gateway \
+            - p.refunded_principal - p.refunded_bonus - p.refunded_gateway), 0) \
+            FROM payments p WHERE p.member_id = members.id)";
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "UPDATE members SET spent = {paid}, peak_spent = {paid}"
+            ))
+            .await?;
         m.create_table(
             super::table("member_levels")
                 .col(big_integer(n("brand_id")))

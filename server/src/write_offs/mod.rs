@@ -63,6 +63,7 @@ pub async fn ticket_view(
     Ok(WriteOffTicket {
         level: standing.level.as_ref().map(shared::dto::Level::badge),
         points: crate::points::usable(conn, brand.id, m.id, now).await?,
+        pay_rate_bp: standing.pay_rate().0,
         ticket: t.token.clone(),
         expires_at: rfc3339(t.expires_at),
         store_id: t.store_id,

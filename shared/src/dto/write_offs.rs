@@ -62,6 +62,10 @@ pub struct WriteOffTicket {
     /// Their points usable now.
     #[serde(default)]
     pub points: i64,
+    /// The share of a bill their level pays (10000: no discount): the
+    /// first step of a 会员码收款's plan.
+    #[serde(default = "full_rate")]
+    pub pay_rate_bp: u32,
     /// Cards usable here today.
     pub cards: Vec<TicketCard>,
     /// Free-item coupons usable here now.
@@ -248,4 +252,8 @@ pub struct PulseQuery {
     /// Seconds to hold the request open when nothing moved (≤ 25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+}
+
+fn full_rate() -> u32 {
+    10_000
 }

@@ -56,6 +56,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("scan") view=page!(pages::scan::merchant_scan)/>
                     <Route path=path!("write-offs") view=page!(pages::write_offs::write_offs)/>
                     <Route path=path!("money") view=page!(pages::money::money)/>
+                    <Route path=path!("levels") view=page!(pages::levels::levels)/>
                     <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>
                     <Route path=path!("gateway-flags") view=page!(pages::gateway_flags::gateway_flags)/>
                     <Route path=path!("refund-tasks") view=page!(pages::refund_tasks::refund_tasks)/>

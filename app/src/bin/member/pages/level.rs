@@ -5,6 +5,7 @@ use crate::shell::{require_login, use_session};
 use leptos::prelude::*;
 use shared::api::MemberLevel;
 use shared::dto::{Level, MemberLevelView};
+use shared::money::decimal;
 use tongka_app::api;
 use tongka_app::components::{TopBar, loaded};
 use tongka_app::i18n::{Lang, T, tr, use_i18n};
@@ -21,7 +22,11 @@ pub fn LevelPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::LevelTitle)().to_string()) back=true/>
         <section class="page">
-            {loaded(level, move |v: MemberLevelView| view! { <Standing v=v/> }.into_any())}
+            {loaded(level, move |v: MemberLevelView| if v.levels.is_empty() {
+                view! { <div class="state state-empty" id="level-none">{tr(T::LevelsNone)}</div> }.into_any()
+            } else {
+                view! { <Standing v=v/> }.into_any()
+            })}
         </section>
     }
 }
@@ -100,9 +105,9 @@ fn perks(l: &Level, lang: Lang) -> String {
     } else {
         let rate = match lang {
             // 9500 → 9.5 折
-            Lang::Zh => trimmed(l.pay_rate_bp, 1_000),
+            Lang::Zh => decimal(l.pay_rate_bp, 1_000),
             // 9500 → 95 % of the bill
-            _ => trimmed(l.pay_rate_bp, 100),
+            _ => decimal(l.pay_rate_bp, 100),
         };
         T::LevelDiscount.text(lang).replace("{rate}", &rate)
     });
@@ -110,25 +115,13 @@ fn perks(l: &Level, lang: Lang) -> String {
         out.push(
             T::LevelPoints
                 .text(lang)
-                .replace("{rate}", &trimmed(l.points_rate_bp, 10_000)),
+                .replace("{rate}", &decimal(l.points_rate_bp, 10_000)),
         );
     }
     if l.birthday_coupon_id.is_some() {
         out.push(T::LevelBirthday.text(lang).to_owned());
     }
     out.join(" · ")
-}
-
-/// `n / unit` in decimals without trailing zeros: 9500/1000 → "9.5".
-fn trimmed(n: u32, unit: u32) -> String {
-    let whole = n / unit;
-    let rest = n % unit;
-    if rest == 0 {
-        return whole.to_string();
-    }
-    let digits = unit.ilog10() as usize;
-    let frac = format!("{rest:0digits$}");
-    format!("{whole}.{}", frac.trim_end_matches('0'))
 }
 
 tongka_app::split_page!(level => LevelPage);

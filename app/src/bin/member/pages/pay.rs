@@ -100,6 +100,7 @@ fn PayForm(
     // The member's level: its discount is the plan's first step.
     let level = LocalResource::new(move || api::fetch::<MemberLevel>(&(), session.current()));
     let held_level = move || level.get().and_then(Result::ok).and_then(|v| v.level);
+    let level_known = move || level.with(|l| matches!(l, Some(Ok(_))));
     let level_rate = move || shared::money::Bp(held_level().map_or(10_000, |l| l.pay_rate_bp));
     let points_choice = move || {
         points
@@ -232,6 +233,7 @@ fn PayForm(
                     // new figure (the message says it) before paying again.
                     if matches!(&f, Failure::Api(e) if e.code == ErrorCode::PointsChanged) {
                         points.refetch();
+                        level.refetch();
                     }
                     error.set(Some(f));
                 }
@@ -368,8 +370,16 @@ fn PayForm(
                         }
                     })}
                     <FormError error=error/>
+                    // The level's discount is part of the price: without it
+                    // the price shown could not be the one charged.
+                    {move || level.with(|l| matches!(l, Some(Err(_)))).then(|| view! {
+                        <div class="notice notice-warn" id="pay-level-failed">
+                            {tr(T::LevelLoadFailed)}" "
+                            <button type="button" class="btn btn-default btn-small" on:click=move |_| level.refetch()>{tr(T::Retry)}</button>
+                        </div>
+                    })}
                     <div class="form-actions">
-                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable || coupons.with(Option::is_none)>
+                        <button type="submit" class="btn btn-primary" id="pay-submit" disabled=move || busy.get() || !store.active || !usable || coupons.with(Option::is_none) || !level_known()>
                             {move || if busy.get() { tr(T::Paying)() } else if all_online() { tr(T::PayOnline)() } else if shortfall().is_some() { tr(T::PaySplit)() } else { tr(T::PayButton)() }}
                         </button>
                     </div>

@@ -57,6 +57,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let members = ("/members", T::Members, "menu-members");
     let audit = ("/audit", T::AuditLog, "menu-audit");
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
+    let levels = ("/levels", T::LevelsTitle, "menu-levels");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
     let refunds = ("/refund-tasks", T::RefundTasks, "menu-refund-tasks");
@@ -87,6 +88,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             cards,
             coupons,
             money,
+            levels,
             close,
             flags,
             refunds,

@@ -9,6 +9,7 @@ pub mod coupons;
 pub mod gateway_flags;
 pub mod home;
 pub mod job_failures;
+pub mod levels;
 pub mod live;
 pub mod login;
 pub mod me;

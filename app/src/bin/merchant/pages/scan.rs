@@ -405,6 +405,7 @@ fn ChargeForm(
     let token = StoredValue::new(t.ticket.clone());
     let who = StoredValue::new(t.member_phone_masked.clone());
     let coupons = StoredValue::new(t.pay_coupons.clone());
+    let pay_rate = t.pay_rate_bp;
     let send =
         move |body: TicketCharge| {
             send_with_ticket::<ChargeTicket>(body, key, busy, ctx.token(), move |result| {
@@ -458,6 +459,22 @@ fn ChargeForm(
         }
         .replace("{member}", &who.get_value())
         .replace("{amount}", &Fen(fen).to_string());
+        // The member's level takes its share off first: say what they pay.
+        let level_off = shared::plan::plan(&shared::plan::Bill {
+            level_rate: shared::money::Bp(pay_rate),
+            ..shared::plan::Bill::plain(Fen(fen), Fen::ZERO, Fen::ZERO)
+        })
+        .level_discount;
+        let text = if level_off.is_positive() {
+            format!(
+                "{text} {}",
+                T::ChargeLevelOff
+                    .text(l)
+                    .replace("{off}", &level_off.to_string())
+            )
+        } else {
+            text
+        };
         confirm.ask(text, T::ConfirmCharge.text(l), false, move || {
             send(body.clone())
         });
