@@ -545,6 +545,9 @@ catalogue! {
     JobSms => "短信发送", "Text messages";
     JobCards => "会员卡到期与按日结转", "Card expiry and daily release";
     JobPoints => "积分到期", "Points expiry";
+    JobBirthday => "生日礼券", "Birthday coupons";
+    BirthdaySetOnce => "已设置，如需更正请联系门店", "Set: a store can correct it";
+    BirthdayOnceHint => "生日只能设置一次，用于生日月礼遇", "You set your birthday once: it brings birthday-month treats";
     JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
     ToStoredValue => "退回会员储值", "Back to stored value";
@@ -686,6 +689,7 @@ catalogue! {
     AuditStaffLoginLocked => "密码多次错误，账号已锁定", "Locked after wrong passwords";
     AuditMemberFreeze => "冻结会员", "Member frozen";
     AuditMemberUnfreeze => "解冻会员", "Member unfrozen";
+    AuditMemberBirthday => "更正会员生日", "Member birthday corrected";
     AuditMemberCounterTopUp => "柜台充值", "Counter top-up";
     AuditMemberCloseStoredValue => "退卡（退还储值）", "Stored value refunded and closed";
     AuditPaymentRefund => "退款", "Refund";

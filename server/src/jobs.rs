@@ -112,6 +112,18 @@ pub fn all() -> Vec<Job> {
             }),
         },
         Job {
+            name: JobName::Birthday,
+            every_ms: 3_600_000,
+            run: std::sync::Arc::new(|app| {
+                Box::pin(async move {
+                    crate::levels::birthday_gifts(&app.db, app.clock.now_ms())
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                    Ok(())
+                })
+            }),
+        },
+        Job {
             name: JobName::Sms,
             every_ms: 10_000,
             run: std::sync::Arc::new(|app| {

@@ -489,6 +489,10 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
             "cannot be combined with paying online yet: untick it or top up first",
         ),
         "multiplier_range" => ("应为 1–10 倍", "must be ×1 to ×10"),
+        "birthday_set" => (
+            "已设置，不能自行修改；如需更正请联系门店",
+            "is set and cannot be changed here: ask a store to correct it",
+        ),
         "level_rate_range" => (
             "应为 5–10 折（10 折即不打折）",
             "must pay 50 %–100 % of the bill (100 %: no discount)",

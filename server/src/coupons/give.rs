@@ -37,6 +37,9 @@ enum Giver<'a> {
     Centre,
     /// A staff member issues it.
     Staff(&'a Actor),
+    /// The member's level gives it in their birthday month (once a year,
+    /// kept by `crate::levels::birthday_gifts`).
+    Birthday,
 }
 
 fn refused(code: ErrorCode) -> AppError {
@@ -48,6 +51,7 @@ fn offered(t: &coupon_template::Model, giver: &Giver, today: NaiveDate) -> bool 
     let way = match giver {
         Giver::Centre => t.claimable,
         Giver::Staff(_) => t.issuable,
+        Giver::Birthday => true,
     };
     let current = t
         .valid_until
@@ -163,14 +167,16 @@ async fn give(
     if !offered(&t, &giver, today) {
         return Err(refused(ErrorCode::CouponNotOffered));
     }
-    let held = raise(
-        tx,
-        "coupon_holdings",
-        ("template_id", "member_id"),
-        (t.id.into(), m.id.into()),
-        ("held", t.per_member),
-    )
-    .await?;
+    // A birthday gift comes once a year whatever the per-member limit.
+    let held = matches!(giver, Giver::Birthday)
+        || raise(
+            tx,
+            "coupon_holdings",
+            ("template_id", "member_id"),
+            (t.id.into(), m.id.into()),
+            ("held", t.per_member),
+        )
+        .await?;
     if !held {
         return Err(refused(ErrorCode::CouponLimitReached).with("limit", t.per_member));
     }
@@ -178,6 +184,7 @@ async fn give(
     let (source, issued_by, store) = match &giver {
         Giver::Centre => (CouponSource::Claimed, None, None),
         Giver::Staff(by) => (CouponSource::Issued, Some(by.staff_id), by.store_id),
+        Giver::Birthday => (CouponSource::Birthday, None, None),
     };
     let c = coupon::ActiveModel {
         brand_id: Set(b.id),
@@ -199,6 +206,38 @@ async fn give(
     .insert(tx)
     .await?;
     Ok((c, t))
+}
+
+/// Gives member `m` a coupon of template `template_id` as their level's
+/// birthday gift, in `tx` (its stock counts; the per-member limit does
+/// not), with its entry in their history.
+pub async fn give_birthday(
+    tx: &DatabaseTransaction,
+    b: &brand::Model,
+    m: &member::Model,
+    template_id: i64,
+    now: i64,
+) -> AppResult<coupon::Model> {
+    let (c, _) = give(tx, b, m, template_id, Giver::Birthday, now).await?;
+    ledger::post(
+        tx,
+        Entry {
+            brand_id: b.id,
+            kind: EntryKind::CouponIssued,
+            op_ref: format!("coupon:{}", c.id),
+            store_id: None,
+            member_id: Some(m.id),
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor: "system:birthday".into(),
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines: vec![],
+        },
+    )
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("coupon entry: {e:?}")))?;
+    Ok(c)
 }
 
 /// A member claims a coupon in the coupon centre, under the key.

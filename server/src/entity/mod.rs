@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_key;
 pub mod audit_log;
+pub mod birthday_gift;
 pub mod brand;
 pub mod card_event;
 pub mod card_image;

@@ -183,6 +183,45 @@ pub async fn set_frozen(
     item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))
 }
 
+/// Corrects member `id`'s birthday (members set it once themselves);
+/// audited with what it was and is.
+pub async fn correct_birthday(
+    state: &AppState,
+    by: &Actor,
+    id: i64,
+    birthday: &str,
+) -> AppResult<MemberListItem> {
+    let now = state.clock.now_ms();
+    let tz: chrono_tz::Tz = by
+        .brand
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = crate::clock::to_utc(now)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string();
+    let birthday = shared::validate::birthday(birthday, &today)
+        .map_err(|r| AppError::invalid("birthday", r))?;
+    let tx = begin_write(&state.db).await?;
+    let m = in_brand(&tx, by.brand.id, id).await?;
+    if m.closed_at.is_some() {
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::MemberClosed));
+    }
+    let before = m.birthday.clone();
+    let mut am = m.into_active_model();
+    am.birthday = Set(Some(birthday.clone()));
+    let m = am.update(&tx).await?;
+    let rec = Record::new(AuditAction::MemberBirthday, target(&m)).extra(serde_json::json!({
+        "before": before,
+        "after": birthday,
+    }));
+    audit::by(&tx, by, now, rec).await?;
+    let item = items(&tx, by.brand.id, vec![m]).await?.pop();
+    tx.commit().await?;
+    item.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a member has no list item")))
+}
+
 /// Closes member `m`'s account (注销). Refused while they hold stored value
 /// (退卡 at a store first) or a payment or top-up is under way; otherwise,
 /// in one transaction under their money lock: the phone and profile are

@@ -31,7 +31,7 @@ pub async fn of(conn: &impl ConnectionTrait, m: member::Model) -> AppResult<Memb
 }
 
 /// Changes a member's name, birthday (not after today in the brand's time
-/// zone; empty clears it) or gender (empty clears it).
+/// zone; set once: staff correct it) or gender (empty clears it).
 pub async fn update(
     state: &AppState,
     brand: &brand::Model,
@@ -50,11 +50,17 @@ pub async fn update(
         am.name = Set(check("member_name", validate::person_name(name))?);
     }
     if let Some(birthday) = &req.birthday {
-        am.birthday = Set(if birthday.trim().is_empty() {
+        let new = if birthday.trim().is_empty() {
             None
         } else {
             Some(check("birthday", validate::birthday(birthday, &today))?)
-        });
+        };
+        // Set once (it decides the birthday gift and points): staff
+        // correct it, audited (`members::correct_birthday`).
+        if m.birthday.is_some() && new != m.birthday {
+            return Err(AppError::invalid("birthday", "birthday_set"));
+        }
+        am.birthday = Set(new);
     }
     if let Some(gender) = &req.gender {
         am.gender = Set(match gender.as_str() {

@@ -340,3 +340,77 @@ pub async fn view(
         levels: levels.levels,
     })
 }
+
+/// Gives every member whose birthday month it is (in their brand's zone)
+/// their level's birthday coupon, once per member per year: the gift's row
+/// (unique by member and year, `INSERT … ON CONFLICT DO NOTHING`) and the
+/// coupon are one transaction, so two replicas running this at once give
+/// one coupon, and a gift that fails (the coupon out of stock) is tried
+/// again at the next run. Answers how many were given.
+pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppResult<usize> {
+    use crate::entity::birthday_gift;
+    use sea_orm::sea_query::OnConflict;
+    let brand_ids: std::collections::BTreeSet<i64> = member_level::Entity::find()
+        .filter(member_level::Column::BirthdayCouponId.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.brand_id)
+        .collect();
+    let mut given = 0;
+    for brand_id in brand_ids {
+        let Some(b) = brand::Entity::find_by_id(brand_id).one(db).await? else {
+            continue;
+        };
+        let levels = policy(db, brand_id).await?;
+        let tz: chrono_tz::Tz = b.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let local = to_utc(now).with_timezone(&tz);
+        let month = format!("%-{:02}-%", local.month());
+        let born = member::Entity::find()
+            .filter(member::Column::BrandId.eq(brand_id))
+            .filter(member::Column::ClosedAt.is_null())
+            .filter(member::Column::Birthday.like(month))
+            .all(db)
+            .await?;
+        for m in born {
+            let counted = levels.counted(Fen(m.spent), Fen(m.peak_spent));
+            let Some(template) = levels.level_for(counted).and_then(|l| l.birthday_coupon_id)
+            else {
+                continue;
+            };
+            let tx = crate::db::begin_write(db).await?;
+            let claimed = birthday_gift::Entity::insert(birthday_gift::ActiveModel {
+                brand_id: Set(brand_id),
+                member_id: Set(m.id),
+                year: Set(local.year()),
+                coupon_id: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(&tx)
+            .await?;
+            if claimed != 1 {
+                continue;
+            }
+            match crate::coupons::give::give_birthday(&tx, &b, &m, template, now).await {
+                Ok(c) => {
+                    birthday_gift::Entity::update_many()
+                        .col_expr(birthday_gift::Column::CouponId, Expr::value(c.id))
+                        .filter(birthday_gift::Column::MemberId.eq(m.id))
+                        .filter(birthday_gift::Column::Year.eq(local.year()))
+                        .exec(&tx)
+                        .await?;
+                    tx.commit().await?;
+                    given += 1;
+                }
+                // Out of stock, taken off sale: nothing kept, tried again.
+                Err(AppError::Api { code, .. }) => {
+                    tracing::warn!(member = m.id, ?code, "birthday gift not given");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(given)
+}

@@ -3,7 +3,7 @@
 //! each member's cumulative spend (payments net of refunds) and the most it
 //! ever reached (what counts where refunds do not lower levels), moved in
 //! the payment's and the refund's transaction, and filled here from the
-//! payments already made; whether refunds lower
+//! payments already made; the birthday gifts given (once a year each); whether refunds lower
 //! levels; the birthday-month points multiplier.
 
 use super::{index, n};
@@ -73,6 +73,25 @@ impl MigrationTrait for Migration {
             "member_levels",
             &["brand_id", "threshold"],
         ))
-        .await
+        .await?;
+        // The birthday gift: one row per member per year, the unique key
+        // deciding between replicas (`INSERT … ON CONFLICT DO NOTHING`).
+        m.create_table(
+            super::table("birthday_gifts")
+                .col(big_integer(n("brand_id")))
+                .col(big_integer(n("member_id")))
+                .col(integer(n("year")))
+                .col(big_integer_null(n("coupon_id")))
+                .col(big_integer(n("created_at")))
+                .take(),
+        )
+        .await?;
+        let mut once = index(
+            "birthday_gifts_once",
+            "birthday_gifts",
+            &["member_id", "year"],
+        );
+        once.unique();
+        m.create_index(once).await
     }
 }

@@ -19,6 +19,7 @@ pub fn router() -> Api {
         .at(api::ListMemberHistory, history)
         .at(api::FreezeMember, freeze)
         .at(api::UnfreezeMember, unfreeze)
+        .at(api::CorrectMemberBirthday, correct_birthday)
 }
 
 /// HQ and region managers: members of the brand, newest first.
@@ -71,5 +72,17 @@ async fn unfreeze(
 ) -> AppResult<Json<MemberListItem>> {
     Ok(Json(
         members::set_frozen(&state, &caller.actor(), id, false).await?,
+    ))
+}
+
+/// HQ admin: correct a member's birthday (audited).
+async fn correct_birthday(
+    State(state): State<AppState>,
+    caller: StaffCaller<HqAdmin>,
+    AppPath(id): AppPath<i64>,
+    crate::error::AppJson(req): crate::error::AppJson<shared::dto::BirthdayCorrection>,
+) -> AppResult<Json<MemberListItem>> {
+    Ok(Json(
+        members::correct_birthday(&state, &caller.actor(), id, &req.birthday).await?,
     ))
 }

@@ -385,3 +385,229 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_member_sets_their_birthday_once_and_hq_corrects_it_audited,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let set = |birthday: &str| {
+            app.patch("/api/member/me")
+                .token(&member.token)
+                .json(&MemberProfileUpdate {
+                    birthday: Some(birthday.into()),
+                    ..Default::default()
+                })
+                .send()
+        };
+        set("1990-03-15").await.status(200);
+        // The same again is fine (the profile form sends it each time) …
+        set("1990-03-15").await.status(200);
+        // … a change or clearing it is not: staff correct it.
+        set("1990-04-01")
+            .await
+            .invalid_because("birthday", "birthday_set");
+        set("").await.invalid_because("birthday", "birthday_set");
+        let correct = |token: &str, birthday: &str| {
+            app.put(&format!("/api/hq/members/{}/birthday", member.id))
+                .token(token)
+                .json(&shared::dto::BirthdayCorrection {
+                    birthday: birthday.into(),
+                })
+                .send()
+        };
+        correct(&shop.clerk, "1990-04-01").await.status(403);
+        correct(&shop.admin, "2099-01-01")
+            .await
+            .invalid_because("birthday", "date_future");
+        correct(&shop.admin, "1990-04-01").await.status(200);
+        let me: shared::dto::MemberProfile = app
+            .get("/api/member/me")
+            .token(&member.token)
+            .send()
+            .await
+            .ok();
+        assert_eq!(me.birthday.as_deref(), Some("1990-04-01"));
+        let log: shared::dto::Page<shared::dto::AuditEntry> = app
+            .get("/api/hq/audit")
+            .token(&shop.admin)
+            .send()
+            .await
+            .ok();
+        let entry = log
+            .items
+            .iter()
+            .find(|e| e.action == shared::dto::AuditAction::MemberBirthday)
+            .expect("the correction is audited");
+        assert!(entry.target.contains(&format!("#{}", member.id)));
+    }
+);
+
+dual_test!(
+    the_birthday_gift_comes_once_a_year_in_the_birthday_month_even_from_two_replicas_at_once,
+    |app| async move {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let shop = shop(&app).await;
+        let gift = crate::coupons::new_template(
+            &app,
+            &shop.admin,
+            &crate::coupons::cash_coupon("生日礼券"),
+        )
+        .await;
+        let mut p = two_levels();
+        p.levels[1].birthday_coupon_id = Some(gift.id);
+        set_levels(&app, &shop.admin, &p).await.status(200);
+        let born = |birthday: &'static str| {
+            let app = &app;
+            async move {
+                let m = new_member(app).await;
+                app.patch("/api/member/me")
+                    .token(&m.token)
+                    .json(&MemberProfileUpdate {
+                        birthday: Some(birthday.into()),
+                        ..Default::default()
+                    })
+                    .send()
+                    .await
+                    .status(200);
+                m
+            }
+        };
+        let march = born("1990-03-15").await;
+        let leap = born("2000-02-29").await;
+        let may = born("1990-05-01").await;
+        let gifts = |m: &Member| {
+            let (db, id) = (app.db.clone(), m.id);
+            async move {
+                tongka_server::entity::coupon::Entity::find()
+                    .filter(tongka_server::entity::coupon::Column::MemberId.eq(id))
+                    .all(&db)
+                    .await
+                    .expect("coupons")
+                    .len()
+            }
+        };
+        // The tests' clock: 2 March 2026 in Shanghai. Two replicas at once.
+        let now = app.clock.now_ms();
+        let (a, b) = tokio::join!(
+            tongka_server::levels::birthday_gifts(&app.db, now),
+            tongka_server::levels::birthday_gifts(&app.db, now)
+        );
+        assert_eq!(a.expect("one") + b.expect("other"), 1);
+        assert_eq!(
+            (gifts(&march).await, gifts(&leap).await, gifts(&may).await),
+            (1, 0, 0)
+        );
+        // Later that month: nothing more.
+        let later = now + 20 * 86_400_000;
+        assert_eq!(
+            tongka_server::levels::birthday_gifts(&app.db, later)
+                .await
+                .expect("run"),
+            0
+        );
+        // February 2027 has no 29th: the 29 February birthday's gift comes
+        // in February all the same (01:00 on 1 Feb in Shanghai is still
+        // 31 January in UTC).
+        let feb = instant("2027-01-31T17:00:00Z").timestamp_millis();
+        tongka_server::levels::birthday_gifts(&app.db, feb)
+            .await
+            .expect("run");
+        assert_eq!(gifts(&leap).await, 1);
+        // March 2027: a year on, the March member's second (one per member
+        // per template does not hold a yearly gift back).
+        let next_march = instant("2027-03-10T02:00:00Z").timestamp_millis();
+        tongka_server::levels::birthday_gifts(&app.db, next_march)
+            .await
+            .expect("run");
+        assert_eq!(
+            (gifts(&march).await, gifts(&leap).await, gifts(&may).await),
+            (2, 1, 0)
+        );
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    the_apps_preview_is_what_the_server_books_for_a_table_of_bills,
+    |app| async move {
+        use shared::plan::{Bill, plan};
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        // One level from ¥0 at 93.5 %: every level discount rounds.
+        let mut p = two_levels();
+        p.levels[0].threshold = Fen(0);
+        p.levels[0].pay_rate_bp = 9_350;
+        p.levels.truncate(1);
+        set_levels(&app, &shop.admin, &p).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        // Points to spend: a ¥200 payment at 93.5 % earns 187 × 2.
+        pay_ok(&app, &member.token, shop.one.id, 20_000).await;
+        // (bill in fen, with points)
+        let table = [
+            (1, false),
+            (1, true),
+            (99, true),
+            (1_001, false),
+            (1_001, true),
+            (12_345, true),
+            (25_001, true),
+            (7, false),
+        ];
+        for (bill, use_points) in table {
+            // What the member app reads and plans with …
+            let b = balance(&app, &member.token).await;
+            let pts: MemberPointsView = app
+                .get("/api/member/points")
+                .token(&member.token)
+                .send()
+                .await
+                .ok();
+            let level: MemberLevelView = standing(&app, &member).await;
+            let rate = shared::money::Bp(level.level.as_ref().map_or(10_000, |l| l.pay_rate_bp));
+            let preview = plan(&Bill {
+                level_rate: rate,
+                points: if use_points { pts.policy.choice(pts.usable) } else { None },
+                ..Bill::plain(Fen(bill), b.principal, b.bonus)
+            });
+            // … and what the server books, told what the member saw.
+            let r: PaymentReceipt = app
+                .post("/api/member/payments")
+                .token(&member.token)
+                .header(IDEMPOTENCY_KEY, &new_key())
+                .json(&PaymentRequest {
+                    use_points: preview.points_used > 0,
+                    points_expected: (preview.points_used > 0).then_some(preview.points_used),
+                    store_id: shop.one.id,
+                    amount: Fen(bill),
+                    pin: Some(TEST_PIN.into()),
+                    pay_request: None,
+                    coupon_id: None,
+                    without_coupon_if_gone: false,
+                })
+                .send()
+                .await
+                .ok();
+            let booked = (
+                r.quote.member_discount,
+                r.points_off,
+                r.points_used,
+                r.principal,
+                r.bonus,
+                r.quote.payable,
+            );
+            let shown = (
+                preview.level_discount,
+                preview.points,
+                preview.points_used,
+                preview.principal,
+                preview.bonus,
+                preview.payable(),
+            );
+            assert_eq!(booked, shown, "bill {bill} fen, points {use_points}");
+        }
+        assert_reconciled(&app).await;
+    }
+);

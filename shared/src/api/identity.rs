@@ -94,6 +94,11 @@ endpoints! {
     FreezeMember: POST "/hq/members/{id}/freeze" (i64), Staff(HQ_ADMIN) => MemberListItem,
         [MemberClosed];
 
+    /// Corrects a member's birthday, which members set once themselves
+    /// (audited with what it was).
+    CorrectMemberBirthday: PUT "/hq/members/{id}/birthday" (i64), Staff(HQ_ADMIN),
+        body BirthdayCorrection => MemberListItem, [MemberClosed];
+
     /// Unfreezes a member.
     UnfreezeMember: POST "/hq/members/{id}/unfreeze" (i64), Staff(HQ_ADMIN) => MemberListItem,
         [MemberClosed];

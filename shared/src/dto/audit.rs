@@ -75,6 +75,8 @@ keyed! {
         MemberFreeze = "member.freeze",
         /// A member was unfrozen.
         MemberUnfreeze = "member.unfreeze",
+        /// A member's birthday corrected by staff.
+        MemberBirthday = "member.birthday",
         /// Stored value topped up at the counter.
         MemberCounterTopUp = "member.counter_topup",
         /// A member's stored value refunded and closed (退卡).

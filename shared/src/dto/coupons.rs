@@ -41,6 +41,8 @@ crate::named_enum! {
         Claimed = "claimed",
         /// Issued by a store manager or HQ.
         Issued = "issued",
+        /// The member's level's birthday gift.
+        Birthday = "birthday",
     }
 }
 

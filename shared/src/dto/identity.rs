@@ -161,6 +161,15 @@ pub struct MemberSession {
     pub member: MemberProfile,
 }
 
+/// Staff's correction of a member's birthday.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BirthdayCorrection {
+    /// The birthday `YYYY-MM-DD` (not after today in the brand's zone).
+    pub birthday: String,
+}
+
 /// Profile fields a member may change; absent fields stay as they are.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -21,6 +21,9 @@ crate::named_enum! {
         Cards = "cards",
         /// Expires the points of lots past their expiry.
         Points = "points",
+        /// Gives members their level's birthday coupon in their birthday
+        /// month, once a year.
+        Birthday = "birthday",
     }
 }
 

@@ -58,7 +58,7 @@ fn Standing(v: MemberLevelView) -> impl IntoView {
             </p>
             <p class="level-card-spent tabular" id="level-spent">{tr(T::LevelSpent)}" "{v.spent.to_string()}</p>
             {progress.map(|p| view! {
-                <div class="level-progress" id="level-progress" role="progressbar"
+                <div class="level-progress" id="level-progress" role="progressbar" aria-labelledby="level-to-next"
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow=p.to_string()>
                     <span style=format!("width: {p}%")></span>
                 </div>

@@ -85,6 +85,7 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
         birthday_rule,
     );
     let gender = RwSignal::new(profile.gender.clone().unwrap_or_default());
+    let fixed = profile.birthday.is_some();
     let saving = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -93,11 +94,13 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
         error.set(None);
         let (n, b) = (name.checked(), birthday.checked());
         let (Some(n), Some(b)) = (n, b) else { return };
+        // Set once: only staff change it after.
+        let b = (!fixed).then_some(b);
         saving.set(true);
         error.set(None);
         let update = MemberProfileUpdate {
             name: Some(n),
-            birthday: Some(b),
+            birthday: b,
             gender: Some(gender.get_untracked()),
         };
         leptos::task::spawn_local(async move {
@@ -117,7 +120,21 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
                 <span class="cell-value tabular" id="profile-phone">{profile.phone.clone()}</span>
             </div>
             <Field label=T::Name state=name placeholder=T::NamePlaceholder id="name" maxlength=20/>
-            <Field label=T::Birthday state=birthday input_type="date" id="birthday"/>
+            {match profile.birthday.clone() {
+                Some(day) => view! {
+                    <div class="cell">
+                        <span class="cell-main">
+                            <span class="cell-title">{tr(T::Birthday)}</span>
+                            <span class="cell-desc">{tr(T::BirthdaySetOnce)}</span>
+                        </span>
+                        <span class="cell-value tabular" id="birthday-fixed">{day}</span>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <Field label=T::Birthday state=birthday input_type="date" id="birthday"/>
+                    <p class="cell cell-desc" id="birthday-once">{tr(T::BirthdayOnceHint)}</p>
+                }.into_any(),
+            }}
             <label class="cell">
                 <span class="cell-label">{tr(T::Gender)}</span>
                 <select class="cell-input" id="gender" prop:value=move || gender.get()

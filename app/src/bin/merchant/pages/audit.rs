@@ -33,6 +33,7 @@ fn action_text(a: AuditAction) -> Txt {
         StaffLoginLocked => T::AuditStaffLoginLocked,
         MemberFreeze => T::AuditMemberFreeze,
         MemberUnfreeze => T::AuditMemberUnfreeze,
+        MemberBirthday => T::AuditMemberBirthday,
         MemberCounterTopUp => T::AuditMemberCounterTopUp,
         MemberCloseStoredValue => T::AuditMemberCloseStoredValue,
         PaymentRefund => T::AuditPaymentRefund,

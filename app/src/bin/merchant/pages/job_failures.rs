@@ -16,6 +16,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::Sms => T::JobSms,
         JobName::Cards => T::JobCards,
         JobName::Points => T::JobPoints,
+        JobName::Birthday => T::JobBirthday,
     }
 }
 
