@@ -569,7 +569,11 @@ dual_test!(
             let rate = shared::money::Bp(level.level.as_ref().map_or(10_000, |l| l.pay_rate_bp));
             let preview = plan(&Bill {
                 level_rate: rate,
-                points: if use_points { pts.policy.choice(pts.usable) } else { None },
+                points: if use_points {
+                    pts.policy.choice(pts.usable)
+                } else {
+                    None
+                },
                 ..Bill::plain(Fen(bill), b.principal, b.bonus)
             });
             // … and what the server books, told what the member saw.
@@ -607,6 +611,140 @@ dual_test!(
                 preview.payable(),
             );
             assert_eq!(booked, shown, "bill {bill} fen, points {use_points}");
+        }
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    random_sequences_of_payments_refunds_splits_and_clock_moves_keep_points_and_spend_true,
+    |app| async move {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use tongka_server::entity::point_lot;
+        let shop = shop(&app).await;
+        earn_points(&app, &shop.admin).await;
+        set_levels(&app, &shop.admin, &two_levels())
+            .await
+            .status(200);
+        let mut members = Vec::new();
+        for _ in 0..2 {
+            let m = new_member(&app).await;
+            set_pin(&app, &m).await;
+            members.push(m);
+        }
+        let (mut clerk, mut manager) = (shop.clerk.clone(), shop.manager.clone());
+        // Per member: what they spent (net of refunds), by the model.
+        let mut spent = [0i64; 2];
+        // Payments: (member, id, money paid, money refunded).
+        let mut paid: Vec<(usize, i64, i64, i64)> = Vec::new();
+        let mut rng = crate::money::Rng::new(0x5eed_1e7e15);
+        for step in 0..36 {
+            let who = rng.range(0, 1) as usize;
+            let m = &members[who];
+            match rng.range(0, 9) {
+                // Pay, with points or not, topping up first if short.
+                0..=4 => {
+                    let amount = rng.range(1, 30_000);
+                    if total(&app, &m.token).await < amount {
+                        topup_ok(&app, &clerk, &m.phone, 40_000).await;
+                    }
+                    let pts = rng.range(0, 1) == 1;
+                    let r: PaymentReceipt = app
+                        .post("/api/member/payments")
+                        .token(&m.token)
+                        .header(IDEMPOTENCY_KEY, &new_key())
+                        .json(&PaymentRequest {
+                            use_points: pts,
+                            points_expected: None,
+                            store_id: shop.one.id,
+                            amount: Fen(amount),
+                            pin: Some(TEST_PIN.into()),
+                            pay_request: None,
+                            coupon_id: None,
+                            without_coupon_if_gone: false,
+                        })
+                        .send()
+                        .await
+                        .ok();
+                    spent[who] += r.quote.payable.0;
+                    paid.push((who, r.payment_id, r.quote.payable.0, 0));
+                }
+                // Refund part or all of one of the payments.
+                5..=6 => {
+                    let open: Vec<usize> =
+                        (0..paid.len()).filter(|&i| paid[i].2 > paid[i].3).collect();
+                    if open.is_empty() {
+                        continue;
+                    }
+                    let i = *rng.pick(&open);
+                    let (owner, id, money, back) = paid[i];
+                    let amount = if rng.range(0, 1) == 0 {
+                        money - back
+                    } else {
+                        rng.range(1, money - back)
+                    };
+                    let r = refund(&app, &manager, id, amount).await;
+                    r.status(201);
+                    paid[i].3 += amount;
+                    spent[owner] -= amount;
+                }
+                // A split payment: more than the balance, the rest online.
+                7 => {
+                    let over = total(&app, &m.token).await + rng.range(100, 5_000);
+                    let o = crate::split_payments::split_paid(&app, m, shop.one.id, over).await;
+                    let money = (o.stored_value + o.amount).0;
+                    spent[who] += money;
+                    paid.push((who, o.payment_id.expect("paid"), money, 0));
+                }
+                // Days pass; the expiry job runs; everyone signs in again.
+                _ => {
+                    app.clock.advance(std::time::Duration::from_secs(
+                        86_400 * rng.range(1, 40) as u64,
+                    ));
+                    tongka_server::points::expire_due(
+                        &app.db,
+                        app.clock.now_ms(),
+                        Some(app.brand_id),
+                    )
+                    .await
+                    .expect("expiry job");
+                    clerk = app.staff_token("clerk.one", STAFF_PASSWORD).await;
+                    manager = app.staff_token("boss.one", STAFF_PASSWORD).await;
+                    for m in &mut members {
+                        m.token = app.member_login(&m.phone).await;
+                    }
+                }
+            }
+            // After every step, for both members: the points account is
+            // the sum of the lots, what they may use is what is left in
+            // lots not yet expired, and the spend is the model's.
+            let now = app.clock.now_ms();
+            for (i, m) in members.iter().enumerate() {
+                let (kept, lots) = crate::points::account_and_lots(&app, m).await;
+                assert_eq!(kept, lots, "step {step}: account and lots");
+                let live: i64 = point_lot::Entity::find()
+                    .filter(point_lot::Column::MemberId.eq(m.id))
+                    .filter(point_lot::Column::ExpiresAt.gt(now))
+                    .all(&app.db)
+                    .await
+                    .expect("lots")
+                    .iter()
+                    .map(|l| l.left_points)
+                    .sum();
+                let v: MemberPointsView = app
+                    .get("/api/member/points")
+                    .token(&m.token)
+                    .send()
+                    .await
+                    .ok();
+                assert_eq!(v.usable, live, "step {step}: usable");
+                assert!(v.usable >= 0 && v.owed >= 0, "step {step}: {v:?}");
+                assert_eq!(
+                    standing(&app, m).await.spent,
+                    Fen(spent[i]),
+                    "step {step}: spend"
+                );
+            }
         }
         assert_reconciled(&app).await;
     }

@@ -75,7 +75,7 @@ async fn pay_with_points_pin(
 
 /// The member's points account as the ledger keeps it, and the sum left in
 /// their lots: always equal.
-async fn account_and_lots(app: &TestApp, member: &Member) -> (i64, i64) {
+pub async fn account_and_lots(app: &TestApp, member: &Member) -> (i64, i64) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let account =
         tongka_server::ledger::find_account(&app.db, app.brand_id, Kind::MemberPoints, member.id)
