@@ -547,6 +547,7 @@ catalogue! {
     JobPoints => "积分到期", "Points expiry";
     JobBirthday => "生日礼券", "Birthday coupons";
     BirthdaySetOnce => "已设置，如需更正请联系门店", "Set: a store can correct it";
+    BirthdayConfirm => "生日保存后不能自行修改（用于生日月礼遇），确认保存？", "Once saved you cannot change your birthday yourself (it brings birthday treats). Save it?";
     BirthdayOnceHint => "生日只能设置一次，用于生日月礼遇", "You set your birthday once: it brings birthday-month treats";
     JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
@@ -776,6 +777,7 @@ catalogue! {
     LevelNoDiscount => "无折扣", "No discount";
     LevelPoints => "积分 ×{rate}", "Points ×{rate}";
     LevelBirthday => "生日礼券", "Birthday coupon";
+    LevelNoBirthday => "不送", "None";
     LevelFrom => "累计消费满 {amount}", "From {amount} spent";
     LevelsTitle => "积分与会员等级", "Points and levels";
     PointsRules => "积分规则", "Points rules";

@@ -110,6 +110,28 @@ impl std::iter::Sum for Fen {
     }
 }
 
+/// `v` as a whole number of `1/10^digits`, as rates are typed: "9.355" at 3
+/// digits → 9355, "50.5" at 2 → 5050; `None` past `digits` decimals or for
+/// anything but digits and one point.
+pub fn parse_scaled(v: &str, digits: u32) -> Option<i64> {
+    let v = v.trim();
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || frac.len() > digits as usize {
+        return None;
+    }
+    if !all_digits(whole) || !all_digits(frac) || digits > 9 {
+        return None;
+    }
+    let pad = 10_i64.pow(digits - frac.len() as u32);
+    let frac = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i64>().ok()?
+    };
+    Some(whole.parse::<i64>().ok()? * 10_i64.pow(digits) + frac * pad)
+}
+
 /// `n / unit` in decimals without trailing zeros, as rates are written:
 /// 9500/1000 → "9.5" (9.5 折), 15000/10000 → "1.5" (×1.5), 9000/1000 → "9".
 pub fn decimal(n: u32, unit: u32) -> String {
@@ -238,6 +260,18 @@ pub fn split_refund(parts: &[Fen], already: &[Fen], amount: Fen) -> Option<Vec<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_read_as_typed() {
+        assert_eq!(parse_scaled("9.5", 3), Some(9_500));
+        assert_eq!(parse_scaled("9.355", 3), Some(9_355));
+        assert_eq!(parse_scaled(" 10 ", 3), Some(10_000));
+        assert_eq!(parse_scaled("50.5", 2), Some(5_050));
+        assert_eq!(parse_scaled("1.25", 4), Some(12_500));
+        for wrong in ["9.3555", "-1", "x", "", ".5", "1.2.3", "1e3"] {
+            assert_eq!(parse_scaled(wrong, 3), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn rates_are_written_without_trailing_zeros() {

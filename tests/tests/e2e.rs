@@ -413,7 +413,10 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
         .await?;
         el(&c, "#gender").await?.select_by_value("female").await?;
         click(&c, "#save-profile").await?;
+        // The birthday is set once: asked first.
+        confirm(&c, "生日保存后不能自行修改").await?;
         text_contains(&c, ".toast", "已保存").await?;
+        text_contains(&c, "#birthday-fixed", "1995-06-18").await?;
 
         // Reload: the server kept it.
         c.refresh().await?;

@@ -5,7 +5,11 @@ use crate::db::begin_write;
 use crate::entity::{brand, member};
 use crate::error::{AppError, AppResult, check};
 use crate::state::AppState;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, Set,
+};
 use shared::dto::{MemberProfile, MemberProfileUpdate};
 use shared::validate;
 
@@ -46,6 +50,7 @@ pub async fn update(
         .format("%Y-%m-%d")
         .to_string();
     let mut am = m.clone().into_active_model();
+    let mut set_birthday = None;
     if let Some(name) = &req.name {
         am.name = Set(check("member_name", validate::person_name(name))?);
     }
@@ -60,7 +65,7 @@ pub async fn update(
         if m.birthday.is_some() && new != m.birthday {
             return Err(AppError::invalid("birthday", "birthday_set"));
         }
-        am.birthday = Set(new);
+        set_birthday = new.filter(|_| m.birthday.is_none());
     }
     if let Some(gender) = &req.gender {
         am.gender = Set(match gender.as_str() {
@@ -70,6 +75,24 @@ pub async fn update(
         });
     }
     let tx = begin_write(&state.db).await?;
+    // The first birthday: only where none was set meanwhile (two saves at
+    // once, or HQ's correction).
+    if let Some(day) = &set_birthday {
+        let set = member::Entity::update_many()
+            .col_expr(member::Column::Birthday, Expr::value(day.clone()))
+            .filter(member::Column::Id.eq(m.id))
+            .filter(
+                Condition::any()
+                    .add(member::Column::Birthday.is_null())
+                    .add(member::Column::Birthday.eq(day.clone())),
+            )
+            .exec(&tx)
+            .await?;
+        if set.rows_affected != 1 {
+            return Err(AppError::invalid("birthday", "birthday_set"));
+        }
+        am.birthday = Set(Some(day.clone()));
+    }
     let updated = am.update(&tx).await?;
     let p = of(&tx, updated).await?;
     tx.commit().await?;

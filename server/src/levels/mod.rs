@@ -346,7 +346,8 @@ pub async fn view(
 /// (unique by member and year, `INSERT … ON CONFLICT DO NOTHING`) and the
 /// coupon are one transaction, so two replicas running this at once give
 /// one coupon, and a gift that fails (the coupon out of stock) is tried
-/// again at the next run. Answers how many were given.
+/// again at the next run while the others go on. Answers how many were
+/// given, or an error naming how many could not be.
 pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppResult<usize> {
     use crate::entity::birthday_gift;
     use sea_orm::sea_query::OnConflict;
@@ -357,7 +358,7 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
         .into_iter()
         .map(|l| l.brand_id)
         .collect();
-    let mut given = 0;
+    let (mut given, mut failed) = (0, 0);
     for brand_id in brand_ids {
         let Some(b) = brand::Entity::find_by_id(brand_id).one(db).await? else {
             continue;
@@ -372,7 +373,16 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
             .filter(member::Column::Birthday.like(month))
             .all(db)
             .await?;
-        for m in born {
+        // Those given this year already are passed over without a write.
+        let done: std::collections::BTreeSet<i64> = birthday_gift::Entity::find()
+            .filter(birthday_gift::Column::BrandId.eq(brand_id))
+            .filter(birthday_gift::Column::Year.eq(local.year()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|g| g.member_id)
+            .collect();
+        for m in born.into_iter().filter(|m| !done.contains(&m.id)) {
             let counted = levels.counted(Fen(m.spent), Fen(m.peak_spent));
             let Some(template) = levels.level_for(counted).and_then(|l| l.birthday_coupon_id)
             else {
@@ -391,6 +401,7 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
             .exec_without_returning(&tx)
             .await?;
             if claimed != 1 {
+                tx.rollback().await?;
                 continue;
             }
             match crate::coupons::give::give_birthday(&tx, &b, &m, template, now).await {
@@ -404,13 +415,21 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
                     tx.commit().await?;
                     given += 1;
                 }
-                // Out of stock, taken off sale: nothing kept, tried again.
-                Err(AppError::Api { code, .. }) => {
-                    tracing::warn!(member = m.id, ?code, "birthday gift not given");
+                // Out of stock, taken off sale, or our fault: nothing kept,
+                // tried again at the next run; the others still get theirs.
+                Err(e) => {
+                    tx.rollback().await?;
+                    tracing::warn!(member = m.id, error = %e.detail(), "birthday gift not given");
+                    failed += 1;
                 }
-                Err(e) => return Err(e),
             }
         }
+    }
+    if failed > 0 {
+        // The job runner records the run as failed (HQ's 后台任务异常).
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "{failed} birthday gifts could not be given (given {given})"
+        )));
     }
     Ok(given)
 }

@@ -440,6 +440,33 @@ dual_test!(
             .find(|e| e.action == shared::dto::AuditAction::MemberBirthday)
             .expect("the correction is audited");
         assert!(entry.target.contains(&format!("#{}", member.id)));
+        // Two first birthdays at once (two phones signed in): one is kept,
+        // the other refused, never the second silently over the first.
+        let other = new_member(&app).await;
+        let first = |day: &'static str| {
+            app.patch("/api/member/me")
+                .token(&other.token)
+                .json(&MemberProfileUpdate {
+                    birthday: Some(day.into()),
+                    ..Default::default()
+                })
+                .send()
+        };
+        let (a, b) = tokio::join!(first("1991-07-01"), first("1992-08-02"));
+        let kept = [a.status, b.status];
+        assert!(kept.contains(&200) && kept.contains(&422), "{kept:?}");
+        let me: shared::dto::MemberProfile = app
+            .get("/api/member/me")
+            .token(&other.token)
+            .send()
+            .await
+            .ok();
+        let won = if a.status == 200 {
+            "1991-07-01"
+        } else {
+            "1992-08-02"
+        };
+        assert_eq!(me.birthday.as_deref(), Some(won));
     }
 );
 

@@ -85,7 +85,9 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
         birthday_rule,
     );
     let gender = RwSignal::new(profile.gender.clone().unwrap_or_default());
-    let fixed = profile.birthday.is_some();
+    // The birthday once saved: shown, no longer a field.
+    let fixed = RwSignal::new(profile.birthday.clone());
+    let confirm = tongka_app::components::use_confirm();
     let saving = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -95,22 +97,36 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
         let (n, b) = (name.checked(), birthday.checked());
         let (Some(n), Some(b)) = (n, b) else { return };
         // Set once: only staff change it after.
-        let b = (!fixed).then_some(b);
-        saving.set(true);
-        error.set(None);
+        let first = fixed.get_untracked().is_none() && !b.is_empty();
+        let b = fixed.get_untracked().is_none().then_some(b);
         let update = MemberProfileUpdate {
             name: Some(n),
             birthday: b,
             gender: Some(gender.get_untracked()),
         };
-        leptos::task::spawn_local(async move {
-            let result = api::send::<UpdateMemberMe>(&(), &update, session.current()).await;
-            saving.set(false);
-            match result {
-                Ok(_) => toast.show(T::Saved.text(lang.get_untracked()).to_string()),
-                Err(f) => error.set(Some(f)),
-            }
-        });
+        let save = move || {
+            let update = update.clone();
+            saving.set(true);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                let result = api::send::<UpdateMemberMe>(&(), &update, session.current()).await;
+                saving.set(false);
+                match result {
+                    Ok(p) => {
+                        fixed.set(p.birthday);
+                        toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                    }
+                    Err(f) => error.set(Some(f)),
+                }
+            });
+        };
+        if first {
+            // It cannot be changed after: asked first.
+            let l = lang.get_untracked();
+            confirm.ask(T::BirthdayConfirm.text(l), T::Save.text(l), false, save);
+        } else {
+            save();
+        }
     };
     view! {
         <h2 class="cells-title">{tr(T::Profile)}</h2>
@@ -120,7 +136,7 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
                 <span class="cell-value tabular" id="profile-phone">{profile.phone.clone()}</span>
             </div>
             <Field label=T::Name state=name placeholder=T::NamePlaceholder id="name" maxlength=20/>
-            {match profile.birthday.clone() {
+            {move || match fixed.get() {
                 Some(day) => view! {
                     <div class="cell">
                         <span class="cell-main">

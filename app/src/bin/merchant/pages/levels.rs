@@ -4,9 +4,9 @@
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
-use shared::api::{GetLevels, GetPointsPolicy, PutLevels, PutPointsPolicy};
+use shared::api::{GetLevels, GetPointsPolicy, ListCouponTemplates, PutLevels, PutPointsPolicy};
 use shared::dto::{LEVEL_LOOKS, Level, LevelsPolicy, PointsPolicy, Role};
-use shared::money::{Bp, Fen, decimal};
+use shared::money::{Bp, Fen, decimal, parse_scaled};
 use shared::plan::{Bill, plan};
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
@@ -35,8 +35,12 @@ fn step_rule(v: &str) -> Result<String, Reason> {
     int_in(v, 1, 100_000, "points_step_range")
 }
 
+/// 0–100 % with up to two decimals, in basis points.
 fn share_rule(v: &str) -> Result<String, Reason> {
-    int_in(v, 0, 100, "rate_range").map(|p| (p.parse::<i64>().unwrap_or(0) * 100).to_string())
+    match parse_scaled(v, 2) {
+        Some(bp) if (0..=10_000).contains(&bp) => Ok(bp.to_string()),
+        _ => Err("rate_range"),
+    }
 }
 
 /// ¥0.01–¥100, in fen.
@@ -49,8 +53,8 @@ fn worth_rule(v: &str) -> Result<String, Reason> {
 
 /// ×1–×10 with up to two decimals, in basis points (1.5 → 15000).
 fn multiplier_rule(v: &str) -> Result<String, Reason> {
-    match Fen::parse_yuan(v) {
-        Ok(f) if (100..=1_000).contains(&f.0) => Ok((f.0 * 100).to_string()),
+    match parse_scaled(v, 4) {
+        Some(bp) if (10_000..=100_000).contains(&bp) => Ok(bp.to_string()),
         _ => Err("multiplier_range"),
     }
 }
@@ -58,8 +62,8 @@ fn multiplier_rule(v: &str) -> Result<String, Reason> {
 /// 5–10 折 with up to two decimals, as the share paid in basis points
 /// (9.5 → 9500).
 fn rate_rule(v: &str) -> Result<String, Reason> {
-    match Fen::parse_yuan(v) {
-        Ok(f) if (500..=1_000).contains(&f.0) => Ok((f.0 * 10).to_string()),
+    match parse_scaled(v, 3) {
+        Some(bp) if (5_000..=10_000).contains(&bp) => Ok(bp.to_string()),
         _ => Err("level_rate_range"),
     }
 }
@@ -101,11 +105,29 @@ pub fn LevelsPage() -> impl IntoView {
         let token = ctx.session.token.get();
         async move { api::fetch::<GetLevels>(&(), token).await }
     });
+    // The coupons a level may give on birthdays: HQ's templates.
+    let templates = LocalResource::new(move || {
+        let token = ctx.session.token.get();
+        async move {
+            let all = api::fetch::<ListCouponTemplates>(&(), token).await?;
+            Ok(all
+                .into_iter()
+                .map(|t| (t.id, t.terms.name))
+                .collect::<Vec<(i64, String)>>())
+        }
+    });
     view! {
         <TopBar title=Signal::derive(move || tr(T::LevelsTitle)().to_string()) back=true/>
         <section class="page">
             {loaded(points, move |p: PointsPolicy| view! {
-                {loaded(levels, move |l: LevelsPolicy| view! { <Editor points=p.clone() levels=l/> }.into_any())}
+                {loaded(levels, move |l: LevelsPolicy| {
+                    let p = p.clone();
+                    view! {
+                        {loaded(templates, move |t: Vec<(i64, String)>| {
+                            view! { <Editor points=p.clone() levels=l.clone() coupons=t/> }.into_any()
+                        })}
+                    }.into_any()
+                })}
             }.into_any())}
         </section>
     }
@@ -121,7 +143,7 @@ struct Row {
     rate: FieldState,
     multiplier: FieldState,
     look: RwSignal<String>,
-    coupon: Option<i64>,
+    coupon: RwSignal<Option<i64>>,
 }
 
 impl Row {
@@ -138,7 +160,7 @@ impl Row {
                 multiplier_rule,
             ),
             look: RwSignal::new(l.look.clone()),
-            coupon: l.birthday_coupon_id,
+            coupon: RwSignal::new(l.birthday_coupon_id),
         }
     }
 
@@ -160,14 +182,19 @@ impl Row {
             threshold: Fen(t.parse().ok()?),
             pay_rate_bp: r.parse().ok()?,
             points_rate_bp: m.parse().ok()?,
-            birthday_coupon_id: self.coupon,
+            birthday_coupon_id: self.coupon.get(),
             look: self.look.get(),
         })
     }
 }
 
 #[component]
-fn Editor(points: PointsPolicy, levels: LevelsPolicy) -> impl IntoView {
+fn Editor(
+    points: PointsPolicy,
+    levels: LevelsPolicy,
+    coupons: Vec<(i64, String)>,
+) -> impl IntoView {
+    let coupons = StoredValue::new(coupons);
     let ctx = use_ctx();
     let toast = use_toast();
     let confirm = use_confirm();
@@ -180,7 +207,7 @@ fn Editor(points: PointsPolicy, levels: LevelsPolicy) -> impl IntoView {
     let worth = FieldState::new("step_worth", &yuan_text(points.step_worth), worth_rule);
     let share = FieldState::new(
         "max_share_bp",
-        &(points.max_share_bp / 100).to_string(),
+        &decimal(points.max_share_bp, 100),
         share_rule,
     );
     let birthday = FieldState::new(
@@ -344,6 +371,16 @@ fn Editor(points: PointsPolicy, levels: LevelsPolicy) -> impl IntoView {
                                 on:change=move |ev| r.look.set(event_target_value(&ev))>
                                 {LEVEL_LOOKS.iter().map(|l| view! {
                                     <option value=*l>{move || look_name(l, lang.get())}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label class="cell">
+                            <span class="cell-label">{tr(T::LevelBirthday)}</span>
+                            <select class="cell-input" id=format!("level-{key}-coupon")
+                                on:change=move |ev| r.coupon.set(event_target_value(&ev).parse::<i64>().ok())>
+                                <option value="" selected=move || r.coupon.get().is_none()>{tr(T::LevelNoBirthday)}</option>
+                                {coupons.get_value().into_iter().map(|(id, name)| view! {
+                                    <option value=id.to_string() selected=move || r.coupon.get() == Some(id)>{name}</option>
                                 }).collect_view()}
                             </select>
                         </label>
