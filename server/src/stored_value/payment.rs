@@ -106,7 +106,7 @@ pub async fn pay(
     // PIN-less payment above the limit.
     let rules = settings(&state.db, brand.id).await?;
     let mut pin_ok = false;
-    if needs_pin(&state.db, (brand.id, member_id), &req, &rules, now).await? {
+    if needs_pin(&state.db, (&brand, member_id), &req, &rules, now).await? {
         // A retry of a payment that went through gets its receipt, even
         // with the PIN locked since.
         let body = PaymentRequest {
@@ -142,11 +142,12 @@ pub async fn pay(
 /// any PIN-less payment above the limit.
 pub async fn needs_pin(
     conn: &impl sea_orm::ConnectionTrait,
-    (brand_id, member_id): (i64, i64),
+    (brand, member_id): (&crate::entity::brand::Model, i64),
     req: &PaymentRequest,
     rules: &MoneySettings,
     now: i64,
 ) -> AppResult<bool> {
+    let brand_id = brand.id;
     let coupon = match req.coupon_id {
         Some(id) => redeem::chosen(conn, (brand_id, member_id), id, req.store_id, now)
             .await
@@ -163,12 +164,8 @@ pub async fn needs_pin(
     } else {
         None
     };
-    let brand = crate::entity::brand::Entity::find_by_id(brand_id)
-        .one(conn)
-        .await?
-        .ok_or_else(AppError::not_found)?;
     let levels = levels::policy(conn, brand_id).await?;
-    let level_rate = levels::standing(conn, &brand, member_id, &levels, now)
+    let level_rate = levels::standing(conn, brand, member_id, &levels, now)
         .await?
         .pay_rate();
     let bill = |principal, bonus| Bill {

@@ -51,7 +51,7 @@ pub async fn charge(
     };
     let rules = settings(&state.db, by.brand.id).await?;
     let mut pin_ok = false;
-    if needs_pin(&state.db, (by.brand.id, m.id), &pay, &rules, now).await? {
+    if needs_pin(&state.db, (&by.brand, m.id), &pay, &rules, now).await? {
         if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &identity).await? {
             return Ok(answer);
         }

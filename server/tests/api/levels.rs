@@ -69,6 +69,14 @@ async fn earn_points(app: &TestApp, admin: &str) {
         .status(200);
 }
 
+/// One level, 金卡 (95折, ×2 points), from the first fen.
+fn gold_for_all() -> LevelsPolicy {
+    let mut p = two_levels();
+    p.levels[0].threshold = Fen(0);
+    p.levels.truncate(1);
+    p
+}
+
 fn level_name(v: &MemberLevelView) -> Option<&str> {
     v.level.as_ref().map(|l| l.name.as_str())
 }
@@ -253,10 +261,9 @@ dual_test!(
     |app| async move {
         let shop = shop(&app).await;
         earn_points(&app, &shop.admin).await;
-        let mut p = two_levels();
-        p.levels[0].threshold = Fen(0);
-        p.levels.truncate(1);
-        set_levels(&app, &shop.admin, &p).await.status(200);
+        set_levels(&app, &shop.admin, &gold_for_all())
+            .await
+            .status(200);
         let member = new_member(&app).await;
         set_pin(&app, &member).await;
         topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
@@ -370,10 +377,9 @@ dual_test!(
     |app| async move {
         let shop = shop(&app).await;
         earn_points(&app, &shop.admin).await;
-        let mut p = two_levels();
-        p.levels[0].threshold = Fen(0);
-        p.levels.truncate(1);
-        set_levels(&app, &shop.admin, &p).await.status(200);
+        set_levels(&app, &shop.admin, &gold_for_all())
+            .await
+            .status(200);
         let member = new_member(&app).await;
         set_pin(&app, &member).await;
         topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
@@ -562,10 +568,8 @@ dual_test!(
         let shop = shop(&app).await;
         earn_points(&app, &shop.admin).await;
         // One level from ¥0 at 93.5 %: every level discount rounds.
-        let mut p = two_levels();
-        p.levels[0].threshold = Fen(0);
+        let mut p = gold_for_all();
         p.levels[0].pay_rate_bp = 9_350;
-        p.levels.truncate(1);
         set_levels(&app, &shop.admin, &p).await.status(200);
         let member = new_member(&app).await;
         set_pin(&app, &member).await;
