@@ -805,7 +805,7 @@ catalogue! {
     LookGold => "金色", "Gold";
     LookPlatinum => "铂金", "Platinum";
     LookDiamond => "钻石", "Diamond";
-    PointsNotWithOnline => "积分暂不能与在线支付合用：余额足够时可用", "Points cannot be combined with paying online yet: they pay when your balance covers the rest";
+    PointsNotWithOnline => "付款码账单仅可用余额支付：余额足够时积分可抵扣", "A pay code's bill is paid from your balance only: points pay when it covers the rest";
     CouponBelowMin => "未满足使用门槛", "Below its minimum spend";
     PayWithoutIfGone => "优惠券若已不可用，按原价继续支付", "If the coupon is gone, pay without it";
     CouponsFailedToLoad => "优惠券没有加载成功，本次可不用券支付", "Coupons did not load; you can still pay without one";

@@ -119,6 +119,9 @@ kinds! {
     HqBankClearing = "hq_bank_clearing", Fen, Appended;
     /// A member's points (owner: member).
     MemberPoints = "member_points", Points, Kept;
+    /// A member's points held while a split payment's gateway leg runs
+    /// (owner: member).
+    MemberPointsHold = "member_points_hold", Points, Kept;
     /// Points the brand gave out (owner 0): the other side of earning.
     PointsIssued = "points_issued", Points, Appended;
     /// Points members spent (owner 0).

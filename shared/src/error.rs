@@ -484,10 +484,6 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         ),
         "points_step_range" => ("应为 1–100000 分", "must be 1–100,000 points"),
         "points_worth_range" => ("应在 ¥0.01–¥100 之间", "must be between ¥0.01 and ¥100"),
-        "points_not_online" => (
-            "暂不支持与在线支付合用，请取消积分抵扣或先充值",
-            "cannot be combined with paying online yet: untick it or top up first",
-        ),
         "multiplier_range" => ("应为 1–10 倍", "must be ×1 to ×10"),
         "birthday_set" => (
             "已设置，不能自行修改；如需更正请联系门店",

@@ -36,6 +36,7 @@ pub mod payee_account;
 pub mod payment;
 pub mod payout_attempt;
 pub mod point_lot;
+pub mod point_lot_hold;
 pub mod point_lot_spend;
 pub mod points_owed;
 pub mod region;

@@ -124,6 +124,8 @@ pub async fn view(
         purpose,
         store_name,
         stored_value: Fen(o.sv_principal + o.sv_bonus),
+        points_used: o.points_used,
+        points_off: Fen(o.points),
         payment_id: o.payment_id,
         channel_url,
         id: o.id,
@@ -165,10 +167,10 @@ pub fn is_split(o: &gateway_order::Model) -> bool {
     o.purpose != OrderPurpose::TopUp.as_str()
 }
 
-/// Whether the order held the member's stored value when it started, to be
-/// released if it is not paid.
+/// Whether the order held the member's stored value or points when it
+/// started, to be released if it is not paid.
 pub fn holds_value(o: &gateway_order::Model) -> bool {
-    is_split(o) && o.sv_principal + o.sv_bonus > 0
+    is_split(o) && (o.sv_principal + o.sv_bonus > 0 || o.points_used > 0)
 }
 
 /// The paid card order whose `op_ref` a card bought online carries, if

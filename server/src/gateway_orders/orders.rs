@@ -157,7 +157,8 @@ async fn close_spending(app: &AppState, order_id: i64, nonce: Option<&str>) -> A
     Ok(())
 }
 
-/// Gives a closed split payment's held stored value back to the member.
+/// Gives a closed split payment's held stored value and points back to the
+/// member (the points to the lots they came from).
 async fn release_hold(
     tx: &DatabaseTransaction,
     o: &gateway_order::Model,
@@ -167,6 +168,7 @@ async fn release_hold(
     let b = brand_of(tx, o.brand_id).await?;
     let funds = ledger::lock_member(tx, o.brand_id, o.member_id, now).await?;
     let hold = ledger::account_id(tx, o.brand_id, Kind::MemberHold, o.member_id, now).await?;
+    let points = crate::points::release_hold(tx, (o.brand_id, o.member_id), o.id, now).await?;
     post_or_fail(
         tx,
         Entry {
@@ -180,11 +182,14 @@ async fn release_hold(
             actor: format!("member:{}", o.member_id),
             business_date: ledger::business_date(&b.time_zone, now),
             at: now,
-            lines: vec![
+            lines: [
                 Line::fen(hold, Fen(-held)),
                 Line::fen(funds.principal_account, Fen(o.sv_principal)),
                 Line::fen(funds.bonus_account, Fen(o.sv_bonus)),
-            ],
+            ]
+            .into_iter()
+            .chain(points)
+            .collect(),
         },
     )
     .await?;

@@ -25,8 +25,8 @@ use shared::ErrorCode;
 use shared::dto::{BuyCard, EntryKind, OrderPurpose};
 use shared::dto::{MoneySettings, PaymentRequest, TopUpOrderRequest, TopUpOrderView};
 use shared::money::{Bp, Fen};
-use shared::plan::CouponChoice;
 use shared::plan::{Bill, PaymentPlan, plan};
+use shared::plan::{CouponChoice, PointsChoice};
 
 /// A member starting an order under an idempotency key.
 struct Start<'a> {
@@ -302,7 +302,13 @@ pub async fn pay_split(
     let rules = settings(&state.db, brand.id).await?;
     split_allowed(req, &rules)?;
     let write = async {
-        let pin_ok = split_pin(state, &start, (req.amount, req.pin.as_deref()), &rules).await?;
+        let pin_ok = split_pin(
+            state,
+            &start,
+            (req.amount, req.pin.as_deref(), req.use_points),
+            &rules,
+        )
+        .await?;
         hold_split(state, &start, req, &rules, pin_ok, now).await
     };
     start.once(state, "payment", write).await
@@ -331,7 +337,13 @@ pub async fn buy_card(
     let write = async {
         let ty = crate::cards::catalogue::card_type_in_brand(&state.db, brand.id, req.card_type_id)
             .await?;
-        let pin_ok = split_pin(state, &start, (Fen(ty.price), req.pin.as_deref()), &rules).await?;
+        let pin_ok = split_pin(
+            state,
+            &start,
+            (Fen(ty.price), req.pin.as_deref(), false),
+            &rules,
+        )
+        .await?;
         hold_card(state, &start, req.card_type_id, &rules, pin_ok, now).await
     };
     start.once(state, "card", write).await
@@ -363,7 +375,7 @@ async fn hold_card(
     let shop = store_in_brand(&tx, brand_id, home).await?;
     let funds = ledger::lock_member(&tx, brand_id, member_id, now).await?;
     // A card is bought at its price: no level discount.
-    let plan = split_plan(&funds, (Fen(ty.price), None, Bp::FULL), rules, pin_ok)?;
+    let plan = split_plan(&funds, (Fen(ty.price), None, None, Bp::FULL), rules, pin_ok)?;
     let order_no = new_order_no(now);
     let order = gateway_order::ActiveModel {
         purpose: Set(OrderPurpose::Card.as_str().into()),
@@ -389,11 +401,6 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
         // One-off codes are paid from stored value only, for now.
         return Err(AppError::invalid("pay_request", "unknown"));
     }
-    if req.use_points {
-        // Points are not held during a gateway leg yet (issue 18): say so
-        // rather than charge more online than the member was shown.
-        return Err(AppError::invalid("use_points", "points_not_online"));
-    }
     Ok(())
 }
 
@@ -403,12 +410,21 @@ fn split_allowed(req: &PaymentRequest, rules: &MoneySettings) -> AppResult<()> {
 async fn split_pin(
     state: &AppState,
     start: &Start<'_>,
-    (amount, pin): (Fen, Option<&str>),
+    (amount, pin, use_points): (Fen, Option<&str>, bool),
     rules: &MoneySettings,
 ) -> AppResult<bool> {
     let (brand_id, member_id) = (start.brand.id, start.member_id);
     let (principal, bonus) = ledger::member_balance(&state.db, brand_id, member_id).await?;
-    let pin_ok = plan(&Bill::plain(amount, principal, bonus)).stored_value() > rules.pin_above;
+    // Points paying part of the bill leave less for stored value.
+    let policy = crate::points::policy(&state.db, brand_id).await?;
+    let now = state.clock.now_ms();
+    let points =
+        crate::points::asked(&state.db, &policy, (brand_id, member_id), use_points, now).await?;
+    let bill = Bill {
+        points,
+        ..Bill::plain(amount, principal, bonus)
+    };
+    let pin_ok = plan(&bill).stored_value() > rules.pin_above;
     if pin_ok {
         crate::stored_value::pin::check(
             state,
@@ -427,13 +443,14 @@ async fn split_pin(
 /// (`pin_ok`; the balance may have grown past the limit since the check).
 fn split_plan(
     funds: &MemberFunds,
-    (amount, coupon, level_rate): (Fen, Option<CouponChoice>, Bp),
+    (amount, coupon, points, level_rate): (Fen, Option<CouponChoice>, Option<PointsChoice>, Bp),
     rules: &MoneySettings,
     pin_ok: bool,
 ) -> AppResult<PaymentPlan> {
     let plan = plan(&Bill {
         level_rate,
         coupon,
+        points,
         ..Bill::plain(amount, funds.principal, funds.bonus)
     });
     if !plan.online.is_positive() {
@@ -466,17 +483,19 @@ async fn insert_and_hold(
         sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
         sea_orm::ActiveValue::NotSet => None,
     };
-    let inserted = insert_order(&tx, order).await?;
-    if inserted == 1
-        && let Some(id) = coupon_id
-    {
-        let order_id = gateway_order::Entity::find()
-            .filter(gateway_order::Column::BrandId.eq(start.brand.id))
-            .filter(gateway_order::Column::OrderNo.eq(&order_no))
-            .one(&tx)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order {order_no} not found")))?
-            .id;
+    if insert_order(&tx, order).await? == 0 {
+        // The key's order exists: it holds what it held.
+        tx.commit().await?;
+        return Ok(());
+    }
+    let order_id = gateway_order::Entity::find()
+        .filter(gateway_order::Column::BrandId.eq(start.brand.id))
+        .filter(gateway_order::Column::OrderNo.eq(&order_no))
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order {order_no} not found")))?
+        .id;
+    if let Some(id) = coupon_id {
         // One payment takes it: the compare-and-set decides (nothing of
         // this order is kept if another payment took it first).
         if !redeem::reserve(&tx, id, order_id, plan.coupon, now).await? {
@@ -487,8 +506,10 @@ async fn insert_and_hold(
             .with("reason", "used"));
         }
     }
-    if inserted == 1 && plan.stored_value().is_positive() {
-        hold(&tx, start, shop, funds, plan, order_no, now).await?;
+    let who = (start.brand.id, start.member_id);
+    let points = crate::points::hold(&tx, who, order_id, plan.points_used, now).await?;
+    if plan.stored_value().is_positive() || !points.is_empty() {
+        hold(&tx, start, (shop, funds, plan), points, order_no, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -534,7 +555,18 @@ async fn hold_split(
     let level_rate = crate::levels::standing(&tx, start.brand, member_id, &levels, now)
         .await?
         .pay_rate();
-    let plan = split_plan(&funds, (req.amount, choice, level_rate), rules, pin_ok)?;
+    // The points the member asked to use, read under their lock: held with
+    // the stored value while the gateway leg runs.
+    let policy = crate::points::policy(&tx, brand_id).await?;
+    let points =
+        crate::points::asked(&tx, &policy, (brand_id, member_id), req.use_points, now).await?;
+    let plan = split_plan(
+        &funds,
+        (req.amount, choice, points, level_rate),
+        rules,
+        pin_ok,
+    )?;
+    crate::points::as_shown(req, &plan)?;
     if let Some(c) = &chosen
         && !plan.coupon.is_positive()
     {
@@ -577,13 +609,13 @@ fn split_order(
 }
 
 /// Holds a split payment's stored-value part (principal and bonus to the
-/// member's hold account) under the order's number.
+/// member's hold account) and its points (`points`' lines) under the
+/// order's number.
 async fn hold(
     tx: &DatabaseTransaction,
     start: &Start<'_>,
-    shop: &store::Model,
-    funds: &MemberFunds,
-    plan: &PaymentPlan,
+    (shop, funds, plan): (&store::Model, &MemberFunds, &PaymentPlan),
+    points: Vec<Line>,
     order_no: String,
     now: i64,
 ) -> AppResult<()> {
@@ -603,11 +635,14 @@ async fn hold(
             actor: format!("member:{member_id}"),
             business_date: ledger::business_date(&start.brand.time_zone, now),
             at: now,
-            lines: vec![
+            lines: [
                 Line::fen(funds.principal_account, -plan.principal),
                 Line::fen(funds.bonus_account, -plan.bonus),
                 Line::fen(hold, held),
-            ],
+            ]
+            .into_iter()
+            .chain(points)
+            .collect(),
         },
     )
     .await?;

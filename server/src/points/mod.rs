@@ -14,7 +14,7 @@
 
 use crate::clock::{day_start, rfc3339, to_utc};
 use crate::db::begin_write;
-use crate::entity::{money_settings, point_lot, point_lot_spend, points_owed};
+use crate::entity::{money_settings, point_lot, point_lot_hold, point_lot_spend, points_owed};
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Entry, Kind, Line};
 use chrono::Datelike;
@@ -153,6 +153,39 @@ pub fn choice(p: &PointsPolicy, usable: i64) -> Option<PointsChoice> {
     p.choice(usable)
 }
 
+/// The points step a payment asked for (`wanted`), read under the
+/// member's lock: what their usable points may pay of a bill; refused when
+/// the brand's points cannot pay.
+pub async fn asked(
+    conn: &impl ConnectionTrait,
+    p: &PointsPolicy,
+    (brand_id, member_id): (i64, i64),
+    wanted: bool,
+    now: i64,
+) -> AppResult<Option<PointsChoice>> {
+    if !wanted {
+        return Ok(None);
+    }
+    if p.max_share_bp == 0 {
+        return Err(AppError::invalid("use_points", "points_cannot_pay"));
+    }
+    Ok(choice(p, usable(conn, brand_id, member_id, now).await?))
+}
+
+/// Refused, with the number the plan would spend now, when the member was
+/// shown another (their points expired or were spent meanwhile): nothing
+/// moves, and the app shows the new figure before they pay again.
+pub fn as_shown(req: &shared::dto::PaymentRequest, plan: &PaymentPlan) -> AppResult<()> {
+    match req.points_expected {
+        Some(expected) if req.use_points && expected != plan.points_used => Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            shared::ErrorCode::PointsChanged,
+        )
+        .with("points", plan.points_used)),
+        _ => Ok(()),
+    }
+}
+
 /// The member's points usable at `now`: what is left in lots not expired.
 pub async fn usable(
     conn: &impl ConnectionTrait,
@@ -252,12 +285,142 @@ pub async fn payment_accounts(
 /// lock, so a guard that fires is a conflict, never a partial spend.
 pub async fn spend(
     tx: &DatabaseTransaction,
-    (brand_id, member_id): (i64, i64),
+    who: (i64, i64),
     payment_id: i64,
     n: i64,
     now: i64,
 ) -> AppResult<()> {
+    for (lot_id, take) in take_from_lots(tx, who, n, now).await? {
+        point_lot_spend::ActiveModel {
+            lot_id: Set(lot_id),
+            payment_id: Set(payment_id),
+            points: Set(take),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Holds `n` points of the member's for split payment order `order_id`
+/// while its gateway leg runs: taken from the lots as [`spend`] takes them
+/// (so they count for nothing meanwhile), recorded per lot under the
+/// order. Answers the lines (the member's points → their points held) for
+/// the order's hold entry.
+pub async fn hold(
+    tx: &DatabaseTransaction,
+    (brand_id, member_id): (i64, i64),
+    order_id: i64,
+    n: i64,
+    now: i64,
+) -> AppResult<Vec<Line>> {
+    if n <= 0 {
+        return Ok(Vec::new());
+    }
+    for (lot_id, take) in take_from_lots(tx, (brand_id, member_id), n, now).await? {
+        point_lot_hold::ActiveModel {
+            order_id: Set(order_id),
+            lot_id: Set(lot_id),
+            points: Set(take),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+    }
+    let a = accounts(tx, brand_id, member_id, &[], now).await?;
+    let held = ledger::account_id(tx, brand_id, Kind::MemberPointsHold, member_id, now).await?;
+    Ok(vec![Line::count(a[0], -n), Line::count(held, n)])
+}
+
+/// The points order `order_id` holds, lot by lot.
+async fn held_by(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+) -> Result<Vec<point_lot_hold::Model>, DbErr> {
+    point_lot_hold::Entity::find()
+        .filter(point_lot_hold::Column::OrderId.eq(order_id))
+        .order_by_asc(point_lot_hold::Column::Id)
+        .all(tx)
+        .await
+}
+
+/// The points order `order_id` held become payment `payment_id`'s spends
+/// (its refunds give them back to the same lots); `n` is what the plan
+/// spent. The caller holds the order's lock and settles it once.
+pub async fn settle_hold(
+    tx: &DatabaseTransaction,
+    order_id: i64,
+    payment_id: i64,
+    n: i64,
+    now: i64,
+) -> AppResult<()> {
+    let held = held_by(tx, order_id).await?;
+    if held.iter().map(|h| h.points).sum::<i64>() != n {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "order {order_id} holds other points than the {n} its plan spends"
+        )));
+    }
+    for h in held {
+        point_lot_spend::ActiveModel {
+            lot_id: Set(h.lot_id),
+            payment_id: Set(payment_id),
+            points: Set(h.points),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives the points order `order_id` held back to the lots they came from
+/// (its gateway leg failed or expired; a lot that expired meanwhile takes
+/// them too and expires them again at the next run). Answers the lines
+/// (their points held → the member's points) for the release entry. The
+/// caller holds the order's lock and the member's, and releases it once.
+pub async fn release_hold(
+    tx: &DatabaseTransaction,
+    (brand_id, member_id): (i64, i64),
+    order_id: i64,
+    now: i64,
+) -> AppResult<Vec<Line>> {
+    let held = held_by(tx, order_id).await?;
+    let n: i64 = held.iter().map(|h| h.points).sum();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    for h in &held {
+        point_lot::Entity::update_many()
+            .col_expr(
+                point_lot::Column::LeftPoints,
+                plus(Expr::col(point_lot::Column::LeftPoints), h.points),
+            )
+            .col_expr(point_lot::Column::TouchedAt, Expr::value(now))
+            .filter(point_lot::Column::Id.eq(h.lot_id))
+            .exec(tx)
+            .await?;
+    }
+    let a = accounts(tx, brand_id, member_id, &[], now).await?;
+    let hold = ledger::account_id(tx, brand_id, Kind::MemberPointsHold, member_id, now).await?;
+    Ok(vec![Line::count(hold, -n), Line::count(a[0], n)])
+}
+
+/// Takes `n` points from the member's live lots, soonest to expire first,
+/// each with a guarded update; answers what came from which lot. The
+/// caller checked `n` is usable under the member's lock, so a guard that
+/// fires is a conflict, never a partial take.
+async fn take_from_lots(
+    tx: &DatabaseTransaction,
+    (brand_id, member_id): (i64, i64),
+    n: i64,
+    now: i64,
+) -> AppResult<Vec<(i64, i64)>> {
     let mut left = n;
+    let mut taken = Vec::new();
     for lot in live_lots(tx, brand_id, member_id, now).await? {
         if left == 0 {
             break;
@@ -276,21 +439,13 @@ pub async fn spend(
         if moved.rows_affected != 1 {
             return Err(conflict());
         }
-        point_lot_spend::ActiveModel {
-            lot_id: Set(lot.id),
-            payment_id: Set(payment_id),
-            points: Set(take),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        taken.push((lot.id, take));
         left -= take;
     }
     if left != 0 {
         return Err(conflict());
     }
-    Ok(())
+    Ok(taken)
 }
 
 /// `column + n` in SQL (ExprTrait's `add` is not imported: its `min` and

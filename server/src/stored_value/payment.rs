@@ -231,14 +231,7 @@ pub async fn book(
     // the points multiplier; the payment's money then counts toward it.
     let levels = levels::policy(tx, payer.brand.id).await?;
     let standing = levels::standing(tx, &payer.brand, payer.member_id, &levels, now).await?;
-    let points_choice = if req.use_points {
-        if policy.max_share_bp == 0 {
-            return Err(AppError::invalid("use_points", "points_cannot_pay"));
-        }
-        points::choice(&policy, points::usable(tx, who.0, who.1, now).await?)
-    } else {
-        None
-    };
+    let points_choice = points::asked(tx, &policy, who, req.use_points, now).await?;
     // The coupon chosen, unless it is gone and the member said to pay
     // without it then.
     let mut chosen = match req.coupon_id {
@@ -275,12 +268,7 @@ pub async fn book(
     }
     // What the member was shown, or nothing moves (the app shows the new
     // figure and asks again).
-    if let Some(expected) = req.points_expected
-        && req.use_points
-        && expected != plan.points_used
-    {
-        return Err(unprocessable(ErrorCode::PointsChanged).with("points", plan.points_used));
-    }
+    points::as_shown(req, &plan)?;
     if plan.online.is_positive() {
         return Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0));
     }
@@ -446,6 +434,16 @@ pub async fn settle_split(
     .await?;
     let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
     let earn_lines = points::earn(tx, (brand_id, member_id), p.id, earned, expires, now).await?;
+    // The points the order held are the payment's spends: from the
+    // member's points held to the brand's points redeemed.
+    let points_accounts = if plan.points_used > 0 {
+        points::settle_hold(tx, order_id, p.id, plan.points_used, now).await?;
+        let [_, redeemed] = points::payment_accounts(tx, brand_id, member_id, now).await?;
+        let held = ledger::account_id(tx, brand_id, Kind::MemberPointsHold, member_id, now).await?;
+        Some([held, redeemed])
+    } else {
+        None
+    };
     let hold = ledger::account_id(tx, brand_id, Kind::MemberHold, member_id, now).await?;
     let clearing = ledger::account_id(tx, brand_id, Kind::GatewayClearing, 0, now).await?;
     let wallet = ledger::account_id(tx, brand_id, Kind::StoreWallet, store_id, now).await?;
@@ -457,7 +455,7 @@ pub async fn settle_split(
         income,
         gateway: Some(clearing),
         promotion: Some(promotion),
-        points: None,
+        points: points_accounts,
     };
     let mut lines = ledger::payment_lines(&accounts, plan, settled)
         .map_err(|m| AppError::Internal(anyhow::anyhow!("split payment needs {m:?}")))?;

@@ -380,39 +380,188 @@ dual_test!(
     }
 );
 
+/// `POST /api/member/split-payments` with points, as the member was shown
+/// `expected` of them.
+async fn split_with_points(
+    app: &TestApp,
+    member: &Member,
+    store_id: i64,
+    amount: i64,
+    expected: Option<i64>,
+) -> Reply {
+    app.post(crate::split_payments::SPLIT)
+        .token(&member.token)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
+            use_points: true,
+            points_expected: expected,
+            store_id,
+            amount: Fen(amount),
+            pin: Some(TEST_PIN.into()),
+            pay_request: None,
+        })
+        .send()
+        .await
+}
+
+/// What the member's points-held account keeps (split payments' gateway
+/// legs running).
+async fn points_held(app: &TestApp, member: &Member) -> i64 {
+    use sea_orm::EntityTrait;
+    let account = tongka_server::ledger::find_account(
+        &app.db,
+        app.brand_id,
+        Kind::MemberPointsHold,
+        member.id,
+    )
+    .await
+    .expect("account");
+    match account {
+        Some(a) => tongka_server::entity::account::Entity::find_by_id(a.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .map_or(0, |a| a.balance),
+        None => 0,
+    }
+}
+
+/// 100 points a yuan, each 100 points worth ¥1, up to half a bill.
+fn rich() -> PointsPolicy {
+    PointsPolicy {
+        per_yuan: 100,
+        ..policy()
+    }
+}
+
 dual_test!(
-    a_split_payment_earns_on_its_online_part_too_and_cannot_take_points_yet,
+    a_split_payment_holds_its_points_while_the_gateway_leg_runs,
     |app| async move {
+        use crate::gateway::{checkout_of, give_up, press, wait_for_state};
+        let _sweeps = crate::gateway::SWEEPS.read().await;
         let shop = shop(&app).await;
-        set_policy(&app, &shop.admin, &policy()).await.status(200);
+        set_policy(&app, &shop.admin, &rich()).await.status(200);
         let member = new_member(&app).await;
         set_pin(&app, &member).await;
-        topup_ok(&app, &shop.clerk, &member.phone, 5_500).await;
-        // Points cannot pay with a gateway leg yet: refused, nothing held.
-        let refused = app
-            .post("/api/member/split-payments")
-            .token(&member.token)
-            .header(IDEMPOTENCY_KEY, &new_key())
-            .json(&PaymentRequest {
-                coupon_id: None,
-                without_coupon_if_gone: false,
-                use_points: true,
-                points_expected: None,
-                store_id: shop.one.id,
-                amount: Fen(8_000),
-                pin: Some(TEST_PIN.into()),
-                pay_request: None,
-            })
-            .send()
-            .await;
-        refused.invalid_because("use_points", "points_not_online");
-        assert_eq!(total(&app, &member.token).await, 5_500);
-        // ¥55 of stored value and ¥25 online: 80 points.
-        let paid = crate::split_payments::split_paid(&app, &member, shop.one.id, 8_000).await;
-        let p = points(&app, &member).await;
-        assert_eq!(p.usable, 80);
-        assert_eq!(p.lots[0].payment_id, paid.payment_id);
-        assert_eq!(account_and_lots(&app, &member).await, (80, 80));
+        topup_ok(&app, &shop.clerk, &member.phone, 8_000).await;
+        // ¥50 paid: 5,000 points (¥50 of them), ¥30 left.
+        pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+        let before = points(&app, &member).await;
+        assert_eq!(before.usable, 5_000);
+
+        // A ¥100 bill: ¥50 of points (half the bill), the ¥30 stored and
+        // ¥20 online. Shown 4,000 points, it is refused and nothing is held.
+        split_with_points(&app, &member, shop.one.id, 10_000, Some(4_000))
+            .await
+            .error(422, shared::ErrorCode::PointsChanged);
+        assert_eq!(points(&app, &member).await.usable, 5_000);
+        assert_eq!(total(&app, &member.token).await, 3_000);
+        let reply = split_with_points(&app, &member, shop.one.id, 10_000, Some(5_000)).await;
+        reply.status(201);
+        let started: shared::dto::TopUpOrderView = reply.ok();
+        assert_eq!(started.amount, Fen(2_000), "¥20 left to pay online");
+        assert_eq!(started.stored_value, Fen(3_000));
+        assert_eq!(
+            (started.points_used, started.points_off),
+            (5_000, Fen(5_000))
+        );
+        // Held: they pay nothing else meanwhile.
+        assert_eq!(points(&app, &member).await.usable, 0);
+        assert_eq!(points_held(&app, &member).await, 5_000);
+        assert_eq!(account_and_lots(&app, &member).await, (0, 0));
+        let refused = pay_with_points(&app, &member, shop.two.id, 100).await;
+        refused.error(422, shared::ErrorCode::InsufficientBalance);
+
+        // Given up: the points go back to the lot they came from.
+        give_up(&app, &member, started.id).await;
+        let back = points(&app, &member).await;
+        assert_eq!(back.usable, 5_000);
+        assert_eq!(back.lots, before.lots, "the same lot, the same expiry");
+        assert_eq!(points_held(&app, &member).await, 0);
+        assert_eq!(account_and_lots(&app, &member).await, (5_000, 5_000));
+        assert_eq!(total(&app, &member.token).await, 3_000);
+
+        // Again, and paid at the checkout: one payment of ¥100 with ¥50 of
+        // points, earning on the member's own ¥50 (stored ¥30, online ¥20).
+        let reply = split_with_points(&app, &member, shop.one.id, 10_000, Some(5_000)).await;
+        reply.status(201);
+        let started: shared::dto::TopUpOrderView = reply.ok();
+        assert_eq!(
+            press(&checkout_of(&started), "pay").await,
+            crate::gateway::back_to_app(&app, &started)
+        );
+        let paid = wait_for_state(&app, &member, started.id, shared::dto::OrderState::Paid).await;
+        let payment_id = paid.payment_id.expect("settled");
+        assert_eq!(points_held(&app, &member).await, 0);
+        let after = points(&app, &member).await;
+        assert_eq!(after.usable, 5_000, "earned 5,000 on ¥50 of own money");
+        assert_eq!(after.lots.len(), 1);
+        assert_eq!(after.lots[0].payment_id, Some(payment_id));
+        assert_eq!(account_and_lots(&app, &member).await, (5_000, 5_000));
+        // The store sees the member's ¥50 of it, ¥20 online.
+        let store = crate::split_payments::store_payments(&app, &shop.manager).await;
+        let item = store.iter().find(|p| p.id == payment_id).expect("listed");
+        assert_eq!((item.amount, item.online), (Fen(5_000), Fen(2_000)));
+
+        // Refunded in full: the points spent come back to the first lot,
+        // those earned go.
+        refund_ok(&app, &shop.manager, payment_id, 5_000).await;
+        let refunded = points(&app, &member).await;
+        assert_eq!(refunded.usable, 5_000);
+        assert_eq!(refunded.lots, before.lots);
+        assert_eq!(account_and_lots(&app, &member).await, (5_000, 5_000));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
+    a_split_payment_and_a_payment_fired_at_once_never_spend_the_same_points,
+    |app| async move {
+        let _sweeps = crate::gateway::SWEEPS.read().await;
+        let shop = shop(&app).await;
+        set_policy(&app, &shop.admin, &rich()).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 10_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+        assert_eq!(points(&app, &member).await.usable, 5_000);
+        // Both want the 5,000 points and the ¥50 stored: a ¥100 payment
+        // (¥50 of points, ¥50 stored) and a ¥200 split payment (¥50 of
+        // points, ¥50 stored, ¥100 online).
+        let (a, b) = tokio::join!(
+            pay_with_points(&app, &member, shop.one.id, 10_000),
+            split_with_points(&app, &member, shop.two.id, 20_000, Some(5_000))
+        );
+        let paid = a.status == 201;
+        let held = b.status == 201;
+        assert!(paid || held, "one of them went through");
+        let mut used = 0;
+        if paid {
+            let r: PaymentReceipt = a.ok();
+            used += r.points_used;
+        }
+        if held {
+            let o: shared::dto::TopUpOrderView = b.ok();
+            // After the payment it holds only what that payment earned.
+            used += o.points_used;
+            assert_eq!(points_held(&app, &member).await, o.points_used);
+        }
+        if !paid {
+            a.error(422, shared::ErrorCode::InsufficientBalance);
+        }
+        if !held {
+            b.error(422, shared::ErrorCode::PointsChanged);
+        }
+        let (account, lots) = account_and_lots(&app, &member).await;
+        assert_eq!(account, lots);
+        let earned: i64 = if paid { 5_000 } else { 0 };
+        assert_eq!(
+            account + points_held(&app, &member).await,
+            5_000 + earned - if paid { 5_000 } else { 0 },
+            "every point is in a lot or held, none spent twice (used {used})"
+        );
         assert_reconciled(&app).await;
     }
 );

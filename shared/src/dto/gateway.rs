@@ -75,6 +75,12 @@ pub struct TopUpOrderView {
     /// The stored value held for it (split payments).
     #[serde(default)]
     pub stored_value: Fen,
+    /// The points held for it and what they take off the bill (split
+    /// payments).
+    #[serde(default)]
+    pub points_used: i64,
+    #[serde(default)]
+    pub points_off: Fen,
     /// The payment, once settled (split payments).
     #[serde(default)]
     pub payment_id: Option<i64>,

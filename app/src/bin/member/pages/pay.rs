@@ -109,8 +109,9 @@ fn PayForm(
             .and_then(|p| p.policy.choice(p.usable))
     };
     // The server's own price plan, from the member's balance. Points pay
-    // only when the member ticked them and no online part is left (the
-    // gateway leg does not hold points yet).
+    // when the member ticked them (held with the stored value while a
+    // gateway leg runs; a one-off code is paid from stored value only).
+    let split_ok = one_off.with_value(|o| o.is_none());
     let (principal, bonus) = (balance.principal, balance.bonus);
     let plan_with = move |bill: Fen, c: Option<&MemberCoupon>| {
         let with = |points| {
@@ -122,7 +123,7 @@ fn PayForm(
             })
         };
         match use_points.get().then(points_choice).flatten() {
-            Some(p) if !with(Some(p)).online.is_positive() => with(Some(p)),
+            Some(p) if split_ok || !with(Some(p)).online.is_positive() => with(Some(p)),
             _ => with(None),
         }
     };
@@ -169,7 +170,6 @@ fn PayForm(
     // The PIN guards what is taken from stored value.
     let needs_pin = move || preview().is_some_and(|p| p.stored_value() > pin_above);
     // Short of stored value: the rest is paid online (not for one-off codes).
-    let split_ok = one_off.with_value(|o| o.is_none());
     let shortfall = move || {
         preview()
             .map(|p| p.online)
@@ -216,6 +216,10 @@ fn PayForm(
             if split {
                 let started =
                     api::send_once::<StartSplitPayment>(&(), &req, session.current(), &k).await;
+                if matches!(&started, Err(Failure::Api(e)) if e.code == ErrorCode::PointsChanged) {
+                    points.refetch();
+                    level.refetch();
+                }
                 super::topup::to_checkout(started, busy, key, error);
                 return;
             }

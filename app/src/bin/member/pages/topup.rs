@@ -14,7 +14,7 @@ use tongka_app::api::{self, ApiResult, Failure};
 use tongka_app::components::{
     CreditedParts, Field, FieldState, FormError, TopBar, loaded, path_id, sleep, use_nav, yuan_rule,
 };
-use tongka_app::i18n::{T, tr};
+use tongka_app::i18n::{T, tr, use_i18n};
 
 /// 充值
 #[component]
@@ -305,6 +305,14 @@ fn OrderStatus(order: TopUpOrderView, unpaid: bool) -> impl IntoView {
             <p class="receipt-amount tabular" id="order-total">{Fen(order.amount.0 + order.stored_value.0).to_string()}</p>
             {payment.then(|| view! {
                 <p class="cell-desc tabular">{tr(T::StoredValuePart)}" "{order.stored_value.to_string()}" · "{tr(T::OnlinePart)}" "{order.amount.to_string()}</p>
+            })}
+            // Points held (then spent) for it, as the pay page showed them.
+            {(order.points_used > 0).then(|| {
+                let lang = use_i18n().0;
+                let n = order.points_used.to_string();
+                view! {
+                    <p class="cell-desc tabular" id="order-points">{tr(T::PointsOff)}" -"{order.points_off.to_string()}" ("{move || T::PointsSpent.text(lang.get()).replace("{n}", &n)}")"</p>
+                }
             })}
             // A top-up credited: principal and bonus apart.
             {(!payment && order.state == OrderState::Paid).then(|| view! {
