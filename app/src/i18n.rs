@@ -546,6 +546,7 @@ catalogue! {
     JobCards => "会员卡到期与按日结转", "Card expiry and daily release";
     JobPoints => "积分到期", "Points expiry";
     JobBirthday => "生日礼券", "Birthday coupons";
+    JobPointsReminders => "积分到期提醒", "Points expiry reminders";
     BirthdaySetOnce => "已设置，如需更正请联系门店", "Set: a store can correct it";
     BirthdayConfirm => "生日保存后不能自行修改（用于生日月礼遇），确认保存？", "Once saved you cannot change your birthday yourself (it brings birthday treats). Save it?";
     BirthdayOnceHint => "生日只能设置一次，用于生日月礼遇", "You set your birthday once: it brings birthday-month treats";
@@ -783,6 +784,7 @@ catalogue! {
     PointsRules => "积分规则", "Points rules";
     PointsPerYuan => "每消费 1 元得积分", "Points per yuan paid";
     PointsExpiryDays => "积分有效天数（0 = 次年年底）", "Days points last (0: end of next year)";
+    PointsRemindDays => "到期前几天提醒（0 = 不提醒）", "Remind members days before expiry (0: never)";
     PointsStep => "抵扣单位（分）", "Points per step";
     PointsStepWorth => "每单位抵扣金额（元）", "Each step pays (¥)";
     PointsMaxShare => "最高抵扣比例（%）", "Most of a bill points pay (%)";
@@ -800,6 +802,20 @@ catalogue! {
     LevelPreviewNone => "填写正确的账单金额与规则后显示各等级结果", "Shown once the bill and the rules are valid";
     LevelPreviewLine => "优惠 {off} · 实付 {paid}", "{off} off · pays {paid}";
     LevelPreviewPoints => "+{n} 分（生日月 +{b}）", "+{n} pts ({b} in birthday month)";
+    PointsTitle => "我的积分", "My points";
+    PointsToUse => "可用积分", "Points to use";
+    PointsNextExpiry => "{n} 分将于 {at} 到期", "{n} points expire {at}";
+    PointsHeld => "另有 {n} 分在进行中的付款里", "{n} more held by a payment in progress";
+    PointsOwedNote => "欠 {n} 分（退款时已用掉），将从之后获得的积分中先扣", "You owe {n} points (spent before a refund), taken first from points you earn next";
+    PointsEarnRule => "每消费 ¥1 得 {n} 分", "{n} points for every ¥1 you pay";
+    PointsSpendRule => "每 {step} 分抵 {worth}，最多抵账单的 {share}%", "{step} points take {worth} off, up to {share}% of a bill";
+    PointsNotRun => "本品牌暂未开通积分", "This brand does not run points";
+    PointsNone => "还没有积分：消费即可获得", "No points yet: paying earns them";
+    PointsLots => "积分明细（先到期的先用）", "Your points (the soonest to expire are used first)";
+    PointsLot => "获得 {earned} 分 · 剩 {left} 分", "Earned {earned} · {left} left";
+    PointsLotExpires => "{at} 到期", "Expires {at}";
+    PointsCard => "积分", "Points";
+    PointsLoadFailed => "积分没有加载成功", "Your points did not load";
     LookPlain => "普通", "Plain";
     LookSilver => "银色", "Silver";
     LookGold => "金色", "Gold";
@@ -889,6 +905,7 @@ catalogue! {
     BrightnessHint => "扫不出？请调高屏幕亮度", "Not scanning? Turn your screen brightness up";
     CodeOffline => "当前无网络，会员码仍可使用", "You are offline: the code still works";
     MsgCouponIssued => "收到一张优惠券", "You received a coupon";
+    MsgPointsExpiring => "积分即将到期", "Points about to expire";
     MsgWriteOffUndone => "一笔核销已撤销，次数和券已退回", "A write-off was undone: your uses and coupons are back";
     AuditCardTypeUpdate => "修改卡种", "Card type changed";
     AuditCardSell => "柜台售卡", "Card sold at the counter";

@@ -335,6 +335,8 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         points_max_share_bp: Set(5_000),
         // Double points in the member's birthday month.
         points_birthday_bp: Set(20_000),
+        // Members are told 30 days before points expire.
+        points_remind_days: Set(30),
         levels_refund_lower: Set(false),
     }
     .insert(&tx)

@@ -484,6 +484,7 @@ fn reason_text(reason: &str, lang: Lang) -> &str {
         ),
         "points_step_range" => ("应为 1–100000 分", "must be 1–100,000 points"),
         "points_worth_range" => ("应在 ¥0.01–¥100 之间", "must be between ¥0.01 and ¥100"),
+        "remind_days_range" => ("应为 0–90 天", "must be 0–90 days"),
         "multiplier_range" => ("应为 1–10 倍", "must be ×1 to ×10"),
         "birthday_set" => (
             "已设置，不能自行修改；如需更正请联系门店",

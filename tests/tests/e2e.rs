@@ -3169,6 +3169,8 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         shot(h, &camera, "merchant-camera-390x844.png").await?;
         text_contains(&camera, "#ticket-cards", &card_name).await?;
         text_contains(&camera, "#ticket-balance", "¥110.00").await?;
+        // A card bought earns no points and counts toward no level.
+        text_contains(&camera, "#ticket-level", "普通会员 · 积分 0").await?;
         // The camera is let go of once a member code is read; the code field
         // is not focused (on a phone that would pull the keyboard up over
         // the ticket).
@@ -3453,11 +3455,66 @@ fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
         text_contains(&member, "#level-perks", "9.8 折 · 积分 ×1.2").await?;
         accessible(&member, "member level").await?;
         shot(h, &member, "member-level-390x844.png").await?;
-        // The next bill is 98折 first.
+        // The next bill is 98折 first. With ¥41 stored and 459 points,
+        // ¥100 is ¥98: 400 points pay ¥4, the ¥41 stored, ¥53 online, the
+        // points held while the member is at the checkout.
         member.goto(&pay).await?;
         fill(&member, "#pay-amount", "100").await?;
         text_contains(&member, "#pay-level-off", "-¥2.00").await?;
         text_contains(&member, "#payable", "¥98.00").await?;
+        click(&member, "#pay-points-use").await?;
+        text_contains(&member, "#pay-points-off", "-¥4.00 (400 分)").await?;
+        text_contains(&member, "#pay-shortfall", "¥53.00").await?;
+        absent(&member, "#pay-points-idle").await?;
+        click(&member, "#pay-submit").await?;
+        text_contains(&member, "#amount", "¥53.00").await?;
+        click(&member, "#sandbox-pay").await?;
+        text_contains(&member, "#topup-order-title", "付款成功").await?;
+        text_contains(&member, "#order-points", "-¥4.00 (400 分)").await?;
+        // 卡包's points card: 459 - 400 + the ¥94 of own money at 银卡's
+        // ×1.2 (112), and when the soonest expire; it opens 我的积分.
+        member.goto(&format!("{}/m/demo/cards", h.base)).await?;
+        let card = text_contains(&member, "#points-card", "171 分").await?;
+        assert!(card.contains("到期"), "points card: {card}");
+        shot(h, &member, "member-cards-points-390x844.png").await?;
+        click(&member, "#points-card").await?;
+        text_contains(&member, "#points-total", "171").await?;
+        text_contains(&member, "#points-next", "到期").await?;
+        text_contains(&member, "#points-rules", "每消费 ¥1 得 1 分").await?;
+        // Spent soonest first: 50 + 9 + 200 + 141 of the 200 earned last.
+        let lots = text_contains(&member, "#points-lots", "获得 112 分 · 剩 112 分").await?;
+        assert!(lots.contains("获得 200 分 · 剩 59 分"), "lots: {lots}");
+        assert!(
+            !lots.contains("获得 9 分"),
+            "spent lots are not listed: {lots}"
+        );
+        accessible(&member, "my points").await?;
+        shot(h, &member, "member-points-390x844.png").await?;
+        // The demo reminds members 30 days before points expire: run the
+        // reminder job at noon (Shanghai) four and a half days before this
+        // member's soonest lot expires; the message centre tells it.
+        use tongka_server::entity::{member as members, point_lot};
+        let m = members::Entity::find()
+            .filter(members::Column::Phone.eq(&phone))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no member {phone}"))?;
+        let soonest = point_lot::Entity::find()
+            .filter(point_lot::Column::MemberId.eq(m.id))
+            .filter(point_lot::Column::LeftPoints.gt(0))
+            .order_by_asc(point_lot::Column::ExpiresAt)
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no lot"))?;
+        let noon = soonest.expires_at - (4 * 24 + 12) * 3_600_000;
+        let sent = tongka_server::points::reminders::remind_due(&h.db, noon, None).await?;
+        assert!(sent.sent >= 1, "{sent:?}");
+        member.goto(&format!("{}/m/demo/messages", h.base)).await?;
+        let told = text_contains(&member, "#message-list", "积分即将到期").await?;
+        assert!(told.contains("171 分将于"), "messages: {told}");
+        shot(h, &member, "member-points-reminder-390x844.png").await?;
+        let report = tongka_server::ledger::reconcile(&h.db).await?;
+        assert!(report.is_clean(), "{:?}", report.problems);
         member.close().await?;
         clerk.close().await?;
         Ok(())

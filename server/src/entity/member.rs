@@ -20,6 +20,8 @@ pub struct Model {
     pub closed_at: Option<i64>,
     pub spent: i64,
     pub peak_spent: i64,
+    /// When the member was last reminded of points expiring.
+    pub points_reminded_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

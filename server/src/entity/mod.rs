@@ -39,6 +39,7 @@ pub mod point_lot;
 pub mod point_lot_hold;
 pub mod point_lot_spend;
 pub mod points_owed;
+pub mod points_reminder;
 pub mod region;
 pub mod sandbox_mode;
 pub mod sandbox_payout;

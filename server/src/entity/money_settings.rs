@@ -24,6 +24,7 @@ pub struct Model {
     pub points_step_worth: i64,
     pub points_max_share_bp: i64,
     pub points_birthday_bp: i64,
+    pub points_remind_days: i64,
     pub levels_refund_lower: bool,
 }
 

@@ -27,7 +27,7 @@ mod m0021_member_codes;
 mod m0022_write_off_undo;
 mod m0023_points;
 mod m0024_levels;
-mod m0025_points_holds;
+mod m0025_points_holds_reminders;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -60,7 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_write_off_undo::Migration),
             Box::new(m0023_points::Migration),
             Box::new(m0024_levels::Migration),
-            Box::new(m0025_points_holds::Migration),
+            Box::new(m0025_points_holds_reminders::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ use shared::dto::{EntryKind, MemberPointsView, PointLot, PointsPolicy};
 use shared::money::Fen;
 use shared::plan::{PaymentPlan, PointsChoice};
 
+pub mod reminders;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +45,7 @@ pub async fn policy(conn: &impl ConnectionTrait, brand_id: i64) -> Result<Points
             step_worth: Fen(r.points_step_worth),
             max_share_bp: u32::try_from(r.points_max_share_bp).unwrap_or(0),
             birthday_rate_bp: u32::try_from(r.points_birthday_bp).unwrap_or(10_000),
+            remind_days: r.points_remind_days,
         },
         None => PointsPolicy::default(),
     })
@@ -68,6 +70,9 @@ pub fn checked(p: PointsPolicy) -> AppResult<PointsPolicy> {
     }
     if !(10_000..=100_000).contains(&p.birthday_rate_bp) {
         return Err(AppError::invalid("birthday_rate_bp", "multiplier_range"));
+    }
+    if !(0..=90).contains(&p.remind_days) {
+        return Err(AppError::invalid("remind_days", "remind_days_range"));
     }
     Ok(p)
 }
@@ -102,6 +107,7 @@ pub async fn save_policy(
         points_step_worth: Set(p.step_worth.0),
         points_max_share_bp: Set(i64::from(p.max_share_bp)),
         points_birthday_bp: Set(i64::from(p.birthday_rate_bp)),
+        points_remind_days: Set(p.remind_days),
         levels_refund_lower: Set(false),
     };
     money_settings::Entity::insert(row)
@@ -114,6 +120,7 @@ pub async fn save_policy(
                     C::PointsStepWorth,
                     C::PointsMaxShareBp,
                     C::PointsBirthdayBp,
+                    C::PointsRemindDays,
                     C::UpdatedAt,
                 ])
                 .to_owned(),
@@ -230,7 +237,16 @@ pub async fn view(
         .await?
         .map_or(0, |o| o.owed);
     let next = lots.first();
+    let held = match ledger::find_account(conn, brand_id, Kind::MemberPointsHold, member_id).await?
+    {
+        Some(a) => crate::entity::account::Entity::find_by_id(a.id)
+            .one(conn)
+            .await?
+            .map_or(0, |a| a.balance),
+        None => 0,
+    };
     Ok(MemberPointsView {
+        held,
         usable: lots.iter().map(|l| l.left_points).sum(),
         next_expiring: next.map_or(0, |l| {
             lots.iter()

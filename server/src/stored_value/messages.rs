@@ -5,7 +5,7 @@
 
 use super::history::parts_of;
 use crate::clock::rfc3339;
-use crate::entity::{coupon, coupon_template, journal_entry, member, payment};
+use crate::entity::{coupon, coupon_template, journal_entry, member, payment, points_reminder};
 use crate::error::AppResult;
 use crate::ledger;
 use crate::names;
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 /// The entry kinds a member is told of (a split payment given up: its
 /// release).
-const TOLD: [EntryKind; 7] = [
+const TOLD: [EntryKind; 8] = [
     EntryKind::TopUp,
     EntryKind::Payment,
     EntryKind::Refund,
@@ -26,6 +26,7 @@ const TOLD: [EntryKind; 7] = [
     EntryKind::Release,
     EntryKind::CouponIssued,
     EntryKind::WriteOffUndo,
+    EntryKind::PointsReminder,
 ];
 
 /// Unread counts stop here (a badge shows 99+).
@@ -60,6 +61,7 @@ pub async fn page(
     let parts = parts_of(conn, brand_id, rows.iter().map(|e| e.id).collect()).await?;
     let paid = payments(conn, brand_id, m.id, &rows).await?;
     let coupons = coupon_names(conn, brand_id, &rows).await?;
+    let reminders = reminders(conn, brand_id, &rows).await?;
     let mut items = Vec::with_capacity(rows.len());
     for e in rows {
         let kind = ledger::entry_kind(&e.kind)?;
@@ -74,7 +76,13 @@ pub async fn page(
             EntryKind::Release => (Fen(e.member_delta), Fen::ZERO),
             _ => (p.principal + p.bonus, p.bonus),
         };
+        let (points, until) = match reminders.get(&e.op_ref) {
+            Some(r) => (r.points, Some(rfc3339(r.expires_at))),
+            None => (0, None),
+        };
         items.push(MemberMessage {
+            points,
+            until,
             id: e.id,
             kind,
             store_name: e.store_id.and_then(|s| stores.get(&s).cloned()),
@@ -86,6 +94,31 @@ pub async fn page(
         });
     }
     Ok(Page { items, next_cursor })
+}
+
+/// The points reminder each reminder entry told of, by its `op_ref`
+/// (`points-reminder:ID`).
+async fn reminders(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    rows: &[journal_entry::Model],
+) -> AppResult<HashMap<String, points_reminder::Model>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|e| e.kind == EntryKind::PointsReminder.as_str())
+        .filter_map(|e| e.op_ref.strip_prefix("points-reminder:")?.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(points_reminder::Entity::find()
+        .filter(points_reminder::Column::BrandId.eq(brand_id))
+        .filter(points_reminder::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (format!("points-reminder:{}", r.id), r))
+        .collect())
 }
 
 /// The coupon each issue entry told of, by its `op_ref` (`coupon:ID`).

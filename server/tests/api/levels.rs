@@ -59,6 +59,7 @@ async fn earn_points(app: &TestApp, admin: &str) {
         step: 100,
         step_worth: Fen(100),
         max_share_bp: 5_000,
+        remind_days: 30,
         birthday_rate_bp: 20_000,
     };
     app.put("/api/hq/points-policy")

@@ -23,6 +23,7 @@ fn policy() -> PointsPolicy {
         step: 100,
         step_worth: Fen(100),
         max_share_bp: 5_000,
+        remind_days: 30,
         birthday_rate_bp: 10_000,
     }
 }
@@ -179,6 +180,14 @@ dual_test!(
                 },
                 "max_share_bp",
                 "rate_range",
+            ),
+            (
+                PointsPolicy {
+                    remind_days: 91,
+                    ..policy()
+                },
+                "remind_days",
+                "remind_days_range",
             ),
         ];
         for (p, field, reason) in wrong {
@@ -467,8 +476,9 @@ dual_test!(
             (started.points_used, started.points_off),
             (5_000, Fen(5_000))
         );
-        // Held: they pay nothing else meanwhile.
-        assert_eq!(points(&app, &member).await.usable, 0);
+        // Held: they pay nothing else meanwhile, and the member sees why.
+        let during = points(&app, &member).await;
+        assert_eq!((during.usable, during.held), (0, 5_000));
         assert_eq!(points_held(&app, &member).await, 5_000);
         assert_eq!(account_and_lots(&app, &member).await, (0, 0));
         let refused = pay_with_points(&app, &member, shop.two.id, 100).await;
@@ -477,7 +487,7 @@ dual_test!(
         // Given up: the points go back to the lot they came from.
         give_up(&app, &member, started.id).await;
         let back = points(&app, &member).await;
-        assert_eq!(back.usable, 5_000);
+        assert_eq!((back.usable, back.held), (5_000, 0));
         assert_eq!(back.lots, before.lots, "the same lot, the same expiry");
         assert_eq!(points_held(&app, &member).await, 0);
         assert_eq!(account_and_lots(&app, &member).await, (5_000, 5_000));
@@ -624,6 +634,87 @@ dual_test!(
         let p = points(&app, &member).await;
         assert_eq!((p.usable, p.owed), (0, 0), "expired points are not owed");
         assert_eq!(account_and_lots(&app, &member).await, (0, 0));
+        assert_reconciled(&app).await;
+    }
+);
+
+/// The member's messages (first page), newest first.
+async fn messages(app: &TestApp, member: &Member) -> Vec<shared::dto::MemberMessage> {
+    let page: shared::dto::Page<shared::dto::MemberMessage> = app
+        .get("/api/member/messages")
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    page.items
+}
+
+/// The reminder job for this test's brand, at the test clock's now.
+async fn remind(app: &TestApp) -> tongka_server::points::reminders::Reminded {
+    tongka_server::points::reminders::remind_due(
+        &app.db,
+        app.state.clock.now_ms(),
+        Some(app.brand_id),
+    )
+    .await
+    .expect("reminding")
+}
+
+dual_test!(
+    points_about_to_expire_are_reminded_in_the_daytime_at_most_once_a_week,
+    |app| async move {
+        let shop = shop(&app).await;
+        // Lots last 30 days; members are told 10 days before.
+        let p = PointsPolicy {
+            remind_days: 10,
+            ..policy()
+        };
+        set_policy(&app, &shop.admin, &p).await.status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        pay_ok(&app, &member.token, shop.one.id, 5_000).await;
+        let lot = points(&app, &member).await;
+        assert_eq!(lot.usable, 50);
+        let expiry = lot.next_expiry.clone().expect("an expiry");
+        let kinds = |m: &[shared::dto::MemberMessage]| {
+            m.iter()
+                .filter(|m| m.kind == EntryKind::PointsReminder)
+                .count()
+        };
+        // The tests start at 09:00 in Shanghai: 30 days away, nothing yet.
+        assert_eq!(remind(&app).await.sent, 0);
+
+        // Day 21, 23:00: within 10 days, but night.
+        app.advance_secs((21 * 24 + 14) * 3600);
+        assert_eq!(remind(&app).await.sent, 0);
+        assert_eq!(kinds(&messages(&app, &member).await), 0);
+
+        // Day 22, 10:00: two runners at once remind once.
+        app.advance_secs(11 * 3600);
+        let (a, b) = tokio::join!(remind(&app), remind(&app));
+        assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
+        let told = messages(&app, &member).await;
+        assert_eq!(kinds(&told), 1);
+        let m = &told[0];
+        assert_eq!(m.kind, EntryKind::PointsReminder);
+        assert_eq!((m.points, m.until.as_deref()), (50, Some(expiry.as_str())));
+        assert!(m.unread);
+
+        // Three days on: not again within the week.
+        app.advance_secs(3 * 24 * 3600);
+        assert_eq!(remind(&app).await.sent, 0);
+        // A week after the first, still before they expire: once more.
+        app.advance_secs(4 * 24 * 3600);
+        assert_eq!(remind(&app).await.sent, 1);
+        assert_eq!(kinds(&messages(&app, &member).await), 2);
+        // Expired: nothing is left to remind of.
+        app.advance_secs(8 * 24 * 3600);
+        tongka_server::points::expire_due(&app.db, app.state.clock.now_ms(), Some(app.brand_id))
+            .await
+            .expect("expiring");
+        assert_eq!(account_and_lots(&app, &member).await, (0, 0));
+        assert_eq!(remind(&app).await.sent, 0);
         assert_reconciled(&app).await;
     }
 );

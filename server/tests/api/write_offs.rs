@@ -940,3 +940,57 @@ dual_test!(
         assert_eq!((theirs.card_event, theirs.code_step), (0, 0));
     }
 );
+
+dual_test!(
+    the_clerks_ticket_greets_the_member_by_level_with_their_points,
+    |app| async move {
+        use shared::dto::{Level, LevelsPolicy, PointsPolicy};
+        let shop = shop(&app).await;
+        // 1 point a yuan; 银卡 from ¥100 spent, 98折.
+        app.put("/api/hq/points-policy")
+            .token(&shop.admin)
+            .json(&PointsPolicy {
+                per_yuan: 1,
+                ..PointsPolicy::default()
+            })
+            .send()
+            .await
+            .status(200);
+        let silver = Level {
+            id: None,
+            name: "银卡".into(),
+            threshold: Fen(10_000),
+            pay_rate_bp: 9_800,
+            points_rate_bp: 10_000,
+            birthday_coupon_id: None,
+            look: "silver".into(),
+        };
+        app.put("/api/hq/levels")
+            .token(&shop.admin)
+            .json(&LevelsPolicy {
+                refund_lowers: false,
+                levels: vec![silver],
+            })
+            .send()
+            .await
+            .status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
+        let s = my_code(&app, &member).await;
+        // Before: no level, no points, the full price.
+        let t: WriteOffTicket = scan(&app, &shop.clerk, &code_at(&app, &s, 0)).await.ok();
+        assert_eq!((t.level, t.points, t.pay_rate_bp), (None, 0, 10_000));
+        // ¥150 paid: 银卡 and 150 points, the next bill 98折.
+        pay_ok(&app, &member.token, shop.one.id, 15_000).await;
+        app.advance_secs(60);
+        let t: WriteOffTicket = scan(&app, &shop.clerk, &code_at(&app, &s, 0)).await.ok();
+        let level = t.level.expect("a level");
+        assert_eq!(
+            (level.name.as_str(), level.look.as_str()),
+            ("银卡", "silver")
+        );
+        assert_eq!((t.points, t.pay_rate_bp), (150, 9_800));
+        assert_eq!(t.balance, Fen(5_000));
+    }
+);

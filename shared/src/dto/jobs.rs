@@ -24,6 +24,9 @@ crate::named_enum! {
         /// Gives members their level's birthday coupon in their birthday
         /// month, once a year.
         Birthday = "birthday",
+        /// Reminds members of points about to expire (in the daytime, at
+        /// most once a week).
+        PointsReminders = "points_reminders",
     }
 }
 

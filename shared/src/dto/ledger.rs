@@ -56,6 +56,8 @@ crate::named_enum! {
         /// A lot of points that reached its expiry: what it held to the
         /// brand's points expired.
         PointsExpiry = "points_expiry",
+        /// Points about to expire, told to the member (nothing moves).
+        PointsReminder = "points_reminder",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

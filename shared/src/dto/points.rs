@@ -25,10 +25,18 @@ pub struct PointsPolicy {
     /// this (10000: ×1; 10000–100000), on top of the level's multiplier.
     #[serde(default = "full_rate")]
     pub birthday_rate_bp: u32,
+    /// Members are reminded this many days before points expire (0–90;
+    /// 0: never), at most once a week and never at night.
+    #[serde(default = "remind_days")]
+    pub remind_days: i64,
 }
 
 fn full_rate() -> u32 {
     10_000
+}
+
+fn remind_days() -> i64 {
+    30
 }
 
 impl PointsPolicy {
@@ -68,6 +76,7 @@ impl Default for PointsPolicy {
             step_worth: Fen(100),
             max_share_bp: 0,
             birthday_rate_bp: 10_000,
+            remind_days: remind_days(),
         }
     }
 }
@@ -105,6 +114,10 @@ pub struct MemberPointsView {
     /// first from later earnings.
     #[serde(default)]
     pub owed: i64,
+    /// Points held by a payment whose online part is being paid (back to
+    /// their lots if it is not).
+    #[serde(default)]
+    pub held: i64,
     /// The lots with points left, soonest to expire first.
     pub lots: Vec<PointLot>,
     /// What points are worth when paying (the plan's points step).

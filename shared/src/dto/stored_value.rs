@@ -287,6 +287,12 @@ pub struct MemberMessage {
     /// What it names besides money: the coupon issued.
     #[serde(default)]
     pub note: Option<String>,
+    /// Points about to expire (a points reminder) …
+    #[serde(default)]
+    pub points: i64,
+    /// … and when (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     /// When (RFC 3339, UTC).
     pub at: String,
     /// Not yet seen.

@@ -56,6 +56,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("coupons/centre") view=page!(members_only, pages::coupons::coupon_centre)/>
                     <Route path=path!("me") view=page!(members_only, pages::me::me)/>
                     <Route path=path!("level") view=page!(members_only, pages::level::level)/>
+                    <Route path=path!("points") view=page!(members_only, pages::points::points)/>
                     <Route path=path!("privacy") view=page!(pages::privacy::privacy)/>
                     <Route path=path!("history") view=page!(members_only, pages::history::history)/>
                     <Route path=path!("history/:id") view=page!(members_only, pages::history::history_detail)/>

@@ -9,11 +9,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::api::{
-    BuyMemberCard, MemberBalance, MemberCardInFull, MemberCardOffers, MemberCards, StartCardOrder,
+    BuyMemberCard, MemberBalance, MemberCardInFull, MemberCardOffers, MemberCards, MemberPoints,
+    StartCardOrder,
 };
 use shared::dto::{
     BalanceView, BuyCard, CardEventKind, CardKind, CardOffer, CardReceipt, CardState, MemberCard,
-    MemberCardDetail,
+    MemberCardDetail, MemberPointsView,
 };
 use shared::money::Fen;
 use shared::plan::{Bill, plan};
@@ -38,6 +39,11 @@ pub fn CardsPage() -> impl IntoView {
             ApiResult::Ok((balance, cards))
         }
     });
+    // The points card loads on its own: the wallet shows without it.
+    let points = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::fetch::<MemberPoints>(&(), token).await }
+    });
     let b = brand.clone();
     view! {
         <TopBar title=Signal::derive(move || tr(T::TabCards)().to_string())/>
@@ -45,11 +51,13 @@ pub fn CardsPage() -> impl IntoView {
             {loaded(data, move |(balance, cards): (BalanceView, Vec<MemberCard>)| {
                 let brand = b.clone();
                 let color = brand.info.get_untracked().and_then(Result::ok).map(|i| i.theme_color).unwrap_or_default();
+                let points_color = color.clone();
                 view! {
                     <A href=brand.path("/history") attr:class="card-link" attr:id="stored-value-card">
                         <CardFace name=tr(T::StoredValueCard)().to_string() color=color image=None
                             lines=vec![balance.total.to_string()] badge=None/>
                     </A>
+                    <PointsCard points=points color=points_color/>
                     <div class="cells">
                         <A href=brand.path("/cards/shop") attr:class="cell cell-link" attr:id="open-card-shop">
                             <span class="cell-main">{tr(T::BuyACard)}</span>
@@ -77,6 +85,46 @@ pub fn CardsPage() -> impl IntoView {
             })}
         </section>
         <TabBar active=Tab::Cards/>
+    }
+}
+
+/// The points card: what the member can use and what expires next, opening
+/// 我的积分; nothing where the brand runs no points and the member has none.
+#[component]
+fn PointsCard(points: LocalResource<ApiResult<MemberPointsView>>, color: String) -> impl IntoView {
+    let brand = use_brand();
+    let lang = use_i18n().0;
+    move || {
+        match points.get() {
+        None => view! { <div class="card-face card-face-loading" aria-hidden="true"></div> }.into_any(),
+        Some(Err(_)) => view! {
+            <div class="cells">
+                <button type="button" class="cell cell-link" id="points-card-retry" on:click=move |_| points.refetch()>
+                    <span class="cell-main">{tr(T::PointsLoadFailed)}</span>
+                    <span class="cell-value">{tr(T::Retry)}</span>
+                </button>
+            </div>
+        }.into_any(),
+        Some(Ok(p)) if p.policy.per_yuan == 0 && p.policy.max_share_bp == 0 && p.usable == 0 && p.held == 0 => ().into_any(),
+        Some(Ok(p)) => {
+            let l = lang.get();
+            let mut lines = vec![T::PointsSpent.text(l).replace("{n}", &p.usable.to_string())];
+            if let Some(at) = &p.next_expiry {
+                lines.push(
+                    T::PointsNextExpiry
+                        .text(l)
+                        .replace("{n}", &p.next_expiring.to_string())
+                        .replace("{at}", &local_time(at)),
+                );
+            }
+            let (name, color) = (T::PointsCard.text(l).to_string(), color.clone());
+            view! {
+                <A href=brand.path("/points") attr:class="card-link" attr:id="points-card">
+                    <CardFace name=name color=color image=None lines=lines badge=None/>
+                </A>
+            }.into_any()
+        }
+    }
     }
 }
 

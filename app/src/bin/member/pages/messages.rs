@@ -44,6 +44,7 @@ fn title(kind: EntryKind) -> Txt {
         EntryKind::Release => T::MsgRelease,
         EntryKind::CouponIssued => T::MsgCouponIssued,
         EntryKind::WriteOffUndo => T::MsgWriteOffUndone,
+        EntryKind::PointsReminder => T::MsgPointsExpiring,
         _ => T::MsgPayment,
     }
 }
@@ -66,6 +67,12 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
                     .replace("{amount}", &m.bonus.to_string()),
             ),
             EntryKind::CouponIssued => m.note.as_ref().map(|name| format!("「{name}」")),
+            EntryKind::PointsReminder => m.until.as_ref().map(|at| {
+                T::PointsNextExpiry
+                    .text(l)
+                    .replace("{n}", &m.points.to_string())
+                    .replace("{at}", &local_time(at))
+            }),
             _ => None,
         }
     };
@@ -75,6 +82,7 @@ fn MessageRow(m: MemberMessage) -> impl IntoView {
     let (href, amount) = match m.kind {
         EntryKind::CouponIssued => (brand.path("/coupons"), None),
         EntryKind::WriteOffUndo => (brand.path("/cards"), None),
+        EntryKind::PointsReminder => (brand.path("/points"), None),
         _ => (
             brand.path(&format!("/history/{}", m.id)),
             Some(m.amount.to_string()),

@@ -11,5 +11,6 @@ pub mod login;
 pub mod me;
 pub mod messages;
 pub mod pay;
+pub mod points;
 pub mod privacy;
 pub mod topup;

@@ -17,6 +17,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::Cards => T::JobCards,
         JobName::Points => T::JobPoints,
         JobName::Birthday => T::JobBirthday,
+        JobName::PointsReminders => T::JobPointsReminders,
     }
 }
 

@@ -31,6 +31,10 @@ fn days_rule(v: &str) -> Result<String, Reason> {
     int_in(v, 0, 3650, "points_days_range")
 }
 
+fn remind_rule(v: &str) -> Result<String, Reason> {
+    int_in(v, 0, 90, "remind_days_range")
+}
+
 fn step_rule(v: &str) -> Result<String, Reason> {
     int_in(v, 1, 100_000, "points_step_range")
 }
@@ -215,6 +219,7 @@ fn Editor(
         &decimal(points.birthday_rate_bp, 10_000),
         multiplier_rule,
     );
+    let remind = FieldState::new("remind_days", &points.remind_days.to_string(), remind_rule);
     let points_error = RwSignal::new(None::<Failure>);
     let policy_now = move |mark: bool| {
         let get = |f: FieldState| if mark { f.checked() } else { f.valid() };
@@ -225,8 +230,9 @@ fn Editor(
             get(worth),
             get(share),
             get(birthday),
+            get(remind),
         );
-        let (Some(p), Some(d), Some(s), Some(w), Some(m), Some(b)) = values else {
+        let (Some(p), Some(d), Some(s), Some(w), Some(m), Some(b), Some(r)) = values else {
             return None;
         };
         Some(PointsPolicy {
@@ -236,6 +242,7 @@ fn Editor(
             step_worth: Fen(w.parse().ok()?),
             max_share_bp: m.parse().ok()?,
             birthday_rate_bp: b.parse().ok()?,
+            remind_days: r.parse().ok()?,
         })
     };
     let save_points = move |ev: leptos::ev::SubmitEvent| {
@@ -350,6 +357,7 @@ fn Editor(
             <Field label=T::PointsStepWorth state=worth id="points-step-worth" inputmode="decimal"/>
             <Field label=T::PointsMaxShare state=share id="points-max-share" inputmode="numeric"/>
             <Field label=T::PointsBirthdayRate state=birthday id="points-birthday" inputmode="decimal"/>
+            <Field label=T::PointsRemindDays state=remind id="points-remind-days" inputmode="numeric"/>
             <FormError error=points_error/>
             {move || admin().then(|| view! {
                 <div class="form-actions"><button type="submit" class="btn btn-primary" id="save-points">{tr(T::Save)}</button></div>

@@ -1,0 +1,192 @@
+//! Points reminders (DESIGN.md "Engagement"): a member whose points expire
+//! within HQ's `remind_days` is told in their message centre how many and
+//! when: at most one reminder a week, and only in the daytime of the
+//! brand's zone (never at night). The job runner's `points_reminders` job
+//! runs this hourly.
+//!
+//! Each reminder is one transaction: the member's `points_reminded_at`
+//! moves by a guarded update (`… WHERE points_reminded_at IS NULL OR
+//! points_reminded_at <= now - a week`), then the reminder row and its
+//! message (a ledger entry of no lines, as a coupon's) are written. Of
+//! several replicas running it at once, one moves the mark and the others
+//! find it moved; a member that fails is tried at the next run while the
+//! others go on.
+
+use crate::db::begin_write;
+use crate::entity::{brand, member, money_settings, point_lot, points_reminder};
+use crate::ledger::{self, Entry};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use shared::dto::{EntryKind, JobName};
+use shared::money::Fen;
+use std::collections::BTreeMap;
+
+/// At most one reminder in this long.
+pub const EVERY_MS: i64 = 7 * 24 * 3_600_000;
+
+/// The local hours reminders go out in: 09:00 to 20:59.
+pub const DAYTIME: std::ops::Range<u32> = 9..21;
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// What one run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reminded {
+    /// Members reminded.
+    pub sent: usize,
+    /// Members it could not remind (tried again at the next run).
+    pub failed: usize,
+}
+
+/// Whether `now` is daytime in the zone (a zone that does not parse is
+/// the brand's default, Shanghai).
+pub fn daytime(time_zone: &str, now: i64) -> bool {
+    use chrono::Timelike;
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    DAYTIME.contains(&crate::clock::to_utc(now).with_timezone(&tz).hour())
+}
+
+/// Reminds every member whose points expire within their brand's
+/// `remind_days` and who was not reminded in the past week, in brands where
+/// it is daytime. `brand`: one brand only (the tests, which share a
+/// database).
+pub async fn remind_due(
+    db: &DatabaseConnection,
+    now: i64,
+    only: Option<i64>,
+) -> anyhow::Result<Reminded> {
+    let mut settings =
+        money_settings::Entity::find().filter(money_settings::Column::PointsRemindDays.gt(0));
+    if let Some(id) = only {
+        settings = settings.filter(money_settings::Column::BrandId.eq(id));
+    }
+    let mut done = Reminded::default();
+    for s in settings.all(db).await? {
+        let Some(b) = brand::Entity::find_by_id(s.brand_id).one(db).await? else {
+            continue;
+        };
+        if !daytime(&b.time_zone, now) {
+            continue;
+        }
+        let until = now + s.points_remind_days * DAY_MS;
+        // Each member's soonest expiry in the window and the points in it.
+        let lots = point_lot::Entity::find()
+            .filter(point_lot::Column::BrandId.eq(b.id))
+            .filter(point_lot::Column::LeftPoints.gt(0))
+            .filter(point_lot::Column::ExpiresAt.gt(now))
+            .filter(point_lot::Column::ExpiresAt.lte(until))
+            .order_by_asc(point_lot::Column::ExpiresAt)
+            .all(db)
+            .await?;
+        let mut due: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for l in lots {
+            let e = due.entry(l.member_id).or_insert((l.expires_at, 0));
+            if e.0 == l.expires_at {
+                e.1 += l.left_points;
+            }
+        }
+        if due.is_empty() {
+            continue;
+        }
+        // Those reminded in the past week, or closed, are passed over
+        // without a write.
+        let open: Vec<i64> = member::Entity::find()
+            .filter(member::Column::Id.is_in(due.keys().copied()))
+            .filter(member::Column::BrandId.eq(b.id))
+            .filter(member::Column::ClosedAt.is_null())
+            .filter(not_reminded_since(now))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        for member_id in open {
+            let (expires_at, points) = due[&member_id];
+            let item = format!("member:{member_id}");
+            match remind(db, &b, member_id, (points, expires_at), now).await {
+                Ok(true) => {
+                    done.sent += 1;
+                    crate::jobs::item_done(db, JobName::PointsReminders, &item).await;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    done.failed += 1;
+                    let error = e.to_string();
+                    tracing::warn!(member = member_id, "points reminder: {error}");
+                    crate::jobs::item_failed(
+                        db,
+                        JobName::PointsReminders,
+                        b.id,
+                        &item,
+                        &error,
+                        now,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Members not reminded in the week before `now`.
+fn not_reminded_since(now: i64) -> Condition {
+    Condition::any()
+        .add(member::Column::PointsRemindedAt.is_null())
+        .add(member::Column::PointsRemindedAt.lte(now - EVERY_MS))
+}
+
+/// Reminds one member, unless another runner did in the past week: false
+/// then.
+async fn remind(
+    db: &DatabaseConnection,
+    b: &brand::Model,
+    member_id: i64,
+    (points, expires_at): (i64, i64),
+    now: i64,
+) -> anyhow::Result<bool> {
+    let tx = begin_write(db).await?;
+    let moved = member::Entity::update_many()
+        .col_expr(member::Column::PointsRemindedAt, Expr::value(now))
+        .filter(member::Column::Id.eq(member_id))
+        .filter(not_reminded_since(now))
+        .exec(&tx)
+        .await?;
+    if moved.rows_affected != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let r = points_reminder::ActiveModel {
+        brand_id: Set(b.id),
+        member_id: Set(member_id),
+        points: Set(points),
+        expires_at: Set(expires_at),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    ledger::post(
+        &tx,
+        Entry {
+            brand_id: b.id,
+            kind: EntryKind::PointsReminder,
+            op_ref: format!("points-reminder:{}", r.id),
+            store_id: None,
+            member_id: Some(member_id),
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor: "system:points".into(),
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines: vec![],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("reminder entry: {e:?}"))?;
+    tx.commit().await?;
+    Ok(true)
+}
