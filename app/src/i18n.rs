@@ -547,6 +547,8 @@ catalogue! {
     JobPoints => "积分到期", "Points expiry";
     JobBirthday => "生日礼券", "Birthday coupons";
     JobPointsReminders => "积分到期提醒", "Points expiry reminders";
+    BirthdayFix => "更正生日", "Correct birthday";
+    BirthdayFixQuestion => "将 {who} 的生日更正为 {date}？更正会记入操作日志。", "Correct {who}'s birthday to {date}? The change is kept in the audit log.";
     BirthdaySetOnce => "已设置，如需更正请联系门店", "Set: a store can correct it";
     BirthdayConfirm => "生日保存后不能自行修改（用于生日月礼遇），确认保存？", "Once saved you cannot change your birthday yourself (it brings birthday treats). Save it?";
     BirthdayOnceHint => "生日只能设置一次，用于生日月礼遇", "You set your birthday once: it brings birthday-month treats";

@@ -175,13 +175,14 @@ where
 /// same request with its key comes back with the PIN, or after a lock runs
 /// out, and must then be decided afresh. Nor are answers about a moment's
 /// state: a conflict (a guarded update lost to another request at the same
-/// instant) and points that changed since the member saw them; the retry
+/// instant) and points or a price that changed since the member saw them; the retry
 /// decides afresh.
 fn recordable(code: ErrorCode) -> bool {
     !matches!(
         code,
         ErrorCode::PinRequired
             | ErrorCode::PointsChanged
+            | ErrorCode::PriceChanged
             | ErrorCode::Conflict
             | ErrorCode::PinNotSet
             | ErrorCode::WrongPin

@@ -138,6 +138,10 @@ pub enum ErrorCode {
     /// spent by another payment): nothing was booked; params: `points`,
     /// what the payment would spend now.
     PointsChanged,
+    /// What the member pays changed since they saw the plan (their level
+    /// changed meanwhile): nothing was booked; params: `payable`, what it
+    /// comes to now (fen).
+    PriceChanged,
     /// The payment PIN is wrong; params: `remaining` attempts.
     WrongPin,
     /// Too many wrong PINs; params: `retry_after` seconds.
@@ -236,6 +240,7 @@ impl ErrorCode {
             | OrderClosed
             | PinRequired
             | PointsChanged
+            | PriceChanged
             | WrongPin
             | PinNotSet
             | WithdrawalBelowMinimum
@@ -1002,6 +1007,16 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
                 format!("积分已有变动（现可抵扣 {n} 分），请核对后重新支付")
             } else {
                 format!("Your points changed ({n} can pay now): check and pay again")
+            }
+        }
+        PriceChanged => {
+            let p = yuan(param(params, "payable"));
+            if zh {
+                format!("应付金额已变化（现为 {p}，会员等级有变动），请核对后重新支付")
+            } else {
+                format!(
+                    "The amount to pay changed (now {p}, your level changed): check and pay again"
+                )
             }
         }
         WrongPin => {

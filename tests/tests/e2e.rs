@@ -444,6 +444,52 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
         fill(&c, "#name", "  ").await?;
         click(&c, "#save-profile").await?;
         text_contains(&c, ".field-error", "姓名不能为空").await?;
+
+        // HQ corrects the birthday from the member's page: a future date
+        // is refused at its field, the correction is asked about first and
+        // kept in the audit log; the member sees it.
+        use tongka_server::entity::member as members;
+        let m = members::Entity::find()
+            .filter(members::Column::Phone.eq(&phone))
+            .one(&h.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no member {phone}"))?;
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        hq.goto(&format!("{}/biz/demo/members/{}", h.base, m.id))
+            .await?;
+        text_contains(&hq, "#member-birthday", "1995-06-18").await?;
+        let date = el(&hq, "#birthday-fix-date").await?;
+        let set_date = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));";
+        hq.execute(
+            set_date,
+            vec![
+                serde_json::to_value(&date)?,
+                serde_json::json!("2999-01-01"),
+            ],
+        )
+        .await?;
+        click(&hq, "#birthday-fix-save").await?;
+        text_contains(&hq, "#birthday-fix .field-error", "不能晚于今天").await?;
+        hq.execute(
+            set_date,
+            vec![
+                serde_json::to_value(&date)?,
+                serde_json::json!("1995-08-16"),
+            ],
+        )
+        .await?;
+        click(&hq, "#birthday-fix-save").await?;
+        confirm(&hq, "生日更正为 1995-08-16").await?;
+        text_contains(&hq, "#member-birthday", "1995-08-16").await?;
+        accessible(&hq, "member page with the birthday correction").await?;
+        shot(h, &hq, "hq-member-birthday-390x844.png").await?;
+        hq.goto(&format!("{}/biz/demo/audit", h.base)).await?;
+        text_contains(&hq, "#audit-list", "更正会员生日").await?;
+        click(&c, ".tabbar a[href$='/me']").await?;
+        c.refresh().await?;
+        text_contains(&c, "#birthday-fixed", "1995-08-16").await?;
+        hq.close().await?;
         c.close().await?;
         Ok(())
     });
@@ -3560,6 +3606,19 @@ fn hq_sets_points_and_levels_and_previews_a_bill_at_each_level() {
         click(&hq, "#level-4-remove").await?;
         confirm(&hq, "删除这个等级").await?;
         absent(&hq, "#level-4-name").await?;
+        // The points policy: reminders 91 days ahead are named at their
+        // field; 14 is saved and kept after a reload (other stories share
+        // the demo brand: only the reminder days change).
+        fill(&hq, "#points-remind-days", "91").await?;
+        click(&hq, "#save-points").await?;
+        text_contains(&hq, "#points-policy .field-error", "应为 0–90 天").await?;
+        fill(&hq, "#points-remind-days", "14").await?;
+        click(&hq, "#save-points").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        hq.refresh().await?;
+        el(&hq, "#levels-form").await?;
+        let days = el(&hq, "#points-remind-days").await?.prop("value").await?;
+        anyhow::ensure!(days.as_deref() == Some("14"), "{days:?}");
         hq.close().await?;
         Ok(())
     });

@@ -225,6 +225,7 @@ async fn a_split_payment_holds_stored_value_and_settles_both_legs_when_paid() {
         without_coupon_if_gone: false,
         use_points: false,
         points_expected: None,
+        payable_expected: None,
         store_id: d.shop.id,
         amount: Fen(3_000),
         pin: None,

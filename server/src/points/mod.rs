@@ -179,16 +179,22 @@ pub async fn asked(
     Ok(choice(p, usable(conn, brand_id, member_id, now).await?))
 }
 
-/// Refused, with the number the plan would spend now, when the member was
-/// shown another (their points expired or were spent meanwhile): nothing
-/// moves, and the app shows the new figure before they pay again.
+/// Refused, with what the plan comes to now, when the member was shown
+/// another: the points it spends (expired or spent meanwhile), then what
+/// they pay (their level changed meanwhile). Nothing moves, and the app
+/// shows the new figure before they pay again.
 pub fn as_shown(req: &shared::dto::PaymentRequest, plan: &PaymentPlan) -> AppResult<()> {
+    let changed = |code| AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code);
     match req.points_expected {
-        Some(expected) if req.use_points && expected != plan.points_used => Err(AppError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            shared::ErrorCode::PointsChanged,
-        )
-        .with("points", plan.points_used)),
+        Some(expected) if req.use_points && expected != plan.points_used => {
+            return Err(changed(shared::ErrorCode::PointsChanged).with("points", plan.points_used));
+        }
+        _ => {}
+    }
+    match req.payable_expected {
+        Some(expected) if expected != plan.payable() => {
+            Err(changed(shared::ErrorCode::PriceChanged).with("payable", plan.payable().0))
+        }
         _ => Ok(()),
     }
 }

@@ -73,6 +73,7 @@ pub async fn pay(
         && req.coupon_id.is_none()
         && !req.use_points
         && req.amount.is_positive()
+        && req.payable_expected.is_none_or(|p| p == req.amount)
     {
         let job = PayJob {
             token_hash: digest(token),

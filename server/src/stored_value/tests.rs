@@ -30,6 +30,7 @@ fn bill(shop: &store::Model, amount: i64) -> PaymentRequest {
         without_coupon_if_gone: false,
         use_points: false,
         points_expected: None,
+        payable_expected: None,
         store_id: shop.id,
         amount: Fen(amount),
         pin: None,

@@ -42,6 +42,7 @@ pub async fn charge(
         without_coupon_if_gone: false,
         use_points: false,
         points_expected: None,
+        payable_expected: None,
     };
     let scope = Scope::staff(&by, "ticket-charge");
     // The PIN is not part of the request's identity (nor stored).

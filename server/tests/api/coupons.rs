@@ -641,6 +641,7 @@ async fn pay_with_coupon(
             without_coupon_if_gone: fallback,
             use_points: false,
             points_expected: None,
+            payable_expected: None,
         })
         .send()
         .await
@@ -955,6 +956,7 @@ dual_test!(
                     without_coupon_if_gone: false,
                     use_points: false,
                     points_expected: None,
+                    payable_expected: None,
                 })
                 .send()
         };
@@ -1063,6 +1065,7 @@ dual_test!(
                         without_coupon_if_gone: false,
                         use_points: false,
                         points_expected: None,
+                        payable_expected: None,
                     };
                     let reply = app
                         .post("/api/member/payments")

@@ -286,6 +286,7 @@ dual_test!(
                         without_coupon_if_gone: false,
                         use_points: false,
                         points_expected: None,
+                        payable_expected: None,
                         store_id,
                         amount: shared::money::Fen(30_000),
                         pin: Some(pin.into()),

@@ -340,6 +340,7 @@ dual_test!(
         let ask = |expected: i64| PaymentRequest {
             use_points: true,
             points_expected: Some(expected),
+            payable_expected: None,
             store_id: shop.one.id,
             amount: Fen(1_000),
             pin: None,
@@ -616,6 +617,7 @@ dual_test!(
                 .json(&PaymentRequest {
                     use_points: preview.points_used > 0,
                     points_expected: (preview.points_used > 0).then_some(preview.points_used),
+                    payable_expected: None,
                     store_id: shop.one.id,
                     amount: Fen(bill),
                     pin: Some(TEST_PIN.into()),
@@ -688,6 +690,7 @@ dual_test!(
                         .json(&PaymentRequest {
                             use_points: pts,
                             points_expected: None,
+                            payable_expected: None,
                             store_id: shop.one.id,
                             amount: Fen(amount),
                             pin: Some(TEST_PIN.into()),
@@ -778,6 +781,79 @@ dual_test!(
                 );
             }
         }
+        assert_reconciled(&app).await;
+    }
+);
+
+/// A ¥`amount` payment (split when `split`) as the member was shown it: they
+/// pay `shown` of it.
+async fn pay_as_shown(
+    app: &TestApp,
+    member: &Member,
+    store_id: i64,
+    (amount, shown, split): (i64, i64, bool),
+) -> Reply {
+    let path = if split {
+        crate::split_payments::SPLIT
+    } else {
+        "/api/member/payments"
+    };
+    app.post(path)
+        .token(&member.token)
+        .header(IDEMPOTENCY_KEY, &new_key())
+        .json(&PaymentRequest {
+            coupon_id: None,
+            without_coupon_if_gone: false,
+            use_points: false,
+            points_expected: None,
+            payable_expected: Some(Fen(shown)),
+            store_id,
+            amount: Fen(amount),
+            pin: Some(TEST_PIN.into()),
+            pay_request: None,
+        })
+        .send()
+        .await
+}
+
+dual_test!(
+    a_level_lost_since_the_member_saw_the_price_refuses_the_payment_and_moves_nothing,
+    |app| async move {
+        let _sweeps = crate::gateway::SWEEPS.read().await;
+        let shop = shop(&app).await;
+        set_levels(&app, &shop.admin, &gold_for_all())
+            .await
+            .status(200);
+        let member = new_member(&app).await;
+        set_pin(&app, &member).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 20_000).await;
+        // The member's page shows ¥95 for ¥100 at 金卡; HQ then ends the
+        // levels before they pay.
+        let none = LevelsPolicy {
+            refund_lowers: false,
+            levels: vec![],
+        };
+        set_levels(&app, &shop.admin, &none).await.status(200);
+        for split in [false, true] {
+            let (amount, shown) = if split {
+                (30_000, 28_500)
+            } else {
+                (10_000, 9_500)
+            };
+            let refused = pay_as_shown(&app, &member, shop.one.id, (amount, shown, split)).await;
+            let e = refused.error(422, ErrorCode::PriceChanged);
+            assert_eq!(
+                e.params.get("payable").map(String::as_str),
+                Some(amount.to_string().as_str()),
+                "the price now"
+            );
+            assert_eq!(total(&app, &member.token).await, 20_000, "nothing moved");
+        }
+        // Shown the new price, it goes through.
+        let r: PaymentReceipt = pay_as_shown(&app, &member, shop.one.id, (10_000, 10_000, false))
+            .await
+            .ok();
+        assert_eq!(r.quote.payable, Fen(10_000));
         assert_reconciled(&app).await;
     }
 );

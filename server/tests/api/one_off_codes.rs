@@ -76,6 +76,7 @@ async fn pay_code(
             without_coupon_if_gone: false,
             use_points: false,
             points_expected: None,
+            payable_expected: None,
             store_id,
             amount: Fen(amount),
             pin: Some(TEST_PIN.into()),

@@ -103,6 +103,12 @@ pub struct PaymentRequest {
     /// moves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_expected: Option<i64>,
+    /// What the member was shown they pay from stored value and online
+    /// (after the level discount, the coupon and the points): if the
+    /// booking comes to another amount (their level changed meanwhile),
+    /// nothing moves and the answer is `price_changed` with the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payable_expected: Option<Fen>,
 }
 
 /// A completed payment.

@@ -208,6 +208,7 @@ fn PayForm(
                 without_coupon_if_gone: coupon_id.is_some() && without,
                 use_points: planned.points_used > 0,
                 points_expected: (planned.points_used > 0).then_some(planned.points_used),
+                payable_expected: Some(planned.payable()),
                 store_id,
                 amount: Fen(fen),
                 pin: pin_value,
@@ -216,7 +217,8 @@ fn PayForm(
             if split {
                 let started =
                     api::send_once::<StartSplitPayment>(&(), &req, session.current(), &k).await;
-                if matches!(&started, Err(Failure::Api(e)) if e.code == ErrorCode::PointsChanged) {
+                if matches!(&started, Err(Failure::Api(e)) if matches!(e.code, ErrorCode::PointsChanged | ErrorCode::PriceChanged))
+                {
                     points.refetch();
                     level.refetch();
                 }
@@ -233,9 +235,11 @@ fn PayForm(
                         picked.set(None);
                         coupons.refetch();
                     }
-                    // Points expired or were spent meanwhile: show the
-                    // new figure (the message says it) before paying again.
-                    if matches!(&f, Failure::Api(e) if e.code == ErrorCode::PointsChanged) {
+                    // Points expired or were spent, or the level changed,
+                    // meanwhile: show the new figure (the message says it)
+                    // before paying again.
+                    if matches!(&f, Failure::Api(e) if matches!(e.code, ErrorCode::PointsChanged | ErrorCode::PriceChanged))
+                    {
                         points.refetch();
                         level.refetch();
                     }

@@ -1,16 +1,19 @@
 //! HQ's member page: who the member is, what they hold, every movement of
-//! their money and cards; freezing, 延期 of a card and 退卡 from here.
+//! their money and cards; freezing, correcting the birthday (audited), 延期
+//! of a card and 退卡 from here.
 
 use crate::shell::{require_login, use_ctx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::api::{FreezeMember, GetMember, ListMemberHistory, UnfreezeMember};
-use shared::dto::{HistoryQuery, MemberDetail, Role};
+use shared::api::{
+    CorrectMemberBirthday, FreezeMember, GetMember, ListMemberHistory, UnfreezeMember,
+};
+use shared::dto::{BirthdayCorrection, HistoryQuery, MemberDetail, Role};
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    FormError, HistoryRowBody, PagedCells, Pager, TopBar, loaded, local_time, path_id, use_confirm,
-    use_toast,
+    Field, FieldState, FormError, HistoryRowBody, PagedCells, Pager, TopBar, loaded,
+    local_date_today, local_time, path_id, use_confirm, use_toast,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -21,6 +24,74 @@ fn row(label: Txt, value: String, id: &'static str) -> impl IntoView {
             <span class="cell-label">{tr(label)}</span>
             <span class="cell-value" id=id>{value}</span>
         </div>
+    }
+}
+
+/// A real date, not after today in the brand's zone.
+fn birthday_rule(value: &str) -> Result<String, &'static str> {
+    shared::validate::birthday(value, &local_date_today())
+}
+
+/// HQ's correction of a member's birthday (the member sets it once; the
+/// change is audited), asked about first.
+#[component]
+fn BirthdayFix(
+    member_id: i64,
+    who: String,
+    now: Option<String>,
+    done: Callback<()>,
+) -> impl IntoView {
+    let ctx = use_ctx();
+    let lang = use_i18n().0;
+    let toast = use_toast();
+    let confirm = use_confirm();
+    let field = FieldState::new(
+        "birthday",
+        now.as_deref().unwrap_or_default(),
+        birthday_rule,
+    );
+    let error = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let who = StoredValue::new(who);
+    let send = move |birthday: String| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let body = BirthdayCorrection { birthday };
+            let r =
+                api::call::<CorrectMemberBirthday>(&member_id, &(), &body, ctx.token(), None).await;
+            busy.set(false);
+            match r {
+                Ok(_) => {
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                    done.run(());
+                }
+                Err(f) => error.set(Some(f)),
+            }
+        });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(date) = field.checked() else {
+            return;
+        };
+        let l = lang.get_untracked();
+        let text = T::BirthdayFixQuestion
+            .text(l)
+            .replace("{who}", &who.get_value())
+            .replace("{date}", &date);
+        confirm.ask(text, T::BirthdayFix.text(l), false, move || {
+            send(date.clone())
+        });
+    };
+    view! {
+        <form class="cells" id="birthday-fix" novalidate=true on:submit=submit>
+            <Field label=T::Birthday state=field input_type="date" id="birthday-fix-date"/>
+            <FormError error=error/>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-default" id="birthday-fix-save" disabled=move || busy.get()>{tr(T::BirthdayFix)}</button>
+            </div>
+        </form>
     }
 }
 
@@ -76,6 +147,7 @@ pub fn MemberPage() -> impl IntoView {
         let frozen = m.frozen;
         let closed = m.closed;
         let who = format!("{} {}", m.name, m.phone_masked).trim().to_string();
+        let (who_fix, birthday) = (who.clone(), d.birthday.clone());
         let total = d.principal + d.bonus;
         let name = if m.name.is_empty() {
             T::NoName.text(lang.get_untracked()).to_string()
@@ -123,6 +195,10 @@ pub fn MemberPage() -> impl IntoView {
                         <A href=close_href.clone() attr:class="btn btn-warn" attr:id="member-close-card">{tr(T::CloseCard)}</A>
                     })}
                 </div>
+            })}
+            // HQ's admin corrects the birthday (audited).
+            {move || (role() == Some(Role::HqAdmin) && !closed).then(|| view! {
+                <BirthdayFix member_id=member_id who=who_fix.clone() now=birthday.clone() done=Callback::new(move |_| detail.refetch())/>
             })}
             // The member's cards, for HQ (who may see card money).
             {move || matches!(role(), Some(Role::HqAdmin | Role::HqFinance)).then(|| view! {
