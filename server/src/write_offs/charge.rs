@@ -25,6 +25,17 @@ pub async fn charge(
     req: TicketCharge,
 ) -> AppResult<Response> {
     let now = state.clock.now_ms();
+    let scope = Scope::staff(&by, "ticket-charge");
+    // The PIN is not part of the request's identity (nor stored).
+    let identity = TicketCharge {
+        pin: None,
+        ..req.clone()
+    };
+    // A retry of a charge that went through gets its receipt, even once
+    // the ticket has run out (the clerk's phone lost the answer).
+    if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &identity).await? {
+        return Ok(answer);
+    }
     let t = open_ticket(&state.db, &by, &req.ticket, now).await?;
     let m = members::in_brand(&state.db, by.brand.id, t.member_id).await?;
     if m.frozen {
@@ -44,18 +55,9 @@ pub async fn charge(
         points_expected: None,
         payable_expected: None,
     };
-    let scope = Scope::staff(&by, "ticket-charge");
-    // The PIN is not part of the request's identity (nor stored).
-    let identity = TicketCharge {
-        pin: None,
-        ..req.clone()
-    };
     let rules = settings(&state.db, by.brand.id).await?;
     let mut pin_ok = false;
     if needs_pin(&state.db, (&by.brand, m.id), &pay, &rules, now).await? {
-        if let Some(answer) = idempotency::recorded(&state.db, &scope, &key, &identity).await? {
-            return Ok(answer);
-        }
         let why = PinFor::PaymentAbove(rules.pin_above);
         pin::check(state, m.id, req.pin.as_deref(), why).await?;
         pin_ok = true;

@@ -994,3 +994,38 @@ dual_test!(
         assert_eq!(t.balance, Fen(5_000));
     }
 );
+
+dual_test!(
+    a_charge_retried_after_its_ticket_ran_out_gets_its_receipt_and_charges_once,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 5_000).await;
+        let s = my_code(&app, &member).await;
+        let t: WriteOffTicket = scan(&app, &shop.clerk, &code_at(&app, &s, 0)).await.ok();
+        let key = new_key();
+        let paid: PaymentReceipt = charge(&app, &shop.clerk, &key, (&t.ticket, 1_000), None, None)
+            .await
+            .ok();
+        // The clerk's phone lost the answer and retries after the ticket's
+        // two minutes: the receipt of the charge that went through.
+        app.advance_secs(121);
+        let again: PaymentReceipt = charge(&app, &shop.clerk, &key, (&t.ticket, 1_000), None, None)
+            .await
+            .ok();
+        assert_eq!(paid, again);
+        assert_eq!(total(&app, &member.token).await, 4_000, "charged once");
+        // A new charge with the ticket that ran out is refused.
+        charge(
+            &app,
+            &shop.clerk,
+            &new_key(),
+            (&t.ticket, 1_000),
+            None,
+            None,
+        )
+        .await
+        .error(422, ErrorCode::TicketExpired);
+        assert_reconciled(&app).await;
+    }
+);
