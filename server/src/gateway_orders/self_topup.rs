@@ -566,7 +566,7 @@ async fn hold_split(
         rules,
         pin_ok,
     )?;
-    crate::points::as_shown(req, &plan)?;
+    crate::points::as_shown(req, &plan, req.coupon_id.is_some() && chosen.is_none())?;
     if let Some(c) = &chosen
         && !plan.coupon.is_positive()
     {

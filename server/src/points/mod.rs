@@ -181,9 +181,14 @@ pub async fn asked(
 
 /// Refused, with what the plan comes to now, when the member was shown
 /// another: the points it spends (expired or spent meanwhile), then what
-/// they pay (their level changed meanwhile). Nothing moves, and the app
-/// shows the new figure before they pay again.
-pub fn as_shown(req: &shared::dto::PaymentRequest, plan: &PaymentPlan) -> AppResult<()> {
+/// they pay (their level changed meanwhile; not when `coupon_dropped`: the
+/// member said to pay without their coupon if it was gone, and it was).
+/// Nothing moves, and the app shows the new figure before they pay again.
+pub fn as_shown(
+    req: &shared::dto::PaymentRequest,
+    plan: &PaymentPlan,
+    coupon_dropped: bool,
+) -> AppResult<()> {
     let changed = |code| AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code);
     match req.points_expected {
         Some(expected) if req.use_points && expected != plan.points_used => {
@@ -192,7 +197,7 @@ pub fn as_shown(req: &shared::dto::PaymentRequest, plan: &PaymentPlan) -> AppRes
         _ => {}
     }
     match req.payable_expected {
-        Some(expected) if expected != plan.payable() => {
+        Some(expected) if expected != plan.payable() && !coupon_dropped => {
             Err(changed(shared::ErrorCode::PriceChanged).with("payable", plan.payable().0))
         }
         _ => Ok(()),

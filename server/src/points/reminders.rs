@@ -65,36 +65,59 @@ pub async fn remind_due(
     }
     let mut done = Reminded::default();
     for s in settings.all(db).await? {
-        let Some(b) = brand::Entity::find_by_id(s.brand_id).one(db).await? else {
-            continue;
-        };
-        if !daytime(&b.time_zone, now) {
-            continue;
+        // One brand that cannot be read does not keep the others waiting.
+        if let Err(e) = brand_reminders(db, &s, now, &mut done).await {
+            done.failed += 1;
+            let error = e.to_string();
+            tracing::warn!(brand = s.brand_id, "points reminders: {error}");
+            let item = format!("brand:{}", s.brand_id);
+            crate::jobs::item_failed(db, JobName::PointsReminders, s.brand_id, &item, &error, now)
+                .await;
         }
-        let until = now + s.points_remind_days * DAY_MS;
-        // Each member's soonest expiry in the window and the points in it.
-        let lots = point_lot::Entity::find()
-            .filter(point_lot::Column::BrandId.eq(b.id))
-            .filter(point_lot::Column::LeftPoints.gt(0))
-            .filter(point_lot::Column::ExpiresAt.gt(now))
-            .filter(point_lot::Column::ExpiresAt.lte(until))
-            .order_by_asc(point_lot::Column::ExpiresAt)
-            .all(db)
-            .await?;
-        let mut due: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-        for l in lots {
-            let e = due.entry(l.member_id).or_insert((l.expires_at, 0));
-            if e.0 == l.expires_at {
-                e.1 += l.left_points;
-            }
+    }
+    Ok(done)
+}
+
+/// Members looked up at a time (bind parameters stay well under the
+/// databases' limits however many are due at once).
+const MEMBER_BATCH: usize = 500;
+
+/// One brand's reminders (see [`remind_due`]).
+async fn brand_reminders(
+    db: &DatabaseConnection,
+    s: &money_settings::Model,
+    now: i64,
+    done: &mut Reminded,
+) -> anyhow::Result<()> {
+    let Some(b) = brand::Entity::find_by_id(s.brand_id).one(db).await? else {
+        return Ok(());
+    };
+    if !daytime(&b.time_zone, now) {
+        return Ok(());
+    }
+    let until = now + s.points_remind_days * DAY_MS;
+    // Each member's soonest expiry in the window and the points in it.
+    let lots = point_lot::Entity::find()
+        .filter(point_lot::Column::BrandId.eq(b.id))
+        .filter(point_lot::Column::LeftPoints.gt(0))
+        .filter(point_lot::Column::ExpiresAt.gt(now))
+        .filter(point_lot::Column::ExpiresAt.lte(until))
+        .order_by_asc(point_lot::Column::ExpiresAt)
+        .all(db)
+        .await?;
+    let mut due: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for l in lots {
+        let e = due.entry(l.member_id).or_insert((l.expires_at, 0));
+        if e.0 == l.expires_at {
+            e.1 += l.left_points;
         }
-        if due.is_empty() {
-            continue;
-        }
+    }
+    let ids: Vec<i64> = due.keys().copied().collect();
+    for chunk in ids.chunks(MEMBER_BATCH) {
         // Those reminded in the past week, or closed, are passed over
         // without a write.
         let open: Vec<i64> = member::Entity::find()
-            .filter(member::Column::Id.is_in(due.keys().copied()))
+            .filter(member::Column::Id.is_in(chunk.iter().copied()))
             .filter(member::Column::BrandId.eq(b.id))
             .filter(member::Column::ClosedAt.is_null())
             .filter(not_reminded_since(now))
@@ -129,7 +152,7 @@ pub async fn remind_due(
             }
         }
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Members not reminded in the week before `now`.

@@ -269,7 +269,7 @@ pub async fn book(
     }
     // What the member was shown, or nothing moves (the app shows the new
     // figure and asks again).
-    points::as_shown(req, &plan)?;
+    points::as_shown(req, &plan, req.coupon_id.is_some() && chosen.is_none())?;
     if plan.online.is_positive() {
         return Err(unprocessable(ErrorCode::InsufficientBalance).with("balance", funds.total().0));
     }

@@ -629,6 +629,18 @@ async fn pay_with_coupon(
     coupon: i64,
     fallback: bool,
 ) -> Reply {
+    pay_as_shown(app, member, (store, amount), coupon, fallback, None).await
+}
+
+/// … as the app sends it: with what the member was shown they pay.
+async fn pay_as_shown(
+    app: &TestApp,
+    member: &Member,
+    (store, amount): (i64, i64),
+    coupon: i64,
+    fallback: bool,
+    shown: Option<i64>,
+) -> Reply {
     app.post("/api/member/payments")
         .token(&member.token)
         .header(IDEMPOTENCY_KEY, &new_key())
@@ -641,7 +653,7 @@ async fn pay_with_coupon(
             without_coupon_if_gone: fallback,
             use_points: false,
             points_expected: None,
-            payable_expected: None,
+            payable_expected: shown.map(Fen),
         })
         .send()
         .await
@@ -919,13 +931,16 @@ dual_test!(
         codes.sort_unstable();
         assert_eq!(codes, [201, 422], "{} / {}", a.body, b.body);
         assert_eq!(total(&app, &member.token).await, 10_000 - 5_000);
-        // Paying without it when it is gone: both go through, one with it.
+        // Paying without it when it is gone: both go through, one with it,
+        // though both were shown ¥40 (the member agreed to pay in full if
+        // it was gone).
         let mut input = cash_coupon("满50减10（二）");
         input.per_member = 1;
         let (member, coupon) = member_with_coupon(&app, &shop, &input).await;
+        let shown = Some(4_000);
         let (a, b) = tokio::join!(
-            pay_with_coupon(&app, &member, shop.one.id, 4_000 + 1_000, coupon.id, true),
-            pay_with_coupon(&app, &member, shop.two.id, 4_000 + 1_000, coupon.id, true),
+            pay_as_shown(&app, &member, (shop.one.id, 5_000), coupon.id, true, shown),
+            pay_as_shown(&app, &member, (shop.two.id, 5_000), coupon.id, true, shown),
         );
         let (a, b): (PaymentReceipt, PaymentReceipt) = (a.ok(), b.ok());
         let mut offs = [a.coupon.0, b.coupon.0];

@@ -221,6 +221,7 @@ fn PayForm(
                 {
                     points.refetch();
                     level.refetch();
+                    coupons.refetch();
                 }
                 super::topup::to_checkout(started, busy, key, error);
                 return;
@@ -242,6 +243,7 @@ fn PayForm(
                     {
                         points.refetch();
                         level.refetch();
+                        coupons.refetch();
                     }
                     error.set(Some(f));
                 }
