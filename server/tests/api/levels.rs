@@ -10,10 +10,12 @@ use crate::helpers::*;
 use crate::money::*;
 use shared::ErrorCode;
 use shared::dto::{
-    Level, LevelsPolicy, MemberLevelView, MemberPointsView, MemberProfileUpdate, PaymentReceipt,
-    PaymentRequest, PointsPolicy,
+    CouponKind, CouponTemplateInput, Level, LevelsPolicy, MemberCoupon, MemberLevelView,
+    MemberPointsView, MemberProfileUpdate, OrderState, PaymentReceipt, PaymentRequest,
+    PointsPolicy, TopUpOrderView,
 };
 use shared::money::Fen;
+use shared::plan::PaymentPlan;
 
 fn level(name: &str, threshold: i64, pay_rate_bp: u32, points_rate_bp: u32) -> Level {
     Level {
@@ -563,73 +565,140 @@ dual_test!(
     }
 );
 
+/// What the member app shows for `bill` at `store`: its plan from the
+/// member's balance, level, points (when ticked) and `coupon`, read from the
+/// same endpoints the pay page reads.
+async fn app_preview(
+    app: &TestApp,
+    member: &Member,
+    (bill, coupon, use_points): (i64, Option<&MemberCoupon>, bool),
+) -> PaymentPlan {
+    use shared::plan::{Bill, plan};
+    let b = balance(app, &member.token).await;
+    let pts: MemberPointsView = app
+        .get("/api/member/points")
+        .token(&member.token)
+        .send()
+        .await
+        .ok();
+    let level = standing(app, member).await;
+    let rate = shared::money::Bp(level.level.as_ref().map_or(10_000, |l| l.pay_rate_bp));
+    plan(&Bill {
+        level_rate: rate,
+        coupon: coupon.and_then(|c| c.rule.choice()),
+        points: if use_points {
+            pts.policy.choice(pts.usable)
+        } else {
+            None
+        },
+        ..Bill::plain(Fen(bill), b.principal, b.bonus)
+    })
+}
+
+/// The payment the app sends for `preview` (the coupon only where it takes
+/// something off, as the pay page picks it).
+fn as_sent(
+    store_id: i64,
+    (bill, coupon): (i64, Option<&MemberCoupon>),
+    preview: &PaymentPlan,
+) -> PaymentRequest {
+    PaymentRequest {
+        use_points: preview.points_used > 0,
+        points_expected: (preview.points_used > 0).then_some(preview.points_used),
+        payable_expected: Some(preview.payable()),
+        store_id,
+        amount: Fen(bill),
+        pin: Some(TEST_PIN.into()),
+        pay_request: None,
+        coupon_id: coupon
+            .filter(|_| preview.coupon.is_positive())
+            .map(|c| c.id),
+        without_coupon_if_gone: false,
+    }
+}
+
 dual_test!(
     the_apps_preview_is_what_the_server_books_for_a_table_of_bills,
     |app| async move {
-        use shared::plan::{Bill, plan};
+        use crate::coupons::{cash_coupon, claim, new_template};
+        let _sweeps = crate::gateway::SWEEPS.read().await;
         let shop = shop(&app).await;
         earn_points(&app, &shop.admin).await;
         // One level from ¥0 at 93.5 %: every level discount rounds.
         let mut p = gold_for_all();
         p.levels[0].pay_rate_bp = 9_350;
         set_levels(&app, &shop.admin, &p).await.status(200);
+        // HQ's coupons: ¥10 off over ¥50 (after the level discount), and
+        // 15 % off up to ¥3 with no minimum.
+        let cash = new_template(
+            &app,
+            &shop.admin,
+            &CouponTemplateInput {
+                per_member: 20,
+                ..cash_coupon("满50减10")
+            },
+        )
+        .await;
+        let percent = new_template(
+            &app,
+            &shop.admin,
+            &CouponTemplateInput {
+                kind: CouponKind::Percent,
+                off: Fen::ZERO,
+                rate_bp: 1_500,
+                cap: Fen(300),
+                min_spend: Fen::ZERO,
+                per_member: 20,
+                ..cash_coupon("85折")
+            },
+        )
+        .await;
         let member = new_member(&app).await;
         set_pin(&app, &member).await;
         topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
         // Points to spend: a ¥200 payment at 93.5 % earns 187 × 2.
         pay_ok(&app, &member.token, shop.one.id, 20_000).await;
-        // (bill in fen, with points)
+        // (bill in fen, coupon template, with points): paid from stored value.
         let table = [
-            (1, false),
-            (1, true),
-            (99, true),
-            (1_001, false),
-            (1_001, true),
-            (12_345, true),
-            (25_001, true),
-            (7, false),
+            (1, None, false),
+            (1, None, true),
+            (99, None, true),
+            (1_001, None, false),
+            (1_001, None, true),
+            (12_345, None, true),
+            (25_001, None, true),
+            (7, None, false),
+            // Under the minimum once the level takes its part.
+            (5_300, Some(cash.id), true),
+            (5_400, Some(cash.id), true),
+            (6_001, Some(cash.id), false),
+            (1, Some(percent.id), true),
+            (1_999, Some(percent.id), true),
+            (2_003, Some(percent.id), false),
+            (9_999, Some(percent.id), true),
         ];
-        for (bill, use_points) in table {
-            // What the member app reads and plans with …
-            let b = balance(&app, &member.token).await;
-            let pts: MemberPointsView = app
-                .get("/api/member/points")
-                .token(&member.token)
-                .send()
-                .await
-                .ok();
-            let level: MemberLevelView = standing(&app, &member).await;
-            let rate = shared::money::Bp(level.level.as_ref().map_or(10_000, |l| l.pay_rate_bp));
-            let preview = plan(&Bill {
-                level_rate: rate,
-                points: if use_points {
-                    pts.policy.choice(pts.usable)
-                } else {
-                    None
-                },
-                ..Bill::plain(Fen(bill), b.principal, b.bonus)
-            });
+        // How many rows a coupon and points each took something off (the
+        // table is meant to cover both, alone and together).
+        let mut took = (0, 0, 0);
+        for (bill, template, use_points) in table {
+            let coupon: Option<MemberCoupon> = match template {
+                Some(t) => Some(claim(&app, &member, t).await.ok()),
+                None => None,
+            };
+            // What the member app shows …
+            let preview = app_preview(&app, &member, (bill, coupon.as_ref(), use_points)).await;
             // … and what the server books, told what the member saw.
             let r: PaymentReceipt = app
                 .post("/api/member/payments")
                 .token(&member.token)
                 .header(IDEMPOTENCY_KEY, &new_key())
-                .json(&PaymentRequest {
-                    use_points: preview.points_used > 0,
-                    points_expected: (preview.points_used > 0).then_some(preview.points_used),
-                    payable_expected: None,
-                    store_id: shop.one.id,
-                    amount: Fen(bill),
-                    pin: Some(TEST_PIN.into()),
-                    pay_request: None,
-                    coupon_id: None,
-                    without_coupon_if_gone: false,
-                })
+                .json(&as_sent(shop.one.id, (bill, coupon.as_ref()), &preview))
                 .send()
                 .await
                 .ok();
             let booked = (
                 r.quote.member_discount,
+                r.coupon,
                 r.points_off,
                 r.points_used,
                 r.principal,
@@ -638,13 +707,72 @@ dual_test!(
             );
             let shown = (
                 preview.level_discount,
+                preview.coupon,
                 preview.points,
                 preview.points_used,
                 preview.principal,
                 preview.bonus,
                 preview.payable(),
             );
-            assert_eq!(booked, shown, "bill {bill} fen, points {use_points}");
+            assert_eq!(
+                booked, shown,
+                "bill {bill} fen, coupon {template:?}, points {use_points}"
+            );
+            let (c, p) = (r.coupon.is_positive(), r.points_used > 0);
+            took = (
+                took.0 + usize::from(c),
+                took.1 + usize::from(p),
+                took.2 + usize::from(c && p),
+            );
+        }
+        assert_eq!(took, (5, 7, 3), "(coupon, points, both) rows");
+        // Split payments: a member with ¥40 left and the points their ¥160
+        // earned pays more; the rest online. What the order holds and asks the
+        // gateway for is what the app showed; each is given up after.
+        let short = new_member(&app).await;
+        set_pin(&app, &short).await;
+        topup_ok(&app, &shop.clerk, &short.phone, 20_000).await;
+        pay_ok(&app, &short.token, shop.one.id, 16_000).await;
+        let split_table = [
+            (10_000, None, false),
+            (10_000, None, true),
+            (12_345, Some(cash.id), true),
+            (8_001, Some(percent.id), false),
+            (30_003, Some(percent.id), true),
+        ];
+        for (bill, template, use_points) in split_table {
+            let coupon: Option<MemberCoupon> = match template {
+                Some(t) => Some(claim(&app, &short, t).await.ok()),
+                None => None,
+            };
+            let preview = app_preview(&app, &short, (bill, coupon.as_ref(), use_points)).await;
+            assert!(preview.online.is_positive(), "bill {bill}: {preview:?}");
+            let o: TopUpOrderView = app
+                .post(crate::split_payments::SPLIT)
+                .token(&short.token)
+                .header(IDEMPOTENCY_KEY, &new_key())
+                .json(&as_sent(shop.one.id, (bill, coupon.as_ref()), &preview))
+                .send()
+                .await
+                .ok();
+            let booked = (o.stored_value, o.points_off, o.points_used, o.amount);
+            let shown = (
+                preview.principal + preview.bonus,
+                preview.points,
+                preview.points_used,
+                preview.online,
+            );
+            assert_eq!(
+                booked, shown,
+                "split bill {bill} fen, coupon {template:?}, points {use_points}"
+            );
+            assert_eq!(
+                (preview.coupon.is_positive(), preview.points_used > 0),
+                (template.is_some(), use_points),
+                "split bill {bill} fen: the row takes what it names off"
+            );
+            let closed = crate::gateway::give_up(&app, &short, o.id).await;
+            assert_eq!(closed.state, OrderState::Closed, "bill {bill}");
         }
         assert_reconciled(&app).await;
     }
