@@ -27,6 +27,15 @@ const FRAME_WIDTH: u32 = 640;
 const TIMES_KEPT: usize = 120;
 /// How long "not a member code" stays up after that code was last seen.
 const WRONG_SHOWN_MS: f64 = 2_000.0;
+/// How long the scanner waits for its `<video>` to be drawn: up to
+/// `VIDEO_WAITS` looks, `VIDEO_WAIT_MS` apart.
+const VIDEO_WAITS: u32 = 40;
+const VIDEO_WAIT_MS: i32 = 50;
+/// A camera let go of a moment ago may still be busy (`NotReadableError`,
+/// `AbortError`): the scanner asks again up to `CAMERA_TRIES` times,
+/// `CAMERA_RETRY_MS` apart, before it says the camera failed.
+const CAMERA_TRIES: u32 = 4;
+const CAMERA_RETRY_MS: i32 = 400;
 
 /// Why the camera is not scanning.
 #[derive(Clone, Copy, PartialEq)]
@@ -98,12 +107,22 @@ pub fn CameraScanner(#[prop(into)] on_code: Callback<String>) -> impl IntoView {
         run.update(|r| *r += 1);
         let me = run.get_untracked();
         leptos::task::spawn_local(async move {
-            // The <video> is in the page once `open` has rendered.
-            sleep(0).await;
-            if run.try_get_untracked() != Some(me) {
-                return;
+            // The <video> is in the page once `open` has rendered: on a busy
+            // phone that may take more than one turn of the event loop.
+            let mut el = None;
+            for _ in 0..VIDEO_WAITS {
+                sleep(VIDEO_WAIT_MS).await;
+                if run.try_get_untracked() != Some(me) {
+                    return;
+                }
+                el = video.get_untracked();
+                if el.is_some() {
+                    break;
+                }
             }
-            let Some(el) = video.get_untracked() else {
+            let Some(el) = el else {
+                close();
+                trouble.set(Some(Trouble::CameraFailed));
                 return;
             };
             let el: HtmlVideoElement = el;
@@ -117,12 +136,20 @@ pub fn CameraScanner(#[prop(into)] on_code: Callback<String>) -> impl IntoView {
             let watched = el.clone();
             leptos::task::spawn_local(async move {
                 loop {
-                    if !watched.is_connected() {
-                        run.try_update(|r| *r += 1);
-                        release(Some(token));
+                    // A run already closed is not this watch's to end: the
+                    // clerk may have opened the next one meanwhile (its own
+                    // <video>), and ending that would leave it starting for
+                    // ever.
+                    if run.try_get_untracked() != Some(me) {
                         return;
                     }
-                    if run.try_get_untracked() != Some(me) {
+                    if !watched.is_connected() {
+                        run.try_update(|r| {
+                            if *r == me {
+                                *r += 1;
+                            }
+                        });
+                        release(Some(token));
                         return;
                     }
                     sleep(250).await;
@@ -285,7 +312,18 @@ impl Run {
     /// text) or something fails. What it opens is held for `close` to let
     /// go of; after every wait it looks whether it was closed meanwhile.
     async fn scan(self, video: &HtmlVideoElement) -> Result<String, Trouble> {
-        let stream = open_camera().await?;
+        let mut tries = 1;
+        let stream = loop {
+            match open_camera().await {
+                Err(Busy) if tries < CAMERA_TRIES && self.current() => {
+                    tries += 1;
+                    sleep(CAMERA_RETRY_MS).await;
+                }
+                Err(Busy) => return Err(Trouble::CameraFailed),
+                Err(Refused(t)) => return Err(t),
+                Ok(stream) => break stream,
+            }
+        };
         if !self.current() {
             // Closed while the browser asked for the camera.
             stop(&stream);
@@ -321,12 +359,21 @@ impl Run {
     }
 }
 
+/// Why the camera did not open.
+enum NotOpened {
+    /// In use or still being let go of: worth asking again.
+    Busy,
+    /// For good (refused, missing, insecure).
+    Refused(Trouble),
+}
+use NotOpened::{Busy, Refused};
+
 /// The rear camera, at about the decoder's frame size.
-async fn open_camera() -> Result<MediaStream, Trouble> {
+async fn open_camera() -> Result<MediaStream, NotOpened> {
     let devices = gloo::utils::window()
         .navigator()
         .media_devices()
-        .map_err(|_| Trouble::Insecure)?;
+        .map_err(|_| Refused(Trouble::Insecure))?;
     let video = js_sys::Object::new();
     let facing = js_sys::Object::new();
     let set = |o: &js_sys::Object, k: &str, v: JsValue| {
@@ -346,18 +393,20 @@ async fn open_camera() -> Result<MediaStream, Trouble> {
     constraints.set_audio(&JsValue::FALSE);
     let promise = devices
         .get_user_media_with_constraints(&constraints)
-        .map_err(|_| Trouble::CameraFailed)?;
+        .map_err(|_| Refused(Trouble::CameraFailed))?;
     match JsFuture::from(promise).await {
-        Ok(s) => s.dyn_into().map_err(|_| Trouble::CameraFailed),
+        Ok(s) => s.dyn_into().map_err(|_| Refused(Trouble::CameraFailed)),
         Err(e) => {
             let name = js_sys::Reflect::get(&e, &"name".into())
                 .ok()
                 .and_then(|n| n.as_string())
                 .unwrap_or_default();
+            web_sys::console::warn_1(&format!("camera: {name}").into());
             Err(match name.as_str() {
-                "NotAllowedError" | "SecurityError" => Trouble::Denied,
-                "NotFoundError" | "OverconstrainedError" => Trouble::NoCamera,
-                _ => Trouble::CameraFailed,
+                "NotAllowedError" | "SecurityError" => Refused(Trouble::Denied),
+                "NotFoundError" | "OverconstrainedError" => Refused(Trouble::NoCamera),
+                "NotReadableError" | "AbortError" => Busy,
+                _ => Refused(Trouble::CameraFailed),
             })
         }
     }
