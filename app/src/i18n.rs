@@ -552,6 +552,9 @@ catalogue! {
     BirthdaySetOnce => "已设置，如需更正请联系门店", "Set: a store can correct it";
     BirthdayConfirm => "生日保存后不能自行修改（用于生日月礼遇），确认保存？", "Once saved you cannot change your birthday yourself (it brings birthday treats). Save it?";
     BirthdayOnceHint => "生日只能设置一次，用于生日月礼遇", "You set your birthday once: it brings birthday-month treats";
+    NotifyTitle => "通知", "Notifications";
+    PointsSmsTitle => "积分到期短信提醒", "Text me before points expire";
+    PointsSmsHint => "积分到期前发短信提醒；消息中心都会提醒", "A text before points expire; 消息 tells you either way";
     JobAttempts => "已尝试次数", "Attempts";
     RefundTasksHint => "支付渠道多次拒绝的退款：请退回会员储值，或线下转账后登记。", "Refunds the payment gateway refused again and again: return them to the member's stored value, or pay by transfer and record it.";
     ToStoredValue => "退回会员储值", "Back to stored value";

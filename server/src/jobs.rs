@@ -128,9 +128,13 @@ pub fn all() -> Vec<Job> {
             every_ms: 3_600_000,
             run: std::sync::Arc::new(|app| {
                 Box::pin(async move {
-                    let done =
-                        crate::points::reminders::remind_due(&app.db, app.clock.now_ms(), None)
-                            .await?;
+                    let done = crate::points::reminders::remind_due(
+                        &app.db,
+                        &*app.sms,
+                        app.clock.now_ms(),
+                        None,
+                    )
+                    .await?;
                     if done.failed > 0 {
                         anyhow::bail!("{} members could not be reminded", done.failed);
                     }

@@ -433,6 +433,27 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
             el(&c, "#gender").await?.prop("value").await?.as_deref(),
             Some("female")
         );
+        // SMS reminders of expiring points: off until the member switches
+        // them on; saved at once and kept after a reload.
+        let sms = el(&c, "#points-sms").await?.prop("checked").await?;
+        anyhow::ensure!(sms.as_deref() == Some("false"), "points SMS {sms:?}");
+        click(&c, "#points-sms").await?;
+        text_contains(&c, ".toast", "已保存").await?;
+        c.refresh().await?;
+        let deadline = Instant::now() + WAIT;
+        while el(&c, "#points-sms")
+            .await?
+            .prop("checked")
+            .await?
+            .as_deref()
+            != Some("true")
+        {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "points SMS not kept after reload"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
 
         click(&c, ".tabbar a[href='/m/demo']").await?;
         text_contains(&c, "#member-name", "林小满").await?;
@@ -3210,7 +3231,7 @@ fn a_member_shows_their_code_the_clerk_writes_off_a_use_the_manager_undoes_it_an
         staff_login(h, &camera, "clerk").await?;
         camera.goto(&format!("{}/biz/demo/scan", h.base)).await?;
         click(&camera, "#camera-open").await?;
-        camera_track(&camera).await?;
+        camera_track(&camera, "opened to scan a member code").await?;
         text_contains(&camera, "#camera-status", "门店收款码").await?;
         shot(h, &camera, "merchant-camera-390x844.png").await?;
         text_contains(&camera, "#ticket-cards", &card_name).await?;
@@ -3553,7 +3574,13 @@ fn a_member_earns_points_on_a_payment_and_pays_part_of_the_next_with_them() {
             .await?
             .ok_or_else(|| anyhow::anyhow!("no lot"))?;
         let noon = soonest.expires_at - (4 * 24 + 12) * 3_600_000;
-        let sent = tongka_server::points::reminders::remind_due(&h.db, noon, None).await?;
+        let sent = tongka_server::points::reminders::remind_due(
+            &h.db,
+            &tongka_server::sms::OutboxSms,
+            noon,
+            None,
+        )
+        .await?;
         assert!(sent.sent >= 1, "{sent:?}");
         member.goto(&format!("{}/m/demo/messages", h.base)).await?;
         let told = text_contains(&member, "#message-list", "积分即将到期").await?;
@@ -3626,7 +3653,7 @@ fn hq_sets_points_and_levels_and_previews_a_bill_at_each_level() {
 
 /// The camera's video track, once the scanner shows it playing: kept on
 /// `window` so the test can still ask after the page lets go of it.
-async fn camera_track(c: &Client) -> anyhow::Result<()> {
+async fn camera_track(c: &Client, when: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + WAIT;
     loop {
         let live = c
@@ -3641,7 +3668,15 @@ async fn camera_track(c: &Client) -> anyhow::Result<()> {
         if live == serde_json::Value::Bool(true) {
             return Ok(());
         }
-        anyhow::ensure!(Instant::now() < deadline, "the camera never played");
+        if Instant::now() >= deadline {
+            let page = c.source().await.unwrap_or_default();
+            let start = page.find("id=\"scanner\"").unwrap_or(0);
+            anyhow::bail!(
+                "{when}, the camera never played; console: {}; scanner: {}",
+                console_log(c).await,
+                &page[start..(start + 1500).min(page.len())]
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -3699,13 +3734,13 @@ fn the_camera_is_let_go_of_mid_start_and_a_wrong_code_is_named_only_while_seen()
         )
         .await?;
         click(&c, "#camera-open").await?;
-        camera_track(&c).await?;
+        camera_track(&c, "opened with the decoder held back").await?;
         click(&c, "#camera-close").await?;
         camera_stopped(&c, "closed while the decoder loads").await?;
         el(&c, "#camera-open").await?;
         // Again, and this time the clerk leaves the page.
         click(&c, "#camera-open").await?;
-        camera_track(&c).await?;
+        camera_track(&c, "opened again at once").await?;
         click(&c, "#topbar-back").await?;
         gone(&c, "#scanner").await?;
         camera_stopped(&c, "left while the decoder loads").await?;
@@ -3716,7 +3751,7 @@ fn the_camera_is_let_go_of_mid_start_and_a_wrong_code_is_named_only_while_seen()
         text_contains(&c, "#camera-status", "门店收款码").await?;
         // The pay code out of sight: back to aiming.
         text_contains(&c, "#camera-status", "将会员码放入框内").await?;
-        camera_track(&c).await?;
+        camera_track(&c, "scanning").await?;
         click(&c, "#camera-close").await?;
         camera_stopped(&c, "closed while scanning").await?;
         c.close().await?;

@@ -22,6 +22,9 @@ pub struct Model {
     pub peak_spent: i64,
     /// When the member was last reminded of points expiring.
     pub points_reminded_at: Option<i64>,
+    /// When the member agreed to SMS reminders of expiring points; none:
+    /// they did not (or took it back).
+    pub points_sms_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,11 +31,13 @@ pub async fn of(conn: &impl ConnectionTrait, m: member::Model) -> AppResult<Memb
         registered_at: rfc3339(m.registered_at),
         level: None,
         frozen: m.frozen,
+        points_sms: m.points_sms_at.is_some(),
     })
 }
 
 /// Changes a member's name, birthday (not after today in the brand's time
-/// zone; set once: staff correct it) or gender (empty clears it).
+/// zone; set once: staff correct it), gender (empty clears it) or their
+/// agreement to SMS reminders of expiring points.
 pub async fn update(
     state: &AppState,
     brand: &brand::Model,
@@ -73,6 +75,13 @@ pub async fn update(
             "male" | "female" => Some(gender.clone()),
             _ => return Err(AppError::invalid("gender", "unknown")),
         });
+    }
+    // The agreement keeps when it was given (asked again, it keeps the
+    // first time).
+    match (req.points_sms, m.points_sms_at) {
+        (Some(true), None) => am.points_sms_at = Set(Some(state.clock.now_ms())),
+        (Some(false), Some(_)) => am.points_sms_at = Set(None),
+        _ => {}
     }
     let tx = begin_write(&state.db).await?;
     // The first birthday: only where none was set meanwhile (two saves at

@@ -28,6 +28,7 @@ mod m0022_write_off_undo;
 mod m0023_points;
 mod m0024_levels;
 mod m0025_points_holds_reminders;
+mod m0026_points_sms;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_points::Migration),
             Box::new(m0024_levels::Migration),
             Box::new(m0025_points_holds_reminders::Migration),
+            Box::new(m0026_points_sms::Migration),
         ]
     }
 }

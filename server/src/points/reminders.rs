@@ -11,10 +11,15 @@
 //! several replicas running it at once, one moves the mark and the others
 //! find it moved; a member that fails is tried at the next run while the
 //! others go on.
+//!
+//! A member who agreed (`members.points_sms_at`) is also sent an SMS,
+//! queued in the reminder's own transaction: it goes out with the reminder
+//! or not at all, and so at most once a week too.
 
 use crate::db::begin_write;
 use crate::entity::{brand, member, money_settings, point_lot, points_reminder};
 use crate::ledger::{self, Entry};
+use crate::sms::{Sms, SmsSender};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
@@ -55,6 +60,7 @@ pub fn daytime(time_zone: &str, now: i64) -> bool {
 /// database).
 pub async fn remind_due(
     db: &DatabaseConnection,
+    sms: &dyn SmsSender,
     now: i64,
     only: Option<i64>,
 ) -> anyhow::Result<Reminded> {
@@ -66,7 +72,7 @@ pub async fn remind_due(
     let mut done = Reminded::default();
     for s in settings.all(db).await? {
         // One brand that cannot be read does not keep the others waiting.
-        if let Err(e) = brand_reminders(db, &s, now, &mut done).await {
+        if let Err(e) = brand_reminders((db, sms), &s, now, &mut done).await {
             done.failed += 1;
             let error = e.to_string();
             tracing::warn!(brand = s.brand_id, "points reminders: {error}");
@@ -75,6 +81,9 @@ pub async fn remind_due(
                 .await;
         }
     }
+    // What was queued goes out now (a sender that delivers at once has
+    // nothing left).
+    sms.flush().await;
     Ok(done)
 }
 
@@ -84,7 +93,7 @@ const MEMBER_BATCH: usize = 500;
 
 /// One brand's reminders (see [`remind_due`]).
 async fn brand_reminders(
-    db: &DatabaseConnection,
+    (db, sms): (&DatabaseConnection, &dyn SmsSender),
     s: &money_settings::Model,
     now: i64,
     done: &mut Reminded,
@@ -116,20 +125,18 @@ async fn brand_reminders(
     for chunk in ids.chunks(MEMBER_BATCH) {
         // Those reminded in the past week, or closed, are passed over
         // without a write.
-        let open: Vec<i64> = member::Entity::find()
+        let open = member::Entity::find()
             .filter(member::Column::Id.is_in(chunk.iter().copied()))
             .filter(member::Column::BrandId.eq(b.id))
             .filter(member::Column::ClosedAt.is_null())
             .filter(not_reminded_since(now))
             .all(db)
-            .await?
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
-        for member_id in open {
+            .await?;
+        for m in open {
+            let member_id = m.id;
             let (expires_at, points) = due[&member_id];
             let item = format!("member:{member_id}");
-            match remind(db, &b, member_id, (points, expires_at), now).await {
+            match remind((db, sms), &b, &m, (points, expires_at), now).await {
                 Ok(true) => {
                     done.sent += 1;
                     crate::jobs::item_done(db, JobName::PointsReminders, &item).await;
@@ -165,12 +172,13 @@ fn not_reminded_since(now: i64) -> Condition {
 /// Reminds one member, unless another runner did in the past week: false
 /// then.
 async fn remind(
-    db: &DatabaseConnection,
+    (db, sms): (&DatabaseConnection, &dyn SmsSender),
     b: &brand::Model,
-    member_id: i64,
+    m: &member::Model,
     (points, expires_at): (i64, i64),
     now: i64,
 ) -> anyhow::Result<bool> {
+    let member_id = m.id;
     let tx = begin_write(db).await?;
     let moved = member::Entity::update_many()
         .col_expr(member::Column::PointsRemindedAt, Expr::value(now))
@@ -210,6 +218,36 @@ async fn remind(
     )
     .await
     .map_err(|e| anyhow::anyhow!("reminder entry: {e:?}"))?;
+    if m.points_sms_at.is_some() {
+        let body = sms_text(&b.name, points, &local_day(&b.time_zone, expires_at));
+        sms.send(
+            &tx,
+            Sms {
+                brand_id: b.id,
+                phone: m.phone.clone(),
+                body,
+                at: now,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(true)
+}
+
+/// The reminder's SMS (Chinese: the phones it goes to are in China).
+pub fn sms_text(brand: &str, points: i64, day: &str) -> String {
+    format!(
+        "【{brand}】您有 {points} 积分将于 {day} 到期，请及时使用。如不想再收到此类短信，可在会员中心「我的」中关闭。"
+    )
+}
+
+/// The day `at` falls on in the zone, `YYYY-MM-DD` (a lot expiring at
+/// midnight is shown as the day before: its last usable day).
+fn local_day(time_zone: &str, at: i64) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    crate::clock::to_utc(at - 1)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string()
 }

@@ -651,10 +651,35 @@ async fn messages(app: &TestApp, member: &Member) -> Vec<shared::dto::MemberMess
     page.items
 }
 
+/// Whether `member` agrees to SMS reminders, after saying `agree` (none:
+/// as it is), as their profile shows it.
+async fn sms_agreed(app: &TestApp, member: &Member, agree: Option<bool>) -> bool {
+    let p: shared::dto::MemberProfile = match agree {
+        Some(a) => app
+            .patch("/api/member/me")
+            .token(&member.token)
+            .json(&shared::dto::MemberProfileUpdate {
+                points_sms: Some(a),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .ok(),
+        None => app
+            .get("/api/member/me")
+            .token(&member.token)
+            .send()
+            .await
+            .ok(),
+    };
+    p.points_sms
+}
+
 /// The reminder job for this test's brand, at the test clock's now.
 async fn remind(app: &TestApp) -> tongka_server::points::reminders::Reminded {
     tongka_server::points::reminders::remind_due(
         &app.db,
+        &*app.state.sms,
         app.state.clock.now_ms(),
         Some(app.brand_id),
     )
@@ -679,6 +704,30 @@ dual_test!(
         let lot = points(&app, &member).await;
         assert_eq!(lot.usable, 50);
         let expiry = lot.next_expiry.clone().expect("an expiry");
+        // A second member, with 30 points, agrees to SMS reminders; the
+        // first did not.
+        let agreed = new_member(&app).await;
+        set_pin(&app, &agreed).await;
+        topup_ok(&app, &shop.clerk, &agreed.phone, 3_000).await;
+        pay_ok(&app, &agreed.token, shop.one.id, 3_000).await;
+        assert!(
+            !sms_agreed(&app, &agreed, None).await,
+            "not agreed by default"
+        );
+        assert!(sms_agreed(&app, &agreed, Some(true)).await);
+        // Said again (a double tap): still agreed, nothing else changes.
+        assert!(sms_agreed(&app, &agreed, Some(true)).await);
+        let texts = |phone: String| {
+            let app = &app;
+            async move {
+                app.outbox(&phone)
+                    .await
+                    .into_iter()
+                    .map(|n| n.body)
+                    .filter(|b| b.contains("积分"))
+                    .collect::<Vec<_>>()
+            }
+        };
         let kinds = |m: &[shared::dto::MemberMessage]| {
             m.iter()
                 .filter(|m| m.kind == EntryKind::PointsReminder)
@@ -695,7 +744,17 @@ dual_test!(
         // Day 22, 10:00: two runners at once remind once.
         app.advance_secs(11 * 3600);
         let (a, b) = tokio::join!(remind(&app), remind(&app));
-        assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
+        assert_eq!(a.sent + b.sent, 2, "one each: {a:?} {b:?}");
+        // The SMS goes only to the member who agreed, once, with what
+        // expires and the day (30 days after 2026-03-02).
+        assert_eq!(texts(member.phone.clone()).await, Vec::<String>::new());
+        let sent = texts(agreed.phone.clone()).await;
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert!(
+            sent[0].contains("30 积分将于 2026-04-01 到期"),
+            "{}",
+            sent[0]
+        );
         let told = messages(&app, &member).await;
         assert_eq!(kinds(&told), 1);
         let m = &told[0];
@@ -706,10 +765,14 @@ dual_test!(
         // Three days on: not again within the week.
         app.advance_secs(3 * 24 * 3600);
         assert_eq!(remind(&app).await.sent, 0);
-        // A week after the first, still before they expire: once more.
+        // A week after the first, still before they expire: once more;
+        // the member who took the SMS back is told in 消息 only.
+        assert!(!sms_agreed(&app, &agreed, Some(false)).await);
         app.advance_secs(4 * 24 * 3600);
-        assert_eq!(remind(&app).await.sent, 1);
+        assert_eq!(remind(&app).await.sent, 2);
         assert_eq!(kinds(&messages(&app, &member).await), 2);
+        assert_eq!(kinds(&messages(&app, &agreed).await), 2);
+        assert_eq!(texts(agreed.phone.clone()).await.len(), 1);
         // Expired: nothing is left to remind of.
         app.advance_secs(8 * 24 * 3600);
         tongka_server::points::expire_due(&app.db, app.state.clock.now_ms(), Some(app.brand_id))

@@ -147,6 +147,9 @@ pub struct MemberProfile {
     pub level: Option<String>,
     /// Frozen members cannot pay or be written off.
     pub frozen: bool,
+    /// Whether the member agreed to an SMS when points are about to expire
+    /// (the message centre tells everyone).
+    pub points_sms: bool,
 }
 
 /// A successful member login.
@@ -180,6 +183,10 @@ pub struct MemberProfileUpdate {
     pub birthday: Option<String>,
     /// `male` or `female`.
     pub gender: Option<String>,
+    /// Agree (true) or no longer agree (false) to an SMS when points are
+    /// about to expire.
+    #[serde(default)]
+    pub points_sms: Option<bool>,
 }
 
 /// Staff login.

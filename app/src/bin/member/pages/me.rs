@@ -1,4 +1,5 @@
-//! "Me": profile editing (name, birthday, gender), language, logout.
+//! "Me": profile editing (name, birthday, gender), SMS reminders of expiring
+//! points, language, logout.
 
 use crate::shell::{Tab, TabBar, require_login, use_brand, use_session};
 use leptos::prelude::*;
@@ -55,7 +56,10 @@ pub fn MePage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::TabMe)().to_string())/>
         <section class="page page-tabbed">
-            {loaded(me, move |m: MemberProfile| view! { <ProfileForm profile=m/> }.into_any())}
+            {loaded(me, move |m: MemberProfile| {
+                let agreed = m.points_sms;
+                view! { <ProfileForm profile=m/><PointsSmsSwitch agreed=agreed/> }.into_any()
+            })}
             {loaded(balance, move |b: BalanceView| view! { <PinForm pin_set=b.pin_set pin_above=b.pin_above/> }.into_any())}
             <div class="cells">
                 <crate::pages::messages::MessagesLink/>
@@ -103,6 +107,7 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
             name: Some(n),
             birthday: b,
             gender: Some(gender.get_untracked()),
+            points_sms: None,
         };
         let save = move || {
             let update = update.clone();
@@ -171,6 +176,57 @@ fn ProfileForm(profile: MemberProfile) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// 积分到期短信提醒: the member's agreement to an SMS before points expire,
+/// saved as it is switched (消息 tells everyone; an SMS goes only to those
+/// who agreed). A failed save puts the switch back and says why.
+#[component]
+fn PointsSmsSwitch(agreed: bool) -> impl IntoView {
+    let session = use_session();
+    let toast = use_toast();
+    let lang = use_i18n().0;
+    let on = RwSignal::new(agreed);
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<Failure>);
+    let change = move |ev: leptos::ev::Event| {
+        let want = event_target_checked(&ev);
+        on.set(want);
+        saving.set(true);
+        error.set(None);
+        let update = MemberProfileUpdate {
+            points_sms: Some(want),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            let result = api::send::<UpdateMemberMe>(&(), &update, session.current()).await;
+            saving.try_set(false);
+            match result {
+                Ok(p) => {
+                    on.try_set(p.points_sms);
+                    toast.show(T::Saved.text(lang.get_untracked()).to_string());
+                }
+                Err(f) => {
+                    on.try_set(!want);
+                    error.try_set(Some(f));
+                }
+            }
+        });
+    };
+    view! {
+        <h2 class="cells-title">{tr(T::NotifyTitle)}</h2>
+        <div class="cells" id="notify">
+            <label class="cell">
+                <span class="cell-main">
+                    <span class="cell-title">{tr(T::PointsSmsTitle)}</span>
+                    <span class="cell-desc">{tr(T::PointsSmsHint)}</span>
+                </span>
+                <input type="checkbox" id="points-sms" prop:checked=move || on.get()
+                    disabled=move || saving.get() on:change=change/>
+            </label>
+            <FormError error=error/>
+        </div>
     }
 }
 
