@@ -77,10 +77,11 @@ pub async fn update(
         });
     }
     // The agreement keeps when it was given (asked again, it keeps the
-    // first time).
+    // first time); taking it back always clears it, whatever this request
+    // read (another device may have agreed meanwhile).
     match (req.points_sms, m.points_sms_at) {
         (Some(true), None) => am.points_sms_at = Set(Some(state.clock.now_ms())),
-        (Some(false), Some(_)) => am.points_sms_at = Set(None),
+        (Some(false), _) => am.points_sms_at = Set(None),
         _ => {}
     }
     let tx = begin_write(&state.db).await?;

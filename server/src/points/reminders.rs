@@ -125,18 +125,20 @@ async fn brand_reminders(
     for chunk in ids.chunks(MEMBER_BATCH) {
         // Those reminded in the past week, or closed, are passed over
         // without a write.
-        let open = member::Entity::find()
+        let open: Vec<i64> = member::Entity::find()
             .filter(member::Column::Id.is_in(chunk.iter().copied()))
             .filter(member::Column::BrandId.eq(b.id))
             .filter(member::Column::ClosedAt.is_null())
             .filter(not_reminded_since(now))
             .all(db)
-            .await?;
-        for m in open {
-            let member_id = m.id;
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        for member_id in open {
             let (expires_at, points) = due[&member_id];
             let item = format!("member:{member_id}");
-            match remind((db, sms), &b, &m, (points, expires_at), now).await {
+            match remind((db, sms), &b, member_id, (points, expires_at), now).await {
                 Ok(true) => {
                     done.sent += 1;
                     crate::jobs::item_done(db, JobName::PointsReminders, &item).await;
@@ -174,11 +176,10 @@ fn not_reminded_since(now: i64) -> Condition {
 async fn remind(
     (db, sms): (&DatabaseConnection, &dyn SmsSender),
     b: &brand::Model,
-    m: &member::Model,
+    member_id: i64,
     (points, expires_at): (i64, i64),
     now: i64,
 ) -> anyhow::Result<bool> {
-    let member_id = m.id;
     let tx = begin_write(db).await?;
     let moved = member::Entity::update_many()
         .col_expr(member::Column::PointsRemindedAt, Expr::value(now))
@@ -218,13 +219,17 @@ async fn remind(
     )
     .await
     .map_err(|e| anyhow::anyhow!("reminder entry: {e:?}"))?;
-    if m.points_sms_at.is_some() {
+    // Whether they agree to an SMS is read here, after the guarded update
+    // holds their row: one taken back while the run went on is kept. A
+    // frozen member is not texted.
+    let m = member::Entity::find_by_id(member_id).one(&tx).await?;
+    if let Some(m) = m.filter(|m| m.points_sms_at.is_some() && !m.frozen) {
         let body = sms_text(&b.name, points, &local_day(&b.time_zone, expires_at));
         sms.send(
             &tx,
             Sms {
                 brand_id: b.id,
-                phone: m.phone.clone(),
+                phone: m.phone,
                 body,
                 at: now,
             },

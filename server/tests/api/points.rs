@@ -715,8 +715,33 @@ dual_test!(
             "not agreed by default"
         );
         assert!(sms_agreed(&app, &agreed, Some(true)).await);
-        // Said again (a double tap): still agreed, nothing else changes.
+        let agreed_at = || async {
+            use sea_orm::EntityTrait;
+            tongka_server::entity::member::Entity::find_by_id(agreed.id)
+                .one(&app.db)
+                .await
+                .expect("member")
+                .expect("member")
+                .points_sms_at
+        };
+        let first = agreed_at().await;
+        assert!(first.is_some());
+        // Said again (a double tap) later: still agreed since the first time.
+        app.advance_secs(60);
         assert!(sms_agreed(&app, &agreed, Some(true)).await);
+        assert_eq!(agreed_at().await, first);
+        // A third, with 20 points, agreed and was then frozen by HQ: told in
+        // 消息, not texted.
+        let frozen = new_member(&app).await;
+        set_pin(&app, &frozen).await;
+        topup_ok(&app, &shop.clerk, &frozen.phone, 2_000).await;
+        pay_ok(&app, &frozen.token, shop.one.id, 2_000).await;
+        assert!(sms_agreed(&app, &frozen, Some(true)).await);
+        app.post(&format!("/api/hq/members/{}/freeze", frozen.id))
+            .token(&shop.admin)
+            .send()
+            .await
+            .status(200);
         let texts = |phone: String| {
             let app = &app;
             async move {
@@ -744,7 +769,9 @@ dual_test!(
         // Day 22, 10:00: two runners at once remind once.
         app.advance_secs(11 * 3600);
         let (a, b) = tokio::join!(remind(&app), remind(&app));
-        assert_eq!(a.sent + b.sent, 2, "one each: {a:?} {b:?}");
+        assert_eq!(a.sent + b.sent, 3, "three members, once: {a:?} {b:?}");
+        assert_eq!(kinds(&messages(&app, &frozen).await), 1);
+        assert_eq!(texts(frozen.phone.clone()).await, Vec::<String>::new());
         // The SMS goes only to the member who agreed, once, with what
         // expires and the day (30 days after 2026-03-02).
         assert_eq!(texts(member.phone.clone()).await, Vec::<String>::new());
@@ -769,7 +796,7 @@ dual_test!(
         // the member who took the SMS back is told in 消息 only.
         assert!(!sms_agreed(&app, &agreed, Some(false)).await);
         app.advance_secs(4 * 24 * 3600);
-        assert_eq!(remind(&app).await.sent, 2);
+        assert_eq!(remind(&app).await.sent, 3);
         assert_eq!(kinds(&messages(&app, &member).await), 2);
         assert_eq!(kinds(&messages(&app, &agreed).await), 2);
         assert_eq!(texts(agreed.phone.clone()).await.len(), 1);

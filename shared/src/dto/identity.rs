@@ -149,6 +149,7 @@ pub struct MemberProfile {
     pub frozen: bool,
     /// Whether the member agreed to an SMS when points are about to expire
     /// (the message centre tells everyone).
+    #[serde(default)]
     pub points_sms: bool,
 }
 

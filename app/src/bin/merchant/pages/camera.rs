@@ -318,6 +318,12 @@ impl Run {
                 Err(Busy) if tries < CAMERA_TRIES && self.current() => {
                     tries += 1;
                     sleep(CAMERA_RETRY_MS).await;
+                    // Closed or left meanwhile: the camera is not asked
+                    // for again (it would come on, and compete with the
+                    // next run's).
+                    if !self.current() {
+                        return Err(Trouble::CameraFailed);
+                    }
                 }
                 Err(Busy) => return Err(Trouble::CameraFailed),
                 Err(Refused(t)) => return Err(t),
