@@ -19,15 +19,15 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The text a person reads: a field's error from the field texts (it
-    /// follows a change of language), any other the message the server (or
-    /// the page refusing before asking) wrote in the language of the
-    /// moment. The apps do not carry the whole error catalogue: the server
-    /// holds it.
+    /// The text a person reads: a field's error from the field texts the
+    /// app carries (it follows a change of language), any other (and a
+    /// field the app has no text for) the message the server (or the page
+    /// refusing before asking) wrote in the language of the moment. The
+    /// apps do not carry the whole error catalogue: the server holds it.
     pub fn text(&self, lang: Lang) -> String {
         match self {
             Failure::Api(e) if e.code == ErrorCode::InvalidField => {
-                shared::error::invalid_field(&e.params, lang)
+                i18n::field_message(&e.params, lang).unwrap_or_else(|| e.message.clone())
             }
             Failure::Api(e) => e.message.clone(),
             Failure::Network => T::NetworkError.text(lang).to_string(),

@@ -6,11 +6,29 @@
 use gloo::storage::Storage;
 use leptos::prelude::*;
 pub use shared::Lang;
+use shared::error::FieldTexts;
 
 const LANG_KEY: &str = "tongka.lang";
 
 thread_local! {
     static CURRENT: std::cell::Cell<Lang> = const { std::cell::Cell::new(Lang::Zh) };
+    static FIELD_TEXTS: std::cell::Cell<Option<FieldTexts>> = const { std::cell::Cell::new(None) };
+}
+
+/// Which field texts this app carries, said once in its `main`: the member
+/// app only members' (so the staff screens' texts stay out of its first
+/// load), the merchant app all.
+pub fn carry_field_texts(texts: FieldTexts) {
+    FIELD_TEXTS.with(|t| t.set(Some(texts)));
+}
+
+/// The message of a field error in `lang`, where this app carries the
+/// texts of its field and reason.
+pub fn field_message(
+    params: &std::collections::BTreeMap<String, String>,
+    lang: Lang,
+) -> Option<String> {
+    FIELD_TEXTS.with(|t| t.get())?.invalid_field(params, lang)
 }
 
 /// The language now in use (for code outside the reactive tree, e.g. the API client).
@@ -807,6 +825,32 @@ catalogue! {
     LevelPreviewNone => "填写正确的账单金额与规则后显示各等级结果", "Shown once the bill and the rules are valid";
     LevelPreviewLine => "优惠 {off} · 实付 {paid}", "{off} off · pays {paid}";
     LevelPreviewPoints => "+{n} 分（生日月 +{b}）", "+{n} pts ({b} in birthday month)";
+    SignInTitle => "每日签到", "Daily sign-in";
+    SignInEntryDesc => "签到领积分", "Sign in for points";
+    SignInStreak => "已连续签到 {n} 天", "{n} days in a row";
+    SignInButton => "签到", "Sign in";
+    SignInBusy => "签到中…", "Signing in…";
+    SignInDone => "今日已签到", "Signed in today";
+    SignInToday => "今天签到可得 {n} 积分", "Sign in today for {n} points";
+    SignInTomorrow => "明天签到可得 {n} 积分", "Sign in tomorrow for {n} points";
+    SignInNextBonus => "连续签到第 {day} 天额外得 {n} 积分", "Day {day} in a row: {n} more points";
+    SignInGot => "签到成功，+{n} 积分", "Signed in: +{n} points";
+    SignInAlready => "今天已经签到过了", "You signed in today already";
+    SignInOff => "本品牌暂未开放每日签到", "This brand has no daily sign-in";
+    SignedDay => "已签到", "signed";
+    Weekdays => "日,一,二,三,四,五,六", "S,M,T,W,T,F,S";
+    MonthPrev => "上个月", "Previous month";
+    MonthNext => "下个月", "Next month";
+    AuditSignInPolicy => "修改签到奖励", "Sign-in rewards changed";
+    SignInRewardsTitle => "签到奖励", "Sign-in rewards";
+    SignInEnabled => "开启每日签到", "Daily sign-in on";
+    SignInDaily => "每日签到积分", "Points a day";
+    SignInStreaks => "连续签到奖励", "Streak rewards";
+    SignInNoStreaks => "暂无连续签到奖励", "No streak rewards yet";
+    SignInStreakDay => "连续签到第几天", "Day of the streak";
+    SignInStreakPoints => "当天额外积分", "Extra points that day";
+    SignInStreakAdd => "添加连续奖励", "Add a streak reward";
+    SignInRewardsHint => "每个会员每天（按品牌时区）只能签到一次；中断一天后连续天数从 1 重新计算。已签到的奖励不随修改变化。", "A member signs in once a day (in the brand's time zone); a missed day starts the streak again from 1. Changes do not alter rewards already given.";
     PointsTitle => "我的积分", "My points";
     PointsToUse => "可用积分", "Points to use";
     PointsNextExpiry => "{n} 分将于 {at} 到期", "{n} points expire {at}";
@@ -956,5 +1000,7 @@ pub fn field_error(field: &str, reason: &str, lang: Lang) -> String {
     ]
     .into_iter()
     .collect();
-    shared::error::invalid_field(&params, lang)
+    // Every check a page runs is named in the texts its app carries
+    // (shared::error's tests hold the member app to it).
+    field_message(&params, lang).unwrap_or_else(|| format!("{field}: {reason}"))
 }

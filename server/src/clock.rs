@@ -47,14 +47,20 @@ pub fn to_utc(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
+/// A brand's time zone (one that does not parse is the default, Shanghai).
+pub fn zone(time_zone: &str) -> chrono_tz::Tz {
+    time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// Unix milliseconds as the wall clock in the brand's zone.
+pub fn local(ms: i64, time_zone: &str) -> DateTime<chrono_tz::Tz> {
+    to_utc(ms).with_timezone(&zone(time_zone))
+}
+
 /// Unix milliseconds as a wall-clock time in the brand's zone,
 /// `2026-03-01 20:15:00`, for files people read (CSV exports).
 pub fn local_time(ms: i64, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    to_utc(ms)
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    local(ms, time_zone).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Unix milliseconds as RFC 3339 in UTC, the API's wire format for instants.
@@ -64,11 +70,16 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// The first instant of local `date` in `zone`, in ms.
 pub fn day_start(date: chrono::NaiveDate, zone: &str) -> i64 {
+    local_hour(date, 0, zone)
+}
+
+/// The first instant of `hour`:00 on local `date` in `zone`, in ms (a time
+/// the clocks skip is read as UTC).
+pub fn local_hour(date: chrono::NaiveDate, hour: u32, zone: &str) -> i64 {
     use chrono::TimeZone;
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight).earliest().map_or_else(
-        || midnight.and_utc().timestamp_millis(),
-        |t| t.timestamp_millis(),
-    )
+    let tz = self::zone(zone);
+    let at = date.and_hms_opt(hour, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&at)
+        .earliest()
+        .map_or_else(|| at.and_utc().timestamp_millis(), |t| t.timestamp_millis())
 }

@@ -1309,9 +1309,7 @@ async fn post_pg(tx: &DatabaseTransaction, entry: Entry) -> Result<i64, PostErro
 
 /// The business date (`YYYY-MM-DD`) of an instant in a brand's time zone.
 pub fn business_date(time_zone: &str, at_ms: i64) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    crate::clock::to_utc(at_ms)
-        .with_timezone(&tz)
+    crate::clock::local(at_ms, time_zone)
         .format("%Y-%m-%d")
         .to_string()
 }

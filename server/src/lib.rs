@@ -30,6 +30,7 @@ pub mod points;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
+pub mod sign_in;
 pub mod sms;
 pub mod startup;
 pub mod state;

@@ -366,6 +366,20 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
     crate::levels::save(&tx, b.id, &levels, now)
         .await
         .map_err(|e| anyhow::anyhow!("demo levels: {e:?}"))?;
+    // Daily sign-in: 10 points a day, 30 more on the 3rd day in a row and
+    // 100 on the 7th.
+    let sign_in = shared::dto::SignInPolicy {
+        enabled: true,
+        daily_points: 10,
+        streak_rewards: vec![
+            shared::dto::StreakReward { day: 3, points: 30 },
+            shared::dto::StreakReward {
+                day: 7,
+                points: 100,
+            },
+        ],
+    };
+    crate::sign_in::save_policy(&tx, b.id, &sign_in, now).await?;
     tx.commit().await?;
     Ok(true)
 }

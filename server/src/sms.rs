@@ -25,6 +25,27 @@ pub struct Sms {
     pub body: String,
     /// Unix ms.
     pub at: i64,
+    /// Not worth delivering after this (Unix ms): a login code's message
+    /// soon ([`Sms::code`]), a reminder before the evening.
+    pub deliver_by: i64,
+}
+
+/// How long a message with a code in it is worth delivering (a code lives
+/// five minutes).
+pub const CODE_DELIVER_WITHIN_MS: i64 = 10 * 60_000;
+
+impl Sms {
+    /// A message with a code in it (or about one just used), worth
+    /// delivering only soon.
+    pub fn code(brand_id: i64, phone: String, body: String, at: i64) -> Sms {
+        Sms {
+            brand_id,
+            phone,
+            body,
+            at,
+            deliver_by: at + CODE_DELIVER_WITHIN_MS,
+        }
+    }
 }
 
 /// A way to deliver SMS. It runs inside the caller's transaction, so a code
@@ -71,6 +92,7 @@ async fn record(conn: &impl ConnectionTrait, sms: &Sms) -> Result<(), DbErr> {
         recipient: Set(sms.phone.clone()),
         body: Set(sms.body.clone()),
         created_at: Set(sms.at),
+        deliver_by: Set(sms.deliver_by),
         ..Default::default()
     }
     .insert(conn)
@@ -78,9 +100,12 @@ async fn record(conn: &impl ConnectionTrait, sms: &Sms) -> Result<(), DbErr> {
     .map(|_| ())
 }
 
-/// A message older than this is not worth delivering (a login code lives
-/// five minutes).
-const DELIVER_WITHIN_MS: i64 = 10 * 60_000;
+/// Messages read at a time.
+const BATCH: u64 = 100;
+/// The longest one delivery run goes on; what is left waits for the next
+/// (the job runner's next tick), so a slow provider does not hold the
+/// runner's other jobs.
+const RUN_FOR: Duration = Duration::from_secs(30);
 /// A sender holds a message this long while it delivers it.
 const CLAIM_MS: i64 = 30_000;
 /// Delivery attempts before a message is given up.
@@ -130,27 +155,53 @@ impl WebhookSms {
         })
     }
 
-    /// Delivers every message waiting (safe on several replicas at once:
-    /// each message is claimed by a compare-and-set before it is sent).
+    /// Delivers the messages waiting and still worth delivering, the
+    /// soonest to lapse first (a login code before a run of reminders), in
+    /// batches until none is left, a batch delivers nothing (the provider
+    /// is failing: the claims run out and the next run tries again) or the
+    /// run has gone on for [`RUN_FOR`]. Safe on several replicas at once:
+    /// each message is claimed by a compare-and-set before it is sent.
     /// Returns how many were delivered.
     pub async fn deliver_pending(&self) -> Result<usize, DbErr> {
+        let started = std::time::Instant::now();
+        let mut delivered = 0;
+        while started.elapsed() < RUN_FOR {
+            // Each batch is new: what an earlier one claimed (sent, failed
+            // or another replica's) is held or sent, so not read again.
+            let batch = self.waiting().await?;
+            if batch.is_empty() {
+                break;
+            }
+            match self.deliver(batch).await? {
+                0 => break,
+                n => delivered += n,
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn waiting(&self) -> Result<Vec<notification::Model>, DbErr> {
         let now = self.clock.now_ms();
-        let waiting = notification::Entity::find()
+        notification::Entity::find()
             .filter(notification::Column::Channel.eq("sms"))
             .filter(notification::Column::SentAt.is_null())
             .filter(notification::Column::Tries.lt(MAX_TRIES))
-            .filter(notification::Column::CreatedAt.gt(now - DELIVER_WITHIN_MS))
+            .filter(notification::Column::DeliverBy.gt(now))
             .filter(
                 notification::Column::ClaimedUntil
                     .is_null()
                     .or(notification::Column::ClaimedUntil.lt(now)),
             )
+            .order_by_asc(notification::Column::DeliverBy)
             .order_by_asc(notification::Column::Id)
-            .limit(100)
+            .limit(BATCH)
             .all(&self.db)
-            .await?;
+            .await
+    }
+
+    async fn deliver(&self, batch: Vec<notification::Model>) -> Result<usize, DbErr> {
         let mut delivered = 0;
-        for n in waiting {
+        for n in batch {
             // A claim is a compare-and-set on the message as read: unsent,
             // with the tries read, and not held by another sender now.
             let now = self.clock.now_ms();

@@ -206,6 +206,8 @@ pub enum ErrorCode {
     /// a card it used is past its end; `card_refunded`: a card it used was
     /// refunded).
     WriteOffUndoRefused,
+    /// The brand has no daily sign-in (HQ has not switched it on).
+    SignInOff,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -258,7 +260,8 @@ impl ErrorCode {
             | CouponLimitReached
             | CouponNotUsable
             | MemberCodeRefused
-            | TicketExpired => &[422],
+            | TicketExpired
+            | SignInOff => &[422],
             SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
             | PinRecentlyReset | CouponQuotaReached => &[429],
             Internal => &[500],
@@ -307,103 +310,169 @@ fn param<'a>(params: &'a BTreeMap<String, String>, key: &str) -> &'a str {
     params.get(key).map(String::as_str).unwrap_or("")
 }
 
-/// The human name of a form field, for error messages.
+/// The human name of a form field, for error messages (the server's
+/// catalogue: every field, with its JSON name where none is known).
 pub fn field_name(field: &str, lang: Lang) -> &str {
-    let (zh, en) = match field {
-        "phone" => ("手机号", "phone number"),
-        "store_phone" => ("电话", "phone"),
-        "code" => ("验证码", "verification code"),
-        "name" => ("名称", "name"),
-        "member_name" => ("姓名", "name"),
-        "birthday" => ("生日", "birthday"),
-        "gender" => ("性别", "gender"),
-        "account" => ("账号", "account"),
-        "password" => ("密码", "password"),
-        "address" => ("地址", "address"),
-        "hours" => ("营业时间", "opening hours"),
-        "region_id" => ("区域", "region"),
-        "store_id" => ("门店", "store"),
-        "role" => ("角色", "role"),
-        "slug" => ("品牌标识", "brand slug"),
-        "time_zone" => ("时区", "time zone"),
-        "theme_color" => ("主题色", "theme colour"),
-        "body" => ("请求内容", "request body"),
-        "amount" => ("金额", "amount"),
-        "idempotency_key" => ("请求编号", "Idempotency-Key"),
-        "plan_id" => ("充值方案", "top-up plan"),
-        "pay" => ("充值金额", "price"),
-        "bonus" => ("赠送金额", "bonus"),
-        "max_balance" => ("储值上限", "balance cap"),
-        "max_payment" => ("单笔上限", "payment maximum"),
-        "bonus_settle_bp" => ("赠送金结算比例", "bonus settlement rate"),
-        "member_phone" => ("会员手机号", "member's phone"),
-        "pin" => ("支付密码", "payment PIN"),
-        "pay_request" => ("收款码", "pay code"),
-        "pin_again" => ("确认支付密码", "PIN again"),
-        "q" => ("搜索内容", "search"),
-        "current" => ("当前支付密码", "current PIN"),
-        "pin_above" => ("免密额度", "PIN-free limit"),
-        "channel_url" => ("视频号链接", "channel link"),
-        "account_name" => ("户名", "account holder"),
-        "bank_name" => ("开户行", "bank"),
-        "account_no" => ("银行账号", "account number"),
-        "withdraw_min" => ("最低提现金额", "minimum withdrawal"),
-        "withdraw_fee_fixed" => ("每笔提现手续费", "fee per withdrawal"),
-        "withdraw_fee_bp" => ("提现手续费率", "withdrawal fee rate"),
-        "reason" => ("原因", "reason"),
-        "from" => ("开始日期", "start date"),
-        "to" => ("结束日期", "end date"),
-        "state" => ("状态", "state"),
-        "reference" => ("转账流水号", "transfer reference"),
-        "category" => ("分类", "category"),
-        "price" => ("价格", "price"),
-        "store_ids" => ("门店", "stores"),
-        "off" => ("减免金额", "amount off"),
-        "rate_bp" => ("折扣比例", "share off"),
-        "cap" => ("最高减免", "most off"),
-        "item_id" => ("服务项目", "service item"),
-        "min_spend" => ("最低消费", "minimum spend"),
-        "valid_from" => ("生效日期", "first day"),
-        "valid_until" => ("截止日期", "last day"),
-        "stock" => ("发放总量", "stock"),
-        "per_member" => ("每人限领", "limit per member"),
-        "template_id" => ("优惠券", "coupon"),
-        "coupon_quota" => ("每人每日发券上限", "daily coupon quota per staff member"),
-        "write_off_undo_hours" => ("核销可撤销时间", "hours a write-off may be undone"),
-        "per_yuan" => ("每元积分", "points per yuan"),
-        "expiry_days" => ("积分有效天数", "days points last"),
-        "step" => ("积分抵扣单位", "points per step"),
-        "step_worth" => ("每单位抵扣金额", "worth of a step"),
-        "max_share_bp" => ("积分最高抵扣比例", "most of a bill points may pay"),
-        "use_points" => ("积分抵扣", "paying with points"),
-        "birthday_rate_bp" => ("生日月积分倍数", "birthday-month points multiplier"),
-        "levels" => ("会员等级", "member levels"),
-        "threshold" => ("升级门槛（累计消费）", "threshold (cumulative spend)"),
-        "pay_rate_bp" => ("等级折扣", "level discount"),
-        "points_rate_bp" => ("积分倍数", "points multiplier"),
-        "birthday_coupon_id" => ("生日礼券", "birthday coupon"),
-        "look" => ("卡面", "card look"),
-        "id" => ("编号", "id"),
-        "item_ids" => ("服务项目", "service items"),
-        "uses" => ("次数", "number of uses"),
-        "period" => ("周期", "period"),
-        "per_day_limit" => ("每日限用次数", "uses a day"),
-        "valid_days" => ("有效天数", "days valid"),
-        "image_hash" => ("卡面图片", "card image"),
-        "kind" => ("类型", "kind"),
-        "description" => ("说明", "description"),
-        "sold_store_ids" => ("售卖门店", "stores selling it"),
-        "honoured_store_ids" => ("适用门店", "stores honouring it"),
-        "card_type_id" => ("卡种", "card type"),
-        "ends_on" => ("有效期至", "valid until"),
-        "image" => ("图片", "image"),
-        _ => return field,
-    };
+    any_field(field).map_or(field, |t| pick(t, lang))
+}
+
+/// A `(zh, en)` pair of texts.
+type Texts = (&'static str, &'static str);
+
+fn pick(texts: Texts, lang: Lang) -> &'static str {
     match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
+        Lang::Zh => texts.0,
+        Lang::En => texts.1,
     }
 }
+
+fn lookup(table: &[(&str, Texts)], name: &str) -> Option<Texts> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+fn member_field(field: &str) -> Option<Texts> {
+    lookup(MEMBER_FIELDS, field)
+}
+
+fn member_reason(reason: &str) -> Option<Texts> {
+    lookup(MEMBER_REASONS, reason)
+}
+
+fn any_field(field: &str) -> Option<Texts> {
+    member_field(field).or_else(|| lookup(STAFF_FIELDS, field))
+}
+
+/// The fields a member's screens and the member API name.
+const MEMBER_FIELDS: &[(&str, Texts)] = &[
+    ("phone", ("手机号", "phone number")),
+    ("code", ("验证码", "verification code")),
+    ("member_name", ("姓名", "name")),
+    ("birthday", ("生日", "birthday")),
+    ("gender", ("性别", "gender")),
+    ("store_id", ("门店", "store")),
+    ("body", ("请求内容", "request body")),
+    ("amount", ("金额", "amount")),
+    ("idempotency_key", ("请求编号", "Idempotency-Key")),
+    ("plan_id", ("充值方案", "top-up plan")),
+    ("pin", ("支付密码", "payment PIN")),
+    ("pay_request", ("收款码", "pay code")),
+    ("pin_again", ("确认支付密码", "PIN again")),
+    ("q", ("搜索内容", "search")),
+    ("current", ("当前支付密码", "current PIN")),
+    ("pin_above", ("免密额度", "PIN-free limit")),
+    ("reason", ("原因", "reason")),
+    ("from", ("开始日期", "start date")),
+    ("to", ("结束日期", "end date")),
+    ("state", ("状态", "state")),
+    ("template_id", ("优惠券", "coupon")),
+    ("use_points", ("积分抵扣", "paying with points")),
+    ("id", ("编号", "id")),
+    ("kind", ("类型", "kind")),
+    ("card_type_id", ("卡种", "card type")),
+    ("coupon_id", ("优惠券", "coupon")),
+    ("card_id", ("卡", "card")),
+    ("month", ("月份", "month")),
+];
+
+/// The fields only staff screens name.
+const STAFF_FIELDS: &[(&str, Texts)] = &[
+    ("store_phone", ("电话", "phone")),
+    ("name", ("名称", "name")),
+    ("account", ("账号", "account")),
+    ("password", ("密码", "password")),
+    ("address", ("地址", "address")),
+    ("hours", ("营业时间", "opening hours")),
+    ("region_id", ("区域", "region")),
+    ("role", ("角色", "role")),
+    ("slug", ("品牌标识", "brand slug")),
+    ("time_zone", ("时区", "time zone")),
+    ("theme_color", ("主题色", "theme colour")),
+    ("pay", ("充值金额", "price")),
+    ("bonus", ("赠送金额", "bonus")),
+    ("max_balance", ("储值上限", "balance cap")),
+    ("max_payment", ("单笔上限", "payment maximum")),
+    (
+        "bonus_settle_bp",
+        ("赠送金结算比例", "bonus settlement rate"),
+    ),
+    ("member_phone", ("会员手机号", "member's phone")),
+    ("channel_url", ("视频号链接", "channel link")),
+    ("account_name", ("户名", "account holder")),
+    ("bank_name", ("开户行", "bank")),
+    ("account_no", ("银行账号", "account number")),
+    ("withdraw_min", ("最低提现金额", "minimum withdrawal")),
+    (
+        "withdraw_fee_fixed",
+        ("每笔提现手续费", "fee per withdrawal"),
+    ),
+    ("withdraw_fee_bp", ("提现手续费率", "withdrawal fee rate")),
+    ("reference", ("转账流水号", "transfer reference")),
+    ("category", ("分类", "category")),
+    ("price", ("价格", "price")),
+    ("store_ids", ("门店", "stores")),
+    ("off", ("减免金额", "amount off")),
+    ("rate_bp", ("折扣比例", "share off")),
+    ("cap", ("最高减免", "most off")),
+    ("item_id", ("服务项目", "service item")),
+    ("min_spend", ("最低消费", "minimum spend")),
+    ("valid_from", ("生效日期", "first day")),
+    ("valid_until", ("截止日期", "last day")),
+    ("stock", ("发放总量", "stock")),
+    ("per_member", ("每人限领", "limit per member")),
+    (
+        "coupon_quota",
+        ("每人每日发券上限", "daily coupon quota per staff member"),
+    ),
+    (
+        "write_off_undo_hours",
+        ("核销可撤销时间", "hours a write-off may be undone"),
+    ),
+    ("per_yuan", ("每元积分", "points per yuan")),
+    ("expiry_days", ("积分有效天数", "days points last")),
+    ("step", ("积分抵扣单位", "points per step")),
+    ("step_worth", ("每单位抵扣金额", "worth of a step")),
+    (
+        "max_share_bp",
+        ("积分最高抵扣比例", "most of a bill points may pay"),
+    ),
+    (
+        "birthday_rate_bp",
+        ("生日月积分倍数", "birthday-month points multiplier"),
+    ),
+    ("levels", ("会员等级", "member levels")),
+    (
+        "threshold",
+        ("升级门槛（累计消费）", "threshold (cumulative spend)"),
+    ),
+    ("pay_rate_bp", ("等级折扣", "level discount")),
+    ("points_rate_bp", ("积分倍数", "points multiplier")),
+    ("birthday_coupon_id", ("生日礼券", "birthday coupon")),
+    ("look", ("卡面", "card look")),
+    ("item_ids", ("服务项目", "service items")),
+    ("uses", ("次数", "number of uses")),
+    ("period", ("周期", "period")),
+    ("per_day_limit", ("每日限用次数", "uses a day")),
+    ("valid_days", ("有效天数", "days valid")),
+    ("image_hash", ("卡面图片", "card image")),
+    ("description", ("说明", "description")),
+    ("sold_store_ids", ("售卖门店", "stores selling it")),
+    ("honoured_store_ids", ("适用门店", "stores honouring it")),
+    ("ends_on", ("有效期至", "valid until")),
+    ("image", ("图片", "image")),
+    (
+        "remind_days",
+        ("积分到期提醒天数", "days of notice before points expire"),
+    ),
+    ("count", ("次数", "number of uses")),
+    ("action", ("操作", "action")),
+    ("daily_points", ("每日签到积分", "points a day")),
+    ("streak_rewards", ("连续签到奖励", "streak rewards")),
+    ("streak_day", ("连续签到天数", "day of the streak")),
+    (
+        "streak_points",
+        ("连续签到奖励积分", "streak reward points"),
+    ),
+];
 
 /// A withdrawal's or payee change's state, in words.
 pub fn withdrawal_state_name(state: &str, lang: Lang) -> &str {
@@ -426,207 +495,430 @@ pub fn withdrawal_state_name(state: &str, lang: Lang) -> &str {
     }
 }
 
-/// Why a field is invalid, in words.
-fn reason_text(reason: &str, lang: Lang) -> &str {
-    let (zh, en) = match reason {
-        "required" => ("不能为空", "is required"),
-        "too_long" => ("过长", "is too long"),
-        "too_short" => ("过短", "is too short"),
-        "phone_format" => (
+fn any_reason(reason: &str) -> Option<Texts> {
+    member_reason(reason).or_else(|| lookup(STAFF_REASONS, reason))
+}
+
+/// Why a field a member fills in is invalid, in words.
+const MEMBER_REASONS: &[(&str, Texts)] = &[
+    ("required", ("不能为空", "is required")),
+    ("too_long", ("过长", "is too long")),
+    ("too_short", ("过短", "is too short")),
+    (
+        "phone_format",
+        (
             "应为 11 位中国大陆手机号",
             "must be an 11-digit mainland China mobile number",
         ),
-        "code_format" => ("应为 6 位数字", "must be 6 digits"),
-        "account_format" => (
-            "只能用 3–32 位小写字母、数字、下划线或点",
-            "must be 3–32 lowercase letters, digits, _ or .",
-        ),
-        "password_weak" => (
-            "至少 8 位，且同时包含字母和数字",
-            "needs at least 8 characters with letters and digits",
-        ),
-        "date_format" => (
+    ),
+    ("code_format", ("应为 6 位数字", "must be 6 digits")),
+    (
+        "date_format",
+        (
             "格式不对，应为真实的日期（年-月-日）",
             "must be a valid date (YYYY-MM-DD)",
         ),
-        "date_future" => ("不能晚于今天", "cannot be in the future"),
-        "slug_format" => (
-            "只能用 2–32 位小写字母、数字或连字符",
-            "must be 2–32 lowercase letters, digits or hyphens",
-        ),
-        "time_zone" => (
-            "无效（应如 Asia/Shanghai）",
-            "is not a valid time zone (like Asia/Shanghai)",
-        ),
-        "color_format" => (
-            "应为 #RRGGBB 格式，如 #07C160",
-            "must be a #RRGGBB colour, like #07C160",
-        ),
-        "store_phone_format" => (
-            "应为电话号码（数字和连字符）",
-            "must be a phone number (digits and hyphens)",
-        ),
-        "unknown" => ("不存在", "does not exist"),
-        "image_format" => (
-            "只能是 PNG、JPEG 或 WebP 格式的图片",
-            "must be a PNG, JPEG or WebP picture",
-        ),
-        "image_size" => ("不能超过 1 MB", "must be at most 1 MB"),
-        "image_pixels" => (
-            "尺寸过大（每边最多 4096 像素）",
-            "is too large (at most 4096 pixels a side)",
-        ),
-        "stores_required" => ("至少选择一家", "needs at least one store"),
-        "items_required" => ("至少选择一个", "needs at least one"),
-        "uses_range" => ("应为 1–1000 次", "must be 1–1000 uses"),
-        "days_range" => ("应为 1–3650 天", "must be 1–3650 days"),
-        "quota_range" => ("应为 0–1000 张", "must be 0–1000"),
-        "undo_hours_range" => ("应为 1–720 小时", "must be 1–720 hours"),
-        "points_rate_range" => ("应为 0–100 分", "must be 0–100 points"),
-        "points_days_range" => (
-            "应为 0–3650 天（0 表示次年年底到期）",
-            "must be 0–3650 days (0: the end of the next year)",
-        ),
-        "points_step_range" => ("应为 1–100000 分", "must be 1–100,000 points"),
-        "points_worth_range" => ("应在 ¥0.01–¥100 之间", "must be between ¥0.01 and ¥100"),
-        "remind_days_range" => ("应为 0–90 天", "must be 0–90 days"),
-        "multiplier_range" => ("应为 1–10 倍", "must be ×1 to ×10"),
-        "birthday_set" => (
+    ),
+    ("date_future", ("不能晚于今天", "cannot be in the future")),
+    ("unknown", ("不存在", "does not exist")),
+    (
+        "birthday_set",
+        (
             "已设置，不能自行修改；如需更正请联系门店",
             "is set and cannot be changed here: ask a store to correct it",
         ),
-        "level_rate_range" => (
-            "应为 5–10 折（10 折即不打折）",
-            "must pay 50 %–100 % of the bill (100 %: no discount)",
-        ),
-        "threshold_range" => (
-            "应为 ¥0–¥100,000,000",
-            "must be between ¥0 and ¥100,000,000",
-        ),
-        "threshold_taken" => ("与另一等级的门槛相同", "is the same as another level's"),
-        "name_taken" => ("与另一等级同名", "is another level's name too"),
-        "levels_count" => ("最多 10 个等级", "can be 10 levels at most"),
-        "points_cannot_pay" => (
+    ),
+    (
+        "points_cannot_pay",
+        (
             "暂不可用：本品牌积分不能抵扣消费",
             "is not available: this brand's points do not pay bills",
         ),
-        "stock_below_issued" => (
-            "不能少于已发放的数量",
-            "cannot be below how many were given out",
-        ),
-        "stock_range" => ("应为 1–1000000 张", "must be 1–1,000,000"),
-        "per_member_range" => ("应为 1–100 张", "must be 1–100"),
-        "coupon_rate_range" => ("应在 0.01%–99.99% 之间", "must be between 0.01% and 99.99%"),
-        "validity_required" => (
-            "请设置固定日期或领取后有效天数（二选一）",
-            "needs fixed dates or days from receipt (one of the two)",
-        ),
-        "validity_both" => (
-            "固定日期与领取后有效天数只能选一种",
-            "takes fixed dates or days from receipt, not both",
-        ),
-        "date_past" => ("不能早于今天", "cannot be before today"),
-        "per_day_range" => ("应为 1–100 次", "must be 1–100 a day"),
-        "write_off_empty" => (
-            "请至少选择一项要核销的次数或优惠券",
-            "needs at least one use or coupon to write off",
-        ),
-        "write_off_count_range" => ("每项应为 1–20 次", "must be 1–20 uses each"),
-        "count_card_only" => ("仅次卡可设置", "applies to count cards only"),
-        "period_card_only" => ("仅周期卡可设置", "applies to period cards only"),
-        "ends_on_later" => (
-            "应晚于当前有效期，且不早于今天",
-            "must be after the current end date and not before today",
-        ),
-        "no_end_date" => ("该卡不限期，无需延期", "this card never expires"),
-        "unchangeable" => ("创建后不能修改", "cannot be changed once created"),
-        "rate_range" => ("应在 0%–100% 之间", "must be between 0% and 100%"),
-        "bonus_range" => (
-            "不能为负，也不能超过充值金额",
-            "cannot be negative or more than the price",
-        ),
-        "plan_amount" => (
+    ),
+    (
+        "plan_amount",
+        (
             "与所选充值方案的金额不符",
             "does not match the chosen plan's price",
         ),
-        "idempotency_key_format" => (
+    ),
+    (
+        "idempotency_key_format",
+        (
             "应为 1–128 个可见 ASCII 字符",
             "must be 1–128 visible ASCII characters",
         ),
-        "amount_format" => ("应为数字，如 12.50", "must be an amount like 12.50"),
-        "amount_fraction" => (
+    ),
+    (
+        "amount_format",
+        ("应为数字，如 12.50", "must be an amount like 12.50"),
+    ),
+    (
+        "amount_fraction",
+        (
             "最多两位小数（精确到分）",
             "can have at most two decimals (fen)",
         ),
-        "amount_positive" => ("必须大于 0", "must be more than zero"),
-        "pin_format" => ("应为 6 位数字", "must be 6 digits"),
-        "pay_code_amount" => ("与收款码金额不符", "does not match the pay code's amount"),
-        "fee_below_min" => ("应低于最低提现金额", "must be below the minimum withdrawal"),
-        "fee_rate_range" => ("应在 0%–10% 之间", "must be between 0% and 10%"),
-        "date_order" => ("不能晚于结束日期", "cannot be after the end date"),
-        "range_too_long" => (
+    ),
+    ("amount_positive", ("必须大于 0", "must be more than zero")),
+    ("pin_format", ("应为 6 位数字", "must be 6 digits")),
+    (
+        "pay_code_amount",
+        ("与收款码金额不符", "does not match the pay code's amount"),
+    ),
+    (
+        "date_order",
+        ("不能晚于结束日期", "cannot be after the end date"),
+    ),
+    (
+        "range_too_long",
+        (
             "与开始日期相隔不能超过 92 天",
             "can be at most 92 days after the start date",
         ),
-        "account_no_format" => ("应为 8–32 位数字", "must be 8–32 digits"),
-        "pin_weak" => (
+    ),
+    (
+        "pin_weak",
+        (
             "太简单（不能是相同或连续的数字）",
             "is too easy to guess (no repeated or sequential digits)",
         ),
-        "url_format" => (
-            "应为 https:// 开头的链接",
-            "must be a link starting with https://",
-        ),
-        "amount_too_large" => ("过大", "is too large"),
-        "scope" => (
-            "不在所选角色的工作范围内",
-            "does not match the role's scope",
-        ),
-        "store_closed" => ("已关闭", "is closed"),
-        "reference_format" => ("不能含空格", "cannot contain spaces"),
-        "plan_above_cap" => (
-            "加上赠送金额后超过储值上限",
-            "with its bonus is more than the balance cap",
-        ),
-        "above_cash" => (
-            "不能超过门店待上缴的现金",
-            "cannot be more than the cash the store holds",
-        ),
-        "emoji" => ("不能包含表情符号", "cannot contain emoji"),
-        "search_format" => (
-            "应为金额（如 30.50）或会员手机号后 4 位以上",
-            "must be an amount (like 30.50) or at least the last 4 digits of a phone",
-        ),
-        "control_chars" => (
+    ),
+    ("amount_too_large", ("过大", "is too large")),
+    ("emoji", ("不能包含表情符号", "cannot contain emoji")),
+    (
+        "control_chars",
+        (
             "含有不可见的控制字符",
             "contains control characters that are not allowed",
         ),
-        _ => (reason, reason),
-    };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
+    ),
+    (
+        "month_format",
+        ("应为年-月，如 2026-03", "must be a month like 2026-03"),
+    ),
+];
+
+/// Why a field only staff fill in is invalid, in words.
+const STAFF_REASONS: &[(&str, Texts)] = &[
+    (
+        "account_format",
+        (
+            "只能用 3–32 位小写字母、数字、下划线或点",
+            "must be 3–32 lowercase letters, digits, _ or .",
+        ),
+    ),
+    (
+        "password_weak",
+        (
+            "至少 8 位，且同时包含字母和数字",
+            "needs at least 8 characters with letters and digits",
+        ),
+    ),
+    (
+        "slug_format",
+        (
+            "只能用 2–32 位小写字母、数字或连字符",
+            "must be 2–32 lowercase letters, digits or hyphens",
+        ),
+    ),
+    (
+        "time_zone",
+        (
+            "无效（应如 Asia/Shanghai）",
+            "is not a valid time zone (like Asia/Shanghai)",
+        ),
+    ),
+    (
+        "color_format",
+        (
+            "应为 #RRGGBB 格式，如 #07C160",
+            "must be a #RRGGBB colour, like #07C160",
+        ),
+    ),
+    (
+        "store_phone_format",
+        (
+            "应为电话号码（数字和连字符）",
+            "must be a phone number (digits and hyphens)",
+        ),
+    ),
+    (
+        "image_format",
+        (
+            "只能是 PNG、JPEG 或 WebP 格式的图片",
+            "must be a PNG, JPEG or WebP picture",
+        ),
+    ),
+    ("image_size", ("不能超过 1 MB", "must be at most 1 MB")),
+    (
+        "image_pixels",
+        (
+            "尺寸过大（每边最多 4096 像素）",
+            "is too large (at most 4096 pixels a side)",
+        ),
+    ),
+    (
+        "stores_required",
+        ("至少选择一家", "needs at least one store"),
+    ),
+    ("items_required", ("至少选择一个", "needs at least one")),
+    ("uses_range", ("应为 1–1000 次", "must be 1–1000 uses")),
+    ("days_range", ("应为 1–3650 天", "must be 1–3650 days")),
+    ("quota_range", ("应为 0–1000 张", "must be 0–1000")),
+    (
+        "undo_hours_range",
+        ("应为 1–720 小时", "must be 1–720 hours"),
+    ),
+    (
+        "points_rate_range",
+        ("应为 0–100 分", "must be 0–100 points"),
+    ),
+    (
+        "points_days_range",
+        (
+            "应为 0–3650 天（0 表示次年年底到期）",
+            "must be 0–3650 days (0: the end of the next year)",
+        ),
+    ),
+    (
+        "points_step_range",
+        ("应为 1–100000 分", "must be 1–100,000 points"),
+    ),
+    (
+        "points_worth_range",
+        ("应在 ¥0.01–¥100 之间", "must be between ¥0.01 and ¥100"),
+    ),
+    ("remind_days_range", ("应为 0–90 天", "must be 0–90 days")),
+    ("multiplier_range", ("应为 1–10 倍", "must be ×1 to ×10")),
+    (
+        "level_rate_range",
+        (
+            "应为 5–10 折（10 折即不打折）",
+            "must pay 50 %–100 % of the bill (100 %: no discount)",
+        ),
+    ),
+    (
+        "threshold_range",
+        (
+            "应为 ¥0–¥100,000,000",
+            "must be between ¥0 and ¥100,000,000",
+        ),
+    ),
+    (
+        "threshold_taken",
+        ("与另一等级的门槛相同", "is the same as another level's"),
+    ),
+    (
+        "name_taken",
+        ("与另一等级同名", "is another level's name too"),
+    ),
+    (
+        "levels_count",
+        ("最多 10 个等级", "can be 10 levels at most"),
+    ),
+    (
+        "stock_below_issued",
+        (
+            "不能少于已发放的数量",
+            "cannot be below how many were given out",
+        ),
+    ),
+    ("stock_range", ("应为 1–1000000 张", "must be 1–1,000,000")),
+    ("per_member_range", ("应为 1–100 张", "must be 1–100")),
+    (
+        "coupon_rate_range",
+        ("应在 0.01%–99.99% 之间", "must be between 0.01% and 99.99%"),
+    ),
+    (
+        "validity_required",
+        (
+            "请设置固定日期或领取后有效天数（二选一）",
+            "needs fixed dates or days from receipt (one of the two)",
+        ),
+    ),
+    (
+        "validity_both",
+        (
+            "固定日期与领取后有效天数只能选一种",
+            "takes fixed dates or days from receipt, not both",
+        ),
+    ),
+    ("date_past", ("不能早于今天", "cannot be before today")),
+    ("per_day_range", ("应为 1–100 次", "must be 1–100 a day")),
+    (
+        "write_off_empty",
+        (
+            "请至少选择一项要核销的次数或优惠券",
+            "needs at least one use or coupon to write off",
+        ),
+    ),
+    (
+        "write_off_count_range",
+        ("每项应为 1–20 次", "must be 1–20 uses each"),
+    ),
+    (
+        "count_card_only",
+        ("仅次卡可设置", "applies to count cards only"),
+    ),
+    (
+        "period_card_only",
+        ("仅周期卡可设置", "applies to period cards only"),
+    ),
+    (
+        "ends_on_later",
+        (
+            "应晚于当前有效期，且不早于今天",
+            "must be after the current end date and not before today",
+        ),
+    ),
+    (
+        "no_end_date",
+        ("该卡不限期，无需延期", "this card never expires"),
+    ),
+    (
+        "unchangeable",
+        ("创建后不能修改", "cannot be changed once created"),
+    ),
+    (
+        "rate_range",
+        ("应在 0%–100% 之间", "must be between 0% and 100%"),
+    ),
+    (
+        "bonus_range",
+        (
+            "不能为负，也不能超过充值金额",
+            "cannot be negative or more than the price",
+        ),
+    ),
+    (
+        "fee_below_min",
+        ("应低于最低提现金额", "must be below the minimum withdrawal"),
+    ),
+    (
+        "fee_rate_range",
+        ("应在 0%–10% 之间", "must be between 0% and 10%"),
+    ),
+    (
+        "account_no_format",
+        ("应为 8–32 位数字", "must be 8–32 digits"),
+    ),
+    (
+        "url_format",
+        (
+            "应为 https:// 开头的链接",
+            "must be a link starting with https://",
+        ),
+    ),
+    (
+        "scope",
+        (
+            "不在所选角色的工作范围内",
+            "does not match the role's scope",
+        ),
+    ),
+    ("store_closed", ("已关闭", "is closed")),
+    ("reference_format", ("不能含空格", "cannot contain spaces")),
+    (
+        "plan_above_cap",
+        (
+            "加上赠送金额后超过储值上限",
+            "with its bonus is more than the balance cap",
+        ),
+    ),
+    (
+        "above_cash",
+        (
+            "不能超过门店待上缴的现金",
+            "cannot be more than the cash the store holds",
+        ),
+    ),
+    (
+        "search_format",
+        (
+            "应为金额（如 30.50）或会员手机号后 4 位以上",
+            "must be an amount (like 30.50) or at least the last 4 digits of a phone",
+        ),
+    ),
+    (
+        "sign_in_points_range",
+        ("应为 0–1000 分", "must be 0–1,000 points"),
+    ),
+    ("streak_rewards_count", ("最多 10 项", "can be 10 at most")),
+    ("streak_day_range", ("应为第 2–365 天", "must be day 2–365")),
+    (
+        "streak_day_taken",
+        ("与另一项奖励的天数相同", "is another reward's day too"),
+    ),
+    (
+        "sign_in_no_reward",
+        (
+            "为 0 时须至少设一项连续签到奖励",
+            "cannot be 0 without a streak reward",
+        ),
+    ),
+];
 
 /// The message of an [`ErrorCode::InvalidField`] error: the field's name
-/// and what is wrong with it. The apps render field errors with this alone
-/// (they re-render when the language changes), so their entry carries the
-/// field texts but not the whole catalogue: every other error they show is
-/// the server's message, in the language the request asked for.
+/// and what is wrong with it, from every field text (the server's
+/// catalogue; a name it lacks is shown as sent).
 pub fn invalid_field(params: &BTreeMap<String, String>, lang: Lang) -> String {
+    let (field, reason) = field_and_reason(params);
+    let field = field_name(field, lang);
+    let reason = any_reason(reason).map_or(reason, |t| pick(t, lang));
+    field_sentence(field, reason, lang)
+}
+
+/// The field a field error names for people, and why it is wrong.
+fn field_and_reason(params: &BTreeMap<String, String>) -> (&str, &str) {
     // `label` names the field for people when its JSON name is ambiguous
     // (a store's `phone` is not a mobile number).
-    let key = params
+    let field = params
         .get("label")
         .map(String::as_str)
         .unwrap_or_else(|| param(params, "field"));
-    let field = field_name(key, lang);
-    let reason = reason_text(param(params, "reason"), lang);
+    (field, param(params, "reason"))
+}
+
+fn field_sentence(field: &str, reason: &str, lang: Lang) -> String {
     if lang == Lang::Zh {
         format!("{field}{reason}")
     } else {
         format!("The {field} {reason}")
+    }
+}
+
+/// The field texts an app carries in its entry, so that its field errors
+/// (its own checks and the server's) follow a change of language. Every
+/// other error an app shows is the server's message, in the language the
+/// request asked for: the apps do not carry the whole catalogue. A member's
+/// app carries only [`FieldTexts::MEMBER`], which keeps the staff screens'
+/// many texts out of its first load.
+#[derive(Clone, Copy)]
+pub struct FieldTexts {
+    field: fn(&str) -> Option<Texts>,
+    reason: fn(&str) -> Option<Texts>,
+}
+
+impl FieldTexts {
+    /// The fields and reasons a member's screens and the member API name.
+    pub const MEMBER: FieldTexts = FieldTexts {
+        field: member_field,
+        reason: member_reason,
+    };
+    /// Every field and reason (staff screens name members' fields too).
+    pub const ALL: FieldTexts = FieldTexts {
+        field: any_field,
+        reason: any_reason,
+    };
+
+    /// The message of a field error, if these texts know both its field
+    /// and its reason (else the caller shows the server's message).
+    pub fn invalid_field(&self, params: &BTreeMap<String, String>, lang: Lang) -> Option<String> {
+        let (field, reason) = field_and_reason(params);
+        let field = (self.field)(field)?;
+        let reason = (self.reason)(reason)?;
+        Some(field_sentence(pick(field, lang), pick(reason, lang), lang))
     }
 }
 
@@ -1149,6 +1441,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
             };
             if zh { zh_why } else { en_why }
         }
+        SignInOff => {
+            if zh {
+                "本品牌暂未开放每日签到".into()
+            } else {
+                "This brand has no daily sign-in".into()
+            }
+        }
         TicketExpired => {
             if zh {
                 "核销单已失效（2 分钟内有效），请重新扫会员码".into()
@@ -1314,6 +1613,132 @@ mod tests {
         assert_eq!(
             message(ErrorCode::InvalidField, &p, Lang::En),
             "The phone number must be an 11-digit mainland China mobile number"
+        );
+    }
+
+    #[test]
+    fn every_field_and_reason_has_one_text() {
+        for tables in [
+            [MEMBER_FIELDS, STAFF_FIELDS],
+            [MEMBER_REASONS, STAFF_REASONS],
+        ] {
+            let mut names: Vec<&str> = tables.concat().iter().map(|(n, _)| *n).collect();
+            let all = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), all, "a name with two texts in {names:?}");
+        }
+    }
+
+    /// The member app carries only the members' field texts: every check
+    /// its pages run before sending must be named there, or the member
+    /// reads raw codes. Each check is fed inputs that break each rule.
+    #[test]
+    fn a_members_own_checks_are_named_in_the_member_texts() {
+        use crate::validate;
+        fn amount(v: &str) -> Result<String, crate::validate::Reason> {
+            let fen = crate::money::Fen::parse_yuan(v)?;
+            if fen.is_positive() {
+                Ok(fen.0.to_string())
+            } else {
+                Err("amount_positive")
+            }
+        }
+        fn payment_pin(v: &str) -> Result<String, crate::validate::Reason> {
+            validate::sms_code(v).map_err(|r| if r == "code_format" { "pin_format" } else { r })
+        }
+        let checks: [(&str, fn(&str) -> Result<String, crate::validate::Reason>); 9] = [
+            ("phone", validate::phone),
+            ("code", validate::sms_code),
+            ("current", validate::sms_code),
+            ("pin", validate::pin),
+            ("pin", payment_pin),
+            ("member_name", validate::person_name),
+            ("birthday", |v| validate::birthday(v, "2026-03-02")),
+            ("amount", amount),
+            ("pin_again", |v| {
+                if v.trim().is_empty() {
+                    Err("required")
+                } else {
+                    Ok(v.into())
+                }
+            }),
+        ];
+        let long = "名".repeat(40);
+        let inputs = [
+            "",
+            " ",
+            "abc",
+            "1",
+            "12345",
+            "123456",
+            "111111",
+            "1234567",
+            "123",
+            "23456",
+            "1381234567",
+            "13812345678",
+            "23812345678",
+            "138123456789",
+            "12.345",
+            "-1",
+            "0",
+            "0.00",
+            "1e9",
+            "99999999999999999999",
+            "2030-01-01",
+            "1899-01-01",
+            "2026-02-30",
+            "2026-3-2",
+            "😀",
+            "a\u{7}b",
+            &long,
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (field, check) in checks {
+            for input in inputs {
+                if let Err(reason) = check(input) {
+                    let p = params(&[("field", field), ("reason", reason)]);
+                    for lang in [Lang::Zh, Lang::En] {
+                        assert_eq!(
+                            FieldTexts::MEMBER.invalid_field(&p, lang),
+                            Some(invalid_field(&p, lang)),
+                            "{field} {reason} (from {input:?}) is not in the member texts"
+                        );
+                    }
+                    seen.insert((field, reason));
+                }
+            }
+        }
+        // The inputs do break the rules: each check refused something, and
+        // the formats each field has were met.
+        for want in [
+            ("phone", "phone_format"),
+            ("code", "code_format"),
+            ("pin", "pin_weak"),
+            ("pin", "pin_format"),
+            ("member_name", "too_long"),
+            ("member_name", "emoji"),
+            ("member_name", "control_chars"),
+            ("birthday", "date_format"),
+            ("birthday", "date_future"),
+            ("amount", "amount_format"),
+            ("amount", "amount_fraction"),
+            ("amount", "amount_positive"),
+            ("pin_again", "required"),
+        ] {
+            assert!(seen.contains(&want), "no input gave {want:?}: {seen:?}");
+        }
+        // A staff field is left to the server's message in the member app.
+        let p = params(&[
+            ("field", "phone"),
+            ("label", "store_phone"),
+            ("reason", "store_phone_format"),
+        ]);
+        assert_eq!(FieldTexts::MEMBER.invalid_field(&p, Lang::Zh), None);
+        assert_eq!(
+            FieldTexts::ALL.invalid_field(&p, Lang::Zh).as_deref(),
+            Some("电话应为电话号码（数字和连字符）")
         );
     }
 

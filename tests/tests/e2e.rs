@@ -288,6 +288,24 @@ async fn confirm(c: &Client, needle: &str) -> anyhow::Result<String> {
     Ok(said)
 }
 
+/// Waits until the element's DOM property reads `want` (a page fills its
+/// fields when its data arrives).
+async fn prop_becomes(c: &Client, css: &str, prop: &str, want: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // An element the page has just drawn again is read afresh.
+        let now = el(c, css).await?.prop(prop).await.unwrap_or(None);
+        if now.as_deref() == Some(want) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{css}'s {prop} is {now:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn absent(c: &Client, css: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         c.find_all(Locator::Css(css)).await?.is_empty(),
@@ -420,12 +438,7 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
 
         // Reload: the server kept it.
         c.refresh().await?;
-        let name = el(&c, "#name").await?;
-        let deadline = Instant::now() + WAIT;
-        while name.prop("value").await?.as_deref() != Some("林小满") {
-            anyhow::ensure!(Instant::now() < deadline, "name not kept after reload");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        prop_becomes(&c, "#name", "value", "林小满").await?;
         // Set once: shown, no longer a field.
         text_contains(&c, "#birthday-fixed", "1995-06-18").await?;
         absent(&c, "#birthday").await?;
@@ -440,20 +453,7 @@ fn member_logs_in_with_sms_code_edits_profile_and_it_survives_a_reload() {
         click(&c, "#points-sms").await?;
         text_contains(&c, ".toast", "已保存").await?;
         c.refresh().await?;
-        let deadline = Instant::now() + WAIT;
-        while el(&c, "#points-sms")
-            .await?
-            .prop("checked")
-            .await?
-            .as_deref()
-            != Some("true")
-        {
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "points SMS not kept after reload"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        prop_becomes(&c, "#points-sms", "checked", "true").await?;
 
         click(&c, ".tabbar a[href='/m/demo']").await?;
         text_contains(&c, "#member-name", "林小满").await?;
@@ -997,17 +997,7 @@ fn hq_makes_a_coupon_a_member_claims_it_pays_with_it_and_a_full_refund_gives_it_
             "pay button while the coupons load: disabled={waiting:?}"
         );
         cdp(&member, "Fetch.disable", serde_json::json!({})).await?;
-        let deadline = Instant::now() + WAIT;
-        while el(&member, "#pay-submit")
-            .await?
-            .prop("disabled")
-            .await?
-            .as_deref()
-            != Some("false")
-        {
-            anyhow::ensure!(Instant::now() < deadline, "the pay button never came on");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        prop_becomes(&member, "#pay-submit", "disabled", "false").await?;
         text_contains(&member, "#pay-coupon-off", "-¥12.00").await?;
         text_contains(&member, "#payable", "¥76.80").await?;
         let picked = picked_option(&member, "#pay-coupon").await?;
@@ -2853,6 +2843,7 @@ fn every_page_passes_axe_core() {
             "/m/demo/pay/1",
             "/m/demo/topup",
             "/m/demo/privacy",
+            "/m/demo/sign-in",
             "/m/demo/no-such-page",
         ];
         for path in member_pages {
@@ -2880,6 +2871,7 @@ fn every_page_passes_axe_core() {
                     "/payments",
                     "/write-offs",
                     "/money",
+                    "/sign-in-rewards",
                     "/close-card",
                     "/gateway-flags",
                     "/refund-tasks",
@@ -3647,6 +3639,91 @@ fn hq_sets_points_and_levels_and_previews_a_bill_at_each_level() {
         let days = el(&hq, "#points-remind-days").await?.prop("value").await?;
         anyhow::ensure!(days.as_deref() == Some("14"), "{days:?}");
         hq.close().await?;
+        Ok(())
+    });
+}
+
+/// HQ sets the sign-in rewards (a wrong streak day named at its field);
+/// a member signs in from the home page, sees the points, the streak and
+/// today marked in the month's calendar, and a second tap changes nothing.
+#[test]
+fn hq_sets_sign_in_rewards_and_a_member_signs_in_and_sees_the_calendar() {
+    story(|h| async move {
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-sign-in").await?;
+        el(&hq, "#sign-in-policy").await?;
+        // The demo's rewards: 10 a day, day 3 and day 7 of a streak.
+        prop_becomes(&hq, "#sign-in-daily", "value", "10").await?;
+        prop_becomes(&hq, "#streak-1-day", "value", "7").await?;
+        // Day 1 of a streak is named at its field; nothing is sent.
+        click(&hq, "#streak-add").await?;
+        fill(&hq, "#streak-2-day", "1").await?;
+        click(&hq, "#save-sign-in").await?;
+        text_contains(&hq, "#sign-in-policy .field-error", "应为第 2–365 天").await?;
+        accessible(&hq, "sign-in rewards").await?;
+        // Day 30 is saved and kept (by day) after a reload; then taken off
+        // again (other stories share the demo brand).
+        fill(&hq, "#streak-2-day", "30").await?;
+        fill(&hq, "#streak-2-points", "500").await?;
+        click(&hq, "#save-sign-in").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        hq.refresh().await?;
+        prop_becomes(&hq, "#streak-2-day", "value", "30").await?;
+        prop_becomes(&hq, "#streak-2-points", "value", "500").await?;
+        shot(h, &hq, "hq-sign-in-390x844.png").await?;
+        click(&hq, "#streak-2-remove").await?;
+        click(&hq, "#save-sign-in").await?;
+        text_contains(&hq, ".toast", "已保存").await?;
+        hq.close().await?;
+
+        let member = browser(h).await?;
+        member_login(h, &member).await?;
+        click(&member, "#open-sign-in").await?;
+        text_contains(&member, "#sign-in-streak", "已连续签到 0 天").await?;
+        text_contains(&member, "#sign-in-next", "今天签到可得 10 积分").await?;
+        text_contains(&member, "#sign-in-bonus", "连续签到第 3 天额外得 30 积分").await?;
+        absent(&member, ".sign-in-signed").await?;
+        click(&member, "#sign-in").await?;
+        text_contains(&member, ".toast", "签到成功，+10 积分").await?;
+        text_contains(&member, "#sign-in", "今日已签到").await?;
+        prop_becomes(&member, "#sign-in", "disabled", "true").await?;
+        text_contains(&member, "#sign-in-streak", "已连续签到 1 天").await?;
+        text_contains(&member, "#sign-in-next", "明天签到可得 10 积分").await?;
+        // Today is marked signed in the calendar, and said for screen readers.
+        prop_becomes(
+            &member,
+            ".sign-in-today.sign-in-signed .visually-hidden",
+            "textContent",
+            " 已签到",
+        )
+        .await?;
+        accessible(&member, "sign-in").await?;
+        shot(h, &member, "member-sign-in-390x844.png").await?;
+        // Last month: nothing signed, and back.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis();
+        let today = tongka_server::ledger::business_date("Asia/Shanghai", i64::try_from(now)?);
+        let this_month = today[..7].to_string();
+        let (y, m): (i32, u32) = (today[..4].parse()?, today[5..7].parse()?);
+        let last_month = if m == 1 {
+            format!("{}-12", y - 1)
+        } else {
+            format!("{y}-{:02}", m - 1)
+        };
+        click(&member, "#month-prev").await?;
+        text_contains(&member, "#month-title", &last_month).await?;
+        absent(&member, ".sign-in-signed").await?;
+        prop_becomes(&member, "#month-next", "disabled", "false").await?;
+        click(&member, "#month-next").await?;
+        text_contains(&member, "#month-title", &this_month).await?;
+        el(&member, ".sign-in-signed").await?;
+        prop_becomes(&member, "#month-next", "disabled", "true").await?;
+        // The points are the member's.
+        member.goto(&format!("{}/m/demo/points", h.base)).await?;
+        prop_becomes(&member, "#points-total", "textContent", "10").await?;
+        member.close().await?;
         Ok(())
     });
 }

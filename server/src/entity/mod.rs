@@ -48,6 +48,8 @@ pub mod sandbox_trade;
 pub mod service_item;
 pub mod service_item_store;
 pub mod session;
+pub mod sign_in;
+pub mod sign_in_policy;
 pub mod sms_code;
 pub mod sms_send;
 pub mod staff;

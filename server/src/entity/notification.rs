@@ -12,6 +12,8 @@ pub struct Model {
     pub recipient: String,
     pub body: String,
     pub created_at: i64,
+    /// Not worth delivering after this (Unix ms).
+    pub deliver_by: i64,
     /// When a provider adapter delivered it (never, for the built-in outbox).
     pub sent_at: Option<i64>,
     /// A sender holds it until then (so replicas do not send it twice).

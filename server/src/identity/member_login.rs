@@ -188,12 +188,7 @@ pub async fn send_code_to(
             brand.name
         ),
     };
-    let sms = Sms {
-        brand_id: brand.id,
-        phone,
-        body,
-        at: now,
-    };
+    let sms = Sms::code(brand.id, phone, body, now);
     crate::sms::send_on_commit(&state.sms, tx, sms).await?;
     Ok(SmsCodeSent {
         resend_after: 60,

@@ -192,15 +192,7 @@ pub async fn correct_birthday(
     birthday: &str,
 ) -> AppResult<MemberListItem> {
     let now = state.clock.now_ms();
-    let tz: chrono_tz::Tz = by
-        .brand
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
-    let today = crate::clock::to_utc(now)
-        .with_timezone(&tz)
-        .format("%Y-%m-%d")
-        .to_string();
+    let today = crate::ledger::business_date(&by.brand.time_zone, now);
     let birthday = shared::validate::birthday(birthday, &today)
         .map_err(|r| AppError::invalid("birthday", r))?;
     let tx = begin_write(&state.db).await?;

@@ -44,13 +44,7 @@ pub async fn update(
     m: &member::Model,
     req: &MemberProfileUpdate,
 ) -> AppResult<MemberProfile> {
-    let tz: chrono_tz::Tz = brand.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let today = state
-        .clock
-        .now()
-        .with_timezone(&tz)
-        .format("%Y-%m-%d")
-        .to_string();
+    let today = crate::ledger::business_date(&brand.time_zone, state.clock.now_ms());
     let mut am = m.clone().into_active_model();
     let mut set_birthday = None;
     if let Some(name) = &req.name {

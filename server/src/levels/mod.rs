@@ -11,7 +11,6 @@
 //! Where HQ says refunds do not lower levels, what counts is the most the
 //! spend ever reached (`peak_spent`).
 
-use crate::clock::to_utc;
 use crate::entity::{brand, coupon_template, member, member_level, money_settings};
 use crate::error::{AppError, AppResult};
 use chrono::Datelike;
@@ -254,8 +253,7 @@ pub fn birthday_month(birthday: Option<&str>, time_zone: &str, now: i64) -> bool
     else {
         return false;
     };
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    to_utc(now).with_timezone(&tz).month() == month
+    crate::clock::local(now, time_zone).month() == month
 }
 
 /// Adds a payment's money `delta` to the member's cumulative spend in `tx`
@@ -364,8 +362,7 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
             continue;
         };
         let levels = policy(db, brand_id).await?;
-        let tz: chrono_tz::Tz = b.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        let local = to_utc(now).with_timezone(&tz);
+        let local = crate::clock::local(now, &b.time_zone);
         let month = format!("%-{:02}-%", local.month());
         let born = member::Entity::find()
             .filter(member::Column::BrandId.eq(brand_id))

@@ -29,6 +29,8 @@ mod m0023_points;
 mod m0024_levels;
 mod m0025_points_holds_reminders;
 mod m0026_points_sms;
+mod m0027_sms_deliver_by;
+mod m0028_sign_ins;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -63,6 +65,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_levels::Migration),
             Box::new(m0025_points_holds_reminders::Migration),
             Box::new(m0026_points_sms::Migration),
+            Box::new(m0027_sms_deliver_by::Migration),
+            Box::new(m0028_sign_ins::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@
 //! account (`MemberPoints`, kept by the ledger) always equals the sum left in
 //! their lots. Callers hold the member's lock (`ledger::lock_member`).
 
-use crate::clock::{day_start, rfc3339, to_utc};
+use crate::clock::{day_start, rfc3339};
 use crate::db::begin_write;
 use crate::entity::{money_settings, point_lot, point_lot_hold, point_lot_spend, points_owed};
 use crate::error::{AppError, AppResult};
@@ -137,8 +137,7 @@ pub fn expires_at(p: &PointsPolicy, time_zone: &str, now: i64) -> i64 {
     if p.expiry_days > 0 {
         return now + p.expiry_days * 86_400_000;
     }
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let year = to_utc(now).with_timezone(&tz).year();
+    let year = crate::clock::local(now, time_zone).year();
     let first = chrono::NaiveDate::from_ymd_opt(year + 2, 1, 1).unwrap_or_default();
     day_start(first, time_zone)
 }
@@ -556,14 +555,15 @@ pub async fn give_back(
     Ok(())
 }
 
-/// Earns `n` points for payment `payment_id`: what the member owes is repaid
+/// Earns `n` points for payment `payment_id` (none: a sign-in, an invite):
+/// what the member owes is repaid
 /// first, the rest is a new lot expiring at `expires`. Answers the lines
 /// (the brand's points issued → the member's points, and → points owed for
 /// the part repaid) for the payment's entry.
 pub async fn earn(
     tx: &DatabaseTransaction,
     (brand_id, member_id): (i64, i64),
-    payment_id: i64,
+    payment_id: Option<i64>,
     n: i64,
     expires: i64,
     now: i64,
@@ -602,7 +602,7 @@ pub async fn earn(
             expired: Set(0),
             expires_at: Set(expires),
             touched_at: Set(now),
-            payment_id: Set(Some(payment_id)),
+            payment_id: Set(payment_id),
             created_at: Set(now),
             ..Default::default()
         }

@@ -50,8 +50,14 @@ pub struct Reminded {
 /// the brand's default, Shanghai).
 pub fn daytime(time_zone: &str, now: i64) -> bool {
     use chrono::Timelike;
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    DAYTIME.contains(&crate::clock::to_utc(now).with_timezone(&tz).hour())
+    DAYTIME.contains(&crate::clock::local(now, time_zone).hour())
+}
+
+/// When the daytime of `now`'s local day ends: a reminder's SMS not
+/// delivered by then is not sent at night (nor the next day, as new).
+pub fn daytime_ends(time_zone: &str, now: i64) -> i64 {
+    let today = crate::clock::local(now, time_zone).date_naive();
+    crate::clock::local_hour(today, DAYTIME.end, time_zone)
 }
 
 /// Reminds every member whose points expire within their brand's
@@ -224,7 +230,10 @@ async fn remind(
     // frozen member is not texted.
     let m = member::Entity::find_by_id(member_id).one(&tx).await?;
     if let Some(m) = m.filter(|m| m.points_sms_at.is_some() && !m.frozen) {
-        let body = sms_text(&b.name, points, &local_day(&b.time_zone, expires_at));
+        // A lot expiring at midnight is shown as the day before: its last
+        // usable day.
+        let day = crate::ledger::business_date(&b.time_zone, expires_at - 1);
+        let body = sms_text(&b.name, points, &day);
         sms.send(
             &tx,
             Sms {
@@ -232,6 +241,7 @@ async fn remind(
                 phone: m.phone,
                 body,
                 at: now,
+                deliver_by: daytime_ends(&b.time_zone, now),
             },
         )
         .await?;
@@ -245,14 +255,4 @@ pub fn sms_text(brand: &str, points: i64, day: &str) -> String {
     format!(
         "【{brand}】您有 {points} 积分将于 {day} 到期，请及时使用。如不想再收到此类短信，可在会员中心「我的」中关闭。"
     )
-}
-
-/// The day `at` falls on in the zone, `YYYY-MM-DD` (a lot expiring at
-/// midnight is shown as the day before: its last usable day).
-fn local_day(time_zone: &str, at: i64) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    crate::clock::to_utc(at - 1)
-        .with_timezone(&tz)
-        .format("%Y-%m-%d")
-        .to_string()
 }

@@ -28,6 +28,7 @@ pub mod public;
 pub mod refund_tasks;
 pub mod sandbox;
 pub mod self_topup;
+pub mod sign_in;
 pub mod staff_admin;
 pub mod staff_auth;
 pub mod statement;
@@ -220,6 +221,7 @@ pub fn api() -> Api {
         .merge(coupons::router())
         .merge(points::router())
         .merge(levels::router())
+        .merge(sign_in::router())
         .merge(write_offs::router())
 }
 

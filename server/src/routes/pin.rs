@@ -61,12 +61,7 @@ async fn reset_pin(
         "【{}】您的支付密码已通过短信验证码重置。24 小时内只能免密支付 {} 以内的金额。如非本人操作，请立即联系门店冻结账户。",
         brand.name, rules.pin_above
     );
-    let sms = Sms {
-        brand_id: brand.id,
-        phone,
-        body,
-        at: now,
-    };
+    let sms = Sms::code(brand.id, phone, body, now);
     crate::sms::send_on_commit(&state.sms, tx, sms).await?;
     Ok(StatusCode::NO_CONTENT)
 }

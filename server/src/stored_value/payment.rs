@@ -300,7 +300,7 @@ pub async fn book(
         points::spend(tx, who, p.id, plan.points_used, now).await?;
     }
     let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
-    let earn_lines = points::earn(tx, who, p.id, earned, expires, now).await?;
+    let earn_lines = points::earn(tx, who, Some(p.id), earned, expires, now).await?;
     let points_accounts = if plan.points_used > 0 {
         Some(points::payment_accounts(tx, who.0, who.1, now).await?)
     } else {
@@ -434,7 +434,8 @@ pub async fn settle_split(
     .insert(tx)
     .await?;
     let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
-    let earn_lines = points::earn(tx, (brand_id, member_id), p.id, earned, expires, now).await?;
+    let earn_lines =
+        points::earn(tx, (brand_id, member_id), Some(p.id), earned, expires, now).await?;
     // The points the order held are the payment's spends: from the
     // member's points held to the brand's points redeemed.
     let points_accounts = if plan.points_used > 0 {

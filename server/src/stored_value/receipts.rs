@@ -27,14 +27,8 @@ const MAX_WAIT_S: u64 = 25;
 
 /// Local midnight today in the brand's time zone, as Unix ms.
 fn today_start(state: &AppState, time_zone: &str) -> i64 {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let local = state.clock.now().with_timezone(&tz);
-    local
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|m| m.and_local_timezone(tz).earliest())
-        .map(|m| m.timestamp_millis())
-        .unwrap_or(0)
+    let today = crate::clock::local(state.clock.now_ms(), time_zone).date_naive();
+    crate::clock::day_start(today, time_zone)
 }
 
 /// The stores `by`'s scope covers and a query of their payments.

@@ -565,6 +565,14 @@ dual_test!(
     }
 );
 
+/// A coupon of `template` the member has just claimed (none without one).
+async fn claimed(app: &TestApp, member: &Member, template: Option<i64>) -> Option<MemberCoupon> {
+    match template {
+        Some(t) => Some(crate::coupons::claim(app, member, t).await.ok()),
+        None => None,
+    }
+}
+
 /// What the member app shows for `bill` at `store`: its plan from the
 /// member's balance, level, points (when ticked) and `coupon`, read from the
 /// same endpoints the pay page reads.
@@ -620,7 +628,7 @@ fn as_sent(
 dual_test!(
     the_apps_preview_is_what_the_server_books_for_a_table_of_bills,
     |app| async move {
-        use crate::coupons::{cash_coupon, claim, new_template};
+        use crate::coupons::{cash_coupon, new_template};
         let _sweeps = crate::gateway::SWEEPS.read().await;
         let shop = shop(&app).await;
         earn_points(&app, &shop.admin).await;
@@ -681,10 +689,7 @@ dual_test!(
         // table is meant to cover both, alone and together).
         let mut took = (0, 0, 0);
         for (bill, template, use_points) in table {
-            let coupon: Option<MemberCoupon> = match template {
-                Some(t) => Some(claim(&app, &member, t).await.ok()),
-                None => None,
-            };
+            let coupon = claimed(&app, &member, template).await;
             // What the member app shows …
             let preview = app_preview(&app, &member, (bill, coupon.as_ref(), use_points)).await;
             // … and what the server books, told what the member saw.
@@ -741,10 +746,7 @@ dual_test!(
             (30_003, Some(percent.id), true),
         ];
         for (bill, template, use_points) in split_table {
-            let coupon: Option<MemberCoupon> = match template {
-                Some(t) => Some(claim(&app, &short, t).await.ok()),
-                None => None,
-            };
+            let coupon = claimed(&app, &short, template).await;
             let preview = app_preview(&app, &short, (bill, coupon.as_ref(), use_points)).await;
             assert!(preview.online.is_positive(), "bill {bill}: {preview:?}");
             let o: TopUpOrderView = app

@@ -36,6 +36,7 @@ mod profile;
 mod rate_limits;
 mod replicas;
 mod scope;
+mod sign_in;
 mod split_payments;
 mod staff;
 mod staff_login_limits;

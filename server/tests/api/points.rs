@@ -782,6 +782,11 @@ dual_test!(
             "{}",
             sent[0]
         );
+        // It is worth sending until 21:00 that evening, not at night.
+        let queued = app.outbox(&agreed.phone).await.pop().expect("the SMS");
+        let local = |at| tongka_server::clock::local_time(at, "Asia/Shanghai");
+        let day = local(queued.created_at)[..10].to_string();
+        assert_eq!(local(queued.deliver_by), format!("{day} 21:00:00"));
         let told = messages(&app, &member).await;
         assert_eq!(kinds(&told), 1);
         let m = &told[0];

@@ -66,8 +66,17 @@ async fn sms_relay(fail_first: u32) -> (String, Inbox) {
 
 /// An app outside demo mode: no gateway, SMS to `sms_url`, manual payouts.
 async fn production_app(backend: Backend, sms_url: &str) -> TestApp {
+    production_app_in(backend, crate::databases::database(backend).await, sms_url).await
+}
+
+/// [`production_app`] on the database `db`.
+async fn production_app_in(
+    backend: Backend,
+    db: sea_orm::DatabaseConnection,
+    sms_url: &str,
+) -> TestApp {
     let sms_url = sms_url.to_string();
-    spawn_app_on(backend, move |db, clock, public_url| {
+    spawn_app_in(backend, db, move |db, clock, public_url| {
         let sms = WebhookSms::new(db.clone(), clock.clone(), &sms_url, SMS_SECRET.as_bytes())
             .expect("the webhook sender");
         let mut state = AppState::production(
@@ -185,6 +194,82 @@ fn outside_demo_mode_sms_go_through_the_signed_webhook() {
             let code = app.latest_code(&phone).await;
             assert!(sent["body"].as_str().is_some_and(|b| b.contains(&code)));
             // The code works.
+            app.member_login_with(&phone, &code, true).await.status(200);
+        });
+    }
+}
+
+#[test]
+fn outside_demo_mode_a_login_code_goes_before_a_run_of_reminders_and_no_reminder_is_dropped() {
+    use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
+    use tongka_server::entity::notification;
+    use tongka_server::sms::Sms;
+    for backend in backends() {
+        runtime().block_on(async move {
+            let (url, inbox) = sms_relay(0).await;
+            // A database of its own: on the shared one, other tests' senders
+            // (their clocks behind this test's) would deliver these messages
+            // to their relays, and this test's sender theirs.
+            let (_, db) = crate::databases::separate_database(backend).await;
+            let app = production_app_in(backend, db, &url).await;
+            // A reminder run queues more SMS than one batch, in the daytime
+            // (the tests start at 09:00 in Shanghai) …
+            let now = app.state.clock.now_ms();
+            let until = tongka_server::points::reminders::daytime_ends("Asia/Shanghai", now);
+            let tag = format!("reminder-{}", random_phone());
+            let tx = app.db.begin().await.expect("a transaction");
+            for i in 0..150 {
+                let sms = Sms {
+                    brand_id: app.brand_id,
+                    phone: random_phone(),
+                    body: format!("{tag} {i}"),
+                    at: now,
+                    deliver_by: until,
+                };
+                app.state.sms.send(&tx, sms).await.expect("queued");
+            }
+            tx.commit().await.expect("committed");
+            // … that wait 20 minutes, longer than a code is worth sending;
+            // then a member asks for a login code.
+            app.advance_secs(20 * 60);
+            let phone = random_phone();
+            app.request_code(&phone).await.status(200);
+            // The code's own delivery (after its commit) goes on to every
+            // message waiting: all the reminders are delivered, and the code.
+            let mut left = usize::MAX;
+            for _ in 0..200 {
+                left = notification::Entity::find()
+                    .filter(
+                        notification::Column::Body
+                            .starts_with(&tag)
+                            .or(notification::Column::Recipient.eq(&phone)),
+                    )
+                    .filter(notification::Column::SentAt.is_null())
+                    .all(&app.db)
+                    .await
+                    .expect("reading the outbox")
+                    .len();
+                if left == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert_eq!(left, 0, "{backend:?}: reminders never delivered");
+            // The code went first, and each message once.
+            let got: Vec<bool> = inbox
+                .got
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|(_, b)| b.contains(&phone))
+                .collect();
+            assert_eq!(got.len(), 151, "{backend:?}");
+            assert_eq!(
+                got.iter().position(|is_code| *is_code),
+                Some(0),
+                "{backend:?}: reminders went before the code"
+            );
+            let code = app.latest_code(&phone).await;
             app.member_login_with(&phone, &code, true).await.status(200);
         });
     }

@@ -22,6 +22,7 @@ mod coupons;
 mod identity;
 mod levels;
 mod points;
+mod sign_in;
 mod stored_value;
 mod wallet;
 mod write_offs;
@@ -32,6 +33,7 @@ pub use coupons::*;
 pub use identity::*;
 pub use levels::*;
 pub use points::*;
+pub use sign_in::*;
 pub use stored_value::*;
 pub use wallet::*;
 pub use write_offs::*;
@@ -403,6 +405,7 @@ pub fn all() -> Vec<Info> {
         write_offs::ALL,
         points::ALL,
         levels::ALL,
+        sign_in::ALL,
     ]
     .concat()
 }

@@ -149,6 +149,8 @@ keyed! {
         WriteOffUndo = "write_off.undo",
         /// The brand's points policy changed.
         PointsPolicy = "points.policy",
+        /// The brand's sign-in rewards changed.
+        SignInPolicy = "sign_in.policy",
         Levels = "levels.policy",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",

@@ -58,6 +58,8 @@ crate::named_enum! {
         PointsExpiry = "points_expiry",
         /// Points about to expire, told to the member (nothing moves).
         PointsReminder = "points_reminder",
+        /// A daily sign-in (签到): its points into a new lot.
+        SignIn = "sign_in",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

@@ -15,6 +15,7 @@ use tongka_app::page;
 fn main() {
     tongka_app::install_panic_hook();
     tongka_app::components::remember_entry();
+    tongka_app::i18n::carry_field_texts(shared::error::FieldTexts::MEMBER);
     mount_to_body(App);
 }
 
@@ -57,6 +58,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("me") view=page!(members_only, pages::me::me)/>
                     <Route path=path!("level") view=page!(members_only, pages::level::level)/>
                     <Route path=path!("points") view=page!(members_only, pages::points::points)/>
+                    <Route path=path!("sign-in") view=page!(members_only, pages::sign_in::sign_in)/>
                     <Route path=path!("privacy") view=page!(pages::privacy::privacy)/>
                     <Route path=path!("history") view=page!(members_only, pages::history::history)/>
                     <Route path=path!("history/:id") view=page!(members_only, pages::history::history_detail)/>

@@ -15,6 +15,7 @@ use tongka_app::page;
 fn main() {
     tongka_app::install_panic_hook();
     tongka_app::components::remember_entry();
+    tongka_app::i18n::carry_field_texts(shared::error::FieldTexts::ALL);
     mount_to_body(App);
 }
 
@@ -57,6 +58,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("write-offs") view=page!(pages::write_offs::write_offs)/>
                     <Route path=path!("money") view=page!(pages::money::money)/>
                     <Route path=path!("levels") view=page!(pages::levels::levels)/>
+                    <Route path=path!("sign-in-rewards") view=page!(pages::sign_in_rewards::sign_in_rewards)/>
                     <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>
                     <Route path=path!("gateway-flags") view=page!(pages::gateway_flags::gateway_flags)/>
                     <Route path=path!("refund-tasks") view=page!(pages::refund_tasks::refund_tasks)/>

@@ -94,6 +94,10 @@ pub fn HomePage() -> impl IntoView {
                 <p class="cell cell-desc" id="pay-hint">{tr(T::ScanToPay)}</p>
             </div>
             <div class="cells">
+                <A href=brand_for_pay.path("/sign-in") attr:class="cell cell-link" attr:id="open-sign-in">
+                    <span class="cell-main">{tr(T::SignInTitle)}</span>
+                    <span class="cell-value">{tr(T::SignInEntryDesc)}</span>
+                </A>
                 <crate::pages::messages::MessagesLink/>
             </div>
             {loaded(me, move |m: MemberProfile| {

@@ -13,4 +13,5 @@ pub mod messages;
 pub mod pay;
 pub mod points;
 pub mod privacy;
+pub mod sign_in;
 pub mod topup;

@@ -70,6 +70,7 @@ fn action_text(a: AuditAction) -> Txt {
         CouponIssue => T::AuditCouponIssue,
         WriteOffUndo => T::AuditWriteOffUndo,
         PointsPolicy => T::AuditPointsPolicy,
+        SignInPolicy => T::AuditSignInPolicy,
         Levels => T::AuditLevels,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,

@@ -58,6 +58,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let audit = ("/audit", T::AuditLog, "menu-audit");
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
     let levels = ("/levels", T::LevelsTitle, "menu-levels");
+    let sign_in = ("/sign-in-rewards", T::SignInRewardsTitle, "menu-sign-in");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
     let refunds = ("/refund-tasks", T::RefundTasks, "menu-refund-tasks");
@@ -89,6 +90,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             coupons,
             money,
             levels,
+            sign_in,
             close,
             flags,
             refunds,

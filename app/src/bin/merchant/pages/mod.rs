@@ -23,6 +23,7 @@ pub mod refund_tasks;
 pub mod regions;
 pub mod scan;
 pub mod sell_card;
+pub mod sign_in_rewards;
 pub mod staff;
 pub mod staff_edit;
 pub mod store_edit;
