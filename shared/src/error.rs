@@ -1647,7 +1647,8 @@ mod tests {
         fn payment_pin(v: &str) -> Result<String, crate::validate::Reason> {
             validate::sms_code(v).map_err(|r| if r == "code_format" { "pin_format" } else { r })
         }
-        let checks: [(&str, fn(&str) -> Result<String, crate::validate::Reason>); 9] = [
+        type Check = fn(&str) -> Result<String, crate::validate::Reason>;
+        let checks: [(&str, Check); 9] = [
             ("phone", validate::phone),
             ("code", validate::sms_code),
             ("current", validate::sms_code),

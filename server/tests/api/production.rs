@@ -155,11 +155,13 @@ fn outside_demo_mode_sms_go_through_the_signed_webhook() {
         runtime().block_on(async move {
             // The relay fails the first delivery: it is tried again.
             let (url, inbox) = sms_relay(1).await;
-            let app = production_app(backend, &url).await;
+            // A database of its own: on the shared one, a sender of another
+            // test outside demo mode delivers whatever is waiting (every
+            // test's login codes) to its own relay, this code too.
+            let (_, db) = crate::databases::separate_database(backend).await;
+            let app = production_app_in(backend, db, &url).await;
             let phone = random_phone();
             app.request_code(&phone).await.status(200);
-            // (The test database is shared: the relay may also get other
-            // tests' messages; only this phone's are this test's.)
             let mut delivered = Vec::new();
             for _ in 0..100 {
                 delivered = inbox
@@ -207,9 +209,7 @@ fn outside_demo_mode_a_login_code_goes_before_a_run_of_reminders_and_no_reminder
     for backend in backends() {
         runtime().block_on(async move {
             let (url, inbox) = sms_relay(0).await;
-            // A database of its own: on the shared one, other tests' senders
-            // (their clocks behind this test's) would deliver these messages
-            // to their relays, and this test's sender theirs.
+            // A database of its own (see the test above).
             let (_, db) = crate::databases::separate_database(backend).await;
             let app = production_app_in(backend, db, &url).await;
             // A reminder run queues more SMS than one batch, in the daytime
