@@ -644,6 +644,14 @@ pub fn local_date_today() -> String {
         .to_string()
 }
 
+/// A whole number in `lo..=hi`, or `reason`.
+pub fn int_in(value: &str, lo: i64, hi: i64, reason: Reason) -> Result<String, Reason> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n.to_string()),
+        _ => Err(reason),
+    }
+}
+
 /// The rule for a yuan amount typed by a person: returns the fen as text.
 pub fn yuan_rule(value: &str) -> Result<String, Reason> {
     let fen = shared::money::Fen::parse_yuan(value)?;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
@@ -105,6 +105,37 @@ pub async fn lock_key(tx: &DatabaseTransaction, key: &str) -> Result<(), DbErr> 
         tx.execute_raw(stmt).await?;
     }
     Ok(())
+}
+
+/// Raises a guarded counter by one with an insert-or-update whose update
+/// only happens below `limit`; whether it was raised. `table` has a unique
+/// key on the two key columns (coupon holdings and quotas, invite rewards).
+pub async fn raise(
+    tx: &DatabaseTransaction,
+    table: &str,
+    keys: (&str, &str),
+    values: (sea_orm::Value, sea_orm::Value),
+    (column, limit): (&str, i64),
+) -> Result<bool, DbErr> {
+    let backend = tx.get_database_backend();
+    let (a, b, c) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3"),
+        _ => ("?", "?", "?"),
+    };
+    let (k1, k2) = keys;
+    let sql = format!(
+        "INSERT INTO {table} ({k1}, {k2}, {column}) VALUES ({a}, {b}, 1) \
+         ON CONFLICT ({k1}, {k2}) DO UPDATE SET {column} = {table}.{column} + 1 \
+         WHERE {table}.{column} < {c}"
+    );
+    let done = tx
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [values.0, values.1, limit.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[cfg(test)]

@@ -124,6 +124,21 @@ pub fn all() -> Vec<Job> {
             }),
         },
         Job {
+            name: JobName::Invites,
+            every_ms: 60_000,
+            run: std::sync::Arc::new(|app| {
+                Box::pin(async move {
+                    let done = crate::invites::reward_due(&app.db, app.clock.now_ms(), None)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                    if done.failed > 0 {
+                        anyhow::bail!("{} invites could not be rewarded", done.failed);
+                    }
+                    Ok(())
+                })
+            }),
+        },
+        Job {
             name: JobName::PointsReminders,
             every_ms: 3_600_000,
             run: std::sync::Arc::new(|app| {

@@ -17,6 +17,7 @@ pub mod gateway_orders;
 pub mod guess_limit;
 pub mod idempotency;
 pub mod identity;
+pub mod invites;
 pub mod jobs;
 pub mod ledger;
 pub mod levels;

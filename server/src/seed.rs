@@ -281,11 +281,12 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
     }
     // Two coupons in the coupon centre: ¥5 off over ¥30 for newcomers,
     // and 10 % off (at most ¥20), both valid 30 days from receipt.
+    let mut coupons = Vec::new();
     for (name, kind, off, rate_bp, cap, min_spend, stock, per_member) in [
         ("新人满30减5", "cash", 500, 0, 0, 3_000, 1_000, 1),
         ("全场9折券", "percent", 0, 1_000, 2_000, 0, 500, 2),
     ] {
-        crate::entity::coupon_template::ActiveModel {
+        let t = crate::entity::coupon_template::ActiveModel {
             brand_id: Set(b.id),
             name: Set(name.into()),
             kind: Set(kind.into()),
@@ -309,6 +310,7 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         }
         .insert(&tx)
         .await?;
+        coupons.push(t.id);
     }
     // HQ's withdrawal terms, so the demo shows a fee: at least ¥100, ¥2 each.
     let rules = shared::dto::MoneySettings::default();
@@ -380,6 +382,25 @@ pub async fn seed_demo(db: &DatabaseConnection, clock: &Clock) -> anyhow::Result
         ],
     };
     crate::sign_in::save_policy(&tx, b.id, &sign_in, now).await?;
+    // Invites: when a friend's first payment of ¥10 or more from their own
+    // money has stayed unrefunded 7 days, the inviter gets 100 points and
+    // the friend 50 and the newcomers' coupon; at most 10 a day.
+    let invites = shared::dto::InvitePolicy {
+        enabled: true,
+        trigger: shared::dto::InviteTrigger::FirstPayment,
+        min_payment: shared::money::Fen(1_000),
+        window_days: 7,
+        daily_cap: 10,
+        inviter: shared::dto::InviteReward {
+            points: 100,
+            coupon_template_id: None,
+        },
+        invitee: shared::dto::InviteReward {
+            points: 50,
+            coupon_template_id: coupons.first().copied(),
+        },
+    };
+    crate::invites::save_policy(&tx, b.id, &invites, now).await?;
     tx.commit().await?;
     Ok(true)
 }

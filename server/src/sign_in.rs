@@ -7,7 +7,7 @@
 use crate::db::begin_write;
 use crate::entity::{brand, member, sign_in, sign_in_policy};
 use crate::error::{AppError, AppResult};
-use crate::ledger::{self, Entry};
+use crate::ledger;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -16,7 +16,6 @@ use sea_orm::{
 use shared::dto::{
     EntryKind, MAX_STREAK_REWARDS, MemberSignInView, SignInPolicy, SignInResult, StreakReward,
 };
-use shared::money::Fen;
 
 /// The brand's sign-in rewards (off until HQ sets them).
 pub async fn policy(conn: &impl ConnectionTrait, brand_id: i64) -> Result<SignInPolicy, DbErr> {
@@ -166,37 +165,14 @@ pub async fn sign_in(
     let row = on(&tx, m.id, &date)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("sign-in of {date} not read back")))?;
-    let points = p.daily_points + bonus;
-    if points == 0 {
-        // A day with no reward (HQ gives only streak rewards): signed,
-        // nothing moves.
-        tx.commit().await?;
-        return Ok(result(&row, true));
-    }
-    // Earning repays points owed first: under the member's lock, as every
-    // earning and spending.
-    ledger::lock_member(&tx, b.id, m.id, now).await?;
-    let pp = crate::points::policy(&tx, b.id).await?;
-    let expires = crate::points::expires_at(&pp, &b.time_zone, now);
-    let lines = crate::points::earn(&tx, (b.id, m.id), None, points, expires, now).await?;
-    ledger::post(
-        &tx,
-        Entry {
-            brand_id: b.id,
-            kind: EntryKind::SignIn,
-            op_ref: format!("sign-in:{}", row.id),
-            store_id: None,
-            member_id: Some(m.id),
-            member_delta: Fen::ZERO,
-            member_balance_after: None,
-            actor: format!("member:{}", m.id),
-            business_date: date,
-            at: now,
-            lines,
-        },
-    )
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("sign-in entry: {e:?}")))?;
+    // A day with no reward (HQ gives only streak rewards) is signed with
+    // nothing moving.
+    let why = (
+        EntryKind::SignIn,
+        format!("sign-in:{}", row.id),
+        format!("member:{}", m.id),
+    );
+    crate::points::gift(&tx, b, m.id, p.daily_points + bonus, why, now).await?;
     tx.commit().await?;
     Ok(result(&row, true))
 }
@@ -213,7 +189,7 @@ pub async fn view(
     let today = ledger::business_date(&b.time_zone, now);
     let month = match month {
         None => today[..7].to_string(),
-        Some(m) if valid_month(m) => m.to_string(),
+        Some(m) if shared::validate::month(m).is_some() => m.to_string(),
         Some(_) => return Err(AppError::invalid("month", "month_format")),
     };
     let signed = on(conn, member_id, &today).await?;
@@ -243,11 +219,6 @@ pub async fn view(
     })
 }
 
-/// `YYYY-MM` with a real month.
-fn valid_month(m: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok() && m.len() == 7
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,10 +232,12 @@ mod tests {
 
     #[test]
     fn a_month_is_a_real_year_and_month() {
-        assert!(valid_month("2026-03"));
-        assert!(!valid_month("2026-13"));
-        assert!(!valid_month("2026-3"));
-        assert!(!valid_month("2026-03-01"));
-        assert!(!valid_month("x"));
+        use shared::validate::month;
+        assert_eq!(month("2026-03"), Some((2026, 3)));
+        assert!(month("2026-13").is_none());
+        assert!(month("2026-3").is_none());
+        assert!(month("2026-03-01").is_none());
+        assert!(month("x").is_none());
+        assert_eq!(shared::validate::days_in_month(2028, 2), Some(29));
     }
 }

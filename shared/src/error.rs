@@ -208,6 +208,8 @@ pub enum ErrorCode {
     WriteOffUndoRefused,
     /// The brand has no daily sign-in (HQ has not switched it on).
     SignInOff,
+    /// The brand has no invite programme (HQ has not switched it on).
+    InviteOff,
     /// Something failed on our side; the detail is in the server log.
     Internal,
 }
@@ -261,7 +263,8 @@ impl ErrorCode {
             | CouponNotUsable
             | MemberCodeRefused
             | TicketExpired
-            | SignInOff => &[422],
+            | SignInOff
+            | InviteOff => &[422],
             SmsCodeLocked | RateLimited | AccountLocked | TooManyAttempts | PinLocked
             | PinRecentlyReset | CouponQuotaReached => &[429],
             Internal => &[500],
@@ -372,6 +375,7 @@ const MEMBER_FIELDS: &[(&str, Texts)] = &[
     ("coupon_id", ("优惠券", "coupon")),
     ("card_id", ("卡", "card")),
     ("month", ("月份", "month")),
+    ("invite_code", ("邀请码", "invite code")),
 ];
 
 /// The fields only staff screens name.
@@ -472,6 +476,10 @@ const STAFF_FIELDS: &[(&str, Texts)] = &[
         "streak_points",
         ("连续签到奖励积分", "streak reward points"),
     ),
+    ("points", ("奖励积分", "reward points")),
+    ("min_payment", ("首单最低金额", "least first payment")),
+    ("window_days", ("退款观察期", "refund window")),
+    ("daily_cap", ("每日奖励上限", "rewards a day")),
 ];
 
 /// A withdrawal's or payee change's state, in words.
@@ -596,6 +604,14 @@ const MEMBER_REASONS: &[(&str, Texts)] = &[
     (
         "month_format",
         ("应为年-月，如 2026-03", "must be a month like 2026-03"),
+    ),
+    (
+        "invite_code_format",
+        ("应为 8 位字母或数字", "must be 8 letters or digits"),
+    ),
+    (
+        "invite_code_unknown",
+        ("不存在或已失效", "does not exist or no longer works"),
     ),
 ];
 
@@ -855,6 +871,26 @@ const STAFF_REASONS: &[(&str, Texts)] = &[
         (
             "为 0 时须至少设一项连续签到奖励",
             "cannot be 0 without a streak reward",
+        ),
+    ),
+    (
+        "invite_points_range",
+        ("应为 0–100000 分", "must be 0–100,000 points"),
+    ),
+    (
+        "invite_min_payment_range",
+        ("应为 0.01–10000 元", "must be ¥0.01–10,000"),
+    ),
+    ("invite_window_range", ("应为 1–30 天", "must be 1–30 days")),
+    (
+        "invite_cap_range",
+        ("应为每天 1–100 人", "must be 1–100 a day"),
+    ),
+    (
+        "invite_no_reward",
+        (
+            "邀请人和好友至少一方须有奖励",
+            "must give the inviter or the friend something",
         ),
     ),
 ];
@@ -1441,6 +1477,13 @@ pub fn message(code: ErrorCode, params: &BTreeMap<String, String>, lang: Lang) -
             };
             if zh { zh_why } else { en_why }
         }
+        InviteOff => {
+            if zh {
+                "本品牌暂未开放邀请有礼".into()
+            } else {
+                "This brand has no invite programme".into()
+            }
+        }
         SignInOff => {
             if zh {
                 "本品牌暂未开放每日签到".into()
@@ -1648,8 +1691,9 @@ mod tests {
             validate::sms_code(v).map_err(|r| if r == "code_format" { "pin_format" } else { r })
         }
         type Check = fn(&str) -> Result<String, crate::validate::Reason>;
-        let checks: [(&str, Check); 9] = [
+        let checks: [(&str, Check); 10] = [
             ("phone", validate::phone),
+            ("invite_code", validate::invite_code),
             ("code", validate::sms_code),
             ("current", validate::sms_code),
             ("pin", validate::pin),
@@ -1727,6 +1771,7 @@ mod tests {
             ("amount", "amount_fraction"),
             ("amount", "amount_positive"),
             ("pin_again", "required"),
+            ("invite_code", "invite_code_format"),
         ] {
             assert!(seen.contains(&want), "no input gave {want:?}: {seen:?}");
         }

@@ -68,6 +68,19 @@ pub fn sms_code(value: &str) -> Result<String, Reason> {
     }
 }
 
+/// An invite code: 8 letters and digits (as printed, any case).
+pub fn invite_code(value: &str) -> Result<String, Reason> {
+    let v = value.trim().to_ascii_uppercase();
+    if v.is_empty() {
+        return Err("required");
+    }
+    if v.len() == 8 && v.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(v)
+    } else {
+        Err("invite_code_format")
+    }
+}
+
 /// A person's display name: 1–20 characters.
 /// A 6-digit payment PIN, not trivially guessable (all one digit, or a
 /// straight run like 123456 / 654321).
@@ -271,15 +284,29 @@ pub fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
     let y: i32 = v[0..4].parse().ok()?;
     let m: u32 = v[5..7].parse().ok()?;
     let d: u32 = v[8..10].parse().ok()?;
+    (1..=days_in_month(y, m)?).contains(&d).then_some((y, m, d))
+}
+
+/// The days of month `m` of year `y` (Gregorian), or none for no month.
+pub fn days_in_month(y: i32, m: u32) -> Option<u32> {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
+    Some(match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
         _ => return None,
-    };
-    (1..=days).contains(&d).then_some((y, m, d))
+    })
+}
+
+/// A month, `YYYY-MM`: (year, month).
+pub fn month(v: &str) -> Option<(i32, u32)> {
+    let (y, m) = v.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let (y, m) = (y.parse().ok()?, m.parse().ok()?);
+    days_in_month(y, m).map(|_| (y, m))
 }
 
 /// A bank account number: 8–32 digits; spaces typed for readability are

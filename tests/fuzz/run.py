@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 BASE, DB, ST, REPORTS = sys.argv[1:5]
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
@@ -114,14 +115,18 @@ def run(name, token, extra, examples):
         args += ["--header", f"Authorization: Bearer {token}"]
     args += extra
     started = time.time()
-    print(f"\n--- fuzzing as {name} ---", flush=True)
+    print(f"--- fuzzing as {name}: started", flush=True)
     p = subprocess.run(args, capture_output=True, text=True)
     out = p.stdout + p.stderr
     # The summary: test case counts and failures.
     tail = out[-6000:] if p.returncode else out[-1500:]
-    print(tail, flush=True)
     cases = sum(int(n) for n in re.findall(r"(\d+) generated", out)) or 0
-    print(f"--- {name}: exit {p.returncode}, {time.time() - started:.0f}s", flush=True)
+    # One print per run, so two runs at once do not interleave their output.
+    print(
+        f"\n--- fuzzing as {name} ---\n{tail}\n"
+        f"--- {name}: exit {p.returncode}, {time.time() - started:.0f}s",
+        flush=True,
+    )
     return p.returncode, cases
 
 
@@ -161,8 +166,13 @@ def main():
     runs += [(a, tokens[a], excluded, EXAMPLES) for a in STAFF]
     failed = []
     total = 0
-    for name, token, extra, n in runs:
-        code, cases = run(name, token, extra, n)
+    # Two role runs at a time, each its own schemathesis process with one
+    # worker (see `run`): the server answers one while the other generates
+    # its cases. Measured on the 2-core machine: 195 s against 291 s one
+    # after another, the same cases.
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda r: (r[0], run(*r)), runs))
+    for name, (code, cases) in results:
         total += cases
         if code != 0:
             failed.append(name)

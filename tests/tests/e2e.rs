@@ -2844,6 +2844,7 @@ fn every_page_passes_axe_core() {
             "/m/demo/topup",
             "/m/demo/privacy",
             "/m/demo/sign-in",
+            "/m/demo/invites",
             "/m/demo/no-such-page",
         ];
         for path in member_pages {
@@ -2872,6 +2873,7 @@ fn every_page_passes_axe_core() {
                     "/write-offs",
                     "/money",
                     "/sign-in-rewards",
+                    "/invites",
                     "/close-card",
                     "/gateway-flags",
                     "/refund-tasks",
@@ -3724,6 +3726,141 @@ fn hq_sets_sign_in_rewards_and_a_member_signs_in_and_sees_the_calendar() {
         member.goto(&format!("{}/m/demo/points", h.base)).await?;
         prop_becomes(&member, "#points-total", "textContent", "10").await?;
         member.close().await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_member_invites_a_friend_who_joins_through_the_link_pays_and_both_are_rewarded() {
+    story(|h| async move {
+        // The inviter opens 邀请有礼 from home: the code, the link, the QR
+        // and the poster, whose QR an independent decoder reads as the link.
+        let inviter = browser(h).await?;
+        let inviter_phone = member_login(h, &inviter).await?;
+        click(&inviter, "#open-invites").await?;
+        text_contains(&inviter, "#invite-you-get", "你得 100 积分").await?;
+        text_contains(
+            &inviter,
+            "#invite-friend-gets",
+            "好友得 50 积分 + 新人满30减5",
+        )
+        .await?;
+        let code = el(&inviter, "#invite-code").await?.text().await?;
+        let link = el(&inviter, "#invite-link")
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        anyhow::ensure!(
+            link == format!("{}/m/demo/invite/{code}", h.base),
+            "the link {link:?} for code {code:?}"
+        );
+        let poster = el(&inviter, "#invite-poster")
+            .await?
+            .attr("src")
+            .await?
+            .unwrap_or_default();
+        let png = poster
+            .strip_prefix("data:image/png;base64,")
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the poster is not a PNG: {}",
+                    &poster[..poster.len().min(40)]
+                )
+            })?;
+        use base64::Engine;
+        let file = h.shots.join("member-invite-poster.png");
+        std::fs::write(
+            &file,
+            base64::engine::general_purpose::STANDARD.decode(png)?,
+        )?;
+        let read = zbar(&file)?;
+        anyhow::ensure!(
+            read == [link.clone()],
+            "zbarimg read {read:?} from the poster"
+        );
+        text_contains(&inviter, ".state-empty", "还没有好友").await?;
+        accessible(&inviter, "invites").await?;
+        shot(h, &inviter, "member-invites-390x844.png").await?;
+
+        // A friend opens the link, sees the offer and registers with it.
+        let friend = browser(h).await?;
+        friend.goto(&link).await?;
+        text_contains(&friend, "#invite-offer-gets", "你得 50 积分 + 新人满30减5").await?;
+        accessible(&friend, "invite landing").await?;
+        shot(h, &friend, "member-invite-landing-390x844.png").await?;
+        click(&friend, "#invite-accept").await?;
+        text_contains(&friend, "#invite-banner", &code).await?;
+        let phone = unique_phone();
+        fill(&friend, "#phone", &phone).await?;
+        click(&friend, "#send-code").await?;
+        let sms = sms_code(h, &phone).await?;
+        fill(&friend, "#code", &sms).await?;
+        click(&friend, "#consent").await?;
+        click(&friend, "#login").await?;
+        text_contains(&friend, ".toast", "已接受好友邀请").await?;
+        el(&friend, "#member-card").await?;
+        inviter.refresh().await?;
+        text_contains(&inviter, "#invite-friends", &phone[7..]).await?;
+        text_contains(&inviter, "#invite-friends", "待首笔消费").await?;
+
+        // The friend pays ¥20 of their own money; the reward waits out the
+        // 7-day refund window.
+        let clerk = browser(h).await?;
+        staff_login(h, &clerk, "clerk").await?;
+        clerk.goto(&format!("{}/biz/demo", h.base)).await?;
+        counter_topup(&clerk, &phone, "100").await?;
+        clerk.close().await?;
+        let shop = demo_store(h).await?;
+        friend
+            .goto(&format!("{}/m/demo/pay/{}", h.base, shop.id))
+            .await?;
+        fill(&friend, "#pay-amount", "20").await?;
+        click(&friend, "#pay-submit").await?;
+        text_contains(&friend, "#paid-amount", "¥20.00").await?;
+        inviter.refresh().await?;
+        text_contains(&inviter, "#invite-friends", "奖励待发放").await?;
+        text_contains(&inviter, "#invite-pending", "1").await?;
+        // The job runner, as it runs 8 days on (the server's clock here is
+        // the real one): both are rewarded.
+        let later = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis(),
+        )? + 8 * 86_400_000;
+        let run = tongka_server::invites::reward_due(&h.db, later, None)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail()))?;
+        anyhow::ensure!(run.rewarded >= 1 && run.failed == 0, "{run:?}");
+        inviter.refresh().await?;
+        text_contains(&inviter, "#invite-friends", "已奖励").await?;
+        prop_becomes(&inviter, "#invite-converted", "textContent", "1").await?;
+        prop_becomes(&inviter, "#invite-rate", "textContent", "100.0%").await?;
+        prop_becomes(&inviter, "#invite-earned", "textContent", "100").await?;
+        shot(h, &inviter, "member-invites-rewarded-390x844.png").await?;
+        inviter.goto(&format!("{}/m/demo/points", h.base)).await?;
+        prop_becomes(&inviter, "#points-total", "textContent", "100").await?;
+        friend.goto(&format!("{}/m/demo/coupons", h.base)).await?;
+        text_contains(&friend, "#coupon-list", "新人满30减5").await?;
+        inviter.close().await?;
+        friend.close().await?;
+
+        // HQ sees the programme's figures and the best inviters; a wrong
+        // cap is named at its field and nothing is saved.
+        let hq = browser(h).await?;
+        staff_login(h, &hq, "admin").await?;
+        click(&hq, "#menu-invites").await?;
+        text_contains(&hq, "#invite-figure-converted", "1").await?;
+        text_contains(&hq, "#invite-top", &inviter_phone[7..]).await?;
+        prop_becomes(&hq, "#invite-daily-cap", "value", "10").await?;
+        fill(&hq, "#invite-daily-cap", "0").await?;
+        click(&hq, "#save-invites").await?;
+        text_contains(&hq, "#invite-policy .field-error", "应为每天 1–100 人").await?;
+        accessible(&hq, "invite programme").await?;
+        shot(h, &hq, "hq-invites-390x844.png").await?;
+        hq.refresh().await?;
+        prop_becomes(&hq, "#invite-daily-cap", "value", "10").await?;
+        hq.close().await?;
         Ok(())
     });
 }

@@ -37,9 +37,20 @@ enum Giver<'a> {
     Centre,
     /// A staff member issues it.
     Staff(&'a Actor),
+    /// A gift the system gives: a level's birthday coupon or an invite's
+    /// reward (its stock counts, the per-member limit does not).
+    Gift(Gift),
+}
+
+/// Why the system gives a coupon.
+#[derive(Clone, Copy, Debug)]
+pub enum Gift {
     /// The member's level gives it in their birthday month (once a year,
     /// kept by `crate::levels::birthday_gifts`).
     Birthday,
+    /// An invite's reward (once per invite and side, kept by
+    /// `crate::invites`).
+    Invite,
 }
 
 fn refused(code: ErrorCode) -> AppError {
@@ -51,7 +62,7 @@ fn offered(t: &coupon_template::Model, giver: &Giver, today: NaiveDate) -> bool 
     let way = match giver {
         Giver::Centre => t.claimable,
         Giver::Staff(_) => t.issuable,
-        Giver::Birthday => true,
+        Giver::Gift(_) => true,
     };
     let current = t
         .valid_until
@@ -79,36 +90,6 @@ fn validity(t: &coupon_template::Model, zone: &str, now: i64, today: NaiveDate) 
     }
 }
 
-/// Raises a guarded counter by one with an insert-or-update whose update
-/// only happens below `limit`; whether it was raised.
-async fn raise(
-    tx: &DatabaseTransaction,
-    table: &str,
-    keys: (&str, &str),
-    values: (sea_orm::Value, sea_orm::Value),
-    (column, limit): (&str, i64),
-) -> AppResult<bool> {
-    let backend = tx.get_database_backend();
-    let (a, b, c) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3"),
-        _ => ("?", "?", "?"),
-    };
-    let (k1, k2) = keys;
-    let sql = format!(
-        "INSERT INTO {table} ({k1}, {k2}, {column}) VALUES ({a}, {b}, 1) \
-         ON CONFLICT ({k1}, {k2}) DO UPDATE SET {column} = {table}.{column} + 1 \
-         WHERE {table}.{column} < {c}"
-    );
-    let done = tx
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [values.0, values.1, limit.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Gives member `m` one coupon of template `template_id` in `tx`.
 async fn give(
     tx: &DatabaseTransaction,
@@ -129,7 +110,7 @@ async fn give(
         let quota = settings(tx, b.id).await?.coupon_quota;
         let date = ledger::business_date(&b.time_zone, now);
         let room = quota > 0
-            && raise(
+            && crate::db::raise(
                 tx,
                 "coupon_quota_used",
                 ("staff_id", "business_date"),
@@ -167,9 +148,10 @@ async fn give(
     if !offered(&t, &giver, today) {
         return Err(refused(ErrorCode::CouponNotOffered));
     }
-    // A birthday gift comes once a year whatever the per-member limit.
-    let held = matches!(giver, Giver::Birthday)
-        || raise(
+    // A gift comes whatever the per-member limit (a birthday once a year,
+    // an invite's reward once per invite).
+    let held = matches!(giver, Giver::Gift(_))
+        || crate::db::raise(
             tx,
             "coupon_holdings",
             ("template_id", "member_id"),
@@ -184,7 +166,8 @@ async fn give(
     let (source, issued_by, store) = match &giver {
         Giver::Centre => (CouponSource::Claimed, None, None),
         Giver::Staff(by) => (CouponSource::Issued, Some(by.staff_id), by.store_id),
-        Giver::Birthday => (CouponSource::Birthday, None, None),
+        Giver::Gift(Gift::Birthday) => (CouponSource::Birthday, None, None),
+        Giver::Gift(Gift::Invite) => (CouponSource::Invite, None, None),
     };
     let c = coupon::ActiveModel {
         brand_id: Set(b.id),
@@ -208,17 +191,23 @@ async fn give(
     Ok((c, t))
 }
 
-/// Gives member `m` a coupon of template `template_id` as their level's
-/// birthday gift, in `tx` (its stock counts; the per-member limit does
-/// not), with its entry in their history.
-pub async fn give_birthday(
+/// Gives member `m` a coupon of template `template_id` as a gift (their
+/// level's birthday coupon, an invite's reward), in `tx` (its stock
+/// counts; the per-member limit does not), with its entry in their
+/// history.
+pub async fn give_gift(
     tx: &DatabaseTransaction,
     b: &brand::Model,
     m: &member::Model,
     template_id: i64,
+    gift: Gift,
     now: i64,
 ) -> AppResult<coupon::Model> {
-    let (c, _) = give(tx, b, m, template_id, Giver::Birthday, now).await?;
+    let (c, _) = give(tx, b, m, template_id, Giver::Gift(gift), now).await?;
+    let actor = match gift {
+        Gift::Birthday => "system:birthday",
+        Gift::Invite => "system:invite",
+    };
     ledger::post(
         tx,
         Entry {
@@ -229,7 +218,7 @@ pub async fn give_birthday(
             member_id: Some(m.id),
             member_delta: Fen::ZERO,
             member_balance_after: None,
-            actor: "system:birthday".into(),
+            actor: actor.into(),
             business_date: ledger::business_date(&b.time_zone, now),
             at: now,
             lines: vec![],

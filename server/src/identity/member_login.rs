@@ -19,7 +19,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
-use shared::dto::{MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
+use shared::dto::{InviteBinding, MemberLoginRequest, MemberSession, SmsCodeRequest, SmsCodeSent};
 use shared::validate;
 use subtle::ConstantTimeEq;
 
@@ -315,7 +315,9 @@ async fn register(
 
 /// Logs in with phone and code in the brand of `slug`; registers the
 /// member on their first login (which needs consent: the code stays usable
-/// until it is given).
+/// until it is given), bound to the owner of the invite code it carries.
+/// An unknown invite code is refused before anything is written (the SMS
+/// code stays usable); an existing member is never rebound.
 pub async fn login(
     state: &AppState,
     slug: &str,
@@ -337,6 +339,15 @@ pub async fn login(
         .filter(member::Column::Phone.eq(&phone))
         .one(&tx)
         .await?;
+    // A newcomer's invite code must be someone's; a member is never kept
+    // out by an old link.
+    let invite_code = req.invite_code.as_deref().map(str::trim);
+    let invite_code = invite_code.filter(|c| !c.is_empty());
+    let inviter = match (invite_code, &existing) {
+        (Some(c), None) => Some(crate::invites::inviter_of(&tx, brand.id, c).await?),
+        (Some(c), Some(_)) => crate::invites::inviter_of(&tx, brand.id, c).await.ok(),
+        (None, _) => None,
+    };
     if existing.is_none() && !req.consent {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -345,9 +356,20 @@ pub async fn login(
     }
     use_code(&tx, sent.id, now).await?;
     let registered = existing.is_none();
-    let member = match existing {
-        Some(m) => m,
-        None => register(&tx, &brand, &phone, now).await?,
+    let (member, invite) = match (existing, inviter) {
+        (Some(m), Some(by)) if by.id == m.id => (m, Some(InviteBinding::OwnCode)),
+        (Some(m), _) => {
+            let already = invite_code.map(|_| InviteBinding::AlreadyMember);
+            (m, already)
+        }
+        (None, by) => {
+            let m = register(&tx, &brand, &phone, now).await?;
+            let invite = match by {
+                Some(by) => crate::invites::bind(&tx, &brand, &m, &by, now).await?,
+                None => None,
+            };
+            (m, invite)
+        }
     };
     let hours = state.limits.session_hours;
     let token = auth::open_session(
@@ -365,5 +387,6 @@ pub async fn login(
         token,
         registered,
         member,
+        invite,
     })
 }

@@ -53,6 +53,7 @@ async fn login(
         phone: phone.into(),
         code: code_typed.into(),
         consent,
+        invite_code: None,
     };
     member_login::login(state, DEMO_SLUG, &req)
         .await

@@ -401,7 +401,16 @@ pub async fn birthday_gifts(db: &sea_orm::DatabaseConnection, now: i64) -> AppRe
                 tx.rollback().await?;
                 continue;
             }
-            match crate::coupons::give::give_birthday(&tx, &b, &m, template, now).await {
+            match crate::coupons::give::give_gift(
+                &tx,
+                &b,
+                &m,
+                template,
+                crate::coupons::give::Gift::Birthday,
+                now,
+            )
+            .await
+            {
                 Ok(c) => {
                     birthday_gift::Entity::update_many()
                         .col_expr(birthday_gift::Column::CouponId, Expr::value(c.id))

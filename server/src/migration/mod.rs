@@ -31,6 +31,7 @@ mod m0025_points_holds_reminders;
 mod m0026_points_sms;
 mod m0027_sms_deliver_by;
 mod m0028_sign_ins;
+mod m0029_invites;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_points_sms::Migration),
             Box::new(m0027_sms_deliver_by::Migration),
             Box::new(m0028_sign_ins::Migration),
+            Box::new(m0029_invites::Migration),
         ]
     }
 }

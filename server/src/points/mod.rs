@@ -625,6 +625,46 @@ pub async fn earn(
     Ok(lines)
 }
 
+/// Gives member `m` `n` points outside any payment (a sign-in, an invite's
+/// reward) in `tx`: under the member's lock, what they owe repaid first,
+/// the rest a new lot at the brand's expiry, and one entry of `kind` in
+/// their history. Nothing when `n` is 0.
+pub async fn gift(
+    tx: &DatabaseTransaction,
+    b: &crate::entity::brand::Model,
+    member_id: i64,
+    n: i64,
+    (kind, op_ref, actor): (EntryKind, String, String),
+    now: i64,
+) -> AppResult<()> {
+    if n <= 0 {
+        return Ok(());
+    }
+    ledger::lock_member(tx, b.id, member_id, now).await?;
+    let p = policy(tx, b.id).await?;
+    let expires = expires_at(&p, &b.time_zone, now);
+    let lines = earn(tx, (b.id, member_id), None, n, expires, now).await?;
+    ledger::post(
+        tx,
+        Entry {
+            brand_id: b.id,
+            kind,
+            op_ref,
+            store_id: None,
+            member_id: Some(member_id),
+            member_delta: Fen::ZERO,
+            member_balance_after: None,
+            actor,
+            business_date: ledger::business_date(&b.time_zone, now),
+            at: now,
+            lines,
+        },
+    )
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("points entry {kind:?}: {e:?}")))?;
+    Ok(())
+}
+
 /// Takes back `n` of the points payment `payment_id` earned (a refund): from
 /// what the payment's lot still holds, then from what of it expired (those
 /// were never spent: their expiry is undone), and only the rest, spent, is

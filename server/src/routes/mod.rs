@@ -15,6 +15,7 @@ pub mod cards;
 pub mod cash;
 pub mod chain;
 pub mod coupons;
+pub mod invites;
 pub mod jobs;
 pub mod levels;
 pub mod member_auth;
@@ -222,6 +223,7 @@ pub fn api() -> Api {
         .merge(points::router())
         .merge(levels::router())
         .merge(sign_in::router())
+        .merge(invites::router())
         .merge(write_offs::router())
 }
 

@@ -324,8 +324,9 @@ WHERE s.id = ANY($2)";
 /// The one writing statement: the ledger's entries, lines and guarded
 /// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
 /// member's cumulative spend (brands with levels go the ordinary way, but
-/// every brand's spend is kept, for levels HQ adds later), and the
-/// idempotency keys with their answers.
+/// every brand's spend is kept, for levels HQ adds later), an invited
+/// member's first qualifying payment (as `crate::invites::paid` marks it),
+/// and the idempotency keys with their answers.
 static WRITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH {}, \
@@ -347,6 +348,12 @@ s AS (\
   FROM (SELECT member, SUM(amount) AS total \
     FROM unnest($4::bigint[], $6::bigint[]) AS t(member, amount) GROUP BY member) x \
   WHERE m.id = x.member RETURNING 1), \
+v AS (\
+  UPDATE invites i SET state = 'pending', payment_id = t.id, due_at = i.window_ms + t.at \
+  FROM unnest($1::bigint[], $4::bigint[], $7::bigint[], $15::bigint[], $10::bigint[]) \
+    AS t(id, member, principal, gateway, at) \
+  WHERE i.invitee_id = t.member AND i.state = 'waiting' \
+    AND i.min_payment <= t.principal + t.gateway RETURNING 1), \
 k AS (\
   INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
     created_at) \

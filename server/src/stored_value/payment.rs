@@ -293,6 +293,7 @@ pub async fn book(
     }
     .insert(tx)
     .await?;
+    crate::invites::paid(tx, &p, now).await?;
     if let Some(c) = &chosen {
         redeem::link(tx, c.id, p.id).await?;
     }
@@ -433,6 +434,7 @@ pub async fn settle_split(
     }
     .insert(tx)
     .await?;
+    crate::invites::paid(tx, &p, now).await?;
     let expires = points::expires_at(&policy, &payer.brand.time_zone, now);
     let earn_lines =
         points::earn(tx, (brand_id, member_id), Some(p.id), earned, expires, now).await?;

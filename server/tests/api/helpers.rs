@@ -437,10 +437,22 @@ impl TestApp {
 
     /// Logs in with `phone` and `code`.
     pub async fn member_login_with(&self, phone: &str, code: &str, consent: bool) -> Reply {
+        self.member_login_invited(phone, code, consent, None).await
+    }
+
+    /// Logs in with `phone` and `code` through an invite link's code.
+    pub async fn member_login_invited(
+        &self,
+        phone: &str,
+        code: &str,
+        consent: bool,
+        invite_code: Option<&str>,
+    ) -> Reply {
         let body = MemberLoginRequest {
             phone: phone.into(),
             code: code.into(),
             consent,
+            invite_code: invite_code.map(Into::into),
         };
         self.post(&self.brand_path("member/login"))
             .json(&body)

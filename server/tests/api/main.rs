@@ -19,6 +19,7 @@ mod coupons;
 mod errors;
 mod gateway;
 mod input;
+mod invites;
 mod jobs;
 mod ledger;
 mod levels;

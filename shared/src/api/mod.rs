@@ -20,6 +20,7 @@ mod cards;
 mod chain;
 mod coupons;
 mod identity;
+mod invites;
 mod levels;
 mod points;
 mod sign_in;
@@ -31,6 +32,7 @@ pub use cards::*;
 pub use chain::*;
 pub use coupons::*;
 pub use identity::*;
+pub use invites::*;
 pub use levels::*;
 pub use points::*;
 pub use sign_in::*;
@@ -406,6 +408,7 @@ pub fn all() -> Vec<Info> {
         points::ALL,
         levels::ALL,
         sign_in::ALL,
+        invites::ALL,
     ]
     .concat()
 }

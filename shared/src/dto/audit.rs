@@ -151,6 +151,8 @@ keyed! {
         PointsPolicy = "points.policy",
         /// The brand's sign-in rewards changed.
         SignInPolicy = "sign_in.policy",
+        /// The brand's invite programme changed.
+        InvitePolicy = "invite.policy",
         Levels = "levels.policy",
         /// Demo: the sandbox payout's behaviour changed.
         SandboxPayoutMode = "sandbox.payout_mode",

@@ -43,6 +43,8 @@ crate::named_enum! {
         Issued = "issued",
         /// The member's level's birthday gift.
         Birthday = "birthday",
+        /// An invite's reward.
+        Invite = "invite",
     }
 }
 

@@ -123,6 +123,10 @@ pub struct MemberLoginRequest {
     /// Consent to the privacy terms (needed to register).
     #[serde(default)]
     pub consent: bool,
+    /// The invite code of the link the newcomer came through: registering
+    /// binds them to its owner (once; an existing member is not rebound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
 }
 
 /// A member as the member sees themself.
@@ -163,6 +167,9 @@ pub struct MemberSession {
     pub registered: bool,
     /// The member.
     pub member: MemberProfile,
+    /// What the login did with the invite code it carried, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<InviteBinding>,
 }
 
 /// Staff's correction of a member's birthday.

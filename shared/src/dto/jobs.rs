@@ -27,6 +27,9 @@ crate::named_enum! {
         /// Reminds members of points about to expire (in the daytime, at
         /// most once a week).
         PointsReminders = "points_reminders",
+        /// Gives invites' rewards once a first payment's refund window
+        /// has passed.
+        Invites = "invites",
     }
 }
 

@@ -60,6 +60,9 @@ crate::named_enum! {
         PointsReminder = "points_reminder",
         /// A daily sign-in (签到): its points into a new lot.
         SignIn = "sign_in",
+        /// An invite's reward (邀请有礼): points into a new lot for the
+        /// inviter or the friend.
+        InviteReward = "invite_reward",
         /// A correction booked by hand outside any operation (the tests
         /// give money this way; no screen books one).
         Adjustment = "adjustment",

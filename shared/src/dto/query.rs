@@ -75,6 +75,14 @@ pub struct HistoryQuery {
     pub kind: Option<String>,
 }
 
+/// An invite link's code.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct InviteCodeQuery {
+    /// The code (letters and digits, 8).
+    pub code: String,
+}
+
 /// A member by phone number.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -59,6 +59,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("level") view=page!(members_only, pages::level::level)/>
                     <Route path=path!("points") view=page!(members_only, pages::points::points)/>
                     <Route path=path!("sign-in") view=page!(members_only, pages::sign_in::sign_in)/>
+                    <Route path=path!("invites") view=page!(members_only, pages::invites::invites)/>
+                    <Route path=path!("invite/:code") view=page!(pages::invites::invite_landing)/>
                     <Route path=path!("privacy") view=page!(pages::privacy::privacy)/>
                     <Route path=path!("history") view=page!(members_only, pages::history::history)/>
                     <Route path=path!("history/:id") view=page!(members_only, pages::history::history_detail)/>

@@ -59,6 +59,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("money") view=page!(pages::money::money)/>
                     <Route path=path!("levels") view=page!(pages::levels::levels)/>
                     <Route path=path!("sign-in-rewards") view=page!(pages::sign_in_rewards::sign_in_rewards)/>
+                    <Route path=path!("invites") view=page!(pages::invite_programme::invite_programme)/>
                     <Route path=path!("close-card") view=page!(pages::close_card::close_card)/>
                     <Route path=path!("gateway-flags") view=page!(pages::gateway_flags::gateway_flags)/>
                     <Route path=path!("refund-tasks") view=page!(pages::refund_tasks::refund_tasks)/>

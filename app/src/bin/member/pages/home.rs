@@ -98,6 +98,10 @@ pub fn HomePage() -> impl IntoView {
                     <span class="cell-main">{tr(T::SignInTitle)}</span>
                     <span class="cell-value">{tr(T::SignInEntryDesc)}</span>
                 </A>
+                <A href=brand_for_pay.path("/invites") attr:class="cell cell-link" attr:id="open-invites">
+                    <span class="cell-main">{tr(T::MyInviteTitle)}</span>
+                    <span class="cell-value">{tr(T::MyInviteEntryDesc)}</span>
+                </A>
                 <crate::pages::messages::MessagesLink/>
             </div>
             {loaded(me, move |m: MemberProfile| {

@@ -1,11 +1,12 @@
-//! Login (and registration on first login) by phone + SMS code.
+//! Login (and registration on first login) by phone + SMS code; through an
+//! invite link (`?invite=CODE`) the registration carries the friend's code.
 
 use crate::shell::{use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::ErrorCode;
 use shared::api::{MemberLogin, SendSmsCode};
-use shared::dto::{MemberLoginRequest, SmsCodeRequest};
+use shared::dto::{InviteBinding, MemberLoginRequest, SmsCodeRequest};
 use shared::validate;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
@@ -30,6 +31,12 @@ pub fn LoginPage() -> impl IntoView {
     let logging_in = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let consent_missing = RwSignal::new(false);
+    let invite = StoredValue::new(
+        leptos_router::hooks::use_query_map()
+            .read_untracked()
+            .get("invite")
+            .filter(|c| !c.trim().is_empty()),
+    );
 
     // What is typed survives a visit to the privacy terms and back (and a
     // reload): a draft in this tab's session storage until the login.
@@ -123,11 +130,15 @@ pub fn LoginPage() -> impl IntoView {
                 phone: p,
                 code: c,
                 consent: true,
+                invite_code: invite.get_value(),
             };
             let result = api::send::<MemberLogin>(slug.as_str(), &req, None).await;
             logging_in.set(false);
             match result {
                 Ok(s) => {
+                    if s.invite == Some(InviteBinding::Bound) {
+                        toast.show(T::MyInviteBound.text(lang.get_untracked()).to_string());
+                    }
                     if let Ok(Some(store)) = gloo::utils::window().session_storage() {
                         let _ = store.remove_item(&draft.get_value());
                     }
@@ -162,6 +173,9 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="login-title">{tr(T::MemberLogin)}</p>
             </div>
             <SessionEndedNotice/>
+            {invite.get_value().map(|c| view! {
+                <div class="notice" id="invite-banner">{tr(T::MyInviteBanner)}" "<span class="tabular">{c}</span></div>
+            })}
             <form class="cells" on:submit=submit novalidate=true>
                 <Field label=T::Phone state=phone placeholder=T::PhonePlaceholder input_type="tel" id="phone" inputmode="numeric" maxlength=13 autocomplete="tel"/>
                 <div class="cell-row">

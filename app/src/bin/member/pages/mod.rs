@@ -6,6 +6,7 @@ pub mod code;
 pub mod coupons;
 pub mod history;
 pub mod home;
+pub mod invites;
 pub mod level;
 pub mod login;
 pub mod me;

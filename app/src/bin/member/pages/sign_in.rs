@@ -32,28 +32,10 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// `YYYY-MM` as (year, month).
-fn year_month(m: &str) -> Option<(i32, u32)> {
-    let (y, m) = m.split_once('-')?;
-    Some((
-        y.parse().ok()?,
-        m.parse().ok().filter(|m| (1..=12).contains(m))?,
-    ))
-}
-
 /// The month `by` months from (y, m), `YYYY-MM`.
 fn shifted((y, m): (i32, u32), by: i32) -> String {
     let n = y * 12 + m as i32 - 1 + by;
     format!("{}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1)
-}
-
-fn days_in((y, m): (i32, u32)) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// The weekday of the month's first day, 0 = Sunday (Sakamoto's method).
@@ -107,7 +89,7 @@ fn SignInView(
     let (streak, next) = (v.streak, v.next_points);
     let bonus = v.policy.next_bonus(streak);
     let this_month = v.today.get(..7).unwrap_or_default().to_string();
-    let shown = year_month(&v.month).unwrap_or((2026, 1));
+    let shown = shared::validate::month(&v.month).unwrap_or((2026, 1));
     let today_day = (v.month == this_month)
         .then(|| v.today.get(8..)?.parse::<u32>().ok())
         .flatten();
@@ -156,7 +138,7 @@ fn SignInView(
                     <span class="sign-in-weekday" aria-hidden="true">{d.to_string()}</span>
                 }).collect_view()}
                 {(0..first_weekday(shown)).map(|_| view! { <span class="sign-in-day sign-in-blank"></span> }).collect_view()}
-                {(1..=days_in(shown)).map(|d| {
+                {(1..=shared::validate::days_in_month(shown.0, shown.1).unwrap_or(31)).map(|d| {
                     let is_signed = days.contains(&d);
                     view! {
                         <span class="sign-in-day" class:sign-in-signed=is_signed

@@ -71,6 +71,7 @@ fn action_text(a: AuditAction) -> Txt {
         WriteOffUndo => T::AuditWriteOffUndo,
         PointsPolicy => T::AuditPointsPolicy,
         SignInPolicy => T::AuditSignInPolicy,
+        InvitePolicy => T::AuditInvitePolicy,
         Levels => T::AuditLevels,
         SandboxPayoutMode => T::AuditSandboxPayoutMode,
         SandboxGatewaySwitches => T::AuditSandboxGatewaySwitches,

@@ -59,6 +59,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
     let money = ("/money", T::MoneySettingsTitle, "menu-money");
     let levels = ("/levels", T::LevelsTitle, "menu-levels");
     let sign_in = ("/sign-in-rewards", T::SignInRewardsTitle, "menu-sign-in");
+    let invites = ("/invites", T::InviteProgrammeTitle, "menu-invites");
     let close = ("/close-card", T::CloseCard, "menu-close-card");
     let flags = ("/gateway-flags", T::GatewayFlags, "menu-gateway-flags");
     let refunds = ("/refund-tasks", T::RefundTasks, "menu-refund-tasks");
@@ -91,6 +92,7 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             money,
             levels,
             sign_in,
+            invites,
             close,
             flags,
             refunds,
@@ -99,8 +101,8 @@ fn chain_menu(role: Role) -> Vec<(&'static str, Txt, &'static str)> {
             jobs,
         ],
         Role::HqFinance => vec![
-            queue, payees, refunds, overview, stores, staff, members, coupons, issue, money, close,
-            flags, audit,
+            queue, payees, refunds, overview, stores, staff, members, coupons, issue, money,
+            invites, close, flags, audit,
         ],
         Role::RegionManager => vec![
             wallets,

@@ -18,6 +18,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::Points => T::JobPoints,
         JobName::Birthday => T::JobBirthday,
         JobName::PointsReminders => T::JobPointsReminders,
+        JobName::Invites => T::JobInvites,
     }
 }
 

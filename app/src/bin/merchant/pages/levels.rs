@@ -11,17 +11,9 @@ use shared::plan::{Bill, plan};
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, loaded, use_confirm, use_toast,
+    Field, FieldState, FormError, TopBar, int_in, loaded, use_confirm, use_toast,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
-
-/// A whole number in `lo..=hi`, or `reason`.
-fn int_in(value: &str, lo: i64, hi: i64, reason: Reason) -> Result<String, Reason> {
-    match value.trim().parse::<i64>() {
-        Ok(n) if (lo..=hi).contains(&n) => Ok(n.to_string()),
-        _ => Err(reason),
-    }
-}
 
 fn per_yuan_rule(v: &str) -> Result<String, Reason> {
     int_in(v, 0, 100, "points_rate_range")

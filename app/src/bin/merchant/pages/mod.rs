@@ -8,6 +8,7 @@ pub mod close_card;
 pub mod coupons;
 pub mod gateway_flags;
 pub mod home;
+pub mod invite_programme;
 pub mod job_failures;
 pub mod levels;
 pub mod live;
