@@ -62,9 +62,13 @@ pub async fn checked(
             return Err(AppError::invalid("points", "invite_points_range").with("side", side));
         }
         if let Some(id) = r.coupon_template_id {
-            templates::in_brand(conn, brand_id, id)
+            let t = templates::in_brand(conn, brand_id, id)
                 .await
-                .map_err(|_| AppError::invalid("coupon_id", "unknown").with("side", side))?;
+                .map_err(crate::error::unknown_as("coupon_id"))
+                .map_err(|e| e.with("side", side))?;
+            if !t.on_sale {
+                return Err(AppError::invalid("coupon_id", "coupon_off_sale").with("side", side));
+            }
         }
     }
     if p.trigger == InviteTrigger::FirstPayment && !(1..=1_000_000).contains(&p.min_payment.0) {
@@ -375,6 +379,10 @@ async fn give(
     Ok((r.points, coupon))
 }
 
+/// How long an invite whose rewards could not be given waits for the next
+/// try.
+pub const RETRY_MS: i64 = 3_600_000;
+
 /// What one run of [`reward_due`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Run {
@@ -438,8 +446,27 @@ async fn reward_one(
     let Some(b) = brand::Entity::find_by_id(inv.brand_id).one(db).await? else {
         return Ok(None);
     };
+    let p = policy(db, b.id).await?;
+    if !p.enabled {
+        // Off: what is due waits for HQ to switch it on again.
+        return Ok(None);
+    }
     let tx = begin_write(db).await?;
+    // As it is now (another runner, or a new payment, may have moved it
+    // since the list was read): still pending and due, on the same payment.
+    let fresh = invite::Entity::find_by_id(inv.id)
+        .filter(invite::Column::State.eq(InviteState::Pending.as_str()))
+        .filter(invite::Column::DueAt.lte(now))
+        .one(&tx)
+        .await?;
+    let Some(inv) = fresh.filter(|f| f.payment_id == inv.payment_id) else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
     if let Some(pid) = inv.payment_id {
+        // Under the payment's lock, as refunds take it: a refund waits for
+        // the rewards, or the rewards for the refund.
+        crate::db::lock_key(&tx, &format!("payment:{pid}")).await?;
         let kept = payment::Entity::find_by_id(pid)
             .one(&tx)
             .await?
@@ -456,16 +483,31 @@ async fn reward_one(
                 .col_expr(invite::Column::DueAt, Expr::value(Option::<i64>::None))
                 .filter(invite::Column::Id.eq(inv.id))
                 .filter(invite::Column::State.eq(InviteState::Pending.as_str()))
+                .filter(invite::Column::PaymentId.eq(pid))
                 .exec(&tx)
                 .await?;
             tx.commit().await?;
             return Ok((reopened.rows_affected == 1).then_some(false));
         }
     }
-    let p = policy(&tx, b.id).await?;
-    let given = grant(&tx, &b, inv, &p, now).await?;
-    tx.commit().await?;
-    Ok(given.then_some(true))
+    match grant(&tx, &b, &inv, &p, now).await {
+        Ok(given) => {
+            tx.commit().await?;
+            Ok(given.then_some(true))
+        }
+        Err(e) => {
+            // Nothing given (a coupon out of stock, say): tried again in an
+            // hour, so the invites due after it are not held up meanwhile.
+            tx.rollback().await?;
+            invite::Entity::update_many()
+                .col_expr(invite::Column::DueAt, Expr::value(now + RETRY_MS))
+                .filter(invite::Column::Id.eq(inv.id))
+                .filter(invite::Column::State.eq(InviteState::Pending.as_str()))
+                .exec(db)
+                .await?;
+            Err(e)
+        }
+    }
 }
 
 /// Counts of one inviter's (or the brand's) invites.

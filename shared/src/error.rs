@@ -882,6 +882,7 @@ const STAFF_REASONS: &[(&str, Texts)] = &[
         ("应为 0.01–10000 元", "must be ¥0.01–10,000"),
     ),
     ("invite_window_range", ("应为 1–30 天", "must be 1–30 days")),
+    ("coupon_off_sale", ("已停止发放", "is not on offer")),
     (
         "invite_cap_range",
         ("应为每天 1–100 人", "must be 1–100 a day"),

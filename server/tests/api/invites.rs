@@ -483,3 +483,84 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    a_reward_that_cannot_be_given_waits_and_holds_up_no_one_and_nothing_is_given_while_off,
+    |app| async move {
+        let s = shop(&app).await;
+        // One coupon in stock: the first friend's reward takes it.
+        let mut one = cash_coupon("只剩一张");
+        one.stock = 1;
+        one.per_member = 5;
+        let coupon = new_template(&app, &s.admin, &one).await;
+        let policy = InvitePolicy {
+            trigger: InviteTrigger::FirstPayment,
+            min_payment: Fen(1_000),
+            invitee: InviteReward {
+                points: 50,
+                coupon_template_id: Some(coupon.id),
+            },
+            ..on_registration(10)
+        };
+        set_policy(&app, &s.admin, &policy)
+            .await
+            .ok::<InvitePolicy>();
+        let inviter = new_member(&app).await;
+        let code = mine(&app, &inviter).await.code;
+        let mut friends_list = Vec::new();
+        for _ in 0..2 {
+            let phone = random_phone();
+            let session: MemberSession = register_through(&app, &phone, &code).await.ok();
+            topup_ok(&app, &s.clerk, &phone, 10_000).await;
+            pay_ok(&app, &session.token, s.one.id, 2_000).await;
+            friends_list.push(session);
+            app.advance_secs(60);
+        }
+        app.advance_secs(8 * 86_400);
+        // The first is rewarded; the second's coupon is out: nothing of its
+        // rewards is given, it is recorded and waits an hour.
+        let run = run_job(&app).await;
+        assert_eq!((run.rewarded, run.failed), (1, 1));
+        let second = &invites_of(&app, friends_list[1].member.id).await[0];
+        assert_eq!(second.state, InviteState::Pending.as_str());
+        assert_eq!(
+            second.due_at,
+            Some(app.clock.now_ms() + tongka_server::invites::RETRY_MS)
+        );
+        assert_eq!(run_job(&app).await, tongka_server::invites::Run::default());
+        // HQ cannot pick a coupon that is off sale; with points only, and
+        // the programme off, nothing is given even when the hour is up.
+        let mut off_sale = cash_coupon("停发券");
+        off_sale.on_sale = false;
+        let off_sale = new_template(&app, &s.admin, &off_sale).await;
+        let mut bad = policy.clone();
+        bad.inviter.coupon_template_id = Some(off_sale.id);
+        set_policy(&app, &s.admin, &bad)
+            .await
+            .invalid_because("coupon_id", "coupon_off_sale");
+        let points_only = InvitePolicy {
+            enabled: false,
+            invitee: InviteReward {
+                points: 50,
+                coupon_template_id: None,
+            },
+            ..policy.clone()
+        };
+        let admin = app.login_admin().await;
+        set_policy(&app, &admin, &points_only)
+            .await
+            .ok::<InvitePolicy>();
+        app.advance_secs(3_601);
+        assert_eq!(run_job(&app).await, tongka_server::invites::Run::default());
+        // On again: given, once.
+        let on = InvitePolicy {
+            enabled: true,
+            ..points_only
+        };
+        set_policy(&app, &admin, &on).await.ok::<InvitePolicy>();
+        assert_eq!(run_job(&app).await.rewarded, 1);
+        let token = app.member_login(&friends_list[1].member.phone).await;
+        assert_eq!(usable(&app, &token).await, 50);
+        assert_reconciled(&app).await;
+    }
+);
