@@ -652,6 +652,24 @@ pub fn int_in(value: &str, lo: i64, hi: i64, reason: Reason) -> Result<String, R
     }
 }
 
+/// An amount as typed in a yuan field (`12.30`), for a form's first value.
+pub fn yuan_text(f: shared::money::Fen) -> String {
+    format!("{}.{:02}", f.0 / 100, f.0 % 100)
+}
+
+/// The QR of `text` as SVG markup, at least `size` px square with its quiet
+/// zone (empty if the text cannot be encoded).
+pub fn qr_svg(text: &str, size: u32) -> String {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(qr) => qr
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(size, size)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
 /// The rule for a yuan amount typed by a person: returns the fen as text.
 pub fn yuan_rule(value: &str) -> Result<String, Reason> {
     let fen = shared::money::Fen::parse_yuan(value)?;

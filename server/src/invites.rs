@@ -276,7 +276,7 @@ pub async fn bind(
 /// at least the minimum from their own money (principal and online), the
 /// invite is pending until the refund window ends. One guarded statement.
 pub async fn paid(tx: &DatabaseTransaction, p: &payment::Model, now: i64) -> AppResult<()> {
-    let own = p.principal + p.gateway;
+    let own = p.own().0;
     invite::Entity::update_many()
         .col_expr(
             invite::Column::State,
@@ -470,9 +470,7 @@ async fn reward_one(
         let kept = payment::Entity::find_by_id(pid)
             .one(&tx)
             .await?
-            .map_or(0, |p| {
-                p.principal + p.gateway - p.refunded_principal - p.refunded_gateway
-            });
+            .map_or(0, |p| p.own_kept().0);
         if kept < inv.min_payment {
             let reopened = invite::Entity::update_many()
                 .col_expr(

@@ -47,6 +47,17 @@ impl Model {
         }
     }
 
+    /// What it took from the member's own money: principal and online (not
+    /// bonus, coupons or points).
+    pub fn own(&self) -> Fen {
+        Fen(self.principal + self.gateway)
+    }
+
+    /// Of [`Model::own`], what refunds have not given back.
+    pub fn own_kept(&self) -> Fen {
+        self.own() - Fen(self.refunded_principal + self.refunded_gateway)
+    }
+
     /// What its refunds have given back so far.
     pub fn refunded(&self) -> Refunded {
         Refunded {

@@ -84,8 +84,7 @@ pub async fn book(
     // What the payment earned goes back in proportion to the member's own
     // money refunded (all of it with the last refund).
     let own_after = Fen(p.refunded_principal + p.refunded_gateway) + to_principal + to_gateway;
-    let earned_back = points::earned_back(p.points_earned, Fen(p.principal + p.gateway), own_after)
-        - p.refunded_earned;
+    let earned_back = points::earned_back(p.points_earned, p.own(), own_after) - p.refunded_earned;
     let from_store = back.from_store();
     let wallet = ledger::account_id(tx, by.brand.id, Kind::StoreWallet, p.store_id, now).await?;
     let income = ledger::account_id(tx, by.brand.id, Kind::BonusIncome, 0, now).await?;

@@ -37,6 +37,33 @@ fn on_registration(cap: u32) -> InvitePolicy {
     }
 }
 
+/// Rewards when a first payment of ¥10 or more outlives 7 days: the
+/// inviter 100 points, the friend 50 and a coupon of `coupon_id`.
+fn on_first_payment(coupon_id: i64) -> InvitePolicy {
+    InvitePolicy {
+        trigger: InviteTrigger::FirstPayment,
+        min_payment: Fen(1_000),
+        invitee: InviteReward {
+            points: 50,
+            coupon_template_id: Some(coupon_id),
+        },
+        ..on_registration(10)
+    }
+}
+
+/// `n` newcomers registered through the link with `code`, each with ¥100
+/// topped up at `s`'s counter.
+async fn friends_with_money(app: &TestApp, s: &Shop, code: &str, n: usize) -> Vec<MemberSession> {
+    let mut friends = Vec::new();
+    for _ in 0..n {
+        let phone = random_phone();
+        let session: MemberSession = register_through(app, &phone, code).await.ok();
+        topup_ok(app, &s.clerk, &phone, 10_000).await;
+        friends.push(session);
+    }
+    friends
+}
+
 async fn set_policy(app: &TestApp, admin: &str, p: &InvitePolicy) -> Reply {
     app.put("/api/hq/invite-policy")
         .token(admin)
@@ -377,27 +404,13 @@ dual_test!(
     |app| async move {
         let s = shop(&app).await;
         let coupon = new_template(&app, &s.admin, &cash_coupon("新人礼")).await;
-        let policy = InvitePolicy {
-            trigger: InviteTrigger::FirstPayment,
-            min_payment: Fen(1_000),
-            invitee: InviteReward {
-                points: 50,
-                coupon_template_id: Some(coupon.id),
-            },
-            ..on_registration(10)
-        };
+        let policy = on_first_payment(coupon.id);
         set_policy(&app, &s.admin, &policy)
             .await
             .ok::<InvitePolicy>();
         let inviter = new_member(&app).await;
         let code = mine(&app, &inviter).await.code;
-        let mut friends_list = Vec::new();
-        for _ in 0..3 {
-            let phone = random_phone();
-            let session: MemberSession = register_through(&app, &phone, &code).await.ok();
-            topup_ok(&app, &s.clerk, &phone, 10_000).await;
-            friends_list.push(session);
-        }
+        let friends_list = friends_with_money(&app, &s, &code, 3).await;
         let [small, refunded, kept] = [&friends_list[0], &friends_list[1], &friends_list[2]];
         // Registering gives nothing yet.
         assert_eq!(usable(&app, &small.token).await, 0);
@@ -493,27 +506,15 @@ dual_test!(
         one.stock = 1;
         one.per_member = 5;
         let coupon = new_template(&app, &s.admin, &one).await;
-        let policy = InvitePolicy {
-            trigger: InviteTrigger::FirstPayment,
-            min_payment: Fen(1_000),
-            invitee: InviteReward {
-                points: 50,
-                coupon_template_id: Some(coupon.id),
-            },
-            ..on_registration(10)
-        };
+        let policy = on_first_payment(coupon.id);
         set_policy(&app, &s.admin, &policy)
             .await
             .ok::<InvitePolicy>();
         let inviter = new_member(&app).await;
         let code = mine(&app, &inviter).await.code;
-        let mut friends_list = Vec::new();
-        for _ in 0..2 {
-            let phone = random_phone();
-            let session: MemberSession = register_through(&app, &phone, &code).await.ok();
-            topup_ok(&app, &s.clerk, &phone, 10_000).await;
-            pay_ok(&app, &session.token, s.one.id, 2_000).await;
-            friends_list.push(session);
+        let friends_list = friends_with_money(&app, &s, &code, 2).await;
+        for friend in &friends_list {
+            pay_ok(&app, &friend.token, s.one.id, 2_000).await;
             app.advance_secs(60);
         }
         app.advance_secs(8 * 86_400);

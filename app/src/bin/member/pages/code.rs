@@ -56,18 +56,6 @@ async fn refresh(brand: &str, token: Option<String>) -> ApiResult<Kept> {
     Ok(kept)
 }
 
-/// The QR of `code` as SVG markup.
-fn qr_svg(code: &str) -> String {
-    match qrcode::QrCode::with_error_correction_level(code.as_bytes(), qrcode::EcLevel::M) {
-        Ok(qr) => qr
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(240, 240)
-            .quiet_zone(true)
-            .build(),
-        Err(_) => String::new(),
-    }
-}
-
 /// 会员码
 #[component]
 pub fn MemberCodePage() -> impl IntoView {
@@ -241,7 +229,7 @@ pub fn MemberCodePage() -> impl IntoView {
                         data-offset-ms=move || kept.get().map(|k| k.offset_ms.to_string())>
                         <p class="member-code-hint" id="code-hint">{move || tr(hint())()}</p>
                         <div class="member-code-qr" id="member-code-qr" role="img"
-                            aria-label=tr(T::MemberCode)() inner_html=qr_svg(&digits)></div>
+                            aria-label=tr(T::MemberCode)() inner_html=tongka_app::components::qr_svg(&digits, 240)></div>
                         <p class="member-code-digits tabular" id="member-code-digits">{mc::grouped(&digits)}</p>
                         <p class="member-code-refresh" id="code-countdown">
                             {move || seconds_left().map(|s| T::CodeRefreshIn.text(lang.get()).replace("{s}", &s.to_string()))}

@@ -48,18 +48,6 @@ fn when_text(trigger: InviteTrigger, min: Fen, days: u32, l: Lang) -> String {
     }
 }
 
-/// The QR of `text` as SVG markup.
-fn qr_svg(text: &str) -> String {
-    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
-        Ok(qr) => qr
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build(),
-        Err(_) => String::new(),
-    }
-}
-
 /// The poster: the brand, the invitation, the rewards, the link's QR and
 /// the code, drawn on a canvas; answers it as a PNG data URL.
 fn draw_poster(
@@ -172,7 +160,7 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
         move || session.current(),
     );
     let rate = format!("{:.1}%", f64::from(v.conversion_bp) / 100.0);
-    let qr = qr_svg(&link);
+    let qr = tongka_app::components::qr_svg(&link, 200);
     view! {
         {(!v.enabled).then(|| view! { <div class="notice" id="invite-off">{tr(T::MyInviteOffNotice)}</div> })}
         <div class="level-card points-card" id="invite-card">

@@ -46,9 +46,7 @@ pub(crate) fn count_rule(v: &str) -> Result<String, &'static str> {
     }
 }
 
-pub(crate) fn yuan(f: Fen) -> String {
-    format!("{}.{:02}", f.0 / 100, f.0 % 100)
-}
+pub(crate) use tongka_app::components::yuan_text as yuan;
 
 /// Store checkboxes: every store, or the ones ticked.
 #[component]

@@ -11,7 +11,7 @@ use shared::money::Fen;
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, TopBar, int_in, loaded, use_toast,
+    EmptyState, Field, FieldState, FormError, TopBar, int_in, loaded, use_toast, yuan_text,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -33,11 +33,6 @@ fn min_payment_rule(v: &str) -> Result<String, Reason> {
         Ok(f) if (1..=1_000_000).contains(&f.0) => Ok(f.0.to_string()),
         _ => Err("invite_min_payment_range"),
     }
-}
-
-/// An amount as typed in a yuan field (`12.30`).
-fn yuan_text(f: Fen) -> String {
-    format!("{}.{:02}", f.0 / 100, f.0 % 100)
 }
 
 /// The fields of this form an invalid-field error from the server may name

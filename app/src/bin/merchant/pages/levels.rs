@@ -11,7 +11,7 @@ use shared::plan::{Bill, plan};
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    Field, FieldState, FormError, TopBar, int_in, loaded, use_confirm, use_toast,
+    Field, FieldState, FormError, TopBar, int_in, loaded, use_confirm, use_toast, yuan_text,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -82,10 +82,6 @@ fn name_rule(v: &str) -> Result<String, Reason> {
         1..=20 => Ok(v.to_owned()),
         _ => Err("too_long"),
     }
-}
-
-fn yuan_text(f: Fen) -> String {
-    format!("{}.{:02}", f.0 / 100, f.0 % 100)
 }
 
 /// 积分与等级

@@ -12,6 +12,7 @@ use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
     EmptyState, Field, FieldState, FormError, TopBar, loaded, use_confirm, use_toast, yuan_rule,
+    yuan_text,
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
@@ -59,10 +60,6 @@ fn channel_rule(value: &str) -> Result<String, Reason> {
         return Ok(String::new());
     }
     shared::validate::https_url(value)
-}
-
-fn yuan_text(f: Fen) -> String {
-    format!("{}.{:02}", f.0 / 100, f.0 % 100)
 }
 
 /// 储值设置
