@@ -932,40 +932,129 @@ pub fn entry_kind_text(kind: EntryKind) -> Txt {
         EntryKind::Refund => T::KindRefund,
         EntryKind::Close => T::KindClose,
         EntryKind::Release => T::KindRelease,
+        EntryKind::RefundResolved => T::KindRefundResolved,
         EntryKind::CardSale => T::KindCardSale,
         EntryKind::CardRefund => T::KindCardRefund,
+        EntryKind::CardUse | EntryKind::CardRelease => T::KindCardUse,
+        EntryKind::CardUseUndo | EntryKind::WriteOffUndo => T::KindWriteOffUndo,
+        EntryKind::CardExpiry => T::KindCardExpiry,
+        EntryKind::CardExtension => T::KindCardExtension,
+        EntryKind::CouponIssued => T::KindCouponIssued,
+        EntryKind::CouponItemUse => T::KindCouponItemUse,
+        EntryKind::PointsExpiry => T::KindPointsExpiry,
+        EntryKind::SignIn => T::KindSignIn,
+        EntryKind::InviteReward => T::KindInviteReward,
+        EntryKind::Adjustment => T::KindAdjustment,
         _ => T::KindPayment,
     }
 }
 
+/// A count signed: "+3", "-2".
+fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
 /// A history row's contents (the member's 明细 and HQ's member page): what
-/// and where, when; the amount signed and coloured, the balance after.
+/// (the card or coupon it concerns) and where, when; each thing that moved
+/// signed and coloured with what was left after it: stored value, points,
+/// a card's uses, and points owed.
 #[component]
 pub fn HistoryRowBody(h: HistoryItem) -> impl IntoView {
-    let sign_class = if h.amount.0 >= 0 {
-        "amount amount-in"
-    } else {
-        "amount amount-out"
+    let lang = use_i18n().0;
+    let class = |n: i64| {
+        if n >= 0 {
+            "amount amount-in"
+        } else {
+            "amount amount-out"
+        }
     };
-    let amount = if h.amount.0 > 0 {
-        format!("+{}", h.amount)
-    } else {
-        h.amount.to_string()
+    let place = match (&h.store_name, h.kind) {
+        (Some(s), _) => Some(s.clone()),
+        (None, EntryKind::TopUp) => Some(T::OnlineTopUp.text(lang.get_untracked()).to_string()),
+        (None, _) => None,
     };
-    let place = move || match h.store_name.clone() {
-        Some(s) => s,
-        None => T::OnlineTopUp.text(crate::i18n::current()).to_string(),
+    let title = move || {
+        let mut t = entry_kind_text(h.kind).text(lang.get()).to_string();
+        for part in [h.subject.clone(), place.clone()].into_iter().flatten() {
+            t.push_str(" · ");
+            t.push_str(&part);
+        }
+        t
     };
+    let money = h.balance_after.map(|after| {
+        let amount = if h.amount.0 > 0 {
+            format!("+{}", h.amount)
+        } else {
+            h.amount.to_string()
+        };
+        view! {
+            <span class=class(h.amount.0) data-unit="money">{amount}</span>
+            <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{after.to_string()}</span>
+        }
+    });
+    let points = h.points.map(|p| {
+        let text = move || {
+            T::HistoryPoints
+                .text(lang.get())
+                .replace("{n}", &signed(p.delta))
+        };
+        let left = move || {
+            T::HistoryPointsLeft
+                .text(lang.get())
+                .replace("{n}", &p.after.to_string())
+        };
+        view! {
+            <span class=class(p.delta) data-unit="points">{text}</span>
+            <span class="cell-desc tabular">{left}</span>
+        }
+    });
+    let uses = h.uses.map(|u| {
+        let text = move || {
+            T::HistoryUses
+                .text(lang.get())
+                .replace("{n}", &signed(u.delta))
+        };
+        let left = move || {
+            T::HistoryUsesLeft
+                .text(lang.get())
+                .replace("{n}", &u.after.to_string())
+        };
+        view! {
+            <span class=class(u.delta) data-unit="uses">{text}</span>
+            <span class="cell-desc tabular">{left}</span>
+        }
+    });
+    let owed = (h.points_owed > 0).then(|| {
+        let n = h.points_owed.to_string();
+        let text = move || T::HistoryPointsOwed.text(lang.get()).replace("{n}", &n);
+        view! { <span class="cell-desc tabular" data-unit="owed">{text}</span> }
+    });
     view! {
         <span class="cell-main">
-            <span class="cell-title">{tr(entry_kind_text(h.kind))}" · "{place}</span>
+            <span class="cell-title">{title}</span>
             <span class="cell-desc tabular">{local_time(&h.at)}</span>
         </span>
-        <span class="history-amounts">
-            <span class=sign_class>{amount}</span>
-            <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{h.balance_after.to_string()}</span>
-        </span>
+        <span class="history-amounts">{money}{points}{uses}{owed}</span>
     }
+}
+
+/// Whether a history entry has a detail page (its money's split).
+pub fn has_detail(kind: EntryKind) -> bool {
+    matches!(
+        kind,
+        EntryKind::TopUp
+            | EntryKind::Payment
+            | EntryKind::Refund
+            | EntryKind::Close
+            | EntryKind::Hold
+            | EntryKind::Release
+            | EntryKind::CardSale
+            | EntryKind::CardRefund
+    )
 }
 
 /// Where a top-up's money went, principal and bonus apart, and the balance

@@ -12,13 +12,16 @@
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, Set};
 use shared::money::Fen;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tongka_server::clock::Clock;
 use tongka_server::entity::{member, region, store};
 use tongka_server::ledger::{self, Entry, Kind, Line};
 use tongka_server::seed::{NewBrand, create_brand};
+
+mod common;
+use common::{start_server, wait_healthy};
 
 const STORES: usize = 50;
 const MEMBERS: usize = 1_000;
@@ -31,15 +34,6 @@ const PG_BENCH: &str = "postgres://postgres@127.0.0.1:5432/tongka_bench?sslmode=
 struct Seeded {
     tokens: Vec<String>,
     stores: Vec<i64>,
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -165,55 +159,6 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         tx.commit().await?;
     }
     Ok(Seeded { tokens, stores })
-}
-
-fn start_server(url: &str, port: u16) -> anyhow::Result<Server> {
-    let bin = std::env::current_exe()?
-        .parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("tongka"))
-        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-    let child = Command::new(&bin)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--site-dir",
-            "/nonexistent",
-        ])
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        // Production mode (no sandboxes) needs somewhere to send SMS; the
-        // benchmark sends none.
-        .env("TONGKA_SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
-        .env("TONGKA_SMS_WEBHOOK_SECRET", "bench-webhook-secret-0123")
-        .env("TONGKA_DATA_KEY", "bench-data-key")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "starting {}: {e} (build it with `cargo build --release -p tongka-server`)",
-                bin.display()
-            )
-        })?;
-    Ok(Server(child))
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client
-            .get(format!("{base}/api/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("server did not become healthy")
 }
 
 async fn run(

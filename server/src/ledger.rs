@@ -553,23 +553,12 @@ pub async fn entry_of(
         .await
 }
 
-/// Which of a member's entries a list reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MemberEntries {
-    /// Every entry naming the member (what their messages tell of).
-    Naming,
-    /// Those that moved their stored value (their 明细): a split payment's
-    /// own entry names the member, but their stored value moved at the hold.
-    MovingStoredValue,
-}
-
-/// A page of a member's entries of these kinds (`which` of them), newest
-/// first (ids below `after`), one more than `limit` so the caller knows a
+/// A page of a member's entries of these kinds, newest first (ids below `after`), one more than `limit` so the caller knows a
 /// next page exists.
 pub async fn member_entries(
     conn: &impl ConnectionTrait,
     (brand_id, member_id): (i64, i64),
-    (kinds, which): (&[EntryKind], MemberEntries),
+    kinds: &[EntryKind],
     after: Option<i64>,
     limit: u64,
 ) -> Result<Vec<journal_entry::Model>, DbErr> {
@@ -577,9 +566,6 @@ pub async fn member_entries(
         .filter(journal_entry::Column::BrandId.eq(brand_id))
         .filter(journal_entry::Column::MemberId.eq(member_id))
         .filter(journal_entry::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
-    if which == MemberEntries::MovingStoredValue {
-        q = q.filter(journal_entry::Column::MemberBalanceAfter.is_not_null());
-    }
     if let Some(after) = after {
         q = q.filter(journal_entry::Column::Id.lt(after));
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod gateway;
 pub mod gateway_orders;
 pub mod guess_limit;
+pub mod history;
 pub mod idempotency;
 pub mod identity;
 pub mod invites;

@@ -3722,9 +3722,13 @@ fn hq_sets_sign_in_rewards_and_a_member_signs_in_and_sees_the_calendar() {
         text_contains(&member, "#month-title", &this_month).await?;
         el(&member, ".sign-in-signed").await?;
         prop_becomes(&member, "#month-next", "disabled", "true").await?;
-        // The points are the member's.
+        // The points are the member's, and the history says where they came
+        // from.
         member.goto(&format!("{}/m/demo/points", h.base)).await?;
         prop_becomes(&member, "#points-total", "textContent", "10").await?;
+        member.goto(&format!("{}/m/demo/history", h.base)).await?;
+        let list = text_contains(&member, "#history-list", "签到奖励").await?;
+        anyhow::ensure!(list.contains("+10 积分"), "history: {list}");
         member.close().await?;
         Ok(())
     });
@@ -3842,6 +3846,42 @@ fn a_member_invites_a_friend_who_joins_through_the_link_pays_and_both_are_reward
         prop_becomes(&inviter, "#points-total", "textContent", "100").await?;
         friend.goto(&format!("{}/m/demo/coupons", h.base)).await?;
         text_contains(&friend, "#coupon-list", "新人满30减5").await?;
+        // One history each shows every movement: the inviter's reward; the
+        // friend's top-up, payment, reward points and coupon, each with
+        // what was left; by kind and by store.
+        inviter.goto(&format!("{}/m/demo/history", h.base)).await?;
+        let list = text_contains(&inviter, "#history-list", "邀请奖励").await?;
+        anyhow::ensure!(list.contains("+100 积分"), "inviter's history: {list}");
+        friend.goto(&format!("{}/m/demo/history", h.base)).await?;
+        let list = text_contains(&friend, "#history-list", "获得优惠券 · 新人满30减5").await?;
+        for seen in [
+            "邀请奖励",
+            "+50 积分",
+            "消费 · ",
+            "-¥20.00",
+            "余额 ¥",
+            "充值",
+            "+¥100.00",
+        ] {
+            anyhow::ensure!(
+                list.contains(seen),
+                "friend's history lacks {seen:?}: {list}"
+            );
+        }
+        click(&friend, "#history-kinds [data-kind='invite']").await?;
+        gone(&friend, "#history-list [data-kind='topup']").await?;
+        let list = text_contains(&friend, "#history-list", "邀请奖励").await?;
+        anyhow::ensure!(!list.contains("消费"), "invites only: {list}");
+        click(&friend, "#history-kinds [data-kind='']").await?;
+        el(&friend, "#history-list [data-kind='topup']").await?;
+        el(&friend, "#history-store")
+            .await?
+            .select_by_value(&shop.id.to_string())
+            .await?;
+        gone(&friend, "#history-list [data-kind='invite_reward']").await?;
+        text_contains(&friend, "#history-list", "-¥20.00").await?;
+        accessible(&friend, "history with every kind").await?;
+        shot(h, &friend, "member-history-everything-390x844.png").await?;
         inviter.close().await?;
         friend.close().await?;
 

@@ -25,11 +25,12 @@ fn main() -> std::process::ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("bench-history") => bench_history(),
         Some("fuzz") => fuzz::fuzz(),
         Some("lighthouse") => lighthouse::lighthouse(),
         _ => {
             eprintln!(
-                "usage: cargo xtask build | serve [server flags] | test | fuzz | bench | lighthouse"
+                "usage: cargo xtask build | serve [server flags] | test | fuzz | bench | bench-history | lighthouse"
             );
             return std::process::ExitCode::from(2);
         }
@@ -104,6 +105,24 @@ fn bench() -> Result<()> {
     ]))?;
     run(&mut Command::new(
         root().join("target/release/examples/bench"),
+    ))
+}
+
+/// The history benchmark (see `server/examples/history_bench.rs`): a
+/// page's p95 at 100,000 entries for one member; not part of CI.
+fn bench_history() -> Result<()> {
+    run(&mut cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "tongka-server",
+        "--bin",
+        "tongka",
+        "--example",
+        "history_bench",
+    ]))?;
+    run(&mut Command::new(
+        root().join("target/release/examples/history_bench"),
     ))
 }
 

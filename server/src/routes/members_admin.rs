@@ -49,7 +49,7 @@ async fn history(
 ) -> AppResult<Json<Page<HistoryItem>>> {
     let by = caller.actor();
     let m = members::visible(&state, &by, id).await?;
-    let page = crate::stored_value::history::page(&state.db, by.brand.id, m.id, &query);
+    let page = crate::history::page(&state.db, by.brand.id, m.id, &query);
     Ok(Json(page.await?))
 }
 

@@ -19,7 +19,8 @@ use shared::dto::HistoryQuery;
 use shared::dto::PhoneQuery;
 use shared::dto::{
     AfterQuery, BalanceView, CloseStoredValue, CounterMemberView, CounterTopUp, HistoryDetail,
-    HistoryItem, MemberMessage, MemberMoney, MemberUnread, Page, PaymentRequest, RefundRequest,
+    HistoryItem, MemberMessage, MemberMoney, MemberUnread, Named, Page, PaymentRequest,
+    RefundRequest,
 };
 
 /// Routes.
@@ -29,6 +30,7 @@ pub fn router() -> Api {
         .at(api::Pay, pay)
         .at(api::MemberHistory, history)
         .at(api::MemberHistoryDetail, history_detail)
+        .at(api::MemberHistoryStores, history_stores)
         .at(api::MemberMessages, messages)
         .at(api::MemberUnreadMessages, unread_messages)
         .at(api::ReadMemberMessages, read_messages)
@@ -139,14 +141,24 @@ async fn counter_member(
     ))
 }
 
-/// Member: every movement of their money, newest first.
+/// Member: every movement of their money, points, cards and coupons,
+/// newest first.
 async fn history(
     State(state): State<AppState>,
     caller: MemberCaller,
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> AppResult<Json<Page<HistoryItem>>> {
-    let page = stored_value::history::page(&state.db, caller.brand.id, caller.member.id, &query);
+    let page = crate::history::page(&state.db, caller.brand.id, caller.member.id, &query);
     Ok(Json(page.await?))
+}
+
+/// Member: the stores their history names.
+async fn history_stores(
+    State(state): State<AppState>,
+    caller: MemberCaller,
+) -> AppResult<Json<Vec<Named>>> {
+    let stores = crate::history::stores(&state.db, caller.brand.id, caller.member.id);
+    Ok(Json(stores.await?))
 }
 
 /// Member: one movement in full.
@@ -155,7 +167,7 @@ async fn history_detail(
     caller: MemberCaller,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<HistoryDetail>> {
-    let d = stored_value::history::detail(&state.db, caller.brand.id, caller.member.id, id);
+    let d = crate::history::detail(&state.db, caller.brand.id, caller.member.id, id);
     Ok(Json(d.await?))
 }
 

@@ -3,10 +3,10 @@
 //! past the mark they last read through. A message is the entry itself, so
 //! it exists exactly when the money moved.
 
-use super::history::parts_of;
 use crate::clock::rfc3339;
 use crate::entity::{coupon, coupon_template, journal_entry, member, payment, points_reminder};
 use crate::error::AppResult;
+use crate::history::parts_of;
 use crate::ledger;
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
@@ -43,14 +43,7 @@ pub async fn page(
     m: &member::Model,
     after: Option<i64>,
 ) -> AppResult<Page<MemberMessage>> {
-    let rows = ledger::member_entries(
-        conn,
-        (brand_id, m.id),
-        (&TOLD, ledger::MemberEntries::Naming),
-        after,
-        PAGE_SIZE,
-    )
-    .await?;
+    let rows = ledger::member_entries(conn, (brand_id, m.id), &TOLD, after, PAGE_SIZE).await?;
     let (rows, next_cursor) = split_page(rows, |r| r.id);
     let stores = names::store_names(
         conn,

@@ -8,7 +8,6 @@
 
 pub mod batch;
 pub mod counter;
-pub mod history;
 pub mod messages;
 pub mod pay_code;
 pub mod payment;

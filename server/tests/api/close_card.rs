@@ -126,7 +126,7 @@ dual_test!(
         assert_eq!(history[0].id, closed.entry_id);
         assert_eq!(history[0].kind, "close");
         assert_eq!(history[0].amount, Fen(-13_000));
-        assert_eq!(history[0].balance_after, Fen(0));
+        assert_eq!(history[0].balance_after, Some(Fen(0)));
         assert_eq!(
             history[0].store_name.as_deref(),
             Some(shop.one.name.as_str())

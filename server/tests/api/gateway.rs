@@ -361,7 +361,7 @@ dual_test!(a_member_tops_up_online_with_a_plan, |app| async move {
     let item = &history[0];
     assert_eq!(item.kind, "topup");
     assert_eq!(item.amount, Fen(11_000));
-    assert_eq!(item.balance_after, Fen(11_000));
+    assert_eq!(item.balance_after, Some(Fen(11_000)));
     assert_eq!(item.store_name, None);
 
     // The checkout now says it is paid, and paying again does nothing.

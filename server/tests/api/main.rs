@@ -18,6 +18,7 @@ mod concurrency;
 mod coupons;
 mod errors;
 mod gateway;
+mod history;
 mod input;
 mod invites;
 mod jobs;

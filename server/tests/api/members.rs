@@ -346,12 +346,20 @@ dual_test!(
         assert_eq!(
             hq.items
                 .iter()
-                .map(|h| (h.id, h.amount.0, h.balance_after.0))
+                .map(|h| (
+                    h.id,
+                    h.amount.0,
+                    h.balance_after.expect("stored value moved").0
+                ))
                 .collect::<Vec<_>>(),
             theirs
                 .items
                 .iter()
-                .map(|h| (h.id, h.amount.0, h.balance_after.0))
+                .map(|h| (
+                    h.id,
+                    h.amount.0,
+                    h.balance_after.expect("stored value moved").0
+                ))
                 .collect::<Vec<_>>()
         );
         assert_eq!(hq.items[0].amount.0, -2_550);

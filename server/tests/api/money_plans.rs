@@ -315,7 +315,7 @@ dual_test!(
         assert_eq!(history[0].kind, "close");
         assert_eq!(
             (history[0].amount, history[0].balance_after),
-            (Fen(-8_000), Fen(0))
+            (Fen(-8_000), Some(Fen(0)))
         );
         assert_reconciled(&app).await;
     }

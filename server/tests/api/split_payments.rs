@@ -151,7 +151,7 @@ fn told(history: &[HistoryItem]) -> Vec<Line> {
             (
                 h.kind.as_str().to_string(),
                 h.amount.0,
-                h.balance_after.0,
+                h.balance_after.expect("stored value moved").0,
                 h.store_name.clone(),
             )
         })

@@ -19,9 +19,14 @@ endpoints! {
         [NotFound, AmountTooLarge, StoreClosed, PayCodeUsed, InsufficientBalance,
          PinRequired, PinNotSet, WrongPin, PinLocked, CouponNotUsable], idempotent;
 
-    /// Every movement of the member's money, newest first.
+    /// Every movement of the member's money, points, cards' uses and
+    /// coupons (明细), newest first, by kind and store.
     MemberHistory: GET "/member/history", Member,
         query HistoryQuery => Page<HistoryItem>;
+
+    /// The stores the member's history names (the history's store filter),
+    /// by name.
+    MemberHistoryStores: GET "/member/history-stores", Member => Vec<Named>;
 
     /// One movement in full: its split over principal, bonus and the
     /// payment channel, and for a payment its refunds.

@@ -62,17 +62,23 @@ pub struct WithdrawalQuery {
     pub after: Option<i64>,
 }
 
-/// The member's history, optionally one kind (`payment`, `refund`,
-/// `topup`, `close`).
+/// The member's history (明细), optionally one kind of movement and one
+/// store.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HistoryQuery {
     /// The previous page's `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,
-    /// One kind of movement; all when absent or empty.
+    /// One kind of movement: `topup`, `payment`, `refund`, `close`,
+    /// `points` (every movement of points: earned, spent, expired, taken
+    /// back, owed), `cards` (bought, used, refunded, expired), `coupons`,
+    /// `sign_in`, `invite`; all when absent or empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Only movements at this store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<i64>,
 }
 
 /// An invite link's code.

@@ -185,23 +185,52 @@ pub struct RefundReceipt {
     pub at: String,
 }
 
-/// One movement of a member's money.
+/// One movement in a member's history (明细): of their money, points, a
+/// card's uses or a coupon.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HistoryItem {
     /// Journal entry id (the paging cursor).
     pub id: i64,
-    /// The operation: a top-up, payment, refund, 退卡, or a split payment's
-    /// hold and its release.
+    /// The operation, which is the reason: a top-up, payment, refund, 退卡,
+    /// a card bought or used, a coupon, a sign-in, an invite's reward, …
     pub kind: super::EntryKind,
     /// The store involved.
     pub store_name: Option<String>,
-    /// Signed from the member's side: + in, − out.
+    /// Stored value, signed from the member's side: + in, − out (zero when
+    /// none moved).
     pub amount: Fen,
-    /// Total balance after this movement.
-    pub balance_after: Fen,
+    /// Total stored value after this movement (none when it moved none).
+    pub balance_after: Option<Fen>,
+    /// The member's points, when they moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<CountMove>,
+    /// Points a refund could not take back because they were already
+    /// spent: what the member now owes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points_owed: i64,
+    /// A card's uses, when they moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<CountMove>,
+    /// The card or coupon it concerns, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// When (RFC 3339, UTC).
     pub at: String,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// A count (points, uses) that moved: by how much, signed, and what is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CountMove {
+    /// + in, − out.
+    pub delta: i64,
+    /// What is left after it.
+    pub after: i64,
 }
 
 /// Where a movement's money came from or went, each part as a positive

@@ -1,17 +1,32 @@
-//! 明细: every movement of the member's money, newest first, by kind.
+//! 明细: every movement of the member's money, points, cards' uses and
+//! coupons, newest first, by kind and by store.
 
 use crate::shell::{require_login, use_brand, use_session};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::api::MemberHistoryDetail;
+use shared::api::{MemberHistoryDetail, MemberHistoryStores};
 use shared::dto::{EntryKind, HistoryDetail, HistoryQuery, MoneyParts, PaymentDetail};
 use shared::money::Fen;
 use tongka_app::api;
 use tongka_app::components::{
-    HistoryRowBody, PagedCells, Pager, TopBar, entry_kind_text, loaded, local_time, path_id,
+    HistoryRowBody, PagedCells, Pager, TopBar, entry_kind_text, has_detail, loaded, local_time,
+    path_id,
 };
 use tongka_app::i18n::{T, Txt, tr};
+
+/// The kinds of movement a member can pick (the server's filter names).
+const TABS: [(&str, Txt); 9] = [
+    ("", T::HistoryAll),
+    ("topup", T::KindTopup),
+    ("payment", T::KindPayment),
+    ("refund", T::KindRefund),
+    ("points", T::HistoryPointsTab),
+    ("cards", T::HistoryCardsTab),
+    ("coupons", T::HistoryCouponsTab),
+    ("sign_in", T::HistorySignInTab),
+    ("invite", T::HistoryInviteTab),
+];
 
 /// 明细
 #[component]
@@ -20,17 +35,46 @@ pub fn HistoryPage() -> impl IntoView {
     let session = use_session();
     let brand = use_brand();
     let kind = RwSignal::new(String::new());
+    let store = RwSignal::new(None::<i64>);
     let pager = Pager::new::<shared::api::MemberHistory>(
         move |after| {
             // An empty kind is all kinds (the server reads it as absent).
             let kind = Some(kind.get_untracked()).filter(|k| !k.is_empty());
-            ((), HistoryQuery { after, kind })
+            let store = store.get_untracked();
+            ((), HistoryQuery { after, kind, store })
         },
         move || session.current(),
     );
+    // The store filter lists the stores the history names; without them
+    // (none yet, or they did not load) it is simply not shown.
+    let stores = LocalResource::new(move || {
+        let token = session.token.get();
+        async move { api::fetch::<MemberHistoryStores>(&(), token).await }
+    });
+    let store_filter = move || {
+        let list = stores
+            .get()
+            .and_then(Result::ok)
+            .filter(|l| !l.is_empty())?;
+        Some(view! {
+            <label class="history-store">
+                <span class="visually-hidden">{tr(T::HistoryStoreFilter)}</span>
+                <select class="cell-input" id="history-store"
+                    prop:value=move || store.get().map(|s| s.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        store.set(event_target_value(&ev).parse().ok());
+                        pager.load(false);
+                    }>
+                    <option value="">{tr(T::HistoryAllStores)}</option>
+                    {list.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                </select>
+            </label>
+        })
+    };
     let tab = move |value: &'static str, label: Txt| {
         view! {
             <button class="seg" class:seg-active=move || kind.get() == value aria-pressed=move || bool::to_string(&(kind.get() == value))
+                data-kind=value
                 on:click=move |_| { kind.set(value.to_string()); pager.load(false); }>
                 {tr(label)}
             </button>
@@ -39,18 +83,25 @@ pub fn HistoryPage() -> impl IntoView {
     view! {
         <TopBar title=Signal::derive(move || tr(T::History)().to_string()) back=true/>
         <section class="page">
-            <div class="segments">
-                {tab("", T::HistoryAll)}
-                {tab("topup", T::KindTopup)}
-                {tab("payment", T::KindPayment)}
-                {tab("refund", T::KindRefund)}
+            <div class="segments" id="history-kinds">
+                {TABS.into_iter().map(|(value, label)| tab(value, label)).collect_view()}
             </div>
+            {store_filter}
             <PagedCells pager=pager id="history-list" nav=true row=move |h| {
-                let href = brand.path(&format!("/history/{}", h.id));
-                view! {
-                    <A href=href attr:class="cell cell-link history-row">
-                        <HistoryRowBody h=h/>
-                    </A>
+                let kind = h.kind.as_str();
+                if has_detail(h.kind) {
+                    let href = brand.path(&format!("/history/{}", h.id));
+                    view! {
+                        <A href=href attr:class="cell cell-link history-row" attr:data-kind=kind>
+                            <HistoryRowBody h=h/>
+                        </A>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="cell history-row" data-kind=kind>
+                            <HistoryRowBody h=h/>
+                        </div>
+                    }.into_any()
                 }
             }/>
         </section>

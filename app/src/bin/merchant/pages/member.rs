@@ -111,7 +111,15 @@ pub fn MemberPage() -> impl IntoView {
         async move { api::fetch::<GetMember>(&id?, token).await }
     });
     let history = Pager::try_new::<ListMemberHistory>(
-        move |after| Ok((id()?, HistoryQuery { after, kind: None })),
+        move |after| {
+            Ok((
+                id()?,
+                HistoryQuery {
+                    after,
+                    ..Default::default()
+                },
+            ))
+        },
         move || ctx.token(),
     );
     let act_error = RwSignal::new(None::<Failure>);

@@ -1,0 +1,66 @@
+//! What the benchmarks share: the release server started as its own
+//! process on a database, and waiting until it answers.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server process, stopped when dropped.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the release server on `url`, listening on `port`.
+pub fn start_server(url: &str, port: u16) -> anyhow::Result<Server> {
+    let bin = std::env::current_exe()?
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("tongka"))
+        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
+    let child = Command::new(&bin)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--site-dir",
+            "/nonexistent",
+        ])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        // Production mode (no sandboxes) needs somewhere to send SMS; the
+        // benchmark sends none.
+        .env("TONGKA_SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
+        .env("TONGKA_SMS_WEBHOOK_SECRET", "bench-webhook-secret-0123")
+        .env("TONGKA_DATA_KEY", "bench-data-key")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "starting {}: {e} (build it with `cargo build --release -p tongka-server`)",
+                bin.display()
+            )
+        })?;
+    Ok(Server(child))
+}
+
+/// Waits (up to 30 s) until the server at `base` says it is healthy.
+pub async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if client
+            .get(format!("{base}/api/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("server did not become healthy")
+}
