@@ -972,14 +972,15 @@ pub fn HistoryRowBody(h: HistoryItem) -> impl IntoView {
             "amount amount-out"
         }
     };
-    let place = match (&h.store_name, h.kind) {
-        (Some(s), _) => Some(s.clone()),
-        (None, EntryKind::TopUp) => Some(T::OnlineTopUp.text(lang.get_untracked()).to_string()),
-        (None, _) => None,
-    };
     let title = move || {
-        let mut t = entry_kind_text(h.kind).text(lang.get()).to_string();
-        for part in [h.subject.clone(), place.clone()].into_iter().flatten() {
+        let lang = lang.get();
+        let place = match (&h.store_name, h.kind) {
+            (Some(s), _) => Some(s.clone()),
+            (None, EntryKind::TopUp) => Some(T::OnlineTopUp.text(lang).to_string()),
+            (None, _) => None,
+        };
+        let mut t = entry_kind_text(h.kind).text(lang).to_string();
+        for part in [h.subject.clone(), place].into_iter().flatten() {
             t.push_str(" · ");
             t.push_str(&part);
         }
@@ -1028,9 +1029,13 @@ pub fn HistoryRowBody(h: HistoryItem) -> impl IntoView {
             <span class="cell-desc tabular">{left}</span>
         }
     });
-    let owed = (h.points_owed > 0).then(|| {
-        let n = h.points_owed.to_string();
-        let text = move || T::HistoryPointsOwed.text(lang.get()).replace("{n}", &n);
+    let owed = (h.points_owed != 0).then(|| {
+        let (said, n) = if h.points_owed > 0 {
+            (T::HistoryPointsOwed, h.points_owed)
+        } else {
+            (T::HistoryPointsRepaid, -h.points_owed)
+        };
+        let text = move || said.text(lang.get()).replace("{n}", &n.to_string());
         view! { <span class="cell-desc tabular" data-unit="owed">{text}</span> }
     });
     view! {

@@ -339,7 +339,7 @@ catalogue! {
     KindPayment => "消费", "Payment";
     KindRefund => "退款", "Refund";
     KindClose => "退卡", "Stored value closed";
-    KindRefundResolved => "退款（线下处理）", "Refund settled outside the app";
+    KindRefundResolved => "退款转入余额", "Refund credited to balance";
     KindCardUse => "用卡", "Card used";
     KindWriteOffUndo => "核销撤销", "Write-off undone";
     KindCardExpiry => "会员卡到期", "Card expired";
@@ -355,6 +355,7 @@ catalogue! {
     HistoryUses => "{n} 次", "{n} uses";
     HistoryUsesLeft => "剩 {n} 次", "{n} uses left";
     HistoryPointsOwed => "欠 {n} 积分", "{n} pts owed";
+    HistoryPointsRepaid => "抵还欠分 {n}", "{n} owed pts repaid";
     HistoryPointsTab => "积分", "Points";
     HistoryCardsTab => "会员卡", "Cards";
     HistoryCouponsTab => "优惠券", "Coupons";

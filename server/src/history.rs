@@ -22,11 +22,13 @@ use shared::dto::{
     PaymentDetail, RefundPart,
 };
 use shared::money::Fen;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The entry kinds that name a member but are not theirs to see as a
-/// movement: a points reminder moves nothing (it is a message).
-const NOT_MOVEMENTS: [EntryKind; 1] = [EntryKind::PointsReminder];
+/// movement: a points reminder moves nothing (it is a message); a period
+/// card's day released to its store moves only the brand's and the
+/// store's money (the member used nothing).
+const NOT_MOVEMENTS: [EntryKind; 2] = [EntryKind::PointsReminder, EntryKind::CardRelease];
 
 /// The money kinds: those with a detail page (their split over principal,
 /// bonus and the payment channel).
@@ -43,10 +45,15 @@ const MONEY: [EntryKind; 8] = [
 
 /// What a kind filter shows.
 enum Shown {
+    /// Every movement.
+    All,
     /// Entries of these kinds.
     Kinds(Vec<EntryKind>),
-    /// Entries with a line on the member's points.
+    /// Entries with a line on the member's points, or on what members owe
+    /// (owed points repaid, or owed by a refund).
     Points,
+    /// Invite rewards: points, and coupons given for an invite.
+    Invites,
 }
 
 /// The entries a filter shows: a payment with its split payment's hold, a
@@ -63,7 +70,6 @@ fn shown(filter: Option<&str>) -> AppResult<Shown> {
             CardSale,
             CardUse,
             CardUseUndo,
-            CardRelease,
             CardRefund,
             CardExpiry,
             CardExtension,
@@ -71,12 +77,9 @@ fn shown(filter: Option<&str>) -> AppResult<Shown> {
         ],
         Some("coupons") => vec![CouponIssued, CouponItemUse, WriteOffUndo],
         Some("sign_in") => vec![SignIn],
-        Some("invite") => vec![InviteReward],
+        Some("invite") => return Ok(Shown::Invites),
         Some(_) => return Err(AppError::invalid("kind", "unknown")),
-        None => EntryKind::ALL
-            .into_iter()
-            .filter(|k| !NOT_MOVEMENTS.contains(k))
-            .collect(),
+        None => return Ok(Shown::All),
     }))
 }
 
@@ -89,8 +92,8 @@ pub async fn page(
 ) -> AppResult<Page<HistoryItem>> {
     let shown = shown(query.kind.as_deref())?;
     let points = ledger::find_account(conn, brand_id, Kind::MemberPoints, member_id).await?;
-    // An entry with a line on the member's points.
-    let moved_points = |points: ledger::Account| {
+    // An entry with a line on one of these accounts.
+    let moved = |accounts: Vec<i64>| {
         Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
@@ -99,54 +102,95 @@ pub async fn page(
                     Expr::col((journal_line::Entity, journal_line::Column::EntryId))
                         .equals((journal_entry::Entity, journal_entry::Column::Id)),
                 )
-                .and_where(journal_line::Column::AccountId.eq(points.id))
+                .and_where(journal_line::Column::AccountId.is_in(accounts))
                 .take(),
         )
     };
-    let mut q = journal_entry::Entity::find()
-        .filter(journal_entry::Column::BrandId.eq(brand_id))
-        .filter(journal_entry::Column::MemberId.eq(member_id));
-    match shown {
-        Shown::Kinds(kinds) => {
-            q = q.filter(journal_entry::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
-            // A split payment's own entry moved none of the member's stored
-            // value (that moved at its hold, which the list shows); it is
-            // shown only when it moved their points.
-            let mut theirs = Condition::any()
-                .add(journal_entry::Column::Kind.ne(EntryKind::Payment.as_str()))
-                .add(journal_entry::Column::MemberBalanceAfter.is_not_null());
-            if let Some(points) = points {
-                theirs = theirs.add(moved_points(points));
-            }
-            q = q.filter(theirs);
+    if let Some(store) = query.store
+        && names::store_names(conn, brand_id, vec![store])
+            .await?
+            .is_empty()
+    {
+        return Err(AppError::invalid("store", "unknown"));
+    }
+    // The member's entries (at the store, before the cursor).
+    let base = || {
+        let mut q = journal_entry::Entity::find()
+            .filter(journal_entry::Column::BrandId.eq(brand_id))
+            .filter(journal_entry::Column::MemberId.eq(member_id));
+        if let Some(store) = query.store {
+            q = q.filter(journal_entry::Column::StoreId.eq(store));
         }
+        if let Some(after) = query.after {
+            q = q.filter(journal_entry::Column::Id.lt(after));
+        }
+        q
+    };
+    // A split payment's own entry moved none of the member's stored value
+    // (that moved at its hold, which the list shows); it is shown only when
+    // it moved their points.
+    let theirs = || {
+        let mut c = Condition::any()
+            .add(journal_entry::Column::Kind.ne(EntryKind::Payment.as_str()))
+            .add(journal_entry::Column::MemberBalanceAfter.is_not_null());
+        if let Some(points) = points {
+            c = c.add(moved(vec![points.id]));
+        }
+        c
+    };
+    let of_kind = |k: EntryKind| base().filter(journal_entry::Column::Kind.eq(k.as_str()));
+    // Each arm is read newest first off an index; a filter of several
+    // kinds reads one arm per kind (member, kind, id) and merges them, so a
+    // kind rare among many entries costs no scan.
+    let arms = match shown {
+        Shown::All => {
+            let kinds = EntryKind::ALL
+                .into_iter()
+                .filter(|k| !NOT_MOVEMENTS.contains(k))
+                .map(|k| k.as_str());
+            vec![
+                base()
+                    .filter(journal_entry::Column::Kind.is_in(kinds))
+                    .filter(theirs()),
+            ]
+        }
+        Shown::Kinds(kinds) => kinds
+            .into_iter()
+            .map(|k| match k {
+                EntryKind::Payment => of_kind(k).filter(theirs()),
+                _ => of_kind(k),
+            })
+            .collect(),
         Shown::Points => {
-            let Some(points) = points else {
+            // Entries are the member's already: the brand's owed account
+            // only tells which of them repaid or left points owed.
+            let owed = ledger::find_account(conn, brand_id, Kind::PointsOwed, 0).await?;
+            let accounts: Vec<i64> = points.into_iter().chain(owed).map(|a| a.id).collect();
+            if accounts.is_empty() {
                 return Ok(Page {
                     items: Vec::new(),
                     next_cursor: None,
                 });
-            };
-            q = q.filter(moved_points(points));
+            }
+            vec![base().filter(moved(accounts))]
         }
+        Shown::Invites => vec![
+            of_kind(EntryKind::InviteReward),
+            of_kind(EntryKind::CouponIssued)
+                .filter(journal_entry::Column::Actor.eq(crate::coupons::give::INVITE_ACTOR)),
+        ],
+    };
+    let mut rows = Vec::new();
+    for arm in arms {
+        rows.extend(
+            arm.order_by_desc(journal_entry::Column::Id)
+                .limit(PAGE_SIZE + 1)
+                .all(conn)
+                .await?,
+        );
     }
-    if let Some(store) = query.store {
-        if names::store_names(conn, brand_id, vec![store])
-            .await?
-            .is_empty()
-        {
-            return Err(AppError::invalid("store", "unknown"));
-        }
-        q = q.filter(journal_entry::Column::StoreId.eq(store));
-    }
-    if let Some(after) = query.after {
-        q = q.filter(journal_entry::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(journal_entry::Column::Id)
-        .limit(PAGE_SIZE + 1)
-        .all(conn)
-        .await?;
+    rows.sort_by_key(|e| std::cmp::Reverse(e.id));
+    rows.truncate(PAGE_SIZE as usize + 1);
     let (rows, next_cursor) = split_page(rows, |r| r.id);
     let stores = rows.iter().filter_map(|e| e.store_id).collect();
     let names = names::store_names(conn, brand_id, stores).await?;
@@ -207,7 +251,8 @@ async fn counts(
         .filter_map(|a| Some((a.id, (Kind::parse(&a.kind)?, a.owner_id))))
         .collect();
     let mut moved: HashMap<i64, Moved> = HashMap::new();
-    let mut card_of: BTreeMap<i64, i64> = BTreeMap::new();
+    // The cards each entry names (a write-off's undo may name several).
+    let mut card_of: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     for l in &lines {
         let Some(&(kind, owner)) = accounts.get(&l.account_id) else {
             continue;
@@ -225,26 +270,37 @@ async fn counts(
             Kind::PointsOwed => m.owed -= l.amount,
             Kind::CardUses => {
                 add(&mut m.uses);
-                card_of.insert(l.entry_id, owner);
+                card_of.entry(l.entry_id).or_default().insert(owner);
             }
             Kind::CardPrincipal | Kind::CardBonus | Kind::CardOnline | Kind::CardCash => {
-                card_of.entry(l.entry_id).or_insert(owner);
+                card_of.entry(l.entry_id).or_default().insert(owner);
             }
             _ => {}
         }
     }
+    // Uses and a name belong to one card: an entry naming several (an
+    // undone write-off of two cards) shows neither rather than a sum.
+    card_of.retain(|entry, cards| {
+        if cards.len() > 1
+            && let Some(m) = moved.get_mut(entry)
+        {
+            m.uses = None;
+        }
+        cards.len() == 1
+    });
     if !card_of.is_empty() {
         let cards: HashMap<i64, String> = member_card::Entity::find()
             .filter(member_card::Column::BrandId.eq(brand_id))
             .filter(member_card::Column::MemberId.eq(member_id))
-            .filter(member_card::Column::Id.is_in(card_of.values().copied()))
+            .filter(member_card::Column::Id.is_in(card_of.values().flatten().copied()))
             .all(conn)
             .await?
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
         for (entry, card) in card_of {
-            if let (Some(m), Some(name)) = (moved.get_mut(&entry), cards.get(&card)) {
+            let name = card.first().and_then(|c| cards.get(c));
+            if let (Some(m), Some(name)) = (moved.get_mut(&entry), name) {
                 m.card = Some(name.clone());
             }
         }

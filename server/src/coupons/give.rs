@@ -191,6 +191,10 @@ async fn give(
     Ok((c, t))
 }
 
+/// Who gave a coupon for an invite, on its entry (the history files it
+/// under invites).
+pub const INVITE_ACTOR: &str = "system:invite";
+
 /// Gives member `m` a coupon of template `template_id` as a gift (their
 /// level's birthday coupon, an invite's reward), in `tx` (its stock
 /// counts; the per-member limit does not), with its entry in their
@@ -206,7 +210,7 @@ pub async fn give_gift(
     let (c, _) = give(tx, b, m, template_id, Giver::Gift(gift), now).await?;
     let actor = match gift {
         Gift::Birthday => "system:birthday",
-        Gift::Invite => "system:invite",
+        Gift::Invite => INVITE_ACTOR,
     };
     ledger::post(
         tx,

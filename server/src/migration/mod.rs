@@ -32,6 +32,7 @@ mod m0026_points_sms;
 mod m0027_sms_deliver_by;
 mod m0028_sign_ins;
 mod m0029_invites;
+mod m0030_history_kinds;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0027_sms_deliver_by::Migration),
             Box::new(m0028_sign_ins::Migration),
             Box::new(m0029_invites::Migration),
+            Box::new(m0030_history_kinds::Migration),
         ]
     }
 }

@@ -136,7 +136,8 @@ async fn book(
             actor: actor.clone(),
             business_date: ledger::business_date(&brand.time_zone, now),
             at: now,
-            lines: reversed,
+            // Two uses of one card name its uses twice: one line each.
+            lines: ledger::merged(reversed),
         },
     )
     .await?;

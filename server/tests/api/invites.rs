@@ -464,6 +464,26 @@ dual_test!(
         let coupons = shelf(&app, &kept_member, CouponShelf::Usable).await;
         assert_eq!(coupons.len(), 1, "the friend's coupon");
         assert_eq!(coupons[0].rule.template_id, coupon.id);
+        // The friend's history files both rewards under invites.
+        let invited: Page<shared::dto::HistoryItem> = app
+            .get("/api/member/history?kind=invite")
+            .token(&kept_member.token)
+            .send()
+            .await
+            .ok();
+        let mut told: Vec<(EntryKind, Option<String>, Option<i64>)> = invited
+            .items
+            .iter()
+            .map(|h| (h.kind, h.subject.clone(), h.points.map(|p| p.delta)))
+            .collect();
+        told.sort_by_key(|t| t.0.as_str());
+        assert_eq!(
+            told,
+            [
+                (EntryKind::CouponIssued, Some("新人礼".to_string()), None),
+                (EntryKind::InviteReward, None, Some(50)),
+            ]
+        );
         let inviter_now = Member {
             token: tokens[0].clone(),
             ..inviter.clone()

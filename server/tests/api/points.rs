@@ -6,7 +6,9 @@
 
 use crate::helpers::*;
 use crate::money::*;
-use shared::dto::{EntryKind, MemberPointsView, PaymentReceipt, PaymentRequest, PointsPolicy};
+use shared::dto::{
+    EntryKind, HistoryItem, MemberPointsView, Page, PaymentReceipt, PaymentRequest, PointsPolicy,
+};
 use shared::money::Fen;
 use std::time::Duration;
 use tongka_server::entity::{journal_entry, point_lot};
@@ -350,6 +352,28 @@ dual_test!(
         let p = points(&app, &member).await;
         assert_eq!((p.usable, p.owed), (17, 40), "60 repaid what was owed");
         assert_eq!(account_and_lots(&app, &member).await, (17, 17));
+        // The history's points say so: the spending payment (300 used, 17
+        // earned), the refund that left 100 owed, the payment that repaid 60.
+        let h: Page<HistoryItem> = app
+            .get("/api/member/history?kind=points")
+            .token(&member.token)
+            .send()
+            .await
+            .ok();
+        let told: Vec<(EntryKind, Option<(i64, i64)>, i64)> = h
+            .items
+            .iter()
+            .take(3)
+            .map(|i| (i.kind, i.points.map(|p| (p.delta, p.after)), i.points_owed))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (EntryKind::Payment, None, -60),
+                (EntryKind::Refund, None, 100),
+                (EntryKind::Payment, Some((-283, 17)), 0),
+            ]
+        );
         assert_reconciled(&app).await;
     }
 );

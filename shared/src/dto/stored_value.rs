@@ -205,8 +205,9 @@ pub struct HistoryItem {
     /// The member's points, when they moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<CountMove>,
-    /// Points a refund could not take back because they were already
-    /// spent: what the member now owes.
+    /// Points owed: positive when a refund could not take back points
+    /// already spent (the member now owes them), negative when points the
+    /// member earned went to repay what they owed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub points_owed: i64,
     /// A card's uses, when they moved.
