@@ -32,15 +32,24 @@ pub async fn find_brand(state: &AppState, slug: &str) -> AppResult<brand::Model>
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, ErrorCode::BrandNotFound))
 }
 
-/// A brand as anyone may see it.
-pub fn to_public(state: &AppState, b: &brand::Model) -> BrandPublic {
-    BrandPublic {
+/// A brand as anyone may see it, with the programmes HQ has on, read on
+/// `conn` (a caller inside a transaction passes it: a second connection
+/// taken while holding SQLite's write lock can wait on a pool the writers
+/// queued behind that lock have drained).
+pub async fn to_public(
+    state: &AppState,
+    conn: &impl sea_orm::ConnectionTrait,
+    b: &brand::Model,
+) -> AppResult<BrandPublic> {
+    Ok(BrandPublic {
         online_payments: state.gateway_configured,
         sandbox: state.demo,
+        sign_in: crate::sign_in::policy(conn, b.id).await?.enabled,
+        invites: crate::invites::policy(conn, b.id).await?.enabled,
         slug: b.slug.clone(),
         name: b.name.clone(),
         time_zone: b.time_zone.clone(),
         theme_color: b.theme_color.clone(),
         logo_url: b.logo_url.clone(),
-    }
+    })
 }

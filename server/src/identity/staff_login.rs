@@ -164,7 +164,7 @@ async fn open(
     Ok(StaffSession {
         token,
         staff,
-        brand: to_public(state, brand),
+        brand: to_public(state, tx, brand).await?,
     })
 }
 
@@ -177,7 +177,7 @@ pub async fn me(
     Ok(StaffSession {
         token: String::new(),
         staff: view(&state.db, state.clock.now_ms(), staff).await?,
-        brand: to_public(state, brand),
+        brand: to_public(state, &state.db, brand).await?,
     })
 }
 

@@ -36,5 +36,6 @@ async fn brand_public(
     State(state): State<AppState>,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<Json<BrandPublic>> {
-    Ok(Json(to_public(&state, &find_brand(&state, &slug).await?)))
+    let b = find_brand(&state, &slug).await?;
+    Ok(Json(to_public(&state, &state.db, &b).await?))
 }

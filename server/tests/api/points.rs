@@ -77,6 +77,10 @@ async fn pay_with_points_pin(
         .await
 }
 
+/// A history entry's points as the member reads them: kind, points moved
+/// and left, points owed (negative: repaid).
+type PointsLine = (EntryKind, Option<(i64, i64)>, i64);
+
 /// The member's points account as the ledger keeps it, and the sum left in
 /// their lots: always equal.
 pub async fn account_and_lots(app: &TestApp, member: &Member) -> (i64, i64) {
@@ -360,7 +364,7 @@ dual_test!(
             .send()
             .await
             .ok();
-        let told: Vec<(EntryKind, Option<(i64, i64)>, i64)> = h
+        let told: Vec<PointsLine> = h
             .items
             .iter()
             .take(3)

@@ -193,7 +193,18 @@ dual_test!(
     signing_in_many_times_at_once_gives_one_reward,
     |app| async move {
         let admin = app.login_admin().await;
+        // The app's home offers sign-in only once HQ has it on.
+        let offered = || async {
+            let b: shared::dto::BrandPublic = app
+                .get(&format!("/api/brands/{}", app.slug))
+                .send()
+                .await
+                .ok();
+            b.sign_in
+        };
+        assert!(!offered().await);
         set_policy(&app, &admin, &policy()).await.status(200);
+        assert!(offered().await);
         let member = new_member(&app).await;
         // Eight taps arrive together.
         let taps = futures_util::future::join_all((0..8).map(|_| signed(&app, &member))).await;

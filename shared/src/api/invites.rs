@@ -23,7 +23,7 @@ endpoints! {
 
     /// What an invite link offers a newcomer (for the registration page).
     InviteOfferInfo: GET "/brands/{slug}/invite" (str), Public,
-        query InviteCodeQuery => InviteOffer, [BrandNotFound];
+        query InviteCodeQuery => InviteOffer, [BrandNotFound, InviteOff];
 
     /// The member's invite code, link, the programme and how it went.
     MyInvites: GET "/member/invites", Member => MemberInvites;

@@ -92,6 +92,12 @@ pub struct BrandPublic {
     /// Demo mode: online payments go through a sandbox, no real money.
     #[serde(default)]
     pub sandbox: bool,
+    /// Whether HQ has daily sign-in on.
+    #[serde(default)]
+    pub sign_in: bool,
+    /// Whether HQ has the invite programme on.
+    #[serde(default)]
+    pub invites: bool,
 }
 
 /// Ask for an SMS login code.

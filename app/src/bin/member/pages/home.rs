@@ -35,6 +35,13 @@ pub fn HomePage() -> impl IntoView {
         async move { api::fetch::<RecentStores>(&(), token).await }
     });
     let brand_for_pay = brand_for_card.clone();
+    let sign_in_href = StoredValue::new(brand.path("/sign-in"));
+    let invites_href = StoredValue::new(brand.path("/invites"));
+    let info = brand.info;
+    let programmes = move || match info.get() {
+        Some(Ok(b)) => (b.sign_in, b.invites),
+        _ => (false, false),
+    };
     let topup_href = brand_for_card.path("/topup");
     let level_href = StoredValue::new(brand_for_card.path("/level"));
     let store_href = {
@@ -94,14 +101,19 @@ pub fn HomePage() -> impl IntoView {
                 <p class="cell cell-desc" id="pay-hint">{tr(T::ScanToPay)}</p>
             </div>
             <div class="cells">
-                <A href=brand_for_pay.path("/sign-in") attr:class="cell cell-link" attr:id="open-sign-in">
-                    <span class="cell-main">{tr(T::SignInTitle)}</span>
-                    <span class="cell-value">{tr(T::SignInEntryDesc)}</span>
-                </A>
-                <A href=brand_for_pay.path("/invites") attr:class="cell cell-link" attr:id="open-invites">
-                    <span class="cell-main">{tr(T::MyInviteTitle)}</span>
-                    <span class="cell-value">{tr(T::MyInviteEntryDesc)}</span>
-                </A>
+                // Sign-in and invites only while HQ has them on.
+                {move || programmes().0.then(|| view! {
+                    <A href=sign_in_href.get_value() attr:class="cell cell-link" attr:id="open-sign-in">
+                        <span class="cell-main">{tr(T::SignInTitle)}</span>
+                        <span class="cell-value">{tr(T::SignInEntryDesc)}</span>
+                    </A>
+                })}
+                {move || programmes().1.then(|| view! {
+                    <A href=invites_href.get_value() attr:class="cell cell-link" attr:id="open-invites">
+                        <span class="cell-main">{tr(T::MyInviteTitle)}</span>
+                        <span class="cell-value">{tr(T::MyInviteEntryDesc)}</span>
+                    </A>
+                })}
                 <crate::pages::messages::MessagesLink/>
             </div>
             {loaded(me, move |m: MemberProfile| {

@@ -15,7 +15,7 @@ use shared::dto::{
 use shared::money::Fen;
 use tongka_app::api;
 use tongka_app::components::{PagedCells, Pager, TopBar, loaded, local_time};
-use tongka_app::i18n::{Lang, T, tr, use_i18n};
+use tongka_app::i18n::{Lang, T, Txt, tr, use_i18n};
 
 tongka_app::split_page!(invites => InvitesPage);
 tongka_app::split_page!(invite_landing => InviteLandingPage);
@@ -133,12 +133,29 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
         reward_text(&v.inviter, &v.coupon_names, lang.get_untracked()),
         reward_text(&v.invitee, &v.coupon_names, lang.get_untracked()),
     );
-    let when = when_text(
-        v.trigger,
-        v.min_payment,
-        v.window_days,
-        lang.get_untracked(),
-    );
+    // What each side gets, in the language shown; a side HQ gives nothing
+    // is not mentioned.
+    let gets = {
+        let (inviter, invitee, names) =
+            (v.inviter.clone(), v.invitee.clone(), v.coupon_names.clone());
+        move |friend: bool, said: Txt| {
+            let (r, names) = (
+                if friend {
+                    invitee.clone()
+                } else {
+                    inviter.clone()
+                },
+                names.clone(),
+            );
+            move || {
+                let l = lang.get();
+                let r = reward_text(&r, &names, l);
+                (!r.is_empty()).then(|| said.text(l).replace("{r}", &r))
+            }
+        }
+    };
+    let (trigger, min, days) = (v.trigger, v.min_payment, v.window_days);
+    let when = move || when_text(trigger, min, days, lang.get());
     // The poster is drawn once the brand's name is known.
     {
         let (link, code, friend) = (link.clone(), code.clone(), rewards.1.clone());
@@ -166,12 +183,12 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
         <div class="level-card points-card" id="invite-card">
             <p class="level-card-spent">{tr(T::MyInviteYourCode)}</p>
             <p class="invite-code tabular" id="invite-code">{code.clone()}</p>
-            <p class="level-card-next" id="invite-you-get">
-                {move || T::MyInviteYouGet.text(lang.get()).replace("{r}", &rewards.0)}
-            </p>
-            <p class="level-card-next" id="invite-friend-gets">
-                {move || T::MyInviteFriendGets.text(lang.get()).replace("{r}", &rewards.1)}
-            </p>
+            {(!rewards.0.is_empty()).then(|| view! {
+                <p class="level-card-next" id="invite-you-get">{gets(false, T::MyInviteYouGet)}</p>
+            })}
+            {(!rewards.1.is_empty()).then(|| view! {
+                <p class="level-card-next" id="invite-friend-gets">{gets(true, T::MyInviteFriendGets)}</p>
+            })}
             <p class="level-card-next" id="invite-when">{when}</p>
         </div>
         <div class="cells">
@@ -219,7 +236,10 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
                     <span class="cell-value">
                         {tr(state)}
                         {due.map(|d| view! { " " <span class="tabular">{d}</span> })}
-                        {(f.points > 0).then(|| view! { " +" {f.points} })}
+                        {(f.points > 0).then(|| {
+                            let n = format!("+{}", f.points);
+                            view! { " " {move || T::HistoryPoints.text(lang.get()).replace("{n}", &n)} }
+                        })}
                     </span>
                 </div>
             }
@@ -259,14 +279,20 @@ pub fn InviteLandingPage() -> impl IntoView {
                     .zip(o.invitee_coupon.clone())
                     .into_iter()
                     .collect();
-                let gets = reward_text(&o.invitee, &names, lang.get_untracked());
-                let when = when_text(o.trigger, o.min_payment, o.window_days, lang.get_untracked());
+                let invitee = o.invitee.clone();
+                let gets = move || {
+                    let l = lang.get();
+                    let r = reward_text(&invitee, &names, l);
+                    (!r.is_empty()).then(|| T::MyInviteYouGet.text(l).replace("{r}", &r))
+                };
+                let (trigger, min, days) = (o.trigger, o.min_payment, o.window_days);
+                let when = move || when_text(trigger, min, days, lang.get());
                 let (login, home) = (login.clone(), home.clone());
                 view! {
                     <div class="level-card points-card" id="invite-offer">
                         <p class="level-card-spent">{tr(T::MyInviteLandingTitle)}</p>
                         <p class="level-card-next" id="invite-offer-gets">
-                            {move || T::MyInviteYouGet.text(lang.get()).replace("{r}", &gets)}
+                            {gets}
                         </p>
                         <p class="level-card-next">{when}</p>
                     </div>

@@ -238,7 +238,7 @@ fn Editor(p: InvitePolicy, coupons: Vec<(i64, String)>) -> impl IntoView {
     let cap = FieldState::new("daily_cap", &p.daily_cap.to_string(), cap_rule);
     let inviter = Side::of("inviter", &p.inviter);
     let invitee = Side::of("invitee", &p.invitee);
-    let first_min = p.min_payment;
+    let (first_min, first_window) = (p.min_payment, p.window_days);
     let error = RwSignal::new(None::<Failure>);
     // A server error naming one of the form's fields: shown at the field.
     let at_field = RwSignal::new(None::<Failure>);
@@ -255,9 +255,16 @@ fn Editor(p: InvitePolicy, coupons: Vec<(i64, String)>) -> impl IntoView {
             let now = min_payment_rule(&min.value.get_untracked());
             Some(now.unwrap_or_else(|_| first_min.0.to_string()))
         };
+        let window_days = if trigger.get_untracked() == InviteTrigger::FirstPayment {
+            window.checked()
+        } else {
+            // Likewise: the window is a first payment's refund window.
+            let now = window_rule(&window.value.get_untracked());
+            Some(now.unwrap_or_else(|_| first_window.to_string()))
+        };
         let typed = (
             min_payment,
-            window.checked(),
+            window_days,
             cap.checked(),
             inviter.reward(),
             invitee.reward(),
@@ -314,9 +321,9 @@ fn Editor(p: InvitePolicy, coupons: Vec<(i64, String)>) -> impl IntoView {
                     {move || by_payment().then(|| view! {
                         <Field label=T::InviteMinPayment state=min id="invite-min-payment" inputmode="decimal"/>
                         <ServerFieldError error=at_field field="min_payment"/>
+                        <Field label=T::InviteWindowDays state=window id="invite-window-days" inputmode="numeric"/>
+                        <ServerFieldError error=at_field field="window_days"/>
                     })}
-                    <Field label=T::InviteWindowDays state=window id="invite-window-days" inputmode="numeric"/>
-                    <ServerFieldError error=at_field field="window_days"/>
                     <Field label=T::InviteDailyCap state=cap id="invite-daily-cap" inputmode="numeric"/>
                     <ServerFieldError error=at_field field="daily_cap"/>
                 </div>

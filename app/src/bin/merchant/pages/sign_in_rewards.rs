@@ -138,6 +138,8 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
     };
     view! {
         <form on:submit=save novalidate=true id="sign-in-policy">
+            // Read-only for all but HQ admin: a disabled fieldset disables every input in it.
+            <fieldset disabled=move || !admin() style="border:0;margin:0;padding:0;min-width:0">
             <div class="cells wide-labels">
                 <label class="cell">
                     <span class="cell-label">{tr(T::SignInEnabled)}</span>
@@ -163,6 +165,7 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
                     </div>
                 }
             }).collect_view()}
+            </fieldset>
             <FormError error=error/>
             {move || admin().then(|| view! {
                 <div class="form-actions">
