@@ -997,38 +997,21 @@ pub fn HistoryRowBody(h: HistoryItem) -> impl IntoView {
             <span class="cell-desc tabular">{tr(T::BalanceAfter)}" "{after.to_string()}</span>
         }
     });
-    let points = h.points.map(|p| {
-        let text = move || {
-            T::HistoryPoints
-                .text(lang.get())
-                .replace("{n}", &signed(p.delta))
-        };
-        let left = move || {
-            T::HistoryPointsLeft
-                .text(lang.get())
-                .replace("{n}", &p.after.to_string())
-        };
+    // A count that moved, signed, and what it left.
+    let count = move |c: shared::dto::CountMove, moved: Txt, left: Txt, unit: &'static str| {
+        let text = move || moved.text(lang.get()).replace("{n}", &signed(c.delta));
+        let left = move || left.text(lang.get()).replace("{n}", &c.after.to_string());
         view! {
-            <span class=class(p.delta) data-unit="points">{text}</span>
+            <span class=class(c.delta) data-unit=unit>{text}</span>
             <span class="cell-desc tabular">{left}</span>
         }
-    });
-    let uses = h.uses.map(|u| {
-        let text = move || {
-            T::HistoryUses
-                .text(lang.get())
-                .replace("{n}", &signed(u.delta))
-        };
-        let left = move || {
-            T::HistoryUsesLeft
-                .text(lang.get())
-                .replace("{n}", &u.after.to_string())
-        };
-        view! {
-            <span class=class(u.delta) data-unit="uses">{text}</span>
-            <span class="cell-desc tabular">{left}</span>
-        }
-    });
+    };
+    let points = h
+        .points
+        .map(|p| count(p, T::HistoryPoints, T::HistoryPointsLeft, "points"));
+    let uses = h
+        .uses
+        .map(|u| count(u, T::HistoryUses, T::HistoryUsesLeft, "uses"));
     let owed = (h.points_owed != 0).then(|| {
         let (said, n) = if h.points_owed > 0 {
             (T::HistoryPointsOwed, h.points_owed)

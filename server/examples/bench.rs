@@ -16,12 +16,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tongka_server::clock::Clock;
-use tongka_server::entity::{member, region, store};
+use tongka_server::entity::member;
 use tongka_server::ledger::{self, Entry, Kind, Line};
 use tongka_server::seed::{NewBrand, create_brand};
 
 mod common;
-use common::{start_server, wait_healthy};
+use common::{seed_stores, start_server, wait_healthy};
 
 const STORES: usize = 50;
 const MEMBERS: usize = 1_000;
@@ -72,32 +72,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     .await?;
     let now = clock.now_ms();
     let tx = tongka_server::db::begin_write(db).await?;
-    let r = region::ActiveModel {
-        brand_id: Set(brand.id),
-        name: Set("R".into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&tx)
-    .await?;
-    let mut stores = Vec::new();
-    for i in 0..STORES {
-        let s = store::ActiveModel {
-            brand_id: Set(brand.id),
-            region_id: Set(r.id),
-            name: Set(format!("S{i}")),
-            address: Set("a".into()),
-            phone: Set("021-0000".into()),
-            hours: Set("0-24".into()),
-            is_default: Set(i == 0),
-            active: Set(true),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
-        stores.push(s.id);
-    }
+    let stores = seed_stores(&tx, brand.id, STORES, now).await?;
     tx.commit().await?;
     let mut tokens = Vec::new();
     for chunk in 0..MEMBERS / 100 {

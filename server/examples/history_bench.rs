@@ -19,12 +19,12 @@ use shared::dto::{EntryKind, HistoryItem, Page};
 use shared::money::Fen;
 use std::time::{Duration, Instant};
 use tongka_server::clock::Clock;
-use tongka_server::entity::{member, member_card, region, store};
+use tongka_server::entity::{member, member_card};
 use tongka_server::ledger::{self, Entry, Kind, Line};
 use tongka_server::seed::{NewBrand, create_brand};
 
 mod common;
-use common::{start_server, wait_healthy};
+use common::{seed_stores, start_server, wait_healthy};
 
 const STORES: usize = 10;
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
@@ -64,32 +64,7 @@ async fn seed(db: &DatabaseConnection, n: usize) -> anyhow::Result<Seeded> {
     let now = clock.now_ms();
     let date = ledger::business_date("Asia/Shanghai", now);
     let tx = tongka_server::db::begin_write(db).await?;
-    let r = region::ActiveModel {
-        brand_id: Set(b),
-        name: Set("R".into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&tx)
-    .await?;
-    let mut stores = Vec::new();
-    for i in 0..STORES {
-        let s = store::ActiveModel {
-            brand_id: Set(b),
-            region_id: Set(r.id),
-            name: Set(format!("门店{i}")),
-            address: Set("a".into()),
-            phone: Set("021-0000".into()),
-            hours: Set("0-24".into()),
-            is_default: Set(i == 0),
-            active: Set(true),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
-        stores.push(s.id);
-    }
+    let stores = seed_stores(&tx, b, STORES, now).await?;
     let m = member::ActiveModel {
         brand_id: Set(b),
         phone: Set("13900000001".into()),

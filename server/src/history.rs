@@ -5,10 +5,7 @@
 //! kept account records the balance after it), so a page never sums.
 
 use crate::clock::rfc3339;
-use crate::entity::{
-    account, coupon, coupon_template, gateway_order, journal_entry, journal_line, member_card,
-    payment,
-};
+use crate::entity::{account, gateway_order, journal_entry, journal_line, member_card, payment};
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Kind};
 use crate::names;
@@ -195,7 +192,7 @@ pub async fn page(
     let stores = rows.iter().filter_map(|e| e.store_id).collect();
     let names = names::store_names(conn, brand_id, stores).await?;
     let mut moved = counts(conn, brand_id, member_id, &rows).await?;
-    let coupons = coupon_names(conn, brand_id, member_id, &rows).await?;
+    let coupons = coupon_names(conn, brand_id, &rows).await?;
     let items = rows
         .into_iter()
         .map(|e| {
@@ -314,7 +311,6 @@ async fn counts(
 async fn coupon_names(
     conn: &impl ConnectionTrait,
     brand_id: i64,
-    member_id: i64,
     rows: &[journal_entry::Model],
 ) -> AppResult<HashMap<i64, String>> {
     let of: HashMap<i64, i64> = rows
@@ -328,29 +324,11 @@ async fn coupon_names(
             Some((e.id, id))
         })
         .collect();
-    if of.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let coupons: HashMap<i64, i64> = coupon::Entity::find()
-        .filter(coupon::Column::BrandId.eq(brand_id))
-        .filter(coupon::Column::MemberId.eq(member_id))
-        .filter(coupon::Column::Id.is_in(of.values().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.template_id))
-        .collect();
-    let templates: HashMap<i64, String> = coupon_template::Entity::find()
-        .filter(coupon_template::Column::BrandId.eq(brand_id))
-        .filter(coupon_template::Column::Id.is_in(coupons.values().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
+    // The entries are the member's, so their coupons are too.
+    let names = names::coupon_names(conn, brand_id, of.values().copied().collect()).await?;
     Ok(of
         .into_iter()
-        .filter_map(|(entry, c)| Some((entry, templates.get(coupons.get(&c)?)?.clone())))
+        .filter_map(|(entry, c)| Some((entry, names.get(&c)?.clone())))
         .collect())
 }
 

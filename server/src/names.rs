@@ -2,7 +2,7 @@
 //! region a row belongs to. Each loads only the ids asked for, in one query,
 //! and only within the brand.
 
-use crate::entity::{member, region, staff, store};
+use crate::entity::{coupon, coupon_template, member, region, staff, store};
 use crate::error::AppResult;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use shared::validate::mask_phone;
@@ -69,6 +69,29 @@ pub async fn store_names(
 ) -> AppResult<HashMap<i64, String>> {
     let cols = (store::Column::BrandId, store::Column::Id);
     of_brand::<store::Entity, _>(conn, cols, brand_id, ids, |s| (s.id, s.name)).await
+}
+
+/// Coupons of the brand by id, each named by its template.
+pub async fn coupon_names(
+    conn: &impl ConnectionTrait,
+    brand_id: i64,
+    ids: Vec<i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let cols = (coupon::Column::BrandId, coupon::Column::Id);
+    let template_of =
+        of_brand::<coupon::Entity, _>(conn, cols, brand_id, ids, |c| (c.id, c.template_id)).await?;
+    let cols = (
+        coupon_template::Column::BrandId,
+        coupon_template::Column::Id,
+    );
+    let templates = template_of.values().copied().collect();
+    let names =
+        of_brand::<coupon_template::Entity, _>(conn, cols, brand_id, templates, |t| (t.id, t.name))
+            .await?;
+    Ok(template_of
+        .into_iter()
+        .filter_map(|(c, t)| Some((c, names.get(&t)?.clone())))
+        .collect())
 }
 
 /// Region names of the brand by id.

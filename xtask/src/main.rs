@@ -93,24 +93,18 @@ fn serve(extra: &[String]) -> Result<()> {
 
 /// The payment benchmark (see `server/examples/bench.rs`); not part of CI.
 fn bench() -> Result<()> {
-    run(&mut cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "tongka-server",
-        "--bin",
-        "tongka",
-        "--example",
-        "bench",
-    ]))?;
-    run(&mut Command::new(
-        root().join("target/release/examples/bench"),
-    ))
+    bench_example("bench")
 }
 
 /// The history benchmark (see `server/examples/history_bench.rs`): a
 /// page's p95 at 100,000 entries for one member; not part of CI.
 fn bench_history() -> Result<()> {
+    bench_example("history_bench")
+}
+
+/// Builds the release server and the benchmark `example`, then runs it
+/// (it starts the server itself).
+fn bench_example(example: &str) -> Result<()> {
     run(&mut cargo(&[
         "build",
         "--release",
@@ -119,10 +113,10 @@ fn bench_history() -> Result<()> {
         "--bin",
         "tongka",
         "--example",
-        "history_bench",
+        example,
     ]))?;
     run(&mut Command::new(
-        root().join("target/release/examples/history_bench"),
+        root().join(format!("target/release/examples/{example}")),
     ))
 }
 

@@ -1,8 +1,10 @@
 //! What the benchmarks share: the release server started as its own
 //! process on a database, and waiting until it answers.
 
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tongka_server::entity::{region, store};
 
 /// The server process, stopped when dropped.
 pub struct Server(Child);
@@ -63,4 +65,41 @@ pub async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Resul
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("server did not become healthy")
+}
+
+/// A region of `n` open stores in the brand, the first its default (named
+/// S0, S1, …); answers their ids.
+pub async fn seed_stores(
+    tx: &DatabaseTransaction,
+    brand_id: i64,
+    n: usize,
+    now: i64,
+) -> anyhow::Result<Vec<i64>> {
+    let r = region::ActiveModel {
+        brand_id: Set(brand_id),
+        name: Set("R".into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    let mut stores = Vec::new();
+    for i in 0..n {
+        let s = store::ActiveModel {
+            brand_id: Set(brand_id),
+            region_id: Set(r.id),
+            name: Set(format!("S{i}")),
+            address: Set("a".into()),
+            phone: Set("021-0000".into()),
+            hours: Set("0-24".into()),
+            is_default: Set(i == 0),
+            active: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        stores.push(s.id);
+    }
+    Ok(stores)
 }

@@ -5,9 +5,7 @@
 use crate::auth::Actor;
 use crate::chain::stores_in_scope;
 use crate::clock::rfc3339;
-use crate::entity::{
-    card_type, coupon, coupon_template, member_card, service_item, write_off, write_off_line,
-};
+use crate::entity::{card_type, member_card, service_item, write_off, write_off_line};
 use crate::error::{AppError, AppResult};
 use crate::names;
 use crate::paging::{PAGE_SIZE, split_page};
@@ -141,28 +139,18 @@ async fn line_sources(
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    let coupons: HashMap<i64, i64> = coupon::Entity::find()
-        .filter(coupon::Column::BrandId.eq(brand_id))
-        .filter(coupon::Column::Id.is_in(lines.iter().filter_map(|l| l.coupon_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.template_id))
-        .collect();
-    let templates: HashMap<i64, String> = coupon_template::Entity::find()
-        .filter(coupon_template::Column::BrandId.eq(brand_id))
-        .filter(coupon_template::Column::Id.is_in(coupons.values().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
+    let coupons = names::coupon_names(
+        conn,
+        brand_id,
+        lines.iter().filter_map(|l| l.coupon_id).collect(),
+    )
+    .await?;
     Ok(lines
         .iter()
         .filter_map(|l| {
             let name = match (l.card_id, l.coupon_id) {
                 (Some(card), _) => types.get(cards.get(&card)?)?,
-                (None, Some(c)) => templates.get(coupons.get(&c)?)?,
+                (None, Some(c)) => coupons.get(&c)?,
                 (None, None) => return None,
             };
             Some((l.id, name.clone()))
