@@ -3,7 +3,7 @@
 //! `merchant/index.html`, `public/` (copied from the repo's `public/`).
 
 use crate::{cargo, run, tools};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,7 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
     let assets = site.join("assets");
     std::fs::create_dir_all(&assets)?;
     let wasm_opt = tools::wasm_opt(root);
+    let esbuild = tools::esbuild(root);
     let css = hashed_copy(
         &std::fs::read(root.join("style/app.css"))?,
         &assets,
@@ -66,7 +67,7 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
     let scanner = build_scanner(root, &assets, wasm_opt.as_deref())?;
     let mut sizes = Vec::new();
     for (name, title, prefix) in APPS {
-        let (dir, size) = build_app(root, name, &assets, wasm_opt.as_deref())?;
+        let (dir, size) = build_app(root, name, &assets, wasm_opt.as_deref(), esbuild.as_deref())?;
         // The merchant app finds the scanner's worker (a hashed name) here.
         let head = if name == "merchant" {
             format!(
@@ -150,6 +151,7 @@ fn build_app(
     name: &'static str,
     assets: &Path,
     wasm_opt: Option<&Path>,
+    esbuild: Option<&Path>,
 ) -> Result<(String, AppSize)> {
     let input = root.join(format!(
         "target/wasm32-unknown-unknown/wasm-release/{name}.wasm"
@@ -210,6 +212,13 @@ fn build_app(
                     .map_err(|_| anyhow::anyhow!("a wasm-opt worker panicked"))?
             })
         })?;
+    }
+    // The bindings and the chunk loader, which every first load fetches:
+    // minified (about a quarter fewer bytes, brotli).
+    if let Some(esbuild) = esbuild {
+        for js in [out.join(format!("{name}.js")), out.join(LOADER)] {
+            minify(esbuild, &js)?;
+        }
     }
     let wasm = compressed(&main_wasm)?;
     let entry =
@@ -325,6 +334,30 @@ fn without_link_sections(wasm: &[u8]) -> Result<Vec<u8>> {
 const LOADER: &str = "__wasm_split.js";
 /// How the main module imports it (a relative module path).
 const LOADER_IMPORT: &str = "./__wasm_split.js";
+
+/// Minifies the ES module `js` in place (imports, exports and property
+/// names kept: the wasm finds its imports by name).
+fn minify(esbuild: &Path, js: &Path) -> Result<()> {
+    let out = std::process::Command::new(esbuild)
+        .arg(js)
+        .args([
+            "--minify",
+            "--format=esm",
+            "--allow-overwrite",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", js.display()))
+        .output()
+        .with_context(|| format!("running {}", esbuild.display()))?;
+    if !out.status.success() {
+        bail!(
+            "esbuild failed on {}: {}",
+            js.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
 
 fn optimise(wasm_opt: &Path, module: &Path) -> Result<()> {
     let mut cmd = std::process::Command::new(wasm_opt);

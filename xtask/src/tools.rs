@@ -1,17 +1,19 @@
 //! Installing what a fresh machine lacks: npm's binaryen (wasm-opt) and
-//! Debian's chromium + chromedriver.
+//! esbuild, and Debian's chromium + chromedriver.
 
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What the build takes from the npm registry (package.json, pinned by
-/// package-lock.json): binaryen's wasm-opt, the API docs viewer and the
-/// accessibility checker the end-to-end stories run on every page.
-const NPM_FILES: [&str; 3] = [
+/// package-lock.json): binaryen's wasm-opt, esbuild (minifies the apps'
+/// JS), the API docs viewer and the accessibility checker the end-to-end
+/// stories run on every page.
+const NPM_FILES: [&str; 4] = [
     "node_modules/binaryen/bin/wasm-opt",
     "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
     "node_modules/axe-core/axe.min.js",
+    "node_modules/esbuild/bin/esbuild",
 ];
 
 /// Installs package.json's packages with npm when any is missing; whether
@@ -21,7 +23,7 @@ fn npm_packages(root: &Path) -> bool {
         return true;
     }
     println!(
-        "installing binaryen@132 (wasm-opt), swagger-ui-dist (API docs) and axe-core (accessibility checks) from npm…"
+        "installing binaryen@132 (wasm-opt), esbuild (JS minifier), swagger-ui-dist (API docs) and axe-core (accessibility checks) from npm…"
     );
     Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
@@ -41,6 +43,18 @@ pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
         println!(
             "warning: npm is missing or failed; skipping wasm-opt (the apps work, only larger)"
         );
+        None
+    }
+}
+
+/// `node_modules/esbuild/bin/esbuild`, installing it with npm if needed.
+/// `None` (with a warning) when npm is not available.
+pub fn esbuild(root: &Path) -> Option<PathBuf> {
+    let bin = root.join(NPM_FILES[3]);
+    if npm_packages(root) && bin.exists() {
+        Some(bin)
+    } else {
+        println!("warning: npm is missing or failed; the apps' JS is not minified (larger)");
         None
     }
 }
