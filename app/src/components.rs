@@ -264,6 +264,30 @@ where
     }
 }
 
+/// The server's invalid-field error about `field`, shown at the field
+/// rather than above the button; with `param`, only the error whose
+/// parameter has that value (`("side", "inviter")`, `("index", "2")`).
+#[component]
+pub fn ServerFieldError(
+    error: RwSignal<Option<Failure>>,
+    field: &'static str,
+    #[prop(optional)] param: Option<(&'static str, String)>,
+) -> impl IntoView {
+    let lang = use_i18n().0;
+    let names = move |f: &Failure| {
+        f.field() == Some(field)
+            && param.as_ref().is_none_or(|(k, v)| match f {
+                Failure::Api(e) => e.params.get(*k) == Some(v),
+                Failure::Network => false,
+            })
+    };
+    move || {
+        error.get().filter(|f| names(f)).map(|f| {
+            view! { <p class="field-error" role="alert">{f.text(lang.get())}</p> }
+        })
+    }
+}
+
 /// An inline error banner for a form; hidden when empty. A session the
 /// server ended is not shown as an error: it goes to the login page (which
 /// says so, and comes back here).

@@ -880,6 +880,8 @@ catalogue! {
     MyInviteAlreadyMember => "你已经是会员，邀请奖励仅限新会员", "You are a member already: invite rewards are for newcomers";
     MyInviteAccept => "注册领取", "Join and get it";
     MyInviteBanner => "通过好友邀请注册", "Joining through a friend's invite";
+    MyInviteDrop => "不使用邀请码", "Go on without it";
+    MyInviteSkip => "不使用邀请，直接注册或登录", "Register or log in without the invite";
     MyInviteBound => "已接受好友邀请", "Friend's invite accepted";
     SignInTitle => "每日签到", "Daily sign-in";
     SignInEntryDesc => "签到领积分", "Sign in for points";

@@ -8,7 +8,8 @@
 //! friend's first payment of at least the minimum from their own money:
 //! the payment marks the invite pending until its refund window ends, and
 //! the job runner gives the rewards then, if the payment still counts
-//! (refunded below the minimum: the invite waits for another payment). A
+//! (refunded below the minimum: a later payment that kept the minimum is
+//! the first payment now, or the invite waits for one). A
 //! guarded state change gives them once, whichever runner gets there; the
 //! inviter's reward counts against a per-day cap raised by a guarded
 //! statement, so the cap holds when registrations arrive together.
@@ -388,7 +389,8 @@ pub const RETRY_MS: i64 = 3_600_000;
 pub struct Run {
     /// Invites rewarded.
     pub rewarded: usize,
-    /// Invites whose payment was refunded below the minimum: waiting again.
+    /// Invites whose payment was refunded below the minimum: on a later
+    /// payment, or waiting again.
     pub reopened: usize,
     /// Invites that could not be rewarded (recorded; tried again next run).
     pub failed: usize,
@@ -397,7 +399,8 @@ pub struct Run {
 /// Gives the rewards of every invite due by `now` (the job runner's work):
 /// each in its own transaction, once (see [`grant`]), so two runners at
 /// once give them once. A payment refunded below the minimum in its window
-/// gives nothing: the invite waits for another first payment. Every
+/// gives nothing: the invite moves to a later payment that kept the
+/// minimum, or waits for one. Every
 /// brand's, or only `brand`'s.
 pub async fn reward_due(db: &DatabaseConnection, now: i64, brand: Option<i64>) -> AppResult<Run> {
     let mut due = invite::Entity::find()
@@ -437,7 +440,7 @@ pub async fn reward_due(db: &DatabaseConnection, now: i64, brand: Option<i64>) -
 }
 
 /// Rewards one due invite: `Some(true)` given, `Some(false)` reopened (its
-/// payment no longer counts), `None` another runner was first.
+/// payment no longer counts: on to a later one, or waiting), `None` another runner was first.
 async fn reward_one(
     db: &DatabaseConnection,
     inv: &invite::Model,
@@ -472,13 +475,22 @@ async fn reward_one(
             .await?
             .map_or(0, |p| p.own_kept().0);
         if kept < inv.min_payment {
+            // A later payment that still keeps the minimum (made while this
+            // one waited out its window) is the first payment now; with
+            // none, the invite waits for the next.
+            let next = next_payment(&tx, &inv, pid).await?;
+            let (state, next_id, due) = match &next {
+                Some(n) => (
+                    InviteState::Pending,
+                    Some(n.id),
+                    Some(n.created_at + inv.window_ms),
+                ),
+                None => (InviteState::Waiting, None, None),
+            };
             let reopened = invite::Entity::update_many()
-                .col_expr(
-                    invite::Column::State,
-                    Expr::value(InviteState::Waiting.as_str()),
-                )
-                .col_expr(invite::Column::PaymentId, Expr::value(Option::<i64>::None))
-                .col_expr(invite::Column::DueAt, Expr::value(Option::<i64>::None))
+                .col_expr(invite::Column::State, Expr::value(state.as_str()))
+                .col_expr(invite::Column::PaymentId, Expr::value(next_id))
+                .col_expr(invite::Column::DueAt, Expr::value(due))
                 .filter(invite::Column::Id.eq(inv.id))
                 .filter(invite::Column::State.eq(InviteState::Pending.as_str()))
                 .filter(invite::Column::PaymentId.eq(pid))
@@ -506,6 +518,27 @@ async fn reward_one(
             Err(e)
         }
     }
+}
+
+/// The invitee's first payment after `after` that keeps at least the
+/// invite's minimum from their own money.
+async fn next_payment(
+    tx: &DatabaseTransaction,
+    inv: &invite::Model,
+    after: i64,
+) -> Result<Option<payment::Model>, DbErr> {
+    use payment::Column as P;
+    let kept = Expr::col(P::Principal)
+        .add(Expr::col(P::Gateway))
+        .sub(Expr::col(P::RefundedPrincipal))
+        .sub(Expr::col(P::RefundedGateway));
+    payment::Entity::find()
+        .filter(P::MemberId.eq(inv.invitee_id))
+        .filter(P::Id.gt(after))
+        .filter(kept.gte(inv.min_payment))
+        .order_by_asc(P::Id)
+        .one(tx)
+        .await
 }
 
 /// Counts of one inviter's (or the brand's) invites.

@@ -3664,6 +3664,13 @@ fn hq_sets_sign_in_rewards_and_a_member_signs_in_and_sees_the_calendar() {
         click(&hq, "#save-sign-in").await?;
         text_contains(&hq, "#sign-in-policy .field-error", "应为第 2–365 天").await?;
         accessible(&hq, "sign-in rewards").await?;
+        // Day 7 twice: only the server sees it, and its refusal is shown at
+        // the row that repeats the day, not above the button.
+        fill(&hq, "#streak-2-day", "7").await?;
+        click(&hq, "#save-sign-in").await?;
+        text_contains(&hq, "[data-key='2'] .field-error", "与另一项奖励的天数相同").await?;
+        absent(&hq, "[data-key='1'] .field-error").await?;
+        absent(&hq, "#sign-in-policy .form-error").await?;
         // Day 30 is saved and kept (by day) after a reload; then taken off
         // again (other stories share the demo brand).
         fill(&hq, "#streak-2-day", "30").await?;
@@ -3804,6 +3811,34 @@ fn a_member_invites_a_friend_who_joins_through_the_link_pays_and_both_are_reward
         click(&friend, "#login").await?;
         text_contains(&friend, ".toast", "已接受好友邀请").await?;
         el(&friend, "#member-card").await?;
+
+        // A link with a code that is no one's does not stop a newcomer: the
+        // landing page offers to join without it, and the login refuses the
+        // code by name and lets them go on without it.
+        let stranger = browser(h).await?;
+        stranger
+            .goto(&format!("{}/m/demo/invite/ZZZZZZZZ", h.base))
+            .await?;
+        el(&stranger, "#invite-skip").await?;
+        stranger
+            .goto(&format!("{}/m/demo/login?invite=ZZZZZZZZ", h.base))
+            .await?;
+        text_contains(&stranger, "#invite-banner", "ZZZZZZZZ").await?;
+        let stranger_phone = unique_phone();
+        fill(&stranger, "#phone", &stranger_phone).await?;
+        click(&stranger, "#send-code").await?;
+        let sms = sms_code(h, &stranger_phone).await?;
+        fill(&stranger, "#code", &sms).await?;
+        click(&stranger, "#consent").await?;
+        click(&stranger, "#login").await?;
+        text_contains(&stranger, ".form-error", "不存在或已失效").await?;
+        click(&stranger, "#invite-drop").await?;
+        gone(&stranger, "#invite-banner").await?;
+        gone(&stranger, ".form-error").await?;
+        click(&stranger, "#login").await?;
+        el(&stranger, "#member-card").await?;
+        stranger.close().await?;
+
         inviter.refresh().await?;
         text_contains(&inviter, "#invite-friends", &phone[7..]).await?;
         text_contains(&inviter, "#invite-friends", "待首笔消费").await?;

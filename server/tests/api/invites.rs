@@ -518,6 +518,52 @@ dual_test!(
 );
 
 dual_test!(
+    a_second_payment_made_while_the_first_waited_counts_when_the_first_is_refunded,
+    |app| async move {
+        let s = shop(&app).await;
+        let coupon = new_template(&app, &s.admin, &cash_coupon("新人礼")).await;
+        set_policy(&app, &s.admin, &on_first_payment(coupon.id))
+            .await
+            .ok::<InvitePolicy>();
+        let inviter = new_member(&app).await;
+        let code = mine(&app, &inviter).await.code;
+        let friend = friends_with_money(&app, &s, &code, 1).await.remove(0);
+        // ¥20 today, ¥15 two days on, inside the first one's window; then
+        // the first is refunded whole.
+        let first = pay_ok(&app, &friend.token, s.one.id, 2_000).await;
+        app.advance_secs(2 * 86_400);
+        let token = app.member_login(&friend.member.phone).await;
+        pay_ok(&app, &token, s.two.id, 1_500).await;
+        refund_ok(&app, &s.manager, first.payment_id, 2_000).await;
+        // Past the first one's window: nothing given, and the invite waits
+        // on the second payment rather than for a third.
+        app.advance_secs(5 * 86_400 + 60);
+        let run = run_job(&app).await;
+        assert_eq!((run.rewarded, run.reopened, run.failed), (0, 1, 0));
+        let inv = &invites_of(&app, friend.member.id).await[0];
+        assert_eq!(inv.state, InviteState::Pending.as_str());
+        let token = app.member_login(&friend.member.phone).await;
+        assert_eq!(usable(&app, &token).await, 0);
+        // Past the second one's window: both rewarded, once.
+        app.advance_secs(2 * 86_400);
+        let (one, two) = tokio::join!(run_job(&app), run_job(&app));
+        assert_eq!(one.rewarded + two.rewarded, 1);
+        assert_eq!(run_job(&app).await, tongka_server::invites::Run::default());
+        let token = app.member_login(&friend.member.phone).await;
+        assert_eq!(usable(&app, &token).await, 50);
+        let inviter_token = app.member_login(&inviter.phone).await;
+        assert_eq!(usable(&app, &inviter_token).await, 100);
+        let inviter_now = Member {
+            token: inviter_token,
+            ..inviter.clone()
+        };
+        let seen = mine(&app, &inviter_now).await;
+        assert_eq!((seen.invited, seen.converted, seen.pending), (1, 1, 0));
+        assert_reconciled(&app).await;
+    }
+);
+
+dual_test!(
     a_reward_that_cannot_be_given_waits_and_holds_up_no_one_and_nothing_is_given_while_off,
     |app| async move {
         let s = shop(&app).await;

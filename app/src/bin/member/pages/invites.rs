@@ -13,7 +13,7 @@ use shared::dto::{
     InvitedFriend, MemberInvites,
 };
 use shared::money::Fen;
-use tongka_app::api;
+use tongka_app::api::{self, Failure};
 use tongka_app::components::{PagedCells, Pager, TopBar, loaded, local_time};
 use tongka_app::i18n::{Lang, T, Txt, tr, use_i18n};
 
@@ -205,13 +205,18 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
         </div>
         <div class="invite-qr" id="invite-qr" inner_html=qr></div>
         <h2 class="cells-title">{tr(T::MyInvitePoster)}</h2>
-        {move || match poster.get() {
-            Some(src) => view! {
+        {move || match (poster.get(), brand.info.get()) {
+            (Some(src), _) => view! {
                 <img class="invite-poster" id="invite-poster" src=src
                     alt=move || T::MyInvitePosterAlt.text(lang.get()).to_string()/>
                 <p class="state">{tr(T::MyInvitePosterHint)}</p>
             }.into_any(),
-            None => view! { <tongka_app::components::Loading/> }.into_any(),
+            // The poster needs the brand's name: if that did not come, say
+            // so and offer to fetch it again (not a spinner for ever).
+            (None, Some(Err(f))) => view! {
+                <tongka_app::components::ErrorState failure=f on_retry=move |_| brand.info.refetch()/>
+            }.into_any(),
+            (None, _) => view! { <tongka_app::components::Loading/> }.into_any(),
         }}
         <h2 class="cells-title">{tr(T::MyInviteHowItWent)}</h2>
         <div class="cells" id="invite-stats">
@@ -268,6 +273,7 @@ pub fn InviteLandingPage() -> impl IntoView {
     };
     let member = session.token.get_untracked().is_some();
     let login = brand.path(&format!("/login?invite={code}"));
+    let plain_login = brand.path("/login");
     let home = brand.path("");
     view! {
         <TopBar title=Signal::derive(move || tr(T::MyInviteTitle)().to_string())/>
@@ -309,6 +315,16 @@ pub fn InviteLandingPage() -> impl IntoView {
                         }.into_any()
                     }}
                 }.into_any()
+            })}
+            // A code that is wrong or a programme that is off need not stop
+            // a newcomer: they can still join.
+            {move || (!member && matches!(offer.get(), Some(Err(Failure::Api(_))))).then(|| {
+                let to = plain_login.clone();
+                view! {
+                    <div class="form-actions">
+                        <A href=to attr:class="btn btn-default" attr:id="invite-skip">{tr(T::MyInviteSkip)}</A>
+                    </div>
+                }
             })}
         </section>
     }

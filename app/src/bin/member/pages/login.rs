@@ -31,7 +31,9 @@ pub fn LoginPage() -> impl IntoView {
     let logging_in = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
     let consent_missing = RwSignal::new(false);
-    let invite = StoredValue::new(
+    // The friend's code from the link; the newcomer may go on without it
+    // (a code that is wrong, or no longer anyone's, would stop them).
+    let invite = RwSignal::new(
         leptos_router::hooks::use_query_map()
             .read_untracked()
             .get("invite")
@@ -111,6 +113,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     let home = brand.path("");
+    let login_path = StoredValue::new(brand.path("/login"));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // A new attempt: the last one's error goes (never two at once).
@@ -130,7 +133,7 @@ pub fn LoginPage() -> impl IntoView {
                 phone: p,
                 code: c,
                 consent: true,
-                invite_code: invite.get_value(),
+                invite_code: invite.get_untracked(),
             };
             let result = api::send::<MemberLogin>(slug.as_str(), &req, None).await;
             logging_in.set(false);
@@ -173,8 +176,16 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="login-title">{tr(T::MemberLogin)}</p>
             </div>
             <SessionEndedNotice/>
-            {invite.get_value().map(|c| view! {
-                <div class="notice" id="invite-banner">{tr(T::MyInviteBanner)}" "<span class="tabular">{c}</span></div>
+            {move || invite.get().map(|c| view! {
+                <div class="notice" id="invite-banner">
+                    {tr(T::MyInviteBanner)}" "<span class="tabular">{c}</span>" "
+                    <button type="button" class="link" id="invite-drop" on:click=move |_| {
+                        invite.set(None);
+                        error.set(None);
+                        // Not back with a reload: the address loses the code too.
+                        nav.replace(&login_path.get_value());
+                    }>{tr(T::MyInviteDrop)}</button>
+                </div>
             })}
             <form class="cells" on:submit=submit novalidate=true>
                 <Field label=T::Phone state=phone placeholder=T::PhonePlaceholder input_type="tel" id="phone" inputmode="numeric" maxlength=13 autocomplete="tel"/>

@@ -11,7 +11,8 @@ use shared::money::Fen;
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
 use tongka_app::components::{
-    EmptyState, Field, FieldState, FormError, TopBar, int_in, loaded, use_toast, yuan_text,
+    EmptyState, Field, FieldState, FormError, ServerFieldError, TopBar, int_in, loaded, use_toast,
+    yuan_text,
 };
 use tongka_app::i18n::{T, Txt, tr, use_i18n};
 
@@ -44,16 +45,6 @@ const FIELDS: [&str; 5] = [
     "window_days",
     "daily_cap",
 ];
-
-/// Whether `f` is the server's error about `field` (of reward `side`).
-fn names(f: &Failure, field: &str, side: Option<&str>) -> bool {
-    match f {
-        Failure::Api(e) => {
-            f.field() == Some(field) && e.params.get("side").map(String::as_str) == side
-        }
-        Failure::Network => false,
-    }
-}
 
 /// 邀请有礼
 #[component]
@@ -178,21 +169,6 @@ impl Side {
     }
 }
 
-/// The server's error about `field` (of reward `side`), shown at the field.
-#[component]
-fn ServerFieldError(
-    error: RwSignal<Option<Failure>>,
-    field: &'static str,
-    #[prop(optional)] side: Option<&'static str>,
-) -> impl IntoView {
-    let lang = use_i18n().0;
-    move || {
-        error.get().filter(|f| names(f, field, side)).map(|f| {
-            view! { <p class="field-error" role="alert">{f.text(lang.get())}</p> }
-        })
-    }
-}
-
 /// One side's reward: points and a coupon (or none).
 #[component]
 fn RewardCells(
@@ -207,7 +183,7 @@ fn RewardCells(
         <h2 class="cells-title">{tr(title)}</h2>
         <div class="cells wide-labels">
             <Field label=T::InvitePoints state=side.points id=format!("{name}-points") inputmode="numeric"/>
-            <ServerFieldError error=error field="points" side=name/>
+            <ServerFieldError error=error field="points" param=("side", name.to_string())/>
             <label class="cell">
                 <span class="cell-label">{tr(T::InviteCoupon)}</span>
                 <select class="cell-input" id=format!("{name}-coupon")
@@ -218,7 +194,7 @@ fn RewardCells(
                     }).collect_view()}
                 </select>
             </label>
-            <ServerFieldError error=error field="coupon_id" side=name/>
+            <ServerFieldError error=error field="coupon_id" param=("side", name.to_string())/>
         </div>
     }
 }

@@ -7,7 +7,9 @@ use shared::api::{GetSignInPolicy, PutSignInPolicy};
 use shared::dto::{MAX_STREAK_REWARDS, Role, SignInPolicy, StreakReward};
 use shared::validate::Reason;
 use tongka_app::api::{self, Failure};
-use tongka_app::components::{Field, FieldState, FormError, TopBar, int_in, loaded, use_toast};
+use tongka_app::components::{
+    Field, FieldState, FormError, ServerFieldError, TopBar, int_in, loaded, use_toast,
+};
 use tongka_app::i18n::{T, tr, use_i18n};
 
 fn daily_rule(v: &str) -> Result<String, Reason> {
@@ -21,6 +23,10 @@ fn day_rule(v: &str) -> Result<String, Reason> {
 fn points_rule(v: &str) -> Result<String, Reason> {
     int_in(v, 1, 100_000, "points_step_range")
 }
+
+/// The fields an invalid-field error from the server may name, shown at
+/// the field rather than above the button.
+const FIELDS: [&str; 3] = ["daily_points", "streak_day", "streak_points"];
 
 /// 签到奖励
 #[component]
@@ -82,6 +88,15 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
     );
     let next_key = StoredValue::new(p.streak_rewards.len() as u32);
     let error = RwSignal::new(None::<Failure>);
+    // The server's error about one field (a streak's day taken twice, say),
+    // shown at it; a streak row's by its place in what was sent.
+    let at_field = RwSignal::new(None::<Failure>);
+    // Adding or removing a row moves the places: an error shown by place
+    // would land on the wrong row.
+    Effect::new(move |_| {
+        rows.track();
+        at_field.set(None);
+    });
     let busy = RwSignal::new(false);
     let add = move |_| {
         let key = next_key.get_value();
@@ -102,6 +117,7 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        at_field.set(None);
         let typed: Vec<Option<StreakReward>> =
             rows.get_untracked().iter().map(Row::reward).collect();
         let daily = daily.checked();
@@ -132,6 +148,7 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
                     rows.set(fresh);
                     toast.show(T::Saved.text(lang.get_untracked()).to_string());
                 }
+                Err(f) if f.field().is_some_and(|n| FIELDS.contains(&n)) => at_field.set(Some(f)),
                 Err(f) => error.set(Some(f)),
             }
         });
@@ -147,17 +164,21 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
                         on:change=move |ev| enabled.set(event_target_checked(&ev))/>
                 </label>
                 <Field label=T::SignInDaily state=daily id="sign-in-daily" inputmode="numeric"/>
+                <ServerFieldError error=at_field field="daily_points"/>
             </div>
             <h2 class="cells-title">{tr(T::SignInStreaks)}</h2>
             {move || rows.get().is_empty().then(|| view! {
                 <p class="cells cell cell-desc" id="streaks-none">{tr(T::SignInNoStreaks)}</p>
             })}
-            {move || rows.get().into_iter().map(|r| {
+            {move || rows.get().into_iter().enumerate().map(|(i, r)| {
                 let key = r.key;
+                let at = || ("index", i.to_string());
                 view! {
                     <div class="cells wide-labels level-edit" data-key=key.to_string()>
                         <Field label=T::SignInStreakDay state=r.day id=format!("streak-{key}-day") inputmode="numeric"/>
+                        <ServerFieldError error=at_field field="streak_day" param=at()/>
                         <Field label=T::SignInStreakPoints state=r.points id=format!("streak-{key}-points") inputmode="numeric"/>
+                        <ServerFieldError error=at_field field="streak_points" param=at()/>
                         {move || admin().then(|| view! {
                             <button type="button" class="btn btn-warn btn-small level-remove" id=format!("streak-{key}-remove")
                                 on:click=move |_| rows.update(|all| all.retain(|x| x.key != key))>{tr(T::Delete)}</button>
