@@ -880,6 +880,7 @@ catalogue! {
     MyInviteAlreadyMember => "你已经是会员，邀请奖励仅限新会员", "You are a member already: invite rewards are for newcomers";
     MyInviteAccept => "注册领取", "Join and get it";
     MyInviteBanner => "通过好友邀请注册", "Joining through a friend's invite";
+    MyInvitePosterFailed => "这台设备画不出海报，可复制上方链接或让好友扫二维码", "This device could not draw the poster: share the link above or let your friend scan the QR code";
     MyInviteDrop => "不使用邀请码", "Go on without it";
     MyInviteSkip => "不使用邀请，直接注册或登录", "Register or log in without the invite";
     MyInviteBound => "已接受好友邀请", "Friend's invite accepted";
@@ -902,6 +903,7 @@ catalogue! {
     AuditSignInPolicy => "修改签到奖励", "Sign-in rewards changed";
     AuditInvitePolicy => "修改邀请有礼", "Invite programme changed";
     JobInvites => "邀请奖励", "Invite rewards";
+    JobRollup => "账户余额汇总", "Account balance roll-up";
     SignInRewardsTitle => "签到奖励", "Sign-in rewards";
     SignInEnabled => "开启每日签到", "Daily sign-in on";
     SignInDaily => "每日签到积分", "Points a day";

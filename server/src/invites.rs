@@ -475,9 +475,12 @@ async fn reward_one(
             .await?
             .map_or(0, |p| p.own_kept().0);
         if kept < inv.min_payment {
-            // A later payment that still keeps the minimum (made while this
+            // Another payment that still keeps the minimum (made while this
             // one waited out its window) is the first payment now; with
-            // none, the invite waits for the next.
+            // none, the invite waits for the next. Under the invitee's
+            // lock, as payments take it: a payment being booked now is
+            // either seen here or sees the invite waiting again.
+            crate::ledger::lock_member(&tx, inv.brand_id, inv.invitee_id, now).await?;
             let next = next_payment(&tx, &inv, pid).await?;
             let (state, next_id, due) = match &next {
                 Some(n) => (
@@ -520,12 +523,14 @@ async fn reward_one(
     }
 }
 
-/// The invitee's first payment after `after` that keeps at least the
-/// invite's minimum from their own money.
+/// The invitee's first payment but `instead_of` that keeps at least the
+/// invite's minimum from their own money. Every payment of theirs came
+/// after the binding (it binds only a registration), and one that held the
+/// invite before and was refunded keeps less than the minimum.
 async fn next_payment(
     tx: &DatabaseTransaction,
     inv: &invite::Model,
-    after: i64,
+    instead_of: i64,
 ) -> Result<Option<payment::Model>, DbErr> {
     use payment::Column as P;
     let kept = Expr::col(P::Principal)
@@ -534,7 +539,7 @@ async fn next_payment(
         .sub(Expr::col(P::RefundedGateway));
     payment::Entity::find()
         .filter(P::MemberId.eq(inv.invitee_id))
-        .filter(P::Id.gt(after))
+        .filter(P::Id.ne(instead_of))
         .filter(kept.gte(inv.min_payment))
         .order_by_asc(P::Id)
         .one(tx)

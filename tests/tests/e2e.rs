@@ -3665,12 +3665,20 @@ fn hq_sets_sign_in_rewards_and_a_member_signs_in_and_sees_the_calendar() {
         text_contains(&hq, "#sign-in-policy .field-error", "应为第 2–365 天").await?;
         accessible(&hq, "sign-in rewards").await?;
         // Day 7 twice: only the server sees it, and its refusal is shown at
-        // the row that repeats the day, not above the button.
+        // the row that repeats the day (second of those sent, once the
+        // first row is taken off), not above the button; mending the day
+        // clears it. Then the page as saved again.
+        click(&hq, "#streak-0-remove").await?;
         fill(&hq, "#streak-2-day", "7").await?;
         click(&hq, "#save-sign-in").await?;
         text_contains(&hq, "[data-key='2'] .field-error", "与另一项奖励的天数相同").await?;
         absent(&hq, "[data-key='1'] .field-error").await?;
         absent(&hq, "#sign-in-policy .form-error").await?;
+        fill(&hq, "#streak-2-day", "8").await?;
+        gone(&hq, "[data-key='2'] .field-error").await?;
+        hq.refresh().await?;
+        prop_becomes(&hq, "#streak-0-day", "value", "3").await?;
+        click(&hq, "#streak-add").await?;
         // Day 30 is saved and kept (by day) after a reload; then taken off
         // again (other stories share the demo brand).
         fill(&hq, "#streak-2-day", "30").await?;

@@ -346,15 +346,18 @@ fn minify(esbuild: &Path, js: &Path) -> Result<()> {
             "--allow-overwrite",
             "--log-level=warning",
         ])
+        // The bindings name the split loader once per chunk import, each
+        // the same module: a duplicate key that changes nothing.
+        .arg("--log-override:duplicate-object-key=silent")
         .arg(format!("--outfile={}", js.display()))
         .output()
         .with_context(|| format!("running {}", esbuild.display()))?;
+    let said = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        bail!(
-            "esbuild failed on {}: {}",
-            js.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("esbuild failed on {}: {said}", js.display());
+    }
+    if !said.trim().is_empty() {
+        println!("esbuild on {}: {}", js.display(), said.trim());
     }
     Ok(())
 }

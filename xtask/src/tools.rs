@@ -16,9 +16,14 @@ const NPM_FILES: [&str; 4] = [
     "node_modules/esbuild/bin/esbuild",
 ];
 
-/// Installs package.json's packages with npm when any is missing; whether
-/// npm succeeded (or nothing was missing).
+/// Installs package.json's packages with npm when any is missing, once per
+/// run; whether npm succeeded (or nothing was missing).
 fn npm_packages(root: &Path) -> bool {
+    static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DONE.get_or_init(|| npm_install(root))
+}
+
+fn npm_install(root: &Path) -> bool {
     if NPM_FILES.iter().all(|f| root.join(f).exists()) {
         return true;
     }
@@ -33,12 +38,24 @@ fn npm_packages(root: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The npm file `file` under `root`: as installed, else after an npm
+/// install (one a run), else `None`. A tool already there is used even if
+/// npm cannot install one that is missing.
+fn npm_file(root: &Path, file: &str) -> Option<PathBuf> {
+    let path = root.join(file);
+    if path.exists() || (npm_packages(root) && path.exists()) {
+        Some(path)
+    } else {
+        None
+    }
+}
+
 /// `node_modules/binaryen/bin/wasm-opt`, installing it with npm if needed.
 /// `None` (with a warning) when npm is not available.
 pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
-    let bin = root.join(NPM_FILES[0]);
-    if npm_packages(root) && bin.exists() {
-        Some(bin)
+    let bin = npm_file(root, NPM_FILES[0]);
+    if bin.is_some() {
+        bin
     } else {
         println!(
             "warning: npm is missing or failed; skipping wasm-opt (the apps work, only larger)"
@@ -50,9 +67,9 @@ pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
 /// `node_modules/esbuild/bin/esbuild`, installing it with npm if needed.
 /// `None` (with a warning) when npm is not available.
 pub fn esbuild(root: &Path) -> Option<PathBuf> {
-    let bin = root.join(NPM_FILES[3]);
-    if npm_packages(root) && bin.exists() {
-        Some(bin)
+    let bin = npm_file(root, NPM_FILES[3]);
+    if bin.is_some() {
+        bin
     } else {
         println!("warning: npm is missing or failed; the apps' JS is not minified (larger)");
         None
@@ -62,9 +79,11 @@ pub fn esbuild(root: &Path) -> Option<PathBuf> {
 /// The vendored API docs viewer (swagger-ui-dist), installing it with npm
 /// if needed; the docs page must work offline, so never from a CDN.
 pub fn swagger_ui(root: &Path) -> Result<PathBuf> {
-    let dir = root.join("node_modules/swagger-ui-dist");
-    if npm_packages(root) && dir.join("swagger-ui-bundle.js").exists() {
-        Ok(dir)
+    if let Some(bundle) = npm_file(root, NPM_FILES[1]) {
+        Ok(bundle
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.join("node_modules/swagger-ui-dist")))
     } else {
         bail!("npm could not install swagger-ui-dist (package.json), which /api/docs serves")
     }

@@ -325,7 +325,8 @@ WHERE s.id = ANY($2)";
 /// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
 /// member's cumulative spend (brands with levels go the ordinary way, but
 /// every brand's spend is kept, for levels HQ adds later), an invited
-/// member's first qualifying payment (as `crate::invites::paid` marks it),
+/// member's first qualifying payment (as `crate::invites::paid` marks it;
+/// of two in one batch, the first),
 /// and the idempotency keys with their answers.
 static WRITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
@@ -350,10 +351,13 @@ s AS (\
   WHERE m.id = x.member RETURNING 1), \
 v AS (\
   UPDATE invites i SET state = 'pending', payment_id = t.id, due_at = i.window_ms + t.at \
-  FROM unnest($1::bigint[], $4::bigint[], $7::bigint[], $15::bigint[], $10::bigint[]) \
-    AS t(id, member, principal, gateway, at) \
-  WHERE i.invitee_id = t.member AND i.state = 'waiting' \
-    AND i.min_payment <= t.principal + t.gateway RETURNING 1), \
+  FROM (SELECT DISTINCT ON (t.member) t.id, t.member, t.at \
+    FROM unnest($1::bigint[], $4::bigint[], $7::bigint[], $15::bigint[], $10::bigint[]) \
+      AS t(id, member, principal, gateway, at) \
+    JOIN invites j ON j.invitee_id = t.member AND j.state = 'waiting' \
+      AND j.min_payment <= t.principal + t.gateway \
+    ORDER BY t.member, t.id) t \
+  WHERE i.invitee_id = t.member AND i.state = 'waiting' RETURNING 1), \
 k AS (\
   INSERT INTO idempotency_keys (brand_id, caller, route, key, body_hash, status, response, \
     created_at) \

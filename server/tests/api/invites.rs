@@ -528,20 +528,35 @@ dual_test!(
         let inviter = new_member(&app).await;
         let code = mine(&app, &inviter).await.code;
         let friend = friends_with_money(&app, &s, &code, 1).await.remove(0);
-        // ¥20 today, ¥15 two days on, inside the first one's window; then
-        // the first is refunded whole.
+        // ¥20 today; a day on ¥5 (below the minimum), two days on ¥15,
+        // both inside the first one's window; then the first is refunded
+        // whole.
         let first = pay_ok(&app, &friend.token, s.one.id, 2_000).await;
-        app.advance_secs(2 * 86_400);
+        app.advance_secs(86_400);
         let token = app.member_login(&friend.member.phone).await;
-        pay_ok(&app, &token, s.two.id, 1_500).await;
+        pay_ok(&app, &token, s.one.id, 500).await;
+        app.advance_secs(86_400);
+        let second = pay_ok(&app, &token, s.two.id, 1_500).await;
+        let second_at = {
+            use sea_orm::EntityTrait;
+            tongka_server::entity::payment::Entity::find_by_id(second.payment_id)
+                .one(&app.db)
+                .await
+                .expect("reading the payment")
+                .expect("the payment")
+                .created_at
+        };
         refund_ok(&app, &s.manager, first.payment_id, 2_000).await;
         // Past the first one's window: nothing given, and the invite waits
-        // on the second payment rather than for a third.
+        // out the ¥15 payment's own window rather than for a third.
         app.advance_secs(5 * 86_400 + 60);
         let run = run_job(&app).await;
         assert_eq!((run.rewarded, run.reopened, run.failed), (0, 1, 0));
         let inv = &invites_of(&app, friend.member.id).await[0];
         assert_eq!(inv.state, InviteState::Pending.as_str());
+        assert_eq!(inv.payment_id, Some(second.payment_id));
+        assert_eq!(inv.due_at, Some(second_at + 7 * 86_400_000));
+        assert_eq!(run_job(&app).await, tongka_server::invites::Run::default());
         let token = app.member_login(&friend.member.phone).await;
         assert_eq!(usable(&app, &token).await, 0);
         // Past the second one's window: both rewarded, once.

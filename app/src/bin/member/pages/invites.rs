@@ -124,6 +124,8 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
     let brand = use_brand();
     let session = use_session();
     let poster = RwSignal::new(None::<String>);
+    // No canvas to draw on (or no image from it): said, not a spinner.
+    let poster_failed = RwSignal::new(false);
     let brand_face = move || match brand.info.get() {
         Some(Ok(b)) => (b.name, b.theme_color),
         _ => (String::new(), String::new()),
@@ -161,7 +163,8 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
         let (link, code, friend) = (link.clone(), code.clone(), rewards.1.clone());
         Effect::new(move |_| {
             let (name, colour) = brand_face();
-            if name.is_empty() || poster.get_untracked().is_some() {
+            if name.is_empty() || poster.get_untracked().is_some() || poster_failed.get_untracked()
+            {
                 return;
             }
             let l = lang.get_untracked();
@@ -169,7 +172,10 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
                 T::MyInvitePosterLine.text(l).to_string(),
                 T::MyInviteFriendGets.text(l).replace("{r}", &friend),
             ];
-            poster.set(draw_poster((&name, &colour), &lines, &link, &code));
+            match draw_poster((&name, &colour), &lines, &link, &code) {
+                Some(png) => poster.set(Some(png)),
+                None => poster_failed.set(true),
+            }
         });
     }
     let pager = Pager::new::<MyInvitedFriends>(
@@ -213,6 +219,9 @@ fn InvitesView(v: MemberInvites) -> impl IntoView {
             }.into_any(),
             // The poster needs the brand's name: if that did not come, say
             // so and offer to fetch it again (not a spinner for ever).
+            (None, _) if poster_failed.get() => view! {
+                <p class="state" id="invite-poster-failed">{tr(T::MyInvitePosterFailed)}</p>
+            }.into_any(),
             (None, Some(Err(f))) => view! {
                 <tongka_app::components::ErrorState failure=f on_retry=move |_| brand.info.refetch()/>
             }.into_any(),

@@ -14,6 +14,24 @@ use tongka_app::components::{
 };
 use tongka_app::i18n::{T, tr, use_i18n};
 
+/// `path` with this address's query but its `invite`.
+fn without_invite(path: &str) -> String {
+    let search = gloo::utils::window()
+        .location()
+        .search()
+        .unwrap_or_default();
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("invite="))
+        .collect();
+    if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
 /// 会员登录
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -182,8 +200,9 @@ pub fn LoginPage() -> impl IntoView {
                     <button type="button" class="link" id="invite-drop" on:click=move |_| {
                         invite.set(None);
                         error.set(None);
-                        // Not back with a reload: the address loses the code too.
-                        nav.replace(&login_path.get_value());
+                        // Not back with a reload: the address loses the code
+                        // too (and keeps where to go after the login).
+                        nav.replace(&without_invite(&login_path.get_value()));
                     }>{tr(T::MyInviteDrop)}</button>
                 </div>
             })}

@@ -91,10 +91,15 @@ fn Editor(p: SignInPolicy) -> impl IntoView {
     // The server's error about one field (a streak's day taken twice, say),
     // shown at it; a streak row's by its place in what was sent.
     let at_field = RwSignal::new(None::<Failure>);
-    // Adding or removing a row moves the places: an error shown by place
-    // would land on the wrong row.
+    // Adding or removing a row moves the places (an error shown by place
+    // would land on the wrong row), and an edit may mend what was refused:
+    // either clears the server's error until the next save.
     Effect::new(move |_| {
-        rows.track();
+        daily.value.track();
+        for r in rows.get() {
+            r.day.value.track();
+            r.points.value.track();
+        }
         at_field.set(None);
     });
     let busy = RwSignal::new(false);
