@@ -48,6 +48,20 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Ok(db)
 }
 
+/// A raw statement with `$n` placeholders, in the backend's dialect
+/// (SQLite numbers its parameters `?n`).
+pub fn sql(
+    backend: sea_orm::DbBackend,
+    text: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let text = match backend {
+        sea_orm::DbBackend::Sqlite => text.replace('$', "?"),
+        _ => text.to_string(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, text, values)
+}
+
 /// Runs pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("running migrations")

@@ -139,6 +139,16 @@ pub fn all() -> Vec<Job> {
             }),
         },
         Job {
+            name: JobName::Rollup,
+            every_ms: 60_000,
+            run: std::sync::Arc::new(|app| {
+                Box::pin(async move {
+                    crate::ledger::rollup(&app.db).await?;
+                    Ok(())
+                })
+            }),
+        },
+        Job {
             name: JobName::PointsReminders,
             every_ms: 3_600_000,
             run: std::sync::Arc::new(|app| {

@@ -440,37 +440,36 @@ pub async fn accounts_by_owner(
         .collect())
 }
 
-/// The balances of append-only accounts (the sums of their lines), by id.
+/// What an append-only account's lines not yet rolled up add to its
+/// stored balance: the part of a balance read that is not history (the
+/// partial index `journal_lines_unrolled` holds exactly these lines).
+const UNROLLED: &str = "l.account_id = a.id AND NOT l.rolled AND l.balance_after IS NULL";
+
+/// The balances of append-only accounts, by id: each one's stored
+/// (rolled-up) total and its lines since, read in one statement so a
+/// rollup committing meanwhile is seen whole or not at all.
 pub async fn summed_balances(
     conn: &impl ConnectionTrait,
     ids: Vec<i64>,
 ) -> Result<HashMap<i64, i64>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Sum {
-        account_id: i64,
-        total: Option<i64>,
-    }
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = journal_line::Entity::find()
-        .select_only()
-        .column(journal_line::Column::AccountId)
-        .column_as(
-            Expr::col(journal_line::Column::Amount)
-                .sum()
-                .cast_as("BIGINT"),
-            "total",
-        )
-        .filter(journal_line::Column::AccountId.is_in(ids))
-        .group_by(journal_line::Column::AccountId)
-        .into_model::<Sum>()
-        .all(conn)
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT a.id AS id, CAST(a.balance + COALESCE((SELECT SUM(l.amount) \
+                 FROM journal_lines l WHERE {UNROLLED}), 0) AS BIGINT) AS total \
+                 FROM accounts a WHERE a.id IN ({})",
+                list.join(", ")
+            ),
+        ))
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.account_id, r.total.unwrap_or(0)))
-        .collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "total")?)))
+        .collect()
 }
 
 /// The total kept balance of the brand's accounts of each of these kinds
@@ -634,25 +633,85 @@ pub async fn members_above(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// The balance of an append-only account: the sum of its lines.
+/// The balance of an append-only account: its stored (rolled-up) total
+/// and its lines since, whatever the length of its history.
 pub async fn summed_balance(conn: &impl ConnectionTrait, account: Account) -> Result<Fen, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Sum {
-        total: Option<i64>,
-    }
-    let sum = journal_line::Entity::find()
-        .select_only()
-        .column_as(
-            Expr::col(journal_line::Column::Amount)
-                .sum()
-                .cast_as("BIGINT"),
-            "total",
-        )
-        .filter(journal_line::Column::AccountId.eq(account.id))
-        .into_model::<Sum>()
-        .one(conn)
+    let all = summed_balances(conn, vec![account.id]).await?;
+    Ok(Fen(all.get(&account.id).copied().unwrap_or(0)))
+}
+
+/// Lines rolled up in one transaction at most, so a rollup never holds
+/// SQLite's write lock for long.
+const ROLLUP_BATCH: usize = 5_000;
+
+/// Rolls up append-only accounts (every brand's): adds their lines not yet
+/// rolled to their stored balances, which leaves every balance as it was
+/// and makes reading it independent of history. Safe to run twice and on
+/// several replicas at once, and tracks no "rolled up to id N" (PostgreSQL
+/// commits ids out of order): each transaction marks the lines it adds with
+/// a guarded update (`… WHERE NOT rolled`, which PostgreSQL re-checks on a
+/// row another rollup changed meanwhile) and adds exactly the amounts that
+/// update returned. A line committed later is simply rolled next time.
+/// Answers how many lines it rolled.
+pub async fn rollup(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let appended: Vec<String> = Kind::ALL
+        .iter()
+        .filter(|k| !k.keeps_balance())
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let accounts = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            format!(
+                "SELECT DISTINCT l.account_id AS id FROM journal_lines l \
+                 WHERE NOT l.rolled AND l.balance_after IS NULL \
+                 AND l.account_id IN (SELECT id FROM accounts WHERE kind IN ({}))",
+                appended.join(", ")
+            ),
+        ))
         .await?;
-    Ok(Fen(sum.and_then(|s| s.total).unwrap_or(0)))
+    let mut rolled = 0u64;
+    for row in accounts {
+        let id: i64 = row.try_get("", "id")?;
+        loop {
+            let tx = crate::db::begin_write(db).await?;
+            // Rollups of one account take turns (PostgreSQL; SQLite has one
+            // writer anyway): the guard below is what keeps them right.
+            crate::db::lock_key(&tx, &format!("rollup:{id}")).await?;
+            let amounts = tx
+                .query_all_raw(sea_orm::Statement::from_string(
+                    backend,
+                    format!(
+                        "UPDATE journal_lines SET rolled = TRUE WHERE NOT rolled AND id IN \
+                         (SELECT id FROM journal_lines WHERE account_id = {id} AND NOT rolled \
+                         AND balance_after IS NULL LIMIT {ROLLUP_BATCH}) RETURNING amount"
+                    ),
+                ))
+                .await?;
+            let mut sum = 0i64;
+            for a in &amounts {
+                let amount: i64 = a.try_get("", "amount")?;
+                sum = sum
+                    .checked_add(amount)
+                    .ok_or_else(|| DbErr::Custom(format!("account {id}: rollup overflows")))?;
+            }
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::Balance,
+                    Expr::col(account::Column::Balance).add(sum),
+                )
+                .filter(account::Column::Id.eq(id))
+                .exec(&tx)
+                .await?;
+            tx.commit().await?;
+            rolled += amounts.len() as u64;
+            if amounts.len() < ROLLUP_BATCH {
+                break;
+            }
+        }
+    }
+    Ok(rolled)
 }
 
 /// One line: `amount` added to `account` (negative takes away), in the
@@ -1320,12 +1379,14 @@ impl Reconciliation {
 
 /// Recomputes every balance from the entries: each entry sums to zero in
 /// each unit, each kept balance equals the sum of its lines and the balance
-/// its last line recorded, no member balance is negative.
+/// its last line recorded, each append-only account stores exactly what
+/// its rolled-up lines sum to, no member balance is negative.
 pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation> {
     #[derive(FromQueryResult)]
     struct Group {
         id: i64,
         total: Option<i64>,
+        rolled: Option<i64>,
     }
     let mut report = Reconciliation::default();
     // One snapshot for all three reads, so money moving meanwhile cannot
@@ -1333,7 +1394,8 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
     // transaction sees one snapshot).
     let db = &crate::db::snapshot(db).await?;
     per_unit_sums(db, &mut report).await?;
-    let sums: std::collections::HashMap<i64, i64> = journal_line::Entity::find()
+    // Each account's lines: all of them, and those rolled up.
+    let sums: std::collections::HashMap<i64, (i64, i64)> = journal_line::Entity::find()
         .select_only()
         .column_as(journal_line::Column::AccountId, "id")
         .column_as(
@@ -1342,13 +1404,17 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
                 .cast_as("BIGINT"),
             "total",
         )
+        .column_as(
+            Expr::cust("CAST(SUM(CASE WHEN rolled THEN amount ELSE 0 END) AS BIGINT)"),
+            "rolled",
+        )
         .group_by(journal_line::Column::AccountId)
         .into_model::<Group>()
         .all(db)
         .await
         .context("summing accounts")?
         .into_iter()
-        .map(|g| (g.id, g.total.unwrap_or(0)))
+        .map(|g| (g.id, (g.total.unwrap_or(0), g.rolled.unwrap_or(0))))
         .collect();
     let mut frozen = std::collections::HashMap::new();
     let mut kept = std::collections::HashMap::new();
@@ -1358,7 +1424,7 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
         .context("reading accounts")?
     {
         report.accounts += 1;
-        let lines = sums.get(&a.id).copied().unwrap_or(0);
+        let (lines, rolled) = sums.get(&a.id).copied().unwrap_or((0, 0));
         let Some(kind) = Kind::parse(&a.kind) else {
             report
                 .problems
@@ -1379,9 +1445,10 @@ pub async fn reconcile(db: &DatabaseConnection) -> anyhow::Result<Reconciliation
                     a.id, a.kind, a.balance
                 ));
             }
-        } else if a.balance != 0 {
+        } else if a.balance != rolled {
+            // An append-only account stores exactly what was rolled up.
             report.problems.push(format!(
-                "append-only account {} ({}) has a stored balance {}",
+                "append-only account {} ({}) stores {} but its rolled-up lines sum to {rolled}",
                 a.id, a.kind, a.balance
             ));
         }

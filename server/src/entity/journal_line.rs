@@ -12,6 +12,9 @@ pub struct Model {
     /// A kept account's balance after this line (none on append-only
     /// accounts, and on lines older than migration m0008).
     pub balance_after: Option<i64>,
+    /// On an append-only account: added to the account's stored balance
+    /// by the rollup (`ledger::rollup`). Always false until then.
+    pub rolled: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

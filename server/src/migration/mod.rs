@@ -33,6 +33,7 @@ mod m0027_sms_deliver_by;
 mod m0028_sign_ins;
 mod m0029_invites;
 mod m0030_history_kinds;
+mod m0031_wallet_rollup;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0028_sign_ins::Migration),
             Box::new(m0029_invites::Migration),
             Box::new(m0030_history_kinds::Migration),
+            Box::new(m0031_wallet_rollup::Migration),
         ]
     }
 }

@@ -5,11 +5,12 @@
 //! movements over a range, read a chunk at a time. The HTTP layer
 //! (`routes::statement`) renders them as JSON or streamed CSV.
 
+use crate::db::sql;
 use crate::entity::store;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, Kind};
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement as Sql, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use shared::dto::{EntryKind, RangeQuery};
 use shared::dto::{Statement, StatementDay};
 use shared::money::Fen;
@@ -53,16 +54,6 @@ pub fn range(q: &RangeQuery, time_zone: &str, now: i64) -> AppResult<(NaiveDate,
         return Err(AppError::invalid("to", "range_too_long"));
     }
     Ok((from, to))
-}
-
-/// A raw statement with `$n` placeholders, in the backend's dialect
-/// (SQLite numbers its parameters `?n`).
-fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Sql {
-    let text = match backend {
-        DbBackend::Sqlite => text.replace('$', "?"),
-        _ => text.to_string(),
-    };
-    Sql::from_sql_and_values(backend, text, values)
 }
 
 /// The brand's account of `kind` owned by `owner`, if opened.

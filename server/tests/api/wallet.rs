@@ -234,3 +234,126 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+dual_test!(
+    rollups_at_once_while_members_pay_leave_every_wallet_as_it_was,
+    |app| async move {
+        use futures_util::future::join_all;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        use tongka_server::entity::{account, journal_line};
+        use tongka_server::ledger::{self, Kind};
+        let s = shop(&app).await;
+        let mut members = Vec::new();
+        for _ in 0..20 {
+            let m = new_member(&app).await;
+            // At store two: store one holds no counter cash, so all its
+            // wallet may be withdrawn.
+            topup_ok(&app, &s.clerk_two, &m.phone, 10_000).await;
+            members.push(m);
+        }
+        // A backlog of 2,000 lines on store two's wallet (2,000 entries of
+        // one fen from HQ's bank clearing), then eight rollups at once (as
+        // on eight replicas) over it and the top-ups' lines; then twenty
+        // payments at store one and eight more rollups, all at once.
+        {
+            let now = app.clock.now_ms();
+            let tx = tongka_server::db::begin_write(&app.db)
+                .await
+                .expect("a transaction");
+            let wallet = ledger::account_id(&tx, app.brand_id, Kind::StoreWallet, s.two.id, now)
+                .await
+                .expect("store two's wallet");
+            let bank = ledger::account_id(&tx, app.brand_id, Kind::HqBankClearing, 0, now)
+                .await
+                .expect("HQ's bank clearing");
+            for i in 0..2_000 {
+                ledger::post(
+                    &tx,
+                    ledger::Entry {
+                        brand_id: app.brand_id,
+                        kind: shared::dto::EntryKind::Adjustment,
+                        op_ref: format!("backlog-{i}"),
+                        store_id: Some(s.two.id),
+                        member_id: None,
+                        member_delta: Fen::ZERO,
+                        member_balance_after: None,
+                        actor: "test".into(),
+                        business_date: "2026-12-02".into(),
+                        at: now,
+                        lines: vec![
+                            ledger::Line::fen(bank, Fen(-1)),
+                            ledger::Line::fen(wallet, Fen(1)),
+                        ],
+                    },
+                )
+                .await
+                .expect("a backlog entry");
+            }
+            tx.commit().await.expect("commit");
+        }
+        for r in join_all((0..8).map(|_| ledger::rollup(&app.db))).await {
+            r.expect("a rollup");
+        }
+        assert_eq!(crate::cards::store_wallet(&app, s.two.id).await, 2_000);
+        let pays = join_all(members.iter().map(|m| pay(&app, &m.token, s.one.id, 1_000)));
+        let rolls = join_all((0..8).map(|_| ledger::rollup(&app.db)));
+        let (paid, rolled) = tokio::join!(pays, rolls);
+        let receipts: Vec<shared::dto::PaymentReceipt> = paid
+            .into_iter()
+            .map(|r| {
+                r.status(201);
+                r.ok()
+            })
+            .collect();
+        let rolled_at_once: u64 = rolled.into_iter().map(|r| r.expect("a rollup")).sum();
+        // What landed after them is rolled next time; then nothing is left.
+        let rolled_after = ledger::rollup(&app.db).await.expect("a rollup");
+        assert_eq!(ledger::rollup(&app.db).await.expect("a rollup"), 0);
+        let wallet_account =
+            ledger::find_account(&app.db, app.brand_id, Kind::StoreWallet, s.one.id)
+                .await
+                .expect("reading accounts")
+                .expect("store one's wallet");
+        let wallet_lines = journal_line::Entity::find()
+            .filter(journal_line::Column::AccountId.eq(wallet_account.id))
+            .count(&app.db)
+            .await
+            .expect("counting lines");
+        assert_eq!(wallet_lines, 20, "a line per payment");
+        assert!(
+            rolled_at_once + rolled_after >= 20,
+            "every wallet line rolled once: {rolled_at_once} + {rolled_after}"
+        );
+        // The manager sees every payment; the wallet stores all of it, so
+        // reading it sums nothing.
+        let view: WalletView = wallet_of(&app, &s.manager, s.one.id).await.ok();
+        assert_eq!(view.available, Fen(20_000));
+        let stored = account::Entity::find_by_id(wallet_account.id)
+            .one(&app.db)
+            .await
+            .expect("reading the wallet")
+            .expect("the wallet");
+        assert_eq!(stored.balance, 20_000);
+        let unrolled = journal_line::Entity::find()
+            .filter(journal_line::Column::AccountId.eq(wallet_account.id))
+            .filter(journal_line::Column::Rolled.eq(false))
+            .count(&app.db)
+            .await
+            .expect("counting lines");
+        assert_eq!(unrolled, 0);
+        // A refund after the rollup takes from the rolled-up wallet, and a
+        // withdrawal asks against both.
+        refund_ok(&app, &s.manager, receipts[0].payment_id, 1_000).await;
+        let view: WalletView = wallet_of(&app, &s.manager, s.one.id).await.ok();
+        assert_eq!(view.available, Fen(19_000));
+        crate::withdrawals::approved_payee(&app, &s).await;
+        crate::withdrawals::ask_ok(&app, &s.manager, s.one.id, 10_000).await;
+        let e = crate::withdrawals::ask(&app, &s.manager, s.one.id, 10_000)
+            .await
+            .error(422, ErrorCode::WithdrawalAboveAvailable);
+        assert_eq!(e.params["available"], "9000");
+        let view: WalletView = wallet_of(&app, &s.manager, s.one.id).await.ok();
+        assert_eq!((view.available, view.frozen), (Fen(9_000), Fen(10_000)));
+        assert_reconciled(&app).await;
+    }
+);

@@ -30,6 +30,10 @@ crate::named_enum! {
         /// Gives invites' rewards once a first payment's refund window
         /// has passed.
         Invites = "invites",
+        /// Adds the lines of store wallets (and the brand's other
+        /// append-only accounts) to their stored balances, so reading a
+        /// balance never sums a long history.
+        Rollup = "rollup",
     }
 }
 

@@ -19,6 +19,7 @@ fn job_title(job: JobName) -> Txt {
         JobName::Birthday => T::JobBirthday,
         JobName::PointsReminders => T::JobPointsReminders,
         JobName::Invites => T::JobInvites,
+        JobName::Rollup => T::JobRollup,
     }
 }
 
