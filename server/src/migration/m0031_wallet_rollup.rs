@@ -34,17 +34,16 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        let kept: Vec<String> = crate::ledger::Kind::ALL
-            .iter()
-            .filter(|k| k.keeps_balance())
-            .map(|k| format!("'{}'", k.as_str()))
-            .collect();
+        // The kinds that kept a balance when this was written (a later
+        // change to the ledger's kinds must not change what this did).
         let db = m.get_connection();
-        db.execute_unprepared(&format!(
+        db.execute_unprepared(
             "UPDATE journal_lines SET rolled = TRUE WHERE balance_after IS NULL \
-             AND account_id IN (SELECT id FROM accounts WHERE kind IN ({}))",
-            kept.join(", ")
-        ))
+             AND account_id IN (SELECT id FROM accounts WHERE kind IN (\
+             'member_principal', 'member_bonus', 'member_hold', 'member_points', \
+             'member_points_hold', 'card_principal', 'card_bonus', 'card_online', \
+             'card_cash', 'card_uses'))",
+        )
         .await?;
         db.execute_unprepared(
             "CREATE INDEX IF NOT EXISTS journal_lines_unrolled ON journal_lines (account_id) \
