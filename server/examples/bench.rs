@@ -8,7 +8,9 @@
 //! on the same PostgreSQL, prints payments/s, p50/p99 and the ratios, and
 //! ends with a reconciliation that fails the run on any drift.
 //!
-//! `BENCH_SECS` (default 30) sets the length of each run.
+//! `BENCH_SECS` (default 30) sets the length of each run; `BENCH_ONLY=sqlite`
+//! (or `postgres`) runs that database alone, without pgbench;
+//! `BENCH_CLIENTS=1,16` other numbers of clients.
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, Set};
 use shared::money::Fen;
@@ -316,6 +318,11 @@ async fn main() -> anyhow::Result<()> {
     if !quick {
         targets.push(("sqlite", sqlite_url.clone()));
     }
+    // BENCH_ONLY=sqlite|postgres: that database alone, no pgbench.
+    let only = std::env::var("BENCH_ONLY").ok();
+    if let Some(only) = &only {
+        targets.retain(|(name, _)| name == only);
+    }
     for (name, url) in targets {
         if name == "postgres" {
             let admin = Database::connect(PG_ADMIN).await?;
@@ -347,7 +354,12 @@ async fn main() -> anyhow::Result<()> {
             &format!("{name}-warm"),
         )
         .await;
-        for clients in if quick { vec![16] } else { vec![16, 64] } {
+        let client_counts: Vec<usize> = match std::env::var("BENCH_CLIENTS") {
+            Ok(v) => v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
+            Err(_) if quick => vec![16],
+            Err(_) => vec![16, 64],
+        };
+        for clients in client_counts {
             for (shape, label) in [
                 (Shape::ManyStores, "many stores"),
                 (Shape::OneStore, "one store"),
@@ -388,7 +400,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_dir_all(&sqlite_dir);
     let mut pg = Vec::new();
-    let runs = if quick {
+    let runs = if quick || only.is_some() {
         vec![]
     } else {
         vec![(10, 16), (10, 64), (1, 16), (1, 64)]

@@ -64,7 +64,7 @@ pub trait SmsSender: Send + Sync {
 /// a message goes out only with what it tells of (a code, a reset).
 pub async fn send_on_commit(
     sender: &std::sync::Arc<dyn SmsSender>,
-    tx: DatabaseTransaction,
+    tx: crate::db::WriteTx,
     sms: Sms,
 ) -> Result<(), DbErr> {
     sender.send(&tx, sms).await?;

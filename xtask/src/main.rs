@@ -26,11 +26,12 @@ fn main() -> std::process::ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("bench-history") => bench_history(),
+        Some("bench-wallet") => bench_example("wallet_bench"),
         Some("fuzz") => fuzz::fuzz(),
         Some("lighthouse") => lighthouse::lighthouse(),
         _ => {
             eprintln!(
-                "usage: cargo xtask build | serve [server flags] | test | fuzz | bench | bench-history | lighthouse"
+                "usage: cargo xtask build | serve [server flags] | test | fuzz | bench | bench-history | bench-wallet | lighthouse"
             );
             return std::process::ExitCode::from(2);
         }

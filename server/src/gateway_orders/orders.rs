@@ -120,7 +120,7 @@ async fn locked(
     order_id: i64,
     nonce: Option<&str>,
     now: i64,
-) -> AppResult<(DatabaseTransaction, gateway_order::Model)> {
+) -> AppResult<(crate::db::WriteTx, gateway_order::Model)> {
     let tx = begin_write(&app.db).await?;
     lock_key(&tx, &format!("gateway-order:{order_id}")).await?;
     spend_nonce(&tx, nonce, now).await?;
@@ -309,7 +309,7 @@ fn mark_paid(
 /// member), the gateway money is refunded instead and the order flagged.
 async fn settle_payment(
     app: &AppState,
-    tx: sea_orm::DatabaseTransaction,
+    tx: crate::db::WriteTx,
     o: gateway_order::Model,
     trade: &Trade,
     late: bool,

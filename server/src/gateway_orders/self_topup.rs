@@ -9,7 +9,7 @@ use super::{ORDER_TTL_MS, PAYMENT, is_open, view};
 use crate::auth::digest;
 use crate::chain::store_in_brand;
 use crate::coupons::redeem;
-use crate::db::begin_write;
+use crate::db::{WriteTx, begin_write};
 use crate::entity::{brand, gateway_order, store};
 use crate::error::{AppError, AppResult};
 use crate::gateway::CreateOrder;
@@ -470,7 +470,7 @@ fn split_plan(
 /// stored-value part; then commits.
 #[allow(clippy::too_many_arguments)] // the order and everything it holds, each named
 async fn insert_and_hold(
-    tx: DatabaseTransaction,
+    tx: WriteTx,
     start: &Start<'_>,
     shop: &store::Model,
     funds: &MemberFunds,

@@ -6,7 +6,7 @@ use super::find_brand;
 use super::profile;
 use crate::auth;
 use crate::chain;
-use crate::db::{begin_write, lock_key};
+use crate::db::{WriteTx, begin_write, lock_key};
 use crate::entity::{brand, member, sms_code, sms_send};
 use crate::error::{AppError, AppResult, check};
 use crate::sms::Sms;
@@ -200,12 +200,12 @@ pub async fn send_code_to(
 /// prove the phone): a wrong one is counted (five and it locks), a right one
 /// is used up in `tx`.
 pub(crate) async fn take_code(
-    tx: DatabaseTransaction,
+    tx: WriteTx,
     brand_id: i64,
     phone: &str,
     code: &str,
     now: i64,
-) -> AppResult<DatabaseTransaction> {
+) -> AppResult<WriteTx> {
     let code = check("code", validate::sms_code(code))?;
     lock_key(&tx, &format!("login:{brand_id}:{phone}")).await?;
     let sent = open_code(&tx, brand_id, phone, now).await?;
@@ -248,7 +248,7 @@ async fn open_code(
 
 /// Counts a wrong guess against the code (committed, so the count holds)
 /// and says how many are left, or that the code is now locked.
-async fn wrong_guess(tx: DatabaseTransaction, sent: &sms_code::Model) -> AppResult<AppError> {
+async fn wrong_guess(tx: WriteTx, sent: &sms_code::Model) -> AppResult<AppError> {
     sms_code::Entity::update_many()
         .col_expr(
             sms_code::Column::FailedAttempts,

@@ -1,16 +1,19 @@
 //! Connecting to SQLite or PostgreSQL, and the one way to open a write
-//! transaction.
+//! transaction ([`begin_write`]: group commit on SQLite).
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    DbErr, Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
 use crate::migration::Migrator;
+
+mod write;
+pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_write, commits};
 
 /// How long a SQLite writer waits for the lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,7 +40,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // Every COMMIT reaches the disk before anyone is answered;
+                // group commit (`write`) shares that wait among writers.
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .create_if_missing(true)
@@ -73,22 +78,6 @@ fn sqlite_path(url: &str) -> Option<String> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
-}
-
-/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`,
-/// so the write lock is taken up front and a competing writer waits (busy
-/// timeout) instead of failing later with a snapshot conflict.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    match db.get_database_backend() {
-        DbBackend::Sqlite => {
-            db.begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-        }
-        _ => db.begin().await,
-    }
 }
 
 /// A read-only transaction in which several reads see one snapshot

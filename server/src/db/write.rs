@@ -1,0 +1,541 @@
+//! Write transactions, and group commit on SQLite.
+//!
+//! SQLite lets one connection write at a time and every commit waits for
+//! the disk (`synchronous = FULL`). So on a SQLite file the writes of the
+//! whole process take turns on one open transaction, the batch: each write
+//! transaction ([`WriteTx`]) is a SAVEPOINT in it, released on commit or
+//! rolled back on its own when refused, and the batch commits once for all
+//! of them when no one else is waiting for a turn (or it has
+//! [`MAX_OPS`] writes, or has held the lock [`MAX_HOLD`]). A writer's
+//! `commit` returns only after the batch's COMMIT, with its result: no one
+//! is answered before the commit that holds their write. The services are
+//! the same on both databases; on PostgreSQL a [`WriteTx`] is an ordinary
+//! transaction.
+//!
+//! Liveness: whoever ends a turn with no one waiting commits the batch; a
+//! writer refused (or dropped) with no one waiting has it committed by a
+//! task; and every batch has a watchdog that commits it if both were
+//! missed (a waiter that gave up between the check and its turn).
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+
+use super::BUSY_TIMEOUT;
+
+/// The most writes booked in one SQLite transaction.
+pub const MAX_OPS: usize = 64;
+/// The longest a batch keeps the write lock before it commits, so another
+/// process writing the file (a CLI command) waits far less than its busy
+/// timeout, and a writer's answer waits at most about this for the others.
+pub const MAX_HOLD: Duration = Duration::from_millis(25);
+
+/// A transaction that writes: commit it (or drop it to roll it back).
+/// On a SQLite file it is a SAVEPOINT in the process's batch; `commit`
+/// returns once the batch has committed.
+pub struct WriteTx {
+    tx: Option<DatabaseTransaction>,
+    turn: Option<Turn>,
+}
+
+/// A writer's turn on the batch.
+struct Turn {
+    group: Arc<Group>,
+    batch: OwnedMutexGuard<Batch>,
+}
+
+/// The writers of one SQLite file.
+struct Group {
+    batch: Arc<Mutex<Batch>>,
+    /// Writers waiting for a turn.
+    waiting: AtomicUsize,
+    /// Batches committed.
+    commits: AtomicU64,
+    /// [`MAX_HOLD`] (tests hold longer).
+    max_hold: StdMutex<Duration>,
+}
+
+/// The open transaction the writers take turns on.
+#[derive(Default)]
+struct Batch {
+    outer: Option<DatabaseTransaction>,
+    /// Which batch this is (the watchdog commits only its own).
+    number: u64,
+    /// Writes released into it.
+    ops: usize,
+    opened: Option<Instant>,
+    /// Told the outcome of the COMMIT.
+    done: Option<watch::Sender<Option<Result<(), String>>>>,
+}
+
+/// The groups by SQLite file: one writer per file however many pools.
+static GROUPS: LazyLock<StdMutex<HashMap<String, Arc<Group>>>> = LazyLock::new(Default::default);
+
+fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_string_lossy()
+        .into_owned();
+    // An in-memory database is one per connection: nothing to share.
+    if file.is_empty() || file.contains(":memory:") || file.contains("mode=memory") {
+        return None;
+    }
+    let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    Some(
+        groups
+            .entry(file)
+            .or_insert_with(|| {
+                Arc::new(Group {
+                    batch: Arc::new(Mutex::new(Batch::default())),
+                    waiting: AtomicUsize::new(0),
+                    commits: AtomicU64::new(0),
+                    max_hold: StdMutex::new(MAX_HOLD),
+                })
+            })
+            .clone(),
+    )
+}
+
+impl Group {
+    fn max_hold(&self) -> Duration {
+        *self.max_hold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Counts a writer as waiting until it has its turn (or gives up).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Begins a transaction that will write (see the module).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
+    let Some(group) = group_for(db) else {
+        let tx = match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                db.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        return Ok(WriteTx {
+            tx: Some(tx),
+            turn: None,
+        });
+    };
+    group.waiting.fetch_add(1, Ordering::SeqCst);
+    let waiting = Waiting(&group.waiting);
+    let mut batch = tokio::time::timeout(BUSY_TIMEOUT, group.batch.clone().lock_owned())
+        .await
+        .map_err(|_| DbErr::Custom("the database stayed busy".into()))?;
+    drop(waiting);
+    if batch.outer.is_none() {
+        // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
+        // timeout) for another process that holds it.
+        let outer = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        batch.outer = Some(outer);
+        batch.number += 1;
+        batch.ops = 0;
+        batch.opened = Some(Instant::now());
+        batch.done = Some(watch::channel(None).0);
+        watchdog(group.clone(), batch.number);
+    }
+    let savepoint = match batch.outer.as_ref() {
+        Some(outer) => outer.begin().await,
+        None => Err(DbErr::Custom("no batch open".into())),
+    };
+    match savepoint {
+        Ok(tx) => Ok(WriteTx {
+            tx: Some(tx),
+            turn: Some(Turn { group, batch }),
+        }),
+        Err(e) => {
+            // The batch's transaction is unusable: end it for the others.
+            let _ = end_batch(&group, &mut batch).await;
+            Err(e)
+        }
+    }
+}
+
+/// Commits batch `number` if it is still open with no one waiting to go
+/// on with it (who would end it): a batch everyone left open.
+fn watchdog(group: Arc<Group>, number: u64) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(group.max_hold() * 4).await;
+            let mut batch = group.batch.lock().await;
+            if batch.number != number || batch.outer.is_none() {
+                return;
+            }
+            if group.waiting.load(Ordering::SeqCst) == 0 {
+                let _ = end_batch(&group, &mut batch).await;
+                return;
+            }
+        }
+    });
+}
+
+/// How many batches the writers of `db`'s SQLite file have committed
+/// (none elsewhere).
+pub fn commits(db: &DatabaseConnection) -> u64 {
+    group_for(db).map_or(0, |g| g.commits.load(Ordering::SeqCst))
+}
+
+/// Commits the batch's transaction and tells every writer in it.
+async fn end_batch(group: &Group, batch: &mut Batch) -> Result<(), DbErr> {
+    let result = match batch.outer.take() {
+        Some(outer) => {
+            group.commits.fetch_add(1, Ordering::SeqCst);
+            outer.commit().await
+        }
+        None => Ok(()),
+    };
+    batch.opened = None;
+    if let Some(done) = batch.done.take() {
+        done.send_replace(Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string())));
+    }
+    result
+}
+
+impl Turn {
+    /// Whether the batch should commit now, at the end of this turn.
+    fn last(&self) -> bool {
+        self.group.waiting.load(Ordering::SeqCst) == 0
+            || self.batch.ops >= MAX_OPS
+            || self
+                .batch
+                .opened
+                .is_none_or(|t| t.elapsed() >= self.group.max_hold())
+    }
+
+    /// Ends a turn whose write was rolled back: if no one is waiting, the
+    /// batch is committed by a task (the writers in it are waiting).
+    fn leave(self) {
+        if self.last() {
+            let Turn { group, batch } = self;
+            let number = batch.number;
+            drop(batch);
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return; // shutting down: the watchdog's runtime is gone too
+            };
+            runtime.spawn(async move {
+                let mut batch = group.batch.lock().await;
+                if batch.number == number && batch.outer.is_some() {
+                    let _ = end_batch(&group, &mut batch).await;
+                }
+            });
+        }
+    }
+}
+
+impl WriteTx {
+    fn inner(&self) -> &DatabaseTransaction {
+        self.tx
+            .as_ref()
+            .expect("a WriteTx holds its transaction until it ends")
+    }
+
+    /// Commits: on PostgreSQL (or a SQLite database in memory) the
+    /// transaction; on a SQLite file, releases the savepoint and returns
+    /// the outcome of the batch's COMMIT.
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        let tx = self.tx.take().expect("a WriteTx holds its transaction");
+        let Some(mut turn) = self.turn.take() else {
+            return tx.commit().await;
+        };
+        if let Err(e) = tx.commit().await {
+            turn.leave();
+            return Err(e);
+        }
+        turn.batch.ops += 1;
+        let Some(done) = turn.batch.done.as_ref().map(watch::Sender::subscribe) else {
+            return Err(DbErr::Custom("no batch open".into()));
+        };
+        if turn.last() {
+            return end_batch(&turn.group, &mut turn.batch).await;
+        }
+        // The next writer goes on in this batch; this one waits for its
+        // COMMIT.
+        drop(turn);
+        outcome(done).await
+    }
+
+    /// Rolls back (on a SQLite file, to the savepoint: the batch goes on).
+    /// On a SQLite file it returns once the batch it was in has committed,
+    /// so what this writer saw of the others' writes (a key another request
+    /// recorded, a sign-in already made) is durable, and readable outside,
+    /// by the time the caller answers with it.
+    pub async fn rollback(mut self) -> Result<(), DbErr> {
+        let tx = self.tx.take().expect("a WriteTx holds its transaction");
+        let result = tx.rollback().await;
+        if let Some(turn) = self.turn.take() {
+            let others = turn.batch.ops > 0;
+            let done = turn.batch.done.as_ref().map(watch::Sender::subscribe);
+            turn.leave();
+            if let (true, Some(done)) = (others, done) {
+                // Its outcome is the others' to report: this write is gone
+                // either way.
+                let _ = outcome(done).await;
+            }
+        }
+        result
+    }
+}
+
+/// Waits for the batch's COMMIT and answers its outcome.
+async fn outcome(mut done: watch::Receiver<Option<Result<(), String>>>) -> Result<(), DbErr> {
+    loop {
+        if let Some(outcome) = done.borrow_and_update().clone() {
+            return outcome.map_err(DbErr::Custom);
+        }
+        if done.changed().await.is_err() {
+            return Err(DbErr::Custom("the batch ended without a commit".into()));
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        // The savepoint's rollback is queued on the connection before the
+        // next writer's first statement.
+        drop(self.tx.take());
+        if let Some(turn) = self.turn.take() {
+            turn.leave();
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        self.inner()
+    }
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx")
+            .field("batched", &self.turn.is_some())
+            .finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner().get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.inner().execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.inner().execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.inner().query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.inner().query_all_raw(stmt).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Writers waiting for a turn on `db`.
+    fn waiting(db: &DatabaseConnection) -> usize {
+        group_for(db).map_or(0, |g| g.waiting.load(Ordering::SeqCst))
+    }
+
+    async fn until_waiting(db: &DatabaseConnection, n: usize) {
+        while waiting(db) < n {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    async fn file_db(name: &str) -> DatabaseConnection {
+        let dir = std::env::temp_dir().join(format!("tongka-group-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = crate::db::connect(&url, 4).await.expect("connect");
+        db.execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+            .await
+            .expect("table");
+        // Long enough that the sleeps below never close a batch early.
+        if let Some(g) = group_for(&db) {
+            *g.max_hold.lock().expect("hold") = Duration::from_secs(5);
+        }
+        db
+    }
+
+    async fn put(tx: &WriteTx, k: &str, v: i64) -> Result<(), DbErr> {
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t (k, v) VALUES (?, ?)",
+            [k.into(), v.into()],
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    async fn seen(db: &DatabaseConnection) -> Vec<String> {
+        db.query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT k FROM t ORDER BY k",
+        ))
+        .await
+        .expect("read")
+        .iter()
+        .map(|r| r.try_get::<String>("", "k").expect("k"))
+        .collect()
+    }
+
+    /// A writer whose turn ended while another waited is answered only
+    /// when the batch commits; the one refused leaves nothing, the others
+    /// are kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_share_a_commit_and_a_refusal_rolls_back_only_itself() {
+        let db = file_db("share").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        // b and c wait for their turns while a holds it.
+        let (db_b, db_c) = (db.clone(), db.clone());
+        let b = tokio::spawn(async move {
+            let b = begin_write(&db_b).await.expect("b");
+            put(&b, "b", 2).await.expect("put b");
+            // Refused: the same key twice inside b's own write.
+            assert!(put(&b, "b", 3).await.is_err());
+            drop(b);
+        });
+        let c = tokio::spawn(async move {
+            let c = begin_write(&db_c).await.expect("c");
+            put(&c, "c", 3).await.expect("put c");
+            // c holds its turn a while: a must not be answered meanwhile.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.commit().await.expect("c commits");
+        });
+        until_waiting(&db, 2).await;
+        let a_done = tokio::spawn(async move { a.commit().await });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            !a_done.is_finished(),
+            "a was answered before the batch committed"
+        );
+        assert!(
+            seen(&db).await.is_empty(),
+            "the batch is visible before it commits"
+        );
+        b.await.expect("b");
+        c.await.expect("c");
+        a_done.await.expect("a").expect("a commits");
+        assert_eq!(seen(&db).await, ["a", "c"]);
+    }
+
+    /// A write rolled back with no one else waiting still lets the batch
+    /// commit for those in it, and the next writer gets the lock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refusal_at_the_end_of_a_batch_commits_it_for_the_others() {
+        let db = file_db("end").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        let db_b = db.clone();
+        let b = tokio::spawn(async move {
+            let b = begin_write(&db_b).await.expect("b");
+            put(&b, "b", 2).await.expect("put b");
+            b.rollback().await.expect("b rolls back");
+        });
+        until_waiting(&db, 1).await;
+        tokio::time::timeout(Duration::from_secs(5), a.commit())
+            .await
+            .expect("a answered")
+            .expect("a commits");
+        b.await.expect("b");
+        assert_eq!(seen(&db).await, ["a"]);
+        let d = begin_write(&db).await.expect("d");
+        put(&d, "d", 4).await.expect("put d");
+        d.commit().await.expect("d commits");
+        assert_eq!(seen(&db).await, ["a", "d"]);
+    }
+
+    /// A writer refused because of another's write in the same batch (a
+    /// key taken) may answer with what it saw as soon as its rollback
+    /// returns: by then that write is committed and readable outside.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollback_returns_once_what_it_saw_is_committed() {
+        let db = file_db("seen").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "k", 1).await.expect("put a");
+        let (db_b, db_c) = (db.clone(), db.clone());
+        let b = tokio::spawn(async move {
+            let b = begin_write(&db_b).await.expect("b");
+            // The key is a's, in the batch.
+            assert!(put(&b, "k", 2).await.is_err());
+            b.rollback().await.expect("b rolls back");
+            seen(&db_b).await
+        });
+        until_waiting(&db, 1).await;
+        let c = tokio::spawn(async move {
+            let c = begin_write(&db_c).await.expect("c");
+            put(&c, "l", 3).await.expect("put c");
+            // The batch stays open while c holds its turn.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            c.commit().await.expect("c commits");
+        });
+        until_waiting(&db, 2).await;
+        a.commit().await.expect("a commits");
+        assert_eq!(
+            b.await.expect("b"),
+            ["k", "l"],
+            "b answered before a's key was committed"
+        );
+        c.await.expect("c");
+    }
+
+    /// Many writers at once: fewer commits than writes, every write kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_at_once_are_booked_in_fewer_commits() {
+        let db = file_db("many").await;
+        let before = commits(&db);
+        let writers = (0..64).map(|i| {
+            let db = db.clone();
+            async move {
+                let tx = begin_write(&db).await.expect("tx");
+                put(&tx, &format!("{i:02}"), i).await.expect("put");
+                tx.commit().await.expect("commit");
+            }
+        });
+        futures_util::future::join_all(writers).await;
+        assert_eq!(seen(&db).await.len(), 64);
+        let used = commits(&db) - before;
+        assert!(used < 64, "64 writes at once took {used} commits");
+    }
+}
