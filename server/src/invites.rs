@@ -26,7 +26,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::ErrorCode;
 use shared::dto::{
@@ -260,11 +260,17 @@ pub async fn bind(
             .one(tx)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invite not read back")))?;
-        let sp = tx.begin().await?;
-        match grant(&sp, b, &row, &p, now).await {
-            Ok(_) => sp.commit().await?,
+        // A plain SQL savepoint (on SQLite this write is itself one in the
+        // batch, and a nested sqlx transaction dropped half-way could undo
+        // a level more than its own).
+        tx.execute_unprepared("SAVEPOINT invite_grant").await?;
+        match grant(tx, b, &row, &p, now).await {
+            Ok(_) => {
+                tx.execute_unprepared("RELEASE invite_grant").await?;
+            }
             Err(e) => {
-                sp.rollback().await?;
+                tx.execute_unprepared("ROLLBACK TO invite_grant").await?;
+                tx.execute_unprepared("RELEASE invite_grant").await?;
                 tracing::warn!(invite = row.id, error = %e.detail(), "invite rewards left to the job");
             }
         }

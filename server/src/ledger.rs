@@ -247,18 +247,20 @@ pub async fn account_ids(
 }
 
 /// A brand's accounts among `wanted`.
+/// Each wanted account is one whole key of `accounts_owner` (the brand in
+/// every term): with the brand outside the `OR`, SQLite searched the index
+/// by the brand alone and read every account of the brand.
 fn accounts_query(brand_id: i64, wanted: &[(Kind, i64)]) -> sea_orm::Select<account::Entity> {
     let mut any = sea_orm::Condition::any();
     for (kind, owner) in wanted {
         any = any.add(
             sea_orm::Condition::all()
+                .add(account::Column::BrandId.eq(brand_id))
                 .add(account::Column::Kind.eq(kind.as_str()))
                 .add(account::Column::OwnerId.eq(*owner)),
         );
     }
-    account::Entity::find()
-        .filter(account::Column::BrandId.eq(brand_id))
-        .filter(any)
+    account::Entity::find().filter(any)
 }
 
 /// The accounts among `wanted` that exist, with their balances.

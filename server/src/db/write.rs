@@ -3,19 +3,27 @@
 //! SQLite lets one connection write at a time and every commit waits for
 //! the disk (`synchronous = FULL`). So on a SQLite file the writes of the
 //! whole process take turns on one open transaction, the batch: each write
-//! transaction ([`WriteTx`]) is a SAVEPOINT in it, released on commit or
-//! rolled back on its own when refused, and the batch commits once for all
-//! of them when no one else is waiting for a turn (or it has
-//! [`MAX_OPS`] writes, or has held the lock [`MAX_HOLD`]). A writer's
-//! `commit` returns only after the batch's COMMIT, with its result: no one
-//! is answered before the commit that holds their write. The services are
-//! the same on both databases; on PostgreSQL a [`WriteTx`] is an ordinary
-//! transaction.
+//! transaction ([`WriteTx`]) runs inside its own SAVEPOINT in it, rolled
+//! back alone when refused, and the batch commits once for all of them when
+//! no one else is waiting for a turn (or it has [`MAX_OPS`] writes, or has
+//! held the lock [`MAX_HOLD`]). A writer's `commit` returns only after the
+//! batch's COMMIT, with its result: no one is answered before the commit
+//! that holds their write. The services are the same on both databases; on
+//! PostgreSQL a [`WriteTx`] is an ordinary transaction.
 //!
-//! Liveness: whoever ends a turn with no one waiting commits the batch; a
-//! writer refused (or dropped) with no one waiting has it committed by a
-//! task; and every batch has a watchdog that commits it if both were
-//! missed (a waiter that gave up between the check and its turn).
+//! A writer may vanish at any await (a client that hangs up drops its
+//! request): so the savepoints are plain SQL named by the batch, not
+//! sqlx's nested transactions (whose bookkeeping a dropped future can
+//! leave one level off, rolling back the others' work); a savepoint left
+//! open by a writer that vanished is rolled back by whoever takes the next
+//! turn; the COMMIT runs in a task of its own; and before committing, a
+//! marker row written when the batch opened is taken back, so a batch
+//! SQLite rolled back whole (an I/O error) is reported as failed to every
+//! writer in it, never as committed.
+//!
+//! Liveness: whoever ends a turn with no one waiting has the batch
+//! committed; and every batch has a watchdog that commits it if a waiter
+//! gave up between that check and its turn.
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -31,16 +39,15 @@ use super::BUSY_TIMEOUT;
 
 /// The most writes booked in one SQLite transaction.
 pub const MAX_OPS: usize = 64;
-/// The longest a batch keeps the write lock before it commits, so another
-/// process writing the file (a CLI command) waits far less than its busy
-/// timeout, and a writer's answer waits at most about this for the others.
+/// The longest a batch goes on taking writers before it commits, so a
+/// writer's answer waits at most about this for the others'.
 pub const MAX_HOLD: Duration = Duration::from_millis(25);
 
 /// A transaction that writes: commit it (or drop it to roll it back).
-/// On a SQLite file it is a SAVEPOINT in the process's batch; `commit`
+/// On a SQLite file it is a savepoint in the process's batch; `commit`
 /// returns once the batch has committed.
 pub struct WriteTx {
-    tx: Option<DatabaseTransaction>,
+    plain: Option<DatabaseTransaction>,
     turn: Option<Turn>,
 }
 
@@ -61,17 +68,24 @@ struct Group {
     max_hold: StdMutex<Duration>,
 }
 
+type Outcome = Option<Result<(), String>>;
+
 /// The open transaction the writers take turns on.
 #[derive(Default)]
 struct Batch {
     outer: Option<DatabaseTransaction>,
     /// Which batch this is (the watchdog commits only its own).
     number: u64,
-    /// Writes released into it.
+    /// Writes kept in it.
     ops: usize,
+    /// Savepoints named in it.
+    savepoints: u64,
+    /// The savepoint of the writer whose turn it is, or of one that
+    /// vanished during its turn (rolled back before anything else).
+    open: Option<String>,
     opened: Option<Instant>,
     /// Told the outcome of the COMMIT.
-    done: Option<watch::Sender<Option<Result<(), String>>>>,
+    done: Option<watch::Sender<Outcome>>,
 }
 
 /// The groups by SQLite file: one writer per file however many pools.
@@ -87,8 +101,9 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
         .get_filename()
         .to_string_lossy()
         .into_owned();
-    // An in-memory database is one per connection: nothing to share.
-    if file.is_empty() || file.contains(":memory:") || file.contains("mode=memory") {
+    // An in-memory database (sqlx names it `file:sqlx-in-memory-…`) is
+    // the tests' with one connection: nothing to share.
+    if file.is_empty() || file.contains(":memory:") || file.contains("sqlx-in-memory") {
         return None;
     }
     let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
@@ -113,6 +128,12 @@ impl Group {
     }
 }
 
+/// How many batches the writers of `db`'s SQLite file have committed
+/// (none elsewhere).
+pub fn commits(db: &DatabaseConnection) -> u64 {
+    group_for(db).map_or(0, |g| g.commits.load(Ordering::SeqCst))
+}
+
 /// Counts a writer as waiting until it has its turn (or gives up).
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -122,61 +143,68 @@ impl Drop for Waiting<'_> {
     }
 }
 
+async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// Begins a transaction that will write (see the module).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
     let Some(group) = group_for(db) else {
         let tx = match db.get_database_backend() {
-            DbBackend::Sqlite => {
-                db.begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..Default::default()
-                })
-                .await?
-            }
+            DbBackend::Sqlite => begin_immediate(db).await?,
             _ => db.begin().await?,
         };
         return Ok(WriteTx {
-            tx: Some(tx),
+            plain: Some(tx),
             turn: None,
         });
     };
     group.waiting.fetch_add(1, Ordering::SeqCst);
     let waiting = Waiting(&group.waiting);
-    let mut batch = tokio::time::timeout(BUSY_TIMEOUT, group.batch.clone().lock_owned())
+    let batch = tokio::time::timeout(BUSY_TIMEOUT, group.batch.clone().lock_owned())
         .await
         .map_err(|_| DbErr::Custom("the database stayed busy".into()))?;
     drop(waiting);
-    if batch.outer.is_none() {
+    let mut turn = Turn {
+        group: group.clone(),
+        batch,
+    };
+    turn.clean().await;
+    if turn.batch.outer.is_none() {
         // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
         // timeout) for another process that holds it.
-        let outer = db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
+        let outer = begin_immediate(db).await?;
+        outer
+            .execute_unprepared("CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER)")
             .await?;
-        batch.outer = Some(outer);
-        batch.number += 1;
-        batch.ops = 0;
-        batch.opened = Some(Instant::now());
-        batch.done = Some(watch::channel(None).0);
-        watchdog(group.clone(), batch.number);
+        outer
+            .execute_unprepared("INSERT INTO temp.tongka_batch (n) VALUES (1)")
+            .await?;
+        let b = &mut *turn.batch;
+        b.outer = Some(outer);
+        b.number += 1;
+        b.ops = 0;
+        b.savepoints = 0;
+        b.opened = Some(Instant::now());
+        b.done = Some(watch::channel(None).0);
+        watchdog(group, b.number);
     }
-    let savepoint = match batch.outer.as_ref() {
-        Some(outer) => outer.begin().await,
-        None => Err(DbErr::Custom("no batch open".into())),
-    };
-    match savepoint {
-        Ok(tx) => Ok(WriteTx {
-            tx: Some(tx),
-            turn: Some(Turn { group, batch }),
-        }),
-        Err(e) => {
-            // The batch's transaction is unusable: end it for the others.
-            let _ = end_batch(&group, &mut batch).await;
-            Err(e)
-        }
-    }
+    let name = format!("tongka_w{}", turn.batch.savepoints);
+    turn.batch.savepoints += 1;
+    // Named before it is made: if this writer vanishes from here on, the
+    // next turn rolls it back (an error if it was never made, ignored).
+    turn.batch.open = Some(name.clone());
+    turn.outer()
+        .execute_unprepared(&format!("SAVEPOINT {name}"))
+        .await?;
+    Ok(WriteTx {
+        plain: None,
+        turn: Some(turn),
+    })
 }
 
 /// Commits batch `number` if it is still open with no one waiting to go
@@ -185,127 +213,39 @@ fn watchdog(group: Arc<Group>, number: u64) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(group.max_hold() * 4).await;
-            let mut batch = group.batch.lock().await;
+            let batch = group.batch.clone().lock_owned().await;
             if batch.number != number || batch.outer.is_none() {
                 return;
             }
             if group.waiting.load(Ordering::SeqCst) == 0 {
-                let _ = end_batch(&group, &mut batch).await;
+                let mut turn = Turn {
+                    group: group.clone(),
+                    batch,
+                };
+                let _ = turn.end().await;
                 return;
             }
         }
     });
 }
 
-/// How many batches the writers of `db`'s SQLite file have committed
-/// (none elsewhere).
-pub fn commits(db: &DatabaseConnection) -> u64 {
-    group_for(db).map_or(0, |g| g.commits.load(Ordering::SeqCst))
-}
-
-/// Commits the batch's transaction and tells every writer in it.
-async fn end_batch(group: &Group, batch: &mut Batch) -> Result<(), DbErr> {
-    let result = match batch.outer.take() {
-        Some(outer) => {
-            group.commits.fetch_add(1, Ordering::SeqCst);
-            outer.commit().await
-        }
-        None => Ok(()),
+/// Ends batch `number` in a task of its own (so no one's hanging up stops
+/// its COMMIT half-way), if it is still open when the task gets the turn.
+fn end_later(group: Arc<Group>, number: u64) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return; // shutting down: the watchdog's runtime is gone too
     };
-    batch.opened = None;
-    if let Some(done) = batch.done.take() {
-        done.send_replace(Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string())));
-    }
-    result
+    runtime.spawn(async move {
+        let batch = group.batch.clone().lock_owned().await;
+        if batch.number == number && batch.outer.is_some() {
+            let mut turn = Turn { group, batch };
+            let _ = turn.end().await;
+        }
+    });
 }
 
-impl Turn {
-    /// Whether the batch should commit now, at the end of this turn.
-    fn last(&self) -> bool {
-        self.group.waiting.load(Ordering::SeqCst) == 0
-            || self.batch.ops >= MAX_OPS
-            || self
-                .batch
-                .opened
-                .is_none_or(|t| t.elapsed() >= self.group.max_hold())
-    }
-
-    /// Ends a turn whose write was rolled back: if no one is waiting, the
-    /// batch is committed by a task (the writers in it are waiting).
-    fn leave(self) {
-        if self.last() {
-            let Turn { group, batch } = self;
-            let number = batch.number;
-            drop(batch);
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                return; // shutting down: the watchdog's runtime is gone too
-            };
-            runtime.spawn(async move {
-                let mut batch = group.batch.lock().await;
-                if batch.number == number && batch.outer.is_some() {
-                    let _ = end_batch(&group, &mut batch).await;
-                }
-            });
-        }
-    }
-}
-
-impl WriteTx {
-    fn inner(&self) -> &DatabaseTransaction {
-        self.tx
-            .as_ref()
-            .expect("a WriteTx holds its transaction until it ends")
-    }
-
-    /// Commits: on PostgreSQL (or a SQLite database in memory) the
-    /// transaction; on a SQLite file, releases the savepoint and returns
-    /// the outcome of the batch's COMMIT.
-    pub async fn commit(mut self) -> Result<(), DbErr> {
-        let tx = self.tx.take().expect("a WriteTx holds its transaction");
-        let Some(mut turn) = self.turn.take() else {
-            return tx.commit().await;
-        };
-        if let Err(e) = tx.commit().await {
-            turn.leave();
-            return Err(e);
-        }
-        turn.batch.ops += 1;
-        let Some(done) = turn.batch.done.as_ref().map(watch::Sender::subscribe) else {
-            return Err(DbErr::Custom("no batch open".into()));
-        };
-        if turn.last() {
-            return end_batch(&turn.group, &mut turn.batch).await;
-        }
-        // The next writer goes on in this batch; this one waits for its
-        // COMMIT.
-        drop(turn);
-        outcome(done).await
-    }
-
-    /// Rolls back (on a SQLite file, to the savepoint: the batch goes on).
-    /// On a SQLite file it returns once the batch it was in has committed,
-    /// so what this writer saw of the others' writes (a key another request
-    /// recorded, a sign-in already made) is durable, and readable outside,
-    /// by the time the caller answers with it.
-    pub async fn rollback(mut self) -> Result<(), DbErr> {
-        let tx = self.tx.take().expect("a WriteTx holds its transaction");
-        let result = tx.rollback().await;
-        if let Some(turn) = self.turn.take() {
-            let others = turn.batch.ops > 0;
-            let done = turn.batch.done.as_ref().map(watch::Sender::subscribe);
-            turn.leave();
-            if let (true, Some(done)) = (others, done) {
-                // Its outcome is the others' to report: this write is gone
-                // either way.
-                let _ = outcome(done).await;
-            }
-        }
-        result
-    }
-}
-
-/// Waits for the batch's COMMIT and answers its outcome.
-async fn outcome(mut done: watch::Receiver<Option<Result<(), String>>>) -> Result<(), DbErr> {
+/// Waits for a batch's COMMIT and answers its outcome.
+async fn outcome(mut done: watch::Receiver<Outcome>) -> Result<(), DbErr> {
     loop {
         if let Some(outcome) = done.borrow_and_update().clone() {
             return outcome.map_err(DbErr::Custom);
@@ -316,14 +256,138 @@ async fn outcome(mut done: watch::Receiver<Option<Result<(), String>>>) -> Resul
     }
 }
 
-impl Drop for WriteTx {
-    fn drop(&mut self) {
-        // The savepoint's rollback is queued on the connection before the
-        // next writer's first statement.
-        drop(self.tx.take());
-        if let Some(turn) = self.turn.take() {
-            turn.leave();
+impl Turn {
+    fn outer(&self) -> &DatabaseTransaction {
+        self.batch
+            .outer
+            .as_ref()
+            .expect("a turn is taken on an open batch")
+    }
+
+    /// Whether the batch should commit at the end of this turn.
+    fn last(&self) -> bool {
+        self.group.waiting.load(Ordering::SeqCst) == 0
+            || self.batch.ops >= MAX_OPS
+            || self
+                .batch
+                .opened
+                .is_none_or(|t| t.elapsed() >= self.group.max_hold())
+    }
+
+    fn subscribe(&self) -> Option<watch::Receiver<Outcome>> {
+        self.batch.done.as_ref().map(watch::Sender::subscribe)
+    }
+
+    /// Rolls back the savepoint a vanished writer left open.
+    async fn clean(&mut self) {
+        if let (Some(name), Some(outer)) = (self.batch.open.clone(), self.batch.outer.as_ref()) {
+            // "no such savepoint" if it was never made: nothing to undo.
+            let _ = outer
+                .execute_unprepared(&format!("ROLLBACK TO {name}"))
+                .await;
+            let _ = outer.execute_unprepared(&format!("RELEASE {name}")).await;
         }
+        self.batch.open = None;
+    }
+
+    /// Commits the batch (after taking back its marker: a transaction
+    /// SQLite rolled back whole is failed, not committed) and tells every
+    /// writer in it.
+    async fn end(&mut self) -> Result<(), DbErr> {
+        self.clean().await;
+        let result = match self.batch.outer.take() {
+            Some(outer) => {
+                let marked = outer
+                    .execute_unprepared("DELETE FROM temp.tongka_batch")
+                    .await
+                    .map(|r| r.rows_affected());
+                if let Ok(1) = marked {
+                    self.group.commits.fetch_add(1, Ordering::SeqCst);
+                    outer.commit().await
+                } else {
+                    let _ = outer.execute_unprepared("ROLLBACK").await;
+                    drop(outer);
+                    Err(DbErr::Custom(
+                        "the batch's transaction was lost before its commit".into(),
+                    ))
+                }
+            }
+            None => Ok(()),
+        };
+        self.batch.opened = None;
+        if let Some(done) = self.batch.done.take() {
+            done.send_replace(Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string())));
+        }
+        result
+    }
+}
+
+impl Drop for Turn {
+    /// A turn that ends with no one waiting has the batch committed (a
+    /// writer's commit ends it itself; this is a refusal, or a writer
+    /// that vanished).
+    fn drop(&mut self) {
+        if self.batch.outer.is_some() && self.last() {
+            end_later(self.group.clone(), self.batch.number);
+        }
+    }
+}
+
+impl WriteTx {
+    fn inner(&self) -> &DatabaseTransaction {
+        match (&self.plain, &self.turn) {
+            (Some(tx), _) => tx,
+            (None, Some(turn)) => turn.outer(),
+            (None, None) => unreachable!("a WriteTx holds its transaction until it ends"),
+        }
+    }
+
+    /// Commits: on PostgreSQL (or a SQLite database in memory) the
+    /// transaction; on a SQLite file, keeps the savepoint's writes in the
+    /// batch and returns the outcome of the batch's COMMIT.
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        if let Some(tx) = self.plain.take() {
+            return tx.commit().await;
+        }
+        let mut turn = self.turn.take().expect("a WriteTx holds its turn");
+        // No await from here to the hand-over: a writer that vanishes now
+        // is in the batch, as if it had been answered.
+        turn.batch.open = None;
+        turn.batch.ops += 1;
+        let Some(done) = turn.subscribe() else {
+            return Err(DbErr::Custom("no batch open".into()));
+        };
+        if turn.last() {
+            tokio::spawn(async move {
+                let _ = turn.end().await;
+            });
+        } else {
+            // The next writer goes on in this batch.
+            drop(turn);
+        }
+        outcome(done).await
+    }
+
+    /// Rolls back (on a SQLite file, its savepoint: the batch goes on).
+    /// On a SQLite file it returns once the batch it was in has committed,
+    /// so what this writer saw of the others' writes (a key another request
+    /// recorded, a sign-in already made) is durable, and readable outside,
+    /// by the time the caller answers with it.
+    pub async fn rollback(mut self) -> Result<(), DbErr> {
+        if let Some(tx) = self.plain.take() {
+            return tx.rollback().await;
+        }
+        let mut turn = self.turn.take().expect("a WriteTx holds its turn");
+        turn.clean().await;
+        let others = turn.batch.ops > 0;
+        let done = turn.subscribe();
+        drop(turn);
+        if let (true, Some(done)) = (others, done) {
+            // Its outcome is the others' to report: this write is gone
+            // either way.
+            let _ = outcome(done).await;
+        }
+        Ok(())
     }
 }
 
@@ -518,6 +582,64 @@ mod tests {
             "b answered before a's key was committed"
         );
         c.await.expect("c");
+    }
+
+    /// A writer that vanishes in its turn (its request dropped) leaves
+    /// nothing, and the batch still commits for the one before it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_vanishes_in_its_turn_leaves_nothing_and_holds_up_no_one() {
+        let db = file_db("vanish").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        let db_b = db.clone();
+        let (wrote, written) = tokio::sync::oneshot::channel();
+        let b = tokio::spawn(async move {
+            let b = begin_write(&db_b).await.expect("b");
+            put(&b, "b", 2).await.expect("put b");
+            let _ = wrote.send(());
+            std::future::pending::<()>().await;
+            drop(b);
+        });
+        until_waiting(&db, 1).await;
+        let a_done = tokio::spawn(async move { a.commit().await });
+        written.await.expect("b wrote");
+        b.abort();
+        tokio::time::timeout(Duration::from_secs(5), a_done)
+            .await
+            .expect("a answered")
+            .expect("a")
+            .expect("a commits");
+        assert_eq!(seen(&db).await, ["a"]);
+        let c = begin_write(&db).await.expect("c");
+        put(&c, "c", 3).await.expect("put c");
+        c.commit().await.expect("c commits");
+        assert_eq!(seen(&db).await, ["a", "c"]);
+    }
+
+    /// A batch SQLite rolled back whole (as after an I/O error) is a
+    /// failure for every writer in it, never reported as committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_lost_before_its_commit_fails_every_writer_in_it() {
+        let db = file_db("lost").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        let db_b = db.clone();
+        let b = tokio::spawn(async move {
+            let b = begin_write(&db_b).await.expect("b");
+            b.execute_unprepared("ROLLBACK").await.expect("rolled back");
+            b.commit().await
+        });
+        until_waiting(&db, 1).await;
+        assert!(
+            a.commit().await.is_err(),
+            "a was told its lost write committed"
+        );
+        assert!(b.await.expect("b").is_err(), "b was told it committed");
+        assert!(seen(&db).await.is_empty());
+        let c = begin_write(&db).await.expect("c");
+        put(&c, "c", 3).await.expect("put c");
+        c.commit().await.expect("c commits");
+        assert_eq!(seen(&db).await, ["c"]);
     }
 
     /// Many writers at once: fewer commits than writes, every write kept.
