@@ -78,8 +78,8 @@ struct Batch {
     number: u64,
     /// Writes kept in it.
     ops: usize,
-    /// Savepoints named in it.
-    savepoints: u64,
+    /// A savepoint could not be rolled back: the batch fails whole.
+    lost: bool,
     /// The savepoint of the writer whose turn it is, or of one that
     /// vanished during its turn (rolled back before anything else).
     open: Option<String>,
@@ -188,13 +188,14 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         b.outer = Some(outer);
         b.number += 1;
         b.ops = 0;
-        b.savepoints = 0;
+        b.lost = false;
         b.opened = Some(Instant::now());
         b.done = Some(watch::channel(None).0);
         watchdog(group, b.number);
     }
-    let name = format!("tongka_w{}", turn.batch.savepoints);
-    turn.batch.savepoints += 1;
+    // Unique in the batch's stack (the kept writers' are w0…w(ops-1)),
+    // and at most MAX_OPS + 1 names, so they stay in the statement cache.
+    let name = format!("tongka_w{}", turn.batch.ops);
     // Named before it is made: if this writer vanishes from here on, the
     // next turn rolls it back (an error if it was never made, ignored).
     turn.batch.open = Some(name.clone());
@@ -278,14 +279,29 @@ impl Turn {
         self.batch.done.as_ref().map(watch::Sender::subscribe)
     }
 
-    /// Rolls back the savepoint a vanished writer left open.
+    /// Rolls back the savepoint a vanished (or refused) writer left open.
+    /// A savepoint that cannot be rolled back fails the whole batch: its
+    /// writes must not be committed with the others'.
     async fn clean(&mut self) {
         if let (Some(name), Some(outer)) = (self.batch.open.clone(), self.batch.outer.as_ref()) {
-            // "no such savepoint" if it was never made: nothing to undo.
-            let _ = outer
+            match outer
                 .execute_unprepared(&format!("ROLLBACK TO {name}"))
-                .await;
-            let _ = outer.execute_unprepared(&format!("RELEASE {name}")).await;
+                .await
+            {
+                Ok(_) => {
+                    if outer
+                        .execute_unprepared(&format!("RELEASE {name}"))
+                        .await
+                        .is_err()
+                    {
+                        self.batch.lost = true;
+                    }
+                }
+                // It was never made (the writer vanished first): nothing
+                // to undo.
+                Err(e) if e.to_string().contains("no such savepoint") => {}
+                Err(_) => self.batch.lost = true,
+            }
         }
         self.batch.open = None;
     }
@@ -301,12 +317,17 @@ impl Turn {
                     .execute_unprepared("DELETE FROM temp.tongka_batch")
                     .await
                     .map(|r| r.rows_affected());
-                if let Ok(1) = marked {
+                if let (Ok(1), false) = (marked, self.batch.lost) {
                     self.group.commits.fetch_add(1, Ordering::SeqCst);
                     outer.commit().await
                 } else {
-                    let _ = outer.execute_unprepared("ROLLBACK").await;
-                    drop(outer);
+                    // SQLite may be out of the transaction already: `BEGIN`
+                    // then either opens one or fails, and sqlx's own
+                    // ROLLBACK succeeds, so the connection goes back to
+                    // the pool with sqlx's count of open transactions at
+                    // zero (a plain ROLLBACK would leave it at one).
+                    let _ = outer.execute_unprepared("BEGIN").await;
+                    let _ = outer.rollback().await;
                     Err(DbErr::Custom(
                         "the batch's transaction was lost before its commit".into(),
                     ))
@@ -382,12 +403,13 @@ impl WriteTx {
         let others = turn.batch.ops > 0;
         let done = turn.subscribe();
         drop(turn);
-        if let (true, Some(done)) = (others, done) {
-            // Its outcome is the others' to report: this write is gone
-            // either way.
-            let _ = outcome(done).await;
+        match (others, done) {
+            // This write is gone either way; but if the others' batch
+            // failed, what this writer saw of it was never committed, and
+            // the caller must not answer with it.
+            (true, Some(done)) => outcome(done).await,
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -446,11 +468,21 @@ mod tests {
         }
     }
 
+    fn url(name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("tongka-group-{}-{name}", std::process::id()));
+        format!("sqlite://{}?mode=rwc", dir.join("t.db").display())
+    }
+
     async fn file_db(name: &str) -> DatabaseConnection {
+        file_db_of(name, 4).await
+    }
+
+    async fn file_db_of(name: &str, connections: u32) -> DatabaseConnection {
         let dir = std::env::temp_dir().join(format!("tongka-group-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-        let db = crate::db::connect(&url, 4).await.expect("connect");
+        let db = crate::db::connect(&url(name), connections)
+            .await
+            .expect("connect");
         db.execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
             .await
             .expect("table");
@@ -620,7 +652,9 @@ mod tests {
     /// failure for every writer in it, never reported as committed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_lost_before_its_commit_fails_every_writer_in_it() {
-        let db = file_db("lost").await;
+        // One connection: the one the lost batch ran on serves what comes
+        // after it.
+        let db = file_db_of("lost", 1).await;
         let a = begin_write(&db).await.expect("a");
         put(&a, "a", 1).await.expect("put a");
         let db_b = db.clone();
@@ -636,10 +670,17 @@ mod tests {
         );
         assert!(b.await.expect("b").is_err(), "b was told it committed");
         assert!(seen(&db).await.is_empty());
+        // A read transaction dropped, as `db::snapshot` is, then a write:
+        // the connection must be back at no open transaction, or the read
+        // is left open and the write's commit only a RELEASE inside it.
+        drop(db.begin().await.expect("read"));
         let c = begin_write(&db).await.expect("c");
         put(&c, "c", 3).await.expect("put c");
         c.commit().await.expect("c commits");
-        assert_eq!(seen(&db).await, ["c"]);
+        let other = crate::db::connect(&url("lost"), 1)
+            .await
+            .expect("another pool");
+        assert_eq!(seen(&other).await, ["c"], "c's write is not committed");
     }
 
     /// Many writers at once: fewer commits than writes, every write kept.
