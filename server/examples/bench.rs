@@ -11,6 +11,11 @@
 //! `BENCH_SECS` (default 30) sets the length of each run; `BENCH_ONLY=sqlite`
 //! (or `postgres`) runs that database alone, without pgbench;
 //! `BENCH_CLIENTS=1,16` other numbers of clients.
+//!
+//! On each database, after the payments, the same members run the mixed
+//! load of [`mixed`] (payments with coupons and points, write-offs,
+//! sign-ins, counter top-ups) at the same numbers of clients; the
+//! reconciliation covers it too. `BENCH_MIXED=0` leaves it out.
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, Set};
 use shared::money::Fen;
@@ -18,12 +23,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tongka_server::clock::Clock;
-use tongka_server::entity::member;
+use tongka_server::entity::{member, staff};
 use tongka_server::ledger::{self, Entry, Kind, Line};
 use tongka_server::seed::{NewBrand, create_brand};
 
 mod common;
 use common::{seed_stores, start_server, wait_healthy};
+#[path = "mixed/mod.rs"]
+mod mixed;
 
 const STORES: usize = 50;
 const MEMBERS: usize = 1_000;
@@ -36,6 +43,11 @@ const PG_BENCH: &str = "postgres://postgres@127.0.0.1:5432/tongka_bench?sslmode=
 struct Seeded {
     tokens: Vec<String>,
     stores: Vec<i64>,
+    /// For the mixed load: an HQ admin's token, a clerk per store, the
+    /// members' phones.
+    admin: String,
+    clerks: Vec<String>,
+    phones: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -60,7 +72,7 @@ fn secs() -> u64 {
 
 async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     let clock = Clock::System;
-    let (brand, _) = create_brand(
+    let (brand, admin) = create_brand(
         db,
         &clock,
         NewBrand {
@@ -75,14 +87,64 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     let now = clock.now_ms();
     let tx = tongka_server::db::begin_write(db).await?;
     let stores = seed_stores(&tx, brand.id, STORES, now).await?;
+    // What the mixed load needs: a clerk at every store, the points and
+    // sign-in policies (the members' points are given below).
+    let mut clerks = Vec::new();
+    for (i, store) in stores.iter().enumerate() {
+        let clerk = staff::ActiveModel {
+            brand_id: Set(brand.id),
+            account: Set(format!("clerk{i}")),
+            name: Set(format!("店员{i}")),
+            role: Set(shared::dto::Role::Clerk.as_str().into()),
+            region_id: Set(None),
+            store_id: Set(Some(*store)),
+            password_hash: Set("-".into()),
+            active: Set(true),
+            api_key: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        clerks.push(staff_session(&tx, &clock, clerk.id, brand.id).await?);
+    }
+    let admin = staff_session(&tx, &clock, admin.id, brand.id).await?;
+    tongka_server::points::save_policy(
+        &tx,
+        brand.id,
+        &shared::dto::PointsPolicy {
+            per_yuan: 1,
+            expiry_days: 30,
+            step: 100,
+            step_worth: Fen(100),
+            max_share_bp: 5_000,
+            remind_days: 30,
+            birthday_rate_bp: 10_000,
+        },
+        now,
+    )
+    .await?;
+    tongka_server::sign_in::save_policy(
+        &tx,
+        brand.id,
+        &shared::dto::SignInPolicy {
+            enabled: true,
+            daily_points: 10,
+            streak_rewards: vec![],
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let mut tokens = Vec::new();
+    let mut phones = Vec::new();
     for chunk in 0..MEMBERS / 100 {
         let tx = tongka_server::db::begin_write(db).await?;
         let clearing =
             ledger::account_id(&tx, brand.id, Kind::CounterClearing, stores[0], now).await?;
         for i in 0..100 {
             let n = chunk * 100 + i;
+            phones.push(format!("139{n:08}"));
             let m = member::ActiveModel {
                 brand_id: Set(brand.id),
                 phone: Set(format!("139{n:08}")),
@@ -121,6 +183,20 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("seeding: {e:?}"))?;
+            tongka_server::points::gift(
+                &tx,
+                &brand,
+                m.id,
+                100_000,
+                (
+                    shared::dto::EntryKind::Adjustment,
+                    format!("bench-points:{}", m.id),
+                    "bench".into(),
+                ),
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding points: {e:?}"))?;
             tokens.push(
                 tongka_server::auth::open_session(
                     &tx,
@@ -135,7 +211,30 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         }
         tx.commit().await?;
     }
-    Ok(Seeded { tokens, stores })
+    Ok(Seeded {
+        tokens,
+        stores,
+        admin,
+        clerks,
+        phones,
+    })
+}
+
+async fn staff_session(
+    tx: &impl ConnectionTrait,
+    clock: &Clock,
+    id: i64,
+    brand_id: i64,
+) -> anyhow::Result<String> {
+    Ok(tongka_server::auth::open_session(
+        tx,
+        clock,
+        24,
+        tongka_server::auth::Subject::Staff,
+        id,
+        brand_id,
+    )
+    .await?)
 }
 
 async fn run(
@@ -312,6 +411,7 @@ async fn main() -> anyhow::Result<()> {
         sqlite_dir.join("bench.db").display()
     );
     let mut drift = Vec::new();
+    let mut mixes: Vec<(String, usize, mixed::MixResult)> = Vec::new();
     // BENCH_QUICK=1: PostgreSQL at 16 clients only, no pgbench (for tuning).
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
     let mut targets = vec![("postgres", PG_BENCH.to_string())];
@@ -359,7 +459,7 @@ async fn main() -> anyhow::Result<()> {
             Err(_) if quick => vec![16],
             Err(_) => vec![16, 64],
         };
-        for clients in client_counts {
+        for &clients in &client_counts {
             for (shape, label) in [
                 (Shape::ManyStores, "many stores"),
                 (Shape::OneStore, "one store"),
@@ -379,6 +479,38 @@ async fn main() -> anyhow::Result<()> {
                     r.per_sec, r.p50_ms, r.p99_ms, r.failed
                 );
                 table.push((name.to_string(), clients, label, r));
+            }
+        }
+        if std::env::var("BENCH_MIXED").map_or(true, |v| v != "0") {
+            let people = Arc::new(mixed::People {
+                admin: seeded.admin.clone(),
+                clerks: seeded.clerks.clone(),
+                tokens: seeded.tokens.clone(),
+                phones: seeded.phones.clone(),
+                stores: seeded.stores.clone(),
+            });
+            let prep = Arc::new(mixed::prepare(&client, &base, &people).await?);
+            for &clients in &client_counts {
+                let r = mixed::run(
+                    &client,
+                    &base,
+                    &people,
+                    &prep,
+                    clients,
+                    secs,
+                    &format!("{name}-{clients}-mixed"),
+                )
+                .await;
+                println!(
+                    "[{name}] {clients:>2} clients, mixed      : {:>7.0} requests/s  p99 {:>6.1} ms  failed {}",
+                    r.per_sec, r.p99_ms, r.failed
+                );
+                for (label, n, p50, p99, max, failed) in &r.kinds {
+                    println!(
+                        "          {label:<22} {n:>6} sent  p50 {p50:>6.1} ms  p99 {p99:>6.1} ms  slowest {max:>6.1} ms  failed {failed}"
+                    );
+                }
+                mixes.push((name.to_string(), clients, r));
             }
         }
         drop(server);
@@ -432,6 +564,15 @@ async fn main() -> anyhow::Result<()> {
                 many / tps(10, c),
                 one / many,
                 one / tps(1, c)
+            );
+        }
+    }
+    if !mixes.is_empty() {
+        println!("\nmixed load (every kind together):");
+        for (db, clients, r) in &mixes {
+            println!(
+                "  {db:<8} {clients:>2} clients: {:>7.0} requests/s  p99 {:>6.1} ms  failed {}",
+                r.per_sec, r.p99_ms, r.failed
             );
         }
     }

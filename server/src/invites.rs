@@ -131,6 +131,7 @@ pub async fn code_of(
         if let Some(c) = invite_code::Entity::find_by_id(member_id).one(db).await? {
             return Ok(c.code);
         }
+        let tx = begin_write(db).await?;
         invite_code::Entity::insert(invite_code::ActiveModel {
             member_id: Set(member_id),
             brand_id: Set(brand_id),
@@ -138,8 +139,9 @@ pub async fn code_of(
             created_at: Set(now),
         })
         .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(db)
+        .exec_without_returning(&tx)
         .await?;
+        tx.commit().await?;
     }
     Err(AppError::Internal(anyhow::anyhow!(
         "no free invite code for member {member_id}"
@@ -518,12 +520,14 @@ async fn reward_one(
             // Nothing given (a coupon out of stock, say): tried again in an
             // hour, so the invites due after it are not held up meanwhile.
             tx.rollback().await?;
+            let tx = begin_write(db).await?;
             invite::Entity::update_many()
                 .col_expr(invite::Column::DueAt, Expr::value(now + RETRY_MS))
                 .filter(invite::Column::Id.eq(inv.id))
                 .filter(invite::Column::State.eq(InviteState::Pending.as_str()))
-                .exec(db)
+                .exec(&tx)
                 .await?;
+            tx.commit().await?;
             Err(e)
         }
     }

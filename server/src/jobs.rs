@@ -18,13 +18,14 @@
 //! (`routes::jobs`); the platform's operator sees every job and brand with
 //! `tongka jobs`.
 
+use crate::db::begin_write;
 use crate::entity::{job, job_failure};
 use crate::state::AppState;
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::dto::JobName;
 
@@ -226,6 +227,7 @@ async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran,
     let now = app.clock.now_ms();
     if new {
         // Any runner may create the row; the first one wins.
+        let tx = begin_write(&app.db).await?;
         job::Entity::insert(job::ActiveModel {
             name: Set(j.name.as_str().into()),
             next_run_at: Set(now),
@@ -241,9 +243,11 @@ async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran,
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&app.db)
+        .exec_without_returning(&tx)
         .await?;
+        tx.commit().await?;
     }
+    let tx = begin_write(&app.db).await?;
     let leased = job::Entity::update_many()
         .col_expr(job::Column::LeaseUntil, Expr::value(now + LEASE_MS))
         .col_expr(job::Column::LeasedBy, Expr::value(me))
@@ -251,8 +255,9 @@ async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran,
         .filter(job::Column::Name.eq(j.name.as_str()))
         .filter(job::Column::NextRunAt.lte(now))
         .filter(job::Column::LeaseUntil.lte(now))
-        .exec(&app.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     if leased.rows_affected != 1 {
         return Ok(Ran::Skipped);
     }
@@ -264,6 +269,7 @@ async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran,
     let done = app.clock.now_ms();
     // Handed back only by its holder: a runner whose lease ran out and was
     // taken over leaves the new holder's lease alone.
+    let tx = begin_write(&app.db).await?;
     job::Entity::update_many()
         .col_expr(job::Column::LeaseUntil, Expr::value(0))
         .col_expr(job::Column::LeasedBy, Expr::value(Option::<String>::None))
@@ -274,8 +280,9 @@ async fn run_if_due(app: &AppState, me: &str, j: &Job, new: bool) -> Result<Ran,
         .filter(job::Column::Name.eq(j.name.as_str()))
         .filter(job::Column::LeasedBy.eq(me))
         .filter(job::Column::LeaseUntil.eq(now + LEASE_MS))
-        .exec(&app.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     Ok(match error {
         Some(e) => Ran::Failed(e),
         None => Ran::Done,
@@ -341,14 +348,14 @@ pub async fn handled<T>(
 /// Records that `job` could not handle `item` of the brand: a new record,
 /// or one more attempt on the one there.
 pub async fn item_failed(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     job: JobName,
     brand_id: i64,
     item: &str,
     error: &str,
     now: i64,
 ) {
-    let written = job_failure::Entity::insert(job_failure::ActiveModel {
+    let record = job_failure::Entity::insert(job_failure::ActiveModel {
         brand_id: Set(brand_id),
         job: Set(job.as_str().into()),
         item: Set(item.into()),
@@ -366,8 +373,12 @@ pub async fn item_failed(
                 Expr::col((job_failure::Entity, job_failure::Column::Attempts)).add(1),
             )
             .to_owned(),
-    )
-    .exec_without_returning(conn)
+    );
+    let written = async {
+        let tx = begin_write(db).await?;
+        record.exec_without_returning(&tx).await?;
+        tx.commit().await
+    }
     .await;
     if let Err(e) = written {
         tracing::error!(
@@ -379,12 +390,17 @@ pub async fn item_failed(
 }
 
 /// Records that `job` handled `item`: its failure record, if any, goes.
-pub async fn item_done(conn: &impl ConnectionTrait, job: JobName, item: &str) {
-    let cleared = job_failure::Entity::delete_many()
-        .filter(job_failure::Column::Job.eq(job.as_str()))
-        .filter(job_failure::Column::Item.eq(item))
-        .exec(conn)
-        .await;
+pub async fn item_done(db: &DatabaseConnection, job: JobName, item: &str) {
+    let cleared = async {
+        let tx = begin_write(db).await?;
+        job_failure::Entity::delete_many()
+            .filter(job_failure::Column::Job.eq(job.as_str()))
+            .filter(job_failure::Column::Item.eq(item))
+            .exec(&tx)
+            .await?;
+        tx.commit().await
+    }
+    .await;
     if let Err(e) = cleared {
         tracing::error!(
             job = job.as_str(),

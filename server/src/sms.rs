@@ -205,6 +205,7 @@ impl WebhookSms {
             // A claim is a compare-and-set on the message as read: unsent,
             // with the tries read, and not held by another sender now.
             let now = self.clock.now_ms();
+            let tx = crate::db::begin_write(&self.db).await?;
             let claimed = notification::Entity::update_many()
                 .col_expr(
                     notification::Column::ClaimedUntil,
@@ -222,21 +223,24 @@ impl WebhookSms {
                         .is_null()
                         .or(notification::Column::ClaimedUntil.lt(now)),
                 )
-                .exec(&self.db)
+                .exec(&tx)
                 .await?;
+            tx.commit().await?;
             if claimed.rows_affected != 1 {
                 continue;
             }
             match self.post(&n).await {
                 Ok(()) => {
+                    let tx = crate::db::begin_write(&self.db).await?;
                     notification::Entity::update_many()
                         .col_expr(
                             notification::Column::SentAt,
                             Expr::value(self.clock.now_ms()),
                         )
                         .filter(notification::Column::Id.eq(n.id))
-                        .exec(&self.db)
+                        .exec(&tx)
                         .await?;
+                    tx.commit().await?;
                     delivered += 1;
                 }
                 Err(e) if n.tries + 1 >= MAX_TRIES => {

@@ -52,6 +52,7 @@ pub async fn upload(state: &AppState, brand_id: i64, bytes: &[u8]) -> AppResult<
     h.update(brand_id.to_be_bytes());
     h.update(bytes);
     let hash = hex::encode(h.finalize());
+    let tx = crate::db::begin_write(&state.db).await?;
     card_image::Entity::insert(card_image::ActiveModel {
         hash: Set(hash.clone()),
         brand_id: Set(brand_id),
@@ -66,8 +67,9 @@ pub async fn upload(state: &AppState, brand_id: i64, bytes: &[u8]) -> AppResult<
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&state.db)
+    .exec_without_returning(&tx)
     .await?;
+    tx.commit().await?;
     Ok(UploadedImage {
         url: url(&hash),
         hash,

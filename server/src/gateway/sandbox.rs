@@ -222,17 +222,20 @@ async fn create(
         notify_acks: Set(0),
         ..Default::default()
     };
-    let inserted = sandbox_trade::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                sandbox_trade::Column::MerchantId,
-                sandbox_trade::Column::OrderNo,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&sb.db)
-        .await;
+    let insert = sandbox_trade::Entity::insert(row).on_conflict(
+        OnConflict::columns([
+            sandbox_trade::Column::MerchantId,
+            sandbox_trade::Column::OrderNo,
+        ])
+        .do_nothing()
+        .to_owned(),
+    );
+    let inserted = async {
+        let tx = crate::db::begin_write(&sb.db).await?;
+        insert.exec_without_returning(&tx).await?;
+        tx.commit().await
+    }
+    .await;
     if let Err(e) = inserted {
         return db_error(e);
     }
@@ -293,7 +296,10 @@ async fn transition(
             .col_expr(sandbox_trade::Column::TxnId, Expr::value(txn))
             .col_expr(sandbox_trade::Column::PaidAt, Expr::value(at));
     }
-    Ok(u.exec(db).await?.rows_affected == 1)
+    let tx = crate::db::begin_write(db).await?;
+    let moved = u.exec(&tx).await?.rows_affected;
+    tx.commit().await?;
+    Ok(moved == 1)
 }
 
 async fn close(
@@ -610,14 +616,18 @@ async fn send_with_retries(sb: &Sandbox, n: &Notification, lose_first: u32) {
     };
     for (attempt, wait) in RETRY_AFTER_MS.iter().enumerate() {
         tokio::time::sleep(Duration::from_millis(*wait)).await;
-        let _ = sandbox_trade::Entity::update_many()
+        let bump = sandbox_trade::Entity::update_many()
             .col_expr(
                 sandbox_trade::Column::NotifyAttempts,
                 Expr::col(sandbox_trade::Column::NotifyAttempts).add(1),
             )
-            .filter(sandbox_trade::Column::Id.eq(t.id))
-            .exec(&sb.db)
-            .await;
+            .filter(sandbox_trade::Column::Id.eq(t.id));
+        let _ = async {
+            let tx = crate::db::begin_write(&sb.db).await?;
+            bump.exec(&tx).await?;
+            tx.commit().await
+        }
+        .await;
         if (attempt as u32) < lose_first {
             tracing::info!(order = %t.order_no, attempt, "sandbox gateway: callback lost in transit (switch)");
             continue;
@@ -637,14 +647,18 @@ async fn send_with_retries(sb: &Sandbox, n: &Notification, lose_first: u32) {
             .await;
         match sent {
             Ok(r) if r.status().is_success() => {
-                let _ = sandbox_trade::Entity::update_many()
+                let bump = sandbox_trade::Entity::update_many()
                     .col_expr(
                         sandbox_trade::Column::NotifyAcks,
                         Expr::col(sandbox_trade::Column::NotifyAcks).add(1),
                     )
-                    .filter(sandbox_trade::Column::Id.eq(t.id))
-                    .exec(&sb.db)
-                    .await;
+                    .filter(sandbox_trade::Column::Id.eq(t.id));
+                let _ = async {
+                    let tx = crate::db::begin_write(&sb.db).await?;
+                    bump.exec(&tx).await?;
+                    tx.commit().await
+                }
+                .await;
                 return;
             }
             Ok(r) => {

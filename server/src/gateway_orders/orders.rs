@@ -355,14 +355,16 @@ async fn settle_payment(
 
 /// Asks the gateway where an open order stands and applies the answer.
 pub async fn refresh(app: &AppState, o: &gateway_order::Model) -> AppResult<()> {
+    let tx = begin_write(&app.db).await?;
     gateway_order::Entity::update_many()
         .col_expr(
             gateway_order::Column::LastQueryAt,
             Expr::value(app.clock.now_ms()),
         )
         .filter(gateway_order::Column::Id.eq(o.id))
-        .exec(&app.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     let merchant = app.gateway.merchant_id(o.brand_id);
     match app.gateway.query(&merchant, &o.order_no).await {
         Ok(trade) => apply(app, &trade).await,

@@ -143,7 +143,9 @@ async fn send_refund(app: &AppState, r: &gateway_refund::Model) -> AppResult<boo
     let Some((u, done)) = recorded(r, answer, now) else {
         return Ok(false);
     };
-    u.exec(&app.db).await?;
+    let tx = crate::db::begin_write(&app.db).await?;
+    u.exec(&tx).await?;
+    tx.commit().await?;
     Ok(done)
 }
 

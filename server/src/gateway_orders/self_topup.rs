@@ -158,7 +158,9 @@ pub async fn top_up(
             plan_id: Set(plan_id),
             ..new_order(&start, new_order_no(now), now)
         };
-        insert_order(&state.db, order).await.map(|_| ())
+        let tx = begin_write(&state.db).await?;
+        insert_order(&tx, order).await?;
+        Ok(tx.commit().await?)
     };
     start.once(state, "top-up", write).await
 }
@@ -231,14 +233,16 @@ async fn ensure_checkout(
             ));
         }
     };
+    let tx = begin_write(&state.db).await?;
     gateway_order::Entity::update_many()
         .col_expr(
             gateway_order::Column::CheckoutUrl,
             Expr::value(created.checkout_url.clone()),
         )
         .filter(gateway_order::Column::Id.eq(order.id))
-        .exec(&state.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     Ok(gateway_order::Model {
         checkout_url: Some(created.checkout_url),
         ..order

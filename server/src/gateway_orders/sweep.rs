@@ -65,9 +65,11 @@ pub async fn sweep_orders(app: &AppState) -> AppResult<Sweep> {
             None => report.failed += 1,
         }
     }
+    let tx = crate::db::begin_write(&app.db).await?;
     gateway_nonce::Entity::delete_many()
         .filter(gateway_nonce::Column::CreatedAt.lt(now - 2 * crate::gateway::MAX_SKEW_MS))
-        .exec(&app.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     Ok(report)
 }

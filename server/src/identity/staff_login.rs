@@ -70,14 +70,18 @@ impl Slots {
             let rec = Record::new(AuditAction::StaffLoginFailed, target(staff))
                 .store(staff.store_id)
                 .note(ip.to_string());
-            audit::record(&state.db, now, brand_id, None, rec).await?;
+            let tx = crate::db::begin_write(&state.db).await?;
+            audit::record(&tx, now, brand_id, None, rec).await?;
+            tx.commit().await?;
         }
         if let Err(r) = by_account {
             if let (false, Some(staff), Refused::Locked(_)) = (ok, found, &r) {
                 let rec = Record::new(AuditAction::StaffLoginLocked, target(staff))
                     .store(staff.store_id)
                     .note(ip.to_string());
-                audit::record(&state.db, now, brand_id, None, rec).await?;
+                let tx = crate::db::begin_write(&state.db).await?;
+                audit::record(&tx, now, brand_id, None, rec).await?;
+                tx.commit().await?;
             }
             return Err(guess_limit::refusal(r, ErrorCode::AccountLocked));
         }

@@ -44,6 +44,7 @@ impl SandboxPayout {
     /// How `brand`'s next submissions are treated (kept in the database, so
     /// every replica's sandbox agrees).
     pub async fn set_mode(&self, brand_id: i64, mode: Mode) -> Result<(), sea_orm::DbErr> {
+        let tx = crate::db::begin_write(&self.db).await?;
         sandbox_mode::Entity::insert(sandbox_mode::ActiveModel {
             brand_id: Set(brand_id),
             payout_mode: Set(mode.as_str().into()),
@@ -53,9 +54,9 @@ impl SandboxPayout {
                 .update_column(sandbox_mode::Column::PayoutMode)
                 .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&tx)
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// `brand`'s current mode (`succeed` until HQ admin sets another).
@@ -85,6 +86,7 @@ impl SandboxPayout {
         if rec.state != "processing" || now < rec.settles_at {
             return Ok(rec);
         }
+        let tx = crate::db::begin_write(&self.db).await?;
         sandbox_payout::Entity::update_many()
             .col_expr(
                 sandbox_payout::Column::State,
@@ -92,8 +94,9 @@ impl SandboxPayout {
             )
             .filter(sandbox_payout::Column::Id.eq(rec.id))
             .filter(sandbox_payout::Column::State.eq("processing"))
-            .exec(&self.db)
+            .exec(&tx)
             .await?;
+        tx.commit().await?;
         Ok(self.record(&rec.payout_no).await?.unwrap_or(rec))
     }
 }
@@ -124,6 +127,9 @@ impl Payout for SandboxPayout {
             .collect();
         // The first submission of a number is recorded; every later one
         // finds it and pays nothing more.
+        let tx = crate::db::begin_write(&self.db)
+            .await
+            .map_err(unreachable)?;
         sandbox_payout::Entity::insert(sandbox_payout::ActiveModel {
             payout_no: Set(order.payout_no.clone()),
             amount: Set(order.amount),
@@ -141,7 +147,7 @@ impl Payout for SandboxPayout {
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&tx)
         .await
         .map_err(unreachable)?;
         sandbox_payout::Entity::update_many()
@@ -150,9 +156,10 @@ impl Payout for SandboxPayout {
                 Expr::col(sandbox_payout::Column::Submits).add(1),
             )
             .filter(sandbox_payout::Column::PayoutNo.eq(order.payout_no.clone()))
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(unreachable)?;
+        tx.commit().await.map_err(unreachable)?;
         let rec = self
             .record(&order.payout_no)
             .await

@@ -66,7 +66,9 @@ async fn update_me(
 
 /// Member: end this session.
 async fn logout(State(state): State<AppState>, caller: MemberCaller) -> AppResult<StatusCode> {
-    auth::revoke(&state.db, state.clock.now_ms(), caller.session_id).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    auth::revoke(&tx, state.clock.now_ms(), caller.session_id).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -196,6 +196,8 @@ async fn read_messages(
     State(state): State<AppState>,
     caller: MemberCaller,
 ) -> AppResult<axum::http::StatusCode> {
-    stored_value::messages::read_all(&state.db, caller.brand.id, &caller.member).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    stored_value::messages::read_all(&tx, caller.brand.id, &caller.member).await?;
+    tx.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

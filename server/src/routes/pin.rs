@@ -115,6 +115,8 @@ async fn set_pin(
     }
     let hash = password::hash(pin).await?;
     let now = state.clock.now_ms();
-    save(&state.db, member_id, hash, now, false).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    save(&tx, member_id, hash, now, false).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,7 +61,9 @@ async fn set_payout_mode(
     let rec = audit::Record::new(AuditAction::SandboxPayoutMode, "")
         .set_opt(AuditField::Mode, audit::text(format!("{:?}", req.mode)));
     let now = state.clock.now_ms();
-    audit::record(&state.db, now, caller.brand.id, Some(caller.staff.id), rec).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), rec).await?;
+    tx.commit().await?;
     Ok(Json(SandboxMode {
         mode: sandbox.mode(caller.brand.id).await?,
     }))
@@ -89,6 +91,8 @@ async fn set_gateway_switches(
         audit::text(format!("{req:?}")),
     );
     let now = state.clock.now_ms();
-    audit::record(&state.db, now, caller.brand.id, Some(caller.staff.id), rec).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    audit::record(&tx, now, caller.brand.id, Some(caller.staff.id), rec).await?;
+    tx.commit().await?;
     Ok(Json(sandbox.switches()))
 }

@@ -42,7 +42,9 @@ async fn me(State(state): State<AppState>, caller: StaffCaller) -> AppResult<Jso
 
 /// Any staff: end this session.
 async fn logout(State(state): State<AppState>, caller: StaffCaller) -> AppResult<StatusCode> {
-    auth::revoke(&state.db, state.clock.now_ms(), caller.session_id).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    auth::revoke(&tx, state.clock.now_ms(), caller.session_id).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -253,6 +253,8 @@ async fn read_all(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
 ) -> AppResult<StatusCode> {
-    messages::read_all(&state.db, &caller.actor(), state.clock.now_ms()).await?;
+    let tx = crate::db::begin_write(&state.db).await?;
+    messages::read_all(&tx, &caller.actor(), state.clock.now_ms()).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

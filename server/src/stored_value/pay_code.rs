@@ -76,6 +76,7 @@ pub async fn open_request(
         ));
     }
     let now = state.clock.now_ms();
+    let tx = crate::db::begin_write(&state.db).await?;
     let saved = pay_request::ActiveModel {
         brand_id: Set(by.brand.id),
         store_id: Set(store_id),
@@ -88,8 +89,9 @@ pub async fn open_request(
         expires_at: Set(now + PAY_REQUEST_TTL_MS),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&tx)
     .await?;
+    tx.commit().await?;
     view(saved, &state.public_url, &by.brand.slug, now)
 }
 

@@ -427,14 +427,16 @@ async fn claim_send(
     a: &payout_attempt::Model,
     now: i64,
 ) -> AppResult<Option<payout_attempt::Model>> {
+    let tx = begin_write(&app.db).await?;
     let claimed = payout_attempt::Entity::update_many()
         .col_expr(payout_attempt::Column::Tries, Expr::value(a.tries + 1))
         .col_expr(payout_attempt::Column::SentAt, Expr::value(now))
         .filter(payout_attempt::Column::Id.eq(a.id))
         .filter(payout_attempt::Column::State.eq(a.state.clone()))
         .filter(payout_attempt::Column::Tries.eq(a.tries))
-        .exec(&app.db)
+        .exec(&tx)
         .await?;
+    tx.commit().await?;
     if claimed.rows_affected != 1 {
         tracing::info!(payout = %a.payout_no, "another sender has this payout");
         return Ok(None);

@@ -75,14 +75,14 @@ async fn create(
         };
         // Either unique key taken (the member's row made meanwhile, or the
         // code id another member's): nothing is written.
+        let tx = begin_write(&state.db).await?;
         member_code::Entity::insert(row)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(&state.db)
+            .exec_without_returning(&tx)
             .await?;
-        if let Some(row) = member_code::Entity::find_by_id(member_id)
-            .one(&state.db)
-            .await?
-        {
+        let mine = member_code::Entity::find_by_id(member_id).one(&tx).await?;
+        tx.commit().await?;
+        if let Some(row) = mine {
             return Ok(row);
         }
     }
