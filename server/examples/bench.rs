@@ -41,6 +41,8 @@ const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disa
 const PG_BENCH: &str = "postgres://postgres@127.0.0.1:5432/tongka_bench?sslmode=disable";
 
 struct Seeded {
+    brand: tongka_server::entity::brand::Model,
+    members: Vec<i64>,
     tokens: Vec<String>,
     stores: Vec<i64>,
     /// For the mixed load: an HQ admin's token, a clerk per store, the
@@ -87,8 +89,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     let now = clock.now_ms();
     let tx = tongka_server::db::begin_write(db).await?;
     let stores = seed_stores(&tx, brand.id, STORES, now).await?;
-    // What the mixed load needs: a clerk at every store, the points and
-    // sign-in policies (the members' points are given below).
+    // What the mixed load needs: a clerk at every store.
     let mut clerks = Vec::new();
     for (i, store) in stores.iter().enumerate() {
         let clerk = staff::ActiveModel {
@@ -109,35 +110,10 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         clerks.push(staff_session(&tx, &clock, clerk.id, brand.id).await?);
     }
     let admin = staff_session(&tx, &clock, admin.id, brand.id).await?;
-    tongka_server::points::save_policy(
-        &tx,
-        brand.id,
-        &shared::dto::PointsPolicy {
-            per_yuan: 1,
-            expiry_days: 30,
-            step: 100,
-            step_worth: Fen(100),
-            max_share_bp: 5_000,
-            remind_days: 30,
-            birthday_rate_bp: 10_000,
-        },
-        now,
-    )
-    .await?;
-    tongka_server::sign_in::save_policy(
-        &tx,
-        brand.id,
-        &shared::dto::SignInPolicy {
-            enabled: true,
-            daily_points: 10,
-            streak_rewards: vec![],
-        },
-        now,
-    )
-    .await?;
     tx.commit().await?;
     let mut tokens = Vec::new();
     let mut phones = Vec::new();
+    let mut members = Vec::new();
     for chunk in 0..MEMBERS / 100 {
         let tx = tongka_server::db::begin_write(db).await?;
         let clearing =
@@ -183,20 +159,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("seeding: {e:?}"))?;
-            tongka_server::points::gift(
-                &tx,
-                &brand,
-                m.id,
-                100_000,
-                (
-                    shared::dto::EntryKind::Adjustment,
-                    format!("bench-points:{}", m.id),
-                    "bench".into(),
-                ),
-                now,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("seeding points: {e:?}"))?;
+            members.push(m.id);
             tokens.push(
                 tongka_server::auth::open_session(
                     &tx,
@@ -212,12 +175,41 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         tx.commit().await?;
     }
     Ok(Seeded {
+        brand,
+        members,
         tokens,
         stores,
         admin,
         clerks,
         phones,
     })
+}
+
+/// Gives every member points to pay with, once HQ has set the points policy
+/// (the mixed load's [`mixed::prepare`]).
+async fn give_points(db: &DatabaseConnection, seeded: &Seeded) -> anyhow::Result<()> {
+    let now = Clock::System.now_ms();
+    for chunk in seeded.members.chunks(100) {
+        let tx = tongka_server::db::begin_write(db).await?;
+        for &m in chunk {
+            tongka_server::points::gift(
+                &tx,
+                &seeded.brand,
+                m,
+                100_000,
+                (
+                    shared::dto::EntryKind::Adjustment,
+                    format!("bench-points:{m}"),
+                    "bench".into(),
+                ),
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("giving points: {e:?}"))?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 async fn staff_session(
@@ -437,6 +429,11 @@ async fn main() -> anyhow::Result<()> {
         tongka_server::db::migrate(&db).await?;
         println!("[{name}] seeding {STORES} stores and {MEMBERS} members…");
         let seeded = seed(&db).await?;
+        if name == "postgres" {
+            // As `pgbench -i` does after loading: the planner sees the
+            // tables as they are, not as empty.
+            db.execute_unprepared("ANALYZE").await?;
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -490,6 +487,7 @@ async fn main() -> anyhow::Result<()> {
                 stores: seeded.stores.clone(),
             });
             let prep = Arc::new(mixed::prepare(&client, &base, &people).await?);
+            give_points(&db, &seeded).await?;
             for &clients in &client_counts {
                 let r = mixed::run(
                     &client,

@@ -13,8 +13,8 @@
 
 use shared::dto::{
     CardKind, CardReceipt, CardTypeInput, CounterTopUp, CouponKind, CouponTemplateInput,
-    MemberCodeSecret, MemberCoupon, MoneySettings, PaymentRequest, ScanMemberCode, SellCard,
-    ServiceItemInput, TopUpMethod, UseOf, WriteOffRequest, WriteOffTicket,
+    MemberCodeSecret, MemberCoupon, MoneySettings, PaymentRequest, PointsPolicy, ScanMemberCode,
+    SellCard, ServiceItemInput, SignInPolicy, TopUpMethod, UseOf, WriteOffRequest, WriteOffTicket,
 };
 use shared::member_code;
 use shared::money::Fen;
@@ -138,9 +138,11 @@ async fn send_json<T: serde::de::DeserializeOwned>(
 }
 
 /// HQ sets the brand up for the mix through the API: a higher balance cap
-/// (the seeded members hold the default cap already), a service item and a
-/// count card for it, and a coupon members may claim many times. The points
-/// and sign-in policies and the members' points are seeded with the brand.
+/// (the seeded members hold the default cap already), points (1 a yuan,
+/// 100 worth ¥1, up to half a bill) and sign-in, a service item and a count
+/// card for it, and a coupon members may claim many times. Set only now:
+/// with points to earn, PostgreSQL books payments one by one, so the
+/// payment runs before measure the batch.
 pub async fn prepare(
     client: &reqwest::Client,
     base: &str,
@@ -164,6 +166,37 @@ pub async fn prepare(
         "saving money settings",
     )
     .await?;
+    for (path, body) in [
+        (
+            "points-policy",
+            serde_json::to_value(PointsPolicy {
+                per_yuan: 1,
+                expiry_days: 30,
+                step: 100,
+                step_worth: Fen(100),
+                max_share_bp: 5_000,
+                remind_days: 30,
+                birthday_rate_bp: 10_000,
+            })?,
+        ),
+        (
+            "sign-in-policy",
+            serde_json::to_value(SignInPolicy {
+                enabled: true,
+                daily_points: 10,
+                streak_rewards: vec![],
+            })?,
+        ),
+    ] {
+        let _: serde_json::Value = send_json(
+            client
+                .put(format!("{base}/api/hq/{path}"))
+                .bearer_auth(admin)
+                .json(&body),
+            path,
+        )
+        .await?;
+    }
     let item: Created = send_json(
         client
             .post(format!("{base}/api/hq/service-items"))
