@@ -2,7 +2,8 @@
 //! fresh machine needs nothing but cargo (and installs the rest itself).
 //!
 //! - `build`: both apps → wasm32 (size profile) → wasm-bindgen (library of the
-//!   crate's exact version) → wasm-opt (npm binaryen@132), esbuild's
+//!   crate's exact version) → wasm-opt -Oz (npm binaryen@132 as a library,
+//!   `xtask/wasm-opt.mjs`, one process per core), esbuild's
 //!   minifier on the JS → hashed names → brotli + gzip, into `target/site`.
 //! - `serve`: build, then run the server on SQLite with the demo brand.
 //! - `test`: everything CI checks, each stage timed.

@@ -56,7 +56,7 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
     clear_site(&site).with_context(|| format!("clearing {}", site.display()))?;
     let assets = site.join("assets");
     std::fs::create_dir_all(&assets)?;
-    let wasm_opt = tools::wasm_opt(root);
+    let wasm_opt = tools::wasm_opt(root).is_some();
     let esbuild = tools::esbuild(root);
     let css = hashed_copy(
         &std::fs::read(root.join("style/app.css"))?,
@@ -64,10 +64,10 @@ pub fn build(root: &Path) -> Result<Vec<AppSize>> {
         "app",
         "css",
     )?;
-    let scanner = build_scanner(root, &assets, wasm_opt.as_deref())?;
+    let scanner = build_scanner(root, &assets, wasm_opt)?;
     let mut sizes = Vec::new();
     for (name, title, prefix) in APPS {
-        let (dir, size) = build_app(root, name, &assets, wasm_opt.as_deref(), esbuild.as_deref())?;
+        let (dir, size) = build_app(root, name, &assets, wasm_opt, esbuild.as_deref())?;
         // The merchant app finds the scanner's worker (a hashed name) here.
         let head = if name == "merchant" {
             format!(
@@ -150,12 +150,13 @@ fn build_app(
     root: &Path,
     name: &'static str,
     assets: &Path,
-    wasm_opt: Option<&Path>,
+    wasm_opt: bool,
     esbuild: Option<&Path>,
 ) -> Result<(String, AppSize)> {
     let input = root.join(format!(
         "target/wasm32-unknown-unknown/wasm-release/{name}.wasm"
     ));
+    let t0 = std::time::Instant::now();
     let linked = std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
     let dir_name = format!("{name}-{}", hex::encode(&Sha256::digest(&linked)[..5]));
     let split = root.join(format!("target/bindgen/{name}-split"));
@@ -186,33 +187,16 @@ fn build_app(
         .generate(&out)
         .with_context(|| format!("wasm-bindgen on {}", main.display()))?;
     let main_wasm = out.join(format!("{name}_bg.wasm"));
-    if let Some(opt) = wasm_opt {
-        // One wasm-opt per module, as many at once as there are cores.
-        let modules: Vec<&PathBuf> = std::iter::once(&main_wasm)
-            .chain(&split_out.split_modules)
+    let split_secs = t0.elapsed().as_secs_f64();
+    let t0 = std::time::Instant::now();
+    if wasm_opt {
+        let modules: Vec<&Path> = std::iter::once(main_wasm.as_path())
+            .chain(split_out.split_modules.iter().map(PathBuf::as_path))
             .collect();
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| -> Result<()> {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(module) = modules.get(i) else {
-                                return Ok(());
-                            };
-                            optimise(opt, module)?;
-                        }
-                    })
-                })
-                .collect();
-            handles.into_iter().try_for_each(|h| {
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("a wasm-opt worker panicked"))?
-            })
-        })?;
+        optimise(&modules)?;
     }
+    let opt_secs = t0.elapsed().as_secs_f64();
+    let t0 = std::time::Instant::now();
     // The bindings and the chunk loader, which every first load fetches:
     // minified (about a quarter fewer bytes, brotli).
     if let Some(esbuild) = esbuild {
@@ -253,6 +237,11 @@ fn build_app(
         precompress_dir(&snippets)?;
         list_files(&out, &snippets, &mut entry_files)?;
     }
+    println!(
+        "{name}: {} modules; split and bound in {split_secs:.1}s, wasm-opt {opt_secs:.1}s, minified and compressed {:.1}s",
+        split_out.split_modules.len() + 1,
+        t0.elapsed().as_secs_f64()
+    );
     Ok((
         dir_name,
         AppSize {
@@ -279,7 +268,7 @@ struct Scanner {
 
 /// The QR decoder (`app/scanner`, quircs) as a module of its own, bound for
 /// the web, optimised, in `assets/scanner-{hash}/` with its worker script.
-fn build_scanner(root: &Path, assets: &Path, wasm_opt: Option<&Path>) -> Result<Scanner> {
+fn build_scanner(root: &Path, assets: &Path, wasm_opt: bool) -> Result<Scanner> {
     let built = root.join("target/wasm32-unknown-unknown/wasm-release/tongka_scanner.wasm");
     let linked = without_link_sections(
         &std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?,
@@ -301,8 +290,8 @@ fn build_scanner(root: &Path, assets: &Path, wasm_opt: Option<&Path>) -> Result<
         .generate(&out)
         .with_context(|| format!("wasm-bindgen on {}", input.display()))?;
     let wasm = out.join("tongka_scanner_bg.wasm");
-    if let Some(opt) = wasm_opt {
-        optimise(opt, &wasm)?;
+    if wasm_opt {
+        optimise(&[&wasm])?;
     }
     std::fs::write(out.join("worker.js"), &worker_js)?;
     Ok(Scanner {
@@ -362,34 +351,55 @@ fn minify(esbuild: &Path, js: &Path) -> Result<()> {
     Ok(())
 }
 
-fn optimise(wasm_opt: &Path, module: &Path) -> Result<()> {
-    let mut cmd = std::process::Command::new(wasm_opt);
-    cmd.arg(module).arg("-o").arg(module).args([
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-reference-types",
-        "--enable-nontrapping-float-to-int",
-        "--enable-sign-ext",
-        "--enable-multivalue",
-        "--enable-mutable-globals",
-    ]);
-    // Binaryen warns about every split module's name subsection 3, which it
-    // does not know and drops anyway; other messages are shown.
-    let out = cmd.current_dir(crate::root()).output()?;
-    let messages: Vec<_> = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .chain(String::from_utf8_lossy(&out.stdout).lines())
-        .filter(|l| !l.contains("unknown name subsection"))
-        .map(str::to_owned)
-        .collect();
-    if !messages.is_empty() {
-        eprintln!("{}", messages.join("\n"));
+/// `wasm-opt -Oz` on each module, in place: `xtask/wasm-opt.mjs` (npm's
+/// binaryen as a library, started once per process rather than once per
+/// module), one process per core, the modules dealt out largest first so
+/// the processes finish together.
+fn optimise(modules: &[&Path]) -> Result<()> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut by_size: Vec<(u64, &Path)> = modules
+        .iter()
+        .map(|m| Ok((std::fs::metadata(m)?.len(), *m)))
+        .collect::<Result<_>>()?;
+    by_size.sort_by_key(|m| std::cmp::Reverse(m.0));
+    let mut shares: Vec<(u64, Vec<&Path>)> = vec![(0, Vec::new()); workers.min(modules.len())];
+    for (bytes, module) in by_size {
+        if let Some(least) = shares.iter_mut().min_by_key(|s| s.0) {
+            least.0 += bytes;
+            least.1.push(module);
+        }
     }
-    anyhow::ensure!(
-        out.status.success(),
-        "wasm-opt failed on {}",
-        module.display()
-    );
+    let root = crate::root();
+    let children = shares
+        .iter()
+        .map(|(_, share)| {
+            std::process::Command::new("node")
+                .arg(root.join("xtask/wasm-opt.mjs"))
+                .args(share)
+                .current_dir(&root)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .context("starting node for wasm-opt")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut failed = false;
+    for child in children {
+        let out = child.wait_with_output()?;
+        // Binaryen warns about every split module's name subsection 3, which
+        // it does not know and drops anyway; other messages are shown.
+        let messages: Vec<_> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .chain(String::from_utf8_lossy(&out.stdout).lines())
+            .filter(|l| !l.contains("unknown name subsection"))
+            .map(str::to_owned)
+            .collect();
+        if !messages.is_empty() {
+            eprintln!("{}", messages.join("\n"));
+        }
+        failed |= !out.status.success();
+    }
+    anyhow::ensure!(!failed, "wasm-opt failed (messages above)");
     Ok(())
 }
 
