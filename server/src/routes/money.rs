@@ -196,8 +196,12 @@ async fn read_messages(
     State(state): State<AppState>,
     caller: MemberCaller,
 ) -> AppResult<axum::http::StatusCode> {
-    let tx = crate::db::begin_write(&state.db).await?;
-    stored_value::messages::read_all(&tx, caller.brand.id, &caller.member).await?;
-    tx.commit().await?;
+    let newest =
+        stored_value::messages::newest_unread(&state.db, caller.brand.id, &caller.member).await?;
+    if let Some(newest) = newest {
+        let tx = crate::db::begin_write(&state.db).await?;
+        stored_value::messages::read_through(&tx, &caller.member, newest).await?;
+        tx.commit().await?;
+    }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -253,8 +253,11 @@ async fn read_all(
     State(state): State<AppState>,
     caller: StaffCaller<AnyStaff>,
 ) -> AppResult<StatusCode> {
-    let tx = crate::db::begin_write(&state.db).await?;
-    messages::read_all(&tx, &caller.actor(), state.clock.now_ms()).await?;
-    tx.commit().await?;
+    let me = caller.actor();
+    if messages::any_unread(&state.db, &me).await? {
+        let tx = crate::db::begin_write(&state.db).await?;
+        messages::read_all(&tx, &me, state.clock.now_ms()).await?;
+        tx.commit().await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -199,13 +199,13 @@ pub async fn unread(
     })
 }
 
-/// Marks every message so far read: the mark moves up to the newest, never
-/// back (two phones reading at once leave the later mark).
-pub async fn read_all(
+/// The newest message the member has not marked read yet, if any: read
+/// before a write is opened, so a member with nothing new costs no write.
+pub async fn newest_unread(
     conn: &impl ConnectionTrait,
     brand_id: i64,
     m: &member::Model,
-) -> AppResult<()> {
+) -> AppResult<Option<i64>> {
     let newest: Option<i64> = journal_entry::Entity::find()
         .select_only()
         .column(journal_entry::Column::Id)
@@ -217,13 +217,21 @@ pub async fn read_all(
         .into_tuple()
         .one(conn)
         .await?;
-    if let Some(newest) = newest {
-        member::Entity::update_many()
-            .col_expr(member::Column::MessagesReadThrough, Expr::value(newest))
-            .filter(member::Column::Id.eq(m.id))
-            .filter(member::Column::MessagesReadThrough.lt(newest))
-            .exec(conn)
-            .await?;
-    }
+    Ok(newest.filter(|&n| n > m.messages_read_through))
+}
+
+/// Marks every message up to `newest` read: the mark moves up, never back
+/// (two phones reading at once leave the later mark).
+pub async fn read_through(
+    conn: &impl ConnectionTrait,
+    m: &member::Model,
+    newest: i64,
+) -> AppResult<()> {
+    member::Entity::update_many()
+        .col_expr(member::Column::MessagesReadThrough, Expr::value(newest))
+        .filter(member::Column::Id.eq(m.id))
+        .filter(member::Column::MessagesReadThrough.lt(newest))
+        .exec(conn)
+        .await?;
     Ok(())
 }

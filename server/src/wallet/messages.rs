@@ -65,6 +65,21 @@ pub async fn inbox(
         .collect::<AppResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
+/// Whether `by` has a message not yet read: read before a write is opened,
+/// so opening an inbox with nothing new costs no write.
+pub async fn any_unread(conn: &impl ConnectionTrait, by: &Actor) -> AppResult<bool> {
+    let one: Option<i64> = staff_message::Entity::find()
+        .select_only()
+        .column(staff_message::Column::Id)
+        .filter(staff_message::Column::StaffId.eq(by.staff_id))
+        .filter(staff_message::Column::ReadAt.is_null())
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(one.is_some())
+}
+
 /// Marks every message of `by` read (at `now`).
 pub async fn read_all(conn: &impl ConnectionTrait, by: &Actor, now: i64) -> AppResult<()> {
     staff_message::Entity::update_many()
