@@ -3,7 +3,7 @@
 //! OpenAPI document, as a member and as each staff role, against the demo
 //! server on a database of its own. See tests/fuzz/run.py.
 
-use crate::{cargo, root, run};
+use crate::{root, run};
 use anyhow::{Context, Result, bail};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -47,18 +47,17 @@ impl Drop for Server {
     }
 }
 
-/// Runs the stage.
+/// `cargo xtask fuzz`: builds the server as the test stage does (the same
+/// packages, so the same features: nothing compiles twice), then fuzzes.
 pub fn fuzz() -> Result<()> {
+    crate::testrun::build()?;
+    against_test_build()
+}
+
+/// Fuzzes the server binary the test build left in `target/debug`.
+pub fn against_test_build() -> Result<()> {
     let root = root();
     let st = schemathesis(&root)?;
-    // The same dev build the tests just compiled: only the binary links.
-    run(&mut cargo(&[
-        "build",
-        "-p",
-        "tongka-server",
-        "--bin",
-        "tongka",
-    ]))?;
     let dir = root.join("target/fuzz");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;

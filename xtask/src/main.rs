@@ -12,6 +12,7 @@
 mod fuzz;
 mod lighthouse;
 mod site;
+mod testrun;
 mod tools;
 
 use anyhow::{Context, Result, bail};
@@ -184,17 +185,14 @@ fn test() -> Result<()> {
             ]))
         })?;
         stages.time("build apps", || site::build(&root()).map(|_| ()))?;
+        let mut tests = Vec::new();
+        stages.time("build the tests", || {
+            tests = testrun::build()?;
+            Ok(())
+        })?;
         stages.time(
-            "tests (unit, API on SQLite + PostgreSQL, end-to-end)",
-            || {
-                let mut cmd = cargo(&["test", "--workspace", "--exclude", "tongka-app"]);
-                cmd.env("TONGKA_SITE_DIR", root().join("target/site"));
-                run(&mut cmd)
-            },
-        )?;
-        stages.time(
-            "fuzz: schemathesis over the OpenAPI document, every role",
-            fuzz::fuzz,
+            "tests (unit, API on SQLite + PostgreSQL) then fuzz (schemathesis, every role), beside the end-to-end stories",
+            || testrun::run_all(&tests, fuzz::against_test_build),
         )
     })();
     stages.report();
