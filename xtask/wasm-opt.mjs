@@ -7,21 +7,27 @@
 import binaryen from "binaryen";
 import { readFileSync, writeFileSync } from "node:fs";
 
+// The command's --enable-bulk-memory also enables bulk-memory-opt and
+// call-indirect-overlong (binaryen's tool-options.h); so does this.
 const F = binaryen.Features;
 const features =
-  F.MVP | F.BulkMemory | F.ReferenceTypes | F.NontrappingFPToInt | F.SignExt | F.Multivalue |
-  F.MutableGlobals;
+  F.MVP | F.BulkMemory | F.BulkMemoryOpt | F.CallIndirectOverlong | F.ReferenceTypes |
+  F.NontrappingFPToInt | F.SignExt | F.Multivalue | F.MutableGlobals;
 binaryen.setOptimizeLevel(2);
 binaryen.setShrinkLevel(2);
 binaryen.setGenerateStackIR(true);
 binaryen.setOptimizeStackIR(true);
 for (const file of process.argv.slice(2)) {
-  const module = binaryen.readBinary(readFileSync(file), features);
-  module.optimize();
-  if (!module.validate()) {
-    console.error(`wasm-opt: ${file} does not validate after optimising`);
+  try {
+    const module = binaryen.readBinary(readFileSync(file), features);
+    module.optimize();
+    if (!module.validate()) {
+      throw new Error("the module does not validate after optimising");
+    }
+    writeFileSync(file, module.emitBinary());
+    module.dispose();
+  } catch (e) {
+    console.error(`wasm-opt: ${file}: ${e.message ?? e}`);
     process.exit(1);
   }
-  writeFileSync(file, module.emitBinary());
-  module.dispose();
 }

@@ -50,12 +50,11 @@ impl Drop for Server {
 /// `cargo xtask fuzz`: builds the server as the test stage does (the same
 /// packages, so the same features: nothing compiles twice), then fuzzes.
 pub fn fuzz() -> Result<()> {
-    crate::testrun::build()?;
-    against_test_build()
+    against(&crate::testrun::build()?.server)
 }
 
-/// Fuzzes the server binary the test build left in `target/debug`.
-pub fn against_test_build() -> Result<()> {
+/// Fuzzes `binary`, the server the test build made.
+pub fn against(binary: &Path) -> Result<()> {
     let root = root();
     let st = schemathesis(&root)?;
     let dir = root.join("target/fuzz");
@@ -67,8 +66,8 @@ pub fn against_test_build() -> Result<()> {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(dir.join("server.log"))?;
-    let _server = Server(
-        Command::new(root.join("target/debug/tongka"))
+    let mut server = Server(
+        Command::new(binary)
             .args(["serve", "--seed-demo"])
             .env(
                 "DATABASE_URL",
@@ -85,6 +84,12 @@ pub fn against_test_build() -> Result<()> {
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = server.0.try_wait()? {
+            bail!(
+                "the server stopped ({status}; see {})",
+                dir.join("server.log").display()
+            );
+        }
         if Instant::now() > deadline {
             bail!(
                 "the server did not start (see {})",

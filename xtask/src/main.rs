@@ -142,7 +142,7 @@ impl Stages {
     fn report(&self) {
         println!("\nstage timings:");
         for (name, secs) in &self.0 {
-            println!("  {name:<40} {secs:>7.1}s");
+            println!("  {secs:>7.1}s  {name}");
         }
     }
 }
@@ -159,16 +159,10 @@ fn test() -> Result<()> {
         })?;
         stages.time("shared: wasm32 check and dependency guard", shared_guard)?;
         stages.time("clippy (native)", || {
-            run(&mut cargo(&[
-                "clippy",
-                "--workspace",
-                "--exclude",
-                "tongka-app",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]))
+            let mut args = vec!["clippy"];
+            args.extend(testrun::SELECTION);
+            args.extend(["--all-targets", "--", "-D", "warnings"]);
+            run(&mut cargo(&args))
         })?;
         stages.time("clippy (apps, wasm32)", || {
             run(&mut cargo(&[
@@ -185,14 +179,15 @@ fn test() -> Result<()> {
             ]))
         })?;
         stages.time("build apps", || site::build(&root()).map(|_| ()))?;
-        let mut tests = Vec::new();
+        let mut tests = None;
         stages.time("build the tests", || {
-            tests = testrun::build()?;
+            tests = Some(testrun::build()?);
             Ok(())
         })?;
+        let tests = tests.context("the tests were not built")?;
         stages.time(
             "tests (unit, API on SQLite + PostgreSQL) then fuzz (schemathesis, every role), beside the end-to-end stories",
-            || testrun::run_all(&tests, fuzz::against_test_build),
+            || testrun::run_all(&tests, || fuzz::against(&tests.server)),
         )
     })();
     stages.report();

@@ -370,22 +370,33 @@ fn optimise(modules: &[&Path]) -> Result<()> {
         }
     }
     let root = crate::root();
-    let children = shares
-        .iter()
-        .map(|(_, share)| {
-            std::process::Command::new("node")
-                .arg(root.join("xtask/wasm-opt.mjs"))
-                .args(share)
-                .current_dir(&root)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .context("starting node for wasm-opt")
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // Each process in a thread of its own that reads its output as it
+    // comes, so none stalls on a full pipe while another is waited for.
+    let outputs: Vec<std::io::Result<std::process::Output>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|(_, share)| {
+                let root = &root;
+                scope.spawn(move || {
+                    std::process::Command::new("node")
+                        .arg(root.join("xtask/wasm-opt.mjs"))
+                        .args(share)
+                        .current_dir(root)
+                        .output()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a wasm-opt thread panicked")))
+            })
+            .collect()
+    });
     let mut failed = false;
-    for child in children {
-        let out = child.wait_with_output()?;
+    for out in outputs {
+        let out = out.context("running node for wasm-opt")?;
         // Binaryen warns about every split module's name subsection 3, which
         // it does not know and drops anyway; other messages are shown.
         let messages: Vec<_> = String::from_utf8_lossy(&out.stderr)

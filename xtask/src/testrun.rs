@@ -14,7 +14,7 @@ use std::time::Instant;
 /// The packages the tests cover (the apps are wasm: their checks are
 /// clippy and the end-to-end stories). Every cargo call of the stage names
 /// the same set, so cargo resolves the same features and builds once.
-const SELECTION: [&str; 3] = ["--workspace", "--exclude", "tongka-app"];
+pub const SELECTION: [&str; 3] = ["--workspace", "--exclude", "tongka-app"];
 
 /// One test executable as cargo built it.
 pub struct TestBin {
@@ -27,9 +27,15 @@ pub struct TestBin {
     e2e: bool,
 }
 
-/// Builds every test executable (and the server binary beside them, which
-/// the fuzzer runs); returns them.
-pub fn build() -> Result<Vec<TestBin>> {
+/// What the test build made.
+pub struct TestBuild {
+    bins: Vec<TestBin>,
+    /// The server binary built beside the tests (the fuzzer runs it).
+    pub server: PathBuf,
+}
+
+/// Builds every test executable and the server binary beside them.
+pub fn build() -> Result<TestBuild> {
     let mut args = vec!["test"];
     args.extend(SELECTION);
     args.extend(["--no-run", "--message-format=json-render-diagnostics"]);
@@ -42,11 +48,18 @@ pub fn build() -> Result<Vec<TestBin>> {
         bail!("building the tests failed ({})", out.status);
     }
     let mut bins = Vec::new();
+    let mut server = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(m) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if m["reason"] != "compiler-artifact" || m["profile"]["test"] != true {
+        if m["reason"] != "compiler-artifact" {
+            continue;
+        }
+        if m["profile"]["test"] != true {
+            if m["target"]["name"] == "tongka" && m["target"]["kind"][0] == "bin" {
+                server = m["executable"].as_str().map(PathBuf::from);
+            }
             continue;
         }
         let (Some(exe), Some(manifest)) = (m["executable"].as_str(), m["manifest_path"].as_str())
@@ -76,35 +89,42 @@ pub fn build() -> Result<Vec<TestBin>> {
         bins.iter().any(|b| b.e2e) && bins.len() > 1,
         "cargo built no test executables, or not the end-to-end stories"
     );
-    Ok(bins)
+    let server = server.context("cargo built no server binary (tongka) beside the tests")?;
+    Ok(TestBuild { bins, server })
 }
 
 /// Runs the tests in two lanes, then `after` (the fuzzer) in the busy lane;
 /// prints how long each took.
-pub fn run_all(bins: &[TestBin], after: impl FnOnce() -> Result<()> + Send) -> Result<()> {
+pub fn run_all(build: &TestBuild, after: impl FnOnce() -> Result<()> + Send) -> Result<()> {
     let site = root().join("target/site");
-    let (browser, rest): (Vec<&TestBin>, Vec<&TestBin>) = bins.iter().partition(|b| b.e2e);
+    let (browser, rest): (Vec<&TestBin>, Vec<&TestBin>) = build.bins.iter().partition(|b| b.e2e);
+    let browser_log = root().join("target/e2e.log");
+    println!(
+        "the end-to-end stories run beside the rest; their output is printed when they end (meanwhile: {})",
+        browser_log.display()
+    );
     let (browser_result, busy_result) = std::thread::scope(|scope| {
-        // The stories' output is held and printed whole when they end, so
-        // the two lanes' lines do not interleave.
+        // The stories' output goes to a file of its own (both streams, in
+        // order) and is printed whole when they end, so the two lanes'
+        // lines do not interleave.
         let browser_lane = scope.spawn(|| {
             let mut failed = Vec::new();
             for bin in &browser {
                 let start = Instant::now();
-                let out = test_command(bin, &site).output();
-                let secs = start.elapsed().as_secs_f64();
-                match out {
-                    Ok(out) => {
-                        println!(
-                            "\n--- {} (browser lane), {secs:.0}s:\n{}{}",
-                            bin.name,
-                            String::from_utf8_lossy(&out.stdout),
-                            String::from_utf8_lossy(&out.stderr)
-                        );
-                        if !out.status.success() {
-                            failed.push(bin.name.clone());
-                        }
-                    }
+                let status = std::fs::File::create(&browser_log)
+                    .and_then(|log| Ok((log.try_clone()?, log)))
+                    .and_then(|(out, err)| {
+                        test_command(bin, &site).stdout(out).stderr(err).status()
+                    });
+                let said = std::fs::read_to_string(&browser_log).unwrap_or_default();
+                println!(
+                    "\n--- {} (browser lane), {:.0}s:\n{said}",
+                    bin.name,
+                    start.elapsed().as_secs_f64()
+                );
+                match status {
+                    Ok(s) if s.success() => {}
+                    Ok(s) => failed.push(format!("{} ({s})", bin.name)),
                     Err(e) => failed.push(format!("{} (could not start: {e})", bin.name)),
                 }
             }
@@ -115,8 +135,10 @@ pub fn run_all(bins: &[TestBin], after: impl FnOnce() -> Result<()> + Send) -> R
             let start = Instant::now();
             let status = test_command(bin, &site).status();
             println!("--- {}: {:.0}s", bin.name, start.elapsed().as_secs_f64());
-            if !status.map(|s| s.success()).unwrap_or(false) {
-                failed.push(bin.name.clone());
+            match status {
+                Ok(s) if s.success() => {}
+                Ok(s) => failed.push(format!("{} ({s})", bin.name)),
+                Err(e) => failed.push(format!("{} (could not start: {e})", bin.name)),
             }
         }
         let start = Instant::now();

@@ -50,8 +50,9 @@ fn npm_file(root: &Path, file: &str) -> Option<PathBuf> {
     }
 }
 
-/// `node_modules/binaryen/bin/wasm-opt`, installing it with npm if needed.
-/// `None` (with a warning) when npm is not available.
+/// npm's binaryen (`xtask/wasm-opt.mjs` runs it as a library), installing
+/// it with npm if needed: its `bin/wasm-opt`, or `None` (with a warning)
+/// when npm is not available.
 pub fn wasm_opt(root: &Path) -> Option<PathBuf> {
     let bin = npm_file(root, NPM_FILES[0]);
     if bin.is_some() {

@@ -65,6 +65,7 @@ pub async fn inbox(
         .collect::<AppResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
+
 /// Whether `by` has a message not yet read: read before a write is opened,
 /// so opening an inbox with nothing new costs no write.
 pub async fn any_unread(conn: &impl ConnectionTrait, by: &Actor) -> AppResult<bool> {
