@@ -13,7 +13,7 @@
 use crate::db::{begin_write, lock_key};
 use crate::entity::guess_limit;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set};
 
 /// How a kind of key is limited.
 #[derive(Clone, Copy, Debug)]
@@ -125,9 +125,44 @@ pub async fn claim(
     now: i64,
 ) -> Result<(), Refused> {
     let tx = begin_write(db).await?;
-    lock_key(&tx, &format!("guess:{key}")).await?;
+    let mut row = match window(&tx, key, policy, now).await? {
+        Window::Open(row) => row,
+        Window::Locked(l) => return Err(Refused::Locked(l)),
+        Window::LockedNow(l) => {
+            tx.commit().await?;
+            return Err(Refused::Locked(l));
+        }
+    };
+    row.failures += 1;
+    row.updated_at = now;
+    save(&tx, row).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a key's window stands when a guess arrives, read under the key's
+/// lock in `conn` (a write).
+enum Window {
+    /// Guesses are taken: the key's row as it stands (a new window if the
+    /// last lock ran out or the key was forgotten).
+    Open(guess_limit::Model),
+    /// Locked for this much longer.
+    Locked(Locked),
+    /// Every slot was taken and none had set the lock (being checked right
+    /// now, or never settled: a dropped request); the lock is set now, in
+    /// `conn`, so a full window always ends in a lock that runs out.
+    LockedNow(Locked),
+}
+
+async fn window(
+    conn: &DatabaseTransaction,
+    key: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<Window, DbErr> {
+    lock_key(conn, &format!("guess:{key}")).await?;
     let row = guess_limit::Entity::find_by_id(key.to_string())
-        .one(&tx)
+        .one(conn)
         .await?;
     let mut row = match row {
         Some(row) if now - row.updated_at > policy.forget_after_ms => guess_limit::Model {
@@ -146,7 +181,7 @@ pub async fn claim(
         },
     };
     if let Some(until) = row.locked_until.filter(|u| *u > now) {
-        return Err(Refused::Locked(Locked {
+        return Ok(Window::Locked(Locked {
             retry_after_ms: until - now,
         }));
     }
@@ -156,24 +191,79 @@ pub async fn claim(
         row.locked_until = None;
     }
     if row.failures >= policy.max_failures {
-        // Every slot is taken and none has set the lock: they are being
-        // checked right now, or some were never settled (a dropped request).
-        // Lock now, so a full window always ends in a lock that runs out.
-        let length = lock_length(policy, row.lock_level);
-        row.locked_until = Some(now + length);
-        row.lock_level += 1;
-        row.updated_at = now;
-        save(&tx, row).await?;
-        tx.commit().await?;
-        return Err(Refused::Locked(Locked {
-            retry_after_ms: length,
-        }));
+        return Ok(Window::LockedNow(lock(conn, policy, row, now).await?));
     }
-    row.failures += 1;
+    Ok(Window::Open(row))
+}
+
+/// Locks the key of `row` for its next lock length; returns it.
+async fn lock(
+    conn: &impl ConnectionTrait,
+    policy: Policy,
+    mut row: guess_limit::Model,
+    now: i64,
+) -> Result<Locked, DbErr> {
+    let length = lock_length(policy, row.lock_level);
+    row.locked_until = Some(now + length);
+    row.lock_level += 1;
     row.updated_at = now;
-    save(&tx, row).await?;
-    tx.commit().await?;
-    Ok(())
+    save(conn, row).await?;
+    Ok(Locked {
+        retry_after_ms: length,
+    })
+}
+
+/// A guess let through by [`guess`], to be ended by [`Guess::end`] in the
+/// same write.
+pub struct Guess {
+    row: guess_limit::Model,
+    policy: Policy,
+}
+
+/// For a check quick enough to make under the key's lock (a member code,
+/// not a password): the guess is let through or refused inside the write
+/// `conn` that also holds what the guess opens, and [`Guess::end`] counts
+/// it in the same write, so a guess is one write, not three. A refusal may
+/// have set a lock in `conn`: commit it.
+pub async fn guess(
+    conn: &DatabaseTransaction,
+    key: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<Result<Guess, Locked>, DbErr> {
+    Ok(match window(conn, key, policy, now).await? {
+        Window::Open(row) => Ok(Guess { row, policy }),
+        Window::Locked(l) | Window::LockedNow(l) => Err(l),
+    })
+}
+
+impl Guess {
+    /// Counts the guess: a right one clears the key if its policy says so
+    /// (else it never took a slot); a wrong one takes a slot, and the one
+    /// that fills the window locks the key and is told so.
+    pub async fn end(
+        self,
+        conn: &impl ConnectionTrait,
+        right: bool,
+        now: i64,
+    ) -> Result<Option<Locked>, DbErr> {
+        let Guess { mut row, policy } = self;
+        if right {
+            if policy.resets_on_success {
+                guess_limit::Entity::delete_by_id(row.key)
+                    .exec(conn)
+                    .await?;
+            }
+            return Ok(None);
+        }
+        row.failures += 1;
+        if row.failures >= policy.max_failures {
+            return Ok(Some(lock(conn, policy, row, now).await?));
+        }
+        row.updated_at = now;
+        save(conn, row).await?;
+        Ok(None)
+    }
 }
 
 /// Settles a guess that [`claim`] let through. A right guess is refused if
@@ -215,15 +305,9 @@ pub async fn settle(
     if row.failures < policy.max_failures {
         return Ok(());
     }
-    let length = lock_length(policy, row.lock_level);
-    row.locked_until = Some(now + length);
-    row.lock_level += 1;
-    row.updated_at = now;
-    save(&tx, row).await?;
+    let locked = lock(&tx, policy, row, now).await?;
     tx.commit().await?;
-    Err(Refused::Locked(Locked {
-        retry_after_ms: length,
-    }))
+    Err(Refused::Locked(locked))
 }
 
 /// Wrong guesses left in `key`'s window (for "n attempts left").

@@ -3,7 +3,7 @@
 
 use super::{TICKET_MS, ticket_view};
 use crate::auth::Actor;
-use crate::db::begin_write;
+use crate::db::{WriteTx, begin_write};
 use crate::entity::{brand, member, member_code, write_off_ticket};
 use crate::error::{AppError, AppResult};
 use crate::guess_limit::{self, MEMBER_CODE_ID, MEMBER_CODE_STORE};
@@ -101,7 +101,9 @@ enum Checked {
 
 /// A clerk scans (or types) a member code at their store: the code is taken
 /// once and opens a ticket. Wrong codes count against the store and the
-/// code id, in the database, before the check.
+/// code id, in the database: the guess, its check and what it opens are one
+/// write, under both keys' locks, so the limits hold when guesses arrive
+/// together.
 pub async fn scan(state: &AppState, by: &Actor, text: &str) -> AppResult<WriteOffTicket> {
     let store_id = by
         .store_id
@@ -115,45 +117,63 @@ pub async fn scan(state: &AppState, by: &Actor, text: &str) -> AppResult<WriteOf
     let now = state.clock.now_ms();
     let store_key = format!("member-code-store:{store_id}");
     let id_key = format!("member-code:{}:{}", by.brand.id, read.code_id);
-    guess_limit::claim(&state.db, &store_key, MEMBER_CODE_STORE, now)
-        .await
-        .map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
-    if let Err(r) = guess_limit::claim(&state.db, &id_key, MEMBER_CODE_ID, now).await {
-        // Not checked after all: the store's slot goes back.
-        let _ = guess_limit::settle(&state.db, &store_key, MEMBER_CODE_STORE, true, now).await;
-        return Err(guess_limit::refusal(r, ErrorCode::TooManyAttempts));
-    }
-    let checked = take(state, by, store_id, &read, now).await;
-    let right = !matches!(checked, Ok(Checked::Wrong(_)));
-    let by_store = guess_limit::settle(&state.db, &store_key, MEMBER_CODE_STORE, right, now).await;
-    let by_id = guess_limit::settle(&state.db, &id_key, MEMBER_CODE_ID, right, now).await;
-    let ticket = match checked? {
-        Checked::Wrong(reason) => {
-            // The guess that locked a key is told so.
-            by_id.map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
-            by_store.map_err(|r| guess_limit::refusal(r, ErrorCode::TooManyAttempts))?;
-            return Err(refused(reason));
+    let too_many = |l: guess_limit::Locked| {
+        guess_limit::refusal(guess_limit::Refused::Locked(l), ErrorCode::TooManyAttempts)
+    };
+    let tx = begin_write(&state.db).await?;
+    // A refusal may have set a lock: it is kept.
+    let by_store = match guess_limit::guess(&tx, &store_key, MEMBER_CODE_STORE, now).await? {
+        Ok(g) => g,
+        Err(l) => {
+            tx.commit().await?;
+            return Err(too_many(l));
         }
-        Checked::Right(ticket) => ticket,
+    };
+    let by_id = match guess_limit::guess(&tx, &id_key, MEMBER_CODE_ID, now).await? {
+        Ok(g) => g,
+        Err(l) => {
+            tx.commit().await?;
+            return Err(too_many(l));
+        }
+    };
+    // An error (a frozen member, say) rolls the whole write back: the guess
+    // is not counted, as a right one would not be.
+    let ticket = match take(&tx, state, by, store_id, &read, now).await? {
+        Checked::Wrong(reason) => {
+            let id_locked = by_id.end(&tx, false, now).await?;
+            let store_locked = by_store.end(&tx, false, now).await?;
+            tx.commit().await?;
+            // The guess that locked a key is told so.
+            return Err(match id_locked.or(store_locked) {
+                Some(l) => too_many(l),
+                None => refused(reason),
+            });
+        }
+        Checked::Right(ticket) => {
+            by_id.end(&tx, true, now).await?;
+            by_store.end(&tx, true, now).await?;
+            tx.commit().await?;
+            ticket
+        }
     };
     ticket_view(&state.db, &by.brand, &ticket, now).await
 }
 
-/// In one write transaction: the code checked against the steps around
-/// now, taken by compare-and-set (never a step at or before the last taken),
-/// and a ticket opened for the clerk.
+/// In the scan's write `tx`: the code checked against the steps around now,
+/// taken by compare-and-set (never a step at or before the last taken), and
+/// a ticket opened for the clerk.
 async fn take(
+    tx: &WriteTx,
     state: &AppState,
     by: &Actor,
     store_id: i64,
     read: &Scanned,
     now: i64,
 ) -> AppResult<Checked> {
-    let tx = begin_write(&state.db).await?;
     let Some(row) = member_code::Entity::find()
         .filter(member_code::Column::BrandId.eq(by.brand.id))
         .filter(member_code::Column::CodeId.eq(&read.code_id))
-        .one(&tx)
+        .one(tx)
         .await?
     else {
         return Ok(Checked::Wrong("unknown"));
@@ -170,12 +190,12 @@ async fn take(
         .col_expr(member_code::Column::LastStep, Expr::value(step))
         .filter(member_code::Column::MemberId.eq(row.member_id))
         .filter(member_code::Column::LastStep.lt(step))
-        .exec(&tx)
+        .exec(tx)
         .await?;
     if taken.rows_affected != 1 {
         return Ok(Checked::Wrong("used"));
     }
-    let m = members::in_brand(&tx, by.brand.id, row.member_id).await?;
+    let m = members::in_brand(tx, by.brand.id, row.member_id).await?;
     if m.frozen || m.closed_at.is_some() {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
@@ -192,8 +212,7 @@ async fn take(
         expires_at: Set(now + TICKET_MS),
         ..Default::default()
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    tx.commit().await?;
     Ok(Checked::Right(ticket))
 }
