@@ -122,11 +122,7 @@ pub fn run_all(build: &TestBuild, after: impl FnOnce() -> Result<()> + Send) -> 
                     bin.name,
                     start.elapsed().as_secs_f64()
                 );
-                match status {
-                    Ok(s) if s.success() => {}
-                    Ok(s) => failed.push(format!("{} ({s})", bin.name)),
-                    Err(e) => failed.push(format!("{} (could not start: {e})", bin.name)),
-                }
+                failed.extend(failure(bin, status));
             }
             failed
         });
@@ -135,11 +131,7 @@ pub fn run_all(build: &TestBuild, after: impl FnOnce() -> Result<()> + Send) -> 
             let start = Instant::now();
             let status = test_command(bin, &site).status();
             println!("--- {}: {:.0}s", bin.name, start.elapsed().as_secs_f64());
-            match status {
-                Ok(s) if s.success() => {}
-                Ok(s) => failed.push(format!("{} ({s})", bin.name)),
-                Err(e) => failed.push(format!("{} (could not start: {e})", bin.name)),
-            }
+            failed.extend(failure(bin, status));
         }
         let start = Instant::now();
         let mut doc = vec!["test"];
@@ -165,6 +157,15 @@ pub fn run_all(build: &TestBuild, after: impl FnOnce() -> Result<()> + Send) -> 
         bail!("failed: {}", failed.join("; "));
     }
     Ok(())
+}
+
+/// What went wrong with a test executable's run, if anything.
+fn failure(bin: &TestBin, status: std::io::Result<std::process::ExitStatus>) -> Option<String> {
+    match status {
+        Ok(s) if s.success() => None,
+        Ok(s) => Some(format!("{} ({s})", bin.name)),
+        Err(e) => Some(format!("{} (could not start: {e})", bin.name)),
+    }
 }
 
 /// A test executable run as `cargo test` runs it: in its package's folder,

@@ -121,37 +121,35 @@ pub async fn scan(state: &AppState, by: &Actor, text: &str) -> AppResult<WriteOf
         guess_limit::refusal(guess_limit::Refused::Locked(l), ErrorCode::TooManyAttempts)
     };
     let tx = begin_write(&state.db).await?;
-    // A refusal may have set a lock: it is kept.
-    let by_store = match guess_limit::guess(&tx, &store_key, MEMBER_CODE_STORE, now).await? {
-        Ok(g) => g,
-        Err(l) => {
-            tx.commit().await?;
-            return Err(too_many(l));
+    // The store's key first, then the code id's, in every scan. A refusal
+    // may have set a lock: it is kept.
+    let mut guesses = Vec::with_capacity(2);
+    for (key, policy) in [(&store_key, MEMBER_CODE_STORE), (&id_key, MEMBER_CODE_ID)] {
+        match guess_limit::guess(&tx, key, policy, now).await? {
+            Ok(g) => guesses.push(g),
+            Err(l) => {
+                tx.commit().await?;
+                return Err(too_many(l));
+            }
         }
-    };
-    let by_id = match guess_limit::guess(&tx, &id_key, MEMBER_CODE_ID, now).await? {
-        Ok(g) => g,
-        Err(l) => {
-            tx.commit().await?;
-            return Err(too_many(l));
-        }
-    };
+    }
     // An error (a frozen member, say) rolls the whole write back: the guess
     // is not counted, as a right one would not be.
     let ticket = match take(&tx, state, by, store_id, &read, now).await? {
         Checked::Wrong(reason) => {
-            let id_locked = by_id.end(&tx, false, now).await?;
-            let store_locked = by_store.end(&tx, false, now).await?;
+            // The guess that locked a key is told so (the code id's lock
+            // before the store's).
+            let mut locked = None;
+            for g in guesses.into_iter().rev() {
+                locked = locked.or(g.end(&tx, false, now).await?);
+            }
             tx.commit().await?;
-            // The guess that locked a key is told so.
-            return Err(match id_locked.or(store_locked) {
-                Some(l) => too_many(l),
-                None => refused(reason),
-            });
+            return Err(locked.map_or_else(|| refused(reason), too_many));
         }
         Checked::Right(ticket) => {
-            by_id.end(&tx, true, now).await?;
-            by_store.end(&tx, true, now).await?;
+            for g in guesses.into_iter().rev() {
+                g.end(&tx, true, now).await?;
+            }
             tx.commit().await?;
             ticket
         }
