@@ -1022,14 +1022,16 @@ pub async fn post(tx: &DatabaseTransaction, entry: Entry) -> Result<i64, PostErr
     Ok(saved.id)
 }
 
-/// Many entries posted together in one transaction on PostgreSQL (the
-/// batched payment), with [`post`]'s checks: each entry balances in every
-/// unit, and no kept balance goes below zero. The caller locks the kept
-/// accounts it will debit (`SELECT … FOR UPDATE`) and gives their balances;
+/// Many entries posted together in one transaction (the batched payment),
+/// with [`post`]'s checks: each entry balances in every unit, and no kept
+/// balance goes below zero. The caller locks the kept accounts it will
+/// debit (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite its write
+/// transaction holds the one write lock) and gives their balances;
 /// [`Bulk::add`] refuses an entry that breaks a check and leaves the rest
 /// as they were, so the caller can hand that operation back to [`post`].
-/// [`Bulk::ctes`] writes every entry, line and balance inside the caller's
-/// statement, whose guard (each balance stays ≥ 0) backs the check made here.
+/// On PostgreSQL [`Bulk::ctes`] writes every entry, line and balance inside
+/// the caller's statement, on SQLite [`Bulk::SQLITE`]'s three; the
+/// guard of either (each balance stays ≥ 0) backs the check made here.
 #[derive(Default)]
 pub struct Bulk {
     /// Kept accounts' balances as locked, then as each entry leaves them.
@@ -1051,6 +1053,8 @@ pub struct Bulk {
     line_account: Vec<i64>,
     line_amount: Vec<i64>,
     line_after: Vec<Option<i64>>,
+    /// Each line's entry, by its place among the entries.
+    line_entry: Vec<usize>,
 }
 
 /// Why [`Bulk::add`] refused an entry.
@@ -1125,6 +1129,7 @@ impl Bulk {
                 self.line_account.push(line.account.id);
                 self.line_amount.push(line.amount);
                 self.line_after.push(after);
+                self.line_entry.push(self.op_ref.len());
             }
         }
         self.brand.push(entry.brand_id);
@@ -1246,6 +1251,72 @@ l AS (\
             "bulk posting wrote {counts:?} (updated, entries, lines), wanted {wanted:?}"
         );
         Ok(())
+    }
+}
+
+impl Bulk {
+    /// The ledger's part of the writing statements on SQLite, where the
+    /// caller's write transaction holds the database's one write lock: the
+    /// kept balances in one guarded `UPDATE` (each stays ≥ 0), the entries
+    /// and their lines, each reading its rows from one JSON array
+    /// (three parameters `?`, [`Bulk::sqlite_values`]). A caller runs
+    /// them with its own statements in one call and checks the rows they
+    /// changed: [`Bulk::sqlite_values`]'s count exactly, each statement's
+    /// share being at most its own (a guard that fired changes fewer).
+    pub const SQLITE: &str = "\
+UPDATE accounts SET balance = accounts.balance + v.d \
+  FROM (SELECT value->>0 AS id, value->>1 AS d FROM json_each(?)) AS v \
+  WHERE accounts.id = v.id AND accounts.balance + v.d >= 0; \
+INSERT INTO journal_entries (id, brand_id, kind, op_ref, store_id, member_id, member_delta, \
+    member_balance_after, actor, business_date, created_at, reverses_id) \
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+    value->>7, value->>8, value->>9, value->>10, NULL \
+  FROM json_each(?); \
+INSERT INTO journal_lines (entry_id, account_id, amount, balance_after) \
+  SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?);";
+
+    /// [`Bulk::SQLITE`]'s three parameters, the entries under the ids
+    /// following `last` (the largest entry id ever given, read in the same
+    /// write transaction), and the rows the statements change when every
+    /// balance, entry and line is written.
+    pub fn sqlite_values(&self, last: i64) -> ([String; 3], u64) {
+        use serde_json::{Value, json};
+        let array = |rows: Vec<Value>| Value::Array(rows).to_string();
+        let (kept, delta) = self.kept_deltas();
+        let changes = kept
+            .iter()
+            .zip(&delta)
+            .map(|(a, d)| json!([a, d]))
+            .collect();
+        let entries = (0..self.len())
+            .map(|i| {
+                json!([
+                    last + 1 + i as i64,
+                    self.brand[i],
+                    self.kind[i],
+                    self.op_ref[i],
+                    self.store[i],
+                    self.member[i],
+                    self.member_delta[i],
+                    self.member_after[i],
+                    self.actor[i],
+                    self.date[i],
+                    self.at[i],
+                ])
+            })
+            .collect();
+        let lines = (0..self.line_entry.len())
+            .map(|i| {
+                json!([
+                    last + 1 + self.line_entry[i] as i64,
+                    self.line_account[i],
+                    self.line_amount[i],
+                    self.line_after[i],
+                ])
+            })
+            .collect();
+        let rows = kept.len() + self.len() + self.line_entry.len();
+        ([array(changes), array(entries), array(lines)], rows as u64)
     }
 }
 

@@ -34,8 +34,8 @@ pub struct AppState {
     pub sandbox: Option<Arc<Sandbox>>,
     /// How browsers and the gateway reach this server (`http://host:port`).
     pub public_url: String,
-    /// Payments booked many per transaction (PostgreSQL only).
-    pub pay_batch: Option<PayBatcher>,
+    /// Payments booked many per transaction.
+    pub pay_batch: PayBatcher,
     /// Where withdrawals are paid out.
     pub payout: Arc<dyn Payout>,
     /// The built-in sandbox payout channel (demo mode only).
@@ -78,8 +78,7 @@ impl AppState {
             }
         };
         let gateway = HttpGateway::new(&gateway_url, gateway_key, clock.clone())?;
-        let pay_batch = (db.get_database_backend() == sea_orm::DbBackend::Postgres)
-            .then(|| PayBatcher::new(db.get_postgres_connection_pool().clone()));
+        let pay_batch = PayBatcher::new(&db);
         let payout_sandbox = Arc::new(SandboxPayout::new(db.clone(), clock.clone()));
         Ok(AppState {
             payout: payout_sandbox.clone(),
@@ -119,8 +118,7 @@ impl AppState {
             Some((url, key)) => (Arc::new(HttpGateway::new(url, key, clock.clone())?), true),
             None => (Arc::new(Unconfigured), false),
         };
-        let pay_batch = (db.get_database_backend() == sea_orm::DbBackend::Postgres)
-            .then(|| PayBatcher::new(db.get_postgres_connection_pool().clone()));
+        let pay_batch = PayBatcher::new(&db);
         Ok(AppState {
             payout: Arc::new(ManualPayout),
             payout_sandbox: None,

@@ -25,9 +25,11 @@
 //! committed; and every batch has a watchdog that commits it if a waiter
 //! gave up between that check and its turn.
 
+use sea_orm::sqlx::sqlite::SqlitePoolOptions;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    QueryResult, SqliteTransactionMode, SqlxSqliteConnector, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -59,6 +61,11 @@ struct Turn {
 
 /// The writers of one SQLite file.
 struct Group {
+    /// The connection the batches are written on, always the same one:
+    /// SQLite drops a connection's page cache when another connection has
+    /// written since its last transaction, so a batch on a different
+    /// pool connection each time would read its pages again from the file.
+    writer: DatabaseConnection,
     batch: Arc<Mutex<Batch>>,
     /// Writers waiting for a turn.
     waiting: AtomicUsize,
@@ -95,12 +102,8 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;
     }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_string_lossy()
-        .into_owned();
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename().to_string_lossy().into_owned();
     // An in-memory database (sqlx names it `file:sqlx-in-memory-…`) is
     // the tests' with one connection: nothing to share.
     if file.is_empty() || file.contains(":memory:") || file.contains("sqlx-in-memory") {
@@ -111,7 +114,14 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
         groups
             .entry(file)
             .or_insert_with(|| {
+                // Opened with the first batch, with the pool's options (a
+                // local file: nothing to ping before use).
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect_lazy_with(options.as_ref().clone());
                 Arc::new(Group {
+                    writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
                     batch: Arc::new(Mutex::new(Batch::default())),
                     waiting: AtomicUsize::new(0),
                     commits: AtomicU64::new(0),
@@ -174,16 +184,11 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         batch,
     };
     turn.clean().await;
-    if turn.batch.outer.is_none() {
+    let fresh = turn.batch.outer.is_none();
+    if fresh {
         // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
         // timeout) for another process that holds it.
-        let outer = begin_immediate(db).await?;
-        outer
-            .execute_unprepared("CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER)")
-            .await?;
-        outer
-            .execute_unprepared("INSERT INTO temp.tongka_batch (n) VALUES (1)")
-            .await?;
+        let outer = begin_immediate(&group.writer).await?;
         let b = &mut *turn.batch;
         b.outer = Some(outer);
         b.number += 1;
@@ -193,15 +198,33 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         b.done = Some(watch::channel(None).0);
         watchdog(group, b.number);
     }
-    // Unique in the batch's stack (the kept writers' are w0…w(ops-1)),
-    // and at most MAX_OPS + 1 names, so they stay in the statement cache.
+    // Unique in the batch's stack (the kept writers' are w0…w(ops-1)).
     let name = format!("tongka_w{}", turn.batch.ops);
     // Named before it is made: if this writer vanishes from here on, the
     // next turn rolls it back (an error if it was never made, ignored).
     turn.batch.open = Some(name.clone());
-    turn.outer()
-        .execute_unprepared(&format!("SAVEPOINT {name}"))
-        .await?;
+    // A new batch is marked in the same trip to the connection's thread.
+    let mark = if fresh {
+        "CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER); \
+         INSERT INTO temp.tongka_batch (n) VALUES (1); "
+    } else {
+        ""
+    };
+    let made = turn
+        .outer()
+        .execute_unprepared(&format!("{mark}SAVEPOINT {name}"))
+        .await;
+    if let Err(e) = made {
+        if fresh {
+            // A batch that could not be marked is not opened (rolled back
+            // as it drops): no one's write goes into it.
+            turn.batch.outer = None;
+            turn.batch.open = None;
+            turn.batch.opened = None;
+            turn.batch.done = None;
+        }
+        return Err(e);
+    }
     Ok(WriteTx {
         plain: None,
         turn: Some(turn),

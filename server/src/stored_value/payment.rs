@@ -1,7 +1,7 @@
 //! Paying a store from stored value (DESIGN.md "The store pay code and
 //! payment"): the price plan decides what each source pays; the payment,
 //! the one-off code it settles and its ledger entry are one transaction
-//! under the request's idempotency key. On PostgreSQL payments arriving
+//! under the request's idempotency key. Payments arriving
 //! together are booked in batches ([`super::batch`]) with the same plan.
 //! A split payment's row and entry are booked by [`settle_split`] when
 //! `crate::gateway_orders` hears its gateway leg was paid.
@@ -62,14 +62,13 @@ pub async fn pay(
     req: PaymentRequest,
 ) -> AppResult<Response> {
     let now = state.clock.now_ms();
-    // On PostgreSQL an ordinary payment is booked together with the others
+    // An ordinary payment is booked together with the others
     // arriving at the same time (`pay_batch`), which also looks the member
     // up; whatever the batch hands back (a refusal to give, a PIN to check,
     // a one-off code, a key seen before, a session to refuse) goes the
     // ordinary way below. The PIN is not part of the request's identity (nor
     // stored).
-    if let Some(batch) = &state.pay_batch
-        && req.pay_request.is_none()
+    if req.pay_request.is_none()
         && req.coupon_id.is_none()
         && !req.use_points
         && req.amount.is_positive()
@@ -87,7 +86,7 @@ pub async fn pay(
             now,
         };
         // The receipt is sent as recorded, not serialised again.
-        if let Some(receipt) = batch.pay(job).await {
+        if let Some(receipt) = state.pay_batch.pay(job).await {
             let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
             return Ok((StatusCode::CREATED, json, receipt).into_response());
         }

@@ -482,16 +482,16 @@ dual_test!(
 );
 
 // ---------------------------------------------------------------------------
-// On PostgreSQL payments arriving together are booked in one transaction
-// (`pay_batch`). A batch of every kind: some members with money for only
+// Payments arriving together are booked in one transaction (`pay_batch`),
+// on both databases. A batch of every kind: some members with money for only
 // part of what they fire, a retried key, a closed store, a payment above
 // the PIN-free limit without a PIN. What the batch cannot book it hands
 // back to the ordinary path, so each caller gets exactly the answer they
 // would get alone (a frozen member and a stale token included).
 
-#[test]
-fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
-    run_test(Backend::Postgres, None, |app| async move {
+dual_test!(
+    payments_queued_together_are_booked_as_one_batch_with_the_same_answers,
+    |app| async move {
         let shop = shop(&app).await;
         let short = new_member(&app).await;
         let rich = new_member(&app).await;
@@ -510,7 +510,7 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
             .send()
             .await
             .status(200);
-        let batcher = app.state.pay_batch.clone().expect("PostgreSQL batches");
+        let batcher = app.state.pay_batch.clone();
         let retried = new_key();
         // (who, store, amount, key)
         let mut plan: Vec<(String, i64, i64, String)> = Vec::new();
@@ -603,5 +603,5 @@ fn payments_queued_together_are_booked_as_one_batch_with_the_same_answers() {
         let retry = pay_with_key(&app, &rich.token, shop.one.id, 700, &retried).await;
         assert_eq!(retry.ok::<PaymentReceipt>().payment_id, first.payment_id);
         assert_reconciled(&app).await;
-    });
-}
+    }
+);
