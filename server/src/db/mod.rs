@@ -44,8 +44,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                 // group commit (`write`) shares that wait among writers.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(BUSY_TIMEOUT)
-                // The app's statements plus the batch's savepoint statements
-                // (`write`: three per name, at most MAX_OPS + 1 names).
+                // Room for every statement of the app with parameters (those
+                // without, such as `write`'s savepoints, are not cached).
                 .statement_cache_capacity(512)
                 .foreign_keys(true)
                 .create_if_missing(true)

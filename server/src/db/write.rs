@@ -184,11 +184,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         batch,
     };
     turn.clean().await;
-    let fresh = turn.batch.outer.is_none();
-    if fresh {
+    if turn.batch.outer.is_none() {
         // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
-        // timeout) for another process that holds it.
+        // timeout) for another process that holds it. The batch opens only
+        // once marked, with its first savepoint made in the same trip to
+        // the connection's thread: a writer that vanishes before drops
+        // `outer` (rolled back) and leaves no batch.
         let outer = begin_immediate(&group.writer).await?;
+        let made = outer
+            .execute_unprepared(
+                "CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER); \
+                 INSERT INTO temp.tongka_batch (n) VALUES (1); SAVEPOINT tongka_w0",
+            )
+            .await;
+        if let Err(e) = made {
+            // As `Turn::end` does with a lost batch: SQLite may have left
+            // the transaction already, and sqlx's count of open
+            // transactions must come back to zero.
+            let _ = outer.execute_unprepared("BEGIN").await;
+            let _ = outer.rollback().await;
+            return Err(e);
+        }
         let b = &mut *turn.batch;
         b.outer = Some(outer);
         b.number += 1;
@@ -196,34 +212,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         b.lost = false;
         b.opened = Some(Instant::now());
         b.done = Some(watch::channel(None).0);
+        b.open = Some("tongka_w0".into());
         watchdog(group, b.number);
-    }
-    // Unique in the batch's stack (the kept writers' are w0…w(ops-1)).
-    let name = format!("tongka_w{}", turn.batch.ops);
-    // Named before it is made: if this writer vanishes from here on, the
-    // next turn rolls it back (an error if it was never made, ignored).
-    turn.batch.open = Some(name.clone());
-    // A new batch is marked in the same trip to the connection's thread.
-    let mark = if fresh {
-        "CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER); \
-         INSERT INTO temp.tongka_batch (n) VALUES (1); "
     } else {
-        ""
-    };
-    let made = turn
-        .outer()
-        .execute_unprepared(&format!("{mark}SAVEPOINT {name}"))
-        .await;
-    if let Err(e) = made {
-        if fresh {
-            // A batch that could not be marked is not opened (rolled back
-            // as it drops): no one's write goes into it.
-            turn.batch.outer = None;
-            turn.batch.open = None;
-            turn.batch.opened = None;
-            turn.batch.done = None;
-        }
-        return Err(e);
+        // Unique in the batch's stack (the kept writers' are
+        // w0…w(ops-1)).
+        let name = format!("tongka_w{}", turn.batch.ops);
+        // Named before it is made: if this writer vanishes from here on,
+        // the next turn rolls it back (an error if it was never made,
+        // ignored).
+        turn.batch.open = Some(name.clone());
+        turn.outer()
+            .execute_unprepared(&format!("SAVEPOINT {name}"))
+            .await?;
     }
     Ok(WriteTx {
         plain: None,
@@ -675,8 +676,6 @@ mod tests {
     /// failure for every writer in it, never reported as committed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_lost_before_its_commit_fails_every_writer_in_it() {
-        // One connection: the one the lost batch ran on serves what comes
-        // after it.
         let db = file_db_of("lost", 1).await;
         let a = begin_write(&db).await.expect("a");
         put(&a, "a", 1).await.expect("put a");
@@ -693,10 +692,9 @@ mod tests {
         );
         assert!(b.await.expect("b").is_err(), "b was told it committed");
         assert!(seen(&db).await.is_empty());
-        // A read transaction dropped, as `db::snapshot` is, then a write:
-        // the connection must be back at no open transaction, or the read
-        // is left open and the write's commit only a RELEASE inside it.
-        drop(db.begin().await.expect("read"));
+        // The next write, on the group's connection: it must be back at no
+        // open transaction, or the write's commit is only a RELEASE inside
+        // one left open.
         let c = begin_write(&db).await.expect("c");
         put(&c, "c", 3).await.expect("put c");
         c.commit().await.expect("c commits");

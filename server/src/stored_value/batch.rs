@@ -46,7 +46,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedRwLockWriteGuard, RwLock, mpsc, oneshot};
 
@@ -105,6 +105,10 @@ pub struct PayBatcher {
     booker: Booker,
     queue: Arc<OnceLock<mpsc::Sender<Queued>>>,
     gate: Arc<RwLock<()>>,
+    /// Stores whose brand's payments earn points or count toward levels,
+    /// as a batch last read them, until when (Unix ms) their payments go
+    /// the ordinary way without queueing ([`EARNING_FOR_MS`]).
+    earning: Arc<StdMutex<HashMap<i64, i64>>>,
     /// What the batches did so far.
     pub stats: Arc<BatchStats>,
 }
@@ -130,6 +134,7 @@ impl PayBatcher {
             booker,
             queue: Arc::new(OnceLock::new()),
             gate: Arc::new(RwLock::new(())),
+            earning: Arc::default(),
             stats: Arc::new(BatchStats::default()),
         }
     }
@@ -145,6 +150,7 @@ impl PayBatcher {
             for _ in 0..workers {
                 tokio::spawn(worker(
                     self.booker.clone(),
+                    self.earning.clone(),
                     rx.clone(),
                     self.gate.clone(),
                     self.stats.clone(),
@@ -158,6 +164,20 @@ impl PayBatcher {
     /// once committed, or `None` when the ordinary path must take it
     /// (nothing of it was written).
     pub async fn pay(&self, job: PayJob) -> Option<String> {
+        // Every batch would hand it back after taking a turn and reading:
+        // at a brand with points or levels every payment would. Only a hint
+        // (the batch checks again under its lock): going the ordinary way
+        // a little longer after HQ turns points off is as correct.
+        let earns = self
+            .earning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&job.store_id)
+            .is_some_and(|until| *until > job.now);
+        if earns {
+            self.stats.handed_back.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let (reply, answer) = oneshot::channel();
         self.sender().send(Queued { job, reply }).await.ok()?;
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
@@ -173,6 +193,7 @@ impl PayBatcher {
 
 async fn worker(
     booker: Booker,
+    earning: Arc<StdMutex<HashMap<i64, i64>>>,
     rx: Arc<Mutex<mpsc::Receiver<Queued>>>,
     gate: Arc<RwLock<()>>,
     stats: Arc<BatchStats>,
@@ -212,12 +233,13 @@ async fn worker(
                 }
             }
         }
-        run(&booker, &mut conn, batch, &stats).await;
+        run(&booker, &earning, &mut conn, batch, &stats).await;
     }
 }
 
 async fn run(
     booker: &Booker,
+    earning: &StdMutex<HashMap<i64, i64>>,
     conn: &mut Option<PoolConnection<Postgres>>,
     batch: Vec<Queued>,
     stats: &BatchStats,
@@ -245,7 +267,17 @@ async fn run(
         }
     };
     let receipts = match receipts {
-        Ok(r) => r,
+        Ok(Booked {
+            receipts,
+            earning: earns,
+        }) => {
+            if let (false, Some(job)) = (earns.is_empty(), jobs.first()) {
+                let mut earning = earning.lock().unwrap_or_else(|e| e.into_inner());
+                earning.retain(|_, until| *until > job.now);
+                earning.extend(earns.into_iter().map(|s| (s, job.now + EARNING_FOR_MS)));
+            }
+            receipts
+        }
         Err(e) => {
             tracing::warn!(error = %e, payments = jobs.len(), "payment batch handed back");
             vec![None; jobs.len()]
@@ -454,7 +486,28 @@ impl Cells for QueryResult {
     }
 }
 
+/// What a batch booked: each payment's receipt (`None` for those handed
+/// back), and the stores it found earning points or counting toward levels.
+struct Booked {
+    receipts: Vec<Option<String>>,
+    earning: Vec<i64>,
+}
+
+/// How long a store found earning has its payments go the ordinary way
+/// without queueing.
+const EARNING_FOR_MS: i64 = 10_000;
+
 impl Read {
+    /// The stores whose brand's payments earn points or count toward
+    /// levels.
+    fn earning(&self) -> Vec<i64> {
+        self.shops
+            .iter()
+            .filter(|(_, shop)| shop.earns)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Reads the rows of either READ (accounts, sessions, stores).
     fn gather(rows: &[impl Cells]) -> anyhow::Result<Read> {
         let mut read = Read::default();
@@ -515,7 +568,7 @@ impl Read {
 
 /// Books what it can of `jobs` in one transaction on PostgreSQL: the
 /// receipt as JSON for each payment booked, `None` for each handed back.
-async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Option<String>>> {
+async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked> {
     let (hashes, store_ids) = asked(jobs);
     let mut tx = conn.begin().await?;
     let rows = sqlx::query(READ)
@@ -529,6 +582,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         .fetch_all(&mut *tx)
         .await?;
     let mut read = Read::gather(&rows)?;
+    let earning = read.earning();
     for row in &rows {
         if let Some(ids) = row.try_get::<Option<Vec<i64>>, _>("ids")? {
             read.ids = ids;
@@ -541,7 +595,10 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
     }) = Planned::of(jobs, read)
     else {
         tx.rollback().await?;
-        return Ok(vec![None; jobs.len()]);
+        return Ok(Booked {
+            receipts: vec![None; jobs.len()],
+            earning,
+        });
     };
     let query = sqlx::query(WRITE.as_str())
         .bind(&rows.pay_id)
@@ -580,7 +637,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Vec<Op
         return Err(e);
     }
     tx.commit().await?;
-    Ok(receipts)
+    Ok(Booked { receipts, earning })
 }
 
 /// The sessions' token hashes and the stores a batch asks for, each once.
@@ -642,7 +699,9 @@ WHERE s.id IN (SELECT value FROM json_each(?2))";
 /// across the statements (sqlx numbers a statement's unnamed parameters on
 /// from the last statement's; a numbered one, `?4`, would leave the
 /// numbers below it in that statement unnamed and shift the rest). A key
-/// recorded meanwhile changes a row fewer.
+/// recorded meanwhile changes a row fewer. Only INSERTs and UPDATEs: the
+/// rows changed are summed from `sqlite3_changes()`, which a statement of
+/// another kind leaves at the one before's count.
 static WRITE_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "{} \
@@ -685,10 +744,7 @@ WHERE invites.invitee_id = t.member AND invites.state = 'waiting'";
 /// Books what it can of `jobs` on SQLite in one write transaction (a turn
 /// of the group commit, `crate::db::begin_write`), answering after its
 /// commit: as [`book`] does on PostgreSQL.
-async fn book_sqlite(
-    db: &DatabaseConnection,
-    jobs: &[PayJob],
-) -> anyhow::Result<Vec<Option<String>>> {
+async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result<Booked> {
     let (hashes, store_ids) = asked(jobs);
     let statement = |text: &str, values: Vec<sea_orm::Value>| {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
@@ -709,6 +765,7 @@ async fn book_sqlite(
         ))
         .await?;
     let mut read = Read::gather(&rows)?;
+    let earning = read.earning();
     let last = |column: &str| rows.iter().find_map(|r| r.int(column).ok().flatten());
     if let Some(last) = last("last_id") {
         read.ids = (last + 1..=last + jobs.len() as i64).collect();
@@ -724,7 +781,10 @@ async fn book_sqlite(
     }) = Planned::of(jobs, read)
     else {
         tx.rollback().await?;
-        return Ok(vec![None; jobs.len()]);
+        return Ok(Booked {
+            receipts: vec![None; jobs.len()],
+            earning,
+        });
     };
     let payments = rows.json();
     let (ledger, ledger_rows) = bulk.sqlite_values(last_entry);
@@ -751,7 +811,7 @@ async fn book_sqlite(
             .await?;
     }
     tx.commit().await?;
-    Ok(receipts)
+    Ok(Booked { receipts, earning })
 }
 
 /// A batch planned: the rows to write, the ledger's entries, and each

@@ -843,3 +843,43 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// A payment at a brand whose payments earn points is handed back by the
+// payment batch (the ordinary path books the points); once a batch has seen
+// that of a store, its payments go the ordinary way for a while without
+// queueing (and taking a write turn) first. Each still earns its points.
+dual_test!(
+    payments_where_points_are_earned_go_the_ordinary_way_without_queueing,
+    |app| async move {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shop = shop(&app).await;
+        set_policy(&app, &shop.admin, &policy()).await.status(200);
+        let member = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        let stats = app.state.pay_batch.stats.clone();
+
+        let queued = stats.queued.load(Relaxed);
+        let first = pay_ok(&app, &member.token, shop.one.id, 1_000).await;
+        assert_eq!(first.points_earned, 10);
+        assert_eq!(
+            stats.queued.load(Relaxed),
+            queued + 1,
+            "the first is queued"
+        );
+        let second = pay_ok(&app, &member.token, shop.one.id, 2_000).await;
+        assert_eq!(second.points_earned, 20);
+        assert_eq!(
+            stats.queued.load(Relaxed),
+            queued + 1,
+            "a payment at a store seen earning points was queued"
+        );
+        // Ten seconds on, the store is looked at again.
+        app.clock.advance(Duration::from_secs(10));
+        let third = pay_ok(&app, &member.token, shop.one.id, 3_000).await;
+        assert_eq!(third.points_earned, 30);
+        assert_eq!(stats.queued.load(Relaxed), queued + 2);
+        assert_eq!(points(&app, &member).await.usable, 60);
+        assert_eq!(stats.booked.load(Relaxed), 0, "the batch booked a payment");
+        assert_reconciled(&app).await;
+    }
+);
