@@ -198,11 +198,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
             )
             .await;
         if let Err(e) = made {
-            // As `Turn::end` does with a lost batch: SQLite may have left
-            // the transaction already, and sqlx's count of open
-            // transactions must come back to zero.
-            let _ = outer.execute_unprepared("BEGIN").await;
-            let _ = outer.rollback().await;
+            abandon(outer).await;
             return Err(e);
         }
         let b = &mut *turn.batch;
@@ -230,6 +226,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         plain: None,
         turn: Some(turn),
     })
+}
+
+/// Ends a batch's transaction that failed. SQLite may be out of it
+/// already: `BEGIN` then either opens one or fails, and sqlx's own
+/// ROLLBACK succeeds, so the connection goes back to the pool with sqlx's
+/// count of open transactions at zero (a plain ROLLBACK would leave it at
+/// one).
+async fn abandon(outer: DatabaseTransaction) {
+    let _ = outer.execute_unprepared("BEGIN").await;
+    let _ = outer.rollback().await;
 }
 
 /// Commits batch `number` if it is still open with no one waiting to go
@@ -345,13 +351,7 @@ impl Turn {
                     self.group.commits.fetch_add(1, Ordering::SeqCst);
                     outer.commit().await
                 } else {
-                    // SQLite may be out of the transaction already: `BEGIN`
-                    // then either opens one or fails, and sqlx's own
-                    // ROLLBACK succeeds, so the connection goes back to
-                    // the pool with sqlx's count of open transactions at
-                    // zero (a plain ROLLBACK would leave it at one).
-                    let _ = outer.execute_unprepared("BEGIN").await;
-                    let _ = outer.rollback().await;
+                    abandon(outer).await;
                     Err(DbErr::Custom(
                         "the batch's transaction was lost before its commit".into(),
                     ))

@@ -493,6 +493,16 @@ struct Booked {
     earning: Vec<i64>,
 }
 
+impl Booked {
+    /// Every payment of `jobs` handed back.
+    fn none(jobs: &[PayJob], earning: Vec<i64>) -> Booked {
+        Booked {
+            receipts: vec![None; jobs.len()],
+            earning,
+        }
+    }
+}
+
 /// How long a store found earning has its payments go the ordinary way
 /// without queueing.
 const EARNING_FOR_MS: i64 = 10_000;
@@ -595,10 +605,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked
     }) = Planned::of(jobs, read)
     else {
         tx.rollback().await?;
-        return Ok(Booked {
-            receipts: vec![None; jobs.len()],
-            earning,
-        });
+        return Ok(Booked::none(jobs, earning));
     };
     let query = sqlx::query(WRITE.as_str())
         .bind(&rows.pay_id)
@@ -781,10 +788,7 @@ async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result
     }) = Planned::of(jobs, read)
     else {
         tx.rollback().await?;
-        return Ok(Booked {
-            receipts: vec![None; jobs.len()],
-            earning,
-        });
+        return Ok(Booked::none(jobs, earning));
     };
     let payments = rows.json();
     let (ledger, ledger_rows) = bulk.sqlite_values(last_entry);
