@@ -79,6 +79,22 @@ where
     load_page(std::rc::Rc::new(move || Box::pin(load()) as PageFuture))
 }
 
+/// A route's view for a page only the signed-in may see: with no session,
+/// `to_login` sends the visitor to the login page (and back after) while a
+/// spinner shows, and the page's code is not fetched at all, so the way to
+/// the login page never waits on a chunk that is slow or cannot come.
+pub fn signed_in_first<F, Fut>(signed_in: bool, to_login: impl FnOnce(), load: F) -> AnyView
+where
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<AnyView, SplitLoaderError>> + 'static,
+{
+    if signed_in {
+        return lazy_page(load);
+    }
+    to_login();
+    view! { <Loading/> }.into_any()
+}
+
 /// A page chunk's fetch, boxed.
 type PageFuture = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>>;
 

@@ -2085,12 +2085,34 @@ fn after_login_both_apps_return_to_the_page_asked_for_and_only_inside_themselves
         assert_eq!(at(&other).await?, "/m/demo");
         assert!(other.current_url().await?.as_str().starts_with(&h.base));
 
-        // The merchant app: a deep link, login, back to it.
+        // The merchant app: a deep link, login, back to it. The way to the
+        // login page does not wait on the page's own code: with that chunk
+        // cut off, it still goes there (it once stayed on the page while
+        // the chunk was slow).
         let finance = browser(h).await?;
+        cdp(&finance, "Network.enable", serde_json::json!({})).await?;
+        cdp(
+            &finance,
+            "Network.setBypassServiceWorker",
+            serde_json::json!({ "bypass": true }),
+        )
+        .await?;
+        cdp(
+            &finance,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": ["*split_withdrawals.wasm*"] }),
+        )
+        .await?;
         finance
             .goto(&format!("{}/biz/demo/withdrawals?state=requested", h.base))
             .await?;
         lands_on(&finance, "/biz/demo/login?next=").await?;
+        cdp(
+            &finance,
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": [] }),
+        )
+        .await?;
         fill(&finance, "#account", "finance").await?;
         fill(&finance, "#password", "tongka123").await?;
         click(&finance, "#login").await?;

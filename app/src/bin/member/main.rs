@@ -7,9 +7,9 @@ mod shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use tongka_app::components::{Confirm, ConfirmHost, Loading, Toast, ToastHost};
+use tongka_app::components::{Confirm, ConfirmHost, Toast, ToastHost};
 use tongka_app::i18n::I18n;
-use tongka_app::lazy::lazy_page;
+use tongka_app::lazy::signed_in_first;
 use tongka_app::page;
 
 fn main() {
@@ -26,16 +26,8 @@ where
     F: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<AnyView, tongka_app::lazy::SplitLoaderError>> + 'static,
 {
-    login_first().unwrap_or_else(|| lazy_page(load))
-}
-
-/// With no member signed in: off to the login page, a spinner meanwhile.
-fn login_first() -> Option<AnyView> {
-    if shell::use_session().token.get_untracked().is_some() {
-        return None;
-    }
-    shell::require_login();
-    Some(view! { <Loading/> }.into_any())
+    let signed_in = shell::use_session().token.get_untracked().is_some();
+    signed_in_first(signed_in, shell::require_login, load)
 }
 
 #[component]
