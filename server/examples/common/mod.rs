@@ -32,13 +32,15 @@ pub fn start_server(url: &str, port: u16) -> anyhow::Result<Server> {
             "/nonexistent",
         ])
         .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
+        // Warnings, and the payment batcher's line every 10 s on where
+        // its time went.
+        .env("RUST_LOG", "warn,tongka_server::stored_value::batch=info")
         // Production mode (no sandboxes) needs somewhere to send SMS; the
         // benchmark sends none.
         .env("TONGKA_SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
         .env("TONGKA_SMS_WEBHOOK_SECRET", "bench-webhook-secret-0123")
         .env("TONGKA_DATA_KEY", "bench-data-key")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| {
@@ -47,6 +49,21 @@ pub fn start_server(url: &str, port: u16) -> anyhow::Result<Server> {
                 bin.display()
             )
         })?;
+    // Of what the server logs, only the batcher's lines are shown.
+    let mut child = child;
+    if let Some(out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if line.contains("payment batches")
+                    || line.contains("WARN")
+                    || line.contains("ERROR")
+                {
+                    eprintln!("  server: {line}");
+                }
+            }
+        });
+    }
     Ok(Server(child))
 }
 

@@ -47,7 +47,7 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedRwLockWriteGuard, RwLock, mpsc, oneshot};
 
 /// The most payments posted in one transaction.
@@ -82,6 +82,7 @@ pub struct PayJob {
 struct Queued {
     job: PayJob,
     reply: oneshot::Sender<Option<String>>,
+    since: Instant,
 }
 
 /// Counts, for tests and logs.
@@ -97,6 +98,123 @@ pub struct BatchStats {
     pub largest: AtomicU64,
     /// Payments handed back to the ordinary path.
     pub handed_back: AtomicU64,
+    /// Where the batches' time went, for the log.
+    timing: Timing,
+}
+
+/// A batch's phases, in order.
+const PHASES: [&str; 5] = ["begin", "read", "plan", "write", "commit"];
+
+/// The log's buckets of time in the batcher: below 1, 2, 4, … ms.
+const BUCKETS: usize = 12;
+
+/// Where the batches' time went since the last log line: each phase's
+/// total, and how long each payment was in the batcher (queued, then
+/// booked) by power-of-two bucket, so the log can say where a slow tail
+/// comes from.
+#[derive(Default)]
+struct Timing {
+    /// Microseconds per phase ([`PHASES`]).
+    phase_us: [AtomicU64; PHASES.len()],
+    /// Batches that reached the end of their phases.
+    batches: AtomicU64,
+    /// Payments by time from queued to answered: bucket `i` is below
+    /// `2^i` ms, the last holds the rest.
+    answered: [AtomicU64; BUCKETS],
+    /// The longest batch (µs).
+    longest_us: AtomicU64,
+    /// When the last line was logged.
+    logged: StdMutex<Option<Instant>>,
+}
+
+/// How often the batcher logs where its time went, while it works.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+impl Timing {
+    fn record(&self, laps: &Laps, waited: &[Duration]) {
+        for (total, us) in self.phase_us.iter().zip(laps.us) {
+            total.fetch_add(us, Ordering::Relaxed);
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.longest_us
+            .fetch_max(laps.us.iter().sum(), Ordering::Relaxed);
+        for w in waited {
+            self.answered[bucket(*w)].fetch_add(1, Ordering::Relaxed);
+        }
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let Some(since) = *logged else {
+            *logged = Some(now);
+            return;
+        };
+        if now.duration_since(since) < LOG_EVERY {
+            return;
+        }
+        *logged = Some(now);
+        drop(logged);
+        let take = |a: &AtomicU64| a.swap(0, Ordering::Relaxed);
+        let batches = take(&self.batches).max(1);
+        let phases: Vec<String> = PHASES
+            .iter()
+            .zip(&self.phase_us)
+            .map(|(name, us)| format!("{name} {:.2}", take(us) as f64 / batches as f64 / 1e3))
+            .collect();
+        let counts: Vec<u64> = self.answered.iter().map(take).collect();
+        let payments: u64 = counts.iter().sum();
+        let below = |q: f64| quantile_below(&counts, q);
+        tracing::info!(
+            batches,
+            payments,
+            "payment batches over {:.0} s: mean ms per batch: {}; longest batch {:.1} ms; \
+             payments in the batcher (queued and booked): p50 {}, p99 {}",
+            now.duration_since(since).as_secs_f64(),
+            phases.join(", "),
+            take(&self.longest_us) as f64 / 1e3,
+            below(0.5),
+            below(0.99),
+        );
+    }
+}
+
+/// The bucket of [`Timing::answered`] for `d`: `i` holds below `2^i` ms.
+fn bucket(d: Duration) -> usize {
+    let ms = d.as_millis() as u64;
+    ((u64::BITS - ms.leading_zeros()) as usize).min(BUCKETS - 1)
+}
+
+/// The bucket holding quantile `q` of `counts`, as "< N ms".
+fn quantile_below(counts: &[u64], q: f64) -> String {
+    let total: u64 = counts.iter().sum();
+    let mut seen = 0;
+    for (i, c) in counts.iter().enumerate() {
+        seen += c;
+        if total > 0 && seen as f64 >= q * total as f64 {
+            return format!("< {} ms", 1u64 << i);
+        }
+    }
+    "-".to_string()
+}
+
+/// A batch's time by phase, marked as it goes.
+struct Laps {
+    at: Instant,
+    us: [u64; PHASES.len()],
+}
+
+impl Laps {
+    fn start() -> Laps {
+        Laps {
+            at: Instant::now(),
+            us: [0; PHASES.len()],
+        }
+    }
+
+    /// The time since the last mark was spent in phase `i` of [`PHASES`].
+    fn mark(&mut self, i: usize) {
+        let now = Instant::now();
+        self.us[i] += now.duration_since(self.at).as_micros() as u64;
+        self.at = now;
+    }
 }
 
 /// The queue of payments waiting to be booked.
@@ -179,7 +297,11 @@ impl PayBatcher {
             return None;
         }
         let (reply, answer) = oneshot::channel();
-        self.sender().send(Queued { job, reply }).await.ok()?;
+        let since = Instant::now();
+        self.sender()
+            .send(Queued { job, reply, since })
+            .await
+            .ok()?;
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
         answer.await.ok().flatten()
     }
@@ -244,17 +366,19 @@ async fn run(
     batch: Vec<Queued>,
     stats: &BatchStats,
 ) {
+    let since: Vec<Instant> = batch.iter().map(|q| q.since).collect();
     let (jobs, replies): (Vec<PayJob>, Vec<_>) =
         batch.into_iter().map(|q| (q.job, q.reply)).unzip();
+    let mut laps = Laps::start();
     let receipts = match booker {
-        Booker::Sqlite(db) => book_sqlite(db, &jobs).await,
+        Booker::Sqlite(db) => book_sqlite(db, &jobs, &mut laps).await,
         Booker::Postgres(pool) => {
             let booked = match conn.take() {
                 Some(c) => Ok(c),
                 None => pool.acquire().await,
             };
             match booked {
-                Ok(mut c) => match book(&mut c, &jobs).await {
+                Ok(mut c) => match book(&mut c, &jobs, &mut laps).await {
                     Ok(r) => {
                         *conn = Some(c);
                         Ok(r)
@@ -294,6 +418,10 @@ async fn run(
         .fetch_add(jobs.len() as u64 - booked, Ordering::Relaxed);
     for (reply, receipt) in replies.into_iter().zip(receipts) {
         let _ = reply.send(receipt);
+    }
+    if booked > 0 {
+        let waited: Vec<Duration> = since.iter().map(Instant::elapsed).collect();
+        stats.timing.record(&laps, &waited);
     }
 }
 
@@ -578,9 +706,10 @@ impl Read {
 
 /// Books what it can of `jobs` in one transaction on PostgreSQL: the
 /// receipt as JSON for each payment booked, `None` for each handed back.
-async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked> {
+async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyhow::Result<Booked> {
     let (hashes, store_ids) = asked(jobs);
     let mut tx = conn.begin().await?;
+    laps.mark(0);
     let rows = sqlx::query(READ)
         .bind(&hashes)
         .bind(&store_ids)
@@ -591,6 +720,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked
         .bind(Kind::BonusIncome.as_str())
         .fetch_all(&mut *tx)
         .await?;
+    laps.mark(1);
     let mut read = Read::gather(&rows)?;
     let earning = read.earning();
     for row in &rows {
@@ -607,6 +737,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked
         tx.rollback().await?;
         return Ok(Booked::none(jobs, earning));
     };
+    laps.mark(2);
     let query = sqlx::query(WRITE.as_str())
         .bind(&rows.pay_id)
         .bind(&rows.brand)
@@ -628,6 +759,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked
         .bind(&rows.hash)
         .bind(&rows.answer);
     let done = bulk.bind(query).fetch_one(&mut *tx).await?;
+    laps.mark(3);
     let n = rows.pay_id.len() as i64;
     let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
     // A key recorded meanwhile (a retry of a finished payment) or a guard
@@ -644,6 +776,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob]) -> anyhow::Result<Booked
         return Err(e);
     }
     tx.commit().await?;
+    laps.mark(4);
     Ok(Booked { receipts, earning })
 }
 
@@ -751,13 +884,18 @@ WHERE invites.invitee_id = t.member AND invites.state = 'waiting'";
 /// Books what it can of `jobs` on SQLite in one write transaction (a turn
 /// of the group commit, `crate::db::begin_write`), answering after its
 /// commit: as [`book`] does on PostgreSQL.
-async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result<Booked> {
+async fn book_sqlite(
+    db: &DatabaseConnection,
+    jobs: &[PayJob],
+    laps: &mut Laps,
+) -> anyhow::Result<Booked> {
     let (hashes, store_ids) = asked(jobs);
     let statement = |text: &str, values: Vec<sea_orm::Value>| {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
     };
     // Dropped on any error: the write is rolled back, the batch handed back.
     let tx = crate::db::begin_write(db).await?;
+    laps.mark(0);
     let rows = tx
         .query_all_raw(statement(
             READ_SQLITE,
@@ -771,6 +909,7 @@ async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result
             ],
         ))
         .await?;
+    laps.mark(1);
     let mut read = Read::gather(&rows)?;
     let earning = read.earning();
     let last = |column: &str| rows.iter().find_map(|r| r.int(column).ok().flatten());
@@ -790,6 +929,7 @@ async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result
         tx.rollback().await?;
         return Ok(Booked::none(jobs, earning));
     };
+    laps.mark(2);
     let payments = rows.json();
     let (ledger, ledger_rows) = bulk.sqlite_values(last_entry);
     let members: HashSet<i64> = rows.member.iter().copied().collect();
@@ -814,7 +954,9 @@ async fn book_sqlite(db: &DatabaseConnection, jobs: &[PayJob]) -> anyhow::Result
         tx.execute_raw(statement(INVITES_SQLITE, vec![payments.into()]))
             .await?;
     }
+    laps.mark(3);
     tx.commit().await?;
+    laps.mark(4);
     Ok(Booked { receipts, earning })
 }
 
@@ -1018,5 +1160,26 @@ impl Rows {
             })
             .collect();
         serde_json::Value::Array(rows).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_puts_each_payment_in_its_power_of_two_bucket_and_names_the_quantiles() {
+        let ms = Duration::from_millis;
+        assert_eq!(bucket(Duration::from_micros(900)), 0); // < 1 ms
+        assert_eq!(bucket(ms(1)), 1); // < 2 ms
+        assert_eq!(bucket(ms(3)), 2); // < 4 ms
+        assert_eq!(bucket(ms(4)), 3); // < 8 ms
+        assert_eq!(bucket(Duration::from_secs(60)), BUCKETS - 1);
+        // 100 payments: 5 below 2 ms, 90 below 4, 4 below 8, 1 below 16.
+        let counts = [0, 5, 90, 4, 1, 0];
+        assert_eq!(quantile_below(&counts, 0.5), "< 4 ms");
+        assert_eq!(quantile_below(&counts, 0.99), "< 8 ms");
+        assert_eq!(quantile_below(&counts, 1.0), "< 16 ms");
+        assert_eq!(quantile_below(&[0; 4], 0.5), "-");
     }
 }
