@@ -484,6 +484,18 @@ struct Rows {
     answer: Vec<String>,
 }
 
+/// How a batch's transaction starts on PostgreSQL. Its two statements reach
+/// every row by key (the batch's own sessions, members, accounts, stores),
+/// so they keep one plan each, made once per connection (not planned again
+/// for every batch: about 0.5 ms for [`READ`] alone), and that plan uses
+/// the keys' indexes. Left to itself, the planner scans small tables whole
+/// (a bench brand's 2,000 accounts, once or twice per batch) and plans the
+/// statements afresh each time. Both settings end with the transaction.
+/// Measured (16 clients, many stores, 8 s runs, two each): 1,591 and 2,164
+/// payments/s with a plain `BEGIN`; 3,162 and 3,720 with this.
+const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; \
+SET LOCAL enable_seqscan = off";
+
 /// The members behind the sessions, their accounts locked in id order, the
 /// stores with their wallets, the brand's bonus income account and money
 /// settings, and fresh payment ids: one statement, the first of the
@@ -708,7 +720,7 @@ impl Read {
 /// receipt as JSON for each payment booked, `None` for each handed back.
 async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyhow::Result<Booked> {
     let (hashes, store_ids) = asked(jobs);
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with(BEGIN).await?;
     laps.mark(0);
     let rows = sqlx::query(READ)
         .bind(&hashes)
