@@ -2090,19 +2090,7 @@ fn after_login_both_apps_return_to_the_page_asked_for_and_only_inside_themselves
         // cut off, it still goes there (it once stayed on the page while
         // the chunk was slow).
         let finance = browser(h).await?;
-        cdp(&finance, "Network.enable", serde_json::json!({})).await?;
-        cdp(
-            &finance,
-            "Network.setBypassServiceWorker",
-            serde_json::json!({ "bypass": true }),
-        )
-        .await?;
-        cdp(
-            &finance,
-            "Network.setBlockedURLs",
-            serde_json::json!({ "urls": ["*split_withdrawals.wasm*"] }),
-        )
-        .await?;
+        cut_off(&finance, "*split_withdrawals.wasm*").await?;
         finance
             .goto(&format!("{}/biz/demo/withdrawals?state=requested", h.base))
             .await?;
@@ -2417,26 +2405,32 @@ async fn cdp(c: &Client, cmd: &'static str, params: serde_json::Value) -> anyhow
     Ok(())
 }
 
+/// Cuts the network off for the URLs matching `pattern` (straight to the
+/// network, past the service worker's cache); `Network.setBlockedURLs`
+/// with no URLs lets them through again.
+async fn cut_off(c: &Client, pattern: &str) -> anyhow::Result<()> {
+    cdp(c, "Network.enable", serde_json::json!({})).await?;
+    cdp(
+        c,
+        "Network.setBypassServiceWorker",
+        serde_json::json!({ "bypass": true }),
+    )
+    .await?;
+    cdp(
+        c,
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": [pattern] }),
+    )
+    .await
+}
+
 #[test]
 fn a_page_whose_code_does_not_arrive_says_so_retries_and_the_app_opens_offline() {
     story(|h| async move {
         let c = browser(h).await?;
         member_login(h, &c).await?;
-        // The history page's code is its own chunk; cut the network for it
-        // (straight to the network, past the service worker's cache).
-        cdp(&c, "Network.enable", serde_json::json!({})).await?;
-        cdp(
-            &c,
-            "Network.setBypassServiceWorker",
-            serde_json::json!({ "bypass": true }),
-        )
-        .await?;
-        cdp(
-            &c,
-            "Network.setBlockedURLs",
-            serde_json::json!({ "urls": ["*split_history.wasm*"] }),
-        )
-        .await?;
+        // The history page's code is its own chunk; cut the network for it.
+        cut_off(&c, "*split_history.wasm*").await?;
         click(&c, "#balance-card").await?;
         text_contains(&c, ".chunk-error", "页面没有加载成功").await?;
         shot(h, &c, "member-chunk-failed-390x844.png").await?;
