@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::migration::Migrator;
 
 mod write;
-pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_write, commits};
+pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_write, commits, writer};
 
 /// How long a SQLite writer waits for the lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,6 +22,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// WAL mode, busy timeout) or PostgreSQL.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let path = sqlite_path(url).map(std::path::PathBuf::from);
+    // On a SQLite file every write goes through the file's one writer
+    // (`write`), which opens its own connection: the pool's connections
+    // only read, and SQLite refuses them any write, so a write that
+    // bypassed the group commit (and would wait on its lock, or hold it
+    // from the batches) fails at once in every test instead.
+    let read_only = path.is_some();
     if let Some(dir) = path
         .as_deref()
         .and_then(std::path::Path::parent)
@@ -38,7 +44,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         // per query.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+        .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
                 // Every COMMIT reaches the disk before anyone is answered;
                 // group commit (`write`) shares that wait among writers.
@@ -49,6 +55,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                 .statement_cache_capacity(512)
                 .foreign_keys(true)
                 .create_if_missing(true)
+                .pragma("query_only", if read_only { "ON" } else { "OFF" })
         });
     let db = Database::connect(opts)
         .await
@@ -70,9 +77,12 @@ pub fn sql(
     sea_orm::Statement::from_sql_and_values(backend, text, values)
 }
 
-/// Runs pending migrations.
+/// Runs pending migrations (on a SQLite file, on its writer's connection:
+/// the pool's only read).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running migrations")
+    Migrator::up(&writer(db), None)
+        .await
+        .context("running migrations")
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

@@ -119,7 +119,7 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
-                    .connect_lazy_with(options.as_ref().clone());
+                    .connect_lazy_with(options.as_ref().clone().pragma("query_only", "OFF"));
                 Arc::new(Group {
                     writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
                     batch: Arc::new(Mutex::new(Batch::default())),
@@ -136,6 +136,14 @@ impl Group {
     fn max_hold(&self) -> Duration {
         *self.max_hold.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The connection that writes `db` outside a transaction: on a SQLite
+/// file its writer's (the pool's connections only read; migrations, and
+/// tests that set a row up by hand, write here), elsewhere `db` itself.
+/// Application code writes through [`begin_write`].
+pub fn writer(db: &DatabaseConnection) -> DatabaseConnection {
+    group_for(db).map_or_else(|| db.clone(), |g| g.writer.clone())
 }
 
 /// How many batches the writers of `db`'s SQLite file have committed
@@ -507,7 +515,8 @@ mod tests {
         let db = crate::db::connect(&url(name), connections)
             .await
             .expect("connect");
-        db.execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+        writer(&db)
+            .execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
             .await
             .expect("table");
         // Long enough that the sleeps below never close a batch early.
@@ -721,5 +730,101 @@ mod tests {
         assert_eq!(seen(&db).await.len(), 64);
         let used = commits(&db) - before;
         assert!(used < 64, "64 writes at once took {used} commits");
+    }
+
+    async fn pragma(db: &DatabaseConnection, name: &str) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("PRAGMA {name}"),
+            ))
+            .await
+            .expect("pragma")
+            .expect("a row");
+        row.try_get_by_index::<String>(0)
+            .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+            .expect("its value")
+    }
+
+    /// The pool only reads (a write that bypassed the writer fails at
+    /// once); both it and the writer commit to the disk before answering
+    /// (`synchronous = FULL`, 2) in WAL mode.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_pool_only_reads_and_both_sides_keep_wal_and_full_sync() {
+        let db = file_db("pragmas").await;
+        let writer = writer(&db);
+        for side in [&db, &writer] {
+            assert_eq!(pragma(side, "journal_mode").await, "wal");
+            assert_eq!(pragma(side, "synchronous").await, "2");
+        }
+        assert_eq!(pragma(&db, "query_only").await, "1");
+        assert_eq!(pragma(&writer, "query_only").await, "0");
+        let bypass = db
+            .execute_unprepared("INSERT INTO t (k, v) VALUES ('x', 1)")
+            .await
+            .expect_err("a write on the pool");
+        assert!(bypass.to_string().contains("readonly"), "{bypass}");
+        let tx = begin_write(&db).await.expect("tx");
+        put(&tx, "y", 2).await.expect("put");
+        tx.commit().await.expect("commit");
+        assert_eq!(seen(&db).await, ["y"]);
+    }
+
+    /// While a batch holds the write lock, the pool's readers go on (WAL)
+    /// and see the last commit, not the batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_go_on_while_a_batch_holds_the_lock() {
+        let db = file_db("reads").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        let readers = (0..4).map(|_| seen(&db));
+        let read = tokio::time::timeout(
+            Duration::from_secs(2),
+            futures_util::future::join_all(readers),
+        )
+        .await
+        .expect("readers waited for the writer");
+        assert!(read.iter().all(Vec::is_empty), "{read:?}");
+        a.commit().await.expect("a commits");
+        assert_eq!(seen(&db).await, ["a"]);
+    }
+
+    /// Writers that keep coming do not keep a batch open: it commits once
+    /// it has held the lock its cap, so the first writer is answered long
+    /// before the last has had its turn.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_kept_busy_commits_at_its_cap() {
+        let db = file_db("cap").await;
+        if let Some(g) = group_for(&db) {
+            *g.max_hold.lock().expect("hold") = Duration::from_millis(100);
+        }
+        // A writer every 20 ms, each holding its turn 25 ms: someone is
+        // always waiting, and the 50 of them (fewer than `MAX_OPS`) take
+        // about 1.25 s of turns. Only the cap ends a batch before that.
+        let started = Instant::now();
+        let mut writers = Vec::new();
+        for i in 0..50 {
+            let db = db.clone();
+            writers.push(tokio::spawn(async move {
+                let tx = begin_write(&db).await.expect("tx");
+                put(&tx, &format!("{i:02}"), i).await.expect("put");
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                tx.commit().await.expect("commit");
+                started.elapsed()
+            }));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let answered: Vec<Duration> = futures_util::future::join_all(writers)
+            .await
+            .into_iter()
+            .map(|a| a.expect("writer"))
+            .collect();
+        let first = answered.iter().min().copied().expect("answers");
+        let last = answered.iter().max().copied().expect("answers");
+        assert!(
+            first * 2 < last,
+            "the first writer was answered at {first:?}, the last at {last:?}"
+        );
+        assert_eq!(seen(&db).await.len(), 50);
     }
 }

@@ -118,7 +118,7 @@ dual_test!(
         };
         assert_eq!(problems().await, Vec::<String>::new());
         let run = |sql: String| {
-            let db = app.db.clone();
+            let db = app.writer();
             async move { db.execute_unprepared(&sql).await.expect("breaking a row") }
         };
 
@@ -162,7 +162,7 @@ dual_test!(
             sv_bonus: Set(0),
             ..Default::default()
         }
-        .insert(&app.db)
+        .insert(&app.writer())
         .await
         .expect("an order");
         tongka_server::entity::gateway_refund::ActiveModel {
@@ -176,7 +176,7 @@ dual_test!(
             created_at: Set(0),
             ..Default::default()
         }
-        .insert(&app.db)
+        .insert(&app.writer())
         .await
         .expect("a refund");
         let found = problems().await;
@@ -185,7 +185,7 @@ dual_test!(
             "{found:?}"
         );
         // More counter cash handed in than the store took.
-        let tx = app.db.begin().await.expect("a transaction");
+        let tx = app.writer().begin().await.expect("a transaction");
         let clearing = ledger::account_id(&tx, app.brand_id, Kind::CounterClearing, shop.two.id, 0)
             .await
             .expect("the counter account");

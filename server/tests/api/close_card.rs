@@ -459,12 +459,12 @@ dual_test!(
             }
         };
         let key = new_key();
-        app.db
+        app.writer()
             .execute_unprepared("ALTER TABLE stores RENAME TO stores_away")
             .await
             .expect("taking the stores away");
         let failed = close(key.clone()).await;
-        app.db
+        app.writer()
             .execute_unprepared("ALTER TABLE stores_away RENAME TO stores")
             .await
             .expect("putting the stores back");

@@ -1247,7 +1247,7 @@ dual_test!(
         let shop = shop(&app).await;
         let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
         // A coupon being given: its stock counter raised, not yet committed.
-        let giving = app.db.begin().await.expect("a transaction");
+        let giving = app.writer().begin().await.expect("a transaction");
         coupon_template::Entity::update_many()
             .col_expr(
                 coupon_template::Column::Issued,
@@ -1290,7 +1290,7 @@ dual_test!(
         let member = new_member(&app).await;
         // HQ's change of 7 days to 30 holds the template's row, not yet
         // committed, when the claim arrives …
-        let changing = app.db.begin().await.expect("a transaction");
+        let changing = app.writer().begin().await.expect("a transaction");
         coupon_template::Entity::update_many()
             .col_expr(coupon_template::Column::ValidDays, Expr::value(30i64))
             .filter(coupon_template::Column::Id.eq(t.id))

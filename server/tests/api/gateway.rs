@@ -1106,7 +1106,7 @@ async fn break_order(app: &TestApp, id: i64) {
         ],
     };
     for sql in statements {
-        app.db
+        app.writer()
             .execute_unprepared(&sql)
             .await
             .expect("injecting a fault");
@@ -1123,7 +1123,7 @@ async fn heal_order(app: &TestApp, id: i64) {
         ],
     };
     for sql in statements {
-        app.db
+        app.writer()
             .execute_unprepared(&sql)
             .await
             .expect("removing the fault");
@@ -1192,7 +1192,7 @@ dual_test!(
             Backend::Sqlite => DbBackend::Sqlite,
             Backend::Postgres => DbBackend::Postgres,
         };
-        app.db
+        app.writer()
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 sql,

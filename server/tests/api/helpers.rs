@@ -292,6 +292,13 @@ pub async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i6
 }
 
 impl TestApp {
+    /// The connection a test writes on by hand (to set a row up, or break
+    /// one): on SQLite the file's one writer, since the app's pool only
+    /// reads there.
+    pub fn writer(&self) -> DatabaseConnection {
+        tongka_server::db::writer(&self.db)
+    }
+
     /// A request to `path` (which starts with `/api/…`).
     pub fn request(&self, method: reqwest::Method, path: &str) -> Req {
         let what = format!("[{:?}] {method} {path}", self.backend);
@@ -487,7 +494,7 @@ impl TestApp {
             invited_by: Set(None),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.writer())
         .await
         .expect("inserting a member")
     }

@@ -272,7 +272,9 @@ dual_test!(
             .expect("a PIN row");
         let mut am = row.into_active_model();
         am.failures = Set(5);
-        am.update(&app.db).await.expect("leaving five slots taken");
+        am.update(&app.writer())
+            .await
+            .expect("leaving five slots taken");
 
         let store_id = shop.one.id;
         let pay = |pin: &'static str| {

@@ -85,7 +85,7 @@ dual_test!(
                 sea_orm::sea_query::Expr::value("dead"),
             )
             .filter(job::Column::Name.eq("sms"))
-            .exec(&app.db)
+            .exec(&app.writer())
             .await
             .expect("a lease left behind");
         assert!(

@@ -118,7 +118,9 @@ dual_test!(a_region_manager_sees_their_region_only, |app| async move {
     ] {
         let mut am: member::ActiveModel = m.clone().into();
         am.home_store_id = Set(Some(store));
-        am.update(&app.db).await.expect("setting the home store");
+        am.update(&app.writer())
+            .await
+            .expect("setting the home store");
     }
     let page: Page<MemberListItem> = app.get("/api/hq/members").token(&token).send().await.ok();
     let seen: Vec<i64> = page.items.iter().map(|m| m.id).collect();

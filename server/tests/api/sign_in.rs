@@ -312,7 +312,7 @@ dual_test!(
         brand::Entity::update_many()
             .col_expr(brand::Column::TimeZone, Expr::value("America/New_York"))
             .filter(brand::Column::Id.eq(app.brand_id))
-            .exec(&app.db)
+            .exec(&app.writer())
             .await
             .expect("moving the brand");
         let admin = app.login_admin().await;

@@ -142,7 +142,7 @@ async fn tamper_with_store_ones_payee(app: &TestApp, shop: &Shop) -> payee_accou
     let one = of(shop.one.id);
     let mut am = one.clone().into_active_model();
     am.account_no_enc = sea_orm::Set(of(shop.two.id).account_no_enc);
-    am.update(&app.db).await.expect("tampering");
+    am.update(&app.writer()).await.expect("tampering");
     one
 }
 
@@ -1449,7 +1449,7 @@ dual_test!(
         // Put right, the next run pays it and the item leaves the list.
         let mut am = one.clone().into_active_model();
         am.account_no_enc = sea_orm::Set(one.account_no_enc.clone());
-        am.update(&app.db).await.expect("putting it right");
+        am.update(&app.writer()).await.expect("putting it right");
         sweep(&app).await;
         assert_eq!(
             withdrawal(&app, &shop.manager, a).await.state,
