@@ -2172,7 +2172,7 @@ fn an_ended_staff_session_goes_to_login_and_back_and_errors_never_pile_up() {
             session::Entity::update_many()
                 .col_expr(session::Column::ExpiresAt, Expr::value(0))
                 .filter(session::Column::Kind.eq("staff"))
-                .exec(&h.db)
+                .exec(&tongka_server::db::writer(&h.db))
                 .await
         };
 
