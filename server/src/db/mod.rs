@@ -22,12 +22,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// WAL mode, busy timeout) or PostgreSQL.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let path = sqlite_path(url).map(std::path::PathBuf::from);
-    // On a SQLite file every write goes through the file's one writer
-    // (`write`), which opens its own connection: the pool's connections
-    // only read, and SQLite refuses them any write, so a write that
-    // bypassed the group commit (and would wait on its lock, or hold it
-    // from the batches) fails at once in every test instead.
-    let read_only = path.is_some();
     if let Some(dir) = path
         .as_deref()
         .and_then(std::path::Path::parent)
@@ -44,7 +38,14 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         // per query.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
+        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            // On a SQLite file every write goes through the file's one
+            // writer (`write`), which opens its own connection: the pool's
+            // connections only read, and SQLite refuses them any write, so
+            // a write that bypassed the group commit (and would wait on its
+            // lock, or hold it from the batches) fails at once in every
+            // test instead.
+            let read_only = write::has_writer(&o);
             o.journal_mode(SqliteJournalMode::Wal)
                 // Every COMMIT reaches the disk before anyone is answered;
                 // group commit (`write`) shares that wait among writers.

@@ -25,7 +25,7 @@
 //! committed; and every batch has a watchdog that commits it if a waiter
 //! gave up between that check and its turn.
 
-use sea_orm::sqlx::sqlite::SqlitePoolOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
     QueryResult, SqliteTransactionMode, SqlxSqliteConnector, Statement, TransactionOptions,
@@ -98,17 +98,24 @@ struct Batch {
 /// The groups by SQLite file: one writer per file however many pools.
 static GROUPS: LazyLock<StdMutex<HashMap<String, Arc<Group>>>> = LazyLock::new(Default::default);
 
+/// Whether a SQLite database opened with `options` is a file with a writer
+/// of its own (and a pool that only reads). An in-memory database (sqlx
+/// names it `file:sqlx-in-memory-…`) is the tests' with one connection:
+/// nothing to share, and that connection writes.
+pub(super) fn has_writer(options: &SqliteConnectOptions) -> bool {
+    let file = options.get_filename().to_string_lossy();
+    !(file.is_empty() || file.contains(":memory:") || file.contains("sqlx-in-memory"))
+}
+
 fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;
     }
     let options = db.get_sqlite_connection_pool().connect_options();
-    let file = options.get_filename().to_string_lossy().into_owned();
-    // An in-memory database (sqlx names it `file:sqlx-in-memory-…`) is
-    // the tests' with one connection: nothing to share.
-    if file.is_empty() || file.contains(":memory:") || file.contains("sqlx-in-memory") {
+    if !has_writer(&options) {
         return None;
     }
+    let file = options.get_filename().to_string_lossy().into_owned();
     let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
     Some(
         groups
@@ -826,5 +833,22 @@ mod tests {
             "the first writer was answered at {first:?}, the last at {last:?}"
         );
         assert_eq!(seen(&db).await.len(), 50);
+    }
+
+    /// A database in memory named by a URL (no file, so no writer of its
+    /// own) is written on its pool: the pool must not be read-only there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_memory_database_writes_on_its_pool() {
+        let db = crate::db::connect("sqlite:file::memory:?cache=shared", 1)
+            .await
+            .expect("connect");
+        writer(&db)
+            .execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+            .await
+            .expect("table");
+        let tx = begin_write(&db).await.expect("tx");
+        put(&tx, "m", 1).await.expect("put");
+        tx.commit().await.expect("commit");
+        assert_eq!(seen(&db).await, ["m"]);
     }
 }
