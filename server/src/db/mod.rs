@@ -19,7 +19,8 @@ pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_write, commits, writer};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens the database named by `url`: a SQLite file (created on first run,
-/// WAL mode, busy timeout) or PostgreSQL.
+/// WAL mode, busy timeout; the pool only reads, writes go through the
+/// file's one writer, `begin_write`) or PostgreSQL.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let path = sqlite_path(url).map(std::path::PathBuf::from);
     if let Some(dir) = path
@@ -44,7 +45,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             // connections only read, and SQLite refuses them any write, so
             // a write that bypassed the group commit (and would wait on its
             // lock, or hold it from the batches) fails at once in every
-            // test instead.
+            // test on a SQLite file instead.
             let read_only = write::has_writer(&o);
             o.journal_mode(SqliteJournalMode::Wal)
                 // Every COMMIT reaches the disk before anyone is answered;
