@@ -519,16 +519,21 @@ mod tests {
         file_db_of(name, 4).await
     }
 
+    /// The one table the tests write: a key and a value.
+    async fn table(db: &DatabaseConnection) {
+        writer(db)
+            .execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+            .await
+            .expect("table");
+    }
+
     async fn file_db_of(name: &str, connections: u32) -> DatabaseConnection {
         let dir = std::env::temp_dir().join(format!("tongka-group-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let db = crate::db::connect(&url(name), connections)
             .await
             .expect("connect");
-        writer(&db)
-            .execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
-            .await
-            .expect("table");
+        table(&db).await;
         // Long enough that the sleeps below never close a batch early.
         if let Some(g) = group_for(&db) {
             *g.max_hold.lock().expect("hold") = Duration::from_secs(5);
@@ -854,10 +859,7 @@ mod tests {
         let db = crate::db::connect("sqlite:file::memory:?cache=shared", 1)
             .await
             .expect("connect");
-        writer(&db)
-            .execute_unprepared("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
-            .await
-            .expect("table");
+        table(&db).await;
         let tx = begin_write(&db).await.expect("tx");
         put(&tx, "m", 1).await.expect("put");
         tx.commit().await.expect("commit");
