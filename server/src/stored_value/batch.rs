@@ -28,9 +28,11 @@
 //! The batch never refuses anyone. A payment it cannot simply book (an
 //! unknown or closed store, too little money, a PIN to check, an account not
 //! yet opened, a brand whose payments earn points or count toward levels, a
-//! key seen twice) is handed back and runs the ordinary path in
-//! `stored_value::payment`, which gives the refusal and records it; if the
-//! batch fails as a whole (a key recorded meanwhile, a database error) every
+//! key seen twice in the batch or already recorded (a retry, which READ
+//! finds)) is handed back and runs the ordinary path in
+//! `stored_value::payment`, which gives the refusal, or the recorded
+//! answer, and records it; if the batch fails as a whole (on PostgreSQL a
+//! key recorded between its read and its write, a database error) every
 //! payment in it is handed back. The two paths write the same rows.
 
 use crate::clock::rfc3339;
@@ -498,7 +500,8 @@ SET LOCAL enable_seqscan = off";
 
 /// The members behind the sessions, their accounts locked in id order, the
 /// stores with their wallets, the brand's bonus income account and money
-/// settings, and fresh payment ids: one statement, the first of the
+/// settings, fresh payment ids, and which of the batch's keys its members
+/// have already used for a payment: one statement, the first of the
 /// transaction.
 const READ: &str = "\
 WITH who AS (\
@@ -531,7 +534,12 @@ FROM stores s \
 LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = $6 AND w.owner_id = s.id \
 LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id = 0 \
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
-WHERE s.id = ANY($2)";
+WHERE s.id = ANY($2) \
+UNION ALL \
+SELECT 'key', w.member_id, k.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  NULL, NULL, NULL, NULL \
+FROM who w JOIN idempotency_keys k ON k.brand_id = w.brand_id \
+  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' AND k.key = ANY($8)";
 
 /// The one writing statement: the ledger's entries, lines and guarded
 /// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
@@ -592,6 +600,11 @@ struct Read {
     pending: HashMap<(i64, i64), LockedPair>,
     /// Fresh payment ids, one per payment.
     ids: Vec<i64>,
+    /// The keys already recorded (a retry of a payment booked before):
+    /// (brand, member, key). Those payments are handed back, and the
+    /// ordinary path answers them with what was recorded; the rest of the
+    /// batch is booked.
+    recorded: HashSet<(i64, i64, String)>,
 }
 
 /// A row of either database's READ, by column.
@@ -678,6 +691,8 @@ impl Read {
                 } else {
                     slot.1 = Some((id, balance));
                 }
+            } else if what == "key" {
+                read.recorded.insert((brand_id, id, name));
             } else if what == "session" {
                 read.sessions.insert(
                     name,
@@ -719,7 +734,11 @@ impl Read {
 /// Books what it can of `jobs` in one transaction on PostgreSQL: the
 /// receipt as JSON for each payment booked, `None` for each handed back.
 async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyhow::Result<Booked> {
-    let (hashes, store_ids) = asked(jobs);
+    let Asked {
+        hashes,
+        store_ids,
+        keys,
+    } = asked(jobs);
     let mut tx = conn.begin_with(BEGIN).await?;
     laps.mark(0);
     let rows = sqlx::query(READ)
@@ -730,6 +749,7 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
         .bind(Kind::MemberBonus.as_str())
         .bind(Kind::StoreWallet.as_str())
         .bind(Kind::BonusIncome.as_str())
+        .bind(&keys)
         .fetch_all(&mut *tx)
         .await?;
     laps.mark(1);
@@ -774,8 +794,8 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
     laps.mark(3);
     let n = rows.pay_id.len() as i64;
     let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
-    // A key recorded meanwhile (a retry of a finished payment) or a guard
-    // that fired: nothing of the batch stays.
+    // A key recorded since READ (its payment on the ordinary path at the
+    // same moment) or a guard that fired: nothing of the batch stays.
     let whole = if counts == (n, n) {
         bulk.check(&done)
     } else {
@@ -792,15 +812,25 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
     Ok(Booked { receipts, earning })
 }
 
-/// The sessions' token hashes and the stores a batch asks for, each once.
-fn asked(jobs: &[PayJob]) -> (Vec<&str>, Vec<i64>) {
-    let mut store_ids: Vec<i64> = jobs.iter().map(|j| j.store_id).collect();
-    store_ids.sort_unstable();
-    store_ids.dedup();
-    let mut hashes: Vec<&str> = jobs.iter().map(|j| j.token_hash.as_str()).collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    (hashes, store_ids)
+/// What a batch looks up: the sessions' token hashes, the stores and the
+/// idempotency keys, each once.
+struct Asked<'a> {
+    hashes: Vec<&'a str>,
+    store_ids: Vec<i64>,
+    keys: Vec<&'a str>,
+}
+
+fn asked(jobs: &[PayJob]) -> Asked<'_> {
+    fn once<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+    Asked {
+        hashes: once(jobs.iter().map(|j| j.token_hash.as_str()).collect()),
+        store_ids: once(jobs.iter().map(|j| j.store_id).collect()),
+        keys: once(jobs.iter().map(|j| j.key.as_str()).collect()),
+    }
 }
 
 /// [`READ`] on SQLite, where the batch's write transaction holds the
@@ -808,7 +838,8 @@ fn asked(jobs: &[PayJob]) -> (Vec<&str>, Vec<i64>) {
 /// the payments and the entries follow the largest ever given
 /// (`last_id`, `last_entry`: `AUTOINCREMENT` never gives an id twice).
 /// Each session says whether its member has an invite waiting for a first
-/// payment (`invited`).
+/// payment (`invited`); and the keys already recorded, as in [`READ`] (under
+/// the lock no key can be recorded between this read and the write).
 const READ_SQLITE: &str = "\
 WITH who AS (\
   SELECT s.token_hash, s.expires_at, m.id AS member_id, m.brand_id, m.frozen, b.time_zone \
@@ -841,7 +872,13 @@ FROM stores s \
 LEFT JOIN accounts w ON w.brand_id = s.brand_id AND w.kind = ?5 AND w.owner_id = s.id \
 LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = ?6 AND i.owner_id = 0 \
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
-WHERE s.id IN (SELECT value FROM json_each(?2))";
+WHERE s.id IN (SELECT value FROM json_each(?2)) \
+UNION ALL \
+SELECT 'key', w.member_id, k.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  NULL, NULL, NULL, NULL, NULL, NULL \
+FROM who w JOIN idempotency_keys k ON k.brand_id = w.brand_id \
+  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' \
+  AND k.key IN (SELECT value FROM json_each(?7))";
 
 /// [`WRITE`] on SQLite, which has no writing CTEs: the ledger's part
 /// ([`Bulk::SQLITE`], its three parameters), then the payments, the
@@ -901,7 +938,11 @@ async fn book_sqlite(
     jobs: &[PayJob],
     laps: &mut Laps,
 ) -> anyhow::Result<Booked> {
-    let (hashes, store_ids) = asked(jobs);
+    let Asked {
+        hashes,
+        store_ids,
+        keys,
+    } = asked(jobs);
     let statement = |text: &str, values: Vec<sea_orm::Value>| {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
     };
@@ -918,6 +959,7 @@ async fn book_sqlite(
                 Kind::MemberBonus.as_str().into(),
                 Kind::StoreWallet.as_str().into(),
                 Kind::BonusIncome.as_str().into(),
+                serde_json::to_string(&keys)?.into(),
             ],
         ))
         .await?;
@@ -990,6 +1032,7 @@ impl Planned {
             shops,
             pending,
             ids,
+            recorded,
         } = read;
         let mut funds: HashMap<(i64, i64), Funds> = HashMap::new();
         let mut locked = Vec::new();
@@ -1028,6 +1071,14 @@ impl Planned {
                 // One payment per key in a batch: a duplicate goes the ordinary
                 // way and waits there for the first.
                 if !keys.insert((who.brand_id, who.member_id, job.key.as_str())) {
+                    return None;
+                }
+                // A key recorded before (a retry): the ordinary path answers
+                // it as recorded. Booking it here would write a key row
+                // fewer, failing the whole batch.
+                if !recorded.is_empty()
+                    && recorded.contains(&(who.brand_id, who.member_id, job.key.clone()))
+                {
                     return None;
                 }
                 // The store must be this brand's and open, its wallet opened

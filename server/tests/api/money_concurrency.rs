@@ -605,3 +605,90 @@ dual_test!(
         assert_reconciled(&app).await;
     }
 );
+
+// A client that retries a payment it never saw answered (a timeout on a
+// phone) sends a key already recorded. Queued with others, the retry gets
+// its recorded receipt and only it goes the ordinary way: the batch books
+// the rest. Before the batch looked the keys up, the retry's key row
+// conflicted at the write and the whole batch was handed back, every
+// payment in it booked alone.
+
+dual_test!(
+    a_retry_queued_with_others_gets_its_receipt_and_the_others_share_a_batch,
+    |app| async move {
+        let shop = shop(&app).await;
+        let member = new_member(&app).await;
+        let other = new_member(&app).await;
+        topup_ok(&app, &shop.clerk, &member.phone, 100_000).await;
+        topup_ok(&app, &shop.clerk, &other.phone, 100_000).await;
+        // The stores' wallets open with a first payment each.
+        pay_ok(&app, &member.token, shop.one.id, 100).await;
+        pay_ok(&app, &member.token, shop.two.id, 100).await;
+        let retried = new_key();
+        let first: PaymentReceipt = pay_with_key(&app, &member.token, shop.one.id, 700, &retried)
+            .await
+            .ok();
+
+        let batcher = app.state.pay_batch.clone();
+        // (who, store, amount, key): the retry among fresh payments of
+        // both members.
+        let mut plan: Vec<(String, i64, i64, String)> = Vec::new();
+        for i in 0..3 {
+            plan.push((member.token.clone(), shop.two.id, 200 + i, new_key()));
+            plan.push((other.token.clone(), shop.one.id, 300 + i, new_key()));
+        }
+        plan.push((member.token.clone(), shop.one.id, 700, retried.clone()));
+        let n = plan.len() as u64;
+        let hold = batcher.hold().await;
+        let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
+        let batches_before = batcher.stats.batches.load(Ordering::Relaxed);
+        let handed_before = batcher.stats.handed_back.load(Ordering::Relaxed);
+        let mut set = JoinSet::new();
+        for (i, (token, store, amount, key)) in plan.iter().cloned().enumerate() {
+            let app = app.clone();
+            set.spawn(async move { (i, pay_with_key(&app, &token, store, amount, &key).await) });
+        }
+        while batcher.stats.queued.load(Ordering::Relaxed) < queued_before + n {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(hold);
+        let mut replies: Vec<Option<Reply>> = (0..plan.len()).map(|_| None).collect();
+        while let Some(joined) = set.join_next().await {
+            let (i, reply) = joined.expect("a payment");
+            replies[i] = Some(reply);
+        }
+        let replies: Vec<Reply> = replies.into_iter().map(Option::unwrap).collect();
+
+        // The retry: the receipt it was given the first time, not a second
+        // payment.
+        let again: PaymentReceipt = replies[6].ok();
+        assert_eq!(again.payment_id, first.payment_id, "one key, one payment");
+        assert_eq!(again.balance_after, first.balance_after);
+        // The six others paid, booked in one batch; only the retry was
+        // handed back.
+        let mut ids = HashSet::new();
+        for reply in &replies[0..6] {
+            ids.insert(reply.ok::<PaymentReceipt>().payment_id);
+        }
+        assert_eq!(ids.len(), 6);
+        assert_eq!(
+            (
+                batcher.stats.batches.load(Ordering::Relaxed) - batches_before,
+                batcher.stats.handed_back.load(Ordering::Relaxed) - handed_before,
+            ),
+            (1, 1),
+            "(batches committed, payments handed back)"
+        );
+        let spent: i64 = (0..3).map(|i| 200 + i).sum();
+        assert_eq!(total(&app, &member.token).await, 100_000 - 900 - spent);
+        let spent: i64 = (0..3).map(|i| 300 + i).sum();
+        assert_eq!(total(&app, &other.token).await, 100_000 - spent);
+        assert_eq!(
+            full_history(&app, &member.token, Some("payment"))
+                .await
+                .len(),
+            3 + 3
+        );
+        assert_reconciled(&app).await;
+    }
+);
