@@ -30,9 +30,10 @@
 //! yet opened, a brand whose payments earn points or count toward levels, a
 //! key seen twice in the batch or already recorded (a retry, which READ
 //! finds)) is handed back and runs the ordinary path in
-//! `stored_value::payment`, which gives the refusal, or the recorded
-//! answer, and records it; if the batch fails as a whole (on PostgreSQL a
-//! key recorded between its read and its write, a database error) every
+//! `stored_value::payment`, which gives and records the refusal, or
+//! replays the recorded answer; if the batch fails as a whole (on
+//! PostgreSQL a key not yet committed when READ began, its original still
+//! on the ordinary path; a ledger guard that fired; a database error) every
 //! payment in it is handed back. The two paths write the same rows.
 
 use crate::clock::rfc3339;
@@ -671,7 +672,8 @@ impl Read {
             .collect()
     }
 
-    /// Reads the rows of either READ (accounts, sessions, stores).
+    /// Reads the rows of either READ (accounts, sessions, stores, keys
+    /// already recorded).
     fn gather(rows: &[impl Cells]) -> anyhow::Result<Read> {
         let mut read = Read::default();
         let need = |v: Option<i64>, column: &str| {
@@ -794,8 +796,9 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
     laps.mark(3);
     let n = rows.pay_id.len() as i64;
     let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
-    // A key recorded since READ (its payment on the ordinary path at the
-    // same moment) or a guard that fired: nothing of the batch stays.
+    // A key READ did not see (not yet committed when it began: its
+    // original still on the ordinary path) or a guard that fired: nothing
+    // of the batch stays.
     let whole = if counts == (n, n) {
         bulk.check(&done)
     } else {
@@ -888,7 +891,9 @@ FROM who w JOIN idempotency_keys k ON k.brand_id = w.brand_id \
 /// across the statements (sqlx numbers a statement's unnamed parameters on
 /// from the last statement's; a numbered one, `?4`, would leave the
 /// numbers below it in that statement unnamed and shift the rest). A key
-/// recorded meanwhile changes a row fewer. Only INSERTs and UPDATEs: the
+/// already recorded would change a row fewer (READ hands those back, and
+/// under the lock none is recorded meanwhile): the count stays as a guard.
+/// Only INSERTs and UPDATEs: the
 /// rows changed are summed from `sqlite3_changes()`, which a statement of
 /// another kind leaves at the one before's count.
 static WRITE_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
