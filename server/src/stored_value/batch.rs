@@ -537,10 +537,13 @@ LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id =
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id = ANY($2) \
 UNION ALL \
-SELECT 'key', w.member_id, k.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+SELECT 'key', w.member_id, w.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
   NULL, NULL, NULL, NULL \
-FROM who w JOIN idempotency_keys k ON k.brand_id = w.brand_id \
-  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' AND k.key = ANY($8)";
+FROM unnest($8::text[], $9::text[]) AS q (token_hash, key) \
+JOIN who w ON w.token_hash = q.token_hash \
+CROSS JOIN LATERAL (SELECT k.key FROM idempotency_keys k WHERE k.brand_id = w.brand_id \
+  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' AND k.key = q.key \
+  LIMIT 1) AS k";
 
 /// The one writing statement: the ledger's entries, lines and guarded
 /// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
@@ -751,7 +754,8 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
         .bind(Kind::MemberBonus.as_str())
         .bind(Kind::StoreWallet.as_str())
         .bind(Kind::BonusIncome.as_str())
-        .bind(&keys)
+        .bind(&keys.0)
+        .bind(&keys.1)
         .fetch_all(&mut *tx)
         .await?;
     laps.mark(1);
@@ -815,12 +819,14 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
     Ok(Booked { receipts, earning })
 }
 
-/// What a batch looks up: the sessions' token hashes, the stores and the
-/// idempotency keys, each once.
+/// What a batch looks up: the sessions' token hashes and the stores, each
+/// once, and each payment's idempotency key.
 struct Asked<'a> {
     hashes: Vec<&'a str>,
     store_ids: Vec<i64>,
-    keys: Vec<&'a str>,
+    /// Each payment's (token hash, key): what READ looks up, one index
+    /// probe per payment.
+    keys: (Vec<&'a str>, Vec<&'a str>),
 }
 
 fn asked(jobs: &[PayJob]) -> Asked<'_> {
@@ -832,7 +838,10 @@ fn asked(jobs: &[PayJob]) -> Asked<'_> {
     Asked {
         hashes: once(jobs.iter().map(|j| j.token_hash.as_str()).collect()),
         store_ids: once(jobs.iter().map(|j| j.store_id).collect()),
-        keys: once(jobs.iter().map(|j| j.key.as_str()).collect()),
+        keys: jobs
+            .iter()
+            .map(|j| (j.token_hash.as_str(), j.key.as_str()))
+            .unzip(),
     }
 }
 
@@ -843,11 +852,19 @@ fn asked(jobs: &[PayJob]) -> Asked<'_> {
 /// Each session says whether its member has an invite waiting for a first
 /// payment (`invited`); and the keys already recorded, as in [`READ`] (under
 /// the lock no key can be recorded between this read and the write).
+/// The sessions are found by their token hashes: `+s.kind` keeps SQLite
+/// (which has no statistics here) from walking every member session of
+/// the `(kind, subject)` index instead (0.31 → 0.16 ms per 16-payment read
+/// with 1,000 sessions, and growing with them). Each key is looked up by
+/// its payment, one probe of the keys' index each; `CROSS JOIN` (SQLite
+/// keeps its order) puts the payments outside and finds each one's session
+/// in `who` by an automatic index, where the planner's own order scanned
+/// the payments once per session (3.0 → 0.6 ms per 64-payment read).
 const READ_SQLITE: &str = "\
 WITH who AS (\
   SELECT s.token_hash, s.expires_at, m.id AS member_id, m.brand_id, m.frozen, b.time_zone \
   FROM sessions s JOIN members m ON m.id = s.subject_id JOIN brands b ON b.id = m.brand_id \
-  WHERE s.token_hash IN (SELECT value FROM json_each(?1)) AND s.kind = 'member' \
+  WHERE s.token_hash IN (SELECT value FROM json_each(?1)) AND +s.kind = 'member' \
     AND s.revoked_at IS NULL) \
 SELECT 'account' AS what, a.id, a.brand_id, a.kind AS name, a.owner_id, a.balance, \
   NULL AS flag, NULL AS wallet, NULL AS income, NULL AS max_payment, NULL AS pin_above, \
@@ -877,11 +894,11 @@ LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = ?6 AND i.owner_id =
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id IN (SELECT value FROM json_each(?2)) \
 UNION ALL \
-SELECT 'key', w.member_id, k.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  NULL, NULL, NULL, NULL, NULL, NULL \
-FROM who w JOIN idempotency_keys k ON k.brand_id = w.brand_id \
-  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' \
-  AND k.key IN (SELECT value FROM json_each(?7))";
+SELECT 'key', w.member_id, w.brand_id, q.value->>1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+FROM json_each(?7) AS q CROSS JOIN who w ON w.token_hash = q.value->>0 \
+WHERE EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.brand_id = w.brand_id \
+  AND k.caller = 'member:' || w.member_id AND k.route = 'payment' AND k.key = q.value->>1)";
 
 /// [`WRITE`] on SQLite, which has no writing CTEs: the ledger's part
 /// ([`Bulk::SQLITE`], its three parameters), then the payments, the
@@ -964,7 +981,7 @@ async fn book_sqlite(
                 Kind::MemberBonus.as_str().into(),
                 Kind::StoreWallet.as_str().into(),
                 Kind::BonusIncome.as_str().into(),
-                serde_json::to_string(&keys)?.into(),
+                serde_json::to_string(&keys.0.iter().zip(&keys.1).collect::<Vec<_>>())?.into(),
             ],
         ))
         .await?;
