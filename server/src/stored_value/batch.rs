@@ -15,8 +15,9 @@
 //! that payment.
 //!
 //! - On PostgreSQL ([`book`]): the members' accounts locked in id order in
-//!   the first statement (`SELECT … FOR UPDATE`, with the sessions, stores
-//!   and fresh payment ids), then one writing statement (`unnest` arrays,
+//!   the first statement (`SELECT … FOR UPDATE`, with the sessions, stores,
+//!   fresh payment ids and the keys already recorded), then one writing
+//!   statement (`unnest` arrays,
 //!   data-modifying CTEs).
 //! - On SQLite ([`book_sqlite`]): a turn of the file's group commit
 //!   (`crate::db::begin_write`), whose write transaction holds the
@@ -33,7 +34,8 @@
 //! `stored_value::payment`, which gives and records the refusal, or
 //! replays the recorded answer; if the batch fails as a whole (on
 //! PostgreSQL a key not yet committed when READ began, its original still
-//! on the ordinary path; a ledger guard that fired; a database error) every
+//! on the ordinary path or in another worker's batch; a ledger guard that
+//! fired; a database error) every
 //! payment in it is handed back. The two paths write the same rows.
 
 use crate::clock::rfc3339;
@@ -537,13 +539,13 @@ LEFT JOIN accounts i ON i.brand_id = s.brand_id AND i.kind = $7 AND i.owner_id =
 LEFT JOIN money_settings m ON m.brand_id = s.brand_id \
 WHERE s.id = ANY($2) \
 UNION ALL \
-SELECT 'key', w.member_id, w.brand_id, k.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+SELECT 'key', w.member_id, w.brand_id, r.key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
   NULL, NULL, NULL, NULL \
 FROM unnest($8::text[], $9::text[]) AS q (token_hash, key) \
 JOIN who w ON w.token_hash = q.token_hash \
 CROSS JOIN LATERAL (SELECT k.key FROM idempotency_keys k WHERE k.brand_id = w.brand_id \
   AND k.caller = 'member:' || w.member_id AND k.route = 'payment' AND k.key = q.key \
-  LIMIT 1) AS k";
+  LIMIT 1) AS r";
 
 /// The one writing statement: the ledger's entries, lines and guarded
 /// balances ([`Bulk::ctes`], parameters from `$20`), the payments, each
@@ -801,8 +803,8 @@ async fn book(conn: &mut PgConnection, jobs: &[PayJob], laps: &mut Laps) -> anyh
     let n = rows.pay_id.len() as i64;
     let counts: (i64, i64) = (done.try_get("payments")?, done.try_get("keys")?);
     // A key READ did not see (not yet committed when it began: its
-    // original still on the ordinary path) or a guard that fired: nothing
-    // of the batch stays.
+    // original still on the ordinary path or in another worker's batch) or
+    // a guard that fired: nothing of the batch stays.
     let whole = if counts == (n, n) {
         bulk.check(&done)
     } else {
