@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tongka_server::stored_value::batch::BatchStats;
 
 /// Sends what `make` builds `n` times at once, at most `limit` in flight;
 /// the replies in the order of `i`.
@@ -481,6 +482,36 @@ dual_test!(
     }
 );
 
+/// Queues `plan`'s payments (token, store, amount, key) all at once behind
+/// the payment batcher's hold and lets them go together once every one is
+/// queued: what `before` reads of the batcher's counters while they wait,
+/// and the replies in the order of `plan`.
+async fn fire_held<T>(
+    app: &TestApp,
+    plan: &[(String, i64, i64, String)],
+    before: impl FnOnce(&BatchStats) -> T,
+) -> (T, Vec<Reply>) {
+    let batcher = app.state.pay_batch.clone();
+    let hold = batcher.hold().await;
+    let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
+    let mut set = JoinSet::new();
+    for (i, (token, store, amount, key)) in plan.iter().cloned().enumerate() {
+        let app = app.clone();
+        set.spawn(async move { (i, pay_with_key(&app, &token, store, amount, &key).await) });
+    }
+    while batcher.stats.queued.load(Ordering::Relaxed) < queued_before + plan.len() as u64 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let read = before(&batcher.stats);
+    drop(hold);
+    let mut replies: Vec<Option<Reply>> = (0..plan.len()).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        let (i, reply) = joined.expect("a payment");
+        replies[i] = Some(reply);
+    }
+    (read, replies.into_iter().map(Option::unwrap).collect())
+}
+
 // ---------------------------------------------------------------------------
 // Payments arriving together are booked in one transaction (`pay_batch`),
 // on both databases. A batch of every kind: some members with money for only
@@ -528,26 +559,8 @@ dual_test!(
         // A frozen member, and a token that is no session.
         plan.push((frozen.token.clone(), shop.one.id, 100, new_key()));
         plan.push(("not-a-session".to_string(), shop.one.id, 100, new_key()));
-        let n = plan.len() as u64;
-
-        let hold = batcher.hold().await;
-        let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
-        let mut set = JoinSet::new();
-        for (i, (token, store, amount, key)) in plan.iter().cloned().enumerate() {
-            let app = app.clone();
-            set.spawn(async move { (i, pay_with_key(&app, &token, store, amount, &key).await) });
-        }
-        while batcher.stats.queued.load(Ordering::Relaxed) < queued_before + n {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        let batches_before = batcher.stats.batches.load(Ordering::Relaxed);
-        drop(hold);
-        let mut replies: Vec<Option<Reply>> = (0..plan.len()).map(|_| None).collect();
-        while let Some(joined) = set.join_next().await {
-            let (i, reply) = joined.expect("a payment");
-            replies[i] = Some(reply);
-        }
-        let replies: Vec<Reply> = replies.into_iter().map(Option::unwrap).collect();
+        let (batches_before, replies) =
+            fire_held(&app, &plan, |stats| stats.batches.load(Ordering::Relaxed)).await;
 
         // One batch booked everything it could: 3 of the short member's,
         // the rich member's 6 and the first of the retried key.
@@ -638,26 +651,13 @@ dual_test!(
             plan.push((other.token.clone(), shop.one.id, 300 + i, new_key()));
         }
         plan.push((member.token.clone(), shop.one.id, 700, retried.clone()));
-        let n = plan.len() as u64;
-        let hold = batcher.hold().await;
-        let queued_before = batcher.stats.queued.load(Ordering::Relaxed);
-        let batches_before = batcher.stats.batches.load(Ordering::Relaxed);
-        let handed_before = batcher.stats.handed_back.load(Ordering::Relaxed);
-        let mut set = JoinSet::new();
-        for (i, (token, store, amount, key)) in plan.iter().cloned().enumerate() {
-            let app = app.clone();
-            set.spawn(async move { (i, pay_with_key(&app, &token, store, amount, &key).await) });
-        }
-        while batcher.stats.queued.load(Ordering::Relaxed) < queued_before + n {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        drop(hold);
-        let mut replies: Vec<Option<Reply>> = (0..plan.len()).map(|_| None).collect();
-        while let Some(joined) = set.join_next().await {
-            let (i, reply) = joined.expect("a payment");
-            replies[i] = Some(reply);
-        }
-        let replies: Vec<Reply> = replies.into_iter().map(Option::unwrap).collect();
+        let ((batches_before, handed_before), replies) = fire_held(&app, &plan, |stats| {
+            (
+                stats.batches.load(Ordering::Relaxed),
+                stats.handed_back.load(Ordering::Relaxed),
+            )
+        })
+        .await;
 
         // The retry: the receipt it was given the first time, not a second
         // payment.
