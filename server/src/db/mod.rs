@@ -13,14 +13,14 @@ use std::time::Duration;
 use crate::migration::Migrator;
 
 mod write;
-pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_write, commits, writer};
+pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_outside, begin_write, commits, writer};
 
 /// How long a SQLite writer waits for the lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens the database named by `url`: a SQLite file (created on first run,
 /// WAL mode, busy timeout; the pool only reads, writes go through the
-/// file's one writer, `begin_write`) or PostgreSQL.
+/// file's batches, `begin_write`) or PostgreSQL.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let path = sqlite_path(url).map(std::path::PathBuf::from);
     if let Some(dir) = path
@@ -40,8 +40,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
-            // On a SQLite file every write goes through the file's one
-            // writer (`write`), which opens its own connection: the pool's
+            // On a SQLite file every write goes through the file's batches
+            // (`write`), which open their own connection: the pool's
             // connections only read, and SQLite refuses them any write, so
             // a write that bypassed the group commit (and would wait on its
             // lock, or hold it from the batches) fails at once in every

@@ -16,10 +16,19 @@
 //! sqlx's nested transactions (whose bookkeeping a dropped future can
 //! leave one level off, rolling back the others' work); a savepoint left
 //! open by a writer that vanished is rolled back by whoever takes the next
-//! turn; the COMMIT runs in a task of its own; and before committing, a
-//! marker row written when the batch opened is taken back, so a batch
+//! turn; the COMMIT runs in a task of its own; and the COMMIT runs only if
+//! a marker row written when the batch opened is still there, so a batch
 //! SQLite rolled back whole (an I/O error) is reported as failed to every
 //! writer in it, never as committed.
+//!
+//! The batch's own `BEGIN IMMEDIATE` and `COMMIT` are plain SQL too, each
+//! sent with the marker in one trip to the connection's thread (sqlx runs
+//! a connection on a thread of its own, and each trip there and back is
+//! two thread wake-ups: at thousands of payments a second on two cores,
+//! the trips were half of a batch's fixed cost). So the batches'
+//! connection is held for good in one transaction of sqlx's ([`Host`]),
+//! which sqlx never ends; SQLite's own transactions on it begin and end
+//! by the batch's SQL.
 //!
 //! Liveness: whoever ends a turn with no one waiting has the batch
 //! committed; and every batch has a watchdog that commits it if a waiter
@@ -61,11 +70,13 @@ struct Turn {
 
 /// The writers of one SQLite file.
 struct Group {
-    /// The connection the batches are written on, always the same one:
+    /// The pool of the batches' one connection, always the same one:
     /// SQLite drops a connection's page cache when another connection has
     /// written since its last transaction, so a batch on a different
     /// pool connection each time would read its pages again from the file.
-    writer: DatabaseConnection,
+    batches: DatabaseConnection,
+    /// A second connection that writes, outside the batches ([`writer`]).
+    outside: DatabaseConnection,
     batch: Arc<Mutex<Batch>>,
     /// Writers waiting for a turn.
     waiting: AtomicUsize,
@@ -77,10 +88,22 @@ struct Group {
 
 type Outcome = Option<Result<(), String>>;
 
+/// The batches' connection: a transaction of sqlx's that is never ended
+/// (see the module), so that sqlx lends the connection to no one else and
+/// sends no BEGIN or COMMIT of its own on it.
+type Host = DatabaseTransaction;
+
 /// The open transaction the writers take turns on.
 #[derive(Default)]
 struct Batch {
-    outer: Option<DatabaseTransaction>,
+    /// Made with the first batch.
+    host: Option<Host>,
+    /// Whether a batch is open on the host.
+    active: bool,
+    /// A trip that begins or ends SQLite's transaction failed or was cut
+    /// short (its writer vanished): one may be open with no batch. Rolled
+    /// back before the next batch begins.
+    unsure: bool,
     /// Which batch this is (the watchdog commits only its own).
     number: u64,
     /// Writes kept in it.
@@ -121,14 +144,21 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
         groups
             .entry(file)
             .or_insert_with(|| {
-                // Opened with the first batch, with the pool's options (a
-                // local file: nothing to ping before use).
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .test_before_acquire(false)
-                    .connect_lazy_with(options.as_ref().clone().pragma("query_only", "OFF"));
+                // Opened when first used, with the pool's options (a local
+                // file: nothing to ping before use).
+                let one = || {
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                        SqlitePoolOptions::new()
+                            .max_connections(1)
+                            .test_before_acquire(false)
+                            .connect_lazy_with(
+                                options.as_ref().clone().pragma("query_only", "OFF"),
+                            ),
+                    )
+                };
                 Arc::new(Group {
-                    writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    batches: one(),
+                    outside: one(),
                     batch: Arc::new(Mutex::new(Batch::default())),
                     waiting: AtomicUsize::new(0),
                     commits: AtomicU64::new(0),
@@ -146,14 +176,27 @@ impl Group {
 }
 
 /// The connection that writes `db` outside the group commit: on a SQLite
-/// file its writer's (the pool's connections only read; migrations, and
-/// tests that set a row up by hand, write here), elsewhere `db` itself.
-/// Application code writes through [`begin_write`]. A transaction held on
-/// it holds up every writer of the file (they wait for its one
-/// connection): never await the server's writes meanwhile, nor call this
-/// while holding a [`WriteTx`].
+/// file a connection of its own beside the batches' (the pool's
+/// connections only read; migrations, and tests that set a row up by hand,
+/// write here), elsewhere `db` itself. Application code writes through
+/// [`begin_write`]. A transaction that has written on it holds SQLite's
+/// write lock, so every other writer of the file waits (up to the busy
+/// timeout): never await the server's writes meanwhile, nor write here
+/// while holding a [`WriteTx`]. A transaction here that reads and then
+/// writes must be begun with [`begin_outside`]: in SQLite's default
+/// (deferred) one, the write fails at once if a batch wrote since the read.
 pub fn writer(db: &DatabaseConnection) -> DatabaseConnection {
-    group_for(db).map_or_else(|| db.clone(), |g| g.writer.clone())
+    group_for(db).map_or_else(|| db.clone(), |g| g.outside.clone())
+}
+
+/// A transaction on [`writer`]: on SQLite it takes the write lock as it
+/// begins (`BEGIN IMMEDIATE`, waiting the busy timeout for it).
+pub async fn begin_outside(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let writer = writer(db);
+    match writer.get_database_backend() {
+        DbBackend::Sqlite => begin_immediate(&writer).await,
+        _ => writer.begin().await,
+    }
 }
 
 /// How many batches the writers of `db`'s SQLite file have committed
@@ -202,25 +245,30 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         batch,
     };
     turn.clean().await;
-    if turn.batch.outer.is_none() {
+    if !turn.batch.active {
+        if turn.batch.host.is_none() {
+            turn.batch.host = Some(group.batches.begin().await?);
+            // sqlx's BEGIN (deferred, nothing read yet: no lock) ended by
+            // hand: from here on sqlx counts a transaction open for good.
+            turn.batch.unsure = true;
+        }
+        if turn.batch.unsure {
+            turn.batch.unsure = !roll_back(turn.host()).await;
+        }
         // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
         // timeout) for another process that holds it. The batch opens only
         // once marked, with its first savepoint made in the same trip to
-        // the connection's thread: a writer that vanishes before drops
-        // `outer` (rolled back) and leaves no batch.
-        let outer = begin_immediate(&group.writer).await?;
-        let made = outer
-            .execute_unprepared(
-                "CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER); \
-                 INSERT INTO temp.tongka_batch (n) VALUES (1); SAVEPOINT tongka_w0",
-            )
-            .await;
+        // the connection's thread. A trip cut short (its writer vanished)
+        // or failed leaves the batch closed and `unsure`.
+        turn.batch.unsure = true;
+        let made = turn.host().execute_unprepared(BEGIN_BATCH).await;
         if let Err(e) = made {
-            abandon(outer).await;
+            turn.batch.unsure = !roll_back(turn.host()).await;
             return Err(e);
         }
         let b = &mut *turn.batch;
-        b.outer = Some(outer);
+        b.unsure = false;
+        b.active = true;
         b.number += 1;
         b.ops = 0;
         b.lost = false;
@@ -236,7 +284,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         // the next turn rolls it back (an error if it was never made,
         // ignored).
         turn.batch.open = Some(name.clone());
-        turn.outer()
+        turn.host()
             .execute_unprepared(&format!("SAVEPOINT {name}"))
             .await?;
     }
@@ -246,14 +294,47 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
     })
 }
 
-/// Ends a batch's transaction that failed. SQLite may be out of it
-/// already: `BEGIN` then either opens one or fails, and sqlx's own
-/// ROLLBACK succeeds, so the connection goes back to the pool with sqlx's
-/// count of open transactions at zero (a plain ROLLBACK would leave it at
-/// one).
-async fn abandon(outer: DatabaseTransaction) {
-    let _ = outer.execute_unprepared("BEGIN").await;
-    let _ = outer.rollback().await;
+/// Opens a batch: the write lock, the marker and the first writer's
+/// savepoint, in one trip. (The marker's column refuses NULL for
+/// [`END_BATCH`]'s check.)
+const BEGIN_BATCH: &str = "BEGIN IMMEDIATE; \
+     CREATE TEMP TABLE IF NOT EXISTS tongka_batch (n INTEGER NOT NULL); \
+     INSERT INTO temp.tongka_batch (n) VALUES (1); SAVEPOINT tongka_w0";
+
+/// Commits a batch in one trip, only if its marker is still there: if
+/// SQLite rolled the batch back whole, the first statement fails (a NULL
+/// where the column refuses one) and sqlx runs none after it. (A later
+/// writer's SAVEPOINT would then have begun a new transaction, which this
+/// must not commit.)
+const END_BATCH: &str = "INSERT INTO temp.tongka_batch (n) \
+     SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM temp.tongka_batch); \
+     DELETE FROM temp.tongka_batch; COMMIT";
+
+/// Rolls back SQLite's transaction on the host, if one is open: whether
+/// none is open now.
+async fn roll_back(host: &Host) -> bool {
+    match host.execute_unprepared("ROLLBACK").await {
+        Ok(_) => true,
+        Err(e) => e.to_string().contains("no transaction is active"),
+    }
+}
+
+/// Rolls back a transaction left `unsure` by a writer that vanished in a
+/// trip that begins or ends it, if no one has since: an open transaction
+/// holds SQLite's write lock.
+fn roll_back_later(group: Arc<Group>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let mut batch = group.batch.clone().lock_owned().await;
+        if batch.unsure
+            && !batch.active
+            && let Some(host) = batch.host.as_ref()
+        {
+            batch.unsure = !roll_back(host).await;
+        }
+    });
 }
 
 /// Commits batch `number` if it is still open with no one waiting to go
@@ -263,7 +344,7 @@ fn watchdog(group: Arc<Group>, number: u64) {
         loop {
             tokio::time::sleep(group.max_hold() * 4).await;
             let batch = group.batch.clone().lock_owned().await;
-            if batch.number != number || batch.outer.is_none() {
+            if batch.number != number || !batch.active {
                 return;
             }
             if group.waiting.load(Ordering::SeqCst) == 0 {
@@ -286,7 +367,7 @@ fn end_later(group: Arc<Group>, number: u64) {
     };
     runtime.spawn(async move {
         let batch = group.batch.clone().lock_owned().await;
-        if batch.number == number && batch.outer.is_some() {
+        if batch.number == number && batch.active {
             let mut turn = Turn { group, batch };
             let _ = turn.end().await;
         }
@@ -306,11 +387,11 @@ async fn outcome(mut done: watch::Receiver<Outcome>) -> Result<(), DbErr> {
 }
 
 impl Turn {
-    fn outer(&self) -> &DatabaseTransaction {
+    fn host(&self) -> &Host {
         self.batch
-            .outer
+            .host
             .as_ref()
-            .expect("a turn is taken on an open batch")
+            .expect("a turn is taken once the host is made")
     }
 
     /// Whether the batch should commit at the end of this turn.
@@ -331,7 +412,11 @@ impl Turn {
     /// A savepoint that cannot be rolled back fails the whole batch: its
     /// writes must not be committed with the others'.
     async fn clean(&mut self) {
-        if let (Some(name), Some(outer)) = (self.batch.open.clone(), self.batch.outer.as_ref()) {
+        if let (Some(name), Some(outer), true) = (
+            self.batch.open.clone(),
+            self.batch.host.as_ref(),
+            self.batch.active,
+        ) {
             match outer
                 .execute_unprepared(&format!("ROLLBACK TO {name}"))
                 .await
@@ -354,28 +439,38 @@ impl Turn {
         self.batch.open = None;
     }
 
-    /// Commits the batch (after taking back its marker: a transaction
+    /// Commits the batch (if its marker is still there: a transaction
     /// SQLite rolled back whole is failed, not committed) and tells every
     /// writer in it.
     async fn end(&mut self) -> Result<(), DbErr> {
         self.clean().await;
-        let result = match self.batch.outer.take() {
-            Some(outer) => {
-                let marked = outer
-                    .execute_unprepared("DELETE FROM temp.tongka_batch")
-                    .await
-                    .map(|r| r.rows_affected());
-                if let (Ok(1), false) = (marked, self.batch.lost) {
-                    self.group.commits.fetch_add(1, Ordering::SeqCst);
-                    outer.commit().await
-                } else {
-                    abandon(outer).await;
-                    Err(DbErr::Custom(
-                        "the batch's transaction was lost before its commit".into(),
-                    ))
+        let result = if self.batch.active {
+            self.batch.active = false;
+            self.batch.unsure = true;
+            let ended = if self.batch.lost {
+                Err(DbErr::Custom(
+                    "a writer's savepoint could not be undone".into(),
+                ))
+            } else {
+                self.group.commits.fetch_add(1, Ordering::SeqCst);
+                self.host().execute_unprepared(END_BATCH).await.map(|_| ())
+            };
+            match ended {
+                Ok(()) => {
+                    self.batch.unsure = false;
+                    Ok(())
+                }
+                Err(e) => {
+                    self.batch.unsure = !roll_back(self.host()).await;
+                    Err(if e.to_string().contains("tongka_batch") {
+                        DbErr::Custom("the batch's transaction was lost before its commit".into())
+                    } else {
+                        e
+                    })
                 }
             }
-            None => Ok(()),
+        } else {
+            Ok(())
         };
         self.batch.opened = None;
         if let Some(done) = self.batch.done.take() {
@@ -388,10 +483,13 @@ impl Turn {
 impl Drop for Turn {
     /// A turn that ends with no one waiting has the batch committed (a
     /// writer's commit ends it itself; this is a refusal, or a writer
-    /// that vanished).
+    /// that vanished). A turn whose writer vanished in the trip that
+    /// begins or ends a batch has SQLite's transaction rolled back.
     fn drop(&mut self) {
-        if self.batch.outer.is_some() && self.last() {
+        if self.batch.active && self.last() {
             end_later(self.group.clone(), self.batch.number);
+        } else if self.batch.unsure && !self.batch.active {
+            roll_back_later(self.group.clone());
         }
     }
 }
@@ -400,7 +498,7 @@ impl WriteTx {
     fn inner(&self) -> &DatabaseTransaction {
         match (&self.plain, &self.turn) {
             (Some(tx), _) => tx,
-            (None, Some(turn)) => turn.outer(),
+            (None, Some(turn)) => turn.host(),
             (None, None) => unreachable!("a WriteTx holds its transaction until it ends"),
         }
     }
@@ -728,6 +826,46 @@ mod tests {
         assert_eq!(seen(&other).await, ["c"], "c's write is not committed");
     }
 
+    /// A writer that vanishes in the trip that begins its batch can leave
+    /// SQLite's transaction begun with no batch, holding the write lock: it
+    /// is rolled back then, not when the next writer comes, and the next
+    /// writer's batch begins as usual.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_cut_short_as_it_begins_leaves_no_lock_behind() {
+        let db = file_db("cut").await;
+        let a = begin_write(&db).await.expect("a");
+        put(&a, "a", 1).await.expect("put a");
+        a.commit().await.expect("a commits");
+        let group = group_for(&db).expect("a file has a writer");
+        {
+            let batch = group.batch.clone().lock_owned().await;
+            let mut turn = Turn {
+                group: group.clone(),
+                batch,
+            };
+            // What the trip leaves when its writer vanishes after the
+            // BEGIN IMMEDIATE: the lock taken, no batch open.
+            turn.host()
+                .execute_unprepared("BEGIN IMMEDIATE")
+                .await
+                .expect("begun");
+            turn.batch.unsure = true;
+        }
+        // The connection outside the batches writes (it would wait for
+        // the lock for the whole busy timeout).
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            writer(&db).execute_unprepared("INSERT INTO t (k, v) VALUES ('o', 2)"),
+        )
+        .await
+        .expect("the write lock was left held")
+        .expect("written outside");
+        let c = begin_write(&db).await.expect("c");
+        put(&c, "c", 3).await.expect("put c");
+        c.commit().await.expect("c commits");
+        assert_eq!(seen(&db).await, ["a", "c", "o"]);
+    }
+
     /// Many writers at once: fewer commits than writes, every write kept.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_at_once_are_booked_in_fewer_commits() {
@@ -747,7 +885,7 @@ mod tests {
         assert!(used < 64, "64 writes at once took {used} commits");
     }
 
-    async fn pragma(db: &DatabaseConnection, name: &str) -> String {
+    async fn pragma(db: &impl ConnectionTrait, name: &str) -> String {
         let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
@@ -762,8 +900,9 @@ mod tests {
     }
 
     /// The pool only reads (a write that bypassed the writer fails at
-    /// once); both it and the writer commit to the disk before answering
-    /// (`synchronous = FULL`, 2) in WAL mode.
+    /// once); it, the batches' connection and the one outside them all
+    /// commit to the disk before answering (`synchronous = FULL`, 2) in WAL
+    /// mode.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_pool_only_reads_and_both_sides_keep_wal_and_full_sync() {
         let db = file_db("pragmas").await;
@@ -774,6 +913,11 @@ mod tests {
         }
         assert_eq!(pragma(&db, "query_only").await, "1");
         assert_eq!(pragma(&writer, "query_only").await, "0");
+        let batch = begin_write(&db).await.expect("a batch");
+        assert_eq!(pragma(&batch, "journal_mode").await, "wal");
+        assert_eq!(pragma(&batch, "synchronous").await, "2");
+        assert_eq!(pragma(&batch, "query_only").await, "0");
+        batch.rollback().await.expect("rolled back");
         let bypass = db
             .execute_unprepared("INSERT INTO t (k, v) VALUES ('x', 1)")
             .await

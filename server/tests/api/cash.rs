@@ -8,7 +8,7 @@
 use crate::helpers::*;
 use crate::money::*;
 use crate::withdrawals::{approved_payee, ask, ask_ok, hand_in, set_terms, wallet};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use shared::ErrorCode;
 use shared::dto::{AuditEntry, CashHandInReceipt, Page};
 use shared::money::Fen;
@@ -185,7 +185,7 @@ dual_test!(
             "{found:?}"
         );
         // More counter cash handed in than the store took.
-        let tx = app.writer().begin().await.expect("a transaction");
+        let tx = app.begin_outside().await;
         let clearing = ledger::account_id(&tx, app.brand_id, Kind::CounterClearing, shop.two.id, 0)
             .await
             .expect("the counter account");

@@ -1242,12 +1242,12 @@ dual_test!(
     a_rule_change_waits_for_a_coupon_being_given_and_then_refuses,
     |app| async move {
         use sea_orm::sea_query::{Expr, ExprTrait};
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         use tongka_server::entity::coupon_template;
         let shop = shop(&app).await;
         let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
         // A coupon being given: its stock counter raised, not yet committed.
-        let giving = app.writer().begin().await.expect("a transaction");
+        let giving = app.begin_outside().await;
         coupon_template::Entity::update_many()
             .col_expr(
                 coupon_template::Column::Issued,
@@ -1283,14 +1283,14 @@ dual_test!(
     a_coupon_given_while_its_rule_changes_carries_the_new_rule,
     |app| async move {
         use sea_orm::sea_query::Expr;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         use tongka_server::entity::coupon_template;
         let shop = shop(&app).await;
         let t = new_template(&app, &shop.admin, &cash_coupon("改规则券")).await;
         let member = new_member(&app).await;
         // HQ's change of 7 days to 30 holds the template's row, not yet
         // committed, when the claim arrives …
-        let changing = app.writer().begin().await.expect("a transaction");
+        let changing = app.begin_outside().await;
         coupon_template::Entity::update_many()
             .col_expr(coupon_template::Column::ValidDays, Expr::value(30i64))
             .filter(coupon_template::Column::Id.eq(t.id))

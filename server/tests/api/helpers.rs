@@ -11,7 +11,8 @@
 use chrono::{TimeZone, Utc};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use shared::dto::{
     MemberLoginRequest, MemberSession, RegionInput, RegionView, Role, SmsCodeRequest, StaffCreate,
@@ -293,10 +294,19 @@ pub async fn new_brand(db: &DatabaseConnection, clock: &Clock, slug: &str) -> i6
 
 impl TestApp {
     /// The connection a test writes on by hand (to set a row up, or break
-    /// one): on SQLite the file's one writer, since the app's pool only
-    /// reads there.
+    /// one): on SQLite the connection that writes outside the batches,
+    /// since the app's pool only reads there.
     pub fn writer(&self) -> DatabaseConnection {
         tongka_server::db::writer(&self.db)
+    }
+
+    /// A transaction a test writes in by hand on [`Self::writer`]: on
+    /// SQLite it holds the write lock from its start, so a read in it
+    /// followed by a write never fails because the server wrote between.
+    pub async fn begin_outside(&self) -> DatabaseTransaction {
+        tongka_server::db::begin_outside(&self.db)
+            .await
+            .expect("a transaction outside the batches")
     }
 
     /// A request to `path` (which starts with `/api/…`).

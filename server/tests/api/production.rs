@@ -203,7 +203,7 @@ fn outside_demo_mode_sms_go_through_the_signed_webhook() {
 
 #[test]
 fn outside_demo_mode_a_login_code_goes_before_a_run_of_reminders_and_no_reminder_is_dropped() {
-    use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter};
     use tongka_server::entity::notification;
     use tongka_server::sms::Sms;
     for backend in backends() {
@@ -217,7 +217,7 @@ fn outside_demo_mode_a_login_code_goes_before_a_run_of_reminders_and_no_reminder
             let now = app.state.clock.now_ms();
             let until = tongka_server::points::reminders::daytime_ends("Asia/Shanghai", now);
             let tag = format!("reminder-{}", random_phone());
-            let tx = app.writer().begin().await.expect("a transaction");
+            let tx = app.begin_outside().await;
             for i in 0..150 {
                 let sms = Sms {
                     brand_id: app.brand_id,
