@@ -41,7 +41,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -77,6 +77,11 @@ struct Group {
     batches: DatabaseConnection,
     /// A second connection that writes, outside the batches ([`writer`]).
     outside: DatabaseConnection,
+    /// A third, that copies the WAL into the database file
+    /// ([`checkpoint_soon`]).
+    checkpointer: DatabaseConnection,
+    /// Whether a checkpoint is running.
+    checkpointing: AtomicBool,
     batch: Arc<Mutex<Batch>>,
     /// Writers waiting for a turn.
     waiting: AtomicUsize,
@@ -146,19 +151,27 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
             .or_insert_with(|| {
                 // Opened when first used, with the pool's options (a local
                 // file: nothing to ping before use).
-                let one = || {
+                let one = |autocheckpoint: &str| {
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(
                         SqlitePoolOptions::new()
                             .max_connections(1)
                             .test_before_acquire(false)
                             .connect_lazy_with(
-                                options.as_ref().clone().pragma("query_only", "OFF"),
+                                options
+                                    .as_ref()
+                                    .clone()
+                                    .pragma("query_only", "OFF")
+                                    .pragma("wal_autocheckpoint", autocheckpoint.to_owned()),
                             ),
                     )
                 };
                 Arc::new(Group {
-                    batches: one(),
-                    outside: one(),
+                    // The batches leave the WAL to the checkpointer, and
+                    // copy it themselves only if it falls far behind.
+                    batches: one("16000"),
+                    outside: one("1000"),
+                    checkpointer: one("1000"),
+                    checkpointing: AtomicBool::new(false),
                     batch: Arc::new(Mutex::new(Batch::default())),
                     waiting: AtomicUsize::new(0),
                     commits: AtomicU64::new(0),
@@ -310,6 +323,44 @@ const END_BATCH: &str = "INSERT INTO temp.tongka_batch (n) \
      SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM temp.tongka_batch); \
      DELETE FROM temp.tongka_batch; COMMIT";
 
+/// The least time between two checkpoints.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Copies the pages committed to the WAL into the database file, on the
+/// checkpointer's connection, one run at a time. Left to SQLite, the
+/// connection that commits does it, inside its COMMIT, every 1,000 pages
+/// (a few batches at a busy time): every writer waiting for that batch
+/// waited for the copy too, and so did the next batch. PASSIVE: it never
+/// waits for the batches or the readers, nor they for it; what it cannot
+/// copy yet waits for the next run. SQLite starts the WAL over at a
+/// batch's BEGIN once every page in it has been copied; under steady load
+/// a run seldom catches up whole, so the WAL grows to the batches' own
+/// threshold (16,000 pages, about 64 MB: measured in the bench), where a
+/// batch's COMMIT copies the little left and the WAL starts over.
+fn checkpoint_soon(group: &Arc<Group>) {
+    if group.checkpointing.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        group.checkpointing.store(false, Ordering::SeqCst);
+        return;
+    };
+    let group = group.clone();
+    runtime.spawn(async move {
+        let copied = group
+            .checkpointer
+            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await;
+        if let Err(e) = copied {
+            tracing::warn!(error = %e, "copying the WAL into the database file");
+        }
+        // At most one run per CHECKPOINT_EVERY: each ends with a sync of
+        // the database file.
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        group.checkpointing.store(false, Ordering::SeqCst);
+    });
+}
+
 /// Rolls back SQLite's transaction on the host, if one is open: whether
 /// none is open now.
 async fn roll_back(host: &Host) -> bool {
@@ -458,6 +509,7 @@ impl Turn {
             match ended {
                 Ok(()) => {
                     self.batch.unsure = false;
+                    checkpoint_soon(&self.group);
                     Ok(())
                 }
                 Err(e) => {
@@ -864,6 +916,43 @@ mod tests {
         put(&c, "c", 3).await.expect("put c");
         c.commit().await.expect("c commits");
         assert_eq!(seen(&db).await, ["a", "c", "o"]);
+    }
+
+    /// The batches' pages reach the database file without a batch copying
+    /// them in its COMMIT: the checkpointer does, off the writers' turns.
+    /// (Fewer pages than SQLite's own threshold, 1,000, and far fewer
+    /// than the batches', so only the checkpointer can have copied them.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_is_copied_into_the_file_off_the_batches_turns() {
+        let db = file_db("checkpoint").await;
+        let file = std::path::PathBuf::from(
+            url("checkpoint")
+                .trim_start_matches("sqlite://")
+                .trim_end_matches("?mode=rwc"),
+        );
+        let size = || std::fs::metadata(&file).expect("the file").len();
+        let before = size();
+        for i in 0..100 {
+            let tx = begin_write(&db).await.expect("tx");
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "INSERT INTO t (k, v) VALUES (? || hex(randomblob(2000)), ?)",
+                [format!("{i:03}").into(), i.into()],
+            ))
+            .await
+            .expect("put");
+            tx.commit().await.expect("commit");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while size() < before + 100 * 4096 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            size() >= before + 100 * 4096,
+            "the database file grew from {before} to {} bytes",
+            size()
+        );
+        assert_eq!(seen(&db).await.len(), 100);
     }
 
     /// Many writers at once: fewer commits than writes, every write kept.
