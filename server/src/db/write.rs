@@ -701,6 +701,13 @@ mod tests {
         .map(|_| ())
     }
 
+    /// One writer that writes `k` and commits.
+    async fn write_one(db: &DatabaseConnection, k: &str, v: i64) {
+        let tx = begin_write(db).await.expect("a turn");
+        put(&tx, k, v).await.expect("put");
+        tx.commit().await.expect("committed");
+    }
+
     async fn seen(db: &DatabaseConnection) -> Vec<String> {
         db.query_all_raw(Statement::from_string(
             DbBackend::Sqlite,
@@ -774,9 +781,7 @@ mod tests {
             .expect("a commits");
         b.await.expect("b");
         assert_eq!(seen(&db).await, ["a"]);
-        let d = begin_write(&db).await.expect("d");
-        put(&d, "d", 4).await.expect("put d");
-        d.commit().await.expect("d commits");
+        write_one(&db, "d", 4).await;
         assert_eq!(seen(&db).await, ["a", "d"]);
     }
 
@@ -840,9 +845,7 @@ mod tests {
             .expect("a")
             .expect("a commits");
         assert_eq!(seen(&db).await, ["a"]);
-        let c = begin_write(&db).await.expect("c");
-        put(&c, "c", 3).await.expect("put c");
-        c.commit().await.expect("c commits");
+        write_one(&db, "c", 3).await;
         assert_eq!(seen(&db).await, ["a", "c"]);
     }
 
@@ -869,9 +872,7 @@ mod tests {
         // The next write, on the group's connection: it must be back at no
         // open transaction, or the write's commit is only a RELEASE inside
         // one left open.
-        let c = begin_write(&db).await.expect("c");
-        put(&c, "c", 3).await.expect("put c");
-        c.commit().await.expect("c commits");
+        write_one(&db, "c", 3).await;
         let other = crate::db::connect(&url("lost"), 1)
             .await
             .expect("another pool");
@@ -885,9 +886,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_cut_short_as_it_begins_leaves_no_lock_behind() {
         let db = file_db("cut").await;
-        let a = begin_write(&db).await.expect("a");
-        put(&a, "a", 1).await.expect("put a");
-        a.commit().await.expect("a commits");
+        write_one(&db, "a", 1).await;
         let group = group_for(&db).expect("a file has a writer");
         {
             let batch = group.batch.clone().lock_owned().await;
@@ -912,9 +911,7 @@ mod tests {
         .await
         .expect("the write lock was left held")
         .expect("written outside");
-        let c = begin_write(&db).await.expect("c");
-        put(&c, "c", 3).await.expect("put c");
-        c.commit().await.expect("c commits");
+        write_one(&db, "c", 3).await;
         assert_eq!(seen(&db).await, ["a", "c", "o"]);
     }
 
@@ -1024,9 +1021,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reads_go_on_while_a_batch_holds_the_lock() {
         let db = file_db("reads").await;
-        let a = begin_write(&db).await.expect("a");
-        put(&a, "a", 1).await.expect("put a");
-        a.commit().await.expect("a commits");
+        write_one(&db, "a", 1).await;
         let b = begin_write(&db).await.expect("b");
         put(&b, "b", 2).await.expect("put b");
         // Well below the 30 s a reader stuck behind the writer would wait.

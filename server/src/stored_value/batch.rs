@@ -17,8 +17,7 @@
 //! - On PostgreSQL ([`book`]): the members' accounts locked in id order in
 //!   the first statement (`SELECT … FOR UPDATE`, with the sessions, stores,
 //!   fresh payment ids and the keys already recorded), then one writing
-//!   statement (`unnest` arrays,
-//!   data-modifying CTEs).
+//!   statement (`unnest` arrays, data-modifying CTEs).
 //! - On SQLite ([`book_sqlite`]): a turn of the file's group commit
 //!   (`crate::db::begin_write`), whose write transaction holds the
 //!   database's one write lock: one read, then a statement per table, each
@@ -35,8 +34,8 @@
 //! replays the recorded answer; if the batch fails as a whole (on
 //! PostgreSQL a key not yet committed when READ began, its original still
 //! on the ordinary path or in another worker's batch; a ledger guard that
-//! fired; a database error) every
-//! payment in it is handed back. The two paths write the same rows.
+//! fired; a database error) every payment in it is handed back. The two
+//! paths write the same rows.
 
 use crate::clock::rfc3339;
 use crate::ledger::{
