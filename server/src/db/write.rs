@@ -151,7 +151,7 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
             .or_insert_with(|| {
                 // Opened when first used, with the pool's options (a local
                 // file: nothing to ping before use).
-                let one = |autocheckpoint: &str| {
+                let one = |autocheckpoint: &str, temp_store: &str| {
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(
                         SqlitePoolOptions::new()
                             .max_connections(1)
@@ -161,16 +161,24 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
                                     .as_ref()
                                     .clone()
                                     .pragma("query_only", "OFF")
-                                    .pragma("wal_autocheckpoint", autocheckpoint.to_owned()),
+                                    .pragma("wal_autocheckpoint", autocheckpoint.to_owned())
+                                    .pragma("temp_store", temp_store.to_owned()),
                             ),
                     )
                 };
                 Arc::new(Group {
                     // The batches leave the WAL to the checkpointer, and
-                    // copy it themselves only if it falls far behind.
-                    batches: one("16000"),
-                    outside: one("1000"),
-                    checkpointer: one("1000"),
+                    // copy it themselves only if it falls far behind. Their
+                    // savepoints' journals (the pages a writer changed, kept
+                    // to roll it back alone) and the batch's marker table
+                    // stay in memory: with SQLite's default they spill to
+                    // temporary files past 64 KiB, hundreds of writes per
+                    // batch. A batch is capped in time, so its journals are
+                    // too. The connection outside, which runs migrations of
+                    // any size, keeps the default.
+                    batches: one("16000", "MEMORY"),
+                    outside: one("1000", "DEFAULT"),
+                    checkpointer: one("1000", "DEFAULT"),
                     checkpointing: AtomicBool::new(false),
                     batch: Arc::new(Mutex::new(Batch::default())),
                     waiting: AtomicUsize::new(0),
@@ -988,7 +996,8 @@ mod tests {
     /// The pool only reads (a write that bypassed the writer fails at
     /// once); it, the batches' connection and the one outside them all
     /// commit to the disk before answering (`synchronous = FULL`, 2) in WAL
-    /// mode.
+    /// mode; the batches keep their savepoints' journals in memory
+    /// (`temp_store = MEMORY`, 2).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_pool_only_reads_and_both_sides_keep_wal_and_full_sync() {
         let db = file_db("pragmas").await;
@@ -1003,6 +1012,11 @@ mod tests {
         assert_eq!(pragma(&batch, "journal_mode").await, "wal");
         assert_eq!(pragma(&batch, "synchronous").await, "2");
         assert_eq!(pragma(&batch, "query_only").await, "0");
+        assert_eq!(
+            pragma(&batch, "temp_store").await,
+            "2",
+            "the batches' journals in memory"
+        );
         batch.rollback().await.expect("rolled back");
         let bypass = db
             .execute_unprepared("INSERT INTO t (k, v) VALUES ('x', 1)")
