@@ -13,7 +13,9 @@ use std::time::Duration;
 use crate::migration::Migrator;
 
 mod write;
-pub use write::{MAX_HOLD, MAX_OPS, WriteTx, begin_outside, begin_write, commits, writer};
+pub use write::{
+    MAX_HOLD, MAX_OPS, WriteTx, begin_outside, begin_write, begin_write_reading, commits, writer,
+};
 
 /// How long a SQLite writer waits for the lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -245,15 +245,59 @@ async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 
 /// Begins a transaction that will write (see the module).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
+    Ok(begin(db, None).await?.0)
+}
+
+/// Begins a transaction that will write, as [`begin_write`], and runs
+/// `first` in it, returning its rows. On a SQLite file `first` goes in the
+/// same trip to the connection's thread as the batch's `BEGIN` (or the
+/// writer's `SAVEPOINT`): one trip a turn fewer. An error is `first`'s or
+/// the beginning's; either way the caller has no transaction.
+pub async fn begin_write_reading(
+    db: &DatabaseConnection,
+    first: Statement,
+) -> Result<(WriteTx, Vec<QueryResult>), DbErr> {
+    begin(db, Some(first)).await
+}
+
+/// `first` run after `opening` (SQL without parameters), in one trip.
+fn after(opening: &str, first: Statement) -> Statement {
+    Statement {
+        sql: format!("{opening}; {}", first.sql),
+        ..first
+    }
+}
+
+/// Whether the batch's marker is there: SQLite's transaction is open and
+/// [`BEGIN_BATCH`] ran whole in it.
+async fn marked(host: &Host) -> bool {
+    let count = host
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM temp.tongka_batch",
+        ))
+        .await;
+    matches!(count, Ok(Some(row)) if row.try_get::<i64>("", "n").is_ok_and(|n| n == 1))
+}
+
+async fn begin(
+    db: &DatabaseConnection,
+    first: Option<Statement>,
+) -> Result<(WriteTx, Vec<QueryResult>), DbErr> {
     let Some(group) = group_for(db) else {
         let tx = match db.get_database_backend() {
             DbBackend::Sqlite => begin_immediate(db).await?,
             _ => db.begin().await?,
         };
-        return Ok(WriteTx {
+        let rows = match first {
+            Some(first) => tx.query_all_raw(first).await?,
+            None => Vec::new(),
+        };
+        let tx = WriteTx {
             plain: Some(tx),
             turn: None,
-        });
+        };
+        return Ok((tx, rows));
     };
     group.waiting.fetch_add(1, Ordering::SeqCst);
     let waiting = Waiting(&group.waiting);
@@ -266,6 +310,8 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         batch,
     };
     turn.clean().await;
+    let first_sent = first.is_some();
+    let mut read = Vec::new();
     if !turn.batch.active {
         if turn.batch.host.is_none() {
             turn.batch.host = Some(group.batches.begin().await?);
@@ -278,15 +324,31 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         }
         // `BEGIN IMMEDIATE`: the write lock up front, waiting (busy
         // timeout) for another process that holds it. The batch opens only
-        // once marked, with its first savepoint made in the same trip to
-        // the connection's thread. A trip cut short (its writer vanished)
-        // or failed leaves the batch closed and `unsure`.
+        // once marked, with its first savepoint made (and the writer's
+        // first statement run) in the same trip to the connection's
+        // thread. A trip cut short (its writer vanished) leaves the batch
+        // closed and `unsure`; so does one that failed, unless the marker
+        // shows the batch opened and the writer's statement failed in it.
         turn.batch.unsure = true;
-        let made = turn.host().execute_unprepared(BEGIN_BATCH).await;
-        if let Err(e) = made {
-            turn.batch.unsure = !roll_back(turn.host()).await;
-            return Err(e);
-        }
+        let made = match first {
+            Some(first) => turn.host().query_all_raw(after(BEGIN_BATCH, first)).await,
+            None => turn
+                .host()
+                .execute_unprepared(BEGIN_BATCH)
+                .await
+                .map(|_| Vec::new()),
+        };
+        let failed = match made {
+            Ok(rows) => {
+                read = rows;
+                None
+            }
+            Err(e) if first_sent && marked(turn.host()).await => Some(e),
+            Err(e) => {
+                turn.batch.unsure = !roll_back(turn.host()).await;
+                return Err(e);
+            }
+        };
         let b = &mut *turn.batch;
         b.unsure = false;
         b.active = true;
@@ -297,22 +359,32 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTx, DbErr> {
         b.done = Some(watch::channel(None).0);
         b.open = Some("tongka_w0".into());
         watchdog(group, b.number);
+        if let Some(e) = failed {
+            // The turn's end rolls the writer's savepoint back.
+            return Err(e);
+        }
     } else {
         // Unique in the batch's stack (the kept writers' are
         // w0…w(ops-1)).
         let name = format!("tongka_w{}", turn.batch.ops);
         // Named before it is made: if this writer vanishes from here on,
-        // the next turn rolls it back (an error if it was never made,
-        // ignored).
+        // or its first statement fails, the turn's end rolls it back (an
+        // error if it was never made, ignored).
         turn.batch.open = Some(name.clone());
-        turn.host()
-            .execute_unprepared(&format!("SAVEPOINT {name}"))
-            .await?;
+        let savepoint = format!("SAVEPOINT {name}");
+        read = match first {
+            Some(first) => turn.host().query_all_raw(after(&savepoint, first)).await?,
+            None => {
+                turn.host().execute_unprepared(&savepoint).await?;
+                Vec::new()
+            }
+        };
     }
-    Ok(WriteTx {
+    let tx = WriteTx {
         plain: None,
         turn: Some(turn),
-    })
+    };
+    Ok((tx, read))
 }
 
 /// Opens a batch: the write lock, the marker and the first writer's
@@ -885,6 +957,69 @@ mod tests {
             .await
             .expect("another pool");
         assert_eq!(seen(&other).await, ["c"], "c's write is not committed");
+    }
+
+    /// A count of `t`'s rows, or a statement that fails as it runs.
+    fn first(fails: bool) -> Statement {
+        let sql = if fails {
+            "SELECT json('not json') AS n"
+        } else {
+            "SELECT COUNT(*) AS n FROM t"
+        };
+        Statement::from_string(DbBackend::Sqlite, sql)
+    }
+
+    fn n(rows: &[QueryResult]) -> i64 {
+        rows[0].try_get::<i64>("", "n").expect("n")
+    }
+
+    /// A writer's first statement goes with its batch's BEGIN (or its own
+    /// SAVEPOINT in a batch already open) and sees the batch's writes; one
+    /// that fails leaves no lock held and nothing of the writer, and the
+    /// others in its batch commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_read_goes_with_the_begin_and_a_failed_one_leaves_nothing() {
+        let db = file_db("reading").await;
+        write_one(&db, "a", 1).await;
+        // A batch begun with the read, then a write in it.
+        let (tx, rows) = begin_write_reading(&db, first(false)).await.expect("begun");
+        assert_eq!(n(&rows), 1);
+        put(&tx, "b", 2).await.expect("put b");
+        tx.commit().await.expect("committed");
+        // A batch whose first statement fails: the batch's lock is not
+        // left held, for the connection outside or the next writer.
+        let failed = begin_write_reading(&db, first(true)).await;
+        assert!(failed.is_err(), "a failing first statement is an error");
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            writer(&db).execute_unprepared("INSERT INTO t (k, v) VALUES ('o', 0)"),
+        )
+        .await
+        .expect("the write lock was left held")
+        .expect("written outside");
+        // Writers joining a batch already open: one whose first statement
+        // fails leaves the batch to the others; one that reads sees the
+        // batch's writes not yet committed.
+        let c = begin_write(&db).await.expect("c");
+        put(&c, "c", 3).await.expect("put c");
+        let (db_d, db_e) = (db.clone(), db.clone());
+        let d = tokio::spawn(async move {
+            let failed = begin_write_reading(&db_d, first(true)).await;
+            assert!(failed.is_err(), "a failing first statement is an error");
+        });
+        let e = tokio::spawn(async move {
+            let (e, rows) = begin_write_reading(&db_e, first(false)).await.expect("e");
+            put(&e, "e", 5).await.expect("put e");
+            e.commit().await.expect("e commits");
+            n(&rows)
+        });
+        until_waiting(&db, 2).await;
+        c.commit().await.expect("c commits");
+        d.await.expect("d");
+        assert_eq!(e.await.expect("e"), 4, "e saw a, b, o and c");
+        assert_eq!(seen(&db).await, ["a", "b", "c", "e", "o"]);
+        write_one(&db, "f", 6).await;
+        assert_eq!(seen(&db).await, ["a", "b", "c", "e", "f", "o"]);
     }
 
     /// A writer that vanishes in the trip that begins its batch can leave

@@ -954,7 +954,7 @@ FROM (SELECT p.member, MIN(p.id) AS id, p.at \
 WHERE invites.invitee_id = t.member AND invites.state = 'waiting'";
 
 /// Books what it can of `jobs` on SQLite in one write transaction (a turn
-/// of the group commit, `crate::db::begin_write`), answering after its
+/// of the group commit, `crate::db::begin_write_reading`), answering after its
 /// commit: as [`book`] does on PostgreSQL.
 async fn book_sqlite(
     db: &DatabaseConnection,
@@ -969,23 +969,23 @@ async fn book_sqlite(
     let statement = |text: &str, values: Vec<sea_orm::Value>| {
         Statement::from_sql_and_values(DbBackend::Sqlite, text, values)
     };
-    // Dropped on any error: the write is rolled back, the batch handed back.
-    let tx = crate::db::begin_write(db).await?;
+    let read = statement(
+        READ_SQLITE,
+        vec![
+            serde_json::to_string(&hashes)?.into(),
+            serde_json::to_string(&store_ids)?.into(),
+            Kind::MemberPrincipal.as_str().into(),
+            Kind::MemberBonus.as_str().into(),
+            Kind::StoreWallet.as_str().into(),
+            Kind::BonusIncome.as_str().into(),
+            serde_json::to_string(&keys.0.iter().zip(&keys.1).collect::<Vec<_>>())?.into(),
+        ],
+    );
+    // The read goes with the batch's BEGIN, in one trip: on SQLite the
+    // read phase holds the begin (and the wait for the turn). Dropped on
+    // any error: the write is rolled back, the batch handed back.
     laps.mark(0);
-    let rows = tx
-        .query_all_raw(statement(
-            READ_SQLITE,
-            vec![
-                serde_json::to_string(&hashes)?.into(),
-                serde_json::to_string(&store_ids)?.into(),
-                Kind::MemberPrincipal.as_str().into(),
-                Kind::MemberBonus.as_str().into(),
-                Kind::StoreWallet.as_str().into(),
-                Kind::BonusIncome.as_str().into(),
-                serde_json::to_string(&keys.0.iter().zip(&keys.1).collect::<Vec<_>>())?.into(),
-            ],
-        ))
-        .await?;
+    let (tx, rows) = crate::db::begin_write_reading(db, read).await?;
     laps.mark(1);
     let mut read = Read::gather(&rows)?;
     let earning = read.earning();
