@@ -41,7 +41,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -82,6 +82,8 @@ struct Group {
     checkpointer: DatabaseConnection,
     /// Whether a checkpoint is running.
     checkpointing: AtomicBool,
+    /// [`RESTART_AT`] (tests start the WAL over sooner).
+    restart_at: AtomicI64,
     batch: Arc<Mutex<Batch>>,
     /// Writers waiting for a turn.
     waiting: AtomicUsize,
@@ -151,7 +153,7 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
             .or_insert_with(|| {
                 // Opened when first used, with the pool's options (a local
                 // file: nothing to ping before use).
-                let one = |autocheckpoint: &str, temp_store: &str| {
+                let one = |autocheckpoint: &str, temp_store: &str, busy: Duration| {
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(
                         SqlitePoolOptions::new()
                             .max_connections(1)
@@ -162,7 +164,8 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
                                     .clone()
                                     .pragma("query_only", "OFF")
                                     .pragma("wal_autocheckpoint", autocheckpoint.to_owned())
-                                    .pragma("temp_store", temp_store.to_owned()),
+                                    .pragma("temp_store", temp_store.to_owned())
+                                    .busy_timeout(busy),
                             ),
                     )
                 };
@@ -176,10 +179,14 @@ fn group_for(db: &DatabaseConnection) -> Option<Arc<Group>> {
                     // batch. A batch is capped in time, so its journals are
                     // too. The connection outside, which runs migrations of
                     // any size, keeps the default.
-                    batches: one("16000", "MEMORY"),
-                    outside: one("1000", "DEFAULT"),
-                    checkpointer: one("1000", "DEFAULT"),
+                    batches: one("16000", "MEMORY", BUSY_TIMEOUT),
+                    outside: one("1000", "DEFAULT", BUSY_TIMEOUT),
+                    // Its only wait is a restart's, for readers to leave
+                    // the WAL, while the writers wait for it
+                    // ([`restart`]): a short one, tried again later.
+                    checkpointer: one("1000", "DEFAULT", RESTART_WAIT),
                     checkpointing: AtomicBool::new(false),
+                    restart_at: AtomicI64::new(RESTART_AT),
                     batch: Arc::new(Mutex::new(Batch::default())),
                     waiting: AtomicUsize::new(0),
                     commits: AtomicU64::new(0),
@@ -429,16 +436,60 @@ fn checkpoint_soon(group: &Arc<Group>) {
     runtime.spawn(async move {
         let copied = group
             .checkpointer
-            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(PASSIVE)",
+            ))
             .await;
-        if let Err(e) = copied {
-            tracing::warn!(error = %e, "copying the WAL into the database file");
+        match copied {
+            // Its second column: the frames in the WAL.
+            Ok(Some(row)) => {
+                let frames = row.try_get_by_index::<i64>(1).unwrap_or(0);
+                if frames >= group.restart_at.load(Ordering::SeqCst) {
+                    restart(&group).await;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "copying the WAL into the database file"),
         }
         // At most one run per CHECKPOINT_EVERY: each ends with a sync of
         // the database file.
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         group.checkpointing.store(false, Ordering::SeqCst);
     });
+}
+
+/// Frames in the WAL (about 32 MB of 4 KiB pages) past which the
+/// checkpointer starts it over ([`restart`]), below the batches' own
+/// threshold.
+const RESTART_AT: i64 = 8_000;
+
+/// How long a restart waits for readers to leave the WAL.
+const RESTART_WAIT: Duration = Duration::from_millis(20);
+
+/// Starts the WAL over, between two batches. SQLite starts it over only
+/// when a writer begins with every frame copied into the file and no
+/// reader still in the WAL; under steady load the checkpointer's PASSIVE
+/// runs never end with nothing left, so the WAL grew to the batches'
+/// threshold, where every COMMIT copied what was left, one after another
+/// (15-25 ms each, measured), until one happened to start it over. Here,
+/// holding the turn (so no batch writes meanwhile), a RESTART copies the
+/// little the last run left and waits (at most [`RESTART_WAIT`]) for
+/// readers to leave; if one stays, it is tried again after the next run.
+async fn restart(group: &Arc<Group>) {
+    let batch = group.batch.clone().lock_owned().await;
+    // A batch kept open across turns is committed by its own writers.
+    if batch.active || batch.unsure {
+        return;
+    }
+    let started = group
+        .checkpointer
+        .execute_unprepared("PRAGMA wal_checkpoint(RESTART)")
+        .await;
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "starting the WAL over");
+    }
+    drop(batch);
 }
 
 /// Rolls back SQLite's transaction on the host, if one is open: whether
@@ -1065,23 +1116,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_is_copied_into_the_file_off_the_batches_turns() {
         let db = file_db("checkpoint").await;
-        let file = std::path::PathBuf::from(
-            url("checkpoint")
-                .trim_start_matches("sqlite://")
-                .trim_end_matches("?mode=rwc"),
-        );
+        let file = file_of("checkpoint");
         let size = || std::fs::metadata(&file).expect("the file").len();
         let before = size();
         for i in 0..100 {
-            let tx = begin_write(&db).await.expect("tx");
-            tx.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "INSERT INTO t (k, v) VALUES (? || hex(randomblob(2000)), ?)",
-                [format!("{i:03}").into(), i.into()],
-            ))
-            .await
-            .expect("put");
-            tx.commit().await.expect("commit");
+            write_page(&db, i).await;
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while size() < before + 100 * 4096 && Instant::now() < deadline {
@@ -1093,6 +1132,67 @@ mod tests {
             size()
         );
         assert_eq!(seen(&db).await.len(), 100);
+    }
+
+    /// The database file of test `name`.
+    fn file_of(name: &str) -> std::path::PathBuf {
+        std::path::PathBuf::from(
+            url(name)
+                .trim_start_matches("sqlite://")
+                .trim_end_matches("?mode=rwc"),
+        )
+    }
+
+    /// A writer that writes row `i`, of about 4 KB (a page or more), and
+    /// commits.
+    async fn write_page(db: &DatabaseConnection, i: i64) {
+        let tx = begin_write(db).await.expect("tx");
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t (k, v) VALUES (? || hex(randomblob(2000)), ?)",
+            [format!("{i:05}").into(), i.into()],
+        ))
+        .await
+        .expect("put");
+        tx.commit().await.expect("commit");
+    }
+
+    /// Under steady writes the checkpointer starts the WAL over once it
+    /// passes its threshold (here 20 frames), between batches: the WAL
+    /// file stops growing. (Without it the frames only pile up: the
+    /// batches' own threshold is far above what this writes.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_starts_the_wal_over_between_batches() {
+        let db = file_db("restart").await;
+        let group = group_for(&db).expect("a file has a writer");
+        group.restart_at.store(20, Ordering::SeqCst);
+        let mut wal = file_of("restart").into_os_string();
+        wal.push("-wal");
+        let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+        // Two writers back to back for 1.5 s: a batch always about to
+        // begin, so the checkpointer's runs never end with nothing left
+        // (SQLite would start the WAL over itself then).
+        let until = Instant::now() + Duration::from_millis(1500);
+        let writers = (0..2).map(|w| {
+            let db = db.clone();
+            async move {
+                let mut i = w;
+                while Instant::now() < until {
+                    write_page(&db, i).await;
+                    i += 2;
+                }
+            }
+        });
+        futures_util::future::join_all(writers).await;
+        let rows = seen(&db).await.len() as u64;
+        // Each row is over four pages of frames (measured: about 18 KB,
+        // and the WAL that big without the restarts); started over every
+        // run, the WAL holds about the last 100 ms of them.
+        assert!(
+            wal_size() < rows * 6 * 1024,
+            "the WAL grew to {} bytes for {rows} rows",
+            wal_size()
+        );
     }
 
     /// Many writers at once: fewer commits than writes, every write kept.
