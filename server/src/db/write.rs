@@ -839,6 +839,22 @@ mod tests {
         tx.commit().await.expect("committed");
     }
 
+    /// The connection outside the batches writes row `o` within 5 s: no
+    /// batch left SQLite's write lock held.
+    async fn write_outside(db: &DatabaseConnection, v: i64) {
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            writer(db).execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "INSERT INTO t (k, v) VALUES ('o', ?)",
+                [v.into()],
+            )),
+        )
+        .await
+        .expect("the write lock was left held")
+        .expect("written outside");
+    }
+
     async fn seen(db: &DatabaseConnection) -> Vec<String> {
         db.query_all_raw(Statement::from_string(
             DbBackend::Sqlite,
@@ -1041,13 +1057,7 @@ mod tests {
         // left held, for the connection outside or the next writer.
         let failed = begin_write_reading(&db, first(true)).await;
         assert!(failed.is_err(), "a failing first statement is an error");
-        tokio::time::timeout(
-            Duration::from_secs(5),
-            writer(&db).execute_unprepared("INSERT INTO t (k, v) VALUES ('o', 0)"),
-        )
-        .await
-        .expect("the write lock was left held")
-        .expect("written outside");
+        write_outside(&db, 0).await;
         // Writers joining a batch already open: one whose first statement
         // fails leaves the batch to the others; one that reads sees the
         // batch's writes not yet committed.
@@ -1098,13 +1108,7 @@ mod tests {
         }
         // The connection outside the batches writes (it would wait for
         // the lock for the whole busy timeout).
-        tokio::time::timeout(
-            Duration::from_secs(5),
-            writer(&db).execute_unprepared("INSERT INTO t (k, v) VALUES ('o', 2)"),
-        )
-        .await
-        .expect("the write lock was left held")
-        .expect("written outside");
+        write_outside(&db, 2).await;
         write_one(&db, "c", 3).await;
         assert_eq!(seen(&db).await, ["a", "c", "o"]);
     }
